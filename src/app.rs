@@ -1,0 +1,311 @@
+//! The application: configuration, store, cache and the background scanner
+//! thread, plus the two CLI entry points that start them (`run_server`,
+//! `run_scan`).
+//!
+//! The scanner thread owns the `Scanner` and is the only writer of the scan
+//! index. It rescans on request (file change, admin refresh, a missing file)
+//! after a short quiet period, and every `rescan_every` as a fallback.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cli::{LibraryArgs, ServeArgs};
+use crate::config::{Config, ConfigError, LibraryConfig};
+use crate::library::scan::Scanner;
+use crate::library::watch::{watch as watch_roots, Watcher};
+use crate::store::cache::{Cache, Catalog, ScanStats};
+use crate::store::{Store, StoreError};
+
+/// Quiet time after a change before rescanning (a copy in progress sends
+/// many events), and the longest a burst of events may delay a rescan.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+const MAX_DEBOUNCE: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("port {} on {} is already in use; stop the other program or pass --port with another number", .0.port(), .0.ip())]
+    AddrInUse(SocketAddr),
+    #[error("cannot listen on {0} ({1}); ports below 1024 need privileges, try --port 8080")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("cannot start: {0}")]
+    Runtime(std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] crate::http::server::ServeError),
+}
+
+enum ScanMsg {
+    Rescan,
+    Stop,
+}
+
+pub struct App {
+    pub config: Config,
+    pub cache: Cache,
+    ready: AtomicBool,
+    scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
+    /// Rescan requests made so far.
+    requested: AtomicU64,
+    /// The request count seen at the start of the last finished scan.
+    completed: watch::Receiver<u64>,
+    _watcher: Option<Watcher>,
+}
+
+impl App {
+    /// Opens the store and starts the scanner (blocking: call it off the
+    /// async workers). With a stored index the app serves at once while a
+    /// rescan runs; without one it is not ready until the first scan ends.
+    pub fn start(config: Config) -> Result<Arc<App>, AppError> {
+        let store = Arc::new(Store::open(&config.library.data_dir)?);
+        let scanner = Scanner::new(config.library.roots.clone(), store)?;
+        let ready = scanner.has_index();
+        let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
+        let (tx, rx) = mpsc::channel();
+        let (done_tx, done_rx) = watch::channel(0u64);
+        let watcher = if config.watch {
+            let tx = Mutex::new(tx.clone());
+            let on_change = move || {
+                let _ = tx.lock().map(|t| t.send(ScanMsg::Rescan));
+            };
+            match watch_roots(&config.library.roots, on_change) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!("cannot watch the video dirs ({e}); relying on the periodic rescan");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let app = Arc::new(App {
+            config,
+            cache: Cache::new(catalog),
+            ready: AtomicBool::new(ready),
+            scan_tx: Mutex::new(tx),
+            requested: AtomicU64::new(0),
+            completed: done_rx,
+            _watcher: watcher,
+        });
+        let weak = Arc::downgrade(&app);
+        let every = app.config.rescan_every;
+        std::thread::Builder::new()
+            .name("vidserve-scan".into())
+            .spawn(move || scan_loop(scanner, weak, rx, done_tx, every))
+            .map_err(AppError::Runtime)?;
+        Ok(app)
+    }
+
+    /// Whether the catalog reflects at least one scan or a stored index.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Asks for a rescan soon; returns the request's sequence number.
+    pub fn request_rescan(&self) -> u64 {
+        let n = self.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Rescan);
+        }
+        n
+    }
+
+    /// Requests a rescan and waits until one that started after the request
+    /// has finished. False on timeout.
+    pub async fn rescan_and_wait(&self, timeout: Duration) -> bool {
+        let mine = self.request_rescan();
+        let mut rx = self.completed.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|&done| done >= mine)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    /// Waits until the app is ready (the first scan finished). False on timeout.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let mut rx = self.completed.clone();
+        let ready = async {
+            while !self.is_ready() {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, ready).await.is_ok() && self.is_ready()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Stop);
+        }
+    }
+}
+
+fn scan_loop(
+    mut scanner: Scanner,
+    app: Weak<App>,
+    rx: mpsc::Receiver<ScanMsg>,
+    done: watch::Sender<u64>,
+    every: Duration,
+) {
+    let mut first = true;
+    loop {
+        if !first {
+            match rx.recv_timeout(every) {
+                Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(ScanMsg::Rescan) => {
+                    // Let a burst of changes settle.
+                    let burst = Instant::now();
+                    while burst.elapsed() < MAX_DEBOUNCE {
+                        match rx.recv_timeout(DEBOUNCE) {
+                            Ok(ScanMsg::Rescan) => continue,
+                            Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                            Err(RecvTimeoutError::Timeout) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        first = false;
+        let Some(seen) = app.upgrade().map(|a| a.requested.load(Ordering::Acquire)) else { return };
+        let result = scanner.scan();
+        let Some(app) = app.upgrade() else { return };
+        match result {
+            Ok(catalog) => {
+                let s = &catalog.stats;
+                tracing::info!(
+                    videos = catalog.len(),
+                    broken = catalog.broken.len(),
+                    files = s.files_seen,
+                    hashed = s.hashed,
+                    probed = s.probed,
+                    ms = s.duration.as_millis() as u64,
+                    "scan finished"
+                );
+                app.cache.replace(catalog);
+                app.ready.store(true, Ordering::Release);
+            }
+            Err(e) => tracing::error!("scan failed: {e}"),
+        }
+        done.send_replace(seen);
+    }
+}
+
+/// `vidserve [serve]`: binds, starts the app, serves until SIGINT/SIGTERM.
+pub fn run_server(args: &ServeArgs) -> anyhow::Result<()> {
+    let config = Config::from_cli(args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(AppError::Runtime)?;
+    rt.block_on(async move {
+        let bind = config.bind;
+        let listener = TcpListener::bind(bind).await.map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => AppError::AddrInUse(bind),
+            _ => AppError::Bind(bind, e),
+        })?;
+        let addr = listener.local_addr().map_err(AppError::Runtime)?;
+        let app = tokio::task::spawn_blocking(move || App::start(config)).await??;
+        print_banner(addr, &app);
+        crate::serve(listener, app, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `vidserve scan`: one scan in the foreground, then a summary.
+pub fn run_scan(args: &LibraryArgs) -> anyhow::Result<()> {
+    let config = LibraryConfig::from_args(args)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let mut scanner = Scanner::new(config.roots, store)?;
+    let catalog = scanner.scan()?;
+    let s = &catalog.stats;
+    println!(
+        "{} videos ({} broken, {} duplicate paths) from {} files in {:.2} s; {} hashed, {} probed",
+        catalog.len(),
+        catalog.broken.len(),
+        catalog.duplicates,
+        s.files_seen,
+        s.duration.as_secs_f64(),
+        s.hashed,
+        s.probed
+    );
+    for v in &catalog.broken {
+        println!("broken: {}: {}", v.primary().abs.display(), v.broken.as_deref().unwrap_or(""));
+    }
+    for (p, e) in &s.unreadable {
+        println!("unreadable: {}: {e}", p.display());
+    }
+    Ok(())
+}
+
+fn print_banner(addr: SocketAddr, app: &App) {
+    let port = addr.port();
+    let dirs: Vec<String> = app.config.library.roots.iter().map(|r| r.path.display().to_string()).collect();
+    println!("vidserve {} serving {}", env!("CARGO_PKG_VERSION"), dirs.join(", "));
+    if addr.ip().is_unspecified() {
+        println!("  Local:   http://127.0.0.1:{port}/");
+        for ip in lan_addresses() {
+            match ip {
+                IpAddr::V4(v4) => println!("  Network: http://{v4}:{port}/"),
+                IpAddr::V6(v6) => println!("  Network: http://[{v6}]:{port}/"),
+            }
+        }
+    } else {
+        println!("  Local:   http://{addr}/");
+    }
+    println!("  Data:    {}", app.config.library.data_dir.display());
+}
+
+/// Non-loopback IPv4 addresses of this machine's interfaces.
+fn lan_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below; entries are read only
+    // while the list is alive, and sockaddr_in is read only for AF_INET.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return out;
+        }
+        let mut cur = list;
+        while !cur.is_null() {
+            let addr = (*cur).ifa_addr;
+            if !addr.is_null() && i32::from((*addr).sa_family) == libc::AF_INET {
+                let sin = &*(addr as *const libc::sockaddr_in);
+                let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                if !ip.is_loopback() {
+                    out.push(IpAddr::V4(ip));
+                }
+            }
+            cur = (*cur).ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    out
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

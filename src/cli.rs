@@ -1,0 +1,85 @@
+//! Command-line definition (clap derive structs only). Every option also reads
+//! an environment variable `VIDSERVE_*`; resolution and validation live in
+//! `config`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A local video server: browse, search, rate and stream a video collection.
+#[derive(Debug, Parser)]
+#[command(name = "vidserve", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the collection over HTTP (the default).
+    Serve(ServeArgs),
+    /// Index the video directories into the data dir, print a summary and exit.
+    Scan(LibraryArgs),
+}
+
+/// Where the videos are and where vidserve keeps its own data.
+#[derive(Debug, Clone, Args)]
+pub struct LibraryArgs {
+    /// A directory of videos, scanned recursively (repeat for several).
+    #[arg(long = "dir", short = 'd', value_name = "DIR", env = "VIDSERVE_DIR")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Where the database and thumbnails live [default: $XDG_DATA_HOME/vidserve].
+    #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", env = "VIDSERVE_BIND", default_value = "0.0.0.0:8080")]
+    pub bind: SocketAddr,
+
+    /// Port to listen on (overrides the port of --bind; 0 picks a free one).
+    #[arg(long, short = 'p', value_name = "PORT", env = "VIDSERVE_PORT")]
+    pub port: Option<u16>,
+
+    /// Seconds between fallback rescans of the video dirs (also read from CACHE_TTL) [default: 300].
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_CACHE_TTL")]
+    pub cache_ttl: Option<u64>,
+
+    /// Do not watch the video dirs for changes (rely on the periodic rescan).
+    #[arg(long, env = "VIDSERVE_NO_WATCH")]
+    pub no_watch: bool,
+
+    /// Most simultaneous client connections.
+    #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Log format.
+    #[arg(long, value_enum, env = "VIDSERVE_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `vidserve=debug` (also read from RUST_LOG).
+    #[arg(long, value_name = "FILTER", env = "VIDSERVE_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,137 @@
+//! Resolved, validated configuration: `Config::from_cli` turns raw flags into
+//! absolute roots, a data dir that exists, and concrete numbers.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{LibraryArgs, ServeArgs};
+
+/// Default seconds between fallback rescans, as in the original's `CACHE_TTL`.
+pub const DEFAULT_CACHE_TTL: u64 = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no video directory given; pass one with --dir DIR (or set VIDSERVE_DIR)")]
+    NoDirs,
+    #[error("the video directory {} does not exist; check the path given to --dir", .0.display())]
+    MissingDir(PathBuf),
+    #[error("{} is not a directory; --dir takes a folder of videos", .0.display())]
+    NotADir(PathBuf),
+    #[error("the video directory {} cannot be read ({}); check its permissions", .0.display(), .1)]
+    UnreadableDir(PathBuf, std::io::Error),
+    #[error("the data directory {} cannot be created or written ({}); pass a writable one with --data", .0.display(), .1)]
+    DataDir(PathBuf, std::io::Error),
+    #[error("no data directory: set --data, XDG_DATA_HOME or HOME")]
+    NoDataDir,
+    #[error("CACHE_TTL must be a whole number of seconds, not {0:?}")]
+    BadCacheTtl(String),
+}
+
+/// One served directory, as given and as resolved.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// As given on the command line (made absolute), shown to users.
+    pub path: PathBuf,
+    /// Canonical path: symlink targets must stay under one of these.
+    pub canonical: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct LibraryConfig {
+    pub roots: Vec<Root>,
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub library: LibraryConfig,
+    pub bind: SocketAddr,
+    pub rescan_every: Duration,
+    pub watch: bool,
+    pub max_connections: usize,
+}
+
+impl LibraryConfig {
+    pub fn from_args(args: &LibraryArgs) -> Result<Self, ConfigError> {
+        if args.dirs.is_empty() {
+            return Err(ConfigError::NoDirs);
+        }
+        let mut roots: Vec<Root> = Vec::new();
+        for dir in &args.dirs {
+            let root = resolve_root(dir)?;
+            if !roots.iter().any(|r| r.canonical == root.canonical) {
+                roots.push(root);
+            }
+        }
+        let data_dir = match &args.data {
+            Some(d) => absolute(d),
+            None => default_data_dir().ok_or(ConfigError::NoDataDir)?,
+        };
+        ensure_writable(&data_dir)?;
+        Ok(Self { roots, data_dir })
+    }
+}
+
+impl Config {
+    pub fn from_cli(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let library = LibraryConfig::from_args(&args.library)?;
+        let mut bind = args.bind;
+        if let Some(port) = args.port {
+            bind.set_port(port);
+        }
+        let ttl = match args.cache_ttl {
+            Some(t) => t,
+            None => match std::env::var("CACHE_TTL") {
+                Ok(v) => v.trim().parse().map_err(|_| ConfigError::BadCacheTtl(v))?,
+                Err(_) => DEFAULT_CACHE_TTL,
+            },
+        };
+        Ok(Self {
+            library,
+            bind,
+            rescan_every: Duration::from_secs(ttl.max(1)),
+            watch: !args.no_watch,
+            max_connections: args.max_connections.max(1),
+        })
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn resolve_root(dir: &Path) -> Result<Root, ConfigError> {
+    let path = absolute(dir);
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ConfigError::MissingDir(path)),
+        Err(e) => return Err(ConfigError::UnreadableDir(path, e)),
+    };
+    if !meta.is_dir() {
+        return Err(ConfigError::NotADir(path));
+    }
+    if let Err(e) = std::fs::read_dir(&path) {
+        return Err(ConfigError::UnreadableDir(path, e));
+    }
+    let canonical = std::fs::canonicalize(&path).map_err(|e| ConfigError::UnreadableDir(path.clone(), e))?;
+    Ok(Root { path, canonical })
+}
+
+fn default_data_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("vidserve"));
+    }
+    let home = std::env::var_os("HOME").filter(|x| !x.is_empty())?;
+    Some(PathBuf::from(home).join(".local/share/vidserve"))
+}
+
+/// Creates the data dir if needed and proves it writable with a probe file.
+fn ensure_writable(dir: &Path) -> Result<(), ConfigError> {
+    let err = |e| ConfigError::DataDir(dir.to_path_buf(), e);
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)?;
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The only place errors become responses: JSON `{"error":{"code","message"}}`
+//! for API and JSON routes, an HTML page elsewhere.
+
+use hyper::header::{HeaderValue, ALLOW, CONTENT_RANGE, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+
+use super::body::Body;
+use super::pages;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("method not allowed; use {0}")]
+    MethodNotAllowed(&'static str),
+    #[error("requested range not satisfiable")]
+    Unsatisfiable { len: u64 },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("the request body is too large (limit {0} bytes)")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unsatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Unsatisfiable { .. } => "range_not_satisfiable",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::PreconditionFailed => "precondition_failed",
+            ApiError::TooLarge(_) => "payload_too_large",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::NotFound("no such video or page".into())
+    }
+
+    /// Builds the response; `json` picks the body format.
+    pub fn into_response(self, json: bool) -> Response<Body> {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!("{e:#}");
+        }
+        let status = self.status();
+        // Internal details stay in the log.
+        let message = match &self {
+            ApiError::Internal(_) => "internal error; see the server log".to_string(),
+            other => other.to_string(),
+        };
+        let (ctype, body) = if json {
+            let body = serde_json::json!({ "error": { "code": self.code(), "message": message } });
+            ("application/json", body.to_string())
+        } else {
+            ("text/html; charset=utf-8", pages::error::page(status, &message).into_string())
+        };
+        let mut res = Response::new(Body::full(body));
+        *res.status_mut() = status;
+        let h = res.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+        match self {
+            ApiError::MethodNotAllowed(allow) => {
+                h.insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::Unsatisfiable { len } => {
+                h.insert(CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
+            }
+            _ => {}
+        }
+        res
+    }
+}

@@ -1,0 +1,135 @@
+//! JSON routes: health, the original's admin cache routes, and the first
+//! read-only part of `/api/v1`.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use hyper::header::{HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{json, ApiError};
+use crate::http::body::Body;
+use crate::library::ids::VideoId;
+use crate::store::cache::{Order, Sort, Video};
+use crate::App;
+
+/// Longest wait for a requested rescan before answering.
+const REFRESH_WAIT: Duration = Duration::from_secs(120);
+const MAX_PER_PAGE: usize = 500;
+
+pub fn healthz() -> Response<Body> {
+    json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
+    if app.is_ready() {
+        Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": app.cache.load().len() })))
+    } else {
+        Err(ApiError::Unavailable("the first scan of the library is still running".into()))
+    }
+}
+
+pub fn ping(app: &App) -> Response<Body> {
+    let c = app.cache.load();
+    json(StatusCode::OK, &json!({ "status": "ok", "video_count": c.len(), "version": env!("CARGO_PKG_VERSION") }))
+}
+
+pub fn cache_status(app: &App) -> Response<Body> {
+    let c = app.cache.load();
+    let s = &c.stats;
+    json(
+        StatusCode::OK,
+        &json!({
+            "backend": "redb",
+            "video_count": c.len(),
+            "broken_count": c.broken.len(),
+            "duplicate_paths": c.duplicates,
+            "favorites_count": 0,
+            "cache_ttl": app.config.rescan_every.as_secs(),
+            "cache_hits": app.cache.hits.load(Ordering::Relaxed),
+            "cache_rebuilds": app.cache.rebuilds.load(Ordering::Relaxed),
+            "ready": app.is_ready(),
+            "last_scan": {
+                "finished_at": s.finished_at,
+                "files_seen": s.files_seen,
+                "hashed": s.hashed,
+                "probed": s.probed,
+                "unreadable": s.unreadable.len(),
+                "duration_ms": s.duration.as_millis() as u64,
+            },
+            "roots": c.roots.iter().map(|r| json!({
+                "path": r.path.display().to_string(),
+                "online": r.state == crate::store::cache::RootState::Online,
+                "files": r.files,
+            })).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>, ApiError> {
+    let scanned = app.rescan_and_wait(REFRESH_WAIT).await;
+    if from_form {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::SEE_OTHER;
+        res.headers_mut().insert(LOCATION, HeaderValue::from_static("/admin"));
+        return Ok(res);
+    }
+    if !scanned {
+        return Err(ApiError::Unavailable("the rescan did not finish in time; it goes on in the background".into()));
+    }
+    let n = app.cache.load().len();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "success": true, "message": format!("Library rescanned: {n} videos"), "video_count": n }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    sort: Sort,
+    order: Option<Order>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+pub fn videos(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let c = app.cache.load();
+    let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
+    let page = q.page.unwrap_or(1).max(1);
+    let order = q.order.unwrap_or(q.sort.default_order());
+    let list: Vec<_> =
+        c.page(q.sort, order, (page - 1).saturating_mul(per_page), per_page).iter().map(|v| video_json(v)).collect();
+    Ok(json(StatusCode::OK, &json!({ "total": c.len(), "page": page, "per_page": per_page, "videos": list })))
+}
+
+pub fn video(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+    let c = app.cache.load();
+    let v = c.get(id).ok_or_else(ApiError::not_found)?;
+    Ok(json(StatusCode::OK, &video_json(v)))
+}
+
+fn video_json(v: &Video) -> serde_json::Value {
+    let i = v.info.clone().unwrap_or_default();
+    json!({
+        "id": v.id.to_string(),
+        "title": v.title,
+        "paths": v.files.iter().map(|f| f.rel_display()).collect::<Vec<_>>(),
+        "size": v.size,
+        "added": v.added,
+        "duration_ms": i.duration_ms,
+        "width": i.width,
+        "height": i.height,
+        "container": v.info.as_ref().map(|i| i.container.clone()),
+        "video_codec": i.video_codec,
+        "audio_codec": i.audio_codec,
+        "bitrate": i.bitrate,
+        "browser_playable": i.browser_playable,
+        "index_at_end": i.index_at_end,
+        "broken": v.broken,
+        "stream_url": format!("/video/{}", v.id),
+        "watch_url": format!("/watch/{}", v.id),
+    })
+}

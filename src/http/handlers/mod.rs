@@ -1,0 +1,114 @@
+//! Request handling: route, dispatch to a handler, map its error once, and
+//! add the security headers every response carries.
+
+mod api;
+mod pages;
+mod video;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST, ORIGIN};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::body::Body;
+use super::error::ApiError;
+use super::route::{route, Route, RouteError};
+use crate::App;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
+                   script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// The hyper service function: never fails, errors become responses here.
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path();
+    let json =
+        path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
+    let head = req.method() == Method::HEAD;
+    let mut res = dispatch(&app, &req).await.unwrap_or_else(|e| e.into_response(json));
+    let h = res.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if head {
+        // Same headers as GET (Content-Length included), no body.
+        *res.body_mut() = Body::Empty;
+    }
+    Ok(res)
+}
+
+async fn dispatch(app: &Arc<App>, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let route = route(req.method(), req.uri().path()).map_err(|e| match e {
+        RouteError::NotFound => ApiError::not_found(),
+        RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),
+        RouteError::BadPath(why) => ApiError::BadRequest(format!("bad path: {why}")),
+    })?;
+    let query = req.uri().query().unwrap_or("");
+    match route {
+        Route::Gallery => pages::gallery(app, parse_query(query)?),
+        Route::Watch(key) => pages::watch(app, &key),
+        Route::Admin => pages::admin(app),
+        Route::Video(key) => video::video(app, &key, req.method(), req.headers()).await,
+        Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
+        Route::Healthz => Ok(api::healthz()),
+        Route::Readyz => api::readyz(app),
+        Route::Ping => Ok(api::ping(app)),
+        Route::CacheStatus => Ok(api::cache_status(app)),
+        Route::CacheRefresh => {
+            same_origin(req.headers())?;
+            let form = req
+                .headers()
+                .get(CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
+            api::cache_refresh(app, form).await
+        }
+        Route::ApiVideos => api::videos(app, parse_query(query)?),
+        Route::ApiVideo(id) => api::video(app, id),
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))
+}
+
+/// Writes must come from our own pages: a cross-site form cannot change
+/// anything. Browsers send `Sec-Fetch-Site` or `Origin` on such requests;
+/// non-browser clients (curl, scripts) send neither and are allowed.
+fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let refuse = || ApiError::Forbidden("cross-site request refused; use the vidserve page itself".into());
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return Err(refuse());
+        }
+    }
+    if let Some(origin) = headers.get(ORIGIN) {
+        let host = headers.get(HOST).map(HeaderValue::as_bytes).unwrap_or_default();
+        let origin = origin.as_bytes();
+        let origin_host = origin.strip_prefix(b"http://").or_else(|| origin.strip_prefix(b"https://"));
+        if origin_host != Some(host) {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+/// A JSON response.
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut res = Response::new(Body::full(value.to_string()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// An HTML response that must not be cached (it reflects live data).
+fn html(markup: maud::Markup) -> Response<Body> {
+    let mut res = Response::new(Body::full(markup.into_string()));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    res
+}

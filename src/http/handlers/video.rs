@@ -1,0 +1,232 @@
+//! `GET|HEAD /video/{id}`: RFC 9110 conditional and range requests over the
+//! file as it is on disk now. One hop to the blocking pool opens the file and
+//! reads its metadata; the body then streams through `stream::FileBody`.
+//!
+//! Order of evaluation (RFC 9110 §13.2.2): If-Match, If-Unmodified-Since
+//! (412); If-None-Match, If-Modified-Since (304); If-Range; Range.
+
+use std::fs::File;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH,
+    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, LAST_MODIFIED, RANGE,
+};
+use hyper::{Method, Response, StatusCode};
+
+use super::pages::lookup;
+use super::ApiError;
+use crate::http::body::Body;
+use crate::http::range::{parse_range, ByteRange, RangeOutcome};
+use crate::http::route::VideoKey;
+use crate::http::stream::{FileBody, Segment};
+use crate::library::ids::VideoId;
+use crate::library::scan::mtime_ns;
+use crate::store::cache::VideoFile;
+use crate::App;
+
+/// The validators of the file as opened.
+struct Opened {
+    file: Arc<File>,
+    len: u64,
+    etag: String,
+    modified: SystemTime,
+}
+
+pub async fn video(
+    app: &App,
+    key: &VideoKey,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let video = lookup(&app.cache.load(), key)?;
+    let ctype = content_type(&video.primary().abs);
+    let opened = open(video.id, video.files.clone()).await?;
+    let Some(opened) = opened else {
+        app.request_rescan(); // the index is behind the disk
+        return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
+    };
+
+    if let Some(status) = precondition(headers, &opened) {
+        return match status {
+            StatusCode::NOT_MODIFIED => Ok(respond(StatusCode::NOT_MODIFIED, &opened, None, Body::Empty)),
+            _ => Err(ApiError::PreconditionFailed),
+        };
+    }
+
+    let range_header = headers.get(RANGE).and_then(|v| v.to_str().ok());
+    let range_applies = match headers.get(IF_RANGE) {
+        None => true,
+        Some(v) => if_range_matches(v, &opened),
+    };
+    let outcome = match range_header {
+        Some(h) if range_applies => parse_range(h, opened.len),
+        _ => RangeOutcome::Full,
+    };
+    let head = method == Method::HEAD;
+    let file_body = |segments: Vec<Segment>| {
+        if head {
+            Body::Empty
+        } else {
+            Body::File(FileBody::new(opened.file.clone(), segments))
+        }
+    };
+
+    Ok(match outcome {
+        RangeOutcome::Unsatisfiable => return Err(ApiError::Unsatisfiable { len: opened.len }),
+        RangeOutcome::Full => {
+            let body = file_body(vec![Segment::File { pos: 0, end: opened.len }]);
+            let mut res = respond(StatusCode::OK, &opened, Some(ctype), body);
+            res.headers_mut().insert(CONTENT_LENGTH, opened.len.into());
+            res
+        }
+        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
+            let r = ranges[0];
+            let body = file_body(vec![Segment::File { pos: r.start, end: r.end }]);
+            let mut res = respond(StatusCode::PARTIAL_CONTENT, &opened, Some(ctype), body);
+            let h = res.headers_mut();
+            h.insert(CONTENT_LENGTH, r.len().into());
+            h.insert(CONTENT_RANGE, HeaderValue::from_str(&r.content_range(opened.len)).expect("ascii"));
+            res
+        }
+        RangeOutcome::Partial(ranges) => {
+            let boundary = boundary(video.id);
+            let segments = multipart(&ranges, opened.len, ctype, &boundary);
+            let total: u64 = segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Bytes(b) => b.len() as u64,
+                    Segment::File { pos, end } => end - pos,
+                })
+                .sum();
+            let ctype = format!("multipart/byteranges; boundary={boundary}");
+            let mut res = respond(StatusCode::PARTIAL_CONTENT, &opened, None, file_body(segments));
+            let h = res.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(&ctype).expect("ascii"));
+            h.insert(CONTENT_LENGTH, total.into());
+            res
+        }
+    })
+}
+
+/// Opens the first file of the video that still exists, with its metadata,
+/// in one hop to the blocking pool. `None` when none exists any more.
+async fn open(id: VideoId, files: Vec<VideoFile>) -> Result<Option<Opened>, ApiError> {
+    let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Opened>> {
+        for f in &files {
+            let file = match File::open(&f.abs) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let meta = file.metadata()?;
+            let modified = UNIX_EPOCH
+                + Duration::from_secs(
+                    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs()),
+                );
+            let etag = format!("\"{id}-{:x}-{:x}\"", meta.len(), mtime_ns(&meta));
+            return Ok(Some(Opened { file: Arc::new(file), len: meta.len(), etag, modified }));
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    opened.map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("opening a video file")))
+}
+
+/// The status a conditional header forces, if any.
+fn precondition(h: &HeaderMap, o: &Opened) -> Option<StatusCode> {
+    let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let date = |name| text(name).and_then(|v| httpdate::parse_http_date(v).ok());
+    if let Some(v) = text(IF_MATCH) {
+        if !etag_list_matches(v, &o.etag, false) {
+            return Some(StatusCode::PRECONDITION_FAILED);
+        }
+    } else if let Some(since) = date(IF_UNMODIFIED_SINCE) {
+        if o.modified > since {
+            return Some(StatusCode::PRECONDITION_FAILED);
+        }
+    }
+    if let Some(v) = text(IF_NONE_MATCH) {
+        if etag_list_matches(v, &o.etag, true) {
+            return Some(StatusCode::NOT_MODIFIED);
+        }
+    } else if let Some(since) = date(IF_MODIFIED_SINCE) {
+        if o.modified <= since {
+            return Some(StatusCode::NOT_MODIFIED);
+        }
+    }
+    None
+}
+
+/// `*` or a comma-separated list of entity tags. Weak comparison (for
+/// If-None-Match) ignores the `W/` prefix; strong comparison never matches
+/// a weak tag.
+fn etag_list_matches(list: &str, etag: &str, weak: bool) -> bool {
+    list.trim() == "*"
+        || list.split(',').map(str::trim).any(|t| match t.strip_prefix("W/") {
+            Some(t) => weak && t == etag,
+            None => t == etag,
+        })
+}
+
+/// `If-Range` with an entity tag needs a strong match; with a date, an exact
+/// match of `Last-Modified`.
+fn if_range_matches(v: &HeaderValue, o: &Opened) -> bool {
+    let Ok(v) = v.to_str() else { return false };
+    let v = v.trim();
+    if v.starts_with('"') {
+        v == o.etag
+    } else if v.starts_with("W/") {
+        false
+    } else {
+        httpdate::parse_http_date(v).is_ok_and(|d| d == o.modified)
+    }
+}
+
+fn respond(status: StatusCode, o: &Opened, ctype: Option<&'static str>, body: Body) -> Response<Body> {
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(ETAG, HeaderValue::from_str(&o.etag).expect("ascii etag"));
+    h.insert(LAST_MODIFIED, HeaderValue::from_str(&httpdate::fmt_http_date(o.modified)).expect("ascii date"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=0, must-revalidate"));
+    if let Some(ctype) = ctype {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    }
+    res
+}
+
+pub fn content_type(path: &std::path::Path) -> &'static str {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "mp4" => "video/mp4",
+        "m4v" => "video/x-m4v",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "mkv" => "video/x-matroska",
+        "ogg" | "ogv" => "video/ogg",
+        _ => "application/octet-stream",
+    }
+}
+
+fn boundary(id: VideoId) -> String {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("vidserve-{id}-{nanos:08x}")
+}
+
+/// The parts of a `multipart/byteranges` body, streamed one after another.
+fn multipart(ranges: &[ByteRange], len: u64, ctype: &str, boundary: &str) -> Vec<Segment> {
+    let mut out = Vec::with_capacity(ranges.len() * 2 + 1);
+    for r in ranges {
+        let head =
+            format!("\r\n--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: {}\r\n\r\n", r.content_range(len));
+        out.push(Segment::Bytes(Bytes::from(head)));
+        out.push(Segment::File { pos: r.start, end: r.end });
+    }
+    out.push(Segment::Bytes(Bytes::from(format!("\r\n--{boundary}--\r\n"))));
+    out
+}

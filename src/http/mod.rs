@@ -1,0 +1,16 @@
+//! HTTP on hyper 1.x: accept loop and shutdown (`server`), routing (`route`),
+//! range parsing (`range`), file streaming (`stream`), handlers, maud pages,
+//! embedded assets, and the single error-to-response mapping (`error`).
+//!
+//! Never builds a file system path from request input: videos are looked up
+//! in the catalog by id or by the exact root-relative path the scan found.
+
+pub mod assets;
+pub mod body;
+pub mod error;
+pub mod handlers;
+pub mod pages;
+pub mod range;
+pub mod route;
+pub mod server;
+pub mod stream;

@@ -1,0 +1,65 @@
+//! The admin page: roots, scan facts, broken files, cache.
+
+use maud::{html, Markup};
+
+use super::layout::{page, Nav};
+use crate::store::cache::{Catalog, RootState};
+
+pub struct AdminView<'a> {
+    pub catalog: &'a Catalog,
+    pub cache_hits: u64,
+    pub cache_rebuilds: u64,
+    pub data_dir: String,
+    pub rescan_every_s: u64,
+}
+
+pub fn admin(view: &AdminView) -> Markup {
+    let c = view.catalog;
+    let s = &c.stats;
+    page(
+        "Admin",
+        Nav::Admin,
+        html! {
+            div.bar { h1 { "Admin" } form method="post" action="/admin/cache/refresh" { button.primary type="submit" { "Rescan now" } } }
+            h2 { "Library" }
+            table.list {
+                thead { tr { th { "Folder" } th { "State" } th { "Files" } } }
+                tbody {
+                    @for r in &c.roots {
+                        tr {
+                            td { (r.path.display()) }
+                            td { @match &r.state { RootState::Online => "online", RootState::Offline(why) => span.warn { "offline: " (why) } } }
+                            td { (r.files) }
+                        }
+                    }
+                }
+            }
+            dl.facts {
+                dt { "Videos" } dd { (c.len()) }
+                dt { "Duplicate paths" } dd { (c.duplicates) }
+                dt { "Broken" } dd { (c.broken.len()) }
+                dt { "Last scan" } dd {
+                    @if s.finished_at == 0 { "loaded from the stored index" }
+                    @else { (s.files_seen) " files in " (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
+                }
+                dt { "Rescan" } dd { "on file changes, and every " (view.rescan_every_s) " s" }
+                dt { "Cache" } dd { (view.cache_hits) " reads, " (view.cache_rebuilds) " rebuilds" }
+                dt { "Data" } dd { (view.data_dir) }
+            }
+            @if !c.broken.is_empty() {
+                h2 { "Broken files" }
+                table.list {
+                    thead { tr { th { "File" } th { "Reason" } } }
+                    tbody { @for v in &c.broken { tr { td { (v.primary().abs.display()) } td { (v.broken.as_deref().unwrap_or("")) } } } }
+                }
+            }
+            @if !s.unreadable.is_empty() {
+                h2 { "Unreadable" }
+                table.list {
+                    thead { tr { th { "Path" } th { "Error" } } }
+                    tbody { @for (p, e) in &s.unreadable { tr { td { (p.display()) } td { (e) } } } }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,42 @@
+//! The page frame: head (CSS, theme script), header with navigation, main.
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::http::assets;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Library,
+    Admin,
+    None,
+}
+
+pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="dark light";
+                title { (title) " · vidserve" }
+                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                link rel="stylesheet" href=(assets::url("app.css"));
+                script src=(assets::url("theme.js")) {}
+                script src=(assets::url("app.js")) defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }
+                    nav aria-label="Main" {
+                        a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
+                        a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                        button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! HTML pages rendered with maud: a view struct in, `Markup` out. Pages do
+//! no I/O, and nothing a user or a file name controls is ever `PreEscaped`.
+
+pub mod admin;
+pub mod error;
+pub mod gallery;
+pub mod layout;
+pub mod watch;
+
+/// `1:02:03` or `4:05`.
+pub fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `512 B`, `1.5 MB`, `4.2 GB` (decimal units, as file managers show).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats() {
+        assert_eq!(super::duration(0), "0:00");
+        assert_eq!(super::duration(65_432), "1:05");
+        assert_eq!(super::duration(3_723_000), "1:02:03");
+        assert_eq!(super::size(999), "999 B");
+        assert_eq!(super::size(1_500_000), "1.5 MB");
+        assert_eq!(super::size(5_368_709_120), "5.4 GB");
+    }
+}

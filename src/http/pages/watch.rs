@@ -1,0 +1,61 @@
+//! The watch page: player, facts, previous/next.
+
+use std::sync::Arc;
+
+use maud::{html, Markup};
+
+use super::layout::{page, Nav};
+use super::{duration, size};
+use crate::store::cache::Video;
+
+pub struct WatchView {
+    pub video: Arc<Video>,
+    pub prev: Option<Arc<Video>>,
+    pub next: Option<Arc<Video>>,
+    /// Root directories, to show where each file lives.
+    pub roots: Vec<String>,
+}
+
+pub fn watch(view: &WatchView) -> Markup {
+    let v = &view.video;
+    let info = v.info.as_ref();
+    page(
+        &v.title,
+        Nav::Library,
+        html! {
+            div.watch {
+                video #player controls autoplay preload="metadata" src={ "/video/" (v.id) } {
+                    "Your browser cannot play this video here; "
+                    a href={ "/video/" (v.id) } download { "download it" } " instead."
+                }
+                h1 { (v.title) }
+                div.nav {
+                    @if let Some(p) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (p.title) } }
+                    @if let Some(n) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (n.title) " ›" } }
+                }
+                @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
+                @if let Some(i) = info {
+                    @if !i.browser_playable { p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." } }
+                    @if i.index_at_end { p.notice { "This MP4 keeps its index at the end; playback starts once that is fetched." } }
+                }
+                dl.facts {
+                    @if let Some(ms) = v.duration_ms() { dt { "Duration" } dd { (duration(ms)) } }
+                    @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { dt { "Resolution" } dd { (w) "×" (h) } }
+                    @if let Some(i) = info {
+                        dt { "Format" } dd {
+                            (i.container)
+                            @if let Some(c) = &i.video_codec { " · " (c) }
+                            @if let Some(c) = &i.audio_codec { " · " (c) }
+                        }
+                        @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
+                    }
+                    dt { "Size" } dd { (size(v.size)) }
+                    @for f in &v.files {
+                        dt { "File" } dd { (view.roots.get(f.root).map(String::as_str).unwrap_or("?")) "/" (f.rel_display()) }
+                    }
+                }
+                p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute" }
+            }
+        },
+    )
+}

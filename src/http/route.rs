@@ -1,0 +1,153 @@
+//! Routing: method and raw path in, a `Route` value out. Pure; a table of
+//! unit tests covers odd paths. Paths never become file system paths here:
+//! a `VideoKey::Path` is only ever looked up in the catalog.
+
+use hyper::Method;
+use percent_encoding::percent_decode_str;
+
+use crate::library::ids::VideoId;
+
+/// How a request names a video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VideoKey {
+    Id(VideoId),
+    /// The original server's `<filename>`: a root-relative path, decoded.
+    Path(Vec<u8>),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route<'a> {
+    Gallery,
+    Watch(VideoKey),
+    Video(VideoKey),
+    Asset(&'a str),
+    Healthz,
+    Readyz,
+    Ping,
+    Admin,
+    CacheStatus,
+    CacheRefresh,
+    ApiVideos,
+    ApiVideo(VideoId),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RouteError {
+    NotFound,
+    MethodNotAllowed(&'static str),
+    BadPath(&'static str),
+}
+
+const READ: &str = "GET, HEAD";
+
+pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError> {
+    let read = method == Method::GET || method == Method::HEAD;
+    let need_read = |r: Route<'a>| if read { Ok(r) } else { Err(RouteError::MethodNotAllowed(READ)) };
+    match path {
+        "/" => return need_read(Route::Gallery),
+        "/healthz" => return need_read(Route::Healthz),
+        "/readyz" => return need_read(Route::Readyz),
+        "/ping" => return need_read(Route::Ping),
+        "/admin" | "/admin/" => return need_read(Route::Admin),
+        "/admin/cache/status" => return need_read(Route::CacheStatus),
+        "/admin/cache/refresh" => {
+            return if method == Method::POST {
+                Ok(Route::CacheRefresh)
+            } else {
+                Err(RouteError::MethodNotAllowed("POST"))
+            }
+        }
+        "/api/v1/videos" => return need_read(Route::ApiVideos),
+        "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
+        _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/watch/") {
+        return need_read(Route::Watch(video_key(rest)?));
+    }
+    if let Some(rest) = path.strip_prefix("/video/") {
+        return need_read(Route::Video(video_key(rest)?));
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/videos/") {
+        let id = rest.parse().map_err(|_| RouteError::NotFound)?;
+        return need_read(Route::ApiVideo(id));
+    }
+    if let Some(rest) = path.strip_prefix("/assets/") {
+        // `/assets/{hash}/{name}`: the hash only busts caches.
+        let (_, name) = rest.split_once('/').ok_or(RouteError::NotFound)?;
+        if name.is_empty() || name.contains('/') {
+            return Err(RouteError::NotFound);
+        }
+        return need_read(Route::Asset(name));
+    }
+    Err(RouteError::NotFound)
+}
+
+/// An id, or a root-relative path that cannot climb or name a root.
+fn video_key(raw: &str) -> Result<VideoKey, RouteError> {
+    if let Ok(id) = raw.parse::<VideoId>() {
+        return Ok(VideoKey::Id(id));
+    }
+    let bytes: Vec<u8> = percent_decode_str(raw).collect();
+    if bytes.is_empty() {
+        return Err(RouteError::NotFound);
+    }
+    if bytes.contains(&0) {
+        return Err(RouteError::BadPath("NUL byte in path"));
+    }
+    if bytes.split(|&b| b == b'/').any(|seg| seg.is_empty() || seg == b"." || seg == b"..") {
+        return Err(RouteError::BadPath("empty, '.' or '..' path segment"));
+    }
+    Ok(VideoKey::Path(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str) -> Result<Route<'_>, RouteError> {
+        route(&Method::GET, path)
+    }
+
+    #[test]
+    fn table() {
+        let id = VideoId(0xabc);
+        assert_eq!(get("/"), Ok(Route::Gallery));
+        assert_eq!(get("/watch/0000000000000abc"), Ok(Route::Watch(VideoKey::Id(id))));
+        assert_eq!(get("/video/0000000000000abc"), Ok(Route::Video(VideoKey::Id(id))));
+        assert_eq!(get("/video/a/b%20c.mp4"), Ok(Route::Video(VideoKey::Path(b"a/b c.mp4".to_vec()))));
+        assert_eq!(get("/video/%C3%BC%23%3F.mp4"), Ok(Route::Video(VideoKey::Path("ü#?.mp4".as_bytes().to_vec()))));
+        assert_eq!(get("/video/a%FFb.mp4"), Ok(Route::Video(VideoKey::Path(b"a\xFFb.mp4".to_vec()))));
+        assert_eq!(get("/video/back%5Cslash.mp4"), Ok(Route::Video(VideoKey::Path(b"back\\slash.mp4".to_vec()))));
+        assert_eq!(get("/assets/123/app.css"), Ok(Route::Asset("app.css")));
+        assert_eq!(get("/api/v1/videos/0000000000000abc"), Ok(Route::ApiVideo(id)));
+    }
+
+    #[test]
+    fn refuses_escapes() {
+        for bad in [
+            "/video/../etc/passwd",
+            "/video/a/../../x.mp4",
+            "/video/%2e%2e/x.mp4",
+            "/video/%2E%2E%2Fx.mp4",
+            "/video//etc/passwd",
+            "/video/%2Fetc%2Fpasswd",
+            "/video/a/./b.mp4",
+            "/video/a%00.mp4",
+            "/watch/x/",
+        ] {
+            assert!(matches!(get(bad), Err(RouteError::BadPath(_))), "{bad}");
+        }
+        assert_eq!(get("/video/"), Err(RouteError::NotFound));
+        assert_eq!(get("/nope"), Err(RouteError::NotFound));
+        assert_eq!(get("/assets/app.css"), Err(RouteError::NotFound));
+        assert_eq!(get("/assets/1/../x"), Err(RouteError::NotFound));
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(route(&Method::POST, "/"), Err(RouteError::MethodNotAllowed(READ)));
+        assert_eq!(route(&Method::HEAD, "/video/0000000000000abc"), Ok(Route::Video(VideoKey::Id(VideoId(0xabc)))));
+        assert_eq!(route(&Method::GET, "/admin/cache/refresh"), Err(RouteError::MethodNotAllowed("POST")));
+        assert_eq!(route(&Method::POST, "/admin/cache/refresh"), Ok(Route::CacheRefresh));
+    }
+}

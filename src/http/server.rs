@@ -1,0 +1,78 @@
+//! The accept loop: one task per connection under a connection limit, each
+//! watched by hyper-util's `GracefulShutdown`. On shutdown: stop accepting,
+//! let requests in flight finish for `DRAIN` (long streams are then cut).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::App;
+
+/// How long requests in flight may run after shutdown starts.
+pub const DRAIN: Duration = Duration::from_secs(5);
+/// Time allowed for a client to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Largest request head (request line and headers) accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("accepting connections failed: {0}")]
+    Accept(std::io::Error),
+}
+
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD).max_headers(100);
+    let graceful = GracefulShutdown::new();
+    let limit = Arc::new(Semaphore::new(app.config.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            p = limit.clone().acquire_owned() => p.expect("the semaphore is never closed"),
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            r = listener.accept() => match r {
+                Ok(conn) => conn,
+                Err(e) if is_transient(&e) => {
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                Err(e) => return Err(ServeError::Accept(e)),
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = service_fn(move |req| crate::http::handlers::handle(app.clone(), req));
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),
+    }
+    Ok(())
+}
+
+/// Errors after which accepting can go on (e.g. out of file descriptors).
+fn is_transient(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock)
+        || matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM))
+}

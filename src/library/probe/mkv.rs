@@ -1,0 +1,249 @@
+//! Matroska and WebM: reads the EBML header's DocType, then the Segment's
+//! `Info` (timestamp scale, duration) and `Tracks` (codec ids, pixel size),
+//! skipping everything else by size and stopping at the first Cluster once
+//! both are known.
+
+use super::{MediaInfo, ProbeError, Source};
+
+const EBML: u32 = 0x1A45_DFA3;
+const DOC_TYPE: u32 = 0x4282;
+const SEGMENT: u32 = 0x1853_8067;
+const INFO: u32 = 0x1549_A966;
+const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
+const DURATION: u32 = 0x4489;
+const TRACKS: u32 = 0x1654_AE6B;
+const TRACK_ENTRY: u32 = 0xAE;
+const TRACK_TYPE: u32 = 0x83;
+const CODEC_ID: u32 = 0x86;
+const VIDEO: u32 = 0xE0;
+const PIXEL_WIDTH: u32 = 0xB0;
+const PIXEL_HEIGHT: u32 = 0xBA;
+const CLUSTER: u32 = 0x1F43_B675;
+
+/// Largest Info or Tracks element read into memory.
+const MAX_ELEMENT: u64 = 16 * 1024 * 1024;
+/// Segment children looked at before giving up.
+const MAX_CHILDREN: usize = 100_000;
+
+fn damaged(reason: impl Into<String>) -> ProbeError {
+    ProbeError::Damaged("Matroska", reason.into())
+}
+
+/// An element header: id (marker bits kept, as written in the spec), data
+/// size (`None` for "unknown"), and header length.
+struct Header {
+    id: u32,
+    size: Option<u64>,
+    len: u64,
+}
+
+/// Reads a variable-length integer; `keep_marker` for ids.
+fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
+    let first = *b.first()?;
+    if first == 0 {
+        return None;
+    }
+    let len = first.leading_zeros() as usize + 1;
+    let bytes = b.get(..len)?;
+    let mut v = if keep_marker { u64::from(first) } else { u64::from(first) & ((1u64 << (8 - len)) - 1) };
+    for &x in &bytes[1..] {
+        v = (v << 8) | u64::from(x);
+    }
+    Some((v, len))
+}
+
+fn header(b: &[u8]) -> Option<Header> {
+    let (id, id_len) = vint(b, true)?;
+    if id_len > 4 {
+        return None;
+    }
+    let (size, size_len) = vint(&b[id_len..], false)?;
+    let unknown = size == (1u64 << (7 * size_len)) - 1;
+    Some(Header { id: id as u32, size: (!unknown).then_some(size), len: (id_len + size_len) as u64 })
+}
+
+/// Iterates the children of an element held in memory.
+fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    std::iter::from_fn(move || {
+        let h = header(b)?;
+        let start = h.len as usize;
+        let end = start.checked_add(usize::try_from(h.size?).ok()?)?;
+        let data = b.get(start..end)?;
+        b = &b[end..];
+        Some((h.id, data))
+    })
+}
+
+fn uint(b: &[u8]) -> Option<u64> {
+    (b.len() <= 8).then(|| b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
+}
+
+fn float(b: &[u8]) -> Option<f64> {
+    match b.len() {
+        4 => Some(f64::from(f32::from_be_bytes(b.try_into().ok()?))),
+        8 => Some(f64::from_be_bytes(b.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
+    let len = src.size();
+    let head = src.read_vec(0, 64)?;
+    let ebml = header(&head).filter(|h| h.id == EBML).ok_or_else(|| damaged("bad EBML header"))?;
+    let ebml_size = ebml.size.ok_or_else(|| damaged("bad EBML header size"))?;
+    let ebml_body = src.read_vec(ebml.len, ebml_size.min(4096))?;
+    let doc_type = children(&ebml_body)
+        .find(|(id, _)| *id == DOC_TYPE)
+        .map(|(_, d)| String::from_utf8_lossy(d).trim_end_matches('\0').to_string())
+        .unwrap_or_else(|| "matroska".into());
+    let container = if doc_type == "webm" { "webm" } else { "mkv" };
+
+    let seg_pos = ebml.len + ebml_size;
+    let seg = header(&src.read_vec(seg_pos, 16)?)
+        .filter(|h| h.id == SEGMENT)
+        .ok_or_else(|| damaged("no Segment after the header"))?;
+    let seg_end = seg.size.map_or(len, |s| (seg_pos + seg.len).saturating_add(s).min(len));
+
+    let mut info = MediaInfo { container: container.into(), ..MediaInfo::default() };
+    let (mut have_info, mut have_tracks) = (false, false);
+    let mut pos = seg_pos + seg.len;
+    for _ in 0..MAX_CHILDREN {
+        if pos >= seg_end || (have_info && have_tracks) {
+            break;
+        }
+        let Some(h) = header(&src.read_vec(pos, 16)?) else { break };
+        let data_pos = pos + h.len;
+        match (h.id, h.size) {
+            (INFO | TRACKS, Some(size)) if size <= MAX_ELEMENT && data_pos + size <= len => {
+                let body = src.read_vec(data_pos, size)?;
+                if h.id == INFO {
+                    read_info(&body, &mut info);
+                    have_info = true;
+                } else {
+                    read_tracks(&body, &mut info);
+                    have_tracks = true;
+                }
+            }
+            (INFO | TRACKS, _) => return Err(damaged("a header element is cut short")),
+            (CLUSTER, None) | (_, None) => break,
+            _ => {}
+        }
+        pos = data_pos.saturating_add(h.size.unwrap_or(0));
+    }
+    if !have_tracks || (info.video_codec.is_none() && info.audio_codec.is_none()) {
+        return Err(damaged("no track list"));
+    }
+    Ok(info)
+}
+
+fn read_info(body: &[u8], info: &mut MediaInfo) {
+    let mut scale = 1_000_000u64;
+    let mut duration = None;
+    for (id, data) in children(body) {
+        match id {
+            TIMESTAMP_SCALE => scale = uint(data).filter(|&s| s > 0).unwrap_or(scale),
+            DURATION => duration = float(data),
+            _ => {}
+        }
+    }
+    // Duration counts `scale` nanoseconds per tick.
+    info.duration_ms =
+        duration.filter(|d| d.is_finite() && *d >= 0.0).map(|d| (d * scale as f64 / 1_000_000.0).round() as u64);
+}
+
+fn read_tracks(body: &[u8], info: &mut MediaInfo) {
+    for (_, entry) in children(body).filter(|(id, _)| *id == TRACK_ENTRY) {
+        let (mut kind, mut codec, mut size) = (0, String::new(), (None, None));
+        for (id, data) in children(entry) {
+            match id {
+                TRACK_TYPE => kind = uint(data).unwrap_or(0),
+                CODEC_ID => codec = String::from_utf8_lossy(data).trim_end_matches('\0').to_string(),
+                VIDEO => {
+                    for (id, d) in children(data) {
+                        match id {
+                            PIXEL_WIDTH => size.0 = uint(d).map(|v| v as u32),
+                            PIXEL_HEIGHT => size.1 = uint(d).map(|v| v as u32),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match kind {
+            1 if info.video_codec.is_none() => {
+                info.video_codec = Some(codec_name(&codec));
+                (info.width, info.height) = size;
+            }
+            2 if info.audio_codec.is_none() => info.audio_codec = Some(codec_name(&codec)),
+            _ => {}
+        }
+    }
+}
+
+fn codec_name(id: &str) -> String {
+    match id {
+        "V_VP8" => "vp8",
+        "V_VP9" => "vp9",
+        "V_AV1" => "av1",
+        "V_MPEG4/ISO/AVC" => "h264",
+        "V_MPEGH/ISO/HEVC" => "hevc",
+        "V_THEORA" => "theora",
+        "A_OPUS" => "opus",
+        "A_VORBIS" => "vorbis",
+        "A_AAC" => "aac",
+        "A_FLAC" => "flac",
+        "A_MPEG/L3" => "mp3",
+        "A_AC3" => "ac3",
+        "A_EAC3" => "eac3",
+        "A_DTS" => "dts",
+        other => return other.trim_start_matches(['V', 'A', 'S']).trim_start_matches('_').to_ascii_lowercase(),
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn el(id: u32, body: &[u8]) -> Vec<u8> {
+        let id_bytes: Vec<u8> = id.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let mut v = id_bytes;
+        v.push(0x01); // 8-byte size vint: marker, then 7 bytes
+        v.extend_from_slice(&(body.len() as u64).to_be_bytes()[1..]);
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn tiny_webm() -> Vec<u8> {
+        let header = el(EBML, &el(DOC_TYPE, b"webm"));
+        let info =
+            el(INFO, &[el(TIMESTAMP_SCALE, &[0x0F, 0x42, 0x40]), el(DURATION, &5123.0f64.to_be_bytes())].concat());
+        let video = el(VIDEO, &[el(PIXEL_WIDTH, &[0x01, 0x40]), el(PIXEL_HEIGHT, &[0xF0])].concat());
+        let vtrack = el(TRACK_ENTRY, &[el(TRACK_TYPE, &[1]), el(CODEC_ID, b"V_VP9"), video].concat());
+        let atrack = el(TRACK_ENTRY, &[el(TRACK_TYPE, &[2]), el(CODEC_ID, b"A_OPUS")].concat());
+        let tracks = el(TRACKS, &[vtrack, atrack].concat());
+        let cluster = el(CLUSTER, &[0u8; 500]);
+        [header, el(SEGMENT, &[info, tracks, cluster].concat())].concat()
+    }
+
+    #[test]
+    fn reads_a_webm_file() {
+        let info = super::super::probe(&tiny_webm()[..]).unwrap();
+        assert_eq!(info.container, "webm");
+        assert_eq!(info.duration_ms, Some(5123));
+        assert_eq!((info.width, info.height), (Some(320), Some(240)));
+        assert_eq!(info.video_codec.as_deref(), Some("vp9"));
+        assert_eq!(info.audio_codec.as_deref(), Some("opus"));
+        assert!(info.browser_playable);
+    }
+
+    #[test]
+    fn truncation_never_panics() {
+        let full = tiny_webm();
+        for cut in 0..full.len() {
+            let _ = super::super::probe(&full[..cut]);
+        }
+        assert!(super::super::probe(&full[..40]).is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! Scanning: walks every root, reuses the stored id of each file whose size
+//! and mtime did not change, hashes and probes the rest, writes what changed
+//! in one transaction and builds a new `Catalog`.
+//!
+//! Policy: hidden files and dirs are skipped; symlinks are followed only when
+//! their target stays inside a served root (walkdir reports loops); a root
+//! that is missing, unreadable or suddenly empty is marked offline and its
+//! records are kept — a scan never mass-deletes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use walkdir::WalkDir;
+
+use super::ids::{id_of_file, VideoId};
+use super::probe::probe_file;
+use crate::config::Root;
+use crate::store::cache::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
+use crate::store::records::{FileRecord, VideoRecord};
+use crate::store::{Index, IndexChanges, Store, StoreError};
+
+/// A video file found by the walk.
+struct Found {
+    root: usize,
+    rel: Vec<u8>,
+    abs: PathBuf,
+    size: u64,
+    mtime_ns: i64,
+}
+
+/// Owns the scan state between runs: the stored index, loaded once.
+pub struct Scanner {
+    roots: Vec<Root>,
+    store: Arc<Store>,
+    index: Index,
+    /// Root states from the last scan (until then, all assumed online).
+    root_states: Vec<RootState>,
+}
+
+impl Scanner {
+    pub fn new(roots: Vec<Root>, store: Arc<Store>) -> Result<Self, StoreError> {
+        let index = store.load_index()?;
+        let root_states = vec![RootState::Online; roots.len()];
+        Ok(Scanner { roots, store, index, root_states })
+    }
+
+    /// Whether the stored index knows any file (restarts can serve at once).
+    pub fn has_index(&self) -> bool {
+        !self.index.files.is_empty()
+    }
+
+    /// A catalog of the stored index as it is, without touching the disks.
+    pub fn catalog(&self, stats: ScanStats) -> Catalog {
+        let mut found = Vec::new();
+        for (abs, rec) in &self.index.files {
+            let abs = PathBuf::from(std::ffi::OsStr::from_bytes(abs));
+            if let Some((root, rel)) = self.locate(&abs) {
+                if self.root_states[root] == RootState::Online {
+                    found.push((Found { root, rel, abs, size: rec.size, mtime_ns: rec.mtime_ns }, rec.id));
+                }
+            }
+        }
+        let counts = count_per_root(self.roots.len(), found.iter().map(|(f, _)| f.root));
+        let roots = self
+            .roots
+            .iter()
+            .zip(&self.root_states)
+            .zip(counts)
+            .map(|((r, s), files)| RootStatus { path: r.path.clone(), state: s.clone(), files })
+            .collect();
+        build_catalog(found, &self.index.videos, roots, stats)
+    }
+
+    /// Which root a stored absolute path belongs to, and its relative path.
+    fn locate(&self, abs: &Path) -> Option<(usize, Vec<u8>)> {
+        self.roots
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| abs.strip_prefix(&r.path).ok().map(|rel| (i, rel.as_os_str().as_bytes().to_vec())))
+    }
+
+    /// Walks every root and brings the index up to date.
+    pub fn scan(&mut self) -> Result<Catalog, StoreError> {
+        let started = Instant::now();
+        let mut stats = ScanStats::default();
+        let mut changes = IndexChanges::default();
+        let mut seen: HashMap<Vec<u8>, FileRecord> = HashMap::new();
+        let now = unix_now();
+
+        for (i, root) in self.roots.iter().enumerate() {
+            let had = self
+                .index
+                .files
+                .keys()
+                .filter(|k| Path::new(std::ffi::OsStr::from_bytes(k)).starts_with(&root.path))
+                .count();
+            let state = match walk_root(i, root, &self.roots, &mut stats) {
+                Err(why) => RootState::Offline(why),
+                Ok(found) if found.is_empty() && had > 0 => {
+                    RootState::Offline(format!("no videos found where {had} were before (unmounted?)"))
+                }
+                Ok(found) => {
+                    for f in found {
+                        let key = f.abs.as_os_str().as_bytes().to_vec();
+                        let rec = self.identify(&f, &key, now, &mut stats, &mut changes);
+                        if let Some(rec) = rec {
+                            seen.insert(key, rec);
+                        }
+                    }
+                    RootState::Online
+                }
+            };
+            if let RootState::Offline(why) = &state {
+                tracing::warn!(root = %root.path.display(), "root offline: {why}; keeping its records");
+            }
+            self.root_states[i] = state;
+        }
+
+        // Forget only files that vanished from a root that is online now.
+        for key in self.index.files.keys() {
+            let path = Path::new(std::ffi::OsStr::from_bytes(key));
+            let online_root = self
+                .roots
+                .iter()
+                .zip(&self.root_states)
+                .any(|(r, s)| *s == RootState::Online && path.starts_with(&r.path));
+            if online_root && !seen.contains_key(key) {
+                changes.delete_files.push(key.clone());
+            }
+        }
+        self.store.apply(&changes)?;
+        for key in &changes.delete_files {
+            self.index.files.remove(key);
+        }
+        for (key, rec) in changes.put_files {
+            self.index.files.insert(key, rec);
+        }
+        for (id, rec) in changes.put_videos {
+            self.index.videos.insert(id, rec);
+        }
+        stats.duration = started.elapsed();
+        stats.finished_at = unix_now();
+        Ok(self.catalog(stats))
+    }
+
+    /// The record for a found file: reused when unchanged, else hashed (and
+    /// probed when its content is new). `None` when it cannot be read.
+    fn identify(
+        &self,
+        f: &Found,
+        key: &[u8],
+        now: i64,
+        stats: &mut ScanStats,
+        changes: &mut IndexChanges,
+    ) -> Option<FileRecord> {
+        stats.files_seen += 1;
+        if let Some(prev) = self.index.files.get(key) {
+            if prev.size == f.size && prev.mtime_ns == f.mtime_ns {
+                return Some(prev.clone());
+            }
+        }
+        let file = match File::open(&f.abs) {
+            Ok(file) => file,
+            Err(e) => {
+                stats.unreadable.push((f.abs.clone(), e.to_string()));
+                return None;
+            }
+        };
+        stats.hashed += 1;
+        let id = match id_of_file(&file, f.size) {
+            Ok(id) => id,
+            Err(e) => {
+                stats.unreadable.push((f.abs.clone(), e.to_string()));
+                return None;
+            }
+        };
+        let known =
+            self.index.videos.get(&id).or_else(|| changes.put_videos.iter().find(|(i, _)| *i == id).map(|(_, r)| r));
+        if known.is_none() {
+            stats.probed += 1;
+            let (info, broken) = match probe_file(&file, f.size) {
+                Ok(info) => (Some(info), None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            changes.put_videos.push((id, VideoRecord { size: f.size, added: now, info, broken }));
+        }
+        let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns };
+        changes.put_files.push((key.to_vec(), rec.clone()));
+        Some(rec)
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn count_per_root(n: usize, roots: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut counts = vec![0; n];
+    for r in roots {
+        counts[r] += 1;
+    }
+    counts
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_bytes().first() == Some(&b'.')
+}
+
+/// Lists the video files under one root. `Err` when the root itself cannot
+/// be read (it is then offline).
+fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> Result<Vec<Found>, String> {
+    std::fs::read_dir(&root.path).map_err(|e| e.to_string())?;
+    let inside_a_root = |target: &Path| all.iter().any(|r| target.starts_with(&r.canonical));
+    let walker = WalkDir::new(&root.path).follow_links(true).into_iter().filter_entry(|e| {
+        e.depth() == 0
+            || (!is_hidden(e.file_name())
+                && (!e.path_is_symlink() || std::fs::canonicalize(e.path()).is_ok_and(|t| inside_a_root(&t))))
+    });
+    let mut found = Vec::new();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                if e.loop_ancestor().is_some() {
+                    tracing::debug!("symlink loop skipped: {e}");
+                } else {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.path.clone());
+                    stats.unreadable.push((path, e.to_string()));
+                }
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() || !super::is_video_name(entry.file_name()) {
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                stats.unreadable.push((entry.path().to_path_buf(), e.to_string()));
+                continue;
+            }
+        };
+        let rel = entry.path().strip_prefix(&root.path).expect("walkdir yields paths under its root");
+        found.push(Found {
+            root: index,
+            rel: rel.as_os_str().as_bytes().to_vec(),
+            abs: entry.path().to_path_buf(),
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        });
+    }
+    Ok(found)
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec())
+}
+
+/// Groups files by content id into videos.
+fn build_catalog(
+    found: Vec<(Found, VideoId)>,
+    videos: &HashMap<VideoId, VideoRecord>,
+    roots: Vec<RootStatus>,
+    stats: ScanStats,
+) -> Catalog {
+    let mut groups: BTreeMap<VideoId, Vec<Found>> = BTreeMap::new();
+    for (f, id) in found {
+        groups.entry(id).or_default().push(f);
+    }
+    let mut list = Vec::with_capacity(groups.len());
+    for (id, mut files) in groups {
+        files.sort_by(|a, b| a.root.cmp(&b.root).then_with(|| a.rel.cmp(&b.rel)));
+        let rec = videos.get(&id);
+        let title = title_of(&files[0].abs);
+        let files: Vec<VideoFile> = files
+            .into_iter()
+            .map(|f| VideoFile { root: f.root, rel: f.rel, abs: f.abs, size: f.size, mtime_ns: f.mtime_ns })
+            .collect();
+        list.push(Video {
+            id,
+            title,
+            size: files[0].size,
+            added: rec.map_or(0, |r| r.added),
+            info: rec.and_then(|r| r.info.clone()),
+            broken: match rec {
+                Some(r) => r.broken.clone(),
+                None => Some("not probed yet".into()),
+            },
+            files,
+        });
+    }
+    Catalog::new(list, roots, stats)
+}
+
+/// A title from a file name: the stem, lossily decoded.
+fn title_of(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}

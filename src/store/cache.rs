@@ -1,0 +1,286 @@
+//! The in-memory catalog every read is served from: an immutable snapshot
+//! (`Catalog`) built by each scan, with the gallery orders precomputed, and
+//! swapped in atomically (`Cache`). Readers never lock; a page request costs
+//! a slice of a precomputed order.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use serde::Deserialize;
+
+use crate::library::ids::VideoId;
+use crate::library::probe::MediaInfo;
+
+/// One piece of content, with every path it was found at.
+#[derive(Debug)]
+pub struct Video {
+    pub id: VideoId,
+    pub title: String,
+    pub files: Vec<VideoFile>,
+    pub size: u64,
+    pub added: i64,
+    pub info: Option<MediaInfo>,
+    pub broken: Option<String>,
+}
+
+impl Video {
+    pub fn duration_ms(&self) -> Option<u64> {
+        self.info.as_ref().and_then(|i| i.duration_ms)
+    }
+    /// The file that is streamed: the first path, in `--dir` order.
+    pub fn primary(&self) -> &VideoFile {
+        &self.files[0]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VideoFile {
+    /// Index of its root in `--dir` order.
+    pub root: usize,
+    /// Path below the root, `/`-separated, raw bytes.
+    pub rel: Vec<u8>,
+    pub abs: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+impl VideoFile {
+    pub fn rel_display(&self) -> String {
+        String::from_utf8_lossy(&self.rel).into_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootState {
+    Online,
+    /// Missing, unreadable, or suddenly empty: its records are kept.
+    Offline(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RootStatus {
+    pub path: PathBuf,
+    pub state: RootState,
+    pub files: usize,
+}
+
+/// Facts about the scan that built a catalog.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub files_seen: usize,
+    pub hashed: usize,
+    pub probed: usize,
+    pub unreadable: Vec<(PathBuf, String)>,
+    pub duration: Duration,
+    /// Unix seconds when the scan finished (0: loaded from the stored index).
+    pub finished_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    #[serde(alias = "date")]
+    Added,
+    Title,
+    Size,
+    Duration,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Added, Sort::Title, Sort::Size, Sort::Duration];
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Added => "added",
+            Sort::Title => "title",
+            Sort::Size => "size",
+            Sort::Duration => "duration",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Added => "Date added",
+            Sort::Title => "Title",
+            Sort::Size => "Size",
+            Sort::Duration => "Duration",
+        }
+    }
+    /// The direction a user expects first: newest, A–Z, largest, longest.
+    pub fn default_order(self) -> Order {
+        match self {
+            Sort::Title => Order::Asc,
+            _ => Order::Desc,
+        }
+    }
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+/// An immutable snapshot of the library.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Playable (not broken) videos from online roots.
+    videos: Vec<Arc<Video>>,
+    /// Videos whose files could not be understood.
+    pub broken: Vec<Arc<Video>>,
+    by_id: HashMap<VideoId, Arc<Video>>,
+    /// Root-relative path bytes -> id; the first root in `--dir` order wins.
+    by_rel: HashMap<Vec<u8>, VideoId>,
+    /// For each `Sort`, indexes into `videos` in ascending order.
+    orders: [Vec<u32>; 4],
+    pub roots: Vec<RootStatus>,
+    pub stats: ScanStats,
+    /// Paths that held the same content as another (shown once).
+    pub duplicates: usize,
+}
+
+impl Catalog {
+    /// Builds the lookups and the precomputed orders.
+    pub fn new(mut all: Vec<Video>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
+        all.sort_by(|a, b| a.primary().root.cmp(&b.primary().root).then_with(|| a.primary().rel.cmp(&b.primary().rel)));
+        let mut by_rel = HashMap::new();
+        let mut by_id = HashMap::with_capacity(all.len());
+        let (mut videos, mut broken) = (Vec::new(), Vec::new());
+        let mut duplicates = 0;
+        for v in all {
+            duplicates += v.files.len() - 1;
+            for f in &v.files {
+                by_rel.entry(f.rel.clone()).or_insert(v.id);
+            }
+            let v = Arc::new(v);
+            by_id.insert(v.id, v.clone());
+            if v.broken.is_some() {
+                broken.push(v);
+            } else {
+                videos.push(v);
+            }
+        }
+        let lower: Vec<String> = videos.iter().map(|v| v.title.to_lowercase()).collect();
+        let order_by = |cmp: &dyn Fn(usize, usize) -> Ordering| {
+            let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
+            idx.sort_by(|&a, &b| cmp(a as usize, b as usize).then_with(|| lower[a as usize].cmp(&lower[b as usize])));
+            idx
+        };
+        let orders = [
+            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
+            order_by(&|a, b| lower[a].cmp(&lower[b]).then_with(|| videos[a].title.cmp(&videos[b].title))),
+            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)),
+            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
+        ];
+        Catalog { videos, broken, by_id, by_rel, orders, roots, stats, duplicates }
+    }
+
+    pub fn len(&self) -> usize {
+        self.videos.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.videos.is_empty()
+    }
+
+    pub fn get(&self, id: VideoId) -> Option<&Arc<Video>> {
+        self.by_id.get(&id)
+    }
+
+    /// Looks up the original server's `<filename>`: a root-relative path.
+    pub fn by_rel_path(&self, rel: &[u8]) -> Option<&Arc<Video>> {
+        self.by_rel.get(rel).and_then(|id| self.by_id.get(id))
+    }
+
+    /// One page of the gallery in the given order.
+    pub fn page(&self, sort: Sort, order: Order, offset: usize, limit: usize) -> Vec<Arc<Video>> {
+        let idx = &self.orders[sort.index()];
+        let pick = |i: &u32| self.videos[*i as usize].clone();
+        match order {
+            Order::Asc => idx.iter().skip(offset).take(limit).map(pick).collect(),
+            Order::Desc => idx.iter().rev().skip(offset).take(limit).map(pick).collect(),
+        }
+    }
+
+    /// The neighbours of a video in an order (for previous/next links).
+    pub fn neighbours(&self, id: VideoId, sort: Sort, order: Order) -> (Option<Arc<Video>>, Option<Arc<Video>>) {
+        let idx = &self.orders[sort.index()];
+        let Some(pos) = idx.iter().position(|&i| self.videos[i as usize].id == id) else {
+            return (None, None);
+        };
+        let at = |p: Option<usize>| p.and_then(|p| idx.get(p)).map(|&i| self.videos[i as usize].clone());
+        let (before, after) = (at(pos.checked_sub(1)), at(pos.checked_add(1)));
+        match order {
+            Order::Asc => (before, after),
+            Order::Desc => (after, before),
+        }
+    }
+}
+
+/// Holds the current catalog; swapped whole by the scanner.
+#[derive(Default)]
+pub struct Cache {
+    current: ArcSwap<Catalog>,
+    pub hits: AtomicU64,
+    pub rebuilds: AtomicU64,
+}
+
+impl Cache {
+    pub fn new(catalog: Catalog) -> Self {
+        Cache { current: ArcSwap::from_pointee(catalog), ..Cache::default() }
+    }
+
+    /// The current snapshot; cheap, lock-free.
+    pub fn load(&self) -> Arc<Catalog> {
+        self.hits.fetch_add(1, AtomicOrdering::Relaxed);
+        self.current.load_full()
+    }
+
+    pub fn replace(&self, catalog: Catalog) {
+        self.current.store(Arc::new(catalog));
+        self.rebuilds.fetch_add(1, AtomicOrdering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn video(n: u64, title: &str, size: u64, added: i64) -> Video {
+        Video {
+            id: VideoId(n),
+            title: title.into(),
+            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), abs: title.into(), size, mtime_ns: 0 }],
+            size,
+            added,
+            info: None,
+            broken: None,
+        }
+    }
+
+    #[test]
+    fn pages_follow_each_order() {
+        let c = Catalog::new(
+            vec![video(1, "b", 30, 3), video(2, "A", 10, 1), video(3, "c", 20, 2)],
+            vec![],
+            ScanStats::default(),
+        );
+        let titles = |v: Vec<Arc<Video>>| v.iter().map(|v| v.title.clone()).collect::<Vec<_>>().join(",");
+        assert_eq!(titles(c.page(Sort::Title, Order::Asc, 0, 10)), "A,b,c");
+        assert_eq!(titles(c.page(Sort::Size, Order::Desc, 0, 10)), "b,c,A");
+        assert_eq!(titles(c.page(Sort::Added, Order::Desc, 1, 1)), "c");
+        assert_eq!(titles(c.page(Sort::Added, Order::Desc, 5, 1)), "");
+        let (prev, next) = c.neighbours(VideoId(3), Sort::Title, Order::Asc);
+        assert_eq!(prev.unwrap().title, "b");
+        assert!(next.is_none());
+        assert_eq!(c.by_rel_path(b"c").unwrap().id, VideoId(3));
+    }
+}

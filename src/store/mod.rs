@@ -1,0 +1,169 @@
+//! Persistent metadata in one redb file (`vidserve.redb` in the data dir)
+//! and the in-memory `cache` that serves every read.
+//!
+//! Owns: the table definitions, schema version and migrations, and the only
+//! `redb` calls in the crate. Never: called from an async worker thread
+//! (every method blocks; callers use `spawn_blocking` or their own thread).
+
+pub mod cache;
+pub mod records;
+mod tables;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable};
+
+use crate::library::ids::VideoId;
+use records::{FileRecord, VideoRecord};
+use tables::{FILES, META, SCHEMA_VERSION, VIDEOS};
+
+pub const DB_FILE: &str = "vidserve.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database {} is damaged ({}); move it aside (it will be rebuilt by a rescan) and start again", .0.display(), .1)]
+    Corrupt(PathBuf, String),
+    #[error("the database {} is in use by another vidserve; stop it or pass another --data", .0.display())]
+    InUse(PathBuf),
+    #[error("the database {} was written by a newer vidserve (schema {}); upgrade vidserve", .0.display(), .1)]
+    TooNew(PathBuf, u64),
+    #[error("cannot open the database {} ({}); check that the data dir is writable", .0.display(), .1)]
+    Io(PathBuf, std::io::Error),
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self { StoreError::Db(e.into()) }
+        }
+    )*};
+}
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+
+/// Everything the scanner remembers between runs.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// By absolute path (raw bytes: file names need not be UTF-8).
+    pub files: HashMap<Vec<u8>, FileRecord>,
+    pub videos: HashMap<VideoId, VideoRecord>,
+}
+
+/// What one scan changed, written in a single transaction.
+#[derive(Debug, Default)]
+pub struct IndexChanges {
+    pub put_files: Vec<(Vec<u8>, FileRecord)>,
+    pub delete_files: Vec<Vec<u8>>,
+    pub put_videos: Vec<(VideoId, VideoRecord)>,
+}
+
+impl IndexChanges {
+    pub fn is_empty(&self) -> bool {
+        self.put_files.is_empty() && self.delete_files.is_empty() && self.put_videos.is_empty()
+    }
+}
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `data_dir` and brings its schema
+    /// up to date.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let db = Database::create(&path).map_err(|e| open_error(&path, e))?;
+        let store = Store { db, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Creates missing tables and runs migrations from older schema versions.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let version = meta.get("schema_version")?.map(|v| v.value());
+            match version {
+                Some(v) if v > SCHEMA_VERSION => return Err(StoreError::TooNew(self.path.clone(), v)),
+                // Version 1 is the first; later versions add their steps here.
+                Some(_) | None => {
+                    meta.insert("schema_version", SCHEMA_VERSION)?;
+                }
+            }
+            txn.open_table(FILES)?;
+            txn.open_table(VIDEOS)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Reads the whole scan index. Records that fail to decode are skipped
+    /// with a warning: they are rebuilt by the next scan.
+    pub fn load_index(&self) -> Result<Index, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut index = Index::default();
+        for row in txn.open_table(FILES)?.iter()? {
+            let (k, v) = row?;
+            match serde_json::from_slice(v.value()) {
+                Ok(rec) => {
+                    index.files.insert(k.value().to_vec(), rec);
+                }
+                Err(e) => tracing::warn!("skipping an unreadable file record: {e}"),
+            }
+        }
+        for row in txn.open_table(VIDEOS)?.iter()? {
+            let (k, v) = row?;
+            match serde_json::from_slice(v.value()) {
+                Ok(rec) => {
+                    index.videos.insert(VideoId(k.value()), rec);
+                }
+                Err(e) => tracing::warn!("skipping an unreadable video record: {e}"),
+            }
+        }
+        Ok(index)
+    }
+
+    /// Writes one scan's changes in one durable transaction.
+    pub fn apply(&self, changes: &IndexChanges) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut files = txn.open_table(FILES)?;
+            for (k, rec) in &changes.put_files {
+                files.insert(k.as_slice(), encode(rec).as_slice())?;
+            }
+            for k in &changes.delete_files {
+                files.remove(k.as_slice())?;
+            }
+            let mut videos = txn.open_table(VIDEOS)?;
+            for (id, rec) in &changes.put_videos {
+                videos.insert(id.0, encode(rec).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records are plain data and always serialise")
+}
+
+fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+    use redb::{DatabaseError as D, StorageError as S};
+    match e {
+        D::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
+        D::Storage(S::Io(io)) if io.kind() != std::io::ErrorKind::InvalidData => StoreError::Io(path.to_path_buf(), io),
+        other => StoreError::Corrupt(path.to_path_buf(), other.to_string()),
+    }
+}
