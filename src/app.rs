@@ -57,6 +57,7 @@ pub struct App {
     requested: AtomicU64,
     /// The request count seen at the start of the last finished scan.
     completed: watch::Receiver<u64>,
+    scan_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     _watcher: Option<Watcher>,
 }
 
@@ -93,14 +94,16 @@ impl App {
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),
             completed: done_rx,
+            scan_thread: Mutex::new(None),
             _watcher: watcher,
         });
         let weak = Arc::downgrade(&app);
         let every = app.config.rescan_every;
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("vidserve-scan".into())
             .spawn(move || scan_loop(scanner, weak, rx, done_tx, every))
             .map_err(AppError::Runtime)?;
+        *app.scan_thread.lock().expect("not poisoned: nothing panics while holding it") = Some(thread);
         Ok(app)
     }
 
@@ -137,6 +140,21 @@ impl App {
             }
         };
         tokio::time::timeout(timeout, ready).await.is_ok() && self.is_ready()
+    }
+}
+
+impl App {
+    /// Stops the scanner and waits for it to let go of the database, so the
+    /// data dir can be opened again at once. Blocking; a scan in progress
+    /// finishes first (its writes are one transaction either way).
+    pub fn close(&self) {
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Stop);
+        }
+        let thread = self.scan_thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -212,7 +230,8 @@ pub fn run_server(args: &ServeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr().map_err(AppError::Runtime)?;
         let app = tokio::task::spawn_blocking(move || App::start(config)).await??;
         print_banner(addr, &app);
-        crate::serve(listener, app, shutdown_signal()).await?;
+        crate::serve(listener, app.clone(), shutdown_signal()).await?;
+        tokio::task::spawn_blocking(move || app.close()).await?;
         tracing::info!("stopped");
         Ok(())
     })
@@ -244,22 +263,28 @@ pub fn run_scan(args: &LibraryArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints where to find the server. Write errors are ignored: a closed
+/// stdout (a service manager, a pipe gone) must not stop the server.
 fn print_banner(addr: SocketAddr, app: &App) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let port = addr.port();
     let dirs: Vec<String> = app.config.library.roots.iter().map(|r| r.path.display().to_string()).collect();
-    println!("vidserve {} serving {}", env!("CARGO_PKG_VERSION"), dirs.join(", "));
+    let mut out = format!("vidserve {} serving {}\n", env!("CARGO_PKG_VERSION"), dirs.join(", "));
     if addr.ip().is_unspecified() {
-        println!("  Local:   http://127.0.0.1:{port}/");
+        let _ = writeln!(out, "  Local:   http://127.0.0.1:{port}/");
         for ip in lan_addresses() {
-            match ip {
-                IpAddr::V4(v4) => println!("  Network: http://{v4}:{port}/"),
-                IpAddr::V6(v6) => println!("  Network: http://[{v6}]:{port}/"),
-            }
+            let _ = match ip {
+                IpAddr::V4(v4) => writeln!(out, "  Network: http://{v4}:{port}/"),
+                IpAddr::V6(v6) => writeln!(out, "  Network: http://[{v6}]:{port}/"),
+            };
         }
     } else {
-        println!("  Local:   http://{addr}/");
+        let _ = writeln!(out, "  Local:   http://{addr}/");
     }
-    println!("  Data:    {}", app.config.library.data_dir.display());
+    let _ = writeln!(out, "  Data:    {}", app.config.library.data_dir.display());
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
 }
 
 /// Non-loopback IPv4 addresses of this machine's interfaces.

@@ -25,6 +25,8 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("{0}")]
     Unavailable(String),
+    #[error("the request headers are too large (limit {0} bytes)")]
+    HeadersTooLarge(usize),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -40,6 +42,7 @@ impl ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::HeadersTooLarge(_) => "headers_too_large",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -20,7 +20,7 @@ pub const DRAIN: Duration = Duration::from_secs(5);
 /// Time allowed for a client to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest request head (request line and headers) accepted.
-const MAX_HEAD: usize = 64 * 1024;
+pub const MAX_HEAD: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {

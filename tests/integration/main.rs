@@ -1,1 +1,10 @@
+//! The integration test binary: real servers on 127.0.0.1:0, real clients.
 
+mod browser;
+mod cli;
+mod http;
+mod library;
+mod pages;
+mod paths;
+mod range;
+mod support;

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::body::Body;
 use super::error::ApiError;
 use super::route::{route, Route, RouteError};
+use super::server::MAX_HEAD;
 use crate::App;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
@@ -42,6 +43,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Bo
 }
 
 async fn dispatch(app: &Arc<App>, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    // hyper's own bound is approximate when a whole head arrives in one read.
+    let head_len: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if head_len > MAX_HEAD {
+        return Err(ApiError::HeadersTooLarge(MAX_HEAD));
+    }
     let route = route(req.method(), req.uri().path()).map_err(|e| match e {
         RouteError::NotFound => ApiError::not_found(),
         RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),

@@ -10,6 +10,8 @@
 mod mkv;
 mod mp4;
 mod ogg;
+#[doc(hidden)]
+pub mod synth;
 
 use std::fs::File;
 use std::io;

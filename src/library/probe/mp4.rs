@@ -160,50 +160,12 @@ fn fourcc_name(b: &[u8]) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-
-    pub fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
-        v.extend_from_slice(body);
-        v
-    }
-
-    /// A minimal but structurally real MP4: ftyp, moov (mvhd + one H.264
-    /// track of 640x360 + one AAC track), mdat; `moov_last` moves the index.
-    pub fn tiny_mp4(moov_last: bool) -> Vec<u8> {
-        let mut mvhd = vec![0u8; 100];
-        mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
-        mvhd[16..20].copy_from_slice(&12_345u32.to_be_bytes());
-        let track = |handler: &[u8; 4], fourcc: &[u8; 4]| {
-            let mut hdlr = vec![0u8; 24];
-            hdlr[8..12].copy_from_slice(handler);
-            let mut entry = vec![0u8; 86];
-            entry[0..4].copy_from_slice(&86u32.to_be_bytes());
-            entry[4..8].copy_from_slice(fourcc);
-            entry[32..34].copy_from_slice(&640u16.to_be_bytes());
-            entry[34..36].copy_from_slice(&360u16.to_be_bytes());
-            let mut stsd = vec![0, 0, 0, 0, 0, 0, 0, 1];
-            stsd.extend_from_slice(&entry);
-            let stbl = mp4_box(b"stbl", &mp4_box(b"stsd", &stsd));
-            let minf = mp4_box(b"minf", &stbl);
-            let mdia = mp4_box(b"mdia", &[mp4_box(b"hdlr", &hdlr), minf].concat());
-            mp4_box(b"trak", &mdia)
-        };
-        let moov =
-            mp4_box(b"moov", &[mp4_box(b"mvhd", &mvhd), track(b"vide", b"avc1"), track(b"soun", b"mp4a")].concat());
-        let ftyp = mp4_box(b"ftyp", b"isom\0\0\0\0isomavc1");
-        let mdat = mp4_box(b"mdat", &[0x55; 1000]);
-        if moov_last {
-            [ftyp, mdat, moov].concat()
-        } else {
-            [ftyp, moov, mdat].concat()
-        }
-    }
+mod tests {
+    use super::super::{probe, synth::mp4_file};
 
     #[test]
     fn reads_a_faststart_file() {
-        let info = super::super::probe(&tiny_mp4(false)[..]).unwrap();
+        let info = probe(&mp4_file(&[0x55; 1000], false)[..]).unwrap();
         assert_eq!(info.container, "mp4");
         assert_eq!(info.duration_ms, Some(12_345));
         assert_eq!((info.width, info.height), (Some(640), Some(360)));
@@ -215,20 +177,20 @@ pub(crate) mod tests {
 
     #[test]
     fn flags_index_at_end() {
-        let info = super::super::probe(&tiny_mp4(true)[..]).unwrap();
+        let info = probe(&mp4_file(&[0x55; 1000], true)[..]).unwrap();
         assert!(info.index_at_end);
         assert_eq!(info.duration_ms, Some(12_345));
     }
 
     #[test]
     fn truncation_is_an_error_not_a_panic() {
-        let full = tiny_mp4(true);
+        let full = mp4_file(&[0x55; 1000], true);
         for cut in [9, 20, 100, full.len() - 50, full.len() - 1] {
-            assert!(super::super::probe(&full[..cut]).is_err(), "cut at {cut}");
+            assert!(probe(&full[..cut]).is_err(), "cut at {cut}");
         }
-        let full = tiny_mp4(false);
+        let full = mp4_file(&[0x55; 1000], false);
         for cut in 0..full.len() {
-            let _ = super::super::probe(&full[..cut]); // must not panic
+            let _ = probe(&full[..cut]); // must not panic
         }
     }
 }

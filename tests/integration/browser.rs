@@ -1,0 +1,129 @@
+//! A real headless Chromium, driven over WebDriver (chromedriver): open the
+//! gallery, click a video, it plays, and a seek to the middle works.
+//! Set VIDSERVE_SKIP_BROWSER=1 to skip on a machine without Chromium.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::{eventually, ffmpeg, Fixture, TestServer};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    process: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is needed (apt-get install chromium chromium-driver)");
+        let client = reqwest::Client::new();
+        let root = format!("http://127.0.0.1:{port}");
+        let mut driver = Driver { process, base: root.clone(), client };
+        eventually(Duration::from_secs(20), "chromedriver up", || async {
+            driver.client.get(format!("{root}/status")).send().await.is_ok()
+        })
+        .await;
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-quic", "--window-size=1280,900"]
+            }
+        }}});
+        let session = driver.call("POST", "/session", caps).await;
+        let id = session["sessionId"].as_str().expect("a session").to_string();
+        driver.base = format!("{root}/session/{id}");
+        driver
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "GET" => self.client.get(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.post(url).json(&body),
+        };
+        let res: Value = req.send().await.expect("webdriver call").json().await.expect("webdriver json");
+        if res["value"].get("error").is_some() {
+            panic!("webdriver {method} {path}: {}", res["value"]);
+        }
+        res.get("value").cloned().unwrap_or(res)
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call("POST", "/url", json!({ "url": url })).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.call("POST", "/element", json!({ "using": "css selector", "value": css })).await;
+        let id = el[ELEMENT].as_str().unwrap().to_string();
+        self.call("POST", &format!("/element/{id}/click"), json!({})).await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plays_and_seeks_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("clip one.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=8:size=320x240:rate=25", "-c:v", "libvpx", "-b:v", "300k"],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let driver = Driver::start().await;
+    driver.goto(&srv.url("/")).await;
+    driver.click(".card a").await;
+    let url = driver.call("GET", "/url", json!({})).await;
+    assert!(url.as_str().unwrap().contains("/watch/"), "{url}");
+
+    let time = "return document.getElementById('player').currentTime";
+    eventually(Duration::from_secs(20), "playback advances", || async {
+        driver.js("const p = document.getElementById('player'); if (p.paused) p.play(); return 0").await;
+        driver.js(time).await.as_f64().unwrap_or(0.0) > 0.5
+    })
+    .await;
+
+    let duration = driver.js("return document.getElementById('player').duration").await.as_f64().unwrap();
+    assert!((7.5..8.5).contains(&duration), "duration {duration}");
+    driver.js("const p = document.getElementById('player'); p.currentTime = p.duration / 2; return 0").await;
+    eventually(Duration::from_secs(20), "seek to the middle", || async {
+        let state = driver.js("const p = document.getElementById('player'); return [p.seeking, p.currentTime]").await;
+        state[0] == false && state[1].as_f64().unwrap_or(0.0) >= duration / 2.0
+    })
+    .await;
+    let after = driver.js(time).await.as_f64().unwrap();
+    eventually(Duration::from_secs(20), "playback goes on after the seek", || async {
+        driver.js(time).await.as_f64().unwrap_or(0.0) > after + 0.3
+    })
+    .await;
+    let err = driver.js("return document.getElementById('player').error").await;
+    assert!(err.is_null(), "media error: {err}");
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -1,0 +1,130 @@
+//! The real binary: start-up banner, graceful SIGTERM, one-sentence errors.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::support::Fixture;
+
+fn vidserve() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vidserve"));
+    c.env_remove("CACHE_TTL").env_remove("RUST_LOG");
+    c
+}
+
+/// Runs to completion and checks that it failed with one clear line.
+fn fails_clearly(out: Output, wanted: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit code; stderr: {stderr}");
+    assert!(stderr.contains(wanted), "{wanted:?} not in {stderr:?}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    let error_lines = stderr.lines().filter(|l| l.starts_with("vidserve: ")).count();
+    assert_eq!(error_lines, 1, "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_then_stops_cleanly_on_sigterm() {
+    let fx = Fixture::new();
+    fx.mp4("clip.mp4", 1000, 500);
+    let data = tempfile::tempdir().unwrap();
+    let mut child = vidserve()
+        .args(["--dir"])
+        .arg(fx.path())
+        .arg("--data")
+        .arg(data.path())
+        .args(["--bind", "127.0.0.1:0", "--log", "warn"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
+    })
+    .await
+    .unwrap()
+    .expect("a Local: URL line");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let client = reqwest::Client::new();
+    // Ready once the first scan ran.
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready);
+    let body = client.get(format!("{url}video/clip.mp4")).send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(body.len() as u64, std::fs::metadata(fx.path().join("clip.mp4")).unwrap().len());
+
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0), "graceful exit");
+}
+
+#[test]
+fn bad_input_exits_with_one_clear_sentence() {
+    let fx = Fixture::new();
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| vidserve().args(args).arg("--data").arg(data.path()).output().unwrap();
+
+    fails_clearly(run(&["--dir", "/no/such/dir/anywhere"]), "does not exist");
+    fails_clearly(vidserve().output().unwrap(), "no video directory given");
+    let file = fx.write("file.mp4", b"x");
+    fails_clearly(run(&["--dir", file.to_str().unwrap()]), "is not a directory");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    fails_clearly(run(&["--dir", fx.path().to_str().unwrap(), "--bind", &bind]), "already in use");
+
+    let not_dir = fx.path().join("file.mp4").join("data");
+    let out = vidserve().args(["--dir", fx.path().to_str().unwrap(), "--data", not_dir.to_str().unwrap()]).output();
+    fails_clearly(out.unwrap(), "cannot be created or written");
+
+    let bad_ttl = vidserve().env("CACHE_TTL", "soon").args(["--dir", fx.path().to_str().unwrap()]).output();
+    fails_clearly(bad_ttl.unwrap(), "CACHE_TTL must be a whole number");
+
+    let out = vidserve().arg("--no-such-flag").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn corrupt_database_names_the_file() {
+    let fx = Fixture::new();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("vidserve.redb"), vidserve::library::probe::synth::noise(50_000, 1)).unwrap();
+    let out = vidserve()
+        .args(["scan", "--dir", fx.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    fails_clearly(out, "vidserve.redb is damaged");
+    // The damaged file is left for the user to inspect.
+    assert_eq!(std::fs::metadata(data.path().join("vidserve.redb")).unwrap().len(), 50_000);
+}
+
+#[test]
+fn scan_subcommand_summarises() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 510);
+    fx.mp4("b/c.mp4", 1000, 511);
+    fx.write("broken.webm", b"nope");
+    let data = tempfile::tempdir().unwrap();
+    let scan = |data: &Path| {
+        vidserve().args(["scan", "--dir", fx.path().to_str().unwrap(), "--data", data.to_str().unwrap()]).output()
+    };
+    let out = scan(data.path()).unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("2 videos (1 broken, 0 duplicate paths) from 3 files"), "{text}");
+    assert!(text.contains("3 hashed, 3 probed"), "{text}");
+    assert!(text.contains("broken: ") && text.contains("broken.webm"), "{text}");
+    let again = String::from_utf8_lossy(&scan(data.path()).unwrap().stdout).to_string();
+    assert!(again.contains("0 hashed, 0 probed"), "{again}");
+}

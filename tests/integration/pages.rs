@@ -1,0 +1,97 @@
+//! Pages: gallery (sort, pagination), watch, admin, errors, assets.
+
+use crate::support::{Fixture, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gallery_sorts_and_paginates() {
+    let fx = Fixture::new();
+    for i in 0..60u64 {
+        fx.mp4(&format!("clip {i:02}.mp4"), 1000 + i as usize * 10, 200 + i);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let res = srv.get("/").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(res.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("60 videos"));
+    assert_eq!(html.matches("class=\"card\"").count(), 48, "first page holds 48");
+
+    let page1 = srv.get("/?sort=title&order=asc").await.text().await.unwrap();
+    assert!(page1.contains("clip 00") && page1.contains("clip 47") && !page1.contains("clip 48"));
+    let page2 = srv.get("/?sort=title&order=asc&page=2").await.text().await.unwrap();
+    assert!(page2.contains("clip 48") && page2.contains("clip 59") && !page2.contains("clip 47"));
+    assert_eq!(page2.matches("class=\"card\"").count(), 12);
+    let desc = srv.get("/?sort=size&order=desc").await.text().await.unwrap();
+    assert!(desc.find("clip 59").unwrap() < desc.find("clip 58").unwrap());
+    let beyond = srv.get("/?page=999").await;
+    assert_eq!(beyond.status(), 200, "a page past the end shows the last one");
+    for sort in ["added", "date", "title", "size", "duration"] {
+        assert_eq!(srv.get(&format!("/?sort={sort}")).await.status(), 200, "{sort}");
+    }
+    let bad = srv.get("/?sort=nonsense").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("bad query string"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_and_errors() {
+    let fx = Fixture::new();
+    fx.mp4("one.mp4", 1000, 300);
+    fx.mp4("two.mp4", 1000, 301);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("one.mp4").await;
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("src=\"/video/{id}\"")));
+    assert!(page.contains("0:12"), "duration shown");
+    assert!(page.contains("640×360"), "resolution shown");
+    assert!(page.contains("rel=\"prev\"") || page.contains("rel=\"next\""), "a neighbour link");
+    assert_eq!(srv.get("/watch/one.mp4").await.status(), 200, "the original's /watch/<filename>");
+
+    let missing = srv.get("/watch/0123456789abcdef").await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("404"));
+    let missing = srv.get("/api/v1/videos/0123456789abcdef").await;
+    assert_eq!(missing.status(), 404);
+    let body: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    assert_eq!(srv.get("/no/such/page").await.status(), 404);
+    let post = srv.client.post(srv.url("/")).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assets_are_embedded_and_cached() {
+    let fx = Fixture::new();
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let html = srv.get("/").await.text().await.unwrap();
+    assert!(html.contains("No videos found yet"));
+    let css = html.split("href=\"").find_map(|s| s.split('"').next().filter(|u| u.ends_with("app.css"))).unwrap();
+    let res = srv.get(css).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/css");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(res.text().await.unwrap().contains("prefers-color-scheme"));
+    let js = html.split("src=\"").find_map(|s| s.split('"').next().filter(|u| u.ends_with("app.js"))).unwrap();
+    assert_eq!(srv.get(js).await.status(), 200);
+    assert_eq!(srv.get("/favicon.ico").await.status(), 200);
+    assert_eq!(srv.get("/assets/x/nope.css").await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_status_routes() {
+    let fx = Fixture::new();
+    fx.mp4("one.mp4", 1000, 310);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    assert_eq!(srv.json("/healthz").await["status"], "ok");
+    assert_eq!(srv.json("/readyz").await["status"], "ready");
+    assert_eq!(srv.json("/ping").await["video_count"], 1);
+    let status = srv.json("/admin/cache/status").await;
+    assert_eq!(status["backend"], "redb");
+    assert_eq!(status["video_count"], 1);
+    assert!(status["cache_ttl"].as_u64().unwrap() > 0);
+    let list = srv.json("/api/v1/videos?sort=title&order=asc&per_page=1").await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["videos"][0]["video_codec"], "h264");
+    assert_eq!(list["videos"][0]["duration_ms"], 12_345);
+}

@@ -1,0 +1,190 @@
+//! Test support: fixtures made at test time, and a real server on
+//! 127.0.0.1:0 that shuts down on drop.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use vidserve::cli::LibraryArgs;
+use vidserve::config::{Config, LibraryConfig};
+use vidserve::library::probe::synth;
+use vidserve::App;
+
+/// A temp dir of videos.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        Fixture { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `bytes` at `rel` (creating folders) and returns the full path.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A structurally valid MP4 with `len` bytes of noise as media data.
+    pub fn mp4(&self, rel: &str, len: usize, seed: u64) -> Vec<u8> {
+        let bytes = synth::mp4_file(&synth::noise(len, seed), false);
+        self.write(rel, &bytes);
+        bytes
+    }
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Options {
+    pub data: PathBuf,
+    pub watch: bool,
+}
+
+impl TestServer {
+    /// Starts a server over `dirs` with a data dir of its own (kept in the
+    /// returned TempDir) and waits for the first scan.
+    pub async fn start(dirs: &[&Path]) -> (TestServer, TempDir) {
+        let data = tempfile::tempdir().unwrap();
+        let srv = Self::start_with(dirs, Options { data: data.path().to_path_buf(), watch: false }).await;
+        (srv, data)
+    }
+
+    pub async fn start_with(dirs: &[&Path], opts: Options) -> TestServer {
+        let args = LibraryArgs { dirs: dirs.iter().map(|d| d.to_path_buf()).collect(), data: Some(opts.data) };
+        let config = Config {
+            library: LibraryConfig::from_args(&args).expect("valid test config"),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            rescan_every: Duration::from_secs(3600),
+            watch: opts.watch,
+            max_connections: 256,
+        };
+        let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
+        assert!(app.wait_ready(Duration::from_secs(30)).await, "first scan did not finish");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        let served = app.clone();
+        let task = tokio::spawn(async move {
+            vidserve::serve(listener, served, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestServer { addr, app, client, shutdown: Some(tx), task: Some(task) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json body")
+    }
+
+    /// The listed videos (first 500) as JSON objects.
+    pub async fn videos(&self) -> Vec<serde_json::Value> {
+        self.json("/api/v1/videos?per_page=500").await["videos"].as_array().unwrap().clone()
+    }
+
+    /// The id of the listed video whose first path is `rel`.
+    pub async fn id_of(&self, rel: &str) -> String {
+        let videos = self.videos().await;
+        let v = videos.iter().find(|v| v["paths"][0] == rel);
+        v.unwrap_or_else(|| panic!("{rel} not listed in {videos:#?}"))["id"].as_str().unwrap().to_string()
+    }
+
+    /// Sends raw bytes and returns the raw response (for what clients refuse to send).
+    pub async fn raw(&self, request: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        s.write_all(request).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        let app = self.app.clone();
+        tokio::task::spawn_blocking(move || app.close()).await.unwrap();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The status code of a raw HTTP response.
+pub fn status_of(raw: &str) -> u16 {
+    raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status in {raw:?}"))
+}
+
+/// Polls `check` until it is true or `timeout` passes.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Runs ffmpeg to make a real clip; panics with a clear message if ffmpeg is
+/// missing (`.ci/run` installs it).
+pub fn ffmpeg(out: &Path, args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg is needed for media fixtures: apt-get install ffmpeg");
+    assert!(status.success(), "ffmpeg failed for {}", out.display());
+}
