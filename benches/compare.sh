@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# vidserve against nginx (1 worker, sendfile) on loopback, same files, same
+# load generator (wrk), same run. Prints a markdown table with ratios.
+#
+#   benches/compare.sh            # needs nginx and wrk: apt-get install nginx wrk
+#   DURATION=20 benches/compare.sh
+#
+# Everything runs on 127.0.0.1 only; every load is bounded by DURATION.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+WORK=${BENCH_DIR:-/tmp/vidserve-bench}
+NGINX_PORT=${NGINX_PORT:-18080}
+VS_PORT=${VS_PORT:-18081}
+VS_PORT_100K=${VS_PORT_100K:-18082}
+for tool in nginx wrk; do
+  command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install -y nginx wrk" >&2; exit 1; }
+done
+
+cargo build --release --quiet
+cargo bench --no-run --quiet --bench library 2>/dev/null
+BIN=target/release/vidserve
+mkdir -p "$WORK/media" "$WORK/nginx"
+
+# Fixtures, made once: a 1 GiB file of random bytes, 1k and 100k small videos.
+[ -f "$WORK/media/big.mp4" ] || head -c 1073741824 /dev/urandom > "$WORK/media/big.mp4"
+[ -d "$WORK/lib1k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib1k" 1000
+[ -d "$WORK/lib100k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib100k" 100000
+SIZE=$(stat -c %s "$WORK/media/big.mp4")
+cat "$WORK/media/big.mp4" > /dev/null   # hot page cache
+
+cat > "$WORK/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  sendfile on; tcp_nopush on; access_log off; keepalive_requests 1000000;
+  types { video/mp4 mp4; }
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
+  uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/media; }
+}
+CONF
+cat > "$WORK/ranges.lua" <<LUA
+math.randomseed(os.time())
+request = function()
+  local off = math.random(0, $SIZE - 65536)
+  return wrk.format("GET", nil, { Range = "bytes=" .. off .. "-" .. (off + 65535) })
+end
+LUA
+cat > "$WORK/gallery.lua" <<'LUA'
+local sorts = { "added", "title", "size", "duration" }
+local orders = { "asc", "desc" }
+request = function()
+  local path = "/?sort=" .. sorts[math.random(#sorts)] .. "&order=" .. orders[math.random(#orders)]
+      .. "&page=" .. math.random(1, 2084)
+  return wrk.format("GET", path)
+end
+LUA
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' 2>/dev/null &
+pids+=($!)
+rm -rf "$WORK/data" "$WORK/data1k" "$WORK/data100k"
+$BIN --dir "$WORK/media" --data "$WORK/data" --bind 127.0.0.1:$VS_PORT --no-watch --log warn >/dev/null &
+VS_PID=$!; pids+=($VS_PID)
+wait_ready() { for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done; echo "port $1 not ready" >&2; exit 1; }
+wait_ready $VS_PORT
+for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/big.mp4" -r 0-0 && break; sleep 0.1; done
+NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -1)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+TICKS=$(getconf CLK_TCK)
+
+# run NAME PID URL WRK-ARGS... -> sets R_RPS R_GIB R_CPU (cpu-s per GiB) R_P50 R_P99
+run() {
+  local pid=$1 url=$2; shift 2
+  local before after out
+  before=$(cpu_ticks "$pid")
+  out=$(wrk --latency -d "${DURATION}s" "$@" "$url")
+  after=$(cpu_ticks "$pid")
+  R_RPS=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  R_GIB=$(awk '/read$/ || / read/ {for (i=1;i<=NF;i++) if ($(i+1) ~ /read/) {v=$i; u=substr(v, length(v)-1); n=v+0; if (u=="GB") n*=1; else if (u=="MB") n/=1024; else if (u=="KB") n/=1048576; else if (u=="TB") n*=1024; print n; exit}}' <<<"$out")
+  R_CPU=$(awk -v b="$before" -v a="$after" -v t="$TICKS" -v g="$R_GIB" 'BEGIN { if (g > 0) printf "%.3f", (a - b) / t / g; else print "-" }')
+  R_P50=$(awk '/^ +50%/ {print $2}' <<<"$out")
+  R_P99=$(awk '/^ +99%/ {print $2}' <<<"$out")
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+
+echo "# vidserve vs nginx, $(date -u +%F), $(nproc) cores, $(uname -r), ${DURATION}s per run"
+echo
+echo "| scenario | nginx | vidserve | ratio | CPU-s/GiB nginx | CPU-s/GiB vidserve |"
+echo "|---|---|---|---|---|---|"
+for scen in "1 stream:-t1 -c1" "50 streams:-t2 -c50"; do
+  name=${scen%%:*}; args=${scen#*:}
+  run "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT/big.mp4" $args; n_gib=$R_GIB; n_cpu=$R_CPU
+  run "$VS_PID" "http://127.0.0.1:$VS_PORT/video/big.mp4" $args; v_gib=$R_GIB; v_cpu=$R_CPU
+  n_rate=$(awk -v g="$n_gib" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')
+  v_rate=$(awk -v g="$v_gib" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')
+  echo "| $name (GiB/s) | $n_rate | $v_rate | $(ratio "$v_rate" "$n_rate") | $n_cpu | $v_cpu |"
+done
+run "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT/big.mp4" -t2 -c50 -s "$WORK/ranges.lua"; n_rps=$R_RPS; n_cpu=$R_CPU
+run "$VS_PID" "http://127.0.0.1:$VS_PORT/video/big.mp4" -t2 -c50 -s "$WORK/ranges.lua"; v_rps=$R_RPS; v_cpu=$R_CPU
+echo "| 64 KiB random ranges, 50 conns (req/s) | $n_rps | $v_rps | $(ratio "$v_rps" "$n_rps") | $n_cpu | $v_cpu |"
+echo
+echo "vidserve peak RSS over the streaming runs: $(( $(hwm_kib "$VS_PID") / 1024 )) MiB"
+
+$BIN --dir "$WORK/lib1k" --data "$WORK/data1k" --bind 127.0.0.1:$VS_PORT_100K --no-watch --log warn >/dev/null &
+P1K=$!; pids+=($P1K)
+wait_ready $VS_PORT_100K; sleep 2
+echo "vidserve idle RSS with 1,000 videos: $(( $(rss_kib "$P1K") / 1024 )) MiB"
+kill "$P1K"; wait "$P1K" 2>/dev/null || true
+
+$BIN --dir "$WORK/lib100k" --data "$WORK/data100k" --bind 127.0.0.1:$VS_PORT_100K --no-watch --log warn >/dev/null &
+P100K=$!; pids+=($P100K)
+t0=$(date +%s.%N); wait_ready $VS_PORT_100K; t1=$(date +%s.%N)
+echo "vidserve cold start with 100,000 videos (first scan until ready): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
+sleep 2
+echo "vidserve idle RSS with 100,000 videos: $(( $(rss_kib "$P100K") / 1024 )) MiB"
+run "$P100K" "http://127.0.0.1:$VS_PORT_100K/" -t2 -c50 -s "$WORK/gallery.lua"
+echo "gallery, 100,000 videos, random sort/order/page, 50 conns: $R_RPS req/s, p50 $R_P50, p99 $R_P99"
+kill "$P100K"; wait "$P100K" 2>/dev/null || true
+$BIN --dir "$WORK/lib100k" --data "$WORK/data100k" --bind 127.0.0.1:$VS_PORT_100K --no-watch --log warn >/dev/null &
+P100K=$!; pids+=($P100K)
+t0=$(date +%s.%N); wait_ready $VS_PORT_100K; t1=$(date +%s.%N)
+echo "vidserve restart with a stored index of 100,000 videos, until ready: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"

@@ -1,0 +1,115 @@
+//! Library benchmarks without HTTP: cold scan, rescan, restart from the
+//! stored index, and gallery page building (catalog slice + maud render).
+//!
+//! `cargo bench --bench library -- [N ...]` (default: 10000 100000).
+//! `cargo bench --bench library -- --make DIR N` only writes N synthetic
+//! videos into DIR (for the HTTP benchmarks in compare.sh).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vidserve::config::Root;
+use vidserve::http::pages::gallery::{gallery, GalleryView};
+use vidserve::library::probe::synth;
+use vidserve::library::scan::Scanner;
+use vidserve::store::cache::{Order, ScanStats, Sort};
+use vidserve::store::Store;
+
+/// Writes `n` small but valid MP4 files, 1000 per folder.
+fn make_library(dir: &Path, n: usize) {
+    for i in 0..n {
+        let sub = dir.join(format!("folder{:03}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&sub).unwrap();
+        }
+        let bytes = synth::mp4_file(&synth::noise(512, i as u64), false);
+        std::fs::write(sub.join(format!("video {i:06}.mp4")), bytes).unwrap();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn bench(n: usize) {
+    let videos = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    make_library(videos.path(), n);
+    println!("\n## {n} files (written in {:.1} s)", t.elapsed().as_secs_f64());
+    let root = Root { path: videos.path().to_path_buf(), canonical: videos.path().canonicalize().unwrap() };
+
+    let store = Arc::new(Store::open(data.path()).unwrap());
+    let mut scanner = Scanner::new(vec![root.clone()], store).unwrap();
+    let t = Instant::now();
+    let catalog = scanner.scan().unwrap();
+    let cold = t.elapsed();
+    assert_eq!(catalog.len(), n);
+    let t = Instant::now();
+    scanner.scan().unwrap();
+    let rescan = t.elapsed();
+    drop(scanner);
+
+    let t = Instant::now();
+    let store = Arc::new(Store::open(data.path()).unwrap());
+    let scanner = Scanner::new(vec![root], store).unwrap();
+    let catalog = scanner.catalog(ScanStats::default());
+    let restart = t.elapsed();
+    assert_eq!(catalog.len(), n);
+
+    println!("| step | time |\n|---|---|");
+    println!("| cold scan (hash + probe every file) | {:.2} s |", cold.as_secs_f64());
+    println!("| rescan, nothing changed (stat only) | {:.2} s |", rescan.as_secs_f64());
+    println!("| restart: open index + build catalog | {:.3} s |", restart.as_secs_f64());
+
+    println!("\n| gallery page (48 cards, render) | p50 | p99 |\n|---|---|---|");
+    let pages = n.div_ceil(48);
+    for sort in Sort::ALL {
+        for order in [Order::Asc, Order::Desc] {
+            let mut times = Vec::with_capacity(2000);
+            for i in 0..2000 {
+                let page = (i * 7919) % pages + 1;
+                let t = Instant::now();
+                let view = GalleryView {
+                    videos: catalog.page(sort, order, (page - 1) * 48, 48),
+                    total: catalog.len(),
+                    page,
+                    pages,
+                    sort,
+                    order,
+                    scanning: false,
+                    offline_roots: vec![],
+                };
+                let html = gallery(&view).into_string();
+                times.push(t.elapsed());
+                std::hint::black_box(html);
+            }
+            times.sort();
+            println!(
+                "| {} {:?} | {:.0} µs | {:.0} µs |",
+                sort.name(),
+                order,
+                percentile(&times, 0.5).as_secs_f64() * 1e6,
+                percentile(&times, 0.99).as_secs_f64() * 1e6
+            );
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("--make") {
+        let dir = PathBuf::from(&args[1]);
+        let n: usize = args[2].parse().expect("a count");
+        std::fs::create_dir_all(&dir).unwrap();
+        make_library(&dir, n);
+        return;
+    }
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![10_000, 100_000] } else { sizes };
+    println!("# vidserve library benchmark");
+    for n in sizes {
+        bench(n);
+    }
+}
