@@ -35,7 +35,7 @@ pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
 events { worker_connections 4096; }
 http {
-  sendfile on; tcp_nopush on; access_log off; keepalive_requests 1000000;
+  sendfile on; access_log off; keepalive_requests 1000000;
   types { video/mp4 mp4; }
   client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx;
   uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;

@@ -210,10 +210,21 @@ fn scan_loop(
                 );
                 app.cache.replace(catalog);
                 app.ready.store(true, Ordering::Release);
+                release_free_memory();
             }
             Err(e) => tracing::error!("scan failed: {e}"),
         }
         done.send_replace(seen);
+    }
+}
+
+/// Hands memory freed by a scan back to the system (glibc keeps it
+/// otherwise, and the RSS of a long-running server would show the peak).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -255,7 +266,7 @@ pub fn run_scan(args: &LibraryArgs) -> anyhow::Result<()> {
         s.probed
     );
     for v in &catalog.broken {
-        println!("broken: {}: {}", v.primary().abs.display(), v.broken.as_deref().unwrap_or(""));
+        println!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or(""));
     }
     for (p, e) in &s.unreadable {
         println!("unreadable: {}: {e}", p.display());

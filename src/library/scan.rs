@@ -178,15 +178,13 @@ impl Scanner {
                 return None;
             }
         };
-        let known =
-            self.index.videos.get(&id).or_else(|| changes.put_videos.iter().find(|(i, _)| *i == id).map(|(_, r)| r));
-        if known.is_none() {
+        if !self.index.videos.contains_key(&id) && !changes.put_videos.contains_key(&id) {
             stats.probed += 1;
             let (info, broken) = match probe_file(&file, f.size) {
-                Ok(info) => (Some(info), None),
+                Ok(info) => (Some(Arc::new(info)), None),
                 Err(e) => (None, Some(e.to_string())),
             };
-            changes.put_videos.push((id, VideoRecord { size: f.size, added: now, info, broken }));
+            changes.put_videos.insert(id, VideoRecord { size: f.size, added: now, info, broken });
         }
         let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns };
         changes.put_files.push((key.to_vec(), rec.clone()));
@@ -276,10 +274,10 @@ fn build_catalog(
     for (id, mut files) in groups {
         files.sort_by(|a, b| a.root.cmp(&b.root).then_with(|| a.rel.cmp(&b.rel)));
         let rec = videos.get(&id);
-        let title = title_of(&files[0].abs);
+        let title = title_of(&files[0].rel);
         let files: Vec<VideoFile> = files
             .into_iter()
-            .map(|f| VideoFile { root: f.root, rel: f.rel, abs: f.abs, size: f.size, mtime_ns: f.mtime_ns })
+            .map(|f| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns })
             .collect();
         list.push(Video {
             id,
@@ -298,6 +296,9 @@ fn build_catalog(
 }
 
 /// A title from a file name: the stem, lossily decoded.
-fn title_of(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+fn title_of(rel: &[u8]) -> String {
+    Path::new(std::ffi::OsStr::from_bytes(rel))
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

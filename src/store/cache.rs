@@ -5,13 +5,15 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::library::ids::VideoId;
 use crate::library::probe::MediaInfo;
@@ -24,7 +26,7 @@ pub struct Video {
     pub files: Vec<VideoFile>,
     pub size: u64,
     pub added: i64,
-    pub info: Option<MediaInfo>,
+    pub info: Option<Arc<MediaInfo>>,
     pub broken: Option<String>,
 }
 
@@ -44,7 +46,6 @@ pub struct VideoFile {
     pub root: usize,
     /// Path below the root, `/`-separated, raw bytes.
     pub rel: Vec<u8>,
-    pub abs: PathBuf,
     pub size: u64,
     pub mtime_ns: i64,
 }
@@ -52,6 +53,9 @@ pub struct VideoFile {
 impl VideoFile {
     pub fn rel_display(&self) -> String {
         String::from_utf8_lossy(&self.rel).into_owned()
+    }
+    pub fn rel_path(&self) -> &Path {
+        Path::new(std::ffi::OsStr::from_bytes(&self.rel))
     }
 }
 
@@ -137,8 +141,10 @@ pub struct Catalog {
     /// Videos whose files could not be understood.
     pub broken: Vec<Arc<Video>>,
     by_id: HashMap<VideoId, Arc<Video>>,
-    /// Root-relative path bytes -> id; the first root in `--dir` order wins.
-    by_rel: HashMap<Vec<u8>, VideoId>,
+    /// Hash of a root-relative path -> id; the first root in `--dir` order
+    /// wins. Keyed by hash to keep no second copy of every path; a lookup
+    /// checks the path itself.
+    by_rel: HashMap<u64, VideoId>,
     /// For each `Sort`, indexes into `videos` in ascending order.
     orders: [Vec<u32>; 4],
     pub roots: Vec<RootStatus>,
@@ -158,7 +164,7 @@ impl Catalog {
         for v in all {
             duplicates += v.files.len() - 1;
             for f in &v.files {
-                by_rel.entry(f.rel.clone()).or_insert(v.id);
+                by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
             }
             let v = Arc::new(v);
             by_id.insert(v.id, v.clone());
@@ -191,13 +197,19 @@ impl Catalog {
         self.videos.is_empty()
     }
 
+    /// Where a file of the catalog is on disk.
+    pub fn abs_path(&self, file: &VideoFile) -> PathBuf {
+        self.roots[file.root].path.join(file.rel_path())
+    }
+
     pub fn get(&self, id: VideoId) -> Option<&Arc<Video>> {
         self.by_id.get(&id)
     }
 
     /// Looks up the original server's `<filename>`: a root-relative path.
     pub fn by_rel_path(&self, rel: &[u8]) -> Option<&Arc<Video>> {
-        self.by_rel.get(rel).and_then(|id| self.by_id.get(id))
+        let video = self.by_rel.get(&xxh3_64(rel)).and_then(|id| self.by_id.get(id))?;
+        video.files.iter().any(|f| f.rel == rel).then_some(video)
     }
 
     /// One page of the gallery in the given order.
@@ -258,7 +270,7 @@ mod tests {
         Video {
             id: VideoId(n),
             title: title.into(),
-            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), abs: title.into(), size, mtime_ns: 0 }],
+            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), size, mtime_ns: 0 }],
             size,
             added,
             info: None,

@@ -19,6 +19,7 @@ use records::{FileRecord, VideoRecord};
 use tables::{FILES, META, SCHEMA_VERSION, VIDEOS};
 
 pub const DB_FILE: &str = "vidserve.redb";
+const DB_CACHE: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -56,7 +57,7 @@ pub struct Index {
 pub struct IndexChanges {
     pub put_files: Vec<(Vec<u8>, FileRecord)>,
     pub delete_files: Vec<Vec<u8>>,
-    pub put_videos: Vec<(VideoId, VideoRecord)>,
+    pub put_videos: HashMap<VideoId, VideoRecord>,
 }
 
 impl IndexChanges {
@@ -75,7 +76,9 @@ impl Store {
     /// up to date.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let path = data_dir.join(DB_FILE);
-        let db = Database::create(&path).map_err(|e| open_error(&path, e))?;
+        // Every read is served from our own cache: redb's page cache only
+        // needs to help the writer.
+        let db = Database::builder().set_cache_size(DB_CACHE).create(&path).map_err(|e| open_error(&path, e))?;
         let store = Store { db, path };
         store.migrate()?;
         Ok(store)

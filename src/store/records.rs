@@ -1,5 +1,7 @@
 //! The values stored in the scan index.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::library::ids::VideoId;
@@ -22,7 +24,7 @@ pub struct VideoRecord {
     pub size: u64,
     /// When the content was first seen, seconds since the Unix epoch.
     pub added: i64,
-    pub info: Option<MediaInfo>,
+    pub info: Option<Arc<MediaInfo>>,
     /// Why the file cannot be played, when it cannot.
     pub broken: Option<String>,
 }

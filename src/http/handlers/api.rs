@@ -112,7 +112,7 @@ pub fn video(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
 }
 
 fn video_json(v: &Video) -> serde_json::Value {
-    let i = v.info.clone().unwrap_or_default();
+    let i = v.info.as_deref().cloned().unwrap_or_default();
     json!({
         "id": v.id.to_string(),
         "title": v.title,

@@ -6,6 +6,7 @@
 //! (412); If-None-Match, If-Modified-Since (304); If-Range; Range.
 
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,7 +25,6 @@ use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::library::ids::VideoId;
 use crate::library::scan::mtime_ns;
-use crate::store::cache::VideoFile;
 use crate::App;
 
 /// The validators of the file as opened.
@@ -41,9 +41,12 @@ pub async fn video(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let video = lookup(&app.cache.load(), key)?;
-    let ctype = content_type(&video.primary().abs);
-    let opened = open(video.id, video.files.clone()).await?;
+    let catalog = app.cache.load();
+    let video = lookup(&catalog, key)?;
+    let ctype = content_type(video.primary().rel_path());
+    let paths = video.files.iter().map(|f| catalog.abs_path(f)).collect();
+    drop(catalog);
+    let opened = open(video.id, paths).await?;
     let Some(opened) = opened else {
         app.request_rescan(); // the index is behind the disk
         return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
@@ -113,10 +116,10 @@ pub async fn video(
 
 /// Opens the first file of the video that still exists, with its metadata,
 /// in one hop to the blocking pool. `None` when none exists any more.
-async fn open(id: VideoId, files: Vec<VideoFile>) -> Result<Option<Opened>, ApiError> {
+async fn open(id: VideoId, paths: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
     let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Opened>> {
-        for f in &files {
-            let file = match File::open(&f.abs) {
+        for path in &paths {
+            let file = match File::open(path) {
                 Ok(file) => file,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e),

@@ -50,7 +50,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 h2 { "Broken files" }
                 table.list {
                     thead { tr { th { "File" } th { "Reason" } } }
-                    tbody { @for v in &c.broken { tr { td { (v.primary().abs.display()) } td { (v.broken.as_deref().unwrap_or("")) } } } }
+                    tbody { @for v in &c.broken { tr { td { (c.abs_path(v.primary()).display()) } td { (v.broken.as_deref().unwrap_or("")) } } } }
                 }
             }
             @if !s.unreadable.is_empty() {

@@ -3,7 +3,7 @@
 //! skipping everything else by size and stopping at the first Cluster once
 //! both are known.
 
-use super::{MediaInfo, ProbeError, Source};
+use super::{MediaInfo, Name, ProbeError, Source};
 
 const EBML: u32 = 0x1A45_DFA3;
 const DOC_TYPE: u32 = 0x4282;
@@ -181,7 +181,7 @@ fn read_tracks(body: &[u8], info: &mut MediaInfo) {
     }
 }
 
-fn codec_name(id: &str) -> String {
+fn codec_name(id: &str) -> Name {
     match id {
         "V_VP8" => "vp8",
         "V_VP9" => "vp9",
@@ -197,7 +197,9 @@ fn codec_name(id: &str) -> String {
         "A_AC3" => "ac3",
         "A_EAC3" => "eac3",
         "A_DTS" => "dts",
-        other => return other.trim_start_matches(['V', 'A', 'S']).trim_start_matches('_').to_ascii_lowercase(),
+        other => {
+            return Name::new(&other.trim_start_matches(['V', 'A', 'S']).trim_start_matches('_').to_ascii_lowercase())
+        }
     }
     .into()
 }

@@ -2,7 +2,7 @@
 //! whether it follows `mdat`, then reads `mvhd`, and each track's `tkhd`,
 //! `hdlr` and first `stsd` entry.
 
-use super::{be_u16, be_u32, be_u64, MediaInfo, ProbeError, Source};
+use super::{be_u16, be_u32, be_u64, MediaInfo, Name, ProbeError, Source};
 
 /// `moov` larger than this is refused (real ones are a few MiB at most).
 const MAX_MOOV: u64 = 64 * 1024 * 1024;
@@ -127,7 +127,7 @@ fn read_track(trak: &[u8], info: &mut MediaInfo) {
     }
 }
 
-fn video_codec(fourcc: &[u8]) -> String {
+fn video_codec(fourcc: &[u8]) -> Name {
     match fourcc {
         b"avc1" | b"avc3" => "h264".into(),
         b"hvc1" | b"hev1" => "hevc".into(),
@@ -141,7 +141,7 @@ fn video_codec(fourcc: &[u8]) -> String {
     }
 }
 
-fn audio_codec(fourcc: &[u8]) -> String {
+fn audio_codec(fourcc: &[u8]) -> Name {
     match fourcc {
         b"mp4a" => "aac".into(),
         b"Opus" => "opus".into(),
@@ -155,8 +155,8 @@ fn audio_codec(fourcc: &[u8]) -> String {
     }
 }
 
-fn fourcc_name(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).trim().to_ascii_lowercase()
+fn fourcc_name(b: &[u8]) -> Name {
+    Name::new(&String::from_utf8_lossy(b).trim().to_ascii_lowercase())
 }
 
 #[cfg(test)]
