@@ -62,6 +62,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VIDSERVE_NO_WATCH")]
     pub no_watch: bool,
 
+    /// Also answer requests from public (internet) addresses; by default only
+    /// the local network is served.
+    #[arg(long, env = "VIDSERVE_ALLOW_PUBLIC")]
+    pub allow_public: bool,
+
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

@@ -50,6 +50,8 @@ pub struct Config {
     pub rescan_every: Duration,
     pub watch: bool,
     pub max_connections: usize,
+    /// Serve requests from public addresses too.
+    pub allow_public: bool,
 }
 
 impl LibraryConfig {
@@ -93,6 +95,7 @@ impl Config {
             rescan_every: Duration::from_secs(ttl.max(1)),
             watch: !args.no_watch,
             max_connections: args.max_connections.max(1),
+            allow_public: args.allow_public,
         })
     }
 }

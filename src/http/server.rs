@@ -53,7 +53,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = service_fn(move |req| crate::http::handlers::handle(app.clone(), req));
+        let service = service_fn(move |req| crate::http::handlers::handle(app.clone(), peer, req));
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {

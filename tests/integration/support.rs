@@ -74,6 +74,7 @@ impl TestServer {
             rescan_every: Duration::from_secs(3600),
             watch: opts.watch,
             max_connections: 256,
+            allow_public: false,
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
         assert!(app.wait_ready(Duration::from_secs(30)).await, "first scan did not finish");

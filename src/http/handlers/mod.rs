@@ -6,6 +6,7 @@ mod pages;
 mod video;
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -24,12 +25,17 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'se
                    form-action 'self'; frame-ancestors 'none'";
 
 /// The hyper service function: never fails, errors become responses here.
-pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path();
     let json =
         path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
     let head = req.method() == Method::HEAD;
-    let mut res = dispatch(&app, &req).await.unwrap_or_else(|e| e.into_response(json));
+    let result = if app.config.allow_public || is_local(peer.ip()) {
+        dispatch(&app, &req).await
+    } else {
+        Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
+    };
+    let mut res = result.unwrap_or_else(|e| e.into_response(json));
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -102,6 +108,24 @@ fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Loopback, private, link-local and carrier-grade NAT (VPN) addresses: the
+/// devices of a home network. Anything else is the internet.
+pub fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_local(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
 /// A JSON response.
 fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     let mut res = Response::new(Body::full(value.to_string()));
@@ -117,4 +141,30 @@ fn html(markup: maud::Markup) -> Response<Body> {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn local_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.20",
+            "169.254.1.1",
+            "100.100.1.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.0.2",
+        ] {
+            assert!(is_local(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1", "::ffff:8.8.8.8"] {
+            assert!(!is_local(ip.parse().unwrap()), "{ip}");
+        }
+    }
 }
