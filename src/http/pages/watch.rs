@@ -24,7 +24,8 @@ pub fn watch(view: &WatchView) -> Markup {
         Nav::Library,
         html! {
             div.watch {
-                video #player controls autoplay preload="metadata" src={ "/video/" (v.id) } {
+                video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }
+                    width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
