@@ -3,12 +3,13 @@
 # load generator (wrk), same run. Prints a markdown table with ratios.
 #
 #   benches/compare.sh            # needs nginx and wrk: apt-get install nginx wrk
-#   DURATION=20 benches/compare.sh
+#   DURATION=10 ROUNDS=5 benches/compare.sh
 #
 # Everything runs on 127.0.0.1 only; every load is bounded by DURATION.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}
 WORK=${BENCH_DIR:-/tmp/vidserve-bench}
 NGINX_PORT=${NGINX_PORT:-18080}
 VS_PORT=${VS_PORT:-18081}
@@ -93,21 +94,32 @@ run() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
-echo "# vidserve vs nginx, $(date -u +%F), $(nproc) cores, $(uname -r), ${DURATION}s per run"
+echo "# vidserve vs nginx, $(date -u +%F), $(nproc) cores, $(uname -r), median of $ROUNDS runs of ${DURATION}s"
 echo
 echo "| scenario | nginx | vidserve | ratio | CPU-s/GiB nginx | CPU-s/GiB vidserve |"
 echo "|---|---|---|---|---|---|"
-for scen in "1 stream:-t1 -c1" "50 streams:-t2 -c50"; do
-  name=${scen%%:*}; args=${scen#*:}
-  run "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT/big.mp4" $args; n_gib=$R_GIB; n_cpu=$R_CPU
-  run "$VS_PID" "http://127.0.0.1:$VS_PORT/video/big.mp4" $args; v_gib=$R_GIB; v_cpu=$R_CPU
-  n_rate=$(awk -v g="$n_gib" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')
-  v_rate=$(awk -v g="$v_gib" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')
-  echo "| $name (GiB/s) | $n_rate | $v_rate | $(ratio "$v_rate" "$n_rate") | $n_cpu | $v_cpu |"
-done
-run "$NGINX_WORKER" "http://127.0.0.1:$NGINX_PORT/big.mp4" -t2 -c50 -s "$WORK/ranges.lua"; n_rps=$R_RPS; n_cpu=$R_CPU
-run "$VS_PID" "http://127.0.0.1:$VS_PORT/video/big.mp4" -t2 -c50 -s "$WORK/ranges.lua"; v_rps=$R_RPS; v_cpu=$R_CPU
-echo "| 64 KiB random ranges, 50 conns (req/s) | $n_rps | $v_rps | $(ratio "$v_rps" "$n_rps") | $n_cpu | $v_cpu |"
+# Each scenario: ROUNDS alternating runs per server; the median is reported.
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+scenario() { # label metric(gib|rps) nginx-url vidserve-url wrk-args...
+  local label=$1 metric=$2 nurl=$3 vurl=$4; shift 4
+  local nv=() vv=() nc=() vc=()
+  for _ in $(seq 1 "$ROUNDS"); do
+    run "$NGINX_WORKER" "$nurl" "$@"
+    if [ "$metric" = gib ]; then nv+=("$(awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')"); else nv+=("$R_RPS"); fi
+    nc+=("$R_CPU")
+    run "$VS_PID" "$vurl" "$@"
+    if [ "$metric" = gib ]; then vv+=("$(awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')"); else vv+=("$R_RPS"); fi
+    vc+=("$R_CPU")
+  done
+  local n v
+  n=$(printf '%s\n' "${nv[@]}" | median); v=$(printf '%s\n' "${vv[@]}" | median)
+  echo "| $label | $n | $v | $(ratio "$v" "$n") | $(printf '%s\n' "${nc[@]}" | median) | $(printf '%s\n' "${vc[@]}" | median) |"
+}
+NBIG="http://127.0.0.1:$NGINX_PORT/big.mp4"
+VBIG="http://127.0.0.1:$VS_PORT/video/big.mp4"
+scenario "1 stream (GiB/s)" gib "$NBIG" "$VBIG" -t1 -c1
+scenario "50 streams (GiB/s)" gib "$NBIG" "$VBIG" -t2 -c50
+scenario "64 KiB random ranges, 50 conns (req/s)" rps "$NBIG" "$VBIG" -t2 -c50 -s "$WORK/ranges.lua"
 echo
 echo "vidserve peak RSS over the streaming runs: $(( $(hwm_kib "$VS_PID") / 1024 )) MiB"
 

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::cli::{LibraryArgs, ServeArgs};
 use crate::config::{Config, ConfigError, LibraryConfig};
+use crate::http::files::OpenFiles;
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::store::cache::{Cache, Catalog, ScanStats};
@@ -51,6 +52,8 @@ enum ScanMsg {
 pub struct App {
     pub config: Config,
     pub cache: Cache,
+    /// Handles of recently streamed files.
+    pub open_files: OpenFiles,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
     /// Rescan requests made so far.
@@ -90,6 +93,7 @@ impl App {
         let app = Arc::new(App {
             config,
             cache: Cache::new(catalog),
+            open_files: OpenFiles::default(),
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),
@@ -209,6 +213,7 @@ fn scan_loop(
                     "scan finished"
                 );
                 app.cache.replace(catalog);
+                app.open_files.clear();
                 app.ready.store(true, Ordering::Release);
                 release_free_memory();
             }

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod body;
 pub mod error;
+pub mod files;
 pub mod handlers;
 pub mod pages;
 pub mod range;

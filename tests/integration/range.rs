@@ -189,3 +189,23 @@ async fn files_over_four_gib() {
     let res = srv.client.head(srv.url(&url)).send().await.unwrap();
     assert_eq!(res.headers()["content-length"], total.to_string().as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_file_is_served_fresh_soon() {
+    let fx = Fixture::new();
+    let old = fx.mp4("clip.mp4", 30_000, 5);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    assert!(srv.get("/video/clip.mp4").await.bytes().await.unwrap() == old);
+    // Replace it the way copy tools do: write aside, rename over.
+    let new = vidserve::library::probe::synth::mp4_file(&vidserve::library::probe::synth::noise(40_000, 6), false);
+    std::fs::write(fx.path().join(".clip.tmp"), &new).unwrap();
+    std::fs::rename(fx.path().join(".clip.tmp"), fx.path().join("clip.mp4")).unwrap();
+    crate::support::eventually(std::time::Duration::from_secs(15), "the new content is served", || async {
+        let res = srv.get("/video/clip.mp4").await;
+        let len = res.headers()["content-length"].to_str().unwrap().to_string();
+        let body = res.bytes().await.unwrap();
+        assert_eq!(len, body.len().to_string(), "headers and body always agree");
+        body == new
+    })
+    .await;
+}

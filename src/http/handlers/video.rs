@@ -20,20 +20,13 @@ use hyper::{Method, Response, StatusCode};
 use super::pages::lookup;
 use super::ApiError;
 use crate::http::body::Body;
+use crate::http::files::Opened;
 use crate::http::range::{parse_range, ByteRange, RangeOutcome};
 use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::library::ids::VideoId;
 use crate::library::scan::mtime_ns;
 use crate::App;
-
-/// The validators of the file as opened.
-struct Opened {
-    file: Arc<File>,
-    len: u64,
-    etag: String,
-    modified: SystemTime,
-}
 
 pub async fn video(
     app: &App,
@@ -44,12 +37,18 @@ pub async fn video(
     let catalog = app.cache.load();
     let video = lookup(&catalog, key)?;
     let ctype = content_type(video.primary().rel_path());
-    let paths = video.files.iter().map(|f| catalog.abs_path(f)).collect();
-    drop(catalog);
-    let opened = open(video.id, paths).await?;
-    let Some(opened) = opened else {
-        app.request_rescan(); // the index is behind the disk
-        return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
+    let opened = match app.open_files.get(video.id) {
+        Some(hot) => hot,
+        None => {
+            let paths = video.files.iter().map(|f| catalog.abs_path(f)).collect();
+            drop(catalog);
+            let Some(opened) = open(video.id, paths).await? else {
+                app.request_rescan(); // the index is behind the disk
+                return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
+            };
+            app.open_files.put(video.id, opened.clone());
+            opened
+        }
     };
 
     if let Some(status) = precondition(headers, &opened) {
@@ -129,7 +128,7 @@ async fn open(id: VideoId, paths: Vec<PathBuf>) -> Result<Option<Opened>, ApiErr
                 + Duration::from_secs(
                     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs()),
                 );
-            let etag = format!("\"{id}-{:x}-{:x}\"", meta.len(), mtime_ns(&meta));
+            let etag = format!("\"{id}-{:x}-{:x}\"", meta.len(), mtime_ns(&meta)).into();
             return Ok(Some(Opened { file: Arc::new(file), len: meta.len(), etag, modified }));
         }
         Ok(None)
@@ -181,7 +180,7 @@ fn if_range_matches(v: &HeaderValue, o: &Opened) -> bool {
     let Ok(v) = v.to_str() else { return false };
     let v = v.trim();
     if v.starts_with('"') {
-        v == o.etag
+        v == &*o.etag
     } else if v.starts_with("W/") {
         false
     } else {

@@ -1,0 +1,62 @@
+//! Open file handles for recently streamed videos, so that a player's
+//! stream of range requests needs no trip to the blocking pool: a hit costs
+//! a map lookup, then the body's first read is a non-blocking page-cache
+//! read. An entry is trusted for `TTL`; after that the file is opened and
+//! stat'ed again (one pool hop), so a replaced file is noticed within `TTL`.
+//! A file truncated in the meantime cuts the response short; it never
+//! serves bytes of another file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::library::ids::VideoId;
+
+/// How long an open handle and its metadata are trusted.
+pub const TTL: Duration = Duration::from_secs(2);
+/// Most handles kept open.
+pub const CAPACITY: usize = 64;
+
+/// A file opened for streaming, with its validators.
+#[derive(Clone)]
+pub struct Opened {
+    pub file: Arc<File>,
+    pub len: u64,
+    pub etag: Arc<str>,
+    pub modified: SystemTime,
+}
+
+#[derive(Default)]
+pub struct OpenFiles {
+    map: Mutex<HashMap<VideoId, (Opened, Instant)>>,
+}
+
+impl OpenFiles {
+    pub fn get(&self, id: VideoId) -> Option<Opened> {
+        let map = self.map.lock().ok()?;
+        let (opened, at) = map.get(&id)?;
+        (at.elapsed() < TTL).then(|| opened.clone())
+    }
+
+    pub fn put(&self, id: VideoId, opened: Opened) {
+        let Ok(mut map) = self.map.lock() else { return };
+        if map.len() >= CAPACITY && !map.contains_key(&id) {
+            map.retain(|_, (_, at)| at.elapsed() < TTL);
+            if map.len() >= CAPACITY {
+                let oldest = map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k);
+                if let Some(k) = oldest {
+                    map.remove(&k);
+                }
+            }
+        }
+        map.insert(id, (opened, Instant::now()));
+    }
+
+    /// Forgets every handle (after a rescan: files may have moved).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
+}
