@@ -7,6 +7,7 @@
 //! that is missing, unreadable or suddenly empty is marked offline and its
 //! records are kept — a scan never mass-deletes.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
@@ -17,7 +18,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use walkdir::WalkDir;
 
 use super::ids::{id_of_file, VideoId};
-use super::probe::probe_file;
+use super::probe::{probe_file, MediaInfo, ProbeError};
 use crate::config::Root;
 use crate::store::cache::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
 use crate::store::records::{FileRecord, VideoRecord};
@@ -89,6 +90,7 @@ impl Scanner {
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
         let mut seen: HashMap<Vec<u8>, FileRecord> = HashMap::new();
+        let mut todo: Vec<(Vec<u8>, Found)> = Vec::new();
         let now = unix_now();
 
         for (i, root) in self.roots.iter().enumerate() {
@@ -105,10 +107,13 @@ impl Scanner {
                 }
                 Ok(found) => {
                     for f in found {
+                        stats.files_seen += 1;
                         let key = f.abs.as_os_str().as_bytes().to_vec();
-                        let rec = self.identify(&f, &key, now, &mut stats, &mut changes);
-                        if let Some(rec) = rec {
-                            seen.insert(key, rec);
+                        match self.index.files.get(&key) {
+                            Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
+                                seen.insert(key, prev.clone());
+                            }
+                            _ => todo.push((key, f)),
                         }
                     }
                     RootState::Online
@@ -118,6 +123,30 @@ impl Scanner {
                 tracing::warn!(root = %root.path.display(), "root offline: {why}; keeping its records");
             }
             self.root_states[i] = state;
+        }
+
+        // New or changed files: hashed (and probed when their content is new)
+        // on a few threads, so a cold disk serves several reads at once.
+        stats.hashed = todo.len();
+        for ((key, f), result) in identify_all(&todo, &self.index.videos) {
+            match result {
+                Ok((id, probed)) => {
+                    if let Some(probed) = probed {
+                        if let Entry::Vacant(slot) = changes.put_videos.entry(id) {
+                            stats.probed += 1;
+                            let (info, broken) = match probed {
+                                Ok(info) => (Some(Arc::new(info)), None),
+                                Err(e) => (None, Some(e.to_string())),
+                            };
+                            slot.insert(VideoRecord { size: f.size, added: now, info, broken });
+                        }
+                    }
+                    let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns };
+                    changes.put_files.push((key.clone(), rec.clone()));
+                    seen.insert(key.clone(), rec);
+                }
+                Err(e) => stats.unreadable.push((f.abs.clone(), e.to_string())),
+            }
         }
 
         // Forget only files that vanished from a root that is online now.
@@ -146,50 +175,41 @@ impl Scanner {
         stats.finished_at = unix_now();
         Ok(self.catalog(stats))
     }
+}
 
-    /// The record for a found file: reused when unchanged, else hashed (and
-    /// probed when its content is new). `None` when it cannot be read.
-    fn identify(
-        &self,
-        f: &Found,
-        key: &[u8],
-        now: i64,
-        stats: &mut ScanStats,
-        changes: &mut IndexChanges,
-    ) -> Option<FileRecord> {
-        stats.files_seen += 1;
-        if let Some(prev) = self.index.files.get(key) {
-            if prev.size == f.size && prev.mtime_ns == f.mtime_ns {
-                return Some(prev.clone());
-            }
-        }
-        let file = match File::open(&f.abs) {
-            Ok(file) => file,
-            Err(e) => {
-                stats.unreadable.push((f.abs.clone(), e.to_string()));
-                return None;
-            }
+/// Threads that hash and probe new files.
+const IDENTIFY_THREADS: usize = 4;
+
+type Identified = std::io::Result<(VideoId, Option<Result<MediaInfo, ProbeError>>)>;
+
+/// Hashes each file, and probes it when its content id is not `known`.
+/// Results come back in the order of `todo`.
+fn identify_all<'a>(
+    todo: &'a [(Vec<u8>, Found)],
+    known: &HashMap<VideoId, VideoRecord>,
+) -> Vec<(&'a (Vec<u8>, Found), Identified)> {
+    let identify = |f: &Found| -> Identified {
+        let file = File::open(&f.abs)?;
+        let id = id_of_file(&file, f.size)?;
+        // A probe bug must cost one file, not the scan.
+        let probe = || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, f.size)))
+                .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
-        stats.hashed += 1;
-        let id = match id_of_file(&file, f.size) {
-            Ok(id) => id,
-            Err(e) => {
-                stats.unreadable.push((f.abs.clone(), e.to_string()));
-                return None;
-            }
-        };
-        if !self.index.videos.contains_key(&id) && !changes.put_videos.contains_key(&id) {
-            stats.probed += 1;
-            let (info, broken) = match probe_file(&file, f.size) {
-                Ok(info) => (Some(Arc::new(info)), None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            changes.put_videos.insert(id, VideoRecord { size: f.size, added: now, info, broken });
-        }
-        let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns };
-        changes.put_files.push((key.to_vec(), rec.clone()));
-        Some(rec)
+        let probed = (!known.contains_key(&id)).then(probe);
+        Ok((id, probed))
+    };
+    if todo.len() < 64 {
+        return todo.iter().map(|t| (t, identify(&t.1))).collect();
     }
+    let chunk = todo.len().div_ceil(IDENTIFY_THREADS);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|t| (t, identify(&t.1))).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("identify threads do not panic")).collect()
+    })
 }
 
 fn unix_now() -> i64 {
