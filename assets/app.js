@@ -25,7 +25,53 @@
     });
   }
 
+  // Rating, favorite and view count on the watch page.
+  var actions = document.getElementById("actions");
+  function showUser(d) {
+    if (!actions || !d) return;
+    actions.querySelectorAll(".star").forEach(function (b) {
+      b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
+    });
+    var clear = actions.querySelector(".clear");
+    if (clear) clear.hidden = !d.rating;
+    var fav = document.getElementById("favorite");
+    if (fav) fav.setAttribute("aria-pressed", String(!!d.favorite));
+    var views = document.getElementById("views");
+    if (views) views.textContent = d.views + (d.views === 1 ? " view" : " views");
+  }
+  function send(method, what, body) {
+    var opts = { method: method, headers: {} };
+    if (body) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch("/api/v1/videos/" + actions.dataset.id + "/" + what, opts)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(showUser)
+      .catch(function () { /* offline: the page keeps its state */ });
+  }
+  if (actions) {
+    actions.addEventListener("click", function (e) {
+      var b = e.target.closest("button");
+      if (!b) return;
+      if (b.id === "favorite") {
+        send(b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT", "favorite");
+      } else if (b.dataset.rating) {
+        var r = Number(b.dataset.rating);
+        if (r === 0) send("DELETE", "rating"); else send("PUT", "rating", { rating: r });
+      }
+    });
+  }
+
   var player = document.getElementById("player");
+  // One view per page load, counted after a few seconds of playback.
+  if (player && actions) {
+    var watched = 0, last = null, counted = false;
+    player.addEventListener("timeupdate", function () {
+      var t = player.currentTime;
+      if (last !== null && t > last && t - last < 2) watched += t - last;
+      last = t;
+      if (!counted && watched >= 5) { counted = true; send("POST", "view"); }
+    });
+    player.addEventListener("seeking", function () { last = null; });
+  }
   if (player) {
     document.addEventListener("keydown", function (e) {
       var tag = (e.target && e.target.tagName) || "";

@@ -71,8 +71,10 @@ fn bench(n: usize) {
             for i in 0..2000 {
                 let page = (i * 7919) % pages + 1;
                 let t = Instant::now();
+                let videos = catalog.page(sort, order, (page - 1) * 48, 48);
                 let view = GalleryView {
-                    videos: catalog.page(sort, order, (page - 1) * 48, 48),
+                    users: vec![Default::default(); videos.len()],
+                    videos,
                     total: catalog.len(),
                     page,
                     pages,

@@ -21,6 +21,8 @@ use crate::http::files::OpenFiles;
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::store::cache::{Cache, Catalog, ScanStats};
+use crate::store::user::UserCache;
+use crate::store::writer::Writer;
 use crate::store::{Store, StoreError};
 
 /// Quiet time after a change before rescanning (a copy in progress sends
@@ -54,6 +56,10 @@ pub struct App {
     pub cache: Cache,
     /// Handles of recently streamed files.
     pub open_files: OpenFiles,
+    /// Ratings, views and favorites, served from memory.
+    pub users: Arc<UserCache>,
+    /// The group-commit writer of user data.
+    pub writer: Writer,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
     /// Rescan requests made so far.
@@ -70,6 +76,8 @@ impl App {
     /// rescan runs; without one it is not ready until the first scan ends.
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
         let store = Arc::new(Store::open(&config.library.data_dir)?);
+        let users = Arc::new(UserCache::new(store.load_user()?));
+        let writer = Writer::start(store.clone(), users.clone()).map_err(AppError::Runtime)?;
         let scanner = Scanner::new(config.library.roots.clone(), store)?;
         let ready = scanner.has_index();
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
@@ -94,6 +102,8 @@ impl App {
             config,
             cache: Cache::new(catalog),
             open_files: OpenFiles::default(),
+            users,
+            writer,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),
@@ -148,10 +158,12 @@ impl App {
 }
 
 impl App {
-    /// Stops the scanner and waits for it to let go of the database, so the
+    /// Commits the writes still queued, then stops the scanner and waits for
+    /// both to let go of the database, so the
     /// data dir can be opened again at once. Blocking; a scan in progress
     /// finishes first (its writes are one transaction either way).
     pub fn close(&self) {
+        self.writer.close();
         if let Ok(tx) = self.scan_tx.lock() {
             let _ = tx.send(ScanMsg::Stop);
         }

@@ -29,6 +29,16 @@ pub enum Route<'a> {
     CacheRefresh,
     ApiVideos,
     ApiVideo(VideoId),
+    /// `PUT` sets, `DELETE` clears.
+    ApiRating(VideoId),
+    ApiView(VideoId),
+    /// `PUT` marks, `DELETE` unmarks.
+    ApiFavorite(VideoId),
+    /// The original server's JSON/form routes, keyed by file name.
+    LegacyRate,
+    LegacyView,
+    LegacyFavorite,
+    LegacyViews,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,6 +49,7 @@ pub enum RouteError {
 }
 
 const READ: &str = "GET, HEAD";
+const SET_OR_CLEAR: &str = "PUT, DELETE";
 
 pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError> {
     let read = method == Method::GET || method == Method::HEAD;
@@ -50,14 +61,12 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/ping" => return need_read(Route::Ping),
         "/admin" | "/admin/" => return need_read(Route::Admin),
         "/admin/cache/status" => return need_read(Route::CacheStatus),
-        "/admin/cache/refresh" => {
-            return if method == Method::POST {
-                Ok(Route::CacheRefresh)
-            } else {
-                Err(RouteError::MethodNotAllowed("POST"))
-            }
-        }
+        "/admin/cache/refresh" => return post(method, Route::CacheRefresh),
         "/api/v1/videos" => return need_read(Route::ApiVideos),
+        "/get_views" => return need_read(Route::LegacyViews),
+        "/rate" => return post(method, Route::LegacyRate),
+        "/view" => return post(method, Route::LegacyView),
+        "/favorite" => return post(method, Route::LegacyFavorite),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         _ => {}
     }
@@ -68,8 +77,22 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         return need_read(Route::Video(video_key(rest)?));
     }
     if let Some(rest) = path.strip_prefix("/api/v1/videos/") {
-        let id = rest.parse().map_err(|_| RouteError::NotFound)?;
-        return need_read(Route::ApiVideo(id));
+        let (id, what) = rest.split_once('/').unwrap_or((rest, ""));
+        let id = id.parse().map_err(|_| RouteError::NotFound)?;
+        let set_or_clear = |r: Route<'a>| {
+            if method == Method::PUT || method == Method::DELETE {
+                Ok(r)
+            } else {
+                Err(RouteError::MethodNotAllowed(SET_OR_CLEAR))
+            }
+        };
+        return match what {
+            "" => need_read(Route::ApiVideo(id)),
+            "rating" => set_or_clear(Route::ApiRating(id)),
+            "favorite" => set_or_clear(Route::ApiFavorite(id)),
+            "view" => post(method, Route::ApiView(id)),
+            _ => Err(RouteError::NotFound),
+        };
     }
     if let Some(rest) = path.strip_prefix("/assets/") {
         // `/assets/{hash}/{name}`: the hash only busts caches.
@@ -80,6 +103,14 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         return need_read(Route::Asset(name));
     }
     Err(RouteError::NotFound)
+}
+
+fn post<'a>(method: &Method, r: Route<'a>) -> Result<Route<'a>, RouteError> {
+    if method == Method::POST {
+        Ok(r)
+    } else {
+        Err(RouteError::MethodNotAllowed("POST"))
+    }
 }
 
 /// An id, or a root-relative path that cannot climb or name a root.

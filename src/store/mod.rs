@@ -8,6 +8,8 @@
 pub mod cache;
 pub mod records;
 mod tables;
+pub mod user;
+pub mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,8 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use crate::library::ids::VideoId;
-use records::{FileRecord, VideoRecord};
-use tables::{FILES, META, SCHEMA_VERSION, VIDEOS};
+use records::{Edit, FileRecord, UserData, VideoRecord};
+use tables::{FILES, META, SCHEMA_VERSION, USER, VIDEOS};
 
 pub const DB_FILE: &str = "vidserve.redb";
 const DB_CACHE: usize = 4 * 1024 * 1024;
@@ -103,6 +105,7 @@ impl Store {
             }
             txn.open_table(FILES)?;
             txn.open_table(VIDEOS)?;
+            txn.open_table(USER)?;
         }
         txn.commit()?;
         Ok(())
@@ -155,6 +158,46 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Every video's user data.
+    pub fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut out = HashMap::new();
+        for row in txn.open_table(USER)?.iter()? {
+            let (k, v) = row?;
+            match serde_json::from_slice(v.value()) {
+                Ok(rec) => {
+                    out.insert(VideoId(k.value()), rec);
+                }
+                Err(e) => tracing::warn!("skipping an unreadable user record: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a batch of edits in one transaction and one fsync; returns
+    /// each video's data after its edit, in order. Nothing is applied when
+    /// it fails.
+    pub fn apply_user(&self, edits: &[(VideoId, Edit)]) -> Result<Vec<UserData>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let mut after = Vec::with_capacity(edits.len());
+        {
+            let mut table = txn.open_table(USER)?;
+            for &(id, edit) in edits {
+                let mut data: UserData = match table.get(id.0)? {
+                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                    None => UserData::default(),
+                };
+                data.apply(edit);
+                table.insert(id.0, encode(&data).as_slice())?;
+                after.push(data);
+            }
+        }
+        txn.commit()?;
+        Ok(after)
     }
 }
 

@@ -28,3 +28,44 @@ pub struct VideoRecord {
     /// Why the file cannot be played, when it cannot.
     pub broken: Option<String>,
 }
+
+/// What users made of one video. Fields added later default when absent,
+/// so older records stay readable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserData {
+    /// 1 to 5 stars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default)]
+    pub views: u64,
+    /// Unix seconds of the last counted view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_viewed: Option<i64>,
+    #[serde(default)]
+    pub favorite: bool,
+}
+
+/// One change to a video's user data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Set (1–5) or clear the rating.
+    Rate(Option<u8>),
+    /// Count one view at the given Unix second.
+    View(i64),
+    Favorite(bool),
+    ToggleFavorite,
+}
+
+impl UserData {
+    pub fn apply(&mut self, edit: Edit) {
+        match edit {
+            Edit::Rate(r) => self.rating = r,
+            Edit::View(at) => {
+                self.views += 1;
+                self.last_viewed = Some(at);
+            }
+            Edit::Favorite(f) => self.favorite = f,
+            Edit::ToggleFavorite => self.favorite = !self.favorite,
+        }
+    }
+}

@@ -11,3 +11,5 @@ pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v1");
 /// `VideoId` -> JSON `VideoRecord`.
 pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v1");
+/// `VideoId` -> JSON `UserData` (ratings, views, favorites).
+pub const USER: TableDefinition<u64, &[u8]> = TableDefinition::new("user_v1");

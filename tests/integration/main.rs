@@ -8,3 +8,4 @@ mod pages;
 mod paths;
 mod range;
 mod support;
+mod user;

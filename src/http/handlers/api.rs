@@ -13,6 +13,7 @@ use super::{json, ApiError};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::cache::{Order, Sort, Video};
+use crate::store::records::UserData;
 use crate::App;
 
 /// Longest wait for a requested rescan before answering.
@@ -100,18 +101,21 @@ pub fn videos(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let page = q.page.unwrap_or(1).max(1);
     let order = q.order.unwrap_or(q.sort.default_order());
-    let list: Vec<_> =
-        c.page(q.sort, order, (page - 1).saturating_mul(per_page), per_page).iter().map(|v| video_json(v)).collect();
+    let list: Vec<_> = c
+        .page(q.sort, order, (page - 1).saturating_mul(per_page), per_page)
+        .iter()
+        .map(|v| video_json(v, &app.users.get(v.id)))
+        .collect();
     Ok(json(StatusCode::OK, &json!({ "total": c.len(), "page": page, "per_page": per_page, "videos": list })))
 }
 
 pub fn video(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
     let c = app.cache.load();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
-    Ok(json(StatusCode::OK, &video_json(v)))
+    Ok(json(StatusCode::OK, &video_json(v, &app.users.get(id))))
 }
 
-fn video_json(v: &Video) -> serde_json::Value {
+fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     let i = v.info.as_deref().cloned().unwrap_or_default();
     json!({
         "id": v.id.to_string(),
@@ -129,6 +133,9 @@ fn video_json(v: &Video) -> serde_json::Value {
         "browser_playable": i.browser_playable,
         "index_at_end": i.index_at_end,
         "broken": v.broken,
+        "rating": user.rating,
+        "views": user.views,
+        "favorite": user.favorite,
         "stream_url": format!("/video/{}", v.id),
         "watch_url": format!("/watch/{}", v.id),
     })

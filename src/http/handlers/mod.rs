@@ -3,6 +3,7 @@
 
 mod api;
 mod pages;
+mod user;
 mod video;
 
 use std::convert::Infallible;
@@ -31,7 +32,7 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
         path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
     let head = req.method() == Method::HEAD;
     let result = if app.config.allow_public || is_local(peer.ip()) {
-        dispatch(&app, &req).await
+        dispatch(&app, req).await
     } else {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     };
@@ -48,39 +49,48 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
     Ok(res)
 }
 
-async fn dispatch(app: &Arc<App>, req: &Request<Incoming>) -> Result<Response<Body>, ApiError> {
+async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (parts, body) = req.into_parts();
     // hyper's own bound is approximate when a whole head arrives in one read.
-    let head_len: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    let head_len: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if head_len > MAX_HEAD {
         return Err(ApiError::HeadersTooLarge(MAX_HEAD));
     }
-    let route = route(req.method(), req.uri().path()).map_err(|e| match e {
+    let route = route(&parts.method, parts.uri.path()).map_err(|e| match e {
         RouteError::NotFound => ApiError::not_found(),
         RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),
         RouteError::BadPath(why) => ApiError::BadRequest(format!("bad path: {why}")),
     })?;
-    let query = req.uri().query().unwrap_or("");
+    if parts.method != Method::GET && parts.method != Method::HEAD {
+        same_origin(&parts.headers)?;
+    }
+    let query = parts.uri.query().unwrap_or("");
+    let h = &parts.headers;
     match route {
         Route::Gallery => pages::gallery(app, parse_query(query)?),
         Route::Watch(key) => pages::watch(app, &key),
         Route::Admin => pages::admin(app),
-        Route::Video(key) => video::video(app, &key, req.method(), req.headers()).await,
+        Route::Video(key) => video::video(app, &key, &parts.method, h).await,
         Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
         Route::Healthz => Ok(api::healthz()),
         Route::Readyz => api::readyz(app),
         Route::Ping => Ok(api::ping(app)),
         Route::CacheStatus => Ok(api::cache_status(app)),
-        Route::CacheRefresh => {
-            same_origin(req.headers())?;
-            let form = req
-                .headers()
-                .get(CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
-            api::cache_refresh(app, form).await
-        }
+        Route::CacheRefresh => api::cache_refresh(app, is_form(h)).await,
         Route::ApiVideos => api::videos(app, parse_query(query)?),
         Route::ApiVideo(id) => api::video(app, id),
+        Route::ApiRating(id) => user::rating(app, id, parts.method == Method::DELETE, h, body).await,
+        Route::ApiFavorite(id) => user::favorite(app, id, parts.method == Method::PUT).await,
+        Route::ApiView(id) => user::view(app, id).await,
+        Route::LegacyRate => user::legacy_rate(app, h, body).await,
+        Route::LegacyView => user::legacy_view(app, h, body).await,
+        Route::LegacyFavorite => user::legacy_favorite(app, h, body).await,
+        Route::LegacyViews => Ok(user::legacy_views(app)),
     }
+}
+
+fn is_form(h: &HeaderMap) -> bool {
+    h.get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"))
 }
 
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {

@@ -30,8 +30,11 @@ pub fn gallery(app: &App, q: GalleryQuery) -> Result<Response<Body>, ApiError> {
     let total = catalog.len();
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
+    let videos = catalog.page(q.sort, order, (page - 1) * PER_PAGE, PER_PAGE);
+    let users = app.users.with(|m| videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
     let view = GalleryView {
-        videos: catalog.page(q.sort, order, (page - 1) * PER_PAGE, PER_PAGE),
+        videos,
+        users,
         total,
         page,
         pages,
@@ -63,7 +66,8 @@ pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let video = lookup(&catalog, key)?;
     let (prev, next) = catalog.neighbours(video.id, Sort::Added, Sort::Added.default_order());
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
-    Ok(html(watch_page(&WatchView { video, prev, next, roots })))
+    let user = app.users.get(video.id);
+    Ok(html(watch_page(&WatchView { video, prev, next, roots, user })))
 }
 
 pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {

@@ -7,9 +7,12 @@ use maud::{html, Markup};
 use super::layout::{page, Nav};
 use super::{duration, size};
 use crate::store::cache::{Order, Sort, Video};
+use crate::store::records::UserData;
 
 pub struct GalleryView {
     pub videos: Vec<Arc<Video>>,
+    /// User data of each of `videos`, in the same order.
+    pub users: Vec<UserData>,
     pub total: usize,
     /// 1-based.
     pub page: usize,
@@ -50,7 +53,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 p.notice { "No videos found yet. Add mp4, m4v, mov, webm, mkv, ogg or ogv files to the video folder; they appear here within seconds." }
             }
             ul.grid {
-                @for v in &view.videos { li { (card(v)) } }
+                @for (v, u) in view.videos.iter().zip(&view.users) { li { (card(v, u)) } }
             }
             @if view.pages > 1 { (pagination(view)) }
         },
@@ -78,7 +81,7 @@ fn sort_form(view: &GalleryView) -> Markup {
     }
 }
 
-fn card(v: &Video) -> Markup {
+fn card(v: &Video, u: &UserData) -> Markup {
     let initial: String =
         v.title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
@@ -88,12 +91,15 @@ fn card(v: &Video) -> Markup {
                 div.thumb aria-hidden="true" {
                     span.initial { (initial) }
                     @if let Some(ms) = v.duration_ms() { span.badge { (duration(ms)) } }
+                    @if u.favorite { span.fav title="Favorite" { "♥" } }
                 }
                 div.info {
                     div.title { (v.title) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
                         (size(v.size))
+                        @if let Some(r) = u.rating { " · " span.rating aria-label={ (r) " stars" } { (r) "★" } }
+                        @if u.views > 0 { " · " (u.views) (if u.views == 1 { " view" } else { " views" }) }
                     }
                 }
             }

@@ -7,6 +7,7 @@ use maud::{html, Markup};
 use super::layout::{page, Nav};
 use super::{duration, size};
 use crate::store::cache::Video;
+use crate::store::records::UserData;
 
 pub struct WatchView {
     pub video: Arc<Video>,
@@ -14,6 +15,7 @@ pub struct WatchView {
     pub next: Option<Arc<Video>>,
     /// Root directories, to show where each file lives.
     pub roots: Vec<String>,
+    pub user: UserData,
 }
 
 pub fn watch(view: &WatchView) -> Markup {
@@ -30,6 +32,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
                 h1 { (v.title) }
+                (actions(v, &view.user))
                 div.nav {
                     @if let Some(p) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (p.title) } }
                     @if let Some(n) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (n.title) " ›" } }
@@ -59,4 +62,22 @@ pub fn watch(view: &WatchView) -> Markup {
             }
         },
     )
+}
+
+/// Stars, favorite and views; `app.js` makes them work (PUT/DELETE to the API).
+fn actions(v: &Video, user: &UserData) -> Markup {
+    let rating = user.rating.unwrap_or(0);
+    html! {
+        div.actions #actions data-id=(v.id) {
+            div.stars role="group" aria-label="Rating" {
+                @for n in 1..=5u8 {
+                    button.star type="button" data-rating=(n) aria-pressed=(if rating >= n { "true" } else { "false" })
+                        aria-label={ (n) (if n == 1 { " star" } else { " stars" }) } { "★" }
+                }
+                button.clear type="button" data-rating="0" aria-label="Clear rating" hidden[rating == 0] { "✕" }
+            }
+            button #favorite type="button" aria-pressed=(if user.favorite { "true" } else { "false" }) aria-label="Favorite" { "♥" }
+            span #views { (user.views) (if user.views == 1 { " view" } else { " views" }) }
+        }
+    }
 }

@@ -1,0 +1,213 @@
+//! Ratings, views and favorites: API, the original's routes, bad input,
+//! and durability (every acknowledged write survives `kill -9`).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{Fixture, Options, TestServer};
+
+async fn send(srv: &TestServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = srv.client.request(method, srv.url(path));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_writes_and_bad_input() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 600);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("a.mp4").await;
+    let base = format!("/api/v1/videos/{id}");
+
+    let (s, v) = send(&srv, "PUT", &format!("{base}/rating"), Some(json!({ "rating": 4 }))).await;
+    assert_eq!((s, v["rating"].clone()), (200, json!(4)));
+    assert_eq!(srv.json(&base).await["rating"], 4);
+    for bad in [json!({ "rating": 0 }), json!({ "rating": 6 }), json!({ "rating": "x" }), json!({})] {
+        let (s, v) = send(&srv, "PUT", &format!("{base}/rating"), Some(bad.clone())).await;
+        assert_eq!(s, 400, "{bad}");
+        assert_eq!(v["error"]["code"], "bad_request");
+    }
+    assert_eq!(srv.json(&base).await["rating"], 4, "bad input changed nothing");
+    let (s, v) = send(&srv, "DELETE", &format!("{base}/rating"), None).await;
+    assert_eq!((s, v["rating"].clone()), (200, Value::Null));
+
+    let (s, v) = send(&srv, "PUT", &format!("{base}/favorite"), None).await;
+    assert_eq!((s, v["favorite"].clone()), (200, json!(true)));
+    let (_, v) = send(&srv, "DELETE", &format!("{base}/favorite"), None).await;
+    assert_eq!(v["favorite"], false);
+    for n in 1..=3 {
+        let (s, v) = send(&srv, "POST", &format!("{base}/view"), None).await;
+        assert_eq!((s, v["views"].clone()), (200, json!(n)));
+    }
+    // Range requests are not views.
+    srv.get_with("/video/a.mp4", &[("range", "bytes=0-9")]).await;
+    assert_eq!(srv.json(&base).await["views"], 3);
+
+    let raw = srv.client.put(srv.url(&format!("{base}/rating"))).header("content-type", "application/json");
+    let res = raw.body("{not json").send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let big = srv.client.put(srv.url(&format!("{base}/rating"))).body(vec![b' '; 10 * 1024 * 1024]);
+    assert_eq!(big.send().await.unwrap().status(), 413);
+    let (s, _) = send(&srv, "PUT", "/api/v1/videos/0123456789abcdef/rating", Some(json!({ "rating": 3 }))).await;
+    assert_eq!(s, 404);
+    let (s, _) = send(&srv, "GET", &format!("{base}/rating"), None).await;
+    assert_eq!(s, 405);
+    let cross = srv.client.put(srv.url(&format!("{base}/favorite"))).header("origin", "http://evil.example");
+    assert_eq!(cross.send().await.unwrap().status(), 403);
+    assert_eq!(srv.json(&base).await["favorite"], false, "the cross-site write did nothing");
+
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains("3 views"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_originals_routes() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 610);
+    fx.mp4("sub/b c.mp4", 1000, 611);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+
+    let (s, v) = send(&srv, "POST", "/rate", Some(json!({ "filename": "a.mp4", "rating": 5 }))).await;
+    assert_eq!((s, v), (200, json!({ "success": true, "rating": 5 })));
+    let form = srv
+        .client
+        .post(srv.url("/rate"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("filename=sub%2Fb+c.mp4&rating=2");
+    let v: Value = form.send().await.unwrap().json().await.unwrap();
+    assert_eq!(v, json!({ "success": true, "rating": 2 }));
+    let (s, _) = send(&srv, "POST", "/rate", Some(json!({ "filename": "a.mp4", "rating": 9 }))).await;
+    assert_eq!(s, 400);
+    let (s, _) = send(&srv, "POST", "/rate", Some(json!({ "filename": "nope.mp4", "rating": 3 }))).await;
+    assert_eq!(s, 404);
+
+    let (_, v) = send(&srv, "POST", "/view", Some(json!({ "filename": "a.mp4" }))).await;
+    assert_eq!(v, json!({ "success": true, "views": 1 }));
+    send(&srv, "POST", "/view", Some(json!({ "filename": "a.mp4" }))).await;
+    send(&srv, "POST", "/view", Some(json!({ "filename": "sub/b c.mp4" }))).await;
+    assert_eq!(srv.json("/get_views").await, json!({ "a.mp4": 2, "sub/b c.mp4": 1 }));
+
+    let (_, v) = send(&srv, "POST", "/favorite", Some(json!({ "filename": "sub/b c.mp4" }))).await;
+    assert_eq!(v, json!({ "success": true, "favorites": ["sub/b c.mp4"] }));
+    let (_, v) = send(&srv, "POST", "/favorite", Some(json!({ "filename": "sub/b c.mp4" }))).await;
+    assert_eq!(v, json!({ "success": true, "favorites": [] }));
+    let (s, _) = send(&srv, "POST", "/favorite", Some(json!({}))).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_survive_a_restart() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 620);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let id = srv.id_of("a.mp4").await;
+    send(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), Some(json!({ "rating": 3 }))).await;
+    send(&srv, "PUT", &format!("/api/v1/videos/{id}/favorite"), None).await;
+    srv.stop().await;
+    // Renamed while stopped: the data follows the content.
+    std::fs::rename(fx.path().join("a.mp4"), fx.path().join("renamed.mp4")).unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    assert!(srv.app.rescan_and_wait(Duration::from_secs(30)).await);
+    let v = srv.json(&format!("/api/v1/videos/{id}")).await;
+    assert_eq!((v["rating"].clone(), v["favorite"].clone()), (json!(3), json!(true)));
+    assert_eq!(v["paths"][0], "renamed.mp4");
+}
+
+/// Starts the real binary and returns it with its base URL.
+fn spawn_server(dir: &std::path::Path, data: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vidserve"))
+        .args(["--dir", dir.to_str().unwrap(), "--data", data.to_str().unwrap()])
+        .args(["--bind", "127.0.0.1:0", "--no-watch", "--log", "error"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
+        .expect("a Local: line");
+    std::thread::spawn(move || lines.for_each(drop)); // keep stdout drained
+    (child, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let fx = Fixture::new();
+    for i in 0..4 {
+        fx.mp4(&format!("v{i}.mp4"), 1000, 630 + i);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, url) = spawn_server(fx.path(), data.path());
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{url}api/v1/videos")).send().await {
+            let v: Value = r.json().await.unwrap();
+            ids = v["videos"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+            if ids.len() == 4 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ids.len(), 4);
+
+    // 50 clients post views as fast as they can; the server is killed mid-way.
+    let acked: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
+    let stop_at = Instant::now() + Duration::from_secs(3);
+    let mut tasks = Vec::new();
+    for c in 0..50usize {
+        let (client, url, ids, acked, sent) = (client.clone(), url.clone(), ids.clone(), acked.clone(), sent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = c;
+            while Instant::now() < stop_at {
+                let i = n % 4;
+                n += 1;
+                sent[i].fetch_add(1, Ordering::SeqCst);
+                let res = client.post(format!("{url}api/v1/videos/{}/view", ids[i])).send().await;
+                match res {
+                    Ok(r) if r.status() == 200 => {
+                        acked[i].fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(r) => panic!("unexpected status {}", r.status()),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let total_acked: u64 = acked.iter().map(|a| a.load(Ordering::SeqCst)).sum();
+    assert!(total_acked > 100, "the load ran ({total_acked} acknowledged)");
+
+    let (mut child, url) = spawn_server(fx.path(), data.path());
+    for (i, id) in ids.iter().enumerate() {
+        let v: Value = client.get(format!("{url}api/v1/videos/{id}")).send().await.unwrap().json().await.unwrap();
+        let found = v["views"].as_u64().unwrap();
+        let (a, s) = (acked[i].load(Ordering::SeqCst), sent[i].load(Ordering::SeqCst));
+        eprintln!("video {i}: acknowledged {a}, sent {s}, found {found}");
+        assert!(found >= a && found <= s, "video {i}: acknowledged {a}, sent {s}, found {found}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
