@@ -21,6 +21,7 @@ use crate::http::files::OpenFiles;
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::store::cache::{Cache, Catalog, ScanStats};
+use crate::store::query::LiveOrders;
 use crate::store::user::UserCache;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoreError};
@@ -60,6 +61,8 @@ pub struct App {
     pub users: Arc<UserCache>,
     /// The group-commit writer of user data.
     pub writer: Writer,
+    /// Orders by rating and views, derived from user data.
+    pub live_orders: LiveOrders,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
     /// Rescan requests made so far.
@@ -104,6 +107,7 @@ impl App {
             open_files: OpenFiles::default(),
             users,
             writer,
+            live_orders: LiveOrders::default(),
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),

@@ -10,6 +10,7 @@ pub mod body;
 pub mod error;
 pub mod files;
 pub mod handlers;
+pub mod listing;
 pub mod pages;
 pub mod range;
 pub mod route;

@@ -18,6 +18,10 @@ pub enum VideoKey {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route<'a> {
     Gallery,
+    Favorites,
+    BestOf,
+    Random,
+    ApiRandom,
     Watch(VideoKey),
     Video(VideoKey),
     Asset(&'a str),
@@ -56,6 +60,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
     let need_read = |r: Route<'a>| if read { Ok(r) } else { Err(RouteError::MethodNotAllowed(READ)) };
     match path {
         "/" => return need_read(Route::Gallery),
+        "/favorites" => return need_read(Route::Favorites),
+        "/best-of" => return need_read(Route::BestOf),
+        "/random" => return need_read(Route::Random),
+        "/api/v1/random" => return need_read(Route::ApiRandom),
         "/healthz" => return need_read(Route::Healthz),
         "/readyz" => return need_read(Route::Readyz),
         "/ping" => return need_read(Route::Ping),

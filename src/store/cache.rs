@@ -94,16 +94,20 @@ pub enum Sort {
     Title,
     Size,
     Duration,
+    Rating,
+    Views,
 }
 
 impl Sort {
-    pub const ALL: [Sort; 4] = [Sort::Added, Sort::Title, Sort::Size, Sort::Duration];
+    pub const ALL: [Sort; 6] = [Sort::Added, Sort::Title, Sort::Rating, Sort::Views, Sort::Duration, Sort::Size];
     pub fn name(self) -> &'static str {
         match self {
             Sort::Added => "added",
             Sort::Title => "title",
             Sort::Size => "size",
             Sort::Duration => "duration",
+            Sort::Rating => "rating",
+            Sort::Views => "views",
         }
     }
     pub fn label(self) -> &'static str {
@@ -112,6 +116,8 @@ impl Sort {
             Sort::Title => "Title",
             Sort::Size => "Size",
             Sort::Duration => "Duration",
+            Sort::Rating => "Rating",
+            Sort::Views => "Views",
         }
     }
     /// The direction a user expects first: newest, A–Z, largest, longest.
@@ -121,8 +127,15 @@ impl Sort {
             _ => Order::Desc,
         }
     }
-    fn index(self) -> usize {
-        self as usize
+    /// The slot of a sort the catalog precomputes (those of file facts).
+    fn base(self) -> Option<usize> {
+        match self {
+            Sort::Added => Some(0),
+            Sort::Title => Some(1),
+            Sort::Size => Some(2),
+            Sort::Duration => Some(3),
+            Sort::Rating | Sort::Views => None,
+        }
     }
 }
 
@@ -145,8 +158,10 @@ pub struct Catalog {
     /// wins. Keyed by hash to keep no second copy of every path; a lookup
     /// checks the path itself.
     by_rel: HashMap<u64, VideoId>,
-    /// For each `Sort`, indexes into `videos` in ascending order.
-    orders: [Vec<u32>; 4],
+    /// For each sort of file facts, indexes into `videos` in ascending order.
+    orders: [Arc<[u32]>; 4],
+    /// Distinguishes catalogs (orders derived from one are only valid for it).
+    pub generation: u64,
     pub roots: Vec<RootStatus>,
     pub stats: ScanStats,
     /// Paths that held the same content as another (shown once).
@@ -181,12 +196,14 @@ impl Catalog {
             idx
         };
         let orders = [
-            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
-            order_by(&|a, b| lower[a].cmp(&lower[b]).then_with(|| videos[a].title.cmp(&videos[b].title))),
-            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)),
-            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
+            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)).into(),
+            order_by(&|a, b| lower[a].cmp(&lower[b]).then_with(|| videos[a].title.cmp(&videos[b].title))).into(),
+            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)).into(),
+            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())).into(),
         ];
-        Catalog { videos, broken, by_id, by_rel, orders, roots, stats, duplicates }
+        static GENERATION: AtomicU64 = AtomicU64::new(1);
+        let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
+        Catalog { videos, broken, by_id, by_rel, orders, generation, roots, stats, duplicates }
     }
 
     pub fn len(&self) -> usize {
@@ -212,28 +229,14 @@ impl Catalog {
         video.files.iter().any(|f| f.rel == rel).then_some(video)
     }
 
-    /// One page of the gallery in the given order.
-    pub fn page(&self, sort: Sort, order: Order, offset: usize, limit: usize) -> Vec<Arc<Video>> {
-        let idx = &self.orders[sort.index()];
-        let pick = |i: &u32| self.videos[*i as usize].clone();
-        match order {
-            Order::Asc => idx.iter().skip(offset).take(limit).map(pick).collect(),
-            Order::Desc => idx.iter().rev().skip(offset).take(limit).map(pick).collect(),
-        }
+    /// A precomputed ascending order (`None` for sorts by user data).
+    pub fn base_order(&self, sort: Sort) -> Option<Arc<[u32]>> {
+        sort.base().map(|i| self.orders[i].clone())
     }
 
-    /// The neighbours of a video in an order (for previous/next links).
-    pub fn neighbours(&self, id: VideoId, sort: Sort, order: Order) -> (Option<Arc<Video>>, Option<Arc<Video>>) {
-        let idx = &self.orders[sort.index()];
-        let Some(pos) = idx.iter().position(|&i| self.videos[i as usize].id == id) else {
-            return (None, None);
-        };
-        let at = |p: Option<usize>| p.and_then(|p| idx.get(p)).map(|&i| self.videos[i as usize].clone());
-        let (before, after) = (at(pos.checked_sub(1)), at(pos.checked_add(1)));
-        match order {
-            Order::Asc => (before, after),
-            Order::Desc => (after, before),
-        }
+    /// All listed videos, by position (the values orders hold).
+    pub fn videos(&self) -> &[Arc<Video>] {
+        &self.videos
     }
 }
 
@@ -279,20 +282,20 @@ mod tests {
     }
 
     #[test]
-    fn pages_follow_each_order() {
+    fn orders_follow_each_sort() {
         let c = Catalog::new(
             vec![video(1, "b", 30, 3), video(2, "A", 10, 1), video(3, "c", 20, 2)],
             vec![],
             ScanStats::default(),
         );
-        let titles = |v: Vec<Arc<Video>>| v.iter().map(|v| v.title.clone()).collect::<Vec<_>>().join(",");
-        assert_eq!(titles(c.page(Sort::Title, Order::Asc, 0, 10)), "A,b,c");
-        assert_eq!(titles(c.page(Sort::Size, Order::Desc, 0, 10)), "b,c,A");
-        assert_eq!(titles(c.page(Sort::Added, Order::Desc, 1, 1)), "c");
-        assert_eq!(titles(c.page(Sort::Added, Order::Desc, 5, 1)), "");
-        let (prev, next) = c.neighbours(VideoId(3), Sort::Title, Order::Asc);
-        assert_eq!(prev.unwrap().title, "b");
-        assert!(next.is_none());
+        let titles = |sort| {
+            let idx = c.base_order(sort).unwrap();
+            idx.iter().map(|&i| c.videos()[i as usize].title.clone()).collect::<Vec<_>>().join(",")
+        };
+        assert_eq!(titles(Sort::Title), "A,b,c");
+        assert_eq!(titles(Sort::Size), "A,c,b");
+        assert_eq!(titles(Sort::Added), "A,c,b");
+        assert!(c.base_order(Sort::Rating).is_none());
         assert_eq!(c.by_rel_path(b"c").unwrap().id, VideoId(3));
     }
 }

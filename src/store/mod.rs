@@ -6,6 +6,7 @@
 //! (every method blocks; callers use `spawn_blocking` or their own thread).
 
 pub mod cache;
+pub mod query;
 pub mod records;
 mod tables;
 pub mod user;

@@ -57,8 +57,16 @@ async fn api_writes_and_bad_input() {
     let raw = srv.client.put(srv.url(&format!("{base}/rating"))).header("content-type", "application/json");
     let res = raw.body("{not json").send().await.unwrap();
     assert_eq!(res.status(), 400);
-    let big = srv.client.put(srv.url(&format!("{base}/rating"))).body(vec![b' '; 10 * 1024 * 1024]);
-    assert_eq!(big.send().await.unwrap().status(), 413);
+    // A 10 MB body is refused from its declared length, without reading it...
+    let head =
+        format!("PUT {base}/rating HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10485760\r\n\r\n");
+    let raw = srv.raw(&[head.as_bytes(), &[b' '; 4096]].concat()).await;
+    assert_eq!(crate::support::status_of(&raw), 413, "{raw}");
+    // ...and a chunked one as soon as it passes the limit.
+    let chunk = format!("{:x}\r\n{}\r\n", 70_000, " ".repeat(70_000));
+    let head = format!("PUT {base}/rating HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}0\r\n\r\n");
+    let raw = srv.raw(head.as_bytes()).await;
+    assert_eq!(crate::support::status_of(&raw), 413, "{raw}");
     let (s, _) = send(&srv, "PUT", "/api/v1/videos/0123456789abcdef/rating", Some(json!({ "rating": 3 }))).await;
     assert_eq!(s, 404);
     let (s, _) = send(&srv, "GET", &format!("{base}/rating"), None).await;
@@ -210,4 +218,47 @@ async fn acknowledged_writes_survive_kill_9() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorts_filters_and_random_use_user_data() {
+    let fx = Fixture::new();
+    for (name, seed) in [("alpha.mp4", 640), ("bravo.mp4", 641), ("charlie.mp4", 642)] {
+        fx.mp4(name, 1000, seed);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let (a, b, c) = (srv.id_of("alpha.mp4").await, srv.id_of("bravo.mp4").await, srv.id_of("charlie.mp4").await);
+    send(&srv, "PUT", &format!("/api/v1/videos/{a}/rating"), Some(json!({ "rating": 5 }))).await;
+    send(&srv, "PUT", &format!("/api/v1/videos/{b}/rating"), Some(json!({ "rating": 3 }))).await;
+    for id in [&c, &c, &c, &a] {
+        send(&srv, "POST", &format!("/api/v1/videos/{id}/view"), None).await;
+    }
+    send(&srv, "PUT", &format!("/api/v1/videos/{b}/favorite"), None).await;
+
+    let ids = |v: Value| -> Vec<String> {
+        v["videos"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(srv.json("/api/v1/videos?sort=rating&order=desc").await), [a.clone(), b.clone(), c.clone()]);
+    assert_eq!(ids(srv.json("/api/v1/videos?sort=views&order=desc").await), [c.clone(), a.clone(), b.clone()]);
+    assert_eq!(ids(srv.json("/api/v1/videos?sort=views&order=asc").await), [b.clone(), a.clone(), c.clone()]);
+    let favs = srv.json("/api/v1/videos?favorites=1").await;
+    assert_eq!((favs["total"].clone(), ids(favs)), (json!(1), vec![b.clone()]));
+    assert_eq!(ids(srv.json("/api/v1/videos?min_rating=4").await), [a.clone()]);
+    assert_eq!(srv.get("/api/v1/videos?min_rating=9").await.status(), 400);
+
+    let page = srv.get("/favorites").await.text().await.unwrap();
+    assert!(page.contains("bravo") && !page.contains("alpha") && !page.contains("charlie"));
+    let page = srv.get("/best-of").await.text().await.unwrap();
+    assert!(page.contains("alpha") && !page.contains("bravo"));
+    let page = srv.get("/?sort=rating").await.text().await.unwrap();
+    assert!(page.find("alpha").unwrap() < page.find("bravo").unwrap());
+    assert!(page.contains("5★") && page.contains("3 views"));
+
+    let res = srv.get("/random?favorites=1").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], format!("/watch/{b}").as_str());
+    assert_eq!(srv.json("/api/v1/random?min_rating=5").await["id"], a.as_str());
+    assert_eq!(srv.get("/random?min_rating=5&favorites=1").await.status(), 404);
+    let res = srv.get("/random").await;
+    assert_eq!(res.status(), 302);
 }

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use hyper::header::{HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::{json, ApiError};
 use crate::http::body::Body;
+use crate::http::listing::ListQuery;
 use crate::library::ids::VideoId;
-use crate::store::cache::{Order, Sort, Video};
+use crate::store::cache::Video;
+use crate::store::query;
 use crate::store::records::UserData;
 use crate::App;
 
@@ -87,26 +88,23 @@ pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>,
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    sort: Sort,
-    order: Option<Order>,
-    page: Option<usize>,
-    per_page: Option<usize>,
-}
-
 pub fn videos(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let c = app.cache.load();
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let page = q.page.unwrap_or(1).max(1);
-    let order = q.order.unwrap_or(q.sort.default_order());
-    let list: Vec<_> = c
-        .page(q.sort, order, (page - 1).saturating_mul(per_page), per_page)
-        .iter()
-        .map(|v| video_json(v, &app.users.get(v.id)))
-        .collect();
-    Ok(json(StatusCode::OK, &json!({ "total": c.len(), "page": page, "per_page": per_page, "videos": list })))
+    let listing = q.list(app, &c, per_page)?;
+    let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.get(v.id))).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "total": listing.total, "page": listing.page, "pages": listing.pages, "per_page": per_page, "videos": list }),
+    ))
+}
+
+/// `GET /api/v1/random`: one random video among those the filters let through.
+pub fn random(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let c = app.cache.load();
+    let v = query::random(&c, &app.users, &q.filter()?)
+        .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
+    Ok(json(StatusCode::OK, &video_json(&v, &app.users.get(v.id))))
 }
 
 pub fn video(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {

@@ -67,7 +67,11 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
     match route {
-        Route::Gallery => pages::gallery(app, parse_query(query)?),
+        Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?),
+        Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?),
+        Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?),
+        Route::Random => pages::random(app, parse_query(query)?),
+        Route::ApiRandom => api::random(app, parse_query(query)?),
         Route::Watch(key) => pages::watch(app, &key),
         Route::Admin => pages::admin(app),
         Route::Video(key) => video::video(app, &key, &parts.method, h).await,

@@ -3,43 +3,50 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use hyper::Response;
-use serde::Deserialize;
+use hyper::header::{HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
 
 use super::{html, ApiError};
 use crate::http::body::Body;
+use crate::http::listing::ListQuery;
 use crate::http::pages::{admin::admin as admin_page, gallery::gallery as gallery_page, watch::watch as watch_page};
 use crate::http::pages::{admin::AdminView, gallery::GalleryView, watch::WatchView};
 use crate::http::route::VideoKey;
-use crate::store::cache::{Catalog, Order, RootState, Sort, Video};
+use crate::store::cache::{Catalog, RootState, Sort, Video};
+use crate::store::query;
 use crate::App;
 
 pub const PER_PAGE: usize = 48;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct GalleryQuery {
-    #[serde(default)]
-    pub sort: Sort,
-    pub order: Option<Order>,
-    pub page: Option<usize>,
+/// Which listing a gallery page shows.
+#[derive(Clone, Copy)]
+pub enum Shelf {
+    All,
+    Favorites,
+    BestOf,
 }
 
-pub fn gallery(app: &App, q: GalleryQuery) -> Result<Response<Body>, ApiError> {
+pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let (heading, path) = match shelf {
+        Shelf::All => ("Library", "/"),
+        Shelf::Favorites => {
+            q.favorites = true;
+            ("Favorites", "/favorites")
+        }
+        Shelf::BestOf => {
+            q.min_rating = Some(q.min_rating.unwrap_or(4).max(4));
+            ("Best of", "/best-of")
+        }
+    };
     let catalog = app.cache.load();
-    let order = q.order.unwrap_or(q.sort.default_order());
-    let total = catalog.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = q.page.unwrap_or(1).clamp(1, pages);
-    let videos = catalog.page(q.sort, order, (page - 1) * PER_PAGE, PER_PAGE);
-    let users = app.users.with(|m| videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
+    let listing = q.list(app, &catalog, PER_PAGE)?;
+    let users = app.users.with(|m| listing.videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
     let view = GalleryView {
-        videos,
+        heading,
+        path,
+        query: q,
+        listing,
         users,
-        total,
-        page,
-        pages,
-        sort: q.sort,
-        order,
         scanning: !app.is_ready(),
         offline_roots: catalog
             .roots
@@ -49,6 +56,20 @@ pub fn gallery(app: &App, q: GalleryQuery) -> Result<Response<Body>, ApiError> {
             .collect(),
     };
     Ok(html(gallery_page(&view)))
+}
+
+/// `GET /random`: a redirect to a random video's watch page, among those
+/// the query's filters let through.
+pub fn random(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let catalog = app.cache.load();
+    let video = query::random(&catalog, &app.users, &q.filter()?)
+        .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::FOUND;
+    let location = HeaderValue::from_str(&format!("/watch/{}", video.id)).expect("ascii");
+    res.headers_mut().insert(LOCATION, location);
+    res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// Finds a video by id or by the original's root-relative file name.
@@ -64,7 +85,8 @@ pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError>
 pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let catalog = app.cache.load();
     let video = lookup(&catalog, key)?;
-    let (prev, next) = catalog.neighbours(video.id, Sort::Added, Sort::Added.default_order());
+    let idx = app.live_orders.order(&catalog, &app.users, Sort::Added);
+    let (prev, next) = query::neighbours(&catalog, &idx, Sort::Added.default_order(), video.id);
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
     let user = app.users.get(video.id);
     Ok(html(watch_page(&WatchView { video, prev, next, roots, user })))

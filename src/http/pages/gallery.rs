@@ -1,24 +1,21 @@
 //! The library grid with its sort bar and pagination.
 
-use std::sync::Arc;
-
 use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
+use crate::http::listing::{ListQuery, Listing};
 use crate::store::cache::{Order, Sort, Video};
 use crate::store::records::UserData;
 
 pub struct GalleryView {
-    pub videos: Vec<Arc<Video>>,
-    /// User data of each of `videos`, in the same order.
+    pub heading: &'static str,
+    /// The page's own path, for its links.
+    pub path: &'static str,
+    pub query: ListQuery,
+    pub listing: Listing,
+    /// User data of each listed video, in the same order.
     pub users: Vec<UserData>,
-    pub total: usize,
-    /// 1-based.
-    pub page: usize,
-    pub pages: usize,
-    pub sort: Sort,
-    pub order: Order,
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
@@ -26,22 +23,25 @@ pub struct GalleryView {
 
 impl GalleryView {
     fn link(&self, page: usize) -> String {
-        let order = match self.order {
-            Order::Asc => "asc",
-            Order::Desc => "desc",
-        };
-        format!("/?sort={}&order={order}&page={page}", self.sort.name())
+        format!("{}?{}", self.path, self.query.with_page(page))
     }
 }
 
 pub fn gallery(view: &GalleryView) -> Markup {
+    let l = &view.listing;
+    let nav = match view.path {
+        "/favorites" => Nav::Favorites,
+        "/best-of" => Nav::BestOf,
+        _ => Nav::Library,
+    };
     page(
-        "Library",
-        Nav::Library,
+        view.heading,
+        nav,
         html! {
             div.bar {
-                h1 { "Library" }
-                span.count { (view.total) " videos" }
+                h1 { (view.heading) }
+                span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
+                a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
                 (sort_form(view))
             }
             @for root in &view.offline_roots {
@@ -49,33 +49,37 @@ pub fn gallery(view: &GalleryView) -> Markup {
             }
             @if view.scanning {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
-            } @else if view.total == 0 {
+            } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add mp4, m4v, mov, webm, mkv, ogg or ogv files to the video folder; they appear here within seconds." }
+            } @else if l.total == 0 {
+                p.notice { "Nothing here yet." }
             }
             ul.grid {
-                @for (v, u) in view.videos.iter().zip(&view.users) { li { (card(v, u)) } }
+                @for (v, u) in l.videos.iter().zip(&view.users) { li { (card(v, u)) } }
             }
-            @if view.pages > 1 { (pagination(view)) }
+            @if l.pages > 1 { (pagination(view)) }
         },
     )
 }
 
 fn sort_form(view: &GalleryView) -> Markup {
     html! {
-        form #sort-form method="get" action="/" {
+        form #sort-form method="get" action=(view.path) {
             label for="sort" { "Sort " }
             select #sort name="sort" {
                 @for s in Sort::ALL {
-                    option value=(s.name()) selected[s == view.sort] { (s.label()) }
+                    option value=(s.name()) selected[s == view.query.sort] { (s.label()) }
                 }
             }
             " "
             label for="order" class="skip" { "Order" }
             select #order name="order" {
-                option value="desc" selected[view.order == Order::Desc] { "Descending" }
-                option value="asc" selected[view.order == Order::Asc] { "Ascending" }
+                option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
+                option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
             }
             " "
+            @if view.query.favorites && view.path == "/" { input type="hidden" name="favorites" value="1"; }
+            @if let Some(r) = view.query.min_rating { input type="hidden" name="min_rating" value=(r); }
             button type="submit" { "Apply" }
         }
     }
@@ -108,16 +112,17 @@ fn card(v: &Video, u: &UserData) -> Markup {
 }
 
 fn pagination(view: &GalleryView) -> Markup {
-    let window = view.page.saturating_sub(3).max(1)..=(view.page + 3).min(view.pages);
+    let (current, pages) = (view.listing.page, view.listing.pages);
+    let window = current.saturating_sub(3).max(1)..=(current + 3).min(pages);
     html! {
         nav.pages aria-label="Pages" {
-            @if view.page > 1 { a href=(view.link(view.page - 1)) rel="prev" { "‹ Previous" } }
+            @if current > 1 { a href=(view.link(current - 1)) rel="prev" { "‹ Previous" } }
             @if *window.start() > 1 { a href=(view.link(1)) { "1" } }
             @for p in window.clone() {
-                @if p == view.page { span aria-current="page" { (p) } } @else { a href=(view.link(p)) { (p) } }
+                @if p == current { span aria-current="page" { (p) } } @else { a href=(view.link(p)) { (p) } }
             }
-            @if *window.end() < view.pages { a href=(view.link(view.pages)) { (view.pages) } }
-            @if view.page < view.pages { a href=(view.link(view.page + 1)) rel="next" { "Next ›" } }
+            @if *window.end() < pages { a href=(view.link(pages)) { (pages) } }
+            @if current < pages { a href=(view.link(current + 1)) rel="next" { "Next ›" } }
         }
     }
 }

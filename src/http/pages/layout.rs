@@ -7,6 +7,8 @@ use crate::http::assets;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Library,
+    Favorites,
+    BestOf,
     Admin,
     None,
 }
@@ -31,6 +33,9 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                     a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }
                     nav aria-label="Main" {
                         a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
+                        a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
+                        a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
+                        a href="/random" { "Random" }
                         a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
                         button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                     }

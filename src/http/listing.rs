@@ -1,0 +1,84 @@
+//! The query every listing shares (gallery, favorites, API, random): sort,
+//! direction, filters and paging, parsed from the URL into typed values.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer};
+
+use super::error::ApiError;
+use crate::store::cache::{Catalog, Order, Sort, Video};
+use crate::store::query::{self, Filter};
+use crate::App;
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub sort: Sort,
+    pub order: Option<Order>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+    #[serde(default, deserialize_with = "flag")]
+    pub favorites: bool,
+    pub min_rating: Option<u8>,
+}
+
+/// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes"))
+}
+
+pub struct Listing {
+    pub videos: Vec<Arc<Video>>,
+    pub total: usize,
+    /// 1-based, clamped to the pages there are.
+    pub page: usize,
+    pub pages: usize,
+}
+
+impl ListQuery {
+    pub fn order(&self) -> Order {
+        self.order.unwrap_or(self.sort.default_order())
+    }
+
+    pub fn filter(&self) -> Result<Filter, ApiError> {
+        if self.min_rating.is_some_and(|r| !(1..=5).contains(&r)) {
+            return Err(ApiError::BadRequest("min_rating must be from 1 to 5".into()));
+        }
+        Ok(Filter { favorites: self.favorites, min_rating: self.min_rating })
+    }
+
+    /// The query string of this listing at another page (for links).
+    pub fn with_page(&self, page: usize) -> String {
+        let order = match self.order() {
+            Order::Asc => "asc",
+            Order::Desc => "desc",
+        };
+        let mut s = format!("sort={}&order={order}", self.sort.name());
+        if self.favorites {
+            s.push_str("&favorites=1");
+        }
+        if let Some(r) = self.min_rating {
+            s.push_str(&format!("&min_rating={r}"));
+        }
+        s.push_str(&format!("&page={page}"));
+        s
+    }
+
+    /// The requested page of the listing, `per_page` videos a page.
+    pub fn list(&self, app: &App, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
+        let filter = self.filter()?;
+        let idx = app.live_orders.order(catalog, &app.users, self.sort);
+        let wanted = self.page.unwrap_or(1).max(1);
+        let offset = (wanted - 1).saturating_mul(per_page);
+        let (mut videos, total) = query::page(catalog, &app.users, &idx, self.order(), &filter, offset, per_page);
+        let pages = total.div_ceil(per_page).max(1);
+        let page = wanted.min(pages);
+        if page != wanted {
+            // Past the end: show the last page instead.
+            let offset = (page - 1) * per_page;
+            videos = query::page(catalog, &app.users, &idx, self.order(), &filter, offset, per_page).0;
+        }
+        Ok(Listing { videos, total, page, pages })
+    }
+}

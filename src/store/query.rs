@@ -1,0 +1,163 @@
+//! Listing the library: an order (precomputed by the catalog for file
+//! facts, derived here from user data for rating and views), filters, and
+//! paging; plus neighbours and random picks over the same view.
+//!
+//! Orders by user data are rebuilt when the catalog changed, or when user
+//! data changed and the order is older than `LIVE_REBUILD`: under a stream
+//! of writes the order may lag by that much, while the values shown are
+//! always current.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::cache::{Catalog, Order, Sort, Video};
+use super::records::UserData;
+use super::user::UserCache;
+use crate::library::ids::VideoId;
+
+pub const LIVE_REBUILD: Duration = Duration::from_millis(500);
+
+/// Which videos a listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub favorites: bool,
+    pub min_rating: Option<u8>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        !self.favorites && self.min_rating.is_none()
+    }
+    fn matches(&self, d: Option<&UserData>) -> bool {
+        let d = d.cloned().unwrap_or_default();
+        (!self.favorites || d.favorite) && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
+    }
+}
+
+struct Live {
+    generation: u64,
+    users_version: u64,
+    built: Instant,
+    rating: Arc<[u32]>,
+    views: Arc<[u32]>,
+}
+
+/// The orders by user data, cached.
+#[derive(Default)]
+pub struct LiveOrders {
+    live: Mutex<Option<Live>>,
+}
+
+impl LiveOrders {
+    /// The ascending order for `sort` over `catalog`.
+    pub fn order(&self, catalog: &Catalog, users: &UserCache, sort: Sort) -> Arc<[u32]> {
+        if let Some(base) = catalog.base_order(sort) {
+            return base;
+        }
+        let mut live = match self.live.lock() {
+            Ok(l) => l,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let version = users.version();
+        let fresh = live.as_ref().is_some_and(|l| {
+            l.generation == catalog.generation && (l.users_version == version || l.built.elapsed() < LIVE_REBUILD)
+        });
+        if !fresh {
+            *live = Some(build_live(catalog, users, version));
+        }
+        let l = live.as_ref().expect("just built");
+        match sort {
+            Sort::Rating => l.rating.clone(),
+            _ => l.views.clone(),
+        }
+    }
+}
+
+fn build_live(catalog: &Catalog, users: &UserCache, users_version: u64) -> Live {
+    let videos = catalog.videos();
+    // Ties keep title order.
+    let titles = catalog.base_order(Sort::Title).expect("title is a base order");
+    let mut rank = vec![0u32; videos.len()];
+    for (pos, &i) in titles.iter().enumerate() {
+        rank[i as usize] = pos as u32;
+    }
+    let keys: Vec<(u8, u64)> = users
+        .with(|m| videos.iter().map(|v| m.get(&v.id).map_or((0, 0), |d| (d.rating.unwrap_or(0), d.views))).collect());
+    let by = |key: &dyn Fn(usize) -> u64| -> Arc<[u32]> {
+        let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
+        idx.sort_by_key(|&i| (key(i as usize), std::cmp::Reverse(rank[i as usize])));
+        idx.into()
+    };
+    Live {
+        generation: catalog.generation,
+        users_version,
+        built: Instant::now(),
+        rating: by(&|i| u64::from(keys[i].0)),
+        views: by(&|i| keys[i].1),
+    }
+}
+
+/// Iterates an ascending order in the requested direction.
+fn directed(idx: &[u32], order: Order) -> Box<dyn Iterator<Item = u32> + '_> {
+    match order {
+        Order::Asc => Box::new(idx.iter().copied()),
+        Order::Desc => Box::new(idx.iter().rev().copied()),
+    }
+}
+
+/// One page of a listing, and how many videos the listing holds in all.
+pub fn page(
+    catalog: &Catalog,
+    users: &UserCache,
+    idx: &[u32],
+    order: Order,
+    filter: &Filter,
+    offset: usize,
+    limit: usize,
+) -> (Vec<Arc<Video>>, usize) {
+    let videos = catalog.videos();
+    if filter.is_empty() {
+        let page = directed(idx, order).skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();
+        return (page, videos.len());
+    }
+    users.with(|m| {
+        let mut total = 0;
+        let mut page = Vec::with_capacity(limit);
+        for i in directed(idx, order) {
+            let v = &videos[i as usize];
+            if filter.matches(m.get(&v.id)) {
+                if total >= offset && page.len() < limit {
+                    page.push(v.clone());
+                }
+                total += 1;
+            }
+        }
+        (page, total)
+    })
+}
+
+/// The videos before and after `id` in a listing (for previous/next).
+pub fn neighbours(
+    catalog: &Catalog,
+    idx: &[u32],
+    order: Order,
+    id: VideoId,
+) -> (Option<Arc<Video>>, Option<Arc<Video>>) {
+    let videos = catalog.videos();
+    let ordered: Vec<u32> = directed(idx, order).collect();
+    let Some(pos) = ordered.iter().position(|&i| videos[i as usize].id == id) else {
+        return (None, None);
+    };
+    let at = |p: Option<usize>| p.and_then(|p| ordered.get(p)).map(|&i| videos[i as usize].clone());
+    (at(pos.checked_sub(1)), at(pos.checked_add(1)))
+}
+
+/// A video picked uniformly among those the filter lets through.
+pub fn random(catalog: &Catalog, users: &UserCache, filter: &Filter) -> Option<Arc<Video>> {
+    let videos = catalog.videos();
+    if filter.is_empty() {
+        return (!videos.is_empty()).then(|| videos[fastrand::usize(..videos.len())].clone());
+    }
+    let matching: Vec<&Arc<Video>> = users.with(|m| videos.iter().filter(|v| filter.matches(m.get(&v.id))).collect());
+    (!matching.is_empty()).then(|| matching[fastrand::usize(..matching.len())].clone())
+}
