@@ -60,6 +60,44 @@
     });
   }
 
+  // Tags on the watch page: add with the form, remove with ×.
+  var tagBox = document.getElementById("tags");
+  function showTags(d) {
+    if (!tagBox || !d || !d.tags) return;
+    var list = document.getElementById("tag-list");
+    list.textContent = "";
+    d.tags.forEach(function (t) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = "/tag/" + encodeURIComponent(t);
+      a.textContent = "#" + t;
+      var x = document.createElement("button");
+      x.type = "button"; x.className = "untag"; x.dataset.tag = t; x.textContent = "×";
+      x.setAttribute("aria-label", "Remove tag " + t);
+      li.appendChild(a); li.appendChild(x); list.appendChild(li);
+    });
+  }
+  function tagRequest(method, url, body) {
+    var opts = { method: method, headers: {} };
+    if (body) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch(url, opts).then(function (r) { return r.ok ? r.json() : null; }).then(showTags)
+      .catch(function () { /* keep the page as it is */ });
+  }
+  if (tagBox) {
+    var base = "/api/v1/videos/" + tagBox.dataset.id + "/tags";
+    document.getElementById("tag-form").addEventListener("submit", function (e) {
+      e.preventDefault();
+      var input = document.getElementById("tag-input");
+      var tag = input.value.trim();
+      if (!tag) return;
+      tagRequest("POST", base, { tag: tag }).then(function () { input.value = ""; });
+    });
+    tagBox.addEventListener("click", function (e) {
+      var b = e.target.closest("button.untag");
+      if (b) tagRequest("DELETE", base + "/" + encodeURIComponent(b.dataset.tag));
+    });
+  }
+
   var player = document.getElementById("player");
   // One view per page load, counted after a few seconds of playback.
   if (player && actions) {

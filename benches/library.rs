@@ -70,11 +70,20 @@ fn bench(n: usize) {
     // A tenth of the videos rated and viewed, every fiftieth a favorite.
     let users = UserCache::default();
     users.set_all(catalog.videos().iter().enumerate().filter(|(i, _)| i % 10 == 0).map(|(i, v)| {
-        (v.id, UserData { rating: Some((i % 5) as u8 + 1), views: i as u64, last_viewed: None, favorite: i % 50 == 0 })
+        (
+            v.id,
+            UserData {
+                rating: Some((i % 5) as u8 + 1),
+                views: i as u64,
+                last_viewed: None,
+                favorite: i % 50 == 0,
+                tags: vec![],
+            },
+        )
     }));
     let live = LiveOrders::default();
     println!("\n| gallery page (48 cards, render) | p50 | p99 |\n|---|---|---|");
-    let filters = [("", Filter::default()), (", favorites", Filter { favorites: true, min_rating: None })];
+    let filters = [("", Filter::default()), (", favorites", Filter { favorites: true, ..Filter::default() })];
     for (label, filter) in &filters {
         for sort in Sort::ALL {
             for order in [Order::Asc, Order::Desc] {
@@ -90,8 +99,8 @@ fn bench(n: usize) {
                         users.with(|m| videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
                     let query = ListQuery { sort, order: Some(order), page: Some(page), ..ListQuery::default() };
                     let view = GalleryView {
-                        heading: "Library",
-                        path: "/",
+                        heading: "Library".into(),
+                        path: "/".into(),
                         query,
                         listing: Listing { videos, total, page, pages },
                         users: user_rows,

@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer};
+
+/// Characters escaped in a query value (everything but unreserved ones).
+pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 use super::error::ApiError;
 use crate::store::cache::{Catalog, Order, Sort, Video};
@@ -20,6 +24,8 @@ pub struct ListQuery {
     #[serde(default, deserialize_with = "flag")]
     pub favorites: bool,
     pub min_rating: Option<u8>,
+    /// Comma-separated tags a video must all carry.
+    pub tag: Option<String>,
 }
 
 /// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
@@ -45,7 +51,14 @@ impl ListQuery {
         if self.min_rating.is_some_and(|r| !(1..=5).contains(&r)) {
             return Err(ApiError::BadRequest("min_rating must be from 1 to 5".into()));
         }
-        Ok(Filter { favorites: self.favorites, min_rating: self.min_rating })
+        let tags = self.tags();
+        Ok(Filter { favorites: self.favorites, min_rating: self.min_rating, tags })
+    }
+
+    /// The tags of the `tag` parameter, without `#`, empty ones dropped.
+    pub fn tags(&self) -> Vec<String> {
+        let list = self.tag.as_deref().unwrap_or("");
+        list.split(',').map(|t| t.trim().trim_start_matches('#').trim().to_string()).filter(|t| !t.is_empty()).collect()
     }
 
     /// The query string of this listing at another page (for links).
@@ -60,6 +73,11 @@ impl ListQuery {
         }
         if let Some(r) = self.min_rating {
             s.push_str(&format!("&min_rating={r}"));
+        }
+        let tags = self.tags();
+        if !tags.is_empty() {
+            let joined = tags.join(",");
+            s.push_str(&format!("&tag={}", percent_encoding::utf8_percent_encode(&joined, QUERY_VALUE)));
         }
         s.push_str(&format!("&page={page}"));
         s

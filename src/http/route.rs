@@ -38,6 +38,14 @@ pub enum Route<'a> {
     ApiView(VideoId),
     /// `PUT` marks, `DELETE` unmarks.
     ApiFavorite(VideoId),
+    ApiAddTag(VideoId),
+    ApiRemoveTag(VideoId, String),
+    ApiTags,
+    ApiBatch,
+    Tags,
+    Tag(String),
+    LegacyTag,
+    LegacyDeleteTag,
     /// The original server's JSON/form routes, keyed by file name.
     LegacyRate,
     LegacyView,
@@ -75,6 +83,11 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/rate" => return post(method, Route::LegacyRate),
         "/view" => return post(method, Route::LegacyView),
         "/favorite" => return post(method, Route::LegacyFavorite),
+        "/tag" => return post(method, Route::LegacyTag),
+        "/delete_tag" => return post(method, Route::LegacyDeleteTag),
+        "/tags" => return need_read(Route::Tags),
+        "/api/v1/tags" => return need_read(Route::ApiTags),
+        "/api/v1/batch" => return post(method, Route::ApiBatch),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         _ => {}
     }
@@ -99,8 +112,21 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
             "rating" => set_or_clear(Route::ApiRating(id)),
             "favorite" => set_or_clear(Route::ApiFavorite(id)),
             "view" => post(method, Route::ApiView(id)),
-            _ => Err(RouteError::NotFound),
+            "tags" => post(method, Route::ApiAddTag(id)),
+            _ => match what.strip_prefix("tags/") {
+                Some(tag) if !tag.is_empty() => {
+                    if method == Method::DELETE {
+                        Ok(Route::ApiRemoveTag(id, decode_text(tag)?))
+                    } else {
+                        Err(RouteError::MethodNotAllowed("DELETE"))
+                    }
+                }
+                _ => Err(RouteError::NotFound),
+            },
         };
+    }
+    if let Some(rest) = path.strip_prefix("/tag/") {
+        return need_read(Route::Tag(decode_text(rest)?));
     }
     if let Some(rest) = path.strip_prefix("/assets/") {
         // `/assets/{hash}/{name}`: the hash only busts caches.
@@ -119,6 +145,15 @@ fn post<'a>(method: &Method, r: Route<'a>) -> Result<Route<'a>, RouteError> {
     } else {
         Err(RouteError::MethodNotAllowed("POST"))
     }
+}
+
+/// A percent-encoded UTF-8 path segment (a tag).
+fn decode_text(raw: &str) -> Result<String, RouteError> {
+    let text = percent_decode_str(raw).decode_utf8().map_err(|_| RouteError::BadPath("not UTF-8"))?;
+    if text.is_empty() || text.contains('\0') {
+        return Err(RouteError::NotFound);
+    }
+    Ok(text.into_owned())
 }
 
 /// An id, or a root-relative path that cannot climb or name a root.

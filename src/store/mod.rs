@@ -187,12 +187,13 @@ impl Store {
         let mut after = Vec::with_capacity(edits.len());
         {
             let mut table = txn.open_table(USER)?;
-            for &(id, edit) in edits {
+            for (id, edit) in edits {
+                let id = *id;
                 let mut data: UserData = match table.get(id.0)? {
                     Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
                     None => UserData::default(),
                 };
-                data.apply(edit);
+                data.apply(edit.clone());
                 table.insert(id.0, encode(&data).as_slice())?;
                 after.push(data);
             }

@@ -22,16 +22,39 @@ pub const LIVE_REBUILD: Duration = Duration::from_millis(500);
 pub struct Filter {
     pub favorites: bool,
     pub min_rating: Option<u8>,
+    /// Every one of these tags (compared case-insensitively).
+    pub tags: Vec<String>,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        !self.favorites && self.min_rating.is_none()
+        !self.favorites && self.min_rating.is_none() && self.tags.is_empty()
     }
     fn matches(&self, d: Option<&UserData>) -> bool {
-        let d = d.cloned().unwrap_or_default();
-        (!self.favorites || d.favorite) && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
+        let Some(d) = d else { return self.is_empty() };
+        (!self.favorites || d.favorite)
+            && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
+            && self.tags.iter().all(|t| d.has_tag(t))
     }
+}
+
+/// Every tag in use on a listed video, with how many videos carry it;
+/// most used first.
+pub fn tag_counts(catalog: &Catalog, users: &UserCache) -> Vec<(String, usize)> {
+    let mut counts: std::collections::HashMap<String, (String, usize)> = std::collections::HashMap::new();
+    users.with(|m| {
+        for (id, d) in m {
+            if catalog.get(*id).is_none_or(|v| v.broken.is_some()) {
+                continue;
+            }
+            for t in &d.tags {
+                counts.entry(t.to_lowercase()).or_insert_with(|| (t.clone(), 0)).1 += 1;
+            }
+        }
+    });
+    let mut out: Vec<(String, usize)> = counts.into_values().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase())));
+    out
 }
 
 struct Live {

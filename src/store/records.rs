@@ -43,10 +43,13 @@ pub struct UserData {
     pub last_viewed: Option<i64>,
     #[serde(default)]
     pub favorite: bool,
+    /// Free tags, without a leading `#`, each once (case-insensitively).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// One change to a video's user data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Edit {
     /// Set (1–5) or clear the rating.
     Rate(Option<u8>),
@@ -54,6 +57,9 @@ pub enum Edit {
     View(i64),
     Favorite(bool),
     ToggleFavorite,
+    /// A tag already made valid by `tag::normalise`.
+    AddTag(String),
+    RemoveTag(String),
 }
 
 impl UserData {
@@ -66,6 +72,43 @@ impl UserData {
             }
             Edit::Favorite(f) => self.favorite = f,
             Edit::ToggleFavorite => self.favorite = !self.favorite,
+            Edit::AddTag(t) => {
+                if !self.has_tag(&t) && self.tags.len() < MAX_TAGS {
+                    self.tags.push(t);
+                }
+            }
+            Edit::RemoveTag(t) => {
+                let t = t.to_lowercase();
+                self.tags.retain(|x| x.to_lowercase() != t);
+            }
         }
     }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        let want = tag.to_lowercase();
+        self.tags.iter().any(|t| t.to_lowercase() == want)
+    }
+}
+
+/// Most tags one video keeps.
+pub const MAX_TAGS: usize = 200;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 100;
+
+/// Makes a tag canonical: trimmed, without leading `#`, inner white space
+/// folded. Refuses empty, overlong, and tags with commas (the URL list
+/// separator) or control characters.
+pub fn normalise_tag(raw: &str) -> Result<String, &'static str> {
+    let t = raw.trim().trim_start_matches('#').trim();
+    let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.is_empty() {
+        return Err("a tag cannot be empty");
+    }
+    if t.chars().count() > MAX_TAG_CHARS {
+        return Err("a tag is at most 100 characters");
+    }
+    if t.chars().any(|c| c == ',' || c.is_control()) {
+        return Err("a tag cannot contain commas or control characters");
+    }
+    Ok(t)
 }

@@ -26,10 +26,10 @@ pub enum WriteError {
     Closed,
 }
 
+/// Edits that succeed or fail together (they share a transaction).
 struct Job {
-    id: VideoId,
-    edit: Edit,
-    ack: oneshot::Sender<Result<UserData, WriteError>>,
+    edits: Vec<(VideoId, Edit)>,
+    ack: oneshot::Sender<Result<Vec<UserData>, WriteError>>,
 }
 
 pub struct Writer {
@@ -47,9 +47,16 @@ impl Writer {
 
     /// Queues one edit and waits until it is durable.
     pub async fn write(&self, id: VideoId, edit: Edit) -> Result<UserData, WriteError> {
+        let mut after = self.write_all(vec![(id, edit)]).await?;
+        after.pop().ok_or(WriteError::Closed)
+    }
+
+    /// Queues edits that commit together (a batch action) and waits until
+    /// they are durable; returns each video's data after its edit.
+    pub async fn write_all(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
         let tx = self.tx.lock().ok().and_then(|t| t.clone()).ok_or(WriteError::Closed)?;
         let (ack, done) = oneshot::channel();
-        tx.send(Job { id, edit, ack }).await.map_err(|_| WriteError::Closed)?;
+        tx.send(Job { edits, ack }).await.map_err(|_| WriteError::Closed)?;
         done.await.map_err(|_| WriteError::Closed)?
     }
 
@@ -68,18 +75,24 @@ impl Writer {
 fn run(store: &Store, users: &UserCache, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        let mut queued = batch[0].edits.len();
+        while queued < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    queued += job.edits.len();
+                    batch.push(job);
+                }
                 Err(_) => break,
             }
         }
-        let edits: Vec<(VideoId, Edit)> = batch.iter().map(|j| (j.id, j.edit)).collect();
+        let edits: Vec<(VideoId, Edit)> = batch.iter().flat_map(|j| j.edits.iter().cloned()).collect();
         match store.apply_user(&edits) {
             Ok(after) => {
                 users.set_all(edits.iter().map(|(id, _)| *id).zip(after.iter().cloned()));
-                for (job, data) in batch.into_iter().zip(after) {
-                    let _ = job.ack.send(Ok(data));
+                let mut after = after.into_iter();
+                for job in batch {
+                    let mine: Vec<UserData> = after.by_ref().take(job.edits.len()).collect();
+                    let _ = job.ack.send(Ok(mine));
                 }
             }
             Err(e) => {

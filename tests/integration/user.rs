@@ -262,3 +262,66 @@ async fn sorts_filters_and_random_use_user_data() {
     let res = srv.get("/random").await;
     assert_eq!(res.status(), 302);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_single_batch_and_legacy() {
+    let fx = Fixture::new();
+    for (name, seed) in [("alpha.mp4", 650), ("bravo.mp4", 651), ("charlie.mp4", 652)] {
+        fx.mp4(name, 1000, seed);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let (a, b, c) = (srv.id_of("alpha.mp4").await, srv.id_of("bravo.mp4").await, srv.id_of("charlie.mp4").await);
+    let tags_of = |v: &Value| v["tags"].clone();
+
+    let (s, v) =
+        send(&srv, "POST", &format!("/api/v1/videos/{a}/tags"), Some(json!({ "tag": "#Holiday  2019" }))).await;
+    assert_eq!((s, tags_of(&v)), (200, json!(["Holiday 2019"])));
+    let (_, v) = send(&srv, "POST", &format!("/api/v1/videos/{a}/tags"), Some(json!({ "tag": "holiday 2019" }))).await;
+    assert_eq!(tags_of(&v), json!(["Holiday 2019"]), "the same tag, whatever its case");
+    for bad in
+        [json!({ "tag": "" }), json!({ "tag": "   #" }), json!({ "tag": "a,b" }), json!({ "tag": "x".repeat(10_000) })]
+    {
+        let (s, _) = send(&srv, "POST", &format!("/api/v1/videos/{a}/tags"), Some(bad)).await;
+        assert_eq!(s, 400);
+    }
+    let (s, v) = send(&srv, "DELETE", &format!("/api/v1/videos/{a}/tags/HOLIDAY%202019"), None).await;
+    assert_eq!((s, tags_of(&v)), (200, json!([])));
+
+    // Batch: tag all three, then untag one, favorite two — one commit each.
+    let (s, v) =
+        send(&srv, "POST", "/api/v1/batch", Some(json!({ "ids": [a, b, c], "add_tags": ["cats", "#fun"] }))).await;
+    assert_eq!((s, v["changes"].clone()), (200, json!(6)));
+    let (s, _) =
+        send(&srv, "POST", "/api/v1/batch", Some(json!({ "ids": [b], "remove_tags": ["fun"], "favorite": true })))
+            .await;
+    assert_eq!(s, 200);
+    assert_eq!(srv.json(&format!("/api/v1/videos/{b}")).await["tags"], json!(["cats"]));
+    let (s, _) =
+        send(&srv, "POST", "/api/v1/batch", Some(json!({ "ids": ["0123456789abcdef"], "add_tags": ["x"] }))).await;
+    assert_eq!(s, 404);
+    let (s, _) = send(&srv, "POST", "/api/v1/batch", Some(json!({ "ids": [a], "add_tags": [""] }))).await;
+    assert_eq!(s, 400);
+    let (s, _) = send(&srv, "POST", "/api/v1/batch", Some(json!({ "ids": "nope" }))).await;
+    assert_eq!(s, 400);
+
+    assert_eq!(
+        srv.json("/api/v1/tags").await["tags"],
+        json!([{ "tag": "cats", "count": 3 }, { "tag": "fun", "count": 2 }])
+    );
+    let listed = srv.json("/api/v1/videos?tag=cats,fun&sort=title&order=asc").await;
+    let titles: Vec<&str> = listed["videos"].as_array().unwrap().iter().map(|v| v["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["alpha", "charlie"]);
+    let page = srv.get("/tags").await.text().await.unwrap();
+    assert!(page.contains("#cats") && page.contains("href=\"/tag/cats\""));
+    let page = srv.get("/tag/fun").await.text().await.unwrap();
+    assert!(page.contains("alpha") && page.contains("charlie") && !page.contains("bravo"));
+    assert!(srv.get("/tag/%23fun").await.text().await.unwrap().contains("alpha"), "#tag and tag are the same");
+
+    // The original's routes.
+    let (s, v) = send(&srv, "POST", "/tag", Some(json!({ "filename": "bravo.mp4", "tag": "#retro" }))).await;
+    assert_eq!((s, v), (200, json!({ "success": true, "tags": ["cats", "retro"] })));
+    let (s, _) = send(&srv, "POST", "/tag", Some(json!({ "filename": "bravo.mp4", "tag": "" }))).await;
+    assert_eq!(s, 400);
+    let (_, v) = send(&srv, "POST", "/delete_tag", Some(json!({ "filename": "bravo.mp4", "tag": "cats" }))).await;
+    assert_eq!(v, json!({ "success": true, "tags": ["retro"] }));
+}

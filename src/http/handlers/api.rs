@@ -134,6 +134,7 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "rating": user.rating,
         "views": user.views,
         "favorite": user.favorite,
+        "tags": user.tags,
         "stream_url": format!("/video/{}", v.id),
         "watch_url": format!("/watch/{}", v.id),
     })

@@ -90,6 +90,14 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::LegacyView => user::legacy_view(app, h, body).await,
         Route::LegacyFavorite => user::legacy_favorite(app, h, body).await,
         Route::LegacyViews => Ok(user::legacy_views(app)),
+        Route::ApiAddTag(id) => user::add_tag(app, id, h, body).await,
+        Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
+        Route::ApiTags => Ok(user::tags(app)),
+        Route::ApiBatch => user::batch(app, h, body).await,
+        Route::LegacyTag => user::legacy_tag(app, h, body, true).await,
+        Route::LegacyDeleteTag => user::legacy_tag(app, h, body, false).await,
+        Route::Tags => pages::tags(app),
+        Route::Tag(tag) => pages::gallery(app, pages::Shelf::Tag(tag), parse_query(query)?),
     }
 }
 

@@ -8,34 +8,45 @@ use hyper::{Response, StatusCode};
 
 use super::{html, ApiError};
 use crate::http::body::Body;
-use crate::http::listing::ListQuery;
+use crate::http::listing::{ListQuery, QUERY_VALUE};
+use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{admin::admin as admin_page, gallery::gallery as gallery_page, watch::watch as watch_page};
 use crate::http::pages::{admin::AdminView, gallery::GalleryView, watch::WatchView};
 use crate::http::route::VideoKey;
 use crate::store::cache::{Catalog, RootState, Sort, Video};
 use crate::store::query;
 use crate::App;
+use percent_encoding::utf8_percent_encode;
 
 pub const PER_PAGE: usize = 48;
 
 /// Which listing a gallery page shows.
-#[derive(Clone, Copy)]
 pub enum Shelf {
     All,
     Favorites,
     BestOf,
+    Tag(String),
 }
 
 pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Body>, ApiError> {
     let (heading, path) = match shelf {
-        Shelf::All => ("Library", "/"),
+        Shelf::All => ("Library".to_string(), "/".to_string()),
         Shelf::Favorites => {
             q.favorites = true;
-            ("Favorites", "/favorites")
+            ("Favorites".into(), "/favorites".into())
         }
         Shelf::BestOf => {
             q.min_rating = Some(q.min_rating.unwrap_or(4).max(4));
-            ("Best of", "/best-of")
+            ("Best of".into(), "/best-of".into())
+        }
+        Shelf::Tag(tag) => {
+            let tag = tag.trim().trim_start_matches('#').to_string();
+            let path = format!("/tag/{}", utf8_percent_encode(&tag, QUERY_VALUE));
+            q.tag = Some(match q.tag.take() {
+                Some(more) if !more.is_empty() => format!("{tag},{more}"),
+                _ => tag.clone(),
+            });
+            (format!("#{tag}"), path)
         }
     };
     let catalog = app.cache.load();
@@ -56,6 +67,12 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
             .collect(),
     };
     Ok(html(gallery_page(&view)))
+}
+
+/// `GET /tags`: every tag with its count.
+pub fn tags(app: &App) -> Result<Response<Body>, ApiError> {
+    let tags = query::tag_counts(&app.cache.load(), &app.users);
+    Ok(html(tags_page(&tags)))
 }
 
 /// `GET /random`: a redirect to a random video's watch page, among those

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, CONTENT_LENGTH};
+use hyper::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_LENGTH, LOCATION};
 use hyper::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use super::{is_form, json, ApiError};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::cache::{Catalog, Video};
-use crate::store::records::{Edit, UserData};
+use crate::store::records::{normalise_tag, Edit, UserData};
 use crate::store::writer::WriteError;
 use crate::App;
 
@@ -79,7 +79,10 @@ fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 }
 
 pub fn user_json(id: VideoId, d: &UserData) -> Value {
-    json!({ "id": id.to_string(), "rating": d.rating, "views": d.views, "favorite": d.favorite, "last_viewed": d.last_viewed })
+    json!({
+        "id": id.to_string(), "rating": d.rating, "views": d.views, "favorite": d.favorite,
+        "last_viewed": d.last_viewed, "tags": d.tags,
+    })
 }
 
 #[derive(Deserialize)]
@@ -126,6 +129,112 @@ fn unix_now() -> i64 {
 struct Legacy {
     filename: Option<String>,
     rating: Option<Number>,
+    tag: Option<String>,
+}
+
+fn valid_tag(raw: Option<&str>) -> Result<String, ApiError> {
+    normalise_tag(raw.unwrap_or("")).map_err(|why| ApiError::BadRequest(format!("bad tag: {why}")))
+}
+
+#[derive(Deserialize)]
+struct TagBody {
+    tag: Option<String>,
+}
+
+pub async fn add_tag(app: &App, id: VideoId, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+    existing(&app.cache.load(), id)?;
+    let b: TagBody = read_body(headers, body).await?;
+    let tag = valid_tag(b.tag.as_deref())?;
+    let data = app.writer.write(id, Edit::AddTag(tag)).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &user_json(id, &data)))
+}
+
+pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
+    existing(&app.cache.load(), id)?;
+    let tag = valid_tag(Some(tag))?;
+    let data = app.writer.write(id, Edit::RemoveTag(tag)).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &user_json(id, &data)))
+}
+
+pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
+    let b: Legacy = read_body(headers, body).await?;
+    let video = by_filename(&app.cache.load(), &b)?;
+    let tag = valid_tag(b.tag.as_deref())?;
+    let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
+    let data = app.writer.write(video.id, edit).await.map_err(write_error)?;
+    let from_page =
+        is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
+    if from_page {
+        // The watch page's form without JavaScript: back to the page.
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::SEE_OTHER;
+        let to = HeaderValue::from_str(&format!("/watch/{}", video.id)).expect("ascii");
+        res.headers_mut().insert(LOCATION, to);
+        return Ok(res);
+    }
+    Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
+}
+
+/// Most videos one batch may change.
+pub const MAX_BATCH_IDS: usize = 10_000;
+
+/// `POST /api/v1/batch`: the same changes to many videos, in one commit.
+#[derive(Deserialize)]
+struct Batch {
+    ids: Vec<String>,
+    #[serde(default)]
+    add_tags: Vec<String>,
+    #[serde(default)]
+    remove_tags: Vec<String>,
+    favorite: Option<bool>,
+    /// A number sets the rating, `0` clears it.
+    rating: Option<Number>,
+}
+
+pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+    let b: Batch = read_body(headers, body).await?;
+    if b.ids.len() > MAX_BATCH_IDS {
+        return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
+    }
+    let catalog = app.cache.load();
+    let mut ids = Vec::with_capacity(b.ids.len());
+    for raw in &b.ids {
+        let id: VideoId = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
+        catalog.get(id).ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
+        ids.push(id);
+    }
+    let mut per_video = Vec::new();
+    for t in &b.add_tags {
+        per_video.push(Edit::AddTag(valid_tag(Some(t))?));
+    }
+    for t in &b.remove_tags {
+        per_video.push(Edit::RemoveTag(valid_tag(Some(t))?));
+    }
+    if let Some(f) = b.favorite {
+        per_video.push(Edit::Favorite(f));
+    }
+    if let Some(r) = &b.rating {
+        per_video.push(match r.get() {
+            Some(0) => Edit::Rate(None),
+            _ => Edit::Rate(Some(valid_rating(Some(r))?)),
+        });
+    }
+    let edits: Vec<(VideoId, Edit)> =
+        ids.iter().flat_map(|id| per_video.iter().map(move |e| (*id, e.clone()))).collect();
+    let changes = edits.len();
+    if changes > 0 {
+        app.writer.write_all(edits).await.map_err(write_error)?;
+    }
+    Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
+}
+
+/// `GET /api/v1/tags`: every tag with its count.
+pub fn tags(app: &App) -> Response<Body> {
+    let list: Vec<Value> = crate::store::query::tag_counts(&app.cache.load(), &app.users)
+        .into_iter()
+        .map(|(tag, count)| json!({ "tag": tag, "count": count }))
+        .collect();
+    json(StatusCode::OK, &json!({ "tags": list }))
 }
 
 /// The video a legacy `filename` names (its path below its folder).

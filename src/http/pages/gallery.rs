@@ -9,9 +9,9 @@ use crate::store::cache::{Order, Sort, Video};
 use crate::store::records::UserData;
 
 pub struct GalleryView {
-    pub heading: &'static str,
+    pub heading: String,
     /// The page's own path, for its links.
-    pub path: &'static str,
+    pub path: String,
     pub query: ListQuery,
     pub listing: Listing,
     /// User data of each listed video, in the same order.
@@ -29,13 +29,14 @@ impl GalleryView {
 
 pub fn gallery(view: &GalleryView) -> Markup {
     let l = &view.listing;
-    let nav = match view.path {
+    let nav = match view.path.as_str() {
         "/favorites" => Nav::Favorites,
+        p if p.starts_with("/tag/") => Nav::Tags,
         "/best-of" => Nav::BestOf,
         _ => Nav::Library,
     };
     page(
-        view.heading,
+        &view.heading,
         nav,
         html! {
             div.bar {
@@ -64,7 +65,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
 
 fn sort_form(view: &GalleryView) -> Markup {
     html! {
-        form #sort-form method="get" action=(view.path) {
+        form #sort-form method="get" action=(&view.path) {
             label for="sort" { "Sort " }
             select #sort name="sort" {
                 @for s in Sort::ALL {

@@ -9,6 +9,7 @@ pub enum Nav {
     Library,
     Favorites,
     BestOf,
+    Tags,
     Admin,
     None,
 }
@@ -35,6 +36,7 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                         a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
                         a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
                         a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
+                        a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
                         a href="/random" { "Random" }
                         a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
                         button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 pub mod gallery;
 pub mod layout;
+pub mod tags;
 pub mod watch;
 
 /// `1:02:03` or `4:05`.

@@ -6,8 +6,10 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
+use crate::http::listing::QUERY_VALUE;
 use crate::store::cache::Video;
 use crate::store::records::UserData;
+use percent_encoding::utf8_percent_encode;
 
 pub struct WatchView {
     pub video: Arc<Video>,
@@ -78,6 +80,22 @@ fn actions(v: &Video, user: &UserData) -> Markup {
             }
             button #favorite type="button" aria-pressed=(if user.favorite { "true" } else { "false" }) aria-label="Favorite" { "♥" }
             span #views { (user.views) (if user.views == 1 { " view" } else { " views" }) }
+        }
+        div.tags #tags data-id=(v.id) {
+            ul #tag-list aria-label="Tags" {
+                @for t in &user.tags {
+                    li {
+                        a href={ "/tag/" (utf8_percent_encode(t, QUERY_VALUE)) } { "#" (t) }
+                        button.untag type="button" data-tag=(t) aria-label={ "Remove tag " (t) } { "×" }
+                    }
+                }
+            }
+            form #tag-form method="post" action="/tag" {
+                input type="hidden" name="filename" value=(v.primary().rel_display());
+                label for="tag-input" class="skip" { "Add a tag" }
+                input #tag-input type="text" name="tag" placeholder="Add a tag" maxlength="100" autocomplete="off";
+                button type="submit" { "Add" }
+            }
         }
     }
 }
