@@ -91,10 +91,11 @@ fn bench(n: usize) {
                 for i in 0..1000 {
                     let t = Instant::now();
                     let idx = live.order(&catalog, &users, sort);
-                    let (_, total) = query::page(&catalog, &users, &idx, order, filter, 0, 0);
+                    let src = query::Source { catalog: &catalog, users: &users, idx: &idx, order };
+                    let (_, total) = query::page(&src, filter, 0, 0);
                     let pages = total.div_ceil(48).max(1);
                     let page = (i * 7919) % pages + 1;
-                    let (videos, total) = query::page(&catalog, &users, &idx, order, filter, (page - 1) * 48, 48);
+                    let (videos, total) = query::page(&src, filter, (page - 1) * 48, 48);
                     let user_rows =
                         users.with(|m| videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
                     let query = ListQuery { sort, order: Some(order), page: Some(page), ..ListQuery::default() };

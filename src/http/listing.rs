@@ -12,6 +12,7 @@ pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').r
 use super::error::ApiError;
 use crate::store::cache::{Catalog, Order, Sort, Video};
 use crate::store::query::{self, Filter};
+use crate::store::search;
 use crate::App;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -26,6 +27,8 @@ pub struct ListQuery {
     pub min_rating: Option<u8>,
     /// Comma-separated tags a video must all carry.
     pub tag: Option<String>,
+    /// Search words (titles, paths, tags).
+    pub q: Option<String>,
 }
 
 /// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
@@ -74,6 +77,9 @@ impl ListQuery {
         if let Some(r) = self.min_rating {
             s.push_str(&format!("&min_rating={r}"));
         }
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            s.push_str(&format!("&q={}", percent_encoding::utf8_percent_encode(q, QUERY_VALUE)));
+        }
         let tags = self.tags();
         if !tags.is_empty() {
             let joined = tags.join(",");
@@ -89,13 +95,21 @@ impl ListQuery {
         let idx = app.live_orders.order(catalog, &app.users, self.sort);
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
-        let (mut videos, total) = query::page(catalog, &app.users, &idx, self.order(), &filter, offset, per_page);
+        let words = search::words(self.q.as_deref().unwrap_or(""));
+        let src = query::Source { catalog, users: &app.users, idx: &idx, order: self.order() };
+        let fetch = |offset| {
+            if words.is_empty() {
+                query::page(&src, &filter, offset, per_page)
+            } else {
+                search::search(&src, &filter, &words, offset, per_page)
+            }
+        };
+        let (mut videos, total) = fetch(offset);
         let pages = total.div_ceil(per_page).max(1);
         let page = wanted.min(pages);
         if page != wanted {
             // Past the end: show the last page instead.
-            let offset = (page - 1) * per_page;
-            videos = query::page(catalog, &app.users, &idx, self.order(), &filter, offset, per_page).0;
+            videos = fetch((page - 1) * per_page).0;
         }
         Ok(Listing { videos, total, page, pages })
     }

@@ -162,6 +162,8 @@ pub struct Catalog {
     orders: [Arc<[u32]>; 4],
     /// Distinguishes catalogs (orders derived from one are only valid for it).
     pub generation: u64,
+    /// Each video's primary path, folded for search (`search::fold`).
+    folded: Vec<Box<str>>,
     pub roots: Vec<RootStatus>,
     pub stats: ScanStats,
     /// Paths that held the same content as another (shown once).
@@ -203,7 +205,8 @@ impl Catalog {
         ];
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        Catalog { videos, broken, by_id, by_rel, orders, generation, roots, stats, duplicates }
+        let folded = videos.iter().map(|v| crate::store::search::fold(&v.primary().rel_display()).into()).collect();
+        Catalog { videos, broken, by_id, by_rel, orders, generation, folded, roots, stats, duplicates }
     }
 
     pub fn len(&self) -> usize {
@@ -232,6 +235,11 @@ impl Catalog {
     /// A precomputed ascending order (`None` for sorts by user data).
     pub fn base_order(&self, sort: Sort) -> Option<Arc<[u32]>> {
         sort.base().map(|i| self.orders[i].clone())
+    }
+
+    /// The folded primary path of each listed video, by position.
+    pub fn folded_paths(&self) -> &[Box<str>] {
+        &self.folded
     }
 
     /// All listed videos, by position (the values orders hold).

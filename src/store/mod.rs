@@ -8,6 +8,7 @@
 pub mod cache;
 pub mod query;
 pub mod records;
+pub mod search;
 mod tables;
 pub mod user;
 pub mod writer;

@@ -30,7 +30,7 @@ impl Filter {
     pub fn is_empty(&self) -> bool {
         !self.favorites && self.min_rating.is_none() && self.tags.is_empty()
     }
-    fn matches(&self, d: Option<&UserData>) -> bool {
+    pub fn matches(&self, d: Option<&UserData>) -> bool {
         let Some(d) = d else { return self.is_empty() };
         (!self.favorites || d.favorite)
             && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
@@ -128,16 +128,25 @@ fn directed(idx: &[u32], order: Order) -> Box<dyn Iterator<Item = u32> + '_> {
     }
 }
 
+/// What a listing draws from: the catalog, user data, and an ascending
+/// order read in a direction.
+pub struct Source<'a> {
+    pub catalog: &'a Catalog,
+    pub users: &'a UserCache,
+    pub idx: &'a [u32],
+    pub order: Order,
+}
+
+impl Source<'_> {
+    /// Positions in the listing's order.
+    pub fn ordered(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        directed(self.idx, self.order)
+    }
+}
+
 /// One page of a listing, and how many videos the listing holds in all.
-pub fn page(
-    catalog: &Catalog,
-    users: &UserCache,
-    idx: &[u32],
-    order: Order,
-    filter: &Filter,
-    offset: usize,
-    limit: usize,
-) -> (Vec<Arc<Video>>, usize) {
+pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<Arc<Video>>, usize) {
+    let (catalog, users, idx, order) = (src.catalog, src.users, src.idx, src.order);
     let videos = catalog.videos();
     if filter.is_empty() {
         let page = directed(idx, order).skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();

@@ -95,3 +95,31 @@ async fn health_and_status_routes() {
     assert_eq!(list["videos"][0]["video_codec"], "h264");
     assert_eq!(list["videos"][0]["duration_ms"], 12_345);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_titles_paths_and_tags() {
+    let fx = Fixture::new();
+    fx.mp4("trips/Crème brûlée tutorial.mp4", 1000, 320);
+    fx.mp4("trips/Beach day.mp4", 1000, 321);
+    fx.mp4("cooking/bread.mp4", 1000, 322);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let bread = srv.id_of("cooking/bread.mp4").await;
+    let tagged =
+        srv.client.post(srv.url(&format!("/api/v1/videos/{bread}/tags"))).json(&serde_json::json!({ "tag": "Baking" }));
+    assert_eq!(tagged.send().await.unwrap().status(), 200);
+    let titles = |v: serde_json::Value| -> Vec<String> {
+        v["videos"].as_array().unwrap().iter().map(|v| v["title"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(titles(srv.json("/api/v1/videos?q=CREME").await), ["Crème brûlée tutorial"], "case and accents");
+    assert_eq!(titles(srv.json("/api/v1/videos?q=trips").await).len(), 2, "paths");
+    assert_eq!(titles(srv.json("/api/v1/videos?q=bak").await), ["bread"], "tags");
+    assert_eq!(titles(srv.json("/api/v1/videos?q=beach%20trips").await), ["Beach day"], "every word must match");
+    assert!(titles(srv.json("/api/v1/videos?q=zebra").await).is_empty());
+    // Title matches rank before path matches.
+    fx.mp4("trips/trips of 2019.mp4", 1000, 323);
+    assert!(srv.app.rescan_and_wait(std::time::Duration::from_secs(30)).await);
+    assert_eq!(titles(srv.json("/api/v1/videos?q=trips").await)[0], "trips of 2019");
+    let page = srv.get("/?q=br%C3%BBl%C3%A9e").await.text().await.unwrap();
+    assert!(page.contains("Crème brûlée tutorial") && !page.contains("Beach day"));
+    assert!(page.contains("Results for"));
+}

@@ -48,6 +48,9 @@ pub fn gallery(view: &GalleryView) -> Markup {
             @for root in &view.offline_roots {
                 p.notice.warn role="status" { "Offline: " (root) " — its videos come back when it does." }
             }
+            @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+                p.searching { "Results for “" (q) "”, best first · " a href=(view.path) { "clear" } }
+            }
             @if view.scanning {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
             } @else if l.total == 0 && view.path == "/" {
@@ -79,6 +82,8 @@ fn sort_form(view: &GalleryView) -> Markup {
                 option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
             }
             " "
+            @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
+            @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }
             @if view.query.favorites && view.path == "/" { input type="hidden" name="favorites" value="1"; }
             @if let Some(r) = view.query.min_rating { input type="hidden" name="min_rating" value=(r); }
             button type="submit" { "Apply" }

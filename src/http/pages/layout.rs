@@ -32,6 +32,10 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }
+                    form.search method="get" action="/" role="search" {
+                        label for="search" class="skip" { "Search titles, paths and tags" }
+                        input #search type="search" name="q" placeholder="Search" autocomplete="off";
+                    }
                     nav aria-label="Main" {
                         a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
                         a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
