@@ -98,6 +98,42 @@
     });
   }
 
+  // Live updates (server-sent events), only while the page is visible: a
+  // browser allows few connections per server, hidden tabs give theirs back.
+  function userSummary(d) {
+    var s = "";
+    if (d.rating) s += " · " + d.rating + "★";
+    if (d.views) s += " · " + d.views + (d.views === 1 ? " view" : " views");
+    return s;
+  }
+  function onUser(d) {
+    if (actions && actions.dataset.id === d.id) showUser(d);
+    if (tagBox && tagBox.dataset.id === d.id) showTags(d);
+    document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach(function (card) {
+      var u = card.querySelector(".user");
+      if (u) u.textContent = userSummary(d);
+      var f = card.querySelector(".fav");
+      if (f) f.hidden = !d.favorite;
+    });
+  }
+  var source = null;
+  function connect() {
+    if (source || !window.EventSource) return;
+    source = new EventSource("/api/v1/events");
+    source.addEventListener("user", function (e) {
+      try { onUser(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ }
+    });
+    source.addEventListener("library", function () {
+      var banner = document.getElementById("live-banner");
+      if (banner && document.querySelector("ul.grid")) banner.hidden = false;
+    });
+    source.addEventListener("resync", function () { location.reload(); });
+  }
+  function disconnect() { if (source) { source.close(); source = null; } }
+  document.addEventListener("visibilitychange", function () { if (document.hidden) disconnect(); else connect(); });
+  window.addEventListener("pagehide", disconnect);
+  if (!document.hidden) connect();
+
   var player = document.getElementById("player");
   // One view per page load, counted after a few seconds of playback.
   if (player && actions) {

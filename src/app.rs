@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::cli::{LibraryArgs, ServeArgs};
 use crate::config::{Config, ConfigError, LibraryConfig};
+use crate::events::{Event, Events};
 use crate::http::files::OpenFiles;
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
@@ -63,6 +64,10 @@ pub struct App {
     pub writer: Writer,
     /// Orders by rating and views, derived from user data.
     pub live_orders: LiveOrders,
+    /// Live updates for open pages.
+    pub events: Events,
+    /// Becomes true when shutdown starts (ends event streams).
+    closing: watch::Sender<bool>,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
     /// Rescan requests made so far.
@@ -80,7 +85,8 @@ impl App {
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
         let store = Arc::new(Store::open(&config.library.data_dir)?);
         let users = Arc::new(UserCache::new(store.load_user()?));
-        let writer = Writer::start(store.clone(), users.clone()).map_err(AppError::Runtime)?;
+        let events = Events::default();
+        let writer = Writer::start(store.clone(), users.clone(), events.clone()).map_err(AppError::Runtime)?;
         let scanner = Scanner::new(config.library.roots.clone(), store)?;
         let ready = scanner.has_index();
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
@@ -108,6 +114,8 @@ impl App {
             users,
             writer,
             live_orders: LiveOrders::default(),
+            events,
+            closing: watch::channel(false).0,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),
@@ -145,6 +153,16 @@ impl App {
         let mine = self.request_rescan();
         let mut rx = self.completed.clone();
         tokio::time::timeout(timeout, rx.wait_for(|&done| done >= mine)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    /// Marks the start of shutdown: long-lived responses (event streams) end.
+    pub fn begin_shutdown(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// A receiver that sees `true` once shutdown has started.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Waits until the app is ready (the first scan finished). False on timeout.
@@ -228,8 +246,12 @@ fn scan_loop(
                     ms = s.duration.as_millis() as u64,
                     "scan finished"
                 );
+                let (videos, changed) = (catalog.len(), catalog.stats.changed);
                 app.cache.replace(catalog);
                 app.open_files.clear();
+                if changed {
+                    app.events.send(Event::Library { videos });
+                }
                 app.ready.store(true, Ordering::Release);
                 release_free_memory();
             }

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
+use tokio::sync::mpsc;
 
 use super::stream::FileBody;
 
@@ -14,6 +15,8 @@ pub enum Body {
     Empty,
     Full(Option<Bytes>),
     File(FileBody),
+    /// An endless stream fed by a task (server-sent events).
+    Stream(mpsc::Receiver<Bytes>),
 }
 
 impl Body {
@@ -31,6 +34,7 @@ impl hyper::body::Body for Body {
             Body::Empty => Poll::Ready(None),
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Body::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            Body::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
         }
     }
 
@@ -39,6 +43,7 @@ impl hyper::body::Body for Body {
             Body::Empty => true,
             Body::Full(b) => b.is_none(),
             Body::File(f) => f.remaining() == 0,
+            Body::Stream(_) => false,
         }
     }
 
@@ -47,6 +52,7 @@ impl hyper::body::Body for Body {
             Body::Empty => SizeHint::with_exact(0),
             Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Body::File(f) => SizeHint::with_exact(f.remaining()),
+            Body::Stream(_) => SizeHint::default(),
         }
     }
 }

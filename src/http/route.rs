@@ -42,6 +42,7 @@ pub enum Route<'a> {
     ApiRemoveTag(VideoId, String),
     ApiTags,
     ApiBatch,
+    ApiEvents,
     Tags,
     Tag(String),
     LegacyTag,
@@ -87,6 +88,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/delete_tag" => return post(method, Route::LegacyDeleteTag),
         "/tags" => return need_read(Route::Tags),
         "/api/v1/tags" => return need_read(Route::ApiTags),
+        "/api/v1/events" => return need_read(Route::ApiEvents),
         "/api/v1/batch" => return post(method, Route::ApiBatch),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         _ => {}

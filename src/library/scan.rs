@@ -91,6 +91,7 @@ impl Scanner {
         let mut changes = IndexChanges::default();
         let mut seen: HashMap<Vec<u8>, FileRecord> = HashMap::new();
         let mut todo: Vec<(Vec<u8>, Found)> = Vec::new();
+        let states_before = self.root_states.clone();
         let now = unix_now();
 
         for (i, root) in self.roots.iter().enumerate() {
@@ -161,6 +162,7 @@ impl Scanner {
                 changes.delete_files.push(key.clone());
             }
         }
+        stats.changed = !changes.is_empty() || self.root_states != states_before;
         self.store.apply(&changes)?;
         for key in &changes.delete_files {
             self.index.files.remove(key);

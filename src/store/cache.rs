@@ -83,6 +83,8 @@ pub struct ScanStats {
     pub duration: Duration,
     /// Unix seconds when the scan finished (0: loaded from the stored index).
     pub finished_at: i64,
+    /// Whether the scan changed the index or a folder's state.
+    pub changed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

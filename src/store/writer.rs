@@ -6,7 +6,11 @@
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use std::collections::HashMap;
+
 use tokio::sync::{mpsc, oneshot};
+
+use crate::events::{Event, Events};
 
 use super::records::{Edit, UserData};
 use super::user::UserCache;
@@ -38,10 +42,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(store: Arc<Store>, users: Arc<UserCache>) -> std::io::Result<Writer> {
+    /// Starts the writer thread; committed changes are announced on `events`.
+    pub fn start(store: Arc<Store>, users: Arc<UserCache>, events: Events) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let thread =
-            std::thread::Builder::new().name("vidserve-writer".into()).spawn(move || run(&store, &users, rx))?;
+        let thread = std::thread::Builder::new()
+            .name("vidserve-writer".into())
+            .spawn(move || run(&store, &users, &events, rx))?;
         Ok(Writer { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -72,7 +78,7 @@ impl Writer {
     }
 }
 
-fn run(store: &Store, users: &UserCache, mut rx: mpsc::Receiver<Job>) {
+fn run(store: &Store, users: &UserCache, events: &Events, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         let mut queued = batch[0].edits.len();
@@ -89,6 +95,14 @@ fn run(store: &Store, users: &UserCache, mut rx: mpsc::Receiver<Job>) {
         match store.apply_user(&edits) {
             Ok(after) => {
                 users.set_all(edits.iter().map(|(id, _)| *id).zip(after.iter().cloned()));
+                // One event per video: its state after the whole batch.
+                let mut last: HashMap<VideoId, &UserData> = HashMap::new();
+                for ((id, _), data) in edits.iter().zip(&after) {
+                    last.insert(*id, data);
+                }
+                for (id, data) in last {
+                    events.send(Event::User { id, data: data.clone() });
+                }
                 let mut after = after.into_iter();
                 for job in batch {
                     let mine: Vec<UserData> = after.by_ref().take(job.edits.len()).collect();

@@ -132,6 +132,23 @@ async fn plays_and_seeks_in_chromium() {
     assert!(url.as_str().unwrap().contains("/watch/"), "{url}");
     plays_and_seeks(&driver, 8.0).await;
 
+    // The star buttons rate; a change made elsewhere (another window, the
+    // API) shows up on the open page by itself.
+    let id = url.as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    driver.click(".star[data-rating='3']").await;
+    eventually(Duration::from_secs(10), "the click is saved", || async {
+        srv.json(&format!("/api/v1/videos/{id}")).await["rating"] == 3
+    })
+    .await;
+    let pressed = "return document.querySelectorAll('.star[aria-pressed=\"true\"]').length";
+    assert_eq!(driver.js(pressed).await, 3);
+    let put = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&json!({ "rating": 5 }));
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    eventually(Duration::from_secs(10), "the open page shows the new rating", || async {
+        driver.js(pressed).await == 5
+    })
+    .await;
+
     // An MP4 whose index (moov) is at the end, as encoders write it without
     // faststart: the browser fetches the end with a range, then plays.
     let h264 =

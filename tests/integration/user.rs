@@ -325,3 +325,44 @@ async fn tags_single_batch_and_legacy() {
     let (_, v) = send(&srv, "POST", "/delete_tag", Some(json!({ "filename": "bravo.mp4", "tag": "cats" }))).await;
     assert_eq!(v, json!({ "success": true, "tags": ["retro"] }));
 }
+
+/// Reads from an event stream until `want` appears; returns what was read.
+async fn read_until(s: &mut tokio::net::TcpStream, want: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !seen.contains(want) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let n = tokio::time::timeout(left, s.read(&mut buf)).await.expect("in time").unwrap();
+        assert!(n > 0, "stream ended before {want:?}: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_events_reach_open_pages_and_end_on_shutdown() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 660);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: true }).await;
+    let id = srv.id_of("a.mp4").await;
+    let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let head = read_until(&mut s, ": connected").await;
+    assert!(head.contains("content-type: text/event-stream"), "{head}");
+
+    send(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), Some(json!({ "rating": 2 }))).await;
+    let got = read_until(&mut s, "\"rating\":2").await;
+    assert!(got.contains("event: user\ndata: {") && got.contains(&format!("\"id\":\"{id}\"")), "{got}");
+
+    fx.mp4("b.mp4", 1000, 661);
+    read_until(&mut s, "event: library").await;
+
+    // Shutdown ends the stream: the connection closes instead of hanging.
+    srv.stop().await;
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut rest)).await.expect("the stream ends");
+}

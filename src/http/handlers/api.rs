@@ -4,9 +4,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hyper::header::{HeaderValue, LOCATION};
+use bytes::Bytes;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use hyper::{Response, StatusCode};
 use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::{json, ApiError};
 use crate::http::body::Body;
@@ -20,6 +22,45 @@ use crate::App;
 /// Longest wait for a requested rescan before answering.
 const REFRESH_WAIT: Duration = Duration::from_secs(120);
 const MAX_PER_PAGE: usize = 500;
+
+/// Time between keep-alive comments on an event stream.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// `GET /api/v1/events`: server-sent events until the client leaves or the
+/// server shuts down. A task forwards broadcast events into the body.
+pub fn events(app: &App) -> Response<Body> {
+    let mut events = app.events.subscribe();
+    let mut closing = app.closing();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        // `retry`: how soon browsers reconnect after a drop.
+        if tx.send(Bytes::from_static(b"retry: 3000\n: connected\n\n")).await.is_err() {
+            return;
+        }
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        beat.tick().await;
+        loop {
+            let frame = tokio::select! {
+                e = events.recv() => match e {
+                    Ok(e) => e.to_sse(),
+                    Err(RecvError::Lagged(_)) => "event: resync\ndata: {}\n\n".to_string(),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = beat.tick() => ": ping\n\n".to_string(),
+                _ = closing.wait_for(|c| *c) => return,
+            };
+            if tx.send(Bytes::from(frame)).await.is_err() {
+                return; // the client left
+            }
+        }
+    });
+    let mut res = Response::new(Body::Stream(rx));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    res
+}
 
 pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, &json!({ "status": "ok" }))

@@ -93,6 +93,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::ApiAddTag(id) => user::add_tag(app, id, h, body).await,
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
+        Route::ApiEvents => Ok(api::events(app)),
         Route::ApiBatch => user::batch(app, h, body).await,
         Route::LegacyTag => user::legacy_tag(app, h, body, true).await,
         Route::LegacyDeleteTag => user::legacy_tag(app, h, body, false).await,

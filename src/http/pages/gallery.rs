@@ -96,25 +96,36 @@ fn card(v: &Video, u: &UserData) -> Markup {
         v.title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
     html! {
-        article.card {
+        article.card data-id=(v.id) {
             a href={ "/watch/" (v.id) } {
                 div.thumb aria-hidden="true" {
                     span.initial { (initial) }
                     @if let Some(ms) = v.duration_ms() { span.badge { (duration(ms)) } }
-                    @if u.favorite { span.fav title="Favorite" { "♥" } }
+                    span.fav title="Favorite" hidden[!u.favorite] { "♥" }
                 }
                 div.info {
                     div.title { (v.title) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
                         (size(v.size))
-                        @if let Some(r) = u.rating { " · " span.rating aria-label={ (r) " stars" } { (r) "★" } }
-                        @if u.views > 0 { " · " (u.views) (if u.views == 1 { " view" } else { " views" }) }
+                        span.user { (user_summary(u)) }
                     }
                 }
             }
         }
     }
+}
+
+/// ` · 4★ · 12 views`, the same text `app.js` writes on live updates.
+fn user_summary(u: &UserData) -> String {
+    let mut s = String::new();
+    if let Some(r) = u.rating {
+        s.push_str(&format!(" · {r}★"));
+    }
+    if u.views > 0 {
+        s.push_str(&format!(" · {} {}", u.views, if u.views == 1 { "view" } else { "views" }));
+    }
+    s
 }
 
 fn pagination(view: &GalleryView) -> Markup {

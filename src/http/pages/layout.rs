@@ -46,6 +46,9 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                         button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                     }
                 }
+                div #live-banner role="status" hidden {
+                    "The library changed. " a href="" { "Refresh" }
+                }
                 main #main { (body) }
             }
         }
