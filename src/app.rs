@@ -7,6 +7,7 @@
 //! after a short quiet period, and every `rescan_every` as a fallback.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
@@ -15,13 +16,14 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::cli::{LibraryArgs, ServeArgs};
-use crate::config::{Config, ConfigError, LibraryConfig};
+use crate::cli::ServeArgs;
+use crate::config::{Config, ConfigError};
 use crate::events::{Event, Events};
 use crate::http::files::OpenFiles;
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::store::cache::{Cache, Catalog, ScanStats};
+use crate::store::import;
 use crate::store::query::LiveOrders;
 use crate::store::user::UserCache;
 use crate::store::writer::Writer;
@@ -87,7 +89,7 @@ impl App {
         let users = Arc::new(UserCache::new(store.load_user()?));
         let events = Events::default();
         let writer = Writer::start(store.clone(), users.clone(), events.clone()).map_err(AppError::Runtime)?;
-        let scanner = Scanner::new(config.library.roots.clone(), store)?;
+        let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
         let ready = scanner.has_index();
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
         let (tx, rx) = mpsc::channel();
@@ -127,7 +129,7 @@ impl App {
         let every = app.config.rescan_every;
         let thread = std::thread::Builder::new()
             .name("vidserve-scan".into())
-            .spawn(move || scan_loop(scanner, weak, rx, done_tx, every))
+            .spawn(move || scan_loop(scanner, store, weak, rx, done_tx, every))
             .map_err(AppError::Runtime)?;
         *app.scan_thread.lock().expect("not poisoned: nothing panics while holding it") = Some(thread);
         Ok(app)
@@ -206,12 +208,14 @@ impl Drop for App {
 
 fn scan_loop(
     mut scanner: Scanner,
+    store: Arc<Store>,
     app: Weak<App>,
     rx: mpsc::Receiver<ScanMsg>,
     done: watch::Sender<u64>,
     every: Duration,
 ) {
     let mut first = true;
+    let mut imported = false;
     loop {
         if !first {
             match rx.recv_timeout(every) {
@@ -246,6 +250,10 @@ fn scan_loop(
                     ms = s.duration.as_millis() as u64,
                     "scan finished"
                 );
+                if !imported {
+                    imported = true;
+                    auto_import(&app, &store, &catalog);
+                }
                 let (videos, changed) = (catalog.len(), catalog.stats.changed);
                 app.cache.replace(catalog);
                 app.open_files.clear();
@@ -258,6 +266,31 @@ fn scan_loop(
             Err(e) => tracing::error!("scan failed: {e}"),
         }
         done.send_replace(seen);
+    }
+}
+
+/// On first start, imports the original server's data files found in the
+/// video dirs or the working dir (each file once, ever).
+fn auto_import(app: &App, store: &Store, catalog: &Catalog) {
+    let cwd = std::env::current_dir().ok();
+    let mut dirs: Vec<&Path> = app.config.library.roots.iter().map(|r| r.path.as_path()).collect();
+    dirs.extend(cwd.as_deref());
+    let files = import::find_sources(&dirs);
+    if files.is_empty() {
+        return;
+    }
+    let apply = |edits| app.writer.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
+    match import::import(store, catalog, &files, false, apply) {
+        Ok(r) if r.files.is_empty() => {}
+        Ok(r) => tracing::info!(
+            files = r.files.len(),
+            matched = r.matched,
+            changes = r.changes,
+            unmatched = r.unmatched.len(),
+            problems = r.problems.len(),
+            "imported the original server's data"
+        ),
+        Err(e) => tracing::error!("import of the original server's data failed: {e}"),
     }
 }
 
@@ -289,32 +322,6 @@ pub fn run_server(args: &ServeArgs) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// `vidserve scan`: one scan in the foreground, then a summary.
-pub fn run_scan(args: &LibraryArgs) -> anyhow::Result<()> {
-    let config = LibraryConfig::from_args(args)?;
-    let store = Arc::new(Store::open(&config.data_dir)?);
-    let mut scanner = Scanner::new(config.roots, store)?;
-    let catalog = scanner.scan()?;
-    let s = &catalog.stats;
-    println!(
-        "{} videos ({} broken, {} duplicate paths) from {} files in {:.2} s; {} hashed, {} probed",
-        catalog.len(),
-        catalog.broken.len(),
-        catalog.duplicates,
-        s.files_seen,
-        s.duration.as_secs_f64(),
-        s.hashed,
-        s.probed
-    );
-    for v in &catalog.broken {
-        println!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or(""));
-    }
-    for (p, e) in &s.unreadable {
-        println!("unreadable: {}: {e}", p.display());
-    }
-    Ok(())
 }
 
 /// Prints where to find the server. Write errors are ignored: a closed

@@ -27,6 +27,35 @@ pub enum Command {
     Serve(ServeArgs),
     /// Index the video directories into the data dir, print a summary and exit.
     Scan(LibraryArgs),
+    /// Import the original server's ratings.json, views.json, tags.json,
+    /// favorites.json and video_metadata.db (files, or folders holding them).
+    Import(ImportArgs),
+    /// Write every rating, view count, favorite and tag as JSON.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+
+    /// Data files, or folders holding them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Import files again even if they were imported before.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Where the videos are and where vidserve keeps its own data.

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod events;
 pub mod http;
@@ -27,7 +28,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     match cli.command {
         None => app::run_server(&cli.serve),
         Some(cli::Command::Serve(args)) => app::run_server(&args),
-        Some(cli::Command::Scan(args)) => app::run_scan(&args),
+        Some(cli::Command::Scan(args)) => commands::scan(&args),
+        Some(cli::Command::Import(args)) => commands::import(&args),
+        Some(cli::Command::Export(args)) => commands::export(&args),
     }
 }
 

@@ -6,6 +6,7 @@
 //! (every method blocks; callers use `spawn_blocking` or their own thread).
 
 pub mod cache;
+pub mod import;
 pub mod query;
 pub mod records;
 pub mod search;
@@ -164,6 +165,20 @@ impl Store {
 }
 
 impl Store {
+    /// Whether an import source (named by `key`) was already imported.
+    pub fn was_imported(&self, key: &str) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        let found = txn.open_table(META)?.get(format!("imported:{key}").as_str())?.is_some();
+        Ok(found)
+    }
+
+    pub fn mark_imported(&self, key: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(META)?.insert(format!("imported:{key}").as_str(), 1)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     /// Every video's user data.
     pub fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
         let txn = self.db.begin_read()?;

@@ -57,7 +57,9 @@ pub enum Edit {
     View(i64),
     Favorite(bool),
     ToggleFavorite,
-    /// A tag already made valid by `tag::normalise`.
+    /// Views counted elsewhere (an import).
+    AddViews(u64),
+    /// A tag already made valid by `normalise_tag`.
     AddTag(String),
     RemoveTag(String),
 }
@@ -71,6 +73,7 @@ impl UserData {
                 self.last_viewed = Some(at);
             }
             Edit::Favorite(f) => self.favorite = f,
+            Edit::AddViews(n) => self.views = self.views.saturating_add(n),
             Edit::ToggleFavorite => self.favorite = !self.favorite,
             Edit::AddTag(t) => {
                 if !self.has_tag(&t) && self.tags.len() < MAX_TAGS {

@@ -66,6 +66,14 @@ impl Writer {
         done.await.map_err(|_| WriteError::Closed)?
     }
 
+    /// `write_all` for a plain thread (never call it on an async worker).
+    pub fn write_all_blocking(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+        let tx = self.tx.lock().ok().and_then(|t| t.clone()).ok_or(WriteError::Closed)?;
+        let (ack, done) = oneshot::channel();
+        tx.blocking_send(Job { edits, ack }).map_err(|_| WriteError::Closed)?;
+        done.blocking_recv().map_err(|_| WriteError::Closed)?
+    }
+
     /// Stops taking writes, commits what is queued, and waits for the thread.
     pub fn close(&self) {
         if let Ok(mut tx) = self.tx.lock() {

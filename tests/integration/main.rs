@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod http;
+mod import;
 mod library;
 mod pages;
 mod paths;

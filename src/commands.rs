@@ -1,0 +1,138 @@
+//! The one-shot subcommands: `scan`, `import`, `export`. Each opens the
+//! data dir itself (no server may be running on it: redb allows one
+//! process), does its job, prints a summary and returns.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use crate::cli::{ExportArgs, ImportArgs, LibraryArgs};
+use crate::config::LibraryConfig;
+use crate::library::scan::Scanner;
+use crate::store::cache::ScanStats;
+use crate::store::import;
+use crate::store::Store;
+
+/// `vidserve scan`: one scan in the foreground, then a summary.
+pub fn scan(args: &LibraryArgs) -> anyhow::Result<()> {
+    let config = LibraryConfig::from_args(args)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let mut scanner = Scanner::new(config.roots, store)?;
+    let catalog = scanner.scan()?;
+    let s = &catalog.stats;
+    println!(
+        "{} videos ({} broken, {} duplicate paths) from {} files in {:.2} s; {} hashed, {} probed",
+        catalog.len(),
+        catalog.broken.len(),
+        catalog.duplicates,
+        s.files_seen,
+        s.duration.as_secs_f64(),
+        s.hashed,
+        s.probed
+    );
+    for v in &catalog.broken {
+        println!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or(""));
+    }
+    for (p, e) in &s.unreadable {
+        println!("unreadable: {}: {e}", p.display());
+    }
+    Ok(())
+}
+
+/// `vidserve import PATH...`: scans (to know the videos), then imports.
+pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let config = LibraryConfig::from_args(&args.library)?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for p in &args.paths {
+        if p.is_dir() {
+            files.extend(import::find_sources(&[p.as_path()]));
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            anyhow::bail!("{} does not exist", p.display());
+        }
+    }
+    if files.is_empty() {
+        anyhow::bail!("no ratings.json, views.json, tags.json, favorites.json or video_metadata.db found there");
+    }
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let mut scanner = Scanner::new(config.roots, store.clone())?;
+    let catalog = scanner.scan()?;
+    let apply = |edits: Vec<_>| store.apply_user(&edits).map(|_| ()).map_err(|e| e.to_string());
+    let report = import::import(&store, &catalog, &files, args.force, apply)?;
+    let mut out = String::new();
+    if report.files.is_empty() {
+        out.push_str("nothing to do: these files were imported before (use --force to import them again)\n");
+    } else {
+        for f in &report.files {
+            out.push_str(&format!("read {}\n", f.display()));
+        }
+        out.push_str(&format!("matched {} names to videos ({} changes)\n", report.matched, report.changes));
+        for name in &report.unmatched {
+            out.push_str(&format!("no video for: {name}\n"));
+        }
+        for p in &report.problems {
+            out.push_str(&format!("skipped: {p}\n"));
+        }
+    }
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    Ok(())
+}
+
+/// `vidserve export`: every video's user data as one JSON document, in
+/// vidserve's form and in the original server's maps (keyed by path).
+pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let config = LibraryConfig::from_args(&args.library)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let users = store.load_user()?;
+    let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
+    let mut videos = Vec::new();
+    let (mut ratings, mut views, mut tags) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut favorites = Vec::new();
+    let mut sorted: Vec<_> = users.iter().collect();
+    sorted.sort_by_key(|(id, _)| **id);
+    for (id, d) in sorted {
+        let video = catalog.get(*id);
+        let paths: Vec<String> = video.map(|v| v.files.iter().map(|f| f.rel_display()).collect()).unwrap_or_default();
+        videos.push(json!({
+            "id": id.to_string(),
+            "title": video.map(|v| v.title.clone()),
+            "paths": paths,
+            "rating": d.rating, "views": d.views, "last_viewed": d.last_viewed,
+            "favorite": d.favorite, "tags": d.tags,
+        }));
+        let Some(name) = paths.first().cloned() else { continue };
+        if let Some(r) = d.rating {
+            ratings.insert(name.clone(), json!(r));
+        }
+        if d.views > 0 {
+            views.insert(name.clone(), json!(d.views));
+        }
+        if !d.tags.is_empty() {
+            tags.insert(name.clone(), json!(d.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>()));
+        }
+        if d.favorite {
+            favorites.push(name);
+        }
+    }
+    let doc: Value = json!({
+        "vidserve_export": 1,
+        "videos": videos,
+        "ratings": ratings,
+        "views": views,
+        "tags": tags,
+        "favorites": { "favorites": favorites },
+    });
+    let text = serde_json::to_string_pretty(&doc)? + "\n";
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    Ok(())
+}

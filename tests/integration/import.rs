@@ -1,0 +1,109 @@
+//! Coming from the original Flask server: its data files are imported once
+//! on first start, or on demand; `export` writes everything back out.
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::support::{Fixture, Options, TestServer};
+
+/// The original's layout: a flat folder of videos with its data files.
+fn original_folder() -> Fixture {
+    let fx = Fixture::new();
+    fx.mp4("beach.mp4", 1000, 700);
+    fx.mp4("city.mp4", 1000, 701);
+    fx.mp4("sub/forest.mp4", 1000, 702); // matched by its bare name
+    fx.write("ratings.json", br#"{"beach.mp4": 5, "city.mp4": 2, "gone.mp4": 4, "forest.mp4": 11}"#);
+    fx.write("views.json", br#"{"beach.mp4": 7, "city.mp4": "3"}"#);
+    fx.write("tags.json", br##"{"beach.mp4": ["#summer", "#sea"], "forest.mp4": ["#trees"]}"##);
+    fx.write("favorites.json", br#"{"favorites": ["city.mp4"]}"#);
+    // The SQLite file is the newer truth: it changes city's rating.
+    let db = rusqlite::Connection::open(fx.path().join("video_metadata.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE ratings (filename TEXT PRIMARY KEY, rating INTEGER);
+         CREATE TABLE views (filename TEXT PRIMARY KEY, view_count INTEGER, last_viewed REAL);
+         INSERT INTO ratings VALUES ('city.mp4', 4);",
+    )
+    .unwrap();
+    fx
+}
+
+async fn user_of(srv: &TestServer, rel: &str) -> Value {
+    let id = srv.id_of(rel).await;
+    srv.json(&format!("/api/v1/videos/{id}")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_imports_once() {
+    let fx = original_folder();
+    let before = std::fs::read(fx.path().join("ratings.json")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let beach = user_of(&srv, "beach.mp4").await;
+    assert_eq!((beach["rating"].clone(), beach["views"].clone()), (json!(5), json!(7)));
+    assert_eq!(beach["tags"], json!(["summer", "sea"]));
+    let city = user_of(&srv, "city.mp4").await;
+    assert_eq!(
+        (city["rating"].clone(), city["views"].clone(), city["favorite"].clone()),
+        (json!(4), json!(3), json!(true))
+    );
+    let forest = user_of(&srv, "sub/forest.mp4").await;
+    assert_eq!((forest["rating"].clone(), forest["tags"].clone()), (Value::Null, json!(["trees"])));
+    assert_eq!(std::fs::read(fx.path().join("ratings.json")).unwrap(), before, "originals untouched");
+    srv.stop().await;
+
+    // A restart does not import again (views would double).
+    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    assert_eq!(user_of(&srv, "beach.mp4").await["views"], 7);
+}
+
+fn vidserve(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vidserve")).args(args).output().unwrap()
+}
+
+#[test]
+fn import_and_export_commands() {
+    let fx = original_folder();
+    let data = tempfile::tempdir().unwrap();
+    let (dir, data_dir) = (fx.path().to_str().unwrap(), data.path().to_str().unwrap());
+    let out = vidserve(&["import", fx.path().to_str().unwrap(), "--dir", dir, "--data", data_dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("matched 3 names to videos"), "{text}");
+    assert!(text.contains("no video for: gone.mp4"), "{text}");
+    assert!(text.contains("skipped: ") && text.contains("\"forest.mp4\": rating"), "{text}");
+    let again = vidserve(&["import", dir, "--dir", dir, "--data", data_dir]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+
+    let out = vidserve(&["export", "--dir", dir, "--data", data_dir]);
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ratings"], json!({ "beach.mp4": 5, "city.mp4": 4 }));
+    assert_eq!(doc["views"], json!({ "beach.mp4": 7, "city.mp4": 3 }));
+    assert_eq!(doc["tags"]["beach.mp4"], json!(["#summer", "#sea"]));
+    assert_eq!(doc["favorites"], json!({ "favorites": ["city.mp4"] }));
+    assert_eq!(doc["videos"].as_array().unwrap().len(), 3);
+
+    // The export is itself importable by the original's rules.
+    let elsewhere = tempfile::tempdir().unwrap();
+    for key in ["ratings", "views", "tags", "favorites"] {
+        std::fs::write(elsewhere.path().join(format!("{key}.json")), doc[key].to_string()).unwrap();
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let out = vidserve(&[
+        "import",
+        elsewhere.path().to_str().unwrap(),
+        "--dir",
+        dir,
+        "--data",
+        fresh.path().to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("matched 3 names"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let missing = vidserve(&["import", "/no/such/file.json", "--dir", dir, "--data", data_dir]);
+    assert_eq!(missing.status.code(), Some(2));
+}
