@@ -134,7 +134,58 @@
   window.addEventListener("pagehide", disconnect);
   if (!document.hidden) connect();
 
+  // Rename: the file keeps its name, the library shows the new title.
+  var titleForm = document.getElementById("title-form");
+  function saveTitle(title) {
+    fetch("/api/v1/videos/" + titleForm.dataset.id, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ title: title })
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (d) {
+      if (!d) return;
+      var shown = d.title || document.getElementById("title-reset").dataset.fileTitle;
+      document.getElementById("title").textContent = shown;
+      document.getElementById("title-input").value = shown;
+      document.title = shown + " · vidserve";
+      titleForm.closest("details").open = false;
+    }).catch(function () { /* keep the page as it is */ });
+  }
+  if (titleForm) {
+    titleForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      saveTitle(document.getElementById("title-input").value);
+    });
+    document.getElementById("title-reset").addEventListener("click", function () { saveTitle(null); });
+  }
+
   var player = document.getElementById("player");
+  // Resume where playback stopped; remember the position as it goes.
+  if (player && actions) {
+    var posUrl = "/api/v1/videos/" + actions.dataset.id + "/position";
+    var resume = Number(player.dataset.resume || 0) / 1000;
+    var resumed = document.getElementById("resumed");
+    player.addEventListener("loadedmetadata", function () {
+      if (resume > 5 && resume < player.duration - 10) {
+        player.currentTime = resume;
+        if (resumed) resumed.hidden = false;
+      }
+    }, { once: true });
+    var startOver = document.getElementById("start-over");
+    if (startOver) startOver.addEventListener("click", function () { player.currentTime = 0; resumed.hidden = true; });
+    var lastSaved = 0;
+    function savePosition(force) {
+      var t = player.currentTime || 0;
+      if (!force && Math.abs(t - lastSaved) < 10) return;
+      lastSaved = t;
+      var near = player.duration && t > player.duration - 10;
+      fetch(posUrl, near ? { method: "DELETE", keepalive: true } : {
+        method: "PUT", keepalive: true, headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ seconds: t })
+      }).catch(function () { /* best effort */ });
+    }
+    player.addEventListener("timeupdate", function () { if (!player.paused) savePosition(false); });
+    player.addEventListener("pause", function () { if (player.currentTime > 5) savePosition(true); });
+    player.addEventListener("ended", function () { savePosition(true); });
+    window.addEventListener("pagehide", function () { if (player.currentTime > 5) savePosition(true); });
+  }
   // One view per page load, counted after a few seconds of playback.
   if (player && actions) {
     var watched = 0, last = null, counted = false;

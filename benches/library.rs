@@ -72,13 +72,7 @@ fn bench(n: usize) {
     users.set_all(catalog.videos().iter().enumerate().filter(|(i, _)| i % 10 == 0).map(|(i, v)| {
         (
             v.id,
-            UserData {
-                rating: Some((i % 5) as u8 + 1),
-                views: i as u64,
-                last_viewed: None,
-                favorite: i % 50 == 0,
-                tags: vec![],
-            },
+            UserData { rating: Some((i % 5) as u8 + 1), views: i as u64, favorite: i % 50 == 0, ..UserData::default() },
         )
     }));
     let live = LiveOrders::default();
@@ -105,6 +99,7 @@ fn bench(n: usize) {
                         query,
                         listing: Listing { videos, total, page, pages },
                         users: user_rows,
+                        continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],
                     };

@@ -27,7 +27,8 @@ impl Event {
             Event::User { id, data } => (
                 "user",
                 json!({ "id": id.to_string(), "rating": data.rating, "views": data.views,
-                        "favorite": data.favorite, "tags": data.tags }),
+                        "favorite": data.favorite, "tags": data.tags, "title": data.title,
+                        "position_ms": data.position_ms }),
             ),
             Event::Library { videos } => ("library", json!({ "videos": videos })),
         };

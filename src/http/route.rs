@@ -33,6 +33,10 @@ pub enum Route<'a> {
     CacheRefresh,
     ApiVideos,
     ApiVideo(VideoId),
+    /// `PATCH /api/v1/videos/{id}`: edit the title.
+    ApiEditVideo(VideoId),
+    /// `PUT` remembers, `DELETE` forgets the resume position.
+    ApiPosition(VideoId),
     /// `PUT` sets, `DELETE` clears.
     ApiRating(VideoId),
     ApiView(VideoId),
@@ -110,7 +114,9 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
             }
         };
         return match what {
+            "" if method == Method::PATCH => Ok(Route::ApiEditVideo(id)),
             "" => need_read(Route::ApiVideo(id)),
+            "position" => set_or_clear(Route::ApiPosition(id)),
             "rating" => set_or_clear(Route::ApiRating(id)),
             "favorite" => set_or_clear(Route::ApiFavorite(id)),
             "view" => post(method, Route::ApiView(id)),

@@ -34,6 +34,11 @@ impl Video {
     pub fn duration_ms(&self) -> Option<u64> {
         self.info.as_ref().and_then(|i| i.duration_ms)
     }
+    /// The title to show: the user's, else the file's.
+    pub fn title_for<'a>(&'a self, user: &'a crate::store::records::UserData) -> &'a str {
+        user.title.as_deref().unwrap_or(&self.title)
+    }
+
     /// The file that is streamed: the first path, in `--dir` order.
     pub fn primary(&self) -> &VideoFile {
         &self.files[0]

@@ -63,6 +63,8 @@ struct Live {
     built: Instant,
     rating: Arc<[u32]>,
     views: Arc<[u32]>,
+    /// By title as shown (user titles over file titles).
+    title: Arc<[u32]>,
 }
 
 /// The orders by user data, cached.
@@ -74,7 +76,8 @@ pub struct LiveOrders {
 impl LiveOrders {
     /// The ascending order for `sort` over `catalog`.
     pub fn order(&self, catalog: &Catalog, users: &UserCache, sort: Sort) -> Arc<[u32]> {
-        if let Some(base) = catalog.base_order(sort) {
+        let by_user_title = sort == Sort::Title && users.titled() > 0;
+        if let (Some(base), false) = (catalog.base_order(sort), by_user_title) {
             return base;
         }
         let mut live = match self.live.lock() {
@@ -91,6 +94,7 @@ impl LiveOrders {
         let l = live.as_ref().expect("just built");
         match sort {
             Sort::Rating => l.rating.clone(),
+            Sort::Title => l.title.clone(),
             _ => l.views.clone(),
         }
     }
@@ -106,6 +110,19 @@ fn build_live(catalog: &Catalog, users: &UserCache, users_version: u64) -> Live 
     }
     let keys: Vec<(u8, u64)> = users
         .with(|m| videos.iter().map(|v| m.get(&v.id).map_or((0, 0), |d| (d.rating.unwrap_or(0), d.views))).collect());
+    let title = if users.titled() == 0 {
+        titles.clone()
+    } else {
+        let shown: Vec<String> = users.with(|m| {
+            videos
+                .iter()
+                .map(|v| m.get(&v.id).and_then(|d| d.title.as_deref()).unwrap_or(&v.title).to_lowercase())
+                .collect()
+        });
+        let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
+        idx.sort_by(|&a, &b| shown[a as usize].cmp(&shown[b as usize]).then(rank[a as usize].cmp(&rank[b as usize])));
+        idx.into()
+    };
     let by = |key: &dyn Fn(usize) -> u64| -> Arc<[u32]> {
         let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
         idx.sort_by_key(|&i| (key(i as usize), std::cmp::Reverse(rank[i as usize])));
@@ -117,6 +134,7 @@ fn build_live(catalog: &Catalog, users: &UserCache, users_version: u64) -> Live 
         built: Instant::now(),
         rating: by(&|i| u64::from(keys[i].0)),
         views: by(&|i| keys[i].1),
+        title,
     }
 }
 

@@ -46,6 +46,14 @@ pub struct UserData {
     /// Free tags, without a leading `#`, each once (case-insensitively).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// A title given by the user (the file is never renamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Where playback stopped, in milliseconds, and when (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_at: Option<i64>,
 }
 
 /// One change to a video's user data.
@@ -59,6 +67,10 @@ pub enum Edit {
     ToggleFavorite,
     /// Views counted elsewhere (an import).
     AddViews(u64),
+    /// Set (already trimmed, non-empty) or clear the user's title.
+    Title(Option<String>),
+    /// Remember (at the given Unix second) or forget the resume position.
+    Position(Option<u64>, i64),
     /// A tag already made valid by `normalise_tag`.
     AddTag(String),
     RemoveTag(String),
@@ -74,6 +86,11 @@ impl UserData {
             }
             Edit::Favorite(f) => self.favorite = f,
             Edit::AddViews(n) => self.views = self.views.saturating_add(n),
+            Edit::Title(t) => self.title = t,
+            Edit::Position(p, at) => {
+                self.position_ms = p;
+                self.position_at = p.map(|_| at);
+            }
             Edit::ToggleFavorite => self.favorite = !self.favorite,
             Edit::AddTag(t) => {
                 if !self.has_tag(&t) && self.tags.len() < MAX_TAGS {
@@ -92,6 +109,9 @@ impl UserData {
         self.tags.iter().any(|t| t.to_lowercase() == want)
     }
 }
+
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 300;
 
 /// Most tags one video keeps.
 pub const MAX_TAGS: usize = 200;

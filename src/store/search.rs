@@ -35,7 +35,8 @@ fn starts_a_word(hay: &str, word: &str) -> bool {
 
 /// The score of one video, `None` when a word matches nothing.
 fn score(folded_path: &str, tags: Option<&UserData>, words: &[String]) -> Option<u32> {
-    let title = folded_path.rsplit('/').next().unwrap_or(folded_path);
+    let user_title = tags.and_then(|d| d.title.as_deref()).map(fold);
+    let title = user_title.as_deref().unwrap_or_else(|| folded_path.rsplit('/').next().unwrap_or(folded_path));
     let tags: Vec<String> = tags.map(|d| d.tags.iter().map(|t| fold(t)).collect()).unwrap_or_default();
     let mut total = 0;
     for w in words {

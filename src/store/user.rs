@@ -3,7 +3,7 @@
 //! acknowledges, so a read that follows a 2xx sees the write.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
 use super::records::UserData;
@@ -14,11 +14,18 @@ pub struct UserCache {
     map: RwLock<HashMap<VideoId, UserData>>,
     /// Bumped on every change (for views that cache derived orders).
     version: AtomicU64,
+    /// How many videos have a user-given title (0: title order is the files').
+    titled: AtomicUsize,
 }
 
 impl UserCache {
     pub fn new(map: HashMap<VideoId, UserData>) -> Self {
-        UserCache { map: RwLock::new(map), version: AtomicU64::new(0) }
+        let titled = map.values().filter(|d| d.title.is_some()).count();
+        UserCache { map: RwLock::new(map), version: AtomicU64::new(0), titled: AtomicUsize::new(titled) }
+    }
+
+    pub fn titled(&self) -> usize {
+        self.titled.load(Ordering::Acquire)
     }
 
     pub fn get(&self, id: VideoId) -> UserData {
@@ -39,6 +46,16 @@ impl UserCache {
             Err(poisoned) => poisoned.into_inner(),
         };
         for (id, data) in changes {
+            let had = map.get(&id).is_some_and(|d| d.title.is_some());
+            match (had, data.title.is_some()) {
+                (false, true) => {
+                    self.titled.fetch_add(1, Ordering::AcqRel);
+                }
+                (true, false) => {
+                    self.titled.fetch_sub(1, Ordering::AcqRel);
+                }
+                _ => {}
+            }
             map.insert(id, data);
         }
         self.version.fetch_add(1, Ordering::Release);

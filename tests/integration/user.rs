@@ -366,3 +366,44 @@ async fn live_events_reach_open_pages_and_end_on_shutdown() {
     let mut rest = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut rest)).await.expect("the stream ends");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_and_resume_positions() {
+    let fx = Fixture::new();
+    fx.mp4("zz last.mp4", 1000, 670);
+    fx.mp4("aa first.mp4", 1000, 671);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let z = srv.id_of("zz last.mp4").await;
+    let (s, v) =
+        send(&srv, "PATCH", &format!("/api/v1/videos/{z}"), Some(json!({ "title": "  Alpha   Omega " }))).await;
+    assert_eq!((s, v["title"].clone()), (200, json!("Alpha Omega")));
+    let listed = srv.json("/api/v1/videos?sort=title&order=asc").await;
+    let titles: Vec<&str> = listed["videos"].as_array().unwrap().iter().map(|v| v["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["aa first", "Alpha Omega"], "sorted by the title shown");
+    assert_eq!(listed["videos"][1]["file_title"], "zz last");
+    assert_eq!(srv.json("/api/v1/videos?q=omega").await["total"], 1, "searchable");
+    assert!(srv.get(&format!("/watch/{z}")).await.text().await.unwrap().contains("Alpha Omega"));
+    assert!(std::fs::metadata(fx.path().join("zz last.mp4")).is_ok(), "the file is not renamed");
+    for bad in [json!({ "title": "a\u{7}b" }), json!({ "title": "x".repeat(301) })] {
+        let (s, _) = send(&srv, "PATCH", &format!("/api/v1/videos/{z}"), Some(bad)).await;
+        assert_eq!(s, 400);
+    }
+    let (_, v) = send(&srv, "PATCH", &format!("/api/v1/videos/{z}"), Some(json!({ "title": null }))).await;
+    assert_eq!(v["title"], Value::Null);
+    assert_eq!(srv.json(&format!("/api/v1/videos/{z}")).await["title"], "zz last");
+
+    let pos = format!("/api/v1/videos/{z}/position");
+    let (s, v) = send(&srv, "PUT", &pos, Some(json!({ "seconds": 4.5 }))).await;
+    assert_eq!((s, v["position_ms"].clone()), (200, json!(4500)));
+    let page = srv.get("/").await.text().await.unwrap();
+    assert!(page.contains("Continue watching") && !page.contains("data-resume"));
+    let watch = srv.get(&format!("/watch/{z}")).await.text().await.unwrap();
+    assert!(watch.contains("data-resume=\"4500\""));
+    for bad in [json!({ "seconds": -1 }), json!({ "seconds": "soon" }), json!({})] {
+        let (s, _) = send(&srv, "PUT", &pos, Some(bad)).await;
+        assert_eq!(s, 400);
+    }
+    let (_, v) = send(&srv, "DELETE", &pos, None).await;
+    assert_eq!(v["position_ms"], Value::Null);
+    assert!(!srv.get("/").await.text().await.unwrap().contains("Continue watching"));
+}

@@ -158,7 +158,9 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     let i = v.info.as_deref().cloned().unwrap_or_default();
     json!({
         "id": v.id.to_string(),
-        "title": v.title,
+        "title": v.title_for(user),
+        "file_title": v.title,
+        "position_ms": user.position_ms,
         "paths": v.files.iter().map(|f| f.rel_display()).collect::<Vec<_>>(),
         "size": v.size,
         "added": v.added,

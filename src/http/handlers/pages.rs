@@ -15,6 +15,7 @@ use crate::http::pages::{admin::AdminView, gallery::GalleryView, watch::WatchVie
 use crate::http::route::VideoKey;
 use crate::store::cache::{Catalog, RootState, Sort, Video};
 use crate::store::query;
+use crate::store::records::UserData;
 use crate::App;
 use percent_encoding::utf8_percent_encode;
 
@@ -51,6 +52,9 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
     };
     let catalog = app.cache.load();
     let listing = q.list(app, &catalog, PER_PAGE)?;
+    let plain =
+        path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
+    let continue_watching = if plain { continue_watching(app, &catalog) } else { Vec::new() };
     let users = app.users.with(|m| listing.videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
     let view = GalleryView {
         heading,
@@ -58,6 +62,7 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
         query: q,
         listing,
         users,
+        continue_watching,
         scanning: !app.is_ready(),
         offline_roots: catalog
             .roots
@@ -67,6 +72,19 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
             .collect(),
     };
     Ok(html(gallery_page(&view)))
+}
+
+/// Videos with a remembered position, most recently watched first.
+fn continue_watching(app: &App, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
+    const ROW: usize = 8;
+    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.users.with(|m| {
+        m.iter()
+            .filter(|(_, d)| d.position_ms.is_some())
+            .filter_map(|(id, d)| Some((d.position_at.unwrap_or(0), catalog.get(*id)?.clone(), d.clone())))
+            .collect()
+    });
+    started.sort_by_key(|s| std::cmp::Reverse(s.0));
+    started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
 }
 
 /// `GET /tags`: every tag with its count.
@@ -104,6 +122,13 @@ pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let video = lookup(&catalog, key)?;
     let idx = app.live_orders.order(&catalog, &app.users, Sort::Added);
     let (prev, next) = query::neighbours(&catalog, &idx, Sort::Added.default_order(), video.id);
+    let titled = |v: Option<Arc<Video>>| {
+        v.map(|v| {
+            let t = v.title_for(&app.users.get(v.id)).to_string();
+            (v, t)
+        })
+    };
+    let (prev, next) = (titled(prev), titled(next));
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
     let user = app.users.get(video.id);
     Ok(html(watch_page(&WatchView { video, prev, next, roots, user })))

@@ -17,7 +17,7 @@ use super::{is_form, json, ApiError};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::cache::{Catalog, Video};
-use crate::store::records::{normalise_tag, Edit, UserData};
+use crate::store::records::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
 use crate::store::writer::WriteError;
 use crate::App;
 
@@ -81,7 +81,8 @@ fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 pub fn user_json(id: VideoId, d: &UserData) -> Value {
     json!({
         "id": id.to_string(), "rating": d.rating, "views": d.views, "favorite": d.favorite,
-        "last_viewed": d.last_viewed, "tags": d.tags,
+        "last_viewed": d.last_viewed, "tags": d.tags, "title": d.title,
+        "position_ms": d.position_ms,
     })
 }
 
@@ -122,6 +123,59 @@ pub async fn view(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
 
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+#[derive(Deserialize)]
+struct TitleBody {
+    /// A new title; `null` or empty gives the file's title back.
+    title: Option<String>,
+}
+
+pub async fn edit_title(
+    app: &App,
+    id: VideoId,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    existing(&app.cache.load(), id)?;
+    let b: TitleBody = read_body(headers, body).await?;
+    let title = b.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
+    if let Some(t) = &title {
+        if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(format!(
+                "a title is at most {MAX_TITLE_CHARS} characters, without control characters"
+            )));
+        }
+    }
+    let data = app.writer.write(id, Edit::Title(title)).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &user_json(id, &data)))
+}
+
+#[derive(Deserialize)]
+struct PositionBody {
+    /// Seconds into the video (fractions allowed).
+    seconds: Option<f64>,
+}
+
+pub async fn position(
+    app: &App,
+    id: VideoId,
+    clear: bool,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    existing(&app.cache.load(), id)?;
+    let ms = if clear {
+        None
+    } else {
+        let b: PositionBody = read_body(headers, body).await?;
+        match b.seconds {
+            Some(s) if s.is_finite() && (0.0..1e9).contains(&s) => Some((s * 1000.0) as u64),
+            _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
+        }
+    };
+    let data = app.writer.write(id, Edit::Position(ms, unix_now())).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &user_json(id, &data)))
 }
 
 /// The original's `{"filename": ...}` bodies.

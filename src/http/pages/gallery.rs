@@ -4,6 +4,8 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
+use std::sync::Arc;
+
 use crate::http::listing::{ListQuery, Listing};
 use crate::store::cache::{Order, Sort, Video};
 use crate::store::records::UserData;
@@ -16,6 +18,8 @@ pub struct GalleryView {
     pub listing: Listing,
     /// User data of each listed video, in the same order.
     pub users: Vec<UserData>,
+    /// Started but not finished videos, most recent first (first page only).
+    pub continue_watching: Vec<(Arc<Video>, UserData)>,
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
@@ -58,6 +62,21 @@ pub fn gallery(view: &GalleryView) -> Markup {
             } @else if l.total == 0 {
                 p.notice { "Nothing here yet." }
             }
+            @if !view.continue_watching.is_empty() {
+                section.continue aria-labelledby="continue-heading" {
+                    h2 #continue-heading { "Continue watching" }
+                    ul.grid.row {
+                        @for (v, u) in &view.continue_watching {
+                            li {
+                                (card(v, u))
+                                @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
+                                    progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             ul.grid {
                 @for (v, u) in l.videos.iter().zip(&view.users) { li { (card(v, u)) } }
             }
@@ -93,7 +112,7 @@ fn sort_form(view: &GalleryView) -> Markup {
 
 fn card(v: &Video, u: &UserData) -> Markup {
     let initial: String =
-        v.title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        v.title_for(u).chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
     html! {
         article.card data-id=(v.id) {
@@ -104,7 +123,7 @@ fn card(v: &Video, u: &UserData) -> Markup {
                     span.fav title="Favorite" hidden[!u.favorite] { "♥" }
                 }
                 div.info {
-                    div.title { (v.title) }
+                    div.title { (v.title_for(u)) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
                         (size(v.size))

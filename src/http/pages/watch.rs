@@ -13,8 +13,9 @@ use percent_encoding::utf8_percent_encode;
 
 pub struct WatchView {
     pub video: Arc<Video>,
-    pub prev: Option<Arc<Video>>,
-    pub next: Option<Arc<Video>>,
+    /// Neighbours in the library, with the titles to show.
+    pub prev: Option<(Arc<Video>, String)>,
+    pub next: Option<(Arc<Video>, String)>,
     /// Root directories, to show where each file lives.
     pub roots: Vec<String>,
     pub user: UserData,
@@ -24,20 +25,30 @@ pub fn watch(view: &WatchView) -> Markup {
     let v = &view.video;
     let info = v.info.as_ref();
     page(
-        &v.title,
+        v.title_for(&view.user),
         Nav::Library,
         html! {
             div.watch {
                 video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }
+                    data-resume=[view.user.position_ms]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
-                h1 { (v.title) }
+                h1 #title { (v.title_for(&view.user)) }
+                details.rename {
+                    summary { "Rename" }
+                    form #title-form data-id=(v.id) {
+                        label for="title-input" class="skip" { "Title" }
+                        input #title-input type="text" value=(v.title_for(&view.user)) maxlength="300";
+                        button type="submit" { "Save" }
+                        button #title-reset type="button" data-file-title=(v.title) { "Use the file name" }
+                    }
+                }
                 (actions(v, &view.user))
                 div.nav {
-                    @if let Some(p) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (p.title) } }
-                    @if let Some(n) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (n.title) " ›" } }
+                    @if let Some((p, t)) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (t) } }
+                    @if let Some((n, t)) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (t) " ›" } }
                 }
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
                 @if let Some(i) = info {
@@ -60,6 +71,7 @@ pub fn watch(view: &WatchView) -> Markup {
                         dt { "File" } dd { (view.roots.get(f.root).map(String::as_str).unwrap_or("?")) "/" (f.rel_display()) }
                     }
                 }
+                p #resumed.meta hidden { "Resumed where you left off. " button #start-over type="button" { "Start over" } }
                 p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute" }
             }
         },
