@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod handlers;
 pub mod listing;
+pub mod openapi;
 pub mod pages;
 pub mod range;
 pub mod route;

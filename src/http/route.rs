@@ -47,6 +47,7 @@ pub enum Route<'a> {
     ApiTags,
     ApiBatch,
     ApiEvents,
+    ApiOpenApi,
     Tags,
     Tag(String),
     LegacyTag,
@@ -56,6 +57,43 @@ pub enum Route<'a> {
     LegacyView,
     LegacyFavorite,
     LegacyViews,
+}
+
+impl Route<'_> {
+    /// The OpenAPI path template of a JSON route; `None` for pages, video
+    /// bytes and assets. Exhaustive on purpose: a new route must say.
+    pub fn api_template(&self) -> Option<&'static str> {
+        use Route::*;
+        Some(match self {
+            Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Admin | Tags | Tag(_) => {
+                return None
+            }
+            ApiVideos => "/api/v1/videos",
+            ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
+            ApiRating(_) => "/api/v1/videos/{id}/rating",
+            ApiFavorite(_) => "/api/v1/videos/{id}/favorite",
+            ApiView(_) => "/api/v1/videos/{id}/view",
+            ApiAddTag(_) => "/api/v1/videos/{id}/tags",
+            ApiRemoveTag(..) => "/api/v1/videos/{id}/tags/{tag}",
+            ApiPosition(_) => "/api/v1/videos/{id}/position",
+            ApiBatch => "/api/v1/batch",
+            ApiTags => "/api/v1/tags",
+            ApiRandom => "/api/v1/random",
+            ApiEvents => "/api/v1/events",
+            ApiOpenApi => "/api/v1/openapi.json",
+            Healthz => "/healthz",
+            Readyz => "/readyz",
+            Ping => "/ping",
+            CacheStatus => "/admin/cache/status",
+            CacheRefresh => "/admin/cache/refresh",
+            LegacyViews => "/get_views",
+            LegacyRate => "/rate",
+            LegacyView => "/view",
+            LegacyFavorite => "/favorite",
+            LegacyTag => "/tag",
+            LegacyDeleteTag => "/delete_tag",
+        })
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -93,6 +131,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/tags" => return need_read(Route::Tags),
         "/api/v1/tags" => return need_read(Route::ApiTags),
         "/api/v1/events" => return need_read(Route::ApiEvents),
+        "/api/v1/openapi.json" => return need_read(Route::ApiOpenApi),
         "/api/v1/batch" => return post(method, Route::ApiBatch),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         _ => {}

@@ -96,6 +96,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
         Route::ApiEvents => Ok(api::events(app)),
+        Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Route::ApiBatch => user::batch(app, h, body).await,
         Route::LegacyTag => user::legacy_tag(app, h, body, true).await,
         Route::LegacyDeleteTag => user::legacy_tag(app, h, body, false).await,

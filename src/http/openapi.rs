@@ -1,0 +1,188 @@
+//! The OpenAPI 3.1 description of the JSON API, served at
+//! `/api/v1/openapi.json`. `Route::api_template` names, for every route,
+//! the path template documented here; a test checks the two agree.
+
+use serde_json::{json, Value};
+
+/// One documented operation: method, path template, summary, request body
+/// schema (if any), response schema.
+type Op = (&'static str, &'static str, &'static str, Option<Value>, Value);
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn ops() -> Vec<Op> {
+    let ok = |v: Value| v;
+    vec![
+        ("get", "/api/v1/videos", "List videos: sort, order, filters, search, paging", None, r("VideoList")),
+        ("get", "/api/v1/videos/{id}", "One video", None, r("Video")),
+        ("patch", "/api/v1/videos/{id}", "Set or clear the title (`null` restores the file name)", Some(json!({ "type": "object", "properties": { "title": { "type": ["string", "null"] } } })), r("UserData")),
+        ("put", "/api/v1/videos/{id}/rating", "Rate 1 to 5", Some(json!({ "type": "object", "required": ["rating"], "properties": { "rating": { "type": "integer", "minimum": 1, "maximum": 5 } } })), r("UserData")),
+        ("delete", "/api/v1/videos/{id}/rating", "Clear the rating", None, r("UserData")),
+        ("put", "/api/v1/videos/{id}/favorite", "Mark as favorite", None, r("UserData")),
+        ("delete", "/api/v1/videos/{id}/favorite", "Unmark as favorite", None, r("UserData")),
+        ("post", "/api/v1/videos/{id}/view", "Count one view (one per play)", None, r("UserData")),
+        ("post", "/api/v1/videos/{id}/tags", "Add a tag", Some(json!({ "type": "object", "required": ["tag"], "properties": { "tag": { "type": "string", "maxLength": 100 } } })), r("UserData")),
+        ("delete", "/api/v1/videos/{id}/tags/{tag}", "Remove a tag", None, r("UserData")),
+        ("put", "/api/v1/videos/{id}/position", "Remember the resume position", Some(json!({ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "number", "minimum": 0 } } })), r("UserData")),
+        ("delete", "/api/v1/videos/{id}/position", "Forget the resume position", None, r("UserData")),
+        ("post", "/api/v1/batch", "Change many videos in one commit", Some(r("Batch")), ok(json!({ "type": "object" }))),
+        ("get", "/api/v1/tags", "Every tag with its count", None, json!({ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "object", "properties": { "tag": { "type": "string" }, "count": { "type": "integer" } } } } } })),
+        ("get", "/api/v1/random", "A random video among those the filters let through", None, r("Video")),
+        ("get", "/api/v1/events", "Server-sent events: `user` (a video's user data changed), `library` (a scan changed the library), `resync`", None, json!({ "type": "string", "contentMediaType": "text/event-stream" })),
+        ("get", "/api/v1/openapi.json", "This document", None, json!({ "type": "object" })),
+        ("get", "/healthz", "Liveness", None, json!({ "type": "object" })),
+        ("get", "/readyz", "Readiness (503 until the first scan of a new library ends)", None, json!({ "type": "object" })),
+        ("get", "/ping", "The original server's ping", None, json!({ "type": "object" })),
+        ("get", "/admin/cache/status", "Index and cache status", None, json!({ "type": "object" })),
+        ("post", "/admin/cache/refresh", "Rescan now; answers when done", None, json!({ "type": "object" })),
+        ("get", "/get_views", "The original's view counts by file name", None, json!({ "type": "object", "additionalProperties": { "type": "integer" } })),
+        ("post", "/rate", "The original's rating route", Some(r("Legacy")), json!({ "type": "object" })),
+        ("post", "/view", "The original's view route", Some(r("Legacy")), json!({ "type": "object" })),
+        ("post", "/favorite", "The original's favorite toggle", Some(r("Legacy")), json!({ "type": "object" })),
+        ("post", "/tag", "The original's add-tag route", Some(r("Legacy")), json!({ "type": "object" })),
+        ("post", "/delete_tag", "The original's remove-tag route", Some(r("Legacy")), json!({ "type": "object" })),
+    ]
+}
+
+/// Query parameters every listing takes.
+fn list_params() -> Value {
+    json!([
+        { "name": "sort", "in": "query", "schema": { "enum": ["added", "date", "title", "rating", "views", "duration", "size"] } },
+        { "name": "order", "in": "query", "schema": { "enum": ["asc", "desc"] } },
+        { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+        { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } },
+        { "name": "favorites", "in": "query", "schema": { "type": "boolean" } },
+        { "name": "min_rating", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 5 } },
+        { "name": "tag", "in": "query", "description": "comma-separated tags, all required", "schema": { "type": "string" } },
+        { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } }
+    ])
+}
+
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, body, response) in ops() {
+        let mut params: Vec<Value> = Vec::new();
+        if path.contains("{id}") {
+            params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{16}$" } }));
+        }
+        if path.contains("{tag}") {
+            params.push(json!({ "name": "tag", "in": "path", "required": true, "schema": { "type": "string" } }));
+        }
+        if path == "/api/v1/videos" || path == "/api/v1/random" {
+            params.extend(list_params().as_array().cloned().unwrap_or_default());
+        }
+        let mut op = json!({
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": { "schema": response } } },
+                "default": { "description": "Error", "content": { "application/json": { "schema": r("Error") } } }
+            }
+        });
+        if let Some(schema) = body {
+            op["requestBody"] = json!({ "required": true, "content": {
+                "application/json": { "schema": schema.clone() },
+                "application/x-www-form-urlencoded": { "schema": schema }
+            } });
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "vidserve", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "The JSON API of a vidserve server. Writes need same-origin requests from browsers; a 2xx means the change is on disk." },
+        "paths": paths,
+        "components": { "schemas": {
+            "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
+                "code": { "type": "string" }, "message": { "type": "string" } } } } },
+            "UserData": { "type": "object", "properties": {
+                "id": { "type": "string" }, "rating": { "type": ["integer", "null"] }, "views": { "type": "integer" },
+                "favorite": { "type": "boolean" }, "tags": { "type": "array", "items": { "type": "string" } },
+                "title": { "type": ["string", "null"] }, "position_ms": { "type": ["integer", "null"] },
+                "last_viewed": { "type": ["integer", "null"] } } },
+            "Video": { "type": "object", "properties": {
+                "id": { "type": "string" }, "title": { "type": "string" }, "file_title": { "type": "string" },
+                "paths": { "type": "array", "items": { "type": "string" } }, "size": { "type": "integer" },
+                "added": { "type": "integer" }, "duration_ms": { "type": ["integer", "null"] },
+                "width": { "type": ["integer", "null"] }, "height": { "type": ["integer", "null"] },
+                "container": { "type": ["string", "null"] }, "video_codec": { "type": ["string", "null"] },
+                "audio_codec": { "type": ["string", "null"] }, "bitrate": { "type": ["integer", "null"] },
+                "browser_playable": { "type": "boolean" }, "index_at_end": { "type": "boolean" },
+                "rating": { "type": ["integer", "null"] }, "views": { "type": "integer" }, "favorite": { "type": "boolean" },
+                "tags": { "type": "array", "items": { "type": "string" } }, "position_ms": { "type": ["integer", "null"] },
+                "stream_url": { "type": "string" }, "watch_url": { "type": "string" } } },
+            "VideoList": { "type": "object", "properties": {
+                "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" },
+                "per_page": { "type": "integer" }, "videos": { "type": "array", "items": r("Video") } } },
+            "Batch": { "type": "object", "required": ["ids"], "properties": {
+                "ids": { "type": "array", "items": { "type": "string" }, "maxItems": 10000 },
+                "add_tags": { "type": "array", "items": { "type": "string" } },
+                "remove_tags": { "type": "array", "items": { "type": "string" } },
+                "favorite": { "type": "boolean" }, "rating": { "type": "integer", "minimum": 0, "maximum": 5 } } },
+            "Legacy": { "type": "object", "required": ["filename"], "properties": {
+                "filename": { "type": "string", "description": "the path below its folder, as the original server named files" },
+                "rating": { "type": "integer" }, "tag": { "type": "string" } } }
+        } }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use hyper::Method;
+
+    use super::document;
+    use crate::http::route::route;
+
+    /// Every JSON route the router answers, as a request; each must route,
+    /// and its template must be documented for its method.
+    #[test]
+    fn every_api_route_is_documented() {
+        let id = "00000000000000ab";
+        let requests = [
+            ("GET", "/api/v1/videos".to_string()),
+            ("GET", format!("/api/v1/videos/{id}")),
+            ("PATCH", format!("/api/v1/videos/{id}")),
+            ("PUT", format!("/api/v1/videos/{id}/rating")),
+            ("DELETE", format!("/api/v1/videos/{id}/rating")),
+            ("PUT", format!("/api/v1/videos/{id}/favorite")),
+            ("DELETE", format!("/api/v1/videos/{id}/favorite")),
+            ("POST", format!("/api/v1/videos/{id}/view")),
+            ("POST", format!("/api/v1/videos/{id}/tags")),
+            ("DELETE", format!("/api/v1/videos/{id}/tags/cats")),
+            ("PUT", format!("/api/v1/videos/{id}/position")),
+            ("DELETE", format!("/api/v1/videos/{id}/position")),
+            ("POST", "/api/v1/batch".into()),
+            ("GET", "/api/v1/tags".into()),
+            ("GET", "/api/v1/random".into()),
+            ("GET", "/api/v1/events".into()),
+            ("GET", "/api/v1/openapi.json".into()),
+            ("GET", "/healthz".into()),
+            ("GET", "/readyz".into()),
+            ("GET", "/ping".into()),
+            ("GET", "/admin/cache/status".into()),
+            ("POST", "/admin/cache/refresh".into()),
+            ("GET", "/get_views".into()),
+            ("POST", "/rate".into()),
+            ("POST", "/view".into()),
+            ("POST", "/favorite".into()),
+            ("POST", "/tag".into()),
+            ("POST", "/delete_tag".into()),
+        ];
+        let doc = document();
+        let mut documented = 0;
+        for (method, path) in &requests {
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let routed = route(&m, path).unwrap_or_else(|e| panic!("{method} {path}: {e:?}"));
+            let template = routed.api_template().unwrap_or_else(|| panic!("{method} {path} has no API template"));
+            let op = &doc["paths"][template][method.to_lowercase()];
+            assert!(op.is_object(), "{method} {template} is not in the OpenAPI document");
+            documented += 1;
+        }
+        // And nothing documented that the router does not answer.
+        let ops: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(ops, documented);
+    }
+}
