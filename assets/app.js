@@ -156,6 +156,47 @@
     document.getElementById("title-reset").addEventListener("click", function () { saveTitle(null); });
   }
 
+  // Selection and batch changes on gallery pages.
+  var selectMode = document.getElementById("select-mode");
+  var batchBar = document.getElementById("batch-bar");
+  if (selectMode && batchBar) {
+    selectMode.hidden = false;
+    var picks = function () { return Array.prototype.slice.call(document.querySelectorAll("input.pick")); };
+    var chosen = function () { return picks().filter(function (p) { return p.checked; }).map(function (p) { return p.value; }); };
+    var count = function () { document.getElementById("batch-count").textContent = chosen().length + " selected"; };
+    selectMode.addEventListener("click", function () {
+      var on = selectMode.getAttribute("aria-pressed") !== "true";
+      selectMode.setAttribute("aria-pressed", String(on));
+      selectMode.textContent = on ? "Done" : "Select";
+      batchBar.hidden = !on;
+      document.body.classList.toggle("selecting", on);
+      picks().forEach(function (p) { p.hidden = !on; if (!on) p.checked = false; });
+      count();
+    });
+    document.addEventListener("change", function (e) { if (e.target.classList && e.target.classList.contains("pick")) count(); });
+    document.getElementById("batch-all").addEventListener("click", function () {
+      picks().forEach(function (p) { p.checked = true; });
+      count();
+    });
+    var status = document.getElementById("batch-status");
+    var batch = function (change) {
+      var ids = chosen();
+      if (!ids.length) { status.textContent = "Select some videos first."; return; }
+      change.ids = ids;
+      fetch("/api/v1/batch", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(change) })
+        .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, d: d }; }); })
+        .then(function (res) {
+          status.textContent = res.ok ? "Changed " + res.d.videos + " videos." : (res.d.error && res.d.error.message) || "Failed.";
+        })
+        .catch(function () { status.textContent = "The server could not be reached."; });
+    };
+    var tagValue = function () { return document.getElementById("batch-tag").value.trim(); };
+    document.getElementById("batch-add").addEventListener("click", function () { if (tagValue()) batch({ add_tags: [tagValue()] }); });
+    document.getElementById("batch-remove").addEventListener("click", function () { if (tagValue()) batch({ remove_tags: [tagValue()] }); });
+    document.getElementById("batch-fav").addEventListener("click", function () { batch({ favorite: true }); });
+    document.getElementById("batch-unfav").addEventListener("click", function () { batch({ favorite: false }); });
+  }
+
   var player = document.getElementById("player");
   // Resume where playback stopped; remember the position as it goes.
   if (player && actions) {

@@ -73,6 +73,12 @@ impl Driver {
         self.call("POST", &format!("/element/{id}/click"), json!({})).await;
     }
 
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.call("POST", "/element", json!({ "using": "css selector", "value": css })).await;
+        let id = el[ELEMENT].as_str().unwrap().to_string();
+        self.call("POST", &format!("/element/{id}/value"), json!({ "text": text })).await;
+    }
+
     async fn js(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
     }
@@ -141,11 +147,22 @@ async fn plays_and_seeks_in_chromium() {
     })
     .await;
     let pressed = "return document.querySelectorAll('.star[aria-pressed=\"true\"]').length";
-    assert_eq!(driver.js(pressed).await, 3);
+    eventually(Duration::from_secs(10), "three stars shown", || async { driver.js(pressed).await == 3 }).await;
     let put = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&json!({ "rating": 5 }));
     assert_eq!(put.send().await.unwrap().status(), 200);
     eventually(Duration::from_secs(10), "the open page shows the new rating", || async {
         driver.js(pressed).await == 5
+    })
+    .await;
+
+    // Batch tagging from the gallery: select, type a tag, add.
+    driver.goto(&srv.url("/")).await;
+    driver.click("#select-mode").await;
+    driver.click("input.pick").await;
+    driver.type_into("#batch-tag", "picked").await;
+    driver.click("#batch-add").await;
+    eventually(Duration::from_secs(10), "the batch tag is saved", || async {
+        srv.json(&format!("/api/v1/videos/{id}")).await["tags"] == json!(["picked"])
     })
     .await;
 

@@ -47,6 +47,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 h1 { (view.heading) }
                 span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
                 a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                button #select-mode type="button" hidden aria-pressed="false" { "Select" }
                 (sort_form(view))
             }
             @for root in &view.offline_roots {
@@ -77,8 +78,24 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     }
                 }
             }
-            ul.grid {
-                @for (v, u) in l.videos.iter().zip(&view.users) { li { (card(v, u)) } }
+            div #batch-bar role="region" aria-label="Change the selected videos" hidden {
+                span #batch-count { "0 selected" }
+                label for="batch-tag" class="skip" { "Tag" }
+                input #batch-tag type="text" placeholder="Tag" maxlength="100" autocomplete="off";
+                button #batch-add type="button" { "Add tag" }
+                button #batch-remove type="button" { "Remove tag" }
+                button #batch-fav type="button" { "♥ Favorite" }
+                button #batch-unfav type="button" { "Unfavorite" }
+                button #batch-all type="button" { "Select all on this page" }
+                span #batch-status role="status" {}
+            }
+            ul.grid #gallery-grid {
+                @for (v, u) in l.videos.iter().zip(&view.users) {
+                    li {
+                        input.pick type="checkbox" value=(v.id) aria-label={ "Select " (v.title_for(u)) } hidden;
+                        (card(v, u))
+                    }
+                }
             }
             @if l.pages > 1 { (pagination(view)) }
         },
