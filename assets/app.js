@@ -98,6 +98,40 @@
     });
   }
 
+  // Stars and heart on gallery cards.
+  function showCard(card, d) {
+    var u = card.querySelector(".user");
+    if (u) u.textContent = userSummary(d);
+    var f = card.querySelector(".fav");
+    if (f) f.hidden = !d.favorite;
+    card.querySelectorAll(".card-actions .star").forEach(function (b) {
+      b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
+    });
+    var h = card.querySelector(".card-actions .heart");
+    if (h) h.setAttribute("aria-pressed", String(!!d.favorite));
+  }
+  document.querySelectorAll(".card-actions").forEach(function (a) { a.hidden = false; });
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest(".card-actions button");
+    if (!b) return;
+    var card = b.closest(".card");
+    var base = "/api/v1/videos/" + card.dataset.id + "/";
+    var req;
+    if (b.classList.contains("heart")) {
+      req = fetch(base + "favorite", { method: b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT" });
+    } else {
+      var r = Number(b.dataset.rating);
+      var same = b.getAttribute("aria-pressed") === "true" &&
+        !(b.nextElementSibling && b.nextElementSibling.classList.contains("star") && b.nextElementSibling.getAttribute("aria-pressed") === "true");
+      req = same ? fetch(base + "rating", { method: "DELETE" }) : fetch(base + "rating", {
+        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rating: r })
+      });
+    }
+    req.then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (d) { if (d) showCard(card, d); })
+      .catch(function () { /* keep the card as it is */ });
+  });
+
   // Live updates (server-sent events), only while the page is visible: a
   // browser allows few connections per server, hidden tabs give theirs back.
   function userSummary(d) {
@@ -109,12 +143,7 @@
   function onUser(d) {
     if (actions && actions.dataset.id === d.id) showUser(d);
     if (tagBox && tagBox.dataset.id === d.id) showTags(d);
-    document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach(function (card) {
-      var u = card.querySelector(".user");
-      if (u) u.textContent = userSummary(d);
-      var f = card.querySelector(".fav");
-      if (f) f.hidden = !d.favorite;
-    });
+    document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach(function (card) { showCard(card, d); });
   }
   var source = null;
   function connect() {

@@ -135,8 +135,42 @@ t0=$(date +%s.%N); wait_ready $VS_PORT_100K; t1=$(date +%s.%N)
 echo "vidserve cold start with 100,000 videos (first scan until ready): $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
 sleep 2
 echo "vidserve idle RSS with 100,000 videos: $(( $(rss_kib "$P100K") / 1024 )) MiB"
-run "$P100K" "http://127.0.0.1:$VS_PORT_100K/" -t2 -c50 -s "$WORK/gallery.lua"
-echo "gallery, 100,000 videos, random sort/order/page, 50 conns: $R_RPS req/s, p50 $R_P50, p99 $R_P99"
+# Durable writes: 50 connections POST views to random videos (each answer
+# means committed and fsynced); they also give the rating/views sorts data.
+IDS=$(curl -sf "http://127.0.0.1:$VS_PORT_100K/api/v1/videos?per_page=500&sort=title" \
+  | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4 | tr '\n' ' ')
+{
+  echo "local ids = {}"
+  for id in $IDS; do echo "table.insert(ids, \"$id\")"; done
+  cat <<'LUA'
+request = function()
+  local id = ids[math.random(#ids)]
+  return wrk.format("POST", "/api/v1/videos/" .. id .. "/view")
+end
+LUA
+} > "$WORK/writes.lua"
+run "$P100K" "http://127.0.0.1:$VS_PORT_100K/" -t2 -c50 -s "$WORK/writes.lua"
+echo "durable writes (POST view), 50 conns, data dir on $(df --output=source "$WORK" | tail -1): $R_RPS req/s, p50 $R_P50, p99 $R_P99"
+for id in $(echo "$IDS" | tr ' ' '\n' | head -50); do
+  curl -sf -X PUT "http://127.0.0.1:$VS_PORT_100K/api/v1/videos/$id/favorite" >/dev/null
+done
+
+echo
+echo "| gallery, 100,000 videos, 50 conns, random page | req/s | p50 | p99 |"
+echo "|---|---|---|---|"
+for q in "sort=added" "sort=title" "sort=size" "sort=duration" "sort=rating" "sort=views" \
+         "sort=added&favorites=1" "sort=views&min_rating=1" "q=video" "q=video+01234"; do
+  cat > "$WORK/one.lua" <<LUA
+local orders = { "asc", "desc" }
+request = function()
+  return wrk.format("GET", "/?$q&order=" .. orders[math.random(2)] .. "&page=" .. math.random(1, 2084))
+end
+LUA
+  run "$P100K" "http://127.0.0.1:$VS_PORT_100K/" -t2 -c50 -s "$WORK/one.lua"
+  echo "| $q | $R_RPS | $R_P50 | $R_P99 |"
+done
+echo
+echo "vidserve RSS with 100,000 videos after the load: $(( $(rss_kib "$P100K") / 1024 )) MiB"
 kill "$P100K"; wait "$P100K" 2>/dev/null || true
 $BIN --dir "$WORK/lib100k" --data "$WORK/data100k" --bind 127.0.0.1:$VS_PORT_100K --no-watch --log warn >/dev/null &
 P100K=$!; pids+=($P100K)

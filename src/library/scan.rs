@@ -312,6 +312,7 @@ fn build_catalog(
                 None => Some("not probed yet".into()),
             },
             files,
+            pos: 0,
         });
     }
     Catalog::new(list, roots, stats)

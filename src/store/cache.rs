@@ -28,6 +28,9 @@ pub struct Video {
     pub added: i64,
     pub info: Option<Arc<MediaInfo>>,
     pub broken: Option<String>,
+    /// Position in `Catalog::videos` (set by `Catalog::new`; `u32::MAX`
+    /// for broken videos, which are not listed).
+    pub pos: u32,
 }
 
 impl Video {
@@ -185,8 +188,9 @@ impl Catalog {
         let mut by_id = HashMap::with_capacity(all.len());
         let (mut videos, mut broken) = (Vec::new(), Vec::new());
         let mut duplicates = 0;
-        for v in all {
+        for mut v in all {
             duplicates += v.files.len() - 1;
+            v.pos = if v.broken.is_some() { u32::MAX } else { videos.len() as u32 };
             for f in &v.files {
                 by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
             }
@@ -293,6 +297,7 @@ mod tests {
             added,
             info: None,
             broken: None,
+            pos: 0,
         }
     }
 

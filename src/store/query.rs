@@ -164,26 +164,36 @@ impl Source<'_> {
 
 /// One page of a listing, and how many videos the listing holds in all.
 pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<Arc<Video>>, usize) {
-    let (catalog, users, idx, order) = (src.catalog, src.users, src.idx, src.order);
-    let videos = catalog.videos();
+    let videos = src.catalog.videos();
     if filter.is_empty() {
-        let page = directed(idx, order).skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();
+        let page = src.ordered().skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();
         return (page, videos.len());
     }
-    users.with(|m| {
-        let mut total = 0;
-        let mut page = Vec::with_capacity(limit);
-        for i in directed(idx, order) {
-            let v = &videos[i as usize];
-            if filter.matches(m.get(&v.id)) {
-                if total >= offset && page.len() < limit {
-                    page.push(v.clone());
-                }
-                total += 1;
-            }
-        }
-        (page, total)
-    })
+    let matching = filtered(src, filter);
+    let page = matching.iter().skip(offset).take(limit).map(|&i| videos[i as usize].clone()).collect();
+    (page, matching.len())
+}
+
+/// The positions of the videos a (non-empty) filter lets through, in the
+/// listing's order. Every filter needs user data, so only videos that have
+/// some are looked at; they are then put in order through the order's
+/// inverse (one pass over the order, no sort of the whole library).
+pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
+    let mut matching: Vec<u32> = src.users.with(|m| {
+        m.iter()
+            .filter(|(_, d)| filter.matches(Some(d)))
+            .filter_map(|(id, _)| src.catalog.get(*id).map(|v| v.pos).filter(|&p| p != u32::MAX))
+            .collect()
+    });
+    let mut rank = vec![0u32; src.idx.len()];
+    for (r, &i) in src.idx.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
+    matching.sort_unstable_by_key(|&p| rank[p as usize]);
+    if src.order == Order::Desc {
+        matching.reverse();
+    }
+    matching
 }
 
 /// The videos before and after `id` in a listing (for previous/next).

@@ -9,9 +9,13 @@ use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization;
 
+use std::collections::HashMap;
+
+use memchr::memmem::Finder;
+
 use super::cache::Video;
-use super::query::{Filter, Source};
-use super::records::UserData;
+use super::query::{filtered, Filter, Source};
+use crate::library::ids::VideoId;
 
 /// Words of a query looked at, at most.
 const MAX_WORDS: usize = 12;
@@ -29,29 +33,43 @@ pub fn words(q: &str) -> Vec<String> {
     fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_WORDS).map(String::from).collect()
 }
 
-fn starts_a_word(hay: &str, word: &str) -> bool {
-    hay.match_indices(word).any(|(i, _)| i == 0 || !hay[..i].chars().next_back().is_some_and(char::is_alphanumeric))
+/// Whether `word` occurs in `hay` at the start of a word.
+fn starts_a_word(hay: &[u8], word: &Finder) -> bool {
+    word.find_iter(hay).any(|i| i == 0 || !char_before(hay, i).is_some_and(char::is_alphanumeric))
+}
+
+fn char_before(hay: &[u8], i: usize) -> Option<char> {
+    std::str::from_utf8(&hay[..i]).ok()?.chars().next_back()
+}
+
+/// What users added to a video that search looks at, folded.
+#[derive(Default)]
+struct Extra {
+    tags: Vec<String>,
+    title: Option<String>,
 }
 
 /// The score of one video, `None` when a word matches nothing.
-fn score(folded_path: &str, tags: Option<&UserData>, words: &[String]) -> Option<u32> {
-    let user_title = tags.and_then(|d| d.title.as_deref()).map(fold);
-    let title = user_title.as_deref().unwrap_or_else(|| folded_path.rsplit('/').next().unwrap_or(folded_path));
-    let tags: Vec<String> = tags.map(|d| d.tags.iter().map(|t| fold(t)).collect()).unwrap_or_default();
+fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u32> {
+    let path = folded_path.as_bytes();
+    let title = match extra.and_then(|e| e.title.as_deref()) {
+        Some(t) => t.as_bytes(),
+        None => folded_path.rsplit('/').next().unwrap_or(folded_path).as_bytes(),
+    };
+    let tags = extra.map_or(&[][..], |e| &e.tags[..]);
     let mut total = 0;
     for w in words {
-        let s = if starts_a_word(title, w) {
+        total += if starts_a_word(title, w) {
             4
-        } else if tags.iter().any(|t| starts_a_word(t, w)) {
+        } else if tags.iter().any(|t| starts_a_word(t.as_bytes(), w)) {
             3
-        } else if title.contains(w.as_str()) {
+        } else if w.find(title).is_some() {
             2
-        } else if folded_path.contains(w.as_str()) {
+        } else if w.find(path).is_some() {
             1
         } else {
             return None;
         };
-        total += s;
     }
     Some(total)
 }
@@ -67,22 +85,43 @@ pub fn search(
 ) -> (Vec<Arc<Video>>, usize) {
     let videos = src.catalog.videos();
     let folded = src.catalog.folded_paths();
-    let mut hits: Vec<(u32, usize, u32)> = src.users.with(|m| {
-        src.ordered()
-            .enumerate()
-            .filter_map(|(pos, i)| {
-                let v = &videos[i as usize];
-                let d = m.get(&v.id);
-                if !filter.is_empty() && !filter.matches(d) {
-                    return None;
-                }
-                score(&folded[i as usize], d, words).map(|s| (s, pos, i))
+    let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
+    let extra: HashMap<VideoId, Extra> = src.users.with(|m| {
+        m.iter()
+            .filter(|(_, d)| !d.tags.is_empty() || d.title.is_some())
+            .map(|(id, d)| {
+                (*id, Extra { tags: d.tags.iter().map(|t| fold(t)).collect(), title: d.title.as_deref().map(fold) })
             })
             .collect()
     });
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let score_of = |i: u32| {
+        let v = &videos[i as usize];
+        let e = if extra.is_empty() { None } else { extra.get(&v.id) };
+        score(&folded[i as usize], e, &finders)
+    };
+    // (score, place in the listing's order, position)
+    let mut hits: Vec<(u32, u32, u32)> = if filter.is_empty() {
+        src.ordered().enumerate().filter_map(|(place, i)| score_of(i).map(|s| (s, place as u32, i))).collect()
+    } else {
+        filtered(src, filter)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(place, i)| score_of(i).map(|s| (s, place as u32, i)))
+            .collect()
+    };
     let total = hits.len();
-    let page = hits.iter().skip(offset).take(limit).map(|&(_, _, i)| videos[i as usize].clone()).collect();
+    let best_first = |a: &(u32, u32, u32), b: &(u32, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    // Only the hits up to the end of the page need sorting.
+    let wanted = offset.saturating_add(limit).min(total);
+    if wanted == 0 {
+        return (Vec::new(), total);
+    }
+    if wanted < total {
+        hits.select_nth_unstable_by(wanted - 1, best_first);
+        hits.truncate(wanted);
+    }
+    hits.sort_unstable_by(best_first);
+    let page = hits.iter().skip(offset).map(|&(_, _, i)| videos[i as usize].clone()).collect();
     (page, total)
 }
 
@@ -97,16 +136,22 @@ mod tests {
         assert_eq!(words("  Hello, wörld!! 2019 "), ["hello", "world", "2019"]);
     }
 
+    fn finders(q: &str) -> Vec<Finder<'static>> {
+        words(q).iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect()
+    }
+
     #[test]
     fn ranks_title_words_first() {
-        let w = words("cat");
+        let w = finders("cat");
         assert_eq!(score("pets/cat video", None, &w), Some(4));
         assert_eq!(score("pets/concatenate", None, &w), Some(2));
         assert_eq!(score("cats/dog", None, &w), Some(1));
         assert_eq!(score("x/dog", None, &w), None);
-        let tagged = UserData { tags: vec!["Cats".into()], ..UserData::default() };
+        let tagged = Extra { tags: vec![fold("Cats")], title: None };
         assert_eq!(score("x/dog", Some(&tagged), &w), Some(3));
-        assert_eq!(score("x/dog", Some(&tagged), &words("cat dog")), Some(7));
-        assert_eq!(score("x/dog", Some(&tagged), &words("cat bird")), None);
+        assert_eq!(score("x/dog", Some(&tagged), &finders("cat dog")), Some(7));
+        assert_eq!(score("x/dog", Some(&tagged), &finders("cat bird")), None);
+        let renamed = Extra { tags: vec![], title: Some(fold("Kitten")) };
+        assert_eq!(score("x/dog", Some(&renamed), &finders("kit")), Some(4));
     }
 }

@@ -148,6 +148,15 @@ fn card(v: &Video, u: &UserData) -> Markup {
                     }
                 }
             }
+            // Shown by app.js (they need it to work).
+            div.card-actions hidden {
+                @for n in 1..=5u8 {
+                    button.star type="button" data-rating=(n)
+                        aria-pressed=(if u.rating.unwrap_or(0) >= n { "true" } else { "false" })
+                        aria-label={ "Rate " (n) } { "★" }
+                }
+                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label="Favorite" { "♥" }
+            }
         }
     }
 }
