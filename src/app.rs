@@ -25,6 +25,7 @@ use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::store::cache::{Cache, Catalog, ScanStats};
 use crate::store::import;
 use crate::store::query::LiveOrders;
+use crate::store::search::SearchCache;
 use crate::store::user::UserCache;
 use crate::store::writer::Writer;
 use crate::store::{Store, StoreError};
@@ -68,6 +69,8 @@ pub struct App {
     pub live_orders: LiveOrders,
     /// Live updates for open pages.
     pub events: Events,
+    /// Recent search results.
+    pub searches: SearchCache,
     /// Becomes true when shutdown starts (ends event streams).
     closing: watch::Sender<bool>,
     ready: AtomicBool,
@@ -117,6 +120,7 @@ impl App {
             writer,
             live_orders: LiveOrders::default(),
             events,
+            searches: SearchCache::default(),
             closing: watch::channel(false).0,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),

@@ -101,7 +101,7 @@ impl ListQuery {
             if words.is_empty() {
                 query::page(&src, &filter, offset, per_page)
             } else {
-                search::search(&src, &filter, &words, offset, per_page)
+                search::search(&app.searches, &src, self.sort, &filter, &words, offset, per_page)
             }
         };
         let (mut videos, total) = fetch(offset);

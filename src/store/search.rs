@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use unicode_normalization::UnicodeNormalization;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
 
 use memchr::memmem::Finder;
 
-use super::cache::Video;
+use super::cache::{Order, Sort, Video};
 use super::query::{filtered, Filter, Source};
 use crate::library::ids::VideoId;
 
@@ -59,6 +60,10 @@ fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u
     let tags = extra.map_or(&[][..], |e| &e.tags[..]);
     let mut total = 0;
     for w in words {
+        // Most videos match no word: one scan of the path rules them out.
+        if extra.is_none() && w.find(path).is_none() {
+            return None;
+        }
         total += if starts_a_word(title, w) {
             4
         } else if tags.iter().any(|t| starts_a_word(t.as_bytes(), w)) {
@@ -74,15 +79,66 @@ fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u
     Some(total)
 }
 
+/// Recent searches, so that paging through results does not search again.
+/// Valid while the catalog, user data and the query are the same.
+#[derive(Default)]
+pub struct SearchCache {
+    recent: Mutex<VecDeque<(CacheKey, Arc<[u32]>)>>,
+}
+
+#[derive(PartialEq, Eq, Clone)]
+struct CacheKey {
+    words: Vec<String>,
+    filter: Filter,
+    sort: u8,
+    order: Order,
+    generation: u64,
+    users_version: u64,
+}
+
+/// Searches kept.
+const CACHED: usize = 16;
+
 /// One page of the matches of `words` among the videos `filter` lets
 /// through, best first; and how many match in all.
 pub fn search(
+    cache: &SearchCache,
     src: &Source,
+    sort: Sort,
     filter: &Filter,
     words: &[String],
     offset: usize,
     limit: usize,
 ) -> (Vec<Arc<Video>>, usize) {
+    let key = CacheKey {
+        words: words.to_vec(),
+        filter: filter.clone(),
+        sort: sort as u8,
+        order: src.order,
+        generation: src.catalog.generation,
+        users_version: src.users.version(),
+    };
+    let cached = cache.recent.lock().ok().and_then(|r| r.iter().find(|(k, _)| *k == key).map(|(_, h)| h.clone()));
+    let hits = match cached {
+        Some(hits) => hits,
+        None => {
+            let hits: Arc<[u32]> = ranked(src, filter, words).into();
+            if let Ok(mut recent) = cache.recent.lock() {
+                if recent.len() >= CACHED {
+                    recent.pop_back();
+                }
+                recent.push_front((key, hits.clone()));
+            }
+            hits
+        }
+    };
+    let videos = src.catalog.videos();
+    let page = hits.iter().skip(offset).take(limit).map(|&i| videos[i as usize].clone()).collect();
+    (page, hits.len())
+}
+
+/// Every match, best first (ties in the listing's order).
+fn ranked(src: &Source, filter: &Filter, words: &[String]) -> Vec<u32> {
     let videos = src.catalog.videos();
     let folded = src.catalog.folded_paths();
     let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
@@ -99,30 +155,15 @@ pub fn search(
         let e = if extra.is_empty() { None } else { extra.get(&v.id) };
         score(&folded[i as usize], e, &finders)
     };
-    // (score, place in the listing's order, position)
-    let mut hits: Vec<(u32, u32, u32)> = if filter.is_empty() {
-        src.ordered().enumerate().filter_map(|(place, i)| score_of(i).map(|s| (s, place as u32, i))).collect()
+    // (score, place in the listing's order, position); places ascend, so a
+    // stable sort by score keeps the listing's order among equals.
+    let mut hits: Vec<(u32, u32)> = if filter.is_empty() {
+        src.ordered().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
     } else {
-        filtered(src, filter)
-            .into_iter()
-            .enumerate()
-            .filter_map(|(place, i)| score_of(i).map(|s| (s, place as u32, i)))
-            .collect()
+        filtered(src, filter).into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
     };
-    let total = hits.len();
-    let best_first = |a: &(u32, u32, u32), b: &(u32, u32, u32)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-    // Only the hits up to the end of the page need sorting.
-    let wanted = offset.saturating_add(limit).min(total);
-    if wanted == 0 {
-        return (Vec::new(), total);
-    }
-    if wanted < total {
-        hits.select_nth_unstable_by(wanted - 1, best_first);
-        hits.truncate(wanted);
-    }
-    hits.sort_unstable_by(best_first);
-    let page = hits.iter().skip(offset).map(|&(_, _, i)| videos[i as usize].clone()).collect();
-    (page, total)
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    hits.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
