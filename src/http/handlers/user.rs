@@ -78,6 +78,12 @@ fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
     catalog.get(id).map(|_| ()).ok_or_else(ApiError::not_found)
 }
 
+/// Saves one edit and answers with the video's user data after it.
+async fn save(app: &App, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
+    let data = app.writer.write(id, edit).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &user_json(id, &data)))
+}
+
 pub fn user_json(id: VideoId, d: &UserData) -> Value {
     json!({
         "id": id.to_string(), "rating": d.rating, "views": d.views, "favorite": d.favorite,
@@ -105,20 +111,17 @@ pub async fn rating(
         let b: RatingBody = read_body(headers, body).await?;
         Edit::Rate(Some(valid_rating(b.rating.as_ref())?))
     };
-    let data = app.writer.write(id, edit).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, edit).await
 }
 
 pub async fn favorite(app: &App, id: VideoId, on: bool) -> Result<Response<Body>, ApiError> {
     existing(&app.cache.load(), id)?;
-    let data = app.writer.write(id, Edit::Favorite(on)).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::Favorite(on)).await
 }
 
 pub async fn view(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
     existing(&app.cache.load(), id)?;
-    let data = app.writer.write(id, Edit::View(unix_now())).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::View(unix_now())).await
 }
 
 fn unix_now() -> i64 {
@@ -147,8 +150,7 @@ pub async fn edit_title(
             )));
         }
     }
-    let data = app.writer.write(id, Edit::Title(title)).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::Title(title)).await
 }
 
 #[derive(Deserialize)]
@@ -174,8 +176,7 @@ pub async fn position(
             _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
         }
     };
-    let data = app.writer.write(id, Edit::Position(ms, unix_now())).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::Position(ms, unix_now())).await
 }
 
 /// The original's `{"filename": ...}` bodies.
@@ -199,15 +200,13 @@ pub async fn add_tag(app: &App, id: VideoId, headers: &HeaderMap, body: Incoming
     existing(&app.cache.load(), id)?;
     let b: TagBody = read_body(headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
-    let data = app.writer.write(id, Edit::AddTag(tag)).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::AddTag(tag)).await
 }
 
 pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
     existing(&app.cache.load(), id)?;
     let tag = valid_tag(Some(tag))?;
-    let data = app.writer.write(id, Edit::RemoveTag(tag)).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &user_json(id, &data)))
+    save(app, id, Edit::RemoveTag(tag)).await
 }
 
 pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
