@@ -240,7 +240,16 @@ fn scan_loop(
         }
         first = false;
         let Some(seen) = app.upgrade().map(|a| a.requested.load(Ordering::Acquire)) else { return };
-        let result = scanner.scan();
+        // A bug in a scan must not end rescanning for the life of the server.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.scan()));
+        let result = match result {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("a scan failed unexpectedly; the next one will try again");
+                done.send_replace(seen);
+                continue;
+            }
+        };
         let Some(app) = app.upgrade() else { return };
         match result {
             Ok(catalog) => {

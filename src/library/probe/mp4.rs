@@ -32,7 +32,8 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         }
         let hdr = src.read_vec(pos, 16)?;
         let size32 = be_u32(&hdr, 0).ok_or_else(|| damaged("short box header"))?;
-        let kind: [u8; 4] = hdr[4..8].try_into().expect("hdr has 16 bytes here");
+        // The file may shrink while it is read: a short header is damage.
+        let kind: [u8; 4] = hdr.get(4..8).and_then(|k| k.try_into().ok()).ok_or_else(|| damaged("short box header"))?;
         let (size, header_len) = match size32 {
             0 => (len - pos, 8),
             1 => (be_u64(&hdr, 8).ok_or_else(|| damaged("short box header"))?, 16),
