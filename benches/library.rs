@@ -99,6 +99,7 @@ fn bench(n: usize) {
                         query,
                         listing: Listing { videos, total, page, pages },
                         users: user_rows,
+                        thumbs: Default::default(),
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],

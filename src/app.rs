@@ -17,11 +17,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, MediaConfig};
 use crate::events::{Event, Events};
 use crate::http::files::OpenFiles;
+use crate::jobs::{Jobs, Task};
 use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
+use crate::media::ffmpeg::Ffmpeg;
+use crate::media::thumbs::Thumbs;
 use crate::store::cache::{Cache, Catalog, ScanStats};
 use crate::store::import;
 use crate::store::query::LiveOrders;
@@ -71,6 +74,8 @@ pub struct App {
     pub events: Events,
     /// Recent search results.
     pub searches: SearchCache,
+    /// Thumbnails and the job queue that makes them.
+    pub jobs: Jobs,
     /// Becomes true when shutdown starts (ends event streams).
     closing: watch::Sender<bool>,
     ready: AtomicBool,
@@ -93,6 +98,7 @@ impl App {
         let events = Events::default();
         let writer = Writer::start(store.clone(), users.clone(), events.clone()).map_err(AppError::Runtime)?;
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
+        let jobs = start_jobs(&config.library.data_dir, &config.media)?;
         let ready = scanner.has_index();
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
         let (tx, rx) = mpsc::channel();
@@ -121,6 +127,7 @@ impl App {
             live_orders: LiveOrders::default(),
             events,
             searches: SearchCache::default(),
+            jobs,
             closing: watch::channel(false).0,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
@@ -191,6 +198,7 @@ impl App {
     /// data dir can be opened again at once. Blocking; a scan in progress
     /// finishes first (its writes are one transaction either way).
     pub fn close(&self) {
+        self.jobs.close();
         self.writer.close();
         if let Ok(tx) = self.scan_tx.lock() {
             let _ = tx.send(ScanMsg::Stop);
@@ -267,6 +275,7 @@ fn scan_loop(
                     imported = true;
                     auto_import(&app, &store, &catalog);
                 }
+                queue_thumbnails(&app.jobs, &catalog);
                 let (videos, changed) = (catalog.len(), catalog.stats.changed);
                 app.cache.replace(catalog);
                 app.open_files.clear();
@@ -279,6 +288,36 @@ fn scan_loop(
             Err(e) => tracing::error!("scan failed: {e}"),
         }
         done.send_replace(seen);
+    }
+}
+
+/// The thumbnail store and its job queue, with ffmpeg if there is one.
+pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError> {
+    let thumbs =
+        Thumbs::open(data_dir).map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.to_path_buf(), e)))?;
+    let ffmpeg = Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout);
+    match (&ffmpeg, &media.ffmpeg) {
+        (None, Some(p)) => {
+            tracing::warn!("--ffmpeg {} is not a file; thumbnails come from images beside the videos only", p.display())
+        }
+        (None, None) => tracing::info!("no ffmpeg on PATH; thumbnails come from images beside the videos only"),
+        (Some(f), _) => tracing::debug!(ffmpeg = %f.path.display(), "ffmpeg found"),
+    }
+    Jobs::start(Arc::new(thumbs), ffmpeg, media.jobs).map_err(AppError::Runtime)
+}
+
+/// Queues a thumbnail for every listed video that has none.
+pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
+    for v in catalog.videos() {
+        if jobs.thumbs.has(v.id) {
+            continue;
+        }
+        jobs.want_thumbnail(Task {
+            id: v.id,
+            title: v.title.clone(),
+            files: v.files.iter().map(|f| catalog.abs_path(f)).collect(),
+            duration_ms: v.duration_ms(),
+        });
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Write every rating, view count, favorite and tag as JSON.
     Export(ExportArgs),
+    /// Make the missing thumbnails (or all, with --regenerate) and exit.
+    Thumbnails(ThumbnailArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,6 +93,9 @@ pub struct ServeArgs {
     #[arg(long, env = "VIDSERVE_NO_WATCH")]
     pub no_watch: bool,
 
+    #[command(flatten)]
+    pub media: MediaArgs,
+
     /// Also answer requests from public (internet) addresses; by default only
     /// the local network is served.
     #[arg(long, env = "VIDSERVE_ALLOW_PUBLIC")]
@@ -99,6 +104,35 @@ pub struct ServeArgs {
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+}
+
+/// Thumbnails and ffmpeg.
+#[derive(Debug, Clone, Args)]
+pub struct MediaArgs {
+    /// The ffmpeg to take thumbnail frames with [default: ffmpeg on PATH, if any].
+    #[arg(long, value_name = "PATH", env = "VIDSERVE_FFMPEG")]
+    pub ffmpeg: Option<PathBuf>,
+
+    /// Seconds an ffmpeg run may take before it is stopped.
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_FFMPEG_TIMEOUT", default_value_t = 30)]
+    pub ffmpeg_timeout: u64,
+
+    /// Thumbnails made at once (low-priority threads).
+    #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ThumbnailArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+
+    #[command(flatten)]
+    pub media: MediaArgs,
+
+    /// Make every thumbnail again, not only the missing ones.
+    #[arg(long)]
+    pub regenerate: bool,
 }
 
 #[derive(Debug, Clone, Args)]

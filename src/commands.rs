@@ -10,8 +10,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use crate::cli::{ExportArgs, ImportArgs, LibraryArgs};
-use crate::config::LibraryConfig;
+use crate::cli::{ExportArgs, ImportArgs, LibraryArgs, ThumbnailArgs};
+use crate::config::{LibraryConfig, MediaConfig};
 use crate::library::scan::Scanner;
 use crate::store::cache::ScanStats;
 use crate::store::import;
@@ -134,5 +134,50 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
             let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
+    Ok(())
+}
+
+/// `vidserve thumbnails`: scans, then makes the missing thumbnails (all
+/// with `--regenerate`) in the foreground, printing progress.
+pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let config = LibraryConfig::from_args(&args.library)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let catalog = Scanner::new(config.roots, store)?.scan()?;
+    let jobs = crate::app::start_jobs(&config.data_dir, &MediaConfig::from_args(&args.media))?;
+    if args.regenerate {
+        jobs.thumbs.clear().context("cannot remove the old thumbnails")?;
+    }
+    crate::app::queue_thumbnails(&jobs, &catalog);
+    let total = jobs.waiting();
+    let p = &jobs.progress;
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let mut last = usize::MAX;
+    loop {
+        let (done, failed) = (p.done.load(Ordering::Relaxed), p.failed.load(Ordering::Relaxed));
+        if done + failed != last {
+            last = done + failed;
+            let line = format!("thumbnails: {}/{total} ({failed} failed)", done + failed);
+            let _ = if tty { write!(std::io::stdout(), "\r{line}") } else { writeln!(std::io::stdout(), "{line}") };
+            let _ = std::io::stdout().flush();
+        }
+        if done + failed >= total {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    jobs.wait_idle();
+    let mut out = String::from(if tty { "\n" } else { "" });
+    for (title, why) in p.failures.lock().map(|f| f.clone()).unwrap_or_default() {
+        out.push_str(&format!("failed: {title}: {why}\n"));
+    }
+    out.push_str(&format!(
+        "{} videos have a thumbnail; {} made now, {} failed\n",
+        jobs.thumbs.count(),
+        p.done.load(Ordering::Relaxed),
+        p.failed.load(Ordering::Relaxed)
+    ));
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    jobs.close();
     Ok(())
 }

@@ -52,6 +52,25 @@ pub struct Config {
     pub max_connections: usize,
     /// Serve requests from public addresses too.
     pub allow_public: bool,
+    pub media: MediaConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// `None`: look for ffmpeg on PATH.
+    pub ffmpeg: Option<PathBuf>,
+    pub ffmpeg_timeout: Duration,
+    pub jobs: usize,
+}
+
+impl MediaConfig {
+    pub fn from_args(args: &crate::cli::MediaArgs) -> Self {
+        MediaConfig {
+            ffmpeg: args.ffmpeg.clone(),
+            ffmpeg_timeout: Duration::from_secs(args.ffmpeg_timeout.max(1)),
+            jobs: args.jobs.clamp(1, 16),
+        }
+    }
 }
 
 impl LibraryConfig {
@@ -96,6 +115,7 @@ impl Config {
             watch: !args.no_watch,
             max_connections: args.max_connections.max(1),
             allow_public: args.allow_public,
+            media: MediaConfig::from_args(&args.media),
         })
     }
 }

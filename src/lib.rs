@@ -11,8 +11,10 @@ pub mod commands;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod jobs;
 pub mod library;
 pub mod logging;
+pub mod media;
 pub mod store;
 
 use std::future::Future;
@@ -31,6 +33,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Some(cli::Command::Scan(args)) => commands::scan(&args),
         Some(cli::Command::Import(args)) => commands::import(&args),
         Some(cli::Command::Export(args)) => commands::export(&args),
+        Some(cli::Command::Thumbnails(args)) => commands::thumbnails(&args),
     }
 }
 

@@ -25,12 +25,15 @@ pub enum Route<'a> {
     Watch(VideoKey),
     Video(VideoKey),
     Asset(&'a str),
+    /// `/thumb/{id}/{width}`.
+    Thumb(VideoId, u32),
     Healthz,
     Readyz,
     Ping,
     Admin,
     CacheStatus,
     CacheRefresh,
+    RegenerateThumbnails,
     ApiVideos,
     ApiVideo(VideoId),
     /// `PATCH /api/v1/videos/{id}`: edit the title.
@@ -65,9 +68,8 @@ impl Route<'_> {
     pub fn api_template(&self) -> Option<&'static str> {
         use Route::*;
         Some(match self {
-            Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Admin | Tags | Tag(_) => {
-                return None
-            }
+            Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Admin | Tags
+            | Tag(_) => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -86,6 +88,7 @@ impl Route<'_> {
             Ping => "/ping",
             CacheStatus => "/admin/cache/status",
             CacheRefresh => "/admin/cache/refresh",
+            RegenerateThumbnails => "/admin/thumbnails/regenerate",
             LegacyViews => "/get_views",
             LegacyRate => "/rate",
             LegacyView => "/view",
@@ -121,6 +124,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/admin" | "/admin/" => return need_read(Route::Admin),
         "/admin/cache/status" => return need_read(Route::CacheStatus),
         "/admin/cache/refresh" => return post(method, Route::CacheRefresh),
+        "/admin/thumbnails/regenerate" => return post(method, Route::RegenerateThumbnails),
         "/api/v1/videos" => return need_read(Route::ApiVideos),
         "/get_views" => return need_read(Route::LegacyViews),
         "/rate" => return post(method, Route::LegacyRate),
@@ -171,6 +175,13 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
                 _ => Err(RouteError::NotFound),
             },
         };
+    }
+    if let Some(rest) = path.strip_prefix("/thumb/") {
+        let (id, width) = rest.split_once('/').ok_or(RouteError::NotFound)?;
+        let id = id.parse().map_err(|_| RouteError::NotFound)?;
+        let width =
+            width.parse().ok().filter(|w| crate::media::thumbs::SIZES.contains(w)).ok_or(RouteError::NotFound)?;
+        return need_read(Route::Thumb(id, width));
     }
     if let Some(rest) = path.strip_prefix("/tag/") {
         return need_read(Route::Tag(decode_text(rest)?));

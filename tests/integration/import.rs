@@ -38,7 +38,7 @@ async fn first_start_imports_once() {
     let fx = original_folder();
     let before = std::fs::read(fx.path().join("ratings.json")).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let beach = user_of(&srv, "beach.mp4").await;
     assert_eq!((beach["rating"].clone(), beach["views"].clone()), (json!(5), json!(7)));
     assert_eq!(beach["tags"], json!(["summer", "sea"]));
@@ -53,7 +53,7 @@ async fn first_start_imports_once() {
     srv.stop().await;
 
     // A restart does not import again (views would double).
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     assert_eq!(user_of(&srv, "beach.mp4").await["views"], 7);
 }
 

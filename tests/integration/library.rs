@@ -13,7 +13,7 @@ async fn renames_and_moves_keep_the_id_live() {
     fx.mp4("a.mp4", 5000, 21);
     fx.mp4("b.mp4", 5000, 22);
     let data = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: true }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), true)).await;
     let id = srv.id_of("a.mp4").await;
 
     std::fs::rename(fx.path().join("a.mp4"), fx.path().join("renamed.mp4")).unwrap();
@@ -67,13 +67,13 @@ async fn restart_serves_from_the_stored_index() {
         fx.mp4(&format!("v{i:02}.mp4"), 3000, 40 + i);
     }
     let data = tempfile::tempdir().unwrap();
-    let first = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let first = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let status = first.json("/admin/cache/status").await;
     assert_eq!(status["last_scan"]["hashed"], 20);
     let ids: Vec<_> = first.videos().await.iter().map(|v| v["id"].clone()).collect();
     first.stop().await;
 
-    let second = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let second = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     // Ready at once from the index; the background rescan re-hashes nothing.
     assert_eq!(second.get("/readyz").await.status(), 200);
     let again: Vec<_> = second.videos().await.iter().map(|v| v["id"].clone()).collect();
@@ -92,7 +92,7 @@ async fn a_vanished_root_is_offline_not_forgotten() {
         parent.mp4(&format!("share/v{i}.mp4"), 2000, 60 + i);
     }
     let data = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(&[&root], Options { data: data.path().into(), watch: false }).await;
+    let srv = TestServer::start_with(&[&root], Options::new(data.path(), false)).await;
     assert_eq!(srv.videos().await.len(), 3);
 
     // Unmounted: the folder is gone.

@@ -5,6 +5,7 @@ mod cli;
 mod http;
 mod import;
 mod library;
+mod media;
 mod pages;
 mod paths;
 mod range;

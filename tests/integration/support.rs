@@ -55,6 +55,15 @@ pub struct TestServer {
 pub struct Options {
     pub data: PathBuf,
     pub watch: bool,
+    /// `None`: ffmpeg on PATH (when there is one).
+    pub ffmpeg: Option<PathBuf>,
+    pub ffmpeg_timeout: Duration,
+}
+
+impl Options {
+    pub fn new(data: &Path, watch: bool) -> Options {
+        Options { data: data.to_path_buf(), watch, ffmpeg: None, ffmpeg_timeout: Duration::from_secs(30) }
+    }
 }
 
 impl TestServer {
@@ -62,7 +71,7 @@ impl TestServer {
     /// returned TempDir) and waits for the first scan.
     pub async fn start(dirs: &[&Path]) -> (TestServer, TempDir) {
         let data = tempfile::tempdir().unwrap();
-        let srv = Self::start_with(dirs, Options { data: data.path().to_path_buf(), watch: false }).await;
+        let srv = Self::start_with(dirs, Options::new(data.path(), false)).await;
         (srv, data)
     }
 
@@ -75,6 +84,7 @@ impl TestServer {
             watch: opts.watch,
             max_connections: 256,
             allow_public: false,
+            media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
         assert!(app.wait_ready(Duration::from_secs(30)).await, "first scan did not finish");

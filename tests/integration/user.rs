@@ -119,14 +119,14 @@ async fn writes_survive_a_restart() {
     let fx = Fixture::new();
     fx.mp4("a.mp4", 1000, 620);
     let data = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let id = srv.id_of("a.mp4").await;
     send(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), Some(json!({ "rating": 3 }))).await;
     send(&srv, "PUT", &format!("/api/v1/videos/{id}/favorite"), None).await;
     srv.stop().await;
     // Renamed while stopped: the data follows the content.
     std::fs::rename(fx.path().join("a.mp4"), fx.path().join("renamed.mp4")).unwrap();
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: false }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     assert!(srv.app.rescan_and_wait(Duration::from_secs(30)).await);
     let v = srv.json(&format!("/api/v1/videos/{id}")).await;
     assert_eq!((v["rating"].clone(), v["favorite"].clone()), (json!(3), json!(true)));
@@ -347,7 +347,7 @@ async fn live_events_reach_open_pages_and_end_on_shutdown() {
     let fx = Fixture::new();
     fx.mp4("a.mp4", 1000, 660);
     let data = tempfile::tempdir().unwrap();
-    let srv = TestServer::start_with(&[fx.path()], Options { data: data.path().into(), watch: true }).await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), true)).await;
     let id = srv.id_of("a.mp4").await;
     let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
     s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use hyper::header::{HeaderValue, LOCATION};
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use hyper::{Response, StatusCode};
 
 use super::{html, ApiError};
@@ -11,8 +11,9 @@ use crate::http::body::Body;
 use crate::http::listing::{ListQuery, QUERY_VALUE};
 use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{admin::admin as admin_page, gallery::gallery as gallery_page, watch::watch as watch_page};
-use crate::http::pages::{admin::AdminView, gallery::GalleryView, watch::WatchView};
+use crate::http::pages::{admin::AdminView, admin::JobsView, gallery::GalleryView, watch::WatchView};
 use crate::http::route::VideoKey;
+use crate::library::ids::VideoId;
 use crate::store::cache::{Catalog, RootState, Sort, Video};
 use crate::store::query;
 use crate::store::records::UserData;
@@ -55,6 +56,8 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
     let continue_watching = if plain { continue_watching(app, &catalog) } else { Vec::new() };
+    let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
+    let thumbs = shown.filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
     let users = app.users.with(|m| listing.videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
     let view = GalleryView {
         heading,
@@ -62,6 +65,7 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
         query: q,
         listing,
         users,
+        thumbs,
         continue_watching,
         scanning: !app.is_ready(),
         offline_roots: catalog
@@ -85,6 +89,32 @@ fn continue_watching(app: &App, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)
     });
     started.sort_by_key(|s| std::cmp::Reverse(s.0));
     started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
+}
+
+/// `GET /thumb/{id}/{width}`: a stored thumbnail (a day of caching; the
+/// `ETag` lets a browser revalidate cheaply).
+pub async fn thumb(app: &App, id: VideoId, width: u32, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    if !app.jobs.thumbs.has(id) {
+        return Err(ApiError::NotFound("no thumbnail for this video yet".into()));
+    }
+    let path = app.jobs.thumbs.path(id, width);
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, i64)> {
+        let bytes = std::fs::read(&path)?;
+        let meta = std::fs::metadata(&path)?;
+        Ok((bytes, crate::library::scan::mtime_ns(&meta)))
+    });
+    let (bytes, mtime) = read.await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|_| ApiError::not_found())?;
+    let etag = format!("\"t{id}-{width}-{mtime:x}\"");
+    let fresh = headers.get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut res = Response::new(if fresh { Body::Empty } else { Body::full(bytes) });
+    if fresh {
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
+    Ok(res)
 }
 
 /// `GET /tags`: every tag with its count.
@@ -131,7 +161,8 @@ pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let (prev, next) = (titled(prev), titled(next));
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
     let user = app.users.get(video.id);
-    Ok(html(watch_page(&WatchView { video, prev, next, roots, user })))
+    let poster = app.jobs.thumbs.has(video.id);
+    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster })))
 }
 
 pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {
@@ -142,6 +173,40 @@ pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {
         cache_rebuilds: app.cache.rebuilds.load(Ordering::Relaxed),
         data_dir: app.config.library.data_dir.display().to_string(),
         rescan_every_s: app.config.rescan_every.as_secs(),
+        jobs: {
+            let p = &app.jobs.progress;
+            JobsView {
+                ffmpeg: app.jobs.ffmpeg.as_ref().map(|p| p.display().to_string()),
+                with_thumbnail: app.jobs.thumbs.count(),
+                waiting: app.jobs.waiting(),
+                done: p.done.load(Ordering::Relaxed),
+                failed: p.failed.load(Ordering::Relaxed),
+                current: p.current.lock().map(|c| c.clone()).unwrap_or_default(),
+                failures: p.failures.lock().map(|f| f.clone()).unwrap_or_default(),
+            }
+        },
     };
     Ok(html(admin_page(&view)))
+}
+
+/// `POST /admin/thumbnails/regenerate`: forgets every thumbnail and queues
+/// them all again.
+pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Response<Body>, ApiError> {
+    let app2 = app.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        app2.jobs.thumbs.clear()?;
+        app2.jobs.forget_failures();
+        crate::app::queue_thumbnails(&app2.jobs, &app2.cache.load());
+        Ok(())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("removing old thumbnails")))?;
+    if from_form {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::SEE_OTHER;
+        res.headers_mut().insert(LOCATION, HeaderValue::from_static("/admin"));
+        return Ok(res);
+    }
+    Ok(super::json(StatusCode::OK, &serde_json::json!({ "success": true, "queued": app.jobs.waiting() })))
 }

@@ -11,6 +11,18 @@ pub struct AdminView<'a> {
     pub cache_rebuilds: u64,
     pub data_dir: String,
     pub rescan_every_s: u64,
+    pub jobs: JobsView,
+}
+
+/// The thumbnail queue as the admin page shows it.
+pub struct JobsView {
+    pub ffmpeg: Option<String>,
+    pub with_thumbnail: usize,
+    pub waiting: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub current: Vec<String>,
+    pub failures: Vec<(String, String)>,
 }
 
 pub fn admin(view: &AdminView) -> Markup {
@@ -45,6 +57,21 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "Rescan" } dd { "on file changes, and every " (view.rescan_every_s) " s" }
                 dt { "Cache" } dd { (view.cache_hits) " reads, " (view.cache_rebuilds) " rebuilds" }
                 dt { "Data" } dd { (view.data_dir) }
+            }
+            h2 { "Thumbnails" }
+            @let j = &view.jobs;
+            dl.facts {
+                dt { "ffmpeg" } dd { (j.ffmpeg.as_deref().unwrap_or("not found: pictures come from images beside the videos")) }
+                dt { "Have one" } dd { (j.with_thumbnail) " of " (c.len()) }
+                dt { "Queue" } dd { (j.waiting) " waiting, " (j.done) " made, " (j.failed) " failed" }
+                @if !j.current.is_empty() { dt { "Working on" } dd { (j.current.join(", ")) } }
+            }
+            form method="post" action="/admin/thumbnails/regenerate" { button type="submit" { "Make all thumbnails again" } }
+            @if !j.failures.is_empty() {
+                table.list {
+                    thead { tr { th { "Video" } th { "Why no thumbnail" } } }
+                    tbody { @for (t, why) in j.failures.iter().rev() { tr { td { (t) } td { (why) } } } }
+                }
             }
             @if !c.broken.is_empty() {
                 h2 { "Broken files" }

@@ -4,9 +4,11 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::http::listing::{ListQuery, Listing};
+use crate::library::ids::VideoId;
 use crate::store::cache::{Order, Sort, Video};
 use crate::store::records::UserData;
 
@@ -18,6 +20,8 @@ pub struct GalleryView {
     pub listing: Listing,
     /// User data of each listed video, in the same order.
     pub users: Vec<UserData>,
+    /// Which videos have a thumbnail.
+    pub thumbs: HashSet<VideoId>,
     /// Started but not finished videos, most recent first (first page only).
     pub continue_watching: Vec<(Arc<Video>, UserData)>,
     /// The first scan is still running.
@@ -69,7 +73,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     ul.grid.row {
                         @for (v, u) in &view.continue_watching {
                             li {
-                                (card(v, u))
+                                (card(v, u, view.thumbs.contains(&v.id)))
                                 @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
                                     progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
                                 }
@@ -93,7 +97,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {
                         input.pick type="checkbox" value=(v.id) aria-label={ "Select " (v.title_for(u)) } hidden;
-                        (card(v, u))
+                        (card(v, u, view.thumbs.contains(&v.id)))
                     }
                 }
             }
@@ -127,7 +131,7 @@ fn sort_form(view: &GalleryView) -> Markup {
     }
 }
 
-fn card(v: &Video, u: &UserData) -> Markup {
+fn card(v: &Video, u: &UserData, thumb: bool) -> Markup {
     let initial: String =
         v.title_for(u).chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
@@ -135,7 +139,14 @@ fn card(v: &Video, u: &UserData) -> Markup {
         article.card data-id=(v.id) {
             a href={ "/watch/" (v.id) } {
                 div.thumb aria-hidden="true" {
-                    span.initial { (initial) }
+                    @if thumb {
+                        img src={ "/thumb/" (v.id) "/320" }
+                            srcset={ "/thumb/" (v.id) "/320 320w, /thumb/" (v.id) "/640 640w" }
+                            sizes="(max-width: 600px) 50vw, (min-width: 1900px) 25vw, 320px"
+                            loading="lazy" decoding="async" alt="";
+                    } @else {
+                        span.initial { (initial) }
+                    }
                     @if let Some(ms) = v.duration_ms() { span.badge { (duration(ms)) } }
                     span.fav title="Favorite" hidden[!u.favorite] { "♥" }
                 }

@@ -19,6 +19,8 @@ pub struct WatchView {
     /// Root directories, to show where each file lives.
     pub roots: Vec<String>,
     pub user: UserData,
+    /// Whether a thumbnail exists (shown before playback starts).
+    pub poster: bool,
 }
 
 pub fn watch(view: &WatchView) -> Markup {
@@ -31,6 +33,7 @@ pub fn watch(view: &WatchView) -> Markup {
             div.watch {
                 video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }
                     data-resume=[view.user.position_ms]
+                    poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."

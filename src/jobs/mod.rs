@@ -1,0 +1,178 @@
+//! The background job queue: thumbnails, made by a few low-priority
+//! threads (never the async workers, so streaming is not slowed), with
+//! progress and failures kept for the admin page and the CLI.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::library::ids::VideoId;
+use crate::media::ffmpeg::Ffmpeg;
+use crate::media::thumbs::Thumbs;
+
+/// One video to make a thumbnail for.
+pub struct Task {
+    pub id: VideoId,
+    pub title: String,
+    pub files: Vec<PathBuf>,
+    pub duration_ms: Option<u64>,
+}
+
+/// Failures kept for the admin page (the newest ones).
+const KEEP_FAILURES: usize = 200;
+
+#[derive(Default)]
+pub struct Progress {
+    pub queued: AtomicUsize,
+    pub done: AtomicUsize,
+    pub failed: AtomicUsize,
+    /// Titles being worked on.
+    pub current: Mutex<Vec<String>>,
+    /// (title, reason), newest last.
+    pub failures: Mutex<Vec<(String, String)>>,
+}
+
+pub struct Jobs {
+    tx: Mutex<Option<Sender<Task>>>,
+    /// Ids queued or in progress (not queued twice).
+    pending: Arc<Mutex<HashSet<VideoId>>>,
+    /// Ids that failed: not retried until a rescan says they changed.
+    failed: Arc<Mutex<HashSet<VideoId>>>,
+    pub progress: Arc<Progress>,
+    pub thumbs: Arc<Thumbs>,
+    /// The ffmpeg in use, if any.
+    pub ffmpeg: Option<PathBuf>,
+    _workers: Vec<JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn start(thumbs: Arc<Thumbs>, ffmpeg: Option<Ffmpeg>, threads: usize) -> std::io::Result<Jobs> {
+        let (tx, rx) = mpsc::channel::<Task>();
+        let rx = Arc::new(Mutex::new(rx));
+        let progress = Arc::new(Progress::default());
+        let pending = Arc::new(Mutex::new(HashSet::new()));
+        let failed = Arc::new(Mutex::new(HashSet::new()));
+        let ffmpeg_path = ffmpeg.as_ref().map(|f| f.path.clone());
+        let mut workers = Vec::new();
+        for n in 0..threads.max(1) {
+            let (rx, progress, thumbs, ffmpeg) = (rx.clone(), progress.clone(), thumbs.clone(), ffmpeg.clone());
+            let (pending, failed) = (pending.clone(), failed.clone());
+            let worker = move || work(&rx, &progress, &thumbs, ffmpeg.as_ref(), &pending, &failed);
+            workers.push(std::thread::Builder::new().name(format!("vidserve-job-{n}")).spawn(worker)?);
+        }
+        Ok(Jobs { tx: Mutex::new(Some(tx)), pending, failed, progress, thumbs, ffmpeg: ffmpeg_path, _workers: workers })
+    }
+
+    /// Queues a thumbnail unless the video has one, is queued, or failed.
+    pub fn want_thumbnail(&self, task: Task) {
+        let id = task.id;
+        if self.thumbs.has(id) || self.failed.lock().is_ok_and(|f| f.contains(&id)) {
+            return;
+        }
+        let Ok(mut pending) = self.pending.lock() else { return };
+        if !pending.insert(id) {
+            return;
+        }
+        drop(pending);
+        self.progress.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.tx.lock().ok().and_then(|t| t.as_ref().map(|tx| tx.send(task).is_ok()));
+        if sent != Some(true) {
+            self.progress.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Lets failed videos be tried again (after `--regenerate`, or a change).
+    pub fn forget_failures(&self) {
+        if let Ok(mut f) = self.failed.lock() {
+            f.clear();
+        }
+    }
+
+    /// Waiting tasks.
+    pub fn waiting(&self) -> usize {
+        self.progress.queued.load(Ordering::Relaxed)
+    }
+
+    /// Stops taking tasks; workers end after their current one (they hold
+    /// nothing that a restart needs, so they are not waited for).
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+    }
+
+    /// Waits until the queue is empty and every worker idle (the CLI).
+    pub fn wait_idle(&self) {
+        loop {
+            let busy = self.pending.lock().map_or(0, |p| p.len());
+            if busy == 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+fn work(
+    rx: &Mutex<Receiver<Task>>,
+    progress: &Progress,
+    thumbs: &Thumbs,
+    ffmpeg: Option<&Ffmpeg>,
+    pending: &Mutex<HashSet<VideoId>>,
+    failed: &Mutex<HashSet<VideoId>>,
+) {
+    // Below the server's threads: a busy queue never slows streaming.
+    // SAFETY: setpriority on this thread's id only changes its niceness.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+    loop {
+        let task = match rx.lock() {
+            Ok(rx) => match rx.recv() {
+                Ok(t) => t,
+                Err(_) => return, // closed
+            },
+            Err(_) => return,
+        };
+        progress.queued.fetch_sub(1, Ordering::Relaxed);
+        if let Ok(mut c) = progress.current.lock() {
+            c.push(task.title.clone());
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            thumbs.make(task.id, &task.files, task.duration_ms, ffmpeg)
+        }));
+        if let Ok(mut c) = progress.current.lock() {
+            if let Some(i) = c.iter().position(|t| *t == task.title) {
+                c.remove(i);
+            }
+        }
+        match result {
+            Ok(Ok(_)) => {
+                progress.done.fetch_add(1, Ordering::Relaxed);
+            }
+            other => {
+                let why = match other {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "the thumbnail maker crashed on this file".to_string(),
+                };
+                tracing::debug!(title = %task.title, "thumbnail failed: {why}");
+                progress.failed.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut f) = progress.failures.lock() {
+                    if f.len() >= KEEP_FAILURES {
+                        f.remove(0);
+                    }
+                    f.push((task.title.clone(), why));
+                }
+                if let Ok(mut f) = failed.lock() {
+                    f.insert(task.id);
+                }
+            }
+        }
+        if let Ok(mut p) = pending.lock() {
+            p.remove(&task.id);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The optional ffmpeg: found on `PATH` or given with `--ffmpeg`, run at low
+//! priority with a time limit, its output read through a pipe.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::MediaError;
+
+#[derive(Debug, Clone)]
+pub struct Ffmpeg {
+    pub path: PathBuf,
+    pub timeout: Duration,
+}
+
+/// Largest frame read from ffmpeg.
+const MAX_OUTPUT: u64 = 32 * 1024 * 1024;
+
+impl Ffmpeg {
+    /// `explicit` if it is a file, else `ffmpeg` on `PATH`, else `None`.
+    pub fn detect(explicit: Option<&Path>, timeout: Duration) -> Option<Ffmpeg> {
+        let path = match explicit {
+            Some(p) => p.is_file().then(|| p.to_path_buf())?,
+            None => {
+                let dirs = std::env::var_os("PATH")?;
+                std::env::split_paths(&dirs).map(|d| d.join("ffmpeg")).find(|p| p.is_file())?
+            }
+        };
+        Some(Ffmpeg { path, timeout })
+    }
+
+    /// One frame at `at` seconds, scaled to `width` pixels wide, as PNG.
+    pub fn frame_png(&self, video: &Path, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
+        let mut cmd = Command::new(&self.path);
+        cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}"), "-i"]).arg(video).args([
+            "-frames:v",
+            "1",
+            "-vf",
+            &format!("scale='min({width},iw)':-2"),
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        ]);
+        let out = run(cmd, self.timeout)?;
+        if out.is_empty() {
+            return Err(MediaError::Ffmpeg("no frame (the video may be unreadable)".into()));
+        }
+        Ok(out)
+    }
+}
+
+/// Runs a command at low priority; kills it after `timeout`.
+fn run(mut cmd: Command, timeout: Duration) -> Result<Vec<u8>, MediaError> {
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    // SAFETY: setpriority on the child's pid only changes its niceness.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, child.id(), 10);
+    }
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut out);
+        out
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = (&mut stderr).take(64 * 1024).read_to_string(&mut err);
+        err
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(MediaError::Timeout(timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    if !status.success() {
+        let first = err.lines().next().unwrap_or("").trim().to_string();
+        return Err(MediaError::Ffmpeg(if first.is_empty() { status.to_string() } else { first }));
+    }
+    Ok(out)
+}

@@ -1,0 +1,20 @@
+//! Media work beside the library: thumbnails (`thumbs`) and the optional
+//! ffmpeg (`ffmpeg`, detected at start). Everything here blocks and runs on
+//! the job threads, never on the async workers.
+
+pub mod ffmpeg;
+pub mod thumbs;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("ffmpeg did not finish within {0} s and was stopped")]
+    Timeout(u64),
+    #[error("ffmpeg failed: {0}")]
+    Ffmpeg(String),
+    #[error("not a usable image: {0}")]
+    Image(String),
+    #[error("no picture: no image beside the file{0}")]
+    NoSource(&'static str),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,194 @@
+//! Thumbnails: one picture per video, stored in the data dir as JPEG at
+//! `SIZES` widths, keyed by video id. Sources in order: an image beside the
+//! file (`name.jpg|jpeg|png|webp`, then `poster.jpg`/`folder.jpg` in its
+//! folder), then a frame at 10 % of the video taken by ffmpeg. Every image is
+//! decoded with limits (no decompression bombs) and re-encoded.
+
+use std::collections::HashSet;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use image::{DynamicImage, ImageReader, Limits};
+
+use super::ffmpeg::Ffmpeg;
+use super::MediaError;
+use crate::library::ids::VideoId;
+
+/// Widths stored; the gallery picks with `srcset`.
+pub const SIZES: [u32; 2] = [320, 640];
+const SIDECAR_EXTS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
+const FOLDER_IMAGES: [&str; 3] = ["poster.jpg", "folder.jpg", "cover.jpg"];
+/// Largest image file read as a source.
+pub const MAX_SOURCE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Where a thumbnail came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Sidecar,
+    Ffmpeg,
+}
+
+pub struct Thumbs {
+    dir: PathBuf,
+    have: RwLock<HashSet<VideoId>>,
+}
+
+impl Thumbs {
+    /// Opens (creating) `data_dir/thumbs` and notes which ids have one.
+    pub fn open(data_dir: &Path) -> std::io::Result<Thumbs> {
+        let dir = data_dir.join("thumbs");
+        std::fs::create_dir_all(&dir)?;
+        let mut have = HashSet::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let name = entry?.file_name();
+            let name = name.to_string_lossy();
+            if let Some(id) = name.strip_suffix(&format!("-{}.jpg", SIZES[SIZES.len() - 1])) {
+                if let Ok(id) = id.parse() {
+                    have.insert(id);
+                }
+            }
+        }
+        Ok(Thumbs { dir, have: RwLock::new(have) })
+    }
+
+    pub fn has(&self, id: VideoId) -> bool {
+        self.have.read().is_ok_and(|h| h.contains(&id))
+    }
+
+    pub fn count(&self) -> usize {
+        self.have.read().map_or(0, |h| h.len())
+    }
+
+    /// The stored file for `id` at `width` (one of `SIZES`).
+    pub fn path(&self, id: VideoId, width: u32) -> PathBuf {
+        self.dir.join(format!("{id}-{width}.jpg"))
+    }
+
+    /// Makes the thumbnail of a video from the first source that works.
+    pub fn make(
+        &self,
+        id: VideoId,
+        files: &[PathBuf],
+        duration_ms: Option<u64>,
+        ffmpeg: Option<&Ffmpeg>,
+    ) -> Result<Source, MediaError> {
+        if let Some(bytes) = files.iter().find_map(|f| sidecar(f)) {
+            match self.store(id, &bytes) {
+                Ok(()) => return Ok(Source::Sidecar),
+                // A broken image beside the file: fall back to a frame.
+                Err(e) if ffmpeg.is_none() => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let Some(ffmpeg) = ffmpeg else {
+            return Err(MediaError::NoSource(" and no ffmpeg to take a frame"));
+        };
+        let at = duration_ms.map_or(1.0, |ms| ms as f64 / 1000.0 * 0.1);
+        let video = files.first().ok_or(MediaError::NoSource(""))?;
+        let png = ffmpeg.frame_png(video, at, SIZES[SIZES.len() - 1])?;
+        self.store(id, &png)?;
+        Ok(Source::Ffmpeg)
+    }
+
+    /// Decodes `bytes` (any supported format, within limits), and writes
+    /// every size. Refuses anything that is not a sane image.
+    pub fn store(&self, id: VideoId, bytes: &[u8]) -> Result<(), MediaError> {
+        let img = decode(bytes)?;
+        for width in SIZES {
+            let resized = if img.width() > width {
+                img.resize(width, width * 3, image::imageops::FilterType::Triangle)
+            } else {
+                img.clone()
+            };
+            let mut out = Vec::new();
+            let rgb = DynamicImage::ImageRgb8(resized.to_rgb8());
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
+            rgb.write_with_encoder(encoder).map_err(|e| MediaError::Image(e.to_string()))?;
+            let path = self.path(id, width);
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &out)?;
+            std::fs::rename(&tmp, &path)?;
+        }
+        if let Ok(mut have) = self.have.write() {
+            have.insert(id);
+        }
+        Ok(())
+    }
+
+    /// Forgets every stored thumbnail (for `--regenerate`).
+    pub fn clear(&self) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(&self.dir)? {
+            let p = entry?.path();
+            if p.extension().is_some_and(|e| e == "jpg") {
+                std::fs::remove_file(p)?;
+            }
+        }
+        if let Ok(mut have) = self.have.write() {
+            have.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Decodes with limits: at most 12,000 pixels a side and 256 MiB.
+pub fn decode(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Image(e.to_string()))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| MediaError::Image(e.to_string()))?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err(MediaError::Image("empty image".into()));
+    }
+    Ok(img)
+}
+
+/// The bytes of the first image beside `video`, if any.
+fn sidecar(video: &Path) -> Option<Vec<u8>> {
+    let dir = video.parent()?;
+    let stem = video.file_stem()?;
+    let by_name = SIDECAR_EXTS.iter().map(|e| {
+        let mut name = stem.to_os_string();
+        name.push(".");
+        name.push(e);
+        dir.join(name)
+    });
+    let in_folder = FOLDER_IMAGES.iter().map(|n| dir.join(n));
+    by_name.chain(in_folder).find_map(|p| {
+        let meta = std::fs::metadata(&p).ok()?;
+        (meta.is_file() && meta.len() <= MAX_SOURCE_BYTES).then(|| std::fs::read(&p).ok()).flatten()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 30, 30]));
+        let mut out = Vec::new();
+        DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn stores_every_size_and_refuses_garbage() {
+        let data = tempfile::tempdir().unwrap();
+        let thumbs = Thumbs::open(data.path()).unwrap();
+        let id = VideoId(7);
+        thumbs.store(id, &png(1280, 720)).unwrap();
+        assert!(thumbs.has(id));
+        for w in SIZES {
+            let img = decode(&std::fs::read(thumbs.path(id, w)).unwrap()).unwrap();
+            assert_eq!((img.width(), img.height()), (w, w * 9 / 16));
+        }
+        assert!(thumbs.store(VideoId(8), b"definitely not an image").is_err());
+        assert!(!thumbs.has(VideoId(8)));
+        // Reopening finds what is stored.
+        assert!(Thumbs::open(data.path()).unwrap().has(id));
+    }
+}

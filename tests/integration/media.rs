@@ -1,0 +1,175 @@
+//! Thumbnails: from ffmpeg for every format, from images beside the files
+//! without it; bad images and a hanging ffmpeg fail one item, not the queue.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::{eventually, ffmpeg, Fixture, Options, TestServer};
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    out
+}
+
+/// A PNG whose header claims 100,000 x 100,000 pixels (a decompression bomb).
+fn bomb() -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xffff_ffffu32;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            }
+        }
+        !c
+    }
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut v = (data.len() as u32).to_be_bytes().to_vec();
+        let body = [kind, data].concat();
+        v.extend_from_slice(&body);
+        v.extend_from_slice(&crc(&body).to_be_bytes());
+        v
+    };
+    let mut ihdr = 100_000u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    [
+        b"\x89PNG\r\n\x1a\n".to_vec(),
+        chunk(b"IHDR", &ihdr),
+        chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1]),
+        chunk(b"IEND", &[]),
+    ]
+    .concat()
+}
+
+async fn thumb_width(srv: &TestServer, id: &str) -> Option<u32> {
+    let res = srv.get(&format!("/thumb/{id}/320")).await;
+    if res.status() != 200 {
+        return None;
+    }
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let img = image::load_from_memory(&res.bytes().await.unwrap()).expect("a real JPEG");
+    Some(img.width())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ffmpeg_makes_a_thumbnail_for_every_format() {
+    let fx = Fixture::new();
+    let src = ["-f", "lavfi", "-i", "testsrc=duration=3:size=480x270:rate=25"];
+    ffmpeg(&fx.path().join("a.mp4"), &[&src[..], &["-c:v", "libx264", "-pix_fmt", "yuv420p"]].concat());
+    ffmpeg(&fx.path().join("b.webm"), &[&src[..], &["-c:v", "libvpx"]].concat());
+    ffmpeg(&fx.path().join("c.mkv"), &[&src[..], &["-c:v", "libx264"]].concat());
+    ffmpeg(&fx.path().join("d.ogv"), &[&src[..], &["-c:v", "libtheora"]].concat());
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    for name in ["a.mp4", "b.webm", "c.mkv", "d.ogv"] {
+        let id = srv.id_of(name).await;
+        eventually(Duration::from_secs(60), name, || async { thumb_width(&srv, &id).await == Some(320) }).await;
+        let big = srv.get(&format!("/thumb/{id}/640")).await;
+        assert_eq!(image::load_from_memory(&big.bytes().await.unwrap()).unwrap().width(), 480, "never enlarged");
+    }
+    let page = srv.get("/").await.text().await.unwrap();
+    assert!(page.contains("srcset=\"/thumb/"));
+    let id = srv.id_of("a.mp4").await;
+    assert!(srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("poster=\"/thumb/"));
+    let etag = srv.get(&format!("/thumb/{id}/320")).await.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(srv.get_with(&format!("/thumb/{id}/320"), &[("if-none-match", &etag)]).await.status(), 304);
+    assert_eq!(srv.get(&format!("/thumb/{id}/999")).await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ffmpeg_pictures_beside_the_files_are_used() {
+    let fx = Fixture::new();
+    fx.mp4("named.mp4", 1000, 800);
+    fx.write("named.png", &png(1000, 500));
+    fx.mp4("album/in folder.mp4", 1000, 801);
+    fx.write("album/poster.jpg", &{
+        let mut out = Vec::new();
+        image::load_from_memory(&png(400, 300))
+            .unwrap()
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
+            .unwrap();
+        out
+    });
+    fx.mp4("nothing.mp4", 1000, 802);
+    fx.mp4("garbage.mp4", 1000, 803);
+    fx.write("garbage.jpg", b"this is text, not a picture");
+    fx.mp4("bomb.mp4", 1000, 804);
+    fx.write("bomb.png", &bomb());
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options { ffmpeg: Some("/no/such/ffmpeg".into()), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    for name in ["named.mp4", "album/in folder.mp4"] {
+        let id = srv.id_of(name).await;
+        eventually(Duration::from_secs(30), name, || async { thumb_width(&srv, &id).await == Some(320) }).await;
+    }
+    eventually(Duration::from_secs(30), "three failures reported", || async {
+        let admin = srv.get("/admin").await.text().await.unwrap();
+        admin.contains("3 failed")
+    })
+    .await;
+    let admin = srv.get("/admin").await.text().await.unwrap();
+    assert!(admin.contains("no picture"), "the reason is shown");
+    assert!(admin.contains("not a usable image"), "garbage and bombs are refused");
+    for name in ["nothing.mp4", "garbage.mp4", "bomb.mp4"] {
+        let id = srv.id_of(name).await;
+        assert_eq!(srv.get(&format!("/thumb/{id}/320")).await.status(), 404, "{name}");
+    }
+    let page = srv.get("/?sort=title&order=asc").await.text().await.unwrap();
+    assert!(page.contains("class=\"initial\""), "a placeholder, not a broken image");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_ffmpeg_is_stopped_and_the_queue_goes_on() {
+    let fx = Fixture::new();
+    fx.mp4("slow.mp4", 1000, 810);
+    fx.mp4("pictured.mp4", 1000, 811);
+    fx.write("pictured.png", &png(640, 360));
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("ffmpeg");
+    std::fs::write(&fake, "#!/bin/sh\nsleep 60\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let opts =
+        Options { ffmpeg: Some(fake), ffmpeg_timeout: Duration::from_secs(1), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let pictured = srv.id_of("pictured.mp4").await;
+    eventually(Duration::from_secs(30), "the pictured video", || async {
+        thumb_width(&srv, &pictured).await.is_some()
+    })
+    .await;
+    eventually(Duration::from_secs(30), "the timeout is reported", || async {
+        srv.get("/admin").await.text().await.unwrap().contains("did not finish within 1 s")
+    })
+    .await;
+}
+
+#[test]
+fn thumbnails_command() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 820);
+    fx.write("a.png", &png(320, 180));
+    fx.mp4("b.mp4", 1000, 821);
+    let data = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"))
+            .arg("thumbnails")
+            .args(["--dir", fx.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
+            .args(["--ffmpeg", "/no/such/ffmpeg"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = run(&[]);
+    assert!(first.contains("1 videos have a thumbnail; 1 made now, 1 failed"), "{first}");
+    assert!(first.contains("failed: b: no picture"), "{first}");
+    assert!(Path::new(&data.path().join("thumbs")).read_dir().unwrap().count() >= 2);
+    let again = run(&[]);
+    assert!(again.contains("0 made now"), "only missing ones: {again}");
+    let all = run(&["--regenerate"]);
+    assert!(all.contains("1 made now"), "{all}");
+}
