@@ -132,6 +132,41 @@
       .catch(function () { /* keep the card as it is */ });
   });
 
+  // Hover (or long-press) a card: a muted preview plays in its thumbnail,
+  // loaded only then, stopped and unloaded on leave.
+  function startPreview(card) {
+    var thumb = card.querySelector(".thumb");
+    if (!thumb || thumb.querySelector("video")) return;
+    var v = document.createElement("video");
+    v.muted = true; v.playsInline = true; v.preload = "metadata"; v.className = "preview";
+    v.setAttribute("aria-hidden", "true");
+    v.addEventListener("loadedmetadata", function () {
+      if (v.duration > 20) v.currentTime = v.duration * 0.1;
+      var p = v.play(); if (p && p.catch) p.catch(function () { /* autoplay refused */ });
+    });
+    v.src = "/video/" + card.dataset.id;
+    thumb.appendChild(v);
+  }
+  function stopPreview(card) {
+    var v = card.querySelector("video.preview");
+    if (!v) return;
+    v.pause(); v.removeAttribute("src"); v.load(); v.remove();
+  }
+  var hoverTimer = null;
+  document.querySelectorAll(".card").forEach(function (card) {
+    card.addEventListener("mouseenter", function () {
+      hoverTimer = setTimeout(function () { startPreview(card); }, 350);
+    });
+    card.addEventListener("mouseleave", function () { clearTimeout(hoverTimer); stopPreview(card); });
+    var press = null;
+    card.addEventListener("touchstart", function () {
+      press = setTimeout(function () { startPreview(card); }, 500);
+    }, { passive: true });
+    ["touchend", "touchmove", "touchcancel"].forEach(function (t) {
+      card.addEventListener(t, function () { clearTimeout(press); if (t !== "touchend") stopPreview(card); }, { passive: true });
+    });
+  });
+
   // Live updates (server-sent events), only while the page is visible: a
   // browser allows few connections per server, hidden tabs give theirs back.
   function userSummary(d) {
@@ -255,6 +290,28 @@
     player.addEventListener("pause", function () { if (player.currentTime > 5) savePosition(true); });
     player.addEventListener("ended", function () { savePosition(true); });
     window.addEventListener("pagehide", function () { if (player.currentTime > 5) savePosition(true); });
+  }
+  // No thumbnail yet: send the server a frame of what plays (it checks and
+  // re-encodes it). Once per page.
+  if (player && actions && player.dataset.needsThumb) {
+    var sent = false;
+    player.addEventListener("timeupdate", function () {
+      if (sent || player.currentTime < 1 || !player.videoWidth) return;
+      sent = true;
+      try {
+        var canvas = document.createElement("canvas");
+        var scale = Math.min(1, 640 / player.videoWidth);
+        canvas.width = Math.round(player.videoWidth * scale);
+        canvas.height = Math.round(player.videoHeight * scale);
+        canvas.getContext("2d").drawImage(player, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob(function (blob) {
+          if (!blob) return;
+          fetch("/api/v1/videos/" + actions.dataset.id + "/thumbnail", {
+            method: "POST", headers: { "Content-Type": "image/jpeg" }, body: blob
+          }).catch(function () { /* best effort */ });
+        }, "image/jpeg", 0.85);
+      } catch (e) { /* a tainted or undecodable frame: skip */ }
+    });
   }
   // One view per page load, counted after a few seconds of playback.
   if (player && actions) {

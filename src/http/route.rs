@@ -40,6 +40,8 @@ pub enum Route<'a> {
     ApiEditVideo(VideoId),
     /// `PUT` remembers, `DELETE` forgets the resume position.
     ApiPosition(VideoId),
+    /// `POST` a frame captured by the browser.
+    ApiThumbnail(VideoId),
     /// `PUT` sets, `DELETE` clears.
     ApiRating(VideoId),
     ApiView(VideoId),
@@ -78,6 +80,7 @@ impl Route<'_> {
             ApiAddTag(_) => "/api/v1/videos/{id}/tags",
             ApiRemoveTag(..) => "/api/v1/videos/{id}/tags/{tag}",
             ApiPosition(_) => "/api/v1/videos/{id}/position",
+            ApiThumbnail(_) => "/api/v1/videos/{id}/thumbnail",
             ApiBatch => "/api/v1/batch",
             ApiTags => "/api/v1/tags",
             ApiRandom => "/api/v1/random",
@@ -160,6 +163,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
             "" if method == Method::PATCH => Ok(Route::ApiEditVideo(id)),
             "" => need_read(Route::ApiVideo(id)),
             "position" => set_or_clear(Route::ApiPosition(id)),
+            "thumbnail" => post(method, Route::ApiThumbnail(id)),
             "rating" => set_or_clear(Route::ApiRating(id)),
             "favorite" => set_or_clear(Route::ApiFavorite(id)),
             "view" => post(method, Route::ApiView(id)),

@@ -173,3 +173,33 @@ fn thumbnails_command() {
     let all = run(&["--regenerate"]);
     assert!(all.contains("1 made now"), "{all}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_frames_are_checked_and_stored() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 830);
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options { ffmpeg: Some("/no/such/ffmpeg".into()), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let id = srv.id_of("a.mp4").await;
+    let url = srv.url(&format!("/api/v1/videos/{id}/thumbnail"));
+    let post = |body: Vec<u8>| srv.client.post(&url).header("content-type", "image/png").body(body).send();
+
+    let res = post(b"GIF89a but not really".to_vec()).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(post(bomb()).await.unwrap().status(), 400, "a decompression bomb is refused");
+    let head = format!(
+        "POST /api/v1/videos/{id}/thumbnail HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 9999999\r\n\r\n"
+    );
+    assert_eq!(crate::support::status_of(&srv.raw(head.as_bytes()).await), 413);
+    let other = srv.client.post(srv.url("/api/v1/videos/0123456789abcdef/thumbnail")).body(png(10, 10));
+    assert_eq!(other.send().await.unwrap().status(), 404);
+    let cross = srv.client.post(&url).header("origin", "http://evil.example").body(png(10, 10));
+    assert_eq!(cross.send().await.unwrap().status(), 403);
+    assert_eq!(srv.get(&format!("/thumb/{id}/320")).await.status(), 404, "nothing stored so far");
+
+    assert_eq!(post(png(800, 450)).await.unwrap().status(), 201);
+    assert_eq!(thumb_width(&srv, &id).await, Some(320));
+    let again: serde_json::Value = post(png(800, 450)).await.unwrap().json().await.unwrap();
+    assert_eq!(again["stored"], false, "an existing thumbnail is kept");
+}

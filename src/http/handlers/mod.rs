@@ -86,6 +86,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::ApiVideos => api::videos(app, parse_query(query)?),
         Route::ApiVideo(id) => api::video(app, id),
         Route::ApiEditVideo(id) => user::edit_title(app, id, h, body).await,
+        Route::ApiThumbnail(id) => user::upload_thumbnail(app, id, h, body).await,
         Route::ApiPosition(id) => user::position(app, id, parts.method == Method::DELETE, h, body).await,
         Route::ApiRating(id) => user::rating(app, id, parts.method == Method::DELETE, h, body).await,
         Route::ApiFavorite(id) => user::favorite(app, id, parts.method == Method::PUT).await,

@@ -24,17 +24,23 @@ use crate::App;
 /// Largest request body accepted by the write routes.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Reads a body of at most `limit` bytes (refused early when its declared
+/// length is larger).
+pub async fn read_bytes(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge(limit)),
+        Err(_) => Err(ApiError::BadRequest("the request body could not be read".into())),
+    }
+}
+
 /// Reads a JSON or form body of at most `MAX_BODY` bytes.
 async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
-    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(ApiError::TooLarge(MAX_BODY));
-    }
-    let bytes: Bytes = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(ApiError::TooLarge(MAX_BODY)),
-        Err(_) => return Err(ApiError::BadRequest("the request body could not be read".into())),
-    };
+    let bytes = read_bytes(headers, body, MAX_BODY).await?;
     let parsed = if is_form(headers) {
         serde_urlencoded::from_bytes(&bytes).map_err(|e| e.to_string())
     } else {
@@ -226,6 +232,34 @@ pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: boo
         return Ok(res);
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
+}
+
+/// Largest picture a browser may upload as a thumbnail.
+pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
+
+/// `POST /api/v1/videos/{id}/thumbnail`: a frame captured by the browser,
+/// for videos that have no thumbnail yet. Decoded with limits and
+/// re-encoded; anything that is not a sane image is refused.
+pub async fn upload_thumbnail(
+    app: &Arc<App>,
+    id: VideoId,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    existing(&app.cache.load(), id)?;
+    let bytes = read_bytes(headers, body, MAX_UPLOAD).await?;
+    if app.jobs.thumbs.has(id) {
+        return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
+    }
+    let app2 = app.clone();
+    let stored = tokio::task::spawn_blocking(move || app2.jobs.thumbs.store(id, &bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    match stored {
+        Ok(()) => Ok(json(StatusCode::CREATED, &json!({ "success": true, "stored": true }))),
+        Err(crate::media::MediaError::Image(why)) => Err(ApiError::BadRequest(format!("not a usable image: {why}"))),
+        Err(e) => Err(ApiError::Internal(anyhow::Error::new(e))),
+    }
 }
 
 /// Most videos one batch may change.

@@ -34,6 +34,7 @@ pub fn watch(view: &WatchView) -> Markup {
                 video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
+                    data-needs-thumb=[(!view.poster).then_some("1")]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
