@@ -1,8 +1,10 @@
 //! Thumbnails: one picture per video, stored in the data dir as JPEG at
 //! `SIZES` widths, keyed by video id. Sources in order: an image beside the
 //! file (`name.jpg|jpeg|png|webp`, then `poster.jpg`/`folder.jpg` in its
-//! folder), then a frame at 10 % of the video taken by ffmpeg. Every image is
-//! decoded with limits (no decompression bombs) and re-encoded.
+//! folder), cover art inside the file (MP4 `covr`, Matroska attachments),
+//! a frame at 10 % of the video taken by ffmpeg, and last a frame the
+//! browser sends while playing (`store`). Every image is decoded with
+//! limits (no decompression bombs) and re-encoded.
 
 use std::collections::HashSet;
 use std::io::Cursor;
@@ -26,6 +28,8 @@ pub const MAX_SOURCE_BYTES: u64 = 20 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Sidecar,
+    /// Cover art inside the video file.
+    Embedded,
     Ffmpeg,
 }
 
@@ -81,8 +85,20 @@ impl Thumbs {
                 Err(_) => {}
             }
         }
+        let cover = files.iter().find_map(|f| {
+            let file = std::fs::File::open(f).ok()?;
+            let len = file.metadata().ok()?.len();
+            crate::library::probe::cover_of_file(&file, len)
+        });
+        if let Some(bytes) = cover {
+            match self.store(id, &bytes) {
+                Ok(()) => return Ok(Source::Embedded),
+                Err(e) if ffmpeg.is_none() => return Err(e),
+                Err(_) => {}
+            }
+        }
         let Some(ffmpeg) = ffmpeg else {
-            return Err(MediaError::NoSource(" and no ffmpeg to take a frame"));
+            return Err(MediaError::NoSource(", no cover inside it, and no ffmpeg to take a frame"));
         };
         let at = duration_ms.map_or(1.0, |ms| ms as f64 / 1000.0 * 0.1);
         let video = files.first().ok_or(MediaError::NoSource(""))?;

@@ -203,3 +203,54 @@ async fn browser_frames_are_checked_and_stored() {
     let again: serde_json::Value = post(png(800, 450)).await.unwrap().json().await.unwrap();
     assert_eq!(again["stored"], false, "an existing thumbnail is kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cover_art_inside_the_file() {
+    let work = Fixture::new();
+    ffmpeg(
+        &work.path().join("clip.mp4"),
+        &["-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=25", "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+    );
+    let cover = work.write("cover.png", &png(600, 600));
+    let fx = Fixture::new();
+    let clip = work.path().join("clip.mp4");
+    ffmpeg(
+        &fx.path().join("with cover.mp4"),
+        &[
+            "-i",
+            clip.to_str().unwrap(),
+            "-i",
+            cover.to_str().unwrap(),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c",
+            "copy",
+            "-disposition:v:1",
+            "attached_pic",
+        ],
+    );
+    ffmpeg(
+        &fx.path().join("with cover.mkv"),
+        &[
+            "-i",
+            clip.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-attach",
+            cover.to_str().unwrap(),
+            "-metadata:s:t",
+            "mimetype=image/png",
+        ],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options { ffmpeg: Some("/no/such/ffmpeg".into()), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    for name in ["with cover.mp4", "with cover.mkv"] {
+        let id = srv.id_of(name).await;
+        eventually(Duration::from_secs(30), name, || async { thumb_width(&srv, &id).await == Some(320) }).await;
+        let img = image::load_from_memory(&srv.get(&format!("/thumb/{id}/640")).await.bytes().await.unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (600, 600), "{name}: the square cover, not a frame");
+    }
+}

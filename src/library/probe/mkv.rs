@@ -19,6 +19,13 @@ const VIDEO: u32 = 0xE0;
 const PIXEL_WIDTH: u32 = 0xB0;
 const PIXEL_HEIGHT: u32 = 0xBA;
 const CLUSTER: u32 = 0x1F43_B675;
+const ATTACHMENTS: u32 = 0x1941_A469;
+const ATTACHED_FILE: u32 = 0x61A7;
+const FILE_NAME: u32 = 0x466E;
+const FILE_MIME: u32 = 0x4660;
+const FILE_DATA: u32 = 0x465C;
+/// Largest Attachments element read looking for a cover.
+const MAX_ATTACHMENTS: u64 = 32 * 1024 * 1024;
 
 /// Largest Info or Tracks element read into memory.
 const MAX_ELEMENT: u64 = 16 * 1024 * 1024;
@@ -134,6 +141,53 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         return Err(damaged("no track list"));
     }
     Ok(info)
+}
+
+/// A picture attached to the file (a cover), if any: the first image,
+/// preferring one named `cover*`. Looks before the first Cluster only,
+/// where muxers put attachments.
+pub fn cover(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
+    let head = src.read_vec(0, 64).ok()?;
+    let ebml = header(&head).filter(|h| h.id == EBML)?;
+    let seg_pos = ebml.len + ebml.size?;
+    let seg = header(&src.read_vec(seg_pos, 16).ok()?).filter(|h| h.id == SEGMENT)?;
+    let len = src.size();
+    let seg_end = seg.size.map_or(len, |s| (seg_pos + seg.len).saturating_add(s).min(len));
+    let mut pos = seg_pos + seg.len;
+    for _ in 0..MAX_CHILDREN {
+        if pos >= seg_end {
+            return None;
+        }
+        let h = header(&src.read_vec(pos, 16).ok()?)?;
+        let size = h.size?;
+        let data_pos = pos + h.len;
+        match h.id {
+            CLUSTER => return None,
+            ATTACHMENTS if size <= MAX_ATTACHMENTS && data_pos + size <= len => {
+                let body = src.read_vec(data_pos, size).ok()?;
+                let mut images: Vec<(bool, &[u8])> = children(&body)
+                    .filter(|(id, _)| *id == ATTACHED_FILE)
+                    .filter_map(|(_, file)| {
+                        let (mut name, mut mime, mut data) = ("".to_string(), "".to_string(), None);
+                        for (id, d) in children(file) {
+                            match id {
+                                FILE_NAME => name = String::from_utf8_lossy(d).to_lowercase(),
+                                FILE_MIME => mime = String::from_utf8_lossy(d).to_lowercase(),
+                                FILE_DATA => data = Some(d),
+                                _ => {}
+                            }
+                        }
+                        mime.starts_with("image/").then_some((name.starts_with("cover"), data?))
+                    })
+                    .collect();
+                images.sort_by_key(|(is_cover, _)| !is_cover);
+                return images.first().map(|(_, d)| d.to_vec());
+            }
+            _ => {}
+        }
+        pos = data_pos.saturating_add(size);
+    }
+    None
 }
 
 fn read_info(body: &[u8], info: &mut MediaInfo) {

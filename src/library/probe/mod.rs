@@ -216,6 +216,20 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     Ok(info)
 }
 
+/// The cover picture stored inside a video file (MP4 `covr`, Matroska
+/// attachments), if any.
+pub fn cover_of_file(file: &File, len: u64) -> Option<Vec<u8>> {
+    let src = FileSource { file, len };
+    let head = src.read_vec(0, 12).ok()?;
+    if mp4::sniff(&head) {
+        mp4::cover(&src)
+    } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        mkv::cover(&src)
+    } else {
+        None
+    }
+}
+
 /// A conservative verdict: the codecs every current desktop and phone
 /// browser decodes, in containers they all accept.
 fn playable(info: &MediaInfo) -> bool {

@@ -19,7 +19,15 @@ fn damaged(reason: impl Into<String>) -> ProbeError {
     ProbeError::Damaged("MP4", reason.into())
 }
 
-pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
+/// What the top level of the file says: the brand, the index, and where
+/// the index is.
+struct TopLevel {
+    brand: Option<[u8; 4]>,
+    moov: Vec<u8>,
+    index_at_end: bool,
+}
+
+fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
     let len = src.size();
     let mut pos = 0u64;
     let mut brand = None;
@@ -57,6 +65,22 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         pos = pos.saturating_add(size);
     }
     let moov = moov.ok_or_else(|| damaged("no index (moov box): the file is truncated or still being written"))?;
+    Ok(TopLevel { brand, moov, index_at_end })
+}
+
+/// Cover art stored in the file (`moov/udta/meta/ilst/covr`), if any.
+pub fn cover(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
+    let top = top_level(src).ok()?;
+    let meta = child(child(&top.moov, b"udta")?, b"meta")?;
+    // `meta` is a full box: version and flags come before its children.
+    let ilst = child(meta.get(4..)?, b"ilst")?;
+    let data = child(child(ilst, b"covr")?, b"data")?;
+    // `data`: a type (13 JPEG, 14 PNG) and a locale, then the picture.
+    Some(data.get(8..)?.to_vec()).filter(|d| !d.is_empty())
+}
+
+pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
+    let TopLevel { brand, moov, index_at_end } = top_level(src)?;
     let container = match brand.as_ref().map(|b: &[u8; 4]| &b[..]) {
         Some(b"qt  ") => "mov",
         _ => "mp4",
