@@ -152,8 +152,32 @@
     if (!v) return;
     v.pause(); v.removeAttribute("src"); v.load(); v.remove();
   }
+  // Cards with a preview strip scrub through it with the pointer instead.
+  function scrub(card, e) {
+    var thumb = card.querySelector(".thumb");
+    var r = thumb.getBoundingClientRect();
+    var layer = thumb.querySelector(".scrub");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "scrub";
+      layer.setAttribute("aria-hidden", "true");
+      layer.style.backgroundImage = "url(/sprite/" + card.dataset.id + ".jpg)";
+      thumb.appendChild(layer);
+    }
+    var i = Math.min(19, Math.max(0, Math.floor((e.clientX - r.left) / r.width * 20)));
+    layer.style.backgroundSize = (r.width * 10) + "px " + (r.height * 2) + "px";
+    layer.style.backgroundPosition = (-(i % 10) * r.width) + "px " + (-Math.floor(i / 10) * r.height) + "px";
+  }
   var hoverTimer = null;
   document.querySelectorAll(".card").forEach(function (card) {
+    if (card.dataset.sprite) {
+      card.addEventListener("mousemove", function (e) { scrub(card, e); });
+      card.addEventListener("mouseleave", function () {
+        var layer = card.querySelector(".scrub");
+        if (layer) layer.remove();
+      });
+      return;
+    }
     card.addEventListener("mouseenter", function () {
       hoverTimer = setTimeout(function () { startPreview(card); }, 350);
     });
@@ -312,6 +336,34 @@
         }, "image/jpeg", 0.85);
       } catch (e) { /* a tainted or undecodable frame: skip */ }
     });
+  }
+  // Seek preview: over the lower part of the player (where its seek bar
+  // is), the frame at that point of the video.
+  if (player && player.dataset.sprite) {
+    var tile = player.dataset.sprite.split("x").map(Number);
+    var tip = document.createElement("div");
+    tip.id = "seek-preview";
+    tip.hidden = true;
+    tip.setAttribute("aria-hidden", "true");
+    tip.style.backgroundImage = "url(/sprite/" + actions.dataset.id + ".jpg)";
+    tip.style.width = tile[0] + "px";
+    tip.style.height = tile[1] + "px";
+    var tipTime = document.createElement("span");
+    tip.appendChild(tipTime);
+    player.parentNode.insertBefore(tip, player.nextSibling);
+    player.addEventListener("mousemove", function (e) {
+      var r = player.getBoundingClientRect();
+      if (!player.duration || e.clientY < r.bottom - 60) { tip.hidden = true; return; }
+      var f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+      var i = Math.min(19, Math.floor(f * 20));
+      tip.style.backgroundPosition = (-(i % 10) * tile[0]) + "px " + (-Math.floor(i / 10) * tile[1]) + "px";
+      tip.style.left = Math.min(r.width - tile[0], Math.max(0, e.clientX - r.left - tile[0] / 2)) + "px";
+      tip.style.top = (player.offsetTop + r.height - 70 - tile[1]) + "px";
+      var t = Math.floor(f * player.duration);
+      tipTime.textContent = Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
+      tip.hidden = false;
+    });
+    player.addEventListener("mouseleave", function () { tip.hidden = true; });
   }
   // One view per page load, counted after a few seconds of playback.
   if (player && actions) {

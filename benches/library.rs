@@ -100,6 +100,7 @@ fn bench(n: usize) {
                         listing: Listing { videos, total, page, pages },
                         users: user_rows,
                         thumbs: Default::default(),
+                        sprites: Default::default(),
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],

@@ -27,6 +27,9 @@ pub enum Route<'a> {
     Asset(&'a str),
     /// `/thumb/{id}/{width}`.
     Thumb(VideoId, u32),
+    /// `/sprite/{id}.jpg`: the preview strip; `/sprite/{id}.vtt`: its cues.
+    Sprite(VideoId),
+    SpriteVtt(VideoId),
     Healthz,
     Readyz,
     Ping,
@@ -70,8 +73,8 @@ impl Route<'_> {
     pub fn api_template(&self) -> Option<&'static str> {
         use Route::*;
         Some(match self {
-            Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Admin | Tags
-            | Tag(_) => return None,
+            Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
+            | SpriteVtt(_) | Admin | Tags | Tag(_) => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -179,6 +182,15 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
                 _ => Err(RouteError::NotFound),
             },
         };
+    }
+    if let Some(rest) = path.strip_prefix("/sprite/") {
+        if let Some(id) = rest.strip_suffix(".jpg") {
+            return need_read(Route::Sprite(id.parse().map_err(|_| RouteError::NotFound)?));
+        }
+        if let Some(id) = rest.strip_suffix(".vtt") {
+            return need_read(Route::SpriteVtt(id.parse().map_err(|_| RouteError::NotFound)?));
+        }
+        return Err(RouteError::NotFound);
     }
     if let Some(rest) = path.strip_prefix("/thumb/") {
         let (id, width) = rest.split_once('/').ok_or(RouteError::NotFound)?;

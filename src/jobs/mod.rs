@@ -142,7 +142,16 @@ fn work(
             c.push(task.title.clone());
         }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            thumbs.make(task.id, &task.files, task.duration_ms, ffmpeg)
+            let made = thumbs.make(task.id, &task.files, task.duration_ms, ffmpeg);
+            // The hover/seek preview strip, where ffmpeg can make one.
+            if let (Some(f), Some(ms), Some(video)) = (ffmpeg, task.duration_ms, task.files.first()) {
+                if thumbs.sprite(task.id).is_none() {
+                    if let Err(e) = thumbs.make_sprite(task.id, video, ms, f) {
+                        tracing::debug!(title = %task.title, "no preview strip: {e}");
+                    }
+                }
+            }
+            made
         }));
         if let Ok(mut c) = progress.current.lock() {
             if let Some(i) = c.iter().position(|t| *t == task.title) {

@@ -52,6 +52,29 @@ impl Ffmpeg {
     }
 }
 
+impl Ffmpeg {
+    /// `SPRITE_FRAMES` frames spread over the video, `SPRITE_TILE_WIDTH`
+    /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
+    /// video costs little.
+    pub fn sprite_png(&self, video: &Path, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+        let rate = SPRITE_FRAMES as f64 / duration_s.max(1.0);
+        let mut cmd = Command::new(&self.path);
+        cmd.args(["-nostdin", "-v", "error", "-skip_frame", "nokey", "-i"])
+            .arg(video)
+            .args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2")])
+            .args(["-frames:v", "1", "-fps_mode", "passthrough", "-f", "image2pipe", "-vcodec", "png", "-"]);
+        let out = run(cmd, self.timeout)?;
+        if out.is_empty() {
+            return Err(MediaError::Ffmpeg("no frames for a preview strip".into()));
+        }
+        Ok(out)
+    }
+}
+
+/// Frames in a preview sprite (10 columns, 2 rows).
+pub const SPRITE_FRAMES: u32 = 20;
+pub const SPRITE_TILE_WIDTH: u32 = 160;
+
 /// Runs a command at low priority; kills it after `timeout`.
 fn run(mut cmd: Command, timeout: Duration) -> Result<Vec<u8>, MediaError> {
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;

@@ -6,7 +6,7 @@
 //! browser sends while playing (`store`). Every image is decoded with
 //! limits (no decompression bombs) and re-encoded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -36,6 +36,8 @@ pub enum Source {
 pub struct Thumbs {
     dir: PathBuf,
     have: RwLock<HashSet<VideoId>>,
+    /// Preview sprites: tile width and height of each.
+    sprites: RwLock<HashMap<VideoId, (u32, u32)>>,
 }
 
 impl Thumbs {
@@ -44,16 +46,21 @@ impl Thumbs {
         let dir = data_dir.join("thumbs");
         std::fs::create_dir_all(&dir)?;
         let mut have = HashSet::new();
+        let mut sprites = HashMap::new();
         for entry in std::fs::read_dir(&dir)? {
             let name = entry?.file_name();
             let name = name.to_string_lossy();
+            if let Some((id, tile)) = parse_sprite_name(&name) {
+                sprites.insert(id, tile);
+                continue;
+            }
             if let Some(id) = name.strip_suffix(&format!("-{}.jpg", SIZES[SIZES.len() - 1])) {
                 if let Ok(id) = id.parse() {
                     have.insert(id);
                 }
             }
         }
-        Ok(Thumbs { dir, have: RwLock::new(have) })
+        Ok(Thumbs { dir, have: RwLock::new(have), sprites: RwLock::new(sprites) })
     }
 
     pub fn has(&self, id: VideoId) -> bool {
@@ -132,6 +139,38 @@ impl Thumbs {
         Ok(())
     }
 
+    /// The preview sprite's tile size, if the video has one.
+    pub fn sprite(&self, id: VideoId) -> Option<(u32, u32)> {
+        self.sprites.read().ok()?.get(&id).copied()
+    }
+
+    pub fn sprite_path(&self, id: VideoId, tile: (u32, u32)) -> PathBuf {
+        self.dir.join(format!("{id}-sprite-{}x{}.jpg", tile.0, tile.1))
+    }
+
+    /// Makes the preview sprite of a video with ffmpeg (10 x 2 tiles).
+    pub fn make_sprite(&self, id: VideoId, video: &Path, duration_ms: u64, ffmpeg: &Ffmpeg) -> Result<(), MediaError> {
+        let png = ffmpeg.sprite_png(video, duration_ms as f64 / 1000.0)?;
+        let img = decode(&png)?;
+        let tile = (img.width() / 10, img.height() / 2);
+        if tile.0 == 0 || tile.1 == 0 {
+            return Err(MediaError::Image("empty preview strip".into()));
+        }
+        let mut out = Vec::new();
+        let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 75);
+        DynamicImage::ImageRgb8(img.to_rgb8())
+            .write_with_encoder(encoder)
+            .map_err(|e| MediaError::Image(e.to_string()))?;
+        let path = self.sprite_path(id, tile);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &out)?;
+        std::fs::rename(&tmp, &path)?;
+        if let Ok(mut s) = self.sprites.write() {
+            s.insert(id, tile);
+        }
+        Ok(())
+    }
+
     /// Forgets every stored thumbnail (for `--regenerate`).
     pub fn clear(&self) -> std::io::Result<()> {
         for entry in std::fs::read_dir(&self.dir)? {
@@ -143,8 +182,19 @@ impl Thumbs {
         if let Ok(mut have) = self.have.write() {
             have.clear();
         }
+        if let Ok(mut s) = self.sprites.write() {
+            s.clear();
+        }
         Ok(())
     }
+}
+
+/// `{id}-sprite-{w}x{h}.jpg` -> id and tile size.
+fn parse_sprite_name(name: &str) -> Option<(VideoId, (u32, u32))> {
+    let rest = name.strip_suffix(".jpg")?;
+    let (id, tile) = rest.split_once("-sprite-")?;
+    let (w, h) = tile.split_once('x')?;
+    Some((id.parse().ok()?, (w.parse().ok()?, h.parse().ok()?)))
 }
 
 /// Decodes with limits: at most 12,000 pixels a side and 256 MiB.

@@ -79,6 +79,17 @@ impl Driver {
         self.call("POST", &format!("/element/{id}/value"), json!({ "text": text })).await;
     }
 
+    /// Moves the mouse to `(dx, dy)` from the centre of the element `css`.
+    async fn hover(&self, css: &str, dx: i64, dy: i64) {
+        let el = self.call("POST", "/element", json!({ "using": "css selector", "value": css })).await;
+        let origin = json!({ ELEMENT: el[ELEMENT].clone() });
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [{ "type": "pointerMove", "duration": 0, "origin": origin, "x": dx, "y": dy }]
+        }] });
+        self.call("POST", "/actions", actions).await;
+    }
+
     async fn js(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
     }
@@ -163,6 +174,34 @@ async fn plays_and_seeks_in_chromium() {
     driver.click("#batch-add").await;
     eventually(Duration::from_secs(10), "the batch tag is saved", || async {
         srv.json(&format!("/api/v1/videos/{id}")).await["tags"] == json!(["picked"])
+    })
+    .await;
+
+    // Hover previews: a card with a preview strip scrubs through it; the
+    // watch page shows the frame under the pointer near the seek bar.
+    eventually(Duration::from_secs(60), "the preview strip is made", || async {
+        srv.get(&format!("/sprite/{id}.jpg")).await.status() == 200
+    })
+    .await;
+    driver.goto(&srv.url("/")).await;
+    driver.hover(".card .thumb", 10, 0).await;
+    driver.hover(".card .thumb", 40, 0).await;
+    eventually(Duration::from_secs(10), "the card scrubs", || async {
+        driver.js("return !!document.querySelector('.card .thumb .scrub')").await == true
+    })
+    .await;
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    eventually(Duration::from_secs(10), "metadata loaded", || async {
+        driver.js("return document.getElementById('player').duration > 0").await == true
+    })
+    .await;
+    let half =
+        driver.js("return Math.floor(document.getElementById('player').getBoundingClientRect().height / 2)").await;
+    let near_bar = half.as_i64().unwrap() - 30;
+    driver.hover("#player", 0, near_bar).await;
+    driver.hover("#player", 20, near_bar).await;
+    eventually(Duration::from_secs(10), "the seek preview shows", || async {
+        driver.js("const t = document.getElementById('seek-preview'); return !!t && !t.hidden").await == true
     })
     .await;
 

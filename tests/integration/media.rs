@@ -254,3 +254,38 @@ async fn cover_art_inside_the_file() {
         assert_eq!((img.width(), img.height()), (600, 600), "{name}: the square cover, not a frame");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_strips_and_their_cues() {
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("long.mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=20:size=320x180:rate=25",
+            "-c:v",
+            "libx264",
+            "-g",
+            "25",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("long.mp4").await;
+    eventually(Duration::from_secs(60), "the strip", || async {
+        srv.get(&format!("/sprite/{id}.jpg")).await.status() == 200
+    })
+    .await;
+    let strip = image::load_from_memory(&srv.get(&format!("/sprite/{id}.jpg")).await.bytes().await.unwrap()).unwrap();
+    assert_eq!((strip.width(), strip.height()), (1600, 180), "10 x 2 tiles of 160 x 90");
+    let vtt = srv.get(&format!("/sprite/{id}.vtt")).await.text().await.unwrap();
+    assert!(vtt.starts_with("WEBVTT"));
+    assert_eq!(vtt.matches(" --> ").count(), 20);
+    assert!(vtt.contains(&format!("00:00:19.000 --> 00:00:20.000\n/sprite/{id}.jpg#xywh=1440,90,160,90")), "{vtt}");
+    assert!(srv.get("/").await.text().await.unwrap().contains("data-sprite=\"160x90\""));
+    assert!(srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("data-sprite=\"160x90\""));
+    assert_eq!(srv.get("/sprite/0123456789abcdef.jpg").await.status(), 404);
+}

@@ -77,6 +77,8 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::Video(key) => video::video(app, &key, &parts.method, h).await,
         Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
         Route::Thumb(id, width) => pages::thumb(app, id, width, h).await,
+        Route::Sprite(id) => pages::sprite(app, id, h).await,
+        Route::SpriteVtt(id) => pages::sprite_vtt(app, id),
         Route::Healthz => Ok(api::healthz()),
         Route::Readyz => api::readyz(app),
         Route::Ping => Ok(api::ping(app)),

@@ -57,7 +57,9 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
     let continue_watching = if plain { continue_watching(app, &catalog) } else { Vec::new() };
     let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
-    let thumbs = shown.filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
+    let shown: Vec<&Arc<Video>> = shown.collect();
+    let thumbs = shown.iter().filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
+    let sprites = shown.iter().filter_map(|v| Some((v.id, app.jobs.thumbs.sprite(v.id)?))).collect();
     let users = app.users.with(|m| listing.videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
     let view = GalleryView {
         heading,
@@ -66,6 +68,7 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
         listing,
         users,
         thumbs,
+        sprites,
         continue_watching,
         scanning: !app.is_ready(),
         offline_roots: catalog
@@ -91,20 +94,55 @@ fn continue_watching(app: &App, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)
     started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
 }
 
-/// `GET /thumb/{id}/{width}`: a stored thumbnail (a day of caching; the
-/// `ETag` lets a browser revalidate cheaply).
+/// `GET /thumb/{id}/{width}`: a stored thumbnail.
 pub async fn thumb(app: &App, id: VideoId, width: u32, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
     if !app.jobs.thumbs.has(id) {
         return Err(ApiError::NotFound("no thumbnail for this video yet".into()));
     }
-    let path = app.jobs.thumbs.path(id, width);
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, i64)> {
+    image_file(app.jobs.thumbs.path(id, width), headers).await
+}
+
+/// `GET /sprite/{id}.jpg`: the preview strip (10 x 2 frames).
+pub async fn sprite(app: &App, id: VideoId, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let tile =
+        app.jobs.thumbs.sprite(id).ok_or_else(|| ApiError::NotFound("no preview strip for this video".into()))?;
+    image_file(app.jobs.thumbs.sprite_path(id, tile), headers).await
+}
+
+/// `GET /sprite/{id}.vtt`: WebVTT cues pointing into the strip, for players
+/// that show seek previews.
+pub fn sprite_vtt(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+    let missing = || ApiError::NotFound("no preview strip for this video".into());
+    let (w, h) = app.jobs.thumbs.sprite(id).ok_or_else(missing)?;
+    let ms = app.cache.load().get(id).and_then(|v| v.duration_ms()).ok_or_else(missing)?;
+    let frames = crate::media::ffmpeg::SPRITE_FRAMES as u64;
+    let stamp = |t: u64| format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
+    let mut vtt = String::from("WEBVTT\n\n");
+    for i in 0..frames {
+        let (start, end) = (ms * i / frames, ms * (i + 1) / frames);
+        let (x, y) = ((i % 10) as u32 * w, (i / 10) as u32 * h);
+        vtt.push_str(&format!("{} --> {}\n/sprite/{id}.jpg#xywh={x},{y},{w},{h}\n\n", stamp(start), stamp(end)));
+    }
+    let mut res = Response::new(Body::full(vtt));
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
+    Ok(res)
+}
+
+/// Serves a stored JPEG (a day of caching; the `ETag` lets a browser
+/// revalidate cheaply).
+async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, i64, u64)> {
         let bytes = std::fs::read(&path)?;
         let meta = std::fs::metadata(&path)?;
-        Ok((bytes, crate::library::scan::mtime_ns(&meta)))
+        Ok((
+            bytes,
+            crate::library::scan::mtime_ns(&meta),
+            xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes()),
+        ))
     });
-    let (bytes, mtime) = read.await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|_| ApiError::not_found())?;
-    let etag = format!("\"t{id}-{width}-{mtime:x}\"");
+    let (bytes, mtime, name) =
+        read.await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|_| ApiError::not_found())?;
+    let etag = format!("\"i{name:x}-{mtime:x}\"");
     let fresh = headers.get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
     let mut res = Response::new(if fresh { Body::Empty } else { Body::full(bytes) });
     if fresh {
@@ -162,7 +200,8 @@ pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
     let user = app.users.get(video.id);
     let poster = app.jobs.thumbs.has(video.id);
-    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster })))
+    let sprite = app.jobs.thumbs.sprite(video.id);
+    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster, sprite })))
 }
 
 pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {

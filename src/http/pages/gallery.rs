@@ -4,7 +4,7 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::http::listing::{ListQuery, Listing};
@@ -22,6 +22,8 @@ pub struct GalleryView {
     pub users: Vec<UserData>,
     /// Which videos have a thumbnail.
     pub thumbs: HashSet<VideoId>,
+    /// Preview strips (tile size) of the videos that have one.
+    pub sprites: HashMap<VideoId, (u32, u32)>,
     /// Started but not finished videos, most recent first (first page only).
     pub continue_watching: Vec<(Arc<Video>, UserData)>,
     /// The first scan is still running.
@@ -73,7 +75,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     ul.grid.row {
                         @for (v, u) in &view.continue_watching {
                             li {
-                                (card(v, u, view.thumbs.contains(&v.id)))
+                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id)))
                                 @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
                                     progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
                                 }
@@ -97,7 +99,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {
                         input.pick type="checkbox" value=(v.id) aria-label={ "Select " (v.title_for(u)) } hidden;
-                        (card(v, u, view.thumbs.contains(&v.id)))
+                        (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id)))
                     }
                 }
             }
@@ -131,12 +133,12 @@ fn sort_form(view: &GalleryView) -> Markup {
     }
 }
 
-fn card(v: &Video, u: &UserData, thumb: bool) -> Markup {
+fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Markup {
     let initial: String =
         v.title_for(u).chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
     html! {
-        article.card data-id=(v.id) {
+        article.card data-id=(v.id) data-sprite=[sprite.map(|(w, h)| format!("{w}x{h}"))] {
             a href={ "/watch/" (v.id) } {
                 div.thumb aria-hidden="true" {
                     @if thumb {

@@ -21,6 +21,8 @@ pub struct WatchView {
     pub user: UserData,
     /// Whether a thumbnail exists (shown before playback starts).
     pub poster: bool,
+    /// The preview strip's tile size, for seek previews.
+    pub sprite: Option<(u32, u32)>,
 }
 
 pub fn watch(view: &WatchView) -> Markup {
@@ -35,6 +37,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
                     data-needs-thumb=[(!view.poster).then_some("1")]
+                    data-sprite=[view.sprite.map(|(w, h)| format!("{w}x{h}"))]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
