@@ -131,8 +131,12 @@ pub struct ThumbnailArgs {
     pub media: MediaArgs,
 
     /// Make every thumbnail again, not only the missing ones.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "only_missing")]
     pub regenerate: bool,
+
+    /// Make only the missing thumbnails (the default).
+    #[arg(long)]
+    pub only_missing: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -57,9 +57,23 @@ impl Ffmpeg {
     /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
     /// video costs little.
     pub fn sprite_png(&self, video: &Path, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+        // Key frames only first; short or sparse files (a single key frame)
+        // need every frame.
+        match self.sprite_run(video, duration_s, true) {
+            Ok(png) => Ok(png),
+            Err(MediaError::Timeout(s)) => Err(MediaError::Timeout(s)),
+            Err(_) => self.sprite_run(video, duration_s, false),
+        }
+    }
+
+    fn sprite_run(&self, video: &Path, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
         let rate = SPRITE_FRAMES as f64 / duration_s.max(1.0);
         let mut cmd = Command::new(&self.path);
-        cmd.args(["-nostdin", "-v", "error", "-skip_frame", "nokey", "-i"])
+        cmd.args(["-nostdin", "-v", "error"]);
+        if key_frames_only {
+            cmd.args(["-skip_frame", "nokey"]);
+        }
+        cmd.arg("-i")
             .arg(video)
             .args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2")])
             .args(["-frames:v", "1", "-fps_mode", "passthrough", "-f", "image2pipe", "-vcodec", "png", "-"]);

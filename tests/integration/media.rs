@@ -69,6 +69,10 @@ async fn ffmpeg_makes_a_thumbnail_for_every_format() {
         eventually(Duration::from_secs(60), name, || async { thumb_width(&srv, &id).await == Some(320) }).await;
         let big = srv.get(&format!("/thumb/{id}/640")).await;
         assert_eq!(image::load_from_memory(&big.bytes().await.unwrap()).unwrap().width(), 480, "never enlarged");
+        eventually(Duration::from_secs(60), "a preview strip", || async {
+            srv.get(&format!("/sprite/{id}.jpg")).await.status() == 200
+        })
+        .await;
     }
     let page = srv.get("/").await.text().await.unwrap();
     assert!(page.contains("srcset=\"/thumb/"));
