@@ -13,7 +13,7 @@ mkdir -p "$WORK/clips" "$WORK/big"
 if [ ! -f "$WORK/clips/clip099.mp4" ]; then
   for i in $(seq -w 0 99); do
     ffmpeg -v error -y -f lavfi -i "testsrc2=duration=10:size=640x360:rate=25" -c:v libx264 -preset ultrafast \
-      -pix_fmt yuv420p "$WORK/clips/clip0$i.mp4"
+      -pix_fmt yuv420p -metadata comment="clip $i" "$WORK/clips/clip0$i.mp4"
   done
 fi
 [ -f "$WORK/big/big.mp4" ] || head -c 1073741824 /dev/urandom > "$WORK/big/big.mp4"

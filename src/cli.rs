@@ -34,6 +34,16 @@ pub enum Command {
     Export(ExportArgs),
     /// Make the missing thumbnails (or all, with --regenerate) and exit.
     Thumbnails(ThumbnailArgs),
+    /// Check the set-up: ffmpeg, data dir, database, folders, and files
+    /// browsers cannot play as stored.
+    Doctor(DoctorArgs),
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (troff) to standard output.
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -120,6 +130,15 @@ pub struct MediaArgs {
     /// Thumbnails made at once (low-priority threads).
     #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1)]
     pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+
+    #[command(flatten)]
+    pub media: MediaArgs,
 }
 
 #[derive(Debug, Clone, Args)]

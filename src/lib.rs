@@ -34,6 +34,17 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Some(cli::Command::Import(args)) => commands::import(&args),
         Some(cli::Command::Export(args)) => commands::export(&args),
         Some(cli::Command::Thumbnails(args)) => commands::thumbnails(&args),
+        Some(cli::Command::Doctor(args)) => commands::doctor(&args),
+        Some(cli::Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut cli::Cli::command(), "vidserve", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(cli::Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
     }
 }
 

@@ -125,10 +125,7 @@ fn work(
     failed: &Mutex<HashSet<VideoId>>,
 ) {
     // Below the server's threads: a busy queue never slows streaming.
-    // SAFETY: setpriority on this thread's id only changes its niceness.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-    }
+    crate::media::ffmpeg::background_priority(0);
     loop {
         let task = match rx.lock() {
             Ok(rx) => match rx.recv() {

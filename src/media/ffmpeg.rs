@@ -89,13 +89,23 @@ impl Ffmpeg {
 pub const SPRITE_FRAMES: u32 = 20;
 pub const SPRITE_TILE_WIDTH: u32 = 160;
 
+/// Puts a process or thread (0: the calling thread) in the idle scheduling
+/// class, so it runs only on CPU time nothing else wants (streaming keeps
+/// its speed), and lowers its niceness where that class is refused.
+pub fn background_priority(pid: libc::pid_t) {
+    // SAFETY: both calls only change the scheduling of `pid`.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(pid, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, pid as libc::id_t, 10);
+        }
+    }
+}
+
 /// Runs a command at low priority; kills it after `timeout`.
 fn run(mut cmd: Command, timeout: Duration) -> Result<Vec<u8>, MediaError> {
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
-    // SAFETY: setpriority on the child's pid only changes its niceness.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, child.id(), 10);
-    }
+    background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = std::thread::spawn(move || {

@@ -128,3 +128,41 @@ fn scan_subcommand_summarises() {
     let again = String::from_utf8_lossy(&scan(data.path()).unwrap().stdout).to_string();
     assert!(again.contains("0 hashed, 0 probed"), "{again}");
 }
+
+#[test]
+fn doctor_completions_and_man_page() {
+    let fx = Fixture::new();
+    fx.mp4("fine.mp4", 1000, 900);
+    fx.write("late.mp4", &vidserve::library::probe::synth::mp4_file(&[1u8; 3000], true));
+    fx.write("broken.mkv", b"not a video");
+    let data = tempfile::tempdir().unwrap();
+    let out = vidserve()
+        .args(["doctor", "--dir", fx.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
+        .args(["--ffmpeg", "/no/such/ffmpeg"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("ffmpeg: not found"), "{text}");
+    assert!(text.contains("ok   data dir:") && text.contains("ok   database:"), "{text}");
+    assert!(
+        text.contains("FIX  index at the end:") && text.contains("late.mp4") && text.contains("+faststart"),
+        "{text}"
+    );
+    assert!(text.contains("FIX  broken:") && text.contains("broken.mkv"), "{text}");
+    assert!(text.contains("2 thing(s) to fix"), "{text}");
+
+    let missing = vidserve().args(["doctor", "--dir", "/no/such/dir"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("FIX  the video directory /no/such/dir does not exist"));
+
+    for shell in ["bash", "zsh", "fish"] {
+        let out = vidserve().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("vidserve") && script.contains("dir") && script.contains("thumbnails"), "{shell}");
+    }
+    let man = vidserve().arg("man").output().unwrap();
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains(".TH vidserve") && page.contains("\\-\\-dir"), "{page}");
+}
