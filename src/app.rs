@@ -25,6 +25,7 @@ use crate::library::scan::Scanner;
 use crate::library::watch::{watch as watch_roots, Watcher};
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
+use crate::metrics::Metrics;
 use crate::store::cache::{Cache, Catalog, ScanStats};
 use crate::store::import;
 use crate::store::query::LiveOrders;
@@ -76,6 +77,8 @@ pub struct App {
     pub searches: SearchCache,
     /// Thumbnails and the job queue that makes them.
     pub jobs: Jobs,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Metrics,
     /// Becomes true when shutdown starts (ends event streams).
     closing: watch::Sender<bool>,
     ready: AtomicBool,
@@ -128,6 +131,7 @@ impl App {
             events,
             searches: SearchCache::default(),
             jobs,
+            metrics: Metrics::default(),
             closing: watch::channel(false).0,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod library;
 pub mod logging;
 pub mod media;
+pub mod metrics;
 pub mod store;
 
 use std::future::Future;

@@ -32,6 +32,7 @@ pub enum Route<'a> {
     SpriteVtt(VideoId),
     Healthz,
     Readyz,
+    Metrics,
     Ping,
     Admin,
     CacheStatus,
@@ -68,13 +69,34 @@ pub enum Route<'a> {
 }
 
 impl Route<'_> {
+    /// A short name for metrics (one per route, never request data).
+    pub fn metric_name(&self) -> &'static str {
+        use Route::*;
+        match self {
+            Gallery => "gallery",
+            Favorites => "favorites",
+            BestOf => "best_of",
+            Random => "random",
+            Watch(_) => "watch",
+            Video(_) => "video",
+            Asset(_) => "asset",
+            Thumb(..) => "thumb",
+            Sprite(_) | SpriteVtt(_) => "sprite",
+            Metrics => "metrics",
+            Admin => "admin",
+            Tags => "tags",
+            Tag(_) => "tag",
+            other => other.api_template().unwrap_or("other"),
+        }
+    }
+
     /// The OpenAPI path template of a JSON route; `None` for pages, video
     /// bytes and assets. Exhaustive on purpose: a new route must say.
     pub fn api_template(&self) -> Option<&'static str> {
         use Route::*;
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
-            | SpriteVtt(_) | Admin | Tags | Tag(_) => return None,
+            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -125,6 +147,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/random" => return need_read(Route::Random),
         "/api/v1/random" => return need_read(Route::ApiRandom),
         "/healthz" => return need_read(Route::Healthz),
+        "/metrics" => return need_read(Route::Metrics),
         "/readyz" => return need_read(Route::Readyz),
         "/ping" => return need_read(Route::Ping),
         "/admin" | "/admin/" => return need_read(Route::Admin),

@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::task::JoinHandle;
 
 /// Largest chunk read and sent at once.
@@ -43,18 +45,33 @@ impl Segment {
 
 type Pending = JoinHandle<(BytesMut, io::Result<usize>)>;
 
+/// Counts bytes sent and streams open (the `/metrics` counters).
+#[derive(Clone, Default)]
+pub struct Meter {
+    pub bytes: Counter,
+    pub active: Gauge,
+}
+
 pub struct FileBody {
     file: Arc<File>,
     segments: VecDeque<Segment>,
     buf: BytesMut,
     pending: Option<Pending>,
     remaining: u64,
+    meter: Meter,
+}
+
+impl Drop for FileBody {
+    fn drop(&mut self) {
+        self.meter.active.dec();
+    }
 }
 
 impl FileBody {
-    pub fn new(file: Arc<File>, segments: Vec<Segment>) -> Self {
+    pub fn new(file: Arc<File>, segments: Vec<Segment>, meter: Meter) -> Self {
         let remaining = segments.iter().map(Segment::remaining).sum();
-        FileBody { file, segments: segments.into(), buf: BytesMut::new(), pending: None, remaining }
+        meter.active.inc();
+        FileBody { file, segments: segments.into(), buf: BytesMut::new(), pending: None, remaining, meter }
     }
 
     pub fn remaining(&self) -> u64 {
@@ -112,6 +129,7 @@ impl FileBody {
         };
         *pos += n as u64;
         self.remaining -= n as u64;
+        self.meter.bytes.inc_by(n as u64);
         Ok(self.buf.split_to(n).freeze())
     }
 }

@@ -6,6 +6,7 @@ mod http;
 mod import;
 mod library;
 mod media;
+mod ops;
 mod pages;
 mod paths;
 mod range;

@@ -31,12 +31,15 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
     let json =
         path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
     let head = req.method() == Method::HEAD;
+    let started = std::time::Instant::now();
+    let name = route(req.method(), path).map_or("unmatched", |r| r.metric_name());
     let result = if app.config.allow_public || is_local(peer.ip()) {
         dispatch(&app, req).await
     } else {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
+    app.metrics.observe(name, res.status().as_u16(), started.elapsed());
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -80,6 +83,12 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::Sprite(id) => pages::sprite(app, id, h).await,
         Route::SpriteVtt(id) => pages::sprite_vtt(app, id),
         Route::Healthz => Ok(api::healthz()),
+        Route::Metrics => {
+            let mut res = Response::new(Body::full(crate::metrics::render(app)));
+            let ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+            res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+            Ok(res)
+        }
         Route::Readyz => api::readyz(app),
         Route::Ping => Ok(api::ping(app)),
         Route::CacheStatus => Ok(api::cache_status(app)),

@@ -72,7 +72,7 @@ pub async fn video(
         if head {
             Body::Empty
         } else {
-            Body::File(FileBody::new(opened.file.clone(), segments))
+            Body::File(FileBody::new(opened.file.clone(), segments, app.metrics.meter()))
         }
     };
 

@@ -1,0 +1,149 @@
+//! Prometheus metrics at `/metrics` (prometheus-client, text format).
+//!
+//! Request counts and latencies, and stream counters, are kept as they
+//! happen; everything else (library, cache, jobs, process) is read when
+//! scraped, into a registry built for that scrape.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use crate::App;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: &'static str,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    pub route: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs to ~3 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+/// What is counted as it happens. Cheap to clone (shared counters).
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabel, Histogram, fn() -> Histogram>,
+    /// Body bytes of video responses sent.
+    pub bytes_streamed: Counter,
+    /// Video responses being sent now.
+    pub active_streams: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            bytes_streamed: Counter::default(),
+            active_streams: Gauge::default(),
+        }
+    }
+}
+
+impl Metrics {
+    /// The counters a video response updates while it streams.
+    pub fn meter(&self) -> crate::http::stream::Meter {
+        crate::http::stream::Meter { bytes: self.bytes_streamed.clone(), active: self.active_streams.clone() }
+    }
+
+    /// Counts one answered request (time to its response head).
+    pub fn observe(&self, route: &'static str, status: u16, took: Duration) {
+        self.requests.get_or_create(&RequestLabels { route, status }).inc();
+        self.latency.get_or_create(&RouteLabel { route }).observe(took.as_secs_f64());
+    }
+}
+
+/// The metrics text for one scrape.
+pub fn render(app: &App) -> String {
+    let m = &app.metrics;
+    let mut r = <Registry>::with_prefix("vidserve");
+    r.register("http_requests", "HTTP requests answered, by route and status", m.requests.clone());
+    r.register("http_request_duration_seconds", "Time to the response head, by route", m.latency.clone());
+    r.register("bytes_streamed", "Video bytes sent", m.bytes_streamed.clone());
+    r.register("active_streams", "Video responses being sent", m.active_streams.clone());
+    r.register("build", "Version of this server", Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]));
+
+    let catalog = app.cache.load();
+    let gauge = |v: usize| ConstGauge::new(v as i64);
+    r.register("videos", "Videos listed", gauge(catalog.len()));
+    r.register("videos_broken", "Files that could not be read as video", gauge(catalog.broken.len()));
+    let s = &catalog.stats;
+    r.register("scan_files", "Files seen by the last scan", gauge(s.files_seen));
+    r.register("scan_unreadable", "Files the last scan could not read", gauge(s.unreadable.len()));
+    r.register("scan_duration_seconds", "Duration of the last scan", ConstGauge::new(s.duration.as_secs_f64()));
+    r.register(
+        "cache_reads",
+        "Reads served from the in-memory catalog",
+        ConstCounter::new(app.cache.hits.load(Ordering::Relaxed)),
+    );
+    r.register(
+        "cache_rebuilds",
+        "Catalog rebuilds (scans)",
+        ConstCounter::new(app.cache.rebuilds.load(Ordering::Relaxed)),
+    );
+    let p = &app.jobs.progress;
+    r.register("jobs_waiting", "Thumbnail jobs waiting", gauge(app.jobs.waiting()));
+    r.register("jobs_done", "Thumbnail jobs done", ConstCounter::new(p.done.load(Ordering::Relaxed) as u64));
+    r.register("jobs_failed", "Thumbnail jobs failed", ConstCounter::new(p.failed.load(Ordering::Relaxed) as u64));
+    r.register("thumbnails", "Videos with a thumbnail", gauge(app.jobs.thumbs.count()));
+
+    let proc_stats = process();
+    let mut pr = <Registry>::with_prefix("process");
+    if let Some(rss) = proc_stats.rss_bytes {
+        pr.register("resident_memory_bytes", "Resident memory", ConstGauge::new(rss as i64));
+    }
+    if let Some(cpu) = proc_stats.cpu_seconds {
+        pr.register("cpu_seconds", "CPU time used (user and system)", ConstCounter::new(cpu));
+    }
+    if let Some(fds) = proc_stats.open_fds {
+        pr.register("open_fds", "Open file descriptors", gauge(fds));
+    }
+    let mut out = String::new();
+    let _ = prometheus_client::encoding::text::encode_registry(&mut out, &r);
+    let _ = prometheus_client::encoding::text::encode_registry(&mut out, &pr);
+    let _ = prometheus_client::encoding::text::encode_eof(&mut out);
+    out
+}
+
+struct ProcessStats {
+    rss_bytes: Option<u64>,
+    cpu_seconds: Option<f64>,
+    open_fds: Option<usize>,
+}
+
+/// Reads `/proc/self` (Linux); absent values are left out.
+fn process() -> ProcessStats {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_bytes = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kib| kib * 1024);
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime is the
+    // 14th field of the line, stime the 15th.
+    let cpu_seconds = stat.rsplit_once(')').and_then(|(_, rest)| {
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf only reads a system constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (hz > 0).then(|| ticks as f64 / hz as f64)
+    });
+    let open_fds = std::fs::read_dir("/proc/self/fd").ok().map(|d| d.count());
+    ProcessStats { rss_bytes, cpu_seconds, open_fds }
+}
