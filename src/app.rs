@@ -79,6 +79,12 @@ pub struct App {
     pub jobs: Jobs,
     /// Counters and histograms for `/metrics`.
     pub metrics: Metrics,
+    /// Where `serve` listens (set when it starts).
+    pub listen: std::sync::OnceLock<SocketAddr>,
+    pub started: Instant,
+    /// The built-in load test: one at a time, the last result kept.
+    pub load_test_running: AtomicBool,
+    pub last_load_test: Mutex<Option<crate::loadtest::Report>>,
     /// Becomes true when shutdown starts (ends event streams).
     closing: watch::Sender<bool>,
     ready: AtomicBool,
@@ -132,6 +138,10 @@ impl App {
             searches: SearchCache::default(),
             jobs,
             metrics: Metrics::default(),
+            listen: std::sync::OnceLock::new(),
+            started: Instant::now(),
+            load_test_running: AtomicBool::new(false),
+            last_load_test: Mutex::new(None),
             closing: watch::channel(false).0,
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),

@@ -37,6 +37,9 @@ pub enum Command {
     /// Check the set-up: ffmpeg, data dir, database, folders, and files
     /// browsers cannot play as stored.
     Doctor(DoctorArgs),
+    /// Load-test a vidserve on this machine and print req/s, throughput and
+    /// latency percentiles.
+    Loadtest(LoadtestArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -130,6 +133,21 @@ pub struct MediaArgs {
     /// Thumbnails made at once (low-priority threads).
     #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1)]
     pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadtestArgs {
+    /// The server, on a loopback address (e.g. http://127.0.0.1:8080/).
+    pub url: String,
+    /// Simultaneous connections (at most 256).
+    #[arg(long, short = 'c', default_value_t = 50)]
+    pub connections: usize,
+    /// Seconds to run (at most 120).
+    #[arg(long, short = 'd', default_value_t = 10)]
+    pub duration: u64,
+    /// What to ask for.
+    #[arg(long, value_enum, default_value = "gallery")]
+    pub scenario: crate::loadtest::Scenario,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use crate::cli::{DoctorArgs, ExportArgs, ImportArgs, LibraryArgs, ThumbnailArgs};
+use crate::cli::{DoctorArgs, ExportArgs, ImportArgs, LibraryArgs, LoadtestArgs, ThumbnailArgs};
 use crate::config::{LibraryConfig, MediaConfig};
 use crate::library::scan::Scanner;
 use crate::store::cache::ScanStats;
@@ -275,4 +275,14 @@ impl Checks {
         let _ = std::io::stdout().write_all(self.out.as_bytes());
         anyhow::bail!("{} problem(s) found; see above", self.problems)
     }
+}
+
+/// `vidserve loadtest URL`: bounded, loopback only.
+pub fn loadtest(args: &LoadtestArgs) -> anyhow::Result<()> {
+    let addr = crate::loadtest::loopback_target(&args.url)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let duration = std::time::Duration::from_secs(args.duration.max(1));
+    let report = rt.block_on(crate::loadtest::run(addr, args.scenario, args.connections, duration))?;
+    let _ = writeln!(std::io::stdout(), "{report}");
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod library;
+pub mod loadtest;
 pub mod logging;
 pub mod media;
 pub mod metrics;
@@ -36,6 +37,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Some(cli::Command::Export(args)) => commands::export(&args),
         Some(cli::Command::Thumbnails(args)) => commands::thumbnails(&args),
         Some(cli::Command::Doctor(args)) => commands::doctor(&args),
+        Some(cli::Command::Loadtest(args)) => commands::loadtest(&args),
         Some(cli::Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut cli::Cli::command(), "vidserve", &mut std::io::stdout());

@@ -38,6 +38,8 @@ pub enum Route<'a> {
     CacheStatus,
     CacheRefresh,
     RegenerateThumbnails,
+    /// `GET` a report, `POST {"action": "load_test"}` runs one.
+    Performance,
     ApiVideos,
     ApiVideo(VideoId),
     /// `PATCH /api/v1/videos/{id}`: edit the title.
@@ -117,6 +119,7 @@ impl Route<'_> {
             CacheStatus => "/admin/cache/status",
             CacheRefresh => "/admin/cache/refresh",
             RegenerateThumbnails => "/admin/thumbnails/regenerate",
+            Performance => "/admin/performance",
             LegacyViews => "/get_views",
             LegacyRate => "/rate",
             LegacyView => "/view",
@@ -154,6 +157,13 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/admin/cache/status" => return need_read(Route::CacheStatus),
         "/admin/cache/refresh" => return post(method, Route::CacheRefresh),
         "/admin/thumbnails/regenerate" => return post(method, Route::RegenerateThumbnails),
+        "/admin/performance" => {
+            return if read || method == Method::POST {
+                Ok(Route::Performance)
+            } else {
+                Err(RouteError::MethodNotAllowed("GET, HEAD, POST"))
+            }
+        }
         "/api/v1/videos" => return need_read(Route::ApiVideos),
         "/get_views" => return need_read(Route::LegacyViews),
         "/rate" => return post(method, Route::LegacyRate),

@@ -31,6 +31,9 @@ pub enum ServeError {
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD).max_headers(100);
+    if let Ok(addr) = listener.local_addr() {
+        let _ = app.listen.set(addr);
+    }
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
     tokio::pin!(shutdown);

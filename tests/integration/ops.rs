@@ -52,3 +52,52 @@ async fn metrics_parse_and_move() {
             || value(&after, "vidserve_http_request_duration_seconds", &[("route", "gallery")]).is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_in_load_test() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 300_000, 960);
+    fx.mp4("b.mp4", 100_000, 961);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+
+    // The command line, against the test server.
+    let url = srv.url("/");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"))
+            .args(["loadtest", &url, "--connections", "4", "--duration", "2", "--scenario", "mixed"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    let requests: u64 = text.split_once(": ").unwrap().1.split(' ').next().unwrap().parse().unwrap();
+    assert!(requests > 10, "{text}");
+    assert!(text.contains("p99") && text.ends_with("0 errors\n"), "{text}");
+
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"))
+        .args(["loadtest", "http://192.168.1.1:8080/", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only target this machine"));
+
+    // From the admin route, against itself.
+    let res = srv
+        .client
+        .post(srv.url("/admin/performance"))
+        .json(&serde_json::json!({ "action": "load_test", "scenario": "ranges", "connections": 2, "duration": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["report"]["requests"].as_u64().unwrap() > 0, "{body}");
+    assert_eq!(body["report"]["errors"], 0);
+    let perf = srv.json("/admin/performance").await;
+    assert_eq!(perf["last_load_test"]["scenario"], "ranges");
+    assert!(perf["bytes_streamed"].as_u64().unwrap() > 0);
+    let bad = srv.client.post(srv.url("/admin/performance")).json(&serde_json::json!({ "action": "explode" }));
+    assert_eq!(bad.send().await.unwrap().status(), 400);
+}

@@ -5,8 +5,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use hyper::{Response, StatusCode};
+use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -181,4 +184,70 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "stream_url": format!("/video/{}", v.id),
         "watch_url": format!("/watch/{}", v.id),
     })
+}
+
+/// `GET /admin/performance`: the numbers behind the dashboard.
+pub fn performance(app: &App) -> Response<Body> {
+    let c = app.cache.load();
+    let last = app.last_load_test.lock().ok().and_then(|l| l.clone());
+    json(
+        StatusCode::OK,
+        &json!({
+            "uptime_seconds": app.started.elapsed().as_secs(),
+            "videos": c.len(),
+            "bytes_streamed": app.metrics.bytes_streamed.get(),
+            "active_streams": app.metrics.active_streams.get(),
+            "cache_reads": app.cache.hits.load(Ordering::Relaxed),
+            "thumbnail_jobs_waiting": app.jobs.waiting(),
+            "load_test_running": app.load_test_running.load(Ordering::Relaxed),
+            "last_load_test": last,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoadTestBody {
+    action: String,
+    #[serde(default)]
+    scenario: crate::loadtest::Scenario,
+    connections: Option<usize>,
+    duration: Option<u64>,
+}
+
+/// Most connections and seconds a load test started from the web may use.
+const WEB_MAX_CONNECTIONS: usize = 50;
+const WEB_MAX_SECONDS: u64 = 10;
+
+/// `POST /admin/performance {"action": "load_test"}`: runs the built-in
+/// load test against this server over loopback (bounded; one at a time).
+pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+    let b: LoadTestBody = super::user::read_body(headers, body).await?;
+    if b.action != "load_test" {
+        return Err(ApiError::BadRequest(format!("unknown action {:?}; the one action is \"load_test\"", b.action)));
+    }
+    let listen = *app.listen.get().ok_or_else(|| ApiError::Unavailable("the server is not listening yet".into()))?;
+    let target = match listen.ip() {
+        ip if ip.is_loopback() => listen,
+        ip if ip.is_unspecified() => std::net::SocketAddr::new(
+            if ip.is_ipv4() { [127, 0, 0, 1].into() } else { std::net::Ipv6Addr::LOCALHOST.into() },
+            listen.port(),
+        ),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "this server listens on no loopback address; run `vidserve loadtest` on the machine instead".into(),
+            ))
+        }
+    };
+    if app.load_test_running.swap(true, Ordering::AcqRel) {
+        return Err(ApiError::Unavailable("a load test is already running; try again when it ends".into()));
+    }
+    let connections = b.connections.unwrap_or(10).clamp(1, WEB_MAX_CONNECTIONS);
+    let duration = Duration::from_secs(b.duration.unwrap_or(3).clamp(1, WEB_MAX_SECONDS));
+    let result = crate::loadtest::run(target, b.scenario, connections, duration).await;
+    app.load_test_running.store(false, Ordering::Release);
+    let report = result.map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Ok(mut last) = app.last_load_test.lock() {
+        *last = Some(report.clone());
+    }
+    Ok(json(StatusCode::OK, &json!({ "success": true, "report": report })))
 }

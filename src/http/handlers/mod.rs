@@ -94,6 +94,8 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         Route::CacheStatus => Ok(api::cache_status(app)),
         Route::CacheRefresh => api::cache_refresh(app, is_form(h)).await,
         Route::RegenerateThumbnails => pages::regenerate_thumbnails(app, is_form(h)).await,
+        Route::Performance if parts.method == Method::POST => api::run_load_test(app, h, body).await,
+        Route::Performance => Ok(api::performance(app)),
         Route::ApiVideos => api::videos(app, parse_query(query)?),
         Route::ApiVideo(id) => api::video(app, id),
         Route::ApiEditVideo(id) => user::edit_title(app, id, h, body).await,

@@ -39,7 +39,7 @@ pub async fn read_bytes(headers: &HeaderMap, body: Incoming, limit: usize) -> Re
 }
 
 /// Reads a JSON or form body of at most `MAX_BODY` bytes.
-async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+pub async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
     let bytes = read_bytes(headers, body, MAX_BODY).await?;
     let parsed = if is_form(headers) {
         serde_urlencoded::from_bytes(&bytes).map_err(|e| e.to_string())
