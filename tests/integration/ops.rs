@@ -101,3 +101,31 @@ async fn built_in_load_test() {
     let bad = srv.client.post(srv.url("/admin/performance")).json(&serde_json::json!({ "action": "explode" }));
     assert_eq!(bad.send().await.unwrap().status(), 400);
 }
+
+/// The systemd unit passes `systemd-analyze verify`, and its exposure
+/// score stays below 2.0 (where systemd-analyze exists).
+#[test]
+fn systemd_unit_verifies() {
+    let Ok(version) = std::process::Command::new("systemd-analyze").arg("--version").output() else {
+        eprintln!("skipped: no systemd-analyze on this machine");
+        return;
+    };
+    assert!(version.status.success());
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/vidserve.service")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vidserve.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/vidserve", env!("CARGO_BIN_EXE_vidserve"))).unwrap();
+    let verify = std::process::Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    let said = String::from_utf8_lossy(&verify.stderr).to_string() + &String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{said}");
+    let security =
+        std::process::Command::new("systemd-analyze").args(["security", "--offline=true"]).arg(&path).output().unwrap();
+    let text = String::from_utf8_lossy(&security.stdout);
+    let score: f64 = text
+        .lines()
+        .find_map(|l| l.split("exposure level for vidserve.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no score in {text}"));
+    assert!(score < 2.0, "exposure {score}");
+}
