@@ -191,6 +191,58 @@
     });
   });
 
+  // The admin dashboard: a minute of history per chart, from `perf` events.
+  var history = { req: [], p99: [], p50: [], mbs: [], rss: [] };
+  function draw(id, series, colors) {
+    var c = document.getElementById("chart-" + id);
+    if (!c) return;
+    var g = c.getContext("2d"), w = c.width, h = c.height;
+    g.clearRect(0, 0, w, h);
+    var max = 1;
+    series.forEach(function (s) { s.forEach(function (v) { if (v > max) max = v; }); });
+    series.forEach(function (s, k) {
+      g.strokeStyle = colors[k]; g.lineWidth = 2; g.beginPath();
+      s.forEach(function (v, i) {
+        var x = (i / 59) * (w - 2) + 1, y = h - 2 - (v / max) * (h - 6);
+        if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      });
+      g.stroke();
+    });
+  }
+  function onPerf(d) {
+    if (!document.getElementById("dashboard")) return;
+    var push = function (k, v) { history[k].push(v); if (history[k].length > 60) history[k].shift(); };
+    push("req", d.requests_per_second); push("p50", d.p50_ms); push("p99", d.p99_ms);
+    push("mbs", d.mb_per_second); push("rss", d.rss_mib);
+    var accent = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#ff7a50";
+    draw("req", [history.req], [accent]);
+    draw("p99", [history.p50, history.p99], ["#4caf50", accent]);
+    draw("mbs", [history.mbs], [accent]);
+    draw("rss", [history.rss], [accent]);
+    var set = function (id, text) { var el = document.getElementById("now-" + id); if (el) el.textContent = text; };
+    set("req", String(d.requests_per_second));
+    set("p99", d.p50_ms.toFixed(2) + " / " + d.p99_ms.toFixed(2));
+    set("mbs", d.mb_per_second.toFixed(1) + " (" + d.active_streams + " streams)");
+    set("rss", String(d.rss_mib));
+  }
+  var ltForm = document.getElementById("loadtest-form");
+  if (ltForm) {
+    ltForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var out = document.getElementById("loadtest-result");
+      out.textContent = "Running…";
+      fetch("/admin/performance", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ action: "load_test", scenario: document.getElementById("lt-scenario").value, connections: 20, duration: 5 })
+      }).then(function (r) { return r.json(); }).then(function (d) {
+        var r = d.report;
+        out.textContent = r ? Math.round(r.requests_per_second) + " req/s, p50 " + r.p50_ms.toFixed(2) + " ms, p99 " +
+          r.p99_ms.toFixed(2) + " ms, " + (r.bytes_per_second / 1e6).toFixed(1) + " MB/s, " + r.errors + " errors"
+          : (d.error && d.error.message) || "Failed.";
+      }).catch(function () { out.textContent = "The server could not be reached."; });
+    });
+  }
+
   // Live updates (server-sent events), only while the page is visible: a
   // browser allows few connections per server, hidden tabs give theirs back.
   function userSummary(d) {
@@ -216,6 +268,9 @@
       if (banner && document.querySelector("ul.grid")) banner.hidden = false;
     });
     source.addEventListener("resync", function () { location.reload(); });
+    source.addEventListener("perf", function (e) {
+      try { onPerf(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ }
+    });
   }
   function disconnect() { if (source) { source.close(); source = null; } }
   document.addEventListener("visibilitychange", function () { if (document.hidden) disconnect(); else connect(); });

@@ -18,6 +18,8 @@ pub enum Event {
     User { id: VideoId, data: UserData },
     /// A scan finished; `videos` are now listed.
     Library { videos: usize },
+    /// Once a second while the server runs: the dashboard's numbers.
+    Perf(serde_json::Value),
 }
 
 impl Event {
@@ -31,6 +33,7 @@ impl Event {
                         "position_ms": data.position_ms }),
             ),
             Event::Library { videos } => ("library", json!({ "videos": videos })),
+            Event::Perf(v) => ("perf", v.clone()),
         };
         format!("event: {name}\ndata: {data}\n\n")
     }

@@ -4,7 +4,8 @@
 //! happen; everything else (library, cache, jobs, process) is read when
 //! scraped, into a registry built for that scrape.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -42,7 +43,14 @@ pub struct Metrics {
     pub bytes_streamed: Counter,
     /// Video responses being sent now.
     pub active_streams: Gauge,
+    /// Latencies (µs) since the dashboard's last tick, and the request count.
+    recent: Arc<Mutex<Vec<u32>>>,
+    /// Requests answered since start (the dashboard's rate).
+    pub total: Arc<AtomicU64>,
 }
+
+/// Latencies kept between two dashboard ticks, at most.
+const RECENT_CAP: usize = 20_000;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -51,6 +59,8 @@ impl Default for Metrics {
             latency: Family::new_with_constructor(latency_histogram),
             bytes_streamed: Counter::default(),
             active_streams: Gauge::default(),
+            recent: Arc::default(),
+            total: Arc::default(),
         }
     }
 }
@@ -65,6 +75,21 @@ impl Metrics {
     pub fn observe(&self, route: &'static str, status: u16, took: Duration) {
         self.requests.get_or_create(&RequestLabels { route, status }).inc();
         self.latency.get_or_create(&RouteLabel { route }).observe(took.as_secs_f64());
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut r) = self.recent.lock() {
+            if r.len() < RECENT_CAP {
+                r.push(took.as_micros().min(u128::from(u32::MAX)) as u32);
+            }
+        }
+    }
+
+    /// Takes the latencies recorded since the last call: (count, p50 ms, p99 ms).
+    pub fn take_recent(&self) -> (usize, f64, f64) {
+        let mut lat = self.recent.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        lat.sort_unstable();
+        let pct =
+            |p: f64| lat.get(((lat.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |&u| f64::from(u) / 1000.0);
+        (lat.len(), pct(0.5), pct(0.99))
     }
 }
 
@@ -120,14 +145,14 @@ pub fn render(app: &App) -> String {
     out
 }
 
-struct ProcessStats {
-    rss_bytes: Option<u64>,
-    cpu_seconds: Option<f64>,
-    open_fds: Option<usize>,
+pub struct ProcessStats {
+    pub rss_bytes: Option<u64>,
+    pub cpu_seconds: Option<f64>,
+    pub open_fds: Option<usize>,
 }
 
 /// Reads `/proc/self` (Linux); absent values are left out.
-fn process() -> ProcessStats {
+pub fn process() -> ProcessStats {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let rss_bytes = status
         .lines()

@@ -34,6 +34,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     if let Ok(addr) = listener.local_addr() {
         let _ = app.listen.set(addr);
     }
+    let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
     tokio::pin!(shutdown);
@@ -66,12 +67,40 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         });
     }
     drop(listener);
+    ticker.abort();
     app.begin_shutdown();
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),
     }
     Ok(())
+}
+
+/// Sends the dashboard's numbers once a second (requests, latency,
+/// throughput, memory), as `perf` events.
+async fn perf_ticker(app: std::sync::Weak<App>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let (mut last_bytes, mut last_total) = (0u64, 0u64);
+    loop {
+        tick.tick().await;
+        let Some(app) = app.upgrade() else { return };
+        let (_, p50, p99) = app.metrics.take_recent();
+        let total = app.metrics.total.load(std::sync::atomic::Ordering::Relaxed);
+        let requests = total.saturating_sub(last_total);
+        last_total = total;
+        let bytes = app.metrics.bytes_streamed.get();
+        let rss = crate::metrics::process().rss_bytes.unwrap_or(0);
+        let v = serde_json::json!({
+            "requests_per_second": requests,
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "mb_per_second": bytes.saturating_sub(last_bytes) as f64 / 1e6,
+            "active_streams": app.metrics.active_streams.get(),
+            "rss_mib": rss / (1024 * 1024),
+        });
+        last_bytes = bytes;
+        app.events.send(crate::events::Event::Perf(v));
+    }
 }
 
 /// Errors after which accepting can go on (e.g. out of file descriptors).

@@ -205,6 +205,13 @@ async fn plays_and_seeks_in_chromium() {
     })
     .await;
 
+    // The admin dashboard draws live numbers.
+    driver.goto(&srv.url("/admin")).await;
+    eventually(Duration::from_secs(15), "the dashboard shows numbers", || async {
+        driver.js("return document.getElementById('now-rss').textContent").await.as_str().is_some_and(|t| t != "–")
+    })
+    .await;
+
     // An MP4 whose index (moov) is at the end, as encoders write it without
     // faststart: the browser fetches the end with a range, then plays.
     let h264 =

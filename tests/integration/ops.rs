@@ -129,3 +129,23 @@ fn systemd_unit_verifies() {
         .unwrap_or_else(|| panic!("no score in {text}"));
     assert!(score < 2.0, "exposure {score}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_numbers_stream_every_second() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fx = Fixture::new();
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
+    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !seen.contains("\"rss_mib\"") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let n = tokio::time::timeout(left, s.read(&mut buf)).await.expect("a perf event in time").unwrap();
+        assert!(n > 0);
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(seen.contains("event: perf\ndata: {"), "{seen}");
+    assert!(srv.get("/admin").await.text().await.unwrap().contains("id=\"chart-req\""));
+}

@@ -33,6 +33,23 @@ pub fn admin(view: &AdminView) -> Markup {
         Nav::Admin,
         html! {
             div.bar { h1 { "Admin" } form method="post" action="/admin/cache/refresh" { button.primary type="submit" { "Rescan now" } } }
+            h2 { "Performance" }
+            div.dashboard #dashboard {
+                @for (id, label) in [("req", "Requests/s"), ("p99", "Latency p50 / p99 (ms)"), ("mbs", "Streamed MB/s"), ("rss", "Memory (MiB)")] {
+                    figure.chart {
+                        figcaption { (label) ": " span.now id={ "now-" (id) } { "–" } }
+                        canvas id={ "chart-" (id) } width="320" height="90" aria-label=(label) {}
+                    }
+                }
+            }
+            form #loadtest-form.bar method="post" action="/admin/performance" {
+                label for="lt-scenario" { "Load test " }
+                select #lt-scenario name="scenario" {
+                    @for s in ["gallery", "ranges", "stream", "writes", "mixed"] { option value=(s) { (s) } }
+                }
+                button.primary type="submit" { "Run for 5 s" }
+                span #loadtest-result role="status" {}
+            }
             h2 { "Library" }
             table.list {
                 thead { tr { th { "Folder" } th { "State" } th { "Files" } } }
