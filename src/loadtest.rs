@@ -5,6 +5,7 @@
 //! `POST /admin/performance {"action": "load_test"}`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -179,12 +180,14 @@ fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::R
     }
 }
 
-/// Runs a load test against a loopback server.
+/// Runs a load test against a loopback server. `done` counts answered
+/// requests as they come (for a progress line).
 pub async fn run(
     addr: SocketAddr,
     scenario: Scenario,
     connections: usize,
     duration: Duration,
+    done: Arc<AtomicU64>,
 ) -> Result<Report, LoadTestError> {
     if !addr.ip().is_loopback() {
         return Err(LoadTestError::NotLoopback(addr.ip().to_string()));
@@ -199,7 +202,7 @@ pub async fn run(
     let deadline = started + duration;
     let mut tasks = Vec::new();
     for c in 0..connections {
-        let target = target.clone();
+        let (target, done) = (target.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(c as u64 + 1);
             let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0u64);
@@ -222,6 +225,7 @@ pub async fn run(
                     tokio::time::timeout(left, exchange(conn.as_mut().expect("connected above"), req.as_bytes())).await;
                 match result {
                     Ok(Ok(a)) if a.status < 400 => {
+                        done.fetch_add(1, Ordering::Relaxed);
                         lat.push(t0.elapsed().as_micros() as u32);
                         bytes += a.bytes;
                     }

@@ -243,7 +243,7 @@ pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Re
     }
     let connections = b.connections.unwrap_or(10).clamp(1, WEB_MAX_CONNECTIONS);
     let duration = Duration::from_secs(b.duration.unwrap_or(3).clamp(1, WEB_MAX_SECONDS));
-    let result = crate::loadtest::run(target, b.scenario, connections, duration).await;
+    let result = crate::loadtest::run(target, b.scenario, connections, duration, Default::default()).await;
     app.load_test_running.store(false, Ordering::Release);
     let report = result.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if let Ok(mut last) = app.last_load_test.lock() {
