@@ -128,15 +128,7 @@ impl Store {
                 Err(e) => tracing::warn!("skipping an unreadable file record: {e}"),
             }
         }
-        for row in txn.open_table(VIDEOS)?.iter()? {
-            let (k, v) = row?;
-            match serde_json::from_slice(v.value()) {
-                Ok(rec) => {
-                    index.videos.insert(VideoId(k.value()), rec);
-                }
-                Err(e) => tracing::warn!("skipping an unreadable video record: {e}"),
-            }
-        }
+        index.videos = read_by_id(&txn, VIDEOS, "video")?;
         Ok(index)
     }
 
@@ -181,18 +173,7 @@ impl Store {
 
     /// Every video's user data.
     pub fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let mut out = HashMap::new();
-        for row in txn.open_table(USER)?.iter()? {
-            let (k, v) = row?;
-            match serde_json::from_slice(v.value()) {
-                Ok(rec) => {
-                    out.insert(VideoId(k.value()), rec);
-                }
-                Err(e) => tracing::warn!("skipping an unreadable user record: {e}"),
-            }
-        }
-        Ok(out)
+        read_by_id(&self.db.begin_read()?, USER, "user")
     }
 
     /// Applies a batch of edits in one transaction and one fsync; returns
@@ -217,6 +198,26 @@ impl Store {
         txn.commit()?;
         Ok(after)
     }
+}
+
+/// Decodes every JSON value of a table keyed by video id; a record that
+/// fails to decode is skipped with a warning (`what` names its kind).
+fn read_by_id<T: serde::de::DeserializeOwned>(
+    txn: &redb::ReadTransaction,
+    table: redb::TableDefinition<u64, &[u8]>,
+    what: &str,
+) -> Result<HashMap<VideoId, T>, StoreError> {
+    let mut out = HashMap::new();
+    for row in txn.open_table(table)?.iter()? {
+        let (k, v) = row?;
+        match serde_json::from_slice(v.value()) {
+            Ok(rec) => {
+                out.insert(VideoId(k.value()), rec);
+            }
+            Err(e) => tracing::warn!("skipping an unreadable {what} record: {e}"),
+        }
+    }
+    Ok(out)
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {

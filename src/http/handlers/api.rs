@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
@@ -117,10 +117,7 @@ pub fn cache_status(app: &App) -> Response<Body> {
 pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>, ApiError> {
     let scanned = app.rescan_and_wait(REFRESH_WAIT).await;
     if from_form {
-        let mut res = Response::new(Body::Empty);
-        *res.status_mut() = StatusCode::SEE_OTHER;
-        res.headers_mut().insert(LOCATION, HeaderValue::from_static("/admin"));
-        return Ok(res);
+        return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
     }
     if !scanned {
         return Err(ApiError::Unavailable("the rescan did not finish in time; it goes on in the background".into()));

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST, ORIGIN};
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST, LOCATION, ORIGIN};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -32,9 +32,9 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
         path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
     let head = req.method() == Method::HEAD;
     let started = std::time::Instant::now();
-    let name = route(req.method(), path).map_or("unmatched", |r| r.metric_name());
+    let mut name = "unmatched";
     let result = if app.config.allow_public || is_local(peer.ip()) {
-        dispatch(&app, req).await
+        dispatch(&app, req, &mut name).await
     } else {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     };
@@ -52,7 +52,8 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
     Ok(res)
 }
 
-async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+/// Routes and answers a request; `name` learns the route (for metrics).
+async fn dispatch(app: &Arc<App>, req: Request<Incoming>, name: &mut &'static str) -> Result<Response<Body>, ApiError> {
     let (parts, body) = req.into_parts();
     // hyper's own bound is approximate when a whole head arrives in one read.
     let head_len: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
@@ -64,6 +65,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>) -> Result<Response<Bod
         RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),
         RouteError::BadPath(why) => ApiError::BadRequest(format!("bad path: {why}")),
     })?;
+    *name = route.metric_name();
     if parts.method != Method::GET && parts.method != Method::HEAD {
         same_origin(&parts.headers)?;
     }
@@ -166,6 +168,14 @@ pub fn is_local(ip: IpAddr) -> bool {
             }
         },
     }
+}
+
+/// A redirect with no body (`location` is our own ASCII path).
+fn redirect(status: StatusCode, location: &str) -> Response<Body> {
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = status;
+    res.headers_mut().insert(LOCATION, HeaderValue::from_str(location).expect("our own paths are ASCII"));
+    res
 }
 
 /// A JSON response.

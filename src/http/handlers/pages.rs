@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Response, StatusCode};
 
 use super::{html, ApiError};
@@ -167,10 +167,7 @@ pub fn random(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let catalog = app.cache.load();
     let video = query::random(&catalog, &app.users, &q.filter()?)
         .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
-    let mut res = Response::new(Body::Empty);
-    *res.status_mut() = StatusCode::FOUND;
-    let location = HeaderValue::from_str(&format!("/watch/{}", video.id)).expect("ascii");
-    res.headers_mut().insert(LOCATION, location);
+    let mut res = super::redirect(StatusCode::FOUND, &format!("/watch/{}", video.id));
     res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     Ok(res)
 }
@@ -242,10 +239,7 @@ pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Re
     .map_err(|e| ApiError::Internal(e.into()))?
     .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("removing old thumbnails")))?;
     if from_form {
-        let mut res = Response::new(Body::Empty);
-        *res.status_mut() = StatusCode::SEE_OTHER;
-        res.headers_mut().insert(LOCATION, HeaderValue::from_static("/admin"));
-        return Ok(res);
+        return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
     }
     Ok(super::json(StatusCode::OK, &serde_json::json!({ "success": true, "queued": app.jobs.waiting() })))
 }

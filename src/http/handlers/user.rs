@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_LENGTH, LOCATION};
+use hyper::header::{HeaderMap, ACCEPT, CONTENT_LENGTH};
 use hyper::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -225,11 +225,7 @@ pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: boo
         is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
     if from_page {
         // The watch page's form without JavaScript: back to the page.
-        let mut res = Response::new(Body::Empty);
-        *res.status_mut() = StatusCode::SEE_OTHER;
-        let to = HeaderValue::from_str(&format!("/watch/{}", video.id)).expect("ascii");
-        res.headers_mut().insert(LOCATION, to);
-        return Ok(res);
+        return Ok(super::redirect(StatusCode::SEE_OTHER, &format!("/watch/{}", video.id)));
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
 }
