@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use vidserve::catalog::query::{self, Filter, LiveOrders};
+use vidserve::catalog::UserCache;
+use vidserve::catalog::UserData;
+use vidserve::catalog::{Order, ScanStats, Sort};
 use vidserve::config::Root;
 use vidserve::http::listing::{ListQuery, Listing};
 use vidserve::http::pages::gallery::{gallery, GalleryView};
 use vidserve::library::probe::synth;
-use vidserve::library::scan::Scanner;
-use vidserve::store::cache::{Order, ScanStats, Sort};
-use vidserve::store::query::{self, Filter, LiveOrders};
-use vidserve::store::records::UserData;
-use vidserve::store::user::UserCache;
+use vidserve::scan::Scanner;
 use vidserve::store::Store;
 
 /// Writes `n` small but valid MP4 files, 1000 per folder.

@@ -6,8 +6,8 @@
 use serde_json::json;
 use tokio::sync::broadcast;
 
+use crate::catalog::UserData;
 use crate::library::ids::VideoId;
-use crate::store::records::UserData;
 
 /// Events kept for slow subscribers before they must resync.
 const BACKLOG: usize = 1024;

@@ -1,22 +1,31 @@
 //! vidserve: a local video server in one binary.
 //!
-//! Bird's-eye view: `library` walks the video dirs and probes files; `store`
-//! keeps the index in redb and serves reads from an in-memory `Catalog`;
-//! `http` answers requests from that catalog and streams files; `app` ties
-//! them together and runs the background scanner.
+//! Bird's-eye view: `scan` walks the video dirs (with `library`: ids,
+//! probes) and records what it found in `store` (redb); the in-memory
+//! `catalog` built from it serves every read; `http` answers requests from
+//! it and streams files; `app` holds the running handles (library, user
+//! data, jobs, operations) and `commands` runs the command line.
+//!
+//! Layers, lowest first (a module imports only from lower ones; a test
+//! enforces it): `loadtest`, `metrics`; `cli`; `config`, `logging`;
+//! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
+//! `import`; `app`; `http`; `commands`.
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod loadtest;
 pub mod logging;
 pub mod media;
 pub mod metrics;
+pub mod scan;
 pub mod store;
 
 use std::future::Future;
@@ -25,31 +34,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use app::App;
+pub use commands::{run, Outcome};
 pub use http::server::ServeError;
-
-/// Runs the command line: the CLI's single error edge is `anyhow` here.
-pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
-    match cli.command {
-        None => app::run_server(&cli.serve),
-        Some(cli::Command::Serve(args)) => app::run_server(&args),
-        Some(cli::Command::Scan(args)) => commands::scan(&args),
-        Some(cli::Command::Import(args)) => commands::import(&args),
-        Some(cli::Command::Export(args)) => commands::export(&args),
-        Some(cli::Command::Thumbnails(args)) => commands::thumbnails(&args),
-        Some(cli::Command::Doctor(args)) => commands::doctor(&args),
-        Some(cli::Command::Loadtest(args)) => commands::loadtest(&args),
-        Some(cli::Command::Completions { shell }) => {
-            use clap::CommandFactory;
-            clap_complete::generate(shell, &mut cli::Cli::command(), "vidserve", &mut std::io::stdout());
-            Ok(())
-        }
-        Some(cli::Command::Man) => {
-            use clap::CommandFactory;
-            clap_mangen::Man::new(cli::Cli::command()).render(&mut std::io::stdout())?;
-            Ok(())
-        }
-    }
-}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then drains.
 /// Tests bind `127.0.0.1:0` and pass their own shutdown future.

@@ -6,9 +6,10 @@ fn main() -> ExitCode {
     let cli = vidserve::cli::Cli::parse();
     vidserve::logging::init(&cli.log);
     match vidserve::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(vidserve::Outcome::Done) => ExitCode::SUCCESS,
+        Ok(vidserve::Outcome::Problems) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("vidserve: {err}");
+            eprintln!("vidserve: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -1,8 +1,10 @@
 //! Prometheus metrics at `/metrics` (prometheus-client, text format).
 //!
-//! Request counts and latencies, and stream counters, are kept as they
-//! happen; everything else (library, cache, jobs, process) is read when
-//! scraped, into a registry built for that scrape.
+//! Request counts and latencies, and stream counters (`Meter`), are kept as
+//! they happen; everything else (library, cache, jobs: a `Snapshot` the
+//! caller gathers; the process, read from `/proc`) is taken when scraped,
+//! into a registry built for that scrape. Knows nothing of the rest of the
+//! crate: callers hand it numbers.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,8 +17,6 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-
-use crate::App;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -65,10 +65,35 @@ impl Default for Metrics {
     }
 }
 
+/// Counts bytes sent and streams open (the `/metrics` counters), for one
+/// response body.
+#[derive(Clone, Default)]
+pub struct Meter {
+    pub bytes: Counter,
+    pub active: Gauge,
+}
+
+/// The numbers read at scrape time from the rest of the server.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub videos: usize,
+    pub videos_broken: usize,
+    pub scan_files: usize,
+    pub scan_unreadable: usize,
+    pub scan_duration_seconds: f64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub cache_rebuilds: u64,
+    pub jobs_waiting: usize,
+    pub jobs_done: usize,
+    pub jobs_failed: usize,
+    pub thumbnails: usize,
+}
+
 impl Metrics {
     /// The counters a video response updates while it streams.
-    pub fn meter(&self) -> crate::http::stream::Meter {
-        crate::http::stream::Meter { bytes: self.bytes_streamed.clone(), active: self.active_streams.clone() }
+    pub fn meter(&self) -> Meter {
+        Meter { bytes: self.bytes_streamed.clone(), active: self.active_streams.clone() }
     }
 
     /// Counts one answered request (time to its response head).
@@ -94,39 +119,26 @@ impl Metrics {
 }
 
 /// The metrics text for one scrape.
-pub fn render(app: &App) -> String {
-    let m = &app.metrics;
+pub fn render(m: &Metrics, s: &Snapshot) -> String {
     let mut r = <Registry>::with_prefix("vidserve");
     r.register("http_requests", "HTTP requests answered, by route and status", m.requests.clone());
     r.register("http_request_duration_seconds", "Time to the response head, by route", m.latency.clone());
     r.register("bytes_streamed", "Video bytes sent", m.bytes_streamed.clone());
     r.register("active_streams", "Video responses being sent", m.active_streams.clone());
     r.register("build", "Version of this server", Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]));
-
-    let catalog = app.cache.load();
     let gauge = |v: usize| ConstGauge::new(v as i64);
-    r.register("videos", "Videos listed", gauge(catalog.len()));
-    r.register("videos_broken", "Files that could not be read as video", gauge(catalog.broken.len()));
-    let s = &catalog.stats;
-    r.register("scan_files", "Files seen by the last scan", gauge(s.files_seen));
-    r.register("scan_unreadable", "Files the last scan could not read", gauge(s.unreadable.len()));
-    r.register("scan_duration_seconds", "Duration of the last scan", ConstGauge::new(s.duration.as_secs_f64()));
-    r.register(
-        "cache_reads",
-        "Reads served from the in-memory catalog",
-        ConstCounter::new(app.cache.hits.load(Ordering::Relaxed)),
-    );
-    r.register(
-        "cache_rebuilds",
-        "Catalog rebuilds (scans)",
-        ConstCounter::new(app.cache.rebuilds.load(Ordering::Relaxed)),
-    );
-    let p = &app.jobs.progress;
-    r.register("jobs_waiting", "Thumbnail jobs waiting", gauge(app.jobs.waiting()));
-    r.register("jobs_done", "Thumbnail jobs done", ConstCounter::new(p.done.load(Ordering::Relaxed) as u64));
-    r.register("jobs_failed", "Thumbnail jobs failed", ConstCounter::new(p.failed.load(Ordering::Relaxed) as u64));
-    r.register("thumbnails", "Videos with a thumbnail", gauge(app.jobs.thumbs.count()));
-
+    r.register("videos", "Videos listed", gauge(s.videos));
+    r.register("videos_broken", "Files that could not be read as video", gauge(s.videos_broken));
+    r.register("scan_files", "Files seen by the last scan", gauge(s.scan_files));
+    r.register("scan_unreadable", "Files the last scan could not read", gauge(s.scan_unreadable));
+    r.register("scan_duration_seconds", "Duration of the last scan", ConstGauge::new(s.scan_duration_seconds));
+    r.register("cache_hits", "Listing orders and search results reused from memory", ConstCounter::new(s.cache_hits));
+    r.register("cache_misses", "Listing orders and search results computed anew", ConstCounter::new(s.cache_misses));
+    r.register("cache_rebuilds", "Catalog rebuilds (scans)", ConstCounter::new(s.cache_rebuilds));
+    r.register("jobs_waiting", "Thumbnail jobs waiting", gauge(s.jobs_waiting));
+    r.register("jobs_done", "Thumbnail jobs done", ConstCounter::new(s.jobs_done as u64));
+    r.register("jobs_failed", "Thumbnail jobs failed", ConstCounter::new(s.jobs_failed as u64));
+    r.register("thumbnails", "Videos with a thumbnail", gauge(s.thumbnails));
     let proc_stats = process();
     let mut pr = <Registry>::with_prefix("process");
     if let Some(rss) = proc_stats.rss_bytes {

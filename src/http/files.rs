@@ -2,7 +2,8 @@
 //! stream of range requests needs no trip to the blocking pool: a hit costs
 //! a map lookup, then the body's first read is a non-blocking page-cache
 //! read. An entry is trusted for `TTL`; after that the file is opened and
-//! stat'ed again (one pool hop), so a replaced file is noticed within `TTL`.
+//! stat'ed again (one pool hop), so a replaced file is noticed within `TTL`;
+//! a new catalog (a rescan: files may have moved) invalidates every entry.
 //! A file truncated in the meantime cuts the response short; it never
 //! serves bytes of another file.
 
@@ -18,31 +19,41 @@ pub const TTL: Duration = Duration::from_secs(2);
 /// Most handles kept open.
 pub const CAPACITY: usize = 64;
 
-/// A file opened for streaming, with its validators.
+/// A file opened for streaming, with its validators and content type.
 #[derive(Clone)]
 pub struct Opened {
     pub file: Arc<File>,
     pub len: u64,
     pub etag: Arc<str>,
     pub modified: SystemTime,
+    pub ctype: &'static str,
+}
+
+/// Which file a handle is for: a video's path (by its place among the
+/// video's paths) in one catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpenKey {
+    pub id: VideoId,
+    pub file: usize,
+    pub generation: u64,
 }
 
 #[derive(Default)]
 pub struct OpenFiles {
-    map: Mutex<HashMap<VideoId, (Opened, Instant)>>,
+    map: Mutex<HashMap<OpenKey, (Opened, Instant)>>,
 }
 
 impl OpenFiles {
-    pub fn get(&self, id: VideoId) -> Option<Opened> {
+    pub fn get(&self, key: &OpenKey) -> Option<Opened> {
         let map = self.map.lock().ok()?;
-        let (opened, at) = map.get(&id)?;
+        let (opened, at) = map.get(key)?;
         (at.elapsed() < TTL).then(|| opened.clone())
     }
 
-    pub fn put(&self, id: VideoId, opened: Opened) {
+    pub fn put(&self, key: OpenKey, opened: Opened) {
         let Ok(mut map) = self.map.lock() else { return };
-        if map.len() >= CAPACITY && !map.contains_key(&id) {
-            map.retain(|_, (_, at)| at.elapsed() < TTL);
+        if map.len() >= CAPACITY && !map.contains_key(&key) {
+            map.retain(|k, (_, at)| at.elapsed() < TTL && k.generation == key.generation);
             if map.len() >= CAPACITY {
                 let oldest = map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k);
                 if let Some(k) = oldest {
@@ -50,13 +61,6 @@ impl OpenFiles {
                 }
             }
         }
-        map.insert(id, (opened, Instant::now()));
-    }
-
-    /// Forgets every handle (after a rescan: files may have moved).
-    pub fn clear(&self) {
-        if let Ok(mut map) = self.map.lock() {
-            map.clear();
-        }
+        map.insert(key, (opened, Instant::now()));
     }
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Deserializer};
 pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 use super::error::ApiError;
-use crate::store::cache::{Catalog, Order, Sort, Video};
-use crate::store::query::{self, Filter};
-use crate::store::search;
+use crate::catalog::query::{self, Filter};
+use crate::catalog::search;
+use crate::catalog::{Catalog, Order, Sort, Video};
 use crate::App;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -92,16 +92,16 @@ impl ListQuery {
     /// The requested page of the listing, `per_page` videos a page.
     pub fn list(&self, app: &App, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
         let filter = self.filter()?;
-        let idx = app.live_orders.order(catalog, &app.users, self.sort);
+        let idx = app.users.orders.order(catalog, &app.users.data, self.sort);
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
-        let words = search::words(self.q.as_deref().unwrap_or(""));
-        let src = query::Source { catalog, users: &app.users, idx: &idx, order: self.order() };
+        let words = crate::catalog::fold::words(self.q.as_deref().unwrap_or(""));
+        let src = query::Source { catalog, users: &app.users.data, idx: &idx, order: self.order() };
         let fetch = |offset| {
             if words.is_empty() {
                 query::page(&src, &filter, offset, per_page)
             } else {
-                search::search(&app.searches, &src, self.sort, &filter, &words, offset, per_page)
+                search::search(&app.users.searches, &src, self.sort, &filter, &words, offset, per_page)
             }
         };
         let (mut videos, total) = fetch(offset);

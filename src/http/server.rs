@@ -13,6 +13,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::files::OpenFiles;
+use super::handlers::{handle, State};
 use crate::App;
 
 /// How long requests in flight may run after shutdown starts.
@@ -32,8 +34,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD).max_headers(100);
     if let Ok(addr) = listener.local_addr() {
-        let _ = app.listen.set(addr);
+        let _ = app.ops.listen.set(addr);
     }
+    let state = Arc::new(State { app: app.clone(), files: OpenFiles::default() });
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
@@ -56,8 +59,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             },
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = service_fn(move |req| crate::http::handlers::handle(app.clone(), peer, req));
+        let state = state.clone();
+        let service = service_fn(move |req| handle(state.clone(), peer, req));
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -68,7 +71,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
     drop(listener);
     ticker.abort();
-    app.begin_shutdown();
+    app.ops.begin_shutdown();
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),
@@ -84,18 +87,18 @@ async fn perf_ticker(app: std::sync::Weak<App>) {
     loop {
         tick.tick().await;
         let Some(app) = app.upgrade() else { return };
-        let (_, p50, p99) = app.metrics.take_recent();
-        let total = app.metrics.total.load(std::sync::atomic::Ordering::Relaxed);
+        let (_, p50, p99) = app.ops.metrics.take_recent();
+        let total = app.ops.metrics.total.load(std::sync::atomic::Ordering::Relaxed);
         let requests = total.saturating_sub(last_total);
         last_total = total;
-        let bytes = app.metrics.bytes_streamed.get();
+        let bytes = app.ops.metrics.bytes_streamed.get();
         let rss = crate::metrics::process().rss_bytes.unwrap_or(0);
         let v = serde_json::json!({
             "requests_per_second": requests,
             "p50_ms": p50,
             "p99_ms": p99,
             "mb_per_second": bytes.saturating_sub(last_bytes) as f64 / 1e6,
-            "active_streams": app.metrics.active_streams.get(),
+            "active_streams": app.ops.metrics.active_streams.get(),
             "rss_mib": rss / (1024 * 1024),
         });
         last_bytes = bytes;

@@ -13,14 +13,13 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::future::Future;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
 use tokio::task::JoinHandle;
+
+use crate::metrics::Meter;
 
 /// Largest chunk read and sent at once.
 pub const CHUNK: usize = 256 * 1024;
@@ -44,13 +43,6 @@ impl Segment {
 }
 
 type Pending = JoinHandle<(BytesMut, io::Result<usize>)>;
-
-/// Counts bytes sent and streams open (the `/metrics` counters).
-#[derive(Clone, Default)]
-pub struct Meter {
-    pub bytes: Counter,
-    pub active: Gauge,
-}
 
 pub struct FileBody {
     file: Arc<File>,
@@ -139,24 +131,31 @@ fn spawn_read(file: Arc<File>, mut buf: BytesMut, want: usize, pos: u64) -> Pend
     tokio::task::spawn_blocking(move || {
         buf.clear();
         buf.reserve(want);
-        let res = read_into(&buf.spare_capacity_mut()[..want], |dst| file.read_at(dst, pos));
-        if let Ok(n) = res {
-            // SAFETY: `read_at` initialised the first `n` bytes of spare capacity.
-            unsafe { buf.set_len(n) };
-        }
+        let res = pread_spare(&file, &mut buf, want, pos);
         (buf, res)
     })
 }
 
-/// Calls `read` on spare capacity viewed as a byte slice.
-fn read_into(
-    spare: &[std::mem::MaybeUninit<u8>],
-    read: impl FnOnce(&mut [u8]) -> io::Result<usize>,
-) -> io::Result<usize> {
-    // SAFETY: the kernel only writes into the buffer; we never read the
-    // uninitialised bytes, and report back how many were written.
-    let dst = unsafe { std::slice::from_raw_parts_mut(spare.as_ptr() as *mut u8, spare.len()) };
-    read(dst)
+/// A blocking `pread` of up to `want` bytes into `buf`'s spare capacity,
+/// through a raw pointer (no reference to uninitialised memory is made);
+/// sets the length to what was read. Retries when interrupted.
+fn pread_spare(file: &File, buf: &mut BytesMut, want: usize, pos: u64) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let dst = buf.spare_capacity_mut()[..want].as_mut_ptr();
+    loop {
+        // SAFETY: `dst` points at `want` writable bytes owned by `buf`,
+        // which outlives the call; the kernel only writes into them.
+        let n = unsafe { libc::pread(file.as_raw_fd(), dst.cast(), want, pos as libc::off_t) };
+        if n >= 0 {
+            // SAFETY: the kernel initialised the first `n` bytes.
+            unsafe { buf.set_len(n as usize) };
+            return Ok(n as usize);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
 }
 
 /// A read that never blocks: `None` when the data is not in the page cache

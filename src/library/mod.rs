@@ -1,18 +1,53 @@
-//! The video library on disk: walking the roots (`scan`), content-derived
-//! identities (`ids`), pure-Rust probing (`probe`) and change notification
-//! (`watch`). Never writes to a video directory.
+//! Facts about video files on disk: which names are videos and their
+//! content types (`VIDEO_TYPES`), content-derived identities (`ids`),
+//! pure-Rust probing (`probe`) and change notification (`watch`).
+//! Never writes to a video directory; knows nothing of the index or HTTP.
 
 pub mod ids;
 pub mod probe;
-pub mod scan;
 pub mod watch;
 
-/// File extensions served as videos (compared case-insensitively).
-pub const VIDEO_EXTENSIONS: [&str; 7] = ["mp4", "m4v", "mov", "webm", "mkv", "ogg", "ogv"];
+use std::path::Path;
+
+/// The file extensions served as videos (compared case-insensitively), each
+/// with the content type it is served as. The one table of both.
+pub const VIDEO_TYPES: [(&str, &str); 7] = [
+    ("mp4", "video/mp4"),
+    ("m4v", "video/x-m4v"),
+    ("mov", "video/quicktime"),
+    ("webm", "video/webm"),
+    ("mkv", "video/x-matroska"),
+    ("ogg", "video/ogg"),
+    ("ogv", "video/ogg"),
+];
+
+/// The content type of a video file by its extension; `None` when the
+/// name is not a video's.
+pub fn video_type(path: &Path) -> Option<&'static str> {
+    let ext = path.extension()?.to_str()?;
+    VIDEO_TYPES.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)).map(|(_, t)| *t)
+}
 
 pub fn is_video_name(name: &std::ffi::OsStr) -> bool {
-    std::path::Path::new(name)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| VIDEO_EXTENSIONS.iter().any(|v| v.eq_ignore_ascii_case(e)))
+    video_type(Path::new(name)).is_some()
+}
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_table_of_extensions_and_types() {
+        assert_eq!(video_type(Path::new("a/b.MP4")), Some("video/mp4"));
+        assert_eq!(video_type(Path::new("b.m4v")), Some("video/x-m4v"));
+        assert_eq!(video_type(Path::new("c.ogv")), Some("video/ogg"));
+        assert_eq!(video_type(Path::new("notes.txt")), None);
+        assert_eq!(video_type(Path::new("mp4")), None);
+        assert!(is_video_name(std::ffi::OsStr::new("x.WebM")));
+    }
 }

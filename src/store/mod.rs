@@ -1,17 +1,13 @@
-//! Persistent metadata in one redb file (`vidserve.redb` in the data dir)
-//! and the in-memory `cache` that serves every read.
+//! Persistent metadata in one redb file (`vidserve.redb` in the data dir).
 //!
-//! Owns: the table definitions, schema version and migrations, and the only
-//! `redb` calls in the crate. Never: called from an async worker thread
-//! (every method blocks; callers use `spawn_blocking` or their own thread).
+//! Owns: the table definitions, schema version and migrations, the scan
+//! index, user data on disk, the group-commit `writer`, and the only `redb`
+//! calls in the crate. Never: called from an async worker thread (every
+//! method blocks; callers use `spawn_blocking` or their own thread); never
+//! tells anyone what changed (it returns it; the caller publishes).
 
-pub mod cache;
-pub mod import;
-pub mod query;
 pub mod records;
-pub mod search;
 mod tables;
-pub mod user;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -19,9 +15,10 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable};
 
+use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
-use records::{Edit, FileRecord, UserData, VideoRecord};
-use tables::{FILES, META, SCHEMA_VERSION, USER, VIDEOS};
+use records::{FileRecord, VideoRecord};
+use tables::{FILES, META, SCHEMA_VERSION, USER, USER_DAMAGED, VIDEOS};
 
 pub const DB_FILE: &str = "vidserve.redb";
 const DB_CACHE: usize = 4 * 1024 * 1024;
@@ -86,6 +83,7 @@ impl Store {
         let db = Database::builder().set_cache_size(DB_CACHE).create(&path).map_err(|e| open_error(&path, e))?;
         let store = Store { db, path };
         store.migrate()?;
+        store.set_aside_damaged_user_records()?;
         Ok(store)
     }
 
@@ -109,6 +107,7 @@ impl Store {
             txn.open_table(FILES)?;
             txn.open_table(VIDEOS)?;
             txn.open_table(USER)?;
+            txn.open_table(USER_DAMAGED)?;
         }
         txn.commit()?;
         Ok(())
@@ -178,17 +177,28 @@ impl Store {
 
     /// Applies a batch of edits in one transaction and one fsync; returns
     /// each video's data after its edit, in order. Nothing is applied when
-    /// it fails.
+    /// it fails. A stored record that cannot be decoded is never
+    /// overwritten unseen: it is set aside (`USER_DAMAGED`) in the same
+    /// transaction and the edit starts from empty data.
     pub fn apply_user(&self, edits: &[(VideoId, Edit)]) -> Result<Vec<UserData>, StoreError> {
         let txn = self.db.begin_write()?;
         let mut after = Vec::with_capacity(edits.len());
         {
             let mut table = txn.open_table(USER)?;
+            let mut damaged = txn.open_table(USER_DAMAGED)?;
             for (id, edit) in edits {
                 let id = *id;
-                let mut data: UserData = match table.get(id.0)? {
-                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                let stored = table.get(id.0)?.map(|v| v.value().to_vec());
+                let mut data = match stored {
                     None => UserData::default(),
+                    Some(raw) => match serde_json::from_slice(&raw) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            tracing::error!(video = %id, "a stored user record cannot be read ({e}); it is kept aside");
+                            damaged.insert((id.0, now_ns()), raw.as_slice())?;
+                            UserData::default()
+                        }
+                    },
                 };
                 data.apply(edit.clone());
                 table.insert(id.0, encode(&data).as_slice())?;
@@ -198,6 +208,57 @@ impl Store {
         txn.commit()?;
         Ok(after)
     }
+
+    /// Moves user records that cannot be decoded out of the way (into
+    /// `USER_DAMAGED`, bytes unchanged), so that no edit replaces them and
+    /// they can be recovered by hand. Logs each one.
+    fn set_aside_damaged_user_records(&self) -> Result<(), StoreError> {
+        let bad: Vec<(u64, Vec<u8>)> = {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(USER)?;
+            let mut bad = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                if let Err(e) = serde_json::from_slice::<UserData>(v.value()) {
+                    tracing::error!(video = %VideoId(k.value()), "a stored user record cannot be read ({e}); it is kept aside");
+                    bad.push((k.value(), v.value().to_vec()));
+                }
+            }
+            bad
+        };
+        if bad.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut table = txn.open_table(USER)?;
+            let mut damaged = txn.open_table(USER_DAMAGED)?;
+            let at = now_ns();
+            for (id, raw) in &bad {
+                damaged.insert((*id, at), raw.as_slice())?;
+                table.remove(*id)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// User records set aside because they could not be read: (video,
+    /// when it was set aside in Unix nanoseconds, the stored bytes).
+    pub fn damaged_user_records(&self) -> Result<Vec<(VideoId, i64, Vec<u8>)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn.open_table(USER_DAMAGED)?.iter()? {
+            let (k, v) = row?;
+            let (id, at) = k.value();
+            out.push((VideoId(id), at, v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// Decodes every JSON value of a table keyed by video id; a record that
@@ -230,5 +291,39 @@ fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
         D::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
         D::Storage(S::Io(io)) if io.kind() != std::io::ErrorKind::InvalidData => StoreError::Io(path.to_path_buf(), io),
         other => StoreError::Corrupt(path.to_path_buf(), other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put_raw(store: &Store, id: u64, raw: &[u8]) {
+        let txn = store.db.begin_write().unwrap();
+        txn.open_table(USER).unwrap().insert(id, raw).unwrap();
+        txn.commit().unwrap();
+    }
+
+    #[test]
+    fn a_damaged_user_record_is_kept_aside_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // Damaged while the server runs: the next edit keeps the bytes aside.
+        put_raw(&store, 7, b"{not json");
+        let after = store.apply_user(&[(VideoId(7), Edit::Rate(Some(3)))]).unwrap();
+        assert_eq!(after[0].rating, Some(3));
+        let damaged = store.damaged_user_records().unwrap();
+        assert_eq!(damaged.len(), 1);
+        assert_eq!((damaged[0].0, damaged[0].2.as_slice()), (VideoId(7), &b"{not json"[..]));
+        // Damaged on disk: set aside when the database opens.
+        put_raw(&store, 8, b"\xff\xfe");
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let users = store.load_user().unwrap();
+        assert!(!users.contains_key(&VideoId(8)));
+        assert_eq!(users[&VideoId(7)].rating, Some(3));
+        let damaged = store.damaged_user_records().unwrap();
+        assert_eq!(damaged.len(), 2);
+        assert!(damaged.iter().any(|d| d.0 == VideoId(8) && d.2 == b"\xff\xfe"));
     }
 }

@@ -13,3 +13,6 @@ pub const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v1"
 pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v1");
 /// `VideoId` -> JSON `UserData` (ratings, views, favorites).
 pub const USER: TableDefinition<u64, &[u8]> = TableDefinition::new("user_v1");
+/// (`VideoId`, Unix ns when set aside) -> the bytes of a `USER` record that
+/// could not be decoded. Kept for recovery by hand; never read back.
+pub const USER_DAMAGED: TableDefinition<(u64, i64), &[u8]> = TableDefinition::new("user_damaged_v1");

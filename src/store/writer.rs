@@ -1,21 +1,23 @@
 //! Group commit: one thread owns every user-data write transaction. It takes
 //! whatever writes are queued (up to `MAX_BATCH`), applies them in one redb
-//! transaction with one fsync, updates the in-memory `UserCache`, and only
+//! transaction with one fsync, hands what changed to the caller's commit
+//! hook (which updates the in-memory copy and tells open pages), and only
 //! then acknowledges each caller. A 2xx therefore always means "on disk".
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use std::collections::HashMap;
-
 use tokio::sync::{mpsc, oneshot};
 
-use crate::events::{Event, Events};
-
-use super::records::{Edit, UserData};
-use super::user::UserCache;
 use super::{Store, StoreError};
+use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
+
+/// Called on the writer thread after each commit, before any caller is
+/// acknowledged: every edited video with its data after the whole batch
+/// (each video once).
+pub type OnCommit = Box<dyn Fn(&[(VideoId, UserData)]) + Send>;
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 1024;
@@ -42,12 +44,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread; committed changes are announced on `events`.
-    pub fn start(store: Arc<Store>, users: Arc<UserCache>, events: Events) -> std::io::Result<Writer> {
+    /// Starts the writer thread; `on_commit` learns what each commit changed.
+    pub fn start(store: Arc<Store>, on_commit: OnCommit) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let thread = std::thread::Builder::new()
-            .name("vidserve-writer".into())
-            .spawn(move || run(&store, &users, &events, rx))?;
+        let thread =
+            std::thread::Builder::new().name("vidserve-writer".into()).spawn(move || run(&store, &on_commit, rx))?;
         Ok(Writer { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -86,7 +87,7 @@ impl Writer {
     }
 }
 
-fn run(store: &Store, users: &UserCache, events: &Events, mut rx: mpsc::Receiver<Job>) {
+fn run(store: &Store, on_commit: &OnCommit, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         let mut queued = batch[0].edits.len();
@@ -102,15 +103,13 @@ fn run(store: &Store, users: &UserCache, events: &Events, mut rx: mpsc::Receiver
         let edits: Vec<(VideoId, Edit)> = batch.iter().flat_map(|j| j.edits.iter().cloned()).collect();
         match store.apply_user(&edits) {
             Ok(after) => {
-                users.set_all(edits.iter().map(|(id, _)| *id).zip(after.iter().cloned()));
-                // One event per video: its state after the whole batch.
+                // Each video once: its state after the whole batch.
                 let mut last: HashMap<VideoId, &UserData> = HashMap::new();
                 for ((id, _), data) in edits.iter().zip(&after) {
                     last.insert(*id, data);
                 }
-                for (id, data) in last {
-                    events.send(Event::User { id, data: data.clone() });
-                }
+                let changed: Vec<(VideoId, UserData)> = last.into_iter().map(|(id, d)| (id, d.clone())).collect();
+                on_commit(&changed);
                 let mut after = after.into_iter();
                 for job in batch {
                     let mine: Vec<UserData> = after.by_ref().take(job.edits.len()).collect();

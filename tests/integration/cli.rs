@@ -142,7 +142,7 @@ fn doctor_completions_and_man_page() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
+    assert_eq!(out.status.code(), Some(1), "problems found: exit 1\n{text}");
     assert!(text.contains("ffmpeg: not found"), "{text}");
     assert!(text.contains("ok   data dir:") && text.contains("ok   database:"), "{text}");
     assert!(
@@ -162,6 +162,15 @@ fn doctor_completions_and_man_page() {
         let script = String::from_utf8_lossy(&out.stdout);
         assert!(script.contains("vidserve") && script.contains("dir") && script.contains("thumbnails"), "{shell}");
     }
+    let healthy = Fixture::new();
+    healthy.mp4("fine.mp4", 1000, 900);
+    let out = vidserve()
+        .args(["doctor", "--dir", healthy.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
+        .args(["--ffmpeg", "/no/such/ffmpeg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
     let man = vidserve().arg("man").output().unwrap();
     let page = String::from_utf8_lossy(&man.stdout);
     assert!(page.contains(".TH vidserve") && page.contains("\\-\\-dir"), "{page}");

@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 mod http;
 mod import;
+mod layers;
 mod library;
 mod media;
 mod ops;

@@ -157,7 +157,7 @@ fn thumbnails_command() {
     fx.write("a.png", &png(320, 180));
     fx.mp4("b.mp4", 1000, 821);
     let data = tempfile::tempdir().unwrap();
-    let run = |extra: &[&str]| {
+    let run = |extra: &[&str], code: i32| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"))
             .arg("thumbnails")
             .args(["--dir", fx.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
@@ -165,17 +165,21 @@ fn thumbnails_command() {
             .args(extra)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).to_string()
     };
-    let first = run(&[]);
+    // Exit 1 while any thumbnail could not be made (b has no picture).
+    let first = run(&[], 1);
     assert!(first.contains("1 videos have a thumbnail; 1 made now, 1 failed"), "{first}");
     assert!(first.contains("failed: b: no picture"), "{first}");
     assert!(Path::new(&data.path().join("thumbs")).read_dir().unwrap().count() >= 2);
-    let again = run(&[]);
+    let again = run(&[], 1);
     assert!(again.contains("0 made now"), "only missing ones: {again}");
-    let all = run(&["--regenerate"]);
+    let all = run(&["--regenerate"], 1);
     assert!(all.contains("1 made now"), "{all}");
+    std::fs::remove_file(fx.path().join("b.mp4")).unwrap();
+    let none_failed = run(&[], 0);
+    assert!(none_failed.contains("0 failed"), "{none_failed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

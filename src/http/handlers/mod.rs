@@ -1,7 +1,12 @@
-//! Request handling: route, dispatch to a handler, map its error once, and
-//! add the security headers every response carries.
+//! Request handling: route, dispatch to a handler, map its error once (as
+//! JSON or HTML, by route and `Accept`), and add the security headers every
+//! response carries.
 
+mod admin;
 mod api;
+mod events;
+mod images;
+mod loadtest;
 mod pages;
 mod user;
 mod video;
@@ -17,29 +22,36 @@ use serde::de::DeserializeOwned;
 
 use super::body::Body;
 use super::error::ApiError;
+use super::files::OpenFiles;
 use super::route::{route, Route, RouteError};
 use super::server::MAX_HEAD;
 use crate::App;
+
+/// What the request handlers share: the app, and the HTTP layer's own
+/// state (open file handles of hot videos).
+pub struct State {
+    pub app: Arc<App>,
+    pub files: OpenFiles,
+}
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
 /// The hyper service function: never fails, errors become responses here.
-pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
-    let path = req.uri().path();
-    let json =
-        path.starts_with("/api/") || path.starts_with("/admin/") || matches!(path, "/ping" | "/healthz" | "/readyz");
+pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let app = &state.app;
+    let json = wants_json(&req);
     let head = req.method() == Method::HEAD;
     let started = std::time::Instant::now();
     let mut name = "unmatched";
     let result = if app.config.allow_public || is_local(peer.ip()) {
-        dispatch(&app, req, &mut name).await
+        dispatch(&state, req, &mut name).await
     } else {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
-    app.metrics.observe(name, res.status().as_u16(), started.elapsed());
+    app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -52,8 +64,22 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: Request<Incoming>) -> 
     Ok(res)
 }
 
+/// Whether an error is answered as JSON: on every JSON route (the API, the
+/// original's JSON routes, health and admin actions), and wherever the
+/// client asks for JSON rather than HTML; pages and unknown paths get HTML.
+fn wants_json(req: &Request<Incoming>) -> bool {
+    let path = req.uri().path();
+    let route_is_json = match route(req.method(), path) {
+        Ok(r) => r.api_template().is_some(),
+        Err(_) => path.starts_with("/api/"),
+    };
+    let accept = req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    route_is_json || (accept.contains("application/json") && !accept.contains("text/html"))
+}
+
 /// Routes and answers a request; `name` learns the route (for metrics).
-async fn dispatch(app: &Arc<App>, req: Request<Incoming>, name: &mut &'static str) -> Result<Response<Body>, ApiError> {
+async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str) -> Result<Response<Body>, ApiError> {
+    let app = &state.app;
     let (parts, body) = req.into_parts();
     // hyper's own bound is approximate when a whole head arrives in one read.
     let head_len: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
@@ -78,26 +104,21 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>, name: &mut &'static st
         Route::Random => pages::random(app, parse_query(query)?),
         Route::ApiRandom => api::random(app, parse_query(query)?),
         Route::Watch(key) => pages::watch(app, &key),
-        Route::Admin => pages::admin(app),
-        Route::Video(key) => video::video(app, &key, &parts.method, h).await,
+        Route::Admin => admin::admin(app),
+        Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
         Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
-        Route::Thumb(id, width) => pages::thumb(app, id, width, h).await,
-        Route::Sprite(id) => pages::sprite(app, id, h).await,
-        Route::SpriteVtt(id) => pages::sprite_vtt(app, id),
-        Route::Healthz => Ok(api::healthz()),
-        Route::Metrics => {
-            let mut res = Response::new(Body::full(crate::metrics::render(app)));
-            let ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-            res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
-            Ok(res)
-        }
-        Route::Readyz => api::readyz(app),
-        Route::Ping => Ok(api::ping(app)),
-        Route::CacheStatus => Ok(api::cache_status(app)),
-        Route::CacheRefresh => api::cache_refresh(app, is_form(h)).await,
-        Route::RegenerateThumbnails => pages::regenerate_thumbnails(app, is_form(h)).await,
-        Route::Performance if parts.method == Method::POST => api::run_load_test(app, h, body).await,
-        Route::Performance => Ok(api::performance(app)),
+        Route::Thumb(id, width) => images::thumb(app, id, width, h).await,
+        Route::Sprite(id) => images::sprite(app, id, h).await,
+        Route::SpriteVtt(id) => images::sprite_vtt(app, id),
+        Route::Healthz => Ok(admin::healthz()),
+        Route::Metrics => Ok(admin::metrics(app)),
+        Route::Readyz => admin::readyz(app),
+        Route::Ping => Ok(admin::ping(app)),
+        Route::CacheStatus => admin::cache_status(app).await,
+        Route::CacheRefresh => admin::cache_refresh(app, is_form(h)).await,
+        Route::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
+        Route::Performance if parts.method == Method::POST => loadtest::run_load_test(app, h, body).await,
+        Route::Performance => Ok(loadtest::performance(app)),
         Route::ApiVideos => api::videos(app, parse_query(query)?),
         Route::ApiVideo(id) => api::video(app, id),
         Route::ApiEditVideo(id) => user::edit_title(app, id, h, body).await,
@@ -113,7 +134,7 @@ async fn dispatch(app: &Arc<App>, req: Request<Incoming>, name: &mut &'static st
         Route::ApiAddTag(id) => user::add_tag(app, id, h, body).await,
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
-        Route::ApiEvents => Ok(api::events(app)),
+        Route::ApiEvents => Ok(events::events(app)),
         Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Route::ApiBatch => user::batch(app, h, body).await,
         Route::LegacyTag => user::legacy_tag(app, h, body, true).await,

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{is_form, json, ApiError};
+use crate::catalog::user::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
+use crate::catalog::{Catalog, Video};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
-use crate::store::cache::{Catalog, Video};
-use crate::store::records::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
 use crate::store::writer::WriteError;
 use crate::App;
 
@@ -86,7 +86,7 @@ fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 
 /// Saves one edit and answers with the video's user data after it.
 async fn save(app: &App, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
-    let data = app.writer.write(id, edit).await.map_err(write_error)?;
+    let data = app.users.write(id, edit).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &user_json(id, &data)))
 }
 
@@ -110,7 +110,7 @@ pub async fn rating(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let edit = if clear {
         Edit::Rate(None)
     } else {
@@ -121,12 +121,12 @@ pub async fn rating(
 }
 
 pub async fn favorite(app: &App, id: VideoId, on: bool) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     save(app, id, Edit::Favorite(on)).await
 }
 
 pub async fn view(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     save(app, id, Edit::View(unix_now())).await
 }
 
@@ -146,7 +146,7 @@ pub async fn edit_title(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let b: TitleBody = read_body(headers, body).await?;
     let title = b.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
     if let Some(t) = &title {
@@ -172,7 +172,7 @@ pub async fn position(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let ms = if clear {
         None
     } else {
@@ -203,24 +203,24 @@ struct TagBody {
 }
 
 pub async fn add_tag(app: &App, id: VideoId, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let b: TagBody = read_body(headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
     save(app, id, Edit::AddTag(tag)).await
 }
 
 pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let tag = valid_tag(Some(tag))?;
     save(app, id, Edit::RemoveTag(tag)).await
 }
 
 pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body(headers, body).await?;
-    let video = by_filename(&app.cache.load(), &b)?;
+    let video = by_filename(&app.library.catalog(), &b)?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
-    let data = app.writer.write(video.id, edit).await.map_err(write_error)?;
+    let data = app.users.write(video.id, edit).await.map_err(write_error)?;
     let from_page =
         is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
     if from_page {
@@ -242,7 +242,7 @@ pub async fn upload_thumbnail(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.cache.load(), id)?;
+    existing(&app.library.catalog(), id)?;
     let bytes = read_bytes(headers, body, MAX_UPLOAD).await?;
     if app.jobs.thumbs.has(id) {
         return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
@@ -279,7 +279,7 @@ pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Res
     if b.ids.len() > MAX_BATCH_IDS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
     }
-    let catalog = app.cache.load();
+    let catalog = app.library.catalog();
     let mut ids = Vec::with_capacity(b.ids.len());
     for raw in &b.ids {
         let id: VideoId = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
@@ -306,14 +306,14 @@ pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Res
         ids.iter().flat_map(|id| per_video.iter().map(move |e| (*id, e.clone()))).collect();
     let changes = edits.len();
     if changes > 0 {
-        app.writer.write_all(edits).await.map_err(write_error)?;
+        app.users.write_all(edits).await.map_err(write_error)?;
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
 }
 
 /// `GET /api/v1/tags`: every tag with its count.
 pub fn tags(app: &App) -> Response<Body> {
-    let list: Vec<Value> = crate::store::query::tag_counts(&app.cache.load(), &app.users)
+    let list: Vec<Value> = crate::catalog::query::tag_counts(&app.library.catalog(), &app.users.data)
         .into_iter()
         .map(|(tag, count)| json!({ "tag": tag, "count": count }))
         .collect();
@@ -329,25 +329,25 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
 
 pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body(headers, body).await?;
-    let video = by_filename(&app.cache.load(), &b)?;
+    let video = by_filename(&app.library.catalog(), &b)?;
     let r = valid_rating(b.rating.as_ref())?;
-    app.writer.write(video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
+    app.users.write(video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
 }
 
 pub async fn legacy_view(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body(headers, body).await?;
-    let video = by_filename(&app.cache.load(), &b)?;
-    let data = app.writer.write(video.id, Edit::View(unix_now())).await.map_err(write_error)?;
+    let video = by_filename(&app.library.catalog(), &b)?;
+    let data = app.users.write(video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
 pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body(headers, body).await?;
-    let catalog = app.cache.load();
+    let catalog = app.library.catalog();
     let video = by_filename(&catalog, &b)?;
-    app.writer.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let favorites: Vec<String> = app.users.with(|m| {
+    app.users.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
+    let favorites: Vec<String> = app.users.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.favorite)
             .filter_map(|(id, _)| catalog.get(*id))
@@ -359,8 +359,8 @@ pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> 
 
 /// `{"<filename>": views}` for every listed video that has been viewed.
 pub fn legacy_views(app: &App) -> Response<Body> {
-    let catalog = app.cache.load();
-    let views: serde_json::Map<String, Value> = app.users.with(|m| {
+    let catalog = app.library.catalog();
+    let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.views > 0)
             .filter_map(|(id, d)| Some((catalog.get(*id)?.primary().rel_display(), json!(d.views))))

@@ -20,36 +20,48 @@ use hyper::{Method, Response, StatusCode};
 use super::pages::lookup;
 use super::ApiError;
 use crate::http::body::Body;
-use crate::http::files::Opened;
+use crate::http::files::{OpenFiles, OpenKey, Opened};
 use crate::http::range::{parse_range, ByteRange, RangeOutcome};
 use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::library::ids::VideoId;
-use crate::library::scan::mtime_ns;
+use crate::library::{mtime_ns, video_type};
 use crate::App;
 
 pub async fn video(
     app: &App,
+    files: &OpenFiles,
     key: &VideoKey,
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let catalog = app.cache.load();
+    let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
-    let ctype = content_type(video.primary().rel_path());
-    let opened = match app.open_files.get(video.id) {
+    // A path route answers for that path (its own content type); an id
+    // route for the first path. The other paths hold the same bytes and
+    // stand in when the first is gone.
+    let asked = match key {
+        VideoKey::Path(rel) => video.files.iter().position(|f| &f.rel == rel).unwrap_or(0),
+        VideoKey::Id(_) => 0,
+    };
+    let hot = OpenKey { id: video.id, file: asked, generation: catalog.generation };
+    let opened = match files.get(&hot) {
         Some(hot) => hot,
         None => {
-            let paths = video.files.iter().map(|f| catalog.abs_path(f)).collect();
+            let mut order: Vec<usize> = (0..video.files.len()).collect();
+            order.retain(|&i| i != asked);
+            order.insert(0, asked);
+            let paths = order.iter().map(|&i| catalog.abs_path(&video.files[i])).collect();
             drop(catalog);
             let Some(opened) = open(video.id, paths).await? else {
-                app.request_rescan(); // the index is behind the disk
+                app.library.request_rescan(); // the index is behind the disk
                 return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
             };
-            app.open_files.put(video.id, opened.clone());
+            files.put(hot, opened.clone());
             opened
         }
     };
+    let ctype = opened.ctype;
 
     if let Some(status) = precondition(headers, &opened) {
         return match status {
@@ -72,7 +84,7 @@ pub async fn video(
         if head {
             Body::Empty
         } else {
-            Body::File(FileBody::new(opened.file.clone(), segments, app.metrics.meter()))
+            Body::File(FileBody::new(opened.file.clone(), segments, app.ops.metrics.meter()))
         }
     };
 
@@ -129,7 +141,8 @@ async fn open(id: VideoId, paths: Vec<PathBuf>) -> Result<Option<Opened>, ApiErr
                     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs()),
                 );
             let etag = format!("\"{id}-{:x}-{:x}\"", meta.len(), mtime_ns(&meta)).into();
-            return Ok(Some(Opened { file: Arc::new(file), len: meta.len(), etag, modified }));
+            let ctype = video_type(path).unwrap_or("application/octet-stream");
+            return Ok(Some(Opened { file: Arc::new(file), len: meta.len(), etag, modified, ctype }));
         }
         Ok(None)
     })
@@ -200,19 +213,6 @@ fn respond(status: StatusCode, o: &Opened, ctype: Option<&'static str>, body: Bo
         h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     }
     res
-}
-
-pub fn content_type(path: &std::path::Path) -> &'static str {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "mp4" => "video/mp4",
-        "m4v" => "video/x-m4v",
-        "mov" => "video/quicktime",
-        "webm" => "video/webm",
-        "mkv" => "video/x-matroska",
-        "ogg" | "ogv" => "video/ogg",
-        _ => "application/octet-stream",
-    }
 }
 
 fn boundary(id: VideoId) -> String {

@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::layout::{page, Nav};
-use crate::store::cache::{Catalog, RootState};
+use crate::catalog::{Catalog, RootState};
 
 pub struct AdminView<'a> {
     pub catalog: &'a Catalog,
@@ -72,7 +72,7 @@ pub fn admin(view: &AdminView) -> Markup {
                     @else { (s.files_seen) " files in " (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
                 }
                 dt { "Rescan" } dd { "on file changes, and every " (view.rescan_every_s) " s" }
-                dt { "Cache" } dd { (view.cache_hits) " reads, " (view.cache_rebuilds) " rebuilds" }
+                dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) " catalog rebuilds" }
                 dt { "Data" } dd { (view.data_dir) }
             }
             h2 { "Thumbnails" }

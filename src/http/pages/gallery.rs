@@ -7,10 +7,10 @@ use super::{duration, size};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::catalog::UserData;
+use crate::catalog::{Order, Sort, Video};
 use crate::http::listing::{ListQuery, Listing};
 use crate::library::ids::VideoId;
-use crate::store::cache::{Order, Sort, Video};
-use crate::store::records::UserData;
 
 pub struct GalleryView {
     pub heading: String,

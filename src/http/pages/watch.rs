@@ -6,9 +6,9 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav};
 use super::{duration, size};
+use crate::catalog::UserData;
+use crate::catalog::Video;
 use crate::http::listing::QUERY_VALUE;
-use crate::store::cache::Video;
-use crate::store::records::UserData;
 use percent_encoding::utf8_percent_encode;
 
 pub struct WatchView {

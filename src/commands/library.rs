@@ -1,6 +1,6 @@
-//! The one-shot subcommands: `scan`, `import`, `export`. Each opens the
-//! data dir itself (no server may be running on it: redb allows one
-//! process), does its job, prints a summary and returns.
+//! The one-shot subcommands about the library: `scan`, `import`, `export`,
+//! `thumbnails`. Each opens the data dir itself (no server may be running on
+//! it: redb allows one process), does its job, prints a summary and returns.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -10,11 +10,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::{json, Value};
 
-use crate::cli::{DoctorArgs, ExportArgs, ImportArgs, LibraryArgs, LoadtestArgs, ThumbnailArgs};
+use super::Outcome;
+use crate::catalog::ScanStats;
+use crate::cli::{ExportArgs, ImportArgs, LibraryArgs, ThumbnailArgs};
 use crate::config::{LibraryConfig, MediaConfig};
-use crate::library::scan::Scanner;
-use crate::store::cache::ScanStats;
-use crate::store::import;
+use crate::import;
+use crate::scan::Scanner;
 use crate::store::Store;
 
 /// `vidserve scan`: one scan in the foreground, then a summary.
@@ -79,8 +80,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             out.push_str(&format!("skipped: {p}\n"));
         }
     }
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    Ok(())
+    super::print(out.as_bytes())
 }
 
 /// `vidserve export`: every video's user data as one JSON document, in
@@ -130,16 +130,14 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-        }
+        None => super::print(text.as_bytes())?,
     }
     Ok(())
 }
 
 /// `vidserve thumbnails`: scans, then makes the missing thumbnails (all
 /// with `--regenerate`) in the foreground, printing progress.
-pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<()> {
+pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     use std::sync::atomic::Ordering;
     let config = LibraryConfig::from_args(&args.library)?;
     let store = Arc::new(Store::open(&config.data_dir)?);
@@ -177,134 +175,8 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<()> {
         p.done.load(Ordering::Relaxed),
         p.failed.load(Ordering::Relaxed)
     ));
-    let _ = std::io::stdout().write_all(out.as_bytes());
+    let failed = p.failed.load(Ordering::Relaxed);
     jobs.close();
-    Ok(())
-}
-
-/// `vidserve doctor`: checks what a server needs and lists the files that
-/// browsers cannot play as stored, with what to do about them.
-pub fn doctor(args: &DoctorArgs) -> anyhow::Result<()> {
-    let mut r = Checks { out: format!("vidserve {}\n", env!("CARGO_PKG_VERSION")), problems: 0 };
-    let media = MediaConfig::from_args(&args.media);
-    match crate::media::ffmpeg::Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout) {
-        Some(f) => {
-            let version = std::process::Command::new(&f.path).arg("-version").output().ok();
-            let first = version.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string());
-            r.say(true, format!("ffmpeg: {} ({})", f.path.display(), first.unwrap_or_default()));
-        }
-        None => r.out.push_str(
-            "note ffmpeg: not found; thumbnails come from images beside the videos, covers inside them and browsers\n",
-        ),
-    }
-    let config = match LibraryConfig::from_args(&args.library) {
-        Ok(c) => c,
-        Err(e) => {
-            r.say(false, e.to_string());
-            return r.finish();
-        }
-    };
-    r.say(true, format!("data dir: {} is writable", config.data_dir.display()));
-    for root in &config.roots {
-        r.say(true, format!("folder: {} is readable", root.path.display()));
-    }
-    let store = match Store::open(&config.data_dir) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            r.say(false, format!("database: {e}"));
-            return r.finish();
-        }
-    };
-    let users = store.load_user()?.len();
-    r.say(true, format!("database: {} opens; {users} videos with ratings, views or tags", store.path().display()));
-    let catalog = Scanner::new(config.roots, store)?.scan()?;
-    r.say(true, format!("library: {} videos ({} files scanned)", catalog.len(), catalog.stats.files_seen));
-    for v in &catalog.broken {
-        r.say(
-            false,
-            format!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or("")),
-        );
-    }
-    for v in catalog.videos() {
-        let Some(i) = v.info.as_ref() else { continue };
-        let path = catalog.abs_path(v.primary());
-        if !i.browser_playable {
-            let codecs = [i.video_codec.as_deref(), i.audio_codec.as_deref()]
-                .iter()
-                .flatten()
-                .copied()
-                .collect::<Vec<_>>()
-                .join("/");
-            r.say(false, format!(
-                "not playable in browsers: {} ({}, {codecs}); convert it, e.g. ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4",
-                path.display(), i.container
-            ));
-        }
-        if i.index_at_end {
-            r.say(false, format!(
-                "index at the end: {} starts slowly; fix without re-encoding: ffmpeg -i IN -c copy -movflags +faststart OUT.mp4",
-                path.display()
-            ));
-        }
-    }
-    r.out.push_str(&if r.problems == 0 {
-        "all good\n".to_string()
-    } else {
-        format!("{} thing(s) to fix\n", r.problems)
-    });
-    let _ = std::io::stdout().write_all(r.out.as_bytes());
-    Ok(())
-}
-
-/// The doctor's findings, printed at the end.
-struct Checks {
-    out: String,
-    problems: usize,
-}
-
-impl Checks {
-    fn say(&mut self, ok: bool, line: String) {
-        if !ok {
-            self.problems += 1;
-        }
-        self.out.push_str(&format!("{} {line}\n", if ok { "ok  " } else { "FIX " }));
-    }
-
-    /// Prints what was found and fails: a check that stops the rest failed.
-    fn finish(self) -> anyhow::Result<()> {
-        let _ = std::io::stdout().write_all(self.out.as_bytes());
-        anyhow::bail!("{} problem(s) found; see above", self.problems)
-    }
-}
-
-/// `vidserve loadtest URL`: bounded, loopback only.
-pub fn loadtest(args: &LoadtestArgs) -> anyhow::Result<()> {
-    let addr = crate::loadtest::loopback_target(&args.url)?;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let duration = std::time::Duration::from_secs(args.duration.max(1));
-    let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let report = rt.block_on(async {
-        // A live progress line on a terminal.
-        let progress = std::io::IsTerminal::is_terminal(&std::io::stdout()).then(|| {
-            let done = done.clone();
-            tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    let n = done.load(std::sync::atomic::Ordering::Relaxed);
-                    let s = started.elapsed().as_secs_f64();
-                    let _ = write!(std::io::stdout(), "\r{s:.0} s: {n} requests, {:.0} req/s   ", n as f64 / s);
-                    let _ = std::io::stdout().flush();
-                }
-            })
-        });
-        let report = crate::loadtest::run(addr, args.scenario, args.connections, duration, done.clone()).await;
-        if let Some(p) = progress {
-            p.abort();
-            let _ = write!(std::io::stdout(), "\r");
-        }
-        report
-    })?;
-    let _ = writeln!(std::io::stdout(), "{report}");
-    Ok(())
+    super::print(out.as_bytes())?;
+    Ok(if failed > 0 { Outcome::Problems } else { Outcome::Done })
 }

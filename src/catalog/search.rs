@@ -7,32 +7,16 @@
 
 use std::sync::Arc;
 
-use unicode_normalization::UnicodeNormalization;
-
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use memchr::memmem::Finder;
 
-use super::cache::{Order, Sort, Video};
+use super::fold::fold;
 use super::query::{filtered, Filter, Source};
+use super::{Order, Sort, Video};
 use crate::library::ids::VideoId;
-
-/// Words of a query looked at, at most.
-const MAX_WORDS: usize = 12;
-
-/// Lowercase, accents removed (NFD, combining marks dropped).
-pub fn fold(s: &str) -> String {
-    if s.is_ascii() {
-        return s.to_ascii_lowercase();
-    }
-    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
-}
-
-/// The words of a query, folded.
-pub fn words(q: &str) -> Vec<String> {
-    fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_WORDS).map(String::from).collect()
-}
 
 /// Whether `word` occurs in `hay` at the start of a word.
 fn starts_a_word(hay: &[u8], word: &Finder) -> bool {
@@ -84,6 +68,15 @@ fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u
 #[derive(Default)]
 pub struct SearchCache {
     recent: Mutex<VecDeque<(CacheKey, Arc<[u32]>)>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl SearchCache {
+    /// Searches answered from the cache, and searched anew.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
+    }
 }
 
 #[derive(PartialEq, Eq, Clone)]
@@ -120,8 +113,12 @@ pub fn search(
     };
     let cached = cache.recent.lock().ok().and_then(|r| r.iter().find(|(k, _)| *k == key).map(|(_, h)| h.clone()));
     let hits = match cached {
-        Some(hits) => hits,
+        Some(hits) => {
+            cache.hits.fetch_add(1, Relaxed);
+            hits
+        }
         None => {
+            cache.misses.fetch_add(1, Relaxed);
             let hits: Arc<[u32]> = ranked(src, filter, words).into();
             if let Ok(mut recent) = cache.recent.lock() {
                 if recent.len() >= CACHED {
@@ -169,13 +166,7 @@ fn ranked(src: &Source, filter: &Filter, words: &[String]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folds_case_and_accents() {
-        assert_eq!(fold("Crème BRÛLÉE"), "creme brulee");
-        assert_eq!(fold("Ünïcödé"), "unicode");
-        assert_eq!(words("  Hello, wörld!! 2019 "), ["hello", "world", "2019"]);
-    }
+    use crate::catalog::fold::words;
 
     fn finders(q: &str) -> Vec<Finder<'static>> {
         words(q).iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect()

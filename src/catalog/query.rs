@@ -7,12 +7,12 @@
 //! of writes the order may lag by that much, while the values shown are
 //! always current.
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::cache::{Catalog, Order, Sort, Video};
-use super::records::UserData;
-use super::user::UserCache;
+use super::user::{UserCache, UserData};
+use super::{Catalog, Order, Sort, Video};
 use crate::library::ids::VideoId;
 
 pub const LIVE_REBUILD: Duration = Duration::from_millis(500);
@@ -71,6 +71,8 @@ struct Live {
 #[derive(Default)]
 pub struct LiveOrders {
     live: Mutex<Option<Live>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl LiveOrders {
@@ -88,7 +90,10 @@ impl LiveOrders {
         let fresh = live.as_ref().is_some_and(|l| {
             l.generation == catalog.generation && (l.users_version == version || l.built.elapsed() < LIVE_REBUILD)
         });
-        if !fresh {
+        if fresh {
+            self.hits.fetch_add(1, Relaxed);
+        } else {
+            self.misses.fetch_add(1, Relaxed);
             *live = Some(build_live(catalog, users, version));
         }
         let l = live.as_ref().expect("just built");
@@ -97,6 +102,13 @@ impl LiveOrders {
             Sort::Title => l.title.clone(),
             _ => l.views.clone(),
         }
+    }
+}
+
+impl LiveOrders {
+    /// Orders by user data reused, and built anew.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 }
 

@@ -17,10 +17,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use walkdir::WalkDir;
 
-use super::ids::{id_of_file, VideoId};
-use super::probe::{probe_file, MediaInfo, ProbeError};
+use crate::catalog::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
 use crate::config::Root;
-use crate::store::cache::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
+use crate::library::ids::{id_of_file, VideoId};
+use crate::library::mtime_ns;
+use crate::library::probe::{probe_file, MediaInfo, ProbeError};
 use crate::store::records::{FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, Store, StoreError};
 
@@ -254,7 +255,7 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
                 continue;
             }
         };
-        if !entry.file_type().is_file() || !super::is_video_name(entry.file_name()) {
+        if !entry.file_type().is_file() || !crate::library::is_video_name(entry.file_name()) {
             continue;
         }
         let meta = match entry.metadata() {
@@ -274,11 +275,6 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
         });
     }
     Ok(found)
-}
-
-pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
-    use std::os::unix::fs::MetadataExt;
-    meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec())
 }
 
 /// Groups files by content id into videos.

@@ -1,7 +1,19 @@
-//! The in-memory catalog every read is served from: an immutable snapshot
-//! (`Catalog`) built by each scan, with the gallery orders precomputed, and
-//! swapped in atomically (`Cache`). Readers never lock; a page request costs
-//! a slice of a precomputed order.
+//! The in-memory model every read is served from, and its queries.
+//!
+//! Owns: `Catalog` (an immutable snapshot of the library built by each scan,
+//! with the gallery orders precomputed), `Cache` (swaps catalogs atomically;
+//! readers never lock), user data in memory (`user`), listings (`query`),
+//! search (`search`, `fold`) and orders (`sort`). Never: touches the disk,
+//! redb or HTTP; this module only computes over what it is given.
+
+pub mod fold;
+pub mod query;
+pub mod search;
+pub mod sort;
+pub mod user;
+
+pub use sort::{Order, Sort};
+pub use user::{UserCache, UserData};
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -12,7 +24,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::library::ids::VideoId;
@@ -38,7 +49,7 @@ impl Video {
         self.info.as_ref().and_then(|i| i.duration_ms)
     }
     /// The title to show: the user's, else the file's.
-    pub fn title_for<'a>(&'a self, user: &'a crate::store::records::UserData) -> &'a str {
+    pub fn title_for<'a>(&'a self, user: &'a UserData) -> &'a str {
         user.title.as_deref().unwrap_or(&self.title)
     }
 
@@ -93,67 +104,6 @@ pub struct ScanStats {
     pub finished_at: i64,
     /// Whether the scan changed the index or a folder's state.
     pub changed: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    #[default]
-    #[serde(alias = "date")]
-    Added,
-    Title,
-    Size,
-    Duration,
-    Rating,
-    Views,
-}
-
-impl Sort {
-    pub const ALL: [Sort; 6] = [Sort::Added, Sort::Title, Sort::Rating, Sort::Views, Sort::Duration, Sort::Size];
-    pub fn name(self) -> &'static str {
-        match self {
-            Sort::Added => "added",
-            Sort::Title => "title",
-            Sort::Size => "size",
-            Sort::Duration => "duration",
-            Sort::Rating => "rating",
-            Sort::Views => "views",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Sort::Added => "Date added",
-            Sort::Title => "Title",
-            Sort::Size => "Size",
-            Sort::Duration => "Duration",
-            Sort::Rating => "Rating",
-            Sort::Views => "Views",
-        }
-    }
-    /// The direction a user expects first: newest, A–Z, largest, longest.
-    pub fn default_order(self) -> Order {
-        match self {
-            Sort::Title => Order::Asc,
-            _ => Order::Desc,
-        }
-    }
-    /// The slot of a sort the catalog precomputes (those of file facts).
-    fn base(self) -> Option<usize> {
-        match self {
-            Sort::Added => Some(0),
-            Sort::Title => Some(1),
-            Sort::Size => Some(2),
-            Sort::Duration => Some(3),
-            Sort::Rating | Sort::Views => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Order {
-    Asc,
-    Desc,
 }
 
 /// An immutable snapshot of the library.
@@ -216,7 +166,7 @@ impl Catalog {
         ];
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        let folded = videos.iter().map(|v| crate::store::search::fold(&v.primary().rel_display()).into()).collect();
+        let folded = videos.iter().map(|v| fold::fold(&v.primary().rel_display()).into()).collect();
         Catalog { videos, broken, by_id, by_rel, orders, generation, folded, roots, stats, duplicates }
     }
 
@@ -263,7 +213,7 @@ impl Catalog {
 #[derive(Default)]
 pub struct Cache {
     current: ArcSwap<Catalog>,
-    pub hits: AtomicU64,
+    /// Catalogs swapped in (one per scan that finished).
     pub rebuilds: AtomicU64,
 }
 
@@ -274,7 +224,6 @@ impl Cache {
 
     /// The current snapshot; cheap, lock-free.
     pub fn load(&self) -> Arc<Catalog> {
-        self.hits.fetch_add(1, AtomicOrdering::Relaxed);
         self.current.load_full()
     }
 

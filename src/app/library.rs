@@ -1,0 +1,200 @@
+//! The library handle: the current catalog (`Cache`), readiness, and the
+//! background scanner thread with the filesystem watcher that feeds it.
+//!
+//! The scanner thread owns the `Scanner` and is the only writer of the scan
+//! index. It rescans on request (file change, admin refresh, a missing file)
+//! after a short quiet period, and every `rescan_every` as a fallback. After
+//! each scan it hands the new catalog to `App::scanned`, which swaps it in
+//! and tells whoever needs to know.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::App;
+use crate::catalog::{Cache, Catalog};
+use crate::library::watch::Watcher;
+use crate::scan::Scanner;
+
+/// Quiet time after a change before rescanning (a copy in progress sends
+/// many events), and the longest a burst of events may delay a rescan.
+const DEBOUNCE: Duration = Duration::from_millis(300);
+const MAX_DEBOUNCE: Duration = Duration::from_secs(3);
+
+pub(super) enum ScanMsg {
+    Rescan,
+    Stop,
+}
+
+pub struct Library {
+    /// The current catalog: every read is served from it.
+    pub cache: Cache,
+    ready: AtomicBool,
+    scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
+    /// Rescan requests made so far.
+    requested: AtomicU64,
+    /// The request count seen at the start of the last finished scan.
+    completed: watch::Receiver<u64>,
+    completed_tx: Mutex<Option<watch::Sender<u64>>>,
+    scan_rx: Mutex<Option<mpsc::Receiver<ScanMsg>>>,
+    scan_thread: Mutex<Option<JoinHandle<()>>>,
+    watcher: Mutex<Option<Watcher>>,
+}
+
+impl Library {
+    /// A library serving `catalog` (ready when it comes from a stored index).
+    pub(super) fn new(catalog: Catalog, ready: bool) -> Library {
+        let (tx, rx) = mpsc::channel();
+        let (done_tx, done_rx) = watch::channel(0u64);
+        Library {
+            cache: Cache::new(catalog),
+            ready: AtomicBool::new(ready),
+            scan_tx: Mutex::new(tx),
+            requested: AtomicU64::new(0),
+            completed: done_rx,
+            completed_tx: Mutex::new(Some(done_tx)),
+            scan_rx: Mutex::new(Some(rx)),
+            scan_thread: Mutex::new(None),
+            watcher: Mutex::new(None),
+        }
+    }
+
+    /// A sender of rescan requests (for the filesystem watcher).
+    pub(super) fn rescan_sender(&self) -> Option<mpsc::Sender<ScanMsg>> {
+        self.scan_tx.lock().ok().map(|t| t.clone())
+    }
+
+    pub(super) fn keep_watcher(&self, w: Watcher) {
+        if let Ok(mut slot) = self.watcher.lock() {
+            *slot = Some(w);
+        }
+    }
+
+    /// Starts the scanner thread (once).
+    pub(super) fn start_scanner(&self, scanner: Scanner, app: Weak<App>, every: Duration) -> std::io::Result<()> {
+        let rx = self.scan_rx.lock().ok().and_then(|mut r| r.take());
+        let done = self.completed_tx.lock().ok().and_then(|mut d| d.take());
+        let (Some(rx), Some(done)) = (rx, done) else { return Ok(()) };
+        let thread = std::thread::Builder::new()
+            .name("vidserve-scan".into())
+            .spawn(move || scan_loop(scanner, app, rx, done, every))?;
+        if let Ok(mut slot) = self.scan_thread.lock() {
+            *slot = Some(thread);
+        }
+        Ok(())
+    }
+
+    /// The current snapshot; cheap, lock-free.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.cache.load()
+    }
+
+    /// Whether the catalog reflects at least one scan or a stored index.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub(super) fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// Asks for a rescan soon; returns the request's sequence number.
+    pub fn request_rescan(&self) -> u64 {
+        let n = self.requested.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Rescan);
+        }
+        n
+    }
+
+    /// Requests a rescan and waits until one that started after the request
+    /// has finished. False on timeout.
+    pub async fn rescan_and_wait(&self, timeout: Duration) -> bool {
+        let mine = self.request_rescan();
+        let mut rx = self.completed.clone();
+        tokio::time::timeout(timeout, rx.wait_for(|&done| done >= mine)).await.is_ok_and(|r| r.is_ok())
+    }
+
+    /// Waits until the library is ready (the first scan finished). False on
+    /// timeout.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let mut rx = self.completed.clone();
+        let ready = async {
+            while !self.is_ready() {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, ready).await.is_ok() && self.is_ready()
+    }
+
+    /// Stops the scanner and waits for it (a scan in progress finishes
+    /// first: its writes are one transaction either way). Blocking.
+    pub(super) fn close(&self) {
+        self.stop();
+        let thread = self.scan_thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+
+    fn stop(&self) {
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Stop);
+        }
+    }
+}
+
+impl Drop for Library {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn scan_loop(
+    mut scanner: Scanner,
+    app: Weak<App>,
+    rx: mpsc::Receiver<ScanMsg>,
+    done: watch::Sender<u64>,
+    every: Duration,
+) {
+    let (mut first, mut imported) = (true, false);
+    loop {
+        if !first {
+            match rx.recv_timeout(every) {
+                Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(ScanMsg::Rescan) => {
+                    // Let a burst of changes settle.
+                    let burst = Instant::now();
+                    while burst.elapsed() < MAX_DEBOUNCE {
+                        match rx.recv_timeout(DEBOUNCE) {
+                            Ok(ScanMsg::Rescan) => continue,
+                            Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                            Err(RecvTimeoutError::Timeout) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        let Some(seen) = app.upgrade().map(|a| a.library.requested.load(Ordering::Acquire)) else { return };
+        // A bug in a scan must not end rescanning for the life of the server.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.scan()));
+        let Some(app) = app.upgrade() else { return };
+        match result {
+            Ok(Ok(catalog)) => {
+                app.scanned(catalog, !imported);
+                imported = true;
+            }
+            Ok(Err(e)) => tracing::error!("scan failed: {e}"),
+            Err(_) => tracing::error!("a scan failed unexpectedly; the next one will try again"),
+        }
+        first = false;
+        done.send_replace(seen);
+    }
+}

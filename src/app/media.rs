@@ -1,0 +1,42 @@
+//! The media handle's set-up: the thumbnail store and its job queue, with
+//! ffmpeg when there is one, and queueing what a catalog lacks.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::AppError;
+use crate::catalog::Catalog;
+use crate::config::{ConfigError, MediaConfig};
+use crate::jobs::{Jobs, Task};
+use crate::media::ffmpeg::Ffmpeg;
+use crate::media::thumbs::Thumbs;
+
+/// The thumbnail store and its job queue, with ffmpeg if there is one.
+pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError> {
+    let thumbs =
+        Thumbs::open(data_dir).map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.to_path_buf(), e)))?;
+    let ffmpeg = Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout);
+    match (&ffmpeg, &media.ffmpeg) {
+        (None, Some(p)) => {
+            tracing::warn!("--ffmpeg {} is not a file; thumbnails come from images beside the videos only", p.display())
+        }
+        (None, None) => tracing::info!("no ffmpeg on PATH; thumbnails come from images beside the videos only"),
+        (Some(f), _) => tracing::debug!(ffmpeg = %f.path.display(), "ffmpeg found"),
+    }
+    Jobs::start(Arc::new(thumbs), ffmpeg, media.jobs).map_err(AppError::Runtime)
+}
+
+/// Queues a thumbnail for every listed video that has none.
+pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
+    for v in catalog.videos() {
+        if jobs.thumbs.has(v.id) {
+            continue;
+        }
+        jobs.want_thumbnail(Task {
+            id: v.id,
+            title: v.title.clone(),
+            files: v.files.iter().map(|f| catalog.abs_path(f)).collect(),
+            duration_ms: v.duration_ms(),
+        });
+    }
+}

@@ -1,0 +1,184 @@
+//! The application: a few handles, each owning one concern, and the steps
+//! that tie them together.
+//!
+//! - `library` (`Library`): the current catalog and the scanner thread;
+//! - `users` (`Users`): user data in memory, its writer and derived orders;
+//! - `jobs` (`Jobs`): thumbnails and the job queue that makes them;
+//! - `ops` (`Ops`): metrics, listen address, shutdown, the load test;
+//! - `events` (`Events`): live updates for open pages.
+//!
+//! Never: speaks HTTP or parses a command line (`http` and `commands` sit
+//! above it).
+
+mod library;
+mod media;
+mod ops;
+mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use library::Library;
+pub use media::{queue_thumbnails, start_jobs};
+pub use ops::{LoadTestSlot, Ops};
+pub use users::Users;
+
+use crate::catalog::Catalog;
+use crate::catalog::ScanStats;
+use crate::config::{Config, ConfigError};
+use crate::events::{Event, Events};
+use crate::jobs::Jobs;
+use crate::library::watch::watch as watch_roots;
+use crate::metrics::Snapshot;
+use crate::scan::Scanner;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start a thread ({0})")]
+    Runtime(std::io::Error),
+}
+
+pub struct App {
+    pub config: Config,
+    pub library: Library,
+    pub users: Users,
+    pub jobs: Jobs,
+    pub ops: Ops,
+    pub events: Events,
+    store: Arc<Store>,
+}
+
+impl App {
+    /// Opens the store and starts the scanner (blocking: call it off the
+    /// async workers). With a stored index the app serves at once while a
+    /// rescan runs; without one it is not ready until the first scan ends.
+    pub fn start(config: Config) -> Result<Arc<App>, AppError> {
+        let store = Arc::new(Store::open(&config.library.data_dir)?);
+        let events = Events::default();
+        let users = Users::start(store.clone(), events.clone())?;
+        let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
+        let jobs = start_jobs(&config.library.data_dir, &config.media)?;
+        let ready = scanner.has_index();
+        let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
+        let library = Library::new(catalog, ready);
+        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, store });
+        if app.config.watch {
+            let tx = std::sync::Mutex::new(app.library.rescan_sender());
+            let on_change = move || {
+                if let Ok(Some(t)) = tx.lock().as_deref() {
+                    let _ = t.send(library::ScanMsg::Rescan);
+                }
+            };
+            match watch_roots(&app.config.library.roots, on_change) {
+                Ok(w) => app.library.keep_watcher(w),
+                Err(e) => tracing::warn!("cannot watch the video dirs ({e}); relying on the periodic rescan"),
+            }
+        }
+        app.library.start_scanner(scanner, Arc::downgrade(&app), app.config.rescan_every).map_err(AppError::Runtime)?;
+        Ok(app)
+    }
+
+    /// After each scan (on the scanner thread): the first time, import the
+    /// original server's files; queue the missing thumbnails; swap the new
+    /// catalog in; tell open pages when something changed.
+    fn scanned(&self, catalog: Catalog, first: bool) {
+        let s = &catalog.stats;
+        tracing::info!(
+            videos = catalog.len(),
+            broken = catalog.broken.len(),
+            files = s.files_seen,
+            hashed = s.hashed,
+            probed = s.probed,
+            ms = s.duration.as_millis() as u64,
+            "scan finished"
+        );
+        if first {
+            self.auto_import(&catalog);
+        }
+        queue_thumbnails(&self.jobs, &catalog);
+        let (videos, changed) = (catalog.len(), catalog.stats.changed);
+        self.library.cache.replace(catalog);
+        if changed {
+            self.events.send(Event::Library { videos });
+        }
+        self.library.set_ready();
+        release_free_memory();
+    }
+
+    /// On first start, imports the original server's data files found in
+    /// the video dirs or the working dir (each file once, ever).
+    fn auto_import(&self, catalog: &Catalog) {
+        let cwd = std::env::current_dir().ok();
+        let mut dirs: Vec<&Path> = self.config.library.roots.iter().map(|r| r.path.as_path()).collect();
+        dirs.extend(cwd.as_deref());
+        let files = crate::import::find_sources(&dirs);
+        if files.is_empty() {
+            return;
+        }
+        let apply = |edits| self.users.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
+        match crate::import::import(&self.store, catalog, &files, false, apply) {
+            Ok(r) if r.files.is_empty() => {}
+            Ok(r) => tracing::info!(
+                files = r.files.len(),
+                matched = r.matched,
+                changes = r.changes,
+                unmatched = r.unmatched.len(),
+                problems = r.problems.len(),
+                "imported the original server's data"
+            ),
+            Err(e) => tracing::error!("import of the original server's data failed: {e}"),
+        }
+    }
+
+    /// User records set aside because they could not be read (blocking).
+    pub fn damaged_user_records(&self) -> usize {
+        self.store.damaged_user_records().map_or(0, |d| d.len())
+    }
+
+    /// The numbers `/metrics` reads from the rest of the server.
+    pub fn metrics_snapshot(&self) -> Snapshot {
+        use std::sync::atomic::Ordering::Relaxed;
+        let catalog = self.library.catalog();
+        let s = &catalog.stats;
+        let (cache_hits, cache_misses) = self.users.cache_counts();
+        let p = &self.jobs.progress;
+        Snapshot {
+            videos: catalog.len(),
+            videos_broken: catalog.broken.len(),
+            scan_files: s.files_seen,
+            scan_unreadable: s.unreadable.len(),
+            scan_duration_seconds: s.duration.as_secs_f64(),
+            cache_hits,
+            cache_misses,
+            cache_rebuilds: self.library.cache.rebuilds.load(Relaxed),
+            jobs_waiting: self.jobs.waiting(),
+            jobs_done: p.done.load(Relaxed),
+            jobs_failed: p.failed.load(Relaxed),
+            thumbnails: self.jobs.thumbs.count(),
+        }
+    }
+
+    /// Commits the writes still queued, then stops the scanner and waits
+    /// for both to let go of the database, so the data dir can be opened
+    /// again at once. Blocking.
+    pub fn close(&self) {
+        self.jobs.close();
+        self.users.close();
+        self.library.close();
+    }
+}
+
+/// Hands memory freed by a scan back to the system (glibc keeps it
+/// otherwise, and the RSS of a long-running server would show the peak).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

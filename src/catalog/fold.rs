@@ -1,0 +1,63 @@
+//! Text folding for search: lowercase, accents removed, and letters that do
+//! not decompose (ø, ł, đ, ß, æ, …) transliterated, so that a query typed on
+//! any keyboard finds the name as written.
+
+use deunicode::deunicode_char;
+
+/// Words of a query looked at, at most.
+pub const MAX_WORDS: usize = 12;
+
+/// Folds `s` for comparison: ASCII lowercase, each other letter replaced by
+/// its ASCII transliteration (`é` → `e`, `ø` → `o`, `ß` → `ss`). Letters
+/// without one (CJK ideographs keep theirs only when deunicode has none)
+/// are kept lowercased, so such names stay searchable.
+pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
+        match deunicode_char(c) {
+            // Only letters and digits are transliterated; punctuation and
+            // symbols stay themselves (they separate words).
+            Some(t) if c.is_alphanumeric() && !t.is_empty() && t.chars().all(|x| x.is_ascii_alphanumeric()) => {
+                out.extend(t.chars().map(|x| x.to_ascii_lowercase()))
+            }
+            _ if unicode_normalization::char::is_combining_mark(c) => {}
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// The words of a query, folded.
+pub fn words(q: &str) -> Vec<String> {
+    fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_WORDS).map(String::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_and_accents() {
+        assert_eq!(fold("Crème BRÛLÉE"), "creme brulee");
+        assert_eq!(fold("Ünïcödé"), "unicode");
+        assert_eq!(words("  Hello, wörld!! 2019 "), ["hello", "world", "2019"]);
+    }
+
+    #[test]
+    fn folds_letters_that_do_not_decompose() {
+        assert_eq!(fold("Ærøskøbing"), "aeroskobing");
+        assert_eq!(fold("Łódź"), "lodz");
+        assert_eq!(fold("Đakovo"), "dakovo");
+        assert_eq!(fold("Straße"), "strasse");
+        assert_eq!(words("Smørrebrød, Œuvre"), ["smorrebrod", "oeuvre"]);
+        // Decomposed input (e + combining acute) folds like composed input.
+        assert_eq!(fold("Cafe\u{301}"), "cafe");
+    }
+}

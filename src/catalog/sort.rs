@@ -1,0 +1,64 @@
+//! The orders a listing can take: what to sort by, and which way.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    #[serde(alias = "date")]
+    Added,
+    Title,
+    Size,
+    Duration,
+    Rating,
+    Views,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 6] = [Sort::Added, Sort::Title, Sort::Rating, Sort::Views, Sort::Duration, Sort::Size];
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Added => "added",
+            Sort::Title => "title",
+            Sort::Size => "size",
+            Sort::Duration => "duration",
+            Sort::Rating => "rating",
+            Sort::Views => "views",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Added => "Date added",
+            Sort::Title => "Title",
+            Sort::Size => "Size",
+            Sort::Duration => "Duration",
+            Sort::Rating => "Rating",
+            Sort::Views => "Views",
+        }
+    }
+    /// The direction a user expects first: newest, A–Z, largest, longest.
+    pub fn default_order(self) -> Order {
+        match self {
+            Sort::Title => Order::Asc,
+            _ => Order::Desc,
+        }
+    }
+    /// The slot of a sort the catalog precomputes (those of file facts).
+    pub(super) fn base(self) -> Option<usize> {
+        match self {
+            Sort::Added => Some(0),
+            Sort::Title => Some(1),
+            Sort::Size => Some(2),
+            Sort::Duration => Some(3),
+            Sort::Rating | Sort::Views => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    Asc,
+    Desc,
+}

@@ -1,0 +1,176 @@
+//! User data: what people made of each video (`UserData`), the edits that
+//! change it (`Edit`), and `UserCache`, the in-memory copy every read comes
+//! from. The store's writer updates the cache right after each commit,
+//! before it acknowledges, so a read that follows a 2xx sees the write.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::library::ids::VideoId;
+
+#[derive(Default)]
+pub struct UserCache {
+    map: RwLock<HashMap<VideoId, UserData>>,
+    /// Bumped on every change (for views that cache derived orders).
+    version: AtomicU64,
+    /// How many videos have a user-given title (0: title order is the files').
+    titled: AtomicUsize,
+}
+
+impl UserCache {
+    pub fn new(map: HashMap<VideoId, UserData>) -> Self {
+        let titled = map.values().filter(|d| d.title.is_some()).count();
+        UserCache { map: RwLock::new(map), version: AtomicU64::new(0), titled: AtomicUsize::new(titled) }
+    }
+
+    pub fn titled(&self) -> usize {
+        self.titled.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, id: VideoId) -> UserData {
+        self.map.read().ok().and_then(|m| m.get(&id).cloned()).unwrap_or_default()
+    }
+
+    /// Runs `f` with the whole map under one read lock (hold it briefly).
+    pub fn with<R>(&self, f: impl FnOnce(&HashMap<VideoId, UserData>) -> R) -> R {
+        match self.map.read() {
+            Ok(m) => f(&m),
+            Err(poisoned) => f(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn set_all(&self, changes: impl IntoIterator<Item = (VideoId, UserData)>) {
+        let mut map = match self.map.write() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (id, data) in changes {
+            let had = map.get(&id).is_some_and(|d| d.title.is_some());
+            match (had, data.title.is_some()) {
+                (false, true) => {
+                    self.titled.fetch_add(1, Ordering::AcqRel);
+                }
+                (true, false) => {
+                    self.titled.fetch_sub(1, Ordering::AcqRel);
+                }
+                _ => {}
+            }
+            map.insert(id, data);
+        }
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+}
+
+/// What users made of one video. Fields added later default when absent,
+/// so older records stay readable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserData {
+    /// 1 to 5 stars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default)]
+    pub views: u64,
+    /// Unix seconds of the last counted view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_viewed: Option<i64>,
+    #[serde(default)]
+    pub favorite: bool,
+    /// Free tags, without a leading `#`, each once (case-insensitively).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A title given by the user (the file is never renamed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Where playback stopped, in milliseconds, and when (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position_at: Option<i64>,
+}
+
+/// One change to a video's user data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// Set (1–5) or clear the rating.
+    Rate(Option<u8>),
+    /// Count one view at the given Unix second.
+    View(i64),
+    Favorite(bool),
+    ToggleFavorite,
+    /// Views counted elsewhere (an import).
+    AddViews(u64),
+    /// Set (already trimmed, non-empty) or clear the user's title.
+    Title(Option<String>),
+    /// Remember (at the given Unix second) or forget the resume position.
+    Position(Option<u64>, i64),
+    /// A tag already made valid by `normalise_tag`.
+    AddTag(String),
+    RemoveTag(String),
+}
+
+impl UserData {
+    pub fn apply(&mut self, edit: Edit) {
+        match edit {
+            Edit::Rate(r) => self.rating = r,
+            Edit::View(at) => {
+                self.views += 1;
+                self.last_viewed = Some(at);
+            }
+            Edit::Favorite(f) => self.favorite = f,
+            Edit::AddViews(n) => self.views = self.views.saturating_add(n),
+            Edit::Title(t) => self.title = t,
+            Edit::Position(p, at) => {
+                self.position_ms = p;
+                self.position_at = p.map(|_| at);
+            }
+            Edit::ToggleFavorite => self.favorite = !self.favorite,
+            Edit::AddTag(t) => {
+                if !self.has_tag(&t) && self.tags.len() < MAX_TAGS {
+                    self.tags.push(t);
+                }
+            }
+            Edit::RemoveTag(t) => {
+                let t = t.to_lowercase();
+                self.tags.retain(|x| x.to_lowercase() != t);
+            }
+        }
+    }
+
+    pub fn has_tag(&self, tag: &str) -> bool {
+        let want = tag.to_lowercase();
+        self.tags.iter().any(|t| t.to_lowercase() == want)
+    }
+}
+
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// Most tags one video keeps.
+pub const MAX_TAGS: usize = 200;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 100;
+
+/// Makes a tag canonical: trimmed, without leading `#`, inner white space
+/// folded. Refuses empty, overlong, and tags with commas (the URL list
+/// separator) or control characters.
+pub fn normalise_tag(raw: &str) -> Result<String, &'static str> {
+    let t = raw.trim().trim_start_matches('#').trim();
+    let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.is_empty() {
+        return Err("a tag cannot be empty");
+    }
+    if t.chars().count() > MAX_TAG_CHARS {
+        return Err("a tag is at most 100 characters");
+    }
+    if t.chars().any(|c| c == ',' || c.is_control()) {
+        return Err("a tag cannot contain commas or control characters");
+    }
+    Ok(t)
+}

@@ -1,0 +1,120 @@
+//! `vidserve doctor`: checks what a server needs and lists the files that
+//! browsers cannot play as stored, with what to do about them.
+
+use std::sync::Arc;
+
+use super::Outcome;
+use crate::cli::DoctorArgs;
+use crate::config::{LibraryConfig, MediaConfig};
+use crate::scan::Scanner;
+use crate::store::Store;
+
+/// Runs the checks; `Outcome::Problems` when anything needs fixing.
+pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
+    let mut r = Checks { out: format!("vidserve {}\n", env!("CARGO_PKG_VERSION")), problems: 0 };
+    let media = MediaConfig::from_args(&args.media);
+    match crate::media::ffmpeg::Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout) {
+        Some(f) => {
+            let version = std::process::Command::new(&f.path).arg("-version").output().ok();
+            let first = version.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string());
+            r.say(true, format!("ffmpeg: {} ({})", f.path.display(), first.unwrap_or_default()));
+        }
+        None => r.out.push_str(
+            "note ffmpeg: not found; thumbnails come from images beside the videos, covers inside them and browsers\n",
+        ),
+    }
+    let config = match LibraryConfig::from_args(&args.library) {
+        Ok(c) => c,
+        Err(e) => {
+            r.say(false, e.to_string());
+            return r.stop();
+        }
+    };
+    r.say(true, format!("data dir: {} is writable", config.data_dir.display()));
+    for root in &config.roots {
+        r.say(true, format!("folder: {} is readable", root.path.display()));
+    }
+    let store = match Store::open(&config.data_dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            r.say(false, format!("database: {e}"));
+            return r.stop();
+        }
+    };
+    let users = store.load_user()?.len();
+    r.say(true, format!("database: {} opens; {users} videos with ratings, views or tags", store.path().display()));
+    let damaged = store.damaged_user_records()?;
+    if !damaged.is_empty() {
+        r.say(
+            false,
+            format!(
+                "database: {} user record(s) could not be read and were kept aside (table user_damaged_v1); \
+             their videos started afresh. Export with `vidserve export` and report it",
+                damaged.len()
+            ),
+        );
+    }
+    let catalog = Scanner::new(config.roots, store)?.scan()?;
+    r.say(true, format!("library: {} videos ({} files scanned)", catalog.len(), catalog.stats.files_seen));
+    for v in &catalog.broken {
+        r.say(
+            false,
+            format!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or("")),
+        );
+    }
+    for v in catalog.videos() {
+        let Some(i) = v.info.as_ref() else { continue };
+        let path = catalog.abs_path(v.primary());
+        if !i.browser_playable {
+            let codecs = [i.video_codec.as_deref(), i.audio_codec.as_deref()]
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .join("/");
+            r.say(false, format!(
+                "not playable in browsers: {} ({}, {codecs}); convert it, e.g. ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4",
+                path.display(), i.container
+            ));
+        }
+        if i.index_at_end {
+            r.say(false, format!(
+                "index at the end: {} starts slowly; fix without re-encoding: ffmpeg -i IN -c copy -movflags +faststart OUT.mp4",
+                path.display()
+            ));
+        }
+    }
+    r.out.push_str(&if r.problems == 0 {
+        "all good\n".to_string()
+    } else {
+        format!("{} thing(s) to fix\n", r.problems)
+    });
+    r.finish()
+}
+
+/// The doctor's findings, printed at the end.
+struct Checks {
+    out: String,
+    problems: usize,
+}
+
+impl Checks {
+    fn say(&mut self, ok: bool, line: String) {
+        if !ok {
+            self.problems += 1;
+        }
+        self.out.push_str(&format!("{} {line}\n", if ok { "ok  " } else { "FIX " }));
+    }
+
+    /// Prints what was found and fails: a check that stops the rest failed.
+    fn stop(self) -> anyhow::Result<Outcome> {
+        super::print(self.out.as_bytes())?;
+        anyhow::bail!("{} problem(s) found; see above", self.problems)
+    }
+
+    /// Prints what was found; `Problems` when anything needs fixing.
+    fn finish(self) -> anyhow::Result<Outcome> {
+        super::print(self.out.as_bytes())?;
+        Ok(if self.problems == 0 { Outcome::Done } else { Outcome::Problems })
+    }
+}

@@ -1,0 +1,145 @@
+//! Health, readiness and the admin routes: `/healthz`, `/readyz`, `/ping`,
+//! `/metrics`, the admin page, the original's cache routes, and
+//! regenerating thumbnails.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use serde_json::json;
+
+use super::{html, json, ApiError};
+use crate::http::body::Body;
+use crate::http::pages::admin::{admin as admin_page, AdminView, JobsView};
+use crate::App;
+
+/// Longest wait for a requested rescan before answering.
+const REFRESH_WAIT: Duration = Duration::from_secs(120);
+
+pub fn healthz() -> Response<Body> {
+    json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
+    if app.library.is_ready() {
+        Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": app.library.catalog().len() })))
+    } else {
+        Err(ApiError::Unavailable("the first scan of the library is still running".into()))
+    }
+}
+
+pub fn ping(app: &App) -> Response<Body> {
+    let c = app.library.catalog();
+    json(StatusCode::OK, &json!({ "status": "ok", "video_count": c.len(), "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub fn metrics(app: &App) -> Response<Body> {
+    let mut res = Response::new(Body::full(crate::metrics::render(&app.ops.metrics, &app.metrics_snapshot())));
+    let ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res
+}
+
+pub async fn cache_status(app: &Arc<App>) -> Result<Response<Body>, ApiError> {
+    let app2 = app.clone();
+    let damaged = tokio::task::spawn_blocking(move || app2.damaged_user_records())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let c = app.library.catalog();
+    let favorites = app
+        .users
+        .data
+        .with(|m| m.iter().filter(|(id, d)| d.favorite && c.get(**id).is_some_and(|v| v.pos != u32::MAX)).count());
+    let (cache_hits, cache_misses) = app.users.cache_counts();
+    let s = &c.stats;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "backend": "redb",
+            "video_count": c.len(),
+            "broken_count": c.broken.len(),
+            "duplicate_paths": c.duplicates,
+            "favorites_count": favorites,
+            "damaged_user_records": damaged,
+            "cache_ttl": app.config.rescan_every.as_secs(),
+            "cache_hits": cache_hits,
+            "cache_misses": cache_misses,
+            "cache_rebuilds": app.library.cache.rebuilds.load(Ordering::Relaxed),
+            "ready": app.library.is_ready(),
+            "last_scan": {
+                "finished_at": s.finished_at,
+                "files_seen": s.files_seen,
+                "hashed": s.hashed,
+                "probed": s.probed,
+                "unreadable": s.unreadable.len(),
+                "duration_ms": s.duration.as_millis() as u64,
+            },
+            "roots": c.roots.iter().map(|r| json!({
+                "path": r.path.display().to_string(),
+                "online": r.state == crate::catalog::RootState::Online,
+                "files": r.files,
+            })).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>, ApiError> {
+    let scanned = app.library.rescan_and_wait(REFRESH_WAIT).await;
+    if from_form {
+        return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
+    }
+    if !scanned {
+        return Err(ApiError::Unavailable("the rescan did not finish in time; it goes on in the background".into()));
+    }
+    let n = app.library.catalog().len();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "success": true, "message": format!("Library rescanned: {n} videos"), "video_count": n }),
+    ))
+}
+
+pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {
+    let catalog = app.library.catalog();
+    let view = AdminView {
+        catalog: &catalog,
+        cache_hits: app.users.cache_counts().0,
+        cache_rebuilds: app.library.cache.rebuilds.load(Ordering::Relaxed),
+        data_dir: app.config.library.data_dir.display().to_string(),
+        rescan_every_s: app.config.rescan_every.as_secs(),
+        jobs: {
+            let p = &app.jobs.progress;
+            JobsView {
+                ffmpeg: app.jobs.ffmpeg.as_ref().map(|p| p.display().to_string()),
+                with_thumbnail: app.jobs.thumbs.count(),
+                waiting: app.jobs.waiting(),
+                done: p.done.load(Ordering::Relaxed),
+                failed: p.failed.load(Ordering::Relaxed),
+                current: p.current.lock().map(|c| c.clone()).unwrap_or_default(),
+                failures: p.failures.lock().map(|f| f.clone()).unwrap_or_default(),
+            }
+        },
+    };
+    Ok(html(admin_page(&view)))
+}
+
+/// `POST /admin/thumbnails/regenerate`: forgets every thumbnail and queues
+/// them all again.
+pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Response<Body>, ApiError> {
+    let app2 = app.clone();
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        app2.jobs.thumbs.clear()?;
+        app2.jobs.forget_failures();
+        crate::app::queue_thumbnails(&app2.jobs, &app2.library.catalog());
+        Ok(())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("removing old thumbnails")))?;
+    if from_form {
+        return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
+    }
+    Ok(super::json(StatusCode::OK, &serde_json::json!({ "success": true, "queued": app.jobs.waiting() })))
+}

@@ -1,0 +1,66 @@
+//! Stored images: thumbnails, preview strips and their WebVTT cues.
+
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use hyper::{Response, StatusCode};
+
+use super::ApiError;
+use crate::http::body::Body;
+use crate::library::ids::VideoId;
+use crate::App;
+
+/// `GET /thumb/{id}/{width}`: a stored thumbnail.
+pub async fn thumb(app: &App, id: VideoId, width: u32, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    if !app.jobs.thumbs.has(id) {
+        return Err(ApiError::NotFound("no thumbnail for this video yet".into()));
+    }
+    image_file(app.jobs.thumbs.path(id, width), headers).await
+}
+
+/// `GET /sprite/{id}.jpg`: the preview strip (10 x 2 frames).
+pub async fn sprite(app: &App, id: VideoId, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let tile =
+        app.jobs.thumbs.sprite(id).ok_or_else(|| ApiError::NotFound("no preview strip for this video".into()))?;
+    image_file(app.jobs.thumbs.sprite_path(id, tile), headers).await
+}
+
+/// `GET /sprite/{id}.vtt`: WebVTT cues pointing into the strip, for players
+/// that show seek previews.
+pub fn sprite_vtt(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+    let missing = || ApiError::NotFound("no preview strip for this video".into());
+    let (w, h) = app.jobs.thumbs.sprite(id).ok_or_else(missing)?;
+    let ms = app.library.catalog().get(id).and_then(|v| v.duration_ms()).ok_or_else(missing)?;
+    let frames = crate::media::ffmpeg::SPRITE_FRAMES as u64;
+    let stamp = |t: u64| format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
+    let mut vtt = String::from("WEBVTT\n\n");
+    for i in 0..frames {
+        let (start, end) = (ms * i / frames, ms * (i + 1) / frames);
+        let (x, y) = ((i % 10) as u32 * w, (i / 10) as u32 * h);
+        vtt.push_str(&format!("{} --> {}\n/sprite/{id}.jpg#xywh={x},{y},{w},{h}\n\n", stamp(start), stamp(end)));
+    }
+    let mut res = Response::new(Body::full(vtt));
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
+    Ok(res)
+}
+
+/// Serves a stored JPEG (a day of caching; the `ETag` lets a browser
+/// revalidate cheaply).
+async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, i64, u64)> {
+        let bytes = std::fs::read(&path)?;
+        let meta = std::fs::metadata(&path)?;
+        Ok((bytes, crate::library::mtime_ns(&meta), xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes())))
+    });
+    let (bytes, mtime, name) =
+        read.await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|_| ApiError::not_found())?;
+    let etag = format!("\"i{name:x}-{mtime:x}\"");
+    let fresh = headers.get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut res = Response::new(if fresh { Body::Empty } else { Body::full(bytes) });
+    if fresh {
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
+    Ok(res)
+}
