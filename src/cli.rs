@@ -5,11 +5,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// A local video server: browse, search, rate and stream a video collection.
 #[derive(Debug, Parser)]
-#[command(name = "vidserve", version, args_conflicts_with_subcommands = true)]
+#[command(name = "vidserve", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -19,6 +20,46 @@ pub struct Cli {
 
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// Options only the server takes: given with another subcommand they would
+/// do nothing, so they are refused. (`--dir`, `--data`, the media and log
+/// options are global: they work before or after any subcommand.)
+const SERVE_ONLY: [&str; 6] = ["bind", "port", "cache_ttl", "no_watch", "allow_public", "max_connections"];
+
+/// Parses the process's arguments; prints help, version or the error and
+/// exits as clap does.
+pub fn parse() -> Cli {
+    parse_from(std::env::args_os())
+}
+
+/// Parses `args` (the first is the program name).
+pub fn parse_from<I, T>(args: I) -> Cli
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
+    if let Err(e) = check_serve_only(&mut cmd, &matches) {
+        e.exit()
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+}
+
+fn check_serve_only(cmd: &mut clap::Command, matches: &ArgMatches) -> Result<(), clap::Error> {
+    let Some(sub) = matches.subcommand_name() else { return Ok(()) };
+    for id in SERVE_ONLY {
+        if matches.value_source(id) == Some(ValueSource::CommandLine) {
+            let flag = format!("--{}", id.replace('_', "-"));
+            let message = match sub {
+                "serve" => format!("{flag} goes after `serve` (or leave `serve` out)"),
+                _ => format!("{flag} is an option of the server; `vidserve {sub}` does not take it"),
+            };
+            return Err(cmd.error(clap::error::ErrorKind::ArgumentConflict, message));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,11 +118,11 @@ pub struct ExportArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LibraryArgs {
     /// A directory of videos, scanned recursively (repeat for several).
-    #[arg(long = "dir", short = 'd', value_name = "DIR", env = "VIDSERVE_DIR")]
+    #[arg(long = "dir", value_name = "DIR", env = "VIDSERVE_DIR", global = true)]
     pub dirs: Vec<PathBuf>,
 
     /// Where the database and thumbnails live [default: $XDG_DATA_HOME/vidserve].
-    #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA")]
+    #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA", global = true)]
     pub data: Option<PathBuf>,
 }
 
@@ -123,15 +164,15 @@ pub struct ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct MediaArgs {
     /// The ffmpeg to take thumbnail frames with [default: ffmpeg on PATH, if any].
-    #[arg(long, value_name = "PATH", env = "VIDSERVE_FFMPEG")]
+    #[arg(long, value_name = "PATH", env = "VIDSERVE_FFMPEG", global = true)]
     pub ffmpeg: Option<PathBuf>,
 
     /// Seconds an ffmpeg run may take before it is stopped.
-    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_FFMPEG_TIMEOUT", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_FFMPEG_TIMEOUT", default_value_t = 30, global = true)]
     pub ffmpeg_timeout: u64,
 
     /// Thumbnails made at once (low-priority threads).
-    #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1)]
+    #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1, global = true)]
     pub jobs: usize,
 }
 

@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = vidserve::cli::Cli::parse();
+    let cli = vidserve::cli::parse();
     vidserve::logging::init(&cli.log);
     match vidserve::run(cli) {
         Ok(vidserve::Outcome::Done) => ExitCode::SUCCESS,

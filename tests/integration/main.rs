@@ -2,6 +2,7 @@
 
 mod browser;
 mod cli;
+mod commands;
 mod http;
 mod import;
 mod layers;
