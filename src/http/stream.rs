@@ -184,3 +184,62 @@ fn read_nowait(file: &File, buf: &mut BytesMut, want: usize, pos: u64) -> Option
 fn read_nowait(_: &File, _: &mut BytesMut, _: usize, _: u64) -> Option<io::Result<usize>> {
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_of(bytes: &[u8]) -> (tempfile::TempDir, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        (dir, file)
+    }
+
+    #[test]
+    fn blocking_reads_fill_spare_capacity_exactly() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let (_dir, file) = file_of(&data);
+        let mut buf = BytesMut::with_capacity(CHUNK);
+        for (pos, want) in [(0u64, 4096usize), (12_345, 50_000), (99_990, 4096)] {
+            buf.clear();
+            buf.reserve(want);
+            let n = pread_spare(&file, &mut buf, want, pos).unwrap();
+            let end = (pos as usize + want).min(data.len());
+            assert_eq!(n, end - pos as usize);
+            assert_eq!(&buf[..], &data[pos as usize..end]);
+        }
+        buf.clear();
+        assert_eq!(pread_spare(&file, &mut buf, 10, 200_000).unwrap(), 0, "past the end");
+    }
+
+    #[test]
+    fn a_body_streams_ranges_and_literal_parts_in_order() {
+        let data: Vec<u8> = (0..600_000u32).map(|i| (i % 253) as u8).collect();
+        let (_dir, file) = file_of(&data);
+        let segments = vec![
+            Segment::Bytes(Bytes::from_static(b"head")),
+            Segment::File { pos: 10, end: 300_010 },
+            Segment::Bytes(Bytes::from_static(b"mid")),
+            Segment::File { pos: 599_000, end: 600_000 },
+        ];
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let out = rt.block_on(async {
+            let mut body = FileBody::new(Arc::new(file), segments, Meter::default());
+            let mut out = Vec::new();
+            while let Some(chunk) = std::future::poll_fn(|cx| body.poll_chunk(cx)).await {
+                let chunk = chunk.unwrap();
+                assert!(chunk.len() <= CHUNK);
+                out.extend_from_slice(&chunk);
+            }
+            assert_eq!(body.remaining(), 0);
+            out
+        });
+        let mut want = b"head".to_vec();
+        want.extend_from_slice(&data[10..300_010]);
+        want.extend_from_slice(b"mid");
+        want.extend_from_slice(&data[599_000..]);
+        assert_eq!(out, want);
+    }
+}

@@ -19,13 +19,30 @@ struct Driver {
 
 impl Driver {
     async fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        // chromedriver picks a free port itself (no window for another
+        // process to take it) and says which.
+        let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is needed (apt-get install chromium chromium-driver)");
+        let stdout = process.stdout.take().unwrap();
+        let port = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|l| {
+                l.split("started successfully on port ")
+                    .nth(1)
+                    .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok())
+            });
+            // Keep draining so chromedriver never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            port
+        })
+        .await
+        .unwrap()
+        .expect("chromedriver says its port");
         let client = reqwest::Client::new();
         let root = format!("http://127.0.0.1:{port}");
         let mut driver = Driver { process, base: root.clone(), client };

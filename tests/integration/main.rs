@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod commands;
+mod compat;
 mod http;
 mod import;
 mod layers;

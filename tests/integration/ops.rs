@@ -3,7 +3,9 @@
 
 use prometheus_parse::{Scrape, Value};
 
-use crate::support::{Fixture, TestServer};
+use std::time::Duration;
+
+use crate::support::{eventually, Fixture, TestServer};
 
 async fn scrape(srv: &TestServer) -> Scrape {
     let res = srv.get("/metrics").await;
@@ -47,10 +49,8 @@ async fn metrics_parse_and_move() {
     let streamed = value(&after, "vidserve_bytes_streamed_total", &[]).unwrap();
     assert!(streamed >= file.len() as f64, "{streamed}");
     assert_eq!(value(&after, "vidserve_active_streams", &[]), Some(0.0), "a finished stream is not active");
-    assert!(
-        value(&after, "vidserve_http_request_duration_seconds_count", &[("route", "gallery")]).is_some()
-            || value(&after, "vidserve_http_request_duration_seconds", &[("route", "gallery")]).is_some()
-    );
+    let timed = value(&after, "vidserve_http_request_duration_seconds", &[("route", "gallery")]);
+    assert!(timed.is_some_and(|n| n >= 3.0), "gallery latencies counted: {timed:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,11 +103,13 @@ async fn built_in_load_test() {
 }
 
 /// The systemd unit passes `systemd-analyze verify`, and its exposure
-/// score stays below 2.0 (where systemd-analyze exists).
+/// score stays below 2.0. Needs systemd-analyze: required in CI (`CI` set),
+/// a loud skip elsewhere.
 #[test]
 fn systemd_unit_verifies() {
     let Ok(version) = std::process::Command::new("systemd-analyze").arg("--version").output() else {
-        eprintln!("skipped: no systemd-analyze on this machine");
+        assert!(std::env::var_os("CI").is_none(), "systemd-analyze is required in CI (apt-get install systemd)");
+        eprintln!("SKIPPED systemd_unit_verifies: no systemd-analyze on this machine");
         return;
     };
     assert!(version.status.success());
@@ -148,4 +150,50 @@ async fn dashboard_numbers_stream_every_second() {
     }
     assert!(seen.contains("event: perf\ndata: {"), "{seen}");
     assert!(srv.get("/admin").await.text().await.unwrap().contains("id=\"chart-req\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_status_counts_favorites_and_real_cache_hits() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 970);
+    fx.mp4("b.mp4", 1000, 971);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("a.mp4").await;
+    let put = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/favorite"))).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let status = srv.json("/admin/cache/status").await;
+    assert_eq!(status["favorites_count"], 1, "{status}");
+    assert_eq!(status["damaged_user_records"], 0, "{status}");
+    // Plain reads of the catalog are not cache hits; a repeated search is.
+    let before = (status["cache_hits"].as_u64().unwrap(), status["cache_misses"].as_u64().unwrap());
+    for _ in 0..3 {
+        assert_eq!(srv.get("/").await.status(), 200);
+    }
+    let after = srv.json("/admin/cache/status").await;
+    assert_eq!(after["cache_hits"].as_u64().unwrap(), before.0, "{after}");
+    srv.get("/?q=clip").await;
+    srv.get("/?q=clip&page=1").await;
+    let searched = srv.json("/admin/cache/status").await;
+    assert_eq!(searched["cache_misses"].as_u64().unwrap(), before.1 + 1, "{searched}");
+    assert_eq!(searched["cache_hits"].as_u64().unwrap(), before.0 + 1, "{searched}");
+}
+
+/// A client that leaves while its load test runs frees the slot: the next
+/// one starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_test_abandoned_by_its_client_frees_the_slot() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 100_000, 980);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let body = serde_json::json!({ "action": "load_test", "scenario": "gallery", "connections": 1, "duration": 3 });
+    let started = srv.client.post(srv.url("/admin/performance")).json(&body).send();
+    // Give up after a moment, mid-test (the request future is dropped).
+    assert!(tokio::time::timeout(Duration::from_millis(500), started).await.is_err());
+    eventually(Duration::from_secs(10), "the slot is free again", || async {
+        srv.json("/admin/performance").await["load_test_running"] == false
+    })
+    .await;
+    let body = serde_json::json!({ "action": "load_test", "scenario": "gallery", "connections": 1, "duration": 1 });
+    let res = srv.client.post(srv.url("/admin/performance")).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 200);
 }

@@ -199,3 +199,21 @@ pub fn ffmpeg(out: &Path, args: &[&str]) {
         .expect("ffmpeg is needed for media fixtures: apt-get install ffmpeg");
     assert!(status.success(), "ffmpeg failed for {}", out.display());
 }
+
+/// Sends a request with an optional JSON body; the status and the JSON answer
+/// (`Null` when the body is not JSON).
+pub async fn send(
+    srv: &TestServer,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = srv.client.request(method, srv.url(path));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}

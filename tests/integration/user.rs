@@ -9,18 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{Fixture, Options, TestServer};
-
-async fn send(srv: &TestServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = srv.client.request(method, srv.url(path));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
+use crate::support::{send, Fixture, Options, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_writes_and_bad_input() {
@@ -77,41 +66,6 @@ async fn api_writes_and_bad_input() {
 
     let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
     assert!(page.contains("3 views"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_originals_routes() {
-    let fx = Fixture::new();
-    fx.mp4("a.mp4", 1000, 610);
-    fx.mp4("sub/b c.mp4", 1000, 611);
-    let (srv, _data) = TestServer::start(&[fx.path()]).await;
-
-    let (s, v) = send(&srv, "POST", "/rate", Some(json!({ "filename": "a.mp4", "rating": 5 }))).await;
-    assert_eq!((s, v), (200, json!({ "success": true, "rating": 5 })));
-    let form = srv
-        .client
-        .post(srv.url("/rate"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("filename=sub%2Fb+c.mp4&rating=2");
-    let v: Value = form.send().await.unwrap().json().await.unwrap();
-    assert_eq!(v, json!({ "success": true, "rating": 2 }));
-    let (s, _) = send(&srv, "POST", "/rate", Some(json!({ "filename": "a.mp4", "rating": 9 }))).await;
-    assert_eq!(s, 400);
-    let (s, _) = send(&srv, "POST", "/rate", Some(json!({ "filename": "nope.mp4", "rating": 3 }))).await;
-    assert_eq!(s, 404);
-
-    let (_, v) = send(&srv, "POST", "/view", Some(json!({ "filename": "a.mp4" }))).await;
-    assert_eq!(v, json!({ "success": true, "views": 1 }));
-    send(&srv, "POST", "/view", Some(json!({ "filename": "a.mp4" }))).await;
-    send(&srv, "POST", "/view", Some(json!({ "filename": "sub/b c.mp4" }))).await;
-    assert_eq!(srv.json("/get_views").await, json!({ "a.mp4": 2, "sub/b c.mp4": 1 }));
-
-    let (_, v) = send(&srv, "POST", "/favorite", Some(json!({ "filename": "sub/b c.mp4" }))).await;
-    assert_eq!(v, json!({ "success": true, "favorites": ["sub/b c.mp4"] }));
-    let (_, v) = send(&srv, "POST", "/favorite", Some(json!({ "filename": "sub/b c.mp4" }))).await;
-    assert_eq!(v, json!({ "success": true, "favorites": [] }));
-    let (s, _) = send(&srv, "POST", "/favorite", Some(json!({}))).await;
-    assert_eq!(s, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -347,23 +347,27 @@ pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> 
     let catalog = app.library.catalog();
     let video = by_filename(&catalog, &b)?;
     app.users.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let favorites: Vec<String> = app.users.data.with(|m| {
+    let mut favorites: Vec<String> = app.users.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.favorite)
             .filter_map(|(id, _)| catalog.get(*id))
-            .map(|v| v.primary().rel_display())
+            .flat_map(|v| v.files.iter().map(|f| f.rel_display()))
             .collect()
     });
+    favorites.sort();
     Ok(json(StatusCode::OK, &json!({ "success": true, "favorites": favorites })))
 }
 
-/// `{"<filename>": views}` for every listed video that has been viewed.
+/// `{"<filename>": views}` for every listed video that has been viewed,
+/// under each of its paths (the original's clients know files by name; two
+/// files with the same content share one count).
 pub fn legacy_views(app: &App) -> Response<Body> {
     let catalog = app.library.catalog();
     let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.views > 0)
-            .filter_map(|(id, d)| Some((catalog.get(*id)?.primary().rel_display(), json!(d.views))))
+            .filter_map(|(id, d)| Some((catalog.get(*id)?, d.views)))
+            .flat_map(|(v, n)| v.files.iter().map(move |f| (f.rel_display(), json!(n))))
             .collect()
     });
     json(StatusCode::OK, &Value::Object(views))
