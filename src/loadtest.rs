@@ -1,16 +1,22 @@
-//! The built-in load test: a small HTTP/1.1 keep-alive client driving a
-//! vidserve on a loopback address with one of a few scenarios, for a bounded
-//! time and number of connections, then reporting req/s, throughput,
-//! latency percentiles and errors. Used by `vidserve loadtest` and by
-//! `POST /admin/performance {"action": "load_test"}`.
+//! The built-in load test: keep-alive HTTP/1.1 connections (hyper's client
+//! connection API, so every framing a server may use is read correctly)
+//! driving a vidserve on a loopback address with one of a few scenarios, for
+//! a bounded time and number of connections, then reporting req/s,
+//! throughput, latency percentiles and errors. Used by `vidserve loadtest`
+//! and by `POST /admin/performance {"action": "load_test"}`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::{handshake, SendRequest};
+use hyper::header::{HOST, RANGE};
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// Upper bounds, whatever is asked.
@@ -100,33 +106,41 @@ struct Answer {
     bytes: u64,
 }
 
-/// Sends one request and reads the whole response (Content-Length bodies).
-async fn exchange(conn: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<Answer> {
-    conn.get_mut().write_all(request).await?;
-    let mut line = String::new();
-    conn.read_line(&mut line).await?;
-    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(std::io::ErrorKind::InvalidData)?;
-    let mut len: u64 = 0;
-    loop {
-        line.clear();
-        if conn.read_line(&mut line).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().map_err(|_| std::io::ErrorKind::InvalidData)?;
-            }
+type Conn = SendRequest<Empty<Bytes>>;
+
+/// Opens a keep-alive HTTP/1.1 connection; its driver runs as a task.
+async fn connect(addr: SocketAddr) -> std::io::Result<Conn> {
+    let stream = TcpStream::connect(addr).await?;
+    let _ = stream.set_nodelay(true);
+    let (sender, conn) = handshake(TokioIo::new(stream)).await.map_err(std::io::Error::other)?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// Sends one request and reads the whole response body, counting it.
+async fn exchange(conn: &mut Conn, req: Request<Empty<Bytes>>) -> Result<Answer, hyper::Error> {
+    conn.ready().await?;
+    let res = conn.send_request(req).await?;
+    let status = res.status().as_u16();
+    let mut body = res.into_body();
+    let mut bytes = 0u64;
+    while let Some(frame) = body.frame().await {
+        if let Some(data) = frame?.data_ref() {
+            bytes += data.len() as u64;
         }
     }
-    let copied = tokio::io::copy(&mut (&mut *conn).take(len), &mut tokio::io::sink()).await?;
-    if copied != len {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    Ok(Answer { status, bytes })
+}
+
+/// A request to `addr` for `path`, with a `Range` when given.
+fn request(method: Method, addr: SocketAddr, path: &str, range: Option<String>) -> Request<Empty<Bytes>> {
+    let mut req = Request::builder().method(method).uri(path).header(HOST, addr.to_string());
+    if let Some(r) = range {
+        req = req.header(RANGE, r);
     }
-    Ok(Answer { status, bytes: len })
+    req.body(Empty::new()).expect("a request of our own making is valid")
 }
 
 struct Target {
@@ -135,15 +149,15 @@ struct Target {
 }
 
 async fn fetch_targets(addr: SocketAddr) -> Result<Target, LoadTestError> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| LoadTestError::Unreachable(addr, e))?;
-    let mut conn = BufReader::new(stream);
-    let req =
-        format!("GET /api/v1/videos?per_page=200&sort=size HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    conn.get_mut().write_all(req.as_bytes()).await.map_err(|e| LoadTestError::Unreachable(addr, e))?;
-    let mut raw = String::new();
-    conn.read_to_string(&mut raw).await.map_err(|e| LoadTestError::Unreachable(addr, e))?;
-    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let unreachable = |e: std::io::Error| LoadTestError::Unreachable(addr, e);
+    let mut conn = connect(addr).await.map_err(unreachable)?;
+    let req = request(Method::GET, addr, "/api/v1/videos?per_page=200&sort=size", None);
+    conn.ready().await.map_err(|e| unreachable(std::io::Error::other(e)))?;
+    let res = conn.send_request(req).await.map_err(|e| unreachable(std::io::Error::other(e)))?;
+    // At most a few MiB: 200 videos' JSON.
+    let limited = http_body_util::Limited::new(res.into_body(), 8 << 20);
+    let body = limited.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let list = v["videos"].as_array().cloned().unwrap_or_default();
     let ids = list.iter().filter_map(|x| x["id"].as_str().map(String::from)).collect();
     let sizes = list.iter().map(|x| x["size"].as_u64().unwrap_or(0)).collect();
@@ -151,7 +165,7 @@ async fn fetch_targets(addr: SocketAddr) -> Result<Target, LoadTestError> {
 }
 
 /// The next request of a scenario, from a per-connection random state.
-fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::Rng) -> String {
+fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::Rng) -> Request<Empty<Bytes>> {
     let scenario = match s {
         Scenario::Mixed => [Scenario::Gallery, Scenario::Ranges, Scenario::Ranges, Scenario::Writes][rng.usize(..4)],
         other => other,
@@ -160,22 +174,22 @@ fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::R
     match scenario {
         Scenario::Gallery => {
             let sort = ["added", "title", "size", "duration", "rating", "views"][rng.usize(..6)];
-            format!("GET /?sort={sort}&page={} HTTP/1.1\r\nHost: {addr}\r\n\r\n", rng.usize(1..50))
+            request(Method::GET, addr, &format!("/?sort={sort}&page={}", rng.usize(1..50)), None)
         }
         Scenario::Stream => {
             let i = pick(rng);
-            format!("GET /video/{} HTTP/1.1\r\nHost: {addr}\r\n\r\n", t.ids[i])
+            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), None)
         }
         Scenario::Ranges => {
             let i = pick(rng);
             let size = t.sizes[i].max(1);
             let start = rng.u64(..size.saturating_sub(65_536).max(1));
             let end = (start + 65_535).min(size - 1);
-            format!("GET /video/{} HTTP/1.1\r\nHost: {addr}\r\nRange: bytes={start}-{end}\r\n\r\n", t.ids[i])
+            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), Some(format!("bytes={start}-{end}")))
         }
         _ => {
             let i = pick(rng);
-            format!("POST /api/v1/videos/{}/view HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n", t.ids[i])
+            request(Method::POST, addr, &format!("/api/v1/videos/{}/view", t.ids[i]), None)
         }
     }
 }
@@ -206,11 +220,11 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(c as u64 + 1);
             let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0u64);
-            let mut conn: Option<BufReader<TcpStream>> = None;
+            let mut conn: Option<Conn> = None;
             while Instant::now() < deadline {
                 if conn.is_none() {
-                    match TcpStream::connect(addr).await {
-                        Ok(s) => conn = Some(BufReader::with_capacity(64 * 1024, s)),
+                    match connect(addr).await {
+                        Ok(c) => conn = Some(c),
                         Err(_) => {
                             errors += 1;
                             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -221,8 +235,7 @@ pub async fn run(
                 let req = next_request(scenario, &target, addr, &mut rng);
                 let t0 = Instant::now();
                 let left = deadline.saturating_duration_since(t0) + Duration::from_secs(5);
-                let result =
-                    tokio::time::timeout(left, exchange(conn.as_mut().expect("connected above"), req.as_bytes())).await;
+                let result = tokio::time::timeout(left, exchange(conn.as_mut().expect("connected above"), req)).await;
                 match result {
                     Ok(Ok(a)) if a.status < 400 => {
                         done.fetch_add(1, Ordering::Relaxed);
@@ -270,6 +283,66 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use hyper::body::{Frame, Incoming};
+    use hyper::Response;
+
+    /// A body of unknown length: hyper sends it chunked.
+    struct Chunks(Vec<Bytes>);
+
+    impl hyper::body::Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready((!self.0.is_empty()).then(|| Ok(Frame::data(self.0.remove(0)))))
+        }
+    }
+
+    /// A server that answers every request with chunked bodies (the video
+    /// list, then 3 chunks of 1000 bytes).
+    async fn chunked_server() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let service = hyper::service::service_fn(|req: Request<Incoming>| async move {
+                    let body = if req.uri().path() == "/api/v1/videos" {
+                        vec![
+                            Bytes::from_static(br#"{"videos": [{"id": "00000000000000ab", "#),
+                            Bytes::from_static(br#""size": 5000}]}"#),
+                        ]
+                    } else {
+                        vec![Bytes::from(vec![b'x'; 1000]); 3]
+                    };
+                    Ok::<_, std::convert::Infallible>(Response::new(Chunks(body)))
+                });
+                tokio::spawn(
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service),
+                );
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn reads_chunked_responses_on_kept_alive_connections() {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let addr = chunked_server().await;
+            for scenario in [Scenario::Gallery, Scenario::Ranges] {
+                let report = run(addr, scenario, 2, Duration::from_millis(300), Arc::default()).await.unwrap();
+                assert_eq!(report.errors, 0, "{report}");
+                assert!(report.requests > 5, "{report}");
+                assert_eq!(report.bytes, report.requests * 3000, "{report}");
+            }
+        });
+    }
 
     #[test]
     fn only_loopback_targets() {
