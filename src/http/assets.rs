@@ -1,5 +1,8 @@
-//! Static assets (CSS, JS, icons) compiled into the binary with rust-embed
-//! and served under `/assets/{hash}/{name}` with a year-long cache.
+//! Static assets (CSS, JS modules, icons) compiled into the binary with
+//! rust-embed and served under `/assets/{hash}/{name}` with a year-long
+//! cache. One hash covers every asset, so the relative imports between JS
+//! modules (`./api.js`) stay inside one version: any change gives every
+//! asset a new URL.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -18,41 +21,49 @@ struct Assets;
 struct Asset {
     data: Bytes,
     mime: String,
+}
+
+struct Table {
+    assets: HashMap<String, Asset>,
+    /// Of every asset's content together.
     hash: String,
 }
 
-fn table() -> &'static HashMap<String, Asset> {
-    static TABLE: OnceLock<HashMap<String, Asset>> = OnceLock::new();
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
-        Assets::iter()
-            .filter_map(|name| {
-                let file = Assets::get(&name)?;
-                let hash: String = file.metadata.sha256_hash()[..6].iter().map(|b| format!("{b:02x}")).collect();
-                let data = match file.data {
-                    std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
-                    std::borrow::Cow::Owned(v) => Bytes::from(v),
-                };
-                let mime = mime_guess::from_path(name.as_ref()).first_or_octet_stream().to_string();
-                Some((name.to_string(), Asset { data, mime, hash }))
-            })
-            .collect()
+        let mut names: Vec<String> = Assets::iter().map(|n| n.to_string()).collect();
+        names.sort();
+        let mut all = Vec::new();
+        let mut assets = HashMap::new();
+        for name in names {
+            let Some(file) = Assets::get(&name) else { continue };
+            all.extend_from_slice(name.as_bytes());
+            all.extend_from_slice(&file.metadata.sha256_hash());
+            let data = match file.data {
+                std::borrow::Cow::Borrowed(b) => Bytes::from_static(b),
+                std::borrow::Cow::Owned(v) => Bytes::from(v),
+            };
+            let mime = mime_guess::from_path(&name).first_or_octet_stream().to_string();
+            assets.insert(name, Asset { data, mime });
+        }
+        let hash = format!("{:012x}", xxhash_rust::xxh3::xxh3_64(&all) >> 16);
+        Table { assets, hash }
     })
 }
 
-/// The URL of an embedded asset, with its content hash.
+/// The URL of an embedded asset, with the assets' hash.
 pub fn url(name: &str) -> String {
-    match table().get(name) {
-        Some(a) => format!("/assets/{}/{name}", a.hash),
-        None => format!("/assets/0/{name}"),
-    }
+    format!("/assets/{}/{name}", table().hash)
 }
 
 pub fn response(name: &str) -> Option<Response<Body>> {
-    let asset = table().get(name)?;
+    let t = table();
+    let asset = t.assets.get(name)?;
     let mut res = Response::new(Body::Full(Some(asset.data.clone())));
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_str(&asset.mime).ok()?);
     h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-    h.insert(ETAG, HeaderValue::from_str(&format!("\"{}\"", asset.hash)).ok()?);
+    h.insert(ETAG, HeaderValue::from_str(&format!("\"{}\"", t.hash)).ok()?);
     Some(res)
 }

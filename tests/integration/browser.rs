@@ -194,6 +194,17 @@ async fn plays_and_seeks_in_chromium() {
     })
     .await;
 
+    // A change the server refuses is reported on the page, not dropped.
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    driver.type_into("#tag-input", "bad,tag").await;
+    driver.click("#tag-form button").await;
+    eventually(Duration::from_secs(10), "the refusal is shown", || async {
+        let toast = "const t = document.getElementById('toast'); return t && !t.hidden ? t.textContent : ''";
+        driver.js(toast).await.as_str().is_some_and(|t| t.starts_with("Not saved:") && t.contains("comma"))
+    })
+    .await;
+    assert_eq!(driver.js("return document.getElementById('toast').getAttribute('role')").await, "alert");
+
     // Hover previews: a card with a preview strip scrubs through it; the
     // watch page shows the frame under the pointer near the seek bar.
     eventually(Duration::from_secs(60), "the preview strip is made", || async {

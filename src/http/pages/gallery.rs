@@ -161,7 +161,7 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
                     }
                 }
             }
-            // Shown by app.js (they need it to work).
+            // Shown by cards.js (they need it to work).
             div.card-actions hidden {
                 @for n in 1..=5u8 {
                     button.star type="button" data-rating=(n)
@@ -174,7 +174,7 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
     }
 }
 
-/// ` · 4★ · 12 views`, the same text `app.js` writes on live updates.
+/// ` · 4★ · 12 views`, the same text `api.js` (`userSummary`) writes on live updates.
 fn user_summary(u: &UserData) -> String {
     let mut s = String::new();
     if let Some(r) = u.rating {

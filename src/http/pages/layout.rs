@@ -26,7 +26,7 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("theme.js")) {}
-                script src=(assets::url("app.js")) defer {}
+                script type="module" src=(assets::url("app.js")) {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

@@ -85,7 +85,7 @@ pub fn watch(view: &WatchView) -> Markup {
     )
 }
 
-/// Stars, favorite and views; `app.js` makes them work (PUT/DELETE to the API).
+/// Stars, favorite and views; `watch.js` makes them work (PUT/DELETE to the API).
 fn actions(v: &Video, user: &UserData) -> Markup {
     let rating = user.rating.unwrap_or(0);
     html! {

@@ -1,0 +1,101 @@
+// Gallery cards: stars and heart, and a preview under the pointer (a strip
+// to scrub through, or a muted clip).
+import { api, userSummary } from "./api.js";
+import { on } from "./live.js";
+
+function showCard(card, d) {
+  const u = card.querySelector(".user");
+  if (u) u.textContent = userSummary(d);
+  const f = card.querySelector(".fav");
+  if (f) f.hidden = !d.favorite;
+  card.querySelectorAll(".card-actions .star").forEach((b) => {
+    b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
+  });
+  const h = card.querySelector(".card-actions .heart");
+  if (h) h.setAttribute("aria-pressed", String(!!d.favorite));
+}
+
+async function press(b) {
+  const card = b.closest(".card");
+  const base = "/api/v1/videos/" + card.dataset.id + "/";
+  let d;
+  if (b.classList.contains("heart")) {
+    d = await api(b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT", base + "favorite");
+  } else {
+    const next = b.nextElementSibling;
+    // Pressing the highest lit star clears the rating.
+    const same = b.getAttribute("aria-pressed") === "true" &&
+      !(next && next.classList.contains("star") && next.getAttribute("aria-pressed") === "true");
+    d = same ? await api("DELETE", base + "rating") : await api("PUT", base + "rating", { rating: Number(b.dataset.rating) });
+  }
+  if (d) showCard(card, d);
+}
+
+// Hover (or long-press) a card: a muted preview plays in its thumbnail,
+// loaded only then, stopped and unloaded on leave.
+function startPreview(card) {
+  const thumb = card.querySelector(".thumb");
+  if (!thumb || thumb.querySelector("video")) return;
+  const v = document.createElement("video");
+  v.muted = true; v.playsInline = true; v.preload = "metadata"; v.className = "preview";
+  v.setAttribute("aria-hidden", "true");
+  v.addEventListener("loadedmetadata", () => {
+    if (v.duration > 20) v.currentTime = v.duration * 0.1;
+    const p = v.play();
+    if (p && p.catch) p.catch(() => { /* autoplay refused */ });
+  });
+  v.src = "/video/" + card.dataset.id;
+  thumb.appendChild(v);
+}
+
+function stopPreview(card) {
+  const v = card.querySelector("video.preview");
+  if (!v) return;
+  v.pause(); v.removeAttribute("src"); v.load(); v.remove();
+}
+
+// Cards with a preview strip scrub through it with the pointer instead.
+function scrub(card, e) {
+  const thumb = card.querySelector(".thumb");
+  const r = thumb.getBoundingClientRect();
+  let layer = thumb.querySelector(".scrub");
+  if (!layer) {
+    layer = document.createElement("div");
+    layer.className = "scrub";
+    layer.setAttribute("aria-hidden", "true");
+    layer.style.backgroundImage = "url(/sprite/" + card.dataset.id + ".jpg)";
+    thumb.appendChild(layer);
+  }
+  const i = Math.min(19, Math.max(0, Math.floor((e.clientX - r.left) / r.width * 20)));
+  layer.style.backgroundSize = (r.width * 10) + "px " + (r.height * 2) + "px";
+  layer.style.backgroundPosition = (-(i % 10) * r.width) + "px " + (-Math.floor(i / 10) * r.height) + "px";
+}
+
+function previews(card) {
+  if (card.dataset.sprite) {
+    card.addEventListener("mousemove", (e) => scrub(card, e));
+    card.addEventListener("mouseleave", () => {
+      const layer = card.querySelector(".scrub");
+      if (layer) layer.remove();
+    });
+    return;
+  }
+  let hover = null;
+  card.addEventListener("mouseenter", () => { hover = setTimeout(() => startPreview(card), 350); });
+  card.addEventListener("mouseleave", () => { clearTimeout(hover); stopPreview(card); });
+  let hold = null;
+  card.addEventListener("touchstart", () => { hold = setTimeout(() => startPreview(card), 500); }, { passive: true });
+  ["touchend", "touchmove", "touchcancel"].forEach((t) => {
+    card.addEventListener(t, () => { clearTimeout(hold); if (t !== "touchend") stopPreview(card); }, { passive: true });
+  });
+}
+
+export function init() {
+  document.querySelectorAll(".card-actions").forEach((a) => { a.hidden = false; });
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest(".card-actions button");
+    if (b) press(b);
+  });
+  document.querySelectorAll(".card").forEach(previews);
+  on("user", (d) => document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach((card) => showCard(card, d)));
+}

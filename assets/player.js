@@ -1,0 +1,137 @@
+// The watch page's player: resume and remember the position, count a view,
+// send a frame when there is no thumbnail, seek previews, keyboard keys.
+import { api } from "./api.js";
+import { send } from "./watch.js";
+
+const player = document.getElementById("player");
+const actions = document.getElementById("actions");
+
+function resume(id) {
+  const posUrl = "/api/v1/videos/" + id + "/position";
+  const at = Number(player.dataset.resume || 0) / 1000;
+  const resumed = document.getElementById("resumed");
+  player.addEventListener("loadedmetadata", () => {
+    if (at > 5 && at < player.duration - 10) {
+      player.currentTime = at;
+      if (resumed) resumed.hidden = false;
+    }
+  }, { once: true });
+  const startOver = document.getElementById("start-over");
+  if (startOver) startOver.addEventListener("click", () => { player.currentTime = 0; resumed.hidden = true; });
+  let lastSaved = 0;
+  const save = (force) => {
+    const t = player.currentTime || 0;
+    if (!force && Math.abs(t - lastSaved) < 10) return;
+    lastSaved = t;
+    const near = player.duration && t > player.duration - 10;
+    // Best effort: a lost position is not worth a message.
+    const opts = { quiet: true, keepalive: true };
+    if (near) api("DELETE", posUrl, undefined, opts); else api("PUT", posUrl, { seconds: t }, opts);
+  };
+  player.addEventListener("timeupdate", () => { if (!player.paused) save(false); });
+  player.addEventListener("pause", () => { if (player.currentTime > 5) save(true); });
+  player.addEventListener("ended", () => save(true));
+  window.addEventListener("pagehide", () => { if (player.currentTime > 5) save(true); });
+}
+
+// No thumbnail yet: send the server a frame of what plays (it checks and
+// re-encodes it). Once per page.
+function captureFrame(id) {
+  let sent = false;
+  player.addEventListener("timeupdate", () => {
+    if (sent || player.currentTime < 1 || !player.videoWidth) return;
+    sent = true;
+    try {
+      const canvas = document.createElement("canvas");
+      const scale = Math.min(1, 640 / player.videoWidth);
+      canvas.width = Math.round(player.videoWidth * scale);
+      canvas.height = Math.round(player.videoHeight * scale);
+      canvas.getContext("2d").drawImage(player, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob((blob) => {
+        if (blob) api("POST", "/api/v1/videos/" + id + "/thumbnail", blob, { quiet: true });
+      }, "image/jpeg", 0.85);
+    } catch (e) { /* a tainted or undecodable frame: skip */ }
+  });
+}
+
+// Seek preview: over the lower part of the player (where its seek bar is),
+// the frame at that point of the video.
+function seekPreview(id) {
+  const tile = player.dataset.sprite.split("x").map(Number);
+  const tip = document.createElement("div");
+  tip.id = "seek-preview";
+  tip.hidden = true;
+  tip.setAttribute("aria-hidden", "true");
+  tip.style.backgroundImage = "url(/sprite/" + id + ".jpg)";
+  tip.style.width = tile[0] + "px";
+  tip.style.height = tile[1] + "px";
+  const tipTime = document.createElement("span");
+  tip.appendChild(tipTime);
+  player.parentNode.insertBefore(tip, player.nextSibling);
+  player.addEventListener("mousemove", (e) => {
+    const r = player.getBoundingClientRect();
+    if (!player.duration || e.clientY < r.bottom - 60) { tip.hidden = true; return; }
+    const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+    const i = Math.min(19, Math.floor(f * 20));
+    tip.style.backgroundPosition = (-(i % 10) * tile[0]) + "px " + (-Math.floor(i / 10) * tile[1]) + "px";
+    tip.style.left = Math.min(r.width - tile[0], Math.max(0, e.clientX - r.left - tile[0] / 2)) + "px";
+    tip.style.top = (player.offsetTop + r.height - 70 - tile[1]) + "px";
+    const t = Math.floor(f * player.duration);
+    tipTime.textContent = Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
+    tip.hidden = false;
+  });
+  player.addEventListener("mouseleave", () => { tip.hidden = true; });
+}
+
+// One view per page load, counted after a few seconds of playback.
+function countView() {
+  let watched = 0, last = null, counted = false;
+  player.addEventListener("timeupdate", () => {
+    const t = player.currentTime;
+    if (last !== null && t > last && t - last < 2) watched += t - last;
+    last = t;
+    if (!counted && watched >= 5) { counted = true; send("POST", "view"); }
+  });
+  player.addEventListener("seeking", () => { last = null; });
+}
+
+/** Whether a key pressed on `el` belongs to it (a control takes its keys). */
+function ownsKeys(el) {
+  if (!el || el === player) return false;
+  return el.isContentEditable || !!el.closest("input, textarea, select, button, a[href], summary, [role=button]");
+}
+
+function keys() {
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target)) return;
+    const d = player.duration || 0;
+    switch (e.key) {
+      case " ": case "k": if (player.paused) player.play(); else player.pause(); break;
+      case "ArrowLeft": player.currentTime = Math.max(0, player.currentTime - 5); break;
+      case "ArrowRight": player.currentTime = Math.min(d, player.currentTime + 5); break;
+      case "j": player.currentTime = Math.max(0, player.currentTime - 10); break;
+      case "l": player.currentTime = Math.min(d, player.currentTime + 10); break;
+      case "m": player.muted = !player.muted; break;
+      case "f":
+        if (document.fullscreenElement) document.exitFullscreen();
+        else if (player.requestFullscreen) player.requestFullscreen();
+        break;
+      default:
+        if (e.key >= "0" && e.key <= "9" && d) { player.currentTime = d * Number(e.key) / 10; break; }
+        return;
+    }
+    e.preventDefault();
+  });
+}
+
+export function init() {
+  if (!player) return;
+  if (actions) {
+    const id = actions.dataset.id;
+    resume(id);
+    if (player.dataset.needsThumb) captureFrame(id);
+    if (player.dataset.sprite) seekPreview(id);
+    countView();
+  }
+  keys();
+}

@@ -1,0 +1,39 @@
+// Selection and batch changes on gallery pages.
+import { api } from "./api.js";
+
+export function init() {
+  const selectMode = document.getElementById("select-mode");
+  const batchBar = document.getElementById("batch-bar");
+  if (!selectMode || !batchBar) return;
+  selectMode.hidden = false;
+  const picks = () => Array.from(document.querySelectorAll("input.pick"));
+  const chosen = () => picks().filter((p) => p.checked).map((p) => p.value);
+  const count = () => { document.getElementById("batch-count").textContent = chosen().length + " selected"; };
+  selectMode.addEventListener("click", () => {
+    const on = selectMode.getAttribute("aria-pressed") !== "true";
+    selectMode.setAttribute("aria-pressed", String(on));
+    selectMode.textContent = on ? "Done" : "Select";
+    batchBar.hidden = !on;
+    document.body.classList.toggle("selecting", on);
+    picks().forEach((p) => { p.hidden = !on; if (!on) p.checked = false; });
+    count();
+  });
+  document.addEventListener("change", (e) => { if (e.target.classList && e.target.classList.contains("pick")) count(); });
+  document.getElementById("batch-all").addEventListener("click", () => {
+    picks().forEach((p) => { p.checked = true; });
+    count();
+  });
+  const status = document.getElementById("batch-status");
+  const batch = async (change) => {
+    const ids = chosen();
+    if (!ids.length) { status.textContent = "Select some videos first."; return; }
+    change.ids = ids;
+    const d = await api("POST", "/api/v1/batch", change);
+    status.textContent = d ? "Changed " + d.videos + " videos." : "Nothing was changed.";
+  };
+  const tagValue = () => document.getElementById("batch-tag").value.trim();
+  document.getElementById("batch-add").addEventListener("click", () => { if (tagValue()) batch({ add_tags: [tagValue()] }); });
+  document.getElementById("batch-remove").addEventListener("click", () => { if (tagValue()) batch({ remove_tags: [tagValue()] }); });
+  document.getElementById("batch-fav").addEventListener("click", () => batch({ favorite: true }));
+  document.getElementById("batch-unfav").addEventListener("click", () => batch({ favorite: false }));
+}

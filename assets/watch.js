@@ -1,0 +1,99 @@
+// The watch page's controls: stars, heart and views; tags; the title.
+import { api } from "./api.js";
+import { on } from "./live.js";
+
+const actions = document.getElementById("actions");
+const tagBox = document.getElementById("tags");
+
+export function showUser(d) {
+  if (!actions || !d) return;
+  actions.querySelectorAll(".star").forEach((b) => {
+    b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
+  });
+  const clear = actions.querySelector(".clear");
+  if (clear) clear.hidden = !d.rating;
+  const fav = document.getElementById("favorite");
+  if (fav) fav.setAttribute("aria-pressed", String(!!d.favorite));
+  const views = document.getElementById("views");
+  if (views) views.textContent = d.views + (d.views === 1 ? " view" : " views");
+}
+
+/** A change to this video's user data (`what`: rating, favorite, view). */
+export async function send(method, what, body) {
+  showUser(await api(method, "/api/v1/videos/" + actions.dataset.id + "/" + what, body));
+}
+
+function showTags(d) {
+  if (!tagBox || !d || !d.tags) return;
+  const list = document.getElementById("tag-list");
+  // Keep keyboard focus in the list when a focused remove button goes.
+  const hadFocus = list.contains(document.activeElement);
+  list.textContent = "";
+  d.tags.forEach((t) => {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = "/tag/" + encodeURIComponent(t);
+    a.textContent = "#" + t;
+    const x = document.createElement("button");
+    x.type = "button"; x.className = "untag"; x.dataset.tag = t; x.textContent = "×";
+    x.setAttribute("aria-label", "Remove tag " + t);
+    li.appendChild(a); li.appendChild(x); list.appendChild(li);
+  });
+  if (hadFocus) (list.querySelector("button.untag") || document.getElementById("tag-input")).focus();
+}
+
+function tags() {
+  const base = "/api/v1/videos/" + tagBox.dataset.id + "/tags";
+  document.getElementById("tag-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = document.getElementById("tag-input");
+    const tag = input.value.trim();
+    if (!tag) return;
+    const d = await api("POST", base, { tag });
+    if (d) { showTags(d); input.value = ""; }
+  });
+  tagBox.addEventListener("click", async (e) => {
+    const b = e.target.closest("button.untag");
+    if (b) showTags(await api("DELETE", base + "/" + encodeURIComponent(b.dataset.tag)));
+  });
+}
+
+// Rename: the file keeps its name, the library shows the new title.
+function title(form) {
+  const save = async (value) => {
+    const d = await api("PATCH", "/api/v1/videos/" + form.dataset.id, { title: value });
+    if (!d) return;
+    const shown = d.title || document.getElementById("title-reset").dataset.fileTitle;
+    document.getElementById("title").textContent = shown;
+    document.getElementById("title-input").value = shown;
+    document.title = shown + " · vidserve";
+    form.closest("details").open = false;
+  };
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    save(document.getElementById("title-input").value);
+  });
+  document.getElementById("title-reset").addEventListener("click", () => save(null));
+}
+
+export function init() {
+  if (actions) {
+    actions.addEventListener("click", (e) => {
+      const b = e.target.closest("button");
+      if (!b) return;
+      if (b.id === "favorite") {
+        send(b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT", "favorite");
+      } else if (b.dataset.rating) {
+        const r = Number(b.dataset.rating);
+        if (r === 0) send("DELETE", "rating"); else send("PUT", "rating", { rating: r });
+      }
+    });
+  }
+  if (tagBox) tags();
+  const form = document.getElementById("title-form");
+  if (form) title(form);
+  on("user", (d) => {
+    if (actions && actions.dataset.id === d.id) showUser(d);
+    if (tagBox && tagBox.dataset.id === d.id) showTags(d);
+  });
+}
