@@ -1,6 +1,8 @@
-//! Command-line definition (clap derive structs only). Every option also reads
-//! an environment variable `VIDSERVE_*`; resolution and validation live in
-//! `config`.
+//! Command-line definition: clap derive structs, plus `parse()`, which lets
+//! global options (`--dir`, `--data`, media and log options) stand before or
+//! after a subcommand and refuses server-only options given with another.
+//! Every server and library option also reads an environment variable
+//! `VIDSERVE_*`; resolution and validation live in `config`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -189,6 +191,10 @@ pub struct LoadtestArgs {
     /// What to ask for.
     #[arg(long, value_enum, default_value = "gallery")]
     pub scenario: crate::loadtest::Scenario,
+    /// Allow the writes and mixed scenarios, which add real views to the
+    /// target's library (use a test library).
+    #[arg(long)]
+    pub allow_writes: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,5 +1,6 @@
 //! Live events for open pages (server-sent events at `/api/v1/events`):
-//! user data changes after each commit, and library changes after each scan.
+//! user data changes after each commit, library changes after each scan,
+//! and the dashboard's numbers every second.
 //! Broadcast to every subscriber; a subscriber that falls behind is told to
 //! resynchronise instead of blocking anyone.
 
@@ -14,7 +15,7 @@ const BACKLOG: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A video's ratings, views, favorite or tags changed.
+    /// A video's user data changed.
     User { id: VideoId, data: UserData },
     /// A scan finished; `videos` are now listed.
     Library { videos: usize },

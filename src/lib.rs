@@ -4,7 +4,7 @@
 //! probes) and records what it found in `store` (redb); the in-memory
 //! `catalog` built from it serves every read; `http` answers requests from
 //! it and streams files; `app` holds the running handles (library, user
-//! data, jobs, operations) and `commands` runs the command line.
+//! data, jobs, operations, events) and `commands` runs the command line.
 //!
 //! Layers, lowest first (a module imports only from lower ones; a test
 //! enforces it): `loadtest`, `metrics`; `cli`; `config`, `logging`;

@@ -33,10 +33,17 @@ pub enum Scenario {
     Stream,
     /// Random 64 KiB ranges of videos.
     Ranges,
-    /// Durable writes (views).
+    /// Durable writes (views): they change the library's counts.
     Writes,
-    /// A mix of the above.
+    /// Gallery pages, ranges (twice as often) and writes.
     Mixed,
+}
+
+impl Scenario {
+    /// Whether the scenario writes to the library it targets.
+    pub fn writes(self) -> bool {
+        matches!(self, Scenario::Writes | Scenario::Mixed)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogArgs, LogFormat};
 
-/// Colours only on a terminal, and never with `NO_COLOR` set (no-color.org).
+/// Colours only on a terminal, and never with `NO_COLOR` set and not empty
+/// (no-color.org).
 fn colour() -> bool {
     std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

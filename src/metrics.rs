@@ -43,7 +43,7 @@ pub struct Metrics {
     pub bytes_streamed: Counter,
     /// Video responses being sent now.
     pub active_streams: Gauge,
-    /// Latencies (µs) since the dashboard's last tick, and the request count.
+    /// Latencies (µs) since the dashboard's last tick.
     recent: Arc<Mutex<Vec<u32>>>,
     /// Requests answered since start (the dashboard's rate).
     pub total: Arc<AtomicU64>,

@@ -18,9 +18,12 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
     let ffmpeg = Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout);
     match (&ffmpeg, &media.ffmpeg) {
         (None, Some(p)) => {
-            tracing::warn!("--ffmpeg {} is not a file; thumbnails come from images beside the videos only", p.display())
+            tracing::warn!(
+                "--ffmpeg {} is not a file; thumbnails come from images beside or inside the videos",
+                p.display()
+            )
         }
-        (None, None) => tracing::info!("no ffmpeg on PATH; thumbnails come from images beside the videos only"),
+        (None, None) => tracing::info!("no ffmpeg on PATH; thumbnails come from images beside or inside the videos"),
         (Some(f), _) => tracing::debug!(ffmpeg = %f.path.display(), "ffmpeg found"),
     }
     Jobs::start(Arc::new(thumbs), ffmpeg, media.jobs).map_err(AppError::Runtime)

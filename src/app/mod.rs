@@ -3,9 +3,14 @@
 //!
 //! - `library` (`Library`): the current catalog and the scanner thread;
 //! - `users` (`Users`): user data in memory, its writer and derived orders;
-//! - `jobs` (`Jobs`): thumbnails and the job queue that makes them;
+//! - `jobs` (`crate::jobs::Jobs`, set up by `media`): thumbnails and the
+//!   job queue that makes them;
 //! - `ops` (`Ops`): metrics, listen address, shutdown, the load test;
-//! - `events` (`Events`): live updates for open pages.
+//! - `events` (`crate::events::Events`): live updates for open pages.
+//!
+//! `App::start` opens the store and starts the writer, job threads, watcher
+//! and scanner; after each scan `scanned` swaps the catalog in (the first
+//! time importing the original server's files); `close` stops them all.
 //!
 //! Never: speaks HTTP or parses a command line (`http` and `commands` sit
 //! above it).
@@ -54,8 +59,8 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store and starts the scanner (blocking: call it off the
-    /// async workers). With a stored index the app serves at once while a
+    /// Opens the store and starts the user-data writer, the job threads, the
+    /// watcher and the scanner (blocking: call it off the async workers). With a stored index the app serves at once while a
     /// rescan runs; without one it is not ready until the first scan ends.
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
         let store = Arc::new(Store::open(&config.library.data_dir)?);
@@ -163,8 +168,8 @@ impl App {
         }
     }
 
-    /// Commits the writes still queued, then stops the scanner and waits
-    /// for both to let go of the database, so the data dir can be opened
+    /// Stops the job queue, commits the writes still queued, then stops the
+    /// scanner and waits for the writer and the scanner to let go of the database, so the data dir can be opened
     /// again at once. Blocking.
     pub fn close(&self) {
         self.jobs.close();

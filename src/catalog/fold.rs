@@ -7,10 +7,12 @@ use deunicode::deunicode_char;
 /// Words of a query looked at, at most.
 pub const MAX_WORDS: usize = 12;
 
-/// Folds `s` for comparison: ASCII lowercase, each other letter replaced by
-/// its ASCII transliteration (`é` → `e`, `ø` → `o`, `ß` → `ss`). Letters
-/// without one (CJK ideographs keep theirs only when deunicode has none)
-/// are kept lowercased, so such names stay searchable.
+/// Folds `s` for comparison: ASCII lowercase; each other letter or digit
+/// replaced by its transliteration when that is plain ASCII letters or
+/// digits (`é` → `e`, `ø` → `o`, `ß` → `ss`, Hangul syllables too);
+/// combining marks dropped; anything else (CJK ideographs, whose
+/// transliterations are whole words, and symbols) kept, lowercased, so such
+/// names stay searchable as written.
 pub fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();

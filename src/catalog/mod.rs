@@ -122,7 +122,7 @@ pub struct Catalog {
     orders: [Arc<[u32]>; 4],
     /// Distinguishes catalogs (orders derived from one are only valid for it).
     pub generation: u64,
-    /// Each video's primary path, folded for search (`search::fold`).
+    /// Each video's primary path, folded for search (`fold::fold`).
     folded: Vec<Box<str>>,
     pub roots: Vec<RootStatus>,
     pub stats: ScanStats,

@@ -152,8 +152,8 @@ fn ranked(src: &Source, filter: &Filter, words: &[String]) -> Vec<u32> {
         let e = if extra.is_empty() { None } else { extra.get(&v.id) };
         score(&folded[i as usize], e, &finders)
     };
-    // (score, place in the listing's order, position); places ascend, so a
-    // stable sort by score keeps the listing's order among equals.
+    // (score, position), collected in the listing's order, so a stable sort
+    // by score keeps that order among equals.
     let mut hits: Vec<(u32, u32)> = if filter.is_empty() {
         src.ordered().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
     } else {

@@ -1,6 +1,7 @@
 //! The one-shot subcommands about the library: `scan`, `import`, `export`,
 //! `thumbnails`. Each opens the data dir itself (no server may be running on
-//! it: redb allows one process), does its job, prints a summary and returns.
+//! it: redb allows one process), does its job, prints a summary (`export`:
+//! the document itself, unless `-o`) and returns.
 
 use std::collections::BTreeMap;
 use std::io::Write;

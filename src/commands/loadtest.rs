@@ -8,6 +8,13 @@ use crate::cli::LoadtestArgs;
 /// `vidserve loadtest URL`: bounded, loopback only.
 pub fn loadtest(args: &LoadtestArgs) -> anyhow::Result<()> {
     let addr = crate::loadtest::loopback_target(&args.url)?;
+    if args.scenario.writes() && !args.allow_writes {
+        anyhow::bail!(
+            "the {:?} scenario adds real views to the library it targets; pass --allow-writes to run it \
+             (against a test library)",
+            args.scenario
+        );
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let duration = std::time::Duration::from_secs(args.duration.max(1));
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));

@@ -1,5 +1,6 @@
 //! The only place errors become responses: JSON `{"error":{"code","message"}}`
-//! for API and JSON routes, an HTML page elsewhere.
+//! on API and JSON routes and wherever `Accept` asks for JSON, an HTML page
+//! elsewhere (the caller decides, `handlers::wants_json`).
 
 use hyper::header::{HeaderValue, ALLOW, CONTENT_RANGE, CONTENT_TYPE};
 use hyper::{Response, StatusCode};

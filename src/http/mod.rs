@@ -1,6 +1,8 @@
 //! HTTP on hyper 1.x: accept loop and shutdown (`server`), routing (`route`),
-//! range parsing (`range`), file streaming (`stream`), handlers, maud pages,
-//! embedded assets, and the single error-to-response mapping (`error`).
+//! range parsing (`range`), file streaming (`stream`) with handles of hot
+//! files (`files`), bodies (`body`), listings from the URL (`listing`), the
+//! API document (`openapi`), handlers, maud pages, embedded assets, and the
+//! single error-to-response mapping (`error`).
 //!
 //! Never builds a file system path from request input: videos are looked up
 //! in the catalog by id or by the exact root-relative path the scan found.

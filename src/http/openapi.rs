@@ -31,7 +31,7 @@ fn ops() -> Vec<Op> {
         ("post", "/api/v1/batch", "Change many videos in one commit", Some(r("Batch")), ok(json!({ "type": "object" }))),
         ("get", "/api/v1/tags", "Every tag with its count", None, json!({ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "object", "properties": { "tag": { "type": "string" }, "count": { "type": "integer" } } } } } })),
         ("get", "/api/v1/random", "A random video among those the filters let through", None, r("Video")),
-        ("get", "/api/v1/events", "Server-sent events: `user` (a video's user data changed), `library` (a scan changed the library), `resync`", None, json!({ "type": "string", "contentMediaType": "text/event-stream" })),
+        ("get", "/api/v1/events", "Server-sent events: `user` (a video's user data changed), `library` (a scan changed the library), `perf` (the dashboard's numbers, each second), `resync`", None, json!({ "type": "string", "contentMediaType": "text/event-stream" })),
         ("get", "/api/v1/openapi.json", "This document", None, json!({ "type": "object" })),
         ("get", "/healthz", "Liveness", None, json!({ "type": "object" })),
         ("get", "/readyz", "Readiness (503 until the first scan of a new library ends)", None, json!({ "type": "object" })),

@@ -4,9 +4,10 @@
 //! name: the path below its folder, or a bare name that matches exactly one
 //! video. The files are only read.
 //!
-//! Steps: `find_sources` → `read_sources` (tolerant: a malformed entry is
-//! reported and skipped, never fatal) → `plan` (match names to videos, make
-//! edits) → the caller applies the edits and `Store::mark_imported`.
+//! Entry point `import()`: skips files already imported (`source_key`) →
+//! `read_sources` (tolerant: a malformed entry is reported and skipped,
+//! never fatal) → `plan` (match names to videos, make edits) → the caller's
+//! `apply` saves the edits → each file is marked imported.
 
 mod read;
 

@@ -1,5 +1,5 @@
-//! The background job queue: thumbnails, made by a few low-priority
-//! threads (never the async workers, so streaming is not slowed), with
+//! The background job queue: thumbnails and preview strips, made by a few
+//! low-priority threads (never the async workers, so streaming is not slowed), with
 //! progress and failures kept for the admin page and the CLI.
 
 use std::collections::HashSet;
@@ -39,7 +39,7 @@ pub struct Jobs {
     tx: Mutex<Option<Sender<Task>>>,
     /// Ids queued or in progress (not queued twice).
     pending: Arc<Mutex<HashSet<VideoId>>>,
-    /// Ids that failed: not retried until a rescan says they changed.
+    /// Ids that failed: not retried until a restart or the admin page's regenerate.
     failed: Arc<Mutex<HashSet<VideoId>>>,
     pub progress: Arc<Progress>,
     pub thumbs: Arc<Thumbs>,
@@ -84,7 +84,7 @@ impl Jobs {
         }
     }
 
-    /// Lets failed videos be tried again (after `--regenerate`, or a change).
+    /// Lets failed videos be tried again (`POST /admin/thumbnails/regenerate`).
     pub fn forget_failures(&self) {
         if let Ok(mut f) = self.failed.lock() {
             f.clear();

@@ -1,6 +1,7 @@
 //! Media work beside the library: thumbnails (`thumbs`) and the optional
-//! ffmpeg (`ffmpeg`, detected at start). Everything here blocks and runs on
-//! the job threads, never on the async workers.
+//! ffmpeg (`ffmpeg`, detected at start). Calls that touch the disk or
+//! decode block: they run on the job threads or `spawn_blocking`, never on
+//! the async workers (`Thumbs::has` and `sprite` only read memory).
 
 pub mod ffmpeg;
 pub mod thumbs;

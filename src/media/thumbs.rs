@@ -1,10 +1,11 @@
 //! Thumbnails: one picture per video, stored in the data dir as JPEG at
 //! `SIZES` widths, keyed by video id. Sources in order: an image beside the
-//! file (`name.jpg|jpeg|png|webp`, then `poster.jpg`/`folder.jpg` in its
-//! folder), cover art inside the file (MP4 `covr`, Matroska attachments),
+//! file (`name.jpg|jpeg|png|webp`, then `poster.jpg`/`folder.jpg`/`cover.jpg`
+//! in its folder), cover art inside the file (MP4 `covr`, Matroska attachments),
 //! a frame at 10 % of the video taken by ffmpeg, and last a frame the
 //! browser sends while playing (`store`). Every image is decoded with
-//! limits (no decompression bombs) and re-encoded.
+//! limits (no decompression bombs) and re-encoded. With ffmpeg, a preview
+//! strip of 20 frames per video too (`make_sprite`, `sprite`).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
@@ -171,7 +172,8 @@ impl Thumbs {
         Ok(())
     }
 
-    /// Forgets every stored thumbnail (for `--regenerate`).
+    /// Forgets every stored thumbnail and preview strip (`thumbnails
+    /// --regenerate`, and the admin page's regenerate).
     pub fn clear(&self) -> std::io::Result<()> {
         for entry in std::fs::read_dir(&self.dir)? {
             let p = entry?.path();

@@ -3,7 +3,8 @@
 //! Owns: the table definitions, schema version and migrations, the scan
 //! index, user data on disk, the group-commit `writer`, and the only `redb`
 //! calls in the crate. Never: called from an async worker thread (every
-//! method blocks; callers use `spawn_blocking` or their own thread); never
+//! `Store` method blocks; callers use `spawn_blocking` or their own thread;
+//! the `Writer`'s async methods only queue and wait); never
 //! tells anyone what changed (it returns it; the caller publishes).
 
 pub mod records;

@@ -1,5 +1,6 @@
 //! Group commit: one thread owns every user-data write transaction. It takes
-//! whatever writes are queued (up to `MAX_BATCH`), applies them in one redb
+//! whatever writes are queued (it stops gathering once `MAX_BATCH` edits
+//! are in), applies them in one redb
 //! transaction with one fsync, hands what changed to the caller's commit
 //! hook (which updates the in-memory copy and tells open pages), and only
 //! then acknowledges each caller. A 2xx therefore always means "on disk".
@@ -19,7 +20,7 @@ use crate::library::ids::VideoId;
 /// (each video once).
 pub type OnCommit = Box<dyn Fn(&[(VideoId, UserData)]) + Send>;
 
-/// Most writes committed together.
+/// Edits after which no more queued jobs join a commit (a job is never split).
 const MAX_BATCH: usize = 1024;
 /// Writes waiting before callers are slowed down (back-pressure).
 const QUEUE: usize = 8192;

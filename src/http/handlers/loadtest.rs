@@ -51,6 +51,13 @@ const WEB_MAX_SECONDS: u64 = 10;
 /// load test against this server over loopback (bounded; one at a time).
 pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     let b: LoadTestBody = super::user::read_body(headers, body).await?;
+    if b.scenario.writes() {
+        return Err(ApiError::BadRequest(
+            "the writes and mixed scenarios add real views to this library; run them with \
+             `vidserve loadtest --allow-writes` against a test library instead"
+                .into(),
+        ));
+    }
     if b.action != "load_test" {
         return Err(ApiError::BadRequest(format!("unknown action {:?}; the one action is \"load_test\"", b.action)));
     }

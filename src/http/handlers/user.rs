@@ -366,7 +366,7 @@ pub fn legacy_views(app: &App) -> Response<Body> {
     let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.views > 0)
-            .filter_map(|(id, d)| Some((catalog.get(*id)?, d.views)))
+            .filter_map(|(id, d)| Some((catalog.get(*id).filter(|v| v.broken.is_none())?, d.views)))
             .flat_map(|(v, n)| v.files.iter().map(move |f| (f.rel_display(), json!(n))))
             .collect()
     });

@@ -1,6 +1,8 @@
-//! `GET|HEAD /video/{id}`: RFC 9110 conditional and range requests over the
-//! file as it is on disk now. One hop to the blocking pool opens the file and
-//! reads its metadata; the body then streams through `stream::FileBody`.
+//! `GET|HEAD /video/{id}` and `/video/{path}`: RFC 9110 conditional and
+//! range requests over the file as it is on disk (its metadata at most
+//! `files::TTL` old). One hop to the blocking pool opens the file and reads
+//! its metadata, skipped while `OpenFiles` holds a fresh handle; the body
+//! then streams through `stream::FileBody`.
 //!
 //! Order of evaluation (RFC 9110 §13.2.2): If-Match, If-Unmodified-Since
 //! (412); If-None-Match, If-Modified-Since (304); If-Range; Range.

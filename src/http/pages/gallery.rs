@@ -174,7 +174,7 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
     }
 }
 
-/// ` · 4★ · 12 views`, the same text `api.js` (`userSummary`) writes on live updates.
+/// ` · 4★ · 12 views`, the same text `cards.js` writes on live updates (with `api.js`'s `userSummary`).
 fn user_summary(u: &UserData) -> String {
     let mut s = String::new();
     if let Some(r) = u.rating {

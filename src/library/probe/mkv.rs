@@ -1,7 +1,8 @@
 //! Matroska and WebM: reads the EBML header's DocType, then the Segment's
 //! `Info` (timestamp scale, duration) and `Tracks` (codec ids, pixel size),
-//! skipping everything else by size and stopping at the first Cluster once
-//! both are known.
+//! skipping everything else by size, and stopping as soon as both are read
+//! (or at a Cluster of unknown size). Also finds cover art among the
+//! attachments (`cover`).
 
 use super::{MediaInfo, Name, ProbeError, Source};
 
