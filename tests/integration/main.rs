@@ -14,4 +14,5 @@ mod pages;
 mod paths;
 mod range;
 mod support;
+mod systemd;
 mod user;
