@@ -27,7 +27,8 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 6] = ["bind", "port", "cache_ttl", "no_watch", "allow_public", "max_connections"];
+const SERVE_ONLY: [&str; 8] =
+    ["bind", "port", "cache_ttl", "no_watch", "allow_public", "max_connections", "host_names", "trusted_proxies"];
 
 /// Parses the process's arguments; prints help, version or the error and
 /// exits as clap does.
@@ -157,6 +158,15 @@ pub struct ServeArgs {
     #[arg(long, env = "VIDSERVE_ALLOW_PUBLIC")]
     pub allow_public: bool,
 
+    /// Another name this server is reached by (repeatable), besides IP
+    /// addresses, localhost, this machine's name, NAME.local and names under
+    /// home.arpa; requests for any other name are refused (DNS rebinding).
+    #[arg(long = "host-name", value_name = "NAME", env = "VIDSERVE_HOST_NAMES", value_delimiter = ',')]
+    pub host_names: Vec<String>,
+    /// A reverse proxy in front of vidserve (repeatable): requests from it
+    /// are judged by the client address it puts last in X-Forwarded-For.
+    #[arg(long = "trusted-proxy", value_name = "ADDR", env = "VIDSERVE_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

@@ -52,6 +52,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Serve requests from public addresses too.
     pub allow_public: bool,
+    /// More names `Host` may carry (`--host-name`).
+    pub host_names: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub media: MediaConfig,
 }
 
@@ -115,6 +119,8 @@ impl Config {
             watch: !args.no_watch,
             max_connections: args.max_connections.max(1),
             allow_public: args.allow_public,
+            host_names: args.host_names.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
             media: MediaConfig::from_args(&args.media),
         })
     }

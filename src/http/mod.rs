@@ -11,6 +11,7 @@ pub mod assets;
 pub mod body;
 pub mod error;
 pub mod files;
+pub mod guard;
 pub mod handlers;
 pub mod listing;
 pub mod openapi;

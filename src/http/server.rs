@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::files::OpenFiles;
+use super::guard::HostNames;
 use super::handlers::{handle, State};
 use crate::App;
 
@@ -36,7 +37,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     if let Ok(addr) = listener.local_addr() {
         let _ = app.ops.listen.set(addr);
     }
-    let state = Arc::new(State { app: app.clone(), files: OpenFiles::default() });
+    let machine = rustix::system::uname().nodename().to_str().ok().map(String::from);
+    let hosts = HostNames::new(machine.as_deref(), &app.config.host_names);
+    let state = Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts });
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));

@@ -15,4 +15,5 @@ mod paths;
 mod range;
 mod support;
 mod systemd;
+mod trust;
 mod user;

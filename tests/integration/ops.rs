@@ -129,7 +129,7 @@ async fn dashboard_numbers_stream_every_second() {
     let fx = Fixture::new();
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
     let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     let mut seen = String::new();
     let mut buf = [0u8; 4096];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

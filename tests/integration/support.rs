@@ -58,11 +58,22 @@ pub struct Options {
     /// `None`: ffmpeg on PATH (when there is one).
     pub ffmpeg: Option<PathBuf>,
     pub ffmpeg_timeout: Duration,
+    /// `--host-name`s.
+    pub host_names: Vec<String>,
+    /// `--trusted-proxy` addresses.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Options {
     pub fn new(data: &Path, watch: bool) -> Options {
-        Options { data: data.to_path_buf(), watch, ffmpeg: None, ffmpeg_timeout: Duration::from_secs(30) }
+        Options {
+            data: data.to_path_buf(),
+            watch,
+            ffmpeg: None,
+            ffmpeg_timeout: Duration::from_secs(30),
+            host_names: Vec::new(),
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
@@ -84,6 +95,8 @@ impl TestServer {
             watch: opts.watch,
             max_connections: 256,
             allow_public: false,
+            host_names: opts.host_names,
+            trusted_proxies: opts.trusted_proxies,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");

@@ -48,12 +48,12 @@ async fn api_writes_and_bad_input() {
     assert_eq!(res.status(), 400);
     // A 10 MB body is refused from its declared length, without reading it...
     let head =
-        format!("PUT {base}/rating HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10485760\r\n\r\n");
+        format!("PUT {base}/rating HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 10485760\r\n\r\n");
     let raw = srv.raw(&[head.as_bytes(), &[b' '; 4096]].concat()).await;
     assert_eq!(crate::support::status_of(&raw), 413, "{raw}");
     // ...and a chunked one as soon as it passes the limit.
     let chunk = format!("{:x}\r\n{}\r\n", 70_000, " ".repeat(70_000));
-    let head = format!("PUT {base}/rating HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}0\r\n\r\n");
+    let head = format!("PUT {base}/rating HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}0\r\n\r\n");
     let raw = srv.raw(head.as_bytes()).await;
     assert_eq!(crate::support::status_of(&raw), 413, "{raw}");
     let (s, _) = send(&srv, "PUT", "/api/v1/videos/0123456789abcdef/rating", Some(json!({ "rating": 3 }))).await;
@@ -304,7 +304,7 @@ async fn live_events_reach_open_pages_and_end_on_shutdown() {
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), true)).await;
     let id = srv.id_of("a.mp4").await;
     let mut s = tokio::net::TcpStream::connect(srv.addr).await.unwrap();
-    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET /api/v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
     let head = read_until(&mut s, ": connected").await;
     assert!(head.contains("content-type: text/event-stream"), "{head}");
 

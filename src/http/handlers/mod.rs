@@ -12,17 +12,18 @@ mod user;
 mod video;
 
 use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, HOST, LOCATION, ORIGIN};
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, LOCATION};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::body::Body;
 use super::error::ApiError;
 use super::files::OpenFiles;
+use super::guard::{self, HostNames};
 use super::route::{route, Route, RouteError};
 use super::server::MAX_HEAD;
 use crate::App;
@@ -32,6 +33,8 @@ use crate::App;
 pub struct State {
     pub app: Arc<App>,
     pub files: OpenFiles,
+    /// The names `Host` may carry.
+    pub hosts: HostNames,
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
@@ -45,10 +48,13 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let head = req.method() == Method::HEAD;
     let started = std::time::Instant::now();
     let mut name = "unmatched";
-    let result = if app.config.allow_public || is_local(peer.ip()) {
-        dispatch(&state, req, &mut name).await
-    } else {
+    let client = guard::client_ip(peer.ip(), req.headers(), &app.config.trusted_proxies);
+    let result = if !app.config.allow_public && !guard::is_local(client) {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
+    } else if let Err(e) = guard::check_host(req.headers(), &state.hosts) {
+        Err(e)
+    } else {
+        dispatch(&state, req, &mut name).await
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
     app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
@@ -93,7 +99,7 @@ async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str
     })?;
     *name = route.metric_name();
     if parts.method != Method::GET && parts.method != Method::HEAD {
-        same_origin(&parts.headers)?;
+        guard::same_origin(&parts.headers)?;
     }
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
@@ -152,45 +158,6 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))
 }
 
-/// Writes must come from our own pages: a cross-site form cannot change
-/// anything. Browsers send `Sec-Fetch-Site` or `Origin` on such requests;
-/// non-browser clients (curl, scripts) send neither and are allowed.
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
-    let refuse = || ApiError::Forbidden("cross-site request refused; use the vidserve page itself".into());
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return Err(refuse());
-        }
-    }
-    if let Some(origin) = headers.get(ORIGIN) {
-        let host = headers.get(HOST).map(HeaderValue::as_bytes).unwrap_or_default();
-        let origin = origin.as_bytes();
-        let origin_host = origin.strip_prefix(b"http://").or_else(|| origin.strip_prefix(b"https://"));
-        if origin_host != Some(host) {
-            return Err(refuse());
-        }
-    }
-    Ok(())
-}
-
-/// Loopback, private, link-local and carrier-grade NAT (VPN) addresses: the
-/// devices of a home network. Anything else is the internet.
-pub fn is_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_local(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
-
 /// A redirect with no body (`location` is our own ASCII path).
 fn redirect(status: StatusCode, location: &str) -> Response<Body> {
     let mut res = Response::new(Body::Empty);
@@ -214,30 +181,4 @@ fn html(markup: maud::Markup) -> Response<Body> {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_local;
-
-    #[test]
-    fn local_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.20",
-            "169.254.1.1",
-            "100.100.1.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:192.168.0.2",
-        ] {
-            assert!(is_local(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1", "::ffff:8.8.8.8"] {
-            assert!(!is_local(ip.parse().unwrap()), "{ip}");
-        }
-    }
 }

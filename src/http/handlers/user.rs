@@ -38,15 +38,33 @@ pub async fn read_bytes(headers: &HeaderMap, body: Incoming, limit: usize) -> Re
     }
 }
 
-/// Reads a JSON or form body of at most `MAX_BODY` bytes.
+/// Reads a JSON body (`Content-Type: application/json`) of at most
+/// `MAX_BODY` bytes. Other types are refused before the body is read: a
+/// cross-site `text/plain` form must not be able to carry JSON.
 pub async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+    if !is_json(headers) {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON, with the header Content-Type: application/json".into(),
+        ));
+    }
     let bytes = read_bytes(headers, body, MAX_BODY).await?;
-    let parsed = if is_form(headers) {
-        serde_urlencoded::from_bytes(&bytes).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
-    };
-    parsed.map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
+}
+
+/// `read_body`, or a form (`application/x-www-form-urlencoded`): the
+/// original server's routes and the pages' forms without JavaScript.
+async fn read_body_or_form<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+    if !is_form(headers) {
+        return read_body(headers, body).await;
+    }
+    let bytes = read_bytes(headers, body, MAX_BODY).await?;
+    serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ctype) = headers.get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn write_error(e: WriteError) -> ApiError {
@@ -216,7 +234,7 @@ pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Bo
 }
 
 pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body(headers, body).await?;
+    let b: Legacy = read_body_or_form(headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
@@ -328,7 +346,7 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
 }
 
 pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body(headers, body).await?;
+    let b: Legacy = read_body_or_form(headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let r = valid_rating(b.rating.as_ref())?;
     app.users.write(video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
@@ -336,14 +354,14 @@ pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Resu
 }
 
 pub async fn legacy_view(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body(headers, body).await?;
+    let b: Legacy = read_body_or_form(headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let data = app.users.write(video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
 pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body(headers, body).await?;
+    let b: Legacy = read_body_or_form(headers, body).await?;
     let catalog = app.library.catalog();
     let video = by_filename(&catalog, &b)?;
     app.users.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;

@@ -1,0 +1,230 @@
+//! Who may talk to the server, decided before routing:
+//!
+//! - the client's address (`client_ip`): the peer, or with `--trusted-proxy`
+//!   the address that proxy puts last in `X-Forwarded-For`; only local
+//!   network addresses are answered unless `--allow-public` (`is_local`);
+//! - the `Host` it asked for (`host_allowed`): only names of this server —
+//!   IP literals, `localhost`, this machine's name, `NAME.local`, names under
+//!   `home.arpa`, and `--host-name`s. A web page that rebinds its own domain
+//!   to the server's address (DNS rebinding) still sends its own name, and
+//!   is refused;
+//! - writes from web pages (`same_origin`): a browser must say where the
+//!   request comes from, and it must be this server.
+//!
+//! Pure functions over headers and addresses; no I/O.
+
+use std::net::IpAddr;
+
+use hyper::header::{HeaderMap, HeaderValue, HOST, ORIGIN};
+
+use super::error::ApiError;
+
+/// Loopback, private, link-local and carrier-grade NAT (VPN) addresses: the
+/// devices of a home network. Anything else is the internet.
+pub fn is_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_local(IpAddr::V4(v4)),
+            None => {
+                let first = v6.segments()[0];
+                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// The address of the client: the peer itself, or, when the peer is a
+/// trusted proxy, the address it appended last to `X-Forwarded-For` (a
+/// client can forge the entries before it, never that one). A trusted peer
+/// without a readable header counts as itself.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let last = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .map(str::trim);
+    last.and_then(|a| a.parse().ok()).unwrap_or(peer)
+}
+
+/// The names this server answers to, besides IP literals and `localhost`.
+#[derive(Debug, Clone, Default)]
+pub struct HostNames {
+    /// Lowercase, without a trailing dot: this machine's name and the
+    /// `--host-name`s.
+    names: Vec<String>,
+}
+
+impl HostNames {
+    /// This machine's name plus `extra` (from `--host-name`).
+    pub fn new(machine: Option<&str>, extra: &[String]) -> HostNames {
+        let mut names: Vec<String> = machine.into_iter().map(String::from).chain(extra.iter().cloned()).collect();
+        for n in &mut names {
+            *n = n.trim().trim_end_matches('.').to_ascii_lowercase();
+        }
+        names.retain(|n| !n.is_empty());
+        HostNames { names }
+    }
+
+    /// Whether a `Host` header value names this server.
+    pub fn allows(&self, host: &str) -> bool {
+        let Some(name) = host_name(host) else { return false };
+        if name.parse::<IpAddr>().is_ok() || name == "localhost" || name.ends_with(".localhost") {
+            return true;
+        }
+        if name.ends_with(".home.arpa") {
+            return true;
+        }
+        // `NAME` and `NAME.local` for each known name (mDNS).
+        let bare = name.strip_suffix(".local").unwrap_or(&name);
+        self.names.iter().any(|n| *n == name || n.strip_suffix(".local").unwrap_or(n) == bare)
+    }
+}
+
+/// The name part of a `Host` value: lowercase, without port, brackets or a
+/// trailing dot. `None` when it is not a plausible host.
+fn host_name(host: &str) -> Option<String> {
+    let host = host.trim();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split_once(']')?.0
+    } else {
+        match host.rsplit_once(':') {
+            Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => host,
+        }
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let plausible = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:_".contains(&b));
+    plausible.then_some(name)
+}
+
+/// Refuses a `Host` that does not name this server (421, with how to allow
+/// it). A request without `Host` (HTTP/1.0 tools) is let through: browsers
+/// always send one.
+pub fn check_host(headers: &HeaderMap, names: &HostNames) -> Result<(), ApiError> {
+    let Some(host) = headers.get(HOST) else { return Ok(()) };
+    let host = host.to_str().unwrap_or("");
+    if names.allows(host) {
+        return Ok(());
+    }
+    let shown: String = host.chars().filter(|c| !c.is_control()).take(100).collect();
+    Err(ApiError::Misdirected(format!(
+        "this server does not answer to the name {shown:?}; if that name is meant to reach it, \
+         start vidserve with --host-name {} (or set VIDSERVE_HOST_NAMES)",
+        host_name(&shown).unwrap_or_else(|| "NAME".into())
+    )))
+}
+
+/// Changes must come from our own pages. A browser marks its requests with
+/// `Sec-Fetch-*` headers and an `Origin` on every state-changing request:
+/// cross-site ones are refused, and so is a browser request without
+/// `Origin`. Non-browser clients (curl, scripts) send neither and are
+/// allowed (they cannot be driven by a web page).
+pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let refuse = |why: &str| ApiError::Forbidden(format!("{why}; use the vidserve page itself"));
+    let browser = headers.contains_key("sec-fetch-site") || headers.contains_key("sec-fetch-mode");
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return Err(refuse("cross-site request refused"));
+        }
+    }
+    match headers.get(ORIGIN) {
+        Some(origin) => {
+            let host = headers.get(HOST).map(HeaderValue::as_bytes).unwrap_or_default();
+            let origin = origin.as_bytes();
+            let origin_host = origin.strip_prefix(b"http://").or_else(|| origin.strip_prefix(b"https://"));
+            if origin_host != Some(host) {
+                return Err(refuse("cross-site request refused"));
+            }
+        }
+        None if browser => return Err(refuse("a change from a browser must say where it comes from (Origin)")),
+        None => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.20",
+            "169.254.1.1",
+            "100.100.1.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.0.2",
+        ] {
+            assert!(is_local(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "172.32.0.1", "100.128.0.1", "2001:db8::1", "::ffff:8.8.8.8"] {
+            assert!(!is_local(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn hosts_that_name_this_server() {
+        let names = HostNames::new(Some("NAS"), &["media.example.com.".into()]);
+        for ok in [
+            "127.0.0.1:8080",
+            "192.168.1.20",
+            "[::1]:8080",
+            "[fe80::1]",
+            "localhost:8080",
+            "LOCALHOST",
+            "app.localhost",
+            "nas",
+            "nas.local:8080",
+            "NAS.local.",
+            "tv.home.arpa",
+            "media.example.com:443",
+        ] {
+            assert!(names.allows(ok), "{ok}");
+        }
+        for bad in ["evil.example", "evil.example:8080", "nas.evil.example", "localhost.evil.example", "", "a b", "x/y"]
+        {
+            assert!(!names.allows(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_for_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.9, 203.0.113.7"));
+        assert_eq!(client_ip(proxy, &h, &[proxy]), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_ip(proxy, &h, &[]), proxy, "untrusted peer: the header is ignored");
+        h.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
+        assert_eq!(client_ip(proxy, &h, &[proxy]), proxy);
+    }
+
+    #[test]
+    fn browsers_must_say_where_a_change_comes_from() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            same_origin(&h)
+        };
+        assert!(with(&[]).is_ok(), "curl");
+        assert!(with(&[("host", "nas:8080"), ("origin", "http://nas:8080"), ("sec-fetch-site", "same-origin")]).is_ok());
+        assert!(with(&[("host", "nas:8080"), ("origin", "http://evil.example")]).is_err());
+        assert!(with(&[("host", "nas:8080"), ("sec-fetch-site", "same-origin")]).is_err(), "browser, no Origin");
+        assert!(with(&[("host", "nas:8080"), ("sec-fetch-site", "cross-site"), ("origin", "http://nas:8080")]).is_err());
+    }
+}
