@@ -31,6 +31,7 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
 
 /// Queues a thumbnail for every listed video that has none.
 pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
+    let roots: Arc<[std::path::PathBuf]> = catalog.root_paths().into();
     for v in catalog.videos() {
         if jobs.thumbs.has(v.id) {
             continue;
@@ -38,7 +39,8 @@ pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
         jobs.want_thumbnail(Task {
             id: v.id,
             title: v.title.clone(),
-            files: v.files.iter().map(|f| catalog.abs_path(f)).collect(),
+            files: v.files.iter().map(|f| catalog.located(f)).collect(),
+            roots: roots.clone(),
             duration_ms: v.duration_ms(),
         });
     }

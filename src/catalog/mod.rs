@@ -26,6 +26,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::library::fsafe::Expect;
 use crate::library::ids::VideoId;
 use crate::library::probe::MediaInfo;
 
@@ -67,6 +68,9 @@ pub struct VideoFile {
     pub rel: Vec<u8>,
     pub size: u64,
     pub mtime_ns: i64,
+    /// Device and inode when scanned (0: unknown).
+    pub dev: u64,
+    pub ino: u64,
 }
 
 impl VideoFile {
@@ -75,6 +79,27 @@ impl VideoFile {
     }
     pub fn rel_path(&self) -> &Path {
         Path::new(std::ffi::OsStr::from_bytes(&self.rel))
+    }
+}
+
+/// A file of the library as `library::fsafe` opens it.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub root: usize,
+    pub rel: PathBuf,
+    pub expect: Expect,
+}
+
+impl Located {
+    /// Opens it beneath its root (`roots`: `Catalog::root_paths`), checking
+    /// it is still the file the scan saw.
+    pub fn open(&self, roots: &[PathBuf]) -> std::io::Result<crate::library::fsafe::Opened> {
+        crate::library::fsafe::open_beneath(roots, self.root, &self.rel, Some(self.expect))
+    }
+
+    /// A file beside it (same folder), with nothing to expect of it.
+    pub fn sibling(&self, name: &str) -> PathBuf {
+        self.rel.with_file_name(name)
     }
 }
 
@@ -88,6 +113,8 @@ pub enum RootState {
 #[derive(Debug, Clone)]
 pub struct RootStatus {
     pub path: PathBuf,
+    /// Its canonical path: files are opened beneath it (`library::fsafe`).
+    pub canonical: PathBuf,
     pub state: RootState,
     pub files: usize,
 }
@@ -178,9 +205,25 @@ impl Catalog {
         self.videos.is_empty()
     }
 
-    /// Where a file of the catalog is on disk.
+    /// Where a file of the catalog is on disk (for messages and logs; open
+    /// with `open`).
     pub fn abs_path(&self, file: &VideoFile) -> PathBuf {
         self.roots[file.root].path.join(file.rel_path())
+    }
+
+    /// The canonical paths of the roots, in `--dir` order.
+    pub fn root_paths(&self) -> Vec<PathBuf> {
+        self.roots.iter().map(|r| r.canonical.clone()).collect()
+    }
+
+    /// Where a file is, for `library::fsafe::open_beneath`: its root's index
+    /// and path below it, with what the scan saw of it.
+    pub fn located(&self, file: &VideoFile) -> Located {
+        Located {
+            root: file.root,
+            rel: file.rel_path().to_path_buf(),
+            expect: Expect { dev: file.dev, ino: file.ino, size: file.size },
+        }
     }
 
     pub fn get(&self, id: VideoId) -> Option<&Arc<Video>> {
@@ -241,7 +284,7 @@ mod tests {
         Video {
             id: VideoId(n),
             title: title.into(),
-            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), size, mtime_ns: 0 }],
+            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), size, mtime_ns: 0, dev: 0, ino: 0 }],
             size,
             added,
             info: None,

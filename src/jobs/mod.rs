@@ -9,6 +9,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::catalog::Located;
 use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
@@ -17,7 +18,10 @@ use crate::media::thumbs::Thumbs;
 pub struct Task {
     pub id: VideoId,
     pub title: String,
-    pub files: Vec<PathBuf>,
+    /// Its files, opened beneath their roots.
+    pub files: Vec<Located>,
+    /// The roots' canonical paths.
+    pub roots: Arc<[PathBuf]>,
     pub duration_ms: Option<u64>,
 }
 
@@ -139,11 +143,11 @@ fn work(
             c.push(task.title.clone());
         }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let made = thumbs.make(task.id, &task.files, task.duration_ms, ffmpeg);
+            let made = thumbs.make(task.id, &task.files, &task.roots, task.duration_ms, ffmpeg);
             // The hover/seek preview strip, where ffmpeg can make one.
             if let (Some(f), Some(ms), Some(video)) = (ffmpeg, task.duration_ms, task.files.first()) {
                 if thumbs.sprite(task.id).is_none() {
-                    if let Err(e) = thumbs.make_sprite(task.id, video, ms, f) {
+                    if let Err(e) = thumbs.make_sprite(task.id, video, &task.roots, ms, f) {
                         tracing::debug!(title = %task.title, "no preview strip: {e}");
                     }
                 }

@@ -3,6 +3,7 @@
 //! pure-Rust probing (`probe`) and change notification (`watch`).
 //! Never writes to a video directory; knows nothing of the index or HTTP.
 
+pub mod fsafe;
 pub mod ids;
 pub mod probe;
 pub mod watch;

@@ -1,7 +1,15 @@
 //! The optional ffmpeg: found on `PATH` or given with `--ffmpeg`, run at low
 //! priority with a time limit, its output read through a pipe.
+//!
+//! It never opens a path of ours: it reads a file we opened safely
+//! (`library::fsafe`), handed over as descriptor 3, and may only use the
+//! `file` protocol and the demuxers of the video formats we list — so a
+//! file disguised as a playlist cannot make it fetch URLs or other files.
 
+use std::fs::File;
 use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,9 +39,11 @@ impl Ffmpeg {
     }
 
     /// One frame at `at` seconds, scaled to `width` pixels wide, as PNG.
-    pub fn frame_png(&self, video: &Path, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
+    pub fn frame_png(&self, video: &File, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
         let mut cmd = Command::new(&self.path);
-        cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}"), "-i"]).arg(video).args([
+        cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}")]);
+        input(&mut cmd, video);
+        cmd.args([
             "-frames:v",
             "1",
             "-vf",
@@ -44,7 +54,7 @@ impl Ffmpeg {
             "png",
             "-",
         ]);
-        let out = run(cmd, self.timeout)?;
+        let out = run(cmd, video, self.timeout)?;
         if out.is_empty() {
             return Err(MediaError::Ffmpeg("no frame (the video may be unreadable)".into()));
         }
@@ -56,7 +66,7 @@ impl Ffmpeg {
     /// `SPRITE_FRAMES` frames spread over the video, `SPRITE_TILE_WIDTH`
     /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
     /// video costs little.
-    pub fn sprite_png(&self, video: &Path, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+    pub fn sprite_png(&self, video: &File, duration_s: f64) -> Result<Vec<u8>, MediaError> {
         // Key frames only first; short or sparse files (a single key frame)
         // need every frame.
         match self.sprite_run(video, duration_s, true) {
@@ -66,18 +76,26 @@ impl Ffmpeg {
         }
     }
 
-    fn sprite_run(&self, video: &Path, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
+    fn sprite_run(&self, video: &File, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
         let rate = SPRITE_FRAMES as f64 / duration_s.max(1.0);
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error"]);
         if key_frames_only {
             cmd.args(["-skip_frame", "nokey"]);
         }
-        cmd.arg("-i")
-            .arg(video)
-            .args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2")])
-            .args(["-frames:v", "1", "-fps_mode", "passthrough", "-f", "image2pipe", "-vcodec", "png", "-"]);
-        let out = run(cmd, self.timeout)?;
+        input(&mut cmd, video);
+        cmd.args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2")]).args([
+            "-frames:v",
+            "1",
+            "-fps_mode",
+            "passthrough",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        ]);
+        let out = run(cmd, video, self.timeout)?;
         if out.is_empty() {
             return Err(MediaError::Ffmpeg("no frames for a preview strip".into()));
         }
@@ -102,8 +120,35 @@ pub fn background_priority(pid: libc::pid_t) {
     }
 }
 
-/// Runs a command at low priority; kills it after `timeout`.
-fn run(mut cmd: Command, timeout: Duration) -> Result<Vec<u8>, MediaError> {
+/// The demuxers ffmpeg may use: those of the video formats served.
+const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
+
+/// The input options: descriptor 3 (see `run`), file protocol only, our
+/// formats only.
+fn input(cmd: &mut Command, _video: &File) {
+    cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/3"]);
+}
+
+/// Runs a command at low priority with `video` as its descriptor 3; kills
+/// it after `timeout`.
+fn run(mut cmd: Command, video: &File, timeout: Duration) -> Result<Vec<u8>, MediaError> {
+    let fd = video.as_raw_fd();
+    // SAFETY: between fork and exec only dup2 runs (async-signal-safe); the
+    // new descriptor 3 is not close-on-exec, the original stays open in us.
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0) == 0 // keep it across exec
+            } else {
+                libc::dup2(fd, 3) == 3
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");

@@ -7,6 +7,10 @@
 //! limits (no decompression bombs) and re-encoded. With ffmpeg, a preview
 //! strip of 20 frames per video too (`make_sprite`, `sprite`).
 
+use std::io::Read as _;
+
+use crate::catalog::Located;
+use crate::library::fsafe::open_beneath;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -78,14 +82,16 @@ impl Thumbs {
     }
 
     /// Makes the thumbnail of a video from the first source that works.
+    /// Every file is opened beneath its root (`roots`: canonical paths).
     pub fn make(
         &self,
         id: VideoId,
-        files: &[PathBuf],
+        files: &[Located],
+        roots: &[PathBuf],
         duration_ms: Option<u64>,
         ffmpeg: Option<&Ffmpeg>,
     ) -> Result<Source, MediaError> {
-        if let Some(bytes) = files.iter().find_map(|f| sidecar(f)) {
+        if let Some(bytes) = files.iter().find_map(|f| sidecar(f, roots)) {
             match self.store(id, &bytes) {
                 Ok(()) => return Ok(Source::Sidecar),
                 // A broken image beside the file: fall back to a frame.
@@ -94,9 +100,8 @@ impl Thumbs {
             }
         }
         let cover = files.iter().find_map(|f| {
-            let file = std::fs::File::open(f).ok()?;
-            let len = file.metadata().ok()?.len();
-            crate::library::probe::cover_of_file(&file, len)
+            let o = f.open(roots).ok()?;
+            crate::library::probe::cover_of_file(&o.file, o.size)
         });
         if let Some(bytes) = cover {
             match self.store(id, &bytes) {
@@ -109,8 +114,8 @@ impl Thumbs {
             return Err(MediaError::NoSource(", no cover inside it, and no ffmpeg to take a frame"));
         };
         let at = duration_ms.map_or(1.0, |ms| ms as f64 / 1000.0 * 0.1);
-        let video = files.first().ok_or(MediaError::NoSource(""))?;
-        let png = ffmpeg.frame_png(video, at, SIZES[SIZES.len() - 1])?;
+        let video = files.first().ok_or(MediaError::NoSource(""))?.open(roots)?;
+        let png = ffmpeg.frame_png(&video.file, at, SIZES[SIZES.len() - 1])?;
         self.store(id, &png)?;
         Ok(Source::Ffmpeg)
     }
@@ -150,8 +155,16 @@ impl Thumbs {
     }
 
     /// Makes the preview sprite of a video with ffmpeg (10 x 2 tiles).
-    pub fn make_sprite(&self, id: VideoId, video: &Path, duration_ms: u64, ffmpeg: &Ffmpeg) -> Result<(), MediaError> {
-        let png = ffmpeg.sprite_png(video, duration_ms as f64 / 1000.0)?;
+    pub fn make_sprite(
+        &self,
+        id: VideoId,
+        video: &Located,
+        roots: &[PathBuf],
+        duration_ms: u64,
+        ffmpeg: &Ffmpeg,
+    ) -> Result<(), MediaError> {
+        let video = video.open(roots)?;
+        let png = ffmpeg.sprite_png(&video.file, duration_ms as f64 / 1000.0)?;
         let img = decode(&png)?;
         let tile = (img.width() / 10, img.height() / 2);
         if tile.0 == 0 || tile.1 == 0 {
@@ -216,9 +229,12 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
 }
 
 /// The bytes of the first image beside `video`, if any.
-fn sidecar(video: &Path) -> Option<Vec<u8>> {
-    let dir = video.parent()?;
-    let stem = video.file_stem()?;
+/// An image beside the video, opened beneath its root like the video
+/// (never a link out of the served folders, never a FIFO), at most
+/// `MAX_SOURCE_BYTES`.
+fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
+    let dir = video.rel.parent().unwrap_or(Path::new(""));
+    let stem = video.rel.file_stem()?;
     let by_name = SIDECAR_EXTS.iter().map(|e| {
         let mut name = stem.to_os_string();
         name.push(".");
@@ -226,9 +242,14 @@ fn sidecar(video: &Path) -> Option<Vec<u8>> {
         dir.join(name)
     });
     let in_folder = FOLDER_IMAGES.iter().map(|n| dir.join(n));
-    by_name.chain(in_folder).find_map(|p| {
-        let meta = std::fs::metadata(&p).ok()?;
-        (meta.is_file() && meta.len() <= MAX_SOURCE_BYTES).then(|| std::fs::read(&p).ok()).flatten()
+    by_name.chain(in_folder).find_map(|rel| {
+        let o = open_beneath(roots, video.root, &rel, None).ok()?;
+        if o.size > MAX_SOURCE_BYTES {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(o.size as usize);
+        (&o.file).take(MAX_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
+        Some(bytes)
     })
 }
 

@@ -32,6 +32,8 @@ struct Found {
     abs: PathBuf,
     size: u64,
     mtime_ns: i64,
+    dev: u64,
+    ino: u64,
 }
 
 /// Owns the scan state between runs: the stored index, loaded once.
@@ -62,7 +64,8 @@ impl Scanner {
             let abs = PathBuf::from(std::ffi::OsStr::from_bytes(abs));
             if let Some((root, rel)) = self.locate(&abs) {
                 if self.root_states[root] == RootState::Online {
-                    found.push((Found { root, rel, abs, size: rec.size, mtime_ns: rec.mtime_ns }, rec.id));
+                    let (size, mtime_ns, dev, ino) = (rec.size, rec.mtime_ns, rec.dev, rec.ino);
+                    found.push((Found { root, rel, abs, size, mtime_ns, dev, ino }, rec.id));
                 }
             }
         }
@@ -72,7 +75,12 @@ impl Scanner {
             .iter()
             .zip(&self.root_states)
             .zip(counts)
-            .map(|((r, s), files)| RootStatus { path: r.path.clone(), state: s.clone(), files })
+            .map(|((r, s), files)| RootStatus {
+                path: r.path.clone(),
+                canonical: r.canonical.clone(),
+                state: s.clone(),
+                files,
+            })
             .collect();
         build_catalog(found, &self.index.videos, roots, stats)
     }
@@ -113,7 +121,13 @@ impl Scanner {
                         let key = f.abs.as_os_str().as_bytes().to_vec();
                         match self.index.files.get(&key) {
                             Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
-                                seen.insert(key, prev.clone());
+                                // Same content; a new inode (a copy keeping
+                                // the mtime) is recorded without hashing.
+                                let rec = FileRecord { dev: f.dev, ino: f.ino, ..prev.clone() };
+                                if rec != *prev {
+                                    changes.put_files.push((key.clone(), rec.clone()));
+                                }
+                                seen.insert(key, rec);
                             }
                             _ => todo.push((key, f)),
                         }
@@ -143,7 +157,7 @@ impl Scanner {
                             slot.insert(VideoRecord { size: f.size, added: now, info, broken });
                         }
                     }
-                    let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns };
+                    let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino };
                     changes.put_files.push((key.clone(), rec.clone()));
                     seen.insert(key.clone(), rec);
                 }
@@ -272,6 +286,8 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
             abs: entry.path().to_path_buf(),
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
+            dev: std::os::unix::fs::MetadataExt::dev(&meta),
+            ino: std::os::unix::fs::MetadataExt::ino(&meta),
         });
     }
     Ok(found)
@@ -295,7 +311,7 @@ fn build_catalog(
         let title = title_of(&files[0].rel);
         let files: Vec<VideoFile> = files
             .into_iter()
-            .map(|f| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns })
+            .map(|f| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino })
             .collect();
         list.push(Video {
             id,

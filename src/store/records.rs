@@ -15,6 +15,12 @@ pub struct FileRecord {
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
     pub mtime_ns: i64,
+    /// Device and inode: opening checks the file is still this one (0 in
+    /// records written before they were kept).
+    #[serde(default)]
+    pub dev: u64,
+    #[serde(default)]
+    pub ino: u64,
 }
 
 /// What is known of one piece of content, whatever its path. Kept when all

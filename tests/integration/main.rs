@@ -14,6 +14,7 @@ mod pages;
 mod paths;
 mod range;
 mod support;
+mod swaps;
 mod systemd;
 mod trust;
 mod user;

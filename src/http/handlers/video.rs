@@ -7,7 +7,6 @@
 //! Order of evaluation (RFC 9110 §13.2.2): If-Match, If-Unmodified-Since
 //! (412); If-None-Match, If-Modified-Since (304); If-Range; Range.
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,13 +20,14 @@ use hyper::{Method, Response, StatusCode};
 
 use super::pages::lookup;
 use super::ApiError;
+use crate::catalog::Located;
 use crate::http::body::Body;
 use crate::http::files::{OpenFiles, OpenKey, Opened};
 use crate::http::range::{parse_range, ByteRange, RangeOutcome};
 use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::library::ids::VideoId;
-use crate::library::{mtime_ns, video_type};
+use crate::library::video_type;
 use crate::App;
 
 pub async fn video(
@@ -53,9 +53,10 @@ pub async fn video(
             let mut order: Vec<usize> = (0..video.files.len()).collect();
             order.retain(|&i| i != asked);
             order.insert(0, asked);
-            let paths = order.iter().map(|&i| catalog.abs_path(&video.files[i])).collect();
+            let candidates = order.iter().map(|&i| catalog.located(&video.files[i])).collect();
+            let roots = catalog.root_paths();
             drop(catalog);
-            let Some(opened) = open(video.id, paths).await? else {
+            let Some(opened) = open(video.id, candidates, roots).await? else {
                 app.library.request_rescan(); // the index is behind the disk
                 return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
             };
@@ -127,24 +128,25 @@ pub async fn video(
     })
 }
 
-/// Opens the first file of the video that still exists, with its metadata,
-/// in one hop to the blocking pool. `None` when none exists any more.
-async fn open(id: VideoId, paths: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
+/// Opens the first file of the video that is still the one the scan saw
+/// (beneath its root, a regular file, same device, inode and size), with
+/// its metadata, in one hop to the blocking pool. `None` when none is.
+async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
     let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Opened>> {
-        for path in &paths {
-            let file = match File::open(path) {
-                Ok(file) => file,
+        for located in &files {
+            let o = match located.open(&roots) {
+                Ok(o) => o,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    tracing::warn!(file = %located.rel.display(), "not served: {e}");
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
-            let meta = file.metadata()?;
-            let modified = UNIX_EPOCH
-                + Duration::from_secs(
-                    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_secs()),
-                );
-            let etag = format!("\"{id}-{:x}-{:x}\"", meta.len(), mtime_ns(&meta)).into();
-            let ctype = video_type(path).unwrap_or("application/octet-stream");
-            return Ok(Some(Opened { file: Arc::new(file), len: meta.len(), etag, modified, ctype }));
+            let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(o.mtime_ns / 1_000_000_000).unwrap_or(0));
+            let etag = format!("\"{id}-{:x}-{:x}\"", o.size, o.mtime_ns).into();
+            let ctype = video_type(&located.rel).unwrap_or("application/octet-stream");
+            return Ok(Some(Opened { file: Arc::new(o.file), len: o.size, etag, modified, ctype }));
         }
         Ok(None)
     })
