@@ -5,13 +5,15 @@ use redb::TableDefinition;
 
 pub const SCHEMA_VERSION: u64 = 1;
 
-/// `"schema_version"` -> version number.
+/// `"schema_version"` -> version number (in each file).
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// Absolute path bytes -> JSON `FileRecord`.
+/// In `userdata.redb`: import source key -> when it was imported (Unix ns).
+pub const IMPORTED: TableDefinition<&str, i64> = TableDefinition::new("imported_v1");
+/// In `vidserve.redb` (the index): absolute path bytes -> JSON `FileRecord`.
 pub const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v1");
 /// `VideoId` -> JSON `VideoRecord`.
 pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v1");
-/// `VideoId` -> JSON `UserData` (all of it: ratings, views, favorites,
+/// In `userdata.redb`: `VideoId` -> JSON `UserData` (all of it: ratings, views, favorites,
 /// tags, titles, positions).
 pub const USER: TableDefinition<u64, &[u8]> = TableDefinition::new("user_v1");
 /// (`VideoId`, Unix ns when set aside) -> the bytes of a `USER` record that
