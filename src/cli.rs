@@ -27,8 +27,17 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 8] =
-    ["bind", "port", "cache_ttl", "no_watch", "allow_public", "max_connections", "host_names", "trusted_proxies"];
+const SERVE_ONLY: [&str; 9] = [
+    "bind",
+    "port",
+    "cache_ttl",
+    "no_watch",
+    "allow_public",
+    "max_connections",
+    "host_names",
+    "trusted_proxies",
+    "keep_backups",
+];
 
 /// Parses the process's arguments; prints help, version or the error and
 /// exits as clap does.
@@ -72,9 +81,11 @@ pub enum Command {
     /// Index the video directories into the data dir, print a summary and exit.
     Scan(LibraryArgs),
     /// Import the original server's ratings.json, views.json, tags.json,
-    /// favorites.json and video_metadata.db (files, or folders holding them).
+    /// favorites.json and video_metadata.db (files, or folders holding them),
+    /// or a vidserve export or backup.
     Import(ImportArgs),
-    /// Write every rating, view count, favorite and tag as JSON.
+    /// Write all user data (ratings, views, favorites, tags, titles,
+    /// positions) as JSON; `vidserve import` reads it back.
     Export(ExportArgs),
     /// Make the missing thumbnails (or all, with --regenerate) and exit.
     Thumbnails(ThumbnailArgs),
@@ -167,6 +178,10 @@ pub struct ServeArgs {
     /// are judged by the client address it puts last in X-Forwarded-For.
     #[arg(long = "trusted-proxy", value_name = "ADDR", env = "VIDSERVE_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// User-data backups kept in DATA/backups (written daily and at
+    /// shutdown; 0: none).
+    #[arg(long, value_name = "N", env = "VIDSERVE_KEEP_BACKUPS", default_value_t = 14)]
+    pub keep_backups: usize,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

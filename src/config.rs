@@ -56,6 +56,8 @@ pub struct Config {
     pub host_names: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// User-data backups kept (0: none written).
+    pub keep_backups: usize,
     pub media: MediaConfig,
 }
 
@@ -121,6 +123,7 @@ impl Config {
             allow_public: args.allow_public,
             host_names: args.host_names.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
+            keep_backups: args.keep_backups,
             media: MediaConfig::from_args(&args.media),
         })
     }

@@ -15,6 +15,7 @@
 //! Never: speaks HTTP or parses a command line (`http` and `commands` sit
 //! above it).
 
+mod backup;
 mod library;
 mod media;
 mod ops;
@@ -23,6 +24,7 @@ mod users;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use backup::{Backups, BACKUP_DIR};
 pub use library::Library;
 pub use media::{queue_thumbnails, start_jobs};
 pub use ops::{LoadTestSlot, Ops};
@@ -55,6 +57,8 @@ pub struct App {
     pub jobs: Jobs,
     pub ops: Ops,
     pub events: Events,
+    /// Daily and shutdown snapshots of user data.
+    pub backups: Backups,
     store: Arc<Store>,
 }
 
@@ -71,7 +75,8 @@ impl App {
         let ready = scanner.has_index();
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
         let library = Library::new(catalog, ready);
-        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, store });
+        let backups = Backups::new(&config.library.data_dir, config.keep_backups);
+        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, store });
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {
@@ -85,6 +90,7 @@ impl App {
             }
         }
         app.library.start_scanner(scanner, Arc::downgrade(&app), app.config.rescan_every).map_err(AppError::Runtime)?;
+        app.backups.start(Arc::downgrade(&app)).map_err(AppError::Runtime)?;
         Ok(app)
     }
 
@@ -126,14 +132,19 @@ impl App {
             return;
         }
         let apply = |edits| self.users.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
-        match crate::import::import(&self.store, catalog, &files, false, apply) {
-            Ok(r) if r.files.is_empty() => {}
+        match crate::import::import(&self.store, catalog, &files, crate::import::Once::PerDataDir, apply) {
+            Ok(r) if r.files.is_empty() => {
+                for (f, why) in &r.skipped {
+                    tracing::debug!(file = %f.display(), "not imported again: {why}");
+                }
+            }
             Ok(r) => tracing::info!(
                 files = r.files.len(),
                 matched = r.matched,
                 changes = r.changes,
                 unmatched = r.unmatched.len(),
                 problems = r.problems.len(),
+                skipped = r.skipped.len(),
                 "imported the original server's data"
             ),
             Err(e) => tracing::error!("import of the original server's data failed: {e}"),
@@ -168,12 +179,15 @@ impl App {
         }
     }
 
-    /// Stops the job queue, commits the writes still queued, then stops the
-    /// scanner and waits for the writer and the scanner to let go of the database, so the data dir can be opened
+    /// Stops the job queue, commits the writes still queued, backs user
+    /// data up, then stops the scanner and waits for the writer and the
+    /// scanner to let go of the database, so the data dir can be opened
     /// again at once. Blocking.
     pub fn close(&self) {
         self.jobs.close();
         self.users.close();
+        self.backups.stop();
+        self.backups.write_now(self);
         self.library.close();
     }
 }

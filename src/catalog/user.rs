@@ -70,7 +70,7 @@ impl UserCache {
 
 /// What users made of one video. Fields added later default when absent,
 /// so older records stay readable.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserData {
     /// 1 to 5 stars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +112,8 @@ pub enum Edit {
     Position(Option<u64>, i64),
     /// A tag already made valid by `normalise_tag`.
     AddTag(String),
+    /// Replace everything (restoring a backup or export).
+    Set(Box<UserData>),
     RemoveTag(String),
 }
 
@@ -119,6 +121,7 @@ impl UserData {
     pub fn apply(&mut self, edit: Edit) {
         match edit {
             Edit::Rate(r) => self.rating = r,
+            Edit::Set(d) => *self = *d,
             Edit::View(at) => {
                 self.views += 1;
                 self.last_viewed = Some(at);

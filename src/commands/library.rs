@@ -3,13 +3,11 @@
 //! it: redb allows one process), does its job, prints a summary (`export`:
 //! the document itself, unless `-o`) and returns.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde_json::{json, Value};
 
 use super::Outcome;
 use crate::catalog::ScanStats;
@@ -65,8 +63,12 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let mut scanner = Scanner::new(config.roots, store.clone())?;
     let catalog = scanner.scan()?;
     let apply = |edits: Vec<_>| store.apply_user(&edits).map(|_| ()).map_err(|e| e.to_string());
-    let report = import::import(&store, &catalog, &files, args.force, apply)?;
+    let once = if args.force { import::Once::Never } else { import::Once::PerContent };
+    let report = import::import(&store, &catalog, &files, once, apply)?;
     let mut out = String::new();
+    for (f, why) in &report.skipped {
+        out.push_str(&format!("skipped {}: {why}\n", f.display()));
+    }
     if report.files.is_empty() {
         out.push_str("nothing to do: these files were imported before (use --force to import them again)\n");
     } else {
@@ -91,43 +93,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&config.data_dir)?);
     let users = store.load_user()?;
     let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
-    let mut videos = Vec::new();
-    let (mut ratings, mut views, mut tags) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    let mut favorites = Vec::new();
-    let mut sorted: Vec<_> = users.iter().collect();
-    sorted.sort_by_key(|(id, _)| **id);
-    for (id, d) in sorted {
-        let video = catalog.get(*id);
-        let paths: Vec<String> = video.map(|v| v.files.iter().map(|f| f.rel_display()).collect()).unwrap_or_default();
-        videos.push(json!({
-            "id": id.to_string(),
-            "title": video.map(|v| v.title.clone()),
-            "paths": paths,
-            "rating": d.rating, "views": d.views, "last_viewed": d.last_viewed,
-            "favorite": d.favorite, "tags": d.tags,
-        }));
-        let Some(name) = paths.first().cloned() else { continue };
-        if let Some(r) = d.rating {
-            ratings.insert(name.clone(), json!(r));
-        }
-        if d.views > 0 {
-            views.insert(name.clone(), json!(d.views));
-        }
-        if !d.tags.is_empty() {
-            tags.insert(name.clone(), json!(d.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>()));
-        }
-        if d.favorite {
-            favorites.push(name);
-        }
-    }
-    let doc: Value = json!({
-        "vidserve_export": 1,
-        "videos": videos,
-        "ratings": ratings,
-        "views": views,
-        "tags": tags,
-        "favorites": { "favorites": favorites },
-    });
+    let doc = import::export::document(&users, &catalog);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,

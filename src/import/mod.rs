@@ -4,11 +4,15 @@
 //! name: the path below its folder, or a bare name that matches exactly one
 //! video. The files are only read.
 //!
-//! Entry point `import()`: skips files already imported (`source_key`) →
+//! Also reads vidserve's own exports and backups (`export`), restoring each
+//! video's data by content id.
+//!
+//! Entry point `import()`: skips files imported before (`Once`) →
 //! `read_sources` (tolerant: a malformed entry is reported and skipped,
 //! never fatal) → `plan` (match names to videos, make edits) → the caller's
 //! `apply` saves the edits → each file is marked imported.
 
+pub mod export;
 mod read;
 
 use std::collections::HashMap;
@@ -36,14 +40,6 @@ pub fn find_sources(dirs: &[&Path]) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// A key naming a source file's current version, for "imported once".
-pub fn source_key(path: &Path) -> String {
-    let meta = std::fs::metadata(path).ok();
-    let (len, mtime) = meta.map_or((0, 0), |m| (m.len(), crate::library::mtime_ns(&m)));
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("{}:{len}:{mtime}", canonical.display())
 }
 
 /// The edits an import makes, and which names matched.
@@ -97,8 +93,10 @@ pub fn plan(data: &ImportData, catalog: &Catalog) -> Plan {
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Source files read (those not imported before, or all with `force`).
+    /// Source files read.
     pub files: Vec<PathBuf>,
+    /// Files not read, and why (imported before).
+    pub skipped: Vec<(PathBuf, String)>,
     pub matched: usize,
     pub changes: usize,
     pub unmatched: Vec<String>,
@@ -113,36 +111,104 @@ pub enum ImportError {
     Apply(String),
 }
 
-/// Imports `files` (skipping those imported before unless `force`), with
-/// `apply` saving the edits; marks each file imported once saved.
+/// When a file counts as imported before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Once {
+    /// The automatic import at start: each file once per data dir, by its
+    /// place (editing or touching it later does not import it again) or by
+    /// its content.
+    PerDataDir,
+    /// `vidserve import`: the same content once; a changed file is read.
+    PerContent,
+    /// `vidserve import --force`: always.
+    Never,
+}
+
+/// The keys naming a source: where it is, and what it holds.
+fn keys(path: &Path) -> (String, Option<String>) {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let content = std::fs::read(path).ok().map(|b| format!("content:{:016x}", xxhash_rust::xxh3::xxh3_64(&b)));
+    (format!("path:{}", canonical.display()), content)
+}
+
+/// Whether `path` was imported before, as `once` counts it; the reason.
+fn imported_before(store: &Store, path: &Path, once: Once) -> Result<Option<String>, StoreError> {
+    let (place, content) = keys(path);
+    if once == Once::Never {
+        return Ok(None);
+    }
+    if let Some(c) = &content {
+        if store.was_imported(c)? {
+            return Ok(Some("the same content was imported before".into()));
+        }
+    }
+    // Marks of older versions were `{canonical}:{len}:{mtime}`.
+    let old_mark = format!("{}:", place.trim_start_matches("path:"));
+    if once == Once::PerDataDir && (store.was_imported(&place)? || store.was_imported_prefix(&old_mark)?) {
+        return Ok(Some("imported into this data dir before (vidserve import --force reads it again)".into()));
+    }
+    Ok(None)
+}
+
+/// Imports `files` — the original server's files, or vidserve exports and
+/// backups — skipping those imported before as `once` says, with `apply`
+/// saving the edits; marks each file imported once saved.
 pub fn import(
     store: &Store,
     catalog: &Catalog,
     files: &[PathBuf],
-    force: bool,
+    once: Once,
     apply: impl FnOnce(Vec<(VideoId, Edit)>) -> Result<(), String>,
 ) -> Result<Report, ImportError> {
-    let mut fresh = Vec::new();
+    let mut report = Report::default();
     for f in files {
-        if force || !store.was_imported(&source_key(f))? {
-            fresh.push(f.clone());
+        match imported_before(store, f, once)? {
+            Some(why) => report.skipped.push((f.clone(), why)),
+            None => report.files.push(f.clone()),
         }
     }
-    let mut report = Report { files: fresh.clone(), ..Report::default() };
-    if fresh.is_empty() {
+    if report.files.is_empty() {
         return Ok(report);
     }
-    let data = read_sources(&fresh);
+    let (exports, originals): (Vec<PathBuf>, Vec<PathBuf>) =
+        report.files.iter().cloned().partition(|f| read_export_file(f).is_some());
+    let data = read_sources(&originals);
     let plan = plan(&data, catalog);
     report.matched = plan.matched.len();
-    report.changes = plan.edits.len();
     report.unmatched = plan.unmatched;
     report.problems = data.problems;
-    if !plan.edits.is_empty() {
-        apply(plan.edits).map_err(ImportError::Apply)?;
+    let mut edits = plan.edits;
+    for f in &exports {
+        let mut problems = Vec::new();
+        let doc = read_export_file(f).unwrap_or_default();
+        let restored = export::read_export(&doc, &mut problems);
+        report.matched += restored.len();
+        report.problems.extend(problems.into_iter().map(|p| format!("{}: {p}", f.display())));
+        edits.extend(restored.into_iter().map(|(id, d)| (id, Edit::Set(Box::new(d)))));
     }
-    for f in &fresh {
-        store.mark_imported(&source_key(f))?;
+    report.changes = edits.len();
+    if !edits.is_empty() {
+        apply(edits).map_err(ImportError::Apply)?;
+    }
+    for f in &report.files {
+        let (place, content) = keys(f);
+        store.mark_imported(&place)?;
+        if let Some(c) = content {
+            store.mark_imported(&c)?;
+        }
     }
     Ok(report)
+}
+
+/// The document, when `path` holds a vidserve export (at most 256 MiB).
+fn read_export_file(path: &Path) -> Option<serde_json::Value> {
+    if path.file_name().is_some_and(|n| JSON_FILES.iter().any(|j| n == *j) || n == SQLITE_FILE) {
+        return None;
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > 256 << 20 {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    export::is_export(&v).then_some(v)
 }

@@ -107,6 +107,14 @@ impl Store {
         Ok(found)
     }
 
+    /// Whether any import mark starts with `prefix`.
+    pub fn was_imported_prefix(&self, prefix: &str) -> Result<bool, StoreError> {
+        let txn = self.user.begin_read()?;
+        let table = txn.open_table(IMPORTED)?;
+        let mut after = table.range(prefix..)?;
+        Ok(after.next().transpose()?.is_some_and(|(k, _)| k.value().starts_with(prefix)))
+    }
+
     /// Records that the source named by `key` was imported (now).
     pub fn mark_imported(&self, key: &str) -> Result<(), StoreError> {
         let txn = self.user.begin_write()?;

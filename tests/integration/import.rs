@@ -52,9 +52,74 @@ async fn first_start_imports_once() {
     assert_eq!(std::fs::read(fx.path().join("ratings.json")).unwrap(), before, "originals untouched");
     srv.stop().await;
 
-    // A restart does not import again (views would double).
+    // A restart does not import again (views would double), nor does one
+    // after the files were touched or even edited.
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     assert_eq!(user_of(&srv, "beach.mp4").await["views"], 7);
+    srv.stop().await;
+    let views = fx.path().join("views.json");
+    std::fs::write(&views, br#"{"beach.mp4": 7, "city.mp4": "3"}"#).unwrap(); // same bytes, new mtime
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    assert_eq!(user_of(&srv, "beach.mp4").await["views"], 7, "touched");
+    srv.stop().await;
+    std::fs::write(&views, br#"{"beach.mp4": 8, "city.mp4": "3"}"#).unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    assert_eq!(user_of(&srv, "beach.mp4").await["views"], 7, "edited: imported once per data dir");
+}
+
+/// Everything people entered survives export → import into an empty data
+/// dir → export, unchanged; backups are such exports, written at shutdown
+/// and kept to the configured number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_and_backups_restore_everything() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 710);
+    fx.mp4("b.mp4", 1000, 711);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let a = srv.id_of("a.mp4").await;
+    let base = format!("/api/v1/videos/{a}");
+    for (method, path, body) in [
+        ("PUT", format!("{base}/rating"), Some(json!({ "rating": 4 }))),
+        ("PUT", format!("{base}/favorite"), None),
+        ("POST", format!("{base}/view"), None),
+        ("POST", format!("{base}/tags"), Some(json!({ "tag": "sea side" }))),
+        ("PATCH", base.clone(), Some(json!({ "title": "My title" }))),
+        ("PUT", format!("{base}/position"), Some(json!({ "seconds": 93.5 }))),
+    ] {
+        let (status, _) = crate::support::send(&srv, method, &path, body).await;
+        assert_eq!(status, 200, "{method} {path}");
+    }
+    srv.stop().await;
+    let backups: Vec<_> = std::fs::read_dir(data.path().join("backups")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(backups.len(), 1, "one backup at shutdown");
+
+    let (dir, data_dir) = (fx.path().to_str().unwrap(), data.path().to_str().unwrap());
+    let first = vidserve(&["export", "--dir", dir, "--data", data_dir]);
+    assert!(first.status.success());
+    let doc: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let entry = &doc["videos"][0];
+    assert_eq!(
+        (entry["user_title"].clone(), entry["position_ms"].clone(), entry["tags"].clone()),
+        (json!("My title"), json!(93500), json!(["sea side"]))
+    );
+    let file = data.path().join("export.json");
+    std::fs::write(&file, &first.stdout).unwrap();
+    for source in [file.clone(), backups[0].clone()] {
+        let empty = tempfile::tempdir().unwrap();
+        let fresh = empty.path().to_str().unwrap();
+        let out = vidserve(&["import", source.to_str().unwrap(), "--dir", dir, "--data", fresh]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let again = vidserve(&["export", "--dir", dir, "--data", fresh]);
+        assert_eq!(String::from_utf8_lossy(&again.stdout), String::from_utf8_lossy(&first.stdout), "{source:?}");
+    }
+
+    // Only the newest backups are kept (3 in these tests).
+    for _ in 0..4 {
+        let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+        srv.stop().await;
+    }
+    assert_eq!(std::fs::read_dir(data.path().join("backups")).unwrap().count(), 3);
 }
 
 fn vidserve(args: &[&str]) -> std::process::Output {

@@ -62,6 +62,8 @@ pub struct Options {
     pub host_names: Vec<String>,
     /// `--trusted-proxy` addresses.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `--keep-backups`.
+    pub keep_backups: usize,
 }
 
 impl Options {
@@ -73,6 +75,7 @@ impl Options {
             ffmpeg_timeout: Duration::from_secs(30),
             host_names: Vec::new(),
             trusted_proxies: Vec::new(),
+            keep_backups: 3,
         }
     }
 }
@@ -97,6 +100,7 @@ impl TestServer {
             allow_public: false,
             host_names: opts.host_names,
             trusted_proxies: opts.trusted_proxies,
+            keep_backups: opts.keep_backups,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");

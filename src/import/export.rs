@@ -1,0 +1,131 @@
+//! vidserve's own export document (`vidserve export`, and the automatic
+//! backups): every video's user data, complete, keyed by content id, plus
+//! the original server's maps keyed by path. `vidserve import` reads it
+//! back (`read_export`): export, import into an empty data dir and export
+//! again gives the same document.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Value};
+
+use crate::catalog::user::UserData;
+use crate::catalog::Catalog;
+use crate::library::ids::VideoId;
+
+/// The version of the document written now; older ones are read too.
+pub const EXPORT_VERSION: u64 = 2;
+
+/// The export document for `users`, with paths and file titles from
+/// `catalog` where the video is known.
+pub fn document(users: &HashMap<VideoId, UserData>, catalog: &Catalog) -> Value {
+    let mut videos = Vec::new();
+    let (mut ratings, mut views, mut tags) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let mut favorites = Vec::new();
+    let mut sorted: Vec<_> = users.iter().collect();
+    sorted.sort_by_key(|(id, _)| **id);
+    for (id, d) in sorted {
+        let video = catalog.get(*id);
+        let paths: Vec<String> = video.map(|v| v.files.iter().map(|f| f.rel_display()).collect()).unwrap_or_default();
+        videos.push(json!({
+            "id": id.to_string(),
+            "title": video.map(|v| v.title.clone()),
+            "paths": paths,
+            "user_title": d.title,
+            "rating": d.rating, "views": d.views, "last_viewed": d.last_viewed,
+            "favorite": d.favorite, "tags": d.tags,
+            "position_ms": d.position_ms, "position_at": d.position_at,
+        }));
+        let Some(name) = paths.first().cloned() else { continue };
+        if let Some(r) = d.rating {
+            ratings.insert(name.clone(), json!(r));
+        }
+        if d.views > 0 {
+            views.insert(name.clone(), json!(d.views));
+        }
+        if !d.tags.is_empty() {
+            tags.insert(name.clone(), json!(d.tags.iter().map(|t| format!("#{t}")).collect::<Vec<_>>()));
+        }
+        if d.favorite {
+            favorites.push(name);
+        }
+    }
+    json!({
+        "vidserve_export": EXPORT_VERSION,
+        "videos": videos,
+        "ratings": ratings,
+        "views": views,
+        "tags": tags,
+        "favorites": { "favorites": favorites },
+    })
+}
+
+/// Whether a JSON document is a vidserve export.
+pub fn is_export(v: &Value) -> bool {
+    v.get("vidserve_export").is_some_and(Value::is_u64)
+}
+
+/// The user data of each video in an export document. Entries that do not
+/// make sense are reported in `problems` and skipped.
+pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Vec<(VideoId, UserData)> {
+    let version = v["vidserve_export"].as_u64().unwrap_or(0);
+    if version > EXPORT_VERSION {
+        problems.push(format!("written by a newer vidserve (export version {version}); upgrade to import it"));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (n, e) in v["videos"].as_array().into_iter().flatten().enumerate() {
+        let Some(id) = e["id"].as_str().and_then(|s| s.parse::<VideoId>().ok()) else {
+            problems.push(format!("video {n}: no valid id"));
+            continue;
+        };
+        let tags: Vec<String> = e["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str())
+            .filter_map(|t| crate::catalog::user::normalise_tag(t).ok())
+            .collect();
+        let data = UserData {
+            rating: e["rating"].as_u64().filter(|r| (1..=5).contains(r)).map(|r| r as u8),
+            views: e["views"].as_u64().unwrap_or(0),
+            last_viewed: e["last_viewed"].as_i64(),
+            favorite: e["favorite"].as_bool().unwrap_or(false),
+            tags,
+            // Version 1 had no user titles or positions.
+            title: e["user_title"].as_str().map(String::from),
+            position_ms: e["position_ms"].as_u64(),
+            position_at: e["position_at"].as_i64(),
+        };
+        out.push((id, data));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let mut users = HashMap::new();
+        let d = UserData {
+            rating: Some(4),
+            views: 3,
+            last_viewed: Some(100),
+            favorite: true,
+            tags: vec!["a b".into()],
+            title: Some("Mine".into()),
+            position_ms: Some(5000),
+            position_at: Some(200),
+        };
+        users.insert(VideoId(42), d.clone());
+        let doc = document(&users, &Catalog::default());
+        assert!(is_export(&doc));
+        let mut problems = Vec::new();
+        assert_eq!(read_export(&doc, &mut problems), vec![(VideoId(42), d)]);
+        assert!(problems.is_empty());
+        let newer = json!({ "vidserve_export": 99, "videos": [] });
+        assert!(read_export(&newer, &mut problems).is_empty());
+        assert_eq!(problems.len(), 1);
+    }
+}
