@@ -27,7 +27,7 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 9] = [
+const SERVE_ONLY: [&str; 12] = [
     "bind",
     "port",
     "cache_ttl",
@@ -37,6 +37,9 @@ const SERVE_ONLY: [&str; 9] = [
     "host_names",
     "trusted_proxies",
     "keep_backups",
+    "body_timeout",
+    "write_timeout",
+    "max_event_streams",
 ];
 
 /// Parses the process's arguments; prints help, version or the error and
@@ -182,6 +185,17 @@ pub struct ServeArgs {
     /// shutdown; 0: none).
     #[arg(long, value_name = "N", env = "VIDSERVE_KEEP_BACKUPS", default_value_t = 14)]
     pub keep_backups: usize,
+    /// Seconds a request body may take to arrive (408 after that).
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_BODY_TIMEOUT", default_value_t = 20)]
+    pub body_timeout: u64,
+    /// Seconds a response may wait on a client that reads nothing before
+    /// the connection is closed.
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_WRITE_TIMEOUT", default_value_t = 60)]
+    pub write_timeout: u64,
+    /// Most live-update streams open at once (one per open page; 16 per
+    /// client address).
+    #[arg(long, value_name = "N", env = "VIDSERVE_MAX_EVENT_STREAMS", default_value_t = 256)]
+    pub max_event_streams: usize,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

@@ -58,6 +58,12 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// User-data backups kept (0: none written).
     pub keep_backups: usize,
+    /// Longest a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// Longest a response may wait for a client that reads nothing.
+    pub write_timeout: Duration,
+    /// Most event streams open at once (each open page holds one).
+    pub max_event_streams: usize,
     pub media: MediaConfig,
 }
 
@@ -124,6 +130,9 @@ impl Config {
             host_names: args.host_names.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
             keep_backups: args.keep_backups,
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+            write_timeout: Duration::from_secs(args.write_timeout.max(1)),
+            max_event_streams: args.max_event_streams.max(1),
             media: MediaConfig::from_args(&args.media),
         })
     }

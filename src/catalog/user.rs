@@ -114,6 +114,8 @@ pub enum Edit {
     AddTag(String),
     /// Replace everything (restoring a backup or export).
     Set(Box<UserData>),
+    /// Several edits of one video, applied in one step (a batch action).
+    Many(std::sync::Arc<[Edit]>),
     RemoveTag(String),
 }
 
@@ -122,6 +124,11 @@ impl UserData {
         match edit {
             Edit::Rate(r) => self.rating = r,
             Edit::Set(d) => *self = *d,
+            Edit::Many(edits) => {
+                for e in edits.iter() {
+                    self.apply(e.clone());
+                }
+            }
             Edit::View(at) => {
                 self.views += 1;
                 self.last_viewed = Some(at);

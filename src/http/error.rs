@@ -30,6 +30,10 @@ pub enum ApiError {
     HeadersTooLarge(usize),
     #[error("{0}")]
     Misdirected(String),
+    #[error("the request body did not arrive within {0} s")]
+    RequestTimeout(u64),
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("internal error: {0}")]
@@ -49,6 +53,8 @@ impl ApiError {
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -66,6 +72,8 @@ impl ApiError {
             ApiError::Unavailable(_) => "unavailable",
             ApiError::HeadersTooLarge(_) => "headers_too_large",
             ApiError::Misdirected(_) => "misdirected_request",
+            ApiError::RequestTimeout(_) => "request_timeout",
+            ApiError::Conflict(_) => "conflict",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
         }

@@ -37,6 +37,11 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes"))
 }
 
+/// Most tags a listing may be filtered by.
+pub const MAX_FILTER_TAGS: usize = 20;
+/// Longest search text.
+pub const MAX_QUERY_CHARS: usize = 500;
+
 pub struct Listing {
     pub videos: Vec<Arc<Video>>,
     pub total: usize,
@@ -55,6 +60,12 @@ impl ListQuery {
             return Err(ApiError::BadRequest("min_rating must be from 1 to 5".into()));
         }
         let tags = self.tags();
+        if tags.len() > MAX_FILTER_TAGS {
+            return Err(ApiError::BadRequest(format!("at most {MAX_FILTER_TAGS} tags in a filter")));
+        }
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+            return Err(ApiError::BadRequest(format!("a search is at most {MAX_QUERY_CHARS} characters")));
+        }
         Ok(Filter { favorites: self.favorites, min_rating: self.min_rating, tags })
     }
 
@@ -87,6 +98,36 @@ impl ListQuery {
         }
         s.push_str(&format!("&page={page}"));
         s
+    }
+
+    /// Whether listing needs more than a slice of a precomputed order (a
+    /// filter or a search): then it runs on the blocking pool (`run`).
+    pub fn is_heavy(&self) -> bool {
+        self.favorites
+            || self.min_rating.is_some()
+            || !self.tags().is_empty()
+            || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// `list` for a request handler: inline when cheap, else on the
+    /// blocking pool so the async workers keep serving others.
+    pub async fn run(
+        self,
+        app: &Arc<App>,
+        catalog: Arc<Catalog>,
+        per_page: usize,
+    ) -> Result<(Self, Listing), ApiError> {
+        if !self.is_heavy() {
+            let listing = self.list(app, &catalog, per_page)?;
+            return Ok((self, listing));
+        }
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || {
+            let listing = self.list(&app, &catalog, per_page)?;
+            Ok((self, listing))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
     }
 
     /// The requested page of the listing, `per_page` videos a page.

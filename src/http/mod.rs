@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod guard;
 pub mod handlers;
+pub mod idle;
 pub mod listing;
 pub mod openapi;
 pub mod pages;

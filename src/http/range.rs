@@ -4,7 +4,10 @@
 //! `bytes`, is ignored (full response); satisfiable ranges are kept in the
 //! order asked; if none is satisfiable the answer is 416; a suffix longer
 //! than the file means the whole file; more than `MAX_RANGES` ranges is
-//! answered with the whole file (a server may ignore `Range`).
+//! answered with the whole file (a server may ignore `Range`). Ranges that
+//! overlap or touch are coalesced (in file order, as RFC 9110 §14.2
+//! allows), so a response is never larger than the file plus at most
+//! `MAX_RANGES` part headers, however the ranges repeat.
 
 /// Half-open byte range `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +84,26 @@ pub fn parse_range(header: &str, len: u64) -> RangeOutcome {
     } else if ranges.is_empty() {
         RangeOutcome::Unsatisfiable
     } else {
-        RangeOutcome::Partial(ranges)
+        RangeOutcome::Partial(coalesce(ranges))
     }
+}
+
+/// Merges ranges that overlap or touch; keeps the order asked when none do.
+fn coalesce(mut ranges: Vec<ByteRange>) -> Vec<ByteRange> {
+    let mut sorted = ranges.clone();
+    sorted.sort_by_key(|r| r.start);
+    let close = sorted.windows(2).any(|w| w[1].start <= w[0].end);
+    if !close {
+        return ranges;
+    }
+    ranges.clear();
+    for r in sorted {
+        match ranges.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => ranges.push(r),
+        }
+    }
+    ranges
 }
 
 /// Only ASCII digits (no sign, no spaces inside), within u64.
@@ -145,5 +166,16 @@ mod tests {
     fn too_many_ranges_gives_the_whole_file() {
         let many = (0..=MAX_RANGES).map(|i| format!("{i}-{i}")).collect::<Vec<_>>().join(",");
         assert_eq!(parse_range(&format!("bytes={many}"), 1000), Full);
+    }
+
+    #[test]
+    fn overlapping_and_repeated_ranges_are_coalesced() {
+        let r = |start, end| ByteRange { start, end };
+        assert_eq!(parse_range("bytes=0-,0-,0-,0-", 1000), Partial(vec![r(0, 1000)]));
+        assert_eq!(parse_range("bytes=500-599,0-99,550-700", 1000), Partial(vec![r(0, 100), r(500, 701)]));
+        assert_eq!(parse_range("bytes=0-9,10-29", 1000), Partial(vec![r(0, 30)]), "touching");
+        assert_eq!(parse_range("bytes=900-999,0-9", 1000), Partial(vec![r(900, 1000), r(0, 10)]), "order kept");
+        let many = (0..MAX_RANGES).map(|_| "-1000").collect::<Vec<_>>().join(",");
+        assert_eq!(parse_range(&format!("bytes={many}"), 1000), Partial(vec![r(0, 1000)]));
     }
 }

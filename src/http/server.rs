@@ -15,7 +15,8 @@ use tokio::sync::Semaphore;
 
 use super::files::OpenFiles;
 use super::guard::HostNames;
-use super::handlers::{handle, State};
+use super::handlers::{handle, EventStreams, State, Uploads};
+use super::idle::IdleWrite;
 use crate::App;
 
 /// How long requests in flight may run after shutdown starts.
@@ -39,7 +40,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
     let machine = rustix::system::uname().nodename().to_str().ok().map(String::from);
     let hosts = HostNames::new(machine.as_deref(), &app.config.host_names);
-    let state = Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts });
+    let streams = EventStreams::new(app.config.max_event_streams);
+    let state =
+        Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Uploads::default(), streams });
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
@@ -64,7 +67,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let service = service_fn(move |req| handle(state.clone(), peer, req));
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let io = TokioIo::new(IdleWrite::new(stream, app.config.write_timeout));
+        let conn = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, "connection ended: {e}");

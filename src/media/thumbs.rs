@@ -123,7 +123,16 @@ impl Thumbs {
     /// Decodes `bytes` (any supported format, within limits), and writes
     /// every size. Refuses anything that is not a sane image.
     pub fn store(&self, id: VideoId, bytes: &[u8]) -> Result<(), MediaError> {
-        let img = decode(bytes)?;
+        self.store_image(id, decode(bytes)?)
+    }
+
+    /// `store` for an image a browser sent: at most `MAX_UPLOAD_SIDE` on a
+    /// side (checked before decoding).
+    pub fn store_upload(&self, id: VideoId, bytes: &[u8]) -> Result<(), MediaError> {
+        self.store_image(id, decode_within(bytes, MAX_UPLOAD_SIDE)?)
+    }
+
+    fn store_image(&self, id: VideoId, img: DynamicImage) -> Result<(), MediaError> {
         for width in SIZES {
             let resized = if img.width() > width {
                 img.resize(width, width * 3, image::imageops::FilterType::Triangle)
@@ -214,12 +223,27 @@ fn parse_sprite_name(name: &str) -> Option<(VideoId, (u32, u32))> {
 
 /// Decodes with limits: at most 12,000 pixels a side and 256 MiB.
 pub fn decode(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
-    let mut reader =
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Image(e.to_string()))?;
+    decode_within(bytes, 12_000)
+}
+
+/// Largest side of an image a browser sends (`store_upload`).
+pub const MAX_UPLOAD_SIDE: u32 = 4096;
+
+/// Decodes with at most `max_side` pixels on a side, read from the header
+/// before any pixel is decoded, and a matching allocation limit.
+fn decode_within(bytes: &[u8], max_side: u32) -> Result<DynamicImage, MediaError> {
+    let reader =
+        || ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::Image(e.to_string()));
+    let (w, h) = reader()?.into_dimensions().map_err(|e| MediaError::Image(e.to_string()))?;
+    if w > max_side || h > max_side {
+        return Err(MediaError::Image(format!("{w}x{h} pixels; at most {max_side} on a side")));
+    }
+    let mut reader = reader()?;
     let mut limits = Limits::default();
-    limits.max_image_width = Some(12_000);
-    limits.max_image_height = Some(12_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
+    limits.max_image_width = Some(max_side);
+    limits.max_image_height = Some(max_side);
+    // Decoded RGBA plus the decoder's own buffers.
+    limits.max_alloc = Some(u64::from(max_side) * u64::from(max_side) * 4 * 2);
     reader.limits(limits);
     let img = reader.decode().map_err(|e| MediaError::Image(e.to_string()))?;
     if img.width() == 0 || img.height() == 0 {

@@ -8,6 +8,7 @@ mod http;
 mod import;
 mod layers;
 mod library;
+mod limits;
 mod media;
 mod ops;
 mod pages;

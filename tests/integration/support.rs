@@ -64,6 +64,9 @@ pub struct Options {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// `--keep-backups`.
     pub keep_backups: usize,
+    pub body_timeout: Duration,
+    pub write_timeout: Duration,
+    pub max_event_streams: usize,
 }
 
 impl Options {
@@ -76,6 +79,9 @@ impl Options {
             host_names: Vec::new(),
             trusted_proxies: Vec::new(),
             keep_backups: 3,
+            body_timeout: Duration::from_secs(20),
+            write_timeout: Duration::from_secs(60),
+            max_event_streams: 256,
         }
     }
 }
@@ -101,6 +107,9 @@ impl TestServer {
             host_names: opts.host_names,
             trusted_proxies: opts.trusted_proxies,
             keep_backups: opts.keep_backups,
+            body_timeout: opts.body_timeout,
+            write_timeout: opts.write_timeout,
+            max_event_streams: opts.max_event_streams,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");

@@ -1,5 +1,7 @@
 //! The read side of `/api/v1`: the video list, one video, a random one.
 
+use std::sync::Arc;
+
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -13,10 +15,10 @@ use crate::App;
 
 const MAX_PER_PAGE: usize = 500;
 
-pub fn videos(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub async fn videos(app: &Arc<App>, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let listing = q.list(app, &c, per_page)?;
+    let (_, listing) = q.run(app, c, per_page).await?;
     let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.data.get(v.id))).collect();
     Ok(json(
         StatusCode::OK,

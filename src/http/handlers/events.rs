@@ -9,6 +9,11 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::Response;
 use tokio::sync::broadcast::error::RecvError;
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use super::ApiError;
 use crate::http::body::Body;
 use crate::App;
 
@@ -17,12 +22,14 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// `GET /api/v1/events`: server-sent events until the client leaves or the
 /// server shuts down. A task forwards broadcast events into the body.
-pub fn events(app: &App) -> Response<Body> {
+pub fn events(app: &App, streams: &EventStreams, client: IpAddr) -> Result<Response<Body>, ApiError> {
+    let permit = streams.open(client)?;
     let mut events = app.events.subscribe();
     let mut closing = app.ops.closing();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
-        // `retry`: how soon browsers reconnect after a drop.
+        let _permit = permit; // held while the stream lasts
+                              // `retry`: how soon browsers reconnect after a drop.
         if tx.send(Bytes::from_static(b"retry: 3000\n: connected\n\n")).await.is_err() {
             return;
         }
@@ -48,5 +55,57 @@ pub fn events(app: &App) -> Response<Body> {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    res
+    Ok(res)
+}
+
+/// Most event streams one client address may hold (each open tab holds one).
+pub const PER_CLIENT: usize = 16;
+
+/// Open event streams: a total cap and one per client address, each
+/// answered with a clear 503 (browsers retry on their own).
+pub struct EventStreams {
+    max: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl EventStreams {
+    pub fn new(max: usize) -> EventStreams {
+        EventStreams { max, open: Arc::default() }
+    }
+
+    fn open(&self, client: IpAddr) -> Result<Permit, ApiError> {
+        let mut open = self.open.lock().map_err(|_| ApiError::Unavailable("try again".into()))?;
+        if open.values().sum::<usize>() >= self.max {
+            return Err(ApiError::Unavailable(format!(
+                "{} live-update streams are open, the most this server keeps; close some tabs or raise --max-event-streams",
+                self.max
+            )));
+        }
+        let mine = open.entry(client).or_default();
+        if *mine >= PER_CLIENT {
+            return Err(ApiError::Unavailable(format!(
+                "this device has {PER_CLIENT} live-update streams open already; close some tabs"
+            )));
+        }
+        *mine += 1;
+        Ok(Permit { open: self.open.clone(), client })
+    }
+}
+
+struct Permit {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    client: IpAddr,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock() {
+            if let Some(n) = open.get_mut(&self.client) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&self.client);
+                }
+            }
+        }
+    }
 }

@@ -50,7 +50,7 @@ const WEB_MAX_SECONDS: u64 = 10;
 /// `POST /admin/performance {"action": "load_test"}`: runs the built-in
 /// load test against this server over loopback (bounded; one at a time).
 pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: LoadTestBody = super::user::read_body(headers, body).await?;
+    let b: LoadTestBody = super::user::read_body(app, headers, body).await?;
     if b.scenario.writes() {
         return Err(ApiError::BadRequest(
             "the writes and mixed scenarios add real views to this library; run them with \

@@ -8,8 +8,12 @@ mod events;
 mod images;
 mod loadtest;
 mod pages;
+mod upload;
 mod user;
 mod video;
+
+pub use events::EventStreams;
+pub use upload::Uploads;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -35,6 +39,10 @@ pub struct State {
     pub files: OpenFiles,
     /// The names `Host` may carry.
     pub hosts: HostNames,
+    /// Image uploads in progress.
+    pub uploads: Uploads,
+    /// Event streams open, by client.
+    pub streams: EventStreams,
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
@@ -54,7 +62,7 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     } else if let Err(e) = guard::check_host(req.headers(), &state.hosts) {
         Err(e)
     } else {
-        dispatch(&state, req, &mut name).await
+        dispatch(&state, client, req, &mut name).await
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
     app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
@@ -84,7 +92,12 @@ fn wants_json(req: &Request<Incoming>) -> bool {
 }
 
 /// Routes and answers a request; `name` learns the route (for metrics).
-async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str) -> Result<Response<Body>, ApiError> {
+async fn dispatch(
+    state: &State,
+    client: std::net::IpAddr,
+    req: Request<Incoming>,
+    name: &mut &'static str,
+) -> Result<Response<Body>, ApiError> {
     let app = &state.app;
     let (parts, body) = req.into_parts();
     // hyper's own bound is approximate when a whole head arrives in one read.
@@ -104,9 +117,9 @@ async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
     match route {
-        Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?),
-        Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?),
-        Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?),
+        Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,
+        Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?).await,
+        Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?).await,
         Route::Random => pages::random(app, parse_query(query)?),
         Route::ApiRandom => api::random(app, parse_query(query)?),
         Route::Watch(key) => pages::watch(app, &key),
@@ -125,10 +138,10 @@ async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str
         Route::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
         Route::Performance if parts.method == Method::POST => loadtest::run_load_test(app, h, body).await,
         Route::Performance => Ok(loadtest::performance(app)),
-        Route::ApiVideos => api::videos(app, parse_query(query)?),
+        Route::ApiVideos => api::videos(app, parse_query(query)?).await,
         Route::ApiVideo(id) => api::video(app, id),
         Route::ApiEditVideo(id) => user::edit_title(app, id, h, body).await,
-        Route::ApiThumbnail(id) => user::upload_thumbnail(app, id, h, body).await,
+        Route::ApiThumbnail(id) => upload::upload_thumbnail(app, &state.uploads, id, h, body).await,
         Route::ApiPosition(id) => user::position(app, id, parts.method == Method::DELETE, h, body).await,
         Route::ApiRating(id) => user::rating(app, id, parts.method == Method::DELETE, h, body).await,
         Route::ApiFavorite(id) => user::favorite(app, id, parts.method == Method::PUT).await,
@@ -140,13 +153,13 @@ async fn dispatch(state: &State, req: Request<Incoming>, name: &mut &'static str
         Route::ApiAddTag(id) => user::add_tag(app, id, h, body).await,
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
-        Route::ApiEvents => Ok(events::events(app)),
+        Route::ApiEvents => events::events(app, &state.streams, client),
         Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Route::ApiBatch => user::batch(app, h, body).await,
         Route::LegacyTag => user::legacy_tag(app, h, body, true).await,
         Route::LegacyDeleteTag => user::legacy_tag(app, h, body, false).await,
         Route::Tags => pages::tags(app),
-        Route::Tag(tag) => pages::gallery(app, pages::Shelf::Tag(tag), parse_query(query)?),
+        Route::Tag(tag) => pages::gallery(app, pages::Shelf::Tag(tag), parse_query(query)?).await,
     }
 }
 

@@ -27,7 +27,7 @@ pub enum Shelf {
     Tag(String),
 }
 
-pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub async fn gallery(app: &Arc<App>, shelf: Shelf, mut q: ListQuery) -> Result<Response<Body>, ApiError> {
     let (heading, path) = match shelf {
         Shelf::All => ("Library".to_string(), "/".to_string()),
         Shelf::Favorites => {
@@ -49,7 +49,7 @@ pub fn gallery(app: &App, shelf: Shelf, mut q: ListQuery) -> Result<Response<Bod
         }
     };
     let catalog = app.library.catalog();
-    let listing = q.list(app, &catalog, PER_PAGE)?;
+    let (q, listing) = q.run(app, catalog.clone(), PER_PAGE).await?;
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
     let continue_watching = if plain { continue_watching(app, &catalog) } else { Vec::new() };

@@ -26,38 +26,41 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads a body of at most `limit` bytes (refused early when its declared
 /// length is larger).
-pub async fn read_bytes(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+pub async fn read_bytes(app: &App, headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge(limit));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge(limit)),
-        Err(_) => Err(ApiError::BadRequest("the request body could not be read".into())),
+    // A body that never finishes holds a connection and memory: bounded.
+    let timeout = app.config.body_timeout;
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(ApiError::RequestTimeout(timeout.as_secs())),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge(limit)),
+        Ok(Err(_)) => Err(ApiError::BadRequest("the request body could not be read".into())),
     }
 }
 
 /// Reads a JSON body (`Content-Type: application/json`) of at most
 /// `MAX_BODY` bytes. Other types are refused before the body is read: a
 /// cross-site `text/plain` form must not be able to carry JSON.
-pub async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as JSON, with the header Content-Type: application/json".into(),
         ));
     }
-    let bytes = read_bytes(headers, body, MAX_BODY).await?;
+    let bytes = read_bytes(app, headers, body, MAX_BODY).await?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
 /// `read_body`, or a form (`application/x-www-form-urlencoded`): the
 /// original server's routes and the pages' forms without JavaScript.
-async fn read_body_or_form<T: DeserializeOwned>(headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+async fn read_body_or_form<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
     if !is_form(headers) {
-        return read_body(headers, body).await;
+        return read_body(app, headers, body).await;
     }
-    let bytes = read_bytes(headers, body, MAX_BODY).await?;
+    let bytes = read_bytes(app, headers, body, MAX_BODY).await?;
     serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
@@ -98,7 +101,7 @@ fn valid_rating(n: Option<&Number>) -> Result<u8, ApiError> {
     }
 }
 
-fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
+pub(super) fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
     catalog.get(id).map(|_| ()).ok_or_else(ApiError::not_found)
 }
 
@@ -132,7 +135,7 @@ pub async fn rating(
     let edit = if clear {
         Edit::Rate(None)
     } else {
-        let b: RatingBody = read_body(headers, body).await?;
+        let b: RatingBody = read_body(app, headers, body).await?;
         Edit::Rate(Some(valid_rating(b.rating.as_ref())?))
     };
     save(app, id, edit).await
@@ -165,7 +168,7 @@ pub async fn edit_title(
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
-    let b: TitleBody = read_body(headers, body).await?;
+    let b: TitleBody = read_body(app, headers, body).await?;
     let title = b.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
     if let Some(t) = &title {
         if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
@@ -194,7 +197,7 @@ pub async fn position(
     let ms = if clear {
         None
     } else {
-        let b: PositionBody = read_body(headers, body).await?;
+        let b: PositionBody = read_body(app, headers, body).await?;
         match b.seconds {
             Some(s) if s.is_finite() && (0.0..1e9).contains(&s) => Some((s * 1000.0) as u64),
             _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
@@ -222,7 +225,7 @@ struct TagBody {
 
 pub async fn add_tag(app: &App, id: VideoId, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
-    let b: TagBody = read_body(headers, body).await?;
+    let b: TagBody = read_body(app, headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
     save(app, id, Edit::AddTag(tag)).await
 }
@@ -234,7 +237,7 @@ pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Bo
 }
 
 pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(headers, body).await?;
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
@@ -248,36 +251,10 @@ pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: boo
     Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
 }
 
-/// Largest picture a browser may upload as a thumbnail.
-pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
-
-/// `POST /api/v1/videos/{id}/thumbnail`: a frame captured by the browser,
-/// for videos that have no thumbnail yet. Decoded with limits and
-/// re-encoded; anything that is not a sane image is refused.
-pub async fn upload_thumbnail(
-    app: &Arc<App>,
-    id: VideoId,
-    headers: &HeaderMap,
-    body: Incoming,
-) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    let bytes = read_bytes(headers, body, MAX_UPLOAD).await?;
-    if app.jobs.thumbs.has(id) {
-        return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
-    }
-    let app2 = app.clone();
-    let stored = tokio::task::spawn_blocking(move || app2.jobs.thumbs.store(id, &bytes))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    match stored {
-        Ok(()) => Ok(json(StatusCode::CREATED, &json!({ "success": true, "stored": true }))),
-        Err(crate::media::MediaError::Image(why)) => Err(ApiError::BadRequest(format!("not a usable image: {why}"))),
-        Err(e) => Err(ApiError::Internal(anyhow::Error::new(e))),
-    }
-}
-
 /// Most videos one batch may change.
 pub const MAX_BATCH_IDS: usize = 10_000;
+/// Most tags one batch adds or removes.
+pub const MAX_BATCH_TAGS: usize = 50;
 
 /// `POST /api/v1/batch`: the same changes to many videos, in one commit.
 #[derive(Deserialize)]
@@ -293,23 +270,36 @@ struct Batch {
 }
 
 pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Batch = read_body(headers, body).await?;
+    let b: Batch = read_body(app, headers, body).await?;
     if b.ids.len() > MAX_BATCH_IDS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
     }
+    if b.add_tags.len() + b.remove_tags.len() > MAX_BATCH_TAGS {
+        return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_TAGS} tags in one batch")));
+    }
     let catalog = app.library.catalog();
+    // Each video once, whatever the repetition in the request.
     let mut ids = Vec::with_capacity(b.ids.len());
+    let mut seen = std::collections::HashSet::with_capacity(b.ids.len());
     for raw in &b.ids {
         let id: VideoId = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
         catalog.get(id).ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
-        ids.push(id);
+        if seen.insert(id) {
+            ids.push(id);
+        }
     }
-    let mut per_video = Vec::new();
+    let mut per_video: Vec<Edit> = Vec::new();
     for t in &b.add_tags {
-        per_video.push(Edit::AddTag(valid_tag(Some(t))?));
+        let e = Edit::AddTag(valid_tag(Some(t))?);
+        if !per_video.contains(&e) {
+            per_video.push(e);
+        }
     }
     for t in &b.remove_tags {
-        per_video.push(Edit::RemoveTag(valid_tag(Some(t))?));
+        let e = Edit::RemoveTag(valid_tag(Some(t))?);
+        if !per_video.contains(&e) {
+            per_video.push(e);
+        }
     }
     if let Some(f) = b.favorite {
         per_video.push(Edit::Favorite(f));
@@ -320,10 +310,11 @@ pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Res
             _ => Edit::Rate(Some(valid_rating(Some(r))?)),
         });
     }
-    let edits: Vec<(VideoId, Edit)> =
-        ids.iter().flat_map(|id| per_video.iter().map(move |e| (*id, e.clone()))).collect();
-    let changes = edits.len();
+    // One step per video, however many changes it gets.
+    let changes = ids.len() * per_video.len();
     if changes > 0 {
+        let all: std::sync::Arc<[Edit]> = per_video.into();
+        let edits = ids.iter().map(|id| (*id, Edit::Many(all.clone()))).collect();
         app.users.write_all(edits).await.map_err(write_error)?;
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
@@ -346,7 +337,7 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
 }
 
 pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(headers, body).await?;
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let r = valid_rating(b.rating.as_ref())?;
     app.users.write(video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
@@ -354,14 +345,14 @@ pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Resu
 }
 
 pub async fn legacy_view(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(headers, body).await?;
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let data = app.users.write(video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
 pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(headers, body).await?;
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
     let catalog = app.library.catalog();
     let video = by_filename(&catalog, &b)?;
     app.users.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;

@@ -1,0 +1,84 @@
+//! `POST /api/v1/videos/{id}/thumbnail`: a frame captured by the browser for
+//! a video without a thumbnail. Bounded: one upload per video at a time,
+//! at most `MAX_UPLOAD` bytes arriving within the body timeout, at most
+//! `thumbs::MAX_UPLOAD_SIDE` pixels on a side (read before decoding), and
+//! one decode at a time in the whole server.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::{Response, StatusCode};
+use serde_json::json;
+
+use super::user::{existing, read_bytes};
+use super::{json, ApiError};
+use crate::http::body::Body;
+use crate::library::ids::VideoId;
+use crate::App;
+
+/// Largest picture a browser may upload as a thumbnail.
+pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
+
+/// Image uploads in progress: one per video, one decoded at a time (each
+/// decode may take up to 128 MiB).
+pub struct Uploads {
+    receiving: std::sync::Mutex<std::collections::HashSet<VideoId>>,
+    decoding: tokio::sync::Semaphore,
+}
+
+impl Default for Uploads {
+    fn default() -> Uploads {
+        Uploads { receiving: Default::default(), decoding: tokio::sync::Semaphore::new(1) }
+    }
+}
+
+impl Uploads {
+    /// The right to receive an image for `id`; `None` while another is.
+    fn claim(&self, id: VideoId) -> Option<Claim<'_>> {
+        let fresh = self.receiving.lock().ok()?.insert(id);
+        // (The guard is gone: dropping a refused claim must not lock twice.)
+        fresh.then(|| Claim(self, id))
+    }
+}
+
+struct Claim<'a>(&'a Uploads, VideoId);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.0.receiving.lock() {
+            set.remove(&self.1);
+        }
+    }
+}
+
+/// `POST /api/v1/videos/{id}/thumbnail`: a frame captured by the browser,
+/// for videos that have no thumbnail yet. Decoded with limits and
+/// re-encoded; anything that is not a sane image is refused.
+pub async fn upload_thumbnail(
+    app: &Arc<App>,
+    uploads: &Uploads,
+    id: VideoId,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    existing(&app.library.catalog(), id)?;
+    if app.jobs.thumbs.has(id) {
+        return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
+    }
+    // One upload per video at a time; decoded one at a time overall.
+    let Some(_mine) = uploads.claim(id) else {
+        return Err(ApiError::Conflict("an image for this video is being received already".into()));
+    };
+    let bytes = read_bytes(app, headers, body, MAX_UPLOAD).await?;
+    let _turn = uploads.decoding.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    let app2 = app.clone();
+    let stored = tokio::task::spawn_blocking(move || app2.jobs.thumbs.store_upload(id, &bytes))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    match stored {
+        Ok(()) => Ok(json(StatusCode::CREATED, &json!({ "success": true, "stored": true }))),
+        Err(crate::media::MediaError::Image(why)) => Err(ApiError::BadRequest(format!("not a usable image: {why}"))),
+        Err(e) => Err(ApiError::Internal(anyhow::Error::new(e))),
+    }
+}
