@@ -18,7 +18,7 @@ mod read;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use read::{read_sources, Entry, ImportData};
+pub use read::{parse_json, read_sources, Entry, ImportData};
 
 use crate::catalog::user::Edit;
 use crate::catalog::Catalog;

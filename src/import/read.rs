@@ -65,9 +65,15 @@ fn as_count(v: &Value) -> Option<u64> {
 
 fn read_json(path: &Path, data: &mut ImportData) -> Result<(), String> {
     let text = std::fs::read(path).map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_slice(&text).map_err(|e| format!("not valid JSON ({e})"))?;
     let kind = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let mut bad = |what: String| data.problems.push(format!("{}: {what}", path.display()));
+    parse_json(kind, &text, &path.display().to_string(), data)
+}
+
+/// Reads the bytes of one of the original's JSON files (`kind`: its file
+/// name, which says what it holds); `label` names it in problems.
+pub fn parse_json(kind: &str, text: &[u8], label: &str, data: &mut ImportData) -> Result<(), String> {
+    let value: Value = serde_json::from_slice(text).map_err(|e| format!("not valid JSON ({e})"))?;
+    let mut bad = |what: String| data.problems.push(format!("{label}: {what}"));
     match kind {
         "favorites.json" => {
             let names: Vec<String> = match &value {

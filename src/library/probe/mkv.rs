@@ -110,19 +110,21 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     let seg = header(&src.read_vec(seg_pos, 16)?)
         .filter(|h| h.id == SEGMENT)
         .ok_or_else(|| damaged("no Segment after the header"))?;
-    let seg_end = seg.size.map_or(len, |s| (seg_pos + seg.len).saturating_add(s).min(len));
+    let seg_end = seg.size.map_or(len, |s| seg_pos.saturating_add(seg.len).saturating_add(s).min(len));
 
     let mut info = MediaInfo { container: container.into(), ..MediaInfo::default() };
     let (mut have_info, mut have_tracks) = (false, false);
-    let mut pos = seg_pos + seg.len;
+    let mut pos = seg_pos.saturating_add(seg.len);
     for _ in 0..MAX_CHILDREN {
         if pos >= seg_end || (have_info && have_tracks) {
             break;
         }
         let Some(h) = header(&src.read_vec(pos, 16)?) else { break };
-        let data_pos = pos + h.len;
+        let data_pos = pos.saturating_add(h.len);
         match (h.id, h.size) {
-            (INFO | TRACKS, Some(size)) if size <= MAX_ELEMENT && data_pos + size <= len => {
+            (INFO | TRACKS, Some(size))
+                if size <= MAX_ELEMENT && data_pos.checked_add(size).is_some_and(|end| end <= len) =>
+            {
                 let body = src.read_vec(data_pos, size)?;
                 if h.id == INFO {
                     read_info(&body, &mut info);
@@ -153,18 +155,18 @@ pub fn cover(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
     let seg_pos = ebml.len + ebml.size?;
     let seg = header(&src.read_vec(seg_pos, 16).ok()?).filter(|h| h.id == SEGMENT)?;
     let len = src.size();
-    let seg_end = seg.size.map_or(len, |s| (seg_pos + seg.len).saturating_add(s).min(len));
-    let mut pos = seg_pos + seg.len;
+    let seg_end = seg.size.map_or(len, |s| seg_pos.saturating_add(seg.len).saturating_add(s).min(len));
+    let mut pos = seg_pos.saturating_add(seg.len);
     for _ in 0..MAX_CHILDREN {
         if pos >= seg_end {
             return None;
         }
         let h = header(&src.read_vec(pos, 16).ok()?)?;
         let size = h.size?;
-        let data_pos = pos + h.len;
+        let data_pos = pos.saturating_add(h.len);
         match h.id {
             CLUSTER => return None,
-            ATTACHMENTS if size <= MAX_ATTACHMENTS && data_pos + size <= len => {
+            ATTACHMENTS if size <= MAX_ATTACHMENTS && data_pos.checked_add(size).is_some_and(|end| end <= len) => {
                 let body = src.read_vec(data_pos, size).ok()?;
                 let mut images: Vec<(bool, &[u8])> = children(&body)
                     .filter(|(id, _)| *id == ATTACHED_FILE)

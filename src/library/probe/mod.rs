@@ -7,9 +7,9 @@
 //! Steps: sniff the magic bytes, hand over to `mp4`, `mkv` or `ogg`, then
 //! derive the bitrate and the playability verdict.
 
-mod mkv;
-mod mp4;
-mod ogg;
+pub mod mkv;
+pub mod mp4;
+pub mod ogg;
 #[doc(hidden)]
 pub mod synth;
 

@@ -35,7 +35,8 @@ fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
     let mut seen_mdat = false;
     let mut index_at_end = false;
     for _ in 0..MAX_TOP_BOXES {
-        if pos + 8 > len {
+        // Offsets near u64::MAX (a box that claims to be huge) end the walk.
+        if pos.checked_add(8).is_none_or(|end| end > len) {
             break;
         }
         let hdr = src.read_vec(pos, 16)?;
@@ -54,7 +55,7 @@ fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
             b"ftyp" => brand = src.read_vec(pos + 8, 4)?.try_into().ok(),
             b"mdat" => seen_mdat = true,
             b"moov" => {
-                if size > MAX_MOOV || pos + size > len {
+                if size > MAX_MOOV || pos.checked_add(size).is_none_or(|end| end > len) {
                     return Err(damaged("the index (moov) is cut short"));
                 }
                 index_at_end = seen_mdat;

@@ -99,10 +99,13 @@ fn duration_ms(stream: &Stream, tail: &[u8]) -> Option<u64> {
         .find(|p| p.serial == serial && p.granule >= 0)?
         .granule as u64;
     match *stream {
-        Stream::Audio { rate, preskip, .. } if rate > 0 => Some(granule.saturating_sub(preskip) * 1000 / rate),
+        // In u128: a granule position may be any 64-bit value.
+        Stream::Audio { rate, preskip, .. } if rate > 0 => {
+            u64::try_from(u128::from(granule.saturating_sub(preskip)) * 1000 / u128::from(rate)).ok()
+        }
         Stream::Theora { shift, fps: (num, den), .. } if num > 0 && shift < 32 => {
-            let frames = (granule >> shift) + (granule & ((1u64 << shift) - 1));
-            Some(frames * 1000 * u64::from(den) / u64::from(num))
+            let frames = u128::from(granule >> shift) + u128::from(granule & ((1u64 << shift) - 1));
+            u64::try_from(frames * 1000 * u128::from(den) / u128::from(num)).ok()
         }
         _ => None,
     }

@@ -1,0 +1,443 @@
+//! Fuzzing that runs on the stable toolchain: for each target, inputs from
+//! structure-aware generators (MP4 box trees, EBML elements, Ogg pages,
+//! `Range` grammar, URL paths, JSON documents) and mutations of a corpus
+//! kept in the repo (`fuzz/corpus/`), for `VIDSERVE_FUZZ_SECONDS` each
+//! (default 2; `.ci/run` gives more). Every input must be handled without a
+//! panic, and the properties below must hold. A failing input is saved in
+//! `target/fuzz-failures/` and named in the failure.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fastrand::Rng;
+use vidserve::library::probe::{self, Source};
+
+fn budget() -> Duration {
+    let s: f64 = std::env::var("VIDSERVE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    Duration::from_secs_f64(s)
+}
+
+fn corpus(dir: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// Runs `check` on inputs from `make` until the budget is spent; reports
+/// the executions. A panic saves the input and fails the test.
+fn fuzz(name: &str, mut make: impl FnMut(&mut Rng) -> Vec<u8>, check: impl Fn(&[u8])) {
+    let seed =
+        std::env::var("VIDSERVE_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| fastrand::u64(..));
+    let mut rng = Rng::with_seed(seed);
+    let (started, budget) = (Instant::now(), budget());
+    let mut runs = 0u64;
+    while started.elapsed() < budget || runs < 100 {
+        let input = make(&mut rng);
+        if catch_unwind(AssertUnwindSafe(|| check(&input))).is_err() {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(format!("{name}-{seed}-{runs}.bin"));
+            std::fs::write(&path, &input).unwrap();
+            panic!("fuzz {name}: input {} failed (seed {seed}, run {runs})", path.display());
+        }
+        runs += 1;
+    }
+    eprintln!("fuzz {name}: {runs} executions in {:.1} s (seed {seed})", started.elapsed().as_secs_f64());
+}
+
+/// Byte-level mutations: flips, overwrites with interesting values,
+/// truncation, duplication and splicing of chunks.
+fn mutate(rng: &mut Rng, mut data: Vec<u8>, others: &[Vec<u8>]) -> Vec<u8> {
+    for _ in 0..rng.usize(1..8) {
+        if data.is_empty() {
+            data.push(rng.u8(..));
+            continue;
+        }
+        let i = rng.usize(..data.len());
+        match rng.u8(..7) {
+            0 => data[i] ^= 1 << rng.u8(..8),
+            1 => data[i] = [0, 1, 0x7f, 0x80, 0xff][rng.usize(..5)],
+            2 => {
+                let v: [u8; 4] = [[0, 0, 0, 0], [0xff; 4], [0, 0, 0, 1], [0x7f, 0xff, 0xff, 0xff]][rng.usize(..4)];
+                let end = (i + 4).min(data.len());
+                data[i..end].copy_from_slice(&v[..end - i]);
+            }
+            3 => data.truncate(i),
+            4 => {
+                let end = rng.usize(i..=data.len().min(i + 64));
+                let chunk = data[i..end].to_vec();
+                data.splice(i..i, chunk);
+            }
+            5 if !others.is_empty() => {
+                let o = &others[rng.usize(..others.len())];
+                if !o.is_empty() {
+                    let s = rng.usize(..o.len());
+                    let e = rng.usize(s..=o.len().min(s + 256));
+                    data.splice(i..i, o[s..e].iter().copied());
+                }
+            }
+            _ => {
+                data.remove(i);
+            }
+        }
+    }
+    data
+}
+
+/// A mutation of a random one of `seeds`.
+fn mutant(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let pick = seeds[rng.usize(..seeds.len())].clone();
+    mutate(rng, pick, seeds)
+}
+
+/// A source that claims to be `size` bytes long: `data`, then zeros. Large
+/// claimed sizes reach the arithmetic on offsets near `u64::MAX`.
+struct Sparse<'a> {
+    data: &'a [u8],
+    size: u64,
+}
+
+impl Source for Sparse<'_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.size.saturating_sub(offset)) as usize;
+        for (k, b) in buf[..n].iter_mut().enumerate() {
+            *b = usize::try_from(offset).ok().and_then(|o| self.data.get(o + k)).copied().unwrap_or(0);
+        }
+        Ok(n)
+    }
+}
+
+/// Probing never panics and never reads more than asked, whatever the
+/// bytes and whatever size the source claims.
+fn check_probe(input: &[u8]) {
+    let _ = probe::probe(input);
+    let _ = probe::mp4::cover(input);
+    let _ = probe::mkv::cover(input);
+    if input.len() >= 8 {
+        let claim = u64::from_le_bytes(input[..8].try_into().unwrap());
+        let sparse = Sparse { data: &input[8..], size: claim.max(input.len() as u64 - 8) };
+        let _ = probe::probe(&sparse);
+        let _ = probe::mp4::cover(&sparse);
+        let _ = probe::mkv::cover(&sparse);
+    }
+}
+
+fn be32(v: u32) -> [u8; 4] {
+    v.to_be_bytes()
+}
+
+/// An MP4 box tree with plausible and implausible sizes.
+fn mp4_tree(rng: &mut Rng, depth: u32) -> Vec<u8> {
+    const KINDS: [&[u8; 4]; 22] = [
+        b"ftyp", b"moov", b"mdat", b"trak", b"mdia", b"minf", b"stbl", b"stsd", b"tkhd", b"mdhd", b"hdlr", b"mvhd",
+        b"udta", b"meta", b"ilst", b"covr", b"data", b"free", b"avc1", b"mp4a", b"hvc1", b"stts",
+    ];
+    let mut out = Vec::new();
+    for _ in 0..rng.usize(1..5) {
+        let kind = KINDS[rng.usize(..KINDS.len())];
+        let body = if depth < 5 && rng.bool() {
+            mp4_tree(rng, depth + 1)
+        } else {
+            (0..rng.usize(..64)).map(|_| rng.u8(..)).collect()
+        };
+        let true_size = (body.len() + 8) as u32;
+        match rng.u8(..10) {
+            0 => out.extend(be32(0)), // to the end
+            1 => {
+                out.extend(be32(1)); // 64-bit size follows
+                out.extend(kind);
+                out.extend([u64::MAX, 16 + body.len() as u64, rng.u64(..)][rng.usize(..3)].to_be_bytes());
+                out.extend(&body);
+                continue;
+            }
+            2 => out.extend(be32(rng.u32(..))),
+            3 => out.extend(be32(rng.u32(..8))),
+            _ => out.extend(be32(true_size)),
+        }
+        out.extend(kind);
+        out.extend(&body);
+    }
+    out
+}
+
+/// EBML variable-length integer of `v` in `len` bytes (1..=8).
+fn vint(v: u64, len: u32) -> Vec<u8> {
+    let marker = 1u64 << (7 * len);
+    let n = (v & (marker - 1)) | marker;
+    n.to_be_bytes()[8 - len as usize..].to_vec()
+}
+
+/// A tree of EBML elements with the ids a Matroska reader looks at.
+fn ebml_tree(rng: &mut Rng, depth: u32) -> Vec<u8> {
+    const IDS: [u32; 20] = [
+        0x1A45DFA3, 0x4282, 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489, 0x1654AE6B, 0xAE, 0x86, 0xE0, 0xB0, 0xBA, 0xE1,
+        0x1F43B675, 0x1941A469, 0x61A7, 0x4660, 0x465C, 0x466E, 0xEC,
+    ];
+    let mut out = Vec::new();
+    for _ in 0..rng.usize(1..5) {
+        let id = IDS[rng.usize(..IDS.len())];
+        out.extend(id.to_be_bytes().iter().skip_while(|b| **b == 0));
+        let body = if depth < 5 && rng.bool() {
+            ebml_tree(rng, depth + 1)
+        } else {
+            (0..rng.usize(..32)).map(|_| rng.u8(..)).collect()
+        };
+        match rng.u8(..8) {
+            0 => out.extend([0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), // unknown size
+            1 => out.extend(vint(rng.u64(..), 8)),
+            2 => out.push(0x00), // invalid vint
+            _ => out.extend(vint(body.len() as u64, rng.u32(1..=8).max(1))),
+        }
+        out.extend(body);
+    }
+    out
+}
+
+/// Ogg pages with random segment tables and codec headers.
+fn ogg_pages(rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..rng.usize(1..4) {
+        out.extend(b"OggS");
+        out.push(0);
+        out.push(rng.u8(..8));
+        out.extend(rng.u64(..).to_le_bytes());
+        out.extend([0u8; 12]);
+        let segs = rng.u8(..6);
+        out.push(segs);
+        let sizes: Vec<u8> = (0..segs).map(|_| rng.u8(..)).collect();
+        out.extend(&sizes);
+        let head: &[u8] = [&b"\x01vorbis"[..], b"\x80theora", b"OpusHead", b"\x7fFLAC", b""][rng.usize(..5)];
+        out.extend(head);
+        let body = sizes.iter().map(|&s| s as usize).sum::<usize>().min(300);
+        out.extend((0..body).map(|_| rng.u8(..)));
+    }
+    out
+}
+
+#[test]
+fn fuzz_mp4_probe() {
+    let seeds = corpus("media");
+    let synth = [probe::synth::mp4_file(&[1; 100], false), probe::synth::mp4_file(&[2; 100], true)];
+    let all: Vec<Vec<u8>> = seeds.iter().chain(synth.iter()).cloned().collect();
+    fuzz(
+        "mp4",
+        |rng| match rng.u8(..3) {
+            0 => mp4_tree(rng, 0),
+            1 => mutant(rng, &all),
+            _ => [rng.u64(..).to_le_bytes().to_vec(), mp4_tree(rng, 0)].concat(),
+        },
+        check_probe,
+    );
+}
+
+#[test]
+fn fuzz_matroska_probe() {
+    let seeds: Vec<Vec<u8>> =
+        corpus("media").into_iter().filter(|d| d.starts_with(&[0x1A, 0x45, 0xDF, 0xA3])).collect();
+    assert!(!seeds.is_empty(), "Matroska files in the corpus");
+    fuzz(
+        "matroska",
+        |rng| match rng.u8(..3) {
+            0 => [vec![0x1A, 0x45, 0xDF, 0xA3, 0x84, 0x42, 0x82, 0x81, b'w'], ebml_tree(rng, 0)].concat(),
+            1 => mutant(rng, &seeds),
+            _ => [rng.u64(..).to_le_bytes().to_vec(), ebml_tree(rng, 0)].concat(),
+        },
+        check_probe,
+    );
+}
+
+#[test]
+fn fuzz_ogg_probe() {
+    let seeds: Vec<Vec<u8>> = corpus("media").into_iter().filter(|d| d.starts_with(b"OggS")).collect();
+    assert!(!seeds.is_empty(), "Ogg files in the corpus");
+    fuzz("ogg", |rng| if rng.bool() { ogg_pages(rng) } else { mutant(rng, &seeds) }, check_probe);
+}
+
+#[test]
+fn fuzz_range_parser() {
+    use vidserve::http::range::{parse_range, RangeOutcome, MAX_RANGES};
+    let num = |rng: &mut Rng| -> String {
+        match rng.u8(..6) {
+            0 => String::new(),
+            1 => u64::MAX.to_string(),
+            2 => "99999999999999999999999".into(),
+            3 => format!(" {}", rng.u64(..2000)),
+            4 => "-1".into(),
+            _ => rng.u64(..2000).to_string(),
+        }
+    };
+    fuzz(
+        "range",
+        |rng| {
+            let len = [0, 1, 100, 1000, 1 << 40, u64::MAX][rng.usize(..6)];
+            let unit = ["bytes=", "bytes =", "BYTES=", "items=", ""][rng.usize(..5)];
+            let specs: Vec<String> = (0..rng.usize(..40))
+                .map(|_| match rng.u8(..4) {
+                    0 => format!("-{}", num(rng)),
+                    1 => format!("{}-", num(rng)),
+                    2 => String::new(),
+                    _ => format!("{}-{}", num(rng), num(rng)),
+                })
+                .collect();
+            format!("{len}\n{unit}{}", specs.join([",", ", ", ",,"][rng.usize(..3)])).into_bytes()
+        },
+        |input| {
+            let text = String::from_utf8_lossy(input);
+            let (len, header) = text.split_once('\n').unwrap();
+            let len: u64 = len.parse().unwrap();
+            if let RangeOutcome::Partial(ranges) = parse_range(header, len) {
+                assert!(!ranges.is_empty() && ranges.len() <= MAX_RANGES);
+                let mut total = 0u64;
+                for r in &ranges {
+                    assert!(r.start < r.end && r.end <= len, "{r:?} of {len}");
+                    total += r.len();
+                }
+                assert!(total <= len, "{total} bytes of ranges for a file of {len}");
+            }
+        },
+    );
+}
+
+#[test]
+fn fuzz_router() {
+    use hyper::Method;
+    use vidserve::http::route::{route, Route, VideoKey};
+    const PARTS: [&str; 24] = [
+        "api",
+        "v1",
+        "videos",
+        "0123456789abcdef",
+        "rating",
+        "tags",
+        "watch",
+        "video",
+        "thumb",
+        "320",
+        "assets",
+        "x",
+        "..",
+        ".",
+        "%2e%2e",
+        "%2F",
+        "%00",
+        "a%20b",
+        "%ff%fe",
+        "ü",
+        "",
+        "sprite",
+        "admin",
+        "tag",
+    ];
+    fuzz(
+        "router",
+        |rng| {
+            let method = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"][rng.usize(..7)];
+            let path: Vec<&str> = (0..rng.usize(..7)).map(|_| PARTS[rng.usize(..PARTS.len())]).collect();
+            format!("{method} /{}", path.join("/")).into_bytes()
+        },
+        |input| {
+            let text = String::from_utf8_lossy(input);
+            let (method, path) = text.split_once(' ').unwrap();
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            if let Ok(Route::Video(VideoKey::Path(rel)) | Route::Watch(VideoKey::Path(rel))) = route(&method, path) {
+                let p = Path::new(std::ffi::OsStr::new(std::str::from_utf8(&rel).unwrap_or("x")));
+                assert!(!rel.contains(&0), "NUL in {rel:?}");
+                assert!(
+                    !p.is_absolute() && !p.components().any(|c| matches!(c, std::path::Component::ParentDir)),
+                    "{rel:?}"
+                );
+            }
+        },
+    );
+}
+
+/// A random JSON value, nested a little.
+fn json_value(rng: &mut Rng, depth: u32) -> serde_json::Value {
+    use serde_json::{json, Value};
+    match rng.u8(..if depth > 3 { 6 } else { 8 }) {
+        0 => Value::Null,
+        1 => json!(rng.bool()),
+        2 => json!(rng.i64(..)),
+        3 => json!(rng.f64() * 10.0 - 2.0),
+        4 => json!(["#a", "b", "a,b", "", "\u{0}", "x".repeat(150).as_str()][rng.usize(..6)]),
+        5 => json!(rng.u8(..7)),
+        6 => Value::Array((0..rng.usize(..5)).map(|_| json_value(rng, depth + 1)).collect()),
+        _ => Value::Object(
+            (0..rng.usize(..5))
+                .map(|i| {
+                    (["a.mp4", "favorites", "count", "videos", "id"][i % 5].to_string(), json_value(rng, depth + 1))
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn fuzz_import_parsers() {
+    use vidserve::import::{export, parse_json, ImportData};
+    let seeds = corpus("import");
+    fuzz(
+        "import-json",
+        |rng| {
+            let kind = ["ratings.json", "views.json", "tags.json", "favorites.json", "export.json"][rng.usize(..5)];
+            let body = if rng.bool() {
+                let mut v = json_value(rng, 0);
+                if kind == "export.json" {
+                    v = serde_json::json!({ "vidserve_export": rng.u8(..4), "videos": [v] });
+                }
+                v.to_string().into_bytes()
+            } else {
+                mutant(rng, &seeds)
+            };
+            [kind.as_bytes(), b"\n", &body].concat()
+        },
+        |input| {
+            let split = input.iter().position(|&b| b == b'\n').unwrap();
+            let (kind, body) = (std::str::from_utf8(&input[..split]).unwrap(), &input[split + 1..]);
+            let mut data = ImportData::default();
+            let _ = parse_json(kind, body, kind, &mut data);
+            for e in data.entries.values() {
+                assert!(e.rating.is_none_or(|r| (1..=5).contains(&r)));
+            }
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+                let mut problems = Vec::new();
+                for (_, d) in export::read_export(&v, &mut problems) {
+                    assert!(d.rating.is_none_or(|r| (1..=5).contains(&r)));
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn fuzz_sqlite_import() {
+    use vidserve::import::read_sources;
+    let seed = corpus("import").into_iter().find(|d| d.starts_with(b"SQLite format 3")).expect("a SQLite file");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("video_metadata.db");
+    // SQLite work is slower: a tenth of the budget's executions is plenty.
+    fuzz(
+        "import-sqlite",
+        |rng| mutate(rng, seed.clone(), &[]),
+        |input| {
+            std::fs::write(&path, input).unwrap();
+            let data = read_sources(std::slice::from_ref(&path));
+            for e in data.entries.values() {
+                assert!(e.rating.is_none_or(|r| (1..=5).contains(&r)));
+            }
+        },
+    );
+}
+
+/// Every corpus file as it is (the `regress-*` files once failed).
+#[test]
+fn the_corpus_passes_as_is() {
+    for input in corpus("media") {
+        check_probe(&input);
+    }
+}
