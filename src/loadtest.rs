@@ -221,10 +221,11 @@ pub async fn run(
     }
     let started = Instant::now();
     let deadline = started + duration;
-    let mut tasks = Vec::new();
+    // A JoinSet: dropping this future (a client gone) aborts every task.
+    let mut tasks = tokio::task::JoinSet::new();
     for c in 0..connections {
         let (target, done) = (target.clone(), done.clone());
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let mut rng = fastrand::Rng::with_seed(c as u64 + 1);
             let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0u64);
             let mut conn: Option<Conn> = None;
@@ -257,11 +258,11 @@ pub async fn run(
                 }
             }
             (lat, bytes, errors)
-        }));
+        });
     }
     let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0u64);
-    for t in tasks {
-        if let Ok((l, b, e)) = t.await {
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((l, b, e)) = done {
             lat.extend(l);
             bytes += b;
             errors += e;

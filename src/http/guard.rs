@@ -39,20 +39,41 @@ pub fn is_local(ip: IpAddr) -> bool {
 
 /// The address of the client: the peer itself, or, when the peer is a
 /// trusted proxy, the address it appended last to `X-Forwarded-For` (a
-/// client can forge the entries before it, never that one). A trusted peer
-/// without a readable header counts as itself.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
-    if !trusted_proxies.contains(&peer) {
-        return peer;
+/// client can forge the entries before it, never that one). `None` when
+/// the client cannot be told: a trusted proxy that names no readable
+/// address, or a request forwarded by a proxy not named with
+/// `--trusted-proxy` (behind it every client would look local).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer.to_canonical();
+    let forwarded = forwarded_last(headers);
+    if trusted_proxies.iter().any(|p| p.to_canonical() == peer) {
+        return forwarded.flatten();
     }
-    let last = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .next_back()
-        .map(str::trim);
-    last.and_then(|a| a.parse().ok()).unwrap_or(peer)
+    match forwarded {
+        // Forwarded for someone else by an unnamed proxy: unknown.
+        Some(last) if last != Some(peer) => None,
+        _ => Some(peer),
+    }
+}
+
+/// The last entry of `X-Forwarded-For` (all its lines, read as bytes):
+/// `None` without the header, `Some(None)` when that entry is no address.
+/// Accepts `IP`, `IP:port` and `[IPv6]:port`.
+fn forwarded_last(headers: &HeaderMap) -> Option<Option<IpAddr>> {
+    let last =
+        headers.get_all("x-forwarded-for").iter().flat_map(|v| v.as_bytes().split(|&b| b == b',')).next_back()?;
+    let text = std::str::from_utf8(last).ok().map(str::trim);
+    Some(text.and_then(parse_host_port).map(|ip| ip.to_canonical()))
+}
+
+fn parse_host_port(s: &str) -> Option<IpAddr> {
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    s.rsplit_once(':').and_then(|(ip, port)| port.parse::<u16>().ok().and(ip.parse().ok()))
 }
 
 /// The names this server answers to, besides IP literals and `localhost`.
@@ -93,11 +114,18 @@ impl HostNames {
 /// trailing dot. `None` when it is not a plausible host.
 fn host_name(host: &str) -> Option<String> {
     let host = host.trim();
+    let port_ok =
+        |p: &str| p.is_empty() || (p.starts_with(':') && p.len() > 1 && p[1..].bytes().all(|b| b.is_ascii_digit()));
     let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split_once(']')?.0
+        // `[IPv6]` or `[IPv6]:port`, nothing else.
+        let (inside, after) = rest.split_once(']')?;
+        if !port_ok(after) || inside.parse::<std::net::Ipv6Addr>().is_err() {
+            return None;
+        }
+        inside
     } else {
         match host.rsplit_once(':') {
-            Some((n, port)) if port.bytes().all(|b| b.is_ascii_digit()) => n,
+            Some((n, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => n,
             _ => host,
         }
     };
@@ -195,8 +223,18 @@ mod tests {
         ] {
             assert!(names.allows(ok), "{ok}");
         }
-        for bad in ["evil.example", "evil.example:8080", "nas.evil.example", "localhost.evil.example", "", "a b", "x/y"]
-        {
+        for bad in [
+            "evil.example",
+            "evil.example:8080",
+            "nas.evil.example",
+            "localhost.evil.example",
+            "",
+            "a b",
+            "x/y",
+            "[::1]evil.example",
+            "[nas]",
+            "nas:",
+        ] {
             assert!(!names.allows(bad), "{bad}");
         }
     }
@@ -206,10 +244,29 @@ mod tests {
         let proxy: IpAddr = "127.0.0.1".parse().unwrap();
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.9, 203.0.113.7"));
-        assert_eq!(client_ip(proxy, &h, &[proxy]), "203.0.113.7".parse::<IpAddr>().unwrap());
-        assert_eq!(client_ip(proxy, &h, &[]), proxy, "untrusted peer: the header is ignored");
-        h.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
-        assert_eq!(client_ip(proxy, &h, &[proxy]), proxy);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_ip(proxy, &h, &[proxy]), Some(ip("203.0.113.7")));
+        assert_eq!(client_ip(proxy, &h, &[]), None, "forwarded by a proxy nobody named: unknown");
+        assert_eq!(
+            client_ip(ip("::ffff:127.0.0.1"), &h, &[proxy]),
+            Some(ip("203.0.113.7")),
+            "IPv4 on a dual-stack socket"
+        );
+        for (xff, want) in [
+            ("garbage", None),
+            ("203.0.113.7:4711", Some(ip("203.0.113.7"))),
+            ("[2001:db8::1]:443", Some(ip("2001:db8::1"))),
+        ] {
+            h.insert("x-forwarded-for", HeaderValue::from_static(xff));
+            assert_eq!(client_ip(proxy, &h, &[proxy]), want, "{xff}");
+        }
+        // Bytes a header may carry but are no text: still not a way in.
+        h.insert("x-forwarded-for", HeaderValue::from_bytes(b"\xff, 203.0.113.7").unwrap());
+        assert_eq!(client_ip(proxy, &h, &[proxy]), Some(ip("203.0.113.7")));
+        h.insert("x-forwarded-for", HeaderValue::from_bytes(b"203.0.113.7, \xff").unwrap());
+        assert_eq!(client_ip(proxy, &h, &[proxy]), None);
+        // No header: the peer itself, proxy or not.
+        assert_eq!(client_ip(ip("192.168.1.5"), &HeaderMap::new(), &[proxy]), Some(ip("192.168.1.5")));
     }
 
     #[test]

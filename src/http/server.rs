@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 use super::files::OpenFiles;
 use super::guard::HostNames;
-use super::handlers::{handle, EventStreams, State, Uploads};
+use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
 use crate::App;
 
@@ -42,7 +42,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let hosts = HostNames::new(machine.as_deref(), &app.config.host_names);
     let streams = EventStreams::new(app.config.max_event_streams);
     let state =
-        Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Uploads::default(), streams });
+        Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Arc::default(), streams });
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));

@@ -156,11 +156,14 @@ fn run(mut cmd: Command, video: &File, timeout: Duration) -> Result<Vec<u8>, Med
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
         let _ = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut out);
+        // Past the cap, keep draining: a full pipe would stall ffmpeg.
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
         out
     });
     let err_reader = std::thread::spawn(move || {
         let mut err = String::new();
         let _ = (&mut stderr).take(64 * 1024).read_to_string(&mut err);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
         err
     });
     let started = Instant::now();

@@ -226,6 +226,11 @@ pub fn decode(bytes: &[u8]) -> Result<DynamicImage, MediaError> {
     decode_within(bytes, 12_000)
 }
 
+/// Most pixels of any image decoded (a 40 MP photo beside a video is fine).
+const MAX_PIXELS: u64 = 40_000_000;
+/// Most memory one decode may allocate.
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Largest side of an image a browser sends (`store_upload`).
 pub const MAX_UPLOAD_SIDE: u32 = 4096;
 
@@ -238,12 +243,15 @@ fn decode_within(bytes: &[u8], max_side: u32) -> Result<DynamicImage, MediaError
     if w > max_side || h > max_side {
         return Err(MediaError::Image(format!("{w}x{h} pixels; at most {max_side} on a side")));
     }
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(MediaError::Image(format!("{w}x{h} pixels; at most {} megapixels", MAX_PIXELS / 1_000_000)));
+    }
     let mut reader = reader()?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(max_side);
     limits.max_image_height = Some(max_side);
-    // Decoded RGBA plus the decoder's own buffers.
-    limits.max_alloc = Some(u64::from(max_side) * u64::from(max_side) * 4 * 2);
+    // Decoded RGBA plus the decoder's own buffers, and never above 256 MiB.
+    limits.max_alloc = Some((u64::from(max_side) * u64::from(max_side) * 4 * 2).min(MAX_DECODE_BYTES));
     reader.limits(limits);
     let img = reader.decode().map_err(|e| MediaError::Image(e.to_string()))?;
     if img.width() == 0 || img.height() == 0 {

@@ -84,8 +84,10 @@ async fn a_trusted_proxy_names_the_client() {
     assert_eq!(from("192.168.1.7").await.unwrap().status(), 200);
     assert_eq!(from("192.168.1.7, 203.0.113.9").await.unwrap().status(), 403, "the internet, through the proxy");
     assert_eq!(from("203.0.113.9, 10.0.0.2").await.unwrap().status(), 200, "only the proxy's own entry counts");
-    // Without --trusted-proxy the header means nothing.
+    // Without --trusted-proxy, a request forwarded for someone else cannot
+    // be placed: refused, saying how to name the proxy.
     let (plain, _data) = TestServer::start(&[fx.path()]).await;
-    let res = plain.client.get(plain.url("/healthz")).header("x-forwarded-for", "203.0.113.9").send().await;
-    assert_eq!(res.unwrap().status(), 200);
+    let res = plain.client.get(plain.url("/healthz")).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("--trusted-proxy"));
 }

@@ -40,7 +40,7 @@ pub struct State {
     /// The names `Host` may carry.
     pub hosts: HostNames,
     /// Image uploads in progress.
-    pub uploads: Uploads,
+    pub uploads: Arc<Uploads>,
     /// Event streams open, by client.
     pub streams: EventStreams,
 }
@@ -57,19 +57,27 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let started = std::time::Instant::now();
     let mut name = "unmatched";
     let client = guard::client_ip(peer.ip(), req.headers(), &app.config.trusted_proxies);
-    let result = if !app.config.allow_public && !guard::is_local(client) {
+    let result = if client.is_none() && !app.config.allow_public {
+        Err(ApiError::Forbidden(
+            "this request came through a proxy vidserve does not know, so the client cannot be told; \
+             start vidserve with --trusted-proxy PROXY_ADDRESS"
+                .into(),
+        ))
+    } else if !app.config.allow_public && !client.is_some_and(guard::is_local) {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     } else if let Err(e) = guard::check_host(req.headers(), &state.hosts) {
         Err(e)
     } else {
-        dispatch(&state, client, req, &mut name).await
+        dispatch(&state, client.unwrap_or(peer.ip()), req, &mut name).await
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
     app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: with the latter browsers send
+    // `Origin: null` on our own forms, which the same-origin check refuses.
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if head {
         // Same headers as GET (Content-Length included), no body.

@@ -4,12 +4,14 @@
 //! `thumbs::MAX_UPLOAD_SIDE` pixels on a side (read before decoding), and
 //! one decode at a time in the whole server.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use super::user::{existing, read_bytes};
 use super::{json, ApiError};
@@ -20,31 +22,41 @@ use crate::App;
 /// Largest picture a browser may upload as a thumbnail.
 pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
 
-/// Image uploads in progress: one per video, one decoded at a time (each
-/// decode may take up to 128 MiB).
+/// Uploads received at once (each may hold `MAX_UPLOAD` bytes).
+const RECEIVING_AT_ONCE: usize = 8;
+
+/// Image uploads in progress: one per video, a few received at once, one
+/// decoded at a time (a decode may take up to 128 MiB). The claim and the
+/// decoding turn move into the decoding task, so a client that leaves
+/// mid-way frees them only when the decode is over.
 pub struct Uploads {
-    receiving: std::sync::Mutex<std::collections::HashSet<VideoId>>,
-    decoding: tokio::sync::Semaphore,
+    receiving: Mutex<HashSet<VideoId>>,
+    slots: Arc<Semaphore>,
+    decoding: Arc<Semaphore>,
 }
 
 impl Default for Uploads {
     fn default() -> Uploads {
-        Uploads { receiving: Default::default(), decoding: tokio::sync::Semaphore::new(1) }
+        Uploads {
+            receiving: Mutex::default(),
+            slots: Arc::new(Semaphore::new(RECEIVING_AT_ONCE)),
+            decoding: Arc::new(Semaphore::new(1)),
+        }
     }
 }
 
 impl Uploads {
-    /// The right to receive an image for `id`; `None` while another is.
-    fn claim(&self, id: VideoId) -> Option<Claim<'_>> {
+    /// The right to receive an image for `id`: `None` while another is.
+    fn claim(self: &Arc<Self>, id: VideoId) -> Option<Claim> {
         let fresh = self.receiving.lock().ok()?.insert(id);
         // (The guard is gone: dropping a refused claim must not lock twice.)
-        fresh.then(|| Claim(self, id))
+        fresh.then(|| Claim(self.clone(), id))
     }
 }
 
-struct Claim<'a>(&'a Uploads, VideoId);
+struct Claim(Arc<Uploads>, VideoId);
 
-impl Drop for Claim<'_> {
+impl Drop for Claim {
     fn drop(&mut self) {
         if let Ok(mut set) = self.0.receiving.lock() {
             set.remove(&self.1);
@@ -57,7 +69,7 @@ impl Drop for Claim<'_> {
 /// re-encoded; anything that is not a sane image is refused.
 pub async fn upload_thumbnail(
     app: &Arc<App>,
-    uploads: &Uploads,
+    uploads: &Arc<Uploads>,
     id: VideoId,
     headers: &HeaderMap,
     body: Incoming,
@@ -66,16 +78,21 @@ pub async fn upload_thumbnail(
     if app.jobs.thumbs.has(id) {
         return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
     }
-    // One upload per video at a time; decoded one at a time overall.
-    let Some(_mine) = uploads.claim(id) else {
+    let Some(claim) = uploads.claim(id) else {
         return Err(ApiError::Conflict("an image for this video is being received already".into()));
     };
+    let Ok(slot) = uploads.slots.clone().try_acquire_owned() else {
+        return Err(ApiError::Unavailable("too many images are being received; try again soon".into()));
+    };
     let bytes = read_bytes(app, headers, body, MAX_UPLOAD).await?;
-    let _turn = uploads.decoding.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    let turn = uploads.decoding.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
     let app2 = app.clone();
-    let stored = tokio::task::spawn_blocking(move || app2.jobs.thumbs.store_upload(id, &bytes))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let stored = tokio::task::spawn_blocking(move || {
+        let _held = (claim, slot, turn); // until the decode is over, whatever the client does
+        app2.jobs.thumbs.store_upload(id, &bytes)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
     match stored {
         Ok(()) => Ok(json(StatusCode::CREATED, &json!({ "success": true, "stored": true }))),
         Err(crate::media::MediaError::Image(why)) => Err(ApiError::BadRequest(format!("not a usable image: {why}"))),

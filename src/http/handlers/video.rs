@@ -137,11 +137,12 @@ async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<O
             let o = match located.open(&roots) {
                 Ok(o) => o,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                // Refused (outside the roots, not a file, a symlink loop, a
+                // rename racing the lookup): the next path may do.
+                Err(e) => {
                     tracing::warn!(file = %located.rel.display(), "not served: {e}");
                     continue;
                 }
-                Err(e) => return Err(e),
             };
             let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(o.mtime_ns / 1_000_000_000).unwrap_or(0));
             let etag = format!("\"{id}-{:x}-{:x}\"", o.size, o.mtime_ns).into();

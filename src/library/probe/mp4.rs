@@ -131,7 +131,7 @@ fn mvhd_duration(b: &[u8]) -> Option<u64> {
     if scale == 0 || dur == u64::MAX || (b[0] == 0 && dur == u64::from(u32::MAX)) {
         return None;
     }
-    Some((u128::from(dur) * 1000 / u128::from(scale)) as u64)
+    u64::try_from(u128::from(dur) * 1000 / u128::from(scale)).ok()
 }
 
 fn read_track(trak: &[u8], info: &mut MediaInfo) {
