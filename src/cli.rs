@@ -27,7 +27,7 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 12] = [
+const SERVE_ONLY: [&str; 13] = [
     "bind",
     "port",
     "cache_ttl",
@@ -40,6 +40,7 @@ const SERVE_ONLY: [&str; 12] = [
     "body_timeout",
     "write_timeout",
     "max_event_streams",
+    "guest",
 ];
 
 /// Parses the process's arguments; prints help, version or the error and
@@ -98,6 +99,8 @@ pub enum Command {
     /// Load-test a vidserve on this machine and print req/s, throughput and
     /// latency percentiles.
     Loadtest(LoadtestArgs),
+    /// Manage accounts (optional: without any, nobody signs in).
+    User(UserArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -105,6 +108,67 @@ pub enum Command {
     },
     /// Print the manual page (troff) to standard output.
     Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub library: DataArgs,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// Where vidserve keeps its data (for commands that need no video folder).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Where the database and thumbnails live [default: $XDG_DATA_HOME/vidserve].
+    #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA", global = true)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Add an account (or replace one of the same name).
+    Add {
+        name: String,
+        /// What the account may do.
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+        /// Read the password from standard input instead of asking.
+        #[arg(long, conflicts_with = "no_password")]
+        password_stdin: bool,
+        /// A profile picked without a password, from private addresses only.
+        #[arg(long)]
+        no_password: bool,
+    },
+    /// Change an account's password (its sessions end).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove an account with its tokens and sessions.
+    Remove { name: String },
+    /// List the accounts.
+    List,
+    /// Print a new API token for an account (`Authorization: Bearer TOKEN`),
+    /// or revoke all its tokens.
+    Token {
+        name: String,
+        #[arg(long)]
+        revoke: bool,
+    },
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Watch, and rate, favorite and resume for themselves.
+    Viewer,
+    /// Also tags, titles, thumbnails and batch changes.
+    Editor,
+    /// Also the admin page and its actions.
+    Admin,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -196,6 +260,10 @@ pub struct ServeArgs {
     /// client address).
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_EVENT_STREAMS", default_value_t = 256)]
     pub max_event_streams: usize,
+    /// With accounts: let anonymous visitors browse and watch (never change
+    /// anything).
+    #[arg(long, env = "VIDSERVE_GUEST")]
+    pub guest: bool,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

@@ -64,6 +64,8 @@ pub struct Config {
     pub write_timeout: Duration,
     /// Most event streams open at once (each open page holds one).
     pub max_event_streams: usize,
+    /// With accounts, anonymous visitors may still browse and watch.
+    pub guest: bool,
     pub media: MediaConfig,
 }
 
@@ -97,11 +99,7 @@ impl LibraryConfig {
                 roots.push(root);
             }
         }
-        let data_dir = match &args.data {
-            Some(d) => absolute(d),
-            None => default_data_dir().ok_or(ConfigError::NoDataDir)?,
-        };
-        ensure_writable(&data_dir)?;
+        let data_dir = data_dir(args.data.as_deref())?;
         Ok(Self { roots, data_dir })
     }
 }
@@ -133,9 +131,20 @@ impl Config {
             body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             write_timeout: Duration::from_secs(args.write_timeout.max(1)),
             max_event_streams: args.max_event_streams.max(1),
+            guest: args.guest,
             media: MediaConfig::from_args(&args.media),
         })
     }
+}
+
+/// The data dir: given, or the default; created and proved writable.
+pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    let dir = match given {
+        Some(d) => absolute(d),
+        None => default_data_dir().ok_or(ConfigError::NoDataDir)?,
+    };
+    ensure_writable(&dir)?;
+    Ok(dir)
 }
 
 fn absolute(p: &Path) -> PathBuf {

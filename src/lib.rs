@@ -9,7 +9,7 @@
 //! Layers, lowest first (a module imports only from lower ones; a test
 //! enforces it): `loadtest`, `metrics`; `cli`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
-//! `import`; `app`; `http`; `commands`.
+//! `import`, `people`; `app`; `http`; `commands`.
 
 pub mod app;
 pub mod catalog;
@@ -25,6 +25,7 @@ pub mod loadtest;
 pub mod logging;
 pub mod media;
 pub mod metrics;
+pub mod people;
 pub mod scan;
 pub mod store;
 

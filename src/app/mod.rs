@@ -59,6 +59,8 @@ pub struct App {
     pub events: Events,
     /// Daily and shutdown snapshots of user data.
     pub backups: Backups,
+    /// Accounts, sessions and tokens (none: nobody signs in).
+    pub people: crate::people::People,
     store: Arc<Store>,
 }
 
@@ -76,7 +78,8 @@ impl App {
         let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
         let library = Library::new(catalog, ready);
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);
-        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, store });
+        let people = crate::people::People::load(store.clone())?;
+        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, people, store });
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {

@@ -10,6 +10,7 @@ mod doctor;
 mod library;
 mod loadtest;
 mod serve;
+mod users;
 
 use std::io::Write;
 
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Thumbnails(args)) => library::thumbnails(&args),
         Some(Command::Doctor(args)) => doctor::doctor(&args),
         Some(Command::Loadtest(args)) => done(loadtest::loadtest(&args)),
+        Some(Command::User(args)) => done(users::user(&args)),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             let mut out = Vec::new();

@@ -35,6 +35,14 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    Unauthorized(String),
+    /// A page visited without signing in: to the sign-in form, then back
+    /// to this target.
+    #[error("sign in first")]
+    SignIn(String),
+    #[error("too many failed sign-ins; try again in {0} s")]
+    TooManyRequests(u64),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
@@ -55,6 +63,9 @@ impl ApiError {
             ApiError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::SignIn(_) => StatusCode::SEE_OTHER,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +85,9 @@ impl ApiError {
             ApiError::Misdirected(_) => "misdirected_request",
             ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::Conflict(_) => "conflict",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::SignIn(_) => "sign_in",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
         }
@@ -110,6 +124,16 @@ impl ApiError {
             }
             ApiError::Unsatisfiable { len } => {
                 h.insert(CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
+            }
+            ApiError::SignIn(target) => {
+                let to = crate::http::handlers::sign_in_location(&target);
+                h.insert(
+                    hyper::header::LOCATION,
+                    HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
+                );
+            }
+            ApiError::TooManyRequests(secs) => {
+                h.insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
             }
             _ => {}
         }

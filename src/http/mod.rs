@@ -7,6 +7,7 @@
 //! Never builds a file system path from request input: videos are looked up
 //! in the catalog by id or by the exact root-relative path the scan found.
 
+pub mod access;
 pub mod assets;
 pub mod body;
 pub mod error;

@@ -68,6 +68,10 @@ pub enum Route<'a> {
     LegacyView,
     LegacyFavorite,
     LegacyViews,
+    /// `GET` the sign-in form, `POST` signs in.
+    Login,
+    /// `POST` signs out.
+    Logout,
 }
 
 impl Route<'_> {
@@ -88,6 +92,8 @@ impl Route<'_> {
             Admin => "admin",
             Tags => "tags",
             Tag(_) => "tag",
+            Login => "login",
+            Logout => "logout",
             other => other.api_template().unwrap_or("other"),
         }
     }
@@ -98,7 +104,7 @@ impl Route<'_> {
         use Route::*;
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
-            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) => return None,
+            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -177,6 +183,14 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/api/v1/openapi.json" => return need_read(Route::ApiOpenApi),
         "/api/v1/batch" => return post(method, Route::ApiBatch),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
+        "/login" => {
+            return if read || method == Method::POST {
+                Ok(Route::Login)
+            } else {
+                Err(RouteError::MethodNotAllowed("GET, HEAD, POST"))
+            }
+        }
+        "/logout" => return post(method, Route::Logout),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/watch/") {

@@ -8,6 +8,7 @@
 //! tells anyone what changed (it returns it; the caller publishes).
 
 mod index;
+pub mod people;
 pub mod records;
 mod tables;
 mod userdata;
@@ -142,6 +143,9 @@ impl Store {
         txn.open_table(USER)?;
         txn.open_table(USER_DAMAGED)?;
         txn.open_table(IMPORTED)?;
+        txn.open_table(tables::ACCOUNTS)?;
+        txn.open_table(tables::TOKENS)?;
+        txn.open_table(tables::SESSIONS)?;
         txn.commit()?;
         Ok(())
     }

@@ -7,6 +7,12 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// `"schema_version"` -> version number (in each file).
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// In `userdata.redb`: lowercase account name -> JSON `AccountRecord`.
+pub const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts_v1");
+/// In `userdata.redb`: SHA-256 of an API token (hex) -> JSON `GrantRecord`.
+pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens_v1");
+/// In `userdata.redb`: SHA-256 of a session id (hex) -> JSON `GrantRecord`.
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions_v1");
 /// In `userdata.redb`: import source key -> when it was imported (Unix ns).
 pub const IMPORTED: TableDefinition<&str, i64> = TableDefinition::new("imported_v1");
 /// In `vidserve.redb` (the index): absolute path bytes -> JSON `FileRecord`.

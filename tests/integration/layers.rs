@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog"],
     &["store", "events", "media"],
     &["jobs"],
-    &["scan", "import"],
+    &["scan", "import", "people"],
     &["app"],
     &["http"],
     &["commands"],

@@ -13,6 +13,7 @@ mod media;
 mod ops;
 mod pages;
 mod paths;
+mod people;
 mod range;
 mod support;
 mod swaps;

@@ -67,6 +67,7 @@ pub struct Options {
     pub body_timeout: Duration,
     pub write_timeout: Duration,
     pub max_event_streams: usize,
+    pub guest: bool,
 }
 
 impl Options {
@@ -82,6 +83,7 @@ impl Options {
             body_timeout: Duration::from_secs(20),
             write_timeout: Duration::from_secs(60),
             max_event_streams: 256,
+            guest: false,
         }
     }
 }
@@ -110,6 +112,7 @@ impl TestServer {
             body_timeout: opts.body_timeout,
             write_timeout: opts.write_timeout,
             max_event_streams: opts.max_event_streams,
+            guest: opts.guest,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
@@ -157,6 +160,14 @@ impl TestServer {
     }
 
     /// The id of the listed video whose first path is `rel`.
+    /// `id_of`, asking with an API token.
+    pub async fn id_of_as(&self, rel: &str, token: &str) -> String {
+        let res = self.client.get(self.url("/api/v1/videos?per_page=500")).bearer_auth(token).send().await.unwrap();
+        let v: serde_json::Value = res.json().await.unwrap();
+        let found = v["videos"].as_array().unwrap().iter().find(|v| v["paths"][0] == rel).expect("listed");
+        found["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn id_of(&self, rel: &str) -> String {
         let videos = self.videos().await;
         let v = videos.iter().find(|v| v["paths"][0] == rel);

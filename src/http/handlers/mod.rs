@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+mod auth;
 mod events;
 mod images;
 mod loadtest;
@@ -12,6 +13,7 @@ mod upload;
 mod user;
 mod video;
 
+pub use auth::sign_in_location;
 pub use events::EventStreams;
 pub use upload::Uploads;
 
@@ -124,7 +126,23 @@ async fn dispatch(
     }
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
+    // Accounts: who is asking, and may they (every route has its `Access`).
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let page = route.api_template().is_none()
+        && !matches!(
+            route,
+            Route::Video(_)
+                | Route::Asset(_)
+                | Route::Metrics
+                | Route::Thumb(..)
+                | Route::Sprite(_)
+                | Route::SpriteVtt(_)
+        );
+    let _person = auth::authorize(app, h, &parts.method, &route, target, page)?;
     match route {
+        Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
+        Route::Login => Ok(auth::form(app, query)),
+        Route::Logout => auth::sign_out(app, h).await,
         Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,
         Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?).await,
         Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?).await,

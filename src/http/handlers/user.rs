@@ -56,7 +56,11 @@ pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body
 
 /// `read_body`, or a form (`application/x-www-form-urlencoded`): the
 /// original server's routes and the pages' forms without JavaScript.
-async fn read_body_or_form<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+pub(super) async fn read_body_or_form<T: DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<T, ApiError> {
     if !is_form(headers) {
         return read_body(app, headers, body).await;
     }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 pub mod gallery;
 pub mod layout;
+pub mod login;
 pub mod tags;
 pub mod watch;
 

@@ -1,0 +1,172 @@
+//! Signing in and out, and the check every request passes once accounts
+//! exist: a session cookie (`vidserve_session`: random, kept server-side
+//! as a digest, `HttpOnly; SameSite=Lax; Path=/`) or an API token
+//! (`Authorization: Bearer`), then the route's `Access`. Pages send the
+//! anonymous to `/login?next=…` (303); everything else answers 401.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, SET_COOKIE};
+use hyper::{Method, Response, StatusCode};
+use percent_encoding::utf8_percent_encode;
+use serde::Deserialize;
+
+use super::{html, redirect, ApiError};
+use crate::http::access::Access;
+use crate::http::body::Body;
+use crate::http::listing::QUERY_VALUE;
+use crate::http::pages::login::{login as login_page, LoginView};
+use crate::http::route::Route;
+use crate::people::{Person, Role};
+use crate::App;
+
+const COOKIE_NAME: &str = "vidserve_session";
+
+/// The session id a request carries, if any.
+fn session_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('='))
+        .filter(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// Who is asking, when accounts exist; `Err` when the route may not be
+/// called by them. `page`: a page a browser navigates to (sent to sign in
+/// rather than answered 401). Without accounts: `Ok(None)`, always.
+pub fn authorize(
+    app: &Arc<App>,
+    headers: &HeaderMap,
+    method: &Method,
+    route: &Route,
+    target: &str,
+    page: bool,
+) -> Result<Option<Person>, ApiError> {
+    if !app.people.enabled() {
+        return Ok(None);
+    }
+    let who = match (session_id(headers), bearer(headers)) {
+        (Some(id), _) => app.people.by_session(id).map(|(p, stale)| {
+            if stale {
+                let (app, id) = (app.clone(), id.to_string());
+                tokio::task::spawn_blocking(move || app.people.touch(&id));
+            }
+            p
+        }),
+        (None, Some(token)) => app.people.by_token(token),
+        (None, None) => None,
+    };
+    let Access::Role(needed) = route.access() else { return Ok(who) };
+    match &who {
+        Some(p) if p.role >= needed => Ok(who),
+        Some(p) => {
+            Err(ApiError::Forbidden(format!("{} may not do this (it needs the {} role)", p.name, needed.name())))
+        }
+        None if app.config.guest && needed == Role::Viewer && (method == Method::GET || method == Method::HEAD) => {
+            Ok(None)
+        }
+        None if page && method == Method::GET => Err(ApiError::SignIn(target.to_string())),
+        None => Err(ApiError::Unauthorized("sign in first (or send Authorization: Bearer TOKEN)".into())),
+    }
+}
+
+/// `next`, when it is a path of this server (never another site).
+fn local_next(next: &str) -> &str {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    if ok {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// `GET /login`.
+pub fn form(app: &App, query: &str) -> Response<Body> {
+    if !app.people.enabled() {
+        return redirect(StatusCode::SEE_OTHER, "/");
+    }
+    let next = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
+        .unwrap_or_else(|| "/".into());
+    html(login_page(&LoginView { next: local_next(&next), name: "", message: None }))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login` (form `username`, `password`): 303 with a session cookie,
+/// or 401 with the form again; 429 after repeated failures.
+pub async fn sign_in(
+    app: &Arc<App>,
+    client: IpAddr,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let form: LoginForm = super::user::read_body_or_form(app, headers, body).await?;
+    let next = local_next(&form.next).to_string();
+    let keys = vec![format!("ip:{client}"), format!("name:{}", form.username.to_lowercase())];
+    if let Some(wait) = app.people.limiter.wait(&keys) {
+        return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
+    }
+    let app2 = app.clone();
+    let (name, password) = (form.username.clone(), form.password);
+    // Profiles without a password: only from this machine and private networks.
+    let private = crate::http::guard::is_local(client);
+    let person = tokio::task::spawn_blocking(move || app2.people.check_password(&name, &password, private))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(person) = person else {
+        app.people.limiter.failed(&keys);
+        let view =
+            LoginView { next: &next, name: &form.username, message: Some("That name and password do not match.") };
+        let mut res = html(login_page(&view));
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(res);
+    };
+    app.people.limiter.succeeded(&keys);
+    let app2 = app.clone();
+    let id = tokio::task::spawn_blocking(move || app2.people.start_session(&person))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut res = redirect(StatusCode::SEE_OTHER, &next);
+    let cookie = format!("{COOKIE_NAME}={id}; HttpOnly; SameSite=Lax; Path=/");
+    res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("hex id"));
+    Ok(res)
+}
+
+/// `POST /logout`: ends the session on the server, clears the cookie.
+pub async fn sign_out(app: &Arc<App>, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    if let Some(id) = session_id(headers) {
+        let (app2, id) = (app.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || app2.people.end_session(&id))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+            .map_err(|e| ApiError::Internal(e.into()))?;
+    }
+    let mut res = redirect(StatusCode::SEE_OTHER, "/login");
+    let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
+    Ok(res)
+}
+
+/// Where an anonymous page visit is sent: the sign-in form, coming back.
+pub fn sign_in_location(target: &str) -> String {
+    format!("/login?next={}", utf8_percent_encode(target, QUERY_VALUE))
+}

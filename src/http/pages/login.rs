@@ -1,0 +1,38 @@
+//! The sign-in page.
+
+use maud::{html, Markup};
+
+use super::layout::{page, Nav};
+
+pub struct LoginView<'a> {
+    /// Where to go after signing in (a local path).
+    pub next: &'a str,
+    pub name: &'a str,
+    /// Why the last try failed.
+    pub message: Option<&'a str>,
+}
+
+pub fn login(view: &LoginView) -> Markup {
+    page(
+        "Sign in",
+        Nav::None,
+        html! {
+            h1 { "Sign in" }
+            @if let Some(m) = view.message {
+                p.error role="alert" { (m) }
+            }
+            form.login method="post" action="/login" {
+                input type="hidden" name="next" value=(view.next);
+                p {
+                    label for="username" { "Name" }
+                    input #username name="username" type="text" autocomplete="username" required value=(view.name);
+                }
+                p {
+                    label for="password" { "Password" }
+                    input #password name="password" type="password" autocomplete="current-password";
+                }
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}

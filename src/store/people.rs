@@ -1,0 +1,148 @@
+//! Accounts, API tokens and sessions, in `userdata.redb` beside the user
+//! data (what people entered is kept together and backed up together).
+//! Secrets are never stored: passwords as Argon2id PHC strings, tokens and
+//! session ids as SHA-256 digests.
+
+use std::collections::HashMap;
+
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::tables::{ACCOUNTS, SESSIONS, TOKENS};
+use super::{encode, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub name: String,
+    /// `viewer`, `editor` or `admin`.
+    pub role: String,
+    /// Argon2id PHC string; `None`: a profile picked without a password.
+    pub hash: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// A token or a session: whose it is and when it was made and last used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub name: String,
+    pub created: i64,
+    #[serde(default)]
+    pub last_seen: i64,
+}
+
+/// Everything about people, as loaded at start.
+#[derive(Debug, Default)]
+pub struct People {
+    /// By lowercase name.
+    pub accounts: HashMap<String, AccountRecord>,
+    /// By digest (hex).
+    pub tokens: HashMap<String, GrantRecord>,
+    pub sessions: HashMap<String, GrantRecord>,
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    txn: &redb::ReadTransaction,
+    table: redb::TableDefinition<&str, &[u8]>,
+) -> Result<HashMap<String, T>, StoreError> {
+    let mut out = HashMap::new();
+    for row in txn.open_table(table)?.iter()? {
+        let (k, v) = row?;
+        match serde_json::from_slice(v.value()) {
+            Ok(rec) => {
+                out.insert(k.value().to_string(), rec);
+            }
+            Err(e) => tracing::error!("skipping an unreadable account, token or session record: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+impl Store {
+    pub fn load_people(&self) -> Result<People, StoreError> {
+        let txn = self.user.begin_read()?;
+        Ok(People { accounts: load(&txn, ACCOUNTS)?, tokens: load(&txn, TOKENS)?, sessions: load(&txn, SESSIONS)? })
+    }
+
+    /// Adds or replaces an account.
+    pub fn put_account(&self, rec: &AccountRecord) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        txn.open_table(ACCOUNTS)?.insert(rec.name.to_lowercase().as_str(), encode(rec).as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Removes an account with its tokens and sessions; false when there
+    /// was none.
+    pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
+        let key = name.to_lowercase();
+        let txn = self.user.begin_write()?;
+        let existed = txn.open_table(ACCOUNTS)?.remove(key.as_str())?.is_some();
+        for table in [TOKENS, SESSIONS] {
+            let mut t = txn.open_table(table)?;
+            let theirs: Vec<String> = t
+                .iter()?
+                .filter_map(Result::ok)
+                .filter(|(_, v)| {
+                    serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(&key))
+                })
+                .map(|(k, _)| k.value().to_string())
+                .collect();
+            for k in theirs {
+                t.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(existed)
+    }
+
+    pub fn put_token(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError> {
+        self.put_grant(TOKENS, digest, rec)
+    }
+
+    pub fn put_session(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError> {
+        self.put_grant(SESSIONS, digest, rec)
+    }
+
+    pub fn remove_session(&self, digest: &str) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        txn.open_table(SESSIONS)?.remove(digest)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Removes every token of `name`; how many there were.
+    pub fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError> {
+        let txn = self.user.begin_write()?;
+        let n;
+        {
+            let mut t = txn.open_table(TOKENS)?;
+            let theirs: Vec<String> = t
+                .iter()?
+                .filter_map(Result::ok)
+                .filter(|(_, v)| {
+                    serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(name))
+                })
+                .map(|(k, _)| k.value().to_string())
+                .collect();
+            n = theirs.len();
+            for k in theirs {
+                t.remove(k.as_str())?;
+            }
+        }
+        txn.commit()?;
+        Ok(n)
+    }
+
+    fn put_grant(
+        &self,
+        table: redb::TableDefinition<&str, &[u8]>,
+        digest: &str,
+        rec: &GrantRecord,
+    ) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        txn.open_table(table)?.insert(digest, encode(rec).as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+}

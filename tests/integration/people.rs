@@ -1,0 +1,165 @@
+//! Accounts: once one exists, every route but health, sign-in and assets
+//! needs a session or a token, and each route's role is enforced.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{Fixture, Options, TestServer};
+
+fn user(data: &std::path::Path, args: &[&str], password: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vidserve"))
+        .arg("user")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(p) = password {
+        writeln!(child.stdin.take().unwrap(), "{p}").unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Signs in; returns the `Cookie` header value of the session.
+async fn sign_in(srv: &TestServer, name: &str, password: &str) -> String {
+    let res = no_redirects()
+        .post(srv.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string([("username", name), ("password", password), ("next", "/")]).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{name} signs in");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    cookie.split(';').next().unwrap().to_string()
+}
+
+async fn status(srv: &TestServer, method: &str, path: &str, auth: Option<(&str, &str)>) -> u16 {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = no_redirects().request(method.clone(), srv.url(path));
+    if let Some((k, v)) = auth {
+        req = req.header(k, v);
+    }
+    if method != reqwest::Method::GET {
+        req = req.json(&json!({ "rating": 3, "tag": "t", "title": "T", "seconds": 1, "ids": [], "filename": "a.mp4", "action": "nothing" }));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_asks_who_and_checks_the_role() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1400);
+    let data = tempfile::tempdir().unwrap();
+    for (name, role) in [("ann", "admin"), ("ed", "editor"), ("vic", "viewer")] {
+        let out = user(data.path(), &["add", name, "--role", role, "--password-stdin"], Some("long enough"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let listed = user(data.path(), &["list"], None);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("ann\tadmin"));
+    let token = String::from_utf8(user(data.path(), &["token", "ann"], None).stdout).unwrap().trim().to_string();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let id = srv.id_of_as("a.mp4", &token).await;
+
+    // Anonymous: health, sign-in and assets only; pages go to sign in.
+    assert_eq!(status(&srv, "GET", "/healthz", None).await, 200);
+    assert_eq!(status(&srv, "GET", "/login", None).await, 200);
+    assert_eq!(status(&srv, "GET", "/favicon.ico", None).await, 200);
+    let res = no_redirects().get(srv.url("/tags?x=1")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=%2Ftags%3Fx%3D1");
+    let res = srv.client.get(srv.url("/api/v1/videos")).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["content-type"], "application/json");
+
+    let ann = sign_in(&srv, "ann", "long enough").await;
+    let ed = sign_in(&srv, "ed", "long enough").await;
+    let vic = sign_in(&srv, "vic", "long enough").await;
+    let bearer = format!("Bearer {token}");
+    // (route, method, anonymous, viewer, editor, admin)
+    let table = [
+        ("/", "GET", 303, 200, 200, 200),
+        (&format!("/watch/{id}") as &str, "GET", 303, 200, 200, 200),
+        (&format!("/video/{id}"), "GET", 401, 200, 200, 200),
+        ("/api/v1/videos", "GET", 401, 200, 200, 200),
+        (&format!("/api/v1/videos/{id}/rating"), "PUT", 401, 200, 200, 200),
+        (&format!("/api/v1/videos/{id}/tags"), "POST", 401, 403, 200, 200),
+        (&format!("/api/v1/videos/{id}"), "PATCH", 401, 403, 200, 200),
+        ("/admin", "GET", 303, 403, 403, 200),
+        ("/admin/cache/status", "GET", 401, 403, 403, 200),
+        ("/metrics", "GET", 401, 403, 403, 200),
+        ("/healthz", "GET", 200, 200, 200, 200),
+    ];
+    for (path, method, anon, viewer, editor, admin) in table {
+        assert_eq!(status(&srv, method, path, None).await, anon, "anonymous {method} {path}");
+        assert_eq!(status(&srv, method, path, Some(("cookie", &vic))).await, viewer, "viewer {method} {path}");
+        assert_eq!(status(&srv, method, path, Some(("cookie", &ed))).await, editor, "editor {method} {path}");
+        assert_eq!(status(&srv, method, path, Some(("cookie", &ann))).await, admin, "admin {method} {path}");
+    }
+    // Prometheus' way: an admin's token.
+    assert_eq!(status(&srv, "GET", "/metrics", Some(("authorization", &bearer))).await, 200);
+    assert_eq!(status(&srv, "GET", "/metrics", Some(("authorization", "Bearer vs_wrong"))).await, 401);
+
+    // Signing out ends the session on the server.
+    let res = no_redirects().post(srv.url("/logout")).header("cookie", &vic).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(status(&srv, "GET", "/api/v1/videos", Some(("cookie", &vic))).await, 401);
+
+    // Sessions and tokens survive a restart.
+    srv.stop().await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    assert_eq!(status(&srv, "GET", "/admin", Some(("cookie", &ann))).await, 200);
+    assert_eq!(status(&srv, "GET", "/metrics", Some(("authorization", &bearer))).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_are_slowed_and_guests_only_watch() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1401);
+    let data = tempfile::tempdir().unwrap();
+    assert!(user(data.path(), &["add", "ann", "--password-stdin"], Some("long enough")).status.success());
+    assert!(
+        !user(data.path(), &["add", "bob", "--password-stdin"], Some("short")).status.success(),
+        "8 characters at least"
+    );
+    let opts = Options { guest: true, ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let started = Instant::now();
+    let mut codes = Vec::new();
+    for _ in 0..7 {
+        let res = no_redirects()
+            .post(srv.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=ann&password=wrong+guess")
+            .send()
+            .await
+            .unwrap();
+        codes.push(res.status().as_u16());
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+        }
+    }
+    assert_eq!(&codes[..5], &[401; 5]);
+    assert_eq!(codes[6], 429, "{codes:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // Guests browse and watch, never change anything.
+    assert_eq!(status(&srv, "GET", "/", None).await, 200);
+    assert_eq!(status(&srv, "GET", "/api/v1/videos", None).await, 200);
+    let id = srv.id_of("a.mp4").await;
+    assert_eq!(status(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), None).await, 401);
+    assert_eq!(status(&srv, "GET", "/admin", None).await, 303);
+}
