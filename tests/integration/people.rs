@@ -156,6 +156,21 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     assert_eq!(&codes[..5], &[401; 5]);
     assert_eq!(codes[6], 429, "{codes:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
+    // A `next` that is not a plain local path goes home, never elsewhere.
+    srv.stop().await;
+    let srv = TestServer::start_with(&[fx.path()], Options { guest: true, ..Options::new(data.path(), false) }).await;
+    for next in ["https://evil.example/", "//evil.example", "/caf%C3%A9%0D%0AX: y", "/\\evil"] {
+        let body = format!("username=ann&password=long+enough&next={next}");
+        let res = no_redirects()
+            .post(srv.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{next}");
+        assert_eq!(res.headers()["location"], "/", "{next}");
+    }
     // Guests browse and watch, never change anything.
     assert_eq!(status(&srv, "GET", "/", None).await, 200);
     assert_eq!(status(&srv, "GET", "/api/v1/videos", None).await, 200);

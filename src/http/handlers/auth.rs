@@ -78,9 +78,15 @@ pub fn authorize(
     }
 }
 
-/// `next`, when it is a path of this server (never another site).
+/// `next`, when it is a path of this server (never another site) that can
+/// stand in a `Location` header as it is (visible ASCII: the paths we send
+/// to sign-in are percent-encoded).
 fn local_next(next: &str) -> &str {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+        && next.bytes().all(|b| (0x21..=0x7e).contains(&b));
     if ok {
         next
     } else {
