@@ -1,5 +1,5 @@
 // The watch page's controls: stars, heart and views; tags; the title.
-import { api } from "./api.js";
+import { api, notify } from "./api.js";
 import { on } from "./live.js";
 
 const actions = document.getElementById("actions");
@@ -76,7 +76,27 @@ function title(form) {
   document.getElementById("title-reset").addEventListener("click", () => save(null));
 }
 
+// A signed link other players (VLC, a TV) can open without signing in.
+function share(box) {
+  box.hidden = false;
+  document.getElementById("share-link").addEventListener("click", async () => {
+    const d = await api("GET", "/api/v1/videos/" + box.dataset.id + "/link");
+    if (!d) return;
+    const input = document.getElementById("share-url");
+    input.value = d.url;
+    document.getElementById("share-vlc").href = "vlc://" + d.url;
+    document.getElementById("share-out").hidden = false;
+    input.select();
+  });
+  document.getElementById("share-copy").addEventListener("click", async () => {
+    const url = document.getElementById("share-url").value;
+    try { await navigator.clipboard.writeText(url); notify("Link copied."); } catch (e) { document.getElementById("share-url").select(); }
+  });
+}
+
 export function init() {
+  const box = document.getElementById("share");
+  if (box) share(box);
   if (actions) {
     actions.addEventListener("click", (e) => {
       const b = e.target.closest("button");

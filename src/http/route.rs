@@ -48,6 +48,8 @@ pub enum Route<'a> {
     ApiPosition(VideoId),
     /// `POST` a frame captured by the browser.
     ApiThumbnail(VideoId),
+    /// `GET` a signed, expiring link of the video's bytes.
+    ApiLink(VideoId),
     /// `PUT` sets, `DELETE` clears.
     ApiRating(VideoId),
     ApiView(VideoId),
@@ -114,6 +116,7 @@ impl Route<'_> {
             ApiRemoveTag(..) => "/api/v1/videos/{id}/tags/{tag}",
             ApiPosition(_) => "/api/v1/videos/{id}/position",
             ApiThumbnail(_) => "/api/v1/videos/{id}/thumbnail",
+            ApiLink(_) => "/api/v1/videos/{id}/link",
             ApiBatch => "/api/v1/batch",
             ApiTags => "/api/v1/tags",
             ApiRandom => "/api/v1/random",
@@ -214,6 +217,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
             "" => need_read(Route::ApiVideo(id)),
             "position" => set_or_clear(Route::ApiPosition(id)),
             "thumbnail" => post(method, Route::ApiThumbnail(id)),
+            "link" => need_read(Route::ApiLink(id)),
             "rating" => set_or_clear(Route::ApiRating(id)),
             "favorite" => set_or_clear(Route::ApiFavorite(id)),
             "view" => post(method, Route::ApiView(id)),

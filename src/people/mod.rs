@@ -8,6 +8,7 @@
 //! go to the store first, then memory. Never: stores a secret in clear.
 
 pub mod limiter;
+pub mod links;
 pub mod password;
 
 use std::sync::{Arc, RwLock};
@@ -84,13 +85,16 @@ pub struct People {
     store: Arc<Store>,
     state: RwLock<crate::store::people::People>,
     pub limiter: limiter::Limiter,
+    /// Signed links for other players.
+    pub links: links::Links,
 }
 
 impl People {
     /// Loads everything (blocking).
     pub fn load(store: Arc<Store>) -> Result<People, StoreError> {
         let state = store.load_people()?;
-        Ok(People { store, state: RwLock::new(state), limiter: limiter::Limiter::default() })
+        let links = links::Links::new(store.secret("links")?);
+        Ok(People { store, state: RwLock::new(state), limiter: limiter::Limiter::default(), links })
     }
 
     /// Whether any account exists (then requests must say who they are).

@@ -146,6 +146,7 @@ impl Store {
         txn.open_table(tables::ACCOUNTS)?;
         txn.open_table(tables::TOKENS)?;
         txn.open_table(tables::SESSIONS)?;
+        txn.open_table(tables::SECRETS)?;
         txn.commit()?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ACCOUNTS, SESSIONS, TOKENS};
+use super::tables::{ACCOUNTS, SECRETS, SESSIONS, TOKENS};
 use super::{encode, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +59,19 @@ fn load<T: serde::de::DeserializeOwned>(
 }
 
 impl Store {
+    /// The secret named `name`, made (32 random bytes) the first time.
+    pub fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        if let Some(v) = self.user.begin_read()?.open_table(SECRETS)?.get(name)? {
+            return Ok(v.value().to_vec());
+        }
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| StoreError::Db(redb::Error::Io(std::io::Error::other(e))))?;
+        let txn = self.user.begin_write()?;
+        txn.open_table(SECRETS)?.insert(name, fresh.as_slice())?;
+        txn.commit()?;
+        Ok(fresh)
+    }
+
     pub fn load_people(&self) -> Result<People, StoreError> {
         let txn = self.user.begin_read()?;
         Ok(People { accounts: load(&txn, ACCOUNTS)?, tokens: load(&txn, TOKENS)?, sessions: load(&txn, SESSIONS)? })

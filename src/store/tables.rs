@@ -13,6 +13,8 @@ pub const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("account
 pub const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens_v1");
 /// In `userdata.redb`: SHA-256 of a session id (hex) -> JSON `GrantRecord`.
 pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions_v1");
+/// In `userdata.redb`: name -> a server secret (the key of signed links).
+pub const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets_v1");
 /// In `userdata.redb`: import source key -> when it was imported (Unix ns).
 pub const IMPORTED: TableDefinition<&str, i64> = TableDefinition::new("imported_v1");
 /// In `vidserve.redb` (the index): absolute path bytes -> JSON `FileRecord`.

@@ -178,3 +178,47 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     assert_eq!(status(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), None).await, 401);
     assert_eq!(status(&srv, "GET", "/admin", None).await, 303);
 }
+
+/// Links for other players: the video's bytes without a session, until the
+/// link expires; a changed link is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_links_open_the_video_without_signing_in() {
+    let fx = Fixture::new();
+    let bytes = fx.mp4("a.mp4", 5000, 1402);
+    let data = tempfile::tempdir().unwrap();
+    assert!(user(data.path(), &["add", "ann", "--password-stdin"], Some("long enough")).status.success());
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let ann = sign_in(&srv, "ann", "long enough").await;
+    let id = {
+        let res = srv.client.get(srv.url("/api/v1/videos")).header("cookie", &ann).send().await.unwrap();
+        let v: serde_json::Value = res.json().await.unwrap();
+        v["videos"][0]["id"].as_str().unwrap().to_string()
+    };
+    assert_eq!(status(&srv, "GET", &format!("/api/v1/videos/{id}/link"), None).await, 401, "asking needs a person");
+    let link = |ttl: u64| {
+        let (srv, ann, id) = (&srv, ann.clone(), id.clone());
+        async move {
+            let res =
+                srv.client.get(srv.url(&format!("/api/v1/videos/{id}/link?ttl={ttl}"))).header("cookie", ann).send();
+            let v: serde_json::Value = res.await.unwrap().json().await.unwrap();
+            v["url"].as_str().unwrap().to_string()
+        }
+    };
+    let url = link(3600).await;
+    assert!(url.starts_with(&format!("http://127.0.0.1:{}/video/{id}?expires=", srv.addr.port())), "{url}");
+    // A player with no cookie.
+    let res = reqwest::get(&url).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap(), bytes);
+    let ranged = reqwest::Client::new().get(&url).header("range", "bytes=0-9").send().await.unwrap();
+    assert_eq!(ranged.status(), 206);
+    // Changed: refused.
+    let tampered = url.replace("expires=", "expires=9");
+    assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
+    let other = url.replace(&format!("/video/{id}"), "/video/0000000000000001");
+    assert_eq!(reqwest::get(&other).await.unwrap().status(), 403);
+    // Expired: refused.
+    let short = link(1).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(reqwest::get(&short).await.unwrap().status(), 403);
+}

@@ -68,3 +68,21 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "watch_url": format!("/watch/{}", v.id),
     })
 }
+
+/// `GET /api/v1/videos/{id}/link`: a signed link for other players, on the
+/// name the client reached us by (`Host`, already checked).
+pub fn link(app: &App, id: VideoId, query: &str, host: Option<&str>) -> Result<Response<Body>, ApiError> {
+    use crate::people::links::{DEFAULT_TTL, MAX_TTL};
+    app.library.catalog().get(id).ok_or_else(ApiError::not_found)?;
+    let ttl = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|q| q.into_iter().find(|(k, _)| k == "ttl"))
+        .and_then(|(_, v)| v.parse::<u64>().ok())
+        .unwrap_or(DEFAULT_TTL)
+        .clamp(1, MAX_TTL);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let expires = now + ttl;
+    let host = host.unwrap_or("localhost");
+    let url = format!("http://{host}/video/{id}?{}", app.people.links.sign(id, expires));
+    Ok(json(StatusCode::OK, &json!({ "url": url, "expires": expires })))
+}

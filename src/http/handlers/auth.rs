@@ -78,6 +78,18 @@ pub fn authorize(
     }
 }
 
+/// Whether the request is a video fetched through a valid signed link (it
+/// then needs no session); a link that was changed or has expired is 403.
+pub fn signed_link(app: &App, route: &Route, query: &str) -> Result<bool, ApiError> {
+    let Route::Video(crate::http::route::VideoKey::Id(id)) = route else { return Ok(false) };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    match app.people.links.check(*id, query, now) {
+        None => Ok(false),
+        Some(true) => Ok(true),
+        Some(false) => Err(ApiError::Forbidden("this link has expired or was changed; ask for a new one".into())),
+    }
+}
+
 /// `next`, when it is a path of this server (never another site) that can
 /// stand in a `Location` header as it is (visible ASCII: the paths we send
 /// to sign-in are percent-encoded).

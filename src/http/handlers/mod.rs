@@ -138,11 +138,15 @@ async fn dispatch(
                 | Route::Sprite(_)
                 | Route::SpriteVtt(_)
         );
-    let _person = auth::authorize(app, h, &parts.method, &route, target, page)?;
+    let _person = match auth::signed_link(app, &route, query)? {
+        true => None,
+        false => auth::authorize(app, h, &parts.method, &route, target, page)?,
+    };
     match route {
         Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
         Route::Login => Ok(auth::form(app, query)),
         Route::Logout => auth::sign_out(app, h).await,
+        Route::ApiLink(id) => api::link(app, id, query, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok())),
         Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,
         Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?).await,
         Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?).await,

@@ -57,6 +57,15 @@ pub fn watch(view: &WatchView) -> Markup {
                     @if let Some((p, t)) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (t) } }
                     @if let Some((n, t)) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (t) " ›" } }
                 }
+                div #share data-id=(v.id) hidden {
+                    button #share-link type="button" { "Link for other players" }
+                    span #share-out hidden {
+                        label for="share-url" class="skip" { "Link to this video (works for a day without signing in)" }
+                        input #share-url type="text" readonly;
+                        button #share-copy type="button" { "Copy link" }
+                        a #share-vlc href="#" { "Open in VLC" }
+                    }
+                }
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
                 @if let Some(i) = info {
                     @if !i.browser_playable { p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." } }
