@@ -136,6 +136,7 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
         !user(data.path(), &["add", "bob", "--password-stdin"], Some("short")).status.success(),
         "8 characters at least"
     );
+    assert!(user(data.path(), &["add", "kids", "--no-password"], None).status.success());
     let opts = Options { guest: true, ..Options::new(data.path(), false) };
     let srv = TestServer::start_with(&[fx.path()], opts).await;
     let started = Instant::now();
@@ -171,6 +172,18 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
         assert_eq!(res.status(), 303, "{next}");
         assert_eq!(res.headers()["location"], "/", "{next}");
     }
+    // "Who's watching?": profiles without password, picked in one tap.
+    let page = no_redirects().get(srv.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Who's watching?") && page.contains(">kids</button>"), "{page}");
+    let res = no_redirects()
+        .post(srv.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=kids&next=%2F")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("vidserve_session="));
     // Guests browse and watch, never change anything.
     assert_eq!(status(&srv, "GET", "/", None).await, 200);
     assert_eq!(status(&srv, "GET", "/api/v1/videos", None).await, 200);

@@ -106,8 +106,16 @@ fn local_next(next: &str) -> &str {
     }
 }
 
+/// Profiles without a password, for a client on a private address.
+fn profiles(app: &App, client: IpAddr) -> Vec<String> {
+    if !crate::http::guard::is_local(client) {
+        return Vec::new();
+    }
+    app.people.list().into_iter().filter(|(_, _, has_password)| !has_password).map(|(name, _, _)| name).collect()
+}
+
 /// `GET /login`.
-pub fn form(app: &App, query: &str) -> Response<Body> {
+pub fn form(app: &App, client: IpAddr, query: &str) -> Response<Body> {
     if !app.people.enabled() {
         return redirect(StatusCode::SEE_OTHER, "/");
     }
@@ -115,7 +123,7 @@ pub fn form(app: &App, query: &str) -> Response<Body> {
         .ok()
         .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
         .unwrap_or_else(|| "/".into());
-    html(login_page(&LoginView { next: local_next(&next), name: "", message: None }))
+    html(login_page(&LoginView { next: local_next(&next), name: "", message: None, profiles: profiles(app, client) }))
 }
 
 #[derive(Deserialize)]
@@ -151,8 +159,12 @@ pub async fn sign_in(
         .map_err(|e| ApiError::Internal(e.into()))?;
     let Some(person) = person else {
         app.people.limiter.failed(&keys);
-        let view =
-            LoginView { next: &next, name: &form.username, message: Some("That name and password do not match.") };
+        let view = LoginView {
+            next: &next,
+            name: &form.username,
+            message: Some("That name and password do not match."),
+            profiles: profiles(app, client),
+        };
         let mut res = html(login_page(&view));
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(res);

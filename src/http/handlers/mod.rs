@@ -144,7 +144,7 @@ async fn dispatch(
     };
     match route {
         Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
-        Route::Login => Ok(auth::form(app, query)),
+        Route::Login => Ok(auth::form(app, client, query)),
         Route::Logout => auth::sign_out(app, h).await,
         Route::ApiLink(id) => api::link(app, id, query, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok())),
         Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,

@@ -10,6 +10,9 @@ pub struct LoginView<'a> {
     pub name: &'a str,
     /// Why the last try failed.
     pub message: Option<&'a str>,
+    /// Profiles picked without a password ("Who's watching?"), shown to
+    /// private addresses only.
+    pub profiles: Vec<String>,
 }
 
 pub fn login(view: &LoginView) -> Markup {
@@ -20,6 +23,21 @@ pub fn login(view: &LoginView) -> Markup {
             h1 { "Sign in" }
             @if let Some(m) = view.message {
                 p.error role="alert" { (m) }
+            }
+            @if !view.profiles.is_empty() {
+                h2 { "Who's watching?" }
+                ul.profiles {
+                    @for name in &view.profiles {
+                        li {
+                            form method="post" action="/login" {
+                                input type="hidden" name="username" value=(name);
+                                input type="hidden" name="next" value=(view.next);
+                                button type="submit" { (name) }
+                            }
+                        }
+                    }
+                }
+                h2 { "Or sign in" }
             }
             form.login method="post" action="/login" {
                 input type="hidden" name="next" value=(view.next);
