@@ -42,23 +42,9 @@ impl Ffmpeg {
     pub fn frame_png(&self, video: &File, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}")]);
-        input(&mut cmd, video);
-        cmd.args([
-            "-frames:v",
-            "1",
-            "-vf",
-            &format!("scale='min({width},iw)':-2"),
-            "-f",
-            "image2pipe",
-            "-vcodec",
-            "png",
-            "-",
-        ]);
-        let out = run(cmd, video, self.timeout)?;
-        if out.is_empty() {
-            return Err(MediaError::Ffmpeg("no frame (the video may be unreadable)".into()));
-        }
-        Ok(out)
+        input(&mut cmd);
+        cmd.args(["-vf", &format!("scale='min({width},iw)':-2")]);
+        run_png(cmd, video, self.timeout, "no frame (the video may be unreadable)")
     }
 }
 
@@ -83,23 +69,9 @@ impl Ffmpeg {
         if key_frames_only {
             cmd.args(["-skip_frame", "nokey"]);
         }
-        input(&mut cmd, video);
-        cmd.args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2")]).args([
-            "-frames:v",
-            "1",
-            "-fps_mode",
-            "passthrough",
-            "-f",
-            "image2pipe",
-            "-vcodec",
-            "png",
-            "-",
-        ]);
-        let out = run(cmd, video, self.timeout)?;
-        if out.is_empty() {
-            return Err(MediaError::Ffmpeg("no frames for a preview strip".into()));
-        }
-        Ok(out)
+        input(&mut cmd);
+        cmd.args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2"), "-fps_mode", "passthrough"]);
+        run_png(cmd, video, self.timeout, "no frames for a preview strip")
     }
 }
 
@@ -125,8 +97,19 @@ const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
 
 /// The input options: descriptor 3 (see `run`), file protocol only, our
 /// formats only.
-fn input(cmd: &mut Command, _video: &File) {
+fn input(cmd: &mut Command) {
     cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/3"]);
+}
+
+/// Finishes `cmd` with one PNG frame to stdout, runs it, and insists on
+/// output (`empty`: what to say when there is none).
+fn run_png(mut cmd: Command, video: &File, timeout: Duration, empty: &str) -> Result<Vec<u8>, MediaError> {
+    cmd.args(["-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]);
+    let out = run(cmd, video, timeout)?;
+    if out.is_empty() {
+        return Err(MediaError::Ffmpeg(empty.into()));
+    }
+    Ok(out)
 }
 
 /// Runs a command at low priority with `video` as its descriptor 3; kills
