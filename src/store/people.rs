@@ -41,6 +41,22 @@ pub struct People {
     pub sessions: HashMap<String, GrantRecord>,
 }
 
+/// Removes the tokens or sessions of `name` from `table`; how many.
+fn remove_grants_of(table: &mut redb::Table<&str, &[u8]>, name: &str) -> Result<usize, StoreError> {
+    let theirs: Vec<String> = table
+        .iter()?
+        .filter_map(Result::ok)
+        .filter(|(_, v)| {
+            serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(name))
+        })
+        .map(|(k, _)| k.value().to_string())
+        .collect();
+    for k in &theirs {
+        table.remove(k.as_str())?;
+    }
+    Ok(theirs.len())
+}
+
 fn load<T: serde::de::DeserializeOwned>(
     txn: &redb::ReadTransaction,
     table: redb::TableDefinition<&str, &[u8]>,
@@ -92,18 +108,7 @@ impl Store {
         let txn = self.user.begin_write()?;
         let existed = txn.open_table(ACCOUNTS)?.remove(key.as_str())?.is_some();
         for table in [TOKENS, SESSIONS] {
-            let mut t = txn.open_table(table)?;
-            let theirs: Vec<String> = t
-                .iter()?
-                .filter_map(Result::ok)
-                .filter(|(_, v)| {
-                    serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(&key))
-                })
-                .map(|(k, _)| k.value().to_string())
-                .collect();
-            for k in theirs {
-                t.remove(k.as_str())?;
-            }
+            remove_grants_of(&mut txn.open_table(table)?, &key)?;
         }
         txn.commit()?;
         Ok(existed)
@@ -127,22 +132,7 @@ impl Store {
     /// Removes every token of `name`; how many there were.
     pub fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError> {
         let txn = self.user.begin_write()?;
-        let n;
-        {
-            let mut t = txn.open_table(TOKENS)?;
-            let theirs: Vec<String> = t
-                .iter()?
-                .filter_map(Result::ok)
-                .filter(|(_, v)| {
-                    serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(name))
-                })
-                .map(|(k, _)| k.value().to_string())
-                .collect();
-            n = theirs.len();
-            for k in theirs {
-                t.remove(k.as_str())?;
-            }
-        }
+        let n = remove_grants_of(&mut txn.open_table(TOKENS)?, name)?;
         txn.commit()?;
         Ok(n)
     }

@@ -61,7 +61,7 @@ impl Server {
     }
 
     fn json(&self, path: &str) -> Value {
-        let body = reqwest::blocking_get(&format!("{}{}", self.url, path.trim_start_matches('/')));
+        let body = plain::blocking_get(&format!("{}{}", self.url, path.trim_start_matches('/')));
         serde_json::from_str(&body).unwrap()
     }
 }
@@ -94,8 +94,8 @@ fn post_json(addr: &str, path: &str, body: &Value) -> (u16, Vec<u8>) {
     exchange(addr, &[head.as_bytes(), text.as_bytes()].concat())
 }
 
-mod reqwest {
-    /// A GET with the standard library only (these tests are synchronous).
+mod plain {
+    /// A GET over a plain socket (these tests are synchronous).
     pub fn blocking_get(url: &str) -> String {
         let rest = url.trim_start_matches("http://");
         let (addr, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
@@ -250,7 +250,7 @@ fn a_response_nobody_reads_is_dropped() {
     }
     let started = Instant::now();
     let active = || {
-        let text = reqwest::blocking_get(&format!("{}metrics", srv.url));
+        let text = plain::blocking_get(&format!("{}metrics", srv.url));
         text.lines().find_map(|l| l.strip_prefix("vidserve_active_streams ")).and_then(|v| v.trim().parse::<f64>().ok())
     };
     std::thread::sleep(Duration::from_millis(500));

@@ -69,17 +69,18 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     })
 }
 
+/// `?ttl=SECONDS` of a link request (anything unreadable: the default).
+#[derive(serde::Deserialize)]
+pub struct LinkQuery {
+    ttl: Option<String>,
+}
+
 /// `GET /api/v1/videos/{id}/link`: a signed link for other players, on the
 /// name the client reached us by (`Host`, already checked).
-pub fn link(app: &App, id: VideoId, query: &str, host: Option<&str>) -> Result<Response<Body>, ApiError> {
+pub fn link(app: &App, id: VideoId, q: LinkQuery, host: Option<&str>) -> Result<Response<Body>, ApiError> {
     use crate::people::links::{DEFAULT_TTL, MAX_TTL};
     app.library.catalog().get(id).ok_or_else(ApiError::not_found)?;
-    let ttl = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()
-        .and_then(|q| q.into_iter().find(|(k, _)| k == "ttl"))
-        .and_then(|(_, v)| v.parse::<u64>().ok())
-        .unwrap_or(DEFAULT_TTL)
-        .clamp(1, MAX_TTL);
+    let ttl = q.ttl.and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_TTL).clamp(1, MAX_TTL);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires = now + ttl;
     let host = host.unwrap_or("localhost");

@@ -114,15 +114,18 @@ fn profiles(app: &App, client: IpAddr) -> Vec<String> {
     app.people.list().into_iter().filter(|(_, _, has_password)| !has_password).map(|(name, _, _)| name).collect()
 }
 
+/// `?next=PATH` of the sign-in form.
+#[derive(Deserialize)]
+pub struct FormQuery {
+    next: Option<String>,
+}
+
 /// `GET /login`.
-pub fn form(app: &App, client: IpAddr, query: &str) -> Response<Body> {
+pub fn form(app: &App, client: IpAddr, q: FormQuery) -> Response<Body> {
     if !app.people.enabled() {
         return redirect(StatusCode::SEE_OTHER, "/");
     }
-    let next = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()
-        .and_then(|q| q.into_iter().find(|(k, _)| k == "next").map(|(_, v)| v))
-        .unwrap_or_else(|| "/".into());
+    let next = q.next.unwrap_or_else(|| "/".into());
     html(login_page(&LoginView { next: local_next(&next), name: "", message: None, profiles: profiles(app, client) }))
 }
 

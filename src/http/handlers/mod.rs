@@ -144,9 +144,11 @@ async fn dispatch(
     };
     match route {
         Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
-        Route::Login => Ok(auth::form(app, client, query)),
+        Route::Login => Ok(auth::form(app, client, parse_query(query)?)),
         Route::Logout => auth::sign_out(app, h).await,
-        Route::ApiLink(id) => api::link(app, id, query, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok())),
+        Route::ApiLink(id) => {
+            api::link(app, id, parse_query(query)?, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok()))
+        }
         Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,
         Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?).await,
         Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?).await,
