@@ -30,15 +30,16 @@ fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
+/// `POST /login` with a form body, redirects not followed.
+async fn post_login(srv: &TestServer, form: &str) -> reqwest::Response {
+    let req = no_redirects().post(srv.url("/login")).header("content-type", "application/x-www-form-urlencoded");
+    req.body(form.to_string()).send().await.unwrap()
+}
+
 /// Signs in; returns the `Cookie` header value of the session.
 async fn sign_in(srv: &TestServer, name: &str, password: &str) -> String {
-    let res = no_redirects()
-        .post(srv.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string([("username", name), ("password", password), ("next", "/")]).unwrap())
-        .send()
-        .await
-        .unwrap();
+    let form = serde_urlencoded::to_string([("username", name), ("password", password), ("next", "/")]).unwrap();
+    let res = post_login(srv, &form).await;
     assert_eq!(res.status(), 303, "{name} signs in");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
@@ -142,13 +143,7 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     let started = Instant::now();
     let mut codes = Vec::new();
     for _ in 0..7 {
-        let res = no_redirects()
-            .post(srv.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("username=ann&password=wrong+guess")
-            .send()
-            .await
-            .unwrap();
+        let res = post_login(&srv, "username=ann&password=wrong+guess").await;
         codes.push(res.status().as_u16());
         if res.status() == 429 {
             assert!(res.headers().contains_key("retry-after"));
@@ -161,27 +156,14 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     srv.stop().await;
     let srv = TestServer::start_with(&[fx.path()], Options { guest: true, ..Options::new(data.path(), false) }).await;
     for next in ["https://evil.example/", "//evil.example", "/caf%C3%A9%0D%0AX: y", "/\\evil"] {
-        let body = format!("username=ann&password=long+enough&next={next}");
-        let res = no_redirects()
-            .post(srv.url("/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let res = post_login(&srv, &format!("username=ann&password=long+enough&next={next}")).await;
         assert_eq!(res.status(), 303, "{next}");
         assert_eq!(res.headers()["location"], "/", "{next}");
     }
     // "Who's watching?": profiles without password, picked in one tap.
     let page = no_redirects().get(srv.url("/login")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Who's watching?") && page.contains(">kids</button>"), "{page}");
-    let res = no_redirects()
-        .post(srv.url("/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("username=kids&next=%2F")
-        .send()
-        .await
-        .unwrap();
+    let res = post_login(&srv, "username=kids&next=%2F").await;
     assert_eq!(res.status(), 303);
     assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("vidserve_session="));
     // Guests browse and watch, never change anything.
