@@ -97,5 +97,14 @@ export function init() {
     if (b) press(b);
   });
   document.querySelectorAll(".card").forEach(previews);
-  on("user", (d) => document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach((card) => showCard(card, d)));
+  // Another person's change carries only the shared fields (views, tags,
+  // title): this card keeps its own rating and favorite.
+  on("user", (d) => document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach((card) => {
+    if (!("rating" in d)) {
+      const lit = card.querySelectorAll('.card-actions .star[aria-pressed="true"]').length;
+      const h = card.querySelector(".card-actions .heart");
+      d = Object.assign({}, d, { rating: lit || null, favorite: !!h && h.getAttribute("aria-pressed") === "true" });
+    }
+    showCard(card, d);
+  }));
 }

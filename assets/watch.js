@@ -7,6 +7,13 @@ const tagBox = document.getElementById("tags");
 
 export function showUser(d) {
   if (!actions || !d) return;
+  // Another person's change carries only the shared fields.
+  if ("rating" in d) showOwn(d);
+  const views = document.getElementById("views");
+  if (views) views.textContent = d.views + (d.views === 1 ? " view" : " views");
+}
+
+function showOwn(d) {
   actions.querySelectorAll(".star").forEach((b) => {
     b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
   });
@@ -14,8 +21,6 @@ export function showUser(d) {
   if (clear) clear.hidden = !d.rating;
   const fav = document.getElementById("favorite");
   if (fav) fav.setAttribute("aria-pressed", String(!!d.favorite));
-  const views = document.getElementById("views");
-  if (views) views.textContent = d.views + (d.views === 1 ? " view" : " views");
 }
 
 /** A change to this video's user data (`what`: rating, favorite, view). */

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use vidserve::catalog::query::{self, Filter, LiveOrders};
 use vidserve::catalog::UserCache;
 use vidserve::catalog::UserData;
-use vidserve::catalog::{Order, ScanStats, Sort};
+use vidserve::catalog::{Order, ScanStats, Sort, Viewer};
 use vidserve::config::Root;
 use vidserve::http::listing::{ListQuery, Listing};
 use vidserve::http::pages::gallery::{gallery, GalleryView};
@@ -84,8 +84,9 @@ fn bench(n: usize) {
                 let mut times = Vec::with_capacity(1000);
                 for i in 0..1000 {
                     let t = Instant::now();
-                    let idx = live.order(&catalog, &users, sort);
-                    let src = query::Source { catalog: &catalog, users: &users, idx: &idx, order };
+                    let idx = live.order(&catalog, &users, sort, &Viewer::Household);
+                    let src =
+                        query::Source { catalog: &catalog, users: &users, who: &Viewer::Household, idx: &idx, order };
                     let (_, total) = query::page(&src, filter, 0, 0);
                     let pages = total.div_ceil(48).max(1);
                     let page = (i * 7919) % pages + 1;
@@ -104,6 +105,7 @@ fn bench(n: usize) {
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],
+                        visitor: Default::default(),
                     };
                     let html = gallery(&view).into_string();
                     times.push(t.elapsed());

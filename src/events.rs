@@ -7,7 +7,7 @@
 use serde_json::json;
 use tokio::sync::broadcast;
 
-use crate::catalog::UserData;
+use crate::catalog::{Personal, UserData, Viewer};
 use crate::library::ids::VideoId;
 
 /// Events kept for slow subscribers before they must resync.
@@ -15,8 +15,10 @@ const BACKLOG: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A video's user data changed.
-    User { id: VideoId, data: UserData },
+    /// A video's user data changed: `data` is its shared record, and
+    /// `personal` whose own fields changed with what they are now (only
+    /// they are told those).
+    User { id: VideoId, data: UserData, personal: Option<(Viewer, Personal)> },
     /// A scan finished; `videos` are now listed.
     Library { videos: usize },
     /// Once a second while the server runs: the dashboard's numbers.
@@ -24,15 +26,21 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event in SSE framing: `event:` line, one `data:` line of JSON.
-    pub fn to_sse(&self) -> String {
+    /// The event in SSE framing, as `to` may see it: `event:` line, one
+    /// `data:` line of JSON. A person's rating, favorite and position go
+    /// to that person only; the others learn the shared fields.
+    pub fn to_sse(&self, to: &Viewer) -> String {
         let (name, data) = match self {
-            Event::User { id, data } => (
-                "user",
-                json!({ "id": id.to_string(), "rating": data.rating, "views": data.views,
-                        "favorite": data.favorite, "tags": data.tags, "title": data.title,
-                        "position_ms": data.position_ms }),
-            ),
+            Event::User { id, data, personal } => {
+                let mut v =
+                    json!({ "id": id.to_string(), "views": data.views, "tags": data.tags, "title": data.title });
+                if let Some((_, p)) = personal.as_ref().filter(|(who, _)| who == to) {
+                    v["rating"] = json!(p.rating);
+                    v["favorite"] = json!(p.favorite);
+                    v["position_ms"] = json!(p.position_ms);
+                }
+                ("user", v)
+            }
             Event::Library { videos } => ("library", json!({ "videos": videos })),
             Event::Perf(v) => ("perf", v.clone()),
         };
@@ -69,9 +77,23 @@ mod tests {
     #[test]
     fn frames_are_single_line_json() {
         let data = UserData { rating: Some(4), tags: vec!["line\nbreak".into()], ..UserData::default() };
-        let sse = Event::User { id: VideoId(1), data }.to_sse();
+        let personal = Some((Viewer::Household, data.personal()));
+        let sse = Event::User { id: VideoId(1), data, personal }.to_sse(&Viewer::Household);
         assert!(sse.starts_with("event: user\ndata: {"));
         assert!(sse.ends_with("}\n\n"));
         assert_eq!(sse.lines().count(), 3, "{sse:?}");
+        assert!(sse.contains(r#""rating":4"#), "{sse}");
+    }
+
+    #[test]
+    fn a_persons_own_fields_reach_only_them() {
+        let ann = Viewer::Person("ann".into());
+        let mine = Personal { rating: Some(2), favorite: true, ..Personal::default() };
+        let e = Event::User { id: VideoId(1), data: UserData::default(), personal: Some((ann.clone(), mine)) };
+        assert!(e.to_sse(&ann).contains(r#""rating":2"#));
+        for other in [Viewer::Household, Viewer::Person("bob".into()), Viewer::Guest] {
+            let sse = e.to_sse(&other);
+            assert!(!sse.contains("rating") && !sse.contains("favorite") && sse.contains("views"), "{sse}");
+        }
     }
 }

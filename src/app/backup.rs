@@ -92,10 +92,9 @@ impl Backups {
         if self.keep == 0 {
             return;
         }
-        let doc = app
-            .users
-            .data
-            .with(|m| (!m.is_empty()).then(|| crate::import::export::document(m, &app.library.catalog())));
+        let doc = app.users.data.with_all(|m, p| {
+            (!m.is_empty() || !p.is_empty()).then(|| crate::import::export::document(m, p, &app.library.catalog()))
+        });
         let Some(doc) = doc else { return };
         match self.write(&doc) {
             Ok(path) => tracing::info!(file = %path.display(), "user data backed up"),

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use crate::catalog::personal::Viewer;
 use crate::catalog::query::LiveOrders;
 use crate::catalog::search::SearchCache;
 use crate::catalog::user::{Edit, UserCache, UserData};
 use crate::events::{Event, Events};
 use crate::library::ids::VideoId;
-use crate::store::writer::{WriteError, Writer};
+use crate::store::writer::{Committed, WriteError, Writer};
 use crate::store::Store;
 
 pub struct Users {
@@ -27,32 +28,47 @@ impl Users {
     /// updates the in-memory copy and is then announced on `events`, before
     /// the writers are acknowledged.
     pub(super) fn start(store: Arc<Store>, events: Events) -> Result<Users, super::AppError> {
-        let data = Arc::new(UserCache::new(store.load_user()?));
+        let data = Arc::new(UserCache::new(store.load_user()?, store.load_personal()?));
         let cache = data.clone();
-        let on_commit = Box::new(move |changed: &[(VideoId, UserData)]| {
-            cache.set_all(changed.iter().cloned());
-            for (id, d) in changed {
-                events.send(Event::User { id: *id, data: d.clone() });
+        let on_commit = Box::new(move |c: &Committed| {
+            cache.set_all(c.shared.iter().cloned());
+            cache.set_personal(c.personal.iter().map(|(who, id, p)| (who.clone(), Some((*id, p.clone())))));
+            for (who, id) in &c.edited {
+                let data = cache.get(*id);
+                let mine = match who {
+                    Viewer::Person(_) => cache.get_for(who, *id).personal(),
+                    _ => data.personal(),
+                };
+                events.send(Event::User { id: *id, data, personal: Some((who.clone(), mine)) });
             }
         });
         let writer = Writer::start(store, on_commit).map_err(super::AppError::Runtime)?;
         Ok(Users { data, orders: LiveOrders::default(), searches: SearchCache::default(), writer })
     }
 
-    /// Saves one edit; returns the video's data once it is durable.
-    pub async fn write(&self, id: VideoId, edit: Edit) -> Result<UserData, WriteError> {
-        self.writer.write(id, edit).await
+    /// Saves one edit by `who`; returns the video's data, as they see it,
+    /// once it is durable.
+    pub async fn write(&self, who: &Viewer, id: VideoId, edit: Edit) -> Result<UserData, WriteError> {
+        let mut after = self.writer.write_all(who, vec![(id, edit)]).await?;
+        after.pop().ok_or(WriteError::Closed)
     }
 
-    /// Saves edits that commit together; returns each video's data after
-    /// its edit, once durable.
-    pub async fn write_all(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
-        self.writer.write_all(edits).await
+    /// Saves edits by `who` that commit together; returns each video's
+    /// data after its edit, once durable.
+    pub async fn write_all(&self, who: &Viewer, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+        self.writer.write_all(who, edits).await
     }
 
-    /// `write_all` for a plain thread (never on an async worker).
-    pub fn write_all_blocking(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+    /// `write_all` for a plain thread (never on an async worker), each
+    /// edit by its own author.
+    pub fn write_all_blocking(&self, edits: Vec<(Viewer, VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
         self.writer.write_all_blocking(edits)
+    }
+
+    /// Forgets what `name` entered for themselves, in memory (their
+    /// account was removed, which removed it from the store).
+    pub fn forget(&self, name: &str) {
+        self.data.set_personal([(Arc::from(name.to_lowercase()), None)]);
     }
 
     /// Cache reuse of derived results: (hits, misses).

@@ -7,11 +7,13 @@
 //! redb or HTTP; this module only computes over what it is given.
 
 pub mod fold;
+pub mod personal;
 pub mod query;
 pub mod search;
 pub mod sort;
 pub mod user;
 
+pub use personal::{Personal, Viewer};
 pub use sort::{Order, Sort};
 pub use user::{UserCache, UserData};
 

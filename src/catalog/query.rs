@@ -7,10 +7,12 @@
 //! of writes the order may lag by that much, while the values shown are
 //! always current.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::personal::Viewer;
 use super::user::{UserCache, UserData};
 use super::{Catalog, Order, Sort, Video};
 use crate::library::ids::VideoId;
@@ -61,70 +63,135 @@ struct Live {
     generation: u64,
     users_version: u64,
     built: Instant,
+    /// By the household's rating.
     rating: Arc<[u32]>,
+    /// By the mean of everyone's ratings.
+    average: Arc<[u32]>,
     views: Arc<[u32]>,
     /// By title as shown (user titles over file titles).
     title: Arc<[u32]>,
+}
+
+/// One person's order by their own rating.
+struct Mine {
+    generation: u64,
+    users_version: u64,
+    built: Instant,
+    rating: Arc<[u32]>,
 }
 
 /// The orders by user data, cached.
 #[derive(Default)]
 pub struct LiveOrders {
     live: Mutex<Option<Live>>,
+    mine: Mutex<HashMap<Viewer, Mine>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
+/// Whether an order built at `built` for (`generation`, `version`) may
+/// still be served.
+fn fresh(generation: u64, version: u64, built: Instant, catalog: &Catalog, users: &UserCache) -> bool {
+    generation == catalog.generation && (version == users.version() || built.elapsed() < LIVE_REBUILD)
+}
+
 impl LiveOrders {
-    /// The ascending order for `sort` over `catalog`.
-    pub fn order(&self, catalog: &Catalog, users: &UserCache, sort: Sort) -> Arc<[u32]> {
+    /// The ascending order for `sort` over `catalog`, as `who` sees it.
+    pub fn order(&self, catalog: &Catalog, users: &UserCache, sort: Sort, who: &Viewer) -> Arc<[u32]> {
         let by_user_title = sort == Sort::Title && users.titled() > 0;
         if let (Some(base), false) = (catalog.base_order(sort), by_user_title) {
             return base;
         }
-        let mut live = match self.live.lock() {
-            Ok(l) => l,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let version = users.version();
-        let fresh = live.as_ref().is_some_and(|l| {
-            l.generation == catalog.generation && (l.users_version == version || l.built.elapsed() < LIVE_REBUILD)
-        });
-        if fresh {
+        if sort == Sort::Rating && *who != Viewer::Household {
+            return self.mine(catalog, users, who);
+        }
+        let mut live = lock(&self.live);
+        if live.as_ref().is_some_and(|l| fresh(l.generation, l.users_version, l.built, catalog, users)) {
             self.hits.fetch_add(1, Relaxed);
         } else {
             self.misses.fetch_add(1, Relaxed);
-            *live = Some(build_live(catalog, users, version));
+            *live = Some(build_live(catalog, users));
         }
         let l = live.as_ref().expect("just built");
         match sort {
             Sort::Rating => l.rating.clone(),
+            Sort::Household => l.average.clone(),
             Sort::Title => l.title.clone(),
             _ => l.views.clone(),
         }
     }
-}
 
-impl LiveOrders {
+    fn mine(&self, catalog: &Catalog, users: &UserCache, who: &Viewer) -> Arc<[u32]> {
+        let mut mine = lock(&self.mine);
+        if let Some(m) = mine.get(who).filter(|m| fresh(m.generation, m.users_version, m.built, catalog, users)) {
+            self.hits.fetch_add(1, Relaxed);
+            return m.rating.clone();
+        }
+        self.misses.fetch_add(1, Relaxed);
+        let version = users.version();
+        let ratings: HashMap<VideoId, u8> = users.view(who, |v| {
+            let mut out = HashMap::new();
+            v.for_each(|id, d| {
+                if let Some(r) = d.rating {
+                    out.insert(id, r);
+                }
+            });
+            out
+        });
+        let videos = catalog.videos();
+        let rating = by_key(catalog, &|i| u64::from(ratings.get(&videos[i].id).copied().unwrap_or(0)));
+        if mine.len() >= MAX_PEOPLE_ORDERS {
+            mine.clear();
+        }
+        let m = Mine { generation: catalog.generation, users_version: version, built: Instant::now(), rating };
+        let out = m.rating.clone();
+        mine.insert(who.clone(), m);
+        out
+    }
+
     /// Orders by user data reused, and built anew.
     pub fn counts(&self) -> (u64, u64) {
         (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 }
 
-fn build_live(catalog: &Catalog, users: &UserCache, users_version: u64) -> Live {
-    let videos = catalog.videos();
-    // Ties keep title order.
+/// People whose own rating order is kept at once.
+const MAX_PEOPLE_ORDERS: usize = 64;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(l) => l,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// The positions of the catalog's videos ascending by `key` (a position),
+/// ties in title order.
+fn by_key(catalog: &Catalog, key: &dyn Fn(usize) -> u64) -> Arc<[u32]> {
     let titles = catalog.base_order(Sort::Title).expect("title is a base order");
-    let mut rank = vec![0u32; videos.len()];
+    let mut rank = vec![0u32; titles.len()];
     for (pos, &i) in titles.iter().enumerate() {
         rank[i as usize] = pos as u32;
     }
+    let mut idx: Vec<u32> = (0..titles.len() as u32).collect();
+    idx.sort_by_key(|&i| (key(i as usize), std::cmp::Reverse(rank[i as usize])));
+    idx.into()
+}
+
+fn build_live(catalog: &Catalog, users: &UserCache) -> Live {
+    let users_version = users.version();
+    let videos = catalog.videos();
+    let titles = catalog.base_order(Sort::Title).expect("title is a base order");
     let keys: Vec<(u8, u64)> = users
         .with(|m| videos.iter().map(|v| m.get(&v.id).map_or((0, 0), |d| (d.rating.unwrap_or(0), d.views))).collect());
+    let sums = users.all_ratings();
     let title = if users.titled() == 0 {
         titles.clone()
     } else {
+        let mut rank = vec![0u32; videos.len()];
+        for (pos, &i) in titles.iter().enumerate() {
+            rank[i as usize] = pos as u32;
+        }
         let shown: Vec<String> = users.with(|m| {
             videos
                 .iter()
@@ -135,17 +202,15 @@ fn build_live(catalog: &Catalog, users: &UserCache, users_version: u64) -> Live 
         idx.sort_by(|&a, &b| shown[a as usize].cmp(&shown[b as usize]).then(rank[a as usize].cmp(&rank[b as usize])));
         idx.into()
     };
-    let by = |key: &dyn Fn(usize) -> u64| -> Arc<[u32]> {
-        let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
-        idx.sort_by_key(|&i| (key(i as usize), std::cmp::Reverse(rank[i as usize])));
-        idx.into()
-    };
+    // The mean in hundredths of a star.
+    let average = |i: usize| sums.get(&videos[i].id).map_or(0, |&(sum, n)| u64::from(sum * 100 / n.max(1)));
     Live {
         generation: catalog.generation,
         users_version,
         built: Instant::now(),
-        rating: by(&|i| u64::from(keys[i].0)),
-        views: by(&|i| keys[i].1),
+        rating: by_key(catalog, &|i| u64::from(keys[i].0)),
+        average: by_key(catalog, &average),
+        views: by_key(catalog, &|i| keys[i].1),
         title,
     }
 }
@@ -163,6 +228,8 @@ fn directed(idx: &[u32], order: Order) -> Box<dyn Iterator<Item = u32> + '_> {
 pub struct Source<'a> {
     pub catalog: &'a Catalog,
     pub users: &'a UserCache,
+    /// Whose ratings and favorites filters look at.
+    pub who: &'a Viewer,
     pub idx: &'a [u32],
     pub order: Order,
 }
@@ -191,11 +258,14 @@ pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<
 /// some are looked at; they are then put in order through the order's
 /// inverse (one pass over the order, no sort of the whole library).
 pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
-    let mut matching: Vec<u32> = src.users.with(|m| {
-        m.iter()
-            .filter(|(_, d)| filter.matches(Some(d)))
-            .filter_map(|(id, _)| src.catalog.get(*id).map(|v| v.pos).filter(|&p| p != u32::MAX))
-            .collect()
+    let mut matching: Vec<u32> = src.users.view(src.who, |view| {
+        let mut out = Vec::new();
+        view.for_each(|id, d| {
+            if filter.matches(Some(d)) {
+                out.extend(src.catalog.get(id).map(|v| v.pos).filter(|&p| p != u32::MAX));
+            }
+        });
+        out
     });
     let mut rank = vec![0u32; src.idx.len()];
     for (r, &i) in src.idx.iter().enumerate() {
@@ -225,11 +295,12 @@ pub fn neighbours(
 }
 
 /// A video picked uniformly among those the filter lets through.
-pub fn random(catalog: &Catalog, users: &UserCache, filter: &Filter) -> Option<Arc<Video>> {
+pub fn random(catalog: &Catalog, users: &UserCache, who: &Viewer, filter: &Filter) -> Option<Arc<Video>> {
     let videos = catalog.videos();
     if filter.is_empty() {
         return (!videos.is_empty()).then(|| videos[fastrand::usize(..videos.len())].clone());
     }
-    let matching: Vec<&Arc<Video>> = users.with(|m| videos.iter().filter(|v| filter.matches(m.get(&v.id))).collect());
+    let matching: Vec<&Arc<Video>> =
+        users.view(who, |view| videos.iter().filter(|v| filter.matches(view.get(v.id).as_deref())).collect());
     (!matching.is_empty()).then(|| matching[fastrand::usize(..matching.len())].clone())
 }

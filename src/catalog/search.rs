@@ -87,6 +87,7 @@ struct CacheKey {
     order: Order,
     generation: u64,
     users_version: u64,
+    who: super::personal::Viewer,
 }
 
 /// Searches kept.
@@ -110,6 +111,7 @@ pub fn search(
         order: src.order,
         generation: src.catalog.generation,
         users_version: src.users.version(),
+        who: src.who.clone(),
     };
     let cached = cache.recent.lock().ok().and_then(|r| r.iter().find(|(k, _)| *k == key).map(|(_, h)| h.clone()));
     let hits = match cached {

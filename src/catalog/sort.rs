@@ -12,11 +12,14 @@ pub enum Sort {
     Size,
     Duration,
     Rating,
+    /// The mean of everyone's ratings (with accounts).
+    Household,
     Views,
 }
 
 impl Sort {
-    pub const ALL: [Sort; 6] = [Sort::Added, Sort::Title, Sort::Rating, Sort::Views, Sort::Duration, Sort::Size];
+    pub const ALL: [Sort; 7] =
+        [Sort::Added, Sort::Title, Sort::Rating, Sort::Household, Sort::Views, Sort::Duration, Sort::Size];
     pub fn name(self) -> &'static str {
         match self {
             Sort::Added => "added",
@@ -24,6 +27,7 @@ impl Sort {
             Sort::Size => "size",
             Sort::Duration => "duration",
             Sort::Rating => "rating",
+            Sort::Household => "household",
             Sort::Views => "views",
         }
     }
@@ -34,6 +38,7 @@ impl Sort {
             Sort::Size => "Size",
             Sort::Duration => "Duration",
             Sort::Rating => "Rating",
+            Sort::Household => "Household rating",
             Sort::Views => "Views",
         }
     }
@@ -51,7 +56,7 @@ impl Sort {
             Sort::Title => Some(1),
             Sort::Size => Some(2),
             Sort::Duration => Some(3),
-            Sort::Rating | Sort::Views => None,
+            Sort::Rating | Sort::Household | Sort::Views => None,
         }
     }
 }

@@ -5,15 +5,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
+use super::personal::{Personal, PersonalMap, View, Viewer};
 use crate::library::ids::VideoId;
 
 #[derive(Default)]
 pub struct UserCache {
+    /// The shared records (with the household's personal fields).
     map: RwLock<HashMap<VideoId, UserData>>,
+    /// Everyone else's personal fields.
+    personal: RwLock<PersonalMap>,
     /// Bumped on every change (for views that cache derived orders).
     version: AtomicU64,
     /// How many videos have a user-given title (0: title order is the files').
@@ -21,9 +25,14 @@ pub struct UserCache {
 }
 
 impl UserCache {
-    pub fn new(map: HashMap<VideoId, UserData>) -> Self {
+    pub fn new(map: HashMap<VideoId, UserData>, personal: PersonalMap) -> Self {
         let titled = map.values().filter(|d| d.title.is_some()).count();
-        UserCache { map: RwLock::new(map), version: AtomicU64::new(0), titled: AtomicUsize::new(titled) }
+        UserCache {
+            map: RwLock::new(map),
+            personal: RwLock::new(personal),
+            version: AtomicU64::new(0),
+            titled: AtomicUsize::new(titled),
+        }
     }
 
     pub fn titled(&self) -> usize {
@@ -34,7 +43,79 @@ impl UserCache {
         self.map.read().ok().and_then(|m| m.get(&id).cloned()).unwrap_or_default()
     }
 
-    /// Runs `f` with the whole map under one read lock (hold it briefly).
+    /// One video's data as `who` sees it.
+    pub fn get_for(&self, who: &Viewer, id: VideoId) -> UserData {
+        if *who == Viewer::Household {
+            return self.get(id);
+        }
+        self.view(who, |v| v.get(id).map(|d| d.into_owned())).unwrap_or_default()
+    }
+
+    /// Runs `f` over the data as `who` sees it, under the read locks (hold
+    /// them briefly).
+    pub fn view<R>(&self, who: &Viewer, f: impl FnOnce(&View) -> R) -> R {
+        self.with_all(|shared, personal| f(&View::new(shared, personal, who)))
+    }
+
+    /// Runs `f` over the shared records and everyone's own, under the read
+    /// locks (a backup).
+    pub fn with_all<R>(&self, f: impl FnOnce(&HashMap<VideoId, UserData>, &PersonalMap) -> R) -> R {
+        self.with(|shared| {
+            let personal = match self.personal.read() {
+                Ok(p) => p,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            f(shared, &personal)
+        })
+    }
+
+    /// Every person's ratings of each video (the household's included),
+    /// for the household average.
+    pub fn all_ratings(&self) -> HashMap<VideoId, (u32, u32)> {
+        let mut sums: HashMap<VideoId, (u32, u32)> = HashMap::new();
+        self.with(|shared| {
+            for (id, d) in shared {
+                if let Some(r) = d.rating {
+                    let s = sums.entry(*id).or_default();
+                    *s = (s.0 + u32::from(r), s.1 + 1);
+                }
+            }
+        });
+        if let Ok(personal) = self.personal.read() {
+            for (id, p) in personal.values().flatten() {
+                if let Some(r) = p.rating {
+                    let s = sums.entry(*id).or_default();
+                    *s = (s.0 + u32::from(r), s.1 + 1);
+                }
+            }
+        }
+        sums
+    }
+
+    /// Records people's personal data after a commit (`None`: forget a
+    /// person, removed with their account).
+    pub fn set_personal(&self, changes: impl IntoIterator<Item = (Arc<str>, Option<(VideoId, Personal)>)>) {
+        let mut map = match self.personal.write() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (who, change) in changes {
+            match change {
+                Some((id, p)) => {
+                    map.entry(who).or_default().insert(id, p);
+                }
+                None => {
+                    map.remove(&who);
+                }
+            }
+        }
+        drop(map);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Runs `f` with the shared records under one read lock (hold it
+    /// briefly). For shared fields only (tags, titles, total views); what
+    /// one person sees comes from `view`.
     pub fn with<R>(&self, f: impl FnOnce(&HashMap<VideoId, UserData>) -> R) -> R {
         match self.map.read() {
             Ok(m) => f(&m),
@@ -116,6 +197,8 @@ pub enum Edit {
     Set(Box<UserData>),
     /// Several edits of one video, applied in one step (a batch action).
     Many(std::sync::Arc<[Edit]>),
+    /// Replace one person's own data (restoring a backup or export).
+    SetPersonal(Box<Personal>),
     RemoveTag(String),
 }
 
@@ -124,6 +207,11 @@ impl UserData {
         match edit {
             Edit::Rate(r) => self.rating = r,
             Edit::Set(d) => *self = *d,
+            Edit::SetPersonal(p) => {
+                let views = self.views;
+                *self = self.seen_with(&p);
+                self.views = views;
+            }
             Edit::Many(edits) => {
                 for e in edits.iter() {
                     self.apply(e.clone());

@@ -76,6 +76,15 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             out.push_str(&format!("read {}\n", f.display()));
         }
         out.push_str(&format!("matched {} names to videos ({} changes)\n", report.matched, report.changes));
+        // Whose the imported ratings, favorites and positions are.
+        match crate::people::People::load(store.clone())?.owner() {
+            Some(owner) => out.push_str(&format!(
+                "ratings, favorites and positions belong to {owner} (the first admin); tags, titles and views are shared\n"
+            )),
+            None => out.push_str(
+                "ratings, favorites and positions belong to the household (the first admin, once accounts exist)\n",
+            ),
+        }
         for name in &report.unmatched {
             out.push_str(&format!("no video for: {name}\n"));
         }
@@ -92,8 +101,9 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let config = LibraryConfig::from_args(&args.library)?;
     let store = Arc::new(Store::open(&config.data_dir)?);
     let users = store.load_user()?;
+    let personal = store.load_personal()?;
     let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
-    let doc = import::export::document(&users, &catalog);
+    let doc = import::export::document(&users, &personal, &catalog);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,

@@ -30,7 +30,7 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
         }
         UserCommand::Remove { name } => {
             people.remove(name)?;
-            super::print(format!("removed {name}\n").as_bytes())
+            super::print(format!("removed {name}, with their own ratings, favorites and positions\n").as_bytes())
         }
         UserCommand::List => {
             let mut out = String::new();

@@ -31,7 +31,7 @@ impl Route<'_> {
             ApiEditVideo(_) | ApiThumbnail(_) | ApiAddTag(_) | ApiRemoveTag(..) | ApiBatch | LegacyTag
             | LegacyDeleteTag => Access::Role(Role::Editor),
             // Running the server.
-            Admin | CacheStatus | CacheRefresh | RegenerateThumbnails | Performance | Metrics => {
+            Admin | CacheStatus | CacheRefresh | RegenerateThumbnails | Performance | Metrics | AdminUsers => {
                 Access::Role(Role::Admin)
             }
         }

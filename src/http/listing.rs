@@ -12,7 +12,7 @@ pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').r
 use super::error::ApiError;
 use crate::catalog::query::{self, Filter};
 use crate::catalog::search;
-use crate::catalog::{Catalog, Order, Sort, Video};
+use crate::catalog::{Catalog, Order, Sort, Video, Viewer};
 use crate::App;
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -114,16 +114,17 @@ impl ListQuery {
     pub async fn run(
         self,
         app: &Arc<App>,
+        who: &Viewer,
         catalog: Arc<Catalog>,
         per_page: usize,
     ) -> Result<(Self, Listing), ApiError> {
         if !self.is_heavy() {
-            let listing = self.list(app, &catalog, per_page)?;
+            let listing = self.list(app, who, &catalog, per_page)?;
             return Ok((self, listing));
         }
-        let app = app.clone();
+        let (app, who) = (app.clone(), who.clone());
         tokio::task::spawn_blocking(move || {
-            let listing = self.list(&app, &catalog, per_page)?;
+            let listing = self.list(&app, &who, &catalog, per_page)?;
             Ok((self, listing))
         })
         .await
@@ -131,13 +132,13 @@ impl ListQuery {
     }
 
     /// The requested page of the listing, `per_page` videos a page.
-    pub fn list(&self, app: &App, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
+    pub fn list(&self, app: &App, who: &Viewer, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
         let filter = self.filter()?;
-        let idx = app.users.orders.order(catalog, &app.users.data, self.sort);
+        let idx = app.users.orders.order(catalog, &app.users.data, self.sort, who);
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
         let words = crate::catalog::fold::words(self.q.as_deref().unwrap_or(""));
-        let src = query::Source { catalog, users: &app.users.data, idx: &idx, order: self.order() };
+        let src = query::Source { catalog, users: &app.users.data, who, idx: &idx, order: self.order() };
         let fetch = |offset| {
             if words.is_empty() {
                 query::page(&src, &filter, offset, per_page)

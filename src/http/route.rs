@@ -74,6 +74,8 @@ pub enum Route<'a> {
     Login,
     /// `POST` signs out.
     Logout,
+    /// `GET` lists accounts, `POST` changes one.
+    AdminUsers,
 }
 
 impl Route<'_> {
@@ -129,6 +131,7 @@ impl Route<'_> {
             CacheRefresh => "/admin/cache/refresh",
             RegenerateThumbnails => "/admin/thumbnails/regenerate",
             Performance => "/admin/performance",
+            AdminUsers => "/admin/users",
             LegacyViews => "/get_views",
             LegacyRate => "/rate",
             LegacyView => "/view",
@@ -166,6 +169,13 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/admin/cache/status" => return need_read(Route::CacheStatus),
         "/admin/cache/refresh" => return post(method, Route::CacheRefresh),
         "/admin/thumbnails/regenerate" => return post(method, Route::RegenerateThumbnails),
+        "/admin/users" => {
+            return if read || method == Method::POST {
+                Ok(Route::AdminUsers)
+            } else {
+                Err(RouteError::MethodNotAllowed("GET, HEAD, POST"))
+            }
+        }
         "/admin/performance" => {
             return if read || method == Method::POST {
                 Ok(Route::Performance)

@@ -2,22 +2,27 @@
 //! backups): every video's user data, complete, keyed by content id, plus
 //! the original server's maps keyed by path. `vidserve import` reads it
 //! back (`read_export`): export, import into an empty data dir and export
-//! again gives the same document.
+//! again gives the same document. Version 3 adds `people`: each account's
+//! own ratings, favorites, positions and history (the household's are the
+//! videos' own fields).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
+use crate::catalog::personal::{Personal, PersonalMap};
 use crate::catalog::user::UserData;
 use crate::catalog::Catalog;
 use crate::library::ids::VideoId;
 
 /// The version of the document written now; older ones are read too.
-pub const EXPORT_VERSION: u64 = 2;
+pub const EXPORT_VERSION: u64 = 3;
 
 /// The export document for `users`, with paths and file titles from
 /// `catalog` where the video is known.
-pub fn document(users: &HashMap<VideoId, UserData>, catalog: &Catalog) -> Value {
+pub fn document(users: &HashMap<VideoId, UserData>, personal: &PersonalMap, catalog: &Catalog) -> Value {
     let mut videos = Vec::new();
     let (mut ratings, mut views, mut tags) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut favorites = Vec::new();
@@ -49,9 +54,23 @@ pub fn document(users: &HashMap<VideoId, UserData>, catalog: &Catalog) -> Value 
             favorites.push(name);
         }
     }
+    let mut people = BTreeMap::new();
+    for (name, theirs) in personal {
+        let mut list: Vec<(&VideoId, &Personal)> = theirs.iter().collect();
+        list.sort_by_key(|(id, _)| **id);
+        let list: Vec<Value> = list
+            .into_iter()
+            .map(|(id, p)| {
+                json!({ "id": id.to_string(), "rating": p.rating, "favorite": p.favorite, "views": p.views,
+                        "last_viewed": p.last_viewed, "position_ms": p.position_ms, "position_at": p.position_at })
+            })
+            .collect();
+        people.insert(name.to_string(), list);
+    }
     json!({
         "vidserve_export": EXPORT_VERSION,
         "videos": videos,
+        "people": people,
         "ratings": ratings,
         "views": views,
         "tags": tags,
@@ -64,14 +83,24 @@ pub fn is_export(v: &Value) -> bool {
     v.get("vidserve_export").is_some_and(Value::is_u64)
 }
 
-/// The user data of each video in an export document. Entries that do not
-/// make sense are reported in `problems` and skipped.
-pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Vec<(VideoId, UserData)> {
+/// What an export document holds.
+#[derive(Debug, Default, PartialEq)]
+pub struct Restored {
+    /// Each video's shared record (with the household's own fields).
+    pub shared: Vec<(VideoId, UserData)>,
+    /// Each person's own records (lowercase account name).
+    pub personal: Vec<(Arc<str>, VideoId, Personal)>,
+}
+
+/// The user data in an export document. Entries that do not make sense
+/// are reported in `problems` and skipped.
+pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Restored {
     let version = v["vidserve_export"].as_u64().unwrap_or(0);
     if version > EXPORT_VERSION {
         problems.push(format!("written by a newer vidserve (export version {version}); upgrade to import it"));
-        return Vec::new();
+        return Restored::default();
     }
+    let personal = read_people(v, problems);
     let mut out = Vec::new();
     for (n, e) in v["videos"].as_array().into_iter().flatten().enumerate() {
         let Some(id) = e["id"].as_str().and_then(|s| s.parse::<VideoId>().ok()) else {
@@ -98,6 +127,37 @@ pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Vec<(VideoId, UserD
         };
         out.push((id, data));
     }
+    Restored { shared: out, personal }
+}
+
+fn read_people(v: &Value, problems: &mut Vec<String>) -> Vec<(Arc<str>, VideoId, Personal)> {
+    let mut out = Vec::new();
+    for (name, list) in v["people"].as_object().into_iter().flatten() {
+        // Account names: 1–64 letters, digits, '.', '_' or '-'.
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            problems.push(format!("people: {name:?} is not a valid account name"));
+            continue;
+        }
+        let name: Arc<str> = Arc::from(name.to_lowercase());
+        for (n, e) in list.as_array().into_iter().flatten().enumerate() {
+            let Some(id) = e["id"].as_str().and_then(|s| s.parse::<VideoId>().ok()) else {
+                problems.push(format!("people: {name}: entry {n}: no valid id"));
+                continue;
+            };
+            let p = Personal {
+                rating: e["rating"].as_u64().filter(|r| (1..=5).contains(r)).map(|r| r as u8),
+                favorite: e["favorite"].as_bool().unwrap_or(false),
+                views: e["views"].as_u64().unwrap_or(0),
+                last_viewed: e["last_viewed"].as_i64(),
+                position_ms: e["position_ms"].as_u64(),
+                position_at: e["position_at"].as_i64(),
+            };
+            out.push((name.clone(), id, p));
+        }
+    }
     out
 }
 
@@ -119,13 +179,17 @@ mod tests {
             position_at: Some(200),
         };
         users.insert(VideoId(42), d.clone());
-        let doc = document(&users, &Catalog::default());
+        let ann = Personal { rating: Some(2), views: 1, position_ms: Some(7), ..Personal::default() };
+        let personal: PersonalMap = [(Arc::from("ann"), [(VideoId(42), ann.clone())].into())].into();
+        let doc = document(&users, &personal, &Catalog::default());
         assert!(is_export(&doc));
         let mut problems = Vec::new();
-        assert_eq!(read_export(&doc, &mut problems), vec![(VideoId(42), d)]);
+        let back = read_export(&doc, &mut problems);
+        assert_eq!(back.shared, vec![(VideoId(42), d)]);
+        assert_eq!(back.personal, vec![(Arc::from("ann"), VideoId(42), ann)]);
         assert!(problems.is_empty());
         let newer = json!({ "vidserve_export": 99, "videos": [] });
-        assert!(read_export(&newer, &mut problems).is_empty());
+        assert!(read_export(&newer, &mut problems).shared.is_empty());
         assert_eq!(problems.len(), 1);
     }
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub use read::{parse_json, read_sources, Entry, ImportData};
 
 use crate::catalog::user::Edit;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Viewer};
 use crate::library::ids::VideoId;
 use crate::store::{Store, StoreError};
 
@@ -158,7 +158,7 @@ pub fn import(
     catalog: &Catalog,
     files: &[PathBuf],
     once: Once,
-    apply: impl FnOnce(Vec<(VideoId, Edit)>) -> Result<(), String>,
+    apply: impl FnOnce(Vec<(Viewer, VideoId, Edit)>) -> Result<(), String>,
 ) -> Result<Report, ImportError> {
     let mut report = Report::default();
     for f in files {
@@ -177,14 +177,20 @@ pub fn import(
     report.matched = plan.matched.len();
     report.unmatched = plan.unmatched;
     report.problems = data.problems;
-    let mut edits = plan.edits;
+    // The original's data is the household's (the first admin's, once
+    // accounts exist).
+    let mut edits: Vec<(Viewer, VideoId, Edit)> =
+        plan.edits.into_iter().map(|(id, e)| (Viewer::Household, id, e)).collect();
     for f in &exports {
         let mut problems = Vec::new();
         let doc = read_export_file(f).unwrap_or_default();
         let restored = export::read_export(&doc, &mut problems);
-        report.matched += restored.len();
+        report.matched += restored.shared.len();
         report.problems.extend(problems.into_iter().map(|p| format!("{}: {p}", f.display())));
-        edits.extend(restored.into_iter().map(|(id, d)| (id, Edit::Set(Box::new(d)))));
+        edits.extend(restored.shared.into_iter().map(|(id, d)| (Viewer::Household, id, Edit::Set(Box::new(d)))));
+        edits.extend(
+            restored.personal.into_iter().map(|(who, id, p)| (Viewer::Person(who), id, Edit::SetPersonal(Box::new(p)))),
+        );
     }
     report.changes = edits.len();
     if !edits.is_empty() {

@@ -14,6 +14,7 @@ pub mod password;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::catalog::Viewer;
 use crate::store::people::{AccountRecord, GrantRecord};
 use crate::store::{Store, StoreError};
 
@@ -47,6 +48,9 @@ impl Role {
 pub struct Person {
     pub name: String,
     pub role: Role,
+    /// Whose personal data they see: the household's for the first admin
+    /// (`People::owner`), else their own.
+    pub viewer: Viewer,
 }
 
 /// How long a session lives without being used.
@@ -80,6 +84,15 @@ pub fn valid_name(name: &str) -> Result<String, PeopleError> {
     }
 }
 
+/// The lowercase name of the household's owner among `accounts`.
+fn owner_of(accounts: &std::collections::HashMap<String, AccountRecord>) -> Option<String> {
+    accounts
+        .iter()
+        .filter(|(_, a)| Role::parse(&a.role) == Some(Role::Admin))
+        .min_by(|(ka, a), (kb, b)| a.created.cmp(&b.created).then(ka.cmp(kb)))
+        .map(|(k, _)| k.clone())
+}
+
 /// Accounts, tokens and sessions, in memory, backed by the store.
 pub struct People {
     store: Arc<Store>,
@@ -102,6 +115,7 @@ impl People {
         self.state.read().is_ok_and(|s| !s.accounts.is_empty())
     }
 
+    /// Every account: name, role, whether it has a password.
     pub fn list(&self) -> Vec<(String, Role, bool)> {
         let Ok(s) = self.state.read() else { return Vec::new() };
         let mut out: Vec<_> = s
@@ -115,8 +129,23 @@ impl People {
 
     fn person(&self, name: &str) -> Option<Person> {
         let s = self.state.read().ok()?;
-        let a = s.accounts.get(&name.to_lowercase())?;
-        Some(Person { name: a.name.clone(), role: Role::parse(&a.role)? })
+        let key = name.to_lowercase();
+        let a = s.accounts.get(&key)?;
+        let viewer = if owner_of(&s.accounts).as_deref() == Some(key.as_str()) {
+            Viewer::Household
+        } else {
+            Viewer::Person(key.into())
+        };
+        Some(Person { name: a.name.clone(), role: Role::parse(&a.role)?, viewer })
+    }
+
+    /// The account that owns the household's personal data (what was
+    /// entered or imported before accounts existed): the first admin made
+    /// (the oldest; by name among equals). `None` while there is no admin.
+    pub fn owner(&self) -> Option<String> {
+        let s = self.state.read().ok()?;
+        let key = owner_of(&s.accounts)?;
+        s.accounts.get(&key).map(|a| a.name.clone())
     }
 
     /// Adds or replaces an account (blocking). `password`: `None` for a
@@ -124,7 +153,9 @@ impl People {
     pub fn set_account(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
         let name = valid_name(name)?;
         let hash = password.map(password::hash).transpose().map_err(PeopleError::Invalid)?;
-        let rec = AccountRecord { name: name.clone(), role: role.name().into(), hash, created: now() };
+        // A replaced account keeps its age (the first admin stays the owner).
+        let created = self.account(&name).map_or_else(|_| now(), |a| a.created);
+        let rec = AccountRecord { name: name.clone(), role: role.name().into(), hash, created };
         self.store.put_account(&rec)?;
         if let Ok(mut s) = self.state.write() {
             s.accounts.insert(name.to_lowercase(), rec);

@@ -147,6 +147,7 @@ impl Store {
         txn.open_table(tables::TOKENS)?;
         txn.open_table(tables::SESSIONS)?;
         txn.open_table(tables::SECRETS)?;
+        txn.open_table(tables::PERSONAL)?;
         txn.commit()?;
         Ok(())
     }

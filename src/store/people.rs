@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ACCOUNTS, SECRETS, SESSIONS, TOKENS};
+use super::tables::{ACCOUNTS, PERSONAL, SECRETS, SESSIONS, TOKENS};
 use super::{encode, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,14 +101,25 @@ impl Store {
         Ok(())
     }
 
-    /// Removes an account with its tokens and sessions; false when there
-    /// was none.
+    /// Removes an account with its tokens, sessions and own ratings,
+    /// favorites, positions and history; false when there was none.
     pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
         let key = name.to_lowercase();
         let txn = self.user.begin_write()?;
         let existed = txn.open_table(ACCOUNTS)?.remove(key.as_str())?.is_some();
         for table in [TOKENS, SESSIONS] {
             remove_grants_of(&mut txn.open_table(table)?, &key)?;
+        }
+        {
+            let mut own = txn.open_table(PERSONAL)?;
+            let ids: Vec<u64> = own
+                .range((key.as_str(), 0)..=(key.as_str(), u64::MAX))?
+                .filter_map(Result::ok)
+                .map(|(k, _)| k.value().1)
+                .collect();
+            for id in ids {
+                own.remove((key.as_str(), id))?;
+            }
         }
         txn.commit()?;
         Ok(existed)

@@ -28,3 +28,7 @@ pub const USER: TableDefinition<u64, &[u8]> = TableDefinition::new("user_v1");
 /// could not be decoded. Never loaded as user data; counted and listed
 /// (`doctor`, `/admin/cache/status`) for recovery by hand.
 pub const USER_DAMAGED: TableDefinition<(u64, i64), &[u8]> = TableDefinition::new("user_damaged_v1");
+/// In `userdata.redb`: (lowercase account name, `VideoId`) -> JSON
+/// `Personal` (one person's rating, favorite, position and history; the
+/// household's are in `USER`).
+pub const PERSONAL: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("personal_v1");

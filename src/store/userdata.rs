@@ -8,10 +8,24 @@ use std::collections::HashMap;
 
 use redb::{ReadableDatabase, ReadableTable, TableError};
 
-use super::tables::{IMPORTED, USER, USER_DAMAGED};
+use std::sync::Arc;
+
+use super::tables::{IMPORTED, PERSONAL, USER, USER_DAMAGED};
 use super::{encode, now_ns, read_by_id, Store, StoreError};
+use crate::catalog::personal::{Personal, PersonalMap, Viewer};
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
+
+/// What a batch of edits changed.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Each edit's video as its author sees it afterwards, in order.
+    pub seen: Vec<UserData>,
+    /// Shared records written, in order (a video may repeat).
+    pub shared: Vec<(VideoId, UserData)>,
+    /// People's own records written, in order.
+    pub personal: Vec<(Arc<str>, VideoId, Personal)>,
+}
 
 impl Store {
     /// Every video's user data.
@@ -19,38 +33,80 @@ impl Store {
         read_by_id(&self.user.begin_read()?, USER, "user")
     }
 
-    /// Applies a batch of edits in one transaction and one fsync; returns
-    /// each video's data after its edit, in order. Nothing is applied when
-    /// it fails. A stored record that cannot be decoded is never
-    /// overwritten unseen: it is set aside (`USER_DAMAGED`) in the same
-    /// transaction and the edit starts from empty data.
-    pub fn apply_user(&self, edits: &[(VideoId, Edit)]) -> Result<Vec<UserData>, StoreError> {
+    /// Everyone's own data but the household's.
+    pub fn load_personal(&self) -> Result<PersonalMap, StoreError> {
+        let txn = self.user.begin_read()?;
+        let mut out = PersonalMap::new();
+        for row in txn.open_table(PERSONAL)?.iter()? {
+            let (k, v) = row?;
+            let (name, id) = k.value();
+            match serde_json::from_slice::<Personal>(v.value()) {
+                Ok(p) => {
+                    out.entry(Arc::from(name)).or_default().insert(VideoId(id), p);
+                }
+                Err(e) => tracing::warn!(person = name, video = %VideoId(id), "skipping an unreadable record: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a batch of edits, each by its author, in one transaction and
+    /// one fsync. Nothing is applied when it fails. A stored shared record
+    /// that cannot be decoded is never overwritten unseen: it is set aside
+    /// (`USER_DAMAGED`) in the same transaction and the edit starts from
+    /// empty data. A guest's edit is refused before (it changes nothing).
+    pub fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError> {
         let txn = self.user.begin_write()?;
-        let mut after = Vec::with_capacity(edits.len());
+        let mut out = Applied::default();
         {
             let mut table = txn.open_table(USER)?;
             let mut damaged = txn.open_table(USER_DAMAGED)?;
-            for (id, edit) in edits {
+            let mut personal = txn.open_table(PERSONAL)?;
+            for (who, id, edit) in edits {
                 let id = *id;
                 let stored = table.get(id.0)?.map(|v| v.value().to_vec());
-                let mut data = match stored {
+                let shared = match stored {
                     None => UserData::default(),
-                    Some(raw) => match serde_json::from_slice(&raw) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            tracing::error!(video = %id, "a stored user record cannot be read ({e}); it is kept aside");
-                            damaged.insert((id.0, now_ns()), raw.as_slice())?;
-                            UserData::default()
-                        }
-                    },
+                    Some(raw) => serde_json::from_slice(&raw).or_else(|e| {
+                        tracing::error!(video = %id, "a stored user record cannot be read ({e}); it is kept aside");
+                        damaged.insert((id.0, now_ns()), raw.as_slice()).map(|_| UserData::default())
+                    })?,
                 };
-                data.apply(edit.clone());
-                table.insert(id.0, encode(&data).as_slice())?;
-                after.push(data);
+                let Viewer::Person(name) = who else {
+                    let mut data = shared;
+                    data.apply(edit.clone());
+                    table.insert(id.0, encode(&data).as_slice())?;
+                    out.shared.push((id, data.clone()));
+                    out.seen.push(data);
+                    continue;
+                };
+                let before: Personal = personal
+                    .get((&**name, id.0))?
+                    .and_then(|v| serde_json::from_slice(v.value()).ok())
+                    .unwrap_or_default();
+                let mut seen = shared.seen_with(&before);
+                seen.apply(edit.clone());
+                let (new_shared, mut mine) = shared.split(seen.clone(), &before);
+                if let Edit::SetPersonal(p) = edit {
+                    mine = (**p).clone();
+                }
+                if new_shared != shared {
+                    table.insert(id.0, encode(&new_shared).as_slice())?;
+                    out.shared.push((id, new_shared));
+                }
+                if mine != before {
+                    if mine.is_empty() {
+                        personal.remove((&**name, id.0))?;
+                    } else {
+                        personal.insert((&**name, id.0), encode(&mine).as_slice())?;
+                    }
+                    out.personal.push((name.clone(), id, mine));
+                }
+                out.seen.push(seen);
             }
         }
         txn.commit()?;
-        Ok(after)
+        Ok(out)
     }
 
     /// Moves user records that cannot be decoded out of the way (into
@@ -208,8 +264,8 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         // Damaged while the server runs: the next edit keeps the bytes aside.
         put_raw(&store, 7, b"{not json");
-        let after = store.apply_user(&[(VideoId(7), Edit::Rate(Some(3)))]).unwrap();
-        assert_eq!(after[0].rating, Some(3));
+        let after = store.apply_user(&[(Viewer::Household, VideoId(7), Edit::Rate(Some(3)))]).unwrap();
+        assert_eq!(after.seen[0].rating, Some(3));
         let damaged = store.damaged_user_records().unwrap();
         assert_eq!(damaged.len(), 1);
         assert_eq!((damaged[0].0, damaged[0].2.as_slice()), (VideoId(7), &b"{not json"[..]));
@@ -258,7 +314,7 @@ mod tests {
         assert!(store.was_imported("/old/views.json:10:20").unwrap());
         // Edited after the move, then opened again: nothing is copied twice
         // or over the newer record.
-        store.apply_user(&[(VideoId(6), Edit::View(1))]).unwrap();
+        store.apply_user(&[(Viewer::Household, VideoId(6), Edit::View(1))]).unwrap();
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.load_user().unwrap()[&VideoId(6)].views, 3);

@@ -11,14 +11,25 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::userdata::Applied;
 use super::{Store, StoreError};
+use crate::catalog::personal::Viewer;
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
 
 /// Called on the writer thread after each commit, before any caller is
-/// acknowledged: every edited video with its data after the whole batch
-/// (each video once).
-pub type OnCommit = Box<dyn Fn(&[(VideoId, UserData)]) + Send>;
+/// acknowledged, with what the commit wrote. Each edited shared record
+/// and each person's record appears once, as it is after the whole batch;
+/// `edited` lists who edited which video (for events), each pair once.
+pub type OnCommit = Box<dyn Fn(&Committed) + Send>;
+
+/// What one commit wrote.
+#[derive(Debug, Default)]
+pub struct Committed {
+    pub shared: Vec<(VideoId, UserData)>,
+    pub personal: Vec<(Arc<str>, VideoId, crate::catalog::Personal)>,
+    pub edited: Vec<(Viewer, VideoId)>,
+}
 
 /// Edits after which no more queued jobs join a commit (a job is never split).
 const MAX_BATCH: usize = 1024;
@@ -31,11 +42,14 @@ pub enum WriteError {
     Store(Arc<StoreError>),
     #[error("the server is shutting down")]
     Closed,
+    #[error("sign in to change anything")]
+    Guest,
 }
 
-/// Edits that succeed or fail together (they share a transaction).
+/// Edits that succeed or fail together (they share a transaction), all by
+/// one person.
 struct Job {
-    edits: Vec<(VideoId, Edit)>,
+    edits: Vec<(Viewer, VideoId, Edit)>,
     ack: oneshot::Sender<Result<Vec<UserData>, WriteError>>,
 }
 
@@ -53,27 +67,35 @@ impl Writer {
         Ok(Writer { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
-    /// Queues one edit and waits until it is durable.
-    pub async fn write(&self, id: VideoId, edit: Edit) -> Result<UserData, WriteError> {
-        let mut after = self.write_all(vec![(id, edit)]).await?;
-        after.pop().ok_or(WriteError::Closed)
-    }
-
-    /// Queues edits that commit together (a batch action) and waits until
-    /// they are durable; returns each video's data after its edit.
-    pub async fn write_all(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
-        let tx = self.tx.lock().ok().and_then(|t| t.clone()).ok_or(WriteError::Closed)?;
-        let (ack, done) = oneshot::channel();
-        tx.send(Job { edits, ack }).await.map_err(|_| WriteError::Closed)?;
+    /// Queues edits by `who` that commit together (a batch action) and
+    /// waits until they are durable; returns each video's data, as `who`
+    /// sees it, after its edit.
+    pub async fn write_all(&self, who: &Viewer, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+        let edits = edits.into_iter().map(|(id, e)| (who.clone(), id, e)).collect();
+        let (tx, job, done) = self.job(edits)?;
+        tx.send(job).await.map_err(|_| WriteError::Closed)?;
         done.await.map_err(|_| WriteError::Closed)?
     }
 
-    /// `write_all` for a plain thread (never call it on an async worker).
-    pub fn write_all_blocking(&self, edits: Vec<(VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+    /// `write_all` for a plain thread (never call it on an async worker),
+    /// each edit by its own author.
+    pub fn write_all_blocking(&self, edits: Vec<(Viewer, VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
+        let (tx, job, done) = self.job(edits)?;
+        tx.blocking_send(job).map_err(|_| WriteError::Closed)?;
+        done.blocking_recv().map_err(|_| WriteError::Closed)?
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn job(
+        &self,
+        edits: Vec<(Viewer, VideoId, Edit)>,
+    ) -> Result<(mpsc::Sender<Job>, Job, oneshot::Receiver<Result<Vec<UserData>, WriteError>>), WriteError> {
+        if edits.iter().any(|(who, _, _)| *who == Viewer::Guest) {
+            return Err(WriteError::Guest);
+        }
         let tx = self.tx.lock().ok().and_then(|t| t.clone()).ok_or(WriteError::Closed)?;
         let (ack, done) = oneshot::channel();
-        tx.blocking_send(Job { edits, ack }).map_err(|_| WriteError::Closed)?;
-        done.blocking_recv().map_err(|_| WriteError::Closed)?
+        Ok((tx, Job { edits, ack }, done))
     }
 
     /// Stops taking writes, commits what is queued, and waits for the thread.
@@ -101,17 +123,11 @@ fn run(store: &Store, on_commit: &OnCommit, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let edits: Vec<(VideoId, Edit)> = batch.iter().flat_map(|j| j.edits.iter().cloned()).collect();
+        let edits: Vec<(Viewer, VideoId, Edit)> = batch.iter().flat_map(|j| j.edits.iter().cloned()).collect();
         match store.apply_user(&edits) {
-            Ok(after) => {
-                // Each video once: its state after the whole batch.
-                let mut last: HashMap<VideoId, &UserData> = HashMap::new();
-                for ((id, _), data) in edits.iter().zip(&after) {
-                    last.insert(*id, data);
-                }
-                let changed: Vec<(VideoId, UserData)> = last.into_iter().map(|(id, d)| (id, d.clone())).collect();
-                on_commit(&changed);
-                let mut after = after.into_iter();
+            Ok(Applied { seen, shared, personal }) => {
+                on_commit(&committed(&edits, shared, personal));
+                let mut after = seen.into_iter();
                 for job in batch {
                     let mine: Vec<UserData> = after.by_ref().take(job.edits.len()).collect();
                     let _ = job.ack.send(Ok(mine));
@@ -125,5 +141,23 @@ fn run(store: &Store, on_commit: &OnCommit, mut rx: mpsc::Receiver<Job>) {
                 }
             }
         }
+    }
+}
+
+/// Each record once, as it is after the whole batch.
+fn committed(
+    edits: &[(Viewer, VideoId, Edit)],
+    shared: Vec<(VideoId, UserData)>,
+    personal: Vec<(Arc<str>, VideoId, crate::catalog::Personal)>,
+) -> Committed {
+    let shared: HashMap<VideoId, UserData> = shared.into_iter().collect();
+    let personal: HashMap<(Arc<str>, VideoId), crate::catalog::Personal> =
+        personal.into_iter().map(|(who, id, p)| ((who, id), p)).collect();
+    let edited: std::collections::HashSet<(Viewer, VideoId)> =
+        edits.iter().map(|(who, id, _)| (who.clone(), *id)).collect();
+    Committed {
+        shared: shared.into_iter().collect(),
+        personal: personal.into_iter().map(|((who, id), p)| (who, id, p)).collect(),
+        edited: edited.into_iter().collect(),
     }
 }

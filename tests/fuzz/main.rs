@@ -251,8 +251,13 @@ fn fuzz_import_parsers() {
             }
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
                 let mut problems = Vec::new();
-                for (_, d) in export::read_export(&v, &mut problems) {
+                let restored = export::read_export(&v, &mut problems);
+                for (_, d) in restored.shared {
                     assert!(d.rating.is_none_or(|r| (1..=5).contains(&r)));
+                }
+                for (name, _, p) in restored.personal {
+                    assert!(p.rating.is_none_or(|r| (1..=5).contains(&r)));
+                    assert!(!name.is_empty() && name.len() <= 64);
                 }
             }
         },

@@ -4,6 +4,7 @@ mod browser;
 mod cli;
 mod commands;
 mod compat;
+mod household;
 mod http;
 mod import;
 mod layers;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::support::{Fixture, Options, TestServer};
 
-fn user(data: &std::path::Path, args: &[&str], password: Option<&str>) -> std::process::Output {
+pub fn user(data: &std::path::Path, args: &[&str], password: Option<&str>) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vidserve"))
         .arg("user")
         .args(args)
@@ -37,7 +37,7 @@ async fn post_login(srv: &TestServer, form: &str) -> reqwest::Response {
 }
 
 /// Signs in; returns the `Cookie` header value of the session.
-async fn sign_in(srv: &TestServer, name: &str, password: &str) -> String {
+pub async fn sign_in(srv: &TestServer, name: &str, password: &str) -> String {
     let form = serde_urlencoded::to_string([("username", name), ("password", password), ("next", "/")]).unwrap();
     let res = post_login(srv, &form).await;
     assert_eq!(res.status(), 303, "{name} signs in");

@@ -281,7 +281,7 @@ async fn tags_single_batch_and_legacy() {
 }
 
 /// Reads from an event stream until `want` appears; returns what was read.
-async fn read_until(s: &mut tokio::net::TcpStream, want: &str) -> String {
+pub async fn read_until(s: &mut tokio::net::TcpStream, want: &str) -> String {
     use tokio::io::AsyncReadExt;
     let mut seen = String::new();
     let mut buf = [0u8; 4096];

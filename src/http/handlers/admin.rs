@@ -13,6 +13,7 @@ use serde_json::json;
 use super::{html, json, ApiError};
 use crate::http::body::Body;
 use crate::http::pages::admin::{admin as admin_page, AdminView, JobsView};
+use crate::http::pages::layout::Visitor;
 use crate::App;
 
 /// Longest wait for a requested rescan before answering.
@@ -101,7 +102,7 @@ pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>,
     ))
 }
 
-pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {
+pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let view = AdminView {
         catalog: &catalog,
@@ -121,6 +122,8 @@ pub fn admin(app: &App) -> Result<Response<Body>, ApiError> {
                 failures: p.failures.lock().map(|f| f.clone()).unwrap_or_default(),
             }
         },
+        visitor: visitor.clone(),
+        accounts: super::accounts::rows(app),
     };
     Ok(html(admin_page(&view)))
 }

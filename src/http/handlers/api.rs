@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::{json, ApiError};
 use crate::catalog::query;
-use crate::catalog::{UserData, Video};
+use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::ListQuery;
 use crate::library::ids::VideoId;
@@ -15,11 +15,11 @@ use crate::App;
 
 const MAX_PER_PAGE: usize = 500;
 
-pub async fn videos(app: &Arc<App>, q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub async fn videos(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = q.run(app, c, per_page).await?;
-    let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.data.get(v.id))).collect();
+    let (_, listing) = q.run(app, who, c, per_page).await?;
+    let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.data.get_for(who, v.id))).collect();
     Ok(json(
         StatusCode::OK,
         &json!({ "total": listing.total, "page": listing.page, "pages": listing.pages, "per_page": per_page, "videos": list }),
@@ -27,17 +27,17 @@ pub async fn videos(app: &Arc<App>, q: ListQuery) -> Result<Response<Body>, ApiE
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.
-pub fn random(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
-    let v = query::random(&c, &app.users.data, &q.filter()?)
+    let v = query::random(&c, &app.users.data, who, &q.filter()?)
         .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
-    Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get(v.id))))
+    Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get_for(who, v.id))))
 }
 
-pub fn video(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+pub fn video(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
-    Ok(json(StatusCode::OK, &video_json(v, &app.users.data.get(id))))
+    Ok(json(StatusCode::OK, &video_json(v, &app.users.data.get_for(who, id))))
 }
 
 fn video_json(v: &Video, user: &UserData) -> serde_json::Value {

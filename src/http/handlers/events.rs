@@ -14,6 +14,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::ApiError;
+use crate::catalog::Viewer;
 use crate::http::body::Body;
 use crate::App;
 
@@ -22,7 +23,7 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// `GET /api/v1/events`: server-sent events until the client leaves or the
 /// server shuts down. A task forwards broadcast events into the body.
-pub fn events(app: &App, streams: &EventStreams, client: IpAddr) -> Result<Response<Body>, ApiError> {
+pub fn events(app: &App, streams: &EventStreams, client: IpAddr, who: Viewer) -> Result<Response<Body>, ApiError> {
     let permit = streams.open(client)?;
     let mut events = app.events.subscribe();
     let mut closing = app.ops.closing();
@@ -38,7 +39,7 @@ pub fn events(app: &App, streams: &EventStreams, client: IpAddr) -> Result<Respo
         loop {
             let frame = tokio::select! {
                 e = events.recv() => match e {
-                    Ok(e) => e.to_sse(),
+                    Ok(e) => e.to_sse(&who),
                     Err(RecvError::Lagged(_)) => "event: resync\ndata: {}\n\n".to_string(),
                     Err(RecvError::Closed) => return,
                 },

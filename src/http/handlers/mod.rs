@@ -2,6 +2,7 @@
 //! JSON or HTML, by route and `Accept`), and add the security headers every
 //! response carries.
 
+mod accounts;
 mod admin;
 mod api;
 mod auth;
@@ -32,6 +33,8 @@ use super::files::OpenFiles;
 use super::guard::{self, HostNames};
 use super::route::{route, Route, RouteError};
 use super::server::MAX_HEAD;
+use crate::catalog::Viewer;
+use crate::http::pages::layout::Visitor;
 use crate::App;
 
 /// What the request handlers share: the app, and the HTTP layer's own
@@ -138,10 +141,18 @@ async fn dispatch(
                 | Route::Sprite(_)
                 | Route::SpriteVtt(_)
         );
-    let _person = match auth::signed_link(app, &route, query)? {
+    let person = match auth::signed_link(app, &route, query)? {
         true => None,
         false => auth::authorize(app, h, &parts.method, &route, target, page)?,
     };
+    // Whose ratings, favorites and positions this request sees and changes.
+    let who = match &person {
+        Some(p) => p.viewer.clone(),
+        None if app.people.enabled() => Viewer::Guest,
+        None => Viewer::Household,
+    };
+    let who = &who;
+    let visitor = &Visitor::new(app.people.enabled(), person.as_ref());
     match route {
         Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
         Route::Login => Ok(auth::form(app, client, parse_query(query)?)),
@@ -149,13 +160,13 @@ async fn dispatch(
         Route::ApiLink(id) => {
             api::link(app, id, parse_query(query)?, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok()))
         }
-        Route::Gallery => pages::gallery(app, pages::Shelf::All, parse_query(query)?).await,
-        Route::Favorites => pages::gallery(app, pages::Shelf::Favorites, parse_query(query)?).await,
-        Route::BestOf => pages::gallery(app, pages::Shelf::BestOf, parse_query(query)?).await,
-        Route::Random => pages::random(app, parse_query(query)?),
-        Route::ApiRandom => api::random(app, parse_query(query)?),
-        Route::Watch(key) => pages::watch(app, &key),
-        Route::Admin => admin::admin(app),
+        Route::Gallery => pages::gallery(app, who, visitor, pages::Shelf::All, parse_query(query)?).await,
+        Route::Favorites => pages::gallery(app, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await,
+        Route::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
+        Route::Random => pages::random(app, who, parse_query(query)?),
+        Route::ApiRandom => api::random(app, who, parse_query(query)?),
+        Route::Watch(key) => pages::watch(app, who, visitor, &key),
+        Route::Admin => admin::admin(app, visitor),
         Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
         Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
         Route::Thumb(id, width) => images::thumb(app, id, width, h).await,
@@ -170,28 +181,30 @@ async fn dispatch(
         Route::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
         Route::Performance if parts.method == Method::POST => loadtest::run_load_test(app, h, body).await,
         Route::Performance => Ok(loadtest::performance(app)),
-        Route::ApiVideos => api::videos(app, parse_query(query)?).await,
-        Route::ApiVideo(id) => api::video(app, id),
-        Route::ApiEditVideo(id) => user::edit_title(app, id, h, body).await,
+        Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
+        Route::AdminUsers => Ok(accounts::list(app)),
+        Route::ApiVideos => api::videos(app, who, parse_query(query)?).await,
+        Route::ApiVideo(id) => api::video(app, who, id),
+        Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,
         Route::ApiThumbnail(id) => upload::upload_thumbnail(app, &state.uploads, id, h, body).await,
-        Route::ApiPosition(id) => user::position(app, id, parts.method == Method::DELETE, h, body).await,
-        Route::ApiRating(id) => user::rating(app, id, parts.method == Method::DELETE, h, body).await,
-        Route::ApiFavorite(id) => user::favorite(app, id, parts.method == Method::PUT).await,
-        Route::ApiView(id) => user::view(app, id).await,
-        Route::LegacyRate => user::legacy_rate(app, h, body).await,
-        Route::LegacyView => user::legacy_view(app, h, body).await,
-        Route::LegacyFavorite => user::legacy_favorite(app, h, body).await,
+        Route::ApiPosition(id) => user::position(app, who, id, parts.method == Method::DELETE, h, body).await,
+        Route::ApiRating(id) => user::rating(app, who, id, parts.method == Method::DELETE, h, body).await,
+        Route::ApiFavorite(id) => user::favorite(app, who, id, parts.method == Method::PUT).await,
+        Route::ApiView(id) => user::view(app, who, id).await,
+        Route::LegacyRate => user::legacy_rate(app, who, h, body).await,
+        Route::LegacyView => user::legacy_view(app, who, h, body).await,
+        Route::LegacyFavorite => user::legacy_favorite(app, who, h, body).await,
         Route::LegacyViews => Ok(user::legacy_views(app)),
-        Route::ApiAddTag(id) => user::add_tag(app, id, h, body).await,
-        Route::ApiRemoveTag(id, tag) => user::remove_tag(app, id, &tag).await,
+        Route::ApiAddTag(id) => user::add_tag(app, who, id, h, body).await,
+        Route::ApiRemoveTag(id, tag) => user::remove_tag(app, who, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
-        Route::ApiEvents => events::events(app, &state.streams, client),
+        Route::ApiEvents => events::events(app, &state.streams, client, who.clone()),
         Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
-        Route::ApiBatch => user::batch(app, h, body).await,
-        Route::LegacyTag => user::legacy_tag(app, h, body, true).await,
-        Route::LegacyDeleteTag => user::legacy_tag(app, h, body, false).await,
-        Route::Tags => pages::tags(app),
-        Route::Tag(tag) => pages::gallery(app, pages::Shelf::Tag(tag), parse_query(query)?).await,
+        Route::ApiBatch => user::batch(app, who, h, body).await,
+        Route::LegacyTag => user::legacy_tag(app, who, h, body, true).await,
+        Route::LegacyDeleteTag => user::legacy_tag(app, who, h, body, false).await,
+        Route::Tags => pages::tags(app, visitor),
+        Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
     }
 }
 

@@ -8,9 +8,10 @@ use percent_encoding::utf8_percent_encode;
 
 use super::{html, ApiError};
 use crate::catalog::query;
-use crate::catalog::{Catalog, RootState, Sort, UserData, Video};
+use crate::catalog::{Catalog, RootState, Sort, UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::{ListQuery, QUERY_VALUE};
+use crate::http::pages::layout::Visitor;
 use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{gallery::gallery as gallery_page, watch::watch as watch_page};
 use crate::http::pages::{gallery::GalleryView, watch::WatchView};
@@ -27,7 +28,13 @@ pub enum Shelf {
     Tag(String),
 }
 
-pub async fn gallery(app: &Arc<App>, shelf: Shelf, mut q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub async fn gallery(
+    app: &Arc<App>,
+    who: &Viewer,
+    visitor: &Visitor,
+    shelf: Shelf,
+    mut q: ListQuery,
+) -> Result<Response<Body>, ApiError> {
     let (heading, path) = match shelf {
         Shelf::All => ("Library".to_string(), "/".to_string()),
         Shelf::Favorites => {
@@ -49,16 +56,17 @@ pub async fn gallery(app: &Arc<App>, shelf: Shelf, mut q: ListQuery) -> Result<R
         }
     };
     let catalog = app.library.catalog();
-    let (q, listing) = q.run(app, catalog.clone(), PER_PAGE).await?;
+    let (q, listing) = q.run(app, who, catalog.clone(), PER_PAGE).await?;
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
-    let continue_watching = if plain { continue_watching(app, &catalog) } else { Vec::new() };
+    let continue_watching = if plain { continue_watching(app, who, &catalog) } else { Vec::new() };
     let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
     let thumbs = shown.iter().filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
     let sprites = shown.iter().filter_map(|v| Some((v.id, app.jobs.thumbs.sprite(v.id)?))).collect();
-    let users =
-        app.users.data.with(|m| listing.videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
+    let users = app.users.data.view(who, |view| {
+        listing.videos.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
+    });
     let view = GalleryView {
         heading,
         path,
@@ -75,34 +83,38 @@ pub async fn gallery(app: &Arc<App>, shelf: Shelf, mut q: ListQuery) -> Result<R
             .filter(|r| matches!(r.state, RootState::Offline(_)))
             .map(|r| r.path.display().to_string())
             .collect(),
+        visitor: visitor.clone(),
     };
     Ok(html(gallery_page(&view)))
 }
 
 /// Videos with a remembered position, most recently watched first.
-fn continue_watching(app: &App, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
+fn continue_watching(app: &App, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
     const ROW: usize = 8;
-    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.users.data.with(|m| {
-        m.iter()
-            .filter(|(_, d)| d.position_ms.is_some())
-            .filter_map(|(id, d)| Some((d.position_at.unwrap_or(0), catalog.get(*id)?.clone(), d.clone())))
-            .collect()
+    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.users.data.view(who, |view| {
+        let mut out = Vec::new();
+        view.for_each(|id, d| {
+            if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()) {
+                out.push((d.position_at.unwrap_or(0), v.clone(), d.clone()));
+            }
+        });
+        out
     });
     started.sort_by_key(|s| std::cmp::Reverse(s.0));
     started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
 }
 
 /// `GET /tags`: every tag with its count.
-pub fn tags(app: &App) -> Result<Response<Body>, ApiError> {
+pub fn tags(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
     let tags = query::tag_counts(&app.library.catalog(), &app.users.data);
-    Ok(html(tags_page(&tags)))
+    Ok(html(tags_page(&tags, visitor)))
 }
 
 /// `GET /random`: a redirect to a random video's watch page, among those
 /// the query's filters let through.
-pub fn random(app: &App, q: ListQuery) -> Result<Response<Body>, ApiError> {
+pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
-    let video = query::random(&catalog, &app.users.data, &q.filter()?)
+    let video = query::random(&catalog, &app.users.data, who, &q.filter()?)
         .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
     let mut res = super::redirect(StatusCode::FOUND, &format!("/watch/{}", video.id));
     res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
@@ -119,10 +131,10 @@ pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError>
     .ok_or_else(ApiError::not_found)
 }
 
-pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
+pub fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
-    let idx = app.users.orders.order(&catalog, &app.users.data, Sort::Added);
+    let idx = app.users.orders.order(&catalog, &app.users.data, Sort::Added, who);
     let (prev, next) = query::neighbours(&catalog, &idx, Sort::Added.default_order(), video.id);
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
@@ -132,8 +144,8 @@ pub fn watch(app: &App, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     };
     let (prev, next) = (titled(prev), titled(next));
     let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
-    let user = app.users.data.get(video.id);
+    let user = app.users.data.get_for(who, video.id);
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
-    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster, sprite })))
+    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster, sprite, visitor: visitor.clone() })))
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::{is_form, json, ApiError};
 use crate::catalog::user::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
-use crate::catalog::{Catalog, Video};
+use crate::catalog::{Catalog, Video, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::writer::WriteError;
@@ -77,6 +77,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::Closed => ApiError::Unavailable("the server is shutting down; try again".into()),
+        WriteError::Guest => ApiError::Unauthorized("sign in to change anything".into()),
         WriteError::Store(_) => ApiError::Internal(anyhow::Error::new(e)),
     }
 }
@@ -110,8 +111,8 @@ pub(super) fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 }
 
 /// Saves one edit and answers with the video's user data after it.
-async fn save(app: &App, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
-    let data = app.users.write(id, edit).await.map_err(write_error)?;
+async fn save(app: &App, who: &Viewer, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
+    let data = app.users.write(who, id, edit).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &user_json(id, &data)))
 }
 
@@ -130,6 +131,7 @@ struct RatingBody {
 
 pub async fn rating(
     app: &App,
+    who: &Viewer,
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
@@ -142,17 +144,17 @@ pub async fn rating(
         let b: RatingBody = read_body(app, headers, body).await?;
         Edit::Rate(Some(valid_rating(b.rating.as_ref())?))
     };
-    save(app, id, edit).await
+    save(app, who, id, edit).await
 }
 
-pub async fn favorite(app: &App, id: VideoId, on: bool) -> Result<Response<Body>, ApiError> {
+pub async fn favorite(app: &App, who: &Viewer, id: VideoId, on: bool) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
-    save(app, id, Edit::Favorite(on)).await
+    save(app, who, id, Edit::Favorite(on)).await
 }
 
-pub async fn view(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+pub async fn view(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
-    save(app, id, Edit::View(unix_now())).await
+    save(app, who, id, Edit::View(unix_now())).await
 }
 
 fn unix_now() -> i64 {
@@ -167,6 +169,7 @@ struct TitleBody {
 
 pub async fn edit_title(
     app: &App,
+    who: &Viewer,
     id: VideoId,
     headers: &HeaderMap,
     body: Incoming,
@@ -181,7 +184,7 @@ pub async fn edit_title(
             )));
         }
     }
-    save(app, id, Edit::Title(title)).await
+    save(app, who, id, Edit::Title(title)).await
 }
 
 #[derive(Deserialize)]
@@ -192,6 +195,7 @@ struct PositionBody {
 
 pub async fn position(
     app: &App,
+    who: &Viewer,
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
@@ -207,7 +211,7 @@ pub async fn position(
             _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
         }
     };
-    save(app, id, Edit::Position(ms, unix_now())).await
+    save(app, who, id, Edit::Position(ms, unix_now())).await
 }
 
 /// The original's `{"filename": ...}` bodies.
@@ -227,25 +231,37 @@ struct TagBody {
     tag: Option<String>,
 }
 
-pub async fn add_tag(app: &App, id: VideoId, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn add_tag(
+    app: &App,
+    who: &Viewer,
+    id: VideoId,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let b: TagBody = read_body(app, headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
-    save(app, id, Edit::AddTag(tag)).await
+    save(app, who, id, Edit::AddTag(tag)).await
 }
 
-pub async fn remove_tag(app: &App, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
+pub async fn remove_tag(app: &App, who: &Viewer, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let tag = valid_tag(Some(tag))?;
-    save(app, id, Edit::RemoveTag(tag)).await
+    save(app, who, id, Edit::RemoveTag(tag)).await
 }
 
-pub async fn legacy_tag(app: &App, headers: &HeaderMap, body: Incoming, add: bool) -> Result<Response<Body>, ApiError> {
+pub async fn legacy_tag(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+    add: bool,
+) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
-    let data = app.users.write(video.id, edit).await.map_err(write_error)?;
+    let data = app.users.write(who, video.id, edit).await.map_err(write_error)?;
     let from_page =
         is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
     if from_page {
@@ -273,7 +289,7 @@ struct Batch {
     rating: Option<Number>,
 }
 
-pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
     let b: Batch = read_body(app, headers, body).await?;
     if b.ids.len() > MAX_BATCH_IDS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
@@ -319,7 +335,7 @@ pub async fn batch(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Res
     if changes > 0 {
         let all: std::sync::Arc<[Edit]> = per_video.into();
         let edits = ids.iter().map(|id| (*id, Edit::Many(all.clone()))).collect();
-        app.users.write_all(edits).await.map_err(write_error)?;
+        app.users.write_all(who, edits).await.map_err(write_error)?;
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
 }
@@ -340,32 +356,49 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
     catalog.by_rel_path(name.as_bytes()).cloned().ok_or_else(ApiError::not_found)
 }
 
-pub async fn legacy_rate(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn legacy_rate(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     let r = valid_rating(b.rating.as_ref())?;
-    app.users.write(video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
+    app.users.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
 }
 
-pub async fn legacy_view(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn legacy_view(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
-    let data = app.users.write(video.id, Edit::View(unix_now())).await.map_err(write_error)?;
+    let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
-pub async fn legacy_favorite(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn legacy_favorite(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
     let b: Legacy = read_body_or_form(app, headers, body).await?;
     let catalog = app.library.catalog();
     let video = by_filename(&catalog, &b)?;
-    app.users.write(video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let mut favorites: Vec<String> = app.users.data.with(|m| {
-        m.iter()
-            .filter(|(_, d)| d.favorite)
-            .filter_map(|(id, _)| catalog.get(*id))
-            .flat_map(|v| v.files.iter().map(|f| f.rel_display()))
-            .collect()
+    app.users.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
+    let mut favorites: Vec<String> = app.users.data.view(who, |view| {
+        let mut out = Vec::new();
+        view.for_each(|id, d| {
+            if let Some(v) = catalog.get(id).filter(|_| d.favorite) {
+                out.extend(v.files.iter().map(|f| f.rel_display()));
+            }
+        });
+        out
     });
     favorites.sort();
     Ok(json(StatusCode::OK, &json!({ "success": true, "favorites": favorites })))

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{page, Nav};
+use super::layout::{page, Nav, Visitor};
 use crate::catalog::{Catalog, RootState};
 
 pub struct AdminView<'a> {
@@ -12,6 +12,9 @@ pub struct AdminView<'a> {
     pub data_dir: String,
     pub rescan_every_s: u64,
     pub jobs: JobsView,
+    pub visitor: Visitor,
+    /// Accounts, for the Users section.
+    pub accounts: Vec<super::accounts::AccountRow>,
 }
 
 /// The thumbnail queue as the admin page shows it.
@@ -31,6 +34,7 @@ pub fn admin(view: &AdminView) -> Markup {
     page(
         "Admin",
         Nav::Admin,
+        &view.visitor,
         html! {
             div.bar { h1 { "Admin" } form method="post" action="/admin/cache/refresh" { button.primary type="submit" { "Rescan now" } } }
             h2 { "Performance" }
@@ -51,6 +55,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 button.primary type="submit" { "Run for 5 s" }
                 span #loadtest-result role="status" {}
             }
+            (super::accounts::users_section(&view.accounts))
             h2 { "Library" }
             table.list {
                 thead { tr { th { "Folder" } th { "State" } th { "Files" } } }

@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{page, Nav};
+use super::layout::{page, Nav, Visitor};
 use super::{duration, size};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -29,6 +29,7 @@ pub struct GalleryView {
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
+    pub visitor: Visitor,
 }
 
 impl GalleryView {
@@ -48,6 +49,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
     page(
         &view.heading,
         nav,
+        &view.visitor,
         html! {
             div.bar {
                 h1 { (view.heading) }
@@ -113,7 +115,9 @@ fn sort_form(view: &GalleryView) -> Markup {
         form #sort-form method="get" action=(&view.path) {
             label for="sort" { "Sort " }
             select #sort name="sort" {
-                @for s in Sort::ALL {
+                // The household's mean rating differs from one's own only
+                // when there are accounts.
+                @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.accounts) {
                     option value=(s.name()) selected[s == view.query.sort] { (s.label()) }
                 }
             }

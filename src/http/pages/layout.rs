@@ -3,6 +3,27 @@
 use maud::{html, Markup, DOCTYPE};
 
 use crate::http::assets;
+use crate::people::{Person, Role};
+
+/// Who the page is for, as the header shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    /// Whether accounts exist (else nobody signs in).
+    pub accounts: bool,
+    /// The signed-in person's name and role (`None`: not signed in).
+    pub person: Option<(String, Role)>,
+}
+
+impl Visitor {
+    pub fn new(accounts: bool, person: Option<&Person>) -> Visitor {
+        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)) }
+    }
+
+    /// Whether this visitor may use the admin page.
+    pub fn admin(&self) -> bool {
+        !self.accounts || self.person.as_ref().is_some_and(|(_, r)| *r == Role::Admin)
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
@@ -11,10 +32,11 @@ pub enum Nav {
     BestOf,
     Tags,
     Admin,
+    SignIn,
     None,
 }
 
-pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
+pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -42,8 +64,22 @@ pub fn page(title: &str, nav: Nav, body: Markup) -> Markup {
                         a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
                         a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
                         a href="/random" { "Random" }
-                        a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                        @if visitor.admin() {
+                            a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                        }
                         button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
+                    }
+                    @if visitor.accounts {
+                        div.account {
+                            @if let Some((name, _)) = &visitor.person {
+                                span.who { (name) }
+                                form method="post" action="/logout" {
+                                    button type="submit" { "Sign out" }
+                                }
+                            } @else if nav != Nav::SignIn {
+                                a href="/login" { "Sign in" }
+                            }
+                        }
                     }
                 }
                 div #live-banner role="status" hidden {

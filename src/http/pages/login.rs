@@ -2,7 +2,7 @@
 
 use maud::{html, Markup};
 
-use super::layout::{page, Nav};
+use super::layout::{page, Nav, Visitor};
 
 pub struct LoginView<'a> {
     /// Where to go after signing in (a local path).
@@ -18,7 +18,8 @@ pub struct LoginView<'a> {
 pub fn login(view: &LoginView) -> Markup {
     page(
         "Sign in",
-        Nav::None,
+        Nav::SignIn,
+        &Visitor { accounts: true, person: None },
         html! {
             h1 { "Sign in" }
             @if let Some(m) = view.message {

@@ -1,6 +1,7 @@
 //! HTML pages rendered with maud: a view struct in, `Markup` out. Pages do
 //! no I/O, and nothing a user or a file name controls is ever `PreEscaped`.
 
+pub mod accounts;
 pub mod admin;
 pub mod error;
 pub mod gallery;

@@ -3,13 +3,14 @@
 use maud::{html, Markup};
 use percent_encoding::utf8_percent_encode;
 
-use super::layout::{page, Nav};
+use super::layout::{page, Nav, Visitor};
 use crate::http::listing::QUERY_VALUE;
 
-pub fn tags(tags: &[(String, usize)]) -> Markup {
+pub fn tags(tags: &[(String, usize)], visitor: &Visitor) -> Markup {
     page(
         "Tags",
         Nav::Tags,
+        visitor,
         html! {
             div.bar { h1 { "Tags" } span.count { (tags.len()) (if tags.len() == 1 { " tag" } else { " tags" }) } }
             @if tags.is_empty() {

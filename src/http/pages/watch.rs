@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use maud::{html, Markup};
 
-use super::layout::{page, Nav};
+use super::layout::{page, Nav, Visitor};
 use super::{duration, size};
 use crate::catalog::UserData;
 use crate::catalog::Video;
@@ -23,6 +23,7 @@ pub struct WatchView {
     pub poster: bool,
     /// The preview strip's tile size, for seek previews.
     pub sprite: Option<(u32, u32)>,
+    pub visitor: Visitor,
 }
 
 pub fn watch(view: &WatchView) -> Markup {
@@ -31,6 +32,7 @@ pub fn watch(view: &WatchView) -> Markup {
     page(
         v.title_for(&view.user),
         Nav::Library,
+        &view.visitor,
         html! {
             div.watch {
                 video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }

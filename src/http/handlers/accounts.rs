@@ -1,0 +1,164 @@
+//! Accounts from the admin page: `GET /admin/users` lists them (JSON);
+//! `POST /admin/users` adds one, sets a password, makes or revokes API
+//! tokens, or removes one (JSON, or a form from the admin page). Admins
+//! only once accounts exist; without accounts, only the first account (an
+//! admin with a password) may be added here, so the page never locks its
+//! owner out.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::user::read_body_or_form;
+use super::{html, is_form, json, redirect, ApiError};
+use crate::http::body::Body;
+use crate::http::pages::accounts::{token_page, AccountRow};
+use crate::http::pages::layout::Visitor;
+use crate::people::{PeopleError, Role};
+use crate::App;
+
+/// A checkbox (`"true"`/`"on"` from a form) or a JSON boolean.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+pub(super) struct Change {
+    action: String,
+    name: String,
+    role: Option<String>,
+    password: Option<String>,
+    no_password: Option<Flag>,
+}
+
+/// What a change led to.
+enum Done {
+    Saved,
+    Token(String),
+}
+
+pub fn rows(app: &App) -> Vec<AccountRow> {
+    let owner = app.people.owner();
+    app.people
+        .list()
+        .into_iter()
+        .map(|(name, role, password)| {
+            let owner = owner.as_deref() == Some(name.as_str());
+            AccountRow { name, role, password, owner }
+        })
+        .collect()
+}
+
+fn list_json(app: &App) -> serde_json::Value {
+    let users: Vec<_> = rows(app)
+        .iter()
+        .map(|r| json!({ "name": r.name, "role": r.role.name(), "password": r.password, "household": r.owner }))
+        .collect();
+    json!({ "users": users })
+}
+
+/// `GET /admin/users`.
+pub fn list(app: &App) -> Response<Body> {
+    json(StatusCode::OK, &list_json(app))
+}
+
+/// `POST /admin/users`.
+pub async fn change(
+    app: &Arc<App>,
+    visitor: &Visitor,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let from_form = is_form(headers);
+    let c: Change = read_body_or_form(app, headers, body).await?;
+    let name = c.name.trim().to_string();
+    let (app2, name2) = (app.clone(), name.clone());
+    // Argon2 and the store block: off the async workers.
+    let done = tokio::task::spawn_blocking(move || apply(&app2, &name2, c))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??;
+    match (done, from_form) {
+        (Done::Token(token), true) => Ok(html(token_page(&name, &token, visitor))),
+        (Done::Token(token), false) => Ok(json(StatusCode::OK, &json!({ "success": true, "token": token }))),
+        (Done::Saved, true) => Ok(redirect(StatusCode::SEE_OTHER, "/admin#users")),
+        (Done::Saved, false) => {
+            let mut v = list_json(app);
+            v["success"] = json!(true);
+            Ok(json(StatusCode::OK, &v))
+        }
+    }
+}
+
+fn people_error(e: PeopleError) -> ApiError {
+    match e {
+        PeopleError::Invalid(why) => ApiError::BadRequest(why),
+        PeopleError::NoSuchAccount(_) => ApiError::NotFound(e.to_string()),
+        PeopleError::Store(e) => ApiError::Internal(anyhow::Error::new(e)),
+    }
+}
+
+fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
+    let people = &app.people;
+    let exists = people.list().iter().any(|(n, _, _)| n.eq_ignore_ascii_case(name));
+    let admins = people.list().iter().filter(|(_, r, _)| *r == Role::Admin).count();
+    match c.action.as_str() {
+        "add" => {
+            if exists {
+                return Err(ApiError::Conflict(format!("{name} exists already; set its password instead")));
+            }
+            let role = match c.role.as_deref() {
+                None => Role::Viewer,
+                Some(r) => {
+                    Role::parse(r).ok_or_else(|| ApiError::BadRequest("role: viewer, editor or admin".into()))?
+                }
+            };
+            let no_password = match c.no_password {
+                Some(Flag::Bool(b)) => b,
+                Some(Flag::Text(t)) => matches!(t.as_str(), "true" | "on" | "1"),
+                None => false,
+            };
+            let password = c.password.filter(|p| !p.is_empty());
+            if !people.enabled() && (role != Role::Admin || password.is_none() || no_password) {
+                return Err(ApiError::BadRequest(
+                    "the first account must be an admin with a password (else nobody could manage vidserve here)"
+                        .into(),
+                ));
+            }
+            let password = match (password, no_password) {
+                (Some(_), true) => {
+                    return Err(ApiError::BadRequest("give a password or choose no password, not both".into()))
+                }
+                (None, false) => return Err(ApiError::BadRequest("give a password (at least 8 characters)".into())),
+                (p, _) => p,
+            };
+            people.set_account(name, role, password.as_deref()).map_err(people_error)?;
+            Ok(Done::Saved)
+        }
+        "password" => {
+            let password = c.password.unwrap_or_default();
+            people.set_password(name, &password).map_err(people_error)?;
+            Ok(Done::Saved)
+        }
+        "token" => people.new_token(name).map(Done::Token).map_err(people_error),
+        "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
+        "remove" => {
+            let role = people.list().into_iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)).map(|(_, r, _)| r);
+            if role == Some(Role::Admin) && admins == 1 && people.list().len() > 1 {
+                return Err(ApiError::Conflict(
+                    "this is the last admin; make another admin first, or remove the other accounts".into(),
+                ));
+            }
+            people.remove(name).map_err(people_error)?;
+            app.users.forget(name);
+            Ok(Done::Saved)
+        }
+        other => Err(ApiError::BadRequest(format!("unknown action {other:?}: add, password, token, revoke or remove"))),
+    }
+}
