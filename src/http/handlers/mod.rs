@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod events;
 mod images;
+mod legacy;
 mod loadtest;
 mod pages;
 mod upload;
@@ -191,18 +192,18 @@ async fn dispatch(
         Route::ApiRating(id) => user::rating(app, who, id, parts.method == Method::DELETE, h, body).await,
         Route::ApiFavorite(id) => user::favorite(app, who, id, parts.method == Method::PUT).await,
         Route::ApiView(id) => user::view(app, who, id).await,
-        Route::LegacyRate => user::legacy_rate(app, who, h, body).await,
-        Route::LegacyView => user::legacy_view(app, who, h, body).await,
-        Route::LegacyFavorite => user::legacy_favorite(app, who, h, body).await,
-        Route::LegacyViews => Ok(user::legacy_views(app)),
+        Route::LegacyRate => legacy::legacy_rate(app, who, h, body).await,
+        Route::LegacyView => legacy::legacy_view(app, who, h, body).await,
+        Route::LegacyFavorite => legacy::legacy_favorite(app, who, h, body).await,
+        Route::LegacyViews => Ok(legacy::legacy_views(app)),
         Route::ApiAddTag(id) => user::add_tag(app, who, id, h, body).await,
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, who, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
         Route::ApiEvents => events::events(app, &state.streams, client, who.clone()),
         Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Route::ApiBatch => user::batch(app, who, h, body).await,
-        Route::LegacyTag => user::legacy_tag(app, who, h, body, true).await,
-        Route::LegacyDeleteTag => user::legacy_tag(app, who, h, body, false).await,
+        Route::LegacyTag => legacy::legacy_tag(app, who, h, body, true).await,
+        Route::LegacyDeleteTag => legacy::legacy_tag(app, who, h, body, false).await,
         Route::Tags => pages::tags(app, visitor),
         Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
     }

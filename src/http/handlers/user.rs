@@ -1,13 +1,12 @@
-//! Writes of user data (ratings, views, favorites) through the group-commit
-//! writer, and the original server's routes keyed by file name. Every write
-//! answers 2xx only once it is on disk.
-
-use std::sync::Arc;
+//! Writes of user data through the group-commit writer, each by the person
+//! asking (`Viewer`): their own ratings, favorites, views and positions, and
+//! the shared tags and titles. Every write answers 2xx only once it is on
+//! disk. The original server's routes are in `legacy`.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, ACCEPT, CONTENT_LENGTH};
+use hyper::header::{HeaderMap, CONTENT_LENGTH};
 use hyper::{Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::{is_form, json, ApiError};
 use crate::catalog::user::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
-use crate::catalog::{Catalog, Video, Viewer};
+use crate::catalog::{Catalog, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::writer::WriteError;
@@ -74,7 +73,7 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-fn write_error(e: WriteError) -> ApiError {
+pub(super) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::Closed => ApiError::Unavailable("the server is shutting down; try again".into()),
         WriteError::Guest => ApiError::Unauthorized("sign in to change anything".into()),
@@ -85,7 +84,7 @@ fn write_error(e: WriteError) -> ApiError {
 /// A number given as JSON number or as text (forms only have text).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Number {
+pub(super) enum Number {
     Int(i64),
     Text(String),
 }
@@ -99,7 +98,7 @@ impl Number {
     }
 }
 
-fn valid_rating(n: Option<&Number>) -> Result<u8, ApiError> {
+pub(super) fn valid_rating(n: Option<&Number>) -> Result<u8, ApiError> {
     match n.and_then(Number::get) {
         Some(r @ 1..=5) => Ok(r as u8),
         _ => Err(ApiError::BadRequest("Invalid rating: give a whole number from 1 to 5".into())),
@@ -157,7 +156,7 @@ pub async fn view(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>
     save(app, who, id, Edit::View(unix_now())).await
 }
 
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -214,15 +213,7 @@ pub async fn position(
     save(app, who, id, Edit::Position(ms, unix_now())).await
 }
 
-/// The original's `{"filename": ...}` bodies.
-#[derive(Deserialize)]
-struct Legacy {
-    filename: Option<String>,
-    rating: Option<Number>,
-    tag: Option<String>,
-}
-
-fn valid_tag(raw: Option<&str>) -> Result<String, ApiError> {
+pub(super) fn valid_tag(raw: Option<&str>) -> Result<String, ApiError> {
     normalise_tag(raw.unwrap_or("")).map_err(|why| ApiError::BadRequest(format!("bad tag: {why}")))
 }
 
@@ -248,27 +239,6 @@ pub async fn remove_tag(app: &App, who: &Viewer, id: VideoId, tag: &str) -> Resu
     existing(&app.library.catalog(), id)?;
     let tag = valid_tag(Some(tag))?;
     save(app, who, id, Edit::RemoveTag(tag)).await
-}
-
-pub async fn legacy_tag(
-    app: &App,
-    who: &Viewer,
-    headers: &HeaderMap,
-    body: Incoming,
-    add: bool,
-) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
-    let tag = valid_tag(b.tag.as_deref())?;
-    let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
-    let data = app.users.write(who, video.id, edit).await.map_err(write_error)?;
-    let from_page =
-        is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
-    if from_page {
-        // The watch page's form without JavaScript: back to the page.
-        return Ok(super::redirect(StatusCode::SEE_OTHER, &format!("/watch/{}", video.id)));
-    }
-    Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
 }
 
 /// Most videos one batch may change.
@@ -347,74 +317,4 @@ pub fn tags(app: &App) -> Response<Body> {
         .map(|(tag, count)| json!({ "tag": tag, "count": count }))
         .collect();
     json(StatusCode::OK, &json!({ "tags": list }))
-}
-
-/// The video a legacy `filename` names (its path below its folder).
-fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError> {
-    let name = body.filename.as_deref().filter(|f| !f.is_empty());
-    let name = name.ok_or_else(|| ApiError::BadRequest("filename is required".into()))?;
-    catalog.by_rel_path(name.as_bytes()).cloned().ok_or_else(ApiError::not_found)
-}
-
-pub async fn legacy_rate(
-    app: &App,
-    who: &Viewer,
-    headers: &HeaderMap,
-    body: Incoming,
-) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
-    let r = valid_rating(b.rating.as_ref())?;
-    app.users.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
-}
-
-pub async fn legacy_view(
-    app: &App,
-    who: &Viewer,
-    headers: &HeaderMap,
-    body: Incoming,
-) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
-    let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
-    Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
-}
-
-pub async fn legacy_favorite(
-    app: &App,
-    who: &Viewer,
-    headers: &HeaderMap,
-    body: Incoming,
-) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let catalog = app.library.catalog();
-    let video = by_filename(&catalog, &b)?;
-    app.users.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let mut favorites: Vec<String> = app.users.data.view(who, |view| {
-        let mut out = Vec::new();
-        view.for_each(|id, d| {
-            if let Some(v) = catalog.get(id).filter(|_| d.favorite) {
-                out.extend(v.files.iter().map(|f| f.rel_display()));
-            }
-        });
-        out
-    });
-    favorites.sort();
-    Ok(json(StatusCode::OK, &json!({ "success": true, "favorites": favorites })))
-}
-
-/// `{"<filename>": views}` for every listed video that has been viewed,
-/// under each of its paths (the original's clients know files by name; two
-/// files with the same content share one count).
-pub fn legacy_views(app: &App) -> Response<Body> {
-    let catalog = app.library.catalog();
-    let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
-        m.iter()
-            .filter(|(_, d)| d.views > 0)
-            .filter_map(|(id, d)| Some((catalog.get(*id).filter(|v| v.broken.is_none())?, d.views)))
-            .flat_map(|(v, n)| v.files.iter().map(move |f| (f.rel_display(), json!(n))))
-            .collect()
-    });
-    json(StatusCode::OK, &Value::Object(views))
 }

@@ -1,0 +1,117 @@
+//! The original server's routes, keyed by file name (`/rate`, `/view`,
+//! `/favorite`, `/get_views`, `/tag`, `/delete_tag`), with JSON or form
+//! bodies; each answers as the original did.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, ACCEPT};
+use hyper::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::user::{read_body_or_form, unix_now, valid_rating, valid_tag, write_error, Number};
+use super::{is_form, json, ApiError};
+use crate::catalog::user::Edit;
+use crate::catalog::{Catalog, Video, Viewer};
+use crate::http::body::Body;
+use crate::App;
+
+/// The original's `{"filename": ...}` bodies.
+#[derive(Deserialize)]
+struct Legacy {
+    filename: Option<String>,
+    rating: Option<Number>,
+    tag: Option<String>,
+}
+
+pub async fn legacy_tag(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+    add: bool,
+) -> Result<Response<Body>, ApiError> {
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let video = by_filename(&app.library.catalog(), &b)?;
+    let tag = valid_tag(b.tag.as_deref())?;
+    let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
+    let data = app.users.write(who, video.id, edit).await.map_err(write_error)?;
+    let from_page =
+        is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
+    if from_page {
+        // The watch page's form without JavaScript: back to the page.
+        return Ok(super::redirect(StatusCode::SEE_OTHER, &format!("/watch/{}", video.id)));
+    }
+    Ok(json(StatusCode::OK, &json!({ "success": true, "tags": data.tags })))
+}
+
+/// The video a legacy `filename` names (its path below its folder).
+fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError> {
+    let name = body.filename.as_deref().filter(|f| !f.is_empty());
+    let name = name.ok_or_else(|| ApiError::BadRequest("filename is required".into()))?;
+    catalog.by_rel_path(name.as_bytes()).cloned().ok_or_else(ApiError::not_found)
+}
+
+pub async fn legacy_rate(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let video = by_filename(&app.library.catalog(), &b)?;
+    let r = valid_rating(b.rating.as_ref())?;
+    app.users.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
+}
+
+pub async fn legacy_view(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let video = by_filename(&app.library.catalog(), &b)?;
+    let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
+    Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
+}
+
+pub async fn legacy_favorite(
+    app: &App,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let catalog = app.library.catalog();
+    let video = by_filename(&catalog, &b)?;
+    app.users.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
+    let mut favorites: Vec<String> = app.users.data.view(who, |view| {
+        let mut out = Vec::new();
+        view.for_each(|id, d| {
+            if let Some(v) = catalog.get(id).filter(|_| d.favorite) {
+                out.extend(v.files.iter().map(|f| f.rel_display()));
+            }
+        });
+        out
+    });
+    favorites.sort();
+    Ok(json(StatusCode::OK, &json!({ "success": true, "favorites": favorites })))
+}
+
+/// `{"<filename>": views}` for every listed video that has been viewed,
+/// under each of its paths (the original's clients know files by name; two
+/// files with the same content share one count).
+pub fn legacy_views(app: &App) -> Response<Body> {
+    let catalog = app.library.catalog();
+    let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
+        m.iter()
+            .filter(|(_, d)| d.views > 0)
+            .filter_map(|(id, d)| Some((catalog.get(*id).filter(|v| v.broken.is_none())?, d.views)))
+            .flat_map(|(v, n)| v.files.iter().map(move |f| (f.rel_display(), json!(n))))
+            .collect()
+    });
+    json(StatusCode::OK, &Value::Object(views))
+}
