@@ -260,3 +260,79 @@ async fn plays_and_seeks_in_chromium() {
     }
     driver.call("DELETE", "", json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_rates_and_signs_out_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1520);
+    let data = tempfile::tempdir().unwrap();
+    for (name, role) in [("ann", "admin"), ("vic", "viewer")] {
+        let out =
+            crate::people::user(data.path(), &["add", name, "--role", role, "--password-stdin"], Some("long enough"));
+        assert!(out.status.success());
+    }
+    let token = |name: &str| {
+        let out = crate::people::user(data.path(), &["token", name], None);
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (ann, vic) = (token("ann"), token("vic"));
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let id = srv.id_of_as("a.mp4", &ann).await;
+    let as_ = |t: &str, path: &str| srv.client.get(srv.url(path)).bearer_auth(t).send();
+    let driver = Driver::start().await;
+
+    // Sent to sign in, then back where they were going.
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    let url = driver.call("GET", "/url", json!({})).await;
+    assert!(url.as_str().unwrap().contains("/login?next="), "{url}");
+    driver.type_into("#username", "vic").await;
+    driver.type_into("#password", "long enough").await;
+    driver.click("form.login button[type=submit]").await;
+    eventually(Duration::from_secs(10), "back on the watch page, signed in", || async {
+        driver.js("return location.pathname + '|' + (document.querySelector('.who') || {}).textContent").await
+            == json!(format!("/watch/{id}|vic"))
+    })
+    .await;
+
+    // Vic's stars are vic's own.
+    driver.click(".star[data-rating='4']").await;
+    eventually(Duration::from_secs(10), "the rating is saved as vic's", || async {
+        let v: Value = as_(&vic, &format!("/api/v1/videos/{id}")).await.unwrap().json().await.unwrap();
+        v["rating"] == 4
+    })
+    .await;
+    let v: Value = as_(&ann, &format!("/api/v1/videos/{id}")).await.unwrap().json().await.unwrap();
+    assert_eq!(v["rating"], Value::Null, "ann's own rating is untouched");
+
+    // Ann's rating does not reach vic's page; the tag ann adds (shared) does.
+    let base = format!("/api/v1/videos/{id}");
+    let put = srv.client.put(srv.url(&format!("{base}/rating"))).bearer_auth(&ann).json(&json!({ "rating": 1 }));
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let tag = srv.client.post(srv.url(&format!("{base}/tags"))).bearer_auth(&ann).json(&json!({ "tag": "family" }));
+    assert_eq!(tag.send().await.unwrap().status(), 200);
+    eventually(Duration::from_secs(10), "the shared tag shows", || async {
+        driver
+            .js("return document.getElementById('tag-list').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.contains("#family"))
+    })
+    .await;
+    let pressed = "return document.querySelectorAll('#actions .star[aria-pressed=\"true\"]').length";
+    assert_eq!(driver.js(pressed).await, 4, "vic's stars stay vic's");
+
+    // Signing out ends the session: the next page asks again.
+    driver.click(".account button[type=submit]").await;
+    eventually(Duration::from_secs(10), "on the sign-in page", || async {
+        driver.js("return location.pathname").await == "/login"
+    })
+    .await;
+    driver.goto(&srv.url("/")).await;
+    let url = driver.call("GET", "/url", json!({})).await;
+    assert!(url.as_str().unwrap().contains("/login?next=%2F"), "{url}");
+    driver.call("DELETE", "", json!({})).await;
+}
