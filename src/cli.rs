@@ -302,6 +302,9 @@ pub struct LoadtestArgs {
     /// target's library (use a test library).
     #[arg(long)]
     pub allow_writes: bool,
+    /// An API token, for a server with accounts (`vidserve user token NAME`).
+    #[arg(long, env = "VIDSERVE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

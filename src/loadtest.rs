@@ -83,6 +83,8 @@ pub enum LoadTestError {
     Unreachable(SocketAddr, std::io::Error),
     #[error("the server at {0} lists no videos for this scenario")]
     NoVideos(SocketAddr),
+    #[error("the server at {0} has accounts: pass an API token (--token, or VIDSERVE_TOKEN; `vidserve user token NAME` makes one)")]
+    SignIn(SocketAddr),
 }
 
 /// `http://127.0.0.1:8080/` (or `localhost`, `[::1]`) -> a loopback address.
@@ -141,11 +143,24 @@ async fn exchange(conn: &mut Conn, req: Request<Empty<Bytes>>) -> Result<Answer,
     Ok(Answer { status, bytes })
 }
 
+/// What a load test sends to say who it is, when the server has accounts:
+/// a header (`Authorization` with a token, or a session `Cookie`) and its value.
+pub type Credentials = Option<(hyper::header::HeaderName, hyper::header::HeaderValue)>;
+
 /// A request to `addr` for `path`, with a `Range` when given.
-fn request(method: Method, addr: SocketAddr, path: &str, range: Option<String>) -> Request<Empty<Bytes>> {
+fn request(
+    method: Method,
+    addr: SocketAddr,
+    path: &str,
+    range: Option<String>,
+    who: &Credentials,
+) -> Request<Empty<Bytes>> {
     let mut req = Request::builder().method(method).uri(path).header(HOST, addr.to_string());
     if let Some(r) = range {
         req = req.header(RANGE, r);
+    }
+    if let Some((name, value)) = who {
+        req = req.header(name, value);
     }
     req.body(Empty::new()).expect("a request of our own making is valid")
 }
@@ -155,12 +170,15 @@ struct Target {
     sizes: Vec<u64>,
 }
 
-async fn fetch_targets(addr: SocketAddr) -> Result<Target, LoadTestError> {
+async fn fetch_targets(addr: SocketAddr, who: &Credentials) -> Result<Target, LoadTestError> {
     let unreachable = |e: std::io::Error| LoadTestError::Unreachable(addr, e);
     let mut conn = connect(addr).await.map_err(unreachable)?;
-    let req = request(Method::GET, addr, "/api/v1/videos?per_page=200&sort=size", None);
+    let req = request(Method::GET, addr, "/api/v1/videos?per_page=200&sort=size", None, who);
     conn.ready().await.map_err(|e| unreachable(std::io::Error::other(e)))?;
     let res = conn.send_request(req).await.map_err(|e| unreachable(std::io::Error::other(e)))?;
+    if matches!(res.status().as_u16(), 401 | 403) {
+        return Err(LoadTestError::SignIn(addr));
+    }
     // At most a few MiB: 200 videos' JSON.
     let limited = http_body_util::Limited::new(res.into_body(), 8 << 20);
     let body = limited.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
@@ -172,7 +190,13 @@ async fn fetch_targets(addr: SocketAddr) -> Result<Target, LoadTestError> {
 }
 
 /// The next request of a scenario, from a per-connection random state.
-fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::Rng) -> Request<Empty<Bytes>> {
+fn next_request(
+    s: Scenario,
+    t: &Target,
+    addr: SocketAddr,
+    rng: &mut fastrand::Rng,
+    who: &Credentials,
+) -> Request<Empty<Bytes>> {
     let scenario = match s {
         Scenario::Mixed => [Scenario::Gallery, Scenario::Ranges, Scenario::Ranges, Scenario::Writes][rng.usize(..4)],
         other => other,
@@ -181,22 +205,22 @@ fn next_request(s: Scenario, t: &Target, addr: SocketAddr, rng: &mut fastrand::R
     match scenario {
         Scenario::Gallery => {
             let sort = ["added", "title", "size", "duration", "rating", "views"][rng.usize(..6)];
-            request(Method::GET, addr, &format!("/?sort={sort}&page={}", rng.usize(1..50)), None)
+            request(Method::GET, addr, &format!("/?sort={sort}&page={}", rng.usize(1..50)), None, who)
         }
         Scenario::Stream => {
             let i = pick(rng);
-            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), None)
+            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), None, who)
         }
         Scenario::Ranges => {
             let i = pick(rng);
             let size = t.sizes[i].max(1);
             let start = rng.u64(..size.saturating_sub(65_536).max(1));
             let end = (start + 65_535).min(size - 1);
-            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), Some(format!("bytes={start}-{end}")))
+            request(Method::GET, addr, &format!("/video/{}", t.ids[i]), Some(format!("bytes={start}-{end}")), who)
         }
         _ => {
             let i = pick(rng);
-            request(Method::POST, addr, &format!("/api/v1/videos/{}/view", t.ids[i]), None)
+            request(Method::POST, addr, &format!("/api/v1/videos/{}/view", t.ids[i]), None, who)
         }
     }
 }
@@ -209,13 +233,15 @@ pub async fn run(
     connections: usize,
     duration: Duration,
     done: Arc<AtomicU64>,
+    who: Credentials,
 ) -> Result<Report, LoadTestError> {
     if !addr.ip().is_loopback() {
         return Err(LoadTestError::NotLoopback(addr.ip().to_string()));
     }
     let connections = connections.clamp(1, MAX_CONNECTIONS);
     let duration = duration.clamp(Duration::from_millis(100), MAX_DURATION);
-    let target = Arc::new(fetch_targets(addr).await?);
+    let target = Arc::new(fetch_targets(addr, &who).await?);
+    let who = Arc::new(who);
     if scenario != Scenario::Gallery && target.ids.is_empty() {
         return Err(LoadTestError::NoVideos(addr));
     }
@@ -224,7 +250,7 @@ pub async fn run(
     // A JoinSet: dropping this future (a client gone) aborts every task.
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..connections {
-        let (target, done) = (target.clone(), done.clone());
+        let (target, done, who) = (target.clone(), done.clone(), who.clone());
         tasks.spawn(async move {
             let mut rng = fastrand::Rng::with_seed(c as u64 + 1);
             let (mut lat, mut bytes, mut errors) = (Vec::new(), 0u64, 0u64);
@@ -240,7 +266,7 @@ pub async fn run(
                         }
                     }
                 }
-                let req = next_request(scenario, &target, addr, &mut rng);
+                let req = next_request(scenario, &target, addr, &mut rng, &who);
                 let t0 = Instant::now();
                 let left = deadline.saturating_duration_since(t0) + Duration::from_secs(5);
                 let result = tokio::time::timeout(left, exchange(conn.as_mut().expect("connected above"), req)).await;
@@ -344,7 +370,7 @@ mod tests {
         rt.block_on(async {
             let addr = chunked_server().await;
             for scenario in [Scenario::Gallery, Scenario::Ranges] {
-                let report = run(addr, scenario, 2, Duration::from_millis(300), Arc::default()).await.unwrap();
+                let report = run(addr, scenario, 2, Duration::from_millis(300), Arc::default(), None).await.unwrap();
                 assert_eq!(report.errors, 0, "{report}");
                 assert!(report.requests > 5, "{report}");
                 assert_eq!(report.bytes, report.requests * 3000, "{report}");

@@ -15,6 +15,14 @@ pub fn loadtest(args: &LoadtestArgs) -> anyhow::Result<()> {
             args.scenario
         );
     }
+    let who = match &args.token {
+        Some(t) => {
+            let value = hyper::header::HeaderValue::from_str(&format!("Bearer {}", t.trim()))
+                .map_err(|_| anyhow::anyhow!("the token has characters a header cannot carry"))?;
+            Some((hyper::header::AUTHORIZATION, value))
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let duration = std::time::Duration::from_secs(args.duration.max(1));
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -33,7 +41,7 @@ pub fn loadtest(args: &LoadtestArgs) -> anyhow::Result<()> {
                 }
             })
         });
-        let report = crate::loadtest::run(addr, args.scenario, args.connections, duration, done.clone()).await;
+        let report = crate::loadtest::run(addr, args.scenario, args.connections, duration, done.clone(), who).await;
         if let Some(p) = progress {
             p.abort();
             let _ = write!(std::io::stdout(), "\r");

@@ -224,6 +224,36 @@ async fn the_admin_page_manages_accounts() {
     assert_eq!(names, ["ann", "kids", "vic"]);
     assert_eq!(list["users"][0]["household"], true);
 
+    // Load tests ask as someone: the admin page's as the admin who runs it,
+    // the command line's with a token.
+    let res = srv
+        .client
+        .post(srv.url("/admin/performance"))
+        .header("cookie", &ann)
+        .json(&json!({ "action": "load_test", "scenario": "gallery", "connections": 2, "duration": 1 }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert!(body["report"]["requests"].as_u64().unwrap() > 0, "{body}");
+    assert_eq!(body["report"]["errors"], 0, "{body}");
+    let url = srv.url("/");
+    let (url2, token2) = (url.clone(), token.clone());
+    let run = move |token: Option<String>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"));
+        cmd.args(["loadtest", &url, "--connections", "2", "--duration", "1", "--scenario", "ranges"]);
+        cmd.env_remove("VIDSERVE_TOKEN");
+        if let Some(t) = token {
+            cmd.env("VIDSERVE_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    };
+    let (with, without) = tokio::task::spawn_blocking(move || (run(Some(token2)), run(None))).await.unwrap();
+    let text = String::from_utf8_lossy(&with.stdout);
+    assert!(with.status.success() && text.ends_with(" 0 errors\n"), "{text} {}", String::from_utf8_lossy(&with.stderr));
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("has accounts"), "{url2}");
+
     // A viewer sees no Admin link and may not manage accounts.
     let vic = sign_in(&srv, "vic", "long enough").await;
     assert!(!page(&srv, &vic, "/").await.contains("href=\"/admin\""));
