@@ -15,10 +15,11 @@ const BACKLOG: usize = 1024;
 
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A video's user data changed: `data` is its shared record, and
-    /// `personal` whose own fields changed with what they are now (only
-    /// they are told those).
-    User { id: VideoId, data: UserData, personal: Option<(Viewer, Personal)> },
+    /// A video's user data changed: `data` is its shared record,
+    /// `personal` whose edit it was with their own fields as they are now
+    /// (only they are told those), `shared` whether the shared fields
+    /// changed (else nobody else hears of it).
+    User { id: VideoId, data: UserData, personal: Option<(Viewer, Personal)>, shared: bool },
     /// A scan finished; `videos` are now listed.
     Library { videos: usize },
     /// Once a second while the server runs: the dashboard's numbers.
@@ -26,15 +27,20 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event in SSE framing, as `to` may see it: `event:` line, one
-    /// `data:` line of JSON. A person's rating, favorite and position go
-    /// to that person only; the others learn the shared fields.
-    pub fn to_sse(&self, to: &Viewer) -> String {
+    /// The event in SSE framing, as `to` may see it (`None`: not for
+    /// them): `event:` line, one `data:` line of JSON. A person's rating,
+    /// favorite and position go to that person only; the others learn the
+    /// shared fields, when those changed.
+    pub fn to_sse(&self, to: &Viewer) -> Option<String> {
         let (name, data) = match self {
-            Event::User { id, data, personal } => {
+            Event::User { id, data, personal, shared } => {
+                let mine = personal.as_ref().filter(|(who, _)| who == to);
+                if mine.is_none() && !shared {
+                    return None;
+                }
                 let mut v =
                     json!({ "id": id.to_string(), "views": data.views, "tags": data.tags, "title": data.title });
-                if let Some((_, p)) = personal.as_ref().filter(|(who, _)| who == to) {
+                if let Some((_, p)) = mine {
                     v["rating"] = json!(p.rating);
                     v["favorite"] = json!(p.favorite);
                     v["position_ms"] = json!(p.position_ms);
@@ -44,7 +50,7 @@ impl Event {
             Event::Library { videos } => ("library", json!({ "videos": videos })),
             Event::Perf(v) => ("perf", v.clone()),
         };
-        format!("event: {name}\ndata: {data}\n\n")
+        Some(format!("event: {name}\ndata: {data}\n\n"))
     }
 }
 
@@ -78,7 +84,7 @@ mod tests {
     fn frames_are_single_line_json() {
         let data = UserData { rating: Some(4), tags: vec!["line\nbreak".into()], ..UserData::default() };
         let personal = Some((Viewer::Household, data.personal()));
-        let sse = Event::User { id: VideoId(1), data, personal }.to_sse(&Viewer::Household);
+        let sse = Event::User { id: VideoId(1), data, personal, shared: true }.to_sse(&Viewer::Household).unwrap();
         assert!(sse.starts_with("event: user\ndata: {"));
         assert!(sse.ends_with("}\n\n"));
         assert_eq!(sse.lines().count(), 3, "{sse:?}");
@@ -89,11 +95,21 @@ mod tests {
     fn a_persons_own_fields_reach_only_them() {
         let ann = Viewer::Person("ann".into());
         let mine = Personal { rating: Some(2), favorite: true, ..Personal::default() };
-        let e = Event::User { id: VideoId(1), data: UserData::default(), personal: Some((ann.clone(), mine)) };
-        assert!(e.to_sse(&ann).contains(r#""rating":2"#));
+        let e = Event::User {
+            id: VideoId(1),
+            data: UserData::default(),
+            personal: Some((ann.clone(), mine)),
+            shared: true,
+        };
+        assert!(e.to_sse(&ann).unwrap().contains(r#""rating":2"#));
         for other in [Viewer::Household, Viewer::Person("bob".into()), Viewer::Guest] {
-            let sse = e.to_sse(&other);
+            let sse = e.to_sse(&other).unwrap();
             assert!(!sse.contains("rating") && !sse.contains("favorite") && sse.contains("views"), "{sse}");
         }
+        // Only their own fields changed: nobody else hears of it.
+        let Event::User { id, data, personal, .. } = e else { unreachable!() };
+        let quiet = Event::User { id, data, personal, shared: false };
+        assert!(quiet.to_sse(&ann).is_some());
+        assert!(quiet.to_sse(&Viewer::Guest).is_none() && quiet.to_sse(&Viewer::Household).is_none());
     }
 }

@@ -92,8 +92,10 @@ impl Backups {
         if self.keep == 0 {
             return;
         }
+        let owner = app.people.owner();
         let doc = app.users.data.with_all(|m, p| {
-            (!m.is_empty() || !p.is_empty()).then(|| crate::import::export::document(m, p, &app.library.catalog()))
+            (!m.is_empty() || !p.is_empty())
+                .then(|| crate::import::export::document(m, p, owner.as_deref(), &app.library.catalog()))
         });
         let Some(doc) = doc else { return };
         match self.write(&doc) {

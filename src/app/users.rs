@@ -33,13 +33,15 @@ impl Users {
         let on_commit = Box::new(move |c: &Committed| {
             cache.set_all(c.shared.iter().cloned());
             cache.set_personal(c.personal.iter().map(|(who, id, p)| (who.clone(), Some((*id, p.clone())))));
+            let shared: std::collections::HashSet<VideoId> = c.shared.iter().map(|(id, _)| *id).collect();
             for (who, id) in &c.edited {
                 let data = cache.get(*id);
                 let mine = match who {
                     Viewer::Person(_) => cache.get_for(who, *id).personal(),
                     _ => data.personal(),
                 };
-                events.send(Event::User { id: *id, data, personal: Some((who.clone(), mine)) });
+                let shared = shared.contains(id);
+                events.send(Event::User { id: *id, data, personal: Some((who.clone(), mine)), shared });
             }
         });
         let writer = Writer::start(store, on_commit).map_err(super::AppError::Runtime)?;
@@ -63,6 +65,22 @@ impl Users {
     /// edit by its own author.
     pub fn write_all_blocking(&self, edits: Vec<(Viewer, VideoId, Edit)>) -> Result<Vec<UserData>, WriteError> {
         self.writer.write_all_blocking(edits)
+    }
+
+    /// Clears the household's own ratings, favorites, positions and
+    /// history (its owner's account goes); tags, titles and views stay.
+    /// Blocking.
+    pub fn clear_household(&self) -> Result<(), WriteError> {
+        let edits: Vec<(Viewer, VideoId, Edit)> = self.data.with(|m| {
+            m.iter()
+                .filter(|(_, d)| d.has_own())
+                .map(|(id, _)| (Viewer::Household, *id, Edit::SetPersonal(Box::default())))
+                .collect()
+        });
+        for chunk in edits.chunks(4096) {
+            self.writer.write_all_blocking(chunk.to_vec())?;
+        }
+        Ok(())
     }
 
     /// Forgets what `name` entered for themselves, in memory (their

@@ -67,6 +67,16 @@ impl UserData {
         }
     }
 
+    /// Whether the household entered anything of its own here (a rating,
+    /// favorite, position or view time).
+    pub fn has_own(&self) -> bool {
+        self.rating.is_some()
+            || self.favorite
+            || self.position_ms.is_some()
+            || self.position_at.is_some()
+            || self.last_viewed.is_some()
+    }
+
     /// The shared record as `p`'s owner sees it: shared fields (tags,
     /// title, total views) with `p`'s rating, favorite, position and history.
     pub fn seen_with(&self, p: &Personal) -> UserData {

@@ -102,7 +102,9 @@ impl LiveOrders {
         if let (Some(base), false) = (catalog.base_order(sort), by_user_title) {
             return base;
         }
-        if sort == Sort::Rating && *who != Viewer::Household {
+        // Guests see no one's ratings, the household's mean included.
+        let own_rating = sort == Sort::Rating || (sort == Sort::Household && *who == Viewer::Guest);
+        if own_rating && *who != Viewer::Household {
             return self.mine(catalog, users, who);
         }
         let mut live = lock(&self.live);

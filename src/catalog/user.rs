@@ -101,6 +101,11 @@ impl UserCache {
         };
         for (who, change) in changes {
             match change {
+                Some((id, p)) if p.is_empty() => {
+                    if let Some(theirs) = map.get_mut(&who) {
+                        theirs.remove(&id);
+                    }
+                }
                 Some((id, p)) => {
                     map.entry(who).or_default().insert(id, p);
                 }

@@ -102,8 +102,9 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&config.data_dir)?);
     let users = store.load_user()?;
     let personal = store.load_personal()?;
+    let owner = crate::people::People::load(store.clone())?.owner();
     let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
-    let doc = import::export::document(&users, &personal, &catalog);
+    let doc = import::export::document(&users, &personal, owner.as_deref(), &catalog);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,

@@ -29,7 +29,8 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
             super::print(format!("changed the password of {name}; its sessions ended\n").as_bytes())
         }
         UserCommand::Remove { name } => {
-            people.remove(name)?;
+            // The server is stopped: the store clears the household's data.
+            people.remove(name, false, || Ok(()))?;
             super::print(format!("removed {name}, with their own ratings, favorites and positions\n").as_bytes())
         }
         UserCommand::List => {

@@ -4,7 +4,7 @@
 //! back (`read_export`): export, import into an empty data dir and export
 //! again gives the same document. Version 3 adds `people`: each account's
 //! own ratings, favorites, positions and history (the household's are the
-//! videos' own fields).
+//! videos' own fields; `household` names the account they belong to).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,7 +22,14 @@ pub const EXPORT_VERSION: u64 = 3;
 
 /// The export document for `users`, with paths and file titles from
 /// `catalog` where the video is known.
-pub fn document(users: &HashMap<VideoId, UserData>, personal: &PersonalMap, catalog: &Catalog) -> Value {
+/// `household`: the account holding the videos' own ratings (the first
+/// admin), when there is one.
+pub fn document(
+    users: &HashMap<VideoId, UserData>,
+    personal: &PersonalMap,
+    household: Option<&str>,
+    catalog: &Catalog,
+) -> Value {
     let mut videos = Vec::new();
     let (mut ratings, mut views, mut tags) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     let mut favorites = Vec::new();
@@ -69,6 +76,7 @@ pub fn document(users: &HashMap<VideoId, UserData>, personal: &PersonalMap, cata
     }
     json!({
         "vidserve_export": EXPORT_VERSION,
+        "household": household,
         "videos": videos,
         "people": people,
         "ratings": ratings,
@@ -181,7 +189,8 @@ mod tests {
         users.insert(VideoId(42), d.clone());
         let ann = Personal { rating: Some(2), views: 1, position_ms: Some(7), ..Personal::default() };
         let personal: PersonalMap = [(Arc::from("ann"), [(VideoId(42), ann.clone())].into())].into();
-        let doc = document(&users, &personal, &Catalog::default());
+        let doc = document(&users, &personal, Some("bea"), &Catalog::default());
+        assert_eq!(doc["household"], "bea");
         assert!(is_export(&doc));
         let mut problems = Vec::new();
         let back = read_export(&doc, &mut problems);

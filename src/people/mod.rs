@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod links;
 pub mod password;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,6 +65,10 @@ pub enum PeopleError {
     Invalid(String),
     #[error("there is no account named {0:?}")]
     NoSuchAccount(String),
+    #[error("{0} exists already; set its password instead")]
+    Exists(String),
+    #[error("{0} is the last admin; make another admin first, or remove the other accounts")]
+    LastAdmin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -84,15 +89,6 @@ pub fn valid_name(name: &str) -> Result<String, PeopleError> {
     }
 }
 
-/// The lowercase name of the household's owner among `accounts`.
-fn owner_of(accounts: &std::collections::HashMap<String, AccountRecord>) -> Option<String> {
-    accounts
-        .iter()
-        .filter(|(_, a)| Role::parse(&a.role) == Some(Role::Admin))
-        .min_by(|(ka, a), (kb, b)| a.created.cmp(&b.created).then(ka.cmp(kb)))
-        .map(|(k, _)| k.clone())
-}
-
 /// Accounts, tokens and sessions, in memory, backed by the store.
 pub struct People {
     store: Arc<Store>,
@@ -100,6 +96,9 @@ pub struct People {
     pub limiter: limiter::Limiter,
     /// Signed links for other players.
     pub links: links::Links,
+    /// Bumped whenever who may do what changes (accounts appear or go,
+    /// sessions end, passwords change): long-lived streams check it.
+    generation: AtomicU64,
 }
 
 impl People {
@@ -107,7 +106,23 @@ impl People {
     pub fn load(store: Arc<Store>) -> Result<People, StoreError> {
         let state = store.load_people()?;
         let links = links::Links::new(store.secret("links")?);
-        Ok(People { store, state: RwLock::new(state), limiter: limiter::Limiter::default(), links })
+        Ok(People {
+            store,
+            state: RwLock::new(state),
+            limiter: limiter::Limiter::default(),
+            links,
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// Changes whenever a session, token or account may have lost or
+    /// changed its rights.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Whether any account exists (then requests must say who they are).
@@ -131,35 +146,49 @@ impl People {
         let s = self.state.read().ok()?;
         let key = name.to_lowercase();
         let a = s.accounts.get(&key)?;
-        let viewer = if owner_of(&s.accounts).as_deref() == Some(key.as_str()) {
-            Viewer::Household
-        } else {
-            Viewer::Person(key.into())
-        };
+        let viewer =
+            if s.owner.as_deref() == Some(key.as_str()) { Viewer::Household } else { Viewer::Person(key.into()) };
         Some(Person { name: a.name.clone(), role: Role::parse(&a.role)?, viewer })
     }
 
-    /// The account that owns the household's personal data (what was
-    /// entered or imported before accounts existed): the first admin made
-    /// (the oldest; by name among equals). `None` while there is no admin.
+    /// The account that holds the household's own data (what was entered
+    /// or imported before accounts existed): the first admin made, for as
+    /// long as it exists. `None` while there is none.
     pub fn owner(&self) -> Option<String> {
         let s = self.state.read().ok()?;
-        let key = owner_of(&s.accounts)?;
-        s.accounts.get(&key).map(|a| a.name.clone())
+        let key = s.owner.as_ref()?;
+        s.accounts.get(key).map(|a| a.name.clone())
     }
 
     /// Adds or replaces an account (blocking). `password`: `None` for a
     /// profile without one.
     pub fn set_account(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
+        self.put(name, role, password, true)
+    }
+
+    /// Adds an account that does not exist yet (blocking).
+    pub fn add(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
+        self.put(name, role, password, false)
+    }
+
+    fn put(&self, name: &str, role: Role, password: Option<&str>, replace: bool) -> Result<(), PeopleError> {
         let name = valid_name(name)?;
+        let key = name.to_lowercase();
         let hash = password.map(password::hash).transpose().map_err(PeopleError::Invalid)?;
-        // A replaced account keeps its age (the first admin stays the owner).
-        let created = self.account(&name).map_or_else(|_| now(), |a| a.created);
-        let rec = AccountRecord { name: name.clone(), role: role.name().into(), hash, created };
-        self.store.put_account(&rec)?;
-        if let Ok(mut s) = self.state.write() {
-            s.accounts.insert(name.to_lowercase(), rec);
+        // Checked and changed under one lock: no other change in between.
+        let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
+        let old = s.accounts.get(&key);
+        if old.is_some() && !replace {
+            return Err(PeopleError::Exists(name));
         }
+        let created = old.map_or_else(now, |a| a.created);
+        let rec = AccountRecord { name, role: role.name().into(), hash, created };
+        if let Some(owner) = self.store.put_account(&rec)? {
+            s.owner = Some(owner);
+        }
+        s.accounts.insert(key, rec);
+        drop(s);
+        self.changed();
         Ok(())
     }
 
@@ -169,6 +198,7 @@ impl People {
         rec.hash = Some(password::hash(password).map_err(PeopleError::Invalid)?);
         self.store.put_account(&rec)?;
         self.end_sessions_of(&rec.name)?;
+        self.changed();
         if let Ok(mut s) = self.state.write() {
             s.accounts.insert(rec.name.to_lowercase(), rec);
         }
@@ -180,23 +210,49 @@ impl People {
         s.accounts.get(&name.to_lowercase()).cloned().ok_or_else(|| PeopleError::NoSuchAccount(name.into()))
     }
 
-    /// Removes an account, its tokens and sessions (blocking).
-    pub fn remove(&self, name: &str) -> Result<(), PeopleError> {
-        if !self.store.remove_account(name)? {
-            return Err(PeopleError::NoSuchAccount(name.into()));
+    /// Removes an account, its tokens, sessions and own data (blocking).
+    /// `keep_an_admin`: refuse to remove the last admin while other
+    /// accounts exist (nobody could manage them from the web). When it
+    /// holds the household's data, `before_owner_goes` runs first, once the
+    /// removal is certain (a running server clears that data through its
+    /// writer, so memory and open pages follow).
+    pub fn remove(
+        &self,
+        name: &str,
+        keep_an_admin: bool,
+        before_owner_goes: impl FnOnce() -> Result<(), String>,
+    ) -> Result<(), PeopleError> {
+        let key = name.to_lowercase();
+        let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
+        let Some(a) = s.accounts.get(&key) else { return Err(PeopleError::NoSuchAccount(name.into())) };
+        let admins = s.accounts.values().filter(|a| a.role == Role::Admin.name()).count();
+        if keep_an_admin && a.role == Role::Admin.name() && admins == 1 && s.accounts.len() > 1 {
+            return Err(PeopleError::LastAdmin(a.name.clone()));
         }
-        if let Ok(mut s) = self.state.write() {
-            let key = name.to_lowercase();
-            s.accounts.remove(&key);
-            s.tokens.retain(|_, g| g.name.to_lowercase() != key);
-            s.sessions.retain(|_, g| g.name.to_lowercase() != key);
+        if s.owner.as_deref() == Some(key.as_str()) {
+            before_owner_goes().map_err(PeopleError::Invalid)?;
         }
+        self.store.remove_account(&key)?;
+        s.accounts.remove(&key);
+        s.tokens.retain(|_, g| g.name.to_lowercase() != key);
+        s.sessions.retain(|_, g| g.name.to_lowercase() != key);
+        if s.owner.as_deref() == Some(key.as_str()) {
+            s.owner = None;
+        }
+        drop(s);
+        self.changed();
         Ok(())
+    }
+
+    /// Whether `name` holds the household's own data.
+    pub fn is_owner(&self, name: &str) -> bool {
+        self.state.read().is_ok_and(|s| s.owner.as_deref() == Some(name.to_lowercase().as_str()))
     }
 
     fn end_sessions_of(&self, name: &str) -> Result<(), PeopleError> {
         let theirs: Vec<String> = self.state.read().map_or(Vec::new(), |s| {
-            s.sessions.iter().filter(|(_, g)| g.name.eq_ignore_ascii_case(name)).map(|(k, _)| k.clone()).collect()
+            let key = name.to_lowercase();
+            s.sessions.iter().filter(|(_, g)| g.name.to_lowercase() == key).map(|(k, _)| k.clone()).collect()
         });
         for d in &theirs {
             self.store.remove_session(d)?;
@@ -226,7 +282,8 @@ impl People {
         self.account(name)?;
         let n = self.store.revoke_tokens(name)?;
         if let Ok(mut s) = self.state.write() {
-            s.tokens.retain(|_, g| !g.name.eq_ignore_ascii_case(name));
+            let key = name.to_lowercase();
+            s.tokens.retain(|_, g| g.name.to_lowercase() != key);
         }
         Ok(n)
     }
@@ -262,6 +319,7 @@ impl People {
         if let Ok(mut s) = self.state.write() {
             s.sessions.remove(&d);
         }
+        self.changed();
         Ok(())
     }
 

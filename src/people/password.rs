@@ -12,6 +12,34 @@ pub const MIN_LEN: usize = 8;
 /// Longest password looked at (hashing cost is per byte of input too).
 pub const MAX_LEN: usize = 1024;
 
+/// Argon2 runs at once at most (each takes 19 MiB and tens of
+/// milliseconds): a flood of sign-ins queues instead of taking memory.
+const AT_ONCE: usize = 2;
+static RUNNING: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Runs `f` when fewer than `AT_ONCE` others are hashing (blocking).
+fn gated<T>(f: impl FnOnce() -> T) -> T {
+    let lock = |m: &'static std::sync::Mutex<usize>| m.lock().unwrap_or_else(|p| p.into_inner());
+    {
+        let mut n = lock(&RUNNING);
+        while *n >= AT_ONCE {
+            n = FREED.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+    }
+    // Given back even if `f` panics.
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+            FREED.notify_one();
+        }
+    }
+    let _done = Done;
+    f()
+}
+
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).expect("constant Argon2 parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
@@ -25,12 +53,12 @@ pub fn hash(password: &str) -> Result<String, String> {
     if password.len() > MAX_LEN {
         return Err(format!("a password has at most {MAX_LEN} bytes"));
     }
-    argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string())
+    gated(|| argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string()))
 }
 
 /// Whether `password` matches `phc` (the comparison is constant-time).
 pub fn verify(password: &str, phc: &str) -> bool {
-    password.len() <= MAX_LEN && argon2().verify_password(password.as_bytes(), phc).is_ok()
+    password.len() <= MAX_LEN && gated(|| argon2().verify_password(password.as_bytes(), phc).is_ok())
 }
 
 /// A new random secret (256 bits), hex.
@@ -46,7 +74,13 @@ pub fn digest(secret: &str) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -148,6 +148,7 @@ impl Store {
         txn.open_table(tables::SESSIONS)?;
         txn.open_table(tables::SECRETS)?;
         txn.open_table(tables::PERSONAL)?;
+        txn.open_table(tables::HOUSEHOLD)?;
         txn.commit()?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ACCOUNTS, PERSONAL, SECRETS, SESSIONS, TOKENS};
+use super::tables::{ACCOUNTS, HOUSEHOLD, PERSONAL, SECRETS, SESSIONS, TOKENS, USER};
 use super::{encode, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +39,28 @@ pub struct People {
     /// By digest (hex).
     pub tokens: HashMap<String, GrantRecord>,
     pub sessions: HashMap<String, GrantRecord>,
+    /// The lowercase name of the account holding the household's own data.
+    pub owner: Option<String>,
+}
+
+/// Clears the household's own fields (rating, favorite, position, history)
+/// of every shared record; tags, titles and views stay.
+fn clear_household(table: &mut redb::Table<u64, &[u8]>) -> Result<(), StoreError> {
+    let mut changed = Vec::new();
+    for row in table.iter()? {
+        let (k, v) = row?;
+        if let Ok(d) = serde_json::from_slice::<crate::catalog::UserData>(v.value()) {
+            if d.has_own() {
+                let cleared =
+                    crate::catalog::UserData { views: d.views, tags: d.tags, title: d.title, ..Default::default() };
+                changed.push((k.value(), cleared));
+            }
+        }
+    }
+    for (id, d) in changed {
+        table.insert(id, encode(&d).as_slice())?;
+    }
+    Ok(())
 }
 
 /// Removes the tokens or sessions of `name` from `table`; how many.
@@ -47,7 +69,7 @@ fn remove_grants_of(table: &mut redb::Table<&str, &[u8]>, name: &str) -> Result<
         .iter()?
         .filter_map(Result::ok)
         .filter(|(_, v)| {
-            serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.eq_ignore_ascii_case(name))
+            serde_json::from_slice::<GrantRecord>(v.value()).is_ok_and(|g| g.name.to_lowercase() == name.to_lowercase())
         })
         .map(|(k, _)| k.value().to_string())
         .collect();
@@ -90,23 +112,45 @@ impl Store {
 
     pub fn load_people(&self) -> Result<People, StoreError> {
         let txn = self.user.begin_read()?;
-        Ok(People { accounts: load(&txn, ACCOUNTS)?, tokens: load(&txn, TOKENS)?, sessions: load(&txn, SESSIONS)? })
+        let owner = txn.open_table(HOUSEHOLD)?.get("owner")?.map(|v| v.value().to_string());
+        Ok(People {
+            accounts: load(&txn, ACCOUNTS)?,
+            tokens: load(&txn, TOKENS)?,
+            sessions: load(&txn, SESSIONS)?,
+            owner,
+        })
     }
 
-    /// Adds or replaces an account.
-    pub fn put_account(&self, rec: &AccountRecord) -> Result<(), StoreError> {
+    /// Adds or replaces an account. The first admin made becomes the
+    /// household's owner (returned when it happens now); the owner never
+    /// changes otherwise.
+    pub fn put_account(&self, rec: &AccountRecord) -> Result<Option<String>, StoreError> {
+        let key = rec.name.to_lowercase();
         let txn = self.user.begin_write()?;
-        txn.open_table(ACCOUNTS)?.insert(rec.name.to_lowercase().as_str(), encode(rec).as_slice())?;
+        txn.open_table(ACCOUNTS)?.insert(key.as_str(), encode(rec).as_slice())?;
+        let mut household = txn.open_table(HOUSEHOLD)?;
+        let owner = (rec.role == "admin" && household.get("owner")?.is_none()).then(|| key.clone());
+        if let Some(k) = &owner {
+            household.insert("owner", k.as_str())?;
+        }
+        drop(household);
         txn.commit()?;
-        Ok(())
+        Ok(owner)
     }
 
     /// Removes an account with its tokens, sessions and own ratings,
-    /// favorites, positions and history; false when there was none.
+    /// favorites, positions and history (the household's, when it is the
+    /// owner: then there is no owner until the next first admin); false
+    /// when there was none.
     pub fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
         let key = name.to_lowercase();
         let txn = self.user.begin_write()?;
         let existed = txn.open_table(ACCOUNTS)?.remove(key.as_str())?.is_some();
+        let was_owner = txn.open_table(HOUSEHOLD)?.get("owner")?.is_some_and(|v| v.value() == key);
+        if was_owner {
+            txn.open_table(HOUSEHOLD)?.remove("owner")?;
+            clear_household(&mut txn.open_table(USER)?)?;
+        }
         for table in [TOKENS, SESSIONS] {
             remove_grants_of(&mut txn.open_table(table)?, &key)?;
         }

@@ -32,3 +32,7 @@ pub const USER_DAMAGED: TableDefinition<(u64, i64), &[u8]> = TableDefinition::ne
 /// `Personal` (one person's rating, favorite, position and history; the
 /// household's are in `USER`).
 pub const PERSONAL: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("personal_v1");
+/// In `userdata.redb`: `"owner"` -> the lowercase name of the account that
+/// holds the household's own data (the shared records' ratings, favorites,
+/// positions): the first admin made. Absent without one.
+pub const HOUSEHOLD: TableDefinition<&str, &str> = TableDefinition::new("household_v1");

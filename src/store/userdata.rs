@@ -62,15 +62,18 @@ impl Store {
             let mut table = txn.open_table(USER)?;
             let mut damaged = txn.open_table(USER_DAMAGED)?;
             let mut personal = txn.open_table(PERSONAL)?;
+            let accounts = txn.open_table(super::tables::ACCOUNTS)?;
             for (who, id, edit) in edits {
                 let id = *id;
                 let stored = table.get(id.0)?.map(|v| v.value().to_vec());
-                let shared = match stored {
-                    None => UserData::default(),
-                    Some(raw) => serde_json::from_slice(&raw).or_else(|e| {
+                let (shared, was_damaged) = match stored.map(|raw| (serde_json::from_slice(&raw), raw)) {
+                    None => (UserData::default(), false),
+                    Some((Ok(d), _)) => (d, false),
+                    Some((Err(e), raw)) => {
                         tracing::error!(video = %id, "a stored user record cannot be read ({e}); it is kept aside");
-                        damaged.insert((id.0, now_ns()), raw.as_slice()).map(|_| UserData::default())
-                    })?,
+                        damaged.insert((id.0, now_ns()), raw.as_slice())?;
+                        (UserData::default(), true)
+                    }
                 };
                 let Viewer::Person(name) = who else {
                     let mut data = shared;
@@ -80,17 +83,27 @@ impl Store {
                     out.seen.push(data);
                     continue;
                 };
-                let before: Personal = personal
-                    .get((&**name, id.0))?
-                    .and_then(|v| serde_json::from_slice(v.value()).ok())
-                    .unwrap_or_default();
+                let before: Personal = match personal.get((&**name, id.0))?.map(|v| v.value().to_vec()) {
+                    None => Personal::default(),
+                    Some(raw) => serde_json::from_slice(&raw).or_else(|e| {
+                        tracing::error!(video = %id, person = &**name, "a stored record cannot be read ({e}); it is kept aside");
+                        damaged.insert((id.0, now_ns()), raw.as_slice()).map(|_| Personal::default())
+                    })?,
+                };
                 let mut seen = shared.seen_with(&before);
+                // A write that raced its author's removal changes nothing (a
+                // restore may bring a person's data before their account).
+                let restoring = matches!(edit, Edit::SetPersonal(_));
+                if !restoring && accounts.get(&**name)?.is_none() {
+                    out.seen.push(seen);
+                    continue;
+                }
                 seen.apply(edit.clone());
                 let (new_shared, mut mine) = shared.split(seen.clone(), &before);
                 if let Edit::SetPersonal(p) = edit {
                     mine = (**p).clone();
                 }
-                if new_shared != shared {
+                if new_shared != shared || was_damaged {
                     table.insert(id.0, encode(&new_shared).as_slice())?;
                     out.shared.push((id, new_shared));
                 }

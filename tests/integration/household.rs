@@ -97,6 +97,7 @@ async fn each_person_keeps_their_own_ratings_favorites_and_positions() {
     assert_eq!((v["views"].clone(), v["rating"].clone()), (json!(1), json!(2)));
     let got = read_until(&mut bob_events, "\"views\":1").await;
     assert!(!got.contains("rating") && !got.contains("favorite") && !got.contains("position"), "{got}");
+    assert_eq!(got.matches("event: user").count(), 1, "vic's own changes are not told to bob: {got}");
 
     // Each sees their own; the others are untouched.
     let (_, v) = call(&srv, &ann, "GET", &format!("/api/v1/videos/{a}"), None).await;
@@ -275,4 +276,70 @@ async fn the_admin_page_manages_accounts() {
     let vic = sign_in(&srv, "vic", "long enough").await;
     let (_, v) = call(&srv, &vic, "GET", &format!("/api/v1/videos/{id}"), None).await;
     assert_eq!(v["rating"], Value::Null, "a new vic starts afresh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_household_stays_with_its_first_admin() {
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1530);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let a = srv.id_of("a.mp4").await;
+    send(&srv, "PUT", &format!("/api/v1/videos/{a}/rating"), Some(json!({ "rating": 5 }))).await;
+    send(&srv, "POST", &format!("/api/v1/videos/{a}/tags"), Some(json!({ "tag": "kept" }))).await;
+    srv.stop().await;
+    // An older viewer, then the first admin: the admin holds the household.
+    let add = |args: &[&str]| {
+        let out = user(data.path(), args, Some("long enough"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    add(&["add", "bob", "--password-stdin"]);
+    add(&["add", "ann", "--role", "admin", "--password-stdin"]);
+    // Replacing bob as an admin does not move the household to him.
+    add(&["add", "bob", "--role", "admin", "--password-stdin"]);
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let ann = sign_in(&srv, "ann", "long enough").await;
+    let bob = sign_in(&srv, "bob", "long enough").await;
+    let rating = |cookie: String| {
+        let (srv, a) = (&srv, a.clone());
+        async move { call(srv, &cookie, "GET", &format!("/api/v1/videos/{a}"), None).await.1["rating"].clone() }
+    };
+    assert_eq!(rating(ann.clone()).await, json!(5));
+    assert_eq!(rating(bob.clone()).await, Value::Null);
+
+    // A stream of ann's ends when ann signs out (it is asked again).
+    let mut stream = events(&srv, &ann).await;
+    let res = srv.client.post(srv.url("/logout")).header("cookie", &ann).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    call(&srv, &bob, "POST", &format!("/api/v1/videos/{a}/tags"), Some(json!({ "tag": "after" }))).await;
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut rest),
+    )
+    .await;
+    assert!(ended.is_ok(), "the signed-out stream ends");
+    assert!(!String::from_utf8_lossy(&rest).contains("\"rating\":5"));
+
+    // Removing ann removes the household's own data with her: bob, the
+    // admin now, does not inherit it; shared tags stay.
+    let form = serde_urlencoded::to_string([("action", "remove"), ("name", "ann")]).unwrap();
+    let res = srv
+        .client
+        .post(srv.url("/admin/users"))
+        .header("cookie", &bob)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, v) = call(&srv, &bob, "GET", &format!("/api/v1/videos/{a}"), None).await;
+    assert_eq!((v["rating"].clone(), v["tags"].clone()), (Value::Null, json!(["kept", "after"])));
+    srv.stop().await;
+    add(&["add", "ann", "--role", "admin", "--password-stdin"]);
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let ann = sign_in(&srv, "ann", "long enough").await;
+    let (_, v) = call(&srv, &ann, "GET", &format!("/api/v1/videos/{a}"), None).await;
+    assert_eq!((v["rating"].clone(), v["tags"].clone()), (Value::Null, json!(["kept", "after"])));
 }

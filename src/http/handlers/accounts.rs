@@ -85,7 +85,12 @@ pub async fn change(
         .await
         .map_err(|e| ApiError::Internal(e.into()))??;
     match (done, from_form) {
-        (Done::Token(token), true) => Ok(html(token_page(&name, &token, visitor))),
+        (Done::Token(token), true) => {
+            // Shown once: never kept by a cache or the history.
+            let mut res = html(token_page(&name, &token, visitor));
+            res.headers_mut().insert("cache-control", hyper::header::HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
         (Done::Token(token), false) => Ok(json(StatusCode::OK, &json!({ "success": true, "token": token }))),
         (Done::Saved, true) => Ok(redirect(StatusCode::SEE_OTHER, "/admin#users")),
         (Done::Saved, false) => {
@@ -100,19 +105,15 @@ fn people_error(e: PeopleError) -> ApiError {
     match e {
         PeopleError::Invalid(why) => ApiError::BadRequest(why),
         PeopleError::NoSuchAccount(_) => ApiError::NotFound(e.to_string()),
+        PeopleError::Exists(_) | PeopleError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
         PeopleError::Store(e) => ApiError::Internal(anyhow::Error::new(e)),
     }
 }
 
 fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
     let people = &app.people;
-    let exists = people.list().iter().any(|(n, _, _)| n.eq_ignore_ascii_case(name));
-    let admins = people.list().iter().filter(|(_, r, _)| *r == Role::Admin).count();
     match c.action.as_str() {
         "add" => {
-            if exists {
-                return Err(ApiError::Conflict(format!("{name} exists already; set its password instead")));
-            }
             let role = match c.role.as_deref() {
                 None => Role::Viewer,
                 Some(r) => {
@@ -138,7 +139,7 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
                 (None, false) => return Err(ApiError::BadRequest("give a password (at least 8 characters)".into())),
                 (p, _) => p,
             };
-            people.set_account(name, role, password.as_deref()).map_err(people_error)?;
+            people.add(name, role, password.as_deref()).map_err(people_error)?;
             Ok(Done::Saved)
         }
         "password" => {
@@ -149,13 +150,8 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
         "token" => people.new_token(name).map(Done::Token).map_err(people_error),
         "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
         "remove" => {
-            let role = people.list().into_iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)).map(|(_, r, _)| r);
-            if role == Some(Role::Admin) && admins == 1 && people.list().len() > 1 {
-                return Err(ApiError::Conflict(
-                    "this is the last admin; make another admin first, or remove the other accounts".into(),
-                ));
-            }
-            people.remove(name).map_err(people_error)?;
+            let clear = || app.users.clear_household().map_err(|e| e.to_string());
+            people.remove(name, true, clear).map_err(people_error)?;
             app.users.forget(name);
             Ok(Done::Saved)
         }

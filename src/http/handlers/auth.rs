@@ -14,6 +14,7 @@ use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
 use super::{html, redirect, ApiError};
+use crate::catalog::Viewer;
 use crate::http::access::Access;
 use crate::http::body::Body;
 use crate::http::listing::QUERY_VALUE;
@@ -37,6 +38,38 @@ fn session_id(headers: &HeaderMap) -> Option<&str> {
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers.get(AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+/// What a request said about who sent it, kept by long-lived streams to
+/// ask again later.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    session: Option<String>,
+    token: Option<String>,
+}
+
+impl Credentials {
+    pub fn of(headers: &HeaderMap) -> Credentials {
+        Credentials { session: session_id(headers).map(String::from), token: bearer(headers).map(String::from) }
+    }
+
+    /// Whose data these credentials see now; `None` when they no longer
+    /// may read (signed out, removed, accounts appeared).
+    pub fn viewer(&self, app: &App) -> Option<Viewer> {
+        if !app.people.enabled() {
+            return Some(Viewer::Household);
+        }
+        let person = match (&self.session, &self.token) {
+            (Some(id), _) => app.people.by_session(id).map(|(p, _)| p),
+            (None, Some(t)) => app.people.by_token(t),
+            (None, None) => None,
+        };
+        match person {
+            Some(p) => Some(p.viewer),
+            None if app.config.guest => Some(Viewer::Guest),
+            None => None,
+        }
+    }
 }
 
 /// Who is asking, when accounts exist; `Err` when the route may not be

@@ -22,11 +22,22 @@ use crate::App;
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
 /// `GET /api/v1/events`: server-sent events until the client leaves or the
-/// server shuts down. A task forwards broadcast events into the body.
-pub fn events(app: &App, streams: &EventStreams, client: IpAddr, who: Viewer) -> Result<Response<Body>, ApiError> {
+/// server shuts down. A task forwards broadcast events into the body, each
+/// as `who` may see it; when accounts change (a session ends, an account
+/// goes or appears) it asks again who the stream is for, and ends when
+/// nobody is.
+pub fn events(
+    app: &Arc<App>,
+    streams: &EventStreams,
+    client: IpAddr,
+    mut who: Viewer,
+    credentials: super::auth::Credentials,
+) -> Result<Response<Body>, ApiError> {
     let permit = streams.open(client)?;
     let mut events = app.events.subscribe();
     let mut closing = app.ops.closing();
+    let app = app.clone();
+    let mut generation = app.people.generation();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let _permit = permit; // held while the stream lasts
@@ -40,12 +51,20 @@ pub fn events(app: &App, streams: &EventStreams, client: IpAddr, who: Viewer) ->
             let frame = tokio::select! {
                 e = events.recv() => match e {
                     Ok(e) => e.to_sse(&who),
-                    Err(RecvError::Lagged(_)) => "event: resync\ndata: {}\n\n".to_string(),
+                    Err(RecvError::Lagged(_)) => Some("event: resync\ndata: {}\n\n".to_string()),
                     Err(RecvError::Closed) => return,
                 },
-                _ = beat.tick() => ": ping\n\n".to_string(),
+                _ = beat.tick() => Some(": ping\n\n".to_string()),
                 _ = closing.wait_for(|c| *c) => return,
             };
+            if app.people.generation() != generation {
+                generation = app.people.generation();
+                match credentials.viewer(&app) {
+                    Some(now) => who = now,
+                    None => return,
+                }
+            }
+            let Some(frame) = frame else { continue };
             if tx.send(Bytes::from(frame)).await.is_err() {
                 return; // the client left
             }

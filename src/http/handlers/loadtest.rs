@@ -81,8 +81,9 @@ pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Re
     };
     let connections = b.connections.unwrap_or(10).clamp(1, WEB_MAX_CONNECTIONS);
     let duration = Duration::from_secs(b.duration.unwrap_or(3).clamp(1, WEB_MAX_SECONDS));
-    // With accounts, the test asks as the admin who started it.
-    let who = [hyper::header::AUTHORIZATION, hyper::header::COOKIE]
+    // With accounts, the test asks as the admin who started it (the cookie
+    // first, as `authorize` reads them).
+    let who = [hyper::header::COOKIE, hyper::header::AUTHORIZATION]
         .into_iter()
         .find_map(|name| Some((name.clone(), headers.get(&name)?.clone())));
     let result = crate::loadtest::run(target, b.scenario, connections, duration, Default::default(), who).await;

@@ -199,7 +199,7 @@ async fn dispatch(
         Route::ApiAddTag(id) => user::add_tag(app, who, id, h, body).await,
         Route::ApiRemoveTag(id, tag) => user::remove_tag(app, who, id, &tag).await,
         Route::ApiTags => Ok(user::tags(app)),
-        Route::ApiEvents => events::events(app, &state.streams, client, who.clone()),
+        Route::ApiEvents => events::events(app, &state.streams, client, who.clone(), auth::Credentials::of(h)),
         Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Route::ApiBatch => user::batch(app, who, h, body).await,
         Route::LegacyTag => legacy::legacy_tag(app, who, h, body, true).await,

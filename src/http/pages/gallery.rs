@@ -116,8 +116,8 @@ fn sort_form(view: &GalleryView) -> Markup {
             label for="sort" { "Sort " }
             select #sort name="sort" {
                 // The household's mean rating differs from one's own only
-                // when there are accounts.
-                @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.accounts) {
+                // with accounts, and is for those signed in.
+                @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.person.is_some()) {
                     option value=(s.name()) selected[s == view.query.sort] { (s.label()) }
                 }
             }
