@@ -27,7 +27,7 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 13] = [
+const SERVE_ONLY: [&str; 19] = [
     "bind",
     "port",
     "cache_ttl",
@@ -40,6 +40,12 @@ const SERVE_ONLY: [&str; 13] = [
     "body_timeout",
     "write_timeout",
     "max_event_streams",
+    "chat_endpoint",
+    "chat_model",
+    "chat_key_file",
+    "chat_max_tokens",
+    "chat_ca_file",
+    "chat_timeout",
     "guest",
 ];
 
@@ -267,6 +273,35 @@ pub struct ServeArgs {
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+
+    #[command(flatten)]
+    pub chat: ChatArgs,
+}
+
+/// The chat about the library, through an OpenAI-compatible endpoint (off
+/// without one).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChatArgs {
+    /// Base URL of an OpenAI-compatible API, with /v1 (llama.cpp server,
+    /// Ollama, vLLM, LM Studio or a hosted one); chat is off without it.
+    #[arg(long, value_name = "URL", env = "VIDSERVE_CHAT_ENDPOINT")]
+    pub chat_endpoint: Option<String>,
+    /// The model to ask [default: "default", which llama.cpp's server accepts].
+    #[arg(long, value_name = "NAME", env = "VIDSERVE_CHAT_MODEL")]
+    pub chat_model: Option<String>,
+    /// A file holding the API key (else VIDSERVE_CHAT_KEY or OPENAI_API_KEY;
+    /// local servers need none).
+    #[arg(long, value_name = "PATH")]
+    pub chat_key_file: Option<PathBuf>,
+    /// Most tokens asked of the model per answer (also CHAT_MAX_TOKENS) [default: 512].
+    #[arg(long, value_name = "N", env = "VIDSERVE_CHAT_MAX_TOKENS")]
+    pub chat_max_tokens: Option<u32>,
+    /// Certificates (PEM) to trust for an https endpoint, besides the bundled roots.
+    #[arg(long, value_name = "PATH", env = "VIDSERVE_CHAT_CA_FILE")]
+    pub chat_ca_file: Option<PathBuf>,
+    /// Longest one answer may take, tool calls included, in seconds.
+    #[arg(long, value_name = "SECONDS", env = "VIDSERVE_CHAT_TIMEOUT", default_value_t = 120)]
+    pub chat_timeout: u64,
 }
 
 /// Thumbnails and ffmpeg.

@@ -9,10 +9,11 @@
 //! Layers, lowest first (a module imports only from lower ones; a test
 //! enforces it): `loadtest`, `metrics`; `cli`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
-//! `import`, `people`; `app`; `http`; `commands`.
+//! `import`, `people`, `chat`; `app`; `http`; `commands`.
 
 pub mod app;
 pub mod catalog;
+pub mod chat;
 pub mod cli;
 pub mod commands;
 pub mod config;

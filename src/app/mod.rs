@@ -48,6 +48,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("cannot start a thread ({0})")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Chat(#[from] crate::chat::ChatError),
 }
 
 pub struct App {
@@ -61,6 +63,8 @@ pub struct App {
     pub backups: Backups,
     /// Accounts, sessions and tokens (none: nobody signs in).
     pub people: crate::people::People,
+    /// The chat about the library (`None`: no endpoint configured).
+    pub chat: Option<crate::chat::Chat>,
     store: Arc<Store>,
 }
 
@@ -79,7 +83,9 @@ impl App {
         let library = Library::new(catalog, ready);
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);
         let people = crate::people::People::load(store.clone())?;
-        let app = Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, people, store });
+        let chat = config.chat.clone().map(crate::chat::Chat::new).transpose()?;
+        let app =
+            Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, people, chat, store });
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {

@@ -40,8 +40,9 @@ pub enum ApiError {
     /// to this target.
     #[error("sign in first")]
     SignIn(String),
-    #[error("too many failed sign-ins; try again in {0} s")]
-    TooManyRequests(u64),
+    /// Wait this many seconds (`Retry-After`), for this reason.
+    #[error("{1}")]
+    TooManyRequests(u64, String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("internal error: {0}")]
@@ -65,7 +66,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::SignIn(_) => StatusCode::SEE_OTHER,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -87,7 +88,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::SignIn(_) => "sign_in",
-            ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::TooManyRequests(..) => "too_many_requests",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
         }
@@ -132,7 +133,7 @@ impl ApiError {
                     HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
                 );
             }
-            ApiError::TooManyRequests(secs) => {
+            ApiError::TooManyRequests(secs, _) => {
                 h.insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
             }
             _ => {}

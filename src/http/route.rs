@@ -76,6 +76,8 @@ pub enum Route<'a> {
     Logout,
     /// `GET` lists accounts, `POST` changes one.
     AdminUsers,
+    /// `POST` a conversation; the answer streams back.
+    ApiChat,
 }
 
 impl Route<'_> {
@@ -132,6 +134,7 @@ impl Route<'_> {
             RegenerateThumbnails => "/admin/thumbnails/regenerate",
             Performance => "/admin/performance",
             AdminUsers => "/admin/users",
+            ApiChat => "/api/v1/chat",
             LegacyViews => "/get_views",
             LegacyRate => "/rate",
             LegacyView => "/view",
@@ -195,6 +198,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/api/v1/events" => return need_read(Route::ApiEvents),
         "/api/v1/openapi.json" => return need_read(Route::ApiOpenApi),
         "/api/v1/batch" => return post(method, Route::ApiBatch),
+        "/api/v1/chat" => return post(method, Route::ApiChat),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         "/login" => {
             return if read || method == Method::POST {

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog"],
     &["store", "events", "media"],
     &["jobs"],
-    &["scan", "import", "people"],
+    &["scan", "import", "people", "chat"],
     &["app"],
     &["http"],
     &["commands"],

@@ -184,7 +184,8 @@ pub async fn sign_in(
     let next = local_next(&form.next).to_string();
     let keys = vec![format!("ip:{client}"), format!("name:{}", form.username.to_lowercase())];
     if let Some(wait) = app.people.limiter.wait(&keys) {
-        return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
+        let secs = wait.as_secs().max(1);
+        return Err(ApiError::TooManyRequests(secs, format!("too many failed sign-ins; try again in {secs} s")));
     }
     let app2 = app.clone();
     let (name, password) = (form.username.clone(), form.password);

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod auth;
+mod chat;
 mod events;
 mod images;
 mod legacy;
@@ -184,6 +185,7 @@ async fn dispatch(
         Route::Performance => Ok(loadtest::performance(app)),
         Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
         Route::AdminUsers => Ok(accounts::list(app)),
+        Route::ApiChat => chat::chat(app, who, client, h, body).await,
         Route::ApiVideos => api::videos(app, who, parse_query(query)?).await,
         Route::ApiVideo(id) => api::video(app, who, id),
         Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,

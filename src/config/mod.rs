@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod chat;
+
 use crate::cli::{LibraryArgs, ServeArgs};
 
 /// Default seconds between fallback rescans, as in the original's `CACHE_TTL`.
@@ -26,6 +28,8 @@ pub enum ConfigError {
     NoDataDir,
     #[error("CACHE_TTL must be a whole number of seconds, not {0:?}")]
     BadCacheTtl(String),
+    #[error(transparent)]
+    Chat(#[from] chat::ChatConfigError),
 }
 
 /// One served directory, as given and as resolved.
@@ -67,6 +71,8 @@ pub struct Config {
     /// With accounts, anonymous visitors may still browse and watch.
     pub guest: bool,
     pub media: MediaConfig,
+    /// The chat's endpoint and limits; `None`: chat is off.
+    pub chat: Option<chat::ChatConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +139,7 @@ impl Config {
             max_event_streams: args.max_event_streams.max(1),
             guest: args.guest,
             media: MediaConfig::from_args(&args.media),
+            chat: chat::ChatConfig::from_args(&args.chat)?,
         })
     }
 }

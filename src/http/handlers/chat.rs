@@ -1,0 +1,103 @@
+//! `POST /api/v1/chat`: the chat about the library. The page sends the
+//! conversation (`{"messages": [...]}`, kept by the page); the answer comes
+//! back as server-sent events as the model writes it: `data: {"text"}`
+//! pieces, `event: tool` while a tool runs, then `event: done` or
+//! `event: error` with a message. The model's text is only ever data.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::Response;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::user::read_body;
+use super::ApiError;
+use crate::catalog::Viewer;
+use crate::chat::tools::Shelf;
+use crate::chat::{check, Busy, Message, Out};
+use crate::http::body::Body;
+use crate::App;
+
+#[derive(Deserialize)]
+struct Ask {
+    messages: Vec<Message>,
+}
+
+/// One piece of an answer, framed for the page.
+fn frame(out: &Out) -> Bytes {
+    let text = match out {
+        Out::Text(t) => format!("data: {}\n\n", json!({ "text": t })),
+        Out::Tool(name) => format!("event: tool\ndata: {}\n\n", json!({ "name": name })),
+        Out::Done => "event: done\ndata: {}\n\n".to_string(),
+        Out::Error(why) => format!("event: error\ndata: {}\n\n", json!({ "message": why })),
+    };
+    Bytes::from(text)
+}
+
+pub async fn chat(
+    app: &Arc<App>,
+    who: &Viewer,
+    client: IpAddr,
+    headers: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    let Some(chat) = app.chat.as_ref() else {
+        return Err(ApiError::Unavailable(
+            "chat is off: start vidserve with --chat-endpoint URL (an OpenAI-compatible API such as a llama.cpp \
+             server or Ollama)"
+                .into(),
+        ));
+    };
+    if *who == Viewer::Guest {
+        return Err(ApiError::Unauthorized("sign in to chat".into()));
+    }
+    let ask: Ask = read_body(app, headers, body).await?;
+    check(&ask.messages).map_err(ApiError::BadRequest)?;
+    let turn = chat.enter(client).map_err(|busy| match busy {
+        Busy::Answering => ApiError::TooManyRequests(
+            5,
+            "an answer to this device is still coming; wait for it or stop it first".into(),
+        ),
+        Busy::TooMany(secs) => {
+            ApiError::TooManyRequests(secs, format!("too many questions this minute; try again in {secs} s"))
+        }
+    })?;
+    let shelf = Shelf { catalog: app.library.catalog(), users: app.users.data.clone(), who: who.clone() };
+    let (tx, mut rx) = mpsc::channel::<Out>(32);
+    let (body_tx, body_rx) = mpsc::channel::<Bytes>(32);
+    let app = app.clone();
+    tokio::spawn(async move {
+        let _turn = turn; // the device's slot, until the answer ends
+        let Some(chat) = app.chat.as_ref() else { return };
+        if body_tx.send(Bytes::from_static(b": answering\n\n")).await.is_err() {
+            return;
+        }
+        let forward = async {
+            while let Some(out) = rx.recv().await {
+                if body_tx.send(frame(&out)).await.is_err() {
+                    return; // the page left: the answer is dropped with it
+                }
+            }
+        };
+        let answer = async {
+            chat.answer(shelf, ask.messages, tx).await;
+            // Then wait for the last pieces to be forwarded.
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            _ = forward => {}
+            _ = answer => {}
+        }
+    });
+    let mut res = Response::new(Body::Stream(body_rx));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(res)
+}
