@@ -87,7 +87,7 @@ fn check_serve_only(cmd: &mut clap::Command, matches: &ArgMatches) -> Result<(),
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the collection over HTTP (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Index the video directories into the data dir, print a summary and exit.
     Scan(LibraryArgs),
     /// Import the original server's ratings.json, views.json, tags.json,

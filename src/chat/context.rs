@@ -62,9 +62,8 @@ pub fn system(shelf: &Shelf) -> String {
         .map(|idx| idx.iter().rev().take(PER_LIST).map(|&i| &videos[i as usize]).collect())
         .unwrap_or_default();
     listed("Recently added", recent, &mut out);
-    let mut rated: Vec<(u8, &std::sync::Arc<Video>)> = shelf.users.view(&shelf.who, |view| {
-        videos.iter().filter_map(|v| Some((view.get(v.id)?.rating?, v))).collect()
-    });
+    let mut rated: Vec<(u8, &std::sync::Arc<Video>)> =
+        shelf.users.view(&shelf.who, |view| videos.iter().filter_map(|v| Some((view.get(v.id)?.rating?, v))).collect());
     rated.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.added.cmp(&a.1.added)));
     listed("Best rated", rated.into_iter().take(PER_LIST).map(|(_, v)| v).collect(), &mut out);
     let unwatched = super::tools::run(shelf, "list_videos", r#"{"unwatched": true, "sort": "added", "limit": 8}"#);
@@ -110,7 +109,14 @@ mod tests {
         let catalog = Catalog::new(videos, vec![], ScanStats::default());
         let users = UserCache::default();
         users.set_all((0..n).step_by(7).map(|i| {
-            (VideoId(i + 1), UserData { rating: Some((i % 5) as u8 + 1), tags: vec![format!("tag{}", i % 30)], ..UserData::default() })
+            (
+                VideoId(i + 1),
+                UserData {
+                    rating: Some((i % 5) as u8 + 1),
+                    tags: vec![format!("tag{}", i % 30)],
+                    ..UserData::default()
+                },
+            )
         }));
         Shelf { catalog: Arc::new(catalog), users: Arc::new(users), who: Viewer::Household }
     }
@@ -123,7 +129,12 @@ mod tests {
         let tools = super::super::tools::definitions().to_string().len();
         for n in [1_000, 100_000] {
             let text = system(&library(n));
-            println!("{n} videos: system message {} characters (~{} tokens), tools ~{} tokens", text.len(), text.len() / 4, tools / 4);
+            println!(
+                "{n} videos: system message {} characters (~{} tokens), tools ~{} tokens",
+                text.len(),
+                text.len() / 4,
+                tools / 4
+            );
             assert!(text.len() < 6_000, "{n}: {}", text.len());
             assert!(text.contains(&format!("{n} videos")));
             assert!(text.contains("/watch/"));

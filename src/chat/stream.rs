@@ -21,7 +21,12 @@ pub enum Piece {
     Text(String),
     /// A fragment of the `index`th tool call (the id and name come first,
     /// the arguments in fragments).
-    Call { index: usize, id: Option<String>, name: Option<String>, arguments: String },
+    Call {
+        index: usize,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
 }
 
 /// A tool call, put together.
@@ -33,7 +38,14 @@ pub struct Call {
 }
 
 /// Adds a fragment to the calls gathered so far (at most `max` of them).
-pub fn gather(calls: &mut Vec<Call>, index: usize, id: Option<String>, name: Option<String>, arguments: &str, max: usize) {
+pub fn gather(
+    calls: &mut Vec<Call>,
+    index: usize,
+    id: Option<String>,
+    name: Option<String>,
+    arguments: &str,
+    max: usize,
+) {
     if index >= max {
         return;
     }
@@ -169,6 +181,9 @@ mod tests {
         gather(&mut calls, 0, Some("c1".into()), Some("search_videos".into()), "{\"que", 4);
         gather(&mut calls, 0, None, None, "ry\":\"cats\"}", 4);
         gather(&mut calls, 9, Some("c9".into()), Some("x".into()), "{}", 4);
-        assert_eq!(calls, vec![Call { id: "c1".into(), name: "search_videos".into(), arguments: "{\"query\":\"cats\"}".into() }]);
+        assert_eq!(
+            calls,
+            vec![Call { id: "c1".into(), name: "search_videos".into(), arguments: "{\"query\":\"cats\"}".into() }]
+        );
     }
 }

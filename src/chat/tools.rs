@@ -55,10 +55,18 @@ pub fn definitions() -> Value {
                 "parameters": { "type": "object", "properties": properties, "required": required } } })
     };
     json!([
-        tool("search_videos", "Search titles, paths and tags; best matches first.",
-             json!({ "query": { "type": "string" }, "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST } }),
-             json!(["query"])),
-        tool("list_videos", "List videos by tag, rating, favorites, unwatched or length, in an order.", list_props, json!([])),
+        tool(
+            "search_videos",
+            "Search titles, paths and tags; best matches first.",
+            json!({ "query": { "type": "string" }, "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST } }),
+            json!(["query"])
+        ),
+        tool(
+            "list_videos",
+            "List videos by tag, rating, favorites, unwatched or length, in an order.",
+            list_props,
+            json!([])
+        ),
         tool("video_details", "One video's details by id.", json!({ "id": { "type": "string" } }), json!(["id"])),
         tool("library_stats", "Counts, total length and the most used tags.", json!({}), json!([])),
     ])

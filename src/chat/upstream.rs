@@ -140,7 +140,10 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ChatError> {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     if host == "localhost" {
-        return Ok(vec![SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port), SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port)]);
+        return Ok(vec![
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
+        ]);
     }
     static RESOLVER: OnceLock<Result<hickory_resolver::TokioResolver, String>> = OnceLock::new();
     let resolver = RESOLVER.get_or_init(|| {
@@ -151,10 +154,8 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ChatError> {
     let resolver = resolver
         .as_ref()
         .map_err(|e| ChatError::Endpoint(format!("cannot read the system's DNS settings (/etc/resolv.conf): {e}")))?;
-    let found = resolver
-        .lookup_ip(host)
-        .await
-        .map_err(|e| ChatError::Endpoint(format!("cannot resolve {host}: {e}")))?;
+    let found =
+        resolver.lookup_ip(host).await.map_err(|e| ChatError::Endpoint(format!("cannot resolve {host}: {e}")))?;
     Ok(found.iter().map(|ip| SocketAddr::new(ip, port)).collect())
 }
 

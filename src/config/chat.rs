@@ -31,6 +31,10 @@ pub enum ChatConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(s: &str) -> Secret {
+        Secret(s.to_string())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -80,7 +84,8 @@ impl Endpoint {
                 None => (authority.to_string(), default_port),
             }
         };
-        let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        let host_ok =
+            !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
         if !host_ok || port == 0 || path.chars().any(|c| c.is_control() || c == ' ') {
             return Err(bad());
         }
@@ -175,7 +180,15 @@ mod tests {
         assert_eq!((e.https, e.host.as_str(), e.port), (true, "api.example.com", 443));
         let e = Endpoint::parse("http://[::1]:11434/v1").unwrap();
         assert_eq!((e.host.as_str(), e.port, e.url()), ("::1", 11434, "http://[::1]:11434/v1".to_string()));
-        for bad in ["ftp://x/v1", "127.0.0.1:8080", "http://user:pw@host/v1", "http:///v1", "http://h:0/v1", "http://h/v1?x=1", "http://h:99999/"] {
+        for bad in [
+            "ftp://x/v1",
+            "127.0.0.1:8080",
+            "http://user:pw@host/v1",
+            "http:///v1",
+            "http://h:0/v1",
+            "http://h/v1?x=1",
+            "http://h:99999/",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
     }

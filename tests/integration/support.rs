@@ -68,6 +68,7 @@ pub struct Options {
     pub write_timeout: Duration,
     pub max_event_streams: usize,
     pub guest: bool,
+    pub chat: Option<vidserve::config::chat::ChatConfig>,
 }
 
 impl Options {
@@ -84,6 +85,7 @@ impl Options {
             write_timeout: Duration::from_secs(60),
             max_event_streams: 256,
             guest: false,
+            chat: None,
         }
     }
 }
@@ -114,6 +116,7 @@ impl TestServer {
             max_event_streams: opts.max_event_streams,
             guest: opts.guest,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
+            chat: opts.chat,
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
         assert!(app.library.wait_ready(Duration::from_secs(30)).await, "first scan did not finish");

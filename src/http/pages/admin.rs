@@ -15,6 +15,8 @@ pub struct AdminView<'a> {
     pub visitor: Visitor,
     /// Accounts, for the Users section.
     pub accounts: Vec<super::accounts::AccountRow>,
+    /// The chat's endpoint and model (`None`: chat is off). Never the key.
+    pub chat: Option<(String, String)>,
 }
 
 /// The thumbnail queue as the admin page shows it.
@@ -80,6 +82,12 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "Rescan" } dd { "on file changes, and every " (view.rescan_every_s) " s" }
                 dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) " catalog rebuilds" }
                 dt { "Data" } dd { (view.data_dir) }
+                dt { "Chat" } dd {
+                    @match &view.chat {
+                        Some((endpoint, model)) => { (endpoint) ", model " (model) }
+                        None => "off (start with --chat-endpoint URL to ask about the library)",
+                    }
+                }
             }
             h2 { "Thumbnails" }
             @let j = &view.jobs;
