@@ -6,6 +6,7 @@ import * as select from "./select.js";
 import * as watch from "./watch.js";
 import * as player from "./player.js";
 import * as admin from "./admin.js";
+import * as chat from "./chat.js";
 
 const root = document.documentElement;
 
@@ -41,4 +42,5 @@ select.init();
 watch.init();
 player.init();
 admin.init();
+chat.init();
 live.start();

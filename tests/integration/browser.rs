@@ -336,3 +336,58 @@ async fn signs_in_rates_and_signs_out_in_chromium() {
     assert!(url.as_str().unwrap().contains("/login?next=%2F"), "{url}");
     driver.call("DELETE", "", json!({})).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asks_the_library_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let (stub_addr, _) = crate::chat::stub(None).await;
+    let fx = Fixture::new();
+    fx.mp4("Cats at play.mp4", 1000, 1610);
+    let data = tempfile::tempdir().unwrap();
+    let opts = crate::support::Options {
+        chat: Some(crate::chat::config(&format!("http://{stub_addr}/v1"), vec![])),
+        ..crate::support::Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let cats = srv.id_of("Cats at play.mp4").await;
+    let driver = Driver::start().await;
+    driver.goto(&srv.url("/")).await;
+    driver.click("#chat-open").await;
+    assert_eq!(driver.js("return document.activeElement.id").await, "chat-input", "the question box has focus");
+
+    // Markup in an answer is shown as text, never made into elements.
+    driver.type_into("#chat-input", "hello").await;
+    driver.click("#chat-send").await;
+    eventually(Duration::from_secs(15), "the streamed answer shows", || async {
+        driver.js("const b = document.querySelectorAll('#chat-log .msg.assistant .body'); return b.length ? b[b.length - 1].textContent : ''").await
+            == "Hello <b>there</b>"
+    })
+    .await;
+    assert_eq!(driver.js("return document.querySelectorAll('#chat-log b').length").await, 0);
+
+    // A cited video is a link to its watch page, with a card.
+    driver.type_into("#chat-input", "something with cats?").await;
+    driver.click("#chat-send").await;
+    let link = format!("/watch/{cats}");
+    eventually(Duration::from_secs(15), "the answer links the video and shows its card", || async {
+        let script = format!(
+            "return !!document.querySelector('#chat-log .body a[href=\"{link}\"]') && !!document.querySelector('.chat-cards a[href=\"{link}\"]')"
+        );
+        driver.js(&script).await == true
+    })
+    .await;
+    // Kept for the tab: a reload shows the conversation again.
+    driver.goto(&srv.url("/")).await;
+    driver.click("#chat-open").await;
+    assert_eq!(driver.js("return document.querySelectorAll('#chat-log .msg').length").await, 4);
+    // Escape closes the panel and gives focus back to the button.
+    driver.js("document.getElementById('chat-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); return 0").await;
+    assert_eq!(
+        driver.js("return [document.getElementById('chat-panel').hidden, document.activeElement.id]").await,
+        json!([true, "chat-open"])
+    );
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -109,7 +109,7 @@ async fn answer(req: Request<hyper::body::Incoming>, seen: Seen) -> Result<Respo
 }
 
 /// Starts the stub on 127.0.0.1, over TLS when given a server config.
-async fn stub(tls: Option<Arc<rustls::ServerConfig>>) -> (SocketAddr, Seen) {
+pub async fn stub(tls: Option<Arc<rustls::ServerConfig>>) -> (SocketAddr, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Seen = Arc::default();
@@ -136,7 +136,7 @@ async fn stub(tls: Option<Arc<rustls::ServerConfig>>) -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
-fn config(url: &str, extra_ca: Vec<Vec<u8>>) -> ChatConfig {
+pub fn config(url: &str, extra_ca: Vec<Vec<u8>>) -> ChatConfig {
     ChatConfig {
         endpoint: Endpoint::parse(url).unwrap(),
         model: "test-model".into(),

@@ -154,7 +154,7 @@ async fn dispatch(
         None => Viewer::Household,
     };
     let who = &who;
-    let visitor = &Visitor::new(app.people.enabled(), person.as_ref());
+    let visitor = &Visitor::new(app.people.enabled(), person.as_ref(), app.chat.is_some());
     match route {
         Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
         Route::Login => Ok(auth::form(app, client, parse_query(query)?)),

@@ -12,11 +12,15 @@ pub struct Visitor {
     pub accounts: bool,
     /// The signed-in person's name and role (`None`: not signed in).
     pub person: Option<(String, Role)>,
+    /// Whether the chat is on (and this visitor may use it).
+    pub chat: bool,
 }
 
 impl Visitor {
-    pub fn new(accounts: bool, person: Option<&Person>) -> Visitor {
-        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)) }
+    pub fn new(accounts: bool, person: Option<&Person>, chat: bool) -> Visitor {
+        // With accounts, chatting needs a person.
+        let chat = chat && (!accounts || person.is_some());
+        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)), chat }
     }
 
     /// Whether this visitor may use the admin page.
@@ -67,6 +71,9 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                         @if visitor.admin() {
                             a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
                         }
+                        @if visitor.chat {
+                            button #chat-open type="button" hidden aria-controls="chat-panel" aria-expanded="false" { "Ask" }
+                        }
                         button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                     }
                     @if visitor.accounts {
@@ -86,6 +93,30 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                     "The library changed. " a href="" { "Refresh" }
                 }
                 main #main { (body) }
+                @if visitor.chat { (chat_panel()) }
+            }
+        }
+    }
+}
+
+/// The chat panel (opened by the header's Ask button; chat.js runs it).
+fn chat_panel() -> Markup {
+    html! {
+        section #chat-panel.chat role="dialog" aria-labelledby="chat-title" hidden {
+            div.chat-head {
+                h2 #chat-title { "Ask the library" }
+                button #chat-clear type="button" { "New chat" }
+                button #chat-close type="button" aria-label="Close the chat" { "×" }
+            }
+            ol #chat-log aria-live="polite" {}
+            p #chat-status role="status" {}
+            form #chat-form {
+                label for="chat-input" class="skip" { "Your question" }
+                textarea #chat-input rows="2" maxlength="8000" required placeholder="Something short and highly rated?" {}
+                div.chat-actions {
+                    button #chat-send.primary type="submit" { "Send" }
+                    button #chat-stop type="button" hidden { "Stop" }
+                }
             }
         }
     }

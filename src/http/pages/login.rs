@@ -19,7 +19,7 @@ pub fn login(view: &LoginView) -> Markup {
     page(
         "Sign in",
         Nav::SignIn,
-        &Visitor { accounts: true, person: None },
+        &Visitor { accounts: true, person: None, chat: false },
         html! {
             h1 { "Sign in" }
             @if let Some(m) = view.message {
