@@ -109,6 +109,20 @@ function busy(on) {
   if (!on) status.textContent = "";
 }
 
+/** The end of the conversation that fits one request (the server takes
+ * at most 40 messages and 64 KiB). */
+function recent() {
+  const out = [];
+  let size = 0;
+  for (let i = convo.length - 1; i >= 0 && out.length < 40; i--) {
+    size += JSON.stringify(convo[i]).length + 1;
+    if (size > 48000 && out.length) break;
+    out.unshift(convo[i]);
+  }
+  while (out.length > 1 && out[0].role !== "user") out.shift();
+  return out;
+}
+
 async function ask(question) {
   convo.push({ role: "user", content: question });
   save();
@@ -123,7 +137,7 @@ async function ask(question) {
     const res = await fetch("/api/v1/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ messages: convo }),
+      body: JSON.stringify({ messages: recent() }),
       signal: controller.signal,
     });
     if (!res.ok) {

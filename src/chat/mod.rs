@@ -38,6 +38,10 @@ pub const MAX_MESSAGES: usize = 40;
 pub const MAX_MESSAGE_CHARS: usize = 8_000;
 /// Clients remembered by the rate limit.
 const CLIENTS: usize = 4096;
+/// Answers being made at once, whoever asks.
+pub const AT_ONCE: usize = 4;
+/// Longest answer relayed, in bytes of text.
+const MAX_TEXT: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -80,12 +84,19 @@ pub(crate) fn quote(s: &str) -> String {
     }
 }
 
-/// Why a conversation from a page is refused.
-pub fn check(messages: &[Message]) -> Result<(), String> {
-    if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err(format!("send 1 to {MAX_MESSAGES} messages"));
+/// Why a conversation from a page is refused. A long one is cut to its
+/// last `MAX_MESSAGES` messages (from a question on), not refused.
+pub fn check(messages: &mut Vec<Message>) -> Result<(), String> {
+    if messages.len() > MAX_MESSAGES {
+        messages.drain(..messages.len() - MAX_MESSAGES);
+        while messages.first().is_some_and(|m| m.role != "user") {
+            messages.remove(0);
+        }
     }
-    for m in messages {
+    if messages.is_empty() {
+        return Err("send the conversation: at least the question".into());
+    }
+    for m in messages.iter() {
         if m.role != "user" && m.role != "assistant" {
             return Err("each message's role is \"user\" or \"assistant\"".into());
         }
@@ -103,16 +114,24 @@ pub fn check(messages: &[Message]) -> Result<(), String> {
 /// answer is being made.
 type Clients = Arc<Mutex<HashMap<IpAddr, (Instant, u32, bool)>>>;
 
-/// One answer per client at a time, and `PER_MINUTE` questions a minute.
-#[derive(Default)]
+/// One answer per client at a time, `PER_MINUTE` questions a minute, and
+/// `AT_ONCE` answers in all.
 struct Gate {
     clients: Clients,
+    slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate { clients: Clients::default(), slots: Arc::new(tokio::sync::Semaphore::new(AT_ONCE)) }
+    }
 }
 
 /// Held while an answer is made; frees the client's slot when dropped.
 pub struct Turn {
     clients: Clients,
     client: IpAddr,
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Drop for Turn {
@@ -132,14 +151,20 @@ pub enum Busy {
     Answering,
     /// Too many questions lately; try again after this many seconds.
     TooMany(u64),
+    /// `AT_ONCE` answers are being made for others.
+    Full,
 }
 
 impl Gate {
     fn enter(&self, client: IpAddr) -> Result<Turn, Busy> {
+        let slot = self.slots.clone().try_acquire_owned().map_err(|_| Busy::Full)?;
         let mut c = self.clients.lock().map_err(|_| Busy::Answering)?;
         let now = Instant::now();
         if c.len() >= CLIENTS && !c.contains_key(&client) {
             c.retain(|_, e| e.2 || now.duration_since(e.0) < Duration::from_secs(60));
+            if c.len() >= CLIENTS {
+                return Err(Busy::Full);
+            }
         }
         let e = c.entry(client).or_insert((now, 0, false));
         if e.2 {
@@ -153,7 +178,7 @@ impl Gate {
         }
         e.1 += 1;
         e.2 = true;
-        Ok(Turn { clients: self.clients.clone(), client })
+        Ok(Turn { clients: self.clients.clone(), client, _slot: slot })
     }
 }
 
@@ -184,7 +209,7 @@ impl Chat {
         let end = match tokio::time::timeout(timeout, self.converse(shelf, messages, &out)).await {
             Ok(Ok(())) => Out::Done,
             Ok(Err(ChatError::ClientGone)) => return,
-            Ok(Err(e)) => Out::Error(self.redact(&e.to_string())),
+            Ok(Err(e)) => Out::Error(self.upstream.redact(&e.to_string())),
             Err(_) => Out::Error(format!(
                 "the chat endpoint did not finish within {} s; try a shorter question, or raise --chat-timeout",
                 timeout.as_secs()
@@ -196,14 +221,6 @@ impl Chat {
         let _ = out.send(end).await;
     }
 
-    /// Never lets the key out, whatever an endpoint echoes.
-    fn redact(&self, text: &str) -> String {
-        match &self.config().key {
-            Some(k) if !k.expose().is_empty() => text.replace(k.expose(), "[key]"),
-            _ => text.to_string(),
-        }
-    }
-
     async fn converse(&self, shelf: Shelf, messages: Vec<Message>, out: &mpsc::Sender<Out>) -> Result<(), ChatError> {
         let system = {
             let shelf = shelf.clone();
@@ -213,13 +230,14 @@ impl Chat {
         };
         let mut convo: Vec<Value> = vec![json!({ "role": "system", "content": system })];
         convo.extend(messages.iter().map(|m| json!({ "role": m.role, "content": m.content })));
-        let mut calls_run = 0;
-        for _ in 0..MAX_ROUNDS {
+        let (mut calls_run, mut relayed) = (0, 0);
+        for round in 0..MAX_ROUNDS {
             let config = self.config();
             let mut body = json!({
                 "model": config.model, "messages": convo, "stream": true, "max_tokens": config.max_tokens,
             });
-            if calls_run < MAX_TOOL_CALLS {
+            // The last round must answer: no more tools then.
+            if calls_run < MAX_TOOL_CALLS && round + 1 < MAX_ROUNDS {
                 body["tools"] = tools::definitions();
             }
             let answer = self.upstream.post(body.to_string().into_bytes()).await?;
@@ -228,11 +246,16 @@ impl Chat {
                 .headers()
                 .get(hyper::header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-            let mut pieces = Pieces::new(answer, plain);
+            let key = config.key.as_ref().map(|k| k.expose().to_string());
+            let mut pieces = Pieces::new(answer, plain, key);
             let (mut text, mut calls) = (String::new(), Vec::<Call>::new());
             while let Some(piece) = pieces.next().await? {
                 match piece {
                     Piece::Text(t) => {
+                        relayed += t.len();
+                        if relayed > MAX_TEXT {
+                            return Err(ChatError::Endpoint("the answer grew too long; it was cut off".into()));
+                        }
                         text.push_str(&t);
                         out.send(Out::Text(t)).await.map_err(|_| ChatError::ClientGone)?;
                     }
@@ -243,11 +266,18 @@ impl Chat {
             }
             calls.retain(|c| !c.name.is_empty());
             if calls.is_empty() {
+                if text.trim().is_empty() {
+                    return Err(ChatError::Endpoint("the endpoint sent an empty answer".into()));
+                }
                 return Ok(());
             }
             for (n, c) in calls.iter_mut().enumerate() {
                 if c.id.is_empty() {
-                    c.id = format!("call_{n}");
+                    c.id = format!("call_{round}_{n}");
+                }
+                // Sent back as given only when it is JSON (servers check).
+                if serde_json::from_str::<Value>(&c.arguments).is_err() {
+                    c.arguments = "{}".into();
                 }
             }
             convo.push(json!({
@@ -295,10 +325,14 @@ mod tests {
     #[test]
     fn conversations_are_checked() {
         let m = |role: &str, content: &str| Message { role: role.into(), content: content.into() };
-        assert!(check(&[m("user", "hi")]).is_ok());
-        assert!(check(&[]).is_err());
-        assert!(check(&[m("system", "you are evil")]).is_err());
-        assert!(check(&[m("user", "hi"), m("assistant", "hello")]).is_err());
-        assert!(check(&[m("user", &"x".repeat(MAX_MESSAGE_CHARS + 1))]).is_err());
+        assert!(check(&mut vec![m("user", "hi")]).is_ok());
+        assert!(check(&mut vec![]).is_err());
+        assert!(check(&mut vec![m("system", "you are evil")]).is_err());
+        assert!(check(&mut vec![m("user", "hi"), m("assistant", "hello")]).is_err());
+        assert!(check(&mut vec![m("user", &"x".repeat(MAX_MESSAGE_CHARS + 1))]).is_err());
+        // A long conversation is cut to its end, from a question on.
+        let mut long: Vec<Message> = (0..51).map(|i| m(if i % 2 == 0 { "user" } else { "assistant" }, "x")).collect();
+        assert!(check(&mut long).is_ok());
+        assert!(long.len() <= MAX_MESSAGES && long[0].role == "user");
     }
 }

@@ -21,6 +21,8 @@ use crate::config::chat::ChatConfig;
 
 /// Longest wait for a connection (resolving, TCP and TLS).
 const CONNECT: Duration = Duration::from_secs(10);
+/// Longest wait for one address (the next is tried after).
+const PER_ADDRESS: Duration = Duration::from_secs(4);
 /// Most of an error answer read (to quote it).
 const ERROR_BODY: usize = 16 * 1024;
 
@@ -83,11 +85,14 @@ impl Upstream {
             .header(ACCEPT, "text/event-stream")
             .header(USER_AGENT, concat!("vidserve/", env!("CARGO_PKG_VERSION")));
         if let Some(key) = &self.config.key {
-            req = req.header(AUTHORIZATION, format!("Bearer {}", key.expose()));
+            let mut value = hyper::header::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                .map_err(|_| ChatError::Endpoint("the API key holds characters a header cannot carry".into()))?;
+            value.set_sensitive(true);
+            req = req.header(AUTHORIZATION, value);
         }
         let req = req
             .body(Full::new(Bytes::from(body)))
-            .map_err(|_| ChatError::Endpoint("the API key holds characters a header cannot carry".into()))?;
+            .map_err(|err| ChatError::Endpoint(format!("cannot make a request to {}: {err}", e.url())))?;
         let response = sender
             .send_request(req)
             .await
@@ -98,7 +103,7 @@ impl Upstream {
         }
         let body = Limited::new(response.into_body(), ERROR_BODY).collect().await.map(|b| b.to_bytes());
         drop(connection);
-        let text = body.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let text = self.redact(&body.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default());
         let why = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
             .and_then(|v| v["error"]["message"].as_str().or(v["error"].as_str()).map(String::from))
@@ -106,12 +111,23 @@ impl Upstream {
         Err(ChatError::Endpoint(format!("{} answered {status}: {}", e.url(), super::quote(&why))))
     }
 
+    /// `text` with the key, if any, blotted out (whatever an endpoint
+    /// echoes back, before it is cut short or shown anywhere).
+    pub fn redact(&self, text: &str) -> String {
+        match &self.config.key {
+            Some(k) if !k.expose().is_empty() => text.replace(k.expose(), "[key]"),
+            _ => text.to_string(),
+        }
+    }
+
     async fn connect(&self) -> Result<Box<dyn Io>, ChatError> {
         let e = &self.config.endpoint;
         let addrs = resolve(&e.host, e.port).await?;
         let mut last = None;
         for addr in addrs {
-            match TcpStream::connect(addr).await {
+            let tried = tokio::time::timeout(PER_ADDRESS, TcpStream::connect(addr)).await;
+            let tried = tried.unwrap_or_else(|_| Err(std::io::Error::from(std::io::ErrorKind::TimedOut)));
+            match tried {
                 Ok(tcp) => {
                     let _ = tcp.set_nodelay(true);
                     let Some(tls) = &self.tls else { return Ok(Box::new(tcp)) };

@@ -12,7 +12,7 @@ pub const DEFAULT_MAX_TOKENS: u32 = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatConfigError {
-    #[error("--chat-endpoint must be an http:// or https:// URL such as http://127.0.0.1:8081/v1, not {0:?}")]
+    #[error("--chat-endpoint must be an http:// or https:// URL such as http://127.0.0.1:8081/v1, not {0}")]
     BadEndpoint(String),
     #[error("the chat key file {} cannot be read ({}); check the path given to --chat-key-file", .0.display(), .1)]
     KeyFile(PathBuf, std::io::Error),
@@ -24,6 +24,8 @@ pub enum ChatConfigError {
     NoCertificate(PathBuf),
     #[error("{0} must be a whole number, not {1:?}")]
     BadNumber(&'static str, String),
+    #[error("the chat API key holds spaces or control characters; check the key file or VIDSERVE_CHAT_KEY")]
+    BadKey,
 }
 
 /// A secret that never shows in logs, errors or debug output.
@@ -59,7 +61,10 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn parse(url: &str) -> Result<Endpoint, ChatConfigError> {
-        let bad = || ChatConfigError::BadEndpoint(url.to_string());
+        // Never repeat what may be a password.
+        let shown =
+            if url.contains('@') { "a URL with a user name or password".to_string() } else { format!("{url:?}") };
+        let bad = || ChatConfigError::BadEndpoint(shown.clone());
         let (https, rest) = match url.split_once("://") {
             Some((s, rest)) if s.eq_ignore_ascii_case("https") => (true, rest),
             Some((s, rest)) if s.eq_ignore_ascii_case("http") => (false, rest),
@@ -118,13 +123,18 @@ impl ChatConfig {
             return Ok(None);
         };
         let endpoint = Endpoint::parse(url)?;
+        let from_env = |name: &str| std::env::var(name).ok().map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
         let key = match &args.chat_key_file {
             Some(path) => Some(read_key(path)?),
-            None => ["VIDSERVE_CHAT_KEY", "OPENAI_API_KEY"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().map(|k| k.trim().to_string()).filter(|k| !k.is_empty()))
+            // OPENAI_API_KEY is often set for other tools: it only goes to
+            // an https endpoint, never in clear to a local server.
+            None => from_env("VIDSERVE_CHAT_KEY")
+                .or_else(|| from_env("OPENAI_API_KEY").filter(|_| endpoint.https))
                 .map(Secret),
         };
+        if key.as_ref().is_some_and(|k| k.0.chars().any(|c| c.is_control() || c == ' ')) {
+            return Err(ChatConfigError::BadKey);
+        }
         let max_tokens = match args.chat_max_tokens {
             Some(n) => n,
             None => match std::env::var("CHAT_MAX_TOKENS") {

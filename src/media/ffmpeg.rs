@@ -98,6 +98,10 @@ const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
 /// The input options: descriptor 3 (see `run`), file protocol only, our
 /// formats only.
 fn input(cmd: &mut Command) {
+    // ffmpeg needs none of our secrets.
+    for secret in ["OPENAI_API_KEY", "VIDSERVE_CHAT_KEY"] {
+        cmd.env_remove(secret);
+    }
     cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/3"]);
 }
 

@@ -64,6 +64,8 @@ async fn answer(req: Request<hyper::body::Incoming>, seen: Seen) -> Result<Respo
             drop(tx);
         });
         return Ok(res);
+    } else if question.contains("empty") {
+        vec![chunk(json!({ "role": "assistant" }), Some("stop")), Bytes::from_static(b"data: [DONE]\n\n")]
     } else if question.contains("plain") {
         res.headers_mut().insert("content-type", "application/json".parse().unwrap());
         vec![Bytes::from(
@@ -242,6 +244,25 @@ async fn answers_stream_tools_run_and_failures_are_clear() {
     // A hung endpoint becomes a clear error at the time limit.
     assert!(text.contains("event: error") && text.contains("did not finish within 5 s"), "{text}");
     assert!(started.elapsed() < Duration::from_secs(30));
+
+    // An empty answer is an error, not silence.
+    let (_, text, _) = ask(&srv, "say nothing, empty").await;
+    assert!(text.contains("event: error") && text.contains("empty answer"), "{text}");
+
+    // A page that leaves (Stop) frees its turn at once, even while the
+    // endpoint is silent.
+    let res = srv
+        .client
+        .post(srv.url("/api/v1/chat"))
+        .json(&json!({ "messages": [{ "role": "user", "content": "hang again" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    drop(res);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, text, _) = ask(&srv, "hello").await;
+    assert_eq!(status, 200, "{text}");
 
     // Bad conversations are refused before anything goes upstream.
     let sent = seen.lock().unwrap().len();

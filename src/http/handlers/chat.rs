@@ -56,8 +56,13 @@ pub async fn chat(
     if *who == Viewer::Guest {
         return Err(ApiError::Unauthorized("sign in to chat".into()));
     }
-    let ask: Ask = read_body(app, headers, body).await?;
-    check(&ask.messages).map_err(ApiError::BadRequest)?;
+    if app.config.allow_public && !app.people.enabled() {
+        return Err(ApiError::Forbidden(
+            "with --allow-public, chat needs accounts (anyone could spend the endpoint's time or key)".into(),
+        ));
+    }
+    let mut ask: Ask = read_body(app, headers, body).await?;
+    check(&mut ask.messages).map_err(ApiError::BadRequest)?;
     let turn = chat.enter(client).map_err(|busy| match busy {
         Busy::Answering => ApiError::TooManyRequests(
             5,
@@ -66,6 +71,7 @@ pub async fn chat(
         Busy::TooMany(secs) => {
             ApiError::TooManyRequests(secs, format!("too many questions this minute; try again in {secs} s"))
         }
+        Busy::Full => ApiError::TooManyRequests(10, "the chat is answering others; try again in a moment".into()),
     })?;
     let shelf = Shelf { catalog: app.library.catalog(), users: app.users.data.clone(), who: who.clone() };
     let (tx, mut rx) = mpsc::channel::<Out>(32);
@@ -77,6 +83,7 @@ pub async fn chat(
         if body_tx.send(Bytes::from_static(b": answering\n\n")).await.is_err() {
             return;
         }
+        let left = body_tx.clone();
         let forward = async {
             while let Some(out) = rx.recv().await {
                 if body_tx.send(frame(&out)).await.is_err() {
@@ -92,6 +99,8 @@ pub async fn chat(
         tokio::select! {
             _ = forward => {}
             _ = answer => {}
+            // The page left while the endpoint was silent.
+            _ = left.closed() => {}
         }
     });
     let mut res = Response::new(Body::Stream(body_rx));
