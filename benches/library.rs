@@ -93,7 +93,8 @@ fn bench(n: usize) {
                     let (videos, total) = query::page(&src, filter, (page - 1) * 48, 48);
                     let user_rows =
                         users.with(|m| videos.iter().map(|v| m.get(&v.id).cloned().unwrap_or_default()).collect());
-                    let query = ListQuery { sort, order: Some(order), page: Some(page), ..ListQuery::default() };
+                    let query =
+                        ListQuery { sort: Some(sort), order: Some(order), page: Some(page), ..ListQuery::default() };
                     let view = GalleryView {
                         heading: "Library".into(),
                         path: "/".into(),

@@ -121,7 +121,7 @@ pub fn search(
         }
         None => {
             cache.misses.fetch_add(1, Relaxed);
-            let hits: Arc<[u32]> = ranked(src, filter, words).into();
+            let hits: Arc<[u32]> = ranked(src, filter, words, sort == Sort::Relevance).into();
             if let Ok(mut recent) = cache.recent.lock() {
                 if recent.len() >= CACHED {
                     recent.pop_back();
@@ -136,8 +136,9 @@ pub fn search(
     (page, hits.len())
 }
 
-/// Every match, best first (ties in the listing's order).
-fn ranked(src: &Source, filter: &Filter, words: &[String]) -> Vec<u32> {
+/// Every match: best first when `by_score` (ties in the listing's
+/// order), else in the listing's order.
+fn ranked(src: &Source, filter: &Filter, words: &[String], by_score: bool) -> Vec<u32> {
     let videos = src.catalog.videos();
     let folded = src.catalog.folded_paths();
     let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
@@ -161,7 +162,9 @@ fn ranked(src: &Source, filter: &Filter, words: &[String]) -> Vec<u32> {
     } else {
         filtered(src, filter).into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
     };
-    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    if by_score {
+        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    }
     hits.into_iter().map(|(_, i)| i).collect()
 }
 

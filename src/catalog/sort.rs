@@ -15,6 +15,8 @@ pub enum Sort {
     /// The mean of everyone's ratings (with accounts).
     Household,
     Views,
+    /// A search's best matches first (the default while searching).
+    Relevance,
 }
 
 impl Sort {
@@ -28,6 +30,7 @@ impl Sort {
             Sort::Duration => "duration",
             Sort::Rating => "rating",
             Sort::Household => "household",
+            Sort::Relevance => "relevance",
             Sort::Views => "views",
         }
     }
@@ -39,6 +42,7 @@ impl Sort {
             Sort::Duration => "Duration",
             Sort::Rating => "Rating",
             Sort::Household => "Household rating",
+            Sort::Relevance => "Best match",
             Sort::Views => "Views",
         }
     }
@@ -56,6 +60,8 @@ impl Sort {
             Sort::Title => Some(1),
             Sort::Size => Some(2),
             Sort::Duration => Some(3),
+            // Ties among equal matches keep the newest first.
+            Sort::Relevance => Some(0),
             Sort::Rating | Sort::Household | Sort::Views => None,
         }
     }

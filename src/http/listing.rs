@@ -17,8 +17,8 @@ use crate::App;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ListQuery {
-    #[serde(default)]
-    pub sort: Sort,
+    /// As asked; `sort()` is the one used.
+    pub sort: Option<Sort>,
     pub order: Option<Order>,
     pub page: Option<usize>,
     pub per_page: Option<usize>,
@@ -51,8 +51,23 @@ pub struct Listing {
 }
 
 impl ListQuery {
+    /// Whether the listing is a search.
+    pub fn searching(&self) -> bool {
+        self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// The sort used: as asked, else best matches first while searching
+    /// and newest first otherwise (best match means nothing without words).
+    pub fn sort(&self) -> Sort {
+        match (self.sort, self.searching()) {
+            (Some(Sort::Relevance), false) | (None, false) => Sort::Added,
+            (Some(s), _) => s,
+            (None, true) => Sort::Relevance,
+        }
+    }
+
     pub fn order(&self) -> Order {
-        self.order.unwrap_or(self.sort.default_order())
+        self.order.unwrap_or(self.sort().default_order())
     }
 
     pub fn filter(&self) -> Result<Filter, ApiError> {
@@ -81,7 +96,7 @@ impl ListQuery {
             Order::Asc => "asc",
             Order::Desc => "desc",
         };
-        let mut s = format!("sort={}&order={order}", self.sort.name());
+        let mut s = format!("sort={}&order={order}", self.sort().name());
         if self.favorites {
             s.push_str("&favorites=1");
         }
@@ -134,7 +149,7 @@ impl ListQuery {
     /// The requested page of the listing, `per_page` videos a page.
     pub fn list(&self, app: &App, who: &Viewer, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
         let filter = self.filter()?;
-        let idx = app.users.orders.order(catalog, &app.users.data, self.sort, who);
+        let idx = app.users.orders.order(catalog, &app.users.data, self.sort(), who);
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
         let words = crate::catalog::fold::words(self.q.as_deref().unwrap_or(""));
@@ -143,7 +158,7 @@ impl ListQuery {
             if words.is_empty() {
                 query::page(&src, &filter, offset, per_page)
             } else {
-                search::search(&app.users.searches, &src, self.sort, &filter, &words, offset, per_page)
+                search::search(&app.users.searches, &src, self.sort(), &filter, &words, offset, per_page)
             }
         };
         let (mut videos, total) = fetch(offset);

@@ -121,5 +121,16 @@ async fn search_titles_paths_and_tags() {
     assert_eq!(titles(srv.json("/api/v1/videos?q=trips").await)[0], "trips of 2019");
     let page = srv.get("/?q=br%C3%BBl%C3%A9e").await.text().await.unwrap();
     assert!(page.contains("Crème brûlée tutorial") && !page.contains("Beach day"));
-    assert!(page.contains("Results for"));
+    assert!(page.contains("Results for") && page.contains(", best first"));
+    // The page says what it shows: the words stay in the box and name the page.
+    assert!(page.contains("<title>Library: “brûlée” · vidserve</title>"), "{page}");
+    assert!(page.contains(r#"name="q" placeholder="Search" autocomplete="off" value="brûlée""#));
+    // Re-sorted, the results follow the sort, not the best match.
+    let by_title = titles(srv.json("/api/v1/videos?q=trips&sort=title&order=asc").await);
+    assert_eq!(by_title, ["Beach day", "Crème brûlée tutorial", "trips of 2019"]);
+    let page = srv.get("/?q=trips&sort=title").await.text().await.unwrap();
+    assert!(page.contains("Results for") && !page.contains("best first"));
+    // Nothing found is not an empty library.
+    let page = srv.get("/?q=zebra").await.text().await.unwrap();
+    assert!(page.contains("No video matches “zebra”") && !page.contains("No videos found yet"), "{page}");
 }

@@ -55,6 +55,14 @@ pub async fn gallery(
             (format!("#{tag}"), path)
         }
     };
+    let mut visitor = visitor.clone();
+    let heading = match q.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(words) => {
+            visitor.search = words.to_string();
+            format!("{heading}: “{words}”")
+        }
+        None => heading,
+    };
     let catalog = app.library.catalog();
     let (q, listing) = q.run(app, who, catalog.clone(), PER_PAGE).await?;
     let plain =
@@ -83,7 +91,7 @@ pub async fn gallery(
             .filter(|r| matches!(r.state, RootState::Offline(_)))
             .map(|r| r.path.display().to_string())
             .collect(),
-        visitor: visitor.clone(),
+        visitor,
     };
     Ok(html(gallery_page(&view)))
 }

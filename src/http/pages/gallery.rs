@@ -62,10 +62,17 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 p.notice.warn role="status" { "Offline: " (root) " — its videos come back when it does." }
             }
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) {
-                p.searching { "Results for “" (q) "”, best first · " a href=(view.path) { "clear" } }
+                p.searching {
+                    "Results for “" (q) "”" @if view.query.sort() == Sort::Relevance { ", best first" }
+                    " · " a href=(view.path) { "clear the search" }
+                }
             }
             @if view.scanning {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
+            } @else if l.total == 0 && view.query.searching() {
+                p.notice role="status" { "No video matches “" (view.query.q.as_deref().unwrap_or("").trim()) "”. Try fewer or other words." }
+            } @else if l.total == 0 && !view.query.filter().is_ok_and(|f| f.is_empty()) {
+                p.notice role="status" { "No video matches these filters." }
             } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add mp4, m4v, mov, webm, mkv, ogg or ogv files to the video folder; they appear here within seconds." }
             } @else if l.total == 0 {
@@ -117,8 +124,11 @@ fn sort_form(view: &GalleryView) -> Markup {
             select #sort name="sort" {
                 // The household's mean rating differs from one's own only
                 // with accounts, and is for those signed in.
+                @if view.query.searching() {
+                    option value="relevance" selected[view.query.sort() == Sort::Relevance] { "Best match" }
+                }
                 @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.person.is_some()) {
-                    option value=(s.name()) selected[s == view.query.sort] { (s.label()) }
+                    option value=(s.name()) selected[s == view.query.sort()] { (s.label()) }
                 }
             }
             " "

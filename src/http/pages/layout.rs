@@ -14,13 +14,15 @@ pub struct Visitor {
     pub person: Option<(String, Role)>,
     /// Whether the chat is on (and this visitor may use it).
     pub chat: bool,
+    /// The words of the search the page shows (kept in the search box).
+    pub search: String,
 }
 
 impl Visitor {
     pub fn new(accounts: bool, person: Option<&Person>, chat: bool) -> Visitor {
         // With accounts, chatting needs a person.
         let chat = chat && (!accounts || person.is_some());
-        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)), chat }
+        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)), chat, search: String::new() }
     }
 
     /// Whether this visitor may use the admin page.
@@ -60,7 +62,7 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                     a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }
                     form.search method="get" action="/" role="search" {
                         label for="search" class="skip" { "Search titles, paths and tags" }
-                        input #search type="search" name="q" placeholder="Search" autocomplete="off";
+                        input #search type="search" name="q" placeholder="Search" autocomplete="off" value=(visitor.search);
                     }
                     nav aria-label="Main" {
                         a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }

@@ -19,7 +19,7 @@ pub fn login(view: &LoginView) -> Markup {
     page(
         "Sign in",
         Nav::SignIn,
-        &Visitor { accounts: true, person: None, chat: false },
+        &Visitor { accounts: true, ..Visitor::default() },
         html! {
             h1 { "Sign in" }
             @if let Some(m) = view.message {
