@@ -1,7 +1,7 @@
 // Gallery cards: stars and heart, and a preview under the pointer (a strip
 // to scrub through, or a muted clip).
 import { api, userSummary } from "./api.js";
-import { on } from "./live.js";
+import { on, onResync } from "./live.js";
 
 function showCard(card, d) {
   const u = card.querySelector(".user");
@@ -107,4 +107,12 @@ export function init() {
     }
     showCard(card, d);
   }));
+  // Back into view: the cards shown, as they are now (one request).
+  onResync(async () => {
+    const ids = [...new Set([...document.querySelectorAll(".card[data-id]")].map((c) => c.dataset.id))].slice(0, 100);
+    if (!ids.length) return;
+    const fresh = await api("GET", "/api/v1/videos?per_page=100&ids=" + ids.join(","), undefined, { quiet: true });
+    if (!fresh) return;
+    fresh.videos.forEach((v) => document.querySelectorAll('.card[data-id="' + v.id + '"]').forEach((card) => showCard(card, v)));
+  });
 }

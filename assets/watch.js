@@ -1,6 +1,6 @@
 // The watch page's controls: stars, heart and views; tags; the title.
 import { api, notify } from "./api.js";
-import { on } from "./live.js";
+import { on, onResync } from "./live.js";
 
 const actions = document.getElementById("actions");
 const tagBox = document.getElementById("tags");
@@ -121,4 +121,10 @@ export function init() {
     if (actions && actions.dataset.id === d.id) showUser(d);
     if (tagBox && tagBox.dataset.id === d.id) showTags(d);
   });
+  if (actions) {
+    onResync(async () => {
+      const d = await api("GET", "/api/v1/videos/" + actions.dataset.id, undefined, { quiet: true });
+      if (d) { showUser(d); showTags(d); }
+    });
+  }
 }

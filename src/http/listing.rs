@@ -29,7 +29,13 @@ pub struct ListQuery {
     pub tag: Option<String>,
     /// Search words (titles, paths, tags).
     pub q: Option<String>,
+    /// Comma-separated video ids: just these, in this order (a page
+    /// refreshing the cards it shows); sort, filters and search are ignored.
+    pub ids: Option<String>,
 }
+
+/// Most videos `ids` may name.
+pub const MAX_IDS: usize = 100;
 
 /// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -148,6 +154,17 @@ impl ListQuery {
 
     /// The requested page of the listing, `per_page` videos a page.
     pub fn list(&self, app: &App, who: &Viewer, catalog: &Catalog, per_page: usize) -> Result<Listing, ApiError> {
+        if let Some(ids) = &self.ids {
+            let mut videos = Vec::new();
+            for raw in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if videos.len() == MAX_IDS {
+                    return Err(ApiError::BadRequest(format!("at most {MAX_IDS} ids")));
+                }
+                let id = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
+                videos.extend(catalog.get(id).cloned());
+            }
+            return Ok(Listing { total: videos.len(), videos, page: 1, pages: 1 });
+        }
         let filter = self.filter()?;
         let idx = app.users.orders.order(catalog, &app.users.data, self.sort(), who);
         let wanted = self.page.unwrap_or(1).max(1);

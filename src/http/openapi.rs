@@ -57,14 +57,15 @@ fn ops() -> Vec<Op> {
 /// Query parameters every listing takes.
 fn list_params() -> Value {
     json!([
-        { "name": "sort", "in": "query", "schema": { "enum": ["added", "date", "title", "rating", "views", "duration", "size"] } },
+        { "name": "sort", "in": "query", "schema": { "enum": ["added", "date", "title", "rating", "household", "views", "duration", "size", "relevance"] } },
         { "name": "order", "in": "query", "schema": { "enum": ["asc", "desc"] } },
         { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
         { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } },
         { "name": "favorites", "in": "query", "schema": { "type": "boolean" } },
         { "name": "min_rating", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 5 } },
         { "name": "tag", "in": "query", "description": "comma-separated tags, all required", "schema": { "type": "string" } },
-        { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } }
+        { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
+        { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } }
     ])
 }
 

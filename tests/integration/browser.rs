@@ -391,3 +391,41 @@ async fn asks_the_library_in_chromium() {
     );
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// Eleven tabs: all load (the browser's six connections per server are not
+/// taken by live updates: one tab holds the stream for all), and a tab in
+/// the background still hears of changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_share_one_live_stream_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1620);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("a.mp4").await;
+    let driver = Driver::start().await;
+    driver.goto(&srv.url("/")).await;
+    let first = driver.call("GET", "/window", json!({})).await;
+    driver.js("window.__got = []; new BroadcastChannel('vidserve-live').onmessage = (e) => window.__got.push(e.data.name); return 0").await;
+    for n in 1..=10 {
+        let tab = driver.call("POST", "/window/new", json!({ "type": "window" })).await;
+        driver.call("POST", "/window", json!({ "handle": tab["handle"] })).await;
+        driver.goto(&srv.url(&format!("/?page={n}"))).await;
+        let loaded = driver.js("return document.readyState === 'complete' && !!document.querySelector('h1')").await;
+        assert_eq!(loaded, true, "tab {} loads", n + 1);
+    }
+    eventually(Duration::from_secs(10), "one live stream for all the tabs", || async {
+        srv.json("/admin/cache/status").await["event_streams"].as_u64().is_some_and(|n| n == 1)
+    })
+    .await;
+    // A change reaches the first tab, in the background, through the leader.
+    let put = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&json!({ "rating": 4 }));
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    driver.call("POST", "/window", json!({ "handle": first })).await;
+    let got = driver.js("return window.__got").await;
+    assert!(got.as_array().unwrap().iter().any(|n| n == "user"), "{got}");
+    driver.call("DELETE", "", json!({})).await;
+}

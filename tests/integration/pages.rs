@@ -130,6 +130,11 @@ async fn search_titles_paths_and_tags() {
     assert_eq!(by_title, ["Beach day", "Crème brûlée tutorial", "trips of 2019"]);
     let page = srv.get("/?q=trips&sort=title").await.text().await.unwrap();
     assert!(page.contains("Results for") && !page.contains("best first"));
+    // A page refreshing its cards asks for just those, in its order.
+    let beach = srv.id_of("trips/Beach day.mp4").await;
+    let picked = titles(srv.json(&format!("/api/v1/videos?ids={bread},{beach}")).await);
+    assert_eq!(picked, ["bread", "Beach day"]);
+    assert_eq!(srv.get("/api/v1/videos?ids=nope").await.status(), 400);
     // Nothing found is not an empty library.
     let page = srv.get("/?q=zebra").await.text().await.unwrap();
     assert!(page.contains("No video matches “zebra”") && !page.contains("No videos found yet"), "{page}");

@@ -44,7 +44,7 @@ pub fn metrics(app: &App) -> Response<Body> {
     res
 }
 
-pub async fn cache_status(app: &Arc<App>) -> Result<Response<Body>, ApiError> {
+pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Response<Body>, ApiError> {
     let app2 = app.clone();
     let damaged = tokio::task::spawn_blocking(move || app2.damaged_user_records())
         .await
@@ -70,6 +70,7 @@ pub async fn cache_status(app: &Arc<App>) -> Result<Response<Body>, ApiError> {
             "cache_misses": cache_misses,
             "cache_rebuilds": app.library.cache.rebuilds.load(Ordering::Relaxed),
             "ready": app.library.is_ready(),
+            "event_streams": event_streams,
             "last_scan": {
                 "finished_at": s.finished_at,
                 "files_seen": s.files_seen,

@@ -93,6 +93,11 @@ impl EventStreams {
         EventStreams { max, open: Arc::default() }
     }
 
+    /// Event streams open now.
+    pub fn count(&self) -> usize {
+        self.open.lock().map_or(0, |o| o.values().sum())
+    }
+
     fn open(&self, client: IpAddr) -> Result<Permit, ApiError> {
         let mut open = self.open.lock().map_err(|_| ApiError::Unavailable("try again".into()))?;
         if open.values().sum::<usize>() >= self.max {

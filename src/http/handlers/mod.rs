@@ -178,7 +178,7 @@ async fn dispatch(
         Route::Metrics => Ok(admin::metrics(app)),
         Route::Readyz => admin::readyz(app),
         Route::Ping => Ok(admin::ping(app)),
-        Route::CacheStatus => admin::cache_status(app).await,
+        Route::CacheStatus => admin::cache_status(app, state.streams.count()).await,
         Route::CacheRefresh => admin::cache_refresh(app, is_form(h)).await,
         Route::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
         Route::Performance if parts.method == Method::POST => loadtest::run_load_test(app, h, body).await,
