@@ -9,15 +9,25 @@ const actions = document.getElementById("actions");
 function resume(id) {
   const posUrl = "/api/v1/videos/" + id + "/position";
   const at = Number(player.dataset.resume || 0) / 1000;
-  const resumed = document.getElementById("resumed");
+  // A live region that is always there: filling it is announced.
+  const said = document.getElementById("resumed-text");
+  const startOver = document.getElementById("start-over");
   player.addEventListener("loadedmetadata", () => {
     if (at > 5 && at < player.duration - 10) {
       player.currentTime = at;
-      if (resumed) resumed.hidden = false;
+      const m = Math.floor(at / 60);
+      const s = String(Math.floor(at % 60)).padStart(2, "0");
+      if (said) said.textContent = "Resumed at " + m + ":" + s + ", where you left off. ";
+      if (startOver) startOver.hidden = false;
     }
   }, { once: true });
-  const startOver = document.getElementById("start-over");
-  if (startOver) startOver.addEventListener("click", () => { player.currentTime = 0; resumed.hidden = true; });
+  if (startOver) {
+    startOver.addEventListener("click", () => {
+      player.currentTime = 0;
+      startOver.hidden = true;
+      if (said) said.textContent = "Playing from the start.";
+    });
+  }
   let lastSaved = 0;
   const save = (force) => {
     const t = player.currentTime || 0;
@@ -104,6 +114,9 @@ function ownsKeys(el) {
 function keys() {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target)) return;
+    // The focused player toggles on Space itself (on key up, which cannot
+    // be stopped): doing it here too would undo it.
+    if (e.target === player && e.key === " ") return;
     const d = player.duration || 0;
     switch (e.key) {
       case " ": case "k": if (player.paused) player.play(); else player.pause(); break;

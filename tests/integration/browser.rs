@@ -429,3 +429,48 @@ async fn tabs_share_one_live_stream_in_chromium() {
     assert!(got.as_array().unwrap().iter().any(|n| n == "user"), "{got}");
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// Keys on the watch page: Space on the focused player plays and pauses
+/// it; Space on a focused button presses the button and leaves the video
+/// alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn space_belongs_to_what_has_focus_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("keys.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=20:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("keys.webm").await;
+    let driver = Driver::start().await;
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    let space = || async {
+        let keys = json!({ "actions": [{ "type": "key", "id": "kb", "actions": [
+            { "type": "keyDown", "value": " " }, { "type": "keyUp", "value": " " }] }] });
+        driver.call("POST", "/actions", keys).await;
+    };
+    let paused = "return document.getElementById('player').paused";
+    eventually(Duration::from_secs(20), "playing", || async {
+        driver.js("const p = document.getElementById('player'); if (p.paused) p.play(); return !p.paused").await == true
+    })
+    .await;
+    driver.js("document.getElementById('player').focus(); return 0").await;
+    space().await;
+    eventually(Duration::from_secs(5), "Space on the player pauses it", || async { driver.js(paused).await == true })
+        .await;
+    space().await;
+    eventually(Duration::from_secs(5), "and plays it again", || async { driver.js(paused).await == false }).await;
+    // A focused star takes its Space: it rates, the video plays on.
+    driver.js("document.querySelector('#actions .star[data-rating=\"2\"]').focus(); return 0").await;
+    space().await;
+    eventually(Duration::from_secs(10), "the star was pressed", || async {
+        srv.json(&format!("/api/v1/videos/{id}")).await["rating"] == 2
+    })
+    .await;
+    assert_eq!(driver.js(paused).await, false, "the video went on playing");
+    driver.call("DELETE", "", json!({})).await;
+}

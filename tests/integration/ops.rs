@@ -97,6 +97,17 @@ async fn built_in_load_test() {
     assert_eq!(body["report"]["errors"], 0);
     let perf = srv.json("/admin/performance").await;
     assert_eq!(perf["last_load_test"]["scenario"], "ranges");
+    // The admin page's form, without JavaScript: runs, then shows the report.
+    let res = srv
+        .client
+        .post(srv.url("/admin/performance"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("action=load_test&scenario=gallery&connections=1&duration=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["location"].to_str().unwrap()), (303, "/admin/performance"));
+    assert_eq!(srv.json("/admin/performance").await["last_load_test"]["scenario"], "gallery");
     assert!(perf["bytes_streamed"].as_u64().unwrap() > 0);
     let bad = srv.client.post(srv.url("/admin/performance")).json(&serde_json::json!({ "action": "explode" }));
     assert_eq!(bad.send().await.unwrap().status(), 400);

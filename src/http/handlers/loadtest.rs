@@ -50,7 +50,9 @@ const WEB_MAX_SECONDS: u64 = 10;
 /// `POST /admin/performance {"action": "load_test"}`: runs the built-in
 /// load test against this server over loopback (bounded; one at a time).
 pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
-    let b: LoadTestBody = super::user::read_body(app, headers, body).await?;
+    // The admin page's form posts without JavaScript, too.
+    let from_form = super::is_form(headers);
+    let b: LoadTestBody = super::user::read_body_or_form(app, headers, body).await?;
     if b.scenario.writes() {
         return Err(ApiError::BadRequest(
             "the writes and mixed scenarios add real views to this library; run them with \
@@ -89,5 +91,9 @@ pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Re
     let result = crate::loadtest::run(target, b.scenario, connections, duration, Default::default(), who).await;
     let report = result.map_err(|e| ApiError::BadRequest(e.to_string()))?;
     slot.finish(&report);
+    if from_form {
+        // The report, with the server's other numbers.
+        return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin/performance"));
+    }
     Ok(json(StatusCode::OK, &json!({ "success": true, "report": report })))
 }

@@ -151,9 +151,8 @@ pub fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Resu
         })
     };
     let (prev, next) = (titled(prev), titled(next));
-    let roots = catalog.roots.iter().map(|r| r.path.display().to_string()).collect();
     let user = app.users.data.get_for(who, video.id);
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
-    Ok(html(watch_page(&WatchView { video, prev, next, roots, user, poster, sprite, visitor: visitor.clone() })))
+    Ok(html(watch_page(&WatchView { video, prev, next, user, poster, sprite, visitor: visitor.clone() })))
 }

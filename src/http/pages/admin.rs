@@ -49,6 +49,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 }
             }
             form #loadtest-form.bar method="post" action="/admin/performance" {
+                input type="hidden" name="action" value="load_test";
                 label for="lt-scenario" { "Load test " }
                 select #lt-scenario name="scenario" {
                     // Read-only scenarios only: a load test must never add views.

@@ -164,13 +164,15 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
                         span.initial { (initial) }
                     }
                     @if let Some(ms) = v.duration_ms() { span.badge { (duration(ms)) } }
-                    span.fav title="Favorite" hidden[!u.favorite] { "♥" }
+                    span.fav hidden[!u.favorite] { "♥" }
                 }
                 div.info {
                     div.title { (v.title_for(u)) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
                         (size(v.size))
+                        // Tells apart two copies with one title (other containers).
+                        @if let Some(c) = info.map(|i| i.container.to_string()) { " · " (c) }
                         span.user { (user_summary(u)) }
                     }
                 }
@@ -180,9 +182,9 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
                 @for n in 1..=5u8 {
                     button.star type="button" data-rating=(n)
                         aria-pressed=(if u.rating.unwrap_or(0) >= n { "true" } else { "false" })
-                        aria-label={ "Rate " (n) } { "★" }
+                        aria-label={ "Rate " (v.title_for(u)) ": " (n) (if n == 1 { " star" } else { " stars" }) } { "★" }
                 }
-                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label="Favorite" { "♥" }
+                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (v.title_for(u)) } { "♥" }
             }
         }
     }

@@ -16,8 +16,6 @@ pub struct WatchView {
     /// Neighbours in the library, with the titles to show.
     pub prev: Option<(Arc<Video>, String)>,
     pub next: Option<(Arc<Video>, String)>,
-    /// Root directories, to show where each file lives.
-    pub roots: Vec<String>,
     pub user: UserData,
     /// Whether a thumbnail exists (shown before playback starts).
     pub poster: bool,
@@ -44,6 +42,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
+                p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
                 h1 #title { (v.title_for(&view.user)) }
                 details.rename {
                     summary { "Rename" }
@@ -86,10 +85,10 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                     dt { "Size" } dd { (size(v.size)) }
                     @for f in &v.files {
-                        dt { "File" } dd { (view.roots.get(f.root).map(String::as_str).unwrap_or("?")) "/" (f.rel_display()) }
+                        // Below its folder: where the server keeps it is the admin's business.
+                        dt { "File" } dd { (f.rel_display()) }
                     }
                 }
-                p #resumed.meta hidden { "Resumed where you left off. " button #start-over type="button" { "Start over" } }
                 p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute" }
             }
         },
