@@ -11,14 +11,14 @@ use crate::support::{eventually, ffmpeg, Fixture, TestServer};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Driver {
+pub struct Driver {
     process: Child,
     base: String,
     client: reqwest::Client,
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub async fn start() -> Driver {
         // chromedriver picks a free port itself (no window for another
         // process to take it) and says which.
         let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -66,7 +66,7 @@ impl Driver {
         driver
     }
 
-    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> Value {
         let url = format!("{}{path}", self.base);
         let req = match method {
             "GET" => self.client.get(url),
@@ -80,7 +80,7 @@ impl Driver {
         res.get("value").cloned().unwrap_or(res)
     }
 
-    async fn goto(&self, url: &str) {
+    pub async fn goto(&self, url: &str) {
         self.call("POST", "/url", json!({ "url": url })).await;
     }
 
@@ -107,8 +107,13 @@ impl Driver {
         self.call("POST", "/actions", actions).await;
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub async fn js(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
+    }
+
+    /// Runs `script`, which calls `arguments[0]` with its result.
+    pub async fn js_async(&self, script: &str) -> Value {
+        self.call("POST", "/execute/async", json!({ "script": script, "args": [] })).await
     }
 }
 
