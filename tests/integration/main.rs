@@ -1,6 +1,7 @@
 //! The integration test binary: real servers on 127.0.0.1:0, real clients.
 
 mod a11y;
+mod access;
 mod browser;
 mod chat;
 mod cli;

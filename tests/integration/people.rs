@@ -26,7 +26,7 @@ pub fn user(data: &std::path::Path, args: &[&str], password: Option<&str>) -> st
     child.wait_with_output().unwrap()
 }
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -48,7 +48,7 @@ pub async fn sign_in(srv: &TestServer, name: &str, password: &str) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-async fn status(srv: &TestServer, method: &str, path: &str, auth: Option<(&str, &str)>) -> u16 {
+pub async fn status(srv: &TestServer, method: &str, path: &str, auth: Option<(&str, &str)>) -> u16 {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut req = no_redirects().request(method.clone(), srv.url(path));
     if let Some((k, v)) = auth {
