@@ -20,6 +20,8 @@ struct Assets;
 
 struct Asset {
     data: Bytes,
+    /// The same, gzipped once (text only).
+    gz: Option<Bytes>,
     mime: String,
 }
 
@@ -45,7 +47,10 @@ fn table() -> &'static Table {
                 std::borrow::Cow::Owned(v) => Bytes::from(v),
             };
             let mime = mime_guess::from_path(&name).first_or_octet_stream().to_string();
-            assets.insert(name, Asset { data, mime });
+            let gz = super::compress::is_text(&mime)
+                .then(|| Bytes::from(super::compress::gzip(&data, 9)))
+                .filter(|z| z.len() < data.len());
+            assets.insert(name, Asset { data, gz, mime });
         }
         let hash = format!("{:012x}", xxhash_rust::xxh3::xxh3_64(&all) >> 16);
         Table { assets, hash }
@@ -57,11 +62,17 @@ pub fn url(name: &str) -> String {
     format!("/assets/{}/{name}", table().hash)
 }
 
-pub fn response(name: &str) -> Option<Response<Body>> {
+/// An asset's response; gzipped (as stored) when the client takes it.
+pub fn response(name: &str, gzip: bool) -> Option<Response<Body>> {
     let t = table();
     let asset = t.assets.get(name)?;
-    let mut res = Response::new(Body::Full(Some(asset.data.clone())));
+    let packed = asset.gz.as_ref().filter(|_| gzip);
+    let mut res = Response::new(Body::Full(Some(packed.unwrap_or(&asset.data).clone())));
     let h = res.headers_mut();
+    if let Some(z) = packed {
+        h.insert(hyper::header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        h.insert(hyper::header::CONTENT_LENGTH, HeaderValue::from(z.len()));
+    }
     h.insert(CONTENT_TYPE, HeaderValue::from_str(&asset.mime).ok()?);
     h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     h.insert(ETAG, HeaderValue::from_str(&format!("\"{}\"", t.hash)).ok()?);

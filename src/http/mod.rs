@@ -1,6 +1,6 @@
 //! HTTP on hyper 1.x: accept loop and shutdown (`server`), routing (`route`),
 //! range parsing (`range`), file streaming (`stream`) with handles of hot
-//! files (`files`), bodies (`body`), listings from the URL (`listing`), the
+//! files (`files`), bodies (`body`) and their compression (`compress`), listings from the URL (`listing`), the
 //! API document (`openapi`), handlers, maud pages, embedded assets, and the
 //! single error-to-response mapping (`error`).
 //!
@@ -10,6 +10,7 @@
 pub mod access;
 pub mod assets;
 pub mod body;
+pub mod compress;
 pub mod error;
 pub mod files;
 pub mod guard;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -15,15 +16,52 @@ use crate::App;
 
 const MAX_PER_PAGE: usize = 500;
 
-pub async fn videos(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
+/// A validator of a listing: changes with the library, with anyone's user
+/// data, with the query and the person asking, and with each start of the
+/// server.
+fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
+    static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let boot = *BOOT.get_or_init(|| fastrand::u64(..));
+    let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {q:?}").as_bytes());
+    format!("W/\"{boot:x}-{generation:x}-{:x}-{asked:x}\"", app.users.data.version())
+}
+
+/// Whether the client's `If-None-Match` holds `tag`.
+fn unchanged(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == tag || t.trim() == "*")
+}
+
+pub async fn videos(
+    app: &Arc<App>,
+    who: &Viewer,
+    q: ListQuery,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
+    let tag = list_tag(app, c.generation, who, &q);
+    let validated = |mut res: Response<Body>| {
+        let h = res.headers_mut();
+        h.insert(ETAG, HeaderValue::from_str(&tag).expect("ASCII"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        res
+    };
+    if unchanged(headers, &tag) {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(validated(res));
+    }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let (_, listing) = q.run(app, who, c, per_page).await?;
     let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.data.get_for(who, v.id))).collect();
-    Ok(json(
+    Ok(validated(json(
         StatusCode::OK,
         &json!({ "total": listing.total, "page": listing.page, "pages": listing.pages, "per_page": per_page, "videos": list }),
-    ))
+    )))
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.

@@ -61,6 +61,7 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let app = &state.app;
     let json = wants_json(&req);
     let head = req.method() == Method::HEAD;
+    let gzip = super::compress::accepts_gzip(req.headers());
     let started = std::time::Instant::now();
     let mut name = "unmatched";
     let client = guard::client_ip(peer.ip(), req.headers(), &app.config.trusted_proxies);
@@ -78,6 +79,7 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         dispatch(&state, client.unwrap_or(peer.ip()), req, &mut name).await
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
+    super::compress::apply(&mut res, gzip);
     app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
@@ -170,7 +172,9 @@ async fn dispatch(
         Route::Watch(key) => pages::watch(app, who, visitor, &key),
         Route::Admin => admin::admin(app, visitor),
         Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
-        Route::Asset(name) => super::assets::response(name).ok_or_else(ApiError::not_found),
+        Route::Asset(name) => {
+            super::assets::response(name, super::compress::accepts_gzip(h)).ok_or_else(ApiError::not_found)
+        }
         Route::Thumb(id, width) => images::thumb(app, id, width, h).await,
         Route::Sprite(id) => images::sprite(app, id, h).await,
         Route::SpriteVtt(id) => images::sprite_vtt(app, id),
@@ -186,7 +190,7 @@ async fn dispatch(
         Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
         Route::AdminUsers => Ok(accounts::list(app)),
         Route::ApiChat => chat::chat(app, who, client, h, body).await,
-        Route::ApiVideos => api::videos(app, who, parse_query(query)?).await,
+        Route::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
         Route::ApiVideo(id) => api::video(app, who, id),
         Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,
         Route::ApiThumbnail(id) => upload::upload_thumbnail(app, &state.uploads, id, h, body).await,
