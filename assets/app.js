@@ -7,6 +7,7 @@ import * as watch from "./watch.js";
 import * as player from "./player.js";
 import * as admin from "./admin.js";
 import * as chat from "./chat.js";
+import * as frames from "./frames.js";
 
 const root = document.documentElement;
 
@@ -43,4 +44,5 @@ watch.init();
 player.init();
 admin.init();
 chat.init();
+frames.init();
 live.start();

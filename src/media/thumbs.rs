@@ -273,7 +273,10 @@ fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
         name.push(e);
         dir.join(name)
     });
-    let in_folder = FOLDER_IMAGES.iter().map(|n| dir.join(n));
+    // A folder's picture suits a folder holding one film, not a folder of
+    // clips: it is used only when the video is alone in its folder.
+    let alone = roots.get(video.root).is_some_and(|root| videos_in(&root.join(dir)) <= 1);
+    let in_folder = FOLDER_IMAGES.iter().filter(|_| alone).map(|n| dir.join(n));
     by_name.chain(in_folder).find_map(|rel| {
         let o = open_beneath(roots, video.root, &rel, None).ok()?;
         if o.size > MAX_SOURCE_BYTES {
@@ -282,6 +285,13 @@ fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
         let mut bytes = Vec::with_capacity(o.size as usize);
         (&o.file).take(MAX_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
         Some(bytes)
+    })
+}
+
+/// How many videos a folder holds (up to 2: enough to tell).
+fn videos_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries.filter_map(Result::ok).filter(|e| crate::library::is_video_name(&e.file_name())).take(2).count()
     })
 }
 

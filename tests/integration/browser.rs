@@ -479,3 +479,39 @@ async fn space_belongs_to_what_has_focus_in_chromium() {
     assert_eq!(driver.js(paused).await, false, "the video went on playing");
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// Without ffmpeg, the gallery fills itself: cards in view that have no
+/// picture get a frame captured by the browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gallery_without_ffmpeg_fills_itself_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, color) in [("red.webm", "red"), ("blue.webm", "blue"), ("green.webm", "green")] {
+        let src = format!("color=c={color}:size=320x240:duration=4:rate=10");
+        ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let opts = crate::support::Options {
+        ffmpeg: Some("/no/such/ffmpeg".into()),
+        ..crate::support::Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let ids = [srv.id_of("red.webm").await, srv.id_of("blue.webm").await, srv.id_of("green.webm").await];
+    for id in &ids {
+        assert_eq!(srv.get(&format!("/thumb/{id}/320")).await.status(), 404, "no picture yet");
+    }
+    let driver = Driver::start().await;
+    driver.goto(&srv.url("/")).await;
+    eventually(Duration::from_secs(30), "every card has a picture", || async {
+        let mut all = true;
+        for id in &ids {
+            all &= srv.get(&format!("/thumb/{id}/320")).await.status() == 200;
+        }
+        all && driver.js("return document.querySelectorAll('.card .thumb .initial').length").await == 0
+    })
+    .await;
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -97,6 +97,10 @@ async fn without_ffmpeg_pictures_beside_the_files_are_used() {
             .unwrap();
         out
     });
+    // A folder of clips: its one picture is not every clip's.
+    fx.mp4("clips/one.mp4", 1000, 805);
+    fx.mp4("clips/two.mp4", 1000, 806);
+    fx.write("clips/cover.jpg", &std::fs::read(fx.path().join("album/poster.jpg")).unwrap());
     fx.mp4("nothing.mp4", 1000, 802);
     fx.mp4("garbage.mp4", 1000, 803);
     fx.write("garbage.jpg", b"this is text, not a picture");
@@ -109,11 +113,14 @@ async fn without_ffmpeg_pictures_beside_the_files_are_used() {
         let id = srv.id_of(name).await;
         eventually(Duration::from_secs(30), name, || async { thumb_width(&srv, &id).await == Some(320) }).await;
     }
-    eventually(Duration::from_secs(30), "three failures reported", || async {
+    eventually(Duration::from_secs(30), "five failures reported", || async {
         let admin = srv.get("/admin").await.text().await.unwrap();
-        admin.contains("3 failed")
+        admin.contains("5 failed")
     })
     .await;
+    for name in ["clips/one.mp4", "clips/two.mp4"] {
+        assert_eq!(thumb_width(&srv, &srv.id_of(name).await).await, None, "{name}: not the folder's picture");
+    }
     let admin = srv.get("/admin").await.text().await.unwrap();
     assert!(admin.contains("no picture"), "the reason is shown");
     assert!(admin.contains("not a usable image"), "garbage and bombs are refused");
