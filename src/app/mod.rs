@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub use backup::{Backups, BACKUP_DIR};
 pub use library::Library;
 pub use media::{queue_thumbnails, start_jobs};
-pub use ops::{LoadTestSlot, Ops};
+pub use ops::{lan_addresses, LoadTestSlot, Ops};
 pub use users::Users;
 
 use crate::catalog::Catalog;

@@ -81,6 +81,33 @@ impl Ops {
     }
 }
 
+/// Non-loopback IPv4 addresses of this machine's interfaces.
+pub fn lan_addresses() -> Vec<std::net::IpAddr> {
+    let mut out: Vec<std::net::IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| ip.is_ipv4() && !ip.is_loopback())
+        .collect();
+    out.dedup();
+    out
+}
+
+impl Ops {
+    /// The URLs other devices reach this server by (none when it listens
+    /// on loopback only).
+    pub fn network_urls(&self) -> Vec<String> {
+        let Some(listen) = self.listen.get() else { return Vec::new() };
+        if listen.ip().is_unspecified() {
+            lan_addresses().into_iter().map(|ip| format!("http://{}/", SocketAddr::new(ip, listen.port()))).collect()
+        } else if listen.ip().is_loopback() {
+            Vec::new()
+        } else {
+            vec![format!("http://{listen}/")]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

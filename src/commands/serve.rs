@@ -1,7 +1,7 @@
 //! `vidserve [serve]`: binds, starts the app, prints where to connect, and
 //! serves until SIGINT/SIGTERM; then drains and closes the app.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
@@ -47,26 +47,22 @@ fn print_banner(addr: SocketAddr, app: &App) {
     let mut out = format!("vidserve {} serving {}\n", env!("CARGO_PKG_VERSION"), dirs.join(", "));
     if addr.ip().is_unspecified() {
         let _ = writeln!(out, "  Local:   http://127.0.0.1:{port}/");
-        for ip in lan_addresses() {
-            let _ = writeln!(out, "  Network: http://{}/", SocketAddr::new(ip, port));
+        let lan = crate::app::lan_addresses();
+        for ip in &lan {
+            let _ = writeln!(out, "  Network: http://{}/", SocketAddr::new(*ip, port));
+        }
+        // On a terminal, a code a phone's camera opens.
+        if let Some(ip) = lan.first().filter(|_| std::io::IsTerminal::is_terminal(&std::io::stdout())) {
+            if let Ok(code) = qrcode::QrCode::new(format!("http://{}/", SocketAddr::new(*ip, port))) {
+                out.push_str(&code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
+                out.push('\n');
+            }
         }
     } else {
         let _ = writeln!(out, "  Local:   http://{addr}/");
     }
     let _ = writeln!(out, "  Data:    {}", app.config.library.data_dir.display());
     let _ = super::print(out.as_bytes());
-}
-
-/// Non-loopback IPv4 addresses of this machine's interfaces.
-fn lan_addresses() -> Vec<IpAddr> {
-    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i.ip())
-        .filter(|ip| ip.is_ipv4() && !ip.is_loopback())
-        .collect();
-    out.dedup();
-    out
 }
 
 async fn shutdown_signal() {

@@ -126,6 +126,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
         visitor: visitor.clone(),
         accounts: super::accounts::rows(app),
         chat: app.chat.as_ref().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
+        network_urls: app.ops.network_urls(),
     };
     Ok(html(admin_page(&view)))
 }

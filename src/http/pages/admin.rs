@@ -17,6 +17,20 @@ pub struct AdminView<'a> {
     pub accounts: Vec<super::accounts::AccountRow>,
     /// The chat's endpoint and model (`None`: chat is off). Never the key.
     pub chat: Option<(String, String)>,
+    /// Where other devices reach the server.
+    pub network_urls: Vec<String>,
+}
+
+/// A QR code of `url` as SVG (our own address, never request data).
+fn qr(url: &str) -> Option<maud::PreEscaped<String>> {
+    let code = qrcode::QrCode::new(url).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .dark_color(qrcode::render::svg::Color("#000"))
+        .light_color(qrcode::render::svg::Color("#fff"))
+        .build();
+    Some(maud::PreEscaped(svg))
 }
 
 /// The thumbnail queue as the admin page shows it.
@@ -57,6 +71,13 @@ pub fn admin(view: &AdminView) -> Markup {
                 }
                 button.primary type="submit" { "Run for 5 s" }
                 span #loadtest-result role="status" {}
+            }
+            @if let Some(url) = view.network_urls.first() {
+                h2 { "Open on another device" }
+                div.qr {
+                    @if let Some(svg) = qr(url) { figure role="img" aria-label={ "QR code of " (url) } { (svg) } }
+                    ul { @for u in &view.network_urls { li { a href=(u) { (u) } } } }
+                }
             }
             (super::accounts::users_section(&view.accounts))
             h2 { "Library" }
@@ -121,4 +142,13 @@ pub fn admin(view: &AdminView) -> Markup {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_qr_code_is_an_svg_a_camera_can_read() {
+        let svg = super::qr("http://192.168.1.20:8080/").unwrap().0;
+        assert!(svg.contains("<svg") && svg.contains("#000"), "{}", &svg[..svg.len().min(200)]);
+    }
 }
