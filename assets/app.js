@@ -8,6 +8,7 @@ import * as player from "./player.js";
 import * as admin from "./admin.js";
 import * as chat from "./chat.js";
 import * as frames from "./frames.js";
+import * as remote from "./remote.js";
 
 const root = document.documentElement;
 
@@ -45,4 +46,5 @@ player.init();
 admin.init();
 chat.init();
 frames.init();
+remote.init();
 live.start();

@@ -515,3 +515,51 @@ async fn a_gallery_without_ffmpeg_fills_itself_in_chromium() {
     .await;
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// With arrow keys alone: across and down the grid, Enter opens a video,
+/// Escape comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_moves_over_the_grid_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    for i in 0..12 {
+        fx.mp4(&format!("clip {i:02}.mp4"), 1000, 1950 + i);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let driver = Driver::start().await;
+    driver.call("POST", "/window/rect", json!({ "width": 1920, "height": 1080 })).await;
+    driver.goto(&srv.url("/?sort=title&order=asc")).await;
+    let press = |key: &'static str| {
+        let d = &driver;
+        async move {
+            let keys = json!({ "actions": [{ "type": "key", "id": "kb", "actions": [
+                { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }] }] });
+            d.call("POST", "/actions", keys).await;
+        }
+    };
+    let focused = "const a = document.activeElement; const c = a && a.closest('.card'); \
+                   return c ? [c.querySelector('.title').textContent, Math.round(c.getBoundingClientRect().top)] : null";
+    press("\u{E015}").await; // ArrowDown: into the grid
+    let first = driver.js(focused).await;
+    assert_eq!(first[0], "clip 00", "{first}");
+    press("\u{E014}").await; // ArrowRight
+    let second = driver.js(focused).await;
+    assert_eq!((second[0].clone(), second[1].clone()), (json!("clip 01"), first[1].clone()), "same row");
+    press("\u{E015}").await; // ArrowDown
+    let below = driver.js(focused).await;
+    assert!(below[1].as_i64().unwrap() > first[1].as_i64().unwrap(), "a row down: {below}");
+    press("\u{E007}").await; // Enter
+    eventually(Duration::from_secs(10), "the video opens", || async {
+        driver.js("return location.pathname").await.as_str().is_some_and(|p| p.starts_with("/watch/"))
+    })
+    .await;
+    press("\u{E00C}").await; // Escape
+    eventually(Duration::from_secs(10), "back to the gallery", || async {
+        driver.js("return location.pathname").await == "/"
+    })
+    .await;
+    driver.call("DELETE", "", json!({})).await;
+}
