@@ -541,7 +541,7 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
         }
     };
     let focused = "const a = document.activeElement; const c = a && a.closest('.card'); \
-                   return c ? [c.querySelector('.title').textContent, Math.round(c.getBoundingClientRect().top)] : null";
+                   return c ? [c.querySelector('.title').textContent, c.parentElement.offsetTop] : null";
     press("\u{E015}").await; // ArrowDown: into the grid
     let first = driver.js(focused).await;
     assert_eq!(first[0], "clip 00", "{first}");
