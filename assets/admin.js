@@ -5,32 +5,77 @@ import { on } from "./live.js";
 
 const history = { req: [], p99: [], p50: [], mbs: [], rss: [] };
 
+// Room on the left for the scale, at the bottom for the time axis.
+const LEFT = 34, BOTTOM = 14;
+
+/** A round number at or above `v` (1, 2 or 5 times a power of ten). */
+function ceilNice(v) {
+  const p = Math.pow(10, Math.floor(Math.log10(Math.max(v, 1e-9))));
+  return [1, 2, 5, 10].map((m) => m * p).find((n) => n >= v);
+}
+
+function short(v) {
+  return v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + "k" : String(+v.toFixed(2));
+}
+
+/** The chart's frame: axes with their scale and "60 s ago … now", and a
+ * note while no data came yet. */
 function draw(id, series, colors) {
   const c = document.getElementById("chart-" + id);
   if (!c) return;
   const g = c.getContext("2d"), w = c.width, h = c.height;
+  const style = getComputedStyle(document.documentElement);
+  const muted = style.getPropertyValue("--muted").trim() || "#888";
+  const line = style.getPropertyValue("--line").trim() || "#444";
   g.clearRect(0, 0, w, h);
-  let max = 1;
-  series.forEach((s) => s.forEach((v) => { if (v > max) max = v; }));
+  let top = 0;
+  series.forEach((s) => s.forEach((v) => { if (v > top) top = v; }));
+  const max = ceilNice(top || 1);
+  const pw = w - LEFT - 2, ph = h - BOTTOM - 4;
+  g.font = "10px system-ui, sans-serif";
+  g.fillStyle = muted;
+  g.strokeStyle = line;
+  g.lineWidth = 1;
+  // Grid lines at 0, half and the top, each labelled.
+  [0, 0.5, 1].forEach((f) => {
+    const y = 2 + ph - f * ph;
+    g.beginPath(); g.moveTo(LEFT, y); g.lineTo(w - 1, y); g.stroke();
+    g.textAlign = "right"; g.textBaseline = "middle";
+    g.fillText(short(max * f), LEFT - 4, y);
+  });
+  g.textBaseline = "bottom";
+  g.textAlign = "left"; g.fillText("60 s ago", LEFT, h);
+  g.textAlign = "right"; g.fillText("now", w - 1, h);
+  if (!series.some((s) => s.length)) {
+    g.textAlign = "center"; g.textBaseline = "middle";
+    g.fillText("waiting for data…", LEFT + pw / 2, 2 + ph / 2);
+    return;
+  }
   series.forEach((s, k) => {
     g.strokeStyle = colors[k]; g.lineWidth = 2; g.beginPath();
+    // The newest point at the right edge, older ones to its left.
+    const start = 60 - s.length;
     s.forEach((v, i) => {
-      const x = (i / 59) * (w - 2) + 1, y = h - 2 - (v / max) * (h - 6);
+      const x = LEFT + ((start + i) / 59) * pw, y = 2 + ph - (v / max) * ph;
       if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });
     g.stroke();
   });
 }
 
-function onPerf(d) {
-  const push = (k, v) => { history[k].push(v); if (history[k].length > 60) history[k].shift(); };
-  push("req", d.requests_per_second); push("p50", d.p50_ms); push("p99", d.p99_ms);
-  push("mbs", d.mb_per_second); push("rss", d.rss_mib);
+function drawAll() {
   const accent = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#ff7a50";
   draw("req", [history.req], [accent]);
   draw("p99", [history.p50, history.p99], ["#4caf50", accent]);
   draw("mbs", [history.mbs], [accent]);
   draw("rss", [history.rss], [accent]);
+}
+
+function onPerf(d) {
+  const push = (k, v) => { history[k].push(v); if (history[k].length > 60) history[k].shift(); };
+  push("req", d.requests_per_second); push("p50", d.p50_ms); push("p99", d.p99_ms);
+  push("mbs", d.mb_per_second); push("rss", d.rss_mib);
+  drawAll();
   const set = (id, text) => { const el = document.getElementById("now-" + id); if (el) el.textContent = text; };
   set("req", String(d.requests_per_second));
   set("p99", d.p50_ms.toFixed(2) + " / " + d.p99_ms.toFixed(2));
@@ -53,7 +98,10 @@ function loadTest(form) {
 }
 
 export function init() {
-  if (document.getElementById("dashboard")) on("perf", onPerf);
+  if (document.getElementById("dashboard")) {
+    drawAll(); // the axes at once, before the first numbers
+    on("perf", onPerf);
+  }
   const form = document.getElementById("loadtest-form");
   if (form) loadTest(form);
 }

@@ -238,8 +238,11 @@ async fn plays_and_seeks_in_chromium() {
     })
     .await;
 
-    // The admin dashboard draws live numbers.
+    // The admin dashboard draws its axes at once, then live numbers.
     driver.goto(&srv.url("/admin")).await;
+    let drawn = "const c = document.getElementById('chart-req'); \
+                 return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v !== 0)";
+    assert_eq!(driver.js(drawn).await, true, "a chart is never an empty box");
     eventually(Duration::from_secs(15), "the dashboard shows numbers", || async {
         driver.js("return document.getElementById('now-rss').textContent").await.as_str().is_some_and(|t| t != "–")
     })
