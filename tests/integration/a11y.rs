@@ -70,7 +70,28 @@ async fn every_page_passes_axe_in_chromium() {
                 for v in violations(&driver).await {
                     found.push(format!("{path} {w}x{h} {theme}: {v}"));
                 }
+                if w < 600 {
+                    // On a phone: the header stays short, nothing goes sideways.
+                    let header =
+                        driver.js("return document.querySelector('header.top').getBoundingClientRect().height").await;
+                    if header.as_f64().unwrap_or(0.0) > 96.0 {
+                        found.push(format!("{path} {w}x{h}: the header is {header} px tall"));
+                    }
+                }
             }
+        }
+    }
+    // At 320 px nothing scrolls sideways.
+    driver.call("POST", "/window/rect", json!({ "width": 320, "height": 640 })).await;
+    for path in &pages {
+        driver.goto(&srv.url(path)).await;
+        let wide =
+            driver.js("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]").await;
+        if wide[0].as_i64() > wide[1].as_i64() {
+            let culprits = driver
+                .js("const w = document.documentElement.clientWidth; return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1).slice(-6).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))")
+                .await;
+            found.push(format!("{path} at 320 px scrolls sideways: {wide} {culprits}"));
         }
     }
     driver.call("DELETE", "", json!({})).await;
