@@ -566,3 +566,86 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
     .await;
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The keyboard alone: reach a video, open it, play and pause, seek, rate,
+/// favorite, tag, and go back — with a visible focus ring at each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyboard_journey_in_chromium() {
+    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("journey.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=30:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("journey.webm").await;
+    let driver = Driver::start().await;
+    driver.goto(&srv.url("/")).await;
+    let key = |k: &str| {
+        let keys = json!({ "actions": [{ "type": "key", "id": "kb", "actions": [
+            { "type": "keyDown", "value": k }, { "type": "keyUp", "value": k }] }] });
+        let d = &driver;
+        async move { d.call("POST", "/actions", keys).await }
+    };
+    let ring = "const s = getComputedStyle(document.activeElement); \
+                return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2";
+    // Tab until `css` has focus (at most `n` presses), with a ring there.
+    let tab_to = |css: &'static str, n: usize| {
+        let d = &driver;
+        async move {
+            for _ in 0..n {
+                if d.js(&format!("return document.activeElement.matches('{css}')")).await == true {
+                    assert_eq!(d.js(ring).await, true, "a visible ring on {css}");
+                    return;
+                }
+                let keys = json!({ "actions": [{ "type": "key", "id": "kb", "actions": [
+                    { "type": "keyDown", "value": "\u{E004}" }, { "type": "keyUp", "value": "\u{E004}" }] }] });
+                d.call("POST", "/actions", keys).await;
+            }
+            panic!("Tab never reached {css}");
+        }
+    };
+    tab_to(".card > a", 20).await;
+    key("\u{E007}").await; // Enter
+    eventually(Duration::from_secs(10), "the watch page", || async {
+        driver.js("return location.pathname").await == json!(format!("/watch/{id}"))
+    })
+    .await;
+    tab_to("#player", 20).await;
+    eventually(Duration::from_secs(20), "playing", || async {
+        driver.js("const p = document.getElementById('player'); if (p.paused) p.play(); return !p.paused").await == true
+    })
+    .await;
+    key(" ").await;
+    eventually(Duration::from_secs(5), "paused by Space", || async {
+        driver.js("return document.getElementById('player').paused").await == true
+    })
+    .await;
+    let before = driver.js("return document.getElementById('player').currentTime").await.as_f64().unwrap();
+    key("\u{E014}").await; // ArrowRight: 5 s on
+    let after = driver.js("return document.getElementById('player').currentTime").await.as_f64().unwrap();
+    assert!(after >= before + 4.0, "{before} -> {after}");
+    tab_to("#actions .star[data-rating=\"4\"]", 20).await;
+    key("\u{E007}").await;
+    tab_to("#favorite", 10).await;
+    key("\u{E007}").await;
+    tab_to("#tag-input", 20).await;
+    let typed = json!({ "actions": [{ "type": "key", "id": "kb", "actions":
+        "kbd\u{E007}".chars().flat_map(|c| [json!({ "type": "keyDown", "value": c.to_string() }), json!({ "type": "keyUp", "value": c.to_string() })]).collect::<Vec<_>>() }] });
+    driver.call("POST", "/actions", typed).await;
+    eventually(Duration::from_secs(10), "rated, favorite and tagged", || async {
+        let v = srv.json(&format!("/api/v1/videos/{id}")).await;
+        v["rating"] == 4 && v["favorite"] == true && v["tags"] == json!(["kbd"])
+    })
+    .await;
+    tab_to("#actions .star", 30).await;
+    key("\u{E00C}").await; // Escape: back
+    eventually(Duration::from_secs(10), "back to the gallery", || async {
+        driver.js("return location.pathname").await == "/"
+    })
+    .await;
+    driver.call("DELETE", "", json!({})).await;
+}
