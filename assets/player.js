@@ -137,8 +137,25 @@ function keys() {
   });
 }
 
+/** Subtitles: the language last chosen (or off) is chosen again. */
+function subtitles() {
+  const tracks = player.textTracks;
+  if (!tracks || !tracks.length) return;
+  const KEY = "vidserve-subtitles";
+  let chosen = null;
+  try { chosen = localStorage.getItem(KEY); } catch (e) { /* storage may be off */ }
+  if (chosen !== null) {
+    for (const t of tracks) t.mode = chosen !== "off" && (t.language || t.label) === chosen ? "showing" : "disabled";
+  }
+  tracks.addEventListener("change", () => {
+    const on = [...tracks].find((t) => t.mode === "showing");
+    try { localStorage.setItem(KEY, on ? on.language || on.label : "off"); } catch (e) { /* storage may be off */ }
+  });
+}
+
 export function init() {
   if (!player) return;
+  subtitles();
   if (actions) {
     const id = actions.dataset.id;
     resume(id);

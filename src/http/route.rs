@@ -78,6 +78,8 @@ pub enum Route<'a> {
     AdminUsers,
     /// `POST` a conversation; the answer streams back.
     ApiChat,
+    /// `/subtitles/{id}/{n}.vtt`: the video's `n`th subtitle file, as WebVTT.
+    Subtitle(VideoId, usize),
 }
 
 impl Route<'_> {
@@ -94,6 +96,7 @@ impl Route<'_> {
             Asset(_) => "asset",
             Thumb(..) => "thumb",
             Sprite(_) | SpriteVtt(_) => "sprite",
+            Subtitle(..) => "subtitles",
             Metrics => "metrics",
             Admin => "admin",
             Tags => "tags",
@@ -110,7 +113,7 @@ impl Route<'_> {
         use Route::*;
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
-            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout => return None,
+            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -247,6 +250,11 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
                 _ => Err(RouteError::NotFound),
             },
         };
+    }
+    if let Some(rest) = path.strip_prefix("/subtitles/") {
+        let (id, n) = rest.split_once('/').ok_or(RouteError::NotFound)?;
+        let n = n.strip_suffix(".vtt").and_then(|n| n.parse().ok()).ok_or(RouteError::NotFound)?;
+        return need_read(Route::Subtitle(id.parse().map_err(|_| RouteError::NotFound)?, n));
     }
     if let Some(rest) = path.strip_prefix("/sprite/") {
         if let Some(id) = rest.strip_suffix(".jpg") {

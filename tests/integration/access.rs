@@ -78,6 +78,7 @@ async fn every_route_has_its_role() {
         ("GET", v("/thumb/{id}/320"), Viewer, false),
         ("GET", v("/sprite/{id}.jpg"), Viewer, false),
         ("GET", v("/sprite/{id}.vtt"), Viewer, false),
+        ("GET", v("/subtitles/{id}/0.vtt"), Viewer, false),
         ("GET", v("/ping"), Viewer, false),
         ("GET", v("/api/v1/videos"), Viewer, false),
         ("GET", v("/api/v1/videos/{id}"), Viewer, false),

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::support::{eventually, ffmpeg, Fixture, Options, TestServer};
+use serde_json::json;
 
 fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
@@ -303,4 +304,51 @@ async fn preview_strips_and_their_cues() {
     assert!(srv.get("/").await.text().await.unwrap().contains("data-sprite=\"160x90\""));
     assert!(srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("data-sprite=\"160x90\""));
     assert_eq!(srv.get("/sprite/0123456789abcdef.jpg").await.status(), 404);
+}
+
+/// Subtitle files beside a video: listed, converted to safe WebVTT from
+/// any encoding, and offered to the player.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subtitles_beside_the_video() {
+    let fx = Fixture::new();
+    fx.mp4("films/Film.mp4", 1000, 850);
+    fx.write(
+        "films/Film.srt",
+        b"1\r\n00:00:01,000 --> 00:00:02,000\r\nCaf\xe9 <i>cr\xe8me</i> <img src=x onerror=alert(1)>\r\n",
+    );
+    fx.write("films/Film.fr.forced.srt", "1\n00:00:00,500 --> 00:00:01,500\nPanneau : sortie\n".as_bytes());
+    fx.write(
+        "films/Film.en.ass",
+        b"[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\nDialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,{\\b1}Loud{\\b0}\n",
+    );
+    fx.write("films/Other.srt", b"1\n00:00:00,000 --> 00:00:01,000\nnot this film's\n");
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("films/Film.mp4").await;
+    let v = srv.json(&format!("/api/v1/videos/{id}")).await;
+    let subs = v["subtitles"].as_array().unwrap();
+    let labels: Vec<&str> = subs.iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["en", "fr (forced)", "Subtitles"], "{v}");
+    assert_eq!(
+        (subs[1]["language"].clone(), subs[1]["forced"].clone(), subs[1]["source"].clone()),
+        (json!("fr"), json!(true), json!("sidecar"))
+    );
+    let srt = srv.get(subs[2]["url"].as_str().unwrap()).await;
+    assert_eq!(srt.headers()["content-type"], "text/vtt; charset=utf-8");
+    let text = srt.text().await.unwrap();
+    assert!(text.starts_with("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nCafé <i>crème</i> &lt;img"), "{text}");
+    assert!(srv
+        .get(subs[0]["url"].as_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("00:00:03.000 --> 00:00:04.000\nLoud"));
+    assert_eq!(srv.get(&format!("/subtitles/{id}/9.vtt")).await.status(), 404);
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            r#"<track kind="subtitles" src="/subtitles/{id}/1.vtt" label="fr (forced)" srclang="fr" default>"#
+        )),
+        "{page}"
+    );
 }

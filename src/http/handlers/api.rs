@@ -72,10 +72,14 @@ pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, A
     Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get_for(who, v.id))))
 }
 
-pub fn video(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
+/// One video, with the subtitle files beside it.
+pub async fn video(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
-    Ok(json(StatusCode::OK, &video_json(v, &app.users.data.get_for(who, id))))
+    let tracks = super::subtitles::tracks(app, v).await?;
+    let mut out = video_json(v, &app.users.data.get_for(who, id));
+    out["subtitles"] = super::subtitles::listed(id, &tracks);
+    Ok(json(StatusCode::OK, &out))
 }
 
 fn video_json(v: &Video, user: &UserData) -> serde_json::Value {

@@ -12,6 +12,7 @@ mod images;
 mod legacy;
 mod loadtest;
 mod pages;
+mod subtitles;
 mod upload;
 mod user;
 mod video;
@@ -139,6 +140,7 @@ async fn dispatch(
         && !matches!(
             route,
             Route::Video(_)
+                | Route::Subtitle(..)
                 | Route::Asset(_)
                 | Route::Metrics
                 | Route::Thumb(..)
@@ -169,7 +171,7 @@ async fn dispatch(
         Route::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
         Route::Random => pages::random(app, who, parse_query(query)?),
         Route::ApiRandom => api::random(app, who, parse_query(query)?),
-        Route::Watch(key) => pages::watch(app, who, visitor, &key),
+        Route::Watch(key) => pages::watch(app, who, visitor, &key).await,
         Route::Admin => admin::admin(app, visitor),
         Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
         Route::Asset(name) => {
@@ -190,8 +192,9 @@ async fn dispatch(
         Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
         Route::AdminUsers => Ok(accounts::list(app)),
         Route::ApiChat => chat::chat(app, who, client, h, body).await,
+        Route::Subtitle(id, n) => subtitles::vtt(app, id, n).await,
         Route::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
-        Route::ApiVideo(id) => api::video(app, who, id),
+        Route::ApiVideo(id) => api::video(app, who, id).await,
         Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,
         Route::ApiThumbnail(id) => upload::upload_thumbnail(app, &state.uploads, id, h, body).await,
         Route::ApiPosition(id) => user::position(app, who, id, parts.method == Method::DELETE, h, body).await,

@@ -139,7 +139,7 @@ pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError>
     .ok_or_else(ApiError::not_found)
 }
 
-pub fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Result<Response<Body>, ApiError> {
+pub async fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
     let idx = app.users.orders.order(&catalog, &app.users.data, Sort::Added, who);
@@ -154,5 +154,11 @@ pub fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Resu
     let user = app.users.data.get_for(who, video.id);
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
-    Ok(html(watch_page(&WatchView { video, prev, next, user, poster, sprite, visitor: visitor.clone() })))
+    let tracks = super::subtitles::tracks(app, &video).await?;
+    let subtitles = tracks
+        .iter()
+        .enumerate()
+        .map(|(n, t)| (format!("/subtitles/{}/{n}.vtt", video.id), t.label(), t.language.clone(), t.forced))
+        .collect();
+    Ok(html(watch_page(&WatchView { video, prev, next, user, poster, sprite, subtitles, visitor: visitor.clone() })))
 }

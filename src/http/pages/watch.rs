@@ -21,6 +21,8 @@ pub struct WatchView {
     pub poster: bool,
     /// The preview strip's tile size, for seek previews.
     pub sprite: Option<(u32, u32)>,
+    /// Subtitle files: URL, label, language, forced.
+    pub subtitles: Vec<(String, String, Option<String>, bool)>,
     pub visitor: Visitor,
 }
 
@@ -39,6 +41,9 @@ pub fn watch(view: &WatchView) -> Markup {
                     data-needs-thumb=[(!view.poster).then_some("1")]
                     data-sprite=[view.sprite.map(|(w, h)| format!("{w}x{h}"))]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
+                    @for (url, label, lang, forced) in &view.subtitles {
+                        track kind="subtitles" src=(url) label=(label) srclang=[lang.as_deref()] default[*forced];
+                    }
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
