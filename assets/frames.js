@@ -5,6 +5,21 @@
 // ffmpeg fills itself as people browse.
 import { api } from "./api.js";
 
+/** The frame `video` shows, as a JPEG at most 640 px wide (`null` when it
+ * cannot be read). */
+export function frameBlob(video) {
+  return new Promise((resolve) => {
+    try {
+      const canvas = document.createElement("canvas");
+      const scale = Math.min(1, 640 / video.videoWidth);
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(resolve, "image/jpeg", 0.85);
+    } catch (e) { resolve(null); /* a tainted or undecodable frame */ }
+  });
+}
+
 const AT_ONCE = 2;
 // After this many refusals (no right to add pictures, say), stop trying.
 const GIVE_UP = 3;
@@ -52,22 +67,13 @@ function capture(card) {
       const d = Number.isFinite(v.duration) ? v.duration : 0;
       v.currentTime = Math.min(Math.max(1, d * 0.1), Math.max(0, d - 0.5));
     });
-    v.addEventListener("seeked", () => {
-      if (!v.videoWidth) { finish(); return; }
-      try {
-        const canvas = document.createElement("canvas");
-        const scale = Math.min(1, 640 / v.videoWidth);
-        canvas.width = Math.round(v.videoWidth * scale);
-        canvas.height = Math.round(v.videoHeight * scale);
-        canvas.getContext("2d").drawImage(v, 0, 0, canvas.width, canvas.height);
-        canvas.toBlob(async (blob) => {
-          if (blob) {
-            const ok = await api("POST", "/api/v1/videos/" + id + "/thumbnail", blob, { quiet: true });
-            if (ok) show(card, id); else refused++;
-          }
-          finish();
-        }, "image/jpeg", 0.85);
-      } catch (e) { finish(); /* an undecodable frame: skip */ }
+    v.addEventListener("seeked", async () => {
+      const blob = v.videoWidth ? await frameBlob(v) : null;
+      if (blob) {
+        const ok = await api("POST", "/api/v1/videos/" + id + "/thumbnail", blob, { quiet: true });
+        if (ok) show(card, id); else refused++;
+      }
+      finish();
     }, { once: true });
     v.addEventListener("error", finish);
     v.src = "/video/" + id;

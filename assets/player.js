@@ -2,6 +2,7 @@
 // send a frame when there is no thumbnail, seek previews, keyboard keys.
 import { api } from "./api.js";
 import { send } from "./watch.js";
+import { frameBlob } from "./frames.js";
 
 const player = document.getElementById("player");
 const actions = document.getElementById("actions");
@@ -48,19 +49,11 @@ function resume(id) {
 // re-encodes it). Once per page.
 function captureFrame(id) {
   let sent = false;
-  player.addEventListener("timeupdate", () => {
+  player.addEventListener("timeupdate", async () => {
     if (sent || player.currentTime < 1 || !player.videoWidth) return;
     sent = true;
-    try {
-      const canvas = document.createElement("canvas");
-      const scale = Math.min(1, 640 / player.videoWidth);
-      canvas.width = Math.round(player.videoWidth * scale);
-      canvas.height = Math.round(player.videoHeight * scale);
-      canvas.getContext("2d").drawImage(player, 0, 0, canvas.width, canvas.height);
-      canvas.toBlob((blob) => {
-        if (blob) api("POST", "/api/v1/videos/" + id + "/thumbnail", blob, { quiet: true });
-      }, "image/jpeg", 0.85);
-    } catch (e) { /* a tainted or undecodable frame: skip */ }
+    const blob = await frameBlob(player);
+    if (blob) api("POST", "/api/v1/videos/" + id + "/thumbnail", blob, { quiet: true });
   });
 }
 

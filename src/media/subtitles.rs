@@ -130,8 +130,7 @@ pub fn decode(bytes: &[u8]) -> String {
 pub fn to_vtt(text: &str, format: Format) -> String {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     match format {
-        Format::Srt => srt(&text),
-        Format::Vtt => vtt(&text),
+        Format::Srt | Format::Vtt => blocks(&text),
         Format::Ass => ass(&text),
     }
 }
@@ -192,30 +191,16 @@ fn cue(out: &mut String, start: u64, end: u64, text: &str) {
     out.push_str(&format!("{} --> {}\n{text}\n\n", stamp(start), stamp(end)));
 }
 
-/// SubRip: numbered blocks of a time line and text.
-fn srt(text: &str) -> String {
+/// SubRip and WebVTT: blocks of a time line (cue numbers, ids, position
+/// hints, styles and notes dropped) and text.
+fn blocks(text: &str) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for block in text.split("\n\n") {
         let mut lines = block.lines().skip_while(|l| !l.contains("-->"));
         let Some(times) = lines.next() else { continue };
         let Some((a, b)) = times.split_once("-->") else { continue };
-        // Position hints after the end time are dropped.
         let b = b.split_whitespace().next().unwrap_or("");
         let (Some(start), Some(end)) = (time(a), time(b)) else { continue };
-        let body: Vec<&str> = lines.collect();
-        cue(&mut out, start, end, &body.join("\n"));
-    }
-    out
-}
-
-/// WebVTT already: its cues, re-made safe (styles and notes dropped).
-fn vtt(text: &str) -> String {
-    let mut out = String::from("WEBVTT\n\n");
-    for block in text.split("\n\n") {
-        let mut lines = block.lines().skip_while(|l| !l.contains("-->"));
-        let Some(times) = lines.next() else { continue };
-        let Some((a, b)) = times.split_once("-->") else { continue };
-        let (Some(start), Some(end)) = (time(a), time(b.split_whitespace().next().unwrap_or(""))) else { continue };
         let body: Vec<&str> = lines.collect();
         cue(&mut out, start, end, &body.join("\n"));
     }

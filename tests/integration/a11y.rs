@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::browser::Driver;
+use crate::driver::Driver;
 use crate::support::{Fixture, TestServer};
 
 fn axe_source() -> Option<String> {
