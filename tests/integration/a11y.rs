@@ -29,8 +29,7 @@ async fn violations(driver: &Driver) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let Some(axe) = axe_source() else {

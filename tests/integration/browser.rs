@@ -38,8 +38,7 @@ async fn plays_and_seeks(driver: &Driver, expected_duration: f64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plays_and_seeks_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
@@ -157,8 +156,7 @@ async fn plays_and_seeks_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signs_in_rates_and_signs_out_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
@@ -233,8 +231,7 @@ async fn signs_in_rates_and_signs_out_in_chromium() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asks_the_library_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let (stub_addr, _) = crate::chat::stub(None).await;
@@ -291,8 +288,7 @@ async fn asks_the_library_in_chromium() {
 /// the background still hears of changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tabs_share_one_live_stream_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();

@@ -9,6 +9,16 @@ use serde_json::{json, Value};
 
 use crate::support::eventually;
 
+/// Whether browser tests are skipped here (VIDSERVE_SKIP_BROWSER), said
+/// aloud.
+pub fn skipped() -> bool {
+    let skip = std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some();
+    if skip {
+        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    }
+    skip
+}
+
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Driver {

@@ -14,8 +14,7 @@ use crate::support::{eventually, ffmpeg, Fixture, TestServer};
 /// alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn space_belongs_to_what_has_focus_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
@@ -54,8 +53,7 @@ async fn space_belongs_to_what_has_focus_in_chromium() {
 /// picture get a frame captured by the browser.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gallery_without_ffmpeg_fills_itself_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
@@ -90,8 +88,7 @@ async fn a_gallery_without_ffmpeg_fills_itself_in_chromium() {
 /// Escape comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_moves_over_the_grid_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
@@ -131,8 +128,7 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
 /// favorite, tag, and go back — with a visible focus ring at each step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyboard_journey_in_chromium() {
-    if std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some() {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+    if crate::driver::skipped() {
         return;
     }
     let fx = Fixture::new();
