@@ -40,7 +40,14 @@ async fn every_page_passes_axe_in_chromium() {
     let fx = Fixture::new();
     fx.mp4("Cats at play.mp4", 1000, 1700);
     fx.mp4("trips/Beach day.mp4", 1000, 1701);
-    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    // With the chat on: its button is on every page, its panel checked below.
+    let (stub, _) = crate::chat::stub(None).await;
+    let data = tempfile::tempdir().unwrap();
+    let opts = crate::support::Options {
+        chat: Some(crate::chat::config(&format!("http://{stub}/v1"), vec![])),
+        ..crate::support::Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
     let id = srv.id_of("Cats at play.mp4").await;
     let rate = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&json!({ "rating": 4 }));
     assert_eq!(rate.send().await.unwrap().status(), 200);
@@ -78,6 +85,22 @@ async fn every_page_passes_axe_in_chromium() {
                     }
                 }
             }
+        }
+    }
+    // The chat panel, open with an answer, on a phone and on a desktop.
+    for (w, h) in [(390, 844), (1440, 900)] {
+        driver.call("POST", "/window/rect", json!({ "width": w, "height": h })).await;
+        driver.goto(&srv.url("/")).await;
+        driver.click("#chat-open").await;
+        driver.type_into("#chat-input", "hello").await;
+        driver.click("#chat-send").await;
+        crate::support::eventually(Duration::from_secs(15), "an answer", || async {
+            driver.js("return document.querySelectorAll('#chat-log .msg.assistant').length > 0 && document.getElementById('chat-send').disabled === false").await == true
+        })
+        .await;
+        driver.js(&format!("{axe}; return 0")).await;
+        for v in violations(&driver).await {
+            found.push(format!("chat panel {w}x{h}: {v}"));
         }
     }
     // At 320 px nothing scrolls sideways.
