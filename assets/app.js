@@ -39,6 +39,16 @@ live.on("library", () => {
 });
 live.on("resync", () => location.reload());
 
+// Installable, and the shell offline, where the browser allows a service
+// worker (localhost, or https).
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.register("/sw.js").catch(() => { /* not here */ });
+  const signOut = document.getElementById("sign-out");
+  if (signOut) signOut.addEventListener("submit", () => {
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
+  });
+}
+
 cards.init();
 select.init();
 watch.init();

@@ -20,7 +20,7 @@ impl Route<'_> {
     pub fn access(&self) -> Access {
         use Route::*;
         match self {
-            Healthz | Readyz | Asset(_) | Login | Logout => Access::Public,
+            Healthz | Readyz | Asset(_) | ServiceWorker | Login | Logout => Access::Public,
             // Watching, and a person's own ratings, favorites, views and
             // positions.
             Gallery | Favorites | BestOf | Random | ApiRandom | Watch(_) | Video(_) | Thumb(..) | Sprite(_)

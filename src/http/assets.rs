@@ -78,3 +78,14 @@ pub fn response(name: &str, gzip: bool) -> Option<Response<Body>> {
     h.insert(ETAG, HeaderValue::from_str(&format!("\"{}\"", t.hash)).ok()?);
     Some(res)
 }
+
+/// The service worker, at `/sw.js`: never cached by the browser's HTTP
+/// cache (it updates itself through its own checks).
+pub fn service_worker() -> Option<Response<Body>> {
+    let asset = table().assets.get("sw.js")?;
+    let mut res = Response::new(Body::Full(Some(asset.data.clone())));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/javascript"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Some(res)
+}

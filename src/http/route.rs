@@ -80,6 +80,8 @@ pub enum Route<'a> {
     ApiChat,
     /// `/subtitles/{id}/{n}.vtt`: the video's `n`th subtitle file, as WebVTT.
     Subtitle(VideoId, usize),
+    /// `/sw.js`: the service worker.
+    ServiceWorker,
 }
 
 impl Route<'_> {
@@ -93,7 +95,7 @@ impl Route<'_> {
             Random => "random",
             Watch(_) => "watch",
             Video(_) => "video",
-            Asset(_) => "asset",
+            Asset(_) | ServiceWorker => "asset",
             Thumb(..) => "thumb",
             Sprite(_) | SpriteVtt(_) => "sprite",
             Subtitle(..) => "subtitles",
@@ -113,7 +115,9 @@ impl Route<'_> {
         use Route::*;
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
-            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) => return None,
+            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) | ServiceWorker => {
+                return None
+            }
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -203,6 +207,8 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/api/v1/batch" => return post(method, Route::ApiBatch),
         "/api/v1/chat" => return post(method, Route::ApiChat),
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
+        // At the root, so that it may look after every page.
+        "/sw.js" => return need_read(Route::ServiceWorker),
         "/login" => {
             return if read || method == Method::POST {
                 Ok(Route::Login)

@@ -67,6 +67,7 @@ async fn every_route_has_its_role() {
         ("GET", v("/readyz"), Anyone, false),
         ("GET", v("/login"), Anyone, true),
         ("GET", v("/favicon.ico"), Anyone, false),
+        ("GET", v("/sw.js"), Anyone, false),
         ("GET", v("/"), Viewer, true),
         ("GET", v("/favorites"), Viewer, true),
         ("GET", v("/best-of"), Viewer, true),

@@ -319,3 +319,37 @@ async fn tabs_share_one_live_stream_in_chromium() {
     assert!(got.as_array().unwrap().iter().any(|n| n == "user"), "{got}");
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// Installable, and the pages seen last open without the server: the
+/// service worker keeps the shell and the last copy of each page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_opens_offline_in_chromium() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 1990);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let manifest = srv.get("/").await.text().await.unwrap();
+    let manifest = manifest.split("rel=\"manifest\" href=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let m: Value = srv.get(&manifest).await.json().await.unwrap();
+    assert_eq!((m["start_url"].clone(), m["display"].clone()), (json!("/"), json!("standalone")));
+    let driver = Driver::start().await;
+    let url = srv.url("/");
+    driver.goto(&url).await;
+    eventually(Duration::from_secs(15), "the service worker looks after the page", || async {
+        driver.js("return !!navigator.serviceWorker.controller").await == true
+    })
+    .await;
+    driver.goto(&url).await; // seen once under its care: kept
+    srv.stop().await;
+    driver.goto(&url).await;
+    let heading = driver.js("const h = document.querySelector('h1'); return h ? h.textContent : ''").await;
+    assert_eq!(heading, "Library", "the page opens without the server");
+    assert_eq!(
+        driver.js("return getComputedStyle(document.body).backgroundColor !== 'rgba(0, 0, 0, 0)'").await,
+        true,
+        "styled"
+    );
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -141,6 +141,7 @@ async fn dispatch(
             route,
             Route::Video(_)
                 | Route::Subtitle(..)
+                | Route::ServiceWorker
                 | Route::Asset(_)
                 | Route::Metrics
                 | Route::Thumb(..)
@@ -193,6 +194,7 @@ async fn dispatch(
         Route::AdminUsers => Ok(accounts::list(app)),
         Route::ApiChat => chat::chat(app, who, client, h, body).await,
         Route::Subtitle(id, n) => subtitles::vtt(app, id, n).await,
+        Route::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
         Route::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
         Route::ApiVideo(id) => api::video(app, who, id).await,
         Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,

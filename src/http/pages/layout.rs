@@ -52,6 +52,8 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                 meta name="color-scheme" content="dark light";
                 title { (title) " · vidserve" }
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                link rel="manifest" href=(assets::url("manifest.webmanifest"));
+                meta name="theme-color" content="#111318";
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("theme.js")) {}
                 script type="module" src=(assets::url("app.js")) {}
@@ -82,7 +84,7 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                         div.account {
                             @if let Some((name, _)) = &visitor.person {
                                 span.who { (name) }
-                                form method="post" action="/logout" {
+                                form #sign-out method="post" action="/logout" {
                                     button type="submit" { "Sign out" }
                                 }
                             } @else if nav != Nav::SignIn {
