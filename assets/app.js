@@ -9,6 +9,7 @@ import * as admin from "./admin.js";
 import * as chat from "./chat.js";
 import * as frames from "./frames.js";
 import * as remote from "./remote.js";
+import * as offline from "./offline.js";
 
 const root = document.documentElement;
 
@@ -57,4 +58,5 @@ admin.init();
 chat.init();
 frames.init();
 remote.init();
+offline.init();
 live.start();

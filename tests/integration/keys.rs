@@ -1,6 +1,7 @@
 //! In a real headless Chromium, without a mouse: Space and the player, a
-//! remote's arrows over the grid, a whole keyboard journey; and a gallery
-//! without ffmpeg filling itself with frames the browser captures.
+//! remote's arrows over the grid, a whole keyboard journey; a gallery
+//! without ffmpeg filling itself with frames the browser captures; and a
+//! video saved for offline playing with the server stopped.
 
 use std::time::Duration;
 
@@ -194,5 +195,54 @@ async fn a_keyboard_journey_in_chromium() {
         driver.js("return location.pathname").await == "/"
     })
     .await;
+    driver.call("DELETE", "", json!({})).await;
+}
+
+/// "Save for offline": the video goes into the browser's storage, and plays
+/// — and seeks — with the server stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_video_plays_offline_in_chromium() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("trip.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=20:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("trip.webm").await;
+    let driver = Driver::start().await;
+    let url = srv.url(&format!("/watch/{id}"));
+    driver.goto(&url).await;
+    eventually(Duration::from_secs(15), "the service worker looks after the page", || async {
+        driver.js("return !!navigator.serviceWorker.controller").await == true
+    })
+    .await;
+    driver.goto(&url).await; // kept under its care
+    driver.click("#offline-save").await;
+    eventually(Duration::from_secs(30), "saved, with the storage used shown", || async {
+        driver
+            .js("return document.getElementById('offline-status').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Saved for offline.") && t.contains(" MB of "))
+    })
+    .await;
+    srv.stop().await;
+    driver.goto(&url).await;
+    eventually(Duration::from_secs(20), "it plays without the server", || async {
+        driver
+            .js("const p = document.getElementById('player'); if (p.paused) p.play(); return p.currentTime > 0.5")
+            .await
+            == true
+    })
+    .await;
+    driver.js("const p = document.getElementById('player'); p.currentTime = 15; return 0").await;
+    eventually(Duration::from_secs(20), "and seeks", || async {
+        driver.js("const p = document.getElementById('player'); return !p.seeking && p.currentTime >= 15").await == true
+    })
+    .await;
+    assert!(driver.js("return document.getElementById('player').error").await.is_null());
     driver.call("DELETE", "", json!({})).await;
 }

@@ -72,6 +72,13 @@ pub fn watch(view: &WatchView) -> Markup {
                         a #share-vlc href="#" { "Open in VLC" }
                     }
                 }
+                // offline.js shows it where the browser can keep a video.
+                div #offline data-id=(v.id) hidden {
+                    button #offline-save type="button" { "Save for offline" }
+                    button #offline-remove type="button" hidden { "Remove the offline copy" }
+                    progress #offline-progress max="100" value="0" hidden aria-label="Saving for offline" {}
+                    span #offline-status role="status" {}
+                }
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
                 @if let Some(i) = info {
                     @if !i.browser_playable { p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." } }
