@@ -21,6 +21,7 @@ mod pages;
 mod paths;
 mod people;
 mod range;
+mod screens;
 mod support;
 mod swaps;
 mod systemd;

@@ -1,0 +1,59 @@
+//! Not a check: pictures of each page for the README, and the gallery's
+//! first paint, from a real Chromium. Run on demand:
+//! `cargo test --test integration screenshots -- --ignored --nocapture`
+//! (writes docs/screenshots/*.png).
+
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::json;
+
+use crate::driver::Driver;
+use crate::support::{ffmpeg, Fixture, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "makes the README's pictures; run on demand"]
+async fn screenshots() {
+    let fx = Fixture::new();
+    let clips =
+        [("Sunset at the lake", "orange"), ("Cats at play", "teal"), ("Beach day", "skyblue"), ("Birthday", "purple")];
+    for (name, color) in clips {
+        let src = format!("color=c={color}:size=640x360:duration=6:rate=10");
+        ffmpeg(&fx.path().join(format!("{name}.webm")), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "80k"]);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let cats = srv.id_of("Cats at play.webm").await;
+    for (tag, id) in [("pets", &cats), ("summer", &cats)] {
+        let add = srv.client.post(srv.url(&format!("/api/v1/videos/{id}/tags"))).json(&json!({ "tag": tag }));
+        add.send().await.unwrap();
+    }
+    srv.client
+        .put(srv.url(&format!("/api/v1/videos/{cats}/rating")))
+        .json(&json!({ "rating": 5 }))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // thumbnails
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let driver = Driver::start().await;
+    for (name, w, h, theme) in
+        [("desktop-dark", 1440, 900, "dark"), ("desktop-light", 1440, 900, "light"), ("phone-dark", 390, 844, "dark")]
+    {
+        driver.call("POST", "/window/rect", json!({ "width": w, "height": h })).await;
+        for (page, path) in [("gallery", "/".to_string()), ("watch", format!("/watch/{cats}"))] {
+            driver.goto(&srv.url(&path)).await;
+            driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            if page == "gallery" {
+                let paint = driver.js("const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null").await;
+                eprintln!("{name}: gallery first contentful paint {paint} ms");
+            }
+            let png = driver.call("GET", "/screenshot", json!({})).await;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+            std::fs::write(out.join(format!("{page}-{name}.png")), bytes).unwrap();
+        }
+    }
+    driver.call("DELETE", "", json!({})).await;
+}
