@@ -50,10 +50,10 @@ export async function api(method, url, body, { quiet = false, keepalive = false 
   return answer;
 }
 
-/** The ` · 4★ · 12 views` text of a card, as the server renders it. */
+/** The ` · 4★` and ` · 12 views` texts of a card, as the server renders them. */
 export function userSummary(d) {
-  let s = "";
-  if (d.rating) s += " · " + d.rating + "★";
-  if (d.views) s += " · " + d.views + (d.views === 1 ? " view" : " views");
-  return s;
+  return {
+    rated: d.rating ? " · " + d.rating + "★" : "",
+    viewed: d.views ? " · " + d.views + (d.views === 1 ? " view" : " views") : "",
+  };
 }

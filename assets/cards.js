@@ -4,8 +4,11 @@ import { api, userSummary } from "./api.js";
 import { on, onResync } from "./live.js";
 
 function showCard(card, d) {
-  const u = card.querySelector(".user");
-  if (u) u.textContent = userSummary(d);
+  const text = userSummary(d);
+  const rated = card.querySelector(".user .rated");
+  if (rated) rated.textContent = text.rated;
+  const viewed = card.querySelector(".user .viewed");
+  if (viewed) viewed.textContent = text.viewed;
   const f = card.querySelector(".fav");
   if (f) f.hidden = !d.favorite;
   card.querySelectorAll(".card-actions .star").forEach((b) => {
@@ -92,6 +95,8 @@ function previews(card) {
 
 export function init() {
   document.querySelectorAll(".card-actions").forEach((a) => { a.hidden = false; });
+  // The stars and heart now say the rating and favorite: once is enough.
+  document.documentElement.classList.add("card-actions-on");
   document.addEventListener("click", (e) => {
     const b = e.target.closest && e.target.closest(".card-actions button");
     if (b) press(b);

@@ -75,6 +75,11 @@ async fn plays_and_seeks_in_chromium() {
 
     // Batch tagging from the gallery: select, type a tag, add.
     driver.goto(&srv.url("/")).await;
+    // The card says its rating and favorite once: by its stars and heart.
+    let once = "const c = document.querySelector('.card'); \
+                return [getComputedStyle(c.querySelector('.user .rated')).display, getComputedStyle(c.querySelector('.thumb .fav')).display, \
+                        c.querySelectorAll('.card-actions .star[aria-pressed=\"true\"]').length]";
+    assert_eq!(driver.js(once).await, json!(["none", "none", 5]));
     driver.click("#select-mode").await;
     driver.click("input.pick").await;
     driver.type_into("#batch-tag", "picked").await;

@@ -190,16 +190,13 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Ma
     }
 }
 
-/// ` · 4★ · 12 views`, the same text `cards.js` writes on live updates (with `api.js`'s `userSummary`).
-fn user_summary(u: &UserData) -> String {
-    let mut s = String::new();
-    if let Some(r) = u.rating {
-        s.push_str(&format!(" · {r}★"));
+/// ` · 4★` and ` · 12 views`, the same text `cards.js` writes on live
+/// updates; the rating's part is hidden where the card's stars show it.
+fn user_summary(u: &UserData) -> Markup {
+    html! {
+        span.rated { @if let Some(r) = u.rating { " · " (r) "★" } }
+        span.viewed { @if u.views > 0 { " · " (u.views) (if u.views == 1 { " view" } else { " views" }) } }
     }
-    if u.views > 0 {
-        s.push_str(&format!(" · {} {}", u.views, if u.views == 1 { "view" } else { "views" }));
-    }
-    s
 }
 
 fn pagination(view: &GalleryView) -> Markup {
