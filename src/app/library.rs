@@ -3,7 +3,9 @@
 //!
 //! The scanner thread owns the `Scanner` and is the only writer of the scan
 //! index. It rescans on request (file change, admin refresh, a missing file)
-//! after a short quiet period, and every `rescan_every` as a fallback. After
+//! after a short quiet period, and every `rescan_every` only when a root
+//! is not kept up to date by notifications (a network filesystem, no
+//! watch); otherwise it sleeps until asked, and so may the disks. After
 //! each scan it hands the new catalog to `App::scanned`, which swaps it in
 //! and tells whoever needs to know.
 
@@ -18,6 +20,7 @@ use tokio::sync::watch;
 use super::App;
 use crate::catalog::{Cache, Catalog};
 use crate::library::watch::Watcher;
+pub use crate::library::watch::Watching;
 use crate::scan::Scanner;
 
 /// Quiet time after a change before rescanning (a copy in progress sends
@@ -43,6 +46,8 @@ pub struct Library {
     scan_rx: Mutex<Option<mpsc::Receiver<ScanMsg>>>,
     scan_thread: Mutex<Option<JoinHandle<()>>>,
     watcher: Mutex<Option<Watcher>>,
+    /// How each root is kept up to date (in `--dir` order).
+    watching: Mutex<Vec<Watching>>,
 }
 
 impl Library {
@@ -60,6 +65,7 @@ impl Library {
             scan_rx: Mutex::new(Some(rx)),
             scan_thread: Mutex::new(None),
             watcher: Mutex::new(None),
+            watching: Mutex::new(Vec::new()),
         }
     }
 
@@ -68,14 +74,32 @@ impl Library {
         self.scan_tx.lock().ok().map(|t| t.clone())
     }
 
-    pub(super) fn keep_watcher(&self, w: Watcher) {
+    pub(super) fn keep_watcher(&self, w: Watcher, how: Vec<Watching>) {
         if let Ok(mut slot) = self.watcher.lock() {
             *slot = Some(w);
         }
+        self.set_watching(how);
     }
 
-    /// Starts the scanner thread (once).
-    pub(super) fn start_scanner(&self, scanner: Scanner, app: Weak<App>, every: Duration) -> std::io::Result<()> {
+    pub(super) fn set_watching(&self, how: Vec<Watching>) {
+        if let Ok(mut slot) = self.watching.lock() {
+            *slot = how;
+        }
+    }
+
+    /// How each root is kept up to date (in `--dir` order).
+    pub fn watching(&self) -> Vec<Watching> {
+        self.watching.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
+    /// Starts the scanner thread (once). `every`: how often to rescan
+    /// unasked (`None`: never; notifications keep every root up to date).
+    pub(super) fn start_scanner(
+        &self,
+        scanner: Scanner,
+        app: Weak<App>,
+        every: Option<Duration>,
+    ) -> std::io::Result<()> {
         let rx = self.scan_rx.lock().ok().and_then(|mut r| r.take());
         let done = self.completed_tx.lock().ok().and_then(|mut d| d.take());
         let (Some(rx), Some(done)) = (rx, done) else { return Ok(()) };
@@ -161,12 +185,17 @@ fn scan_loop(
     app: Weak<App>,
     rx: mpsc::Receiver<ScanMsg>,
     done: watch::Sender<u64>,
-    every: Duration,
+    every: Option<Duration>,
 ) {
     let (mut first, mut imported) = (true, false);
     loop {
         if !first {
-            match rx.recv_timeout(every) {
+            // Without polling, the thread sleeps until asked (disks may sleep too).
+            let next = match every {
+                Some(every) => rx.recv_timeout(every),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match next {
                 Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Ok(ScanMsg::Rescan) => {
                     // Let a burst of changes settle.

@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use backup::{Backups, BACKUP_DIR};
-pub use library::Library;
+pub use library::{Library, Watching};
 pub use media::{queue_thumbnails, start_jobs};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};
 pub use users::Users;
@@ -94,11 +94,20 @@ impl App {
                 }
             };
             match watch_roots(&app.config.library.roots, on_change) {
-                Ok(w) => app.library.keep_watcher(w),
+                Ok((w, how)) => app.library.keep_watcher(w, how),
                 Err(e) => tracing::warn!("cannot watch the video dirs ({e}); relying on the periodic rescan"),
             }
         }
-        app.library.start_scanner(scanner, Arc::downgrade(&app), app.config.rescan_every).map_err(AppError::Runtime)?;
+        let roots = app.config.library.roots.len();
+        let mut how = app.library.watching();
+        if how.len() != roots {
+            let why = if app.config.watch { "notifications are not available" } else { "--no-watch" };
+            how = vec![library::Watching::Polled(why.into()); roots];
+            app.library.set_watching(how.clone());
+        }
+        // Polling only where notifications cannot be trusted.
+        let every = how.iter().any(|h| *h != library::Watching::Notified).then_some(app.config.rescan_every);
+        app.library.start_scanner(scanner, Arc::downgrade(&app), every).map_err(AppError::Runtime)?;
         app.backups.start(Arc::downgrade(&app)).map_err(AppError::Runtime)?;
         Ok(app)
     }

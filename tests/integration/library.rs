@@ -34,6 +34,14 @@ async fn renames_and_moves_keep_the_id_live() {
     std::fs::remove_file(fx.path().join("b.mp4")).unwrap();
     eventually(LIVE, "deletion seen", || async { srv.videos().await.len() == 2 }).await;
     assert_eq!(srv.get(&format!("/watch/{id}")).await.status(), 200);
+
+    // Notified of every change, the server never polls this folder.
+    let admin = srv.get("/admin").await.text().await.unwrap();
+    assert!(admin.contains("notified (no polling)") && admin.contains("an idle server leaves the disks alone"));
+    srv.stop().await;
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let admin = srv.get("/admin").await.text().await.unwrap();
+    assert!(admin.contains("polled every 3600 s: --no-watch"), "without notifications it polls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -127,6 +127,15 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
         accounts: super::accounts::rows(app),
         chat: app.chat.as_ref().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
         network_urls: app.ops.network_urls(),
+        polled: app
+            .library
+            .watching()
+            .into_iter()
+            .map(|w| match w {
+                crate::app::Watching::Notified => None,
+                crate::app::Watching::Polled(why) => Some(why),
+            })
+            .collect(),
     };
     Ok(html(admin_page(&view)))
 }

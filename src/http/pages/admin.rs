@@ -19,6 +19,9 @@ pub struct AdminView<'a> {
     pub chat: Option<(String, String)>,
     /// Where other devices reach the server.
     pub network_urls: Vec<String>,
+    /// How each root is kept up to date (`None`: by notifications; else
+    /// why it is polled).
+    pub polled: Vec<Option<String>>,
 }
 
 /// A QR code of `url` as SVG (our own address, never request data).
@@ -82,13 +85,19 @@ pub fn admin(view: &AdminView) -> Markup {
             (super::accounts::users_section(&view.accounts))
             h2 { "Library" }
             table.list {
-                thead { tr { th { "Folder" } th { "State" } th { "Files" } } }
+                thead { tr { th { "Folder" } th { "State" } th { "Files" } th { "Changes" } } }
                 tbody {
-                    @for r in &c.roots {
+                    @for (n, r) in c.roots.iter().enumerate() {
                         tr {
                             td { (r.path.display()) }
                             td { @match &r.state { RootState::Online => "online", RootState::Offline(why) => span.warn { "offline: " (why) } } }
                             td { (r.files) }
+                            td {
+                                @match view.polled.get(n) {
+                                    Some(Some(why)) => { "polled every " (view.rescan_every_s) " s: " (why) }
+                                    _ => "notified (no polling)",
+                                }
+                            }
                         }
                     }
                 }
@@ -101,7 +110,10 @@ pub fn admin(view: &AdminView) -> Markup {
                     @if s.finished_at == 0 { "loaded from the stored index" }
                     @else { (s.files_seen) " files in " (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
                 }
-                dt { "Rescan" } dd { "on file changes, and every " (view.rescan_every_s) " s" }
+                dt { "Rescan" } dd {
+                    @if view.polled.iter().all(Option::is_none) { "on file changes only: an idle server leaves the disks alone" }
+                    @else { "on file changes, and every " (view.rescan_every_s) " s for the folders polled" }
+                }
                 dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) " catalog rebuilds" }
                 dt { "Data" } dd { (view.data_dir) }
                 dt { "Chat" } dd {
