@@ -22,7 +22,7 @@ MEDIA=$(cd "$WORK/media" && pwd)
 count() {
   local label=$1; shift
   rm -rf "$WORK/data-$label"
-  strace -f -qq -e trace=%file -o "$WORK/trace-$label" \\
+  strace -f -qq -e trace=%file -o "$WORK/trace-$label" \
     "$BIN" --dir "$MEDIA" --data "$WORK/data-$label" --bind 127.0.0.1:0 --cache-ttl "$TTL" "$@" >/dev/null 2>&1 &
   local pid=$!
   sleep 5 # the first scan
