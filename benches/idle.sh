@@ -30,7 +30,8 @@ count() {
   local before; before=$(grep -c "$MEDIA" "$WORK/trace-$label" || true)
   sleep "$IDLE"
   local after; after=$(grep -c "$MEDIA" "$WORK/trace-$label" || true)
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  pkill -f -- "--data $WORK/data-$label" || true
+  wait "$pid" 2>/dev/null || true
   echo "| $label | $((after - before)) |"
 }
 
