@@ -31,7 +31,7 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
         @if rows.is_empty() {
             p.notice { "No accounts: everyone on the local network may use vidserve, without signing in. Add an admin to require sign-in." }
         } @else {
-            table.list.users {
+            table.list.users tabindex="0" {
                 thead { tr { th { "Name" } th { "Role" } th { "Sign-in" } th { "Actions" } } }
                 tbody {
                     @for r in rows {

@@ -84,7 +84,7 @@ pub fn admin(view: &AdminView) -> Markup {
             }
             (super::accounts::users_section(&view.accounts))
             h2 { "Library" }
-            table.list {
+            table.list tabindex="0" {
                 thead { tr { th { "Folder" } th { "State" } th { "Files" } th { "Changes" } } }
                 tbody {
                     @for (n, r) in c.roots.iter().enumerate() {
@@ -133,21 +133,21 @@ pub fn admin(view: &AdminView) -> Markup {
             }
             form method="post" action="/admin/thumbnails/regenerate" { button type="submit" { "Make all thumbnails again" } }
             @if !j.failures.is_empty() {
-                table.list {
+                table.list tabindex="0" {
                     thead { tr { th { "Video" } th { "Why no thumbnail" } } }
                     tbody { @for (t, why) in j.failures.iter().rev() { tr { td { (t) } td { (why) } } } }
                 }
             }
             @if !c.broken.is_empty() {
                 h2 { "Broken files" }
-                table.list {
+                table.list tabindex="0" {
                     thead { tr { th { "File" } th { "Reason" } } }
                     tbody { @for v in &c.broken { tr { td { (c.abs_path(v.primary()).display()) } td { (v.broken.as_deref().unwrap_or("")) } } } }
                 }
             }
             @if !s.unreadable.is_empty() {
                 h2 { "Unreadable" }
-                table.list {
+                table.list tabindex="0" {
                     thead { tr { th { "Path" } th { "Error" } } }
                     tbody { @for (p, e) in &s.unreadable { tr { td { (p.display()) } td { (e) } } } }
                 }
