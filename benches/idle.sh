@@ -23,11 +23,17 @@ count() {
   local label=$1; shift
   rm -rf "$WORK/data-$label"
   strace -f -qq -e trace=%file -o "$WORK/trace-$label" \
-    "$BIN" --dir "$MEDIA" --data "$WORK/data-$label" --bind 127.0.0.1:0 --cache-ttl "$TTL" "$@" >/dev/null 2>&1 &
+    "$BIN" --dir "$MEDIA" --data "$WORK/data-$label" --bind 127.0.0.1:0 --cache-ttl "$TTL" --ffmpeg /no/ffmpeg "$@" >/dev/null 2>&1 &
   local pid=$!
-  sleep 5 # the first scan
-  : >"$WORK/trace-$label.mark"
-  local before; before=$(grep -c "$MEDIA" "$WORK/trace-$label" || true)
+  # Idle from when the first scan and the thumbnails are done: the trace
+  # stops growing.
+  local before=-1 now=0
+  for _ in $(seq 60); do
+    sleep 3
+    now=$(grep -c "$MEDIA" "$WORK/trace-$label" || true)
+    [ "$now" = "$before" ] && break
+    before=$now
+  done
   sleep "$IDLE"
   local after; after=$(grep -c "$MEDIA" "$WORK/trace-$label" || true)
   pkill -f -- "--data $WORK/data-$label" || true
