@@ -26,7 +26,7 @@ impl Route<'_> {
             Gallery | Favorites | BestOf | Random | ApiRandom | Watch(_) | Video(_) | Thumb(..) | Sprite(_)
             | SpriteVtt(_) | Ping | ApiVideos | ApiVideo(_) | ApiTags | ApiEvents | ApiOpenApi | Tags | Tag(_)
             | LegacyViews | ApiRating(_) | ApiFavorite(_) | ApiView(_) | ApiPosition(_) | LegacyRate | LegacyView
-            | LegacyFavorite | ApiLink(_) | ApiChat | Subtitle(..) => Access::Role(Role::Viewer),
+            | LegacyFavorite | ApiLink(_) | ApiChat | Subtitle(..) | Playlist => Access::Role(Role::Viewer),
             // Changing what everyone sees.
             ApiEditVideo(_) | ApiThumbnail(_) | ApiAddTag(_) | ApiRemoveTag(..) | ApiBatch | LegacyTag
             | LegacyDeleteTag => Access::Role(Role::Editor),

@@ -82,6 +82,8 @@ pub enum Route<'a> {
     Subtitle(VideoId, usize),
     /// `/sw.js`: the service worker.
     ServiceWorker,
+    /// `/playlist.m3u`: a listing as an M3U playlist of signed links.
+    Playlist,
 }
 
 impl Route<'_> {
@@ -96,6 +98,7 @@ impl Route<'_> {
             Watch(_) => "watch",
             Video(_) => "video",
             Asset(_) | ServiceWorker => "asset",
+            Playlist => "playlist",
             Thumb(..) => "thumb",
             Sprite(_) | SpriteVtt(_) => "sprite",
             Subtitle(..) => "subtitles",
@@ -115,9 +118,8 @@ impl Route<'_> {
         use Route::*;
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
-            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) | ServiceWorker => {
-                return None
-            }
+            | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) | ServiceWorker
+            | Playlist => return None,
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -209,6 +211,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         "/favicon.ico" => return need_read(Route::Asset("icon.svg")),
         // At the root, so that it may look after every page.
         "/sw.js" => return need_read(Route::ServiceWorker),
+        "/playlist.m3u" => return need_read(Route::Playlist),
         "/login" => {
             return if read || method == Method::POST {
                 Ok(Route::Login)

@@ -88,6 +88,7 @@ async fn every_route_has_its_role() {
         ("GET", v("/api/v1/openapi.json"), Viewer, false),
         ("GET", v("/api/v1/events"), Viewer, false),
         ("GET", v("/api/v1/videos/{id}/link"), Viewer, false),
+        ("GET", v("/playlist.m3u"), Viewer, false),
         ("GET", v("/get_views"), Viewer, false),
         ("PUT", v("/api/v1/videos/{id}/rating"), Viewer, false),
         ("DELETE", v("/api/v1/videos/{id}/rating"), Viewer, false),

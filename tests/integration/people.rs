@@ -212,6 +212,16 @@ async fn signed_links_open_the_video_without_signing_in() {
     assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
     let other = url.replace(&format!("/video/{id}"), "/video/0000000000000001");
     assert_eq!(reqwest::get(&other).await.unwrap().status(), 403);
+    // A listing as a playlist for VLC: signed links, each playable as is.
+    let res = srv.client.get(srv.url("/playlist.m3u?sort=title")).header("cookie", &ann).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "audio/x-mpegurl; charset=utf-8");
+    let m3u = res.text().await.unwrap();
+    let lines: Vec<&str> = m3u.lines().collect();
+    assert_eq!(lines[0], "#EXTM3U");
+    assert!(lines[1].starts_with("#EXTINF:") && lines[1].ends_with(",a"), "{m3u}");
+    let entry = reqwest::get(lines[2]).await.unwrap();
+    assert_eq!(entry.status(), 200);
+    assert_eq!(entry.bytes().await.unwrap(), bytes);
     // Expired: refused.
     let short = link(1).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;

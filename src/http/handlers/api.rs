@@ -111,6 +111,37 @@ fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     })
 }
 
+/// `GET /playlist.m3u`: a listing (same sort, filters, search and paging
+/// as the pages; up to 500 videos) as an M3U playlist for VLC and other
+/// players, each entry a signed link that works for a day without a
+/// session, on the name the client reached us by.
+pub async fn playlist(
+    app: &Arc<App>,
+    who: &Viewer,
+    q: ListQuery,
+    host: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
+    use crate::people::links::DEFAULT_TTL;
+    let c = app.library.catalog();
+    let per_page = q.per_page.unwrap_or(MAX_PER_PAGE).clamp(1, MAX_PER_PAGE);
+    let (_, listing) = q.run(app, who, c, per_page).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let host = host.unwrap_or("localhost");
+    let mut out = String::from("#EXTM3U\n");
+    for v in &listing.videos {
+        let title = v.title_for(&app.users.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
+        let secs = v.duration_ms().map_or(-1, |ms| (ms / 1000) as i64);
+        let sig = app.people.links.sign(v.id, now + DEFAULT_TTL);
+        out.push_str(&format!("#EXTINF:{secs},{title}\nhttp://{host}/video/{}?{sig}\n", v.id));
+    }
+    let mut res = Response::new(Body::full(out));
+    let h = res.headers_mut();
+    h.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("audio/x-mpegurl; charset=utf-8"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("content-disposition", HeaderValue::from_static("inline; filename=\"vidserve.m3u\""));
+    Ok(res)
+}
+
 /// `?ttl=SECONDS` of a link request (anything unreadable: the default).
 #[derive(serde::Deserialize)]
 pub struct LinkQuery {

@@ -142,6 +142,7 @@ async fn dispatch(
             Route::Video(_)
                 | Route::Subtitle(..)
                 | Route::ServiceWorker
+                | Route::Playlist
                 | Route::Asset(_)
                 | Route::Metrics
                 | Route::Thumb(..)
@@ -195,6 +196,10 @@ async fn dispatch(
         Route::ApiChat => chat::chat(app, who, client, h, body).await,
         Route::Subtitle(id, n) => subtitles::vtt(app, id, n).await,
         Route::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
+        Route::Playlist => {
+            let host = h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
+            api::playlist(app, who, parse_query(query)?, host).await
+        }
         Route::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
         Route::ApiVideo(id) => api::video(app, who, id).await,
         Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,

@@ -55,6 +55,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 h1 { (view.heading) }
                 span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
                 a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
                 button #select-mode type="button" hidden aria-pressed="false" { "Select" }
                 (sort_form(view))
             }
