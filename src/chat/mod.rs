@@ -75,7 +75,12 @@ pub enum Out {
     Error(String),
 }
 
-/// At most `n` characters of an endpoint's message.
+/// `text` without the key, if there is one.
+pub(crate) fn redact(key: Option<&crate::config::chat::Secret>, text: &str) -> String {
+    key.map_or_else(|| text.to_string(), |k| k.redact(text))
+}
+
+/// At most 300 characters of an endpoint's message.
 pub(crate) fn quote(s: &str) -> String {
     let s = s.trim();
     match s.char_indices().nth(300) {
@@ -246,8 +251,7 @@ impl Chat {
                 .headers()
                 .get(hyper::header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-            let key = config.key.as_ref().map(|k| k.expose().to_string());
-            let mut pieces = Pieces::new(answer, plain, key);
+            let mut pieces = Pieces::new(answer, plain, config.key.clone());
             let (mut text, mut calls) = (String::new(), Vec::<Call>::new());
             while let Some(piece) = pieces.next().await? {
                 match piece {

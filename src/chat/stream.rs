@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::upstream::Answer;
 use super::ChatError;
+use crate::config::chat::Secret;
 
 /// Longest line of an event stream.
 const MAX_LINE: usize = 1 << 20;
@@ -78,7 +79,7 @@ pub struct Pieces {
     /// The `data:` lines of the event being read.
     data: String,
     /// Blotted out of any error the endpoint sends.
-    key: Option<String>,
+    key: Option<Secret>,
     buf: BytesMut,
     read: usize,
     /// Not an event stream: the whole answer is one JSON document.
@@ -88,7 +89,7 @@ pub struct Pieces {
 }
 
 impl Pieces {
-    pub fn new(answer: Answer, plain: bool, key: Option<String>) -> Pieces {
+    pub fn new(answer: Answer, plain: bool, key: Option<Secret>) -> Pieces {
         Pieces {
             answer,
             data: String::new(),
@@ -219,10 +220,7 @@ impl Pieces {
 
     /// `text` without the key.
     fn redact(&self, text: &str) -> String {
-        match &self.key {
-            Some(k) if !k.is_empty() => text.replace(k.as_str(), "[key]"),
-            _ => text.to_string(),
-        }
+        super::redact(self.key.as_ref(), text)
     }
 }
 

@@ -152,27 +152,27 @@ fn list(shelf: &Shelf, args: &Value) -> Value {
     });
     let total = matching.len();
     let desc = args["order"].as_str() != Some("asc");
+    let m = &mut matching;
     match args["sort"].as_str().unwrap_or("added") {
-        "random" => fastrand::shuffle(&mut matching),
-        sort => {
-            matching.sort_by(|(a, da), (b, db)| {
-                let by = match sort {
-                    "rating" => da.rating.cmp(&db.rating),
-                    "views" => da.views.cmp(&db.views),
-                    "duration" => a.duration_ms().cmp(&b.duration_ms()),
-                    "title" => a.title_for(da).to_lowercase().cmp(&b.title_for(db).to_lowercase()),
-                    _ => a.added.cmp(&b.added),
-                };
-                if desc {
-                    by.reverse()
-                } else {
-                    by
-                }
-            });
-        }
+        "random" => fastrand::shuffle(m),
+        // Each title lowered once, not at every comparison.
+        "title" => sort(m, desc, |(v, d)| v.title_for(d).to_lowercase()),
+        "rating" => sort(m, desc, |(_, d)| d.rating),
+        "views" => sort(m, desc, |(_, d)| d.views),
+        "duration" => sort(m, desc, |(v, _)| v.duration_ms()),
+        _ => sort(m, desc, |(v, _)| v.added),
     }
     let videos: Vec<Value> = matching.iter().take(limit(args)).map(|(v, d)| brief(v, d)).collect();
     json!({ "videos": videos, "total": total })
+}
+
+/// A stable sort by `key`, either way (equal keys keep their order).
+fn sort<K: Ord>(list: &mut [(Arc<Video>, UserData)], desc: bool, key: impl Fn(&(Arc<Video>, UserData)) -> K) {
+    if desc {
+        list.sort_by_cached_key(|x| std::cmp::Reverse(key(x)));
+    } else {
+        list.sort_by_cached_key(key);
+    }
 }
 
 fn details(shelf: &Shelf, args: &Value) -> Value {

@@ -114,10 +114,7 @@ impl Upstream {
     /// `text` with the key, if any, blotted out (whatever an endpoint
     /// echoes back, before it is cut short or shown anywhere).
     pub fn redact(&self, text: &str) -> String {
-        match &self.config.key {
-            Some(k) if !k.expose().is_empty() => text.replace(k.expose(), "[key]"),
-            _ => text.to_string(),
-        }
+        super::redact(self.config.key.as_ref(), text)
     }
 
     async fn connect(&self) -> Result<Box<dyn Io>, ChatError> {

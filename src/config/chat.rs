@@ -40,6 +40,15 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// `text` with the secret blotted out (whatever a server echoes back).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "[key]")
+        }
+    }
 }
 
 impl std::fmt::Debug for Secret {

@@ -29,7 +29,7 @@ impl Links {
 
     /// The query string (`expires=…&sig=…`) of a link valid until `expires`.
     pub fn sign(&self, id: VideoId, expires: u64) -> String {
-        let sig: String = self.mac(id, expires).finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let sig = super::password::hex(&self.mac(id, expires).finalize().into_bytes());
         format!("expires={expires}&sig={sig}")
     }
 

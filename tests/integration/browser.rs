@@ -342,10 +342,7 @@ async fn the_shell_opens_offline_in_chromium() {
     let driver = Driver::start().await;
     let url = srv.url("/");
     driver.goto(&url).await;
-    eventually(Duration::from_secs(15), "the service worker looks after the page", || async {
-        driver.js("return !!navigator.serviceWorker.controller").await == true
-    })
-    .await;
+    driver.under_service_worker().await;
     driver.goto(&url).await; // seen once under its care: kept
     srv.stop().await;
     driver.goto(&url).await;

@@ -137,6 +137,14 @@ impl Driver {
         self.call("POST", "/actions", json!({ "actions": [{ "type": "key", "id": "kb", "actions": actions }] })).await;
     }
 
+    /// Waits until the service worker looks after the current page.
+    pub async fn under_service_worker(&self) {
+        eventually(Duration::from_secs(15), "the service worker looks after the page", || async {
+            self.js("return !!navigator.serviceWorker.controller").await == true
+        })
+        .await;
+    }
+
     /// Runs `script`, which calls `arguments[0]` with its result.
     pub async fn js_async(&self, script: &str) -> Value {
         self.call("POST", "/execute/async", json!({ "script": script, "args": [] })).await

@@ -215,10 +215,7 @@ async fn a_saved_video_plays_offline_in_chromium() {
     let driver = Driver::start().await;
     let url = srv.url(&format!("/watch/{id}"));
     driver.goto(&url).await;
-    eventually(Duration::from_secs(15), "the service worker looks after the page", || async {
-        driver.js("return !!navigator.serviceWorker.controller").await == true
-    })
-    .await;
+    driver.under_service_worker().await;
     driver.goto(&url).await; // kept under its care
     driver.click("#offline-save").await;
     eventually(Duration::from_secs(30), "saved, with the storage used shown", || async {

@@ -32,8 +32,7 @@ pub async fn legacy_tag(
     body: Incoming,
     add: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
+    let (b, video) = named(app, headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
     let data = app.users.write(who, video.id, edit).await.map_err(write_error)?;
@@ -53,14 +52,20 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
     catalog.by_rel_path(name.as_bytes()).cloned().ok_or_else(ApiError::not_found)
 }
 
+/// The body of an original route (JSON or form) and the video it names.
+async fn named(app: &App, headers: &HeaderMap, body: Incoming) -> Result<(Legacy, Arc<Video>), ApiError> {
+    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let video = by_filename(&app.library.catalog(), &b)?;
+    Ok((b, video))
+}
+
 pub async fn legacy_rate(
     app: &App,
     who: &Viewer,
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
+    let (b, video) = named(app, headers, body).await?;
     let r = valid_rating(b.rating.as_ref())?;
     app.users.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
@@ -72,8 +77,7 @@ pub async fn legacy_view(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
+    let (_, video) = named(app, headers, body).await?;
     let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
@@ -84,9 +88,8 @@ pub async fn legacy_favorite(
     headers: &HeaderMap,
     body: Incoming,
 ) -> Result<Response<Body>, ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
+    let (_, video) = named(app, headers, body).await?;
     let catalog = app.library.catalog();
-    let video = by_filename(&catalog, &b)?;
     app.users.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
     let mut favorites: Vec<String> = app.users.data.view(who, |view| {
         let mut out = Vec::new();
