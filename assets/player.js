@@ -1,5 +1,6 @@
 // The watch page's player: resume and remember the position, count a view,
-// send a frame when there is no thumbnail, seek previews, keyboard keys.
+// send a frame when there is no thumbnail, seek previews, keyboard keys,
+// other screens.
 import { api } from "./api.js";
 import { send } from "./watch.js";
 import { frameBlob } from "./frames.js";
@@ -130,25 +131,19 @@ function keys() {
   });
 }
 
-/** Subtitles: the language last chosen (or off) is chosen again. */
-function subtitles() {
-  const tracks = player.textTracks;
-  if (!tracks || !tracks.length) return;
-  const KEY = "vidserve-subtitles";
-  let chosen = null;
-  try { chosen = localStorage.getItem(KEY); } catch (e) { /* storage may be off */ }
-  if (chosen !== null) {
-    for (const t of tracks) t.mode = chosen !== "off" && (t.language || t.label) === chosen ? "showing" : "disabled";
-  }
-  tracks.addEventListener("change", () => {
-    const on = [...tracks].find((t) => t.mode === "showing");
-    try { localStorage.setItem(KEY, on ? on.language || on.label : "off"); } catch (e) { /* storage may be off */ }
-  });
+/** Other screens (Chromecast, AirPlay) through the Remote Playback API,
+ * where the browser has it and a screen is around. */
+function otherScreens() {
+  const button = document.getElementById("cast");
+  if (!button || !player.remote || !player.remote.watchAvailability) return;
+  player.remote.watchAvailability((available) => { button.hidden = !available; })
+    .catch(() => { /* not on this device: the button stays hidden */ });
+  button.addEventListener("click", () => player.remote.prompt().catch(() => { /* dismissed */ }));
 }
 
 export function init() {
   if (!player) return;
-  subtitles();
+  otherScreens();
   if (actions) {
     const id = actions.dataset.id;
     resume(id);

@@ -6,7 +6,9 @@
 //! - `jobs` (`crate::jobs::Jobs`, set up by `media`): thumbnails and the
 //!   job queue that makes them;
 //! - `ops` (`Ops`): metrics, listen address, shutdown, the load test;
-//! - `events` (`crate::events::Events`): live updates for open pages.
+//! - `events` (`crate::events::Events`): live updates for open pages;
+//! - `inside` (`crate::media::inside::cache::Inside`): chapters, audio and
+//!   text tracks read from inside the files.
 //!
 //! `App::start` opens the store and starts the writer, job threads, watcher
 //! and scanner; after each scan `scanned` swaps the catalog in (the first
@@ -65,6 +67,8 @@ pub struct App {
     pub people: crate::people::People,
     /// The chat about the library (`None`: no endpoint configured).
     pub chat: Option<crate::chat::Chat>,
+    /// Chapters, audio and text tracks inside the files, kept in the data dir.
+    pub inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<Store>,
 }
 
@@ -84,8 +88,12 @@ impl App {
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);
         let people = crate::people::People::load(store.clone())?;
         let chat = config.chat.clone().map(crate::chat::Chat::new).transpose()?;
-        let app =
-            Arc::new(App { config, library, users, jobs, ops: Ops::default(), events, backups, people, chat, store });
+        let data_dir = &config.library.data_dir;
+        let inside = crate::media::inside::cache::Inside::open(data_dir)
+            .map(Arc::new)
+            .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
+        let ops = Ops::default();
+        let app = Arc::new(App { config, library, users, jobs, ops, events, backups, people, chat, inside, store });
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {

@@ -122,7 +122,19 @@ pub fn document() -> Value {
                 "browser_playable": { "type": "boolean" }, "index_at_end": { "type": "boolean" },
                 "rating": { "type": ["integer", "null"] }, "views": { "type": "integer" }, "favorite": { "type": "boolean" },
                 "tags": { "type": "array", "items": { "type": "string" } }, "position_ms": { "type": ["integer", "null"] },
-                "stream_url": { "type": "string" }, "watch_url": { "type": "string" } } },
+                "stream_url": { "type": "string" }, "watch_url": { "type": "string" },
+                "subtitles": { "description": "one video only: files beside it, then text tracks inside it", "type": "array", "items": r("Subtitle") },
+                "chapters": { "description": "one video only", "type": "array", "items": r("Chapter") },
+                "audio_tracks": { "description": "one video only", "type": "array", "items": r("AudioTrack") } } },
+            "Subtitle": { "type": "object", "properties": {
+                "label": { "type": "string" }, "language": { "type": ["string", "null"] },
+                "url": { "type": "string", "description": "WebVTT: /subtitles/{id}/{n}.vtt beside, /subtitles/{id}/e{n}.vtt inside" },
+                "forced": { "type": "boolean" }, "source": { "enum": ["sidecar", "embedded"] } } },
+            "Chapter": { "type": "object", "properties": { "start_ms": { "type": "integer" }, "title": { "type": "string" } } },
+            "AudioTrack": { "type": "object", "properties": {
+                "index": { "type": "integer" }, "label": { "type": "string" }, "language": { "type": ["string", "null"] },
+                "codec": { "type": "string" }, "default": { "type": "boolean" },
+                "browser_plays": { "type": "boolean", "description": "whether browsers decode this codec" } } },
             "VideoList": { "type": "object", "properties": {
                 "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" },
                 "per_page": { "type": "integer" }, "videos": { "type": "array", "items": r("Video") } } },

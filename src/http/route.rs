@@ -78,12 +78,20 @@ pub enum Route<'a> {
     AdminUsers,
     /// `POST` a conversation; the answer streams back.
     ApiChat,
-    /// `/subtitles/{id}/{n}.vtt`: the video's `n`th subtitle file, as WebVTT.
-    Subtitle(VideoId, usize),
+    /// `/subtitles/{id}/{n}.vtt`: the video's `n`th subtitle file, and
+    /// `/subtitles/{id}/e{n}.vtt` its `n`th text track inside the file, as WebVTT.
+    Subtitle(VideoId, SubtitleRef),
     /// `/sw.js`: the service worker.
     ServiceWorker,
     /// `/playlist.m3u`: a listing as an M3U playlist of signed links.
     Playlist,
+}
+
+/// Which subtitle track: a file beside the video, or a text track inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubtitleRef {
+    Beside(usize),
+    Inside(usize),
 }
 
 impl Route<'_> {
@@ -262,7 +270,12 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
     }
     if let Some(rest) = path.strip_prefix("/subtitles/") {
         let (id, n) = rest.split_once('/').ok_or(RouteError::NotFound)?;
-        let n = n.strip_suffix(".vtt").and_then(|n| n.parse().ok()).ok_or(RouteError::NotFound)?;
+        let n = n.strip_suffix(".vtt").ok_or(RouteError::NotFound)?;
+        let n = match n.strip_prefix('e') {
+            Some(n) => n.parse().map(SubtitleRef::Inside),
+            None => n.parse().map(SubtitleRef::Beside),
+        }
+        .map_err(|_| RouteError::NotFound)?;
         return need_read(Route::Subtitle(id.parse().map_err(|_| RouteError::NotFound)?, n));
     }
     if let Some(rest) = path.strip_prefix("/sprite/") {

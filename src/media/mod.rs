@@ -1,10 +1,12 @@
 //! Media work beside the library: thumbnails (`thumbs`), subtitles beside
-//! the videos (`subtitles`) and the optional ffmpeg (`ffmpeg`, detected at
+//! the videos (`subtitles`), what is inside the files (`inside`: chapters,
+//! audio tracks, embedded subtitles) and the optional ffmpeg (`ffmpeg`, detected at
 //! start). Calls that touch the disk or
 //! decode block: they run on the job threads or `spawn_blocking`, never on
 //! the async workers (`Thumbs::has` and `sprite` only read memory).
 
 pub mod ffmpeg;
+pub mod inside;
 pub mod subtitles;
 pub mod thumbs;
 

@@ -183,7 +183,7 @@ pub fn clean(text: &str) -> String {
     out.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join("\n")
 }
 
-fn cue(out: &mut String, start: u64, end: u64, text: &str) {
+pub(crate) fn cue(out: &mut String, start: u64, end: u64, text: &str) {
     let text = clean(text);
     if text.is_empty() || end <= start {
         return;
@@ -225,18 +225,7 @@ fn ass(text: &str) -> String {
             let at = |name: &str| fields.iter().position(|f| f == name).and_then(|i| parts.get(i)).copied();
             let (Some(a), Some(b), Some(t)) = (at("start"), at("end"), at("text")) else { continue };
             let (Some(start), Some(end)) = (time(a), time(b)) else { continue };
-            let mut plain = String::new();
-            let mut depth = 0;
-            for c in t.chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth > 0 => depth -= 1,
-                    _ if depth == 0 => plain.push(c),
-                    _ => {}
-                }
-            }
-            let plain = plain.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ");
-            cues.push((start, end, plain));
+            cues.push((start, end, ass_text(t)));
         }
     }
     cues.sort_by_key(|c| c.0);
@@ -244,6 +233,22 @@ fn ass(text: &str) -> String {
         cue(&mut out, start, end, &t);
     }
     out
+}
+
+/// A SubStation event's text as plain text: override tags like `{\i1}`
+/// dropped, `\N` a new line.
+pub(crate) fn ass_text(t: &str) -> String {
+    let mut plain = String::new();
+    let mut depth = 0;
+    for c in t.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    plain.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ")
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use fastrand::Rng;
 mod gen;
 use gen::{ebml_tree, json_value, mp4_tree, mutant, mutate, ogg_pages};
 use vidserve::library::probe::{self, Source};
+use vidserve::media::inside;
 
 fn budget() -> Duration {
     let s: f64 = std::env::var("VIDSERVE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
@@ -70,19 +71,33 @@ impl Source for Sparse<'_> {
     }
 }
 
-/// Probing never panics and never reads more than asked, whatever the
-/// bytes and whatever size the source claims.
+/// Probing and reading what is inside (chapters, tracks, text cues) never
+/// panic and never read more than asked, whatever the bytes and whatever
+/// size the source claims.
 fn check_probe(input: &[u8]) {
-    let _ = probe::probe(input);
-    let _ = probe::mp4::cover(input);
-    let _ = probe::mkv::cover(input);
+    read_all(input);
     if input.len() >= 8 {
         let claim = u64::from_le_bytes(input[..8].try_into().unwrap());
-        let sparse = Sparse { data: &input[8..], size: claim.max(input.len() as u64 - 8) };
-        let _ = probe::probe(&sparse);
-        let _ = probe::mp4::cover(&sparse);
-        let _ = probe::mkv::cover(&sparse);
+        read_all(&Sparse { data: &input[8..], size: claim.max(input.len() as u64 - 8) });
     }
+}
+
+fn read_all(src: &(impl Source + ?Sized)) {
+    let _ = probe::probe(src);
+    let _ = probe::mp4::cover(src);
+    let _ = probe::mkv::cover(src);
+    let described = inside::describe(src).unwrap_or_default();
+    let _ = inside::text_cues(src, &described);
+    // Whatever the headers say, the cue readers also walk tracks 1 to 3.
+    let guess = |number| inside::TextTrack {
+        number,
+        language: None,
+        name: None,
+        codec: inside::TextCodec::Plain,
+        forced: false,
+        default: false,
+    };
+    let _ = inside::text_cues(src, &inside::Described { text: (1..=3).map(guess).collect(), ..Default::default() });
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod driver;
 mod household;
 mod http;
 mod import;
+mod inside;
 mod keys;
 mod layers;
 mod library;

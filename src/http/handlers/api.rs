@@ -72,13 +72,13 @@ pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, A
     Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get_for(who, v.id))))
 }
 
-/// One video, with the subtitle files beside it.
-pub async fn video(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
+/// One video, with its subtitles (beside and inside), chapters and audio tracks.
+pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
     let c = app.library.catalog();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
     let tracks = super::subtitles::tracks(app, v).await?;
     let mut out = video_json(v, &app.users.data.get_for(who, id));
-    out["subtitles"] = super::subtitles::listed(id, &tracks);
+    tracks.add_to(id, &mut out);
     Ok(json(StatusCode::OK, &out))
 }
 

@@ -139,7 +139,12 @@ pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError>
     .ok_or_else(ApiError::not_found)
 }
 
-pub async fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -> Result<Response<Body>, ApiError> {
+pub async fn watch(
+    app: &Arc<App>,
+    who: &Viewer,
+    visitor: &Visitor,
+    key: &VideoKey,
+) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
     let idx = app.users.orders.order(&catalog, &app.users.data, Sort::Added, who);
@@ -155,10 +160,17 @@ pub async fn watch(app: &App, who: &Viewer, visitor: &Visitor, key: &VideoKey) -
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
     let tracks = super::subtitles::tracks(app, &video).await?;
-    let subtitles = tracks
-        .iter()
-        .enumerate()
-        .map(|(n, t)| (format!("/subtitles/{}/{n}.vtt", video.id), t.label(), t.language.clone(), t.forced))
-        .collect();
-    Ok(html(watch_page(&WatchView { video, prev, next, user, poster, sprite, subtitles, visitor: visitor.clone() })))
+    let subtitles = tracks.offered(video.id);
+    let inside = tracks.inside;
+    Ok(html(watch_page(&WatchView {
+        video,
+        prev,
+        next,
+        user,
+        poster,
+        sprite,
+        subtitles,
+        inside,
+        visitor: visitor.clone(),
+    })))
 }

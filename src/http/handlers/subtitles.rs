@@ -1,7 +1,10 @@
-//! Subtitles beside a video: listed in its JSON and on its watch page,
-//! served as WebVTT at `/subtitles/{id}/{n}.vtt`. The folder is read and
-//! the file converted on the blocking pool, each time (small files; the
-//! folder may change).
+//! Subtitles, chapters and audio tracks: the files beside a video and the
+//! tracks inside it, listed in its JSON and on its watch page; subtitles
+//! served as WebVTT at `/subtitles/{id}/{n}.vtt` (beside) and
+//! `/subtitles/{id}/e{n}.vtt` (inside). The folder is read and a file
+//! converted on the blocking pool, each time (small files; the folder may
+//! change); tracks inside a file come from `media::inside::cache` (read
+//! once per file, one extraction at a time).
 
 use std::sync::Arc;
 
@@ -12,44 +15,124 @@ use serde_json::{json, Value};
 use super::ApiError;
 use crate::catalog::Video;
 use crate::http::body::Body;
+use crate::http::pages::watch::Offered;
+use crate::http::route::SubtitleRef;
 use crate::library::ids::VideoId;
+use crate::media::inside::cache::Lookup;
+use crate::media::inside::{label_of, Described};
 use crate::media::subtitles::{beside, read_vtt, Track};
 use crate::App;
 
-/// The subtitle files beside `video`'s first file (blocking pool).
-pub async fn tracks(app: &App, video: &Video) -> Result<Vec<Track>, ApiError> {
-    let catalog = app.library.catalog();
-    let located = catalog.located(video.primary());
-    let roots = catalog.root_paths();
-    tokio::task::spawn_blocking(move || beside(&located, &roots)).await.map_err(|e| ApiError::Internal(e.into()))
+/// Everything a video's page and JSON list besides the video itself.
+pub struct Tracks {
+    pub beside: Vec<Track>,
+    pub inside: Arc<Described>,
 }
 
-/// The video JSON's `subtitles`.
-pub fn listed(id: VideoId, tracks: &[Track]) -> Value {
-    let list: Vec<Value> = tracks
-        .iter()
-        .enumerate()
-        .map(|(n, t)| {
-            json!({ "label": t.label(), "language": t.language, "url": format!("/subtitles/{id}/{n}.vtt"),
-                    "forced": t.forced, "source": "sidecar" })
-        })
-        .collect();
-    Value::Array(list)
-}
-
-/// `GET /subtitles/{id}/{n}.vtt`.
-pub async fn vtt(app: &Arc<App>, id: VideoId, n: usize) -> Result<Response<Body>, ApiError> {
+/// The subtitle files beside `video`'s first file and what is inside it
+/// (blocking pool). A file that cannot be read inside lists nothing there.
+pub async fn tracks(app: &Arc<App>, video: &Video) -> Result<Tracks, ApiError> {
     let catalog = app.library.catalog();
-    let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
-    let located = catalog.located(video.primary());
+    let file = video.primary().clone();
+    let located = catalog.located(&file);
     let roots = catalog.root_paths();
-    let text = tokio::task::spawn_blocking(move || {
-        let tracks = beside(&located, &roots);
-        let track = tracks.get(n).ok_or_else(|| ApiError::NotFound("no such subtitle file".into()))?;
-        read_vtt(track, &roots).map_err(|e| ApiError::NotFound(format!("the subtitle file cannot be read: {e}")))
+    let (app, id) = (app.clone(), video.id);
+    tokio::task::spawn_blocking(move || {
+        let inside = app.inside.described(id, &file, &located, &roots).unwrap_or_else(|e| {
+            tracing::debug!(%id, error = %e, "cannot look inside the file");
+            Arc::default()
+        });
+        Tracks { beside: beside(&located, &roots), inside }
     })
     .await
-    .map_err(|e| ApiError::Internal(e.into()))??;
+    .map_err(|e| ApiError::Internal(e.into()))
+}
+
+impl Tracks {
+    /// Subtitles in the order offered: files beside, then tracks inside.
+    pub fn offered(&self, id: VideoId) -> Vec<Offered> {
+        let beside = self.beside.iter().enumerate().map(|(n, t)| Offered {
+            url: format!("/subtitles/{id}/{n}.vtt"),
+            label: t.label(),
+            language: t.language.clone(),
+            forced: t.forced,
+            source: "sidecar",
+        });
+        let inside = self.inside.text.iter().enumerate().map(|(n, t)| Offered {
+            url: format!("/subtitles/{id}/e{n}.vtt"),
+            label: t.label(),
+            language: t.language.clone(),
+            forced: t.forced,
+            source: "embedded",
+        });
+        beside.chain(inside).collect()
+    }
+
+    /// Adds `subtitles`, `chapters` and `audio_tracks` to a video's JSON.
+    pub fn add_to(&self, id: VideoId, out: &mut Value) {
+        let subtitles: Vec<Value> = self
+            .offered(id)
+            .into_iter()
+            .map(|o| {
+                json!({ "label": o.label, "language": o.language, "url": o.url, "forced": o.forced, "source": o.source })
+            })
+            .collect();
+        out["subtitles"] = Value::Array(subtitles);
+        out["chapters"] = json!(self.inside.chapters);
+        let audio: Vec<Value> = self
+            .inside
+            .audio
+            .iter()
+            .enumerate()
+            .map(|(n, a)| {
+                json!({ "index": n, "label": label_of(&a.name, &a.language, &format!("Track {}", n + 1)),
+                        "language": a.language, "codec": a.codec, "default": a.default,
+                        "browser_plays": a.browser_plays() })
+            })
+            .collect();
+        out["audio_tracks"] = Value::Array(audio);
+    }
+}
+
+/// `GET /subtitles/{id}/{n}.vtt` and `/subtitles/{id}/e{n}.vtt`.
+pub async fn vtt(app: &Arc<App>, id: VideoId, which: SubtitleRef) -> Result<Response<Body>, ApiError> {
+    let catalog = app.library.catalog();
+    let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
+    let file = video.primary().clone();
+    let located = catalog.located(&file);
+    let roots = catalog.root_paths();
+    let text = match which {
+        SubtitleRef::Beside(n) => tokio::task::spawn_blocking(move || {
+            let tracks = beside(&located, &roots);
+            let track = tracks.get(n).ok_or_else(|| ApiError::NotFound("no such subtitle file".into()))?;
+            read_vtt(track, &roots).map_err(|e| ApiError::NotFound(format!("the subtitle file cannot be read: {e}")))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??,
+        SubtitleRef::Inside(n) => {
+            let look = |extract: bool| {
+                let (app, file, located, roots) = (app.clone(), file.clone(), located.clone(), roots.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || app.inside.vtt(id, &file, &located, &roots, n, extract))
+                        .await
+                        .map_err(|e| ApiError::Internal(e.into()))?
+                        .map_err(|e| ApiError::NotFound(format!("the subtitle track cannot be read: {e}")))
+                }
+            };
+            let found = match look(false).await? {
+                Lookup::NotYet => {
+                    // One extraction at a time; the others wait here, holding no thread.
+                    let _turn = app.inside.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+                    look(true).await?
+                }
+                found => found,
+            };
+            match found {
+                Lookup::Vtt(text) => text,
+                _ => return Err(ApiError::NotFound("no such subtitle track".into())),
+            }
+        }
+    };
     let mut res = Response::new(Body::full(text));
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));

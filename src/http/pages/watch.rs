@@ -1,4 +1,5 @@
-//! The watch page: player, facts, previous/next.
+//! The watch page: player, chapters, subtitle and audio menus, facts,
+//! previous/next.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use super::{duration, size};
 use crate::catalog::UserData;
 use crate::catalog::Video;
 use crate::http::listing::QUERY_VALUE;
+use crate::media::inside::{label_of, Chapter, Described};
 use percent_encoding::utf8_percent_encode;
 
 pub struct WatchView {
@@ -21,9 +23,21 @@ pub struct WatchView {
     pub poster: bool,
     /// The preview strip's tile size, for seek previews.
     pub sprite: Option<(u32, u32)>,
-    /// Subtitle files: URL, label, language, forced.
-    pub subtitles: Vec<(String, String, Option<String>, bool)>,
+    /// Subtitles beside and inside the file, in menu order.
+    pub subtitles: Vec<Offered>,
+    /// Chapters and audio tracks inside the file.
+    pub inside: Arc<Described>,
     pub visitor: Visitor,
+}
+
+/// One subtitle track as the page offers it.
+pub struct Offered {
+    pub url: String,
+    pub label: String,
+    pub language: Option<String>,
+    pub forced: bool,
+    /// `sidecar` or `embedded`.
+    pub source: &'static str,
 }
 
 pub fn watch(view: &WatchView) -> Markup {
@@ -41,13 +55,15 @@ pub fn watch(view: &WatchView) -> Markup {
                     data-needs-thumb=[(!view.poster).then_some("1")]
                     data-sprite=[view.sprite.map(|(w, h)| format!("{w}x{h}"))]
                     width=[info.and_then(|i| i.width)] height=[info.and_then(|i| i.height)] {
-                    @for (url, label, lang, forced) in &view.subtitles {
-                        track kind="subtitles" src=(url) label=(label) srclang=[lang.as_deref()] default[*forced];
+                    @for o in &view.subtitles {
+                        track kind="subtitles" src=(o.url) label=(o.label) srclang=[o.language.as_deref()] default[o.forced];
                     }
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
                 p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
+                (chapter_marks(&view.inside.chapters, v.duration_ms()))
+                (track_choices(view))
                 h1 #title { (v.title_for(&view.user)) }
                 details.rename {
                     summary { "Rename" }
@@ -63,6 +79,8 @@ pub fn watch(view: &WatchView) -> Markup {
                     @if let Some((p, t)) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (t) } }
                     @if let Some((n, t)) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (t) " ›" } }
                 }
+                // player.js shows it where the browser finds a screen (Remote Playback API).
+                button #cast type="button" hidden { "Play on another screen" }
                 div #share data-id=(v.id) hidden {
                     button #share-link type="button" { "Link for other players" }
                     span #share-out hidden {
@@ -79,9 +97,13 @@ pub fn watch(view: &WatchView) -> Markup {
                     progress #offline-progress max="100" value="0" hidden aria-label="Saving for offline" {}
                     span #offline-status role="status" {}
                 }
+                (chapter_list(&view.inside.chapters))
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
                 @if let Some(i) = info {
                     @if !i.browser_playable { p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." } }
+                    @if i.browser_playable && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
+                        p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }
+                    }
                     @if i.index_at_end { p.notice { "This MP4 keeps its index at the end; playback starts once that is fetched." } }
                 }
                 dl.facts {
@@ -105,6 +127,73 @@ pub fn watch(view: &WatchView) -> Markup {
             }
         },
     )
+}
+
+/// Where each chapter starts, as marks along the width of the player
+/// (the seek bar's scale); pictures only, the list below names them.
+fn chapter_marks(chapters: &[Chapter], duration_ms: Option<u64>) -> Markup {
+    let Some(total) = duration_ms.filter(|&d| d > 0 && chapters.len() > 1) else { return html! {} };
+    html! {
+        div.chapter-marks aria-hidden="true" {
+            @for c in chapters.iter().filter(|c| c.start_ms > 0 && c.start_ms < total) {
+                // Placed by tracks.js: the page's CSP allows no inline styles.
+                span title=(c.title) data-at=(format!("{:.3}", c.start_ms as f64 * 100.0 / total as f64)) {}
+            }
+        }
+    }
+}
+
+/// The chapters, each a button that seeks there (`tracks.js`).
+fn chapter_list(chapters: &[Chapter]) -> Markup {
+    if chapters.is_empty() {
+        return html! {};
+    }
+    html! {
+        details.chapters open {
+            summary { "Chapters (" (chapters.len()) ")" }
+            ol #chapters {
+                @for c in chapters {
+                    li { button.chapter type="button" data-start=(c.start_ms) {
+                        span.time { (duration(c.start_ms)) } " " (if c.title.is_empty() { "Chapter" } else { &c.title })
+                    } }
+                }
+            }
+        }
+    }
+}
+
+/// Menus for subtitles and, with more than one, audio tracks (`tracks.js`
+/// makes them work; hidden until it does).
+fn track_choices(view: &WatchView) -> Markup {
+    let audio = &view.inside.audio;
+    if view.subtitles.is_empty() && audio.len() < 2 {
+        return html! {};
+    }
+    html! {
+        div.track-choices #track-choices hidden {
+            @if !view.subtitles.is_empty() {
+                label for="subtitle-choice" { "Subtitles" }
+                select #subtitle-choice {
+                    option value="off" { "Off" }
+                    @for (n, o) in view.subtitles.iter().enumerate() {
+                        option value=(n) data-language=[o.language.as_deref()] { (o.label) }
+                    }
+                }
+            }
+            @if audio.len() > 1 {
+                label for="audio-choice" { "Audio" }
+                select #audio-choice {
+                    @for (n, a) in audio.iter().enumerate() {
+                        option value=(n) disabled[!a.browser_plays()] {
+                            (label_of(&a.name, &a.language, &format!("Track {}", n + 1))) " · " (a.codec)
+                            @if !a.browser_plays() { " (not in browsers)" }
+                        }
+                    }
+                }
+                span #audio-note.meta role="status" {}
+            }
+        }
+    }
 }
 
 /// Stars, favorite and views; `watch.js` makes them work (PUT/DELETE to the API).

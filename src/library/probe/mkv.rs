@@ -6,20 +6,20 @@
 
 use super::{MediaInfo, Name, ProbeError, Source};
 
-const EBML: u32 = 0x1A45_DFA3;
+pub(crate) const EBML: u32 = 0x1A45_DFA3;
 const DOC_TYPE: u32 = 0x4282;
-const SEGMENT: u32 = 0x1853_8067;
-const INFO: u32 = 0x1549_A966;
-const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
+pub(crate) const SEGMENT: u32 = 0x1853_8067;
+pub(crate) const INFO: u32 = 0x1549_A966;
+pub(crate) const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
 const DURATION: u32 = 0x4489;
-const TRACKS: u32 = 0x1654_AE6B;
-const TRACK_ENTRY: u32 = 0xAE;
-const TRACK_TYPE: u32 = 0x83;
-const CODEC_ID: u32 = 0x86;
+pub(crate) const TRACKS: u32 = 0x1654_AE6B;
+pub(crate) const TRACK_ENTRY: u32 = 0xAE;
+pub(crate) const TRACK_TYPE: u32 = 0x83;
+pub(crate) const CODEC_ID: u32 = 0x86;
 const VIDEO: u32 = 0xE0;
 const PIXEL_WIDTH: u32 = 0xB0;
 const PIXEL_HEIGHT: u32 = 0xBA;
-const CLUSTER: u32 = 0x1F43_B675;
+pub(crate) const CLUSTER: u32 = 0x1F43_B675;
 const ATTACHMENTS: u32 = 0x1941_A469;
 const ATTACHED_FILE: u32 = 0x61A7;
 const FILE_NAME: u32 = 0x466E;
@@ -39,14 +39,14 @@ fn damaged(reason: impl Into<String>) -> ProbeError {
 
 /// An element header: id (marker bits kept, as written in the spec), data
 /// size (`None` for "unknown"), and header length.
-struct Header {
-    id: u32,
-    size: Option<u64>,
-    len: u64,
+pub(crate) struct Header {
+    pub id: u32,
+    pub size: Option<u64>,
+    pub len: u64,
 }
 
 /// Reads a variable-length integer; `keep_marker` for ids.
-fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
+pub(crate) fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
     let first = *b.first()?;
     if first == 0 {
         return None;
@@ -60,7 +60,7 @@ fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
     Some((v, len))
 }
 
-fn header(b: &[u8]) -> Option<Header> {
+pub(crate) fn header(b: &[u8]) -> Option<Header> {
     let (id, id_len) = vint(b, true)?;
     if id_len > 4 {
         return None;
@@ -71,7 +71,7 @@ fn header(b: &[u8]) -> Option<Header> {
 }
 
 /// Iterates the children of an element held in memory.
-fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+pub(crate) fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
     std::iter::from_fn(move || {
         let h = header(b)?;
         let start = h.len as usize;
@@ -82,11 +82,11 @@ fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
     })
 }
 
-fn uint(b: &[u8]) -> Option<u64> {
+pub(crate) fn uint(b: &[u8]) -> Option<u64> {
     (b.len() <= 8).then(|| b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
 }
 
-fn float(b: &[u8]) -> Option<f64> {
+pub(crate) fn float(b: &[u8]) -> Option<f64> {
     match b.len() {
         4 => Some(f64::from(f32::from_be_bytes(b.try_into().ok()?))),
         8 => Some(f64::from_be_bytes(b.try_into().ok()?)),
@@ -238,7 +238,7 @@ fn read_tracks(body: &[u8], info: &mut MediaInfo) {
     }
 }
 
-fn codec_name(id: &str) -> Name {
+pub(crate) fn codec_name(id: &str) -> Name {
     match id {
         "V_VP8" => "vp8",
         "V_VP9" => "vp9",

@@ -21,13 +21,13 @@ fn damaged(reason: impl Into<String>) -> ProbeError {
 
 /// What the top level of the file says: the brand, the index, and where
 /// the index is.
-struct TopLevel {
-    brand: Option<[u8; 4]>,
-    moov: Vec<u8>,
-    index_at_end: bool,
+pub(crate) struct TopLevel {
+    pub brand: Option<[u8; 4]>,
+    pub moov: Vec<u8>,
+    pub index_at_end: bool,
 }
 
-fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
+pub(crate) fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
     let len = src.size();
     let mut pos = 0u64;
     let mut brand = None;
@@ -101,7 +101,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
 }
 
 /// Iterates the child boxes of a box body, stopping at the first bad size.
-fn boxes(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
+pub(crate) fn boxes(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
     std::iter::from_fn(move || {
         let size = be_u32(body, 0)? as usize;
         let kind: &[u8; 4] = body.get(4..8)?.try_into().ok()?;
@@ -119,7 +119,7 @@ fn boxes(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
     })
 }
 
-fn child<'a>(body: &'a [u8], want: &[u8; 4]) -> Option<&'a [u8]> {
+pub(crate) fn child<'a>(body: &'a [u8], want: &[u8; 4]) -> Option<&'a [u8]> {
     boxes(body).find(|(k, _)| *k == want).map(|(_, b)| b)
 }
 
@@ -167,7 +167,7 @@ fn video_codec(fourcc: &[u8]) -> Name {
     }
 }
 
-fn audio_codec(fourcc: &[u8]) -> Name {
+pub(crate) fn audio_codec(fourcc: &[u8]) -> Name {
     match fourcc {
         b"mp4a" => "aac".into(),
         b"Opus" => "opus".into(),

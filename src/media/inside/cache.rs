@@ -1,0 +1,166 @@
+//! What is inside each video, kept in `data_dir/inside`: `{id}.json` holds
+//! the description (chapters, audio and text tracks) with the file's size
+//! and modification time when it was read; `{id}.{n}.vtt` holds the `n`th
+//! text track as WebVTT, written the first time one is asked for (one pass
+//! over the file extracts them all). A changed file is described again and
+//! its old tracks removed. Every call here blocks (file I/O): run them on
+//! the blocking pool. One extraction runs at a time (`gate`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use super::{describe, text_cues, to_vtt, Described};
+use crate::catalog::{Located, VideoFile};
+use crate::library::ids::VideoId;
+use crate::library::probe::{FileSource, ProbeError};
+use crate::media::MediaError;
+
+/// Descriptions kept in memory; the map is emptied when it grows past this.
+const MEMO: usize = 4096;
+
+/// The file as it was when described.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    mtime_ns: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    stamp: Stamp,
+    described: Described,
+}
+
+/// What `Inside::vtt` found.
+pub enum Lookup {
+    Vtt(String),
+    NoSuchTrack,
+    /// Not extracted yet (asked without `extract`).
+    NotYet,
+}
+
+pub struct Inside {
+    dir: PathBuf,
+    memo: Mutex<HashMap<VideoId, (Stamp, Arc<Described>)>>,
+    /// Held while a file's text tracks are extracted (one at a time).
+    extracting: Mutex<()>,
+    /// Taken (asynchronously) before an extraction, so requests waiting
+    /// for one hold no blocking thread.
+    pub gate: tokio::sync::Semaphore,
+}
+
+impl Inside {
+    /// Opens (creating) `data_dir/inside`.
+    pub fn open(data_dir: &Path) -> std::io::Result<Inside> {
+        let dir = data_dir.join("inside");
+        std::fs::create_dir_all(&dir)?;
+        Ok(Inside {
+            dir,
+            memo: Mutex::new(HashMap::new()),
+            extracting: Mutex::new(()),
+            gate: tokio::sync::Semaphore::new(1),
+        })
+    }
+
+    /// What is inside `file` (video `id`): from memory, the data dir, or
+    /// read from the headers. A file that cannot be read as a video has
+    /// nothing inside; one that cannot be opened is an error.
+    pub fn described(
+        &self,
+        id: VideoId,
+        file: &VideoFile,
+        located: &Located,
+        roots: &[PathBuf],
+    ) -> Result<Arc<Described>, MediaError> {
+        let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns };
+        if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            if s == stamp {
+                return Ok(d);
+            }
+        }
+        let json = self.dir.join(format!("{id}.json"));
+        let stored = std::fs::read(&json).ok().and_then(|b| serde_json::from_slice::<Stored>(&b).ok());
+        let described = match stored {
+            Some(s) if s.stamp == stamp => Arc::new(s.described),
+            old => {
+                let opened = located.open(roots)?;
+                let described = match describe(&FileSource { file: &opened.file, len: opened.size }) {
+                    Ok(d) => d,
+                    Err(ProbeError::Io(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::debug!(%id, error = %e, "nothing read from inside the file");
+                        Described::default()
+                    }
+                };
+                // The tracks extracted from the file as it was are stale.
+                for n in 0..old.map_or(0, |o| o.described.text.len()) {
+                    let _ = std::fs::remove_file(self.dir.join(format!("{id}.{n}.vtt")));
+                }
+                let stored = Stored { stamp, described };
+                write(&json, &serde_json::to_vec(&stored).map_err(std::io::Error::other)?)?;
+                Arc::new(stored.described)
+            }
+        };
+        if let Ok(mut memo) = self.memo.lock() {
+            if memo.len() >= MEMO {
+                memo.clear();
+            }
+            memo.insert(id, (stamp, described.clone()));
+        }
+        Ok(described)
+    }
+
+    /// The `n`th text track of `file` as WebVTT. Without `extract`, only
+    /// if it was extracted before; with it, extracting all of the file's
+    /// text tracks when they were not (one file at a time).
+    pub fn vtt(
+        &self,
+        id: VideoId,
+        file: &VideoFile,
+        located: &Located,
+        roots: &[PathBuf],
+        n: usize,
+        extract: bool,
+    ) -> Result<Lookup, MediaError> {
+        let described = self.described(id, file, located, roots)?;
+        let Some(track) = described.text.get(n) else { return Ok(Lookup::NoSuchTrack) };
+        let path = self.dir.join(format!("{id}.{n}.vtt"));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Ok(Lookup::Vtt(text));
+        }
+        if !extract {
+            return Ok(Lookup::NotYet);
+        }
+        let _one = self.extracting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Ok(Lookup::Vtt(text)); // made while this call waited
+        }
+        let opened = located.open(roots)?;
+        let started = std::time::Instant::now();
+        let cues =
+            text_cues(&FileSource { file: &opened.file, len: opened.size }, &described).map_err(|e| match e {
+                ProbeError::Io(e) => MediaError::Io(e),
+                other => MediaError::Io(std::io::Error::other(other.to_string())),
+            })?;
+        let mut wanted = None;
+        for (i, (t, c)) in described.text.iter().zip(&cues).enumerate() {
+            let vtt = to_vtt(t.codec, c);
+            write(&self.dir.join(format!("{id}.{i}.vtt")), vtt.as_bytes())?;
+            if i == n {
+                wanted = Some(vtt);
+            }
+        }
+        tracing::info!(%id, tracks = cues.len(), ms = started.elapsed().as_millis() as u64, "text tracks extracted");
+        Ok(Lookup::Vtt(wanted.unwrap_or_else(|| to_vtt(track.codec, &[]))))
+    }
+}
+
+/// Writes through a temporary file and a rename, so readers never see half a file.
+fn write(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("{:016x}.tmp", fastrand::u64(..)));
+    std::fs::write(&tmp, body)?;
+    std::fs::rename(&tmp, path)
+}
