@@ -98,6 +98,12 @@ impl ListQuery {
 
     /// The query string of this listing at another page (for links).
     pub fn with_page(&self, page: usize) -> String {
+        format!("{}&page={page}", self.context())
+    }
+
+    /// The query string naming this listing (sort, order, filters, search;
+    /// no page): watch pages keep it to continue with the listing's next video.
+    pub fn context(&self) -> String {
         let order = match self.order() {
             Order::Asc => "asc",
             Order::Desc => "desc",
@@ -117,8 +123,13 @@ impl ListQuery {
             let joined = tags.join(",");
             s.push_str(&format!("&tag={}", percent_encoding::utf8_percent_encode(&joined, QUERY_VALUE)));
         }
-        s.push_str(&format!("&page={page}"));
         s
+    }
+
+    /// Whether this is the whole library in the default order (links need
+    /// not carry it).
+    pub fn is_plain(&self) -> bool {
+        !self.is_heavy() && self.sort() == Sort::Added && self.order() == Sort::Added.default_order()
     }
 
     /// Whether listing needs more than a slice of a precomputed order (a

@@ -40,6 +40,9 @@ async fn every_page_passes_axe_in_chromium() {
     let fx = Fixture::new();
     fx.mp4("Cats at play.mp4", 1000, 1700);
     fx.mp4("trips/Beach day.mp4", 1000, 1701);
+    // Chapters, subtitles and two audio tracks: the watch page's menus and list.
+    let aux = tempfile::tempdir().unwrap();
+    crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
     // With the chat on: its button is on every page, its panel checked below.
     let (stub, _) = crate::chat::stub(None).await;
     let data = tempfile::tempdir().unwrap();
@@ -53,10 +56,12 @@ async fn every_page_passes_axe_in_chromium() {
     assert_eq!(rate.send().await.unwrap().status(), 200);
     let tag = srv.client.post(srv.url(&format!("/api/v1/videos/{id}/tags"))).json(&json!({ "tag": "pets" }));
     assert_eq!(tag.send().await.unwrap().status(), 200);
+    let film = srv.id_of("Film.mkv").await;
     let driver = Driver::start().await;
     let pages = [
         "/".to_string(),
         format!("/watch/{id}"),
+        format!("/watch/{film}?sort=title&order=asc"),
         "/tags".into(),
         "/favorites".into(),
         "/?q=zebra".into(),

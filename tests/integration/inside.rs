@@ -15,7 +15,7 @@ const CHAPTERS: &str = ";FFMETADATA1\n\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND
 
 /// A 4 s video with two audio tracks (the second named), subtitles in
 /// `codecs` (one track each, German) and two chapters.
-fn make(out: &Path, aux: &Path, codecs: &[&str]) {
+pub fn make(out: &Path, aux: &Path, codecs: &[&str]) {
     let srt = aux.join("subs.srt");
     let meta = aux.join("meta.txt");
     std::fs::write(&srt, SRT).unwrap();

@@ -21,6 +21,7 @@ mod ops;
 mod pages;
 mod paths;
 mod people;
+mod playing;
 mod range;
 mod screens;
 mod support;

@@ -173,7 +173,7 @@ async fn dispatch(
         Route::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
         Route::Random => pages::random(app, who, parse_query(query)?),
         Route::ApiRandom => api::random(app, who, parse_query(query)?),
-        Route::Watch(key) => pages::watch(app, who, visitor, &key).await,
+        Route::Watch(key) => pages::watch(app, who, visitor, &key, query).await,
         Route::Admin => admin::admin(app, visitor),
         Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
         Route::Asset(name) => {

@@ -8,14 +8,16 @@ use percent_encoding::utf8_percent_encode;
 
 use super::{html, ApiError};
 use crate::catalog::query;
-use crate::catalog::{Catalog, RootState, Sort, UserData, Video, Viewer};
+use crate::catalog::query::Filter;
+use crate::catalog::{Catalog, RootState, UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::{ListQuery, QUERY_VALUE};
 use crate::http::pages::layout::Visitor;
 use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{gallery::gallery as gallery_page, watch::watch as watch_page};
-use crate::http::pages::{gallery::GalleryView, watch::WatchView};
+use crate::http::pages::{gallery::GalleryView, watch::UpNext, watch::WatchView};
 use crate::http::route::VideoKey;
+use crate::library::ids::VideoId;
 use crate::App;
 
 pub const PER_PAGE: usize = 48;
@@ -139,16 +141,69 @@ pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError>
     .ok_or_else(ApiError::not_found)
 }
 
+/// Most videos of a filtered or searched listing looked through for a
+/// watch page's neighbours.
+const UP_NEXT_SCAN: usize = 10_000;
+
+/// The listing a watch page came from (its query string: sort, filters,
+/// search), and whether it is shuffled. A query that names no valid
+/// listing is the whole library.
+fn watch_context(query: &str) -> (ListQuery, bool) {
+    let q: ListQuery = serde_urlencoded::from_str(query).unwrap_or_default();
+    let q = if q.filter().is_ok() {
+        ListQuery { page: None, per_page: None, ids: None, ..q }
+    } else {
+        ListQuery::default()
+    };
+    let shuffle = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .is_ok_and(|pairs| pairs.iter().any(|(k, v)| k == "shuffle" && v == "1"));
+    (q, shuffle)
+}
+
+/// The videos before and after `id` in the listing `q` (after: a random
+/// other one of it when shuffling).
+async fn neighbours(
+    app: &Arc<App>,
+    who: &Viewer,
+    catalog: &Arc<Catalog>,
+    q: &ListQuery,
+    id: VideoId,
+    shuffle: bool,
+) -> Result<(Option<Arc<Video>>, Option<Arc<Video>>), ApiError> {
+    if !q.is_heavy() {
+        let idx = app.users.orders.order(catalog, &app.users.data, q.sort(), who);
+        let (prev, next) = query::neighbours(catalog, &idx, q.order(), id);
+        if !shuffle {
+            return Ok((prev, next));
+        }
+        let pick = (0..8)
+            .find_map(|_| query::random(catalog, &app.users.data, who, &Filter::default()).filter(|v| v.id != id));
+        return Ok((prev, pick));
+    }
+    let (_, listing) = q.clone().run(app, who, catalog.clone(), UP_NEXT_SCAN).await?;
+    let list = listing.videos;
+    let pos = list.iter().position(|v| v.id == id);
+    let prev = pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).cloned();
+    let next = if shuffle {
+        let others: Vec<&Arc<Video>> = list.iter().filter(|v| v.id != id).collect();
+        (!others.is_empty()).then(|| others[fastrand::usize(..others.len())].clone())
+    } else {
+        list.get(pos.map_or(0, |p| p + 1)).cloned()
+    };
+    Ok((prev, next))
+}
+
 pub async fn watch(
     app: &Arc<App>,
     who: &Viewer,
     visitor: &Visitor,
     key: &VideoKey,
+    query: &str,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
-    let idx = app.users.orders.order(&catalog, &app.users.data, Sort::Added, who);
-    let (prev, next) = query::neighbours(&catalog, &idx, Sort::Added.default_order(), video.id);
+    let (list, shuffle) = watch_context(query);
+    let (prev, next) = neighbours(app, who, &catalog, &list, video.id, shuffle).await?;
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
             let t = v.title_for(&app.users.data.get(v.id)).to_string();
@@ -156,6 +211,14 @@ pub async fn watch(
         })
     };
     let (prev, next) = (titled(prev), titled(next));
+    let base = if list.is_plain() { String::new() } else { list.context() };
+    let with = |shuffle: bool| match (base.is_empty(), shuffle) {
+        (true, false) => String::new(),
+        (true, true) => "?shuffle=1".to_string(),
+        (false, false) => format!("?{base}"),
+        (false, true) => format!("?{base}&shuffle=1"),
+    };
+    let up_next = UpNext { context: with(shuffle), shuffle, toggle_shuffle: with(!shuffle) };
     let user = app.users.data.get_for(who, video.id);
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
@@ -171,6 +234,7 @@ pub async fn watch(
         sprite,
         subtitles,
         inside,
+        up_next,
         visitor: visitor.clone(),
     })))
 }

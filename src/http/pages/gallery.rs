@@ -85,7 +85,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     ul.grid.row {
                         @for (v, u) in &view.continue_watching {
                             li {
-                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id)))
+                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
                                 @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
                                     progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
                                 }
@@ -105,11 +105,12 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 button #batch-all type="button" { "Select all on this page" }
                 span #batch-status role="status" {}
             }
+            @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             ul.grid #gallery-grid {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {
                         input.pick type="checkbox" value=(v.id) aria-label={ "Select " (v.title_for(u)) } hidden;
-                        (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id)))
+                        (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), &context))
                     }
                 }
             }
@@ -148,13 +149,15 @@ fn sort_form(view: &GalleryView) -> Markup {
     }
 }
 
-fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>) -> Markup {
+/// A video's card; its link carries `context`, the listing it is in, so
+/// the watch page goes on with that listing's next video.
+fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
     let initial: String =
         v.title_for(u).chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
     html! {
         article.card data-id=(v.id) data-sprite=[sprite.map(|(w, h)| format!("{w}x{h}"))] {
-            a href={ "/watch/" (v.id) } {
+            a href={ "/watch/" (v.id) (context) } {
                 div.thumb aria-hidden="true" {
                     @if thumb {
                         img src={ "/thumb/" (v.id) "/320" }

@@ -27,7 +27,19 @@ pub struct WatchView {
     pub subtitles: Vec<Offered>,
     /// Chapters and audio tracks inside the file.
     pub inside: Arc<Described>,
+    pub up_next: UpNext,
     pub visitor: Visitor,
+}
+
+/// The listing the page continues with.
+pub struct UpNext {
+    /// The query string naming it (`?sort=…&shuffle=1`; empty for the
+    /// whole library in the default order), kept on the neighbour links.
+    pub context: String,
+    /// Whether the next video is a random one of the listing.
+    pub shuffle: bool,
+    /// `context` with shuffling turned the other way.
+    pub toggle_shuffle: String,
 }
 
 /// One subtitle track as the page offers it.
@@ -75,10 +87,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                 }
                 (actions(v, &view.user))
-                div.nav {
-                    @if let Some((p, t)) = &view.prev { a href={ "/watch/" (p.id) } rel="prev" { "‹ " (t) } }
-                    @if let Some((n, t)) = &view.next { a href={ "/watch/" (n.id) } rel="next" { (t) " ›" } }
-                }
+                (up_next(view))
                 // player.js shows it where the browser finds a screen (Remote Playback API).
                 button #cast type="button" hidden { "Play on another screen" }
                 div #share data-id=(v.id) hidden {
@@ -123,10 +132,36 @@ pub fn watch(view: &WatchView) -> Markup {
                         dt { "File" } dd { (f.rel_display()) }
                     }
                 }
-                p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute" }
+                p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute · " kbd { "Shift" } "+" kbd { "N" } " / " kbd { "P" } " next / previous" }
             }
         },
     )
+}
+
+/// Previous and next in the listing the page came from, shuffle (a link:
+/// the next video is picked by the server), and autoplay and loop
+/// (`upnext.js` shows and runs them).
+fn up_next(view: &WatchView) -> Markup {
+    let u = &view.up_next;
+    html! {
+        div.nav #up-next {
+            @if let Some((p, t)) = &view.prev { a href={ "/watch/" (p.id) (u.context) } rel="prev" { "‹ " (t) } }
+            @if let Some((n, t)) = &view.next {
+                a #next-link href={ "/watch/" (n.id) (u.context) } rel="next" {
+                    span.meta { (if u.shuffle { "Shuffle: " } else { "Up next: " }) } (t) " ›"
+                }
+            }
+            a #shuffle href={ "/watch/" (view.video.id) (u.toggle_shuffle) } {
+                (if u.shuffle { "Stop shuffling" } else { "Shuffle" })
+            }
+            button #autoplay type="button" aria-pressed="true" hidden { "Autoplay" }
+            button #loop type="button" aria-pressed="false" hidden { "Loop" }
+        }
+        p.meta #next-status role="status" {
+            span #next-text {}
+            button #next-cancel type="button" hidden { "Cancel" }
+        }
+    }
 }
 
 /// Where each chapter starts, as marks along the width of the player

@@ -241,7 +241,8 @@ fn text_codec(codec: &str) -> Option<TextCodec> {
     match codec {
         "S_TEXT/UTF8" | "S_TEXT/ASCII" => Some(TextCodec::Plain),
         "S_TEXT/ASS" | "S_TEXT/SSA" | "S_ASS" | "S_SSA" => Some(TextCodec::Ass),
-        "S_TEXT/WEBVTT" => Some(TextCodec::Vtt),
+        // WebM names its WebVTT tracks by kind.
+        "S_TEXT/WEBVTT" | "D_WEBVTT/SUBTITLES" | "D_WEBVTT/CAPTIONS" => Some(TextCodec::Vtt),
         _ => None,
     }
 }
