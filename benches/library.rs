@@ -106,6 +106,7 @@ fn bench(n: usize) {
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],
+                        editor: None,
                         visitor: Default::default(),
                     };
                     let html = gallery(&view).into_string();

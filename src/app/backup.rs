@@ -93,9 +93,10 @@ impl Backups {
             return;
         }
         let owner = app.people.owner();
+        let lists = app.playlists.all();
         let doc = app.users.data.with_all(|m, p| {
-            (!m.is_empty() || !p.is_empty())
-                .then(|| crate::import::export::document(m, p, owner.as_deref(), &app.library.catalog()))
+            (!m.is_empty() || !p.is_empty() || !lists.is_empty())
+                .then(|| crate::import::export::document(m, p, owner.as_deref(), &lists, &app.library.catalog()))
         });
         let Some(doc) = doc else { return };
         match self.write(&doc) {

@@ -7,6 +7,7 @@
 //!   job queue that makes them;
 //! - `ops` (`Ops`): metrics, listen address, shutdown, the load test;
 //! - `events` (`crate::events::Events`): live updates for open pages;
+//! - `playlists` (`playlists::Playlists`): each person's playlists;
 //! - `inside` (`crate::media::inside::cache::Inside`): chapters, audio and
 //!   text tracks read from inside the files.
 //!
@@ -21,6 +22,7 @@ mod backup;
 mod library;
 mod media;
 mod ops;
+pub mod playlists;
 mod users;
 
 use std::path::Path;
@@ -67,6 +69,8 @@ pub struct App {
     pub people: crate::people::People,
     /// The chat about the library (`None`: no endpoint configured).
     pub chat: Option<crate::chat::Chat>,
+    /// Each person's playlists.
+    pub playlists: playlists::Playlists,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     pub inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<Store>,
@@ -93,7 +97,21 @@ impl App {
             .map(Arc::new)
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ops = Ops::default();
-        let app = Arc::new(App { config, library, users, jobs, ops, events, backups, people, chat, inside, store });
+        let playlists = playlists::Playlists::load(store.clone())?;
+        let app = Arc::new(App {
+            config,
+            library,
+            users,
+            jobs,
+            ops,
+            events,
+            backups,
+            people,
+            chat,
+            playlists,
+            inside,
+            store,
+        });
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {
@@ -164,15 +182,21 @@ impl App {
                     tracing::debug!(file = %f.display(), "not imported again: {why}");
                 }
             }
-            Ok(r) => tracing::info!(
-                files = r.files.len(),
-                matched = r.matched,
-                changes = r.changes,
-                unmatched = r.unmatched.len(),
-                problems = r.problems.len(),
-                skipped = r.skipped.len(),
-                "imported the original server's data"
-            ),
+            Ok(r) => {
+                tracing::info!(
+                    files = r.files.len(),
+                    matched = r.matched,
+                    changes = r.changes,
+                    unmatched = r.unmatched.len(),
+                    problems = r.problems.len(),
+                    skipped = r.skipped.len(),
+                    "imported the original server's data"
+                );
+                // An export may have brought playlists.
+                if let Err(e) = self.playlists.reload() {
+                    tracing::error!("cannot read the imported playlists: {e}");
+                }
+            }
             Err(e) => tracing::error!("import of the original server's data failed: {e}"),
         }
     }

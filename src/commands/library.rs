@@ -103,8 +103,9 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let users = store.load_user()?;
     let personal = store.load_personal()?;
     let owner = crate::people::People::load(store.clone())?.owner();
+    let lists = store.load_playlists()?;
     let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
-    let doc = import::export::document(&users, &personal, owner.as_deref(), &catalog);
+    let doc = import::export::document(&users, &personal, owner.as_deref(), &lists, &catalog);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,

@@ -27,6 +27,10 @@ impl Route<'_> {
             | SpriteVtt(_) | Ping | ApiVideos | ApiVideo(_) | ApiTags | ApiEvents | ApiOpenApi | Tags | Tag(_)
             | LegacyViews | ApiRating(_) | ApiFavorite(_) | ApiView(_) | ApiPosition(_) | LegacyRate | LegacyView
             | LegacyFavorite | ApiLink(_) | ApiChat | Subtitle(..) | Playlist => Access::Role(Role::Viewer),
+            // A person's own playlists (a guest has none and may make none).
+            Playlists | PlaylistPage(_) | ApiPlaylists | ApiPlaylist(_) | ApiPlaylistAdd(_) | ApiPlaylistRemove(..) => {
+                Access::Role(Role::Viewer)
+            }
             // Changing what everyone sees.
             ApiEditVideo(_) | ApiThumbnail(_) | ApiAddTag(_) | ApiRemoveTag(..) | ApiBatch | LegacyTag
             | LegacyDeleteTag => Access::Role(Role::Editor),

@@ -32,6 +32,9 @@ pub struct ListQuery {
     /// Comma-separated video ids: just these, in this order (a page
     /// refreshing the cards it shows); sort, filters and search are ignored.
     pub ids: Option<String>,
+    /// One of the asking person's playlists, in its order (sort, filters
+    /// and search are ignored).
+    pub playlist: Option<u64>,
 }
 
 /// Most videos `ids` may name.
@@ -104,6 +107,9 @@ impl ListQuery {
     /// The query string naming this listing (sort, order, filters, search;
     /// no page): watch pages keep it to continue with the listing's next video.
     pub fn context(&self) -> String {
+        if let Some(n) = self.playlist {
+            return format!("playlist={n}");
+        }
         let order = match self.order() {
             Order::Asc => "asc",
             Order::Desc => "desc",
@@ -135,7 +141,8 @@ impl ListQuery {
     /// Whether listing needs more than a slice of a precomputed order (a
     /// filter or a search): then it runs on the blocking pool (`run`).
     pub fn is_heavy(&self) -> bool {
-        self.favorites
+        self.playlist.is_some()
+            || self.favorites
             || self.min_rating.is_some()
             || !self.tags().is_empty()
             || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
@@ -175,6 +182,15 @@ impl ListQuery {
                 videos.extend(catalog.get(id).cloned());
             }
             return Ok(Listing { total: videos.len(), videos, page: 1, pages: 1 });
+        }
+        if let Some(n) = self.playlist {
+            let list = app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?;
+            let videos: Vec<Arc<Video>> = list.items.iter().filter_map(|id| catalog.get(*id).cloned()).collect();
+            let total = videos.len();
+            let pages = total.div_ceil(per_page).max(1);
+            let page = self.page.unwrap_or(1).clamp(1, pages);
+            let videos = videos.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+            return Ok(Listing { videos, total, page, pages });
         }
         let filter = self.filter()?;
         let idx = app.users.orders.order(catalog, &app.users.data, self.sort(), who);

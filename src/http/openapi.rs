@@ -44,6 +44,13 @@ fn ops() -> Vec<Op> {
         ("get", "/admin/users", "Accounts: name, role, whether it has a password, which holds the household's ratings (admins)", None, json!({ "type": "object" })),
         ("post", "/admin/users", "Add an account, set a password, make or revoke API tokens, or remove one (admins; without accounts, only a first admin with a password)", Some(json!({ "type": "object", "required": ["action", "name"], "properties": { "action": { "enum": ["add", "password", "token", "revoke", "remove"] }, "name": { "type": "string" }, "role": { "enum": ["viewer", "editor", "admin"] }, "password": { "type": "string", "minLength": 8 }, "no_password": { "type": "boolean" } } })), json!({ "type": "object" })),
         ("post", "/api/v1/chat", "Ask about the library (with --chat-endpoint): the conversation in, the answer as server-sent events (data: {\"text\"}, event: tool, event: done, event: error)", Some(json!({ "type": "object", "required": ["messages"], "properties": { "messages": { "type": "array", "maxItems": 40, "items": { "type": "object", "required": ["role", "content"], "properties": { "role": { "enum": ["user", "assistant"] }, "content": { "type": "string", "maxLength": 8000 } } } } } })), json!({ "type": "string", "contentMediaType": "text/event-stream" })),
+        ("get", "/api/v1/playlists", "The asking person's playlists (the household's without accounts)", None, json!({ "type": "object", "properties": { "playlists": { "type": "array", "items": r("Playlist") } } })),
+        ("post", "/api/v1/playlists", "Make a playlist (at most 200 each, 5000 videos each)", Some(json!({ "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "maxLength": 100 }, "ids": { "type": "array", "items": { "type": "string" } } } })), r("Playlist")),
+        ("get", "/api/v1/playlists/{n}", "One playlist with its videos in order", None, r("Playlist")),
+        ("patch", "/api/v1/playlists/{n}", "Rename a playlist, or give its videos in a new order (the list replaces the old one)", Some(json!({ "type": "object", "properties": { "name": { "type": "string", "maxLength": 100 }, "ids": { "type": "array", "items": { "type": "string" } } } })), r("Playlist")),
+        ("delete", "/api/v1/playlists/{n}", "Delete a playlist (its videos stay in the library)", None, json!({ "type": "object" })),
+        ("post", "/api/v1/playlists/{n}/videos", "Add videos at the end (those already in it stay where they are)", Some(json!({ "type": "object", "properties": { "id": { "type": "string" }, "ids": { "type": "array", "items": { "type": "string" } } } })), r("Playlist")),
+        ("delete", "/api/v1/playlists/{n}/videos/{id}", "Take a video out of a playlist", None, r("Playlist")),
         ("post", "/admin/thumbnails/regenerate", "Forget every thumbnail and make them all again", None, json!({ "type": "object" })),
         ("get", "/get_views", "The original's view counts by file name", None, json!({ "type": "object", "additionalProperties": { "type": "integer" } })),
         ("post", "/rate", "The original's rating route", Some(r("Legacy")), json!({ "type": "object" })),
@@ -65,7 +72,8 @@ fn list_params() -> Value {
         { "name": "min_rating", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 5 } },
         { "name": "tag", "in": "query", "description": "comma-separated tags, all required", "schema": { "type": "string" } },
         { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
-        { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } }
+        { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } },
+        { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } }
     ])
 }
 
@@ -75,6 +83,9 @@ pub fn document() -> Value {
         let mut params: Vec<Value> = Vec::new();
         if path.contains("{id}") {
             params.push(json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9a-f]{16}$" } }));
+        }
+        if path.contains("{n}") {
+            params.push(json!({ "name": "n", "in": "path", "required": true, "schema": { "type": "integer" } }));
         }
         if path.contains("{tag}") {
             params.push(json!({ "name": "tag", "in": "path", "required": true, "schema": { "type": "string" } }));
@@ -130,6 +141,12 @@ pub fn document() -> Value {
                 "label": { "type": "string" }, "language": { "type": ["string", "null"] },
                 "url": { "type": "string", "description": "WebVTT: /subtitles/{id}/{n}.vtt beside, /subtitles/{id}/e{n}.vtt inside" },
                 "forced": { "type": "boolean" }, "source": { "enum": ["sidecar", "embedded"] } } },
+            "Playlist": { "type": "object", "properties": {
+                "id": { "type": "integer" }, "name": { "type": "string" }, "count": { "type": "integer" },
+                "created": { "type": "integer" }, "updated": { "type": "integer" }, "url": { "type": "string" },
+                "play_url": { "type": ["string", "null"], "description": "the first video's page, going on through the playlist" },
+                "m3u_url": { "type": "string" },
+                "videos": { "type": "array", "items": r("Video"), "description": "one playlist only" } } },
             "Chapter": { "type": "object", "properties": { "start_ms": { "type": "integer" }, "title": { "type": "string" } } },
             "AudioTrack": { "type": "object", "properties": {
                 "index": { "type": "integer" }, "label": { "type": "string" }, "language": { "type": ["string", "null"] },
@@ -179,6 +196,13 @@ mod tests {
             ("GET", format!("/api/v1/videos/{id}/link")),
             ("POST", "/api/v1/batch".into()),
             ("POST", "/api/v1/chat".into()),
+            ("GET", "/api/v1/playlists".into()),
+            ("POST", "/api/v1/playlists".into()),
+            ("GET", "/api/v1/playlists/3".into()),
+            ("PATCH", "/api/v1/playlists/3".into()),
+            ("DELETE", "/api/v1/playlists/3".into()),
+            ("POST", "/api/v1/playlists/3/videos".into()),
+            ("DELETE", format!("/api/v1/playlists/3/videos/{id}")),
             ("GET", "/api/v1/tags".into()),
             ("GET", "/api/v1/random".into()),
             ("GET", "/api/v1/events".into()),

@@ -85,6 +85,18 @@ pub enum Route<'a> {
     ServiceWorker,
     /// `/playlist.m3u`: a listing as an M3U playlist of signed links.
     Playlist,
+    /// `/playlists`: the asking person's playlists.
+    Playlists,
+    /// `/playlists/{n}`: one playlist as a gallery, with its editor.
+    PlaylistPage(u64),
+    /// `GET` lists the asking person's playlists, `POST` makes one.
+    ApiPlaylists,
+    /// `GET`, `PATCH` (name, videos in order) or `DELETE` one playlist.
+    ApiPlaylist(u64),
+    /// `POST` adds videos to the end of a playlist.
+    ApiPlaylistAdd(u64),
+    /// `DELETE` takes a video out of a playlist.
+    ApiPlaylistRemove(u64, VideoId),
 }
 
 /// Which subtitle track: a file beside the video, or a text track inside it.
@@ -107,6 +119,7 @@ impl Route<'_> {
             Video(_) => "video",
             Asset(_) | ServiceWorker => "asset",
             Playlist => "playlist",
+            Playlists | PlaylistPage(_) => "playlists",
             Thumb(..) => "thumb",
             Sprite(_) | SpriteVtt(_) => "sprite",
             Subtitle(..) => "subtitles",
@@ -127,7 +140,11 @@ impl Route<'_> {
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
             | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) | ServiceWorker
-            | Playlist => return None,
+            | Playlist | Playlists | PlaylistPage(_) => return None,
+            ApiPlaylists => "/api/v1/playlists",
+            ApiPlaylist(_) => "/api/v1/playlists/{n}",
+            ApiPlaylistAdd(_) => "/api/v1/playlists/{n}/videos",
+            ApiPlaylistRemove(..) => "/api/v1/playlists/{n}/videos/{id}",
             ApiVideos => "/api/v1/videos",
             ApiVideo(_) | ApiEditVideo(_) => "/api/v1/videos/{id}",
             ApiRating(_) => "/api/v1/videos/{id}/rating",
@@ -170,6 +187,28 @@ pub enum RouteError {
 }
 
 const READ: &str = "GET, HEAD";
+
+/// `/api/v1/playlists/{n}`, `…/{n}/videos`, `…/{n}/videos/{id}`.
+fn playlist_api<'a>(method: &Method, rest: &str) -> Result<Route<'a>, RouteError> {
+    let (n, what) = rest.split_once('/').unwrap_or((rest, ""));
+    let n: u64 = n.parse().map_err(|_| RouteError::NotFound)?;
+    match what {
+        "" if matches!(*method, Method::GET | Method::HEAD | Method::PATCH | Method::DELETE) => {
+            Ok(Route::ApiPlaylist(n))
+        }
+        "" => Err(RouteError::MethodNotAllowed("GET, HEAD, PATCH, DELETE")),
+        "videos" => post(method, Route::ApiPlaylistAdd(n)),
+        _ => {
+            let id = what.strip_prefix("videos/").ok_or(RouteError::NotFound)?;
+            let id = id.parse().map_err(|_| RouteError::NotFound)?;
+            if method == Method::DELETE {
+                Ok(Route::ApiPlaylistRemove(n, id))
+            } else {
+                Err(RouteError::MethodNotAllowed("DELETE"))
+            }
+        }
+    }
+}
 const SET_OR_CLEAR: &str = "PUT, DELETE";
 
 pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError> {
@@ -220,6 +259,14 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         // At the root, so that it may look after every page.
         "/sw.js" => return need_read(Route::ServiceWorker),
         "/playlist.m3u" => return need_read(Route::Playlist),
+        "/playlists" => return need_read(Route::Playlists),
+        "/api/v1/playlists" => {
+            return if read || method == Method::POST {
+                Ok(Route::ApiPlaylists)
+            } else {
+                Err(RouteError::MethodNotAllowed("GET, HEAD, POST"))
+            }
+        }
         "/login" => {
             return if read || method == Method::POST {
                 Ok(Route::Login)
@@ -229,6 +276,12 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         }
         "/logout" => return post(method, Route::Logout),
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/playlists/") {
+        return need_read(Route::PlaylistPage(rest.parse().map_err(|_| RouteError::NotFound)?));
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/playlists/") {
+        return playlist_api(method, rest);
     }
     if let Some(rest) = path.strip_prefix("/watch/") {
         return need_read(Route::Watch(video_key(rest)?));

@@ -4,7 +4,9 @@
 //! back (`read_export`): export, import into an empty data dir and export
 //! again gives the same document. Version 3 adds `people`: each account's
 //! own ratings, favorites, positions and history (the household's are the
-//! videos' own fields; `household` names the account they belong to).
+//! videos' own fields; `household` names the account they belong to), and
+//! `playlists`: each with its owner (`null` for the household), name and
+//! video ids in order.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,6 +18,7 @@ use crate::catalog::personal::{Personal, PersonalMap};
 use crate::catalog::user::UserData;
 use crate::catalog::Catalog;
 use crate::library::ids::VideoId;
+use crate::store::playlists::PlaylistRecord;
 
 /// The version of the document written now; older ones are read too.
 pub const EXPORT_VERSION: u64 = 3;
@@ -28,6 +31,7 @@ pub fn document(
     users: &HashMap<VideoId, UserData>,
     personal: &PersonalMap,
     household: Option<&str>,
+    playlists: &[(String, u64, PlaylistRecord)],
     catalog: &Catalog,
 ) -> Value {
     let mut videos = Vec::new();
@@ -74,11 +78,20 @@ pub fn document(
             .collect();
         people.insert(name.to_string(), list);
     }
+    let playlists: Vec<Value> = playlists
+        .iter()
+        .map(|(owner, _, p)| {
+            json!({ "owner": (!owner.is_empty()).then_some(owner), "name": p.name,
+                    "ids": p.items.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
+                    "created": p.created, "updated": p.updated })
+        })
+        .collect();
     json!({
         "vidserve_export": EXPORT_VERSION,
         "household": household,
         "videos": videos,
         "people": people,
+        "playlists": playlists,
         "ratings": ratings,
         "views": views,
         "tags": tags,
@@ -98,6 +111,8 @@ pub struct Restored {
     pub shared: Vec<(VideoId, UserData)>,
     /// Each person's own records (lowercase account name).
     pub personal: Vec<(Arc<str>, VideoId, Personal)>,
+    /// Playlists: owner (lowercase account name, `""` the household) and record.
+    pub playlists: Vec<(String, PlaylistRecord)>,
 }
 
 /// The user data in an export document. Entries that do not make sense
@@ -135,7 +150,29 @@ pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Restored {
         };
         out.push((id, data));
     }
-    Restored { shared: out, personal }
+    Restored { shared: out, personal, playlists: read_playlists(v, problems) }
+}
+
+fn read_playlists(v: &Value, problems: &mut Vec<String>) -> Vec<(String, PlaylistRecord)> {
+    let mut out = Vec::new();
+    for (n, p) in v["playlists"].as_array().into_iter().flatten().enumerate() {
+        let owner = p["owner"].as_str().unwrap_or("").to_lowercase();
+        let name = p["name"].as_str().unwrap_or("").trim().to_string();
+        if name.is_empty() || name.chars().count() > crate::store::playlists::MAX_NAME_CHARS {
+            problems.push(format!("playlist {n}: no valid name"));
+            continue;
+        }
+        let items: Vec<VideoId> = p["ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str()?.parse().ok())
+            .take(crate::store::playlists::MAX_ITEMS)
+            .collect();
+        let (created, updated) = (p["created"].as_i64().unwrap_or(0), p["updated"].as_i64().unwrap_or(0));
+        out.push((owner, PlaylistRecord { name, items, created, updated }));
+    }
+    out
 }
 
 fn read_people(v: &Value, problems: &mut Vec<String>) -> Vec<(Arc<str>, VideoId, Personal)> {
@@ -189,13 +226,16 @@ mod tests {
         users.insert(VideoId(42), d.clone());
         let ann = Personal { rating: Some(2), views: 1, position_ms: Some(7), ..Personal::default() };
         let personal: PersonalMap = [(Arc::from("ann"), [(VideoId(42), ann.clone())].into())].into();
-        let doc = document(&users, &personal, Some("bea"), &Catalog::default());
+        let trip = PlaylistRecord { name: "Trip".into(), items: vec![VideoId(42), VideoId(7)], created: 1, updated: 2 };
+        let lists = vec![(String::new(), 1, trip.clone()), ("ann".to_string(), 4, trip.clone())];
+        let doc = document(&users, &personal, Some("bea"), &lists, &Catalog::default());
         assert_eq!(doc["household"], "bea");
         assert!(is_export(&doc));
         let mut problems = Vec::new();
         let back = read_export(&doc, &mut problems);
         assert_eq!(back.shared, vec![(VideoId(42), d)]);
         assert_eq!(back.personal, vec![(Arc::from("ann"), VideoId(42), ann)]);
+        assert_eq!(back.playlists, vec![(String::new(), trip.clone()), ("ann".to_string(), trip)]);
         assert!(problems.is_empty());
         let newer = json!({ "vidserve_export": 99, "videos": [] });
         assert!(read_export(&newer, &mut problems).shared.is_empty());

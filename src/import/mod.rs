@@ -191,8 +191,12 @@ pub fn import(
         edits.extend(
             restored.personal.into_iter().map(|(who, id, p)| (Viewer::Person(who), id, Edit::SetPersonal(Box::new(p)))),
         );
+        for (owner, list) in &restored.playlists {
+            store.restore_playlist(owner, list, crate::store::playlists::MAX_PLAYLISTS)?;
+            report.changes += 1;
+        }
     }
-    report.changes = edits.len();
+    report.changes += edits.len();
     if !edits.is_empty() {
         apply(edits).map_err(ImportError::Apply)?;
     }

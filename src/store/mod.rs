@@ -9,6 +9,7 @@
 
 mod index;
 pub mod people;
+pub mod playlists;
 pub mod records;
 mod tables;
 mod userdata;
@@ -149,6 +150,7 @@ impl Store {
         txn.open_table(tables::SECRETS)?;
         txn.open_table(tables::PERSONAL)?;
         txn.open_table(tables::HOUSEHOLD)?;
+        txn.open_table(tables::PLAYLISTS)?;
         txn.commit()?;
         Ok(())
     }

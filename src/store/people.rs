@@ -138,7 +138,7 @@ impl Store {
         Ok(owner)
     }
 
-    /// Removes an account with its tokens, sessions and own ratings,
+    /// Removes an account with its tokens, sessions, playlists and own ratings,
     /// favorites, positions and history (the household's, when it is the
     /// owner: then there is no owner until the next first admin); false
     /// when there was none.
@@ -150,7 +150,9 @@ impl Store {
         if was_owner {
             txn.open_table(HOUSEHOLD)?.remove("owner")?;
             clear_household(&mut txn.open_table(USER)?)?;
+            super::playlists::remove_all_of(&mut txn.open_table(super::tables::PLAYLISTS)?, "")?;
         }
+        super::playlists::remove_all_of(&mut txn.open_table(super::tables::PLAYLISTS)?, &key)?;
         for table in [TOKENS, SESSIONS] {
             remove_grants_of(&mut txn.open_table(table)?, &key)?;
         }

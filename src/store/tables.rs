@@ -36,3 +36,6 @@ pub const PERSONAL: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("
 /// holds the household's own data (the shared records' ratings, favorites,
 /// positions): the first admin made. Absent without one.
 pub const HOUSEHOLD: TableDefinition<&str, &str> = TableDefinition::new("household_v1");
+/// In `userdata.redb`: (owner, playlist number) -> JSON `PlaylistRecord`.
+/// The owner is a lowercase account name, or `""` for the household.
+pub const PLAYLISTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("playlists_v1");

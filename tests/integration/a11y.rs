@@ -57,12 +57,16 @@ async fn every_page_passes_axe_in_chromium() {
     let tag = srv.client.post(srv.url(&format!("/api/v1/videos/{id}/tags"))).json(&json!({ "tag": "pets" }));
     assert_eq!(tag.send().await.unwrap().status(), 200);
     let film = srv.id_of("Film.mkv").await;
+    let list = srv.client.post(srv.url("/api/v1/playlists")).json(&json!({ "name": "Evening", "ids": [id, film] }));
+    assert_eq!(list.send().await.unwrap().status(), 201);
     let driver = Driver::start().await;
     let pages = [
         "/".to_string(),
         format!("/watch/{id}"),
         format!("/watch/{film}?sort=title&order=asc"),
         "/tags".into(),
+        "/playlists".into(),
+        "/playlists/1".into(),
         "/favorites".into(),
         "/?q=zebra".into(),
         "/admin".into(),

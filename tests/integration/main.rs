@@ -22,6 +22,7 @@ mod pages;
 mod paths;
 mod people;
 mod playing;
+mod playlists;
 mod range;
 mod screens;
 mod support;

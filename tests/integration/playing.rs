@@ -114,6 +114,38 @@ async fn subtitles_chapters_and_up_next_in_chromium() {
         driver.js("return document.getElementById('player').textTracks[0].mode").await == "showing"
     })
     .await;
+
+    // Added to a new playlist from the watch page, then reordered in its editor.
+    driver.js("window.prompt = () => 'Evening'; return 0").await;
+    eventually(Duration::from_secs(10), "the playlist menu is filled", || async {
+        driver.js("return !document.getElementById('playlist-add').hidden").await == true
+    })
+    .await;
+    driver.click("#playlist-add-button").await;
+    eventually(Duration::from_secs(10), "the playlist is made", || async {
+        srv.json("/api/v1/playlists").await["playlists"][0]["count"] == 1
+    })
+    .await;
+    driver.goto(&srv.url(&format!("/watch/{a}"))).await;
+    eventually(Duration::from_secs(10), "the playlist is offered", || async {
+        driver.js("return document.getElementById('playlist-add-choice').value").await == "1"
+    })
+    .await;
+    driver.click("#playlist-add-button").await;
+    eventually(Duration::from_secs(10), "the second video is added", || async {
+        srv.json("/api/v1/playlists").await["playlists"][0]["count"] == 2
+    })
+    .await;
+    driver.goto(&srv.url("/playlists/1")).await;
+    driver.click("#playlist-items li:first-child button.down").await;
+    eventually(Duration::from_secs(10), "the new order is saved", || async {
+        let list = srv.json("/api/v1/playlists/1").await;
+        let order: Vec<_> = list["videos"].as_array().unwrap().iter().map(|v| v["id"].clone()).collect();
+        order == [json!(a), json!(b)]
+    })
+    .await;
+    let said = driver.js("return document.getElementById('playlist-edit-status').textContent").await;
+    assert!(said.as_str().unwrap().starts_with("Moved down"), "{said}");
 }
 
 /// Up next and shuffle as plain HTTP: the listing in the query string

@@ -151,8 +151,10 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
         "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
         "remove" => {
             let clear = || app.users.clear_household().map_err(|e| e.to_string());
+            let was_owner = people.is_owner(name);
             people.remove(name, true, clear).map_err(people_error)?;
             app.users.forget(name);
+            app.playlists.forget(&name.to_lowercase(), was_owner);
             Ok(Done::Saved)
         }
         other => Err(ApiError::BadRequest(format!("unknown action {other:?}: add, password, token, revoke or remove"))),

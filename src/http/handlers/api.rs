@@ -17,13 +17,14 @@ use crate::App;
 const MAX_PER_PAGE: usize = 500;
 
 /// A validator of a listing: changes with the library, with anyone's user
-/// data, with the query and the person asking, and with each start of the
-/// server.
+/// data and playlists, with the query and the person asking, and with each
+/// start of the server.
 fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
     static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let boot = *BOOT.get_or_init(|| fastrand::u64(..));
     let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {q:?}").as_bytes());
-    format!("W/\"{boot:x}-{generation:x}-{:x}-{asked:x}\"", app.users.data.version())
+    let lists = app.playlists.generation();
+    format!("W/\"{boot:x}-{generation:x}-{:x}-{lists:x}-{asked:x}\"", app.users.data.version())
 }
 
 /// Whether the client's `If-None-Match` holds `tag`.
@@ -82,7 +83,7 @@ pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response
     Ok(json(StatusCode::OK, &out))
 }
 
-fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
+pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     let i = v.info.as_deref().cloned().unwrap_or_default();
     json!({
         "id": v.id.to_string(),

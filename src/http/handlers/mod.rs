@@ -12,6 +12,7 @@ mod images;
 mod legacy;
 mod loadtest;
 mod pages;
+mod playlists;
 mod subtitles;
 mod upload;
 mod user;
@@ -222,6 +223,17 @@ async fn dispatch(
         Route::LegacyDeleteTag => legacy::legacy_tag(app, who, h, body, false).await,
         Route::Tags => pages::tags(app, visitor),
         Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
+        Route::Playlists => Ok(pages::playlists(app, who, visitor)),
+        Route::PlaylistPage(n) => {
+            pages::gallery(app, who, visitor, pages::Shelf::Playlist(n), parse_query(query)?).await
+        }
+        Route::ApiPlaylists if parts.method == Method::POST => playlists::create(app, who, h, body).await,
+        Route::ApiPlaylists => Ok(playlists::list(app, who)),
+        Route::ApiPlaylist(n) if parts.method == Method::PATCH => playlists::edit(app, who, n, h, body).await,
+        Route::ApiPlaylist(n) if parts.method == Method::DELETE => playlists::remove(app, who, n).await,
+        Route::ApiPlaylist(n) => playlists::one(app, who, n),
+        Route::ApiPlaylistAdd(n) => playlists::add(app, who, n, h, body).await,
+        Route::ApiPlaylistRemove(n, id) => playlists::remove_video(app, who, n, id).await,
     }
 }
 

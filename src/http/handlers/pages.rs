@@ -13,6 +13,7 @@ use crate::catalog::{Catalog, RootState, UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::{ListQuery, QUERY_VALUE};
 use crate::http::pages::layout::Visitor;
+use crate::http::pages::playlists::{playlists as playlists_page, Listed};
 use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{gallery::gallery as gallery_page, watch::watch as watch_page};
 use crate::http::pages::{gallery::GalleryView, watch::UpNext, watch::WatchView};
@@ -28,6 +29,7 @@ pub enum Shelf {
     Favorites,
     BestOf,
     Tag(String),
+    Playlist(u64),
 }
 
 pub async fn gallery(
@@ -56,6 +58,11 @@ pub async fn gallery(
             });
             (format!("#{tag}"), path)
         }
+        Shelf::Playlist(n) => {
+            let list = app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?;
+            q = ListQuery { playlist: Some(n), page: q.page, ..ListQuery::default() };
+            (list.name, format!("/playlists/{n}"))
+        }
     };
     let mut visitor = visitor.clone();
     let heading = match q.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
@@ -77,6 +84,16 @@ pub async fn gallery(
     let users = app.users.data.view(who, |view| {
         listing.videos.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
     });
+    let editor = q.playlist.and_then(|n| {
+        let list = app.playlists.get(who, n)?;
+        let items: Vec<(VideoId, String)> = list
+            .items
+            .iter()
+            .filter_map(|id| catalog.get(*id))
+            .map(|v| (v.id, v.title_for(&app.users.data.get(v.id)).to_string()))
+            .collect();
+        Some(crate::http::pages::playlists::editor(n, &list.name, &items))
+    });
     let view = GalleryView {
         heading,
         path,
@@ -93,9 +110,25 @@ pub async fn gallery(
             .filter(|r| matches!(r.state, RootState::Offline(_)))
             .map(|r| r.path.display().to_string())
             .collect(),
+        editor,
         visitor,
     };
     Ok(html(gallery_page(&view)))
+}
+
+/// `GET /playlists`: the asking person's playlists.
+pub fn playlists(app: &App, who: &Viewer, visitor: &Visitor) -> Response<Body> {
+    let catalog = app.library.catalog();
+    let lists: Vec<Listed> = app
+        .playlists
+        .list(who)
+        .into_iter()
+        .map(|(n, rec)| {
+            let present: Vec<VideoId> = rec.items.iter().copied().filter(|id| catalog.get(*id).is_some()).collect();
+            Listed { n, name: rec.name, count: present.len(), first: present.first().copied() }
+        })
+        .collect();
+    html(playlists_page(&lists, visitor, !matches!(who, Viewer::Guest)))
 }
 
 /// Videos with a remembered position, most recently watched first.
@@ -203,7 +236,8 @@ pub async fn watch(
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
     let (list, shuffle) = watch_context(query);
-    let (prev, next) = neighbours(app, who, &catalog, &list, video.id, shuffle).await?;
+    // A listing that is gone (a removed playlist) leaves the page without neighbours.
+    let (prev, next) = neighbours(app, who, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
             let t = v.title_for(&app.users.data.get(v.id)).to_string();

@@ -29,6 +29,8 @@ pub struct GalleryView {
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
+    /// A playlist's editor, shown under its gallery.
+    pub editor: Option<Markup>,
     pub visitor: Visitor,
 }
 
@@ -44,8 +46,10 @@ pub fn gallery(view: &GalleryView) -> Markup {
         "/favorites" => Nav::Favorites,
         p if p.starts_with("/tag/") => Nav::Tags,
         "/best-of" => Nav::BestOf,
+        p if p.starts_with("/playlists/") => Nav::Playlists,
         _ => Nav::Library,
     };
+    let in_playlist = view.query.playlist.is_some();
     page(
         &view.heading,
         nav,
@@ -54,10 +58,14 @@ pub fn gallery(view: &GalleryView) -> Markup {
             div.bar {
                 h1 { (view.heading) }
                 span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
-                a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                @if let (Some(n), Some(first)) = (view.query.playlist, l.videos.first()) {
+                    a.random href={ "/watch/" (first.id) "?playlist=" (n) } { "▶ Play" }
+                } @else if !in_playlist {
+                    a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                }
                 a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
                 button #select-mode type="button" hidden aria-pressed="false" { "Select" }
-                (sort_form(view))
+                @if !in_playlist { (sort_form(view)) }
             }
             @for root in &view.offline_roots {
                 p.notice.warn role="status" { "Offline: " (root) " — its videos come back when it does." }
@@ -103,6 +111,9 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 button #batch-fav type="button" { "♥ Favorite" }
                 button #batch-unfav type="button" { "Unfavorite" }
                 button #batch-all type="button" { "Select all on this page" }
+                label for="batch-playlist" class="skip" { "Playlist" }
+                select #batch-playlist {}
+                button #batch-playlist-add type="button" { "Add to playlist" }
                 span #batch-status role="status" {}
             }
             @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
@@ -115,6 +126,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 }
             }
             @if l.pages > 1 { (pagination(view)) }
+            @if let Some(editor) = &view.editor { (editor) }
         },
     )
 }

@@ -37,6 +37,7 @@ pub enum Nav {
     Favorites,
     BestOf,
     Tags,
+    Playlists,
     Admin,
     SignIn,
     None,
@@ -71,6 +72,7 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                         a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
                         a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
                         a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
+                        a href="/playlists" aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
                         a href="/random" { "Random" }
                         @if visitor.admin() {
                             a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod gallery;
 pub mod layout;
 pub mod login;
+pub mod playlists;
 pub mod tags;
 pub mod watch;
 

@@ -88,6 +88,13 @@ pub fn watch(view: &WatchView) -> Markup {
                 }
                 (actions(v, &view.user))
                 (up_next(view))
+                // playlists.js fills and shows it.
+                div.playlist-add #playlist-add data-id=(v.id) hidden {
+                    label for="playlist-add-choice" { "Playlist" }
+                    select #playlist-add-choice {}
+                    button #playlist-add-button type="button" { "Add to playlist" }
+                    span #playlist-add-status role="status" {}
+                }
                 // player.js shows it where the browser finds a screen (Remote Playback API).
                 button #cast type="button" hidden { "Play on another screen" }
                 div #share data-id=(v.id) hidden {

@@ -1,0 +1,133 @@
+// Playlists: make one (Playlists page), add videos to one (the watch
+// page, or a selection in a gallery), and edit one (rename, delete, move
+// and take out videos, under its gallery).
+import { api } from "./api.js";
+
+const NEW = "new";
+
+/** Fills `select` with the person's playlists and a "New playlist…" choice. */
+async function fill(select) {
+  const d = await api("GET", "/api/v1/playlists", undefined, { quiet: true });
+  select.textContent = "";
+  for (const p of (d && d.playlists) || []) {
+    const o = document.createElement("option");
+    o.value = String(p.id);
+    o.textContent = p.name + " (" + p.count + ")";
+    select.appendChild(o);
+  }
+  const o = document.createElement("option");
+  o.value = NEW;
+  o.textContent = "New playlist…";
+  select.appendChild(o);
+  return !!d;
+}
+
+/** Adds `ids` to the playlist chosen in `select` (making it first when
+ * asked); says what happened in `status`. */
+async function addTo(select, ids, status) {
+  if (!ids.length) { status.textContent = "Select some videos first."; return; }
+  let d;
+  if (select.value === NEW) {
+    const name = (window.prompt("Name of the new playlist") || "").trim();
+    if (!name) return;
+    d = await api("POST", "/api/v1/playlists", { name, ids });
+  } else {
+    d = await api("POST", "/api/v1/playlists/" + select.value + "/videos", { ids });
+  }
+  if (!d) return;
+  status.textContent = "In “" + d.name + "” (" + d.count + (d.count === 1 ? " video)." : " videos).");
+  await fill(select);
+  select.value = String(d.id);
+}
+
+function watchPage() {
+  const box = document.getElementById("playlist-add");
+  if (!box) return;
+  const select = document.getElementById("playlist-add-choice");
+  fill(select).then((ok) => { box.hidden = !ok; });
+  document.getElementById("playlist-add-button").addEventListener("click", () =>
+    addTo(select, [box.dataset.id], document.getElementById("playlist-add-status")));
+}
+
+function batchBar() {
+  const select = document.getElementById("batch-playlist");
+  if (!select) return;
+  fill(select);
+  document.getElementById("batch-playlist-add").addEventListener("click", () => {
+    const ids = Array.from(document.querySelectorAll("input.pick")).filter((p) => p.checked).map((p) => p.value);
+    addTo(select, ids, document.getElementById("batch-status"));
+  });
+}
+
+function makeForm() {
+  const form = document.getElementById("playlist-new");
+  if (!form) return;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = document.getElementById("playlist-name").value.trim();
+    if (!name) return;
+    const d = await api("POST", "/api/v1/playlists", { name });
+    if (d) location.href = d.url;
+  });
+}
+
+function editor() {
+  const box = document.getElementById("playlist-editor");
+  if (!box) return;
+  const url = "/api/v1/playlists/" + box.dataset.n;
+  const list = document.getElementById("playlist-items");
+  const status = document.getElementById("playlist-edit-status");
+  const buttons = () => {
+    const items = Array.from(list.children);
+    items.forEach((li, i) => {
+      li.querySelector(".up").disabled = i === 0;
+      li.querySelector(".down").disabled = i === items.length - 1;
+    });
+  };
+  const save = async (said) => {
+    const ids = Array.from(list.children).map((li) => li.dataset.id);
+    const d = await api("PATCH", url, { ids });
+    if (!d) { location.reload(); return; }
+    status.textContent = said;
+  };
+  list.addEventListener("click", (e) => {
+    const b = e.target.closest("button");
+    if (!b) return;
+    const li = b.closest("li");
+    const title = li.querySelector("a").textContent;
+    if (b.classList.contains("up") && li.previousElementSibling) {
+      list.insertBefore(li, li.previousElementSibling);
+      buttons();
+      b.disabled ? li.querySelector(".down").focus() : b.focus();
+      save("Moved up: " + title);
+    } else if (b.classList.contains("down") && li.nextElementSibling) {
+      list.insertBefore(li.nextElementSibling, li);
+      buttons();
+      b.disabled ? li.querySelector(".up").focus() : b.focus();
+      save("Moved down: " + title);
+    } else if (b.classList.contains("out")) {
+      const next = li.nextElementSibling || li.previousElementSibling;
+      li.remove();
+      buttons();
+      if (next) next.querySelector(".out").focus();
+      save("Taken out: " + title);
+    }
+  });
+  document.getElementById("playlist-rename").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = document.getElementById("playlist-rename-input").value.trim();
+    const d = await api("PATCH", url, { name });
+    if (d) { document.querySelector("h1").textContent = d.name; status.textContent = "Renamed."; }
+  });
+  document.getElementById("playlist-delete").addEventListener("click", async () => {
+    if (!window.confirm("Delete this playlist? Its videos stay in the library.")) return;
+    if (await api("DELETE", url)) location.href = "/playlists";
+  });
+}
+
+export function init() {
+  watchPage();
+  batchBar();
+  makeForm();
+  editor();
+}

@@ -1,0 +1,202 @@
+//! Playlists in the API: each person's own (`app::playlists`). Who: any
+//! signed-in person, for their own (a guest is refused changes and has
+//! none). How much: at most `MAX_PLAYLISTS` of `MAX_ITEMS` videos each, a
+//! body of at most 64 KiB; every change is one small redb commit, made on
+//! the blocking pool.
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderMap;
+use hyper::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::user::read_body;
+use super::{json, ApiError};
+use crate::app::playlists::PlaylistError;
+use crate::catalog::{Catalog, Viewer};
+use crate::http::body::Body;
+use crate::library::ids::VideoId;
+use crate::store::playlists::PlaylistRecord;
+use crate::App;
+
+fn error(e: PlaylistError) -> ApiError {
+    match e {
+        PlaylistError::NotFound => ApiError::NotFound("no such playlist".into()),
+        PlaylistError::Guest => ApiError::Unauthorized(e.to_string()),
+        PlaylistError::Invalid(why) => ApiError::BadRequest(why),
+        PlaylistError::Store(e) => ApiError::Internal(e.into()),
+    }
+}
+
+/// A playlist as JSON; `videos` (those still in the library, in order)
+/// when `full`.
+fn listed(app: &App, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
+    let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id)).collect();
+    let mut out = json!({
+        "id": n,
+        "name": rec.name,
+        "count": present.len(),
+        "created": rec.created,
+        "updated": rec.updated,
+        "url": format!("/playlists/{n}"),
+        "play_url": present.first().map(|v| format!("/watch/{}?playlist={n}", v.id)),
+        "m3u_url": format!("/playlist.m3u?playlist={n}"),
+    });
+    if full {
+        let videos: Vec<Value> =
+            present.iter().map(|v| super::api::video_json(v, &app.users.data.get_for(who, v.id))).collect();
+        out["videos"] = Value::Array(videos);
+    }
+    out
+}
+
+/// `GET /api/v1/playlists`.
+pub fn list(app: &App, who: &Viewer) -> Response<Body> {
+    let catalog = app.library.catalog();
+    let all: Vec<Value> =
+        app.playlists.list(who).iter().map(|(n, rec)| listed(app, who, &catalog, *n, rec, false)).collect();
+    json(StatusCode::OK, &json!({ "playlists": all }))
+}
+
+/// `GET /api/v1/playlists/{n}`.
+pub fn one(app: &App, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
+    let rec = app.playlists.get(who, n).ok_or_else(|| error(PlaylistError::NotFound))?;
+    Ok(json(StatusCode::OK, &listed(app, who, &app.library.catalog(), n, &rec, true)))
+}
+
+/// Video ids as sent, each of a video in the library.
+fn ids(catalog: &Catalog, raw: &[String]) -> Result<Vec<VideoId>, ApiError> {
+    if raw.len() > crate::app::playlists::MAX_ITEMS {
+        return Err(error(PlaylistError::Invalid(format!(
+            "at most {} videos in a playlist",
+            crate::app::playlists::MAX_ITEMS
+        ))));
+    }
+    raw.iter()
+        .map(|s| {
+            let id: VideoId = s.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {s:?}")))?;
+            catalog.get(id).map(|_| id).ok_or_else(|| ApiError::BadRequest(format!("no video {s} in the library")))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct Change {
+    name: Option<String>,
+    /// The videos, in order (replacing the list).
+    ids: Option<Vec<String>>,
+}
+
+/// Runs a playlist change on the blocking pool; the playlist after it.
+async fn changed(
+    app: &Arc<App>,
+    who: &Viewer,
+    status: StatusCode,
+    work: impl FnOnce(&App) -> Result<(u64, PlaylistRecord), PlaylistError> + Send + 'static,
+) -> Result<Response<Body>, ApiError> {
+    let run = app.clone();
+    let (n, rec) = tokio::task::spawn_blocking(move || work(&run))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(error)?;
+    Ok(json(status, &listed(app, who, &app.library.catalog(), n, &rec, true)))
+}
+
+/// `POST /api/v1/playlists`: `{"name", "ids"?}`.
+pub async fn create(app: &Arc<App>, who: &Viewer, h: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+    crate::app::playlists::owner_of(who).map_err(error)?;
+    let c: Change = read_body(app, h, body).await?;
+    let items = ids(&app.library.catalog(), c.ids.as_deref().unwrap_or_default())?;
+    let (who2, name) = (who.clone(), c.name.unwrap_or_default());
+    changed(app, who, StatusCode::CREATED, move |app| app.playlists.create(&who2, &name, items)).await
+}
+
+/// `PATCH /api/v1/playlists/{n}`: a new name, a new order (or both).
+pub async fn edit(
+    app: &Arc<App>,
+    who: &Viewer,
+    n: u64,
+    h: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    crate::app::playlists::owner_of(who).map_err(error)?;
+    let c: Change = read_body(app, h, body).await?;
+    let items = c.ids.as_deref().map(|raw| ids(&app.library.catalog(), raw)).transpose()?;
+    let who2 = who.clone();
+    changed(app, who, StatusCode::OK, move |app| {
+        let rec = app.playlists.change(&who2, n, |rec| {
+            if let Some(name) = c.name {
+                rec.name = name;
+            }
+            if let Some(items) = items {
+                rec.items = items;
+            }
+            Ok(())
+        })?;
+        Ok((n, rec))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct Add {
+    id: Option<String>,
+    #[serde(default)]
+    ids: Vec<String>,
+}
+
+/// `POST /api/v1/playlists/{n}/videos`: `{"id"}` or `{"ids"}`, added at
+/// the end (those already in it stay where they are).
+pub async fn add(
+    app: &Arc<App>,
+    who: &Viewer,
+    n: u64,
+    h: &HeaderMap,
+    body: Incoming,
+) -> Result<Response<Body>, ApiError> {
+    crate::app::playlists::owner_of(who).map_err(error)?;
+    let a: Add = read_body(app, h, body).await?;
+    let raw: Vec<String> = a.id.into_iter().chain(a.ids).collect();
+    if raw.is_empty() {
+        return Err(ApiError::BadRequest("name a video: {\"id\": \"…\"} or {\"ids\": [\"…\"]}".into()));
+    }
+    let new = ids(&app.library.catalog(), &raw)?;
+    let who2 = who.clone();
+    changed(app, who, StatusCode::OK, move |app| {
+        let rec = app.playlists.change(&who2, n, |rec| {
+            for id in new {
+                if !rec.items.contains(&id) {
+                    rec.items.push(id);
+                }
+            }
+            Ok(())
+        })?;
+        Ok((n, rec))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/playlists/{n}/videos/{id}`.
+pub async fn remove_video(app: &Arc<App>, who: &Viewer, n: u64, id: VideoId) -> Result<Response<Body>, ApiError> {
+    let who2 = who.clone();
+    changed(app, who, StatusCode::OK, move |app| {
+        let rec = app.playlists.change(&who2, n, |rec| {
+            rec.items.retain(|v| *v != id);
+            Ok(())
+        })?;
+        Ok((n, rec))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/playlists/{n}`.
+pub async fn remove(app: &Arc<App>, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
+    let (run, who) = (app.clone(), who.clone());
+    tokio::task::spawn_blocking(move || run.playlists.remove(&who, n))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(error)?;
+    Ok(json(StatusCode::OK, &json!({ "success": true })))
+}

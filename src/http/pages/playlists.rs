@@ -1,0 +1,77 @@
+//! The Playlists page (each a link, a form to make one) and a playlist's
+//! editor under its gallery (rename, delete, reorder, take out);
+//! `playlists.js` makes the forms and buttons work.
+
+use maud::{html, Markup};
+
+use super::layout::{page, Nav, Visitor};
+use crate::library::ids::VideoId;
+
+/// One playlist as listed: number, name, videos.
+pub struct Listed {
+    pub n: u64,
+    pub name: String,
+    pub count: usize,
+    /// The first video, where "Play" starts.
+    pub first: Option<VideoId>,
+}
+
+pub fn playlists(lists: &[Listed], visitor: &Visitor, can_keep: bool) -> Markup {
+    page(
+        "Playlists",
+        Nav::Playlists,
+        visitor,
+        html! {
+            div.bar { h1 { "Playlists" } span.count { (lists.len()) (if lists.len() == 1 { " playlist" } else { " playlists" }) } }
+            @if !can_keep {
+                p.notice { "Sign in to keep playlists." }
+            } @else {
+                form #playlist-new {
+                    label for="playlist-name" { "New playlist" }
+                    input #playlist-name type="text" maxlength="100" required autocomplete="off";
+                    button type="submit" { "Make" }
+                    span #playlist-status role="status" {}
+                }
+                @if lists.is_empty() {
+                    p.notice { "No playlists yet. Make one here, then add videos from their pages or from a selection in the Library." }
+                }
+                ul.playlists {
+                    @for l in lists {
+                        li {
+                            a href={ "/playlists/" (l.n) } { (l.name) }
+                            " " span.count { (l.count) (if l.count == 1 { " video" } else { " videos" }) }
+                            @if let Some(first) = l.first { " " a.play href={ "/watch/" (first) "?playlist=" (l.n) } aria-label={ "Play " (l.name) } { "▶ Play" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Under a playlist's gallery: play, rename, delete, and the videos in
+/// order with buttons to move them or take them out.
+pub fn editor(n: u64, name: &str, items: &[(VideoId, String)]) -> Markup {
+    html! {
+        section.playlist-editor #playlist-editor data-n=(n) aria-labelledby="editor-heading" {
+            h2 #editor-heading { "Edit this playlist" }
+            form #playlist-rename {
+                label for="playlist-rename-input" { "Name" }
+                input #playlist-rename-input type="text" value=(name) maxlength="100" required;
+                button type="submit" { "Rename" }
+                button #playlist-delete type="button" { "Delete the playlist" }
+            }
+            ol #playlist-items {
+                @for (i, (id, title)) in items.iter().enumerate() {
+                    li data-id=(id) {
+                        a href={ "/watch/" (id) "?playlist=" (n) } { (title) }
+                        button.up type="button" aria-label={ "Move up: " (title) } disabled[i == 0] { "↑" }
+                        button.down type="button" aria-label={ "Move down: " (title) } disabled[i + 1 == items.len()] { "↓" }
+                        button.out type="button" aria-label={ "Take out: " (title) } { "✕" }
+                    }
+                }
+            }
+            p #playlist-edit-status role="status" {}
+        }
+    }
+}

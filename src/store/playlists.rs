@@ -1,0 +1,101 @@
+//! Playlists on disk: one record per (owner, number) in `userdata.redb`.
+//! The owner is a lowercase account name, or `""` for the household (no
+//! accounts, or the first admin's shared data).
+
+use redb::{ReadableDatabase, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::tables::PLAYLISTS;
+use super::{encode, Store, StoreError};
+use crate::library::ids::VideoId;
+
+/// Most playlists one person keeps.
+pub const MAX_PLAYLISTS: usize = 200;
+/// Most videos in one playlist.
+pub const MAX_ITEMS: usize = 5000;
+/// Longest playlist name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaylistRecord {
+    pub name: String,
+    pub items: Vec<VideoId>,
+    /// Unix seconds.
+    pub created: i64,
+    pub updated: i64,
+}
+
+impl Store {
+    /// Every playlist: (owner, number, record). Records that cannot be
+    /// read are skipped and logged.
+    pub fn load_playlists(&self) -> Result<Vec<(String, u64, PlaylistRecord)>, StoreError> {
+        let txn = self.user.begin_read()?;
+        let table = txn.open_table(PLAYLISTS)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let (owner, n) = k.value();
+            match serde_json::from_slice(v.value()) {
+                Ok(rec) => out.push((owner.to_string(), n, rec)),
+                Err(e) => tracing::warn!(owner, n, "a playlist record cannot be read ({e}); skipped"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a playlist (`Some`) or removes it (`None`).
+    pub fn put_playlist(&self, owner: &str, n: u64, rec: Option<&PlaylistRecord>) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        {
+            let mut table = txn.open_table(PLAYLISTS)?;
+            match rec {
+                Some(r) => {
+                    table.insert((owner, n), encode(r).as_slice())?;
+                }
+                None => {
+                    table.remove((owner, n))?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Restores a playlist from an export: replaces `owner`'s playlist of
+    /// that name, or adds it (up to `max` playlists each).
+    pub fn restore_playlist(&self, owner: &str, rec: &PlaylistRecord, max: usize) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        {
+            let mut table = txn.open_table(PLAYLISTS)?;
+            let mut mine = Vec::new();
+            for row in table.range((owner, 0)..=(owner, u64::MAX))? {
+                let (k, v) = row?;
+                let name = serde_json::from_slice::<PlaylistRecord>(v.value()).map(|r| r.name).unwrap_or_default();
+                mine.push((k.value().1, name));
+            }
+            let n = match mine.iter().find(|(_, name)| *name == rec.name) {
+                Some((n, _)) => *n,
+                None if mine.len() >= max => return Ok(()),
+                None => mine.last().map_or(1, |(n, _)| n + 1),
+            };
+            table.insert((owner, n), encode(rec).as_slice())?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+/// Removes every playlist of `owner` (in a write that removes an account).
+pub(super) fn remove_all_of(
+    table: &mut redb::Table<(&'static str, u64), &'static [u8]>,
+    owner: &str,
+) -> Result<usize, StoreError> {
+    let ns: Vec<u64> =
+        table.range((owner, 0)..=(owner, u64::MAX))?.filter_map(Result::ok).map(|(k, _)| k.value().1).collect();
+    for n in &ns {
+        table.remove((owner, *n))?;
+    }
+    Ok(ns.len())
+}
