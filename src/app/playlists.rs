@@ -37,7 +37,10 @@ pub fn owner_of(who: &Viewer) -> Result<&str, PlaylistError> {
 
 pub struct Playlists {
     store: Arc<Store>,
+    /// Read by pages on the async workers: held only to read or swap in.
     map: Mutex<BTreeMap<(String, u64), PlaylistRecord>>,
+    /// Held through a whole change (its commit included): one at a time.
+    writing: Mutex<()>,
     /// Bumped by every change (validators of listings that show playlists).
     generation: AtomicU64,
 }
@@ -45,7 +48,7 @@ pub struct Playlists {
 impl Playlists {
     pub fn load(store: Arc<Store>) -> Result<Playlists, StoreError> {
         let map = store.load_playlists()?.into_iter().map(|(owner, n, rec)| ((owner, n), rec)).collect();
-        Ok(Playlists { store, map: Mutex::new(map), generation: AtomicU64::new(0) })
+        Ok(Playlists { store, map: Mutex::new(map), writing: Mutex::new(()), generation: AtomicU64::new(0) })
     }
 
     pub fn generation(&self) -> u64 {
@@ -78,9 +81,12 @@ impl Playlists {
         let owner = owner_of(who)?.to_string();
         let name = check_name(name)?;
         let items = check_items(items)?;
-        let mut map = self.lock();
-        let mine = map.range((owner.clone(), 0)..=(owner.clone(), u64::MAX));
-        let (count, last) = mine.fold((0, 0), |(c, _), ((_, n), _)| (c + 1, *n));
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, last) = {
+            let map = self.lock();
+            let mine = map.range((owner.clone(), 0)..=(owner.clone(), u64::MAX));
+            mine.fold((0, 0), |(c, _), ((_, n), _)| (c + 1, *n))
+        };
         if count >= MAX_PLAYLISTS {
             return Err(PlaylistError::Invalid(format!("at most {MAX_PLAYLISTS} playlists each")));
         }
@@ -88,7 +94,7 @@ impl Playlists {
         let rec = PlaylistRecord { name, items, created: now, updated: now };
         let n = last + 1;
         self.store.put_playlist(&owner, n, Some(&rec))?;
-        map.insert((owner, n), rec.clone());
+        self.lock().insert((owner, n), rec.clone());
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok((n, rec))
     }
@@ -101,26 +107,26 @@ impl Playlists {
         change: impl FnOnce(&mut PlaylistRecord) -> Result<(), PlaylistError>,
     ) -> Result<PlaylistRecord, PlaylistError> {
         let key = (owner_of(who)?.to_string(), n);
-        let mut map = self.lock();
-        let mut rec = map.get(&key).cloned().ok_or(PlaylistError::NotFound)?;
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rec = self.lock().get(&key).cloned().ok_or(PlaylistError::NotFound)?;
         change(&mut rec)?;
         rec.name = check_name(&rec.name)?;
         rec.items = check_items(std::mem::take(&mut rec.items))?;
         rec.updated = unix_now();
         self.store.put_playlist(&key.0, n, Some(&rec))?;
-        map.insert(key, rec.clone());
+        self.lock().insert(key, rec.clone());
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(rec)
     }
 
     pub fn remove(&self, who: &Viewer, n: u64) -> Result<(), PlaylistError> {
         let key = (owner_of(who)?.to_string(), n);
-        let mut map = self.lock();
-        if !map.contains_key(&key) {
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.lock().contains_key(&key) {
             return Err(PlaylistError::NotFound);
         }
         self.store.put_playlist(&key.0, n, None)?;
-        map.remove(&key);
+        self.lock().remove(&key);
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -128,6 +134,7 @@ impl Playlists {
     /// Forgets the playlists of a removed account (the store removed them
     /// with it), and the household's when it was the owner.
     pub fn forget(&self, owner: &str, was_owner: bool) {
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         self.lock().retain(|(o, _), _| o != owner && !(was_owner && o.is_empty()));
         self.generation.fetch_add(1, Ordering::Relaxed);
     }
@@ -139,6 +146,7 @@ impl Playlists {
 
     /// Reads them all again from the store (after an import wrote some).
     pub fn reload(&self) -> Result<(), StoreError> {
+        let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = self.store.load_playlists()?.into_iter().map(|(owner, n, rec)| ((owner, n), rec)).collect();
         *self.lock() = fresh;
         self.generation.fetch_add(1, Ordering::Relaxed);
@@ -159,11 +167,14 @@ fn check_name(name: &str) -> Result<String, PlaylistError> {
     Ok(name.to_string())
 }
 
+/// At most `MAX_ITEMS` videos, each once (the first place kept): a video
+/// twice would send "next" around in a loop.
 fn check_items(items: Vec<VideoId>) -> Result<Vec<VideoId>, PlaylistError> {
     if items.len() > MAX_ITEMS {
         return Err(PlaylistError::Invalid(format!("at most {MAX_ITEMS} videos in a playlist")));
     }
-    Ok(items)
+    let mut seen = std::collections::HashSet::new();
+    Ok(items.into_iter().filter(|id| seen.insert(*id)).collect())
 }
 
 fn unix_now() -> i64 {

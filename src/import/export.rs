@@ -158,7 +158,8 @@ fn read_playlists(v: &Value, problems: &mut Vec<String>) -> Vec<(String, Playlis
     for (n, p) in v["playlists"].as_array().into_iter().flatten().enumerate() {
         let owner = p["owner"].as_str().unwrap_or("").to_lowercase();
         let name = p["name"].as_str().unwrap_or("").trim().to_string();
-        if name.is_empty() || name.chars().count() > crate::store::playlists::MAX_NAME_CHARS {
+        let bad = name.chars().count() > crate::store::playlists::MAX_NAME_CHARS || name.chars().any(char::is_control);
+        if name.is_empty() || bad {
             problems.push(format!("playlist {n}: no valid name"));
             continue;
         }

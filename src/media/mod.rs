@@ -7,6 +7,8 @@
 
 pub mod ffmpeg;
 pub mod inside;
+mod matroska;
+pub mod remux;
 pub mod subtitles;
 pub mod thumbs;
 

@@ -164,7 +164,7 @@ pub fn clean(text: &str) -> String {
         if c == '<' {
             let kept = ["<b>", "</b>", "<i>", "</i>", "<u>", "</u>"]
                 .into_iter()
-                .find(|t| rest.len() >= t.len() && rest[..t.len()].eq_ignore_ascii_case(t));
+                .find(|t| rest.as_bytes().get(..t.len()).is_some_and(|b| b.eq_ignore_ascii_case(t.as_bytes())));
             if let Some(t) = kept {
                 out.push_str(&t.to_ascii_lowercase());
                 rest = &rest[t.len()..];
@@ -263,6 +263,11 @@ mod tests {
             vtt,
             "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nCafé <i>crème</i>\n\n00:00:03.000 --> 00:00:04.000\n&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;font color=red&gt;x&lt;/font&gt;\n\n"
         );
+    }
+
+    #[test]
+    fn markup_next_to_wide_characters() {
+        assert_eq!(clean("‹€ <i>中</i> <中"), "‹€ <i>中</i> &lt;中");
     }
 
     #[test]

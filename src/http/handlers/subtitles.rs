@@ -21,6 +21,7 @@ use crate::library::ids::VideoId;
 use crate::media::inside::cache::Lookup;
 use crate::media::inside::{label_of, Described};
 use crate::media::subtitles::{beside, read_vtt, Track};
+use crate::media::MediaError;
 use crate::App;
 
 /// Everything a video's page and JSON list besides the video itself.
@@ -116,7 +117,12 @@ pub async fn vtt(app: &Arc<App>, id: VideoId, which: SubtitleRef) -> Result<Resp
                     tokio::task::spawn_blocking(move || app.inside.vtt(id, &file, &located, &roots, n, extract))
                         .await
                         .map_err(|e| ApiError::Internal(e.into()))?
-                        .map_err(|e| ApiError::NotFound(format!("the subtitle track cannot be read: {e}")))
+                        .map_err(|e| match e {
+                            MediaError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                                ApiError::NotFound("the video file is gone".into())
+                            }
+                            other => ApiError::Internal(anyhow::Error::new(other)),
+                        })
                 }
             };
             let found = match look(false).await? {

@@ -140,11 +140,16 @@ impl Inside {
         }
         let opened = located.open(roots)?;
         let started = std::time::Instant::now();
-        let cues =
-            text_cues(&FileSource { file: &opened.file, len: opened.size }, &described).map_err(|e| match e {
-                ProbeError::Io(e) => MediaError::Io(e),
-                other => MediaError::Io(std::io::Error::other(other.to_string())),
-            })?;
+        let cues = match text_cues(&FileSource { file: &opened.file, len: opened.size }, &described) {
+            Ok(cues) => cues,
+            Err(ProbeError::Io(e)) => return Err(e.into()),
+            // A damaged file gives empty tracks, kept like any other: the
+            // pass is not made again for every request.
+            Err(e) => {
+                tracing::debug!(%id, error = %e, "the text tracks cannot be read");
+                vec![Vec::new(); described.text.len()]
+            }
+        };
         let mut wanted = None;
         for (i, (t, c)) in described.text.iter().zip(&cues).enumerate() {
             let vtt = to_vtt(t.codec, c);

@@ -26,6 +26,8 @@ const MAX_CHAPTERS: usize = 1000;
 const MAX_CUES: usize = 50_000;
 /// Largest single cue (a block or sample) read.
 const MAX_CUE_BYTES: u64 = 64 * 1024;
+/// Longest track name or chapter title kept, in characters.
+const MAX_NAME_CHARS: usize = 256;
 /// Most text kept from all of a file's text tracks.
 const MAX_TEXT_BYTES: usize = 16 << 20;
 
@@ -67,6 +69,9 @@ pub enum TextCodec {
     Ass,
     /// WebVTT cue text (`S_TEXT/WEBVTT`).
     Vtt,
+    /// WebM's WebVTT (`D_WEBVTT/*`): a cue id line, a settings line, then the text.
+    #[serde(rename = "webm_vtt")]
+    WebmVtt,
     /// MP4 timed text (`tx3g`, QuickTime `text`).
     Tx3g,
 }
@@ -155,6 +160,7 @@ pub fn to_vtt(codec: TextCodec, cues: &[Cue]) -> String {
     for c in sorted {
         let text = match codec {
             TextCodec::Plain | TextCodec::Vtt | TextCodec::Tx3g => c.text.clone(),
+            TextCodec::WebmVtt => c.text.splitn(3, '\n').nth(2).unwrap_or("").to_string(),
             // `ReadOrder, Layer, Style, Name, MarginL, MarginR, MarginV, Effect, Text`.
             TextCodec::Ass => subtitles::ass_text(c.text.splitn(9, ',').last().unwrap_or("")),
         };
@@ -164,12 +170,18 @@ pub fn to_vtt(codec: TextCodec, cues: &[Cue]) -> String {
 }
 
 /// Shared by the readers: text as stored (UTF-8, else the legacy guess).
-fn text_of(bytes: &[u8]) -> String {
+pub(crate) fn text_of(bytes: &[u8]) -> String {
     subtitles::decode(bytes).trim_end_matches('\0').to_string()
 }
 
+/// A name or title as stored, at most `MAX_NAME_CHARS` characters.
+pub(crate) fn name_of(bytes: &[u8]) -> String {
+    let text = text_of(&bytes[..bytes.len().min(MAX_NAME_CHARS * 4)]);
+    text.chars().take(MAX_NAME_CHARS).collect()
+}
+
 /// A language code worth showing: not empty, not "und".
-fn language(code: &str) -> Option<String> {
+pub(crate) fn language(code: &str) -> Option<String> {
     let code = code.trim().trim_end_matches('\0');
     (!code.is_empty() && code != "und" && code.len() <= 35).then(|| code.to_string())
 }
@@ -181,7 +193,8 @@ fn close_open_ends(cues: &mut [Cue]) {
     for i in 0..cues.len() {
         if cues[i].end_ms <= cues[i].start_ms {
             let next = cues.get(i + 1).map(|n| n.start_ms).filter(|&n| n > cues[i].start_ms);
-            cues[i].end_ms = next.unwrap_or(cues[i].start_ms + 5000).min(cues[i].start_ms + 10_000);
+            let start = cues[i].start_ms;
+            cues[i].end_ms = next.unwrap_or(start.saturating_add(5000)).min(start.saturating_add(10_000));
         }
     }
 }

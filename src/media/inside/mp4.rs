@@ -3,7 +3,7 @@
 //! QuickTime chapter track (a text track named by another track's
 //! `tref/chap`), and text samples through the sample tables.
 
-use super::{close_open_ends, language, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
+use super::{close_open_ends, language, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
 use crate::library::probe::mp4::{audio_codec, boxes, child, top_level};
 use crate::library::probe::{be_u16, be_u32, be_u64, ProbeError, Source};
@@ -22,8 +22,13 @@ struct Trak<'a> {
     name: Option<String>,
 }
 
+/// Tracks read from one file (real ones have a handful).
+const MAX_TRAKS: usize = 64;
+/// Chapter references read from one track.
+const MAX_REFS: usize = 64;
+
 fn traks(moov: &[u8]) -> Vec<Trak<'_>> {
-    boxes(moov).filter(|(k, _)| *k == b"trak").filter_map(|(_, t)| trak(t)).collect()
+    boxes(moov).filter(|(k, _)| *k == b"trak").take(MAX_TRAKS).filter_map(|(_, t)| trak(t)).collect()
 }
 
 fn trak(t: &[u8]) -> Option<Trak<'_>> {
@@ -45,9 +50,9 @@ fn trak(t: &[u8]) -> Option<Trak<'_>> {
         .unwrap_or(*b"    ");
     let chapter_refs = child(t, b"tref")
         .and_then(|r| child(r, b"chap"))
-        .map(|c| c.chunks_exact(4).filter_map(|b| be_u32(b, 0)).collect())
+        .map(|c| c.chunks_exact(4).take(MAX_REFS).filter_map(|b| be_u32(b, 0)).collect())
         .unwrap_or_default();
-    let name = child(t, b"udta").and_then(|u| child(u, b"name")).map(text_of).filter(|n| !n.trim().is_empty());
+    let name = child(t, b"udta").and_then(|u| child(u, b"name")).map(name_of).filter(|n| !n.trim().is_empty());
     Some(Trak { id, enabled, handler, fourcc, timescale, language: packed_language(lang), chapter_refs, stbl, name })
 }
 
@@ -70,7 +75,8 @@ fn is_text(t: &Trak) -> bool {
 pub fn describe(src: &(impl Source + ?Sized)) -> Result<Described, ProbeError> {
     let top = top_level(src)?;
     let traks = traks(&top.moov);
-    let chapter_ids: Vec<u32> = traks.iter().flat_map(|t| t.chapter_refs.iter().copied()).collect();
+    let chapter_ids: std::collections::HashSet<u32> =
+        traks.iter().flat_map(|t| t.chapter_refs.iter().copied()).collect();
     let mut out = Described::default();
     let first_audio = traks.iter().find(|t| &t.handler == b"soun").map(|t| t.id);
     for t in &traks {
@@ -95,9 +101,10 @@ pub fn describe(src: &(impl Source + ?Sized)) -> Result<Described, ProbeError> {
     out.chapters = child(&top.moov, b"udta").and_then(|u| child(u, b"chpl")).map(chpl).unwrap_or_default();
     if out.chapters.is_empty() {
         if let Some(t) = traks.iter().find(|t| chapter_ids.contains(&t.id) && is_text(t)) {
-            out.chapters = samples(src, t, MAX_CHAPTERS)?
+            let mut budget = MAX_CHAPTERS * 256;
+            out.chapters = samples(src, t, MAX_CHAPTERS, &mut budget)?
                 .into_iter()
-                .map(|c| Chapter { start_ms: c.start_ms, title: c.text })
+                .map(|c| Chapter { start_ms: c.start_ms, title: c.text.chars().take(256).collect() })
                 .collect();
         }
     }
@@ -114,7 +121,7 @@ fn chpl(b: &[u8]) -> Vec<Chapter> {
     for _ in 0..count {
         let (Some(start), Some(&len)) = (be_u64(b, at), b.get(at + 8)) else { break };
         let Some(title) = b.get(at + 9..at + 9 + usize::from(len)) else { break };
-        out.push(Chapter { start_ms: start / 10_000, title: text_of(title) });
+        out.push(Chapter { start_ms: start / 10_000, title: name_of(title) });
         at += 9 + usize::from(len);
     }
     out.sort_by_key(|c| c.start_ms);
@@ -125,52 +132,54 @@ pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<V
     let top = top_level(src)?;
     let traks = traks(&top.moov);
     let mut out = Vec::new();
-    let mut text_bytes = 0;
+    // One budget for all tracks: cues stop once it is spent.
+    let mut budget = MAX_TEXT_BYTES;
     for want in tracks {
         let mut cues = match traks.iter().find(|t| u64::from(t.id) == want.number) {
-            Some(t) if text_bytes < MAX_TEXT_BYTES => samples(src, t, MAX_CUES)?,
-            _ => Vec::new(),
+            Some(t) => samples(src, t, MAX_CUES, &mut budget)?,
+            None => Vec::new(),
         };
         cues.retain(|c| !c.text.trim().is_empty());
-        text_bytes += cues.iter().map(|c| c.text.len()).sum::<usize>();
         out.push(cues);
     }
     Ok(out)
 }
 
-/// A table box's entries after its version/flags and count, `width` bytes each.
-fn table(stbl: &[u8], kind: &[u8; 4], width: usize) -> Option<Vec<Vec<u32>>> {
+/// A table box's entries after its version/flags and count, `width` u32
+/// fields each, at most `limit` rows, flat.
+fn table(stbl: &[u8], kind: &[u8; 4], width: usize, limit: usize) -> Option<Vec<u32>> {
     let b = child(stbl, kind)?;
-    let count = be_u32(b, 4)? as usize;
-    let rows = b.get(8..)?.chunks_exact(width * 4).take(count);
-    Some(rows.map(|r| r.chunks_exact(4).filter_map(|c| be_u32(c, 0)).collect()).collect())
+    let count = (be_u32(b, 4)? as usize).min(limit);
+    Some(b.get(8..)?.chunks_exact(4).take(count.saturating_mul(width)).filter_map(|c| be_u32(c, 0)).collect())
 }
 
-/// Where and when each sample of a text track is: (offset, size, start, duration).
+/// Where and when each sample of a text track is: (offset, size, start,
+/// duration), at most `limit` samples.
 fn sample_table(t: &Trak, limit: usize) -> Option<Vec<(u64, u32, u64, u32)>> {
     let stbl = t.stbl?;
-    // Durations.
+    // Durations: (count, delta) runs.
+    let stts = table(stbl, b"stts", 2, limit)?;
     let times: Vec<u32> =
-        table(stbl, b"stts", 2)?.iter().flat_map(|r| std::iter::repeat_n(r[1], r[0] as usize)).take(limit).collect();
+        stts.chunks_exact(2).flat_map(|r| std::iter::repeat_n(r[1], r[0] as usize)).take(limit).collect();
     // Sizes: one for all, or a table after the count.
     let stsz = child(stbl, b"stsz")?;
-    let (fixed, count) = (be_u32(stsz, 4)?, be_u32(stsz, 8)? as usize);
-    let count = count.min(limit);
+    let (fixed, count) = (be_u32(stsz, 4)?, (be_u32(stsz, 8)? as usize).min(limit));
     let sizes: Vec<u32> = if fixed != 0 {
         vec![fixed; count]
     } else {
         stsz.get(12..)?.chunks_exact(4).take(count).filter_map(|c| be_u32(c, 0)).collect()
     };
-    // Chunks: offsets, and how many samples each holds.
-    let offsets: Vec<u64> = match table(stbl, b"stco", 1) {
-        Some(rows) => rows.iter().map(|r| u64::from(r[0])).collect(),
+    // Chunks: offsets, and how many samples each holds (at most one chunk a sample).
+    let offsets: Vec<u64> = match table(stbl, b"stco", 1, limit) {
+        Some(rows) => rows.into_iter().map(u64::from).collect(),
         None => {
             let co64 = child(stbl, b"co64")?;
-            let n = be_u32(co64, 4)? as usize;
+            let n = (be_u32(co64, 4)? as usize).min(limit);
             co64.get(8..)?.chunks_exact(8).take(n).filter_map(|c| be_u64(c, 0)).collect()
         }
     };
-    let stsc = table(stbl, b"stsc", 3)?;
+    let stsc = table(stbl, b"stsc", 3, limit)?;
+    let stsc: Vec<&[u32]> = stsc.chunks_exact(3).collect();
     let mut out = Vec::with_capacity(sizes.len());
     let (mut sample, mut clock, mut run) = (0usize, 0u64, 0usize);
     for (chunk, &offset) in offsets.iter().enumerate() {
@@ -193,8 +202,8 @@ fn sample_table(t: &Trak, limit: usize) -> Option<Vec<(u64, u32, u64, u32)>> {
 }
 
 /// A text track's samples as cues: a 16-bit length, then the text (style
-/// boxes after it are ignored).
-fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize) -> Result<Vec<Cue>, ProbeError> {
+/// boxes after it are ignored). Stops when `budget` bytes of text are spent.
+fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize, budget: &mut usize) -> Result<Vec<Cue>, ProbeError> {
     let Some(table) = sample_table(t, limit) else { return Ok(Vec::new()) };
     let scale = u64::from(t.timescale.max(1));
     let ms = |ticks: u64| u64::try_from(u128::from(ticks) * 1000 / u128::from(scale)).unwrap_or(u64::MAX);
@@ -203,6 +212,10 @@ fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize) -> Result<Vec<C
         if u64::from(size) > MAX_CUE_BYTES || size < 2 {
             continue;
         }
+        if *budget < size as usize {
+            break;
+        }
+        *budget -= size as usize;
         let bytes = src.read_vec(offset, u64::from(size))?;
         let len = be_u16(&bytes, 0).map_or(0, usize::from);
         let text = bytes.get(2..2 + len).map(text_of).unwrap_or_default();

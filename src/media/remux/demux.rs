@@ -1,0 +1,282 @@
+//! Matroska's sample tables: for the first video track a browser decodes
+//! in MP4 (H.264, HEVC, AV1) and one audio track (AAC, Opus, MP3), every
+//! frame's place in the file, size, presentation time and whether it is a
+//! keyframe. One walk over the clusters reads block headers (and lace
+//! headers) only; laced blocks are split into their frames.
+
+use super::RemuxError;
+use crate::library::probe::mkv::{children, header, uint, TIMESTAMP_SCALE};
+use crate::library::probe::{ProbeError, Source};
+use crate::media::matroska::{
+    element, entries, layout, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
+};
+
+/// Most frames read of one track (about 12 hours of 60 fps video).
+pub const MAX_SAMPLES: usize = 3_000_000;
+/// Ticks per second of video times.
+pub const VIDEO_TIMESCALE: u32 = 90_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    H264,
+    Hevc,
+    Av1,
+    Aac,
+    Opus,
+    Mp3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Where the frame's bytes are in the file.
+    pub pos: u64,
+    pub size: u32,
+    /// Presentation time, in the track's timescale.
+    pub pts: i64,
+    pub key: bool,
+}
+
+#[derive(Debug)]
+pub struct Track {
+    pub codec: Codec,
+    pub timescale: u32,
+    /// The codec's configuration (avcC, hvcC, av1C, AudioSpecificConfig, OpusHead).
+    pub config: Vec<u8>,
+    /// Bytes the muxer stripped from the start of every frame (header stripping).
+    pub prefix: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub channels: u16,
+    pub rate: u32,
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug)]
+pub struct Demuxed {
+    pub video: Track,
+    pub audio: Option<Track>,
+    /// The chosen audio track's codec, when it cannot go into the MP4.
+    pub audio_left_out: Option<String>,
+}
+
+fn codec_of(id: &str) -> Option<Codec> {
+    Some(match id {
+        "V_MPEG4/ISO/AVC" => Codec::H264,
+        "V_MPEGH/ISO/HEVC" => Codec::Hevc,
+        "V_AV1" => Codec::Av1,
+        "A_AAC" => Codec::Aac,
+        "A_OPUS" => Codec::Opus,
+        "A_MPEG/L3" => Codec::Mp3,
+        _ => return None,
+    })
+}
+
+fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
+    let prefix = match &e.encoding {
+        Encoding::None => Vec::new(),
+        Encoding::Stripped(p) => p.clone(),
+        _ => return Err(RemuxError::Unsupported("a compressed or encrypted track".into())),
+    };
+    let rate = match codec {
+        Codec::Opus => 48_000,
+        _ => e.sampling_rate.filter(|r| r.is_finite() && *r >= 1.0 && *r <= 768_000.0).map_or(0, |r| r as u32),
+    };
+    let timescale = match codec {
+        Codec::H264 | Codec::Hevc | Codec::Av1 => VIDEO_TIMESCALE,
+        _ if rate > 0 => rate,
+        _ => return Err(RemuxError::Unsupported("an audio track without a sample rate".into())),
+    };
+    let needs_config = matches!(codec, Codec::H264 | Codec::Hevc | Codec::Aac | Codec::Opus);
+    if needs_config && e.codec_private.is_empty() {
+        return Err(RemuxError::Unsupported(format!("{} without its configuration", e.codec)));
+    }
+    Ok(Track {
+        codec,
+        timescale,
+        config: e.codec_private.clone(),
+        prefix,
+        width: e.width.unwrap_or(0).min(u64::from(u16::MAX)) as u32,
+        height: e.height.unwrap_or(0).min(u64::from(u16::MAX)) as u32,
+        channels: e.channels.unwrap_or(2).clamp(1, 255) as u16,
+        rate,
+        samples: Vec::new(),
+    })
+}
+
+/// Reads the sample tables of the first remuxable video track and the
+/// `audio`th audio track (counting enabled audio tracks, as listed).
+pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
+    let at = layout(src)?;
+    let scale = element(src, at.info)?
+        .and_then(|b| children(&b).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d)))
+        .filter(|&s| s > 0)
+        .unwrap_or(1_000_000);
+    let entries = element(src, at.tracks)?.map(|b| entries(&b)).unwrap_or_default();
+    let enabled = || entries.iter().filter(|e| e.enabled);
+    let v = enabled()
+        .find(|e| e.kind == 1 && codec_of(&e.codec).is_some())
+        .ok_or_else(|| RemuxError::Unsupported("no H.264, HEVC or AV1 video track".into()))?;
+    let mut video = track(v, codec_of(&v.codec).unwrap_or(Codec::H264))?;
+    let chosen = enabled().filter(|e| e.kind == 2).nth(audio);
+    let (mut audio_track, mut left_out) = (None, None);
+    if let Some(a) = chosen {
+        match codec_of(&a.codec).filter(|c| matches!(c, Codec::Aac | Codec::Opus | Codec::Mp3)) {
+            Some(c) => match track(a, c) {
+                Ok(t) => audio_track = Some((a.number, t)),
+                Err(e) => left_out = Some(e.to_string()),
+            },
+            None => left_out = Some(crate::library::probe::mkv::codec_name(&a.codec).to_string()),
+        }
+    }
+    let (v_number, a_number) = (v.number, audio_track.as_ref().map(|(n, _)| *n));
+    let ticks = |ts: i128, timescale: u32| -> i64 {
+        i64::try_from(ts * i128::from(scale) * i128::from(timescale) / 1_000_000_000).unwrap_or(i64::MAX)
+    };
+    let mut too_many = false;
+    walk_blocks(src, &at, |win, met| {
+        let t = if met.track == v_number {
+            &mut video
+        } else if Some(met.track) == a_number {
+            match audio_track.as_mut() {
+                Some((_, t)) => t,
+                None => return Ok(()),
+            }
+        } else {
+            return Ok(());
+        };
+        if t.samples.len() >= MAX_SAMPLES {
+            too_many = true;
+            return Ok(());
+        }
+        let Some(block) = locate(win, met.id, met.body, met.size)? else { return Ok(()) };
+        let head = win.get(block.pos, block.size.min(16))?;
+        let Some((_, n)) = crate::library::probe::mkv::vint(head, false) else { return Ok(()) };
+        let (Some(rel), Some(&flags)) = (head.get(n..n + 2), head.get(n + 2)) else { return Ok(()) };
+        let rel = i16::from_be_bytes([rel[0], rel[1]]);
+        let key = if met.id == BLOCK_GROUP { block.key } else { flags & 0x80 != 0 };
+        let pts = ticks(met.cluster_ts + i128::from(rel), t.timescale);
+        let data = block.pos + n as u64 + 3;
+        let payload = block.size.saturating_sub(n as u64 + 3);
+        // Laced frames share the block's time; `plan` spaces audio frames evenly.
+        for (pos, size) in frames(win, flags, data, payload)? {
+            if let Ok(size) = u32::try_from(size) {
+                t.samples.push(Sample { pos, size, pts, key });
+            }
+        }
+        Ok(())
+    })?;
+    if too_many {
+        return Err(RemuxError::Unsupported("more frames than a remux keeps".into()));
+    }
+    if video.samples.is_empty() {
+        return Err(RemuxError::Unsupported("no video frames".into()));
+    }
+    Ok(Demuxed { video, audio: audio_track.map(|(_, t)| t), audio_left_out: left_out })
+}
+
+/// Where a block's own bytes are: a SimpleBlock's body, or a BlockGroup's
+/// Block (a keyframe when no ReferenceBlock follows it).
+struct Located {
+    pos: u64,
+    size: u64,
+    key: bool,
+}
+
+fn locate<S: Source + ?Sized>(
+    win: &mut Window<'_, S>,
+    id: u32,
+    body: u64,
+    size: u64,
+) -> Result<Option<Located>, ProbeError> {
+    if id != BLOCK_GROUP {
+        return Ok(Some(Located { pos: body, size, key: false }));
+    }
+    let end = body.saturating_add(size);
+    let (mut pos, mut block, mut key) = (body, None, true);
+    for _ in 0..16 {
+        if pos >= end {
+            break;
+        }
+        let Some(h) = header(win.get(pos, 16)?) else { break };
+        let Some(len) = h.size else { break };
+        let data = pos + h.len;
+        match h.id {
+            BLOCK => block = Some((data, len)),
+            REFERENCE_BLOCK => key = false,
+            _ => {}
+        }
+        pos = data.saturating_add(len);
+    }
+    Ok(block.map(|(pos, size)| Located { pos, size, key }))
+}
+
+/// The frames of a block's payload: one, or several when laced (Xiph,
+/// EBML or fixed-size lacing), as (position, size).
+fn frames<S: Source + ?Sized>(
+    win: &mut Window<'_, S>,
+    flags: u8,
+    data: u64,
+    len: u64,
+) -> Result<Vec<(u64, u64)>, ProbeError> {
+    let lacing = (flags >> 1) & 3;
+    if lacing == 0 {
+        return Ok(vec![(data, len)]);
+    }
+    let head = win.get(data, len.min(8 * 1024))?.to_vec();
+    let Some(&count) = head.first() else { return Ok(Vec::new()) };
+    let count = usize::from(count) + 1;
+    let mut at = 1usize;
+    let mut sizes: Vec<u64> = Vec::with_capacity(count);
+    match lacing {
+        1 => {
+            for _ in 0..count - 1 {
+                let mut size = 0u64;
+                loop {
+                    let Some(&b) = head.get(at) else { return Ok(Vec::new()) };
+                    at += 1;
+                    size += u64::from(b);
+                    if b != 255 {
+                        break;
+                    }
+                }
+                sizes.push(size);
+            }
+        }
+        3 => {
+            let Some((first, n)) = crate::library::probe::mkv::vint(&head[at.min(head.len())..], false) else {
+                return Ok(Vec::new());
+            };
+            at += n;
+            sizes.push(first);
+            let mut last = first as i64;
+            for _ in 1..count - 1 {
+                let Some((raw, n)) = crate::library::probe::mkv::vint(&head[at.min(head.len())..], false) else {
+                    return Ok(Vec::new());
+                };
+                at += n;
+                let bias = (1i64 << (7 * n - 1)) - 1;
+                last += raw as i64 - bias;
+                if last < 0 {
+                    return Ok(Vec::new());
+                }
+                sizes.push(last as u64);
+            }
+        }
+        _ => {
+            let each = (len - 1) / count as u64;
+            sizes = vec![each; count - 1];
+        }
+    }
+    let used: u64 = sizes.iter().sum::<u64>() + at as u64;
+    let Some(rest) = len.checked_sub(used) else { return Ok(Vec::new()) };
+    sizes.push(rest);
+    let mut pos = data + at as u64;
+    Ok(sizes
+        .into_iter()
+        .map(|s| {
+            let here = pos;
+            pos += s;
+            (here, s)
+        })
+        .collect())
+}

@@ -1,0 +1,294 @@
+//! Remuxing without re-encoding: a Matroska file's video (H.264, HEVC,
+//! AV1) and one audio track (AAC, Opus, MP3) as a fragmented MP4 that
+//! browsers play, made on the fly in pure Rust.
+//!
+//! `Plan::build` demuxes the sample tables once (`demux`), cuts them into
+//! fragments of about a second starting at keyframes, and computes every
+//! fragment's size, so the output has a known length and any byte range
+//! can be served by making only the fragments it covers (`pieces`): each
+//! is a generated `moof` and `mdat` header followed by ranges of the
+//! original file. Memory: about 40 bytes per frame while a plan is kept.
+
+pub mod boxes;
+pub mod demux;
+
+use bytes::Bytes;
+
+use crate::library::probe::{ProbeError, Source};
+use demux::{Codec, Demuxed, Track, VIDEO_TIMESCALE};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemuxError {
+    #[error("cannot remux this file: {0}")]
+    Unsupported(String),
+    #[error("{0}")]
+    Read(#[from] ProbeError),
+}
+
+/// Shortest fragment, in video ticks (a fragment also ends only at a keyframe).
+const FRAGMENT: i64 = VIDEO_TIMESCALE as i64;
+
+/// Part of the output: bytes made here, or a range of the original file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Bytes(Bytes),
+    File { pos: u64, len: u64 },
+}
+
+impl Piece {
+    pub fn len(&self) -> u64 {
+        match self {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::File { len, .. } => *len,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One fragment: which samples of each track it holds, and where it starts.
+struct Fragment {
+    video: (u32, u32),
+    audio: (u32, u32),
+    /// Offset of its `moof` in the output.
+    start: u64,
+}
+
+/// One track as it goes out: samples with their decode times.
+struct Out {
+    track: Track,
+    /// Decode time of each sample (video: the presentation times in order).
+    dts: Vec<i64>,
+}
+
+pub struct Plan {
+    init: Bytes,
+    tracks: Vec<Out>,
+    fragments: Vec<Fragment>,
+    len: u64,
+    /// The audio track's codec when it could not be kept.
+    pub audio_left_out: Option<String>,
+}
+
+impl Plan {
+    /// Reads the sample tables of `src` (a Matroska file) with its `audio`th
+    /// audio track and plans the output. Blocking: one pass over the file.
+    pub fn build(src: &(impl Source + ?Sized), audio: usize) -> Result<Plan, RemuxError> {
+        let Demuxed { video, audio, audio_left_out } = demux::demux(src, audio)?;
+        let mut tracks = vec![video_out(video)];
+        tracks.extend(audio.map(audio_out));
+        let duration_ms = tracks
+            .iter()
+            .map(|o| {
+                let last = o.dts.last().copied().unwrap_or(0).max(0) as u64;
+                last * 1000 / u64::from(o.track.timescale.max(1))
+            })
+            .max()
+            .unwrap_or(0);
+        let init = Bytes::from(boxes::init(&tracks.iter().map(|o| &o.track).collect::<Vec<_>>(), duration_ms));
+        let mut plan = Plan { init, tracks, fragments: Vec::new(), len: 0, audio_left_out };
+        plan.cut();
+        Ok(plan)
+    }
+
+    /// The output's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Fragments at keyframes, at least `FRAGMENT` apart; audio follows by time.
+    fn cut(&mut self) {
+        let v = &self.tracks[0];
+        let mut starts = Vec::new();
+        let mut last = i64::MIN;
+        for (i, s) in v.track.samples.iter().enumerate() {
+            if i == 0 || (s.key && v.dts[i] - last >= FRAGMENT) {
+                starts.push(i as u32);
+                last = v.dts[i];
+            }
+        }
+        let n_video = v.track.samples.len() as u32;
+        let mut a_next = 0u32;
+        let mut offset = self.init.len() as u64;
+        for (k, &first) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(n_video);
+            let audio = match self.tracks.get(1) {
+                Some(a) => {
+                    let from = a_next;
+                    // Audio up to the next fragment's start (all of it in the last one).
+                    let until = starts.get(k + 1).map(|&i| self.tracks[0].dts[i as usize]);
+                    while (a_next as usize) < a.dts.len()
+                        && until.is_none_or(|u| ticks(a.dts[a_next as usize], a.track.timescale, VIDEO_TIMESCALE) < u)
+                    {
+                        a_next += 1;
+                    }
+                    (from, a_next)
+                }
+                None => (0, 0),
+            };
+            let f = Fragment { video: (first, end), audio, start: offset };
+            offset += self.fragment_len(k as u32, &f);
+            self.fragments.push(f);
+        }
+        self.len = offset;
+    }
+
+    fn runs(&self, f: &Fragment) -> Vec<(u32, u64, Vec<boxes::SampleOut>)> {
+        let mut out = Vec::new();
+        for (i, (o, range)) in self.tracks.iter().zip([f.video, f.audio]).enumerate() {
+            if range.0 >= range.1 {
+                continue;
+            }
+            let extra = o.track.prefix.len() as u32;
+            let samples = (range.0..range.1)
+                .map(|j| {
+                    let j = j as usize;
+                    let s = &o.track.samples[j];
+                    let next = o.dts.get(j + 1).copied().unwrap_or(o.dts[j] + default_duration(&o.track));
+                    let dur = u32::try_from((next - o.dts[j]).max(0)).unwrap_or(0);
+                    let cto = i32::try_from(s.pts - o.dts[j]).unwrap_or(0);
+                    (dur, s.size + extra, s.key, if i == 0 { cto } else { 0 })
+                })
+                .collect();
+            out.push((i as u32 + 1, o.dts[range.0 as usize].max(0) as u64, samples));
+        }
+        out
+    }
+
+    fn moof(&self, k: u32, f: &Fragment) -> (Vec<u8>, u64) {
+        let runs = self.runs(f);
+        let data: u64 = runs.iter().flat_map(|r| r.2.iter()).map(|s| u64::from(s.1)).sum();
+        let header = boxes::mdat_header(data);
+        let runs: Vec<boxes::Run> = runs
+            .iter()
+            .map(|(id, start, samples)| boxes::Run { id: *id, start: *start, samples, video: *id == 1 })
+            .collect();
+        let mut moof = boxes::moof(k + 1, &runs, header.len() as u32);
+        moof.extend_from_slice(&header);
+        (moof, data)
+    }
+
+    fn fragment_len(&self, k: u32, f: &Fragment) -> u64 {
+        let (head, data) = self.moof(k, f);
+        head.len() as u64 + data
+    }
+
+    /// The output from `from` to `to` (exclusive) as pieces: what is made
+    /// here and ranges of the original file, in order.
+    pub fn pieces(&self, from: u64, to: u64) -> Vec<Piece> {
+        let to = to.min(self.len);
+        let mut out = Vec::new();
+        if from >= to {
+            return out;
+        }
+        let mut push = |p: Piece, at: u64| {
+            // `p` covers [at, at + len): keep what lies in [from, to).
+            let (start, end) = (at.max(from), (at + p.len()).min(to));
+            if start >= end {
+                return;
+            }
+            out.push(match p {
+                Piece::Bytes(b) => Piece::Bytes(b.slice((start - at) as usize..(end - at) as usize)),
+                Piece::File { pos, .. } => Piece::File { pos: pos + (start - at), len: end - start },
+            });
+        };
+        push(Piece::Bytes(self.init.clone()), 0);
+        let first = self.fragments.partition_point(|f| f.start <= from).saturating_sub(1);
+        for (k, f) in self.fragments.iter().enumerate().skip(first) {
+            if f.start >= to {
+                break;
+            }
+            let (head, _) = self.moof(k as u32, f);
+            let mut at = f.start;
+            let head_len = head.len() as u64;
+            push(Piece::Bytes(Bytes::from(head)), at);
+            at += head_len;
+            for (o, range) in self.tracks.iter().zip([f.video, f.audio]) {
+                let mut run: Option<(u64, u64)> = None;
+                for s in &o.track.samples[range.0 as usize..range.1 as usize] {
+                    if !o.track.prefix.is_empty() {
+                        push(Piece::Bytes(Bytes::copy_from_slice(&o.track.prefix)), at);
+                        at += o.track.prefix.len() as u64;
+                        push(Piece::File { pos: s.pos, len: u64::from(s.size) }, at);
+                        at += u64::from(s.size);
+                        continue;
+                    }
+                    // Neighbouring frames in the file are one range.
+                    run = match run {
+                        Some((pos, len)) if pos + len == s.pos => Some((pos, len + u64::from(s.size))),
+                        Some((pos, len)) => {
+                            push(Piece::File { pos, len }, at);
+                            at += len;
+                            Some((s.pos, u64::from(s.size)))
+                        }
+                        None => Some((s.pos, u64::from(s.size))),
+                    };
+                }
+                if let Some((pos, len)) = run {
+                    push(Piece::File { pos, len }, at);
+                    at += len;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn ticks(t: i64, from: u32, to: u32) -> i64 {
+    i64::try_from(i128::from(t) * i128::from(to) / i128::from(from.max(1))).unwrap_or(i64::MAX)
+}
+
+/// Video decode times: the presentation times in increasing order (frames
+/// are stored in decode order; B-frames get negative composition offsets
+/// where they come before the frame they follow).
+fn video_out(track: Track) -> Out {
+    let mut dts: Vec<i64> = track.samples.iter().map(|s| s.pts).collect();
+    dts.sort_unstable();
+    Out { track, dts }
+}
+
+/// Audio decode times: each frame's length from its codec, restarting from
+/// the stored time wherever the two drift apart by more than a frame.
+fn audio_out(track: Track) -> Out {
+    let frame = default_duration(&track);
+    let mut dts = Vec::with_capacity(track.samples.len());
+    let mut clock = track.samples.first().map_or(0, |s| s.pts);
+    for s in &track.samples {
+        if (s.pts - clock).abs() > frame * 2 && s.pts > clock {
+            clock = s.pts; // a gap in the file
+        }
+        dts.push(clock);
+        clock += frame;
+    }
+    Out { track, dts }
+}
+
+/// A frame's length when nothing else says: AAC 1024 samples (960 when the
+/// configuration says so), MP3 1152, Opus 20 ms, video a 25th of a second.
+fn default_duration(t: &Track) -> i64 {
+    match t.codec {
+        Codec::Aac => {
+            // AudioSpecificConfig: 5 bits object type, 4 bits rate index, 4 bits channels, then frameLengthFlag.
+            let short = t.config.get(1).is_some_and(|b| b & 0x04 != 0);
+            if short {
+                960
+            } else {
+                1024
+            }
+        }
+        Codec::Mp3 => {
+            if t.rate >= 32_000 {
+                1152
+            } else {
+                576
+            }
+        }
+        Codec::Opus => i64::from(t.timescale / 50),
+        Codec::H264 | Codec::Hevc | Codec::Av1 => i64::from(VIDEO_TIMESCALE / 25),
+    }
+}
