@@ -62,6 +62,22 @@ function audio() {
   if (!menu) return;
   const note = document.getElementById("audio-note");
   const list = player.audioTracks;
+  if (!list && player.dataset.remuxed) {
+    // The remuxed stream carries one audio track: another one is another stream.
+    menu.addEventListener("change", () => {
+      const at = player.currentTime;
+      const playing = !player.paused;
+      const url = new URL(player.currentSrc || player.src, location.href);
+      url.searchParams.set("audio", menu.value);
+      player.src = url.pathname + url.search;
+      player.addEventListener("loadedmetadata", () => {
+        player.currentTime = at;
+        if (playing) player.play().catch(() => { /* the user can press play */ });
+      }, { once: true });
+      note.textContent = "Audio: " + menu.selectedOptions[0].textContent.trim();
+    });
+    return;
+  }
   if (!list) {
     menu.disabled = true;
     note.textContent = "This browser plays the first audio track; Open in VLC for the others.";

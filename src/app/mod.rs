@@ -71,6 +71,8 @@ pub struct App {
     pub chat: Option<crate::chat::Chat>,
     /// Each person's playlists.
     pub playlists: playlists::Playlists,
+    /// Remux plans of the videos being played.
+    pub plans: crate::media::remux::cache::Plans,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     pub inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<Store>,
@@ -109,6 +111,7 @@ impl App {
             people,
             chat,
             playlists,
+            plans: Default::default(),
             inside,
             store,
         });

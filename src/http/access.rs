@@ -26,7 +26,7 @@ impl Route<'_> {
             Gallery | Favorites | BestOf | Random | ApiRandom | Watch(_) | Video(_) | Thumb(..) | Sprite(_)
             | SpriteVtt(_) | Ping | ApiVideos | ApiVideo(_) | ApiTags | ApiEvents | ApiOpenApi | Tags | Tag(_)
             | LegacyViews | ApiRating(_) | ApiFavorite(_) | ApiView(_) | ApiPosition(_) | LegacyRate | LegacyView
-            | LegacyFavorite | ApiLink(_) | ApiChat | Subtitle(..) | Playlist => Access::Role(Role::Viewer),
+            | LegacyFavorite | ApiLink(_) | ApiChat | Subtitle(..) | Playlist | Play(_) => Access::Role(Role::Viewer),
             // A person's own playlists (a guest has none and may make none).
             Playlists | PlaylistPage(_) | ApiPlaylists | ApiPlaylist(_) | ApiPlaylistAdd(_) | ApiPlaylistRemove(..) => {
                 Access::Role(Role::Viewer)

@@ -9,12 +9,14 @@ use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
 use tokio::sync::mpsc;
 
-use super::stream::FileBody;
+use super::stream::{FileBody, RemuxBody};
 
 pub enum Body {
     Empty,
     Full(Option<Bytes>),
     File(FileBody),
+    /// A remuxed stream, made a fragment at a time.
+    Remux(RemuxBody),
     /// An endless stream fed by a task (server-sent events).
     Stream(mpsc::Receiver<Bytes>),
 }
@@ -34,6 +36,7 @@ impl hyper::body::Body for Body {
             Body::Empty => Poll::Ready(None),
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Body::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
+            Body::Remux(r) => r.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
             Body::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
         }
     }
@@ -43,6 +46,7 @@ impl hyper::body::Body for Body {
             Body::Empty => true,
             Body::Full(b) => b.is_none(),
             Body::File(f) => f.remaining() == 0,
+            Body::Remux(r) => r.remaining() == 0,
             Body::Stream(_) => false,
         }
     }
@@ -52,6 +56,7 @@ impl hyper::body::Body for Body {
             Body::Empty => SizeHint::with_exact(0),
             Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Body::File(f) => SizeHint::with_exact(f.remaining()),
+            Body::Remux(r) => SizeHint::with_exact(r.remaining()),
             Body::Stream(_) => SizeHint::default(),
         }
     }

@@ -85,6 +85,8 @@ pub enum Route<'a> {
     ServiceWorker,
     /// `/playlist.m3u`: a listing as an M3U playlist of signed links.
     Playlist,
+    /// `/play/{id}.mp4`: a Matroska video remuxed to fragmented MP4.
+    Play(VideoId),
     /// `/playlists`: the asking person's playlists.
     Playlists,
     /// `/playlists/{n}`: one playlist as a gallery, with its editor.
@@ -120,6 +122,7 @@ impl Route<'_> {
             Asset(_) | ServiceWorker => "asset",
             Playlist => "playlist",
             Playlists | PlaylistPage(_) => "playlists",
+            Play(_) => "play",
             Thumb(..) => "thumb",
             Sprite(_) | SpriteVtt(_) => "sprite",
             Subtitle(..) => "subtitles",
@@ -140,7 +143,7 @@ impl Route<'_> {
         Some(match self {
             Gallery | Favorites | BestOf | Random | Watch(_) | Video(_) | Asset(_) | Thumb(..) | Sprite(_)
             | SpriteVtt(_) | Metrics | Admin | Tags | Tag(_) | Login | Logout | Subtitle(..) | ServiceWorker
-            | Playlist | Playlists | PlaylistPage(_) => return None,
+            | Playlist | Playlists | PlaylistPage(_) | Play(_) => return None,
             ApiPlaylists => "/api/v1/playlists",
             ApiPlaylist(_) => "/api/v1/playlists/{n}",
             ApiPlaylistAdd(_) => "/api/v1/playlists/{n}/videos",
@@ -276,6 +279,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         }
         "/logout" => return post(method, Route::Logout),
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/play/") {
+        let id = rest.strip_suffix(".mp4").ok_or(RouteError::NotFound)?;
+        return need_read(Route::Play(id.parse().map_err(|_| RouteError::NotFound)?));
     }
     if let Some(rest) = path.strip_prefix("/playlists/") {
         return need_read(Route::PlaylistPage(rest.parse().map_err(|_| RouteError::NotFound)?));

@@ -185,6 +185,54 @@ fn read_nowait(_: &File, _: &mut BytesMut, _: usize, _: u64) -> Option<io::Resul
     None
 }
 
+/// A remuxed stream (`media::remux::Plan`) from `at` to `end`, made one
+/// part (the init segment, then each fragment) at a time as hyper asks
+/// for more: memory stays at one fragment's header whatever the range.
+pub struct RemuxBody {
+    plan: Arc<crate::media::remux::Plan>,
+    file: Arc<File>,
+    at: u64,
+    end: u64,
+    current: Option<FileBody>,
+    meter: Meter,
+}
+
+impl RemuxBody {
+    pub fn new(plan: Arc<crate::media::remux::Plan>, file: Arc<File>, at: u64, end: u64, meter: Meter) -> Self {
+        RemuxBody { plan, file, at, end, current: None, meter }
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.end - self.at + self.current.as_ref().map_or(0, FileBody::remaining)
+    }
+
+    pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        loop {
+            if let Some(current) = &mut self.current {
+                match current.poll_chunk(cx) {
+                    Poll::Ready(None) => self.current = None,
+                    other => return other,
+                }
+            }
+            if self.at >= self.end {
+                return Poll::Ready(None);
+            }
+            let until = self.plan.boundary_after(self.at).min(self.end);
+            let segments = self
+                .plan
+                .pieces(self.at, until)
+                .into_iter()
+                .map(|p| match p {
+                    crate::media::remux::Piece::Bytes(b) => Segment::Bytes(b),
+                    crate::media::remux::Piece::File { pos, len } => Segment::File { pos, end: pos + len },
+                })
+                .collect();
+            self.at = until;
+            self.current = Some(FileBody::new(self.file.clone(), segments, self.meter.clone()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

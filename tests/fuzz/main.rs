@@ -1,4 +1,5 @@
-//! Fuzzing that runs on the stable toolchain: for each target, inputs from
+//! Fuzzing that runs on the stable toolchain (probing, what is inside a
+//! file, remux plans): for each target, inputs from
 //! structure-aware generators (MP4 box trees, EBML elements, Ogg pages,
 //! `Range` grammar, URL paths, JSON documents) and mutations of a corpus
 //! kept in the repo (`fuzz/corpus/`), for `VIDSERVE_FUZZ_SECONDS` each
@@ -98,6 +99,16 @@ fn read_all(src: &(impl Source + ?Sized)) {
         default: false,
     };
     let _ = inside::text_cues(src, &inside::Described { text: (1..=3).map(guess).collect(), ..Default::default() });
+    // A remux plan covers its length exactly, with file ranges inside the file.
+    if let Ok(plan) = vidserve::media::remux::Plan::build(src, 0) {
+        let pieces = plan.pieces(0, plan.len());
+        assert_eq!(pieces.iter().map(|p| p.len()).sum::<u64>(), plan.len());
+        for p in &pieces {
+            if let vidserve::media::remux::Piece::File { pos, len } = p {
+                assert!(pos + len <= src.size(), "a file range past the end");
+            }
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::support::{eventually, ffmpeg, Fixture, TestServer};
 
 /// On the current watch page: playback advances, a seek to the middle
 /// lands, and playback goes on from there.
-async fn plays_and_seeks(driver: &Driver, expected_duration: f64) {
+pub async fn plays_and_seeks(driver: &Driver, expected_duration: f64) {
     let time = "return document.getElementById('player').currentTime";
     eventually(Duration::from_secs(20), "playback advances", || async {
         driver.js("const p = document.getElementById('player'); if (p.paused) p.play(); return 0").await;

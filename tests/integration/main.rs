@@ -24,6 +24,7 @@ mod people;
 mod playing;
 mod playlists;
 mod range;
+mod remux;
 mod screens;
 mod support;
 mod swaps;

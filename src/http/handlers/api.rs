@@ -108,6 +108,7 @@ pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "favorite": user.favorite,
         "tags": user.tags,
         "stream_url": format!("/video/{}", v.id),
+        "play_url": super::play::play_url(v),
         "watch_url": format!("/watch/{}", v.id),
     })
 }

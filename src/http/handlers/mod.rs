@@ -12,6 +12,7 @@ mod images;
 mod legacy;
 mod loadtest;
 mod pages;
+mod play;
 mod playlists;
 mod subtitles;
 mod upload;
@@ -141,6 +142,7 @@ async fn dispatch(
         && !matches!(
             route,
             Route::Video(_)
+                | Route::Play(_)
                 | Route::Subtitle(..)
                 | Route::ServiceWorker
                 | Route::Playlist
@@ -224,6 +226,7 @@ async fn dispatch(
         Route::Tags => pages::tags(app, visitor),
         Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
         Route::Playlists => Ok(pages::playlists(app, who, visitor)),
+        Route::Play(id) => play::play(app, id, query, &parts.method, h).await,
         Route::PlaylistPage(n) => {
             pages::gallery(app, who, visitor, pages::Shelf::Playlist(n), parse_query(query)?).await
         }

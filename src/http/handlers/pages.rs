@@ -259,6 +259,7 @@ pub async fn watch(
     let tracks = super::subtitles::tracks(app, &video).await?;
     let subtitles = tracks.offered(video.id);
     let inside = tracks.inside;
+    let play_url = super::play::play_url(&video);
     Ok(html(watch_page(&WatchView {
         video,
         prev,
@@ -269,6 +270,7 @@ pub async fn watch(
         subtitles,
         inside,
         up_next,
+        play_url,
         visitor: visitor.clone(),
     })))
 }

@@ -28,6 +28,8 @@ pub struct WatchView {
     /// Chapters and audio tracks inside the file.
     pub inside: Arc<Described>,
     pub up_next: UpNext,
+    /// What the player loads: the file, or its remux (`/play/{id}.mp4`).
+    pub play_url: String,
     pub visitor: Visitor,
 }
 
@@ -61,7 +63,8 @@ pub fn watch(view: &WatchView) -> Markup {
         &view.visitor,
         html! {
             div.watch {
-                video #player controls autoplay preload="metadata" src={ "/video/" (v.id) }
+                video #player controls autoplay preload="metadata" src=(view.play_url)
+                    data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
                     data-needs-thumb=[(!view.poster).then_some("1")]
@@ -116,7 +119,11 @@ pub fn watch(view: &WatchView) -> Markup {
                 (chapter_list(&view.inside.chapters))
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
                 @if let Some(i) = info {
-                    @if !i.browser_playable { p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." } }
+                    @if view.play_url.starts_with("/play/") {
+                        p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
+                    } @else if !i.browser_playable {
+                        p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." }
+                    }
                     @if i.browser_playable && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
                         p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }
                     }

@@ -55,17 +55,19 @@ fn matrix(mut w: W) -> W {
 }
 
 /// The init segment: `ftyp` and `moov` for `tracks` (ids 1, 2…), lasting
-/// `duration_ms`.
-pub fn init(tracks: &[&Track], duration_ms: u64) -> Vec<u8> {
+/// `duration_ms`. A track's `delay` (its timescale) is where its media
+/// starts to be shown (an edit list): frames stored with composition
+/// offsets made non-negative that way are shown at their own times.
+pub fn init(tracks: &[(&Track, i64)], duration_ms: u64) -> Vec<u8> {
     let ftyp = bx(b"ftyp", &W::default().bytes(b"isom").u32(0x200).bytes(b"isomiso6iso2avc1mp41").0);
     let duration = u32::try_from(duration_ms).unwrap_or(u32::MAX);
     let mvhd = W::default().u32(0).u32(0).u32(1000).u32(duration).u32(0x0001_0000).u16(0x0100).bytes(&[0; 10]);
     let mvhd = matrix(mvhd).bytes(&[0; 24]).u32(tracks.len() as u32 + 1);
     let mut moov = full(b"mvhd", 0, 0, &mvhd.0);
     let mut mvex = full(b"mehd", 0, 0, &W::default().u32(duration).0);
-    for (i, t) in tracks.iter().enumerate() {
+    for (i, (t, delay)) in tracks.iter().enumerate() {
         let id = i as u32 + 1;
-        moov.extend(trak(t, id));
+        moov.extend(trak(t, id, *delay, duration));
         mvex.extend(full(b"trex", 0, 0, &W::default().u32(id).u32(1).u32(0).u32(0).u32(0).0));
     }
     moov.extend(bx(b"mvex", &mvex));
@@ -76,7 +78,7 @@ fn is_video(t: &Track) -> bool {
     matches!(t.codec, Codec::H264 | Codec::Hevc | Codec::Av1)
 }
 
-fn trak(t: &Track, id: u32) -> Vec<u8> {
+fn trak(t: &Track, id: u32, delay: i64, duration_ms: u32) -> Vec<u8> {
     let video = is_video(t);
     let tkhd = W::default().u32(0).u32(0).u32(id).u32(0).u32(0).bytes(&[0; 8]).u16(0).u16(0);
     let tkhd = matrix(tkhd.u16(if video { 0 } else { 0x0100 }).u16(0)).u32(t.width << 16).u32(t.height << 16);
@@ -91,7 +93,14 @@ fn trak(t: &Track, id: u32) -> Vec<u8> {
     let stbl = [stsd, empty(b"stts"), empty(b"stsc"), full(b"stsz", 0, 0, &[0; 8]), empty(b"stco")].concat();
     let minf = [header, dinf, bx(b"stbl", &stbl)].concat();
     let mdia = [full(b"mdhd", 0, 0, &mdhd.0), full(b"hdlr", 0, 0, &hdlr.0), bx(b"minf", &minf)].concat();
-    bx(b"trak", &[full(b"tkhd", 0, 7, &tkhd.0), bx(b"mdia", &mdia)].concat())
+    let mut parts = full(b"tkhd", 0, 7, &tkhd.0);
+    if delay > 0 {
+        let media_time = i32::try_from(delay).unwrap_or(i32::MAX) as u32;
+        let elst = W::default().u32(1).u32(duration_ms).u32(media_time).u16(1).u16(0);
+        parts.extend(bx(b"edts", &full(b"elst", 0, 0, &elst.0)));
+    }
+    parts.extend(bx(b"mdia", &mdia));
+    bx(b"trak", &parts)
 }
 
 fn sample_entry(t: &Track) -> Vec<u8> {

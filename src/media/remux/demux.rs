@@ -133,6 +133,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         i64::try_from(ts * i128::from(scale) * i128::from(timescale) / 1_000_000_000).unwrap_or(i64::MAX)
     };
     let mut too_many = false;
+    let file_len = src.size();
     walk_blocks(src, &at, |win, met| {
         let t = if met.track == v_number {
             &mut video
@@ -159,6 +160,10 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         let payload = block.size.saturating_sub(n as u64 + 3);
         // Laced frames share the block's time; `plan` spaces audio frames evenly.
         for (pos, size) in frames(win, flags, data, payload)? {
+            // A file cut short: frames past its end are not there.
+            if pos.saturating_add(size) > file_len {
+                continue;
+            }
             if let Ok(size) = u32::try_from(size) {
                 t.samples.push(Sample { pos, size, pts, key });
             }
@@ -279,4 +284,32 @@ fn frames<S: Source + ?Sized>(
             (here, s)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(flags: u8, head: &[u8], sizes: &[usize]) -> Vec<(u64, u64)> {
+        let total: usize = sizes.iter().sum();
+        let data: Vec<u8> = [head.to_vec(), vec![7; total]].concat();
+        let mut win = Window::new(&data[..]);
+        frames(&mut win, flags, 0, data.len() as u64).unwrap()
+    }
+
+    #[test]
+    fn laced_blocks_split_into_frames() {
+        let h = |n: u64| -> Vec<(u64, u64)> { vec![(n, 300), (n + 300, 5), (n + 305, 20)] };
+        // Xiph: 300 = 255 + 45, then 5; the last takes the rest.
+        assert_eq!(split(0x02, &[2, 255, 45, 5], &[300, 5, 20]), h(4));
+        // EBML: 300 as a two-byte number, then 5 - 300 as a signed difference.
+        assert_eq!(split(0x06, &[2, 0x41, 0x2C, 0x5E, 0xD8], &[300, 5, 20]), h(5));
+        // Fixed: equal frames.
+        assert_eq!(split(0x04, &[2], &[10, 10, 10]), vec![(1, 10), (11, 10), (21, 10)]);
+        // Not laced: the whole payload.
+        assert_eq!(split(0x00, &[], &[42]), vec![(0, 42)]);
+        // Sizes that claim more than the block holds: nothing, no panic.
+        assert!(split(0x02, &[2, 255, 255, 255, 9], &[3]).is_empty());
+        assert!(split(0x06, &[3, 0x41], &[]).is_empty());
+    }
 }

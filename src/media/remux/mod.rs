@@ -10,6 +10,7 @@
 //! original file. Memory: about 40 bytes per frame while a plan is kept.
 
 pub mod boxes;
+pub mod cache;
 pub mod demux;
 
 use bytes::Bytes;
@@ -60,6 +61,9 @@ struct Out {
     track: Track,
     /// Decode time of each sample (video: the presentation times in order).
     dts: Vec<i64>,
+    /// Added to every composition offset to make them non-negative (and
+    /// taken back by the edit list).
+    delay: i64,
 }
 
 pub struct Plan {
@@ -86,7 +90,8 @@ impl Plan {
             })
             .max()
             .unwrap_or(0);
-        let init = Bytes::from(boxes::init(&tracks.iter().map(|o| &o.track).collect::<Vec<_>>(), duration_ms));
+        let parts: Vec<(&Track, i64)> = tracks.iter().map(|o| (&o.track, o.delay)).collect();
+        let init = Bytes::from(boxes::init(&parts, duration_ms));
         let mut plan = Plan { init, tracks, fragments: Vec::new(), len: 0, audio_left_out };
         plan.cut();
         Ok(plan)
@@ -99,6 +104,21 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Where the part of the output holding `at` ends: the init segment's
+    /// end, or the next fragment's start (a body is made one part at a time).
+    pub fn boundary_after(&self, at: u64) -> u64 {
+        if at < self.init.len() as u64 {
+            return self.init.len() as u64;
+        }
+        let next = self.fragments.partition_point(|f| f.start <= at);
+        self.fragments.get(next).map_or(self.len, |f| f.start)
+    }
+
+    /// Frames in the plan (for its memory: see the module's note).
+    pub fn frames(&self) -> usize {
+        self.tracks.iter().map(|o| o.track.samples.len()).sum()
     }
 
     /// Fragments at keyframes, at least `FRAGMENT` apart; audio follows by time.
@@ -151,7 +171,7 @@ impl Plan {
                     let s = &o.track.samples[j];
                     let next = o.dts.get(j + 1).copied().unwrap_or(o.dts[j] + default_duration(&o.track));
                     let dur = u32::try_from((next - o.dts[j]).max(0)).unwrap_or(0);
-                    let cto = i32::try_from(s.pts - o.dts[j]).unwrap_or(0);
+                    let cto = i32::try_from(s.pts - o.dts[j] + o.delay).unwrap_or(0);
                     (dur, s.size + extra, s.key, if i == 0 { cto } else { 0 })
                 })
                 .collect();
@@ -244,12 +264,14 @@ fn ticks(t: i64, from: u32, to: u32) -> i64 {
 }
 
 /// Video decode times: the presentation times in increasing order (frames
-/// are stored in decode order; B-frames get negative composition offsets
-/// where they come before the frame they follow).
+/// are stored in decode order). A B-frame shown before a frame decoded
+/// ahead of it would get a negative offset: all offsets are raised by the
+/// largest such gap, and the edit list starts the media that much later.
 fn video_out(track: Track) -> Out {
     let mut dts: Vec<i64> = track.samples.iter().map(|s| s.pts).collect();
     dts.sort_unstable();
-    Out { track, dts }
+    let delay = track.samples.iter().zip(&dts).map(|(s, d)| d - s.pts).max().unwrap_or(0).max(0);
+    Out { track, dts, delay }
 }
 
 /// Audio decode times: each frame's length from its codec, restarting from
@@ -265,7 +287,7 @@ fn audio_out(track: Track) -> Out {
         dts.push(clock);
         clock += frame;
     }
-    Out { track, dts }
+    Out { track, dts, delay: 0 }
 }
 
 /// A frame's length when nothing else says: AAC 1024 samples (960 when the

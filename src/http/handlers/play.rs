@@ -1,0 +1,152 @@
+//! `GET|HEAD /play/{id}.mp4`: a Matroska video that browsers cannot open
+//! as stored, remuxed on the fly to a fragmented MP4 (`media::remux`),
+//! with its length known and range requests answered, so the player seeks
+//! anywhere. `?audio=n` picks the audio track. Who: anyone who may watch.
+//! How much: the first request for a file reads it once (one build at a
+//! time, on the blocking pool; a few plans kept); each response is made a
+//! fragment at a time.
+
+use std::sync::Arc;
+
+use hyper::header::{
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, IF_RANGE, RANGE,
+};
+use hyper::{Method, Response, StatusCode};
+
+use super::ApiError;
+use crate::catalog::Video;
+use crate::http::body::Body;
+use crate::http::range::{parse_range, RangeOutcome};
+use crate::http::stream::RemuxBody;
+use crate::library::ids::VideoId;
+use crate::media::remux::cache::PlanKey;
+use crate::media::remux::{Plan, RemuxError};
+use crate::App;
+
+/// Bumped when the output for the same file changes (a new ETag).
+const FORMAT: u32 = 1;
+/// Audio tracks one may pick.
+const MAX_AUDIO: usize = 32;
+
+/// Whether browsers get this video through `/play/{id}.mp4`: Matroska
+/// holding video that MP4 carries and browsers do not open in Matroska.
+pub fn remuxable(v: &Video) -> bool {
+    v.info.as_ref().is_some_and(|i| {
+        i.container == "mkv" && !i.browser_playable && matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"))
+    })
+}
+
+/// The URL a player uses for `v`: its own bytes, or the remuxed stream.
+pub fn play_url(v: &Video) -> String {
+    if remuxable(v) {
+        format!("/play/{}.mp4", v.id)
+    } else {
+        format!("/video/{}", v.id)
+    }
+}
+
+fn audio_of(query: &str) -> usize {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "audio").and_then(|(_, v)| v.parse().ok()))
+        .unwrap_or(0)
+        .min(MAX_AUDIO)
+}
+
+pub async fn play(
+    app: &Arc<App>,
+    id: VideoId,
+    query: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let audio = audio_of(query);
+    let catalog = app.library.catalog();
+    let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
+    if !remuxable(&video) {
+        return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
+    }
+    let file = video.primary().clone();
+    let (located, roots) = (catalog.located(&file), catalog.root_paths());
+    drop(catalog);
+    let opened = tokio::task::spawn_blocking(move || located.open(&roots))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|_| ApiError::NotFound("this video's file is gone".into()))?;
+    let size = opened.size;
+    let file_handle = Arc::new(opened.file);
+    let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns };
+    let plan = match app.plans.get(&key) {
+        Some(plan) => plan,
+        None => {
+            // One build at a time; the others wait here, holding no thread.
+            let _turn = app.plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+            match app.plans.get(&key) {
+                Some(plan) => plan,
+                None => {
+                    let handle = file_handle.clone();
+                    let started = std::time::Instant::now();
+                    let plan = tokio::task::spawn_blocking(move || {
+                        let src = crate::library::probe::FileSource { file: &handle, len: size };
+                        Plan::build(&src, audio)
+                    })
+                    .await
+                    .map_err(|e| ApiError::Internal(e.into()))?
+                    .map_err(|e| match e {
+                        RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
+                            "this file cannot be remuxed ({why}); download it or open it in VLC"
+                        )),
+                        RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
+                    })?;
+                    tracing::info!(%id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");
+                    let plan = Arc::new(plan);
+                    app.plans.put(key, plan.clone());
+                    plan
+                }
+            }
+        }
+    };
+    let etag = format!("\"r{FORMAT}-{:x}-{:x}-{audio}\"", file.size, file.mtime_ns);
+    let tagged = |mut res: Response<Body>| {
+        let h = res.headers_mut();
+        h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
+        h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        res
+    };
+    let matches = |v: &HeaderValue| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if headers.get(IF_NONE_MATCH).is_some_and(matches) {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        return Ok(tagged(res));
+    }
+    let len = plan.len();
+    let range_applies = headers.get(IF_RANGE).is_none_or(matches);
+    let outcome = match headers.get(RANGE).and_then(|v| v.to_str().ok()) {
+        Some(h) if range_applies => parse_range(h, len),
+        _ => RangeOutcome::Full,
+    };
+    let (status, start, end) = match outcome {
+        RangeOutcome::Unsatisfiable => return Err(ApiError::Unsatisfiable { len }),
+        // Several ranges at once: players never ask; the whole stream answers.
+        RangeOutcome::Full => (StatusCode::OK, 0, len),
+        RangeOutcome::Partial(r) if r.len() > 1 => (StatusCode::OK, 0, len),
+        RangeOutcome::Partial(r) => (StatusCode::PARTIAL_CONTENT, r[0].start, r[0].end),
+    };
+    let body = if method == Method::HEAD {
+        Body::Empty
+    } else {
+        Body::Remux(RemuxBody::new(plan.clone(), file_handle, start, end, app.ops.metrics.meter()))
+    };
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(CONTENT_LENGTH, (end - start).into());
+    if status == StatusCode::PARTIAL_CONTENT {
+        let range = format!("bytes {}-{}/{len}", start, end - 1);
+        h.insert(CONTENT_RANGE, HeaderValue::from_str(&range).expect("ascii"));
+    }
+    Ok(tagged(res))
+}

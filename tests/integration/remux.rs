@@ -1,0 +1,167 @@
+//! Matroska remuxed to fragmented MP4 on the fly: the same packets (ffprobe
+//! and packet hashes), any byte range equal to the same bytes of a full
+//! fetch, the chosen audio track, validators; files that play as stored or
+//! cannot be remuxed are answered clearly; Chromium plays and seeks it.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::{ffmpeg, Fixture, TestServer};
+
+/// Per-packet hashes of one stream (`v`, `a:0`…), copied as stored.
+fn packets(file: &Path, stream: &str) -> Vec<String> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args(["-map", &format!("0:{stream}"), "-c", "copy", "-f", "framemd5", "-"])
+        .output()
+        .expect("ffmpeg");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(',').next().map(|h| h.trim().to_string()))
+        .collect()
+}
+
+/// Codec names, one per stream.
+fn codecs(file: &Path) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matroska_plays_as_the_same_packets_in_mp4() {
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    // H.264 with B-frames, two AAC tracks, subtitles and chapters.
+    crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
+    fx.mp4("plain.mp4", 1000, 2100);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("Film.mkv").await;
+    let v = srv.json(&format!("/api/v1/videos/{id}")).await;
+    assert_eq!(v["play_url"], json!(format!("/play/{id}.mp4")), "{v}");
+    assert_eq!(v["stream_url"], json!(format!("/video/{id}")));
+    let plain = srv.id_of("plain.mp4").await;
+    assert_eq!(srv.json(&format!("/api/v1/videos/{plain}")).await["play_url"], json!(format!("/video/{plain}")));
+
+    let url = format!("/play/{id}.mp4");
+    let res = srv.get(&url).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "video/mp4");
+    assert_eq!(res.headers()["accept-ranges"], "bytes");
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let len: usize = res.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let full = res.bytes().await.unwrap().to_vec();
+    assert_eq!(full.len(), len);
+    let out = aux.path().join("out.mp4");
+    std::fs::write(&out, &full).unwrap();
+    let source = fx.path().join("Film.mkv");
+    assert_eq!(codecs(&out), ["h264", "aac"]);
+    assert_eq!(packets(&out, "v"), packets(&source, "v"), "the same video packets");
+    assert_eq!(packets(&out, "a"), packets(&source, "a:0"), "the same audio packets");
+
+    // Any range is the same bytes as in the whole.
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut ranges: Vec<(usize, usize)> = (0..12)
+        .map(|_| {
+            let a = rng.usize(..len);
+            (a, rng.usize(a..len.min(a + 40_000)))
+        })
+        .collect();
+    ranges.extend([(0, 0), (0, 99), (len - 1, len - 1), (100, len - 1)]);
+    for (a, b) in ranges {
+        let res = srv.get_with(&url, &[("range", &format!("bytes={a}-{b}"))]).await;
+        assert_eq!(res.status(), 206, "{a}-{b}");
+        assert_eq!(res.headers()["content-range"].to_str().unwrap(), format!("bytes {a}-{b}/{len}"));
+        assert_eq!(res.bytes().await.unwrap().as_ref(), &full[a..=b], "bytes {a}-{b}");
+    }
+    let tail = srv.get_with(&url, &[("range", "bytes=-500")]).await;
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &full[len - 500..]);
+    assert_eq!(srv.get_with(&url, &[("range", &format!("bytes={len}-"))]).await.status(), 416);
+    // Validators: unchanged is 304; a stale If-Range gets the whole.
+    assert_eq!(srv.get_with(&url, &[("if-none-match", &etag)]).await.status(), 304);
+    let stale = srv.get_with(&url, &[("range", "bytes=0-9"), ("if-range", "\"other\"")]).await;
+    assert_eq!(stale.status(), 200);
+    let head = srv.client.head(srv.url(&url)).send().await.unwrap();
+    assert_eq!(head.headers()["content-length"].to_str().unwrap(), len.to_string());
+
+    // The second audio track instead of the first.
+    let other = srv.get(&format!("{url}?audio=1")).await.bytes().await.unwrap();
+    let out2 = aux.path().join("out2.mp4");
+    std::fs::write(&out2, &other).unwrap();
+    assert_eq!(packets(&out2, "a"), packets(&source, "a:1"));
+    assert_ne!(packets(&out2, "a"), packets(&out, "a"));
+
+    // What plays as stored, or is no video here, is not remuxed.
+    assert_eq!(srv.get(&format!("/play/{plain}.mp4")).await.status(), 404);
+    assert_eq!(srv.get("/play/0123456789abcdef.mp4").await.status(), 404);
+    assert_eq!(srv.get(&format!("/play/{id}.mkv")).await.status(), 404);
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"src="/play/{id}.mp4""#)), "{page}");
+}
+
+/// A damaged file: what can be read of it plays, or a clear refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_matroska_file_still_gets_an_answer() {
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    crate::inside::make(&aux.path().join("whole.mkv"), aux.path(), &[]);
+    let whole = std::fs::read(aux.path().join("whole.mkv")).unwrap();
+    fx.write("cut.mkv", &whole[..whole.len() * 2 / 3]);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("cut.mkv").await;
+    let res = srv.get(&format!("/play/{id}.mp4")).await;
+    let status = res.status().as_u16();
+    assert!(status == 200 || status == 415, "{status}");
+    if status == 200 {
+        let out = aux.path().join("cut.mp4");
+        std::fs::write(&out, res.bytes().await.unwrap()).unwrap();
+        assert_eq!(codecs(&out)[0], "h264");
+        assert!(!packets(&out, "v").is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("clip.mkv"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=8:size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=8",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "25",
+            "-c:a",
+            "aac",
+        ],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("clip.mkv").await;
+    let driver = crate::driver::Driver::start().await;
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    assert_eq!(
+        driver.js("return document.getElementById('player').getAttribute('src')").await,
+        json!(format!("/play/{id}.mp4"))
+    );
+    crate::browser::plays_and_seeks(&driver, 8.0).await;
+}
