@@ -7,6 +7,7 @@
 
 pub mod ffmpeg;
 pub mod inside;
+mod isobmff;
 mod matroska;
 pub mod remux;
 pub mod subtitles;

@@ -1,5 +1,5 @@
 //! `GET|HEAD /play/{id}.mp4`: a Matroska video that browsers cannot open
-//! as stored, remuxed on the fly to a fragmented MP4 (`media::remux`),
+//! as stored (or an MP4 with its index at the end), remuxed on the fly to a fragmented MP4 (`media::remux`),
 //! with its length known and range requests answered, so the player seeks
 //! anywhere. `?audio=n` picks the audio track. Who: anyone who may watch.
 //! How much: the first request for a file reads it once (one build at a
@@ -30,10 +30,18 @@ const FORMAT: u32 = 1;
 const MAX_AUDIO: usize = 32;
 
 /// Whether browsers get this video through `/play/{id}.mp4`: Matroska
-/// holding video that MP4 carries and browsers do not open in Matroska.
+/// holding video that MP4 carries and browsers do not open in Matroska,
+/// and MP4 or MOV with its index at the end (it would play only once the
+/// browser fetched the end).
 pub fn remuxable(v: &Video) -> bool {
     v.info.as_ref().is_some_and(|i| {
-        i.container == "mkv" && !i.browser_playable && matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"))
+        let codec = matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"));
+        let container = match i.container.as_str() {
+            "mkv" => !i.browser_playable,
+            "mp4" | "mov" => i.index_at_end,
+            _ => false,
+        };
+        codec && container
     })
 }
 

@@ -3,70 +3,11 @@
 //! QuickTime chapter track (a text track named by another track's
 //! `tref/chap`), and text samples through the sample tables.
 
-use super::{close_open_ends, language, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
+use super::{close_open_ends, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
-use crate::library::probe::mp4::{audio_codec, boxes, child, top_level};
-use crate::library::probe::{be_u16, be_u32, be_u64, ProbeError, Source};
-
-/// One `trak`, as far as this module cares.
-struct Trak<'a> {
-    id: u32,
-    enabled: bool,
-    handler: [u8; 4],
-    fourcc: [u8; 4],
-    timescale: u32,
-    language: Option<String>,
-    /// Track ids this one names as its chapters.
-    chapter_refs: Vec<u32>,
-    stbl: Option<&'a [u8]>,
-    name: Option<String>,
-}
-
-/// Tracks read from one file (real ones have a handful).
-const MAX_TRAKS: usize = 64;
-/// Chapter references read from one track.
-const MAX_REFS: usize = 64;
-
-fn traks(moov: &[u8]) -> Vec<Trak<'_>> {
-    boxes(moov).filter(|(k, _)| *k == b"trak").take(MAX_TRAKS).filter_map(|(_, t)| trak(t)).collect()
-}
-
-fn trak(t: &[u8]) -> Option<Trak<'_>> {
-    let tkhd = child(t, b"tkhd")?;
-    let id = be_u32(tkhd, if tkhd.first()? == &1 { 20 } else { 12 })?;
-    let enabled = tkhd.get(3).is_some_and(|f| f & 1 != 0);
-    let mdia = child(t, b"mdia")?;
-    let mdhd = child(mdia, b"mdhd")?;
-    let (timescale, lang) = match mdhd.first()? {
-        1 => (be_u32(mdhd, 20)?, be_u16(mdhd, 32)?),
-        _ => (be_u32(mdhd, 12)?, be_u16(mdhd, 20)?),
-    };
-    let handler: [u8; 4] = child(mdia, b"hdlr")?.get(8..12)?.try_into().ok()?;
-    let stbl = child(mdia, b"minf").and_then(|m| child(m, b"stbl"));
-    let fourcc = stbl
-        .and_then(|s| child(s, b"stsd"))
-        .and_then(|s| s.get(12..16))
-        .and_then(|f| f.try_into().ok())
-        .unwrap_or(*b"    ");
-    let chapter_refs = child(t, b"tref")
-        .and_then(|r| child(r, b"chap"))
-        .map(|c| c.chunks_exact(4).take(MAX_REFS).filter_map(|b| be_u32(b, 0)).collect())
-        .unwrap_or_default();
-    let name = child(t, b"udta").and_then(|u| child(u, b"name")).map(name_of).filter(|n| !n.trim().is_empty());
-    Some(Trak { id, enabled, handler, fourcc, timescale, language: packed_language(lang), chapter_refs, stbl, name })
-}
-
-/// `mdhd`'s language: three letters, five bits each, offset by 0x60.
-fn packed_language(v: u16) -> Option<String> {
-    if v == 0 || v == 0x7FFF {
-        return None;
-    }
-    let letters: String = [(v >> 10) & 31, (v >> 5) & 31, v & 31].iter().map(|&c| char::from(c as u8 + 0x60)).collect();
-    if !letters.chars().all(|c| c.is_ascii_lowercase()) {
-        return None;
-    }
-    language(&letters)
-}
+use crate::library::probe::mp4::{audio_codec, child, top_level};
+use crate::library::probe::{be_u16, be_u64, ProbeError, Source};
+use crate::media::isobmff::{sample_table, traks, Trak};
 
 fn is_text(t: &Trak) -> bool {
     matches!(&t.handler, b"sbtl" | b"text" | b"subt") && matches!(&t.fourcc, b"tx3g" | b"text")
@@ -145,70 +86,15 @@ pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<V
     Ok(out)
 }
 
-/// A table box's entries after its version/flags and count, `width` u32
-/// fields each, at most `limit` rows, flat.
-fn table(stbl: &[u8], kind: &[u8; 4], width: usize, limit: usize) -> Option<Vec<u32>> {
-    let b = child(stbl, kind)?;
-    let count = (be_u32(b, 4)? as usize).min(limit);
-    Some(b.get(8..)?.chunks_exact(4).take(count.saturating_mul(width)).filter_map(|c| be_u32(c, 0)).collect())
-}
-
-/// Where and when each sample of a text track is: (offset, size, start,
-/// duration), at most `limit` samples.
-fn sample_table(t: &Trak, limit: usize) -> Option<Vec<(u64, u32, u64, u32)>> {
-    let stbl = t.stbl?;
-    // Durations: (count, delta) runs.
-    let stts = table(stbl, b"stts", 2, limit)?;
-    let times: Vec<u32> =
-        stts.chunks_exact(2).flat_map(|r| std::iter::repeat_n(r[1], r[0] as usize)).take(limit).collect();
-    // Sizes: one for all, or a table after the count.
-    let stsz = child(stbl, b"stsz")?;
-    let (fixed, count) = (be_u32(stsz, 4)?, (be_u32(stsz, 8)? as usize).min(limit));
-    let sizes: Vec<u32> = if fixed != 0 {
-        vec![fixed; count]
-    } else {
-        stsz.get(12..)?.chunks_exact(4).take(count).filter_map(|c| be_u32(c, 0)).collect()
-    };
-    // Chunks: offsets, and how many samples each holds (at most one chunk a sample).
-    let offsets: Vec<u64> = match table(stbl, b"stco", 1, limit) {
-        Some(rows) => rows.into_iter().map(u64::from).collect(),
-        None => {
-            let co64 = child(stbl, b"co64")?;
-            let n = (be_u32(co64, 4)? as usize).min(limit);
-            co64.get(8..)?.chunks_exact(8).take(n).filter_map(|c| be_u64(c, 0)).collect()
-        }
-    };
-    let stsc = table(stbl, b"stsc", 3, limit)?;
-    let stsc: Vec<&[u32]> = stsc.chunks_exact(3).collect();
-    let mut out = Vec::with_capacity(sizes.len());
-    let (mut sample, mut clock, mut run) = (0usize, 0u64, 0usize);
-    for (chunk, &offset) in offsets.iter().enumerate() {
-        let n = (chunk + 1) as u32;
-        // `stsc` runs: from chunk `first` on, `per_chunk` samples each.
-        while stsc.get(run + 1).is_some_and(|r| r[0] <= n) {
-            run += 1;
-        }
-        let per_chunk = stsc.get(run).map_or(1, |r| r[1]);
-        let mut at = offset;
-        for _ in 0..per_chunk {
-            let (Some(&size), Some(&dur)) = (sizes.get(sample), times.get(sample)) else { return Some(out) };
-            out.push((at, size, clock, dur));
-            at = at.saturating_add(u64::from(size));
-            clock = clock.saturating_add(u64::from(dur));
-            sample += 1;
-        }
-    }
-    Some(out)
-}
-
 /// A text track's samples as cues: a 16-bit length, then the text (style
 /// boxes after it are ignored). Stops when `budget` bytes of text are spent.
 fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize, budget: &mut usize) -> Result<Vec<Cue>, ProbeError> {
-    let Some(table) = sample_table(t, limit) else { return Ok(Vec::new()) };
+    let Some(table) = t.stbl.and_then(|stbl| sample_table(stbl, limit)) else { return Ok(Vec::new()) };
     let scale = u64::from(t.timescale.max(1));
     let ms = |ticks: u64| u64::try_from(u128::from(ticks) * 1000 / u128::from(scale)).unwrap_or(u64::MAX);
     let mut out = Vec::new();
-    for (offset, size, start, dur) in table {
+    for row in table {
+        let (offset, size, start, dur) = (row.pos, row.size, row.dts, row.dur);
         if u64::from(size) > MAX_CUE_BYTES || size < 2 {
             continue;
         }
@@ -228,6 +114,7 @@ fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize, budget: &mut us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::isobmff::packed_language;
 
     #[test]
     fn languages_and_nero_chapters() {

@@ -1,6 +1,7 @@
-//! Remuxing without re-encoding: a Matroska file's video (H.264, HEVC,
-//! AV1) and one audio track (AAC, Opus, MP3) as a fragmented MP4 that
-//! browsers play, made on the fly in pure Rust.
+//! Remuxing without re-encoding: a Matroska file's (or an MP4 or MOV
+//! file's, when its index is at the end) video (H.264, HEVC, AV1) and one
+//! audio track (AAC, Opus, MP3) as a fragmented MP4 that browsers play at
+//! once, made on the fly in pure Rust.
 //!
 //! `Plan::build` demuxes the sample tables once (`demux`), cuts them into
 //! fragments of about a second starting at keyframes, and computes every
@@ -12,6 +13,7 @@
 pub mod boxes;
 pub mod cache;
 pub mod demux;
+mod mp4;
 
 use bytes::Bytes;
 
@@ -79,7 +81,10 @@ impl Plan {
     /// Reads the sample tables of `src` (a Matroska file) with its `audio`th
     /// audio track and plans the output. Blocking: one pass over the file.
     pub fn build(src: &(impl Source + ?Sized), audio: usize) -> Result<Plan, RemuxError> {
-        let Demuxed { video, audio, audio_left_out } = demux::demux(src, audio)?;
+        let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
+        let demuxed =
+            if crate::library::probe::mp4::sniff(&head) { mp4::demux(src, audio)? } else { demux::demux(src, audio)? };
+        let Demuxed { video, audio, audio_left_out } = demuxed;
         let mut tracks = vec![video_out(video)];
         tracks.extend(audio.map(audio_out));
         let duration_ms = tracks
@@ -259,7 +264,7 @@ impl Plan {
     }
 }
 
-fn ticks(t: i64, from: u32, to: u32) -> i64 {
+pub(crate) fn ticks(t: i64, from: u32, to: u32) -> i64 {
     i64::try_from(i128::from(t) * i128::from(to) / i128::from(from.max(1))).unwrap_or(i64::MAX)
 }
 
