@@ -12,6 +12,7 @@ pub mod query;
 pub mod search;
 pub mod sort;
 pub mod user;
+pub mod words;
 
 pub use personal::{Personal, Viewer};
 pub use sort::{Order, Sort};
@@ -153,6 +154,8 @@ pub struct Catalog {
     pub generation: u64,
     /// Each video's primary path, folded for search (`fold::fold`).
     folded: Vec<Box<str>>,
+    /// The words of `folded`, for search.
+    words: words::WordIndex,
     pub roots: Vec<RootStatus>,
     pub stats: ScanStats,
     /// Paths that held the same content as another (shown once).
@@ -195,8 +198,9 @@ impl Catalog {
         ];
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        let folded = videos.iter().map(|v| fold::fold(&v.primary().rel_display()).into()).collect();
-        Catalog { videos, broken, by_id, by_rel, orders, generation, folded, roots, stats, duplicates }
+        let folded: Vec<Box<str>> = videos.iter().map(|v| fold::fold(&v.primary().rel_display()).into()).collect();
+        let words = words::WordIndex::build(&folded);
+        Catalog { videos, broken, by_id, by_rel, orders, generation, folded, words, roots, stats, duplicates }
     }
 
     pub fn len(&self) -> usize {
@@ -246,6 +250,11 @@ impl Catalog {
     /// The folded primary path of each listed video, by position.
     pub fn folded_paths(&self) -> &[Box<str>] {
         &self.folded
+    }
+
+    /// The search index of the folded paths.
+    pub fn word_index(&self) -> &words::WordIndex {
+        &self.words
     }
 
     /// All listed videos, by position (the values orders hold).

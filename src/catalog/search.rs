@@ -1,9 +1,13 @@
 //! Full-text search over titles, paths and tags: case- and
-//! accent-insensitive, every word must match somewhere, ranked.
+//! accent-insensitive, every word must begin a word somewhere (or, from
+//! four letters on, be one edit away from one), ranked.
 //!
-//! Score per query word: 4 when a word of the title starts with it, 3 for
-//! a tag that does, 2 for anywhere in the title, 1 for anywhere in the path.
-//! Ties keep the listing's order.
+//! Score per query word: 4 when a word of the title begins with it, 3 for
+//! a tag, 2 for a folder's name, 1 for a word one edit away (a typo).
+//! Ties keep the listing's order. Candidates come from the word index
+//! (`words`), so a search looks at the videos its rarest word finds, not
+//! at the whole library; a word so common that it finds most videos is
+//! checked on each candidate instead.
 
 use std::sync::Arc;
 
@@ -15,6 +19,7 @@ use memchr::memmem::Finder;
 
 use super::fold::fold;
 use super::query::{filtered, Filter, Source};
+use super::words::{one_edit, tokens};
 use super::{Order, Sort, Video};
 use crate::library::ids::VideoId;
 
@@ -27,6 +32,9 @@ fn char_before(hay: &[u8], i: usize) -> Option<char> {
     std::str::from_utf8(&hay[..i]).ok()?.chars().next_back()
 }
 
+/// The folded tags and titles of every video that has some.
+type Extras = Arc<HashMap<VideoId, Extra>>;
+
 /// What users added to a video that search looks at, folded.
 #[derive(Default)]
 struct Extra {
@@ -34,8 +42,9 @@ struct Extra {
     title: Option<String>,
 }
 
-/// The score of one video, `None` when a word matches nothing.
-fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u32> {
+/// The score of one video, `None` when a word matches nothing. `near`:
+/// whether the video has a word one edit away from each query word.
+fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder], near: impl Fn(usize) -> bool) -> Option<u32> {
     let path = folded_path.as_bytes();
     let title = match extra.and_then(|e| e.title.as_deref()) {
         Some(t) => t.as_bytes(),
@@ -43,18 +52,14 @@ fn score(folded_path: &str, extra: Option<&Extra>, words: &[Finder]) -> Option<u
     };
     let tags = extra.map_or(&[][..], |e| &e.tags[..]);
     let mut total = 0;
-    for w in words {
-        // Most videos match no word: one scan of the path rules them out.
-        if extra.is_none() && w.find(path).is_none() {
-            return None;
-        }
+    for (k, w) in words.iter().enumerate() {
         total += if starts_a_word(title, w) {
             4
         } else if tags.iter().any(|t| starts_a_word(t.as_bytes(), w)) {
             3
-        } else if w.find(title).is_some() {
+        } else if starts_a_word(path, w) {
             2
-        } else if w.find(path).is_some() {
+        } else if near(k) {
             1
         } else {
             return None;
@@ -70,12 +75,71 @@ pub struct SearchCache {
     recent: Mutex<VecDeque<(CacheKey, Arc<[u32]>)>>,
     hits: AtomicU64,
     misses: AtomicU64,
+    /// Tags and titles people gave, folded, for the user data's version.
+    extras: Mutex<Option<(u64, Extras)>>,
+    /// Inverses of recent orders (position -> rank), by order.
+    inverses: Mutex<VecDeque<(OrderKey, Arc<[u32]>)>>,
+}
+
+/// Which order an inverse belongs to: the order's own slice (address and
+/// length) while the catalog and user data it was built from are current.
+#[derive(PartialEq, Eq, Clone, Copy)]
+struct OrderKey {
+    at: usize,
+    len: usize,
+    generation: u64,
+    users_version: u64,
 }
 
 impl SearchCache {
     /// Searches answered from the cache, and searched anew.
     pub fn counts(&self) -> (u64, u64) {
         (self.hits.load(Relaxed), self.misses.load(Relaxed))
+    }
+
+    fn extras(&self, users: &super::user::UserCache) -> Extras {
+        let version = users.version();
+        let mut slot = self.extras.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, e)) = slot.as_ref().filter(|(v, _)| *v == version) {
+            return e.clone();
+        }
+        let built: Extras = Arc::new(users.with(|m| {
+            m.iter()
+                .filter(|(_, d)| !d.tags.is_empty() || d.title.is_some())
+                .map(|(id, d)| {
+                    (*id, Extra { tags: d.tags.iter().map(|t| fold(t)).collect(), title: d.title.as_deref().map(fold) })
+                })
+                .collect()
+        }));
+        *slot = Some((version, built.clone()));
+        built
+    }
+
+    /// Each position's rank in `src`'s order (ascending), kept for the
+    /// few orders in use.
+    fn inverse(&self, src: &Source) -> Arc<[u32]> {
+        let key = OrderKey {
+            at: src.idx.as_ptr() as usize,
+            len: src.idx.len(),
+            generation: src.catalog.generation,
+            users_version: src.users.version(),
+        };
+        let mut kept = self.inverses.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, inv)) = kept.iter().find(|(k, _)| *k == key) {
+            return inv.clone();
+        }
+        let mut rank = vec![0u32; src.idx.len()];
+        for (r, &i) in src.idx.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(i as usize) {
+                *slot = r as u32;
+            }
+        }
+        let rank: Arc<[u32]> = rank.into();
+        if kept.len() >= 4 {
+            kept.pop_back();
+        }
+        kept.push_front((key, rank.clone()));
+        rank
     }
 }
 
@@ -121,7 +185,7 @@ pub fn search(
         }
         None => {
             cache.misses.fetch_add(1, Relaxed);
-            let hits: Arc<[u32]> = ranked(src, filter, words, sort == Sort::Relevance).into();
+            let hits: Arc<[u32]> = ranked(cache, src, filter, words, sort == Sort::Relevance).into();
             if let Ok(mut recent) = cache.recent.lock() {
                 if recent.len() >= CACHED {
                     recent.pop_back();
@@ -138,29 +202,65 @@ pub fn search(
 
 /// Every match: best first when `by_score` (ties in the listing's
 /// order), else in the listing's order.
-fn ranked(src: &Source, filter: &Filter, words: &[String], by_score: bool) -> Vec<u32> {
+fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], by_score: bool) -> Vec<u32> {
     let videos = src.catalog.videos();
     let folded = src.catalog.folded_paths();
+    let index = src.catalog.word_index();
     let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
-    let extra: HashMap<VideoId, Extra> = src.users.with(|m| {
-        m.iter()
-            .filter(|(_, d)| !d.tags.is_empty() || d.title.is_some())
-            .map(|(id, d)| {
-                (*id, Extra { tags: d.tags.iter().map(|t| fold(t)).collect(), title: d.title.as_deref().map(fold) })
-            })
-            .collect()
-    });
+    let extra = cache.extras(src.users);
+    // How many videos each word may find, from the index (cheap): the
+    // rarest one's videos are the candidates, unless even it finds most
+    // of the library (then every video is checked).
+    let counts: Vec<usize> = words.iter().map(|w| index.count(w) + index.near_count(w)).collect();
+    let rarest = (0..words.len()).filter(|&k| counts[k] <= videos.len() / 8 + 1000).min_by_key(|&k| counts[k]);
+    // A word one edit away: looked up in the index for the rarest word,
+    // checked on the candidate's own words for the others.
+    let rarest_near: Vec<u32> = rarest.map(|k| index.near(&words[k])).unwrap_or_default();
     let score_of = |i: u32| {
         let v = &videos[i as usize];
         let e = if extra.is_empty() { None } else { extra.get(&v.id) };
-        score(&folded[i as usize], e, &finders)
+        let path = &folded[i as usize];
+        let near = |k: usize| {
+            if Some(k) == rarest {
+                return rarest_near.binary_search(&i).is_ok();
+            }
+            let w = words[k].as_str();
+            let theirs = e.into_iter().flat_map(|e| e.tags.iter().map(String::as_str).chain(e.title.as_deref()));
+            tokens(path).chain(theirs.flat_map(tokens)).any(|t| one_edit(t, w))
+        };
+        score(path, e, &finders, near)
     };
-    // (score, position), collected in the listing's order, so a stable sort
-    // by score keeps that order among equals.
-    let mut hits: Vec<(u32, u32)> = if filter.is_empty() {
-        src.ordered().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
-    } else {
-        filtered(src, filter).into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect()
+    // (score, position) in the listing's order, so a stable sort by score
+    // keeps that order among equals.
+    let mut hits: Vec<(u32, u32)> = match rarest {
+        None if filter.is_empty() => src.ordered().filter_map(|i| score_of(i).map(|s| (s, i))).collect(),
+        None => filtered(src, filter).into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect(),
+        Some(k) => {
+            // The rarest word's videos, and those with tags or titles (they may match there).
+            let mut candidates: Vec<u32> = index.beginning(&words[k]);
+            candidates.extend_from_slice(&rarest_near);
+            candidates
+                .extend(extra.keys().filter_map(|id| src.catalog.get(*id)).map(|v| v.pos).filter(|&p| p != u32::MAX));
+            candidates.sort_unstable();
+            candidates.dedup();
+            if filter.is_empty() {
+                let rank = cache.inverse(src);
+                let mut hits: Vec<(u32, u32)> =
+                    candidates.into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect();
+                let at = |i: u32| rank.get(i as usize).copied().unwrap_or(u32::MAX);
+                match src.order {
+                    Order::Asc => hits.sort_unstable_by_key(|h| at(h.1)),
+                    Order::Desc => hits.sort_unstable_by_key(|h| std::cmp::Reverse(at(h.1))),
+                }
+                hits
+            } else {
+                filtered(src, filter)
+                    .into_iter()
+                    .filter(|i| candidates.binary_search(i).is_ok())
+                    .filter_map(|i| score_of(i).map(|s| (s, i)))
+                    .collect()
+            }
+        }
     };
     if by_score {
         hits.sort_by_key(|h| std::cmp::Reverse(h.0));
@@ -180,15 +280,17 @@ mod tests {
     #[test]
     fn ranks_title_words_first() {
         let w = finders("cat");
-        assert_eq!(score("pets/cat video", None, &w), Some(4));
-        assert_eq!(score("pets/concatenate", None, &w), Some(2));
-        assert_eq!(score("cats/dog", None, &w), Some(1));
-        assert_eq!(score("x/dog", None, &w), None);
+        let none = |_| false;
+        assert_eq!(score("pets/cat video", None, &w, none), Some(4));
+        assert_eq!(score("pets/concatenate", None, &w, none), None, "words are matched by their beginning");
+        assert_eq!(score("cats/dog", None, &w, none), Some(2));
+        assert_eq!(score("x/dog", None, &w, none), None);
+        assert_eq!(score("x/dog", None, &w, |_| true), Some(1), "one edit away");
         let tagged = Extra { tags: vec![fold("Cats")], title: None };
-        assert_eq!(score("x/dog", Some(&tagged), &w), Some(3));
-        assert_eq!(score("x/dog", Some(&tagged), &finders("cat dog")), Some(7));
-        assert_eq!(score("x/dog", Some(&tagged), &finders("cat bird")), None);
+        assert_eq!(score("x/dog", Some(&tagged), &w, none), Some(3));
+        assert_eq!(score("x/dog", Some(&tagged), &finders("cat dog"), none), Some(7));
+        assert_eq!(score("x/dog", Some(&tagged), &finders("cat bird"), none), None);
         let renamed = Extra { tags: vec![], title: Some(fold("Kitten")) };
-        assert_eq!(score("x/dog", Some(&renamed), &finders("kit")), Some(4));
+        assert_eq!(score("x/dog", Some(&renamed), &finders("kit"), none), Some(4));
     }
 }

@@ -135,6 +135,15 @@ async fn search_titles_paths_and_tags() {
     let picked = titles(srv.json(&format!("/api/v1/videos?ids={bread},{beach}")).await);
     assert_eq!(picked, ["bread", "Beach day"]);
     assert_eq!(srv.get("/api/v1/videos?ids=nope").await.status(), 400);
+    // One typo (a letter swapped, dropped, added or changed) still finds
+    // it; an exact match ranks first; words are found by their beginning.
+    assert_eq!(titles(srv.json("/api/v1/videos?q=baech").await), ["Beach day"]);
+    assert_eq!(titles(srv.json("/api/v1/videos?q=tutoral").await), ["Crème brûlée tutorial"]);
+    assert_eq!(titles(srv.json("/api/v1/videos?q=braed%20cooking").await), ["bread"]);
+    fx.mp4("trips/Bench.mp4", 1000, 324);
+    assert!(srv.app.library.rescan_and_wait(std::time::Duration::from_secs(30)).await);
+    assert_eq!(titles(srv.json("/api/v1/videos?q=beach").await), ["Beach day", "Bench"], "exact first");
+    assert!(titles(srv.json("/api/v1/videos?q=ach").await).is_empty(), "not inside a word");
     // Nothing found is not an empty library.
     let page = srv.get("/?q=zebra").await.text().await.unwrap();
     assert!(page.contains("No video matches “zebra”") && !page.contains("No videos found yet"), "{page}");

@@ -1,0 +1,257 @@
+//! The search index: every word of every listed video's folded path (its
+//! folders and file name), sorted once, each with the positions of the
+//! videos that have it. A query word finds the words it begins (a range
+//! of the sorted vocabulary) and, from four letters on, the words one
+//! edit away (a letter dropped, added, changed or two swapped), each a
+//! binary search: no pass over the library per query.
+//!
+//! Layout: the vocabulary in one string (`text`, `ends`), the postings of
+//! all words in one array (`postings`, `starts`): a few allocations
+//! whatever the library's size.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Shortest query word looked for one edit away.
+pub const TYPO_FROM: usize = 4;
+/// Longest word kept (longer ones are cut).
+const MAX_WORD: usize = 64;
+
+#[derive(Default)]
+pub struct WordIndex {
+    text: String,
+    /// End of each vocabulary word in `text` (its start is the previous end).
+    ends: Vec<u32>,
+    /// Start of each word's postings in `postings` (one more than words).
+    starts: Vec<u32>,
+    postings: Vec<u32>,
+}
+
+/// The words of a folded text, as search splits them.
+pub fn tokens(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| {
+        match w.char_indices().nth(MAX_WORD) {
+            Some((cut, _)) => &w[..cut],
+            None => w,
+        }
+    })
+}
+
+impl std::fmt::Debug for WordIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WordIndex({} words, {} postings)", self.ends.len(), self.postings.len())
+    }
+}
+
+impl WordIndex {
+    /// Indexes `folded[i]` as video position `i`.
+    pub fn build(folded: &[Box<str>]) -> WordIndex {
+        let mut by_word: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (i, path) in folded.iter().enumerate() {
+            for w in tokens(path) {
+                let list = by_word.entry(w).or_default();
+                // A word twice in one path is listed once.
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        let mut words: Vec<(&str, Vec<u32>)> = by_word.into_iter().collect();
+        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut index = WordIndex {
+            text: String::with_capacity(words.iter().map(|(w, _)| w.len()).sum()),
+            ends: Vec::with_capacity(words.len()),
+            starts: Vec::with_capacity(words.len() + 1),
+            postings: Vec::with_capacity(words.iter().map(|(_, p)| p.len()).sum()),
+        };
+        index.starts.push(0);
+        for (w, list) in words {
+            index.text.push_str(w);
+            index.ends.push(index.text.len() as u32);
+            index.postings.extend_from_slice(&list);
+            index.starts.push(index.postings.len() as u32);
+        }
+        index
+    }
+
+    fn word(&self, k: usize) -> &str {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text[start..self.ends[k] as usize]
+    }
+
+    fn postings_of(&self, k: usize) -> &[u32] {
+        &self.postings[self.starts[k] as usize..self.starts[k + 1] as usize]
+    }
+
+    /// The vocabulary words that begin with `w` (a run in sorted order).
+    fn prefixed(&self, w: &str) -> Range<usize> {
+        self.lower_bound(w)..self.lower_bound(&format!("{w}\u{10FFFF}"))
+    }
+
+    fn lower_bound(&self, w: &str) -> usize {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.word(mid) < w {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    fn exact(&self, w: &str) -> Option<usize> {
+        let k = self.lower_bound(w);
+        (k < self.ends.len() && self.word(k) == w).then_some(k)
+    }
+
+    /// How many postings the words beginning with `w` have (an upper bound
+    /// of the videos it finds).
+    pub fn count(&self, w: &str) -> usize {
+        let r = self.prefixed(w);
+        if r.is_empty() {
+            return 0;
+        }
+        (self.starts[r.end] - self.starts[r.start]) as usize
+    }
+
+    /// The positions of videos with a word beginning with `w`, sorted.
+    pub fn beginning(&self, w: &str) -> Vec<u32> {
+        let r = self.prefixed(w);
+        let mut out: Vec<u32> = r.flat_map(|k| self.postings_of(k).iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The vocabulary words one edit away from `w`; none for words shorter
+    /// than `TYPO_FROM` or outside a–z, 0–9.
+    fn near_words(&self, w: &str) -> Vec<usize> {
+        if w.len() < TYPO_FROM || w.len() > MAX_WORD || !w.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Vec::new();
+        }
+        let mut found: Vec<usize> = edits(w).iter().filter_map(|v| self.exact(v)).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// How many postings the words one edit away from `w` have.
+    pub fn near_count(&self, w: &str) -> usize {
+        self.near_words(w).into_iter().map(|k| self.postings_of(k).len()).sum()
+    }
+
+    /// The positions of videos with a word one edit away from `w`, sorted.
+    pub fn near(&self, w: &str) -> Vec<u32> {
+        let mut out: Vec<u32> =
+            self.near_words(w).into_iter().flat_map(|k| self.postings_of(k).iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Words in the vocabulary.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.text.len() + 4 * (self.ends.len() + self.starts.len() + self.postings.len())
+    }
+}
+
+/// Whether `a` is one edit from `b` (a letter dropped, added, changed, or
+/// two neighbours swapped), for words of `TYPO_FROM` letters or more.
+pub fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if b.len() < TYPO_FROM || a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[head..], &b[head..]);
+    match ra.len().cmp(&rb.len()) {
+        std::cmp::Ordering::Equal => {
+            ra[1..] == rb[1..] || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        std::cmp::Ordering::Less => ra == &rb[1..],
+        std::cmp::Ordering::Greater => &ra[1..] == rb,
+    }
+}
+
+/// Every word one edit from `w` (ASCII letters and digits): a letter
+/// dropped, added or changed, or two neighbours swapped.
+fn edits(w: &str) -> Vec<String> {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let b = w.as_bytes();
+    let mut out = Vec::with_capacity(b.len() * 75);
+    let word = |v: Vec<u8>| String::from_utf8(v).unwrap_or_default();
+    for i in 0..b.len() {
+        out.push(word([&b[..i], &b[i + 1..]].concat()));
+        if i + 1 < b.len() && b[i] != b[i + 1] {
+            let mut v = b.to_vec();
+            v.swap(i, i + 1);
+            out.push(word(v));
+        }
+        for &c in ALPHABET.iter().filter(|&&c| c != b[i]) {
+            let mut v = b.to_vec();
+            v[i] = c;
+            out.push(word(v));
+        }
+    }
+    for i in 0..=b.len() {
+        for &c in ALPHABET {
+            out.push(word([&b[..i], &[c], &b[i..]].concat()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(paths: &[&str]) -> WordIndex {
+        let folded: Vec<Box<str>> = paths.iter().map(|p| Box::from(*p)).collect();
+        WordIndex::build(&folded)
+    }
+
+    #[test]
+    fn finds_words_by_their_beginning_and_one_edit_away() {
+        let i = index(&["trips/beach day.mp4", "trips/2019/cats.mkv", "cat videos/concatenate.mp4", "beach/beach.mp4"]);
+        assert_eq!(i.beginning("cat"), [1, 2]);
+        assert_eq!(i.beginning("beach"), [0, 3]);
+        assert_eq!(i.beginning("trips"), [0, 1]);
+        assert!(i.beginning("zebra").is_empty());
+        assert!(i.beginning("each").is_empty(), "words are found by their beginning");
+        assert_eq!(i.near("baech"), [0, 3], "two letters swapped");
+        assert_eq!(i.near("bech"), [0, 3], "a letter dropped");
+        assert_eq!(i.near("beachh"), [0, 3], "a letter added");
+        assert_eq!(i.near("beack"), [0, 3], "a letter changed");
+        assert!(i.near("bch").is_empty(), "too short to guess");
+        assert_eq!(i.count("cat"), 2);
+        assert_eq!(i.len(), 10);
+    }
+
+    #[test]
+    fn one_edit_away() {
+        assert!(one_edit("beach", "baech") && one_edit("bech", "beach") && one_edit("beachh", "beach"));
+        assert!(one_edit("beack", "beach") && !one_edit("beach", "beach") && !one_edit("bxxch", "beach"));
+        assert!(!one_edit("cat", "cut"), "too short");
+        assert!(!one_edit("abcdef", "abcd"));
+    }
+
+    #[test]
+    fn empty_and_odd_input() {
+        let i = index(&[]);
+        assert!(i.beginning("a").is_empty() && i.near("abcd").is_empty() && i.is_empty());
+        let i = index(&["ünï/日本語 映画.mkv", "", "---"]);
+        assert_eq!(i.beginning("日本"), [0]);
+        assert!(i.near("日本語映").is_empty());
+    }
+}
