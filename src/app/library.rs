@@ -189,6 +189,9 @@ fn scan_loop(
 ) {
     let (mut first, mut imported) = (true, false);
     loop {
+        // A periodic poll skips folders that did not change; anything asked
+        // for (a notification, a refresh) looks at every file.
+        let mut polled = false;
         if !first {
             // Without polling, the thread sleeps until asked (disks may sleep too).
             let next = match every {
@@ -208,12 +211,18 @@ fn scan_loop(
                         }
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => polled = true,
             }
         }
         let Some(seen) = app.upgrade().map(|a| a.library.requested.load(Ordering::Acquire)) else { return };
         // A bug in a scan must not end rescanning for the life of the server.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.scan()));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if polled {
+                scanner.poll()
+            } else {
+                scanner.scan()
+            }
+        }));
         let Some(app) = app.upgrade() else { return };
         match result {
             Ok(Ok(catalog)) => {

@@ -43,13 +43,16 @@ pub struct Scanner {
     index: Index,
     /// Root states from the last scan (until then, all assumed online).
     root_states: Vec<RootState>,
+    /// Each folder's modification time at the last walk (`poll` skips the
+    /// files of those that kept it).
+    dirs: HashMap<PathBuf, i64>,
 }
 
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<Store>) -> Result<Self, StoreError> {
         let index = store.load_index()?;
         let root_states = vec![RootState::Online; roots.len()];
-        Ok(Scanner { roots, store, index, root_states })
+        Ok(Scanner { roots, store, index, root_states, dirs: HashMap::new() })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
@@ -94,7 +97,21 @@ impl Scanner {
     }
 
     /// Walks every root and brings the index up to date.
+    /// Walks every root, looking at every file's size and time.
     pub fn scan(&mut self) -> Result<Catalog, StoreError> {
+        self.walk(false)
+    }
+
+    /// Like `scan`, but a folder whose modification time did not change
+    /// since the last walk keeps its files' records without a look at each
+    /// (one `stat` a folder instead of one a file). Files added, removed or
+    /// renamed change their folder's time; a file rewritten in place does
+    /// not, and is seen by the next `scan` (notifications, a refresh).
+    pub fn poll(&mut self) -> Result<Catalog, StoreError> {
+        self.walk(true)
+    }
+
+    fn walk(&mut self, skip_unchanged: bool) -> Result<Catalog, StoreError> {
         let started = Instant::now();
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
@@ -102,6 +119,7 @@ impl Scanner {
         let mut todo: Vec<(Vec<u8>, Found)> = Vec::new();
         let states_before = self.root_states.clone();
         let now = unix_now();
+        let mut dirs = HashMap::new();
 
         for (i, root) in self.roots.iter().enumerate() {
             let had = self
@@ -110,7 +128,9 @@ impl Scanner {
                 .keys()
                 .filter(|k| Path::new(std::ffi::OsStr::from_bytes(k)).starts_with(&root.path))
                 .count();
-            let state = match walk_root(i, root, &self.roots, &mut stats) {
+            let skip = (skip_unchanged && !self.dirs.is_empty())
+                .then_some(Skip { dirs: &self.dirs, files: &self.index.files });
+            let state = match walk_root(i, root, &self.roots, &mut stats, skip, &mut dirs) {
                 Err(why) => RootState::Offline(why),
                 Ok(found) if found.is_empty() && had > 0 => {
                     RootState::Offline(format!("no videos found where {had} were before (unmounted?)"))
@@ -178,6 +198,7 @@ impl Scanner {
             }
         }
         stats.changed = !changes.is_empty() || self.root_states != states_before;
+        self.dirs = dirs;
         self.store.apply(&changes)?;
         for key in &changes.delete_files {
             self.index.files.remove(key);
@@ -247,7 +268,23 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 /// Lists the video files under one root. `Err` when the root itself cannot
 /// be read (it is then offline).
-fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> Result<Vec<Found>, String> {
+/// What a poll may reuse: folder times and file records of the last walk.
+struct Skip<'a> {
+    dirs: &'a HashMap<PathBuf, i64>,
+    files: &'a HashMap<Vec<u8>, FileRecord>,
+}
+
+/// The video files below `root`. Every folder's time goes into `dirs`;
+/// with `skip`, files in folders whose time did not change keep their
+/// records instead of a `stat` each.
+fn walk_root(
+    index: usize,
+    root: &Root,
+    all: &[Root],
+    stats: &mut ScanStats,
+    skip: Option<Skip>,
+    dirs: &mut HashMap<PathBuf, i64>,
+) -> Result<Vec<Found>, String> {
     std::fs::read_dir(&root.path).map_err(|e| e.to_string())?;
     let inside_a_root = |target: &Path| all.iter().any(|r| target.starts_with(&r.canonical));
     let walker = WalkDir::new(&root.path).follow_links(true).into_iter().filter_entry(|e| {
@@ -256,6 +293,7 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
                 && (!e.path_is_symlink() || std::fs::canonicalize(e.path()).is_ok_and(|t| inside_a_root(&t))))
     });
     let mut found = Vec::new();
+    let mut unchanged: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -269,7 +307,32 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
                 continue;
             }
         };
+        if entry.file_type().is_dir() {
+            if let Ok(meta) = entry.metadata() {
+                let time = mtime_ns(&meta);
+                if skip.as_ref().is_some_and(|s| s.dirs.get(entry.path()) == Some(&time)) {
+                    unchanged.insert(entry.path().to_path_buf());
+                }
+                dirs.insert(entry.path().to_path_buf(), time);
+            }
+            continue;
+        }
         if !entry.file_type().is_file() || !crate::library::is_video_name(entry.file_name()) {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(&root.path).expect("walkdir yields paths under its root");
+        // In a folder that did not change: the record of the last walk.
+        let kept = skip.as_ref().filter(|_| entry.path().parent().is_some_and(|p| unchanged.contains(p)));
+        if let Some(rec) = kept.and_then(|s| s.files.get(entry.path().as_os_str().as_bytes())) {
+            found.push(Found {
+                root: index,
+                rel: rel.as_os_str().as_bytes().to_vec(),
+                abs: entry.path().to_path_buf(),
+                size: rec.size,
+                mtime_ns: rec.mtime_ns,
+                dev: rec.dev,
+                ino: rec.ino,
+            });
             continue;
         }
         let meta = match entry.metadata() {
@@ -279,7 +342,6 @@ fn walk_root(index: usize, root: &Root, all: &[Root], stats: &mut ScanStats) -> 
                 continue;
             }
         };
-        let rel = entry.path().strip_prefix(&root.path).expect("walkdir yields paths under its root");
         found.push(Found {
             root: index,
             rel: rel.as_os_str().as_bytes().to_vec(),
@@ -336,4 +398,31 @@ fn title_of(rel: &[u8]) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::probe::synth::{mp4_file, noise};
+
+    #[test]
+    fn a_poll_skips_folders_that_did_not_change() {
+        let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let sub = dir.path().join("a");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::write(sub.join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
+        let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
+        let mut scanner = Scanner::new(vec![root], Arc::new(Store::open(data.path()).unwrap())).unwrap();
+        let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size).collect::<Vec<_>>();
+        let first = sizes(&scanner.scan().unwrap());
+        // Rewritten in place: its folder keeps its time, so a poll keeps the record…
+        std::fs::write(sub.join("one.mp4"), mp4_file(&noise(900, 2), false)).unwrap();
+        assert_eq!(sizes(&scanner.poll().unwrap()), first);
+        // …and a full scan sees it.
+        let rewritten = sizes(&scanner.scan().unwrap());
+        assert_ne!(rewritten, first);
+        // A file added changes its folder's time: a poll sees it.
+        std::fs::write(sub.join("two.mp4"), mp4_file(&noise(700, 3), false)).unwrap();
+        assert_eq!(scanner.poll().unwrap().videos().len(), 2);
+    }
 }
