@@ -142,6 +142,19 @@ pub(crate) fn element(src: &(impl Source + ?Sized), at: Option<(u64, u64)>) -> R
     }
 }
 
+/// The segment's timestamp scale (nanoseconds a tick; a million when it
+/// does not say, or says something unusable) and its track entries.
+pub(crate) fn scale_and_entries(src: &(impl Source + ?Sized), at: &Layout) -> Result<(u64, Vec<Entry>), ProbeError> {
+    let scale = element(src, at.info)?
+        .and_then(|b| {
+            children(&b).find(|(id, _)| *id == crate::library::probe::mkv::TIMESTAMP_SCALE).and_then(|(_, d)| uint(d))
+        })
+        .filter(|&s| (1..=1_000_000_000_000).contains(&s))
+        .unwrap_or(1_000_000);
+    let entries = element(src, at.tracks)?.map(|b| entries(&b)).unwrap_or_default();
+    Ok((scale, entries))
+}
+
 /// A track entry, with what reading its blocks needs.
 pub(crate) struct Entry {
     pub number: u64,

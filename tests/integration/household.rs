@@ -17,7 +17,7 @@ fn vidserve(args: &[&str]) -> Vec<u8> {
 }
 
 /// A request as the person whose session cookie is `cookie`.
-async fn call(srv: &TestServer, cookie: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(srv: &TestServer, cookie: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
     let mut req = srv.client.request(method, srv.url(path)).header("cookie", cookie);
     if let Some(b) = body {

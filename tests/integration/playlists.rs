@@ -4,19 +4,9 @@
 
 use serde_json::{json, Value};
 
+use crate::household::call;
 use crate::people::{sign_in, user};
 use crate::support::{send, Fixture, Options, TestServer};
-
-async fn call(srv: &TestServer, cookie: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut req = srv.client.request(method, srv.url(path)).header("cookie", cookie);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 fn ids(list: &Value) -> Vec<&str> {
     list["videos"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect()

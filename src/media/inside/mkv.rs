@@ -7,9 +7,11 @@ use std::io::Read;
 
 use super::{close_open_ends, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
-use crate::library::probe::mkv::{children, codec_name, uint, TIMESTAMP_SCALE};
+use crate::library::probe::mkv::{children, codec_name, uint};
 use crate::library::probe::{ProbeError, Source};
-use crate::media::matroska::{element, entries, layout, walk_blocks, Encoding, BLOCK, BLOCK_DURATION, SIMPLE_BLOCK};
+use crate::media::matroska::{
+    element, entries, layout, scale_and_entries, walk_blocks, Encoding, BLOCK, BLOCK_DURATION, SIMPLE_BLOCK,
+};
 
 const EDITION_ENTRY: u32 = 0x45B9;
 const EDITION_FLAG_HIDDEN: u32 = 0x45BD;
@@ -100,11 +102,7 @@ struct Wanted {
 
 pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<Vec<Vec<Cue>>, ProbeError> {
     let at = layout(src)?;
-    let scale = element(src, at.info)?
-        .and_then(|b| children(&b).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d)))
-        .filter(|&s| s > 0)
-        .unwrap_or(1_000_000);
-    let entries = element(src, at.tracks)?.map(|b| entries(&b)).unwrap_or_default();
+    let (scale, entries) = scale_and_entries(src, &at)?;
     let wanted: HashMap<u64, Wanted> = tracks
         .iter()
         .enumerate()

@@ -5,10 +5,10 @@
 //! headers) only; laced blocks are split into their frames.
 
 use super::RemuxError;
-use crate::library::probe::mkv::{children, header, uint, TIMESTAMP_SCALE};
+use crate::library::probe::mkv::header;
 use crate::library::probe::{ProbeError, Source};
 use crate::media::matroska::{
-    element, entries, layout, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
+    layout, scale_and_entries, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
 };
 
 /// Most frames read of one track (about 12 hours of 60 fps video).
@@ -107,11 +107,7 @@ fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
 /// `audio`th audio track (counting enabled audio tracks, as listed).
 pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
     let at = layout(src)?;
-    let scale = element(src, at.info)?
-        .and_then(|b| children(&b).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d)))
-        .filter(|&s| s > 0)
-        .unwrap_or(1_000_000);
-    let entries = element(src, at.tracks)?.map(|b| entries(&b)).unwrap_or_default();
+    let (scale, entries) = scale_and_entries(src, &at)?;
     let enabled = || entries.iter().filter(|e| e.enabled);
     let v = enabled()
         .find(|e| e.kind == 1 && codec_of(&e.codec).is_some())
