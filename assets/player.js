@@ -131,6 +131,29 @@ function keys() {
   });
 }
 
+/** Says when this browser cannot decode the video's codec (HEVC outside
+ * Safari and Edge, say): `canPlayType` on the codec, and the player's error. */
+function codecCheck() {
+  const note = document.getElementById("codec-note");
+  if (!note) return;
+  const types = {
+    h264: 'video/mp4; codecs="avc1.42E01E"',
+    hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
+    av1: 'video/mp4; codecs="av01.0.05M.08"',
+    vp9: 'video/webm; codecs="vp9"',
+  };
+  const codec = player.dataset.codec || "";
+  const say = () => {
+    note.textContent = "This browser cannot decode " + codec.toUpperCase() +
+      " video. Safari and Edge decode more codecs; Open in VLC (Link for other players) plays everything.";
+    note.hidden = false;
+  };
+  if (types[codec] && player.canPlayType(types[codec]) === "") say();
+  player.addEventListener("error", () => {
+    if (player.error && player.error.code === 4 && types[codec]) say();
+  });
+}
+
 /** Other screens (Chromecast, AirPlay) through the Remote Playback API,
  * where the browser has it and a screen is around. */
 function otherScreens() {
@@ -143,6 +166,7 @@ function otherScreens() {
 
 export function init() {
   if (!player) return;
+  codecCheck();
   otherScreens();
   if (actions) {
     const id = actions.dataset.id;

@@ -188,4 +188,6 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
         json!(format!("/play/{id}.mp4"))
     );
     crate::browser::plays_and_seeks(&driver, 8.0).await;
+    // Chromium decodes H.264: no word about codecs.
+    assert_eq!(driver.js("return document.getElementById('codec-note').hidden").await, json!(true));
 }

@@ -65,6 +65,7 @@ pub fn watch(view: &WatchView) -> Markup {
             div.watch {
                 video #player controls autoplay preload="metadata" src=(view.play_url)
                     data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
+                    data-codec=[info.and_then(|i| i.video_codec.as_deref())]
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
                     data-needs-thumb=[(!view.poster).then_some("1")]
@@ -76,6 +77,8 @@ pub fn watch(view: &WatchView) -> Markup {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
+                // player.js says so when this browser cannot decode the video.
+                p #codec-note.notice.warn role="status" hidden {}
                 p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
                 (chapter_marks(&view.inside.chapters, v.duration_ms()))
                 (track_choices(view))
