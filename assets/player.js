@@ -154,6 +154,44 @@ function codecCheck() {
   });
 }
 
+/** A remux whose sound is being remade (ffmpeg, in the background): says
+ * so, asks again now and then, and switches to the stream with sound
+ * where the player is when it is ready. */
+async function soundWhenReady() {
+  if (!player.dataset.remuxed) return;
+  const note = document.getElementById("codec-note");
+  const url = () => new URL(player.currentSrc || player.src, location.href);
+  const state = async () => {
+    try {
+      const res = await fetch(url(), { method: "HEAD" });
+      return res.headers.get("x-vidserve-sound") || "";
+    } catch (e) { return ""; }
+  };
+  if ((await state()) !== "preparing") return;
+  note.textContent = "Browsers cannot decode this file's sound: it is being made playable, and will come on by itself.";
+  note.hidden = false;
+  for (let tries = 0; tries < 360; tries++) {
+    await new Promise((r) => setTimeout(r, 5000));
+    const now = await state();
+    if (now === "preparing") continue;
+    if (now === "remade") {
+      const at = player.currentTime;
+      const playing = !player.paused;
+      const u = url();
+      u.searchParams.set("sound", String(Date.now()));
+      player.src = u.pathname + u.search;
+      player.addEventListener("loadedmetadata", () => {
+        player.currentTime = at;
+        if (playing) player.play().catch(() => { /* the user can press play */ });
+      }, { once: true });
+      note.hidden = true;
+    } else {
+      note.textContent = "Browsers cannot decode this file's sound, and it could not be made playable here; Open in VLC plays it.";
+    }
+    return;
+  }
+}
+
 /** Other screens (Chromecast, AirPlay) through the Remote Playback API,
  * where the browser has it and a screen is around. */
 function otherScreens() {
@@ -167,6 +205,7 @@ function otherScreens() {
 export function init() {
   if (!player) return;
   codecCheck();
+  soundWhenReady();
   otherScreens();
   if (actions) {
     const id = actions.dataset.id;

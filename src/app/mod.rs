@@ -73,6 +73,8 @@ pub struct App {
     pub playlists: playlists::Playlists,
     /// Remux plans of the videos being played.
     pub plans: crate::media::remux::cache::Plans,
+    /// Sound remade for browsers by ffmpeg.
+    pub sound: Arc<crate::media::remux::sound::Sound>,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     pub inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<Store>,
@@ -100,6 +102,11 @@ impl App {
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ops = Ops::default();
         let playlists = playlists::Playlists::load(store.clone())?;
+        let ffmpeg =
+            jobs.ffmpeg.clone().map(|path| crate::media::ffmpeg::Ffmpeg { path, timeout: config.media.ffmpeg_timeout });
+        let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
+            .map(Arc::new)
+            .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let app = Arc::new(App {
             config,
             library,
@@ -112,6 +119,7 @@ impl App {
             chat,
             playlists,
             plans: Default::default(),
+            sound,
             inside,
             store,
         });

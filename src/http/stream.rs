@@ -188,22 +188,26 @@ fn read_nowait(_: &File, _: &mut BytesMut, _: usize, _: u64) -> Option<io::Resul
 /// A remuxed stream (`media::remux::Plan`) from `at` to `end`, made one
 /// part (the init segment, then each fragment) at a time as hyper asks
 /// for more: memory stays at one fragment's header whatever the range.
+/// `files`: the video's file, and its remade sound when there is one.
 pub struct RemuxBody {
     plan: Arc<crate::media::remux::Plan>,
-    file: Arc<File>,
+    files: Vec<Arc<File>>,
     at: u64,
     end: u64,
     current: Option<FileBody>,
+    /// The rest of the current part: runs of segments of one file each.
+    queued: VecDeque<(usize, Vec<Segment>)>,
     meter: Meter,
 }
 
 impl RemuxBody {
-    pub fn new(plan: Arc<crate::media::remux::Plan>, file: Arc<File>, at: u64, end: u64, meter: Meter) -> Self {
-        RemuxBody { plan, file, at, end, current: None, meter }
+    pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Arc<File>>, at: u64, end: u64, meter: Meter) -> Self {
+        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), meter }
     }
 
     pub fn remaining(&self) -> u64 {
-        self.end - self.at + self.current.as_ref().map_or(0, FileBody::remaining)
+        let queued: u64 = self.queued.iter().flat_map(|(_, s)| s.iter()).map(Segment::remaining).sum();
+        self.end - self.at + queued + self.current.as_ref().map_or(0, FileBody::remaining)
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
@@ -214,21 +218,29 @@ impl RemuxBody {
                     other => return other,
                 }
             }
+            if let Some((file, segments)) = self.queued.pop_front() {
+                let Some(handle) = self.files.get(file).or(self.files.first()) else { return Poll::Ready(None) };
+                self.current = Some(FileBody::new(handle.clone(), segments, self.meter.clone()));
+                continue;
+            }
             if self.at >= self.end {
                 return Poll::Ready(None);
             }
             let until = self.plan.boundary_after(self.at).min(self.end);
-            let segments = self
-                .plan
-                .pieces(self.at, until)
-                .into_iter()
-                .map(|p| match p {
-                    crate::media::remux::Piece::Bytes(b) => Segment::Bytes(b),
-                    crate::media::remux::Piece::File { pos, len } => Segment::File { pos, end: pos + len },
-                })
-                .collect();
+            // Consecutive pieces of one file go out through one file body.
+            for piece in self.plan.pieces(self.at, until) {
+                let (file, segment) = match piece {
+                    crate::media::remux::Piece::Bytes(b) => (None, Segment::Bytes(b)),
+                    crate::media::remux::Piece::File { pos, len, file } => {
+                        (Some(usize::from(file)), Segment::File { pos, end: pos + len })
+                    }
+                };
+                match self.queued.back_mut() {
+                    Some((f, run)) if file.is_none_or(|file| file == *f) => run.push(segment),
+                    _ => self.queued.push_back((file.unwrap_or(0), vec![segment])),
+                }
+            }
             self.at = until;
-            self.current = Some(FileBody::new(self.file.clone(), segments, self.meter.clone()));
         }
     }
 }

@@ -49,6 +49,18 @@ impl Ffmpeg {
 }
 
 impl Ffmpeg {
+    /// The `track`th audio track of `video` as stereo AAC in an MP4 at
+    /// `out` (video, subtitles and data dropped), for sound browsers cannot
+    /// decode. `timeout` should allow for the whole film.
+    pub fn audio_to_aac(&self, video: &File, track: usize, out: &Path, timeout: Duration) -> Result<(), MediaError> {
+        let mut cmd = Command::new(&self.path);
+        cmd.args(["-nostdin", "-v", "error"]);
+        input(&mut cmd);
+        cmd.args(["-map", &format!("0:a:{track}"), "-vn", "-sn", "-dn", "-c:a", "aac", "-b:a", "192k", "-ac", "2"]);
+        cmd.args(["-f", "mp4", "-movflags", "+faststart", "-y"]).arg(out);
+        run(cmd, video, timeout).map(|_| ())
+    }
+
     /// `SPRITE_FRAMES` frames spread over the video, `SPRITE_TILE_WIDTH`
     /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
     /// video costs little.

@@ -104,7 +104,7 @@ fn read_all(src: &(impl Source + ?Sized)) {
         let pieces = plan.pieces(0, plan.len());
         assert_eq!(pieces.iter().map(|p| p.len()).sum::<u64>(), plan.len());
         for p in &pieces {
-            if let vidserve::media::remux::Piece::File { pos, len } = p {
+            if let vidserve::media::remux::Piece::File { pos, len, .. } = p {
                 assert!(pos + len <= src.size(), "a file range past the end");
             }
         }

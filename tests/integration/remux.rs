@@ -131,6 +131,62 @@ async fn an_mp4_with_its_index_at_the_end_starts_at_once() {
     assert_eq!(packets(&out, "a"), packets(&source, "a"));
 }
 
+/// Sound browsers cannot decode (AC-3): the picture plays at once, the
+/// sound is remade as AAC by ffmpeg in the background, then comes in the
+/// stream (the same video packets); without ffmpeg the page says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sound_browsers_cannot_decode_is_remade_with_ffmpeg() {
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("ac3.mkv"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=4:size=160x120:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "ac3",
+        ],
+    );
+    // ffmpeg from PATH.
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let id = srv.id_of("ac3.mkv").await;
+    let url = format!("/play/{id}.mp4");
+    let first = srv.get(&url).await;
+    let said = first.headers()["x-vidserve-sound"].to_str().unwrap().to_string();
+    assert!(said == "preparing" || said == "remade", "{said}");
+    crate::support::eventually(std::time::Duration::from_secs(60), "the sound is remade", || async {
+        srv.client.head(srv.url(&url)).send().await.unwrap().headers()["x-vidserve-sound"] == "remade"
+    })
+    .await;
+    let out = fx.path().join("out.bin");
+    std::fs::write(&out, srv.get(&url).await.bytes().await.unwrap()).unwrap();
+    assert_eq!(codecs(&out), ["h264", "aac"]);
+    assert_eq!(packets(&out, "v"), packets(&fx.path().join("ac3.mkv"), "v"));
+    assert!(data.path().join("audio").read_dir().unwrap().count() == 1, "kept in the data dir");
+
+    // Without ffmpeg: the picture alone, and the header says why.
+    let data = tempfile::tempdir().unwrap();
+    let opts = crate::support::Options {
+        ffmpeg: Some("/no/such/ffmpeg".into()),
+        ..crate::support::Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let res = srv.get(&url).await;
+    assert_eq!(res.headers()["x-vidserve-sound"], "unavailable");
+    std::fs::write(&out, res.bytes().await.unwrap()).unwrap();
+    assert_eq!(codecs(&out), ["h264"]);
+}
+
 /// A damaged file: what can be read of it plays, or a clear refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_matroska_file_still_gets_an_answer() {

@@ -21,6 +21,7 @@ use crate::http::range::{parse_range, RangeOutcome};
 use crate::http::stream::RemuxBody;
 use crate::library::ids::VideoId;
 use crate::media::remux::cache::PlanKey;
+use crate::media::remux::sound::Ready;
 use crate::media::remux::{Plan, RemuxError};
 use crate::App;
 
@@ -32,13 +33,17 @@ const MAX_AUDIO: usize = 32;
 /// Whether browsers get this video through `/play/{id}.mp4`: Matroska
 /// holding video that MP4 carries and browsers do not open in Matroska,
 /// and MP4 or MOV with its index at the end (it would play only once the
-/// browser fetched the end).
+/// browser fetched the end)
 pub fn remuxable(v: &Video) -> bool {
     v.info.as_ref().is_some_and(|i| {
         let codec = matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"));
         let container = match i.container.as_str() {
             "mkv" => !i.browser_playable,
-            "mp4" | "mov" => i.index_at_end,
+            // …or whose sound browsers cannot decode (to be remade).
+            "mp4" | "mov" => {
+                i.index_at_end
+                    || !matches!(i.audio_codec.as_deref(), None | Some("aac" | "mp3" | "opus" | "flac" | "vorbis"))
+            }
             _ => false,
         };
         codec && container
@@ -60,6 +65,34 @@ fn audio_of(query: &str) -> usize {
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "audio").and_then(|(_, v)| v.parse().ok()))
         .unwrap_or(0)
         .min(MAX_AUDIO)
+}
+
+/// The plan for `key`: kept, or built on the blocking pool (one build at a
+/// time; the others wait here, holding no thread).
+async fn planned(
+    app: &Arc<App>,
+    key: PlanKey,
+    build: impl FnOnce() -> Result<Plan, RemuxError> + Send + 'static,
+) -> Result<Arc<Plan>, ApiError> {
+    if let Some(plan) = app.plans.get(&key) {
+        return Ok(plan);
+    }
+    let _turn = app.plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(plan) = app.plans.get(&key) {
+        return Ok(plan);
+    }
+    let started = std::time::Instant::now();
+    let plan =
+        tokio::task::spawn_blocking(build).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|e| match e {
+            RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
+                "this file cannot be remuxed ({why}); download it or open it in VLC"
+            )),
+            RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
+        })?;
+    tracing::info!(id = %key.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");
+    let plan = Arc::new(plan);
+    app.plans.put(key, plan.clone());
+    Ok(plan)
 }
 
 pub async fn play(
@@ -84,43 +117,50 @@ pub async fn play(
         .map_err(|_| ApiError::NotFound("this video's file is gone".into()))?;
     let size = opened.size;
     let file_handle = Arc::new(opened.file);
-    let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns };
-    let plan = match app.plans.get(&key) {
-        Some(plan) => plan,
-        None => {
-            // One build at a time; the others wait here, holding no thread.
-            let _turn = app.plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-            match app.plans.get(&key) {
-                Some(plan) => plan,
-                None => {
-                    let handle = file_handle.clone();
-                    let started = std::time::Instant::now();
-                    let plan = tokio::task::spawn_blocking(move || {
-                        let src = crate::library::probe::FileSource { file: &handle, len: size };
-                        Plan::build(&src, audio)
-                    })
+    let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
+    let handle = file_handle.clone();
+    let mut plan =
+        planned(app, key, move || Plan::build(&crate::library::probe::FileSource { file: &handle, len: size }, audio))
+            .await?;
+    let mut files = vec![file_handle.clone()];
+    // Sound browsers cannot decode: remade by ffmpeg in the background, then used.
+    let mut sound = "as stored";
+    if plan.audio_left_out.is_some() {
+        let (run, handle) = (app.clone(), file_handle.clone());
+        let seconds = video.duration_ms().unwrap_or(0) as f64 / 1000.0;
+        let ready = tokio::task::spawn_blocking(move || run.sound.get(key, &handle, seconds))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        sound = match ready {
+            Ready::At(path) => {
+                let opened = tokio::task::spawn_blocking(move || std::fs::File::open(path))
                     .await
                     .map_err(|e| ApiError::Internal(e.into()))?
-                    .map_err(|e| match e {
-                        RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
-                            "this file cannot be remuxed ({why}); download it or open it in VLC"
-                        )),
-                        RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
-                    })?;
-                    tracing::info!(%id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");
-                    let plan = Arc::new(plan);
-                    app.plans.put(key, plan.clone());
-                    plan
-                }
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+                let sound_file = Arc::new(opened);
+                let sound_len = sound_file.metadata().map(|m| m.len()).unwrap_or(0);
+                let (handle, remade) = (file_handle.clone(), sound_file.clone());
+                plan = planned(app, PlanKey { with_sound: true, ..key }, move || {
+                    Plan::build_with_sound(
+                        &crate::library::probe::FileSource { file: &handle, len: size },
+                        &crate::library::probe::FileSource { file: &remade, len: sound_len },
+                    )
+                })
+                .await?;
+                files.push(sound_file);
+                "remade"
             }
-        }
-    };
-    let etag = format!("\"r{FORMAT}-{:x}-{:x}-{audio}\"", file.size, file.mtime_ns);
+            Ready::Preparing => "preparing",
+            Ready::No => "unavailable",
+        };
+    }
+    let etag = format!("\"r{FORMAT}-{:x}-{:x}-{audio}-{}\"", file.size, file.mtime_ns, files.len());
     let tagged = |mut res: Response<Body>| {
         let h = res.headers_mut();
         h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert("x-vidserve-sound", HeaderValue::from_static(sound));
         res
     };
     let matches = |v: &HeaderValue| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
@@ -145,7 +185,7 @@ pub async fn play(
     let body = if method == Method::HEAD {
         Body::Empty
     } else {
-        Body::Remux(RemuxBody::new(plan.clone(), file_handle, start, end, app.ops.metrics.meter()))
+        Body::Remux(RemuxBody::new(plan.clone(), files, start, end, app.ops.metrics.meter()))
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;

@@ -127,7 +127,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     } @else if !i.browser_playable {
                         p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." }
                     }
-                    @if i.browser_playable && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
+                    @if !view.play_url.starts_with("/play/") && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
                         p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }
                     }
                     @if i.index_at_end && !view.play_url.starts_with("/play/") { p.notice { "This MP4 keeps its index at the end; playback starts once that is fetched." } }

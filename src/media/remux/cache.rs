@@ -10,12 +10,14 @@ use crate::library::ids::VideoId;
 /// Plans kept (each about 40 bytes a frame: some MiB for a film).
 const KEEP: usize = 4;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PlanKey {
     pub id: VideoId,
     pub audio: usize,
     pub size: u64,
     pub mtime_ns: i64,
+    /// With the chosen track's sound remade by ffmpeg.
+    pub with_sound: bool,
 }
 
 pub struct Plans {
@@ -42,7 +44,7 @@ impl Plans {
 
     pub fn put(&self, key: PlanKey, plan: Arc<Plan>) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.retain(|(k, _)| k.id != key.id || k.audio != key.audio);
+        kept.retain(|(k, _)| k.id != key.id || k.audio != key.audio || k.with_sound != key.with_sound);
         if kept.len() >= KEEP {
             kept.remove(0);
         }

@@ -49,6 +49,8 @@ pub struct Track {
     pub channels: u16,
     pub rate: u32,
     pub samples: Vec<Sample>,
+    /// Which file the samples are in: 0 the video's, 1 its remade sound.
+    pub file: u8,
 }
 
 #[derive(Debug)]
@@ -100,6 +102,7 @@ fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
         channels: e.channels.unwrap_or(2).clamp(1, 255) as u16,
         rate,
         samples: Vec::new(),
+        file: 0,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod boxes;
 pub mod cache;
 pub mod demux;
 mod mp4;
+pub mod sound;
 
 use bytes::Bytes;
 
@@ -35,7 +36,12 @@ const FRAGMENT: i64 = VIDEO_TIMESCALE as i64;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
     Bytes(Bytes),
-    File { pos: u64, len: u64 },
+    /// `file`: 0 the video's own file, 1 its remade sound.
+    File {
+        pos: u64,
+        len: u64,
+        file: u8,
+    },
 }
 
 impl Piece {
@@ -81,9 +87,19 @@ impl Plan {
     /// Reads the sample tables of `src` (a Matroska file) with its `audio`th
     /// audio track and plans the output. Blocking: one pass over the file.
     pub fn build(src: &(impl Source + ?Sized), audio: usize) -> Result<Plan, RemuxError> {
-        let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
-        let demuxed =
-            if crate::library::probe::mp4::sniff(&head) { mp4::demux(src, audio)? } else { demux::demux(src, audio)? };
+        Self::from_tables(demux_any(src, audio)?)
+    }
+
+    /// Like `build`, with the sound from `sound` (an MP4 of AAC that ffmpeg
+    /// made of the chosen track) instead of the file's own.
+    pub fn build_with_sound(src: &(impl Source + ?Sized), sound: &(impl Source + ?Sized)) -> Result<Plan, RemuxError> {
+        let mut demuxed = demux_any(src, usize::MAX)?;
+        demuxed.audio = Some(mp4::demux_sound(sound)?);
+        demuxed.audio_left_out = None;
+        Self::from_tables(demuxed)
+    }
+
+    fn from_tables(demuxed: Demuxed) -> Result<Plan, RemuxError> {
         let Demuxed { video, audio, audio_left_out } = demuxed;
         let mut tracks = vec![video_out(video)];
         tracks.extend(audio.map(audio_out));
@@ -219,7 +235,7 @@ impl Plan {
             }
             out.push(match p {
                 Piece::Bytes(b) => Piece::Bytes(b.slice((start - at) as usize..(end - at) as usize)),
-                Piece::File { pos, .. } => Piece::File { pos: pos + (start - at), len: end - start },
+                Piece::File { pos, file, .. } => Piece::File { pos: pos + (start - at), len: end - start, file },
             });
         };
         push(Piece::Bytes(self.init.clone()), 0);
@@ -234,12 +250,13 @@ impl Plan {
             push(Piece::Bytes(Bytes::from(head)), at);
             at += head_len;
             for (o, range) in self.tracks.iter().zip([f.video, f.audio]) {
+                let file = o.track.file;
                 let mut run: Option<(u64, u64)> = None;
                 for s in &o.track.samples[range.0 as usize..range.1 as usize] {
                     if !o.track.prefix.is_empty() {
                         push(Piece::Bytes(Bytes::copy_from_slice(&o.track.prefix)), at);
                         at += o.track.prefix.len() as u64;
-                        push(Piece::File { pos: s.pos, len: u64::from(s.size) }, at);
+                        push(Piece::File { pos: s.pos, len: u64::from(s.size), file }, at);
                         at += u64::from(s.size);
                         continue;
                     }
@@ -247,7 +264,7 @@ impl Plan {
                     run = match run {
                         Some((pos, len)) if pos + len == s.pos => Some((pos, len + u64::from(s.size))),
                         Some((pos, len)) => {
-                            push(Piece::File { pos, len }, at);
+                            push(Piece::File { pos, len, file }, at);
                             at += len;
                             Some((s.pos, u64::from(s.size)))
                         }
@@ -255,7 +272,7 @@ impl Plan {
                     };
                 }
                 if let Some((pos, len)) = run {
-                    push(Piece::File { pos, len }, at);
+                    push(Piece::File { pos, len, file }, at);
                     at += len;
                 }
             }
@@ -264,7 +281,16 @@ impl Plan {
     }
 }
 
-pub(crate) fn ticks(t: i64, from: u32, to: u32) -> i64 {
+pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
+    let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
+    if crate::library::probe::mp4::sniff(&head) {
+        mp4::demux(src, audio)
+    } else {
+        demux::demux(src, audio)
+    }
+}
+
+fn ticks(t: i64, from: u32, to: u32) -> i64 {
     i64::try_from(i128::from(t) * i128::from(to) / i128::from(from.max(1))).unwrap_or(i64::MAX)
 }
 

@@ -146,6 +146,7 @@ fn track(src_len: u64, t: &Trak, codec: Codec) -> Result<Track, RemuxError> {
         channels: channels.max(1),
         rate: if video { 0 } else { scale },
         samples,
+        file: 0,
     })
 }
 
@@ -174,4 +175,19 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         return Err(RemuxError::Unsupported("no video frames".into()));
     }
     Ok(Demuxed { video, audio: audio_track, audio_left_out: left_out })
+}
+
+/// The first audio track of an MP4 (the sound ffmpeg remade), as the
+/// remux's second file.
+pub fn demux_sound(src: &(impl Source + ?Sized)) -> Result<Track, RemuxError> {
+    let top = top_level(src)?;
+    let traks = traks(&top.moov);
+    let a = traks
+        .iter()
+        .find(|t| &t.handler == b"soun")
+        .ok_or_else(|| RemuxError::Unsupported("no audio in the remade sound".into()))?;
+    let codec = codec_of(a).ok_or_else(|| RemuxError::Unsupported("the remade sound is not AAC".into()))?;
+    let mut t = track(src.size(), a, codec)?;
+    t.file = 1;
+    Ok(t)
 }
