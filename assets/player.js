@@ -131,6 +131,17 @@ function keys() {
   });
 }
 
+/** A WebM or Matroska file this browser cannot open as stored (Safari,
+ * iOS): the same packets as an MP4 instead, where the server can make one. */
+function sourceChoice() {
+  const alt = player.dataset.alternative;
+  if (!alt) return;
+  const codec = player.dataset.codec === "av1" ? "av01.0.05M.08" : "vp9";
+  if (player.canPlayType('video/webm; codecs="' + codec + '"') !== "") return;
+  player.dataset.remuxed = "1";
+  player.src = alt;
+}
+
 /** Says when this browser cannot decode the video's codec (HEVC outside
  * Safari and Edge, say): `canPlayType` on the codec, and the player's error. */
 function codecCheck() {
@@ -204,6 +215,7 @@ function otherScreens() {
 
 export function init() {
   if (!player) return;
+  sourceChoice();
   codecCheck();
   soundWhenReady();
   otherScreens();

@@ -134,7 +134,7 @@ pub fn document() -> Value {
                 "rating": { "type": ["integer", "null"] }, "views": { "type": "integer" }, "favorite": { "type": "boolean" },
                 "tags": { "type": "array", "items": { "type": "string" } }, "position_ms": { "type": ["integer", "null"] },
                 "stream_url": { "type": "string", "description": "the file's own bytes" },
-                "play_url": { "type": "string", "description": "what a browser's player loads: stream_url, or /play/{id}.mp4 (Matroska remuxed to fragmented MP4)" },
+                "play_url": { "type": "string", "description": "what a browser's player loads: stream_url, or /play/{id}.mp4 (Matroska, or MP4 with its index at the end, remuxed to fragmented MP4; WebM has one too, for browsers without WebM)" },
                 "watch_url": { "type": "string" },
                 "subtitles": { "description": "one video only: files beside it, then text tracks inside it", "type": "array", "items": r("Subtitle") },
                 "chapters": { "description": "one video only", "type": "array", "items": r("Chapter") },

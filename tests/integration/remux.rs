@@ -131,6 +131,52 @@ async fn an_mp4_with_its_index_at_the_end_starts_at_once() {
     assert_eq!(packets(&out, "a"), packets(&source, "a"));
 }
 
+/// WebM for browsers that cannot open it (Safari, iOS): the page offers a
+/// remux of the same VP9 and Opus packets, and switches to it only where
+/// `canPlayType` says no.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webm_has_an_mp4_for_browsers_without_webm() {
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("clip.webm"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=3:size=160x120:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=440:d=3",
+            "-c:v",
+            "libvpx-vp9",
+            "-pix_fmt",
+            "yuv420p",
+            "-b:v",
+            "200k",
+            "-c:a",
+            "libopus",
+        ],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("clip.webm").await;
+    assert_eq!(srv.json(&format!("/api/v1/videos/{id}")).await["play_url"], json!(format!("/video/{id}")));
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!(r#"data-alternative="/play/{id}.mp4""#)), "{page}");
+    let out = fx.path().join("out.bin");
+    std::fs::write(&out, srv.get(&format!("/play/{id}.mp4")).await.bytes().await.unwrap()).unwrap();
+    assert_eq!(codecs(&out), ["vp9", "opus"]);
+    let source = fx.path().join("clip.webm");
+    assert_eq!(packets(&out, "v"), packets(&source, "v"));
+    assert_eq!(packets(&out, "a"), packets(&source, "a"));
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v", "-show_entries", "stream=profile,pix_fmt", "-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "Profile 0,yuv420p", "vpcC read from the keyframe");
+}
+
 /// Sound browsers cannot decode (AC-3): the picture plays at once, the
 /// sound is remade as AAC by ffmpeg in the background, then comes in the
 /// stream (the same video packets); without ffmpeg the page says so.

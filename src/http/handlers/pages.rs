@@ -260,6 +260,7 @@ pub async fn watch(
     let subtitles = tracks.offered(video.id);
     let inside = tracks.inside;
     let play_url = super::play::play_url(&video);
+    let alternative = super::play::alternative(&video);
     Ok(html(watch_page(&WatchView {
         video,
         prev,
@@ -271,6 +272,7 @@ pub async fn watch(
         inside,
         up_next,
         play_url,
+        alternative,
         visitor: visitor.clone(),
     })))
 }

@@ -50,6 +50,16 @@ pub fn remuxable(v: &Video) -> bool {
     })
 }
 
+/// A remuxed MP4 of a Matroska or WebM file that current browsers play
+/// as stored, for those that cannot (Safari and iOS with WebM): the page
+/// switches to it when `canPlayType` says no.
+pub fn alternative(v: &Video) -> Option<String> {
+    let i = v.info.as_ref()?;
+    let fits =
+        matches!(i.container.as_str(), "mkv" | "webm") && matches!(i.video_codec.as_deref(), Some("vp9" | "av1"));
+    (fits && !remuxable(v)).then(|| format!("/play/{}.mp4", v.id))
+}
+
 /// The URL a player uses for `v`: its own bytes, or the remuxed stream.
 pub fn play_url(v: &Video) -> String {
     if remuxable(v) {
@@ -105,7 +115,7 @@ pub async fn play(
     let audio = audio_of(query);
     let catalog = app.library.catalog();
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
-    if !remuxable(&video) {
+    if !remuxable(&video) && alternative(&video).is_none() {
         return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
     }
     let file = video.primary().clone();

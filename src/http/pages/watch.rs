@@ -30,6 +30,8 @@ pub struct WatchView {
     pub up_next: UpNext,
     /// What the player loads: the file, or its remux (`/play/{id}.mp4`).
     pub play_url: String,
+    /// A remux for browsers that cannot open the file as stored.
+    pub alternative: Option<String>,
     pub visitor: Visitor,
 }
 
@@ -66,6 +68,7 @@ pub fn watch(view: &WatchView) -> Markup {
                 video #player controls autoplay preload="metadata" src=(view.play_url)
                     data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
                     data-codec=[info.and_then(|i| i.video_codec.as_deref())]
+                    data-alternative=[view.alternative.as_deref()]
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
                     data-needs-thumb=[(!view.poster).then_some("1")]

@@ -75,7 +75,7 @@ pub fn init(tracks: &[(&Track, i64)], duration_ms: u64) -> Vec<u8> {
 }
 
 fn is_video(t: &Track) -> bool {
-    matches!(t.codec, Codec::H264 | Codec::Hevc | Codec::Av1)
+    t.codec.is_video()
 }
 
 fn trak(t: &Track, id: u32, delay: i64, duration_ms: u32) -> Vec<u8> {
@@ -105,10 +105,11 @@ fn trak(t: &Track, id: u32, delay: i64, duration_ms: u32) -> Vec<u8> {
 
 fn sample_entry(t: &Track) -> Vec<u8> {
     match t.codec {
-        Codec::H264 | Codec::Hevc | Codec::Av1 => {
+        Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9 => {
             let (kind, config): (&[u8; 4], &[u8; 4]) = match t.codec {
                 Codec::H264 => (b"avc1", b"avcC"),
                 Codec::Hevc => (b"hvc1", b"hvcC"),
+                Codec::Vp9 => (b"vp09", b"vpcC"),
                 _ => (b"av01", b"av1C"),
             };
             let w = W::default().bytes(&[0; 6]).u16(1).u16(0).u16(0).bytes(&[0; 12]);

@@ -21,9 +21,64 @@ pub enum Codec {
     H264,
     Hevc,
     Av1,
+    Vp9,
     Aac,
     Opus,
     Mp3,
+}
+
+impl Codec {
+    pub fn is_video(self) -> bool {
+        matches!(self, Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9)
+    }
+}
+
+/// VP9's `vpcC` (version 1) from a keyframe's uncompressed header: profile,
+/// bit depth, chroma subsampling and range; level 4 (1080p at 30 frames),
+/// colours unspecified.
+pub fn vpcc(frame: &[u8]) -> Option<Vec<u8>> {
+    let mut bits = frame.iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1));
+    let mut read = |n: u32| -> Option<u8> { (0..n).try_fold(0u8, |v, _| Some((v << 1) | bits.next()?)) };
+    if read(2)? != 2 {
+        return None; // frame marker
+    }
+    let profile = read(1)? | (read(1)? << 1);
+    if profile == 3 {
+        read(1)?;
+    }
+    if read(1)? == 1 || read(1)? != 0 {
+        return None; // a shown earlier frame, or not a keyframe
+    }
+    read(2)?; // show_frame, error_resilient_mode
+    if [read(8)?, read(8)?, read(8)?] != [0x49, 0x83, 0x42] {
+        return None;
+    }
+    let depth = if profile >= 2 {
+        if read(1)? == 1 {
+            12
+        } else {
+            10
+        }
+    } else {
+        8
+    };
+    let space = read(3)?;
+    let (range, subsampling) = if space != 7 {
+        let range = read(1)?;
+        let sub = if profile == 1 || profile == 3 { (read(1)?, read(1)?) } else { (1, 1) };
+        // 4:2:0 colocated-with-luma is 1, 4:2:2 is 2, 4:4:4 is 3.
+        (
+            range,
+            match sub {
+                (1, 1) => 1,
+                (1, 0) => 2,
+                _ => 3,
+            },
+        )
+    } else {
+        (1, 3)
+    };
+    Some(vec![1, 0, 0, 0, profile, 40, (depth << 4) | (subsampling << 1) | range, 2, 2, 2, 0, 0])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +121,7 @@ fn codec_of(id: &str) -> Option<Codec> {
         "V_MPEG4/ISO/AVC" => Codec::H264,
         "V_MPEGH/ISO/HEVC" => Codec::Hevc,
         "V_AV1" => Codec::Av1,
+        "V_VP9" => Codec::Vp9,
         "A_AAC" => Codec::Aac,
         "A_OPUS" => Codec::Opus,
         "A_MPEG/L3" => Codec::Mp3,
@@ -84,7 +140,7 @@ fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
         _ => e.sampling_rate.filter(|r| r.is_finite() && *r >= 1.0 && *r <= 768_000.0).map_or(0, |r| r as u32),
     };
     let timescale = match codec {
-        Codec::H264 | Codec::Hevc | Codec::Av1 => VIDEO_TIMESCALE,
+        c if c.is_video() => VIDEO_TIMESCALE,
         _ if rate > 0 => rate,
         _ => return Err(RemuxError::Unsupported("an audio track without a sample rate".into())),
     };
@@ -114,7 +170,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     let enabled = || entries.iter().filter(|e| e.enabled);
     let v = enabled()
         .find(|e| e.kind == 1 && codec_of(&e.codec).is_some())
-        .ok_or_else(|| RemuxError::Unsupported("no H.264, HEVC or AV1 video track".into()))?;
+        .ok_or_else(|| RemuxError::Unsupported("no H.264, HEVC, AV1 or VP9 video track".into()))?;
     let mut video = track(v, codec_of(&v.codec).unwrap_or(Codec::H264))?;
     let chosen = enabled().filter(|e| e.kind == 2).nth(audio);
     let (mut audio_track, mut left_out) = (None, None);
@@ -156,6 +212,11 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         let key = if met.id == BLOCK_GROUP { block.key } else { flags & 0x80 != 0 };
         let pts = ticks(met.cluster_ts + i128::from(rel), t.timescale);
         let data = block.pos + n as u64 + 3;
+        if t.codec == Codec::Vp9 && key && t.config.is_empty() && flags & 0x06 == 0 {
+            // VP9's configuration is in its first keyframe's header.
+            let head = win.get(data, 16)?.to_vec();
+            t.config = vpcc(&head).unwrap_or_default();
+        }
         let payload = block.size.saturating_sub(n as u64 + 3);
         // Laced frames share the block's time; `plan` spaces audio frames evenly.
         for (pos, size) in frames(win, flags, data, payload)? {
@@ -174,6 +235,9 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     }
     if video.samples.is_empty() {
         return Err(RemuxError::Unsupported("no video frames".into()));
+    }
+    if video.codec == Codec::Vp9 && video.config.is_empty() {
+        return Err(RemuxError::Unsupported("a VP9 track without a readable keyframe".into()));
     }
     Ok(Demuxed { video, audio: audio_track.map(|(_, t)| t), audio_left_out: left_out })
 }
@@ -294,6 +358,17 @@ mod tests {
         let data: Vec<u8> = [head.to_vec(), vec![7; total]].concat();
         let mut win = Window::new(&data[..]);
         frames(&mut win, flags, 0, data.len() as u64).unwrap()
+    }
+
+    #[test]
+    fn vp9_configuration_from_a_keyframe() {
+        // Profile 1 (RGB, 4:4:4): marker 10, low bit 1, high bit 0, a shown keyframe, sync code, colour space 7.
+        assert_eq!(vpcc(&[0xA2, 0x49, 0x83, 0x42, 0xE0]), Some(vec![1, 0, 0, 0, 1, 40, 0x87, 2, 2, 2, 0, 0]));
+        // Profile 0, BT.709 (2), studio range, 4:2:0: marker 10, 0, 0, keyframe…
+        assert_eq!(vpcc(&[0x82, 0x49, 0x83, 0x42, 0x40]), Some(vec![1, 0, 0, 0, 0, 40, 0x82, 2, 2, 2, 0, 0]));
+        assert_eq!(vpcc(&[]), None);
+        assert_eq!(vpcc(&[0x86, 0x49, 0x83, 0x42, 0x00]), None, "not a keyframe");
+        assert_eq!(vpcc(&[0x82, 0x00, 0x00, 0x00, 0x00]), None, "no sync code");
     }
 
     #[test]

@@ -342,6 +342,6 @@ fn default_duration(t: &Track) -> i64 {
             }
         }
         Codec::Opus => i64::from(t.timescale / 50),
-        Codec::H264 | Codec::Hevc | Codec::Av1 => i64::from(VIDEO_TIMESCALE / 25),
+        Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9 => i64::from(VIDEO_TIMESCALE / 25),
     }
 }

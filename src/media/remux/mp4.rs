@@ -14,6 +14,7 @@ fn codec_of(t: &Trak) -> Option<Codec> {
         b"avc1" | b"avc3" => Codec::H264,
         b"hvc1" | b"hev1" => Codec::Hevc,
         b"av01" => Codec::Av1,
+        b"vp09" => Codec::Vp9,
         b"mp4a" => {
             // The decoder config's object type: 0x40 AAC, 0x69/0x6B MP3.
             match esds_object(t.entry?) {
@@ -84,10 +85,11 @@ fn esds_object(entry: &[u8]) -> Option<u8> {
 fn config(t: &Trak, codec: Codec) -> Option<Vec<u8>> {
     let entry = t.entry?;
     Some(match codec {
-        Codec::H264 | Codec::Hevc | Codec::Av1 => {
+        Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9 => {
             let kind: &[u8; 4] = match codec {
                 Codec::H264 => b"avcC",
                 Codec::Hevc => b"hvcC",
+                Codec::Vp9 => b"vpcC",
                 _ => b"av1C",
             };
             child(entry.get(78..)?, kind)?.to_vec()
@@ -121,7 +123,7 @@ fn track(src_len: u64, t: &Trak, codec: Codec) -> Result<Track, RemuxError> {
     let offsets = composition_offsets(stbl, rows.len());
     let sync = sync_samples(stbl, rows.len());
     let start = t.media_start.filter(|&m| m > 0).unwrap_or(0);
-    let video = matches!(codec, Codec::H264 | Codec::Hevc | Codec::Av1);
+    let video = codec.is_video();
     let scale = u32::max(t.timescale, 1);
     let to = |ticks: i64| if video { super::ticks(ticks, scale, VIDEO_TIMESCALE) } else { ticks };
     let samples = rows
@@ -156,9 +158,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     let len = src.size();
     let v = traks
         .iter()
-        .find(|t| {
-            &t.handler == b"vide" && codec_of(t).is_some_and(|c| matches!(c, Codec::H264 | Codec::Hevc | Codec::Av1))
-        })
+        .find(|t| &t.handler == b"vide" && codec_of(t).is_some_and(Codec::is_video))
         .ok_or_else(|| RemuxError::Unsupported("no H.264, HEVC or AV1 video track".into()))?;
     let video = track(len, v, codec_of(v).unwrap_or(Codec::H264))?;
     let (mut audio_track, mut left_out) = (None, None);
