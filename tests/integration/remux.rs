@@ -260,6 +260,9 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
         return;
     }
     let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    let srt = aux.path().join("s.srt");
+    std::fs::write(&srt, "1\n00:00:00,200 --> 00:00:07,000\nIn the Matroska file\n").unwrap();
     ffmpeg(
         &fx.path().join("clip.mkv"),
         &[
@@ -271,6 +274,14 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
             "lavfi",
             "-i",
             "sine=f=440:d=8",
+            "-i",
+            srt.to_str().unwrap(),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-map",
+            "2",
             "-c:v",
             "libx264",
             "-pix_fmt",
@@ -279,6 +290,8 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
             "25",
             "-c:a",
             "aac",
+            "-c:s",
+            "srt",
         ],
     );
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
@@ -292,4 +305,14 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
     crate::browser::plays_and_seeks(&driver, 8.0).await;
     // Chromium decodes H.264: no word about codecs.
     assert_eq!(driver.js("return document.getElementById('codec-note').hidden").await, json!(true));
+    // The subtitle track inside the Matroska file, chosen from the menu.
+    let pick = "const m = document.getElementById('subtitle-choice'); m.value = '0'; \
+                m.dispatchEvent(new Event('change')); return 0";
+    driver.js(pick).await;
+    crate::support::eventually(std::time::Duration::from_secs(20), "the Matroska subtitles show", || async {
+        let t = "const t = document.getElementById('player').textTracks[0]; \
+                 return [t.mode, t.cues && t.cues.length ? t.cues[0].text : '']";
+        driver.js(t).await == json!(["showing", "In the Matroska file"])
+    })
+    .await;
 }

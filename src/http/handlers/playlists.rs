@@ -124,18 +124,13 @@ pub async fn edit(
     crate::app::playlists::owner_of(who).map_err(error)?;
     let c: Change = read_body(app, h, body).await?;
     let items = c.ids.as_deref().map(|raw| ids(&app.library.catalog(), raw)).transpose()?;
-    let who2 = who.clone();
-    changed(app, who, StatusCode::OK, move |app| {
-        let rec = app.playlists.change(&who2, n, |rec| {
-            if let Some(name) = c.name {
-                rec.name = name;
-            }
-            if let Some(items) = items {
-                rec.items = items;
-            }
-            Ok(())
-        })?;
-        Ok((n, rec))
+    change(app, who, n, move |rec| {
+        if let Some(name) = c.name {
+            rec.name = name;
+        }
+        if let Some(items) = items {
+            rec.items = items;
+        }
     })
     .await
 }
@@ -163,27 +158,32 @@ pub async fn add(
         return Err(ApiError::BadRequest("name a video: {\"id\": \"…\"} or {\"ids\": [\"…\"]}".into()));
     }
     let new = ids(&app.library.catalog(), &raw)?;
-    let who2 = who.clone();
-    changed(app, who, StatusCode::OK, move |app| {
-        let rec = app.playlists.change(&who2, n, |rec| {
-            for id in new {
-                if !rec.items.contains(&id) {
-                    rec.items.push(id);
-                }
+    change(app, who, n, move |rec| {
+        for id in new {
+            if !rec.items.contains(&id) {
+                rec.items.push(id);
             }
-            Ok(())
-        })?;
-        Ok((n, rec))
+        }
     })
     .await
 }
 
 /// `DELETE /api/v1/playlists/{n}/videos/{id}`.
 pub async fn remove_video(app: &Arc<App>, who: &Viewer, n: u64, id: VideoId) -> Result<Response<Body>, ApiError> {
-    let who2 = who.clone();
+    change(app, who, n, move |rec| rec.items.retain(|v| *v != id)).await
+}
+
+/// Changes `who`'s playlist `n` with `edit` (on the blocking pool).
+async fn change(
+    app: &Arc<App>,
+    who: &Viewer,
+    n: u64,
+    edit: impl FnOnce(&mut PlaylistRecord) + Send + 'static,
+) -> Result<Response<Body>, ApiError> {
+    let person = who.clone();
     changed(app, who, StatusCode::OK, move |app| {
-        let rec = app.playlists.change(&who2, n, |rec| {
-            rec.items.retain(|v| *v != id);
+        let rec = app.playlists.change(&person, n, |rec| {
+            edit(rec);
             Ok(())
         })?;
         Ok((n, rec))
