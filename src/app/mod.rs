@@ -168,6 +168,15 @@ impl App {
         }
         queue_thumbnails(&self.jobs, &catalog);
         let (videos, changed) = (catalog.len(), catalog.stats.changed);
+        if changed {
+            // What was kept for videos that left the library goes with them.
+            let known: std::collections::HashSet<_> =
+                catalog.videos().iter().chain(catalog.broken.iter()).map(|v| v.id).collect();
+            let removed = self.inside.keep_only(&known) + self.sound.keep_only(&known);
+            if removed > 0 {
+                tracing::info!(removed, "kept tracks and sound of videos no longer in the library removed");
+            }
+        }
         self.library.cache.replace(catalog);
         if changed {
             self.events.send(Event::Library { videos });

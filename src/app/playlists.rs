@@ -82,18 +82,13 @@ impl Playlists {
         let name = check_name(name)?;
         let items = check_items(items)?;
         let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
-        let (count, last) = {
-            let map = self.lock();
-            let mine = map.range((owner.clone(), 0)..=(owner.clone(), u64::MAX));
-            mine.fold((0, 0), |(c, _), ((_, n), _)| (c + 1, *n))
-        };
+        let count = self.lock().range((owner.clone(), 0)..=(owner.clone(), u64::MAX)).count();
         if count >= MAX_PLAYLISTS {
             return Err(PlaylistError::Invalid(format!("at most {MAX_PLAYLISTS} playlists each")));
         }
         let now = unix_now();
         let rec = PlaylistRecord { name, items, created: now, updated: now };
-        let n = last + 1;
-        self.store.put_playlist(&owner, n, Some(&rec))?;
+        let n = self.store.add_playlist(&owner, &rec)?;
         self.lock().insert((owner, n), rec.clone());
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok((n, rec))

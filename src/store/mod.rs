@@ -151,6 +151,7 @@ impl Store {
         txn.open_table(tables::PERSONAL)?;
         txn.open_table(tables::HOUSEHOLD)?;
         txn.open_table(tables::PLAYLISTS)?;
+        txn.open_table(tables::PLAYLIST_NEXT)?;
         txn.commit()?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 use redb::{ReadableDatabase, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::tables::PLAYLISTS;
+use super::tables::{PLAYLISTS, PLAYLIST_NEXT};
 use super::{encode, Store, StoreError};
 use crate::library::ids::VideoId;
 
@@ -43,6 +43,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Adds a playlist for `owner` under a number never given before; the number.
+    pub fn add_playlist(&self, owner: &str, rec: &PlaylistRecord) -> Result<u64, StoreError> {
+        let txn = self.user.begin_write()?;
+        let n = {
+            let mut table = txn.open_table(PLAYLISTS)?;
+            let n = next_number(&mut txn.open_table(PLAYLIST_NEXT)?, &table, owner)?;
+            table.insert((owner, n), encode(rec).as_slice())?;
+            n
+        };
+        txn.commit()?;
+        Ok(n)
+    }
+
     /// Writes a playlist (`Some`) or removes it (`None`).
     pub fn put_playlist(&self, owner: &str, n: u64, rec: Option<&PlaylistRecord>) -> Result<(), StoreError> {
         let txn = self.user.begin_write()?;
@@ -78,13 +91,26 @@ impl Store {
             let n = match mine.iter().find(|(_, name)| *name == rec.name) {
                 Some((n, _)) => *n,
                 None if mine.len() >= max => return Ok(()),
-                None => mine.last().map_or(1, |(n, _)| n + 1),
+                None => next_number(&mut txn.open_table(PLAYLIST_NEXT)?, &table, owner)?,
             };
             table.insert((owner, n), encode(rec).as_slice())?;
         }
         txn.commit()?;
         Ok(())
     }
+}
+
+/// The number `owner`'s next playlist gets (and counts it as given): past
+/// every number given before, deleted playlists' included.
+fn next_number(
+    next: &mut redb::Table<&'static str, u64>,
+    table: &redb::Table<(&'static str, u64), &'static [u8]>,
+    owner: &str,
+) -> Result<u64, StoreError> {
+    let last = table.range((owner, 0)..=(owner, u64::MAX))?.next_back().transpose()?.map_or(0, |(k, _)| k.value().1);
+    let n = next.get(owner)?.map_or(1, |v| v.value()).max(last + 1);
+    next.insert(owner, n + 1)?;
+    Ok(n)
 }
 
 /// Removes every playlist of `owner` (in a write that removes an account).

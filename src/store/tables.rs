@@ -39,3 +39,6 @@ pub const HOUSEHOLD: TableDefinition<&str, &str> = TableDefinition::new("househo
 /// In `userdata.redb`: (owner, playlist number) -> JSON `PlaylistRecord`.
 /// The owner is a lowercase account name, or `""` for the household.
 pub const PLAYLISTS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("playlists_v1");
+/// In `userdata.redb`: owner -> the number the next playlist gets (numbers
+/// are never given twice, so an old link never opens another playlist).
+pub const PLAYLIST_NEXT: TableDefinition<&str, u64> = TableDefinition::new("playlist_next_v1");

@@ -135,6 +135,14 @@ async fn chapters_audio_and_text_tracks_inside_files() {
     assert_eq!(v["chapters"], chapters);
     assert_eq!(srv.get(&format!("/subtitles/{mkv}/e0.vtt")).await.status(), 404);
     assert!(!data.path().join(format!("inside/{mkv}.0.vtt")).exists());
+
+    // A video that leaves the library takes what was kept for it along.
+    assert!(data.path().join(format!("inside/{mp4}.json")).is_file());
+    std::fs::remove_file(fx.path().join("in/Clip.mp4")).unwrap();
+    assert_eq!(srv.client.post(srv.url("/admin/cache/refresh")).send().await.unwrap().status(), 200);
+    assert!(!data.path().join(format!("inside/{mp4}.json")).exists());
+    assert!(!data.path().join(format!("inside/{mp4}.0.vtt")).exists());
+    assert!(data.path().join(format!("inside/{mkv}.json")).is_file(), "the others stay");
 }
 
 /// A file that is not what its name says, or is cut short, lists nothing

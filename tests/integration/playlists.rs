@@ -85,6 +85,14 @@ async fn a_playlist_is_made_filled_reordered_and_played() {
     assert_eq!(res.status(), 415, "JSON only");
     let (_, all) = send(&srv, "GET", "/api/v1/playlists", None).await;
     assert_eq!(all["playlists"].as_array().unwrap().len(), 1);
+    // A number is never given twice: an old link never opens another playlist.
+    let (_, second) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Short-lived" }))).await;
+    assert_eq!(second["id"], 2);
+    assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/2", None).await.0, 200);
+    let (_, third) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Later" }))).await;
+    assert_eq!(third["id"], 3);
+    assert_eq!(srv.get("/playlists/2").await.status(), 404);
+    assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/3", None).await.0, 200);
 
     // Kept across a restart; exported, and imported into another data dir.
     srv.stop().await;

@@ -163,6 +163,40 @@ impl Inside {
     }
 }
 
+impl Inside {
+    /// Removes what is kept for videos no longer in the library (and
+    /// temporary files a crash left). Blocking: reads the folder.
+    pub fn keep_only(&self, known: &std::collections::HashSet<VideoId>) -> usize {
+        if let Ok(mut memo) = self.memo.lock() {
+            memo.retain(|id, _| known.contains(id));
+        }
+        forget_others(&self.dir, known, '.', ".tmp")
+    }
+}
+
+/// Removes the files of `dir` named after a video id (up to `sep`) not in
+/// `known`, and files ending in `stale` older than an hour; how many.
+pub(crate) fn forget_others(dir: &Path, known: &std::collections::HashSet<VideoId>, sep: char, stale: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let gone = match name.split(sep).next().and_then(|id| id.parse::<VideoId>().ok()) {
+            _ if name.ends_with(stale) => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(3600))),
+            Some(id) => !known.contains(&id),
+            None => false,
+        };
+        if gone && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Writes through a temporary file and a rename, so readers never see half a file.
 fn write(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("{:016x}.tmp", fastrand::u64(..)));

@@ -47,6 +47,12 @@ impl Sound {
         })
     }
 
+    /// Removes the sound kept for videos no longer in the library (and
+    /// what a crash left half made). Blocking: reads the folder.
+    pub fn keep_only(&self, known: &std::collections::HashSet<crate::library::ids::VideoId>) -> usize {
+        crate::media::inside::cache::forget_others(&self.dir, known, '-', ".tmp")
+    }
+
     fn path(&self, key: &PlanKey) -> PathBuf {
         self.dir.join(format!("{}-{}-{:x}-{:x}.m4a", key.id, key.audio, key.size, key.mtime_ns))
     }
