@@ -101,9 +101,17 @@ impl WordIndex {
         lo
     }
 
-    fn exact(&self, w: &str) -> Option<usize> {
-        let k = self.lower_bound(w);
-        (k < self.ends.len() && self.word(k) == w).then_some(k)
+    fn exact_bytes(&self, w: &[u8]) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.word(mid).as_bytes() < w {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo < self.ends.len() && self.word(lo).as_bytes() == w).then_some(lo)
     }
 
     /// How many postings the words beginning with `w` have (an upper bound
@@ -131,7 +139,8 @@ impl WordIndex {
         if w.len() < TYPO_FROM || w.len() > MAX_WORD || !w.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Vec::new();
         }
-        let mut found: Vec<usize> = edits(w).iter().filter_map(|v| self.exact(v)).collect();
+        let mut found: Vec<usize> = Vec::new();
+        edits(w.as_bytes(), |v| found.extend(self.exact_bytes(v)));
         found.sort_unstable();
         found.dedup();
         found
@@ -184,32 +193,40 @@ pub fn one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// Every word one edit from `w` (ASCII letters and digits): a letter
-/// dropped, added or changed, or two neighbours swapped.
-fn edits(w: &str) -> Vec<String> {
+/// Calls `each` with every word one edit from `w` (ASCII letters and
+/// digits): a letter dropped, added or changed, or two neighbours swapped.
+/// One buffer for all of them.
+fn edits(w: &[u8], mut each: impl FnMut(&[u8])) {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let b = w.as_bytes();
-    let mut out = Vec::with_capacity(b.len() * 75);
-    let word = |v: Vec<u8>| String::from_utf8(v).unwrap_or_default();
-    for i in 0..b.len() {
-        out.push(word([&b[..i], &b[i + 1..]].concat()));
-        if i + 1 < b.len() && b[i] != b[i + 1] {
-            let mut v = b.to_vec();
+    let mut v: Vec<u8> = Vec::with_capacity(w.len() + 1);
+    for i in 0..w.len() {
+        v.clear();
+        v.extend_from_slice(&w[..i]);
+        v.extend_from_slice(&w[i + 1..]);
+        each(&v);
+        if i + 1 < w.len() && w[i] != w[i + 1] {
+            v.clear();
+            v.extend_from_slice(w);
             v.swap(i, i + 1);
-            out.push(word(v));
+            each(&v);
         }
-        for &c in ALPHABET.iter().filter(|&&c| c != b[i]) {
-            let mut v = b.to_vec();
+        v.clear();
+        v.extend_from_slice(w);
+        for &c in ALPHABET.iter().filter(|&&c| c != w[i]) {
             v[i] = c;
-            out.push(word(v));
+            each(&v);
         }
     }
-    for i in 0..=b.len() {
+    for i in 0..=w.len() {
+        v.clear();
+        v.extend_from_slice(&w[..i]);
+        v.push(b'a');
+        v.extend_from_slice(&w[i..]);
         for &c in ALPHABET {
-            out.push(word([&b[..i], &[c], &b[i..]].concat()));
+            v[i] = c;
+            each(&v);
         }
     }
-    out
 }
 
 #[cfg(test)]
