@@ -226,7 +226,7 @@ async fn dispatch(
         Route::Tags => pages::tags(app, visitor),
         Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
         Route::Playlists => Ok(pages::playlists(app, who, visitor)),
-        Route::Play(id) => play::play(app, id, query, &parts.method, h).await,
+        Route::Play(id) => play::play(app, &state.files, id, query, &parts.method, h).await,
         Route::PlaylistPage(n) => {
             pages::gallery(app, who, visitor, pages::Shelf::Playlist(n), parse_query(query)?).await
         }

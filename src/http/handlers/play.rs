@@ -17,6 +17,7 @@ use hyper::{Method, Response, StatusCode};
 use super::ApiError;
 use crate::catalog::Video;
 use crate::http::body::Body;
+use crate::http::files::OpenFiles;
 use crate::http::range::{parse_range, RangeOutcome};
 use crate::http::stream::RemuxBody;
 use crate::library::ids::VideoId;
@@ -107,6 +108,7 @@ async fn planned(
 
 pub async fn play(
     app: &Arc<App>,
+    files: &OpenFiles,
     id: VideoId,
     query: &str,
     method: &Method,
@@ -118,15 +120,12 @@ pub async fn play(
     if !remuxable(&video) && alternative(&video).is_none() {
         return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
     }
-    let file = video.primary().clone();
-    let (located, roots) = (catalog.located(&file), catalog.root_paths());
     drop(catalog);
-    let opened = tokio::task::spawn_blocking(move || located.open(&roots))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|_| ApiError::NotFound("this video's file is gone".into()))?;
-    let size = opened.size;
-    let file_handle = Arc::new(opened.file);
+    let file = video.primary().clone();
+    // The handle `/video` keeps for a player's range requests, shared.
+    let opened = super::video::hot_file(app, files, &video, 0).await?;
+    let size = opened.len;
+    let file_handle = opened.file;
     let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
     let handle = file_handle.clone();
     let mut plan =

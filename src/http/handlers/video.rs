@@ -20,7 +20,7 @@ use hyper::{Method, Response, StatusCode};
 
 use super::pages::lookup;
 use super::ApiError;
-use crate::catalog::Located;
+use crate::catalog::{Located, Video};
 use crate::http::body::Body;
 use crate::http::files::{OpenFiles, OpenKey, Opened};
 use crate::http::range::{parse_range, ByteRange, RangeOutcome};
@@ -46,24 +46,8 @@ pub async fn video(
         VideoKey::Path(rel) => video.files.iter().position(|f| &f.rel == rel).unwrap_or(0),
         VideoKey::Id(_) => 0,
     };
-    let hot = OpenKey { id: video.id, file: asked, generation: catalog.generation };
-    let opened = match files.get(&hot) {
-        Some(hot) => hot,
-        None => {
-            let mut order: Vec<usize> = (0..video.files.len()).collect();
-            order.retain(|&i| i != asked);
-            order.insert(0, asked);
-            let candidates = order.iter().map(|&i| catalog.located(&video.files[i])).collect();
-            let roots = catalog.root_paths();
-            drop(catalog);
-            let Some(opened) = open(video.id, candidates, roots).await? else {
-                app.library.request_rescan(); // the index is behind the disk
-                return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
-            };
-            files.put(hot, opened.clone());
-            opened
-        }
-    };
+    drop(catalog);
+    let opened = hot_file(app, files, &video, asked).await?;
     let ctype = opened.ctype;
 
     if let Some(status) = precondition(headers, &opened) {
@@ -131,6 +115,30 @@ pub async fn video(
 /// Opens the first file of the video that is still the one the scan saw
 /// (beneath its root, a regular file, same device, inode and size), with
 /// its metadata, in one hop to the blocking pool. `None` when none is.
+/// `video`'s file number `asked` (another of its paths when that one is
+/// gone), open: from `OpenFiles` while fresh, else opened on the blocking
+/// pool and kept there. A player's stream of range requests then costs no
+/// pool hop. None found: the index is behind the disk (a rescan is asked).
+pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked: usize) -> Result<Opened, ApiError> {
+    let catalog = app.library.catalog();
+    let hot = OpenKey { id: video.id, file: asked, generation: catalog.generation };
+    if let Some(hot) = files.get(&hot) {
+        return Ok(hot);
+    }
+    let mut order: Vec<usize> = (0..video.files.len()).collect();
+    order.retain(|&i| i != asked);
+    order.insert(0, asked);
+    let candidates = order.iter().map(|&i| catalog.located(&video.files[i])).collect();
+    let roots = catalog.root_paths();
+    drop(catalog);
+    let Some(opened) = open(video.id, candidates, roots).await? else {
+        app.library.request_rescan();
+        return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
+    };
+    files.put(hot, opened.clone());
+    Ok(opened)
+}
+
 async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
     let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Opened>> {
         for located in &files {
