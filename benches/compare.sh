@@ -4,6 +4,7 @@
 #
 #   benches/compare.sh            # needs nginx and wrk: apt-get install nginx wrk
 #   DURATION=10 ROUNDS=5 benches/compare.sh
+#   STREAMS_ONLY=1 benches/compare.sh   # only the streaming and range table
 #
 # Everything runs on 127.0.0.1 only; every load is bounded by DURATION.
 set -euo pipefail
@@ -14,6 +15,7 @@ WORK=${BENCH_DIR:-/tmp/vidserve-bench}
 NGINX_PORT=${NGINX_PORT:-18080}
 VS_PORT=${VS_PORT:-18081}
 VS_PORT_100K=${VS_PORT_100K:-18082}
+VS_COPY_PORT=${VS_COPY_PORT:-18083}
 for tool in nginx wrk; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install -y nginx wrk" >&2; exit 1; }
 done
@@ -25,8 +27,8 @@ mkdir -p "$WORK/media" "$WORK/nginx"
 
 # Fixtures, made once: a 1 GiB file of random bytes, 1k and 100k small videos.
 [ -f "$WORK/media/big.mp4" ] || head -c 1073741824 /dev/urandom > "$WORK/media/big.mp4"
-[ -d "$WORK/lib1k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib1k" 1000
-[ -d "$WORK/lib100k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib100k" 100000
+[ -n "${STREAMS_ONLY:-}" ] || [ -d "$WORK/lib1k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib1k" 1000
+[ -n "${STREAMS_ONLY:-}" ] || [ -d "$WORK/lib100k" ] || cargo bench --quiet --bench library -- --make "$WORK/lib100k" 100000
 SIZE=$(stat -c %s "$WORK/media/big.mp4")
 cat "$WORK/media/big.mp4" > /dev/null   # hot page cache
 
@@ -66,11 +68,15 @@ trap cleanup EXIT
 
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' 2>/dev/null &
 pids+=($!)
-rm -rf "$WORK/data" "$WORK/data1k" "$WORK/data100k"
+rm -rf "$WORK/data" "$WORK/data-copy" "$WORK/data1k" "$WORK/data100k"
 $BIN --dir "$WORK/media" --data "$WORK/data" --bind 127.0.0.1:$VS_PORT --no-watch --log warn >/dev/null &
 VS_PID=$!; pids+=($VS_PID)
+# The same binary copying every chunk through memory (as before sendfile).
+$BIN --dir "$WORK/media" --data "$WORK/data-copy" --bind 127.0.0.1:$VS_COPY_PORT --no-watch --no-sendfile --log warn >/dev/null &
+VC_PID=$!; pids+=($VC_PID)
 wait_ready() { for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done; echo "port $1 not ready" >&2; exit 1; }
 wait_ready $VS_PORT
+wait_ready $VS_COPY_PORT
 for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/big.mp4" -r 0-0 && break; sleep 0.1; done
 NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -1)
 
@@ -96,30 +102,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 
 echo "# vidserve vs nginx, $(date -u +%F), $(nproc) cores, $(uname -r), median of $ROUNDS runs of ${DURATION}s"
 echo
-echo "| scenario | nginx | vidserve | ratio | CPU-s/GiB nginx | CPU-s/GiB vidserve |"
-echo "|---|---|---|---|---|---|"
+echo "| scenario | nginx | vidserve | ratio | copying | CPU-s/GiB nginx | vidserve | copying |"
+echo "|---|---|---|---|---|---|---|---|"
 # Each scenario: ROUNDS alternating runs per server; the median is reported.
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-scenario() { # label metric(gib|rps) nginx-url vidserve-url wrk-args...
-  local label=$1 metric=$2 nurl=$3 vurl=$4; shift 4
-  local nv=() vv=() nc=() vc=()
+scenario() { # label metric(gib|rps) nginx-url vidserve-url copying-url wrk-args...
+  local label=$1 metric=$2 nurl=$3 vurl=$4 curl_=$5; shift 5
+  local nv=() vv=() cv=() nc=() vc=() cc=()
+  value() { if [ "$metric" = gib ]; then awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }'; else echo "$R_RPS"; fi; }
   for _ in $(seq 1 "$ROUNDS"); do
-    run "$NGINX_WORKER" "$nurl" "$@"
-    if [ "$metric" = gib ]; then nv+=("$(awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')"); else nv+=("$R_RPS"); fi
-    nc+=("$R_CPU")
-    run "$VS_PID" "$vurl" "$@"
-    if [ "$metric" = gib ]; then vv+=("$(awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }')"); else vv+=("$R_RPS"); fi
-    vc+=("$R_CPU")
+    run "$NGINX_WORKER" "$nurl" "$@"; nv+=("$(value)"); nc+=("$R_CPU")
+    run "$VS_PID" "$vurl" "$@"; vv+=("$(value)"); vc+=("$R_CPU")
+    run "$VC_PID" "$curl_" "$@"; cv+=("$(value)"); cc+=("$R_CPU")
   done
-  local n v
-  n=$(printf '%s\n' "${nv[@]}" | median); v=$(printf '%s\n' "${vv[@]}" | median)
-  echo "| $label | $n | $v | $(ratio "$v" "$n") | $(printf '%s\n' "${nc[@]}" | median) | $(printf '%s\n' "${vc[@]}" | median) |"
+  local n v c
+  n=$(printf '%s\n' "${nv[@]}" | median); v=$(printf '%s\n' "${vv[@]}" | median); c=$(printf '%s\n' "${cv[@]}" | median)
+  echo "| $label | $n | $v | $(ratio "$v" "$n") | $c | $(printf '%s\n' "${nc[@]}" | median) | $(printf '%s\n' "${vc[@]}" | median) | $(printf '%s\n' "${cc[@]}" | median) |"
 }
 NBIG="http://127.0.0.1:$NGINX_PORT/big.mp4"
 VBIG="http://127.0.0.1:$VS_PORT/video/big.mp4"
-scenario "1 stream (GiB/s)" gib "$NBIG" "$VBIG" -t1 -c1
-scenario "50 streams (GiB/s)" gib "$NBIG" "$VBIG" -t2 -c50
-scenario "64 KiB random ranges, 50 conns (req/s)" rps "$NBIG" "$VBIG" -t2 -c50 -s "$WORK/ranges.lua"
+CBIG="http://127.0.0.1:$VS_COPY_PORT/video/big.mp4"
+scenario "1 stream (GiB/s)" gib "$NBIG" "$VBIG" "$CBIG" -t1 -c1
+scenario "50 streams (GiB/s)" gib "$NBIG" "$VBIG" "$CBIG" -t2 -c50
+scenario "64 KiB random ranges, 50 conns (req/s)" rps "$NBIG" "$VBIG" "$CBIG" -t2 -c50 -s "$WORK/ranges.lua"
+[ -n "${STREAMS_ONLY:-}" ] && exit 0
 echo
 echo "vidserve peak RSS over the streaming runs: $(( $(hwm_kib "$VS_PID") / 1024 )) MiB"
 

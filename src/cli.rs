@@ -27,8 +27,9 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 19] = [
+const SERVE_ONLY: [&str; 20] = [
     "bind",
+    "no_sendfile",
     "port",
     "cache_ttl",
     "no_watch",
@@ -233,6 +234,10 @@ pub struct ServeArgs {
     /// Do not watch the video dirs for changes (rely on the periodic rescan).
     #[arg(long, env = "VIDSERVE_NO_WATCH")]
     pub no_watch: bool,
+
+    /// Copy video bytes through memory instead of sending them from the page cache with sendfile.
+    #[arg(long, env = "VIDSERVE_NO_SENDFILE")]
+    pub no_sendfile: bool,
 
     #[command(flatten)]
     pub media: MediaArgs,

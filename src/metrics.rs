@@ -41,6 +41,8 @@ pub struct Metrics {
     latency: Family<RouteLabel, Histogram, fn() -> Histogram>,
     /// Body bytes of video responses sent.
     pub bytes_streamed: Counter,
+    /// Of those, bytes sent with `sendfile` (never copied through memory).
+    pub bytes_sendfile: Counter,
     /// Video responses being sent now.
     pub active_streams: Gauge,
     /// Latencies (µs) since the dashboard's last tick.
@@ -58,6 +60,7 @@ impl Default for Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             bytes_streamed: Counter::default(),
+            bytes_sendfile: Counter::default(),
             active_streams: Gauge::default(),
             recent: Arc::default(),
             total: Arc::default(),
@@ -124,6 +127,7 @@ pub fn render(m: &Metrics, s: &Snapshot) -> String {
     r.register("http_requests", "HTTP requests answered, by route and status", m.requests.clone());
     r.register("http_request_duration_seconds", "Time to the response head, by route", m.latency.clone());
     r.register("bytes_streamed", "Video bytes sent", m.bytes_streamed.clone());
+    r.register("bytes_sendfile", "Video bytes sent from the page cache with sendfile", m.bytes_sendfile.clone());
     r.register("active_streams", "Video responses being sent", m.active_streams.clone());
     r.register("build", "Version of this server", Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]));
     let gauge = |v: usize| ConstGauge::new(v as i64);

@@ -53,6 +53,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub rescan_every: Duration,
     pub watch: bool,
+    /// Send cached video bytes with `sendfile` (`http::zerocopy`).
+    pub sendfile: bool,
     pub max_connections: usize,
     /// Serve requests from public addresses too.
     pub allow_public: bool,
@@ -129,6 +131,7 @@ impl Config {
             bind,
             rescan_every: Duration::from_secs(ttl.max(1)),
             watch: !args.no_watch,
+            sendfile: !args.no_sendfile,
             max_connections: args.max_connections.max(1),
             allow_public: args.allow_public,
             host_names: args.host_names.clone(),

@@ -1,6 +1,6 @@
 //! HTTP on hyper 1.x: accept loop and shutdown (`server`), routing (`route`),
-//! range parsing (`range`), file streaming (`stream`) with handles of hot
-//! files (`files`), bodies (`body`) and their compression (`compress`), listings from the URL (`listing`), the
+//! range parsing (`range`), file streaming (`stream`, zero-copy through
+//! `zerocopy`) with handles of hot files (`files`), bodies (`body`) and their compression (`compress`), listings from the URL (`listing`), the
 //! API document (`openapi`), handlers, maud pages, embedded assets, and the
 //! single error-to-response mapping (`error`).
 //!
@@ -23,3 +23,4 @@ pub mod range;
 pub mod route;
 pub mod server;
 pub mod stream;
+pub mod zerocopy;

@@ -6,8 +6,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -17,6 +19,7 @@ use super::files::OpenFiles;
 use super::guard::HostNames;
 use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
+use super::zerocopy::{Conn, Pending};
 use crate::App;
 
 /// How long requests in flight may run after shutdown starts.
@@ -34,7 +37,14 @@ pub enum ServeError {
 
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     let mut builder = http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT).max_buf_size(MAX_HEAD).max_headers(100);
+    // `writev`: hyper queues body chunks instead of copying them, which the
+    // zero-copy placeholders rely on (`zerocopy`).
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .max_headers(100)
+        .writev(true);
     if let Ok(addr) = listener.local_addr() {
         let _ = app.ops.listen.set(addr);
     }
@@ -66,8 +76,15 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let service = service_fn(move |req| handle(state.clone(), peer, req));
-        let io = TokioIo::new(IdleWrite::new(stream, app.config.write_timeout));
+        let pending = Pending::new(app.ops.metrics.bytes_sendfile.clone());
+        let zero_copy = app.config.sendfile.then(|| pending.clone());
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            if let Some(z) = &zero_copy {
+                req.extensions_mut().insert(z.clone());
+            }
+            handle(state.clone(), peer, req)
+        });
+        let io = TokioIo::new(IdleWrite::new(Conn::new(stream, pending), app.config.write_timeout));
         let conn = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -19,6 +19,7 @@ use std::task::{Context, Poll};
 use bytes::{Bytes, BytesMut};
 use tokio::task::JoinHandle;
 
+use super::zerocopy::{self, Pending};
 use crate::metrics::Meter;
 
 /// Largest chunk read and sent at once.
@@ -42,15 +43,17 @@ impl Segment {
     }
 }
 
-type Pending = JoinHandle<(BytesMut, io::Result<usize>)>;
+type Reading = JoinHandle<(BytesMut, io::Result<usize>)>;
 
 pub struct FileBody {
     file: Arc<File>,
     segments: VecDeque<Segment>,
     buf: BytesMut,
-    pending: Option<Pending>,
+    pending: Option<Reading>,
     remaining: u64,
     meter: Meter,
+    /// Where cached chunks go out with `sendfile` (`zerocopy`).
+    zero_copy: Option<Pending>,
 }
 
 impl Drop for FileBody {
@@ -63,7 +66,22 @@ impl FileBody {
     pub fn new(file: Arc<File>, segments: Vec<Segment>, meter: Meter) -> Self {
         let remaining = segments.iter().map(Segment::remaining).sum();
         meter.active.inc();
-        FileBody { file, segments: segments.into(), buf: BytesMut::new(), pending: None, remaining, meter }
+        FileBody {
+            file,
+            segments: segments.into(),
+            buf: BytesMut::new(),
+            pending: None,
+            remaining,
+            meter,
+            zero_copy: None,
+        }
+    }
+
+    /// Lets chunks in the page cache go out with `sendfile` on the
+    /// connection `pending` belongs to.
+    pub fn zero_copy(mut self, pending: Option<Pending>) -> Self {
+        self.zero_copy = pending;
+        self
     }
 
     pub fn remaining(&self) -> u64 {
@@ -96,7 +114,15 @@ impl FileBody {
                     self.segments.pop_front();
                 }
                 Segment::File { pos, end } => {
-                    let (pos, want) = (*pos, (*end - *pos).min(CHUNK as u64) as usize);
+                    let (pos, left) = (*pos, *end - *pos);
+                    if let Some(zero_copy) = &self.zero_copy {
+                        let want = left.min(zerocopy::CHUNK as u64) as usize;
+                        if let Some(placeholder) = zero_copy.placeholder(&self.file, pos, want) {
+                            self.advance(want);
+                            return Poll::Ready(Some(Ok(placeholder)));
+                        }
+                    }
+                    let want = left.min(CHUNK as u64) as usize;
                     self.buf.reserve(want);
                     match read_nowait(&self.file, &mut self.buf, want, pos) {
                         Some(Ok(n)) if n > 0 => return Poll::Ready(Some(self.take(n))),
@@ -116,18 +142,23 @@ impl FileBody {
             // The file shrank under us: cut the response rather than lie.
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shorter than announced"));
         }
+        self.advance(n);
+        Ok(self.buf.split_to(n).freeze())
+    }
+
+    /// Moves past `n` bytes of the front file segment.
+    fn advance(&mut self, n: usize) {
         let Some(Segment::File { pos, .. }) = self.segments.front_mut() else {
-            unreachable!("a read is only started for a file segment");
+            unreachable!("only file segments are read");
         };
         *pos += n as u64;
         self.remaining -= n as u64;
         self.meter.bytes.inc_by(n as u64);
-        Ok(self.buf.split_to(n).freeze())
     }
 }
 
 /// Reads up to `want` bytes into `buf`'s spare capacity on the pool.
-fn spawn_read(file: Arc<File>, mut buf: BytesMut, want: usize, pos: u64) -> Pending {
+fn spawn_read(file: Arc<File>, mut buf: BytesMut, want: usize, pos: u64) -> Reading {
     tokio::task::spawn_blocking(move || {
         buf.clear();
         buf.reserve(want);
@@ -198,11 +229,18 @@ pub struct RemuxBody {
     /// The rest of the current part: runs of segments of one file each.
     queued: VecDeque<(usize, Vec<Segment>)>,
     meter: Meter,
+    zero_copy: Option<Pending>,
 }
 
 impl RemuxBody {
     pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Arc<File>>, at: u64, end: u64, meter: Meter) -> Self {
-        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), meter }
+        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), meter, zero_copy: None }
+    }
+
+    /// As `FileBody::zero_copy`.
+    pub fn zero_copy(mut self, pending: Option<Pending>) -> Self {
+        self.zero_copy = pending;
+        self
     }
 
     pub fn remaining(&self) -> u64 {
@@ -220,7 +258,8 @@ impl RemuxBody {
             }
             if let Some((file, segments)) = self.queued.pop_front() {
                 let Some(handle) = self.files.get(file).or(self.files.first()) else { return Poll::Ready(None) };
-                self.current = Some(FileBody::new(handle.clone(), segments, self.meter.clone()));
+                let body = FileBody::new(handle.clone(), segments, self.meter.clone());
+                self.current = Some(body.zero_copy(self.zero_copy.clone()));
                 continue;
             }
             if self.at >= self.end {

@@ -55,6 +55,8 @@ pub struct TestServer {
 pub struct Options {
     pub data: PathBuf,
     pub watch: bool,
+    /// Cached video bytes go out with sendfile (`--no-sendfile` when false).
+    pub sendfile: bool,
     /// `None`: ffmpeg on PATH (when there is one).
     pub ffmpeg: Option<PathBuf>,
     pub ffmpeg_timeout: Duration,
@@ -76,6 +78,7 @@ impl Options {
         Options {
             data: data.to_path_buf(),
             watch,
+            sendfile: true,
             ffmpeg: None,
             ffmpeg_timeout: Duration::from_secs(30),
             host_names: Vec::new(),
@@ -106,6 +109,7 @@ impl TestServer {
             bind: "127.0.0.1:0".parse().unwrap(),
             rescan_every: Duration::from_secs(3600),
             watch: opts.watch,
+            sendfile: opts.sendfile,
             max_connections: 256,
             allow_public: false,
             host_names: opts.host_names,

@@ -136,6 +136,8 @@ async fn dispatch(
     }
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
+    // The connection's zero-copy queue, for file bodies (`zerocopy`).
+    let zero_copy = parts.extensions.get::<super::zerocopy::Pending>().cloned();
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let page = route.api_template().is_none()
@@ -178,7 +180,7 @@ async fn dispatch(
         Route::ApiRandom => api::random(app, who, parse_query(query)?),
         Route::Watch(key) => pages::watch(app, who, visitor, &key, query).await,
         Route::Admin => admin::admin(app, visitor),
-        Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h).await,
+        Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h, zero_copy).await,
         Route::Asset(name) => {
             super::assets::response(name, super::compress::accepts_gzip(h)).ok_or_else(ApiError::not_found)
         }
@@ -226,7 +228,7 @@ async fn dispatch(
         Route::Tags => pages::tags(app, visitor),
         Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
         Route::Playlists => Ok(pages::playlists(app, who, visitor)),
-        Route::Play(id) => play::play(app, &state.files, id, query, &parts.method, h).await,
+        Route::Play(id) => play::play(app, &state.files, id, query, &parts.method, h, zero_copy).await,
         Route::PlaylistPage(n) => {
             pages::gallery(app, who, visitor, pages::Shelf::Playlist(n), parse_query(query)?).await
         }

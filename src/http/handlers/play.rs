@@ -113,6 +113,7 @@ pub async fn play(
     query: &str,
     method: &Method,
     headers: &HeaderMap,
+    zero_copy: Option<crate::http::zerocopy::Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let audio = audio_of(query);
     let catalog = app.library.catalog();
@@ -194,7 +195,7 @@ pub async fn play(
     let body = if method == Method::HEAD {
         Body::Empty
     } else {
-        Body::Remux(RemuxBody::new(plan.clone(), files, start, end, app.ops.metrics.meter()))
+        Body::Remux(RemuxBody::new(plan.clone(), files, start, end, app.ops.metrics.meter()).zero_copy(zero_copy))
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;

@@ -26,6 +26,7 @@ use crate::http::files::{OpenFiles, OpenKey, Opened};
 use crate::http::range::{parse_range, ByteRange, RangeOutcome};
 use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
+use crate::http::zerocopy::Pending;
 use crate::library::ids::VideoId;
 use crate::library::video_type;
 use crate::App;
@@ -36,6 +37,7 @@ pub async fn video(
     key: &VideoKey,
     method: &Method,
     headers: &HeaderMap,
+    zero_copy: Option<Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = lookup(&catalog, key)?;
@@ -71,7 +73,8 @@ pub async fn video(
         if head {
             Body::Empty
         } else {
-            Body::File(FileBody::new(opened.file.clone(), segments, app.ops.metrics.meter()))
+            let body = FileBody::new(opened.file.clone(), segments, app.ops.metrics.meter());
+            Body::File(body.zero_copy(zero_copy.clone()))
         }
     };
 

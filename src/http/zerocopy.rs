@@ -1,0 +1,286 @@
+//! Video bytes from the page cache to the socket without passing through
+//! memory: `sendfile(2)` under hyper.
+//!
+//! hyper writes a response body from the chunks its `Body` yields. For a
+//! chunk of a file that is wholly in the page cache (`cachestat(2)`), the
+//! body yields a *placeholder* instead of the bytes: a slice of `ZEROS`, a
+//! static block that is never sent, and queues `(file, pos, len)` on the
+//! connection's `Pending`. hyper queues body chunks without copying them
+//! (its vectored write strategy, set with `http1::Builder::writev(true)`) and
+//! hands them to the connection's `poll_write_vectored` in order; there,
+//! `Conn` recognises a placeholder by its address and sends the queued file
+//! range with `sendfile` instead. hyper still frames the response (lengths,
+//! keep-alive, pipelining) and counts the bytes as written; the bytes never
+//! reach user space.
+//!
+//! Invariants: placeholders are written in the order they were queued, each
+//! whole (a placeholder's remaining length equals its queue entry's). A
+//! placeholder that does not match the queue's front ends the connection
+//! with an error: the zeros themselves are never sent. Chunks not in the
+//! page cache take the copying path (a read on the blocking pool), so
+//! `sendfile` runs on the runtime's threads only over cached pages (a page
+//! evicted between the check and the send costs that send one disk read).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, IoSlice};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use prometheus_client::metrics::counter::Counter;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::TcpStream;
+
+/// Largest placeholder, so the most one `sendfile` is asked to send.
+pub const CHUNK: usize = 1 << 20;
+/// Smaller pieces (a remux's audio frames) are cheaper copied.
+const SMALLEST: usize = 16 * 1024;
+
+/// The placeholders' bytes: never sent, never read (a zeroed static costs
+/// no memory until touched).
+static ZEROS: [u8; CHUNK] = [0; CHUNK];
+
+/// A file range waiting for its placeholder to be written.
+struct Queued {
+    file: Arc<File>,
+    pos: u64,
+    len: u64,
+}
+
+/// One connection's file ranges waiting to be sent, shared between the
+/// bodies of its responses (which queue them) and its `Conn` (which sends
+/// them).
+#[derive(Clone, Default)]
+pub struct Pending {
+    queue: Arc<Mutex<VecDeque<Queued>>>,
+    /// Bytes sent with `sendfile` (`/metrics`).
+    sent: Counter,
+}
+
+impl Pending {
+    pub fn new(sent: Counter) -> Self {
+        Pending { queue: Arc::default(), sent }
+    }
+
+    /// A placeholder for `len` (at most `CHUNK`) bytes of `file` from `pos`,
+    /// when they are all in the page cache and zero-copy sending works here.
+    pub fn placeholder(&self, file: &Arc<File>, pos: u64, len: usize) -> Option<Bytes> {
+        if !(SMALLEST..=CHUNK).contains(&len) || UNSUPPORTED.load(Ordering::Relaxed) || !cached(file, pos, len as u64) {
+            return None;
+        }
+        self.queue.lock().ok()?.push_back(Queued { file: file.clone(), pos, len: len as u64 });
+        Some(Bytes::from_static(&ZEROS[..len]))
+    }
+}
+
+/// Set once `sendfile` or `cachestat` is missing or refused here (an old
+/// kernel, a filesystem without it): every later chunk is copied.
+static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+fn is_placeholder(s: &[u8]) -> bool {
+    let zeros = ZEROS.as_ptr_range();
+    !s.is_empty() && zeros.contains(&s.as_ptr()) && s.as_ptr_range().end <= zeros.end
+}
+
+/// The connection: a `TcpStream` whose writes send placeholders' ranges
+/// with `sendfile`.
+pub struct Conn {
+    stream: TcpStream,
+    pending: Pending,
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, pending: Pending) -> Self {
+        Conn { stream, pending }
+    }
+
+    /// Sends part of the queue's front range, whose placeholder (of `len`
+    /// bytes) is being written.
+    fn poll_send_file(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<io::Result<usize>> {
+        let out_of_step = || io::Error::other("zero-copy send out of step with the response");
+        loop {
+            ready!(self.stream.poll_write_ready(cx))?;
+            let (file, pos) = {
+                let queue = self.pending.queue.lock().map_err(|_| out_of_step())?;
+                match queue.front() {
+                    Some(q) if q.len == len as u64 => (q.file.clone(), q.pos),
+                    _ => return Poll::Ready(Err(out_of_step())),
+                }
+            };
+            let sock = self.stream.as_raw_fd();
+            let sent = &self.pending.sent;
+            match self.stream.try_io(Interest::WRITABLE, || send_file(sock, &file, pos, len, sent)) {
+                Ok(0) => {
+                    // The file shrank under us: cut the response rather than lie.
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shorter than announced",
+                    )));
+                }
+                Ok(n) => {
+                    let mut queue = self.pending.queue.lock().map_err(|_| out_of_step())?;
+                    if let Some(q) = queue.front_mut() {
+                        q.pos += n as u64;
+                        q.len -= n as u64;
+                        if q.len == 0 {
+                            queue.pop_front();
+                        }
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// One `sendfile` of up to `len` bytes of `file` from `pos` to `sock`.
+/// Where the kernel or filesystem refuses it, the bytes (cached) are read
+/// and written instead, and later chunks are copied.
+fn send_file(sock: i32, file: &File, pos: u64, len: usize, sent: &Counter) -> io::Result<usize> {
+    let mut off = pos as libc::off_t;
+    // SAFETY: both descriptors are open for the call; `off` is a valid
+    // pointer; the kernel reads the file and writes the socket.
+    let n = unsafe { libc::sendfile(sock, file.as_raw_fd(), &mut off, len) };
+    if n >= 0 {
+        sent.inc_by(n as u64);
+        return Ok(n as usize);
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => {
+            UNSUPPORTED.store(true, Ordering::Relaxed);
+            copy_once(sock, file, pos, len.min(64 * 1024))
+        }
+        _ => Err(err),
+    }
+}
+
+/// The fallback of `send_file`: one read of cached bytes and one write.
+fn copy_once(sock: i32, file: &File, pos: u64, len: usize) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; len];
+    let n = file.read_at(&mut buf, pos)?;
+    // SAFETY: `buf` holds `n` initialised bytes.
+    let w = unsafe { libc::send(sock, buf.as_ptr().cast(), n, libc::MSG_NOSIGNAL) };
+    if w < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(w as usize)
+}
+
+/// Whether all of `len` bytes of `file` from `pos` are in the page cache
+/// (`cachestat(2)`, Linux 6.5). False where it is missing.
+fn cached(file: &File, pos: u64, len: u64) -> bool {
+    #[repr(C)]
+    struct Range {
+        off: u64,
+        len: u64,
+    }
+    #[repr(C)]
+    #[derive(Default)]
+    struct Stat {
+        cache: u64,
+        dirty: u64,
+        writeback: u64,
+        evicted: u64,
+        recently_evicted: u64,
+    }
+    /// The system call's number, the same on every architecture.
+    const CACHESTAT: libc::c_long = 451;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    let range = Range { off: pos, len };
+    let mut stat = Stat::default();
+    // SAFETY: the pointers are valid for the call; the kernel writes `stat`.
+    let r = unsafe { libc::syscall(CACHESTAT, file.as_raw_fd(), &range as *const Range, &mut stat as *mut Stat, 0) };
+    if r != 0 {
+        if matches!(io::Error::last_os_error().raw_os_error(), Some(libc::ENOSYS | libc::EOPNOTSUPP)) {
+            UNSUPPORTED.store(true, Ordering::Relaxed);
+        }
+        return false;
+    }
+    let pages = (pos + len).div_ceil(page) - pos / page;
+    stat.cache >= pages
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+    }
+
+    /// Writes the bytes before the first placeholder, or sends the
+    /// placeholder's file range when it comes first.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let bufs = &bufs[bufs.iter().take_while(|b| b.is_empty()).count()..];
+        match bufs.first() {
+            Some(first) if is_placeholder(first) => self.poll_send_file(cx, first.len()),
+            _ => {
+                let plain = bufs.iter().take_while(|b| !is_placeholder(b)).count();
+                Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..plain])
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_recognised_by_address_only() {
+        assert!(is_placeholder(&ZEROS[..10]));
+        assert!(is_placeholder(&ZEROS[CHUNK - 1..]));
+        assert!(!is_placeholder(&[0u8; 10]), "zeros elsewhere are bytes to send");
+        assert!(!is_placeholder(&ZEROS[..0]));
+    }
+
+    #[test]
+    fn only_cached_ranges_get_placeholders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![7u8; 300_000]).unwrap();
+        let file = Arc::new(File::open(&path).unwrap());
+        let pending = Pending::default();
+        let len = pending.queue.lock().unwrap().len();
+        assert_eq!(len, 0);
+        assert!(pending.placeholder(&file, 0, 0).is_none());
+        assert!(pending.placeholder(&file, 0, SMALLEST - 1).is_none(), "small pieces are copied");
+        assert!(pending.placeholder(&file, 0, CHUNK + 1).is_none());
+        // Just written, so cached (where cachestat exists): one entry each.
+        if let Some(p) = pending.placeholder(&file, 1000, 5000) {
+            assert!(is_placeholder(&p));
+            assert_eq!(p.len(), 5000);
+            assert_eq!(pending.queue.lock().unwrap().len(), 1);
+        }
+        // Past the end of the file nothing is cached.
+        assert!(pending.placeholder(&file, 300_000, SMALLEST).is_none());
+    }
+}
