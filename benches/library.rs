@@ -58,7 +58,7 @@ fn bench(n: usize) {
     let t = Instant::now();
     let store = Arc::new(Store::open(data.path()).unwrap());
     let scanner = Scanner::new(vec![root], store).unwrap();
-    let catalog = scanner.catalog(ScanStats::default());
+    let catalog = scanner.catalog(ScanStats::default()).unwrap();
     let restart = t.elapsed();
     assert_eq!(catalog.len(), n);
 

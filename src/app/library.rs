@@ -35,7 +35,8 @@ pub(super) enum ScanMsg {
 
 pub struct Library {
     /// The current catalog: every read is served from it.
-    pub cache: Cache,
+    /// Shared with the job queue's lookup (which must not keep `App` alive).
+    pub cache: Arc<Cache>,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
     /// Rescan requests made so far.
@@ -56,7 +57,7 @@ impl Library {
         let (tx, rx) = mpsc::channel();
         let (done_tx, done_rx) = watch::channel(0u64);
         Library {
-            cache: Cache::new(catalog),
+            cache: Arc::new(Cache::new(catalog)),
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
             requested: AtomicU64::new(0),

@@ -8,6 +8,7 @@ use super::AppError;
 use crate::catalog::Catalog;
 use crate::config::{ConfigError, MediaConfig};
 use crate::jobs::{Jobs, Task};
+use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
 
@@ -31,17 +32,21 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
 
 /// Queues a thumbnail for every listed video that has none.
 pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
-    let roots: Arc<[std::path::PathBuf]> = catalog.root_paths().into();
     for v in catalog.videos() {
-        if jobs.thumbs.has(v.id) {
-            continue;
+        if !jobs.thumbs.has(v.id) {
+            jobs.want_thumbnail(v.id);
         }
-        jobs.want_thumbnail(Task {
-            id: v.id,
-            title: v.title.clone(),
-            files: v.files.iter().map(|f| catalog.located(f)).collect(),
-            roots: roots.clone(),
-            duration_ms: v.duration_ms(),
-        });
     }
+}
+
+/// What the job queue needs to make video `id`'s thumbnail, from `catalog`.
+pub fn task_of(catalog: &Catalog, id: VideoId) -> Option<Task> {
+    let v = catalog.get(id)?;
+    Some(Task {
+        id,
+        title: v.title.clone(),
+        files: v.files.iter().map(|f| catalog.located(f)).collect(),
+        roots: catalog.root_paths().into(),
+        duration_ms: v.duration_ms(),
+    })
 }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 pub use backup::{Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
-pub use media::{queue_thumbnails, start_jobs};
+pub use media::{queue_thumbnails, start_jobs, task_of};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};
 pub use users::Users;
 
@@ -90,8 +90,8 @@ impl App {
         let users = Users::start(store.clone(), events.clone())?;
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
         let jobs = start_jobs(&config.library.data_dir, &config.media)?;
-        let ready = scanner.has_index();
-        let catalog = if ready { scanner.catalog(ScanStats::default()) } else { Catalog::default() };
+        let ready = scanner.has_index()?;
+        let catalog = if ready { scanner.catalog(ScanStats::default())? } else { Catalog::default() };
         let library = Library::new(catalog, ready);
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);
         let people = crate::people::People::load(store.clone())?;
@@ -123,6 +123,8 @@ impl App {
             inside,
             store,
         });
+        let cache = app.library.cache.clone();
+        app.jobs.look_up_with(Box::new(move |id| task_of(&cache.load(), id)));
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {
@@ -150,8 +152,8 @@ impl App {
     }
 
     /// After each scan (on the scanner thread): the first time, import the
-    /// original server's files; queue the missing thumbnails; swap the new
-    /// catalog in; tell open pages when something changed.
+    /// original server's files; swap the new catalog in; queue the missing
+    /// thumbnails; tell open pages when something changed.
     fn scanned(&self, catalog: Catalog, first: bool) {
         let s = &catalog.stats;
         tracing::info!(
@@ -166,7 +168,6 @@ impl App {
         if first {
             self.auto_import(&catalog);
         }
-        queue_thumbnails(&self.jobs, &catalog);
         let (videos, changed) = (catalog.len(), catalog.stats.changed);
         if changed {
             // What was kept for videos that left the library goes with them.
@@ -178,6 +179,8 @@ impl App {
             }
         }
         self.library.cache.replace(catalog);
+        // After the swap: the queue finds its videos in the current catalog.
+        queue_thumbnails(&self.jobs, &self.library.catalog());
         if changed {
             self.events.send(Event::Library { videos });
         }

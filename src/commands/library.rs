@@ -104,7 +104,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let personal = store.load_personal()?;
     let owner = crate::people::People::load(store.clone())?.owner();
     let lists = store.load_playlists()?;
-    let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default());
+    let catalog = Scanner::new(config.roots, store)?.catalog(ScanStats::default())?;
     let doc = import::export::document(&users, &personal, owner.as_deref(), &lists, &catalog);
     let text = serde_json::to_string_pretty(&doc)? + "\n";
     match &args.output {
@@ -120,8 +120,10 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     use std::sync::atomic::Ordering;
     let config = LibraryConfig::from_args(&args.library)?;
     let store = Arc::new(Store::open(&config.data_dir)?);
-    let catalog = Scanner::new(config.roots, store)?.scan()?;
+    let catalog = Arc::new(Scanner::new(config.roots, store)?.scan()?);
     let jobs = crate::app::start_jobs(&config.data_dir, &MediaConfig::from_args(&args.media))?;
+    let shared = catalog.clone();
+    jobs.look_up_with(Box::new(move |id| crate::app::task_of(&shared, id)));
     if args.regenerate {
         jobs.thumbs.clear().context("cannot remove the old thumbnails")?;
     }

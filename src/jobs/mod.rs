@@ -6,13 +6,19 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use crate::catalog::Located;
 use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
+
+/// Finds what a queued video's task needs, when its turn comes, in the
+/// catalog of that moment (`None`: the video left the library). The queue
+/// itself holds only ids: 100,000 videos waiting cost 100,000 ids, not
+/// their paths.
+pub type Lookup = Box<dyn Fn(VideoId) -> Option<Task> + Send + Sync>;
 
 /// One video to make a thumbnail for.
 pub struct Task {
@@ -40,7 +46,9 @@ pub struct Progress {
 }
 
 pub struct Jobs {
-    tx: Mutex<Option<Sender<Task>>>,
+    tx: Mutex<Option<Sender<VideoId>>>,
+    /// Set once, before anything is queued (`look_up_with`).
+    lookup: Arc<OnceLock<Lookup>>,
     /// Ids queued or in progress (not queued twice).
     pending: Arc<Mutex<HashSet<VideoId>>>,
     /// Ids that failed: not retried until a restart or the admin page's regenerate.
@@ -54,7 +62,8 @@ pub struct Jobs {
 
 impl Jobs {
     pub fn start(thumbs: Arc<Thumbs>, ffmpeg: Option<Ffmpeg>, threads: usize) -> std::io::Result<Jobs> {
-        let (tx, rx) = mpsc::channel::<Task>();
+        let (tx, rx) = mpsc::channel::<VideoId>();
+        let lookup = Arc::new(OnceLock::new());
         let rx = Arc::new(Mutex::new(rx));
         let progress = Arc::new(Progress::default());
         let pending = Arc::new(Mutex::new(HashSet::new()));
@@ -63,16 +72,21 @@ impl Jobs {
         let mut workers = Vec::new();
         for n in 0..threads.max(1) {
             let (rx, progress, thumbs, ffmpeg) = (rx.clone(), progress.clone(), thumbs.clone(), ffmpeg.clone());
-            let (pending, failed) = (pending.clone(), failed.clone());
-            let worker = move || work(&rx, &progress, &thumbs, ffmpeg.as_ref(), &pending, &failed);
+            let (pending, failed, lookup) = (pending.clone(), failed.clone(), lookup.clone());
+            let worker = move || work(&rx, &lookup, &progress, &thumbs, ffmpeg.as_ref(), &pending, &failed);
             workers.push(std::thread::Builder::new().name(format!("vidserve-job-{n}")).spawn(worker)?);
         }
-        Ok(Jobs { tx: Mutex::new(Some(tx)), pending, failed, progress, thumbs, ffmpeg: ffmpeg_path, _workers: workers })
+        let tx = Mutex::new(Some(tx));
+        Ok(Jobs { tx, lookup, pending, failed, progress, thumbs, ffmpeg: ffmpeg_path, _workers: workers })
+    }
+
+    /// Sets how a queued id becomes a task (once; later calls are ignored).
+    pub fn look_up_with(&self, lookup: Lookup) {
+        let _ = self.lookup.set(lookup);
     }
 
     /// Queues a thumbnail unless the video has one, is queued, or failed.
-    pub fn want_thumbnail(&self, task: Task) {
-        let id = task.id;
+    pub fn want_thumbnail(&self, id: VideoId) {
         if self.thumbs.has(id) || self.failed.lock().is_ok_and(|f| f.contains(&id)) {
             return;
         }
@@ -82,7 +96,7 @@ impl Jobs {
         }
         drop(pending);
         self.progress.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = self.tx.lock().ok().and_then(|t| t.as_ref().map(|tx| tx.send(task).is_ok()));
+        let sent = self.tx.lock().ok().and_then(|t| t.as_ref().map(|tx| tx.send(id).is_ok()));
         if sent != Some(true) {
             self.progress.queued.fetch_sub(1, Ordering::Relaxed);
         }
@@ -121,7 +135,8 @@ impl Jobs {
 }
 
 fn work(
-    rx: &Mutex<Receiver<Task>>,
+    rx: &Mutex<Receiver<VideoId>>,
+    lookup: &OnceLock<Lookup>,
     progress: &Progress,
     thumbs: &Thumbs,
     ffmpeg: Option<&Ffmpeg>,
@@ -131,14 +146,21 @@ fn work(
     // Below the server's threads: a busy queue never slows streaming.
     crate::media::ffmpeg::background_priority(0);
     loop {
-        let task = match rx.lock() {
+        let id = match rx.lock() {
             Ok(rx) => match rx.recv() {
-                Ok(t) => t,
+                Ok(id) => id,
                 Err(_) => return, // closed
             },
             Err(_) => return,
         };
         progress.queued.fetch_sub(1, Ordering::Relaxed);
+        let Some(task) = lookup.get().and_then(|find| find(id)) else {
+            // Gone from the library since it was queued.
+            if let Ok(mut p) = pending.lock() {
+                p.remove(&id);
+            }
+            continue;
+        };
         if let Ok(mut c) = progress.current.lock() {
             c.push(task.title.clone());
         }

@@ -36,11 +36,14 @@ struct Found {
     ino: u64,
 }
 
-/// Owns the scan state between runs: the stored index, loaded once.
+/// Owns the scan state between runs. The stored index is read from redb
+/// when a walk starts and dropped when it ends: between scans (most of a
+/// server's life) its paths and records take no memory.
 pub struct Scanner {
     roots: Vec<Root>,
     store: Arc<Store>,
-    index: Index,
+    /// Loaded by `new` (for the restart catalog) and by each walk.
+    index: Option<Index>,
     /// Root states from the last scan (until then, all assumed online).
     root_states: Vec<RootState>,
     /// Each folder's modification time at the last walk (`poll` skips the
@@ -52,18 +55,28 @@ impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<Store>) -> Result<Self, StoreError> {
         let index = store.load_index()?;
         let root_states = vec![RootState::Online; roots.len()];
-        Ok(Scanner { roots, store, index, root_states, dirs: HashMap::new() })
+        Ok(Scanner { roots, store, index: Some(index), root_states, dirs: HashMap::new() })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
-    pub fn has_index(&self) -> bool {
-        !self.index.files.is_empty()
+    pub fn has_index(&self) -> Result<bool, StoreError> {
+        match &self.index {
+            Some(index) => Ok(!index.files.is_empty()),
+            None => Ok(!self.store.load_index()?.files.is_empty()),
+        }
     }
 
     /// A catalog of the stored index as it is, without touching the disks.
-    pub fn catalog(&self, stats: ScanStats) -> Catalog {
+    pub fn catalog(&self, stats: ScanStats) -> Result<Catalog, StoreError> {
+        match &self.index {
+            Some(index) => Ok(self.catalog_of(index, stats)),
+            None => Ok(self.catalog_of(&self.store.load_index()?, stats)),
+        }
+    }
+
+    fn catalog_of(&self, index: &Index, stats: ScanStats) -> Catalog {
         let mut found = Vec::new();
-        for (abs, rec) in &self.index.files {
+        for (abs, rec) in &index.files {
             let abs = PathBuf::from(std::ffi::OsStr::from_bytes(abs));
             if let Some((root, rel)) = self.locate(&abs) {
                 if self.root_states[root] == RootState::Online {
@@ -85,7 +98,7 @@ impl Scanner {
                 files,
             })
             .collect();
-        build_catalog(found, &self.index.videos, roots, stats)
+        build_catalog(found, &index.videos, roots, stats)
     }
 
     /// Which root a stored absolute path belongs to, and its relative path.
@@ -112,6 +125,16 @@ impl Scanner {
     }
 
     fn walk(&mut self, skip_unchanged: bool) -> Result<Catalog, StoreError> {
+        let mut index = match self.index.take() {
+            Some(index) => index,
+            None => self.store.load_index()?,
+        };
+        let catalog = self.walk_with(&mut index, skip_unchanged)?;
+        // `index` is dropped here: it is read again by the next walk.
+        Ok(catalog)
+    }
+
+    fn walk_with(&mut self, index: &mut Index, skip_unchanged: bool) -> Result<Catalog, StoreError> {
         let started = Instant::now();
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
@@ -122,14 +145,13 @@ impl Scanner {
         let mut dirs = HashMap::new();
 
         for (i, root) in self.roots.iter().enumerate() {
-            let had = self
-                .index
+            let had = index
                 .files
                 .keys()
                 .filter(|k| Path::new(std::ffi::OsStr::from_bytes(k)).starts_with(&root.path))
                 .count();
-            let skip = (skip_unchanged && !self.dirs.is_empty())
-                .then_some(Skip { dirs: &self.dirs, files: &self.index.files });
+            let skip =
+                (skip_unchanged && !self.dirs.is_empty()).then_some(Skip { dirs: &self.dirs, files: &index.files });
             let state = match walk_root(i, root, &self.roots, &mut stats, skip, &mut dirs) {
                 Err(why) => RootState::Offline(why),
                 Ok(found) if found.is_empty() && had > 0 => {
@@ -139,7 +161,7 @@ impl Scanner {
                     for f in found {
                         stats.files_seen += 1;
                         let key = f.abs.as_os_str().as_bytes().to_vec();
-                        match self.index.files.get(&key) {
+                        match index.files.get(&key) {
                             Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
                                 // Same content; a new inode (a copy keeping
                                 // the mtime) is recorded without hashing.
@@ -164,7 +186,7 @@ impl Scanner {
         // New or changed files: hashed (and probed when their content is new)
         // on a few threads, so a cold disk serves several reads at once.
         stats.hashed = todo.len();
-        for ((key, f), result) in identify_all(&todo, &self.index.videos) {
+        for ((key, f), result) in identify_all(&todo, &index.videos) {
             match result {
                 Ok((id, probed)) => {
                     if let Some(probed) = probed {
@@ -186,7 +208,7 @@ impl Scanner {
         }
 
         // Forget only files that vanished from a root that is online now.
-        for key in self.index.files.keys() {
+        for key in index.files.keys() {
             let path = Path::new(std::ffi::OsStr::from_bytes(key));
             let online_root = self
                 .roots
@@ -201,17 +223,17 @@ impl Scanner {
         self.dirs = dirs;
         self.store.apply(&changes)?;
         for key in &changes.delete_files {
-            self.index.files.remove(key);
+            index.files.remove(key);
         }
         for (key, rec) in changes.put_files {
-            self.index.files.insert(key, rec);
+            index.files.insert(key, rec);
         }
         for (id, rec) in changes.put_videos {
-            self.index.videos.insert(id, rec);
+            index.videos.insert(id, rec);
         }
         stats.duration = started.elapsed();
         stats.finished_at = unix_now();
-        Ok(self.catalog(stats))
+        Ok(self.catalog_of(index, stats))
     }
 }
 
@@ -371,10 +393,19 @@ fn build_catalog(
         files.sort_by(|a, b| a.root.cmp(&b.root).then_with(|| a.rel.cmp(&b.rel)));
         let rec = videos.get(&id);
         let title = title_of(&files[0].rel);
-        let files: Vec<VideoFile> = files
-            .into_iter()
-            .map(|f| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino })
-            .collect();
+        // Built into a new vector of its exact length: collecting `files`
+        // in place would keep the larger `Found` allocation (and its spare
+        // capacity) alive for the life of the catalog.
+        let mut kept = Vec::with_capacity(files.len());
+        kept.extend(files.into_iter().map(|f| VideoFile {
+            root: f.root,
+            rel: f.rel,
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            dev: f.dev,
+            ino: f.ino,
+        }));
+        let files = kept;
         list.push(Video {
             id,
             title,
