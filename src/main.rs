@@ -1,5 +1,10 @@
 use std::process::ExitCode;
 
+/// mimalloc gives freed pages back to the system as it goes: a long-running
+/// server's memory follows what it holds, not the peak of its last scan.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = vidserve::cli::parse();
     vidserve::logging::init(&cli.log);

@@ -11,6 +11,7 @@ pub mod personal;
 pub mod query;
 pub mod search;
 pub mod sort;
+pub mod texts;
 pub mod user;
 pub mod words;
 
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3Builder};
 
 use crate::library::fsafe::Expect;
 use crate::library::ids::VideoId;
@@ -41,7 +42,10 @@ pub struct Video {
     pub files: Vec<VideoFile>,
     pub size: u64,
     pub added: i64,
-    pub info: Option<Arc<MediaInfo>>,
+    /// Held inline (a copy of the stored record's): one allocation a video,
+    /// laid out with the others, not a block of its own left wherever the
+    /// stored index was read.
+    pub info: Option<MediaInfo>,
     pub broken: Option<String>,
     /// Position in `Catalog::videos` (set by `Catalog::new`; `u32::MAX`
     /// for broken videos, which are not listed).
@@ -143,17 +147,17 @@ pub struct Catalog {
     videos: Vec<Arc<Video>>,
     /// Videos whose files could not be understood.
     pub broken: Vec<Arc<Video>>,
-    by_id: HashMap<VideoId, Arc<Video>>,
+    by_id: HashMap<VideoId, Arc<Video>, Xxh3Builder>,
     /// Hash of a root-relative path -> id; the first root in `--dir` order
     /// wins. Keyed by hash to keep no second copy of every path; a lookup
     /// checks the path itself.
-    by_rel: HashMap<u64, VideoId>,
+    by_rel: HashMap<u64, VideoId, Xxh3Builder>,
     /// For each sort of file facts, indexes into `videos` in ascending order.
     orders: [Arc<[u32]>; 4],
     /// Distinguishes catalogs (orders derived from one are only valid for it).
     pub generation: u64,
     /// Each video's primary path, folded for search (`fold::fold`).
-    folded: Vec<Box<str>>,
+    folded: texts::Texts,
     /// The words of `folded`, for search.
     words: words::WordIndex,
     pub roots: Vec<RootStatus>,
@@ -164,19 +168,24 @@ pub struct Catalog {
 
 impl Catalog {
     /// Builds the lookups and the precomputed orders.
-    pub fn new(mut all: Vec<Video>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
-        all.sort_by(|a, b| a.primary().root.cmp(&b.primary().root).then_with(|| a.primary().rel.cmp(&b.primary().rel)));
-        let mut by_rel = HashMap::new();
-        let mut by_id = HashMap::with_capacity(all.len());
-        let (mut videos, mut broken) = (Vec::new(), Vec::new());
+    pub fn new(all: Vec<Video>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
+        // Sorted as pointers (a video is a few hundred bytes to move); no
+        // two videos share a primary path, so an unstable sort is exact.
+        let mut all: Vec<Arc<Video>> = all.into_iter().map(Arc::new).collect();
+        all.sort_unstable_by(|a, b| {
+            a.primary().root.cmp(&b.primary().root).then_with(|| a.primary().rel.cmp(&b.primary().rel))
+        });
+        let mut by_rel = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
+        let mut by_id = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
+        let (mut videos, mut broken) = (Vec::with_capacity(all.len()), Vec::new());
         let mut duplicates = 0;
         for mut v in all {
             duplicates += v.files.len() - 1;
-            v.pos = if v.broken.is_some() { u32::MAX } else { videos.len() as u32 };
+            let pos = if v.broken.is_some() { u32::MAX } else { videos.len() as u32 };
+            Arc::get_mut(&mut v).expect("not shared yet").pos = pos;
             for f in &v.files {
                 by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
             }
-            let v = Arc::new(v);
             by_id.insert(v.id, v.clone());
             if v.broken.is_some() {
                 broken.push(v);
@@ -198,7 +207,7 @@ impl Catalog {
         ];
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        let folded: Vec<Box<str>> = videos.iter().map(|v| fold::fold(&v.primary().rel_display()).into()).collect();
+        let folded: texts::Texts = videos.iter().map(|v| fold::fold(&v.primary().rel_display())).collect();
         let words = words::WordIndex::build(&folded);
         Catalog { videos, broken, by_id, by_rel, orders, generation, folded, words, roots, stats, duplicates }
     }
@@ -248,7 +257,7 @@ impl Catalog {
     }
 
     /// The folded primary path of each listed video, by position.
-    pub fn folded_paths(&self) -> &[Box<str>] {
+    pub fn folded_paths(&self) -> &texts::Texts {
         &self.folded
     }
 

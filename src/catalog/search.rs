@@ -219,7 +219,7 @@ fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], 
     let score_of = |i: u32| {
         let v = &videos[i as usize];
         let e = if extra.is_empty() { None } else { extra.get(&v.id) };
-        let path = &folded[i as usize];
+        let path = folded.get(i as usize);
         let near = |k: usize| {
             if Some(k) == rarest {
                 return rarest_near.binary_search(&i).is_ok();

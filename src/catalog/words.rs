@@ -45,7 +45,7 @@ impl std::fmt::Debug for WordIndex {
 
 impl WordIndex {
     /// Indexes `folded[i]` as video position `i`.
-    pub fn build(folded: &[Box<str>]) -> WordIndex {
+    pub fn build(folded: &super::texts::Texts) -> WordIndex {
         let mut by_word: HashMap<&str, Vec<u32>> = HashMap::new();
         for (i, path) in folded.iter().enumerate() {
             for w in tokens(path) {
@@ -234,8 +234,7 @@ mod tests {
     use super::*;
 
     fn index(paths: &[&str]) -> WordIndex {
-        let folded: Vec<Box<str>> = paths.iter().map(|p| Box::from(*p)).collect();
-        WordIndex::build(&folded)
+        WordIndex::build(&paths.iter().collect())
     }
 
     #[test]

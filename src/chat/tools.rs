@@ -182,7 +182,7 @@ fn details(shelf: &Shelf, args: &Value) -> Value {
     };
     let d = shelf.data(v);
     let mut out = brief(v, &d);
-    let info = v.info.as_deref();
+    let info = v.info.as_ref();
     out["added"] = json!(v.added);
     out["size_bytes"] = json!(v.size);
     out["file"] = json!(v.primary().rel_display());

@@ -8,7 +8,7 @@
 //! records are kept — a scan never mass-deletes.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ use crate::library::ids::{id_of_file, VideoId};
 use crate::library::mtime_ns;
 use crate::library::probe::{probe_file, MediaInfo, ProbeError};
 use crate::store::records::{FileRecord, VideoRecord};
-use crate::store::{Index, IndexChanges, Store, StoreError};
+use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
 
 /// A video file found by the walk.
 struct Found {
@@ -138,7 +138,7 @@ impl Scanner {
         let started = Instant::now();
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
-        let mut seen: HashMap<Vec<u8>, FileRecord> = HashMap::new();
+        let mut seen: PathMap<FileRecord> = PathMap::default();
         let mut todo: Vec<(Vec<u8>, Found)> = Vec::new();
         let states_before = self.root_states.clone();
         let now = unix_now();
@@ -293,7 +293,7 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 /// What a poll may reuse: folder times and file records of the last walk.
 struct Skip<'a> {
     dirs: &'a HashMap<PathBuf, i64>,
-    files: &'a HashMap<Vec<u8>, FileRecord>,
+    files: &'a PathMap<FileRecord>,
 }
 
 /// The video files below `root`. Every folder's time goes into `dirs`;
@@ -384,13 +384,17 @@ fn build_catalog(
     roots: Vec<RootStatus>,
     stats: ScanStats,
 ) -> Catalog {
-    let mut groups: BTreeMap<VideoId, Vec<Found>> = BTreeMap::new();
-    for (f, id) in found {
-        groups.entry(id).or_default().push(f);
-    }
-    let mut list = Vec::with_capacity(groups.len());
-    for (id, mut files) in groups {
-        files.sort_by(|a, b| a.root.cmp(&b.root).then_with(|| a.rel.cmp(&b.rel)));
+    // Grouped by sorting (by id, then place): no map of a million small
+    // vectors. Each video's files come out in `--dir` and path order.
+    let mut found = found;
+    found.sort_unstable_by(|(a, x), (b, y)| x.cmp(y).then_with(|| a.root.cmp(&b.root)).then_with(|| a.rel.cmp(&b.rel)));
+    let mut list = Vec::with_capacity(found.len());
+    let mut found = found.into_iter().peekable();
+    while let Some((first, id)) = found.next() {
+        let mut files = vec![first];
+        while let Some((f, _)) = found.next_if(|(_, next)| *next == id) {
+            files.push(f);
+        }
         let rec = videos.get(&id);
         let title = title_of(&files[0].rel);
         // Built into a new vector of its exact length: collecting `files`
@@ -411,7 +415,7 @@ fn build_catalog(
             title,
             size: files[0].size,
             added: rec.map_or(0, |r| r.added),
-            info: rec.and_then(|r| r.info.clone()),
+            info: rec.and_then(|r| r.info.as_deref().cloned()),
             broken: match rec {
                 Some(r) => r.broken.clone(),
                 None => Some("not probed yet".into()),

@@ -84,7 +84,7 @@ pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response
 }
 
 pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
-    let i = v.info.as_deref().cloned().unwrap_or_default();
+    let i = v.info.clone().unwrap_or_default();
     json!({
         "id": v.id.to_string(),
         "title": v.title_for(user),
