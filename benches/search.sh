@@ -9,6 +9,7 @@
 #   N=1000000 OLD=HEAD~1 DURATION=10 benches/search.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/synthetic.sh
 
 N=${N:-100000}
 DURATION=${DURATION:-10}
@@ -16,11 +17,8 @@ PORT=${PORT:-18690}
 LIB=${LIB:-/tmp/vidserve-bench-$N}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 
-cargo build --release --quiet --bench library
 [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
-if [ ! -d "$LIB" ]; then
-  "$(ls -t target/release/deps/library-* | grep -v '\.d$' | head -1)" --make "$LIB" "$N"
-fi
+synthetic_library "$N" "$LIB"
 
 run() { # name binary
   local name=$1 bin=$2 data
