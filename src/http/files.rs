@@ -27,6 +27,9 @@ pub struct Opened {
     pub etag: Arc<str>,
     pub modified: SystemTime,
     pub ctype: &'static str,
+    /// On a local filesystem (`zerocopy::local_filesystem`): its cached
+    /// chunks may be sent from the runtime's threads.
+    pub local: bool,
 }
 
 /// Which file a handle is for: a video's path (by its place among the

@@ -39,16 +39,26 @@ use tokio::net::TcpStream;
 pub const CHUNK: usize = 1 << 20;
 /// Smaller pieces (a remux's audio frames) are cheaper copied.
 const SMALLEST: usize = 16 * 1024;
+/// Placeholders start at one of this many places in `ZEROS` in turn, so
+/// consecutive ones end at different addresses (checked when sent).
+const STARTS: usize = 16;
+/// Most ranges a connection may have waiting: hyper asks for a body chunk
+/// only while it holds less than 64 KiB and 16 buffers, so a handful at
+/// most; more means placeholders are not reaching `Conn` (copied instead):
+/// the connection ends.
+const MOST_QUEUED: usize = 32;
 
 /// The placeholders' bytes: never sent, never read (a zeroed static costs
 /// no memory until touched).
-static ZEROS: [u8; CHUNK] = [0; CHUNK];
+static ZEROS: [u8; CHUNK + STARTS * 4096] = [0; CHUNK + STARTS * 4096];
 
 /// A file range waiting for its placeholder to be written.
 struct Queued {
     file: Arc<File>,
     pos: u64,
     len: u64,
+    /// Where its placeholder ends in memory (the same after partial writes).
+    end: usize,
 }
 
 /// One connection's file ranges waiting to be sent, shared between the
@@ -57,13 +67,15 @@ struct Queued {
 #[derive(Clone, Default)]
 pub struct Pending {
     queue: Arc<Mutex<VecDeque<Queued>>>,
+    /// Placeholders made, to pick where the next one starts.
+    made: Arc<std::sync::atomic::AtomicUsize>,
     /// Bytes sent with `sendfile` (`/metrics`).
     sent: Counter,
 }
 
 impl Pending {
     pub fn new(sent: Counter) -> Self {
-        Pending { queue: Arc::default(), sent }
+        Pending { queue: Arc::default(), made: Arc::default(), sent }
     }
 
     /// A placeholder for `len` (at most `CHUNK`) bytes of `file` from `pos`,
@@ -72,14 +84,45 @@ impl Pending {
         if !(SMALLEST..=CHUNK).contains(&len) || UNSUPPORTED.load(Ordering::Relaxed) || !cached(file, pos, len as u64) {
             return None;
         }
-        self.queue.lock().ok()?.push_back(Queued { file: file.clone(), pos, len: len as u64 });
-        Some(Bytes::from_static(&ZEROS[..len]))
+        let start = self.made.fetch_add(1, Ordering::Relaxed) % STARTS * 4096;
+        let placeholder = &ZEROS[start..start + len];
+        let end = placeholder.as_ptr_range().end as usize;
+        self.queue.lock().ok()?.push_back(Queued { file: file.clone(), pos, len: len as u64, end });
+        Some(Bytes::from_static(placeholder))
     }
 }
 
 /// Set once `sendfile` or `cachestat` is missing or refused here (an old
 /// kernel, a filesystem without it): every later chunk is copied.
 static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether `file` is on a filesystem whose cached reads never wait on
+/// anything but memory (local disks, tmpfs, overlays). Network and FUSE
+/// filesystems may check with their server on a read, even of cached
+/// pages, so their chunks are read on the blocking pool instead.
+pub fn local_filesystem(file: &File) -> bool {
+    let Ok(fs) = rustix::fs::fstatfs(file) else { return false };
+    matches!(
+        fs.f_type as u64,
+        0xEF53 // ext2, ext3, ext4
+            | 0x5846_5342 // xfs
+            | 0x9123_683E // btrfs
+            | 0x0102_1994 // tmpfs
+            | 0xF2F5_2010 // f2fs
+            | 0x2FC1_2FC1 // zfs
+            | 0xCA45_1A4E // bcachefs
+            | 0x794C_7630 // overlayfs
+            | 0x2011_BAB0 // exfat
+            | 0x4D44 // vfat
+            | 0x7366_746E // ntfs3
+            | 0x482B // hfsplus
+            | 0x3153_464A // jfs
+            | 0x5265_4973 // reiserfs
+            | 0x9660 // iso9660
+            | 0x1501_3346 // udf
+            | 0x7371_7368 // squashfs
+    )
+}
 
 fn is_placeholder(s: &[u8]) -> bool {
     let zeros = ZEROS.as_ptr_range();
@@ -100,14 +143,17 @@ impl Conn {
 
     /// Sends part of the queue's front range, whose placeholder (of `len`
     /// bytes) is being written.
-    fn poll_send_file(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<io::Result<usize>> {
+    fn poll_send_file(&mut self, cx: &mut Context<'_>, placeholder: &[u8]) -> Poll<io::Result<usize>> {
         let out_of_step = || io::Error::other("zero-copy send out of step with the response");
+        let (len, end) = (placeholder.len(), placeholder.as_ptr_range().end as usize);
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
             let (file, pos) = {
                 let queue = self.pending.queue.lock().map_err(|_| out_of_step())?;
                 match queue.front() {
-                    Some(q) if q.len == len as u64 => (q.file.clone(), q.pos),
+                    Some(q) if q.len == len as u64 && q.end == end && queue.len() <= MOST_QUEUED => {
+                        (q.file.clone(), q.pos)
+                    }
                     _ => return Poll::Ready(Err(out_of_step())),
                 }
             };
@@ -132,7 +178,7 @@ impl Conn {
                     }
                     return Poll::Ready(Ok(n));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => continue,
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -191,7 +237,8 @@ fn cached(file: &File, pos: u64, len: u64) -> bool {
         evicted: u64,
         recently_evicted: u64,
     }
-    /// The system call's number, the same on every architecture.
+    /// The system call's number, the same on every architecture Linux
+    /// gives new calls one number on (all but alpha).
     const CACHESTAT: libc::c_long = 451;
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
@@ -200,7 +247,8 @@ fn cached(file: &File, pos: u64, len: u64) -> bool {
     // SAFETY: the pointers are valid for the call; the kernel writes `stat`.
     let r = unsafe { libc::syscall(CACHESTAT, file.as_raw_fd(), &range as *const Range, &mut stat as *mut Stat, 0) };
     if r != 0 {
-        if matches!(io::Error::last_os_error().raw_os_error(), Some(libc::ENOSYS | libc::EOPNOTSUPP)) {
+        // EPERM: refused by a seccomp filter that does not know the call.
+        if matches!(io::Error::last_os_error().raw_os_error(), Some(libc::ENOSYS | libc::EOPNOTSUPP | libc::EPERM)) {
             UNSUPPORTED.store(true, Ordering::Relaxed);
         }
         return false;
@@ -229,7 +277,7 @@ impl AsyncWrite for Conn {
     ) -> Poll<io::Result<usize>> {
         let bufs = &bufs[bufs.iter().take_while(|b| b.is_empty()).count()..];
         match bufs.first() {
-            Some(first) if is_placeholder(first) => self.poll_send_file(cx, first.len()),
+            Some(first) if is_placeholder(first) => self.poll_send_file(cx, first),
             _ => {
                 let plain = bufs.iter().take_while(|b| !is_placeholder(b)).count();
                 Pin::new(&mut self.stream).poll_write_vectored(cx, &bufs[..plain])
@@ -257,9 +305,30 @@ mod tests {
     #[test]
     fn placeholders_are_recognised_by_address_only() {
         assert!(is_placeholder(&ZEROS[..10]));
-        assert!(is_placeholder(&ZEROS[CHUNK - 1..]));
+        assert!(is_placeholder(&ZEROS[ZEROS.len() - 1..]));
         assert!(!is_placeholder(&[0u8; 10]), "zeros elsewhere are bytes to send");
         assert!(!is_placeholder(&ZEROS[..0]));
+    }
+
+    #[test]
+    fn only_local_filesystems_send_from_the_runtime() {
+        // procfs stands for any filesystem not known to be local.
+        assert!(!local_filesystem(&File::open("/proc/self/status").unwrap()));
+    }
+
+    #[test]
+    fn consecutive_placeholders_end_at_different_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![1u8; 100_000]).unwrap();
+        let file = Arc::new(File::open(&path).unwrap());
+        let pending = Pending::default();
+        let (Some(a), Some(b)) = (pending.placeholder(&file, 0, 20_000), pending.placeholder(&file, 0, 20_000)) else {
+            return; // no cachestat here: nothing to check
+        };
+        assert_ne!(a.as_ptr_range().end, b.as_ptr_range().end);
+        let ends: Vec<usize> = pending.queue.lock().unwrap().iter().map(|q| q.end).collect();
+        assert_eq!(ends, [a.as_ptr_range().end as usize, b.as_ptr_range().end as usize]);
     }
 
     #[test]

@@ -126,6 +126,7 @@ pub async fn play(
     // The handle `/video` keeps for a player's range requests, shared.
     let opened = super::video::hot_file(app, files, &video, 0).await?;
     let size = opened.len;
+    let zero_copy = zero_copy.filter(|_| opened.local);
     let file_handle = opened.file;
     let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
     let handle = file_handle.clone();

@@ -74,7 +74,7 @@ pub async fn video(
             Body::Empty
         } else {
             let body = FileBody::new(opened.file.clone(), segments, app.ops.metrics.meter());
-            Body::File(body.zero_copy(zero_copy.clone()))
+            Body::File(body.zero_copy(zero_copy.clone().filter(|_| opened.local)))
         }
     };
 
@@ -158,7 +158,8 @@ async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<O
             let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(o.mtime_ns / 1_000_000_000).unwrap_or(0));
             let etag = format!("\"{id}-{:x}-{:x}\"", o.size, o.mtime_ns).into();
             let ctype = video_type(&located.rel).unwrap_or("application/octet-stream");
-            return Ok(Some(Opened { file: Arc::new(o.file), len: o.size, etag, modified, ctype }));
+            let local = crate::http::zerocopy::local_filesystem(&o.file);
+            return Ok(Some(Opened { file: Arc::new(o.file), len: o.size, etag, modified, ctype, local }));
         }
         Ok(None)
     })
