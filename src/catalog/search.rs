@@ -211,11 +211,14 @@ fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], 
     // How many videos each word may find, from the index (cheap): the
     // rarest one's videos are the candidates, unless even it finds most
     // of the library (then every video is checked).
-    let counts: Vec<usize> = words.iter().map(|w| index.count(w) + index.near_count(w)).collect();
+    // The words one edit away, looked up once per query word.
+    let near_words: Vec<Vec<usize>> = words.iter().map(|w| index.near_words(w)).collect();
+    let counts: Vec<usize> =
+        words.iter().zip(&near_words).map(|(w, near)| index.count(w) + index.near_count(near)).collect();
     let rarest = (0..words.len()).filter(|&k| counts[k] <= videos.len() / 8 + 1000).min_by_key(|&k| counts[k]);
     // A word one edit away: looked up in the index for the rarest word,
     // checked on the candidate's own words for the others.
-    let rarest_near: Vec<u32> = rarest.map(|k| index.near(&words[k])).unwrap_or_default();
+    let rarest_near: Vec<u32> = rarest.map(|k| index.near_postings(&near_words[k])).unwrap_or_default();
     let score_of = |i: u32| {
         let v = &videos[i as usize];
         let e = if extra.is_empty() { None } else { extra.get(&v.id) };

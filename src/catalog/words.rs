@@ -135,7 +135,9 @@ impl WordIndex {
 
     /// The vocabulary words one edit away from `w`; none for words shorter
     /// than `TYPO_FROM` or outside a–z, 0–9.
-    fn near_words(&self, w: &str) -> Vec<usize> {
+    /// The words (by number) one edit away from `w`; look them up once a
+    /// query and pass them to `near_count` and `near_postings`.
+    pub fn near_words(&self, w: &str) -> Vec<usize> {
         if w.len() < TYPO_FROM || w.len() > MAX_WORD || !w.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Vec::new();
         }
@@ -146,18 +148,22 @@ impl WordIndex {
         found
     }
 
-    /// How many postings the words one edit away from `w` have.
-    pub fn near_count(&self, w: &str) -> usize {
-        self.near_words(w).into_iter().map(|k| self.postings_of(k).len()).sum()
+    /// How many postings the words `near` (from `near_words`) have.
+    pub fn near_count(&self, near: &[usize]) -> usize {
+        near.iter().map(|&k| self.postings_of(k).len()).sum()
+    }
+
+    /// The positions of videos with one of the words `near`, sorted.
+    pub fn near_postings(&self, near: &[usize]) -> Vec<u32> {
+        let mut out: Vec<u32> = near.iter().flat_map(|&k| self.postings_of(k).iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The positions of videos with a word one edit away from `w`, sorted.
     pub fn near(&self, w: &str) -> Vec<u32> {
-        let mut out: Vec<u32> =
-            self.near_words(w).into_iter().flat_map(|k| self.postings_of(k).iter().copied()).collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.near_postings(&self.near_words(w))
     }
 
     /// Words in the vocabulary.
