@@ -14,9 +14,11 @@
 //! reach user space.
 //!
 //! Invariants: placeholders are written in the order they were queued, each
-//! whole (a placeholder's remaining length equals its queue entry's). A
-//! placeholder that does not match the queue's front ends the connection
-//! with an error: the zeros themselves are never sent. Chunks not in the
+//! whole (a placeholder's remaining length and end address equal its queue
+//! entry's). A placeholder that does not match the queue's front, or a
+//! queue longer than `MOST_QUEUED`, ends the connection with an error: the
+//! zeros themselves are never sent. Only files on local filesystems get
+//! placeholders (`local_filesystem`, decided at open). Chunks not in the
 //! page cache take the copying path (a read on the blocking pool), so
 //! `sendfile` runs on the runtime's threads only over cached pages (a page
 //! evicted between the check and the send costs that send one disk read).
@@ -141,8 +143,8 @@ impl Conn {
         Conn { stream, pending }
     }
 
-    /// Sends part of the queue's front range, whose placeholder (of `len`
-    /// bytes) is being written.
+    /// Sends part of the queue's front range, whose `placeholder` (what is
+    /// left of it) is being written.
     fn poll_send_file(&mut self, cx: &mut Context<'_>, placeholder: &[u8]) -> Poll<io::Result<usize>> {
         let out_of_step = || io::Error::other("zero-copy send out of step with the response");
         let (len, end) = (placeholder.len(), placeholder.as_ptr_range().end as usize);

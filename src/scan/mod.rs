@@ -379,40 +379,30 @@ fn walk_root(
 
 /// Groups files by content id into videos.
 fn build_catalog(
-    found: Vec<(Found, VideoId)>,
+    mut found: Vec<(Found, VideoId)>,
     videos: &HashMap<VideoId, VideoRecord>,
     roots: Vec<RootStatus>,
     stats: ScanStats,
 ) -> Catalog {
     // Grouped by sorting (by id, then place): no map of a million small
     // vectors. Each video's files come out in `--dir` and path order.
-    let mut found = found;
     found.sort_unstable_by(|(a, x), (b, y)| x.cmp(y).then_with(|| a.root.cmp(&b.root)).then_with(|| a.rel.cmp(&b.rel)));
+    let file_of =
+        |f: Found| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino };
     let mut list = Vec::with_capacity(found.len());
     let mut found = found.into_iter().peekable();
     while let Some((first, id)) = found.next() {
-        let mut files = vec![first];
+        // Built as `VideoFile`s from the start: a list kept for the life
+        // of the catalog holds no walk-sized spare room.
+        let mut files = vec![file_of(first)];
         while let Some((f, _)) = found.next_if(|(_, next)| *next == id) {
-            files.push(f);
+            files.push(file_of(f));
         }
+        files.shrink_to_fit();
         let rec = videos.get(&id);
-        let title = title_of(&files[0].rel);
-        // Built into a new vector of its exact length: collecting `files`
-        // in place would keep the larger `Found` allocation (and its spare
-        // capacity) alive for the life of the catalog.
-        let mut kept = Vec::with_capacity(files.len());
-        kept.extend(files.into_iter().map(|f| VideoFile {
-            root: f.root,
-            rel: f.rel,
-            size: f.size,
-            mtime_ns: f.mtime_ns,
-            dev: f.dev,
-            ino: f.ino,
-        }));
-        let files = kept;
         list.push(Video {
             id,
-            title,
+            title: title_of(&files[0].rel),
             size: files[0].size,
             added: rec.map_or(0, |r| r.added),
             info: rec.and_then(|r| r.info.as_deref().cloned()),
