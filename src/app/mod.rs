@@ -88,18 +88,15 @@ impl App {
         let store = Arc::new(Store::open(&config.library.data_dir)?);
         let events = Events::default();
         let users = Users::start(store.clone(), events.clone())?;
-        let t = std::time::Instant::now();
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
-        let read_ms = t.elapsed().as_millis() as u64;
         let jobs = start_jobs(&config.library.data_dir, &config.media)?;
         let ready = scanner.has_index()?;
         let t = std::time::Instant::now();
         let catalog = if ready { scanner.catalog(ScanStats::default())? } else { Catalog::default() };
         tracing::debug!(
-            read_ms,
-            build_ms = t.elapsed().as_millis() as u64,
+            ms = t.elapsed().as_millis() as u64,
             videos = catalog.len(),
-            "stored index read"
+            "catalog built from the stored index"
         );
         let library = Library::new(catalog, ready);
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);

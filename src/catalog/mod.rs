@@ -167,14 +167,20 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Builds the lookups and the precomputed orders.
-    pub fn new(all: Vec<Video>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
-        // Sorted as pointers (a video is a few hundred bytes to move); no
-        // two videos share a primary path, so an unstable sort is exact.
-        let mut all: Vec<Arc<Video>> = all.into_iter().map(Arc::new).collect();
-        all.sort_unstable_by(|a, b| {
+    /// Builds the lookups, the precomputed orders and the search index
+    /// (the last on a second thread). `all` is listed in primary path order
+    /// (`--dir` order, then relative path): it is sorted here unless it
+    /// comes sorted, as the scanner gives it.
+    /// Each video is held only by `all` (its position is set here).
+    pub fn new(mut all: Vec<Arc<Video>>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
+        let by_path = |a: &Arc<Video>, b: &Arc<Video>| {
             a.primary().root.cmp(&b.primary().root).then_with(|| a.primary().rel.cmp(&b.primary().rel))
-        });
+        };
+        if !all.is_sorted_by(|a, b| by_path(a, b).is_le()) {
+            // As pointers; no two videos share a primary path, so an
+            // unstable sort is exact.
+            all.sort_unstable_by(by_path);
+        }
         let mut by_rel = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
         let mut by_id = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
         let (mut videos, mut broken) = (Vec::with_capacity(all.len()), Vec::new());
@@ -183,33 +189,49 @@ impl Catalog {
             duplicates += v.files.len() - 1;
             let pos = if v.broken.is_some() { u32::MAX } else { videos.len() as u32 };
             Arc::get_mut(&mut v).expect("not shared yet").pos = pos;
-            for f in &v.files {
-                by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
-            }
-            by_id.insert(v.id, v.clone());
             if v.broken.is_some() {
                 broken.push(v);
             } else {
                 videos.push(v);
             }
         }
-        let lower: Vec<String> = videos.iter().map(|v| v.title.to_lowercase()).collect();
-        let order_by = |cmp: &dyn Fn(usize, usize) -> Ordering| {
-            let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
-            idx.sort_by(|&a, &b| cmp(a as usize, b as usize).then_with(|| lower[a as usize].cmp(&lower[b as usize])));
-            idx
-        };
-        let orders = [
-            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)).into(),
-            order_by(&|a, b| lower[a].cmp(&lower[b]).then_with(|| videos[a].title.cmp(&videos[b].title))).into(),
-            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)).into(),
-            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())).into(),
-        ];
+        let ((folded, words), (by_id, by_rel, orders)) = std::thread::scope(|s| {
+            let search = s.spawn(|| {
+                let folded: texts::Texts = videos.iter().map(|v| fold::fold(&v.primary().rel_display())).collect();
+                let words = words::WordIndex::build(&folded);
+                (folded, words)
+            });
+            for v in videos.iter().chain(&broken) {
+                for f in &v.files {
+                    by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
+                }
+                by_id.insert(v.id, v.clone());
+            }
+            let orders = Self::orders(&videos);
+            (search.join().expect("building the search index does not panic"), (by_id, by_rel, orders))
+        });
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        let folded: texts::Texts = videos.iter().map(|v| fold::fold(&v.primary().rel_display())).collect();
-        let words = words::WordIndex::build(&folded);
         Catalog { videos, broken, by_id, by_rel, orders, generation, folded, words, roots, stats, duplicates }
+    }
+
+    /// For each sort of file facts, the positions of `videos` in ascending
+    /// order; ties by title, case-insensitive.
+    fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 4] {
+        let lower: texts::Texts = videos.iter().map(|v| v.title.to_lowercase()).collect();
+        let order_by = |cmp: &dyn Fn(usize, usize) -> Ordering| -> Arc<[u32]> {
+            let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
+            idx.sort_by(|&a, &b| {
+                cmp(a as usize, b as usize).then_with(|| lower.get(a as usize).cmp(lower.get(b as usize)))
+            });
+            idx.into()
+        };
+        [
+            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
+            order_by(&|a, b| lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title.cmp(&videos[b].title))),
+            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)),
+            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
+        ]
     }
 
     pub fn len(&self) -> usize {
@@ -316,7 +338,7 @@ mod tests {
     #[test]
     fn orders_follow_each_sort() {
         let c = Catalog::new(
-            vec![video(1, "b", 30, 3), video(2, "A", 10, 1), video(3, "c", 20, 2)],
+            vec![video(1, "b", 30, 3), video(2, "A", 10, 1), video(3, "c", 20, 2)].into_iter().map(Arc::new).collect(),
             vec![],
             ScanStats::default(),
         );

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use xxhash_rust::xxh3::Xxh3Builder;
+
 /// Shortest query word looked for one edit away.
 pub const TYPO_FROM: usize = 4;
 /// Longest word kept (longer ones are cut).
@@ -44,32 +46,55 @@ impl std::fmt::Debug for WordIndex {
 }
 
 impl WordIndex {
-    /// Indexes `folded[i]` as video position `i`.
+    /// Indexes `folded[i]` as video position `i`. Each word gets a number
+    /// as first seen; the postings are then placed by counting (no list per
+    /// word) and the vocabulary alone is sorted.
     pub fn build(folded: &super::texts::Texts) -> WordIndex {
-        let mut by_word: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut numbers: HashMap<&str, u32, Xxh3Builder> = HashMap::default();
+        let mut vocabulary: Vec<&str> = Vec::new();
+        // The last video each word was counted for: a word twice in one
+        // path is listed once.
+        let mut last: Vec<u32> = Vec::new();
+        let mut counts: Vec<u32> = Vec::new();
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(folded.len() * 4);
         for (i, path) in folded.iter().enumerate() {
+            let i = i as u32;
             for w in tokens(path) {
-                let list = by_word.entry(w).or_default();
-                // A word twice in one path is listed once.
-                if list.last() != Some(&(i as u32)) {
-                    list.push(i as u32);
+                let n = *numbers.entry(w).or_insert_with(|| {
+                    vocabulary.push(w);
+                    last.push(u32::MAX);
+                    counts.push(0);
+                    vocabulary.len() as u32 - 1
+                });
+                if last[n as usize] != i {
+                    last[n as usize] = i;
+                    counts[n as usize] += 1;
+                    pairs.push((n, i));
                 }
             }
         }
-        let mut words: Vec<(&str, Vec<u32>)> = by_word.into_iter().collect();
-        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        drop((numbers, last));
+        let mut sorted: Vec<u32> = (0..vocabulary.len() as u32).collect();
+        sorted.sort_unstable_by_key(|&n| vocabulary[n as usize]);
         let mut index = WordIndex {
-            text: String::with_capacity(words.iter().map(|(w, _)| w.len()).sum()),
-            ends: Vec::with_capacity(words.len()),
-            starts: Vec::with_capacity(words.len() + 1),
-            postings: Vec::with_capacity(words.iter().map(|(_, p)| p.len()).sum()),
+            text: String::with_capacity(vocabulary.iter().map(|w| w.len()).sum()),
+            ends: Vec::with_capacity(vocabulary.len()),
+            starts: Vec::with_capacity(vocabulary.len() + 1),
+            postings: vec![0; pairs.len()],
         };
+        // Where the next posting of each word goes.
+        let mut next = vec![0u32; vocabulary.len()];
         index.starts.push(0);
-        for (w, list) in words {
-            index.text.push_str(w);
+        for &n in &sorted {
+            index.text.push_str(vocabulary[n as usize]);
             index.ends.push(index.text.len() as u32);
-            index.postings.extend_from_slice(&list);
-            index.starts.push(index.postings.len() as u32);
+            next[n as usize] = *index.starts.last().expect("starts begins with 0");
+            index.starts.push(next[n as usize] + counts[n as usize]);
+        }
+        // Pairs come in video order, so each word's postings stay ascending.
+        for (n, i) in pairs {
+            index.postings[next[n as usize] as usize] = i;
+            next[n as usize] += 1;
         }
         index
     }

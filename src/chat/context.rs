@@ -105,6 +105,7 @@ mod tests {
                 broken: None,
                 pos: 0,
             })
+            .map(std::sync::Arc::new)
             .collect();
         let catalog = Catalog::new(videos, vec![], ScanStats::default());
         let users = UserCache::default();

@@ -8,7 +8,7 @@
 //! records are kept — a scan never mass-deletes.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use walkdir::WalkDir;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 use crate::catalog::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
 use crate::config::Root;
@@ -27,8 +28,6 @@ use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
 
 /// A video file found by the walk.
 struct Found {
-    root: usize,
-    rel: Vec<u8>,
     abs: PathBuf,
     size: u64,
     mtime_ns: i64,
@@ -37,13 +36,12 @@ struct Found {
 }
 
 /// Owns the scan state between runs. The stored index is read from redb
-/// when a walk starts and dropped when it ends: between scans (most of a
-/// server's life) its paths and records take no memory.
+/// when a walk starts and dropped when it ends; catalogs are built from the
+/// store row by row. Between scans (most of a server's life) the records
+/// take no memory.
 pub struct Scanner {
     roots: Vec<Root>,
     store: Arc<Store>,
-    /// Loaded by `new` (for the restart catalog) and by each walk.
-    index: Option<Index>,
     /// Root states from the last scan (until then, all assumed online).
     root_states: Vec<RootState>,
     /// Each folder's modification time at the last walk (`poll` skips the
@@ -53,39 +51,70 @@ pub struct Scanner {
 
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<Store>) -> Result<Self, StoreError> {
-        let index = store.load_index()?;
         let root_states = vec![RootState::Online; roots.len()];
-        Ok(Scanner { roots, store, index: Some(index), root_states, dirs: HashMap::new() })
+        Ok(Scanner { roots, store, root_states, dirs: HashMap::new() })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
     pub fn has_index(&self) -> Result<bool, StoreError> {
-        match &self.index {
-            Some(index) => Ok(!index.files.is_empty()),
-            None => Ok(!self.store.load_index()?.files.is_empty()),
-        }
+        self.store.index_has_files()
     }
 
-    /// A catalog of the stored index as it is, without touching the disks.
+    /// A catalog of the stored index as it is, without touching the disks:
+    /// the files of online roots, grouped by id and joined with the video
+    /// records (both read in id order, so no map of either is made).
     pub fn catalog(&self, stats: ScanStats) -> Result<Catalog, StoreError> {
-        match &self.index {
-            Some(index) => Ok(self.catalog_of(index, stats)),
-            None => Ok(self.catalog_of(&self.store.load_index()?, stats)),
-        }
-    }
-
-    fn catalog_of(&self, index: &Index, stats: ScanStats) -> Catalog {
-        let mut found = Vec::new();
-        for (abs, rec) in &index.files {
-            let abs = PathBuf::from(std::ffi::OsStr::from_bytes(abs));
-            if let Some((root, rel)) = self.locate(&abs) {
+        let reader = self.store.index_reader()?;
+        // Read in path order: within a root that is the order of relative
+        // paths, so (root, place read) orders files without comparing paths.
+        let stored = reader.file_count()?;
+        let mut files: Vec<Option<VideoFile>> = Vec::with_capacity(stored);
+        let mut keys: Vec<(VideoId, u32, u32)> = Vec::with_capacity(stored);
+        let mut counts = vec![0; self.roots.len()];
+        reader.for_each_file(|abs, rec| {
+            if let Some((root, rel)) = self.locate(Path::new(std::ffi::OsStr::from_bytes(abs))) {
                 if self.root_states[root] == RootState::Online {
+                    counts[root] += 1;
+                    keys.push((rec.id, root as u32, files.len() as u32));
                     let (size, mtime_ns, dev, ino) = (rec.size, rec.mtime_ns, rec.dev, rec.ino);
-                    found.push((Found { root, rel, abs, size, mtime_ns, dev, ino }, rec.id));
+                    files.push(Some(VideoFile { root, rel: rel.to_vec(), size, mtime_ns, dev, ino }));
                 }
             }
+        })?;
+        // By id, then place: each video's files in `--dir` and path order.
+        keys.sort_unstable();
+        let mut videos = Vec::with_capacity(keys.len());
+        // Each video's place in path order (its first file's) and its index in `videos`.
+        let mut by_place: Vec<(u32, u32, u32)> = Vec::with_capacity(keys.len());
+        let mut keys = keys.into_iter().peekable();
+        let mut add = |id: VideoId, rec: Option<VideoRecord>, keys: &mut std::iter::Peekable<_>| {
+            let mut group = Vec::new();
+            let mut first = None;
+            while let Some((_, root, place)) = keys.next_if(|(next, _, _)| *next == id) {
+                first.get_or_insert((root, place));
+                group.extend(files[place as usize].take());
+            }
+            if let Some((root, place)) = first {
+                by_place.push((root, place, videos.len() as u32));
+                videos.push(Some(Arc::new(video_of(id, group, rec))));
+            }
+        };
+        reader.for_each_video(|id, rec| {
+            // Files whose content has no record yet come first (lower ids).
+            while let Some(next) = keys.peek().map(|k| k.0).filter(|next| *next < id) {
+                add(next, None, &mut keys);
+            }
+            add(id, Some(rec), &mut keys);
+        })?;
+        while let Some(next) = keys.peek().map(|k| k.0) {
+            add(next, None, &mut keys);
         }
-        let counts = count_per_root(self.roots.len(), found.iter().map(|(f, _)| f.root));
+        drop(files);
+        // In the order of their first paths, as `Catalog::new` lists them.
+        by_place.sort_unstable();
+        let mut list = Vec::with_capacity(by_place.len());
+        list.extend(by_place.into_iter().filter_map(|(_, _, i)| videos[i as usize].take()));
+        drop(videos);
         let roots = self
             .roots
             .iter()
@@ -98,15 +127,15 @@ impl Scanner {
                 files,
             })
             .collect();
-        build_catalog(found, &index.videos, roots, stats)
+        Ok(Catalog::new(list, roots, stats))
     }
 
     /// Which root a stored absolute path belongs to, and its relative path.
-    fn locate(&self, abs: &Path) -> Option<(usize, Vec<u8>)> {
+    fn locate<'a>(&self, abs: &'a Path) -> Option<(usize, &'a [u8])> {
         self.roots
             .iter()
             .enumerate()
-            .find_map(|(i, r)| abs.strip_prefix(&r.path).ok().map(|rel| (i, rel.as_os_str().as_bytes().to_vec())))
+            .find_map(|(i, r)| abs.strip_prefix(&r.path).ok().map(|rel| (i, rel.as_os_str().as_bytes())))
     }
 
     /// Walks every root and brings the index up to date.
@@ -125,16 +154,15 @@ impl Scanner {
     }
 
     fn walk(&mut self, skip_unchanged: bool) -> Result<Catalog, StoreError> {
-        let mut index = match self.index.take() {
-            Some(index) => index,
-            None => self.store.load_index()?,
-        };
-        let catalog = self.walk_with(&mut index, skip_unchanged)?;
-        // `index` is dropped here: it is read again by the next walk.
-        Ok(catalog)
+        let mut index = self.store.load_index()?;
+        let stats = self.walk_with(&mut index, skip_unchanged)?;
+        // Dropped before the catalog is built: the two are never in memory together.
+        drop(index);
+        self.catalog(stats)
     }
 
-    fn walk_with(&mut self, index: &mut Index, skip_unchanged: bool) -> Result<Catalog, StoreError> {
+    /// Compares the disk with `index` and writes what changed.
+    fn walk_with(&mut self, index: &mut Index, skip_unchanged: bool) -> Result<ScanStats, StoreError> {
         let started = Instant::now();
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
@@ -152,7 +180,7 @@ impl Scanner {
                 .count();
             let skip =
                 (skip_unchanged && !self.dirs.is_empty()).then_some(Skip { dirs: &self.dirs, files: &index.files });
-            let state = match walk_root(i, root, &self.roots, &mut stats, skip, &mut dirs) {
+            let state = match walk_root(root, &self.roots, &mut stats, skip, &mut dirs) {
                 Err(why) => RootState::Offline(why),
                 Ok(found) if found.is_empty() && had > 0 => {
                     RootState::Offline(format!("no videos found where {had} were before (unmounted?)"))
@@ -186,7 +214,7 @@ impl Scanner {
         // New or changed files: hashed (and probed when their content is new)
         // on a few threads, so a cold disk serves several reads at once.
         stats.hashed = todo.len();
-        for ((key, f), result) in identify_all(&todo, &index.videos) {
+        for ((key, f), result) in identify_all(&todo, &index.known) {
             match result {
                 Ok((id, probed)) => {
                     if let Some(probed) = probed {
@@ -222,18 +250,9 @@ impl Scanner {
         stats.changed = !changes.is_empty() || self.root_states != states_before;
         self.dirs = dirs;
         self.store.apply(&changes)?;
-        for key in &changes.delete_files {
-            index.files.remove(key);
-        }
-        for (key, rec) in changes.put_files {
-            index.files.insert(key, rec);
-        }
-        for (id, rec) in changes.put_videos {
-            index.videos.insert(id, rec);
-        }
         stats.duration = started.elapsed();
         stats.finished_at = unix_now();
-        Ok(self.catalog_of(index, stats))
+        Ok(stats)
     }
 }
 
@@ -246,7 +265,7 @@ type Identified = std::io::Result<(VideoId, Option<Result<MediaInfo, ProbeError>
 /// Results come back in the order of `todo`.
 fn identify_all<'a>(
     todo: &'a [(Vec<u8>, Found)],
-    known: &HashMap<VideoId, VideoRecord>,
+    known: &HashSet<VideoId, Xxh3Builder>,
 ) -> Vec<(&'a (Vec<u8>, Found), Identified)> {
     let identify = |f: &Found| -> Identified {
         let file = File::open(&f.abs)?;
@@ -256,7 +275,7 @@ fn identify_all<'a>(
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, f.size)))
                 .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
-        let probed = (!known.contains_key(&id)).then(probe);
+        let probed = (!known.contains(&id)).then(probe);
         Ok((id, probed))
     };
     if todo.len() < 64 {
@@ -276,14 +295,6 @@ fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-fn count_per_root(n: usize, roots: impl Iterator<Item = usize>) -> Vec<usize> {
-    let mut counts = vec![0; n];
-    for r in roots {
-        counts[r] += 1;
-    }
-    counts
-}
-
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_bytes().first() == Some(&b'.')
 }
@@ -300,7 +311,6 @@ struct Skip<'a> {
 /// with `skip`, files in folders whose time did not change keep their
 /// records instead of a `stat` each.
 fn walk_root(
-    index: usize,
     root: &Root,
     all: &[Root],
     stats: &mut ScanStats,
@@ -342,13 +352,10 @@ fn walk_root(
         if !entry.file_type().is_file() || !crate::library::is_video_name(entry.file_name()) {
             continue;
         }
-        let rel = entry.path().strip_prefix(&root.path).expect("walkdir yields paths under its root");
         // In a folder that did not change: the record of the last walk.
         let kept = skip.as_ref().filter(|_| entry.path().parent().is_some_and(|p| unchanged.contains(p)));
         if let Some(rec) = kept.and_then(|s| s.files.get(entry.path().as_os_str().as_bytes())) {
             found.push(Found {
-                root: index,
-                rel: rel.as_os_str().as_bytes().to_vec(),
                 abs: entry.path().to_path_buf(),
                 size: rec.size,
                 mtime_ns: rec.mtime_ns,
@@ -365,8 +372,6 @@ fn walk_root(
             }
         };
         found.push(Found {
-            root: index,
-            rel: rel.as_os_str().as_bytes().to_vec(),
             abs: entry.path().to_path_buf(),
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
@@ -377,44 +382,16 @@ fn walk_root(
     Ok(found)
 }
 
-/// Groups files by content id into videos.
-fn build_catalog(
-    mut found: Vec<(Found, VideoId)>,
-    videos: &HashMap<VideoId, VideoRecord>,
-    roots: Vec<RootStatus>,
-    stats: ScanStats,
-) -> Catalog {
-    // Grouped by sorting (by id, then place): no map of a million small
-    // vectors. Each video's files come out in `--dir` and path order.
-    found.sort_unstable_by(|(a, x), (b, y)| x.cmp(y).then_with(|| a.root.cmp(&b.root)).then_with(|| a.rel.cmp(&b.rel)));
-    let file_of =
-        |f: Found| VideoFile { root: f.root, rel: f.rel, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino };
-    let mut list = Vec::with_capacity(found.len());
-    let mut found = found.into_iter().peekable();
-    while let Some((first, id)) = found.next() {
-        // Built as `VideoFile`s from the start: a list kept for the life
-        // of the catalog holds no walk-sized spare room.
-        let mut files = vec![file_of(first)];
-        while let Some((f, _)) = found.next_if(|(_, next)| *next == id) {
-            files.push(file_of(f));
-        }
-        files.shrink_to_fit();
-        let rec = videos.get(&id);
-        list.push(Video {
-            id,
-            title: title_of(&files[0].rel),
-            size: files[0].size,
-            added: rec.map_or(0, |r| r.added),
-            info: rec.and_then(|r| r.info.as_deref().cloned()),
-            broken: match rec {
-                Some(r) => r.broken.clone(),
-                None => Some("not probed yet".into()),
-            },
-            files,
-            pos: 0,
-        });
-    }
-    Catalog::new(list, roots, stats)
+/// A video of the catalog from its files and its stored record (`None`:
+/// not probed yet, so not listed).
+fn video_of(id: VideoId, mut files: Vec<VideoFile>, rec: Option<VideoRecord>) -> Video {
+    // Kept for the life of the catalog: no spare room.
+    files.shrink_to_fit();
+    let (added, info, broken) = match rec {
+        Some(r) => (r.added, r.info.map(Arc::unwrap_or_clone), r.broken),
+        None => (0, None, Some("not probed yet".into())),
+    };
+    Video { id, title: title_of(&files[0].rel), size: files[0].size, added, info, broken, files, pos: 0 }
 }
 
 /// A title from a file name: the stem, lossily decoded.

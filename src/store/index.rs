@@ -2,27 +2,83 @@
 //! facts. Rebuildable: a damaged index file can be moved aside and a scan
 //! makes it again; it never holds anything people entered.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-use super::tables::{FILES, VIDEOS};
-use super::{encode, read_by_id, Index, IndexChanges, Store, StoreError};
+use super::records::{decode, encode, FileRecord, VideoRecord};
+use super::tables::{FILES, FILES_V1, VIDEOS, VIDEOS_V1};
+use super::{Index, IndexChanges, Store, StoreError};
+use crate::library::ids::VideoId;
 
-impl Store {
-    /// Reads the whole scan index. Records that fail to decode are skipped
-    /// with a warning: they are rebuilt by the next scan.
-    pub fn load_index(&self) -> Result<Index, StoreError> {
-        let txn = self.index.begin_read()?;
-        let mut index = Index::default();
-        for row in txn.open_table(FILES)?.iter()? {
+/// A consistent view of the stored index, read row by row (a catalog is
+/// built from it without a second copy of every record in memory).
+pub struct IndexReader {
+    txn: redb::ReadTransaction,
+}
+
+impl IndexReader {
+    /// Every file record, by absolute path in byte order. Records that fail
+    /// to decode are skipped with a warning: the next scan rebuilds them.
+    pub fn for_each_file(&self, mut each: impl FnMut(&[u8], FileRecord)) -> Result<(), StoreError> {
+        let mut damaged = 0usize;
+        for row in self.txn.open_table(FILES)?.iter()? {
             let (k, v) = row?;
-            match serde_json::from_slice(v.value()) {
-                Ok(rec) => {
-                    index.files.insert(k.value().to_vec(), rec);
-                }
-                Err(e) => tracing::warn!("skipping an unreadable file record: {e}"),
+            match decode(v.value()) {
+                Ok(rec) => each(k.value(), rec),
+                Err(_) => damaged += 1,
             }
         }
-        index.videos = read_by_id(&txn, VIDEOS, "video")?;
+        warn_damaged(damaged, "file");
+        Ok(())
+    }
+
+    /// How many file records there are (to size what is built from them).
+    pub fn file_count(&self) -> Result<usize, StoreError> {
+        Ok(self.txn.open_table(FILES)?.len()? as usize)
+    }
+
+    /// Every video record, in ascending id order.
+    pub fn for_each_video(&self, mut each: impl FnMut(VideoId, VideoRecord)) -> Result<(), StoreError> {
+        let mut damaged = 0usize;
+        for row in self.txn.open_table(VIDEOS)?.iter()? {
+            let (k, v) = row?;
+            match decode(v.value()) {
+                Ok(rec) => each(VideoId(k.value()), rec),
+                Err(_) => damaged += 1,
+            }
+        }
+        warn_damaged(damaged, "video");
+        Ok(())
+    }
+}
+
+fn warn_damaged(n: usize, what: &str) {
+    if n > 0 {
+        tracing::warn!("skipped {n} unreadable {what} records; the next scan rebuilds them");
+    }
+}
+
+impl Store {
+    /// A read view of the index.
+    pub fn index_reader(&self) -> Result<IndexReader, StoreError> {
+        Ok(IndexReader { txn: self.index.begin_read()? })
+    }
+
+    /// Whether the index knows any file (a restart can serve at once).
+    pub fn index_has_files(&self) -> Result<bool, StoreError> {
+        Ok(!self.index.begin_read()?.open_table(FILES)?.is_empty()?)
+    }
+
+    /// What a scan compares the disk with: every file record by path, and
+    /// the ids of the videos already probed.
+    pub fn load_index(&self) -> Result<Index, StoreError> {
+        let reader = self.index_reader()?;
+        let mut index = Index::default();
+        reader.for_each_file(|k, rec| {
+            index.files.insert(k.to_vec(), rec);
+        })?;
+        for row in reader.txn.open_table(VIDEOS)?.iter()? {
+            index.known.insert(VideoId(row?.0.value()));
+        }
         Ok(index)
     }
 
@@ -47,5 +103,102 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Schema 1 to 2, in the caller's transaction: the JSON records of
+    /// `files_v1` and `videos_v1` are written again as postcard and the old
+    /// tables dropped. A record that does not decode is left out (the next
+    /// scan finds its file again); ids and first-seen times are kept.
+    pub(super) fn migrate_index_records(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+        let mut dropped = 0usize;
+        {
+            let old = txn.open_table(FILES_V1)?;
+            let mut new = txn.open_table(FILES)?;
+            for row in old.iter()? {
+                let (k, v) = row?;
+                match serde_json::from_slice::<FileRecord>(v.value()) {
+                    Ok(rec) => {
+                        new.insert(k.value(), encode(&rec).as_slice())?;
+                    }
+                    Err(_) => dropped += 1,
+                }
+            }
+            let old = txn.open_table(VIDEOS_V1)?;
+            let mut new = txn.open_table(VIDEOS)?;
+            for row in old.iter()? {
+                let (k, v) = row?;
+                match serde_json::from_slice::<VideoRecord>(v.value()) {
+                    Ok(rec) => {
+                        new.insert(k.value(), encode(&rec).as_slice())?;
+                    }
+                    Err(_) => dropped += 1,
+                }
+            }
+        }
+        txn.delete_table(FILES_V1)?;
+        txn.delete_table(VIDEOS_V1)?;
+        if dropped > 0 {
+            tracing::warn!(
+                "{dropped} unreadable index records left out of the new format; the next scan rebuilds them"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::Database;
+
+    use super::*;
+    use crate::store::tables::META;
+    use crate::store::DB_FILE;
+
+    /// An index written by schema 1 (JSON records) is rewritten once, with
+    /// its ids and first-seen times, and a damaged record is left out.
+    #[test]
+    fn a_schema_1_index_is_migrated_without_losing_records() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = Database::create(dir.path().join(DB_FILE)).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                txn.open_table(META).unwrap().insert("schema_version", 1).unwrap();
+                let mut files = txn.open_table(FILES_V1).unwrap();
+                files.insert(b"/v/a.mp4".as_slice(), br#"{"id":7,"size":10,"mtime_ns":5}"#.as_slice()).unwrap();
+                files
+                    .insert(b"/v/b.mp4".as_slice(), br#"{"id":8,"size":11,"mtime_ns":6,"dev":1,"ino":2}"#.as_slice())
+                    .unwrap();
+                files.insert(b"/v/bad.mp4".as_slice(), b"{not json".as_slice()).unwrap();
+                let mut videos = txn.open_table(VIDEOS_V1).unwrap();
+                let info = r#"{"container":"mp4","duration_ms":1000,"width":null,"height":null,"video_codec":"h264","audio_codec":null,"bitrate":null,"browser_playable":true,"index_at_end":false}"#;
+                videos
+                    .insert(7, format!(r#"{{"size":10,"added":123,"info":{info},"broken":null}}"#).as_bytes())
+                    .unwrap();
+                videos.insert(8, br#"{"size":11,"added":456,"info":null,"broken":"empty file"}"#.as_slice()).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        for _ in 0..2 {
+            let store = Store::open(dir.path()).unwrap();
+            let mut files = Vec::new();
+            let reader = store.index_reader().unwrap();
+            reader.for_each_file(|k, rec| files.push((k.to_vec(), rec))).unwrap();
+            assert_eq!(files.len(), 2);
+            assert_eq!(
+                files[1],
+                (b"/v/b.mp4".to_vec(), FileRecord { id: VideoId(8), size: 11, mtime_ns: 6, dev: 1, ino: 2 })
+            );
+            let mut videos = Vec::new();
+            reader.for_each_video(|id, rec| videos.push((id, rec))).unwrap();
+            assert_eq!(videos[0].1.added, 123);
+            assert_eq!(videos[0].1.info.as_ref().and_then(|i| i.duration_ms), Some(1000));
+            assert_eq!((videos[1].0, videos[1].1.broken.as_deref()), (VideoId(8), Some("empty file")));
+            assert_eq!(store.load_index().unwrap().known.len(), 2);
+        }
+        let db = Database::open(dir.path().join(DB_FILE)).unwrap();
+        let txn = db.begin_read().unwrap();
+        assert!(txn.open_table(FILES_V1).is_err(), "the old tables are gone");
+        assert_eq!(txn.open_table(META).unwrap().get("schema_version").unwrap().unwrap().value(), 2);
     }
 }

@@ -22,7 +22,9 @@ use redb::{Database, ReadableTable};
 
 use crate::library::ids::VideoId;
 use records::{FileRecord, VideoRecord};
-use tables::{FILES, IMPORTED, META, SCHEMA_VERSION, USER, USER_DAMAGED, VIDEOS};
+use tables::{FILES, IMPORTED, INDEX_SCHEMA_VERSION, META, USER, USER_DAMAGED, USER_SCHEMA_VERSION, VIDEOS};
+
+pub use index::IndexReader;
 
 /// The scan index: rebuildable.
 pub const DB_FILE: &str = "vidserve.redb";
@@ -60,7 +62,8 @@ from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::C
 pub struct Index {
     /// By absolute path (raw bytes: file names need not be UTF-8).
     pub files: PathMap<FileRecord>,
-    pub videos: HashMap<VideoId, VideoRecord>,
+    /// The videos already probed (their records stay in the store).
+    pub known: std::collections::HashSet<VideoId, xxhash_rust::xxh3::Xxh3Builder>,
 }
 
 /// A map by path bytes hashed with xxh3: a million paths are hashed
@@ -126,19 +129,24 @@ impl Store {
 
     /// Creates missing tables and runs migrations from older schema versions.
     fn migrate(&self) -> Result<(), StoreError> {
-        for (db, path) in [(&self.index, &self.path), (&self.user, &self.user_path)] {
+        let files =
+            [(&self.index, &self.path, INDEX_SCHEMA_VERSION), (&self.user, &self.user_path, USER_SCHEMA_VERSION)];
+        for (db, path, current) in files {
             let txn = db.begin_write()?;
-            {
-                let mut meta = txn.open_table(META)?;
-                let version = meta.get("schema_version")?.map(|v| v.value());
-                match version {
-                    Some(v) if v > SCHEMA_VERSION => return Err(StoreError::TooNew(path.clone(), v)),
-                    // Version 1 is the first; later versions add their steps here.
-                    Some(_) | None => {
-                        meta.insert("schema_version", SCHEMA_VERSION)?;
-                    }
+            let version = txn.open_table(META)?.get("schema_version")?.map(|v| v.value());
+            match version {
+                Some(v) if v > current => return Err(StoreError::TooNew(path.clone(), v)),
+                Some(v) if v == current => continue,
+                // The index's records were JSON in schema 1.
+                Some(1) if current == 2 => {
+                    let started = std::time::Instant::now();
+                    Store::migrate_index_records(&txn)?;
+                    tracing::info!(ms = started.elapsed().as_millis() as u64, "index records rewritten in schema 2");
                 }
+                // A new file, or one written before versions were kept.
+                Some(_) | None => {}
             }
+            txn.open_table(META)?.insert("schema_version", current)?;
             txn.commit()?;
         }
         let txn = self.index.begin_write()?;

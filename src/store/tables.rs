@@ -3,7 +3,11 @@
 
 use redb::TableDefinition;
 
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema of `vidserve.redb` (2: binary records in `files_v2` and
+/// `videos_v2`; 1 had JSON in `files_v1` and `videos_v1`).
+pub const INDEX_SCHEMA_VERSION: u64 = 2;
+/// The schema of `userdata.redb`.
+pub const USER_SCHEMA_VERSION: u64 = 1;
 
 /// `"schema_version"` -> version number (in each file).
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -17,10 +21,15 @@ pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("session
 pub const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets_v1");
 /// In `userdata.redb`: import source key -> when it was imported (Unix ns).
 pub const IMPORTED: TableDefinition<&str, i64> = TableDefinition::new("imported_v1");
-/// In `vidserve.redb` (the index): absolute path bytes -> JSON `FileRecord`.
-pub const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v1");
-/// `VideoId` -> JSON `VideoRecord`.
-pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v1");
+/// In `vidserve.redb` (the index): absolute path bytes -> `FileRecord`
+/// (postcard, `records::encode`).
+pub const FILES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v2");
+/// In the index: `VideoId` -> `VideoRecord` (postcard).
+pub const VIDEOS: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v2");
+/// Schema 1's `FILES`, with JSON values: read once by the migration to 2.
+pub const FILES_V1: TableDefinition<&[u8], &[u8]> = TableDefinition::new("files_v1");
+/// Schema 1's `VIDEOS`, with JSON values.
+pub const VIDEOS_V1: TableDefinition<u64, &[u8]> = TableDefinition::new("videos_v1");
 /// In `userdata.redb`: `VideoId` -> JSON `UserData` (all of it: ratings, views, favorites,
 /// tags, titles, positions).
 pub const USER: TableDefinition<u64, &[u8]> = TableDefinition::new("user_v1");
