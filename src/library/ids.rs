@@ -47,7 +47,7 @@ impl FromStr for VideoId {
 pub fn id_of_file(file: &File, size: u64) -> io::Result<VideoId> {
     let mut hasher = Xxh3::new();
     hasher.update(&size.to_le_bytes());
-    let mut buf = vec![0u8; EDGE as usize];
+    let mut buf = vec![0u8; EDGE.min(size) as usize];
     let head = EDGE.min(size);
     file.read_exact_at(&mut buf[..head as usize], 0)?;
     hasher.update(&buf[..head as usize]);

@@ -144,8 +144,12 @@ async fn subtitles_chapters_and_up_next_in_chromium() {
         order == [json!(a), json!(b)]
     })
     .await;
-    let said = driver.js("return document.getElementById('playlist-edit-status').textContent").await;
-    assert!(said.as_str().unwrap().starts_with("Moved down"), "{said}");
+    // The page says so once the browser has the answer (the server saved first).
+    eventually(Duration::from_secs(10), "the move is announced", || async {
+        let said = driver.js("return document.getElementById('playlist-edit-status').textContent").await;
+        said.as_str().is_some_and(|s| s.starts_with("Moved down"))
+    })
+    .await;
 }
 
 /// Up next and shuffle as plain HTTP: the listing in the query string
