@@ -78,6 +78,7 @@ fn bench(n: usize) {
     let live = LiveOrders::default();
     println!("\n| gallery page (48 cards, render) | p50 | p99 |\n|---|---|---|");
     let filters = [("", Filter::default()), (", favorites", Filter { favorites: true, ..Filter::default() })];
+    let ranks = query::Ranks::default();
     for (label, filter) in &filters {
         for sort in Sort::ALL {
             for order in [Order::Asc, Order::Desc] {
@@ -85,8 +86,8 @@ fn bench(n: usize) {
                 for i in 0..1000 {
                     let t = Instant::now();
                     let idx = live.order(&catalog, &users, sort, &Viewer::Household);
-                    let src =
-                        query::Source { catalog: &catalog, users: &users, who: &Viewer::Household, idx: &idx, order };
+                    let who = &Viewer::Household;
+                    let src = query::Source { catalog: &catalog, users: &users, who, idx: &idx, order, ranks: &ranks };
                     let (_, total) = query::page(&src, filter, 0, 0);
                     let pages = total.div_ceil(48).max(1);
                     let page = (i * 7919) % pages + 1;

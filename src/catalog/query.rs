@@ -232,8 +232,46 @@ pub struct Source<'a> {
     pub users: &'a UserCache,
     /// Whose ratings and favorites filters look at.
     pub who: &'a Viewer,
-    pub idx: &'a [u32],
+    pub idx: &'a Arc<[u32]>,
     pub order: Order,
+    /// Where the ranks in `idx` are kept (`SearchCache::ranks`).
+    pub ranks: &'a Ranks,
+}
+
+/// Each position's rank in an order (the order's inverse), kept for the
+/// few orders in use: filtered listings and searches put their matches in
+/// order through it, without a pass over the library per request.
+#[derive(Default)]
+pub struct Ranks {
+    /// (order, its ranks), newest first. Holding the order keeps its
+    /// address from being reused by another while its ranks are kept.
+    kept: Mutex<std::collections::VecDeque<(Order32, Order32)>>,
+}
+
+type Order32 = Arc<[u32]>;
+
+/// Orders whose ranks are kept at once.
+const RANKS_KEPT: usize = 4;
+
+impl Ranks {
+    pub fn of(&self, order: &Arc<[u32]>) -> Arc<[u32]> {
+        let mut kept = lock(&self.kept);
+        if let Some((_, ranks)) = kept.iter().find(|(o, _)| Arc::ptr_eq(o, order)) {
+            return ranks.clone();
+        }
+        let mut ranks = vec![0u32; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            if let Some(slot) = ranks.get_mut(i as usize) {
+                *slot = r as u32;
+            }
+        }
+        let ranks: Arc<[u32]> = ranks.into();
+        if kept.len() >= RANKS_KEPT {
+            kept.pop_back();
+        }
+        kept.push_front((order.clone(), ranks.clone()));
+        ranks
+    }
 }
 
 impl Source<'_> {
@@ -258,7 +296,7 @@ pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<
 /// The positions of the videos a (non-empty) filter lets through, in the
 /// listing's order. Every filter needs user data, so only videos that have
 /// some are looked at; they are then put in order through the order's
-/// inverse (one pass over the order, no sort of the whole library).
+/// ranks (`Ranks`, kept between requests).
 pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
     let mut matching: Vec<u32> = src.users.view(src.who, |view| {
         let mut out = Vec::new();
@@ -269,11 +307,10 @@ pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
         });
         out
     });
-    let mut rank = vec![0u32; src.idx.len()];
-    for (r, &i) in src.idx.iter().enumerate() {
-        rank[i as usize] = r as u32;
+    if matching.len() > 1 {
+        let ranks = src.ranks.of(src.idx);
+        matching.sort_unstable_by_key(|&p| ranks.get(p as usize).copied().unwrap_or(u32::MAX));
     }
-    matching.sort_unstable_by_key(|&p| rank[p as usize]);
     if src.order == Order::Desc {
         matching.reverse();
     }
@@ -305,4 +342,25 @@ pub fn random(catalog: &Catalog, users: &UserCache, who: &Viewer, filter: &Filte
     let matching: Vec<&Arc<Video>> =
         users.view(who, |view| videos.iter().filter(|v| filter.matches(view.get(v.id).as_deref())).collect());
     (!matching.is_empty()).then(|| matching[fastrand::usize(..matching.len())].clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_invert_an_order_and_are_kept_by_order() {
+        let ranks = Ranks::default();
+        let order: Arc<[u32]> = vec![2, 0, 3, 1].into();
+        let r = ranks.of(&order);
+        assert_eq!(&*r, &[1, 3, 0, 2]);
+        assert!(Arc::ptr_eq(&r, &ranks.of(&order)), "kept");
+        // An equal order that is another allocation gets its own ranks.
+        let same: Arc<[u32]> = vec![2, 0, 3, 1].into();
+        assert!(!Arc::ptr_eq(&r, &ranks.of(&same)));
+        for n in 0..RANKS_KEPT as u32 {
+            ranks.of(&vec![n].into());
+        }
+        assert!(!Arc::ptr_eq(&r, &ranks.of(&order)), "the oldest is let go");
+    }
 }

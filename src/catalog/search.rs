@@ -77,18 +77,8 @@ pub struct SearchCache {
     misses: AtomicU64,
     /// Tags and titles people gave, folded, for the user data's version.
     extras: Mutex<Option<(u64, Extras)>>,
-    /// Inverses of recent orders (position -> rank), by order.
-    inverses: Mutex<VecDeque<(OrderKey, Arc<[u32]>)>>,
-}
-
-/// Which order an inverse belongs to: the order's own slice (address and
-/// length) while the catalog and user data it was built from are current.
-#[derive(PartialEq, Eq, Clone, Copy)]
-struct OrderKey {
-    at: usize,
-    len: usize,
-    generation: u64,
-    users_version: u64,
+    /// Ranks in the orders in use (listings with filters share them).
+    pub ranks: super::query::Ranks,
 }
 
 impl SearchCache {
@@ -113,33 +103,6 @@ impl SearchCache {
         }));
         *slot = Some((version, built.clone()));
         built
-    }
-
-    /// Each position's rank in `src`'s order (ascending), kept for the
-    /// few orders in use.
-    fn inverse(&self, src: &Source) -> Arc<[u32]> {
-        let key = OrderKey {
-            at: src.idx.as_ptr() as usize,
-            len: src.idx.len(),
-            generation: src.catalog.generation,
-            users_version: src.users.version(),
-        };
-        let mut kept = self.inverses.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, inv)) = kept.iter().find(|(k, _)| *k == key) {
-            return inv.clone();
-        }
-        let mut rank = vec![0u32; src.idx.len()];
-        for (r, &i) in src.idx.iter().enumerate() {
-            if let Some(slot) = rank.get_mut(i as usize) {
-                *slot = r as u32;
-            }
-        }
-        let rank: Arc<[u32]> = rank.into();
-        if kept.len() >= 4 {
-            kept.pop_back();
-        }
-        kept.push_front((key, rank.clone()));
-        rank
     }
 }
 
@@ -247,7 +210,7 @@ fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], 
             candidates.sort_unstable();
             candidates.dedup();
             if filter.is_empty() {
-                let rank = cache.inverse(src);
+                let rank = src.ranks.of(src.idx);
                 let mut hits: Vec<(u32, u32)> =
                     candidates.into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect();
                 let at = |i: u32| rank.get(i as usize).copied().unwrap_or(u32::MAX);

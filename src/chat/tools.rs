@@ -117,8 +117,9 @@ fn search(shelf: &Shelf, args: &Value) -> Value {
     }
     let c = &shelf.catalog;
     let Some(idx) = c.base_order(Sort::Added) else { return json!({ "videos": [], "total": 0 }) };
-    let src = Source { catalog: c, users: &shelf.users, who: &shelf.who, idx: &idx, order: Order::Desc };
     let cache = SearchCache::default();
+    let src =
+        Source { catalog: c, users: &shelf.users, who: &shelf.who, idx: &idx, order: Order::Desc, ranks: &cache.ranks };
     let (found, total) =
         crate::catalog::search::search(&cache, &src, Sort::Added, &Filter::default(), &words, 0, limit(args));
     let videos: Vec<Value> = found.iter().map(|v| brief(v, &shelf.data(v))).collect();

@@ -197,7 +197,8 @@ impl ListQuery {
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
         let words = crate::catalog::fold::words(self.q.as_deref().unwrap_or(""));
-        let src = query::Source { catalog, users: &app.users.data, who, idx: &idx, order: self.order() };
+        let ranks = &app.users.searches.ranks;
+        let src = query::Source { catalog, users: &app.users.data, who, idx: &idx, order: self.order(), ranks };
         let fetch = |offset| {
             if words.is_empty() {
                 query::page(&src, &filter, offset, per_page)
