@@ -96,7 +96,7 @@ pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "duration_ms": i.duration_ms,
         "width": i.width,
         "height": i.height,
-        "container": v.info.as_ref().map(|i| i.container.clone()),
+        "container": v.info.as_ref().map(|i| i.container),
         "video_codec": i.video_codec,
         "audio_codec": i.audio_codec,
         "bitrate": i.bitrate,

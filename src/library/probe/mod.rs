@@ -39,13 +39,16 @@ pub struct MediaInfo {
     pub index_at_end: bool,
 }
 
-/// A short name (container, codec). The names this module knows are
-/// static strings, so 100,000 probed files do not hold 300,000 small
-/// allocations; unknown ones are owned.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Name(Cow<'static, str>);
+/// A short name (container, codec), held as a number: a video's facts
+/// carry three of them, and a million videos share a few dozen names. The
+/// names this module knows are numbered in `KNOWN_NAMES`; others (from
+/// files it does not know) are kept once each in `OTHER_NAMES`, at most
+/// `MAX_OTHER_NAMES` of them, each cut to `MAX_NAME` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Name(u16);
 
-const KNOWN_NAMES: [&str; 31] = [
+const KNOWN_NAMES: [&str; 32] = [
+    "",
     "mp4",
     "mov",
     "webm",
@@ -79,46 +82,82 @@ const KNOWN_NAMES: [&str; 31] = [
     "mp2",
 ];
 
+/// Names not in `KNOWN_NAMES`, numbered from `KNOWN_NAMES.len()`. Never
+/// shrinks: each is a few bytes, and there are at most `MAX_OTHER_NAMES`.
+static OTHER_NAMES: std::sync::RwLock<Vec<&'static str>> = std::sync::RwLock::new(Vec::new());
+const MAX_OTHER_NAMES: usize = 1024;
+const MAX_NAME: usize = 48;
+/// What a name is once `MAX_OTHER_NAMES` others are kept.
+const OTHER: &str = "other";
+
 impl Name {
     pub fn new(s: &str) -> Self {
-        match KNOWN_NAMES.iter().find(|k| **k == s) {
-            Some(k) => Name(Cow::Borrowed(k)),
-            None => Name(Cow::Owned(s.to_owned())),
+        if let Some(i) = KNOWN_NAMES.iter().position(|k| *k == s) {
+            return Name(i as u16);
         }
+        let s = match s.char_indices().nth(MAX_NAME) {
+            Some((cut, _)) => &s[..cut],
+            None => s,
+        };
+        let number = |i: usize| Name((KNOWN_NAMES.len() + i) as u16);
+        if let Some(i) = OTHER_NAMES.read().unwrap_or_else(|e| e.into_inner()).iter().position(|k| *k == s) {
+            return number(i);
+        }
+        let mut others = OTHER_NAMES.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = others.iter().position(|k| *k == s) {
+            return number(i);
+        }
+        // The last place is kept for `OTHER`.
+        let name: &'static str = if others.len() + 1 >= MAX_OTHER_NAMES { OTHER } else { Box::leak(s.into()) };
+        if let Some(i) = others.iter().position(|k| *k == name) {
+            return number(i);
+        }
+        others.push(name);
+        number(others.len() - 1)
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
+
+    pub fn as_str(&self) -> &'static str {
+        let i = self.0 as usize;
+        match KNOWN_NAMES.get(i) {
+            Some(k) => k,
+            None => OTHER_NAMES
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(i - KNOWN_NAMES.len())
+                .copied()
+                .unwrap_or(OTHER),
+        }
     }
 }
 
 impl From<&'static str> for Name {
     fn from(s: &'static str) -> Self {
-        Name(Cow::Borrowed(s))
+        Name::new(s)
     }
 }
 
 impl std::ops::Deref for Name {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl std::fmt::Display for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl Serialize for Name {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -265,6 +304,20 @@ pub(crate) fn be_u64(b: &[u8], at: usize) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_numbers_and_come_back_as_given() {
+        assert_eq!(std::mem::size_of::<Option<Name>>(), 4);
+        assert_eq!(Name::new("h264").as_str(), "h264");
+        assert_eq!(Name::default().as_str(), "");
+        let odd = Name::new("a codec from the future");
+        assert_eq!(odd, Name::new("a codec from the future"), "kept once");
+        assert_eq!(odd.as_str(), "a codec from the future");
+        let long = "x".repeat(500);
+        assert_eq!(Name::new(&long).len(), MAX_NAME);
+        let json = serde_json::to_string(&odd).unwrap();
+        assert_eq!(serde_json::from_str::<Name>(&json).unwrap(), odd);
+    }
 
     #[test]
     fn rejects_empty_and_text() {
