@@ -44,7 +44,7 @@ pub fn task_of(catalog: &Catalog, id: VideoId) -> Option<Task> {
     let v = catalog.get(id)?;
     Some(Task {
         id,
-        title: v.title.clone(),
+        title: v.title().into_owned(),
         files: v.files.iter().map(|f| catalog.located(f)).collect(),
         roots: catalog.root_paths().into(),
         duration_ms: v.duration_ms(),

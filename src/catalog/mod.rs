@@ -19,6 +19,7 @@ pub use personal::{Personal, Viewer};
 pub use sort::{Order, Sort};
 pub use user::{UserCache, UserData};
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -38,7 +39,6 @@ use crate::library::probe::MediaInfo;
 #[derive(Debug)]
 pub struct Video {
     pub id: VideoId,
-    pub title: String,
     pub files: Vec<VideoFile>,
     pub size: u64,
     pub added: i64,
@@ -56,9 +56,21 @@ impl Video {
     pub fn duration_ms(&self) -> Option<u64> {
         self.info.as_ref().and_then(|i| i.duration_ms)
     }
+    /// The file's title: its primary file's name without the extension,
+    /// lossily decoded (derived, not stored: a million videos keep no
+    /// second copy of their names).
+    pub fn title(&self) -> Cow<'_, str> {
+        Path::new(std::ffi::OsStr::from_bytes(&self.primary().rel))
+            .file_stem()
+            .map_or(Cow::Borrowed(""), |s| s.to_string_lossy())
+    }
+
     /// The title to show: the user's, else the file's.
-    pub fn title_for<'a>(&'a self, user: &'a UserData) -> &'a str {
-        user.title.as_deref().unwrap_or(&self.title)
+    pub fn title_for<'a>(&'a self, user: &'a UserData) -> Cow<'a, str> {
+        match &user.title {
+            Some(t) => Cow::Borrowed(t),
+            None => self.title(),
+        }
     }
 
     /// The file that is streamed: the first path, in `--dir` order.
@@ -218,7 +230,7 @@ impl Catalog {
     /// For each sort of file facts, the positions of `videos` in ascending
     /// order; ties by title, case-insensitive.
     fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 4] {
-        let lower: texts::Texts = videos.iter().map(|v| v.title.to_lowercase()).collect();
+        let lower: texts::Texts = videos.iter().map(|v| v.title().to_lowercase()).collect();
         let order_by = |cmp: &dyn Fn(usize, usize) -> Ordering| -> Arc<[u32]> {
             let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
             idx.sort_by(|&a, &b| {
@@ -228,7 +240,7 @@ impl Catalog {
         };
         [
             order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
-            order_by(&|a, b| lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title.cmp(&videos[b].title))),
+            order_by(&|a, b| lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title().cmp(&videos[b].title()))),
             order_by(&|a, b| videos[a].size.cmp(&videos[b].size)),
             order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
         ]
@@ -325,7 +337,6 @@ mod tests {
     fn video(n: u64, title: &str, size: u64, added: i64) -> Video {
         Video {
             id: VideoId(n),
-            title: title.into(),
             files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), size, mtime_ns: 0, dev: 0, ino: 0 }],
             size,
             added,
@@ -344,7 +355,7 @@ mod tests {
         );
         let titles = |sort| {
             let idx = c.base_order(sort).unwrap();
-            idx.iter().map(|&i| c.videos()[i as usize].title.clone()).collect::<Vec<_>>().join(",")
+            idx.iter().map(|&i| c.videos()[i as usize].title().into_owned()).collect::<Vec<_>>().join(",")
         };
         assert_eq!(titles(Sort::Title), "A,b,c");
         assert_eq!(titles(Sort::Size), "A,c,b");

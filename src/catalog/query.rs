@@ -197,7 +197,11 @@ fn build_live(catalog: &Catalog, users: &UserCache) -> Live {
         let shown: Vec<String> = users.with(|m| {
             videos
                 .iter()
-                .map(|v| m.get(&v.id).and_then(|d| d.title.as_deref()).unwrap_or(&v.title).to_lowercase())
+                .map(|v| {
+                    m.get(&v.id)
+                        .and_then(|d| d.title.as_deref())
+                        .map_or_else(|| v.title().to_lowercase(), str::to_lowercase)
+                })
                 .collect()
         });
         let mut idx: Vec<u32> = (0..videos.len() as u32).collect();

@@ -90,10 +90,9 @@ mod tests {
         let videos = (0..n)
             .map(|i| Video {
                 id: VideoId(i + 1),
-                title: format!("Holiday clip number {i} at the seaside"),
                 files: vec![VideoFile {
                     root: 0,
-                    rel: format!("2024/holidays/clip-{i}.mp4").into_bytes(),
+                    rel: format!("2024/holidays/Holiday clip number {i} at the seaside.mp4").into_bytes(),
                     size: 1000,
                     mtime_ns: 0,
                     dev: 0,

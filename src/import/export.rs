@@ -44,7 +44,7 @@ pub fn document(
         let paths: Vec<String> = video.map(|v| v.files.iter().map(|f| f.rel_display()).collect()).unwrap_or_default();
         videos.push(json!({
             "id": id.to_string(),
-            "title": video.map(|v| v.title.clone()),
+            "title": video.map(|v| v.title()),
             "paths": paths,
             "user_title": d.title,
             "rating": d.rating, "views": d.views, "last_viewed": d.last_viewed,

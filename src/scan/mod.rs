@@ -415,15 +415,7 @@ fn video_of(id: VideoId, mut files: Vec<VideoFile>, rec: Option<VideoRecord>) ->
         Some(r) => (r.added, r.info.map(Arc::unwrap_or_clone), r.broken),
         None => (0, None, Some("not probed yet".into())),
     };
-    Video { id, title: title_of(&files[0].rel), size: files[0].size, added, info, broken, files, pos: 0 }
-}
-
-/// A title from a file name: the stem, lossily decoded.
-fn title_of(rel: &[u8]) -> String {
-    Path::new(std::ffi::OsStr::from_bytes(rel))
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    Video { id, size: files[0].size, added, info, broken, files, pos: 0 }
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
     json!({
         "id": v.id.to_string(),
         "title": v.title_for(user),
-        "file_title": v.title,
+        "file_title": v.title(),
         "position_ms": user.position_ms,
         "paths": v.files.iter().map(|f| f.rel_display()).collect::<Vec<_>>(),
         "size": v.size,

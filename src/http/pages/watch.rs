@@ -60,7 +60,7 @@ pub fn watch(view: &WatchView) -> Markup {
     let v = &view.video;
     let info = v.info.as_ref();
     page(
-        v.title_for(&view.user),
+        &v.title_for(&view.user),
         Nav::Library,
         &view.visitor,
         html! {
@@ -92,7 +92,7 @@ pub fn watch(view: &WatchView) -> Markup {
                         label for="title-input" class="skip" { "Title" }
                         input #title-input type="text" value=(v.title_for(&view.user)) maxlength="300";
                         button type="submit" { "Save" }
-                        button #title-reset type="button" data-file-title=(v.title) { "Use the file name" }
+                        button #title-reset type="button" data-file-title=(v.title()) { "Use the file name" }
                     }
                 }
                 (actions(v, &view.user))
