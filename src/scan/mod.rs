@@ -72,7 +72,7 @@ impl Scanner {
         let mut keys: Vec<(VideoId, u32, u32)> = Vec::with_capacity(stored);
         let mut counts = vec![0; self.roots.len()];
         reader.for_each_file(|abs, rec| {
-            if let Some((root, rel)) = self.locate(Path::new(std::ffi::OsStr::from_bytes(abs))) {
+            if let Some((root, rel)) = self.locate(abs) {
                 if self.root_states[root] == RootState::Online {
                     counts[root] += 1;
                     keys.push((rec.id, root as u32, files.len() as u32));
@@ -130,12 +130,14 @@ impl Scanner {
         Ok(Catalog::new(list, roots, stats))
     }
 
-    /// Which root a stored absolute path belongs to, and its relative path.
-    fn locate<'a>(&self, abs: &'a Path) -> Option<(usize, &'a [u8])> {
-        self.roots
-            .iter()
-            .enumerate()
-            .find_map(|(i, r)| abs.strip_prefix(&r.path).ok().map(|rel| (i, rel.as_os_str().as_bytes())))
+    /// Which root a stored absolute path belongs to, and its relative path
+    /// (compared as bytes: stored paths are the walk's, `root/rel`).
+    fn locate<'a>(&self, abs: &'a [u8]) -> Option<(usize, &'a [u8])> {
+        self.roots.iter().enumerate().find_map(|(i, r)| {
+            let rest = abs.strip_prefix(r.path.as_os_str().as_bytes())?;
+            let rel = if r.path.as_os_str().as_bytes().ends_with(b"/") { rest } else { rest.strip_prefix(b"/")? };
+            (!rel.is_empty()).then_some((i, rel))
+        })
     }
 
     /// Walks every root and brings the index up to date.
@@ -222,7 +224,7 @@ impl Scanner {
                         if let Entry::Vacant(slot) = changes.put_videos.entry(id) {
                             stats.probed += 1;
                             let (info, broken) = match probed {
-                                Ok(info) => (Some(Arc::new(info)), None),
+                                Ok(info) => (Some(info), None),
                                 Err(e) => (None, Some(e.to_string())),
                             };
                             slot.insert(VideoRecord { size: f.size, added: now, info, broken });
@@ -412,7 +414,7 @@ fn video_of(id: VideoId, mut files: Vec<VideoFile>, rec: Option<VideoRecord>) ->
     // Kept for the life of the catalog: no spare room.
     files.shrink_to_fit();
     let (added, info, broken) = match rec {
-        Some(r) => (r.added, r.info.map(Arc::unwrap_or_clone), r.broken),
+        Some(r) => (r.added, r.info, r.broken),
         None => (0, None, Some("not probed yet".into())),
     };
     Video { id, size: files[0].size, added, info, broken, files, pos: 0 }

@@ -1,7 +1,5 @@
 //! The values stored in the scan index.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use crate::library::ids::VideoId;
@@ -30,7 +28,7 @@ pub struct VideoRecord {
     pub size: u64,
     /// When the content was first seen, seconds since the Unix epoch.
     pub added: i64,
-    pub info: Option<Arc<MediaInfo>>,
+    pub info: Option<MediaInfo>,
     /// Why the file cannot be played, when it cannot.
     pub broken: Option<String>,
 }
@@ -67,7 +65,7 @@ mod tests {
             index_at_end: true,
         };
         for video in [
-            VideoRecord { size: 9, added: 1_700_000_000, info: Some(Arc::new(info)), broken: None },
+            VideoRecord { size: 9, added: 1_700_000_000, info: Some(info), broken: None },
             VideoRecord { size: 0, added: 0, info: None, broken: Some("empty file".into()) },
         ] {
             let bytes = encode(&video);
