@@ -209,7 +209,8 @@ impl Catalog {
         }
         let ((folded, words), (by_id, by_rel, orders)) = std::thread::scope(|s| {
             let search = s.spawn(|| {
-                let folded: texts::Texts = videos.iter().map(|v| fold::fold(&v.primary().rel_display())).collect();
+                let folded: texts::Texts =
+                    videos.iter().map(|v| fold::fold(&String::from_utf8_lossy(&v.primary().rel))).collect();
                 let words = words::WordIndex::build(&folded);
                 (folded, words)
             });
