@@ -110,33 +110,8 @@ impl Store {
     /// tables dropped. A record that does not decode is left out (the next
     /// scan finds its file again); ids and first-seen times are kept.
     pub(super) fn migrate_index_records(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
-        let mut dropped = 0usize;
-        {
-            let old = txn.open_table(FILES_V1)?;
-            let mut new = txn.open_table(FILES)?;
-            for row in old.iter()? {
-                let (k, v) = row?;
-                match serde_json::from_slice::<FileRecord>(v.value()) {
-                    Ok(rec) => {
-                        new.insert(k.value(), encode(&rec).as_slice())?;
-                    }
-                    Err(_) => dropped += 1,
-                }
-            }
-            let old = txn.open_table(VIDEOS_V1)?;
-            let mut new = txn.open_table(VIDEOS)?;
-            for row in old.iter()? {
-                let (k, v) = row?;
-                match serde_json::from_slice::<VideoRecord>(v.value()) {
-                    Ok(rec) => {
-                        new.insert(k.value(), encode(&rec).as_slice())?;
-                    }
-                    Err(_) => dropped += 1,
-                }
-            }
-        }
-        txn.delete_table(FILES_V1)?;
-        txn.delete_table(VIDEOS_V1)?;
+        let dropped =
+            rewrite::<&[u8], FileRecord>(txn, FILES_V1, FILES)? + rewrite::<u64, VideoRecord>(txn, VIDEOS_V1, VIDEOS)?;
         if dropped > 0 {
             tracing::warn!(
                 "{dropped} unreadable index records left out of the new format; the next scan rebuilds them"
@@ -144,6 +119,31 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Copies `old`'s JSON records into `new` as postcard and drops `old`;
+/// returns how many did not decode (left out).
+fn rewrite<K: redb::Key + 'static, T: serde::Serialize + serde::de::DeserializeOwned>(
+    txn: &redb::WriteTransaction,
+    old: redb::TableDefinition<K, &[u8]>,
+    new: redb::TableDefinition<K, &[u8]>,
+) -> Result<usize, StoreError> {
+    let mut dropped = 0;
+    {
+        let from = txn.open_table(old)?;
+        let mut to = txn.open_table(new)?;
+        for row in from.iter()? {
+            let (k, v) = row?;
+            match serde_json::from_slice::<T>(v.value()) {
+                Ok(rec) => {
+                    to.insert(k.value(), encode(&rec).as_slice())?;
+                }
+                Err(_) => dropped += 1,
+            }
+        }
+    }
+    txn.delete_table(old)?;
+    Ok(dropped)
 }
 
 #[cfg(test)]
