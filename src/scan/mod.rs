@@ -61,8 +61,9 @@ impl Scanner {
     }
 
     /// A catalog of the stored index as it is, without touching the disks:
-    /// the files of online roots, grouped by id and joined with the video
-    /// records (both read in id order, so no map of either is made).
+    /// the files of online roots (read in path order), grouped by id through
+    /// a sort of small keys and joined with the video records (read in id
+    /// order): no map of either is made.
     pub fn catalog(&self, stats: ScanStats) -> Result<Catalog, StoreError> {
         let reader = self.store.index_reader()?;
         // Read in path order: within a root that is the order of relative

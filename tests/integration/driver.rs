@@ -30,29 +30,41 @@ pub struct Driver {
 impl Driver {
     pub async fn start() -> Driver {
         // chromedriver picks a free port itself (no window for another
-        // process to take it) and says which.
-        let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is needed (apt-get install chromium chromium-driver)");
-        let stdout = process.stdout.take().unwrap();
-        let port = tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut lines = std::io::BufReader::new(stdout).lines();
-            let port = lines.by_ref().map_while(Result::ok).find_map(|l| {
-                l.split("started successfully on port ")
-                    .nth(1)
-                    .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok())
-            });
-            // Keep draining so chromedriver never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            port
-        })
-        .await
-        .unwrap()
-        .expect("chromedriver says its port");
+        // process to take it) and says which. On a loaded machine it has
+        // been seen to exit before saying so: it is started again.
+        let mut tries = 0;
+        let (process, port) = loop {
+            tries += 1;
+            let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg("--port=0")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver is needed (apt-get install chromium chromium-driver)");
+            let stdout = process.stdout.take().unwrap();
+            let port = tokio::task::spawn_blocking(move || {
+                use std::io::BufRead;
+                let mut lines = std::io::BufReader::new(stdout).lines();
+                let port = lines.by_ref().map_while(Result::ok).find_map(|l| {
+                    l.split("started successfully on port ")
+                        .nth(1)
+                        .and_then(|p| p.trim_end_matches('.').parse::<u16>().ok())
+                });
+                // Keep draining so chromedriver never blocks on a full pipe.
+                std::thread::spawn(move || lines.for_each(drop));
+                port
+            })
+            .await
+            .unwrap();
+            match port {
+                Some(port) => break (process, port),
+                None if tries < 3 => {
+                    let _ = process.kill();
+                    let _ = process.wait();
+                }
+                None => panic!("chromedriver did not say its port in {tries} tries ({:?})", process.wait()),
+            }
+        };
         let client = reqwest::Client::new();
         let root = format!("http://127.0.0.1:{port}");
         let mut driver = Driver { process, base: root.clone(), client };

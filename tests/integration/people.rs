@@ -27,7 +27,7 @@ pub fn user(data: &std::path::Path, args: &[&str], password: Option<&str>) -> st
 }
 
 pub fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    crate::support::client()
 }
 
 /// `POST /login` with a form body, redirects not followed.

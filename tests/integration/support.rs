@@ -135,7 +135,7 @@ impl TestServer {
             .await
             .expect("serve");
         });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = client();
         TestServer { addr, app, client, shutdown: Some(tx), task: Some(task) }
     }
 
@@ -260,4 +260,15 @@ pub async fn send(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A client that does not follow redirects, and lets idle connections go
+/// well before the server's 15 s header timeout closes them (reusing one
+/// the server is closing fails the request).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap()
 }
