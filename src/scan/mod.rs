@@ -157,19 +157,20 @@ impl Scanner {
     }
 
     fn walk(&mut self, skip_unchanged: bool) -> Result<Catalog, StoreError> {
-        let mut index = self.store.load_index()?;
-        let stats = self.walk_with(&mut index, skip_unchanged)?;
+        let index = self.store.load_index()?;
+        let stats = self.walk_with(&index, skip_unchanged)?;
         // Dropped before the catalog is built: the two are never in memory together.
         drop(index);
         self.catalog(stats)
     }
 
     /// Compares the disk with `index` and writes what changed.
-    fn walk_with(&mut self, index: &mut Index, skip_unchanged: bool) -> Result<ScanStats, StoreError> {
+    fn walk_with(&mut self, index: &Index, skip_unchanged: bool) -> Result<ScanStats, StoreError> {
         let started = Instant::now();
         let mut stats = ScanStats::default();
         let mut changes = IndexChanges::default();
-        let mut seen: PathMap<FileRecord> = PathMap::default();
+        // The paths found this walk (the stored records of the others are deleted).
+        let mut seen: HashSet<Vec<u8>, Xxh3Builder> = HashSet::default();
         let mut todo: Vec<(Vec<u8>, Found)> = Vec::new();
         let states_before = self.root_states.clone();
         let now = unix_now();
@@ -198,9 +199,9 @@ impl Scanner {
                                 // the mtime) is recorded without hashing.
                                 let rec = FileRecord { dev: f.dev, ino: f.ino, ..prev.clone() };
                                 if rec != *prev {
-                                    changes.put_files.push((key.clone(), rec.clone()));
+                                    changes.put_files.push((key.clone(), rec));
                                 }
-                                seen.insert(key, rec);
+                                seen.insert(key);
                             }
                             _ => todo.push((key, f)),
                         }
@@ -232,8 +233,8 @@ impl Scanner {
                         }
                     }
                     let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino };
-                    changes.put_files.push((key.clone(), rec.clone()));
-                    seen.insert(key.clone(), rec);
+                    changes.put_files.push((key.clone(), rec));
+                    seen.insert(key.clone());
                 }
                 Err(e) => stats.unreadable.push((f.abs.clone(), e.to_string())),
             }
@@ -247,7 +248,7 @@ impl Scanner {
                 .iter()
                 .zip(&self.root_states)
                 .any(|(r, s)| *s == RootState::Online && path.starts_with(&r.path));
-            if online_root && !seen.contains_key(key) {
+            if online_root && !seen.contains(key) {
                 changes.delete_files.push(key.clone());
             }
         }
