@@ -106,8 +106,9 @@ impl Plan {
         let duration_ms = tracks
             .iter()
             .map(|o| {
-                let last = o.dts.last().copied().unwrap_or(0).max(0) as u64;
-                last * 1000 / u64::from(o.track.timescale.max(1))
+                // In u128: a hostile file's timestamps can be near u64::MAX.
+                let last = o.dts.last().copied().unwrap_or(0).max(0) as u128;
+                u64::try_from(last * 1000 / u128::from(o.track.timescale.max(1))).unwrap_or(u64::MAX)
             })
             .max()
             .unwrap_or(0);
