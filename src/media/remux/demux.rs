@@ -185,7 +185,8 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     }
     let (v_number, a_number) = (v.number, audio_track.as_ref().map(|(n, _)| *n));
     let ticks = |ts: i128, timescale: u32| -> i64 {
-        i64::try_from(ts * i128::from(scale) * i128::from(timescale) / 1_000_000_000).unwrap_or(i64::MAX)
+        let ns = ts.saturating_mul(i128::from(scale)).saturating_mul(i128::from(timescale));
+        super::bounded(ns / 1_000_000_000)
     };
     let mut too_many = false;
     let file_len = src.size();
@@ -210,7 +211,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         let (Some(rel), Some(&flags)) = (head.get(n..n + 2), head.get(n + 2)) else { return Ok(()) };
         let rel = i16::from_be_bytes([rel[0], rel[1]]);
         let key = if met.id == BLOCK_GROUP { block.key } else { flags & 0x80 != 0 };
-        let pts = ticks(met.cluster_ts + i128::from(rel), t.timescale);
+        let pts = ticks(met.cluster_ts.saturating_add(i128::from(rel)), t.timescale);
         let data = block.pos + n as u64 + 3;
         if t.codec == Codec::Vp9 && key && t.config.is_empty() && flags & 0x06 == 0 {
             // VP9's configuration is in its first keyframe's header.

@@ -291,8 +291,17 @@ pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<De
     }
 }
 
+/// Timestamps are kept within ±2^48 ticks (at 90 kHz, about 99 years), so
+/// sums and differences of a few of them cannot overflow whatever a file says.
+const MAX_TIME: i64 = 1 << 48;
+
+/// A time read from a file, brought within `MAX_TIME` (saturating).
+pub(crate) fn bounded(t: i128) -> i64 {
+    t.clamp(-i128::from(MAX_TIME), i128::from(MAX_TIME)) as i64
+}
+
 fn ticks(t: i64, from: u32, to: u32) -> i64 {
-    i64::try_from(i128::from(t) * i128::from(to) / i128::from(from.max(1))).unwrap_or(i64::MAX)
+    bounded(i128::from(t) * i128::from(to) / i128::from(from.max(1)))
 }
 
 /// Video decode times: the presentation times in increasing order (frames
@@ -344,5 +353,42 @@ fn default_duration(t: &Track) -> i64 {
         }
         Codec::Opus => i64::from(t.timescale / 50),
         Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9 => i64::from(VIDEO_TIMESCALE / 25),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::remux::demux::Sample;
+
+    fn track(codec: Codec, pts: &[i64]) -> Track {
+        let samples =
+            pts.iter().enumerate().map(|(i, &pts)| Sample { pos: i as u64, size: 1, pts, key: true }).collect();
+        Track {
+            codec,
+            timescale: if codec.is_video() { VIDEO_TIMESCALE } else { 48_000 },
+            config: vec![0x11, 0x90],
+            prefix: Vec::new(),
+            width: 16,
+            height: 16,
+            channels: 2,
+            rate: 48_000,
+            samples,
+            file: 0,
+        }
+    }
+
+    #[test]
+    fn hostile_times_are_planned_without_overflow() {
+        assert_eq!(bounded(i128::MAX), MAX_TIME);
+        assert_eq!(bounded(i128::MIN), -MAX_TIME);
+        // The bounds a demuxer can give, in every order, in both tracks.
+        let edge = [MAX_TIME, -MAX_TIME, 0, MAX_TIME, MAX_TIME - 1, -MAX_TIME];
+        let demuxed =
+            Demuxed { video: track(Codec::H264, &edge), audio: Some(track(Codec::Aac, &edge)), audio_left_out: None };
+        let plan = Plan::from_tables(demuxed).expect("a plan");
+        assert!(!plan.is_empty());
+        let pieces = plan.pieces(0, plan.len());
+        assert!(!pieces.is_empty());
     }
 }

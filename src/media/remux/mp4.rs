@@ -132,8 +132,8 @@ fn track(src_len: u64, t: &Trak, codec: Codec) -> Result<Track, RemuxError> {
         .filter(|(r, _)| r.pos.saturating_add(u64::from(r.size)) <= src_len)
         .map(|(r, (cto, key))| {
             // Video is shown where its edit list starts it; audio as stored.
-            let pts = r.dts as i64 + cto - if video { start } else { 0 };
-            Sample { pos: r.pos, size: r.size, pts: to(pts), key: *key }
+            let pts = i128::from(r.dts) + i128::from(*cto) - i128::from(if video { start } else { 0 });
+            Sample { pos: r.pos, size: r.size, pts: to(super::bounded(pts)), key: *key }
         })
         .collect();
     let (width, height) = if video { (be_u16(entry, 24).unwrap_or(0), be_u16(entry, 26).unwrap_or(0)) } else { (0, 0) };
