@@ -11,6 +11,7 @@ pub mod personal;
 pub mod query;
 pub mod search;
 pub mod sort;
+mod table;
 pub mod texts;
 pub mod user;
 pub mod words;
@@ -21,7 +22,6 @@ pub use user::{UserCache, UserData};
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3Builder};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::library::fsafe::Expect;
 use crate::library::ids::VideoId;
@@ -159,11 +159,15 @@ pub struct Catalog {
     videos: Vec<Arc<Video>>,
     /// Videos whose files could not be understood.
     pub broken: Vec<Arc<Video>>,
-    by_id: HashMap<VideoId, Arc<Video>, Xxh3Builder>,
-    /// Hash of a root-relative path -> id; the first root in `--dir` order
-    /// wins. Keyed by hash to keep no second copy of every path; a lookup
-    /// checks the path itself.
-    by_rel: HashMap<u64, VideoId, Xxh3Builder>,
+    /// Id -> position (`videos`, then `broken` after them).
+    by_id: table::PosTable,
+    /// Root-relative path of any file -> position, as `by_id`; the first
+    /// video in primary path order wins (so the first root in `--dir`
+    /// order). Keyed by a seeded hash; a lookup checks the path itself.
+    by_rel: table::PosTable,
+    /// The seed of `by_rel`'s hash (random: file names cannot be chosen to
+    /// collide).
+    rel_seed: u64,
     /// For each sort of file facts, indexes into `videos` in ascending order.
     orders: [Arc<[u32]>; 4],
     /// Distinguishes catalogs (orders derived from one are only valid for it).
@@ -193,8 +197,6 @@ impl Catalog {
             // unstable sort is exact.
             all.sort_unstable_by(by_path);
         }
-        let mut by_rel = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
-        let mut by_id = HashMap::with_capacity_and_hasher(all.len(), Xxh3Builder::default());
         let (mut videos, mut broken) = (Vec::with_capacity(all.len()), Vec::new());
         let mut duplicates = 0;
         for mut v in all {
@@ -207,6 +209,7 @@ impl Catalog {
                 videos.push(v);
             }
         }
+        let rel_seed = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
         let ((folded, words), (by_id, by_rel, orders)) = std::thread::scope(|s| {
             let search = s.spawn(|| {
                 let folded: texts::Texts =
@@ -214,18 +217,25 @@ impl Catalog {
                 let words = words::WordIndex::build(&folded);
                 (folded, words)
             });
-            for v in videos.iter().chain(&broken) {
+            let all = |p: u32| Self::at_in(&videos, &broken, p).expect("a stored position");
+            let count = videos.len() + broken.len();
+            let mut by_id = table::PosTable::with_capacity(count);
+            let mut by_rel = table::PosTable::with_capacity(count + duplicates);
+            for (pos, v) in videos.iter().chain(&broken).enumerate() {
+                let pos = pos as u32;
+                by_id.insert(v.id.0, pos, |p| all(p).id == v.id);
                 for f in &v.files {
-                    by_rel.entry(xxh3_64(&f.rel)).or_insert(v.id);
+                    by_rel.insert(xxh3_64_with_seed(&f.rel, rel_seed), pos, |p| {
+                        all(p).files.iter().any(|g| g.rel == f.rel)
+                    });
                 }
-                by_id.insert(v.id, v.clone());
             }
             let orders = Self::orders(&videos);
             (search.join().expect("building the search index does not panic"), (by_id, by_rel, orders))
         });
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        Catalog { videos, broken, by_id, by_rel, orders, generation, folded, words, roots, stats, duplicates }
+        Catalog { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, roots, stats, duplicates }
     }
 
     /// For each sort of file facts, the positions of `videos` in ascending
@@ -276,14 +286,26 @@ impl Catalog {
         }
     }
 
+    /// The video at a position of `by_id` and `by_rel`.
+    fn at_in<'a>(videos: &'a [Arc<Video>], broken: &'a [Arc<Video>], pos: u32) -> Option<&'a Arc<Video>> {
+        let pos = pos as usize;
+        videos.get(pos).or_else(|| broken.get(pos.checked_sub(videos.len())?))
+    }
+
+    fn at(&self, pos: u32) -> Option<&Arc<Video>> {
+        Self::at_in(&self.videos, &self.broken, pos)
+    }
+
     pub fn get(&self, id: VideoId) -> Option<&Arc<Video>> {
-        self.by_id.get(&id)
+        let pos = self.by_id.find(id.0, |p| self.at(p).is_some_and(|v| v.id == id))?;
+        self.at(pos)
     }
 
     /// Looks up the original server's `<filename>`: a root-relative path.
     pub fn by_rel_path(&self, rel: &[u8]) -> Option<&Arc<Video>> {
-        let video = self.by_rel.get(&xxh3_64(rel)).and_then(|id| self.by_id.get(id))?;
-        video.files.iter().any(|f| f.rel == rel).then_some(video)
+        let has = |p: u32| self.at(p).is_some_and(|v| v.files.iter().any(|f| f.rel == rel));
+        let pos = self.by_rel.find(xxh3_64_with_seed(rel, self.rel_seed), has)?;
+        self.at(pos)
     }
 
     /// A precomputed ascending order (`None` for sorts by user data).
