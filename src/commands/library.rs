@@ -115,7 +115,8 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 /// `vidserve thumbnails`: scans, then makes the missing thumbnails (all
-/// with `--regenerate`) in the foreground, printing progress.
+/// with `--regenerate`) in the foreground, printing progress. Videos that
+/// failed before are tried again: the command is asked for by hand.
 pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     use std::sync::atomic::Ordering;
     let config = LibraryConfig::from_args(&args.library)?;
@@ -127,6 +128,7 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     if args.regenerate {
         jobs.thumbs.clear().context("cannot remove the old thumbnails")?;
     }
+    jobs.forget_failures();
     crate::app::queue_thumbnails(&jobs, &catalog);
     let total = jobs.waiting();
     let p = &jobs.progress;

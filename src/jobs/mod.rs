@@ -2,6 +2,8 @@
 //! low-priority threads (never the async workers, so streaming is not slowed), with
 //! progress and failures kept for the admin page and the CLI.
 
+mod failures;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +15,7 @@ use crate::catalog::Located;
 use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
+use failures::Failures;
 
 /// Finds what a queued video's task needs, when its turn comes, in the
 /// catalog of that moment (`None`: the video left the library). The queue
@@ -51,8 +54,8 @@ pub struct Jobs {
     lookup: Arc<OnceLock<Lookup>>,
     /// Ids queued or in progress (not queued twice).
     pending: Arc<Mutex<HashSet<VideoId>>>,
-    /// Ids that failed: not retried until a restart or the admin page's regenerate.
-    failed: Arc<Mutex<HashSet<VideoId>>>,
+    /// Ids that failed: not retried until the admin page's regenerate.
+    failed: Arc<Failures>,
     pub progress: Arc<Progress>,
     pub thumbs: Arc<Thumbs>,
     /// The ffmpeg in use, if any.
@@ -67,7 +70,7 @@ impl Jobs {
         let rx = Arc::new(Mutex::new(rx));
         let progress = Arc::new(Progress::default());
         let pending = Arc::new(Mutex::new(HashSet::new()));
-        let failed = Arc::new(Mutex::new(HashSet::new()));
+        let failed = Arc::new(Failures::open(thumbs.failures_file()));
         let ffmpeg_path = ffmpeg.as_ref().map(|f| f.path.clone());
         let mut workers = Vec::new();
         for n in 0..threads.max(1) {
@@ -87,7 +90,7 @@ impl Jobs {
 
     /// Queues a thumbnail unless the video has one, is queued, or failed.
     pub fn want_thumbnail(&self, id: VideoId) {
-        if self.thumbs.has(id) || self.failed.lock().is_ok_and(|f| f.contains(&id)) {
+        if self.thumbs.has(id) || self.failed.contains(id) {
             return;
         }
         let Ok(mut pending) = self.pending.lock() else { return };
@@ -104,9 +107,12 @@ impl Jobs {
 
     /// Lets failed videos be tried again (`POST /admin/thumbnails/regenerate`).
     pub fn forget_failures(&self) {
-        if let Ok(mut f) = self.failed.lock() {
-            f.clear();
-        }
+        self.failed.forget();
+    }
+
+    /// Videos whose thumbnail failed and is not tried again.
+    pub fn failures_remembered(&self) -> usize {
+        self.failed.len()
     }
 
     /// Waiting tasks.
@@ -141,7 +147,7 @@ fn work(
     thumbs: &Thumbs,
     ffmpeg: Option<&Ffmpeg>,
     pending: &Mutex<HashSet<VideoId>>,
-    failed: &Mutex<HashSet<VideoId>>,
+    failed: &Failures,
 ) {
     // Below the server's threads: a busy queue never slows streaming.
     crate::media::ffmpeg::background_priority(0);
@@ -186,9 +192,9 @@ fn work(
                 progress.done.fetch_add(1, Ordering::Relaxed);
             }
             other => {
-                let why = match other {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => "the thumbnail maker crashed on this file".to_string(),
+                let (why, lasting) = match other {
+                    Ok(Err(e)) => (e.to_string(), e.is_lasting()),
+                    _ => ("the thumbnail maker crashed on this file".to_string(), true),
                 };
                 tracing::debug!(title = %task.title, "thumbnail failed: {why}");
                 progress.failed.fetch_add(1, Ordering::Relaxed);
@@ -198,9 +204,8 @@ fn work(
                     }
                     f.push((task.title.clone(), why));
                 }
-                if let Ok(mut f) = failed.lock() {
-                    f.insert(task.id);
-                }
+                // Without ffmpeg, installing it may be the cure.
+                failed.note(task.id, lasting && ffmpeg.is_some());
             }
         }
         if let Ok(mut p) = pending.lock() {

@@ -26,3 +26,11 @@ pub enum MediaError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
+
+impl MediaError {
+    /// Whether trying the same file again would fail the same way (not a
+    /// timeout on a busy machine or a disk error that may pass).
+    pub fn is_lasting(&self) -> bool {
+        matches!(self, MediaError::Ffmpeg(_) | MediaError::Image(_) | MediaError::NoSource(_))
+    }
+}

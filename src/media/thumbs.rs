@@ -76,6 +76,11 @@ impl Thumbs {
         self.have.read().map_or(0, |h| h.len())
     }
 
+    /// Where the videos whose thumbnail failed are remembered (`jobs::failures`).
+    pub fn failures_file(&self) -> PathBuf {
+        self.dir.join("failed.txt")
+    }
+
     /// The stored file for `id` at `width` (one of `SIZES`).
     pub fn path(&self, id: VideoId, width: u32) -> PathBuf {
         self.dir.join(format!("{id}-{width}.jpg"))

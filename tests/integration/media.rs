@@ -352,3 +352,33 @@ async fn subtitles_beside_the_video() {
         "{page}"
     );
 }
+
+/// Who: the job queue. Work: a file ffmpeg cannot read is tried once, not
+/// at every start (a library of such files would run ffmpeg on each of them
+/// at each restart). The admin page's regenerate tries it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thumbnail_failure_is_remembered_across_restarts() {
+    let fx = Fixture::new();
+    fx.mp4("undecodable.mp4", 1000, 840);
+    let data = tempfile::tempdir().unwrap();
+    let remembered = data.path().join("thumbs/failed.txt");
+    let has_failure = |id: &str| std::fs::read_to_string(&remembered).is_ok_and(|t| t.contains(id));
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let id = srv.id_of("undecodable.mp4").await;
+    eventually(Duration::from_secs(60), "the failure written", || async { has_failure(&id) }).await;
+    srv.stop().await;
+
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let admin = srv.get("/admin").await.text().await.unwrap();
+    assert!(admin.contains("1 videos whose thumbnail failed"), "{admin}");
+    // Loaded before anything is queued: it is never tried in this run.
+    assert!(admin.contains("0 waiting, 0 made, 0 failed"), "{admin}");
+    let res = srv.client.post(srv.url("/admin/thumbnails/regenerate")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(!has_failure(&id), "forgotten");
+    eventually(Duration::from_secs(60), "tried again", || async {
+        srv.get("/admin").await.text().await.unwrap().contains(" 1 failed")
+    })
+    .await;
+    assert!(has_failure(&id), "and remembered again");
+}

@@ -119,6 +119,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
                 waiting: app.jobs.waiting(),
                 done: p.done.load(Ordering::Relaxed),
                 failed: p.failed.load(Ordering::Relaxed),
+                not_retried: app.jobs.failures_remembered(),
                 current: p.current.lock().map(|c| c.clone()).unwrap_or_default(),
                 failures: p.failures.lock().map(|f| f.clone()).unwrap_or_default(),
             }

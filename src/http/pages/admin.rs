@@ -43,6 +43,8 @@ pub struct JobsView {
     pub waiting: usize,
     pub done: usize,
     pub failed: usize,
+    /// Videos not tried again (failed before, maybe in an earlier run).
+    pub not_retried: usize,
     pub current: Vec<String>,
     pub failures: Vec<(String, String)>,
 }
@@ -129,6 +131,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "ffmpeg" } dd { (j.ffmpeg.as_deref().unwrap_or("not found: pictures come from images beside or inside the videos, and from browsers")) }
                 dt { "Have one" } dd { (j.with_thumbnail) " of " (c.len()) }
                 dt { "Queue" } dd { (j.waiting) " waiting, " (j.done) " made, " (j.failed) " failed" }
+                dt { "Not tried again" } dd { (j.not_retried) " videos whose thumbnail failed (until made again below)" }
                 @if !j.current.is_empty() { dt { "Working on" } dd { (j.current.join(", ")) } }
             }
             form method="post" action="/admin/thumbnails/regenerate" { button type="submit" { "Make all thumbnails again" } }
