@@ -170,6 +170,11 @@ mod tests {
                     .insert(b"/v/b.mp4".as_slice(), br#"{"id":8,"size":11,"mtime_ns":6,"dev":1,"ino":2}"#.as_slice())
                     .unwrap();
                 files.insert(b"/v/bad.mp4".as_slice(), b"{not json".as_slice()).unwrap();
+                // Many records whose JSON is long: the file shrinks after.
+                let long = format!(r#"{{"id":9,"size":12,"mtime_ns":7,"pad":"{}"}}"#, "x".repeat(200));
+                for n in 0..5000 {
+                    files.insert(format!("/w/{n:05}.mp4").as_bytes(), long.as_bytes()).unwrap();
+                }
                 let mut videos = txn.open_table(VIDEOS_V1).unwrap();
                 let info = r#"{"container":"mp4","duration_ms":1000,"width":null,"height":null,"video_codec":"h264","audio_codec":null,"bitrate":null,"browser_playable":true,"index_at_end":false}"#;
                 videos
@@ -179,12 +184,14 @@ mod tests {
             }
             txn.commit().unwrap();
         }
+        let size = || std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len();
+        let before = size();
         for _ in 0..2 {
             let store = Store::open(dir.path()).unwrap();
             let mut files = Vec::new();
             let reader = store.index_reader().unwrap();
             reader.for_each_file(|k, rec| files.push((k.to_vec(), rec))).unwrap();
-            assert_eq!(files.len(), 2);
+            assert_eq!(files.len(), 5002);
             assert_eq!(
                 files[1],
                 (b"/v/b.mp4".to_vec(), FileRecord { id: VideoId(8), size: 11, mtime_ns: 6, dev: 1, ino: 2 })
@@ -196,6 +203,7 @@ mod tests {
             assert_eq!((videos[1].0, videos[1].1.broken.as_deref()), (VideoId(8), Some("empty file")));
             assert_eq!(store.load_index().unwrap().known.len(), 2);
         }
+        assert!(size() < before / 2, "compacted: {} bytes, {before} before", size());
         let db = Database::open(dir.path().join(DB_FILE)).unwrap();
         let txn = db.begin_read().unwrap();
         assert!(txn.open_table(FILES_V1).is_err(), "the old tables are gone");

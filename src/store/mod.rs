@@ -55,7 +55,7 @@ macro_rules! from_redb {
         }
     )*};
 }
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError, redb::CompactionError);
 
 /// Everything the scanner remembers between runs.
 #[derive(Debug, Default)]
@@ -110,8 +110,14 @@ impl Store {
                 other => other,
             }
         })?;
-        let store = Store { index, user, path, user_path };
-        store.migrate()?;
+        let mut store = Store { index, user, path, user_path };
+        if store.migrate()? {
+            // The old records' pages are free but still in the file: give
+            // them back (once, after the rewrite).
+            let started = std::time::Instant::now();
+            store.index.compact()?;
+            tracing::info!(ms = started.elapsed().as_millis() as u64, "index file compacted");
+        }
         store.migrate_from_index()?;
         store.set_aside_damaged_user_records()?;
         Ok(store)
@@ -127,8 +133,10 @@ impl Store {
         &self.user_path
     }
 
-    /// Creates missing tables and runs migrations from older schema versions.
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Creates missing tables and runs migrations from older schema
+    /// versions; says whether the index's records were rewritten.
+    fn migrate(&self) -> Result<bool, StoreError> {
+        let mut rewrote = false;
         let files =
             [(&self.index, &self.path, INDEX_SCHEMA_VERSION), (&self.user, &self.user_path, USER_SCHEMA_VERSION)];
         for (db, path, current) in files {
@@ -141,6 +149,7 @@ impl Store {
                 Some(1) if current == 2 => {
                     let started = std::time::Instant::now();
                     Store::migrate_index_records(&txn)?;
+                    rewrote = true;
                     tracing::info!(ms = started.elapsed().as_millis() as u64, "index records rewritten in schema 2");
                 }
                 // A new file, or one written before versions were kept.
@@ -166,7 +175,7 @@ impl Store {
         txn.open_table(tables::PLAYLISTS)?;
         txn.open_table(tables::PLAYLIST_NEXT)?;
         txn.commit()?;
-        Ok(())
+        Ok(rewrote)
     }
 }
 
