@@ -4,8 +4,12 @@
 //! `cargo bench --bench library -- [N ...]` (default: 10000 100000).
 //! `cargo bench --bench library -- --make DIR N` only writes N synthetic
 //! videos into DIR (for the HTTP benchmarks in compare.sh).
+//! `cargo bench --bench library -- --heap DATA DIR` builds the catalog of
+//! an existing data dir and library (no scan) and tells the bytes it holds.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +23,51 @@ use vidserve::http::pages::gallery::{gallery, GalleryView};
 use vidserve::library::probe::synth;
 use vidserve::scan::Scanner;
 use vidserve::store::Store;
+
+/// The system allocator, counting the bytes held (the catalog's heap,
+/// without an allocator's slack or fragmentation).
+struct Counting;
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded as given.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded as given.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The heap a catalog holds, built from `data` over the library `dir`.
+fn heap(data: &Path, dir: &Path) {
+    let root = Root { path: dir.to_path_buf(), canonical: dir.canonicalize().unwrap() };
+    let store = Arc::new(Store::open(data).unwrap());
+    let scanner = Scanner::new(vec![root], store).unwrap();
+    let before = HELD.load(Ordering::Relaxed);
+    let t = Instant::now();
+    let catalog = scanner.catalog(ScanStats::default()).unwrap();
+    let took = t.elapsed();
+    let held = HELD.load(Ordering::Relaxed) - before;
+    let n = catalog.len().max(1);
+    println!(
+        "catalog of {} videos: {:.1} MiB held ({} bytes a video), built in {:.2} s",
+        catalog.len(),
+        mib(held),
+        held / n,
+        took.as_secs_f64()
+    );
+}
 
 /// Writes `n` small but valid MP4 files, 1000 per folder.
 fn make_library(dir: &Path, n: usize) {
@@ -134,6 +183,10 @@ fn main() {
         let n: usize = args[2].parse().expect("a count");
         std::fs::create_dir_all(&dir).unwrap();
         make_library(&dir, n);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--heap") {
+        heap(Path::new(&args[1]), Path::new(&args[2]));
         return;
     }
     let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
