@@ -95,7 +95,12 @@ async fn chapters_audio_and_text_tracks_inside_files() {
     // SubRip and SubStation tracks, as WebVTT, with the times of the file.
     let res = srv.get(&format!("/subtitles/{mkv}/e0.vtt")).await;
     assert_eq!(res.headers()["content-type"], "text/vtt; charset=utf-8");
+    let tag = res.headers()["etag"].to_str().unwrap().to_string();
     let vtt = res.text().await.unwrap();
+    let again = srv.get_with(&format!("/subtitles/{mkv}/e0.vtt"), &[("if-none-match", &tag)]).await;
+    assert_eq!(again.status(), 304, "validated");
+    let other = srv.get_with(&format!("/subtitles/{mkv}/e1.vtt"), &[("if-none-match", &tag)]).await;
+    assert_eq!(other.status(), 200, "another track's text is another tag");
     assert!(vtt.starts_with("WEBVTT\n\n"), "{vtt}");
     assert_eq!(vtt.matches(" --> ").count(), 2, "{vtt}");
     assert!(vtt.contains("Hello") && vtt.contains("Second line"), "{vtt}");

@@ -28,7 +28,7 @@ fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
 }
 
 /// Whether the client's `If-None-Match` holds `tag`.
-fn unchanged(headers: &HeaderMap, tag: &str) -> bool {
+pub(super) fn unchanged(headers: &HeaderMap, tag: &str) -> bool {
     headers
         .get_all(IF_NONE_MATCH)
         .iter()

@@ -199,7 +199,7 @@ async fn dispatch(
         Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
         Route::AdminUsers => Ok(accounts::list(app)),
         Route::ApiChat => chat::chat(app, who, client, h, body).await,
-        Route::Subtitle(id, n) => subtitles::vtt(app, id, n).await,
+        Route::Subtitle(id, n) => subtitles::vtt(app, id, n, h).await,
         Route::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
         Route::Playlist => {
             let host = h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());

@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use hyper::Response;
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::ApiError;
@@ -95,8 +95,14 @@ impl Tracks {
     }
 }
 
-/// `GET /subtitles/{id}/{n}.vtt` and `/subtitles/{id}/e{n}.vtt`.
-pub async fn vtt(app: &Arc<App>, id: VideoId, which: SubtitleRef) -> Result<Response<Body>, ApiError> {
+/// `GET /subtitles/{id}/{n}.vtt` and `/subtitles/{id}/e{n}.vtt`, with
+/// the text's hash as its validator (a player asking again gets a 304).
+pub async fn vtt(
+    app: &Arc<App>,
+    id: VideoId,
+    which: SubtitleRef,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
     let file = video.primary().clone();
@@ -139,9 +145,17 @@ pub async fn vtt(app: &Arc<App>, id: VideoId, which: SubtitleRef) -> Result<Resp
             }
         }
     };
-    let mut res = Response::new(Body::full(text));
+    let tag = format!("\"t{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+    let mut res = if super::api::unchanged(headers, &tag) {
+        let mut res = Response::new(Body::Empty);
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res
+    } else {
+        Response::new(Body::full(text))
+    };
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(ETAG, HeaderValue::from_str(&tag).expect("ASCII"));
     Ok(res)
 }
