@@ -215,15 +215,15 @@ fn scan_loop(
                 Err(RecvTimeoutError::Timeout) => polled = true,
             }
         }
-        let Some(seen) = app.upgrade().map(|a| a.library.requested.load(Ordering::Acquire)) else { return };
+        let Some((seen, previous)) =
+            app.upgrade().map(|a| (a.library.requested.load(Ordering::Acquire), a.library.catalog()))
+        else {
+            return;
+        };
         // A bug in a scan must not end rescanning for the life of the server.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            if polled {
-                scanner.poll()
-            } else {
-                scanner.scan()
-            }
-        }));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.rescan(&previous, polled)));
+        // Not held past the swap: its memory goes back once the new one is in.
+        drop(previous);
         let Some(app) = app.upgrade() else { return };
         match result {
             Ok(Ok(catalog)) => {

@@ -152,9 +152,26 @@ pub struct ScanStats {
     pub changed: bool,
 }
 
-/// An immutable snapshot of the library.
+/// An immutable snapshot of the library: what it lists (shared by the
+/// catalogs of scans that changed nothing) and how the last scan went.
+/// Reads through to `Contents`.
 #[derive(Debug, Default)]
 pub struct Catalog {
+    contents: Arc<Contents>,
+    pub roots: Vec<RootStatus>,
+    pub stats: ScanStats,
+}
+
+impl std::ops::Deref for Catalog {
+    type Target = Contents;
+    fn deref(&self) -> &Contents {
+        &self.contents
+    }
+}
+
+/// The videos of a catalog, their lookups, orders and search index.
+#[derive(Debug, Default)]
+pub struct Contents {
     /// Playable (not broken) videos from online roots.
     videos: Vec<Arc<Video>>,
     /// Videos whose files could not be understood.
@@ -170,14 +187,13 @@ pub struct Catalog {
     rel_seed: u64,
     /// For each sort of file facts, indexes into `videos` in ascending order.
     orders: [Arc<[u32]>; 4],
-    /// Distinguishes catalogs (orders derived from one are only valid for it).
+    /// Distinguishes contents (orders derived from one are only valid for
+    /// it); the catalog of a scan that changed nothing keeps it.
     pub generation: u64,
     /// Each video's primary path, folded for search (`fold::fold`).
     folded: texts::Texts,
     /// The words of `folded`, for search.
     words: words::WordIndex,
-    pub roots: Vec<RootStatus>,
-    pub stats: ScanStats,
     /// Paths that held the same content as another (shown once).
     pub duplicates: usize,
 }
@@ -217,7 +233,7 @@ impl Catalog {
                 let words = words::WordIndex::build(&folded);
                 (folded, words)
             });
-            let all = |p: u32| Self::at_in(&videos, &broken, p).expect("a stored position");
+            let all = |p: u32| Contents::at_in(&videos, &broken, p).expect("a stored position");
             let count = videos.len() + broken.len();
             let mut by_id = table::PosTable::with_capacity(count);
             let mut by_rel = table::PosTable::with_capacity(count + duplicates);
@@ -235,7 +251,16 @@ impl Catalog {
         });
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        Catalog { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, roots, stats, duplicates }
+        let contents =
+            Contents { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, duplicates };
+        Catalog { contents: Arc::new(contents), roots, stats }
+    }
+
+    /// The catalog after a scan that changed nothing: the same contents
+    /// (and generation, so what was derived from them stays valid), the
+    /// new scan's facts.
+    pub fn unchanged(&self, stats: ScanStats) -> Catalog {
+        Catalog { contents: self.contents.clone(), roots: self.roots.clone(), stats }
     }
 
     /// For each sort of file facts, the positions of `videos` in ascending
@@ -257,14 +282,6 @@ impl Catalog {
         ]
     }
 
-    pub fn len(&self) -> usize {
-        self.videos.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.videos.is_empty()
-    }
-
     /// Where a file of the catalog is on disk (for messages and logs; open
     /// with `open`).
     pub fn abs_path(&self, file: &VideoFile) -> PathBuf {
@@ -284,6 +301,16 @@ impl Catalog {
             rel: file.rel_path().to_path_buf(),
             expect: Expect { dev: file.dev, ino: file.ino, size: file.size },
         }
+    }
+}
+
+impl Contents {
+    pub fn len(&self) -> usize {
+        self.videos.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.videos.is_empty()
     }
 
     /// The video at a position of `by_id` and `by_rel`.

@@ -157,11 +157,31 @@ impl Scanner {
     }
 
     fn walk(&mut self, skip_unchanged: bool) -> Result<Catalog, StoreError> {
+        let stats = self.walk_only(skip_unchanged)?;
+        self.catalog(stats)
+    }
+
+    /// `scan` (`poll` when `poll`) after `previous`, the catalog this
+    /// scanner built last: when the walk changed nothing, its contents are
+    /// kept instead of built again (a restart's first walk, every poll of
+    /// a network folder that did not change).
+    pub fn rescan(&mut self, previous: &Catalog, poll: bool) -> Result<Catalog, StoreError> {
+        let stats = self.walk_only(poll)?;
+        let same_roots = previous.roots.len() == self.roots.len()
+            && previous.roots.iter().zip(&self.root_states).all(|(r, s)| r.state == *s);
+        if !stats.changed && same_roots {
+            return Ok(previous.unchanged(stats));
+        }
+        self.catalog(stats)
+    }
+
+    /// Brings the index up to date with the disk.
+    fn walk_only(&mut self, skip_unchanged: bool) -> Result<ScanStats, StoreError> {
         let index = self.store.load_index()?;
         let stats = self.walk_with(&index, skip_unchanged)?;
-        // Dropped before the catalog is built: the two are never in memory together.
+        // Dropped before a catalog is built: the two are never in memory together.
         drop(index);
-        self.catalog(stats)
+        Ok(stats)
     }
 
     /// Compares the disk with `index` and writes what changed.
@@ -446,5 +466,31 @@ mod tests {
         // A file added changes its folder's time: a poll sees it.
         std::fs::write(sub.join("two.mp4"), mp4_file(&noise(700, 3), false)).unwrap();
         assert_eq!(scanner.poll().unwrap().videos().len(), 2);
+    }
+
+    #[test]
+    fn a_rescan_that_changes_nothing_keeps_the_contents() {
+        let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(dir.path().join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
+        let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
+        let mut scanner = Scanner::new(vec![root], Arc::new(Store::open(data.path()).unwrap())).unwrap();
+        let first = scanner.rescan(&Catalog::default(), false).unwrap();
+        assert_eq!((first.len(), first.roots.len()), (1, 1), "nothing to keep: built");
+        let same = scanner.rescan(&first, false).unwrap();
+        assert_eq!(same.generation, first.generation, "kept");
+        assert!(std::ptr::eq(same.videos(), first.videos()));
+        assert_eq!(same.stats.files_seen, 1, "with the new scan's facts");
+        std::fs::write(dir.path().join("two.mp4"), mp4_file(&noise(700, 3), false)).unwrap();
+        let grown = scanner.rescan(&same, true).unwrap();
+        assert_ne!(grown.generation, same.generation);
+        assert_eq!(grown.len(), 2);
+        // A root gone: built again, the root offline, its videos kept in the index.
+        let moved = dir.path().with_extension("moved");
+        std::fs::rename(dir.path(), &moved).unwrap();
+        let offline = scanner.rescan(&grown, false).unwrap();
+        std::fs::rename(&moved, dir.path()).unwrap();
+        assert_ne!(offline.generation, grown.generation);
+        assert!(matches!(offline.roots[0].state, RootState::Offline(_)));
+        assert_eq!(scanner.rescan(&offline, false).unwrap().len(), 2, "back online");
     }
 }
