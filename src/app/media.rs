@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::AppError;
 use crate::catalog::Catalog;
 use crate::config::{ConfigError, MediaConfig};
-use crate::jobs::{Jobs, Task};
+use crate::jobs::{Jobs, Lookup, Task};
 use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
@@ -30,12 +30,20 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
     Jobs::start(Arc::new(thumbs), ffmpeg, media.jobs).map_err(AppError::Runtime)
 }
 
-/// Queues a thumbnail for every listed video that has none.
+/// Starts the queue's sweep over `catalog` (just swapped in): every
+/// listed video without a thumbnail, in listing order.
 pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {
-    for v in catalog.videos() {
-        if !jobs.thumbs.has(v.id) {
-            jobs.want_thumbnail(v.id);
-        }
+    let waiting = catalog.videos().iter().filter(|v| jobs.wants(v.id)).count();
+    jobs.sweep(waiting);
+}
+
+/// How the job queue sees the library: in `current()`, the catalog of the
+/// moment.
+pub fn lookup(current: impl Fn() -> Arc<Catalog> + Clone + Send + Sync + 'static) -> Lookup {
+    let at = current.clone();
+    Lookup {
+        id_at: Box::new(move |i| at().videos().get(i).map(|v| v.id)),
+        task: Box::new(move |id| task_of(&current(), id)),
     }
 }
 

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 pub use backup::{Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
-pub use media::{queue_thumbnails, start_jobs, task_of};
+pub use media::{lookup, queue_thumbnails, start_jobs, task_of};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};
 pub use users::Users;
 
@@ -130,7 +130,7 @@ impl App {
             store,
         });
         let cache = app.library.cache.clone();
-        app.jobs.look_up_with(Box::new(move |id| task_of(&cache.load(), id)));
+        app.jobs.look_up_with(media::lookup(move || cache.load()));
         if app.config.watch {
             let tx = std::sync::Mutex::new(app.library.rescan_sender());
             let on_change = move || {

@@ -124,7 +124,7 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     let catalog = Arc::new(Scanner::new(config.roots, store)?.scan()?);
     let jobs = crate::app::start_jobs(&config.data_dir, &MediaConfig::from_args(&args.media))?;
     let shared = catalog.clone();
-    jobs.look_up_with(Box::new(move |id| crate::app::task_of(&shared, id)));
+    jobs.look_up_with(crate::app::lookup(move || shared.clone()));
     if args.regenerate {
         jobs.thumbs.clear().context("cannot remove the old thumbnails")?;
     }
@@ -142,7 +142,7 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
             let _ = if tty { write!(std::io::stdout(), "\r{line}") } else { writeln!(std::io::stdout(), "{line}") };
             let _ = std::io::stdout().flush();
         }
-        if done + failed >= total {
+        if done + failed >= total || jobs.is_idle() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -1,14 +1,18 @@
 //! The background job queue: thumbnails and preview strips, made by a few
 //! low-priority threads (never the async workers, so streaming is not slowed), with
 //! progress and failures kept for the admin page and the CLI.
+//!
+//! The queue is a sweep over the current catalog, not a list: after each
+//! scan it starts again from the first video, and each worker takes the
+//! next one without a thumbnail (nor a remembered failure). Waiting costs
+//! nothing per video, whatever the size of the library.
 
 mod failures;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 
 use crate::catalog::Located;
@@ -17,11 +21,13 @@ use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
 use failures::Failures;
 
-/// Finds what a queued video's task needs, when its turn comes, in the
-/// catalog of that moment (`None`: the video left the library). The queue
-/// itself holds only ids: 100,000 videos waiting cost 100,000 ids, not
-/// their paths.
-pub type Lookup = Box<dyn Fn(VideoId) -> Option<Task> + Send + Sync>;
+/// How the queue sees the library, in the catalog of the moment: the id
+/// at each position (`None` past the end), and what a video's task needs
+/// (`None`: the video left the library).
+pub struct Lookup {
+    pub id_at: Box<dyn Fn(usize) -> Option<VideoId> + Send + Sync>,
+    pub task: Box<dyn Fn(VideoId) -> Option<Task> + Send + Sync>,
+}
 
 /// One video to make a thumbnail for.
 pub struct Task {
@@ -49,13 +55,7 @@ pub struct Progress {
 }
 
 pub struct Jobs {
-    tx: Mutex<Option<Sender<VideoId>>>,
-    /// Set once, before anything is queued (`look_up_with`).
-    lookup: Arc<OnceLock<Lookup>>,
-    /// Ids queued or in progress (not queued twice).
-    pending: Arc<Mutex<HashSet<VideoId>>>,
-    /// Ids that failed: not retried until the admin page's regenerate.
-    failed: Arc<Failures>,
+    shared: Arc<Shared>,
     pub progress: Arc<Progress>,
     pub thumbs: Arc<Thumbs>,
     /// The ffmpeg in use, if any.
@@ -63,59 +63,79 @@ pub struct Jobs {
     _workers: Vec<JoinHandle<()>>,
 }
 
+/// What the workers share.
+struct Shared {
+    /// Set once, before the first sweep (`look_up_with`).
+    lookup: OnceLock<Lookup>,
+    sweep: Mutex<Sweep>,
+    /// Signalled when a sweep starts, a video is done, or the queue closes.
+    changed: Condvar,
+    /// Ids that failed: not retried until the admin page's regenerate.
+    failed: Failures,
+}
+
+#[derive(Default)]
+struct Sweep {
+    /// The next position to look at (`None`: no sweep under way).
+    next: Option<usize>,
+    /// Videos being worked on (a new sweep does not take them again).
+    working: HashSet<VideoId>,
+    closed: bool,
+}
+
 impl Jobs {
     pub fn start(thumbs: Arc<Thumbs>, ffmpeg: Option<Ffmpeg>, threads: usize) -> std::io::Result<Jobs> {
-        let (tx, rx) = mpsc::channel::<VideoId>();
-        let lookup = Arc::new(OnceLock::new());
-        let rx = Arc::new(Mutex::new(rx));
         let progress = Arc::new(Progress::default());
-        let pending = Arc::new(Mutex::new(HashSet::new()));
-        let failed = Arc::new(Failures::open(thumbs.failures_file()));
+        let shared = Arc::new(Shared {
+            lookup: OnceLock::new(),
+            sweep: Mutex::new(Sweep::default()),
+            changed: Condvar::new(),
+            failed: Failures::open(thumbs.failures_file()),
+        });
         let ffmpeg_path = ffmpeg.as_ref().map(|f| f.path.clone());
         let mut workers = Vec::new();
         for n in 0..threads.max(1) {
-            let (rx, progress, thumbs, ffmpeg) = (rx.clone(), progress.clone(), thumbs.clone(), ffmpeg.clone());
-            let (pending, failed, lookup) = (pending.clone(), failed.clone(), lookup.clone());
-            let worker = move || work(&rx, &lookup, &progress, &thumbs, ffmpeg.as_ref(), &pending, &failed);
+            let (shared, progress, thumbs, ffmpeg) = (shared.clone(), progress.clone(), thumbs.clone(), ffmpeg.clone());
+            let worker = move || work(&shared, &progress, &thumbs, ffmpeg.as_ref());
             workers.push(std::thread::Builder::new().name(format!("vidserve-job-{n}")).spawn(worker)?);
         }
-        let tx = Mutex::new(Some(tx));
-        Ok(Jobs { tx, lookup, pending, failed, progress, thumbs, ffmpeg: ffmpeg_path, _workers: workers })
+        Ok(Jobs { shared, progress, thumbs, ffmpeg: ffmpeg_path, _workers: workers })
     }
 
-    /// Sets how a queued id becomes a task (once; later calls are ignored).
+    /// Sets how the queue sees the library (once; later calls are ignored).
     pub fn look_up_with(&self, lookup: Lookup) {
-        let _ = self.lookup.set(lookup);
+        let _ = self.shared.lookup.set(lookup);
     }
 
-    /// Queues a thumbnail unless the video has one, is queued, or failed.
-    pub fn want_thumbnail(&self, id: VideoId) {
-        if self.thumbs.has(id) || self.failed.contains(id) {
+    /// Whether video `id` is waiting for a thumbnail: it has none and did
+    /// not fail.
+    pub fn wants(&self, id: VideoId) -> bool {
+        !self.thumbs.has(id) && !self.shared.failed.contains(id)
+    }
+
+    /// Starts a sweep from the first video (the one under way ends);
+    /// `waiting`: how many videos want a thumbnail, for the progress.
+    pub fn sweep(&self, waiting: usize) {
+        let mut sweep = self.shared.lock();
+        if sweep.closed {
             return;
         }
-        let Ok(mut pending) = self.pending.lock() else { return };
-        if !pending.insert(id) {
-            return;
-        }
-        drop(pending);
-        self.progress.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = self.tx.lock().ok().and_then(|t| t.as_ref().map(|tx| tx.send(id).is_ok()));
-        if sent != Some(true) {
-            self.progress.queued.fetch_sub(1, Ordering::Relaxed);
-        }
+        sweep.next = Some(0);
+        self.progress.queued.store(waiting, Ordering::Relaxed);
+        self.shared.changed.notify_all();
     }
 
     /// Lets failed videos be tried again (`POST /admin/thumbnails/regenerate`).
     pub fn forget_failures(&self) {
-        self.failed.forget();
+        self.shared.failed.forget();
     }
 
     /// Videos whose thumbnail failed and is not tried again.
     pub fn failures_remembered(&self) -> usize {
-        self.failed.len()
+        self.shared.failed.len()
     }
 
-    /// Waiting tasks.
+    /// Videos waiting.
     pub fn waiting(&self) -> usize {
         self.progress.queued.load(Ordering::Relaxed)
     }
@@ -123,93 +143,169 @@ impl Jobs {
     /// Stops taking tasks; workers end after their current one (they hold
     /// nothing that a restart needs, so they are not waited for).
     pub fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
+        self.shared.lock().closed = true;
+        self.shared.changed.notify_all();
     }
 
-    /// Waits until the queue is empty and every worker idle (the CLI).
+    /// Whether the sweep is over and every worker idle.
+    pub fn is_idle(&self) -> bool {
+        let sweep = self.shared.lock();
+        sweep.next.is_none() && sweep.working.is_empty()
+    }
+
+    /// Waits until the sweep is over and every worker idle (the CLI).
     pub fn wait_idle(&self) {
-        loop {
-            let busy = self.pending.lock().map_or(0, |p| p.len());
-            if busy == 0 {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+        let mut sweep = self.shared.lock();
+        while (sweep.next.is_some() || !sweep.working.is_empty()) && !sweep.closed {
+            sweep = self.shared.changed.wait(sweep).unwrap_or_else(|e| e.into_inner());
         }
     }
 }
 
-fn work(
-    rx: &Mutex<Receiver<VideoId>>,
-    lookup: &OnceLock<Lookup>,
-    progress: &Progress,
-    thumbs: &Thumbs,
-    ffmpeg: Option<&Ffmpeg>,
-    pending: &Mutex<HashSet<VideoId>>,
-    failed: &Failures,
-) {
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Sweep> {
+        self.sweep.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for the next video of the sweep and takes it (`None`: closed).
+    fn take(&self, thumbs: &Thumbs) -> Option<VideoId> {
+        let mut sweep = self.lock();
+        loop {
+            if sweep.closed {
+                return None;
+            }
+            if let (Some(from), Some(lookup)) = (sweep.next, self.lookup.get()) {
+                let mut at = from;
+                let found = loop {
+                    match (lookup.id_at)(at) {
+                        None => break None,
+                        Some(id) if !thumbs.has(id) && !self.failed.contains(id) && !sweep.working.contains(&id) => {
+                            break Some(id)
+                        }
+                        Some(_) => at += 1,
+                    }
+                };
+                match found {
+                    Some(id) => {
+                        sweep.next = Some(at + 1);
+                        sweep.working.insert(id);
+                        return Some(id);
+                    }
+                    None => {
+                        sweep.next = None;
+                        self.changed.notify_all();
+                    }
+                }
+            }
+            sweep = self.changed.wait(sweep).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn done(&self, id: VideoId) {
+        self.lock().working.remove(&id);
+        self.changed.notify_all();
+    }
+}
+
+fn work(shared: &Shared, progress: &Progress, thumbs: &Thumbs, ffmpeg: Option<&Ffmpeg>) {
     // Below the server's threads: a busy queue never slows streaming.
     crate::media::ffmpeg::background_priority(0);
-    loop {
-        let id = match rx.lock() {
-            Ok(rx) => match rx.recv() {
-                Ok(id) => id,
-                Err(_) => return, // closed
-            },
-            Err(_) => return,
-        };
-        progress.queued.fetch_sub(1, Ordering::Relaxed);
-        let Some(task) = lookup.get().and_then(|find| find(id)) else {
-            // Gone from the library since it was queued.
-            if let Ok(mut p) = pending.lock() {
-                p.remove(&id);
-            }
-            continue;
-        };
-        if let Ok(mut c) = progress.current.lock() {
-            c.push(task.title.clone());
+    let failed = &shared.failed;
+    while let Some(id) = shared.take(thumbs) {
+        let _ = progress.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        // Gone from the library since the sweep found it: nothing to do.
+        if let Some(task) = shared.lookup.get().and_then(|l| (l.task)(id)) {
+            make(&task, progress, thumbs, ffmpeg, failed);
         }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let made = thumbs.make(task.id, &task.files, &task.roots, task.duration_ms, ffmpeg);
-            // The hover/seek preview strip, where ffmpeg can make one.
-            if let (Some(f), Some(ms), Some(video)) = (ffmpeg, task.duration_ms, task.files.first()) {
-                if thumbs.sprite(task.id).is_none() {
-                    if let Err(e) = thumbs.make_sprite(task.id, video, &task.roots, ms, f) {
-                        tracing::debug!(title = %task.title, "no preview strip: {e}");
-                    }
+        shared.done(id);
+    }
+}
+
+/// Makes one video's thumbnail and preview strip, noting how it went.
+fn make(task: &Task, progress: &Progress, thumbs: &Thumbs, ffmpeg: Option<&Ffmpeg>, failed: &Failures) {
+    if let Ok(mut c) = progress.current.lock() {
+        c.push(task.title.clone());
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let made = thumbs.make(task.id, &task.files, &task.roots, task.duration_ms, ffmpeg);
+        // The hover/seek preview strip, where ffmpeg can make one.
+        if let (Some(f), Some(ms), Some(video)) = (ffmpeg, task.duration_ms, task.files.first()) {
+            if thumbs.sprite(task.id).is_none() {
+                if let Err(e) = thumbs.make_sprite(task.id, video, &task.roots, ms, f) {
+                    tracing::debug!(title = %task.title, "no preview strip: {e}");
                 }
             }
-            made
-        }));
-        if let Ok(mut c) = progress.current.lock() {
-            if let Some(i) = c.iter().position(|t| *t == task.title) {
-                c.remove(i);
-            }
         }
-        match result {
-            Ok(Ok(_)) => {
-                progress.done.fetch_add(1, Ordering::Relaxed);
-            }
-            other => {
-                let (why, lasting) = match other {
-                    Ok(Err(e)) => (e.to_string(), e.is_lasting()),
-                    _ => ("the thumbnail maker crashed on this file".to_string(), true),
-                };
-                tracing::debug!(title = %task.title, "thumbnail failed: {why}");
-                progress.failed.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut f) = progress.failures.lock() {
-                    if f.len() >= KEEP_FAILURES {
-                        f.remove(0);
-                    }
-                    f.push((task.title.clone(), why));
+        made
+    }));
+    if let Ok(mut c) = progress.current.lock() {
+        if let Some(i) = c.iter().position(|t| *t == task.title) {
+            c.remove(i);
+        }
+    }
+    match result {
+        Ok(Ok(_)) => {
+            progress.done.fetch_add(1, Ordering::Relaxed);
+        }
+        other => {
+            let (why, lasting) = match other {
+                Ok(Err(e)) => (e.to_string(), e.is_lasting()),
+                _ => ("the thumbnail maker crashed on this file".to_string(), true),
+            };
+            tracing::debug!(title = %task.title, "thumbnail failed: {why}");
+            progress.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut f) = progress.failures.lock() {
+                if f.len() >= KEEP_FAILURES {
+                    f.remove(0);
                 }
-                // Without ffmpeg, installing it may be the cure.
-                failed.note(task.id, lasting && ffmpeg.is_some());
+                f.push((task.title.clone(), why));
             }
+            // Without ffmpeg, installing it may be the cure.
+            failed.note(task.id, lasting && ffmpeg.is_some());
         }
-        if let Ok(mut p) = pending.lock() {
-            p.remove(&task.id);
-        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn a_sweep_takes_every_video_once_and_skips_failures_after() {
+        let data = tempfile::tempdir().unwrap();
+        let thumbs = Arc::new(Thumbs::open(data.path()).unwrap());
+        let jobs = Jobs::start(thumbs, None, 3).unwrap();
+        let ids: Vec<VideoId> = (1..=50).map(VideoId).collect();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let (listed, counted) = (ids.clone(), asked.clone());
+        jobs.look_up_with(Lookup {
+            id_at: Box::new(move |i| listed.get(i).copied()),
+            task: Box::new(move |id| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                // Every fifth video left the library meanwhile.
+                (id.0 % 5 != 0).then(|| Task {
+                    id,
+                    title: id.to_string(),
+                    files: Vec::new(),
+                    roots: Arc::from(Vec::new()),
+                    duration_ms: None,
+                })
+            }),
+        });
+        assert!(jobs.is_idle());
+        jobs.sweep(ids.len());
+        jobs.wait_idle();
+        assert_eq!(asked.load(Ordering::Relaxed), 50, "each once");
+        // No file, no ffmpeg: each present one failed (in memory only).
+        assert_eq!(jobs.progress.failed.load(Ordering::Relaxed), 40);
+        assert_eq!(jobs.waiting(), 0);
+        assert!(!jobs.wants(VideoId(1)) && jobs.wants(VideoId(5)));
+        jobs.sweep(10);
+        jobs.wait_idle();
+        assert_eq!(asked.load(Ordering::Relaxed), 60, "only those not tried to a failure");
+        jobs.close();
+        jobs.sweep(1);
+        assert!(jobs.is_idle(), "closed: no more sweeps");
     }
 }
