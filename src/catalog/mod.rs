@@ -39,20 +39,25 @@ use crate::library::probe::MediaInfo;
 #[derive(Debug)]
 pub struct Video {
     pub id: VideoId,
-    pub files: Vec<VideoFile>,
-    pub size: u64,
+    /// Most videos have one file: it is held inline, not in a block of its own.
+    pub files: smallvec::SmallVec<[VideoFile; 1]>,
     pub added: i64,
     /// Held inline (a copy of the stored record's): one allocation a video,
     /// laid out with the others, not a block of its own left wherever the
     /// stored index was read.
     pub info: Option<MediaInfo>,
-    pub broken: Option<String>,
+    pub broken: Option<Box<str>>,
     /// Position in `Catalog::videos` (set by `Catalog::new`; `u32::MAX`
     /// for broken videos, which are not listed).
     pub pos: u32,
 }
 
 impl Video {
+    /// Its primary file's size.
+    pub fn size(&self) -> u64 {
+        self.primary().size
+    }
+
     pub fn duration_ms(&self) -> Option<u64> {
         self.info.as_ref().and_then(|i| i.duration_ms)
     }
@@ -277,7 +282,7 @@ impl Catalog {
         [
             order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
             order_by(&|a, b| lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title().cmp(&videos[b].title()))),
-            order_by(&|a, b| videos[a].size.cmp(&videos[b].size)),
+            order_by(&|a, b| videos[a].size().cmp(&videos[b].size())),
             order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
         ]
     }
@@ -387,8 +392,14 @@ mod tests {
     fn video(n: u64, title: &str, size: u64, added: i64) -> Video {
         Video {
             id: VideoId(n),
-            files: vec![VideoFile { root: 0, rel: title.as_bytes().to_vec(), size, mtime_ns: 0, dev: 0, ino: 0 }],
-            size,
+            files: smallvec::smallvec![VideoFile {
+                root: 0,
+                rel: title.as_bytes().to_vec(),
+                size,
+                mtime_ns: 0,
+                dev: 0,
+                ino: 0
+            }],
             added,
             info: None,
             broken: None,
@@ -412,5 +423,14 @@ mod tests {
         assert_eq!(titles(Sort::Added), "A,c,b");
         assert!(c.base_order(Sort::Rating).is_none());
         assert_eq!(c.by_rel_path(b"c").unwrap().id, VideoId(3));
+    }
+}
+#[cfg(test)]
+mod layout {
+    /// A video and its one file in one block of at most 192 bytes (with
+    /// the `Arc`'s counts): the size class a million of them are held in.
+    #[test]
+    fn a_video_fits_its_block() {
+        assert!(std::mem::size_of::<super::Video>() + 16 <= 192, "{}", std::mem::size_of::<super::Video>());
     }
 }

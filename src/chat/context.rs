@@ -90,7 +90,7 @@ mod tests {
         let videos = (0..n)
             .map(|i| Video {
                 id: VideoId(i + 1),
-                files: vec![VideoFile {
+                files: smallvec::smallvec![VideoFile {
                     root: 0,
                     rel: format!("2024/holidays/Holiday clip number {i} at the seaside.mp4").into_bytes(),
                     size: 1000,
@@ -98,7 +98,6 @@ mod tests {
                     dev: 0,
                     ino: 0,
                 }],
-                size: 1000,
                 added: i as i64,
                 info: None,
                 broken: None,

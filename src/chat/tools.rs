@@ -185,7 +185,7 @@ fn details(shelf: &Shelf, args: &Value) -> Value {
     let mut out = brief(v, &d);
     let info = v.info.as_ref();
     out["added"] = json!(v.added);
-    out["size_bytes"] = json!(v.size);
+    out["size_bytes"] = json!(v.size());
     out["file"] = json!(v.primary().rel_display());
     out["width"] = json!(info.and_then(|i| i.width));
     out["height"] = json!(info.and_then(|i| i.height));

@@ -89,7 +89,7 @@ impl Scanner {
         let mut by_place: Vec<(u32, u32, u32)> = Vec::with_capacity(keys.len());
         let mut keys = keys.into_iter().peekable();
         let mut add = |id: VideoId, rec: Option<VideoRecord>, keys: &mut std::iter::Peekable<_>| {
-            let mut group = Vec::new();
+            let mut group = smallvec::SmallVec::new();
             let mut first = None;
             while let Some((_, root, place)) = keys.next_if(|(next, _, _)| *next == id) {
                 first.get_or_insert((root, place));
@@ -432,14 +432,14 @@ fn walk_root(
 
 /// A video of the catalog from its files and its stored record (`None`:
 /// not probed yet, so not listed).
-fn video_of(id: VideoId, mut files: Vec<VideoFile>, rec: Option<VideoRecord>) -> Video {
+fn video_of(id: VideoId, mut files: smallvec::SmallVec<[VideoFile; 1]>, rec: Option<VideoRecord>) -> Video {
     // Kept for the life of the catalog: no spare room.
     files.shrink_to_fit();
     let (added, info, broken) = match rec {
-        Some(r) => (r.added, r.info, r.broken),
+        Some(r) => (r.added, r.info, r.broken.map(String::into_boxed_str)),
         None => (0, None, Some("not probed yet".into())),
     };
-    Video { id, size: files[0].size, added, info, broken, files, pos: 0 }
+    Video { id, added, info, broken, files, pos: 0 }
 }
 
 #[cfg(test)]
@@ -455,7 +455,7 @@ mod tests {
         std::fs::write(sub.join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
         let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
         let mut scanner = Scanner::new(vec![root], Arc::new(Store::open(data.path()).unwrap())).unwrap();
-        let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size).collect::<Vec<_>>();
+        let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size()).collect::<Vec<_>>();
         let first = sizes(&scanner.scan().unwrap());
         // Rewritten in place: its folder keeps its time, so a poll keeps the record…
         std::fs::write(sub.join("one.mp4"), mp4_file(&noise(900, 2), false)).unwrap();

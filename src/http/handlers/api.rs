@@ -91,7 +91,7 @@ pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
         "file_title": v.title(),
         "position_ms": user.position_ms,
         "paths": v.files.iter().map(|f| f.rel_display()).collect::<Vec<_>>(),
-        "size": v.size,
+        "size": v.size(),
         "added": v.added,
         "duration_ms": i.duration_ms,
         "width": i.width,

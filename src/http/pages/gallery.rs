@@ -186,7 +186,7 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, conte
                     div.title { (v.title_for(u)) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
-                        (size(v.size))
+                        (size(v.size()))
                         // Tells apart two copies with one title (other containers).
                         @if let Some(c) = info.map(|i| i.container.to_string()) { " · " (c) }
                         span.user { (user_summary(u)) }

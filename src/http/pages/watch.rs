@@ -146,7 +146,7 @@ pub fn watch(view: &WatchView) -> Markup {
                         }
                         @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
                     }
-                    dt { "Size" } dd { (size(v.size)) }
+                    dt { "Size" } dd { (size(v.size())) }
                     @for f in &v.files {
                         // Below its folder: where the server keeps it is the admin's business.
                         dt { "File" } dd { (f.rel_display()) }
