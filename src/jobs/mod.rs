@@ -110,7 +110,7 @@ impl Jobs {
     /// Whether video `id` is waiting for a thumbnail: it has none and did
     /// not fail.
     pub fn wants(&self, id: VideoId) -> bool {
-        !self.thumbs.has(id) && !self.shared.failed.contains(id)
+        self.shared.wants(&self.thumbs, id)
     }
 
     /// Starts a sweep from the first video (the one under way ends);
@@ -163,6 +163,10 @@ impl Jobs {
 }
 
 impl Shared {
+    fn wants(&self, thumbs: &Thumbs, id: VideoId) -> bool {
+        !thumbs.has(id) && !self.failed.contains(id)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Sweep> {
         self.sweep.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -179,9 +183,7 @@ impl Shared {
                 let found = loop {
                     match (lookup.id_at)(at) {
                         None => break None,
-                        Some(id) if !thumbs.has(id) && !self.failed.contains(id) && !sweep.working.contains(&id) => {
-                            break Some(id)
-                        }
+                        Some(id) if self.wants(thumbs, id) && !sweep.working.contains(&id) => break Some(id),
                         Some(_) => at += 1,
                     }
                 };
