@@ -126,19 +126,6 @@ impl WordIndex {
         lo
     }
 
-    fn exact_bytes(&self, w: &[u8]) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.ends.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.word(mid).as_bytes() < w {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        (lo < self.ends.len() && self.word(lo).as_bytes() == w).then_some(lo)
-    }
-
     /// How many postings the words beginning with `w` have (an upper bound
     /// of the videos it finds).
     pub fn count(&self, w: &str) -> usize {
@@ -158,19 +145,65 @@ impl WordIndex {
         out
     }
 
-    /// The vocabulary words one edit away from `w`; none for words shorter
-    /// than `TYPO_FROM` or outside a–z, 0–9.
-    /// The words (by number) one edit away from `w`; look them up once a
+    /// The words (by number) one edit away from `w`; none for words
+    /// shorter than `TYPO_FROM` or outside a–z, 0–9. Look them up once a
     /// query and pass them to `near_count` and `near_postings`.
+    ///
+    /// The edits at position `i` keep `w`'s first `i` letters, so each is
+    /// looked up among the words beginning with them, a run that narrows
+    /// as `i` grows; once the run is short, its words are checked directly
+    /// (which finds the edits at `i` and after).
     pub fn near_words(&self, w: &str) -> Vec<usize> {
         if w.len() < TYPO_FROM || w.len() > MAX_WORD || !w.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Vec::new();
         }
+        const CHECK_BELOW: usize = 128;
+        let bytes = w.as_bytes();
         let mut found: Vec<usize> = Vec::new();
-        edits(w.as_bytes(), |v| found.extend(self.exact_bytes(v)));
+        let mut run = 0..self.ends.len();
+        for i in 0..=bytes.len() {
+            if i > 0 {
+                run = self.narrow(run, &bytes[..i]);
+            }
+            if run.len() < CHECK_BELOW {
+                let plain = |word: &str| word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                found.extend(run.filter(|&k| plain(self.word(k)) && one_edit(self.word(k), w)));
+                break;
+            }
+            edits_at(bytes, i, |v| found.extend(self.exact_in(run.clone(), v)));
+        }
         found.sort_unstable();
         found.dedup();
         found
+    }
+
+    /// The words of `run` (all beginning with `prefix` but its last byte)
+    /// that begin with `prefix`.
+    fn narrow(&self, run: Range<usize>, prefix: &[u8]) -> Range<usize> {
+        let begins = |k: usize| self.word(k).as_bytes().starts_with(prefix);
+        let start = self.first_in(run.clone(), |k| self.word(k).as_bytes() >= prefix);
+        let end = self.first_in(start..run.end, |k| !begins(k));
+        start..end
+    }
+
+    /// The first `k` of `run` for which `past` holds (`past` false, then true).
+    fn first_in(&self, run: Range<usize>, past: impl Fn(usize) -> bool) -> usize {
+        let (mut lo, mut hi) = (run.start, run.end);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if past(mid) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    }
+
+    /// The word `w` within `run`.
+    fn exact_in(&self, run: Range<usize>, w: &[u8]) -> Option<usize> {
+        let k = self.first_in(run.clone(), |k| self.word(k).as_bytes() >= w);
+        (k < run.end && self.word(k).as_bytes() == w).then_some(k)
     }
 
     /// How many postings the words `near` (from `near_words`) have.
@@ -224,14 +257,13 @@ pub fn one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// Calls `each` with every word one edit from `w` (ASCII letters and
-/// digits): a letter dropped, added or changed, or two neighbours swapped.
-/// One buffer for all of them.
-fn edits(w: &[u8], mut each: impl FnMut(&[u8])) {
+/// The one-letter edits of `w` that keep its first `i` letters: the next
+/// dropped, swapped with the one after, or changed; or a letter put after
+/// them.
+fn edits_at(w: &[u8], i: usize, mut each: impl FnMut(&[u8])) {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut v: Vec<u8> = Vec::with_capacity(w.len() + 1);
-    for i in 0..w.len() {
-        v.clear();
+    if i < w.len() {
         v.extend_from_slice(&w[..i]);
         v.extend_from_slice(&w[i + 1..]);
         each(&v);
@@ -248,15 +280,13 @@ fn edits(w: &[u8], mut each: impl FnMut(&[u8])) {
             each(&v);
         }
     }
-    for i in 0..=w.len() {
-        v.clear();
-        v.extend_from_slice(&w[..i]);
-        v.push(b'a');
-        v.extend_from_slice(&w[i..]);
-        for &c in ALPHABET {
-            v[i] = c;
-            each(&v);
-        }
+    v.clear();
+    v.extend_from_slice(&w[..i]);
+    v.push(b'a');
+    v.extend_from_slice(&w[i..]);
+    for &c in ALPHABET {
+        v[i] = c;
+        each(&v);
     }
 }
 
@@ -300,5 +330,26 @@ mod tests {
         let i = index(&["ünï/日本語 映画.mkv", "", "---"]);
         assert_eq!(i.beginning("日本"), [0]);
         assert!(i.near("日本語映").is_empty());
+    }
+
+    /// The narrowing runs find exactly the words one edit away: compared
+    /// with checking every word, on vocabularies large enough to narrow.
+    #[test]
+    fn near_words_are_every_word_one_edit_away() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let letters = b"abc01";
+        let word = |rng: &mut fastrand::Rng| -> String {
+            (0..rng.usize(3..8)).map(|_| letters[rng.usize(..letters.len())] as char).collect()
+        };
+        let mut paths: Vec<String> = (0..3000).map(|_| format!("{} {}", word(&mut rng), word(&mut rng))).collect();
+        paths.push("caf\u{e9}s abca".into());
+        let idx = WordIndex::build(&paths.iter().collect());
+        let all: Vec<usize> = (0..idx.len()).collect();
+        for _ in 0..400 {
+            let w = word(&mut rng);
+            let plain = |k: &usize| idx.word(*k).bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            let expected: Vec<usize> = all.iter().copied().filter(|k| plain(k) && one_edit(idx.word(*k), &w)).collect();
+            assert_eq!(idx.near_words(&w), expected, "{w}");
+        }
     }
 }
