@@ -1,5 +1,6 @@
 //! The read side of `/api/v1`: the video list, one video, a random one.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
@@ -12,6 +13,7 @@ use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::ListQuery;
 use crate::library::ids::VideoId;
+use crate::library::probe::Name;
 use crate::App;
 
 const MAX_PER_PAGE: usize = 500;
@@ -58,11 +60,18 @@ pub async fn videos(
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let (_, listing) = q.run(app, who, c, per_page).await?;
-    let list: Vec<_> = listing.videos.iter().map(|v| video_json(v, &app.users.data.get_for(who, v.id))).collect();
-    Ok(validated(json(
-        StatusCode::OK,
-        &json!({ "total": listing.total, "page": listing.page, "pages": listing.pages, "per_page": per_page, "videos": list }),
-    )))
+    let users: Vec<UserData> = listing.videos.iter().map(|v| app.users.data.get_for(who, v.id)).collect();
+    let videos: Vec<VideoJson> = listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u)).collect();
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        page: usize,
+        pages: usize,
+        per_page: usize,
+        total: usize,
+        videos: Vec<VideoJson<'a>>,
+    }
+    let page = Page { page: listing.page, pages: listing.pages, per_page, total: listing.total, videos };
+    Ok(validated(super::json_of(StatusCode::OK, &page)))
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.
@@ -84,33 +93,70 @@ pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response
 }
 
 pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
-    let i = v.info.clone().unwrap_or_default();
-    json!({
-        "id": v.id.to_string(),
-        "title": v.title_for(user),
-        "file_title": v.title(),
-        "position_ms": user.position_ms,
-        "paths": v.files.iter().map(|f| f.rel_display()).collect::<Vec<_>>(),
-        "size": v.size(),
-        "added": v.added,
-        "duration_ms": i.duration_ms,
-        "width": i.width,
-        "height": i.height,
-        "container": v.info.as_ref().map(|i| i.container),
-        "video_codec": i.video_codec,
-        "audio_codec": i.audio_codec,
-        "bitrate": i.bitrate,
-        "browser_playable": i.browser_playable,
-        "index_at_end": i.index_at_end,
-        "broken": v.broken,
-        "rating": user.rating,
-        "views": user.views,
-        "favorite": user.favorite,
-        "tags": user.tags,
-        "stream_url": format!("/video/{}", v.id),
-        "play_url": super::play::play_url(v),
-        "watch_url": format!("/watch/{}", v.id),
-    })
+    serde_json::to_value(VideoJson::new(v, user)).expect("plain data serialises")
+}
+
+/// A video as the API shows it; serialised straight to text for lists
+/// (no map per video). Fields in name order, as a JSON object map prints
+/// them.
+#[derive(serde::Serialize)]
+pub(super) struct VideoJson<'a> {
+    added: i64,
+    audio_codec: Option<Name>,
+    bitrate: Option<u64>,
+    broken: Option<&'a str>,
+    browser_playable: bool,
+    container: Option<Name>,
+    duration_ms: Option<u64>,
+    favorite: bool,
+    file_title: Cow<'a, str>,
+    height: Option<u32>,
+    id: String,
+    index_at_end: bool,
+    paths: Vec<String>,
+    play_url: String,
+    position_ms: Option<u64>,
+    rating: Option<u8>,
+    size: u64,
+    stream_url: String,
+    tags: &'a [String],
+    title: Cow<'a, str>,
+    video_codec: Option<Name>,
+    views: u64,
+    watch_url: String,
+    width: Option<u32>,
+}
+
+impl<'a> VideoJson<'a> {
+    pub(super) fn new(v: &'a Video, user: &'a UserData) -> Self {
+        let i = v.info.clone().unwrap_or_default();
+        VideoJson {
+            added: v.added,
+            audio_codec: i.audio_codec,
+            bitrate: i.bitrate,
+            broken: v.broken.as_deref(),
+            browser_playable: i.browser_playable,
+            container: v.info.as_ref().map(|i| i.container),
+            duration_ms: i.duration_ms,
+            favorite: user.favorite,
+            file_title: v.title(),
+            height: i.height,
+            id: v.id.to_string(),
+            index_at_end: i.index_at_end,
+            paths: v.files.iter().map(|f| f.rel_display()).collect(),
+            play_url: super::play::play_url(v),
+            position_ms: user.position_ms,
+            rating: user.rating,
+            size: v.size(),
+            stream_url: format!("/video/{}", v.id),
+            tags: &user.tags,
+            title: v.title_for(user),
+            video_codec: i.video_codec,
+            views: user.views,
+            watch_url: format!("/watch/{}", v.id),
+            width: i.width,
+        }
+    }
 }
 
 /// `GET /playlist.m3u`: a listing (same sort, filters, search and paging

@@ -260,7 +260,13 @@ fn redirect(status: StatusCode, location: &str) -> Response<Body> {
 
 /// A JSON response.
 fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    let mut res = Response::new(Body::full(value.to_string()));
+    json_of(status, value)
+}
+
+/// A JSON response of any serialisable value (no `Value` tree built first).
+fn json_of(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
+    let text = serde_json::to_vec(value).expect("plain data serialises");
+    let mut res = Response::new(Body::full(text));
     *res.status_mut() = status;
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
