@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::layout::{page, Nav, Visitor};
-use super::{duration, size};
+use super::{duration, size, Text};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -164,8 +164,10 @@ fn sort_form(view: &GalleryView) -> Markup {
 /// A video's card; its link carries `context`, the listing it is in, so
 /// the watch page goes on with that listing's next video.
 fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
+    // Derived from the path: made once, shown eight times.
+    let title = v.title_for(u);
     let initial: String =
-        v.title_for(u).chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
+        title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
     html! {
         article.card data-id=(v.id) data-sprite=[sprite.map(|(w, h)| format!("{w}x{h}"))] {
@@ -183,7 +185,7 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, conte
                     span.fav hidden[!u.favorite] { "♥" }
                 }
                 div.info {
-                    div.title { (v.title_for(u)) }
+                    div.title { (Text(&title)) }
                     div.meta {
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
                         (size(v.size()))
@@ -198,9 +200,9 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, conte
                 @for n in 1..=5u8 {
                     button.star type="button" data-rating=(n)
                         aria-pressed=(if u.rating.unwrap_or(0) >= n { "true" } else { "false" })
-                        aria-label={ "Rate " (v.title_for(u)) ": " (n) (if n == 1 { " star" } else { " stars" }) } { "★" }
+                        aria-label={ "Rate " (Text(&title)) ": " (n) (if n == 1 { " star" } else { " stars" }) } { "★" }
                 }
-                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (v.title_for(u)) } { "♥" }
+                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (Text(&title)) } { "♥" }
             }
         }
     }
