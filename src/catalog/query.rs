@@ -59,17 +59,26 @@ pub fn tag_counts(catalog: &Catalog, users: &UserCache) -> Vec<(String, usize)> 
     out
 }
 
+/// One shared order by user data, with what it was built from.
 struct Live {
     generation: u64,
     users_version: u64,
     built: Instant,
+    order: Arc<[u32]>,
+}
+
+/// The orders by user data everyone shares, each built when first asked
+/// for (a sort nobody uses costs nothing, and an edit rebuilds only the
+/// orders in use).
+#[derive(Clone, Copy)]
+enum LiveSort {
     /// By the household's rating.
-    rating: Arc<[u32]>,
+    Rating,
     /// By the mean of everyone's ratings.
-    average: Arc<[u32]>,
-    views: Arc<[u32]>,
+    Average,
     /// By title as shown (user titles over file titles).
-    title: Arc<[u32]>,
+    Title,
+    Views,
 }
 
 /// One person's order by their own rating.
@@ -83,7 +92,8 @@ struct Mine {
 /// The orders by user data, cached.
 #[derive(Default)]
 pub struct LiveOrders {
-    live: Mutex<Option<Live>>,
+    /// By `LiveSort`.
+    live: Mutex<[Option<Live>; 4]>,
     mine: Mutex<HashMap<Viewer, Mine>>,
     hits: AtomicU64,
     misses: AtomicU64,
@@ -107,19 +117,27 @@ impl LiveOrders {
         if own_rating && *who != Viewer::Household {
             return self.mine(catalog, users, who);
         }
+        let which = match sort {
+            Sort::Rating => LiveSort::Rating,
+            Sort::Household => LiveSort::Average,
+            Sort::Title => LiveSort::Title,
+            _ => LiveSort::Views,
+        };
         let mut live = lock(&self.live);
-        if live.as_ref().is_some_and(|l| fresh(l.generation, l.users_version, l.built, catalog, users)) {
-            self.hits.fetch_add(1, Relaxed);
-        } else {
-            self.misses.fetch_add(1, Relaxed);
-            *live = Some(build_live(catalog, users));
-        }
-        let l = live.as_ref().expect("just built");
-        match sort {
-            Sort::Rating => l.rating.clone(),
-            Sort::Household => l.average.clone(),
-            Sort::Title => l.title.clone(),
-            _ => l.views.clone(),
+        let slot = &mut live[which as usize];
+        match slot.as_ref().filter(|l| fresh(l.generation, l.users_version, l.built, catalog, users)) {
+            Some(l) => {
+                self.hits.fetch_add(1, Relaxed);
+                l.order.clone()
+            }
+            None => {
+                self.misses.fetch_add(1, Relaxed);
+                let users_version = users.version();
+                let order = build_live(which, catalog, users);
+                let built = Instant::now();
+                *slot = Some(Live { generation: catalog.generation, users_version, built, order: order.clone() });
+                order
+            }
         }
     }
 
@@ -180,44 +198,48 @@ fn by_key(catalog: &Catalog, key: &dyn Fn(usize) -> u64) -> Arc<[u32]> {
     idx.into()
 }
 
-fn build_live(catalog: &Catalog, users: &UserCache) -> Live {
-    let users_version = users.version();
+fn build_live(which: LiveSort, catalog: &Catalog, users: &UserCache) -> Arc<[u32]> {
     let videos = catalog.videos();
-    let titles = catalog.base_order(Sort::Title).expect("title is a base order");
-    let keys: Vec<(u8, u64)> = users
-        .with(|m| videos.iter().map(|v| m.get(&v.id).map_or((0, 0), |d| (d.rating.unwrap_or(0), d.views))).collect());
-    let sums = users.all_ratings();
-    let title = if users.titled() == 0 {
-        titles.clone()
-    } else {
-        let mut rank = vec![0u32; videos.len()];
-        for (pos, &i) in titles.iter().enumerate() {
-            rank[i as usize] = pos as u32;
+    match which {
+        LiveSort::Rating => {
+            let keys: Vec<u8> =
+                users.with(|m| videos.iter().map(|v| m.get(&v.id).and_then(|d| d.rating).unwrap_or(0)).collect());
+            by_key(catalog, &|i| u64::from(keys[i]))
         }
-        let shown: Vec<String> = users.with(|m| {
-            videos
-                .iter()
-                .map(|v| {
-                    m.get(&v.id)
-                        .and_then(|d| d.title.as_deref())
-                        .map_or_else(|| v.title().to_lowercase(), str::to_lowercase)
-                })
-                .collect()
-        });
-        let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
-        idx.sort_by(|&a, &b| shown[a as usize].cmp(&shown[b as usize]).then(rank[a as usize].cmp(&rank[b as usize])));
-        idx.into()
-    };
-    // The mean in hundredths of a star.
-    let average = |i: usize| sums.get(&videos[i].id).map_or(0, |&(sum, n)| u64::from(sum * 100 / n.max(1)));
-    Live {
-        generation: catalog.generation,
-        users_version,
-        built: Instant::now(),
-        rating: by_key(catalog, &|i| u64::from(keys[i].0)),
-        average: by_key(catalog, &average),
-        views: by_key(catalog, &|i| keys[i].1),
-        title,
+        LiveSort::Views => {
+            let keys: Vec<u64> = users.with(|m| videos.iter().map(|v| m.get(&v.id).map_or(0, |d| d.views)).collect());
+            by_key(catalog, &|i| keys[i])
+        }
+        LiveSort::Average => {
+            // The mean in hundredths of a star.
+            let sums = users.all_ratings();
+            by_key(catalog, &|i| sums.get(&videos[i].id).map_or(0, |&(sum, n)| u64::from(sum * 100 / n.max(1))))
+        }
+        LiveSort::Title => {
+            let titles = catalog.base_order(Sort::Title).expect("title is a base order");
+            if users.titled() == 0 {
+                return titles;
+            }
+            let mut rank = vec![0u32; videos.len()];
+            for (pos, &i) in titles.iter().enumerate() {
+                rank[i as usize] = pos as u32;
+            }
+            let shown: Vec<String> = users.with(|m| {
+                videos
+                    .iter()
+                    .map(|v| {
+                        m.get(&v.id)
+                            .and_then(|d| d.title.as_deref())
+                            .map_or_else(|| v.title().to_lowercase(), str::to_lowercase)
+                    })
+                    .collect()
+            });
+            let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
+            idx.sort_by(|&a, &b| {
+                shown[a as usize].cmp(&shown[b as usize]).then(rank[a as usize].cmp(&rank[b as usize]))
+            });
+            idx.into()
+        }
     }
 }
 
