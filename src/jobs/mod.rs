@@ -105,6 +105,8 @@ impl Jobs {
     /// Sets how the queue sees the library (once; later calls are ignored).
     pub fn look_up_with(&self, lookup: Lookup) {
         let _ = self.shared.lookup.set(lookup);
+        // A sweep started before waits for it.
+        self.shared.changed.notify_all();
     }
 
     /// Whether video `id` is waiting for a thumbnail: it has none and did
