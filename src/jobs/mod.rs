@@ -104,8 +104,10 @@ impl Jobs {
 
     /// Sets how the queue sees the library (once; later calls are ignored).
     pub fn look_up_with(&self, lookup: Lookup) {
+        // Under the sweep's lock, which workers check it under: a sweep
+        // started before waits for it and is woken.
+        let _sweep = self.shared.lock();
         let _ = self.shared.lookup.set(lookup);
-        // A sweep started before waits for it.
         self.shared.changed.notify_all();
     }
 
