@@ -6,6 +6,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    vidserve::app::prefer_small_pages();
     let cli = vidserve::cli::parse();
     vidserve::logging::init(&cli.log);
     match vidserve::run(cli) {

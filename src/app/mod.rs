@@ -271,6 +271,20 @@ impl App {
     }
 }
 
+/// Asks the kernel for small pages only. With transparent huge pages, a
+/// 2 MiB page counts whole in the RSS once any of it is touched, and the
+/// allocator asks for them: a million videos' catalog showed 518 MB after
+/// use instead of 414 MB, an empty library 21 MB instead of 10 MB, with no
+/// throughput gained. Call it first thing in `main`.
+pub fn prefer_small_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE only sets a flag of this
+    // process; an old kernel that lacks it returns an error, ignored.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// Hands memory freed by a scan back to the system at once, whichever
 /// allocator holds it (mimalloc in the binary, the C library's in tests);
 /// otherwise the RSS of a long-running server would show the peak.
