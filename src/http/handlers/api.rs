@@ -71,7 +71,7 @@ pub async fn videos(
         videos: Vec<VideoJson<'a>>,
     }
     let page = Page { page: listing.page, pages: listing.pages, per_page, total: listing.total, videos };
-    Ok(validated(super::json_of(StatusCode::OK, &page)))
+    Ok(validated(json(StatusCode::OK, &page)))
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.

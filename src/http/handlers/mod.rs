@@ -258,13 +258,9 @@ fn redirect(status: StatusCode, location: &str) -> Response<Body> {
     res
 }
 
-/// A JSON response.
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    json_of(status, value)
-}
-
-/// A JSON response of any serialisable value (no `Value` tree built first).
-fn json_of(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
+/// A JSON response of any serialisable value (a `Value`, or a typed
+/// struct written straight to text).
+fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
     let text = serde_json::to_vec(value).expect("plain data serialises");
     let mut res = Response::new(Body::full(text));
     *res.status_mut() = status;
