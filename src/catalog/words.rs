@@ -114,16 +114,7 @@ impl WordIndex {
     }
 
     fn lower_bound(&self, w: &str) -> usize {
-        let (mut lo, mut hi) = (0, self.ends.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.word(mid) < w {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        self.first_in(0..self.ends.len(), |k| self.word(k) >= w)
     }
 
     /// How many postings the words beginning with `w` have (an upper bound
