@@ -2,14 +2,17 @@
 //! priority with a time limit, its output read through a pipe.
 //!
 //! It never opens a path of ours: it reads a file we opened safely
-//! (`library::fsafe`), handed over as descriptor 3, and may only use the
+//! (`library::fsafe`), handed over as its standard input, and may only use the
 //! `file` protocol and the demuxers of the video formats we list — so a
 //! file disguised as a playlist cannot make it fetch URLs or other files.
+//!
+//! Nothing runs between fork and exec, so the standard library starts
+//! ffmpeg with `posix_spawn` (a `vfork`): copying the page tables of a
+//! server holding a large catalog would cost tens of milliseconds and stall
+//! every request thread meanwhile.
 
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,14 +110,15 @@ pub fn background_priority(pid: libc::pid_t) {
 /// The demuxers ffmpeg may use: those of the video formats served.
 const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
 
-/// The input options: descriptor 3 (see `run`), file protocol only, our
-/// formats only.
+/// The input options: standard input (see `run`) reopened as a file, so
+/// ffmpeg can seek; file protocol only, our formats only. Every command
+/// also passes `-nostdin`: no keys are read from it.
 fn input(cmd: &mut Command) {
     // ffmpeg needs none of our secrets.
     for secret in ["OPENAI_API_KEY", "VIDSERVE_CHAT_KEY"] {
         cmd.env_remove(secret);
     }
-    cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/3"]);
+    cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/0"]);
 }
 
 /// Finishes `cmd` with one PNG frame to stdout, runs it, and insists on
@@ -128,27 +132,11 @@ fn run_png(mut cmd: Command, video: &File, timeout: Duration, empty: &str) -> Re
     Ok(out)
 }
 
-/// Runs a command at low priority with `video` as its descriptor 3; kills
-/// it after `timeout`.
+/// Runs a command at low priority with `video` as its standard input;
+/// kills it after `timeout`.
 fn run(mut cmd: Command, video: &File, timeout: Duration) -> Result<Vec<u8>, MediaError> {
-    let fd = video.as_raw_fd();
-    // SAFETY: between fork and exec only dup2 runs (async-signal-safe); the
-    // new descriptor 3 is not close-on-exec, the original stays open in us.
-    unsafe {
-        cmd.pre_exec(move || {
-            let ok = if fd == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0) == 0 // keep it across exec
-            } else {
-                libc::dup2(fd, 3) == 3
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
-    }
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let input = video.try_clone()?;
+    let mut child = cmd.stdin(Stdio::from(input)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
