@@ -140,41 +140,79 @@ impl WordIndex {
     /// shorter than `TYPO_FROM` or outside a–z, 0–9. Look them up once a
     /// query and pass them to `near_count` and `near_postings`.
     ///
-    /// The edits at position `i` keep `w`'s first `i` letters, so each is
-    /// looked up among the words beginning with them, a run that narrows
-    /// as `i` grows; once the run is short, its words are checked directly
-    /// (which finds the edits at `i` and after).
+    /// The edits at position `i` keep `w`'s first `i` letters, so they are
+    /// looked for among the words beginning with them (`edits_at`), a run
+    /// that narrows as `i` grows; once the run is short, its words are
+    /// checked directly (which finds the edits at `i` and after).
     pub fn near_words(&self, w: &str) -> Vec<usize> {
         if w.len() < TYPO_FROM || w.len() > MAX_WORD || !w.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Vec::new();
         }
         const CHECK_BELOW: usize = 128;
-        let bytes = w.as_bytes();
         let mut found: Vec<usize> = Vec::new();
         let mut run = 0..self.ends.len();
-        for i in 0..=bytes.len() {
-            if i > 0 {
-                run = self.narrow(run, &bytes[..i]);
-            }
+        for i in 0..=w.len() {
             if run.len() < CHECK_BELOW {
-                let plain = |word: &str| word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
                 found.extend(run.filter(|&k| plain(self.word(k)) && one_edit(self.word(k), w)));
                 break;
             }
-            edits_at(bytes, i, |v| found.extend(self.exact_in(run.clone(), v)));
+            run = self.edits_at(run, w.as_bytes(), i, &mut found);
         }
         found.sort_unstable();
         found.dedup();
         found
     }
 
-    /// The words of `run` (all beginning with `prefix` but its last byte)
-    /// that begin with `prefix`.
-    fn narrow(&self, run: Range<usize>, prefix: &[u8]) -> Range<usize> {
-        let begins = |k: usize| self.word(k).as_bytes().starts_with(prefix);
-        let start = self.first_in(run.clone(), |k| self.word(k).as_bytes() >= prefix);
-        let end = self.first_in(start..run.end, |k| !begins(k));
-        start..end
+    /// Adds to `found` the words of `run` (all beginning with `w[..i]`)
+    /// that are `w` edited at position `i`, and returns the words beginning
+    /// with `w[..=i]` (the run for the next position).
+    ///
+    /// Each such word is `w[..i]`, a letter `c`, then a tail that depends on
+    /// the edit. The run is walked by its letter at `i` (a binary search on
+    /// one byte per group), and in each group only the tails that `c`
+    /// allows are looked for, comparing from `i + 1` on.
+    fn edits_at(&self, run: Range<usize>, w: &[u8], i: usize, found: &mut Vec<usize>) -> Range<usize> {
+        let letter = |k: usize| self.word(k).as_bytes().get(i).copied();
+        let mut k = run.start;
+        if k < run.end && letter(k).is_none() {
+            // `w[..i]` itself: `w` with its last letter dropped.
+            if i + 1 == w.len() {
+                found.push(k);
+            }
+            k += 1;
+        }
+        let mut next = run.end..run.end;
+        let swapped: Vec<u8> = w.get(i).into_iter().chain(w.get(i + 2..).unwrap_or_default()).copied().collect();
+        while let Some(c) = (k < run.end).then(|| letter(k)).flatten() {
+            let group = k..self.first_in(k..run.end, |j| letter(j) > Some(c));
+            k = group.end;
+            if w.get(i) == Some(&c) {
+                next = group.clone();
+            }
+            if !(c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                continue;
+            }
+            let mut look = |tail: &[u8]| found.extend(self.tail_in(group.clone(), i + 1, tail));
+            if i < w.len() && w[i] != c {
+                look(&w[i + 1..]); // `w[i]` changed to `c`
+            }
+            look(&w[i..]); // `c` put before `w[i]`
+            if w.get(i + 1) == Some(&c) {
+                look(&w[i + 2..]); // `w[i]` dropped
+                if w[i] != c {
+                    look(&swapped); // `w[i]` and `w[i + 1]` swapped
+                }
+            }
+        }
+        next
+    }
+
+    /// The word of `group` whose bytes from `from` on are `tail` (all its
+    /// words are longer than `from` and agree before it).
+    fn tail_in(&self, group: Range<usize>, from: usize, tail: &[u8]) -> Option<usize> {
+        let rest = |k: usize| &self.word(k).as_bytes()[from..];
+        let k = self.first_in(group.clone(), |k| rest(k) >= tail);
+        (k < group.end && rest(k) == tail).then_some(k)
     }
 
     /// The first `k` of `run` for which `past` holds (`past` false, then true).
@@ -189,12 +227,6 @@ impl WordIndex {
             }
         }
         lo
-    }
-
-    /// The word `w` within `run`.
-    fn exact_in(&self, run: Range<usize>, w: &[u8]) -> Option<usize> {
-        let k = self.first_in(run.clone(), |k| self.word(k).as_bytes() >= w);
-        (k < run.end && self.word(k).as_bytes() == w).then_some(k)
     }
 
     /// How many postings the words `near` (from `near_words`) have.
@@ -248,37 +280,10 @@ pub fn one_edit(a: &str, b: &str) -> bool {
     }
 }
 
-/// The one-letter edits of `w` that keep its first `i` letters: the next
-/// dropped, swapped with the one after, or changed; or a letter put after
-/// them.
-fn edits_at(w: &[u8], i: usize, mut each: impl FnMut(&[u8])) {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut v: Vec<u8> = Vec::with_capacity(w.len() + 1);
-    if i < w.len() {
-        v.extend_from_slice(&w[..i]);
-        v.extend_from_slice(&w[i + 1..]);
-        each(&v);
-        if i + 1 < w.len() && w[i] != w[i + 1] {
-            v.clear();
-            v.extend_from_slice(w);
-            v.swap(i, i + 1);
-            each(&v);
-        }
-        v.clear();
-        v.extend_from_slice(w);
-        for &c in ALPHABET.iter().filter(|&&c| c != w[i]) {
-            v[i] = c;
-            each(&v);
-        }
-    }
-    v.clear();
-    v.extend_from_slice(&w[..i]);
-    v.push(b'a');
-    v.extend_from_slice(&w[i..]);
-    for &c in ALPHABET {
-        v[i] = c;
-        each(&v);
-    }
+/// Whether a vocabulary word is made of the letters typos are looked for
+/// in (a–z, 0–9).
+fn plain(word: &str) -> bool {
+    word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]
