@@ -1,7 +1,9 @@
 //! The query every listing shares (gallery, favorites, API, random): sort,
 //! direction, filters and paging, parsed from the URL into typed values.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer};
@@ -14,6 +16,13 @@ use crate::catalog::query::{self, Filter};
 use crate::catalog::search;
 use crate::catalog::{Catalog, Order, Sort, Video, Viewer};
 use crate::App;
+
+/// Turns for CPU-bound work off the async workers: one per core. Waiters
+/// are served in order (tokio's semaphore is fair).
+fn cpu_gate() -> &'static Semaphore {
+    static GATE: OnceLock<Semaphore> = OnceLock::new();
+    GATE.get_or_init(|| Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ListQuery {
@@ -149,7 +158,10 @@ impl ListQuery {
     }
 
     /// `list` for a request handler: inline when cheap, else on the
-    /// blocking pool so the async workers keep serving others.
+    /// blocking pool so the async workers keep serving others. Heavy
+    /// listings wait their turn at `cpu_gate`, so 50 searches at once run
+    /// a few at a time, first come first served, instead of 50 threads
+    /// sharing the cores and all finishing late.
     pub async fn run(
         self,
         app: &Arc<App>,
@@ -161,8 +173,10 @@ impl ListQuery {
             let listing = self.list(app, who, &catalog, per_page)?;
             return Ok((self, listing));
         }
+        let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
         let (app, who) = (app.clone(), who.clone());
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let listing = self.list(&app, &who, &catalog, per_page)?;
             Ok((self, listing))
         })
