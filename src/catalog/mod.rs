@@ -21,7 +21,6 @@ pub use sort::{Order, Sort};
 pub use user::{UserCache, UserData};
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -233,11 +232,19 @@ impl Catalog {
         let rel_seed = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
         let ((folded, words), (by_id, by_rel, orders)) = std::thread::scope(|s| {
             let search = s.spawn(|| {
+                let t = std::time::Instant::now();
                 let folded: texts::Texts =
                     videos.iter().map(|v| fold::fold(&String::from_utf8_lossy(&v.primary().rel))).collect();
+                let t1 = t.elapsed();
                 let words = words::WordIndex::build(&folded);
+                tracing::debug!(
+                    fold_ms = t1.as_millis() as u64,
+                    words_ms = (t.elapsed() - t1).as_millis() as u64,
+                    "search index built"
+                );
                 (folded, words)
             });
+            let t = std::time::Instant::now();
             let all = |p: u32| Contents::at_in(&videos, &broken, p).expect("a stored position");
             let count = videos.len() + broken.len();
             let mut by_id = table::PosTable::with_capacity(count);
@@ -251,7 +258,13 @@ impl Catalog {
                     });
                 }
             }
+            let t1 = t.elapsed();
             let orders = Self::orders(&videos);
+            tracing::debug!(
+                tables_ms = t1.as_millis() as u64,
+                orders_ms = (t.elapsed() - t1).as_millis() as u64,
+                "lookups built"
+            );
             (search.join().expect("building the search index does not panic"), (by_id, by_rel, orders))
         });
         static GENERATION: AtomicU64 = AtomicU64::new(1);
@@ -270,21 +283,32 @@ impl Catalog {
 
     /// For each sort of file facts, the positions of `videos` in ascending
     /// order; ties by title, case-insensitive.
+    ///
+    /// Only the title order compares strings. The others sort pairs of
+    /// integers (the fact, then the place in title order), with no pointer
+    /// followed and no string compared.
     fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 4] {
         let lower: texts::Texts = videos.iter().map(|v| v.title().to_lowercase()).collect();
-        let order_by = |cmp: &dyn Fn(usize, usize) -> Ordering| -> Arc<[u32]> {
-            let mut idx: Vec<u32> = (0..videos.len() as u32).collect();
-            idx.sort_by(|&a, &b| {
-                cmp(a as usize, b as usize).then_with(|| lower.get(a as usize).cmp(lower.get(b as usize)))
-            });
-            idx.into()
+        let mut by_title: Vec<u32> = (0..videos.len() as u32).collect();
+        by_title.sort_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title().cmp(&videos[b].title()))
+        });
+        let mut rank = vec![0u32; videos.len()];
+        for (r, &i) in by_title.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        let by_fact = |fact: fn(&Video) -> u64| -> Arc<[u32]> {
+            let mut keyed: Vec<(u64, u32)> = videos.iter().zip(&rank).map(|(v, &r)| (fact(v), r)).collect();
+            keyed.sort_unstable();
+            keyed.iter().map(|&(_, r)| by_title[r as usize]).collect()
         };
-        [
-            order_by(&|a, b| videos[a].added.cmp(&videos[b].added)),
-            order_by(&|a, b| lower.get(a).cmp(lower.get(b)).then_with(|| videos[a].title().cmp(&videos[b].title()))),
-            order_by(&|a, b| videos[a].size().cmp(&videos[b].size())),
-            order_by(&|a, b| videos[a].duration_ms().cmp(&videos[b].duration_ms())),
-        ]
+        // Shifted so that the order of the signed times is kept.
+        let added = by_fact(|v| (v.added as u64) ^ (1 << 63));
+        let size = by_fact(|v| v.size());
+        // Unknown first.
+        let duration = by_fact(|v| v.duration_ms().map_or(0, |d| d.saturating_add(1)));
+        [added, by_title.into(), size, duration]
     }
 
     /// Where a file of the catalog is on disk (for messages and logs; open

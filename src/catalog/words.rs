@@ -50,12 +50,15 @@ impl WordIndex {
     /// as first seen; the postings are then placed by counting (no list per
     /// word) and the vocabulary alone is sorted.
     pub fn build(folded: &super::texts::Texts) -> WordIndex {
-        let mut numbers: HashMap<&str, u32, Xxh3Builder> = HashMap::default();
-        let mut vocabulary: Vec<&str> = Vec::new();
+        // About one new word a video (a number, a date, a name) is common
+        // in large libraries: sized for that, the map is not rebuilt as it grows.
+        let guess = folded.len();
+        let mut numbers: HashMap<&str, u32, Xxh3Builder> = HashMap::with_capacity_and_hasher(guess, Xxh3Builder::new());
+        let mut vocabulary: Vec<&str> = Vec::with_capacity(guess);
         // The last video each word was counted for: a word twice in one
         // path is listed once.
-        let mut last: Vec<u32> = Vec::new();
-        let mut counts: Vec<u32> = Vec::new();
+        let mut last: Vec<u32> = Vec::with_capacity(guess);
+        let mut counts: Vec<u32> = Vec::with_capacity(guess);
         let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(folded.len() * 4);
         for (i, path) in folded.iter().enumerate() {
             let i = i as u32;

@@ -63,8 +63,70 @@ impl Scanner {
     /// A catalog of the stored index as it is, without touching the disks:
     /// the files of online roots (read in path order), grouped by id through
     /// a sort of small keys and joined with the video records (read in id
-    /// order): no map of either is made.
+    /// order, on a second thread meanwhile): no map of either is made.
     pub fn catalog(&self, stats: ScanStats) -> Result<Catalog, StoreError> {
+        let started = std::time::Instant::now();
+        let (records, files) = std::thread::scope(|s| {
+            let records = s.spawn(|| -> Result<Vec<(VideoId, VideoRecord)>, StoreError> {
+                let reader = self.store.index_reader()?;
+                let mut records = Vec::with_capacity(reader.video_count()?);
+                reader.for_each_video(|id, rec| records.push((id, rec)))?;
+                Ok(records)
+            });
+            let files = self.stored_files();
+            (records.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), files)
+        });
+        let (records, StoredFiles { mut files, keys, counts }) = (records?, files?);
+        let mut videos = Vec::with_capacity(keys.len());
+        // Each video's place in path order (its first file's) and its index in `videos`.
+        let mut by_place: Vec<(u32, u32, u32)> = Vec::with_capacity(keys.len());
+        let mut keys = keys.into_iter().peekable();
+        let mut add = |id: VideoId, rec: Option<VideoRecord>, keys: &mut std::iter::Peekable<_>| {
+            let mut group = smallvec::SmallVec::new();
+            let mut first = None;
+            while let Some((_, root, place)) = keys.next_if(|(next, _, _)| *next == id) {
+                first.get_or_insert((root, place));
+                group.extend(files[place as usize].take());
+            }
+            if let Some((root, place)) = first {
+                by_place.push((root, place, videos.len() as u32));
+                videos.push(Some(Arc::new(video_of(id, group, rec))));
+            }
+        };
+        for (id, rec) in records {
+            // Files whose content has no record yet come first (lower ids).
+            while let Some(next) = keys.peek().map(|k| k.0).filter(|next| *next < id) {
+                add(next, None, &mut keys);
+            }
+            add(id, Some(rec), &mut keys);
+        }
+        while let Some(next) = keys.peek().map(|k| k.0) {
+            add(next, None, &mut keys);
+        }
+        drop(files);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "index read");
+        // In the order of their first paths, as `Catalog::new` lists them.
+        by_place.sort_unstable();
+        let mut list = Vec::with_capacity(by_place.len());
+        list.extend(by_place.into_iter().filter_map(|(_, _, i)| videos[i as usize].take()));
+        drop(videos);
+        let roots = self
+            .roots
+            .iter()
+            .zip(&self.root_states)
+            .zip(counts)
+            .map(|((r, s), files)| RootStatus {
+                path: r.path.clone(),
+                canonical: r.canonical.clone(),
+                state: s.clone(),
+                files,
+            })
+            .collect();
+        Ok(Catalog::new(list, roots, stats))
+    }
+
+    /// The stored files of online roots, in path order.
+    fn stored_files(&self) -> Result<StoredFiles, StoreError> {
         let reader = self.store.index_reader()?;
         // Read in path order: within a root that is the order of relative
         // paths, so (root, place read) orders files without comparing paths.
@@ -84,51 +146,7 @@ impl Scanner {
         })?;
         // By id, then place: each video's files in `--dir` and path order.
         keys.sort_unstable();
-        let mut videos = Vec::with_capacity(keys.len());
-        // Each video's place in path order (its first file's) and its index in `videos`.
-        let mut by_place: Vec<(u32, u32, u32)> = Vec::with_capacity(keys.len());
-        let mut keys = keys.into_iter().peekable();
-        let mut add = |id: VideoId, rec: Option<VideoRecord>, keys: &mut std::iter::Peekable<_>| {
-            let mut group = smallvec::SmallVec::new();
-            let mut first = None;
-            while let Some((_, root, place)) = keys.next_if(|(next, _, _)| *next == id) {
-                first.get_or_insert((root, place));
-                group.extend(files[place as usize].take());
-            }
-            if let Some((root, place)) = first {
-                by_place.push((root, place, videos.len() as u32));
-                videos.push(Some(Arc::new(video_of(id, group, rec))));
-            }
-        };
-        reader.for_each_video(|id, rec| {
-            // Files whose content has no record yet come first (lower ids).
-            while let Some(next) = keys.peek().map(|k| k.0).filter(|next| *next < id) {
-                add(next, None, &mut keys);
-            }
-            add(id, Some(rec), &mut keys);
-        })?;
-        while let Some(next) = keys.peek().map(|k| k.0) {
-            add(next, None, &mut keys);
-        }
-        drop(files);
-        // In the order of their first paths, as `Catalog::new` lists them.
-        by_place.sort_unstable();
-        let mut list = Vec::with_capacity(by_place.len());
-        list.extend(by_place.into_iter().filter_map(|(_, _, i)| videos[i as usize].take()));
-        drop(videos);
-        let roots = self
-            .roots
-            .iter()
-            .zip(&self.root_states)
-            .zip(counts)
-            .map(|((r, s), files)| RootStatus {
-                path: r.path.clone(),
-                canonical: r.canonical.clone(),
-                state: s.clone(),
-                files,
-            })
-            .collect();
-        Ok(Catalog::new(list, roots, stats))
+        Ok(StoredFiles { files, keys, counts })
     }
 
     /// Which root a stored absolute path belongs to, and its relative path
@@ -432,6 +450,16 @@ fn walk_root(
 
 /// A video of the catalog from its files and its stored record (`None`:
 /// not probed yet, so not listed).
+/// The stored files of online roots (`Scanner::stored_files`).
+struct StoredFiles {
+    /// In path order (taken as they are grouped into videos).
+    files: Vec<Option<VideoFile>>,
+    /// (id, root, place in `files`), sorted: by id, then path order.
+    keys: Vec<(VideoId, u32, u32)>,
+    /// How many files each root has.
+    counts: Vec<usize>,
+}
+
 fn video_of(id: VideoId, mut files: smallvec::SmallVec<[VideoFile; 1]>, rec: Option<VideoRecord>) -> Video {
     // Kept for the life of the catalog: no spare room.
     files.shrink_to_fit();

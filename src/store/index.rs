@@ -36,6 +36,11 @@ impl IndexReader {
         Ok(self.txn.open_table(FILES)?.len()? as usize)
     }
 
+    /// How many video records there are.
+    pub fn video_count(&self) -> Result<usize, StoreError> {
+        Ok(self.txn.open_table(VIDEOS)?.len()? as usize)
+    }
+
     /// Every video record, in ascending id order.
     pub fn for_each_video(&self, mut each: impl FnMut(VideoId, VideoRecord)) -> Result<(), StoreError> {
         let mut damaged = 0usize;
