@@ -7,6 +7,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     vidserve::app::prefer_small_pages();
+    vidserve::app::return_freed_pages_at_once();
     let cli = vidserve::cli::parse();
     vidserve::logging::init(&cli.log);
     match vidserve::run(cli) {

@@ -285,6 +285,18 @@ pub fn prefer_small_pages() {
     }
 }
 
+/// Asks mimalloc to give freed pages back at once rather than after its
+/// default 10 ms (which, for the heaps of threads that have ended, can
+/// mean never): 100,000 videos held 62 MB instead of 68 MB after the same
+/// requests, at the same throughput. Call it first thing in `main`.
+pub fn return_freed_pages_at_once() {
+    /// `mi_option_purge_delay` in mimalloc 2's `mimalloc.h` (the crate
+    /// names no constant for it).
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: setting an option only changes when freed pages are returned.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+}
+
 /// Hands memory freed by a scan back to the system at once, whichever
 /// allocator holds it (mimalloc in the binary, the C library's in tests);
 /// otherwise the RSS of a long-running server would show the peak.
