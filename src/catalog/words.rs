@@ -107,6 +107,13 @@ impl WordIndex {
         &self.text[start..self.ends[k] as usize]
     }
 
+    /// The bytes of word `k`: for comparing, without the character
+    /// boundary checks of slicing a `str` (a typo lookup makes thousands).
+    fn bytes_of(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text.as_bytes()[start..self.ends[k] as usize]
+    }
+
     fn postings_of(&self, k: usize) -> &[u32] {
         &self.postings[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
@@ -117,7 +124,7 @@ impl WordIndex {
     }
 
     fn lower_bound(&self, w: &str) -> usize {
-        self.first_in(0..self.ends.len(), |k| self.word(k) >= w)
+        self.first_in(0..self.ends.len(), |k| self.bytes_of(k) >= w.as_bytes())
     }
 
     /// How many postings the words beginning with `w` have (an upper bound
@@ -175,7 +182,7 @@ impl WordIndex {
     /// one byte per group), and in each group only the tails that `c`
     /// allows are looked for, comparing from `i + 1` on.
     fn edits_at(&self, run: Range<usize>, w: &[u8], i: usize, found: &mut Vec<usize>) -> Range<usize> {
-        let letter = |k: usize| self.word(k).as_bytes().get(i).copied();
+        let letter = |k: usize| self.bytes_of(k).get(i).copied();
         let mut k = run.start;
         if k < run.end && letter(k).is_none() {
             // `w[..i]` itself: `w` with its last letter dropped.
@@ -213,7 +220,7 @@ impl WordIndex {
     /// The word of `group` whose bytes from `from` on are `tail` (all its
     /// words are longer than `from` and agree before it).
     fn tail_in(&self, group: Range<usize>, from: usize, tail: &[u8]) -> Option<usize> {
-        let rest = |k: usize| &self.word(k).as_bytes()[from..];
+        let rest = |k: usize| &self.bytes_of(k)[from..];
         let k = self.first_in(group.clone(), |k| rest(k) >= tail);
         (k < group.end && rest(k) == tail).then_some(k)
     }
