@@ -214,4 +214,32 @@ mod tests {
         assert!(txn.open_table(FILES_V1).is_err(), "the old tables are gone");
         assert_eq!(txn.open_table(META).unwrap().get("schema_version").unwrap().unwrap().value(), 2);
     }
+
+    /// Pages freed by rewrites are given back once they are most of the
+    /// file; a file mostly in use is left alone.
+    #[test]
+    fn a_mostly_free_index_is_compacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let size = || std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len();
+        let mut store = Store::open(dir.path()).unwrap();
+        let rec = FileRecord { id: VideoId(1), size: 1, mtime_ns: 0, dev: 0, ino: 0 };
+        let paths: Vec<Vec<u8>> =
+            (0..20_000).map(|n| format!("/v/{n:06} {}.mp4", "x".repeat(100)).into_bytes()).collect();
+        let put =
+            IndexChanges { put_files: paths.iter().map(|p| (p.clone(), rec.clone())).collect(), ..Default::default() };
+        store.apply(&put).unwrap();
+        assert!(!store.compact_if_mostly_free(0).unwrap(), "all in use");
+        // Every other record goes: free pages spread all over the file.
+        let gone =
+            IndexChanges { delete_files: paths.iter().skip(1).step_by(2).cloned().collect(), ..Default::default() };
+        store.apply(&gone).unwrap();
+        let keep =
+            IndexChanges { delete_files: paths.iter().step_by(2).skip(1000).cloned().collect(), ..Default::default() };
+        store.apply(&keep).unwrap();
+        let before = size();
+        assert!(store.compact_if_mostly_free(0).unwrap());
+        assert!(size() < before / 2, "compacted: {} bytes, {before} before", size());
+        assert_eq!(store.index_reader().unwrap().file_count().unwrap(), 1000);
+        assert!(!store.compact_if_mostly_free(0).unwrap(), "once is enough");
+    }
 }

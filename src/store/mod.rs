@@ -31,6 +31,11 @@ pub const DB_FILE: &str = "vidserve.redb";
 /// What people entered: never rebuilt, backed up.
 pub const USER_FILE: &str = "userdata.redb";
 const DB_CACHE: usize = 4 * 1024 * 1024;
+/// Index files smaller than this are never compacted at start.
+const COMPACT_FROM: u64 = 64 * 1024 * 1024;
+/// Generous bytes a stored record takes with its share of the tree (a
+/// million files and their videos take 146 MB in all).
+const LIKELY_RECORD_BYTES: u64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,16 +116,47 @@ impl Store {
             }
         })?;
         let mut store = Store { index, user, path, user_path };
+        // After a migration the old records' pages are free but still in
+        // the file; scans that rewrote many records leave free pages too.
         if store.migrate()? {
-            // The old records' pages are free but still in the file: give
-            // them back (once, after the rewrite).
-            let started = std::time::Instant::now();
-            store.index.compact()?;
-            tracing::info!(ms = started.elapsed().as_millis() as u64, "index file compacted");
+            store.compact_index()?;
+        } else {
+            store.compact_if_mostly_free(COMPACT_FROM)?;
         }
         store.migrate_from_index()?;
         store.set_aside_damaged_user_records()?;
         Ok(store)
+    }
+
+    /// Compacts the index file if it is `from` bytes or more and its pages
+    /// in use are less than half of it (a compaction rewrites the whole
+    /// file). Counting the pages in use reads the whole tree, so that is
+    /// done only for a file larger than its records would likely need.
+    fn compact_if_mostly_free(&mut self, from: u64) -> Result<bool, StoreError> {
+        let len = std::fs::metadata(&self.path).map_err(|e| StoreError::Io(self.path.clone(), e))?.len();
+        let reader = self.index_reader()?;
+        let records = (reader.file_count()? + reader.video_count()?) as u64;
+        drop(reader);
+        if len < from.max(records.saturating_mul(LIKELY_RECORD_BYTES)) {
+            return Ok(false);
+        }
+        let txn = self.index.begin_write()?;
+        let stats = txn.stats()?;
+        txn.abort()?;
+        let used = stats.allocated_pages().saturating_mul(stats.page_size() as u64);
+        tracing::debug!(file = len, used, "index file pages counted");
+        if used >= len / 2 {
+            return Ok(false);
+        }
+        self.compact_index()?;
+        Ok(true)
+    }
+
+    fn compact_index(&mut self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        self.index.compact()?;
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "index file compacted");
+        Ok(())
     }
 
     /// The index file.
