@@ -87,6 +87,12 @@ impl SearchCache {
         (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
+    /// The extras of the current user data, if already built.
+    fn extras_if_current(&self, users: &super::user::UserCache) -> Option<Extras> {
+        let slot = self.extras.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().filter(|(v, _)| *v == users.version()).map(|(_, e)| e.clone())
+    }
+
     fn extras(&self, users: &super::user::UserCache) -> Extras {
         let version = users.version();
         let mut slot = self.extras.lock().unwrap_or_else(|e| e.into_inner());
@@ -131,6 +137,36 @@ pub fn search(
     offset: usize,
     limit: usize,
 ) -> (Vec<Arc<Video>>, usize) {
+    search_within(cache, src, sort, filter, words, offset, limit, None).unwrap_or_default()
+}
+
+/// At most this many query words, and this many postings for the rarest
+/// word (its typos included) plus videos with tags or titles of their own,
+/// let a search run on an async worker: about a millisecond of work at
+/// most (a new number in a million videos takes a quarter of that).
+pub const QUICK: Quick = Quick { words: 3, candidates: 2_000 };
+
+/// The bounds of a quick search (`QUICK`).
+#[derive(Debug, Clone, Copy)]
+pub struct Quick {
+    pub words: usize,
+    pub candidates: usize,
+}
+
+/// `search` when it is cached or within `quick` (then `Some`); `None`
+/// when it is larger, after at most the index lookups (run `search` on
+/// the blocking pool then). Without `quick`, always `Some`.
+#[allow(clippy::too_many_arguments)]
+pub fn search_within(
+    cache: &SearchCache,
+    src: &Source,
+    sort: Sort,
+    filter: &Filter,
+    words: &[String],
+    offset: usize,
+    limit: usize,
+    quick: Option<Quick>,
+) -> Option<(Vec<Arc<Video>>, usize)> {
     let key = CacheKey {
         words: words.to_vec(),
         filter: filter.clone(),
@@ -147,8 +183,8 @@ pub fn search(
             hits
         }
         None => {
+            let hits: Arc<[u32]> = ranked(cache, src, filter, words, sort == Sort::Relevance, quick)?.into();
             cache.misses.fetch_add(1, Relaxed);
-            let hits: Arc<[u32]> = ranked(cache, src, filter, words, sort == Sort::Relevance).into();
             if let Ok(mut recent) = cache.recent.lock() {
                 if recent.len() >= CACHED {
                     recent.pop_back();
@@ -160,17 +196,32 @@ pub fn search(
     };
     let videos = src.catalog.videos();
     let page = hits.iter().skip(offset).take(limit).map(|&i| videos[i as usize].clone()).collect();
-    (page, hits.len())
+    Some((page, hits.len()))
 }
 
 /// Every match: best first when `by_score` (ties in the listing's
-/// order), else in the listing's order.
-fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], by_score: bool) -> Vec<u32> {
+/// order), else in the listing's order. `None` when the search exceeds
+/// `quick`.
+fn ranked(
+    cache: &SearchCache,
+    src: &Source,
+    filter: &Filter,
+    words: &[String],
+    by_score: bool,
+    quick: Option<Quick>,
+) -> Option<Vec<u32>> {
+    if quick.is_some_and(|q| words.len() > q.words || !filter.is_empty()) {
+        return None;
+    }
     let videos = src.catalog.videos();
     let folded = src.catalog.folded_paths();
     let index = src.catalog.word_index();
     let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
-    let extra = cache.extras(src.users);
+    // A quick search does not rebuild the extras (that reads every user record).
+    let extra = match quick {
+        Some(_) => cache.extras_if_current(src.users)?,
+        None => cache.extras(src.users),
+    };
     // How many videos each word may find, from the index (cheap): the
     // rarest one's videos are the candidates, unless even it finds most
     // of the library (then every video is checked).
@@ -179,6 +230,11 @@ fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], 
     let counts: Vec<usize> =
         words.iter().zip(&near_words).map(|(w, near)| index.count(w) + index.near_count(near)).collect();
     let rarest = (0..words.len()).filter(|&k| counts[k] <= videos.len() / 8 + 1000).min_by_key(|&k| counts[k]);
+    if let Some(q) = quick {
+        if rarest.is_none_or(|k| counts[k] + extra.len() > q.candidates) {
+            return None;
+        }
+    }
     // A word one edit away: looked up in the index for the rarest word,
     // checked on the candidate's own words for the others.
     let rarest_near: Vec<u32> = rarest.map(|k| index.near_postings(&near_words[k])).unwrap_or_default();
@@ -231,7 +287,7 @@ fn ranked(cache: &SearchCache, src: &Source, filter: &Filter, words: &[String], 
     if by_score {
         hits.sort_by_key(|h| std::cmp::Reverse(h.0));
     }
-    hits.into_iter().map(|(_, i)| i).collect()
+    Some(hits.into_iter().map(|(_, i)| i).collect())
 }
 
 #[cfg(test)]
@@ -258,5 +314,55 @@ mod tests {
         assert_eq!(score("x/dog", Some(&tagged), &finders("cat bird"), none), None);
         let renamed = Extra { tags: vec![], title: Some(fold("Kitten")) };
         assert_eq!(score("x/dog", Some(&renamed), &finders("kit"), none), Some(4));
+    }
+
+    /// A quick search answers as the full one does, or steps aside when it
+    /// would look at too many videos; a cached answer is always quick.
+    #[test]
+    fn a_quick_search_answers_as_the_full_one_or_steps_aside() {
+        use crate::catalog::{Catalog, ScanStats, VideoFile, Viewer};
+        let video = |n: u64| {
+            let rel = format!("f{}/clip {n:04}.mp4", n % 10).into_bytes();
+            let file = VideoFile { root: 0, rel, size: 1, mtime_ns: 0, dev: 0, ino: 0 };
+            Arc::new(Video {
+                id: VideoId(n + 1),
+                files: smallvec::smallvec![file],
+                added: 0,
+                info: None,
+                broken: None,
+                pos: 0,
+            })
+        };
+        let catalog = Catalog::new((0..3000).map(video).collect(), vec![], ScanStats::default());
+        let (users, cache, ranks) =
+            (super::super::user::UserCache::default(), SearchCache::default(), Default::default());
+        let idx = catalog.base_order(Sort::Added).unwrap();
+        let src = Source {
+            catalog: &catalog,
+            users: &users,
+            who: &Viewer::Household,
+            idx: &idx,
+            order: Order::Asc,
+            ranks: &ranks,
+        };
+        let find_in = |cache: &SearchCache, q: &str, quick| {
+            let found = search_within(cache, &src, Sort::Relevance, &Filter::default(), &words(q), 0, 5, quick);
+            found.map(|(videos, total)| (videos.iter().map(|v| v.id.0).collect::<Vec<_>>(), total))
+        };
+        let find = |q: &str, quick| find_in(&cache, q, quick);
+        // Each full search with its own cache: computed, not remembered.
+        let full = |q: &str| find_in(&SearchCache::default(), q, None).unwrap();
+        // The extras (tags and titles of their own) are built by a full search first.
+        assert_eq!(find("1234", Some(QUICK)), None);
+        assert_eq!(find("1234", None).unwrap().0[0], 1235, "exact first, then typos");
+        assert_eq!(find("1235", Some(QUICK)), Some(full("1235")), "a rare word");
+        assert_eq!(find("f3 1243", Some(QUICK)), Some(full("f3 1243")), "the rarest word decides");
+        assert_eq!(find("clip", Some(QUICK)), None, "every video");
+        assert_eq!(find("clip", None).unwrap().1, 3000);
+        assert_eq!(find("clip", Some(QUICK)).map(|f| f.1), Some(3000), "cached");
+        assert_eq!(find("1 2 3 4", Some(QUICK)), None, "too many words");
+        let few = Quick { words: 3, candidates: 5 };
+        assert_eq!(find("clip 12", Some(few)), None, "more candidates than allowed");
+        assert_eq!(find("clip 12", Some(QUICK)), Some(full("clip 12")));
     }
 }
