@@ -140,16 +140,18 @@ pub fn search(
     search_within(cache, src, sort, filter, words, offset, limit, None).unwrap_or_default()
 }
 
-/// At most this many query words, and this many postings for the rarest
-/// word (its typos included) plus videos with tags or titles of their own,
-/// let a search run on an async worker: about a millisecond of work at
-/// most (a new number in a million videos takes a quarter of that).
-pub const QUICK: Quick = Quick { words: 3, candidates: 2_000 };
+/// At most this many query words of at most so many bytes (each byte a
+/// level of the typo lookup), and this many postings for the rarest word
+/// (its typos included) plus videos with tags or titles of their own, let
+/// a search run on an async worker: about a millisecond of work at most (a
+/// new number in a million videos takes a quarter of that).
+pub const QUICK: Quick = Quick { words: 3, word_bytes: 16, candidates: 2_000 };
 
 /// The bounds of a quick search (`QUICK`).
 #[derive(Debug, Clone, Copy)]
 pub struct Quick {
     pub words: usize,
+    pub word_bytes: usize,
     pub candidates: usize,
 }
 
@@ -210,7 +212,8 @@ fn ranked(
     by_score: bool,
     quick: Option<Quick>,
 ) -> Option<Vec<u32>> {
-    if quick.is_some_and(|q| words.len() > q.words || !filter.is_empty()) {
+    let over = |q: Quick| words.len() > q.words || words.iter().any(|w| w.len() > q.word_bytes) || !filter.is_empty();
+    if quick.is_some_and(over) {
         return None;
     }
     let videos = src.catalog.videos();
@@ -361,7 +364,8 @@ mod tests {
         assert_eq!(find("clip", None).unwrap().1, 3000);
         assert_eq!(find("clip", Some(QUICK)).map(|f| f.1), Some(3000), "cached");
         assert_eq!(find("1 2 3 4", Some(QUICK)), None, "too many words");
-        let few = Quick { words: 3, candidates: 5 };
+        assert_eq!(find("12345678901234567", Some(QUICK)), None, "a long word");
+        let few = Quick { candidates: 5, ..QUICK };
         assert_eq!(find("clip 12", Some(few)), None, "more candidates than allowed");
         assert_eq!(find("clip 12", Some(QUICK)), Some(full("clip 12")));
     }
