@@ -126,20 +126,6 @@ struct CacheKey {
 /// Searches kept.
 const CACHED: usize = 16;
 
-/// One page of the matches of `words` among the videos `filter` lets
-/// through, best first; and how many match in all.
-pub fn search(
-    cache: &SearchCache,
-    src: &Source,
-    sort: Sort,
-    filter: &Filter,
-    words: &[String],
-    offset: usize,
-    limit: usize,
-) -> (Vec<Arc<Video>>, usize) {
-    search_within(cache, src, sort, filter, words, offset, limit, None).unwrap_or_default()
-}
-
 /// At most this many query words of at most so many bytes (each byte a
 /// level of the typo lookup), and this many postings for the rarest word
 /// (its typos included) plus videos with tags or titles of their own, let
@@ -155,11 +141,14 @@ pub struct Quick {
     pub candidates: usize,
 }
 
-/// `search` when it is cached or within `quick` (then `Some`); `None`
-/// when it is larger, after at most the index lookups (run `search` on
-/// the blocking pool then). Without `quick`, always `Some`.
+/// One page of the matches of `words` among the videos `filter` lets
+/// through, best first; and how many match in all.
+///
+/// With `quick`, only a search that is cached or within it is answered;
+/// a larger one gives `None` after at most the index lookups (run it
+/// without `quick` on the blocking pool then). Without, always `Some`.
 #[allow(clippy::too_many_arguments)]
-pub fn search_within(
+pub fn search(
     cache: &SearchCache,
     src: &Source,
     sort: Sort,
@@ -349,7 +338,7 @@ mod tests {
             ranks: &ranks,
         };
         let find_in = |cache: &SearchCache, q: &str, quick| {
-            let found = search_within(cache, &src, Sort::Relevance, &Filter::default(), &words(q), 0, 5, quick);
+            let found = search(cache, &src, Sort::Relevance, &Filter::default(), &words(q), 0, 5, quick);
             found.map(|(videos, total)| (videos.iter().map(|v| v.id.0).collect::<Vec<_>>(), total))
         };
         let find = |q: &str, quick| find_in(&cache, q, quick);

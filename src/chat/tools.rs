@@ -121,7 +121,8 @@ fn search(shelf: &Shelf, args: &Value) -> Value {
     let src =
         Source { catalog: c, users: &shelf.users, who: &shelf.who, idx: &idx, order: Order::Desc, ranks: &cache.ranks };
     let (found, total) =
-        crate::catalog::search::search(&cache, &src, Sort::Added, &Filter::default(), &words, 0, limit(args));
+        crate::catalog::search::search(&cache, &src, Sort::Added, &Filter::default(), &words, 0, limit(args), None)
+            .unwrap_or_default();
     let videos: Vec<Value> = found.iter().map(|v| brief(v, &shelf.data(v))).collect();
     json!({ "videos": videos, "total": total })
 }

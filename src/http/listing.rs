@@ -208,7 +208,7 @@ impl ListQuery {
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a search without bounds gave no answer")))
     }
 
-    /// `list`, or `None` when its search exceeds `quick` (`search::search_within`).
+    /// `list`, or `None` when its search exceeds `quick` (`search::search`).
     fn list_within(
         &self,
         app: &App,
@@ -249,7 +249,7 @@ impl ListQuery {
                 Some(query::page(&src, &filter, offset, per_page))
             } else {
                 let searches = &app.users.searches;
-                search::search_within(searches, &src, self.sort(), &filter, &words, offset, per_page, quick)
+                search::search(searches, &src, self.sort(), &filter, &words, offset, per_page, quick)
             }
         };
         let Some((mut videos, total)) = fetch(offset) else { return Ok(None) };
