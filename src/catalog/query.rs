@@ -105,23 +105,40 @@ fn fresh(generation: u64, version: u64, built: Instant, catalog: &Catalog, users
     generation == catalog.generation && (version == users.version() || built.elapsed() < LIVE_REBUILD)
 }
 
+/// Where the order for a sort comes from.
+enum Pick {
+    /// One of the catalog's own.
+    Base(Arc<[u32]>),
+    /// By the viewer's own ratings.
+    Mine,
+    Live(LiveSort),
+}
+
+fn pick(catalog: &Catalog, users: &UserCache, sort: Sort, who: &Viewer) -> Pick {
+    let by_user_title = sort == Sort::Title && users.titled() > 0;
+    if let (Some(base), false) = (catalog.base_order(sort), by_user_title) {
+        return Pick::Base(base);
+    }
+    // Guests see no one's ratings, the household's mean included.
+    let own_rating = sort == Sort::Rating || (sort == Sort::Household && *who == Viewer::Guest);
+    if own_rating && *who != Viewer::Household {
+        return Pick::Mine;
+    }
+    Pick::Live(match sort {
+        Sort::Rating => LiveSort::Rating,
+        Sort::Household => LiveSort::Average,
+        Sort::Title => LiveSort::Title,
+        _ => LiveSort::Views,
+    })
+}
+
 impl LiveOrders {
     /// The ascending order for `sort` over `catalog`, as `who` sees it.
     pub fn order(&self, catalog: &Catalog, users: &UserCache, sort: Sort, who: &Viewer) -> Arc<[u32]> {
-        let by_user_title = sort == Sort::Title && users.titled() > 0;
-        if let (Some(base), false) = (catalog.base_order(sort), by_user_title) {
-            return base;
-        }
-        // Guests see no one's ratings, the household's mean included.
-        let own_rating = sort == Sort::Rating || (sort == Sort::Household && *who == Viewer::Guest);
-        if own_rating && *who != Viewer::Household {
-            return self.mine(catalog, users, who);
-        }
-        let which = match sort {
-            Sort::Rating => LiveSort::Rating,
-            Sort::Household => LiveSort::Average,
-            Sort::Title => LiveSort::Title,
-            _ => LiveSort::Views,
+        let which = match pick(catalog, users, sort, who) {
+            Pick::Base(order) => return order,
+            Pick::Mine => return self.mine(catalog, users, who),
+            Pick::Live(which) => which,
         };
         let mut live = lock(&self.live);
         let slot = &mut live[which as usize];
@@ -138,6 +155,19 @@ impl LiveOrders {
                 *slot = Some(Live { generation: catalog.generation, users_version, built, order: order.clone() });
                 order
             }
+        }
+    }
+
+    /// `order` when it is at hand (one of the catalog's, or an order by
+    /// user data still fresh), without building one.
+    pub fn ready(&self, catalog: &Catalog, users: &UserCache, sort: Sort, who: &Viewer) -> Option<Arc<[u32]>> {
+        match pick(catalog, users, sort, who) {
+            Pick::Base(order) => Some(order),
+            Pick::Mine => None,
+            Pick::Live(which) => lock(&self.live)[which as usize]
+                .as_ref()
+                .filter(|l| fresh(l.generation, l.users_version, l.built, catalog, users))
+                .map(|l| l.order.clone()),
         }
     }
 
@@ -280,6 +310,11 @@ type Order32 = Arc<[u32]>;
 const RANKS_KEPT: usize = 4;
 
 impl Ranks {
+    /// The ranks of `order` if they are kept (`of` without building them).
+    pub fn kept(&self, order: &Arc<[u32]>) -> Option<Arc<[u32]>> {
+        lock(&self.kept).iter().find(|(o, _)| Arc::ptr_eq(o, order)).map(|(_, ranks)| ranks.clone())
+    }
+
     pub fn of(&self, order: &Arc<[u32]>) -> Arc<[u32]> {
         let mut kept = lock(&self.kept);
         if let Some((_, ranks)) = kept.iter().find(|(o, _)| Arc::ptr_eq(o, order)) {

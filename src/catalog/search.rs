@@ -209,10 +209,11 @@ fn ranked(
     let folded = src.catalog.folded_paths();
     let index = src.catalog.word_index();
     let finders: Vec<Finder> = words.iter().map(|w| Finder::new(w.as_bytes()).into_owned()).collect();
-    // A quick search does not rebuild the extras (that reads every user record).
-    let extra = match quick {
-        Some(_) => cache.extras_if_current(src.users)?,
-        None => cache.extras(src.users),
+    // A quick search builds neither the extras (that reads every user
+    // record) nor the ranks of an order (a pass over the library).
+    let (extra, kept_ranks) = match quick {
+        Some(_) => (cache.extras_if_current(src.users)?, Some(src.ranks.kept(src.idx)?)),
+        None => (cache.extras(src.users), None),
     };
     // How many videos each word may find, from the index (cheap): the
     // rarest one's videos are the candidates, unless even it finds most
@@ -258,7 +259,7 @@ fn ranked(
             candidates.sort_unstable();
             candidates.dedup();
             if filter.is_empty() {
-                let rank = src.ranks.of(src.idx);
+                let rank = kept_ranks.unwrap_or_else(|| src.ranks.of(src.idx));
                 let mut hits: Vec<(u32, u32)> =
                     candidates.into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect();
                 let at = |i: u32| rank.get(i as usize).copied().unwrap_or(u32::MAX);
@@ -348,6 +349,10 @@ mod tests {
         assert_eq!(find("1234", Some(QUICK)), None);
         assert_eq!(find("1234", None).unwrap().0[0], 1235, "exact first, then typos");
         assert_eq!(find("1235", Some(QUICK)), Some(full("1235")), "a rare word");
+        let no_ranks = Default::default();
+        let unranked = Source { ranks: &no_ranks, ..src };
+        let q = words("1236");
+        assert!(search(&cache, &unranked, Sort::Relevance, &Filter::default(), &q, 0, 5, Some(QUICK)).is_none());
         assert_eq!(find("f3 1243", Some(QUICK)), Some(full("f3 1243")), "the rarest word decides");
         assert_eq!(find("clip", Some(QUICK)), None, "every video");
         assert_eq!(find("clip", None).unwrap().1, 3000);

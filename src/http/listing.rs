@@ -17,7 +17,8 @@ use crate::catalog::search;
 use crate::catalog::{Catalog, Order, Sort, Video, Viewer};
 use crate::App;
 
-/// Turns for CPU-bound work off the async workers: one per core. Waiters
+/// Turns for CPU-bound work off the async workers: two per core (one
+/// left many idle moments between hand-offs). Waiters
 /// are served in order (tokio's semaphore is fair).
 fn cpu_gate() -> &'static Semaphore {
     static GATE: OnceLock<Semaphore> = OnceLock::new();
@@ -238,7 +239,14 @@ impl ListQuery {
             return Ok(Some(Listing { videos, total, page, pages }));
         }
         let filter = self.filter()?;
-        let idx = app.users.orders.order(catalog, &app.users.data, self.sort(), who);
+        let idx = match quick {
+            // A quick search builds no order.
+            Some(_) => match app.users.orders.ready(catalog, &app.users.data, self.sort(), who) {
+                Some(idx) => idx,
+                None => return Ok(None),
+            },
+            None => app.users.orders.order(catalog, &app.users.data, self.sort(), who),
+        };
         let wanted = self.page.unwrap_or(1).max(1);
         let offset = (wanted - 1).saturating_mul(per_page);
         let words = crate::catalog::fold::words(self.q.as_deref().unwrap_or(""));
