@@ -121,7 +121,11 @@ impl Store {
         if store.migrate()? {
             store.compact_index()?;
         } else {
-            store.compact_if_mostly_free(COMPACT_FROM)?;
+            // Only space is at stake: a failure (a full disk) is reported
+            // and the server starts with the file as it is.
+            if let Err(e) = store.compact_if_mostly_free(COMPACT_FROM) {
+                tracing::warn!("the index file was not compacted: {e}");
+            }
         }
         store.migrate_from_index()?;
         store.set_aside_damaged_user_records()?;
