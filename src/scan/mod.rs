@@ -310,7 +310,11 @@ impl Scanner {
 /// Threads that hash and probe new files. The work is mostly waiting on
 /// the disk (two small reads a file): many reads in flight let the disk
 /// and the I/O scheduler serve them together, on flash and spinning disks.
-const IDENTIFY_THREADS: usize = 32;
+/// A first scan of 100,000 files from the host's cache identified them in
+/// 1.50 s with 32 threads, 1.37 s with 64, 1.15–1.20 s with 128 and
+/// 1.12–1.20 s with 256; a million cold took 76 s with 128 (99 s with 32,
+/// another day).
+const IDENTIFY_THREADS: usize = 128;
 
 type Identified = std::io::Result<(VideoId, Option<Result<MediaInfo, ProbeError>>)>;
 
