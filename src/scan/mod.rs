@@ -452,8 +452,6 @@ fn walk_root(
     Ok(found)
 }
 
-/// A video of the catalog from its files and its stored record (`None`:
-/// not probed yet, so not listed).
 /// The stored files of online roots (`Scanner::stored_files`).
 struct StoredFiles {
     /// In path order (taken as they are grouped into videos).
@@ -464,6 +462,8 @@ struct StoredFiles {
     counts: Vec<usize>,
 }
 
+/// A video of the catalog from its files and its stored record (`None`:
+/// not probed yet, so not listed).
 fn video_of(id: VideoId, mut files: smallvec::SmallVec<[VideoFile; 1]>, rec: Option<VideoRecord>) -> Video {
     // Kept for the life of the catalog: no spare room.
     files.shrink_to_fit();
