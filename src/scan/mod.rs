@@ -335,30 +335,35 @@ fn identify_all<'a>(
         let probed = (!known.contains(&id)).then(probe);
         Ok((id, probed))
     };
-    let threads = IDENTIFY_THREADS.min(todo.len() / 16);
+    let results = in_turn(todo, IDENTIFY_THREADS.min(todo.len() / 16), |t| identify(&t.1));
+    todo.iter().zip(results).collect()
+}
+
+/// `f` of each item, in order, on up to `threads` threads. Each thread
+/// takes the next item in turn: neighbours on disk are read close
+/// together in time, and no thread idles while others have work.
+fn in_turn<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if threads < 2 {
-        return todo.iter().map(|t| (t, identify(&t.1))).collect();
+        return items.iter().map(f).collect();
     }
-    // Each thread takes the next file in turn: neighbours on disk are read
-    // close together in time, and no thread idles while others have work.
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, Identified)> = std::thread::scope(|scope| {
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(t) = todo.get(i) else { return done };
-                        done.push((i, identify(&t.1)));
+                        let Some(item) = items.get(i) else { return done };
+                        done.push((i, f(item)));
                     }
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("identify threads do not panic")).collect()
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
     results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(i, r)| (&todo[i], r)).collect()
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn unix_now() -> i64 {
@@ -395,6 +400,9 @@ fn walk_root(
                 && (!e.path_is_symlink() || std::fs::canonicalize(e.path()).is_ok_and(|t| inside_a_root(&t))))
     });
     let mut found = Vec::new();
+    // Files to `stat`, done after the walk on many threads (a cold disk
+    // serves many inode reads at once).
+    let mut pending: Vec<PathBuf> = Vec::new();
     let mut unchanged: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for entry in walker {
         let entry = match entry {
@@ -434,23 +442,27 @@ fn walk_root(
             });
             continue;
         }
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                stats.unreadable.push((entry.path().to_path_buf(), e.to_string()));
-                continue;
-            }
-        };
-        found.push(Found {
-            abs: entry.path().to_path_buf(),
-            size: meta.len(),
-            mtime_ns: mtime_ns(&meta),
-            dev: std::os::unix::fs::MetadataExt::dev(&meta),
-            ino: std::os::unix::fs::MetadataExt::ino(&meta),
-        });
+        pending.push(entry.into_path());
+    }
+    // Followed like the walk: the facts of a symlink's target.
+    let metas = in_turn(&pending, STAT_THREADS.min(pending.len() / 256), |p| std::fs::metadata(p));
+    for (abs, meta) in pending.into_iter().zip(metas) {
+        match meta {
+            Ok(meta) => found.push(Found {
+                abs,
+                size: meta.len(),
+                mtime_ns: mtime_ns(&meta),
+                dev: std::os::unix::fs::MetadataExt::dev(&meta),
+                ino: std::os::unix::fs::MetadataExt::ino(&meta),
+            }),
+            Err(e) => stats.unreadable.push((abs, e.to_string())),
+        }
     }
     Ok(found)
 }
+
+/// Threads that `stat` the files a walk found.
+const STAT_THREADS: usize = 16;
 
 /// The stored files of online roots (`Scanner::stored_files`).
 struct StoredFiles {
@@ -478,6 +490,15 @@ fn video_of(id: VideoId, mut files: smallvec::SmallVec<[VideoFile; 1]>, rec: Opt
 mod tests {
     use super::*;
     use crate::library::probe::synth::{mp4_file, noise};
+
+    #[test]
+    fn work_in_turn_comes_back_in_order() {
+        let items: Vec<u32> = (0..5000).collect();
+        let doubled: Vec<u32> = items.iter().map(|x| x * 2).collect();
+        assert_eq!(in_turn(&items, 8, |x| x * 2), doubled);
+        assert_eq!(in_turn(&items, 1, |x| x * 2), doubled);
+        assert!(in_turn(&[] as &[u32], 8, |x| *x).is_empty());
+    }
 
     #[test]
     fn a_poll_skips_folders_that_did_not_change() {
