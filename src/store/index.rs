@@ -92,17 +92,23 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
+        // In key order: each insert lands next to the last one, on pages
+        // already in memory, instead of anywhere in the tree.
+        let mut put_files: Vec<_> = changes.put_files.iter().collect();
+        put_files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut put_videos: Vec<_> = changes.put_videos.iter().collect();
+        put_videos.sort_unstable_by_key(|(id, _)| **id);
         let txn = self.index.begin_write()?;
         {
             let mut files = txn.open_table(FILES)?;
-            for (k, rec) in &changes.put_files {
+            for (k, rec) in put_files {
                 files.insert(k.as_slice(), encode(rec).as_slice())?;
             }
             for k in &changes.delete_files {
                 files.remove(k.as_slice())?;
             }
             let mut videos = txn.open_table(VIDEOS)?;
-            for (id, rec) in &changes.put_videos {
+            for (id, rec) in put_videos {
                 videos.insert(id.0, encode(rec).as_slice())?;
             }
         }
