@@ -43,21 +43,43 @@ impl FromStr for VideoId {
     }
 }
 
-/// Computes the id of an open file of `size` bytes.
-pub fn id_of_file(file: &File, size: u64) -> io::Result<VideoId> {
+/// The bytes an id was made of: a probe of the same file reads its
+/// headers from here instead of asking the disk again (the boxes of a
+/// small MP4 are a handful of reads each).
+pub struct Edges {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    /// Where `tail` starts in the file.
+    tail_at: u64,
+}
+
+impl Edges {
+    /// `buf.len()` bytes at `offset`, when they lie wholly in one edge.
+    pub fn read_at<'a>(&'a self, offset: u64, buf: &mut [u8]) -> Option<usize> {
+        let within = |edge: &'a [u8], start: u64| {
+            let from = usize::try_from(offset.checked_sub(start)?).ok()?;
+            edge.get(from..from.checked_add(buf.len())?)
+        };
+        let bytes = within(&self.head, 0).or_else(|| within(&self.tail, self.tail_at))?;
+        buf.copy_from_slice(bytes);
+        Some(buf.len())
+    }
+}
+
+/// The id of an open file of `size` bytes, and the bytes it was made of.
+pub fn id_and_edges(file: &File, size: u64) -> io::Result<(VideoId, Edges)> {
     let mut hasher = Xxh3::new();
     hasher.update(&size.to_le_bytes());
-    let mut buf = vec![0u8; EDGE.min(size) as usize];
-    let head = EDGE.min(size);
-    file.read_exact_at(&mut buf[..head as usize], 0)?;
-    hasher.update(&buf[..head as usize]);
-    if size > EDGE {
-        let start = (size - EDGE).max(head);
-        let n = (size - start) as usize;
-        file.read_exact_at(&mut buf[..n], start)?;
-        hasher.update(&buf[..n]);
+    let mut head = vec![0u8; EDGE.min(size) as usize];
+    file.read_exact_at(&mut head, 0)?;
+    hasher.update(&head);
+    let tail_at = size.saturating_sub(EDGE).max(head.len() as u64);
+    let mut tail = vec![0u8; (size - tail_at) as usize];
+    if !tail.is_empty() {
+        file.read_exact_at(&mut tail, tail_at)?;
+        hasher.update(&tail);
     }
-    Ok(VideoId(hasher.digest()))
+    Ok((VideoId(hasher.digest()), Edges { head, tail, tail_at }))
 }
 
 #[cfg(test)]
@@ -68,7 +90,7 @@ mod tests {
     fn id_of(bytes: &[u8]) -> VideoId {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(bytes).unwrap();
-        id_of_file(&f, bytes.len() as u64).unwrap()
+        id_and_edges(&f, bytes.len() as u64).unwrap().0
     }
 
     #[test]
@@ -96,5 +118,27 @@ mod tests {
         assert_ne!(id_of(&a), id_of(&b));
         assert_ne!(id_of(&[]), id_of(&[0]));
         assert_ne!(id_of(&[0; 10]), id_of(&[0; 11]));
+    }
+
+    #[test]
+    fn edges_answer_only_what_they_hold() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&bytes).unwrap();
+        let (id, edges) = id_and_edges(&f, bytes.len() as u64).unwrap();
+        assert_eq!(id, id_of(&bytes));
+        let read = |offset: u64, n: usize| {
+            let mut buf = vec![0u8; n];
+            edges.read_at(offset, &mut buf).map(|got| (got, buf))
+        };
+        let at = |offset: usize, n: usize| Some((n, bytes[offset..offset + n].to_vec()));
+        assert_eq!(read(0, 12), at(0, 12));
+        assert_eq!(read(65_530, 6), at(65_530, 6), "the head's last bytes");
+        assert_eq!(read(65_530, 7), None, "past the head");
+        assert_eq!(read(150_000, 8), None, "the middle is not held");
+        assert_eq!(read(300_000 - 65_536, 100), at(300_000 - 65_536, 100));
+        assert_eq!(read(299_990, 10), at(299_990, 10));
+        assert_eq!(read(299_990, 11), None, "past the end");
+        assert_eq!(read(u64::MAX, 1), None);
     }
 }

@@ -20,9 +20,9 @@ use xxhash_rust::xxh3::Xxh3Builder;
 
 use crate::catalog::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
 use crate::config::Root;
-use crate::library::ids::{id_of_file, VideoId};
+use crate::library::ids::{id_and_edges, VideoId};
 use crate::library::mtime_ns;
-use crate::library::probe::{probe_file, MediaInfo, ProbeError};
+use crate::library::probe::{probe_file_with, MediaInfo, ProbeError};
 use crate::store::records::{FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
 
@@ -326,17 +326,38 @@ fn identify_all<'a>(
 ) -> Vec<(&'a (Vec<u8>, Found), Identified)> {
     let identify = |f: &Found| -> Identified {
         let file = File::open(&f.abs)?;
-        let id = id_of_file(&file, f.size)?;
+        let (id, edges) = id_and_edges(&file, f.size)?;
         // A probe bug must cost one file, not the scan.
         let probe = || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, f.size)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file_with(&file, f.size, &edges)))
                 .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
         let probed = (!known.contains(&id)).then(probe);
         Ok((id, probed))
     };
-    let results = in_turn(todo, IDENTIFY_THREADS.min(todo.len() / 16), |t| identify(&t.1));
+    let threads = IDENTIFY_THREADS.min(todo.len() / 16);
+    let results = in_disk_order(todo, threads, |t| (t.1.dev, t.1.ino), |t| identify(&t.1));
     todo.iter().zip(results).collect()
+}
+
+/// `in_turn` taking the items by `place` (a file's device and inode):
+/// files made together sit together on disk, so reads in inode order
+/// merge into fewer, larger requests and seek less than reads in folder
+/// order (hash order on ext4). Results come back in the order of `items`.
+fn in_disk_order<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    place: impl Fn(&T) -> (u64, u64),
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let mut order: Vec<u32> = (0..items.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| place(&items[i as usize]));
+    let done = in_turn(&order, threads, |&i| f(&items[i as usize]));
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, r) in order.into_iter().zip(done) {
+        results[i as usize] = Some(r);
+    }
+    results.into_iter().flatten().collect()
 }
 
 /// `f` of each item, in order, on up to `threads` threads. Each thread
@@ -402,7 +423,7 @@ fn walk_root(
     let mut found = Vec::new();
     // Files to `stat`, done after the walk on many threads (a cold disk
     // serves many inode reads at once).
-    let mut pending: Vec<PathBuf> = Vec::new();
+    let mut pending: Vec<(PathBuf, u64)> = Vec::new();
     let mut unchanged: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for entry in walker {
         let entry = match entry {
@@ -442,11 +463,13 @@ fn walk_root(
             });
             continue;
         }
-        pending.push(entry.into_path());
+        let ino = walkdir::DirEntryExt::ino(&entry);
+        pending.push((entry.into_path(), ino));
     }
     // Followed like the walk: the facts of a symlink's target.
-    let metas = in_turn(&pending, STAT_THREADS.min(pending.len() / 256), |p| std::fs::metadata(p));
-    for (abs, meta) in pending.into_iter().zip(metas) {
+    let threads = STAT_THREADS.min(pending.len() / 256);
+    let metas = in_disk_order(&pending, threads, |p| (0, p.1), |p| std::fs::metadata(&p.0));
+    for ((abs, _), meta) in pending.into_iter().zip(metas) {
         match meta {
             Ok(meta) => found.push(Found {
                 abs,
@@ -498,6 +521,9 @@ mod tests {
         assert_eq!(in_turn(&items, 8, |x| x * 2), doubled);
         assert_eq!(in_turn(&items, 1, |x| x * 2), doubled);
         assert!(in_turn(&[] as &[u32], 8, |x| *x).is_empty());
+        // Taken backwards, returned in order.
+        assert_eq!(in_disk_order(&items, 8, |x| (0, u64::from(5000 - x)), |x| x * 2), doubled);
+        assert_eq!(in_disk_order(&items, 1, |x| (u64::from(x % 7), 0), |x| x * 2), doubled);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use crate::library::ids::Edges;
 use serde::{Deserialize, Serialize};
 
 /// What a probe learns about a file.
@@ -232,6 +233,25 @@ impl Source for [u8] {
 /// Probes an open file.
 pub fn probe_file(file: &File, len: u64) -> Result<MediaInfo, ProbeError> {
     probe(&FileSource { file, len })
+}
+
+/// Probes an open file whose `edges` were just read for its id: reads
+/// that fall inside them cost no system call.
+pub fn probe_file_with(file: &File, len: u64, edges: &Edges) -> Result<MediaInfo, ProbeError> {
+    struct Edged<'a>(FileSource<'a>, &'a Edges);
+    impl Source for Edged<'_> {
+        fn size(&self) -> u64 {
+            self.0.len
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.0.len.saturating_sub(offset) as usize);
+            match self.1.read_at(offset, &mut buf[..n]) {
+                Some(n) => Ok(n),
+                None => self.0.read_at(offset, buf),
+            }
+        }
+    }
+    probe(&Edged(FileSource { file, len }, edges))
 }
 
 pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
