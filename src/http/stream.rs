@@ -116,10 +116,20 @@ impl FileBody {
                 Segment::File { pos, end } => {
                     let (pos, left) = (*pos, *end - *pos);
                     if let Some(zero_copy) = &self.zero_copy {
-                        let want = left.min(zerocopy::CHUNK as u64) as usize;
-                        if let Some(placeholder) = zero_copy.placeholder(&self.file, pos, want) {
-                            self.advance(want);
-                            return Poll::Ready(Some(Ok(placeholder)));
+                        // The largest piece first; a file only partly in
+                        // the page cache (read ahead as it plays) still
+                        // sends its cached next megabyte without a copy.
+                        let mut tried = 0;
+                        for piece in [zerocopy::CHUNK, zerocopy::CHUNK_CACHED_AHEAD] {
+                            let want = left.min(piece as u64) as usize;
+                            if want == tried {
+                                break;
+                            }
+                            tried = want;
+                            if let Some(placeholder) = zero_copy.placeholder(&self.file, pos, want) {
+                                self.advance(want);
+                                return Poll::Ready(Some(Ok(placeholder)));
+                            }
                         }
                     }
                     let want = left.min(CHUNK as u64) as usize;
