@@ -350,12 +350,12 @@ fn in_disk_order<T: Sync, R: Send>(
     place: impl Fn(&T) -> (u64, u64),
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let mut order: Vec<u32> = (0..items.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| place(&items[i as usize]));
-    let done = in_turn(&order, threads, |&i| f(&items[i as usize]));
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_unstable_by_key(|&i| place(&items[i]));
+    let done = in_turn(&order, threads, |&i| f(&items[i]));
     let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
     for (i, r) in order.into_iter().zip(done) {
-        results[i as usize] = Some(r);
+        results[i] = Some(r);
     }
     results.into_iter().flatten().collect()
 }
@@ -395,15 +395,14 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_bytes().first() == Some(&b'.')
 }
 
-/// Lists the video files under one root. `Err` when the root itself cannot
-/// be read (it is then offline).
 /// What a poll may reuse: folder times and file records of the last walk.
 struct Skip<'a> {
     dirs: &'a HashMap<PathBuf, i64>,
     files: &'a PathMap<FileRecord>,
 }
 
-/// The video files below `root`. Every folder's time goes into `dirs`;
+/// The video files below `root`; `Err` when the root itself cannot be
+/// read (it is then offline). Every folder's time goes into `dirs`;
 /// with `skip`, files in folders whose time did not change keep their
 /// records instead of a `stat` each.
 fn walk_root(
