@@ -22,7 +22,7 @@ use crate::catalog::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile
 use crate::config::Root;
 use crate::library::ids::{id_and_edges, VideoId};
 use crate::library::mtime_ns;
-use crate::library::probe::{probe_file_with, MediaInfo, ProbeError};
+use crate::library::probe::{probe_file, MediaInfo, ProbeError};
 use crate::store::records::{FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
 
@@ -329,7 +329,7 @@ fn identify_all<'a>(
         let (id, edges) = id_and_edges(&file, f.size)?;
         // A probe bug must cost one file, not the scan.
         let probe = || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file_with(&file, f.size, &edges)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, f.size, &edges)))
                 .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
         let probed = (!known.contains(&id)).then(probe);

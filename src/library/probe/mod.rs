@@ -230,14 +230,9 @@ impl Source for [u8] {
     }
 }
 
-/// Probes an open file.
-pub fn probe_file(file: &File, len: u64) -> Result<MediaInfo, ProbeError> {
-    probe(&FileSource { file, len })
-}
-
 /// Probes an open file whose `edges` were just read for its id: reads
 /// that fall inside them cost no system call.
-pub fn probe_file_with(file: &File, len: u64, edges: &Edges) -> Result<MediaInfo, ProbeError> {
+pub fn probe_file(file: &File, len: u64, edges: &Edges) -> Result<MediaInfo, ProbeError> {
     struct Edged<'a>(FileSource<'a>, &'a Edges);
     impl Source for Edged<'_> {
         fn size(&self) -> u64 {
