@@ -230,11 +230,20 @@ impl Catalog {
             }
         }
         let rel_seed = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
+        let fold_all = |videos: &[Arc<Video>]| -> texts::Texts {
+            videos.iter().map(|v| fold::fold(&String::from_utf8_lossy(&v.primary().rel))).collect()
+        };
+        // The search index takes longer than the lookups: this thread folds
+        // the second half of the paths for it before making the lookups.
+        let half = videos.len() / 2;
         let ((folded, words), (by_id, by_rel, orders)) = std::thread::scope(|s| {
-            let search = s.spawn(|| {
+            let (give, take) = std::sync::mpsc::sync_channel::<texts::Texts>(1);
+            let (mine, fold_all) = (&videos[..], &fold_all);
+            let search = s.spawn(move || {
                 let t = std::time::Instant::now();
-                let folded: texts::Texts =
-                    videos.iter().map(|v| fold::fold(&String::from_utf8_lossy(&v.primary().rel))).collect();
+                let mut folded = fold_all(&mine[..half]);
+                folded.append(&take.recv().unwrap_or_else(|_| fold_all(&mine[half..])));
+                folded.shrink_to_fit();
                 let t1 = t.elapsed();
                 let words = words::WordIndex::build(&folded);
                 tracing::debug!(
@@ -244,6 +253,8 @@ impl Catalog {
                 );
                 (folded, words)
             });
+            // Fails only when the search thread has ended (a panic, reported at its join).
+            let _ = give.send(fold_all(&videos[half..]));
             let t = std::time::Instant::now();
             let all = |p: u32| Contents::at_in(&videos, &broken, p).expect("a stored position");
             let count = videos.len() + broken.len();

@@ -34,6 +34,13 @@ impl Texts {
         (0..self.len()).map(|i| self.get(i))
     }
 
+    /// Adds the strings of `other` after these, in order.
+    pub fn append(&mut self, other: &Texts) {
+        let offset = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| end + offset));
+    }
+
     /// Gives back spare capacity (after the last push).
     pub fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
@@ -55,6 +62,15 @@ impl<S: AsRef<str>> FromIterator<S> for Texts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn appended_strings_follow_in_order() {
+        let mut a: Texts = ["one", "", "two"].into_iter().collect();
+        let b: Texts = ["three", "four"].into_iter().collect();
+        a.append(&b);
+        a.append(&Texts::default());
+        assert_eq!(a.iter().collect::<Vec<_>>(), ["one", "", "two", "three", "four"]);
+    }
 
     #[test]
     fn strings_come_back_by_number() {
