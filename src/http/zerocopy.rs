@@ -247,8 +247,9 @@ fn cached(file: &File, pos: u64, len: u64) -> bool {
     /// The system call's number, the same on every architecture Linux
     /// gives new calls one number on (all but alpha).
     const CACHESTAT: libc::c_long = 451;
+    static PAGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64;
+    let page = *PAGE.get_or_init(|| unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as u64);
     let range = Range { off: pos, len };
     let mut stat = Stat::default();
     // SAFETY: the pointers are valid for the call; the kernel writes `stat`.
