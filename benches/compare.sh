@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # vidserve against nginx (1 worker, sendfile) on loopback, same files, same
 # load generator (wrk), same run. Prints a markdown table with ratios.
+# A second nginx adds `aio threads`: its mode that, like vidserve, never
+# lets a worker wait on the disk (plain nginx blocks inside sendfile on
+# pages not in the page cache).
 #
 #   benches/compare.sh            # needs nginx and wrk: apt-get install nginx wrk
 #   DURATION=10 ROUNDS=5 benches/compare.sh
@@ -13,6 +16,7 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 WORK=${BENCH_DIR:-/tmp/vidserve-bench}
 NGINX_PORT=${NGINX_PORT:-18080}
+NGINX_AIO_PORT=${NGINX_AIO_PORT:-18086}
 VS_PORT=${VS_PORT:-18081}
 VS_PORT_100K=${VS_PORT_100K:-18082}
 VS_COPY_PORT=${VS_COPY_PORT:-18083}
@@ -23,7 +27,7 @@ done
 cargo build --release --quiet
 cargo bench --no-run --quiet --bench library 2>/dev/null
 BIN=target/release/vidserve
-mkdir -p "$WORK/media" "$WORK/nginx"
+mkdir -p "$WORK/media" "$WORK/nginx" "$WORK/nginx-aio"
 
 # Fixtures, made once: a 1 GiB file of random bytes, 1k and 100k small videos.
 [ -f "$WORK/media/big.mp4" ] || head -c 1073741824 /dev/urandom > "$WORK/media/big.mp4"
@@ -45,6 +49,9 @@ http {
   server { listen 127.0.0.1:$NGINX_PORT; root $WORK/media; }
 }
 CONF
+sed -e "s|$NGINX_PORT|$NGINX_AIO_PORT|; s|$WORK/nginx/nginx.pid|$WORK/nginx-aio/nginx.pid|" \
+  -e "s|$WORK/nginx/error.log|$WORK/nginx-aio/error.log|; s|sendfile on;|sendfile on; aio threads;|" \
+  "$WORK/nginx/nginx.conf" > "$WORK/nginx-aio/nginx.conf"
 cat > "$WORK/ranges.lua" <<LUA
 math.randomseed(os.time())
 request = function()
@@ -68,6 +75,8 @@ trap cleanup EXIT
 
 nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' 2>/dev/null &
 pids+=($!)
+nginx -c "$WORK/nginx-aio/nginx.conf" -p "$WORK/nginx-aio" -g 'daemon off;' 2>/dev/null &
+pids+=($!)
 rm -rf "$WORK/data" "$WORK/data-copy" "$WORK/data1k" "$WORK/data100k"
 $BIN --dir "$WORK/media" --data "$WORK/data" --bind 127.0.0.1:$VS_PORT --no-watch --log warn >/dev/null &
 VS_PID=$!; pids+=($VS_PID)
@@ -77,8 +86,12 @@ VC_PID=$!; pids+=($VC_PID)
 wait_ready() { for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done; echo "port $1 not ready" >&2; exit 1; }
 wait_ready $VS_PORT
 wait_ready $VS_COPY_PORT
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/big.mp4" -r 0-0 && break; sleep 0.1; done
+for port in $NGINX_PORT $NGINX_AIO_PORT; do
+  for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/big.mp4" -r 0-0 && break; sleep 0.1; done
+done
 NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx/nginx.pid")" | head -1)
+# Its CPU includes its thread pool's (the process's threads).
+NGINX_AIO_WORKER=$(pgrep -P "$(cat "$WORK/nginx-aio/nginx.pid")" | head -1)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -106,29 +119,32 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 
 echo "# vidserve vs nginx, $(date -u +%F), $(nproc) cores, $(uname -r), median of $ROUNDS runs of ${DURATION}s"
 echo
-echo "| scenario | nginx | vidserve | ratio | copying | CPU-s/GiB nginx | vidserve | copying |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| scenario | nginx | nginx aio | vidserve | ratio | copying | CPU-s/GiB nginx | nginx aio | vidserve | copying |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 # Each scenario: ROUNDS alternating runs per server; the median is reported.
 median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-scenario() { # label metric(gib|rps) nginx-url vidserve-url copying-url wrk-args...
-  local label=$1 metric=$2 nurl=$3 vurl=$4 curl_=$5; shift 5
-  local nv=() vv=() cv=() nc=() vc=() cc=()
+scenario() { # label metric(gib|rps) nginx-url nginx-aio-url vidserve-url copying-url wrk-args...
+  local label=$1 metric=$2 nurl=$3 aurl=$4 vurl=$5 curl_=$6; shift 6
+  local nv=() av=() vv=() cv=() nc=() ac=() vc=() cc=()
   value() { if [ "$metric" = gib ]; then awk -v g="$R_GIB" -v d="$DURATION" 'BEGIN { printf "%.2f", g / d }'; else echo "$R_RPS"; fi; }
   for _ in $(seq 1 "$ROUNDS"); do
     run "$NGINX_WORKER" "$nurl" "$@"; nv+=("$(value)"); nc+=("$R_CPU")
+    run "$NGINX_AIO_WORKER" "$aurl" "$@"; av+=("$(value)"); ac+=("$R_CPU")
     run "$VS_PID" "$vurl" "$@"; vv+=("$(value)"); vc+=("$R_CPU")
     run "$VC_PID" "$curl_" "$@"; cv+=("$(value)"); cc+=("$R_CPU")
   done
-  local n v c
-  n=$(printf '%s\n' "${nv[@]}" | median); v=$(printf '%s\n' "${vv[@]}" | median); c=$(printf '%s\n' "${cv[@]}" | median)
-  echo "| $label | $n | $v | $(ratio "$v" "$n") | $c | $(printf '%s\n' "${nc[@]}" | median) | $(printf '%s\n' "${vc[@]}" | median) | $(printf '%s\n' "${cc[@]}" | median) |"
+  local n a v c
+  n=$(printf '%s\n' "${nv[@]}" | median); a=$(printf '%s\n' "${av[@]}" | median)
+  v=$(printf '%s\n' "${vv[@]}" | median); c=$(printf '%s\n' "${cv[@]}" | median)
+  echo "| $label | $n | $a | $v | $(ratio "$v" "$n") | $c | $(printf '%s\n' "${nc[@]}" | median) | $(printf '%s\n' "${ac[@]}" | median) | $(printf '%s\n' "${vc[@]}" | median) | $(printf '%s\n' "${cc[@]}" | median) |"
 }
 NBIG="http://127.0.0.1:$NGINX_PORT/big.mp4"
+ABIG="http://127.0.0.1:$NGINX_AIO_PORT/big.mp4"
 VBIG="http://127.0.0.1:$VS_PORT/video/big.mp4"
 CBIG="http://127.0.0.1:$VS_COPY_PORT/video/big.mp4"
-scenario "1 stream (GiB/s)" gib "$NBIG" "$VBIG" "$CBIG" -t1 -c1
-scenario "50 streams (GiB/s)" gib "$NBIG" "$VBIG" "$CBIG" -t2 -c50
-scenario "64 KiB random ranges, 50 conns (req/s)" rps "$NBIG" "$VBIG" "$CBIG" -t2 -c50 -s "$WORK/ranges.lua"
+scenario "1 stream (GiB/s)" gib "$NBIG" "$ABIG" "$VBIG" "$CBIG" -t1 -c1
+scenario "50 streams (GiB/s)" gib "$NBIG" "$ABIG" "$VBIG" "$CBIG" -t2 -c50
+scenario "64 KiB random ranges, 50 conns (req/s)" rps "$NBIG" "$ABIG" "$VBIG" "$CBIG" -t2 -c50 -s "$WORK/ranges.lua"
 [ -n "${STREAMS_ONLY:-}" ] && exit 0
 echo
 echo "vidserve peak RSS over the streaming runs: $(( $(hwm_kib "$VS_PID") / 1024 )) MiB"
