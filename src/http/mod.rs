@@ -1,4 +1,5 @@
-//! HTTP on hyper 1.x: accept loop and shutdown (`server`), routing (`route`),
+//! HTTP on hyper 1.x: accept loop and shutdown (`server`), the threads that
+//! keep connections (`lanes`), routing (`route`),
 //! range parsing (`range`), file streaming (`stream`, zero-copy through
 //! `zerocopy`) with handles of hot files (`files`), bodies (`body`) and their compression (`compress`), listings from the URL (`listing`), the
 //! API document (`openapi`), handlers, maud pages, embedded assets, and the
@@ -16,6 +17,7 @@ pub mod files;
 pub mod guard;
 pub mod handlers;
 pub mod idle;
+pub mod lanes;
 pub mod listing;
 pub mod openapi;
 pub mod pages;

@@ -1,6 +1,7 @@
 //! The accept loop: one task per connection under a connection limit, each
-//! watched by hyper-util's `GracefulShutdown`. On shutdown: stop accepting,
-//! let requests in flight finish for `DRAIN` (long streams are then cut).
+//! watched by hyper-util's `GracefulShutdown` and run on a connection lane
+//! (`lanes`: a thread a core). On shutdown: stop accepting, let requests in
+//! flight finish for `DRAIN` (long streams are then cut).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,13 +13,14 @@ use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 use super::files::OpenFiles;
 use super::guard::HostNames;
 use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
+use super::lanes::{Lanes, Start};
 use super::zerocopy::{Conn, Pending};
 use crate::App;
 
@@ -37,6 +39,9 @@ pub enum ServeError {
 
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     let mut builder = http1::Builder::new();
+    // Without lanes (no threads to be had), connections run here.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
     // `writev`: hyper queues body chunks instead of copying them, which the
     // zero-copy placeholders rely on (`zerocopy`).
     builder
@@ -55,6 +60,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Arc::default(), streams });
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
+    let builder = Arc::new(builder);
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -76,29 +82,59 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let pending = Pending::new(app.ops.metrics.bytes_sendfile.clone());
-        let zero_copy = app.config.sendfile.then(|| pending.clone());
-        let service = service_fn(move |mut req: Request<Incoming>| {
-            if let Some(z) = &zero_copy {
-                req.extensions_mut().insert(z.clone());
+        let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config.write_timeout);
+        let sent = app.ops.metrics.bytes_sendfile.clone();
+        let zero_copy = app.config.sendfile;
+        // Built on the runtime that will run it: the socket registers
+        // with that runtime's I/O driver.
+        let serve = move |stream: TcpStream| -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+            let pending = Pending::new(sent);
+            let zero_copy = zero_copy.then(|| pending.clone());
+            let service = service_fn(move |mut req: Request<Incoming>| {
+                if let Some(z) = &zero_copy {
+                    req.extensions_mut().insert(z.clone());
+                }
+                handle(state.clone(), peer, req)
+            });
+            let io = TokioIo::new(IdleWrite::new(Conn::new(stream, pending), write_timeout));
+            let conn = watcher.watch(builder.serve_connection(io, service));
+            Box::pin(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, "connection ended: {e}");
+                }
+                drop(permit);
+            })
+        };
+        let Some(l) = &mut lanes else {
+            tokio::spawn(serve(stream));
+            continue;
+        };
+        // Moved to the lane's runtime: unregistered here, registered there.
+        match stream.into_std() {
+            Ok(std_stream) => {
+                let start: Start = Box::new(move || match TcpStream::from_std(std_stream) {
+                    Ok(stream) => serve(stream),
+                    Err(e) => Box::pin(async move { tracing::debug!(%peer, "connection lost between threads: {e}") }),
+                });
+                if let Err(start) = l.send(start) {
+                    tokio::spawn(start());
+                }
             }
-            handle(state.clone(), peer, req)
-        });
-        let io = TokioIo::new(IdleWrite::new(Conn::new(stream, pending), app.config.write_timeout));
-        let conn = graceful.watch(builder.serve_connection(io, service));
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "connection ended: {e}");
-            }
-            drop(permit);
-        });
+            Err(e) => tracing::debug!(%peer, "connection lost: {e}"),
+        }
     }
     drop(listener);
+    if let Some(l) = &mut lanes {
+        l.close();
+    }
     ticker.abort();
     app.ops.begin_shutdown();
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),
+    }
+    if let Some(l) = lanes {
+        let _ = tokio::task::spawn_blocking(move || l.stop()).await;
     }
     Ok(())
 }
