@@ -27,6 +27,7 @@ fn fails_clearly(out: Output, wanted: &str) {
 async fn serves_then_stops_cleanly_on_sigterm() {
     let fx = Fixture::new();
     fx.mp4("clip.mp4", 1000, 500);
+    fx.mp4("big.mp4", 30_000_000, 1350);
     let data = tempfile::tempdir().unwrap();
     let mut child = vidserve()
         .args(["--dir"])
@@ -63,10 +64,23 @@ async fn serves_then_stops_cleanly_on_sigterm() {
     let body = client.get(format!("{url}video/clip.mp4")).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(body.len() as u64, std::fs::metadata(fx.path().join("clip.mp4")).unwrap().len());
 
+    // A stream still running at shutdown (its response never read, so it
+    // stalls), on one of the connection threads: it gets the drain, then
+    // is cut.
+    let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let mut open = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut open, b"GET /video/big.mp4 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let started = std::time::Instant::now();
     let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert_eq!(status.code(), Some(0), "graceful exit");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(4), "the stream in flight had its drain: {took:?}");
+    assert!(took < Duration::from_secs(20), "the drain is bounded: {took:?}");
+    drop(open);
 }
 
 #[test]
