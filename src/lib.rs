@@ -7,11 +7,12 @@
 //! data, jobs, operations, events) and `commands` runs the command line.
 //!
 //! Layers, lowest first (a module imports only from lower ones; a test
-//! enforces it): `loadtest`, `metrics`; `cli`; `config`, `logging`;
+//! enforces it): `loadtest`, `metrics`, `blocking`; `cli`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
 //! `import`, `people`, `chat`; `app`; `http`; `commands`.
 
 pub mod app;
+pub mod blocking;
 pub mod catalog;
 pub mod chat;
 pub mod cli;

@@ -229,7 +229,7 @@ impl Chat {
     async fn converse(&self, shelf: Shelf, messages: Vec<Message>, out: &mpsc::Sender<Out>) -> Result<(), ChatError> {
         let system = {
             let shelf = shelf.clone();
-            tokio::task::spawn_blocking(move || context::system(&shelf))
+            crate::blocking::spawn(move || context::system(&shelf))
                 .await
                 .map_err(|e| ChatError::Setup(e.to_string()))?
         };
@@ -295,7 +295,7 @@ impl Chat {
                     calls_run += 1;
                     out.send(Out::Tool(c.name.clone())).await.map_err(|_| ChatError::ClientGone)?;
                     let shelf = shelf.clone();
-                    tokio::task::spawn_blocking(move || tools::run(&shelf, &c.name, &c.arguments))
+                    crate::blocking::spawn(move || tools::run(&shelf, &c.name, &c.arguments))
                         .await
                         .map_err(|e| ChatError::Setup(e.to_string()))?
                 } else {

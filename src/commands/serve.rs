@@ -22,6 +22,8 @@ pub enum StartError {
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_cli(args)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(StartError::Runtime)?;
+    // Blocking work from the connection lanes runs on this runtime's pool.
+    crate::blocking::set_main(rt.handle().clone());
     rt.block_on(async move {
         let bind = config.bind;
         let listener = TcpListener::bind(bind).await.map_err(|e| match e.kind() {

@@ -11,8 +11,8 @@
 //! (`benches/README.md`).
 //!
 //! Work that is not a connection (the scanner, jobs, the dashboard's
-//! ticker) stays on the main runtime; blocking work a handler hands off
-//! runs on its lane's blocking pool.
+//! ticker) stays on the main runtime, and so does blocking work a handler
+//! hands off (`blocking::spawn`).
 
 use std::future::Future;
 use std::pin::Pin;

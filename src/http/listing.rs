@@ -184,7 +184,7 @@ impl ListQuery {
         }
         let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
         let (app, who) = (app.clone(), who.clone());
-        tokio::task::spawn_blocking(move || {
+        crate::blocking::spawn(move || {
             let _turn = turn;
             let listing = self.list(&app, &who, &catalog, per_page)?;
             Ok((self, listing))

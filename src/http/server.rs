@@ -134,7 +134,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),
     }
     if let Some(l) = lanes {
-        let _ = tokio::task::spawn_blocking(move || l.stop()).await;
+        let _ = crate::blocking::spawn(move || l.stop()).await;
     }
     Ok(())
 }

@@ -169,7 +169,7 @@ impl FileBody {
 
 /// Reads up to `want` bytes into `buf`'s spare capacity on the pool.
 fn spawn_read(file: Arc<File>, mut buf: BytesMut, want: usize, pos: u64) -> Reading {
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         buf.clear();
         buf.reserve(want);
         let res = pread_spare(&file, &mut buf, want, pos);

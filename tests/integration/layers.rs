@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules, lowest layer first; a module may use the modules of
 /// lower layers only (never its own layer's neighbours, never a higher one).
 const LAYERS: &[&[&str]] = &[
-    &["loadtest", "metrics"],
+    &["loadtest", "metrics", "blocking"],
     &["cli"],
     &["config", "logging"],
     &["library"],

@@ -81,9 +81,8 @@ pub async fn change(
     let name = c.name.trim().to_string();
     let (app2, name2) = (app.clone(), name.clone());
     // Argon2 and the store block: off the async workers.
-    let done = tokio::task::spawn_blocking(move || apply(&app2, &name2, c))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))??;
+    let done =
+        crate::blocking::spawn(move || apply(&app2, &name2, c)).await.map_err(|e| ApiError::Internal(e.into()))??;
     match (done, from_form) {
         (Done::Token(token), true) => {
             // Shown once: never kept by a cache or the history.

@@ -46,9 +46,8 @@ pub fn metrics(app: &App) -> Response<Body> {
 
 pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Response<Body>, ApiError> {
     let app2 = app.clone();
-    let damaged = tokio::task::spawn_blocking(move || app2.damaged_user_records())
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let damaged =
+        crate::blocking::spawn(move || app2.damaged_user_records()).await.map_err(|e| ApiError::Internal(e.into()))?;
     let c = app.library.catalog();
     let favorites = app
         .users
@@ -145,7 +144,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
 /// them all again.
 pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Response<Body>, ApiError> {
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+    crate::blocking::spawn(move || -> std::io::Result<()> {
         app2.jobs.thumbs.clear()?;
         app2.jobs.forget_failures();
         crate::app::queue_thumbnails(&app2.jobs, &app2.library.catalog());

@@ -90,7 +90,7 @@ pub fn authorize(
         (Some(id), _) => app.people.by_session(id).map(|(p, stale)| {
             if stale {
                 let (app, id) = (app.clone(), id.to_string());
-                tokio::task::spawn_blocking(move || app.people.touch(&id));
+                crate::blocking::spawn(move || app.people.touch(&id));
             }
             p
         }),
@@ -191,7 +191,7 @@ pub async fn sign_in(
     let (name, password) = (form.username.clone(), form.password);
     // Profiles without a password: only from this machine and private networks.
     let private = crate::http::guard::is_local(client);
-    let person = tokio::task::spawn_blocking(move || app2.people.check_password(&name, &password, private))
+    let person = crate::blocking::spawn(move || app2.people.check_password(&name, &password, private))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     let Some(person) = person else {
@@ -208,7 +208,7 @@ pub async fn sign_in(
     };
     app.people.limiter.succeeded(&keys);
     let app2 = app.clone();
-    let id = tokio::task::spawn_blocking(move || app2.people.start_session(&person))
+    let id = crate::blocking::spawn(move || app2.people.start_session(&person))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -222,7 +222,7 @@ pub async fn sign_in(
 pub async fn sign_out(app: &Arc<App>, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
     if let Some(id) = session_id(headers) {
         let (app2, id) = (app.clone(), id.to_string());
-        tokio::task::spawn_blocking(move || app2.people.end_session(&id))
+        crate::blocking::spawn(move || app2.people.end_session(&id))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
             .map_err(|e| ApiError::Internal(e.into()))?;

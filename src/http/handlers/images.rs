@@ -45,7 +45,7 @@ pub fn sprite_vtt(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
 /// Serves a stored JPEG (a day of caching; the `ETag` lets a browser
 /// revalidate cheaply).
 async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<(Vec<u8>, i64, u64)> {
+    let read = crate::blocking::spawn(move || -> std::io::Result<(Vec<u8>, i64, u64)> {
         let bytes = std::fs::read(&path)?;
         let meta = std::fs::metadata(&path)?;
         Ok((bytes, crate::library::mtime_ns(&meta), xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes())))

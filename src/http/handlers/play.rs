@@ -93,13 +93,12 @@ async fn planned(
         return Ok(plan);
     }
     let started = std::time::Instant::now();
-    let plan =
-        tokio::task::spawn_blocking(build).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|e| match e {
-            RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
-                "this file cannot be remuxed ({why}); download it or open it in VLC"
-            )),
-            RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
-        })?;
+    let plan = crate::blocking::spawn(build).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|e| match e {
+        RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
+            "this file cannot be remuxed ({why}); download it or open it in VLC"
+        )),
+        RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
+    })?;
     tracing::info!(id = %key.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");
     let plan = Arc::new(plan);
     app.plans.put(key, plan.clone());
@@ -139,12 +138,12 @@ pub async fn play(
     if plan.audio_left_out.is_some() {
         let (run, handle) = (app.clone(), file_handle.clone());
         let seconds = video.duration_ms().unwrap_or(0) as f64 / 1000.0;
-        let ready = tokio::task::spawn_blocking(move || run.sound.get(key, &handle, seconds))
+        let ready = crate::blocking::spawn(move || run.sound.get(key, &handle, seconds))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
         sound = match ready {
             Ready::At(path) => {
-                let opened = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+                let opened = crate::blocking::spawn(move || std::fs::File::open(path))
                     .await
                     .map_err(|e| ApiError::Internal(e.into()))?
                     .map_err(|e| ApiError::Internal(e.into()))?;

@@ -97,10 +97,8 @@ async fn changed(
     work: impl FnOnce(&App) -> Result<(u64, PlaylistRecord), PlaylistError> + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let run = app.clone();
-    let (n, rec) = tokio::task::spawn_blocking(move || work(&run))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(error)?;
+    let (n, rec) =
+        crate::blocking::spawn(move || work(&run)).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(error)?;
     Ok(json(status, &listed(app, who, &app.library.catalog(), n, &rec, true)))
 }
 
@@ -194,7 +192,7 @@ async fn change(
 /// `DELETE /api/v1/playlists/{n}`.
 pub async fn remove(app: &Arc<App>, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
     let (run, who) = (app.clone(), who.clone());
-    tokio::task::spawn_blocking(move || run.playlists.remove(&who, n))
+    crate::blocking::spawn(move || run.playlists.remove(&who, n))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(error)?;

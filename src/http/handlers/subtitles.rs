@@ -38,7 +38,7 @@ pub async fn tracks(app: &Arc<App>, video: &Video) -> Result<Tracks, ApiError> {
     let located = catalog.located(&file);
     let roots = catalog.root_paths();
     let (app, id) = (app.clone(), video.id);
-    tokio::task::spawn_blocking(move || {
+    crate::blocking::spawn(move || {
         let inside = app.inside.described(id, &file, &located, &roots).unwrap_or_else(|e| {
             tracing::debug!(%id, error = %e, "cannot look inside the file");
             Arc::default()
@@ -109,7 +109,7 @@ pub async fn vtt(
     let located = catalog.located(&file);
     let roots = catalog.root_paths();
     let text = match which {
-        SubtitleRef::Beside(n) => tokio::task::spawn_blocking(move || {
+        SubtitleRef::Beside(n) => crate::blocking::spawn(move || {
             let tracks = beside(&located, &roots);
             let track = tracks.get(n).ok_or_else(|| ApiError::NotFound("no such subtitle file".into()))?;
             read_vtt(track, &roots).map_err(|e| ApiError::NotFound(format!("the subtitle file cannot be read: {e}")))
@@ -120,7 +120,7 @@ pub async fn vtt(
             let look = |extract: bool| {
                 let (app, file, located, roots) = (app.clone(), file.clone(), located.clone(), roots.clone());
                 async move {
-                    tokio::task::spawn_blocking(move || app.inside.vtt(id, &file, &located, &roots, n, extract))
+                    crate::blocking::spawn(move || app.inside.vtt(id, &file, &located, &roots, n, extract))
                         .await
                         .map_err(|e| ApiError::Internal(e.into()))?
                         .map_err(|e| match e {

@@ -87,7 +87,7 @@ pub async fn upload_thumbnail(
     let bytes = read_bytes(app, headers, body, MAX_UPLOAD).await?;
     let turn = uploads.decoding.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
     let app2 = app.clone();
-    let stored = tokio::task::spawn_blocking(move || {
+    let stored = crate::blocking::spawn(move || {
         let _held = (claim, slot, turn); // until the decode is over, whatever the client does
         app2.jobs.thumbs.store_upload(id, &bytes)
     })

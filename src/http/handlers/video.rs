@@ -143,7 +143,7 @@ pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked:
 }
 
 async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
-    let opened = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Opened>> {
+    let opened = crate::blocking::spawn(move || -> std::io::Result<Option<Opened>> {
         for located in &files {
             let o = match located.open(&roots) {
                 Ok(o) => o,
