@@ -2,7 +2,8 @@
 //! single-threaded runtimes that would each keep a pool of blocking
 //! threads of their own, and every such thread its own allocator heap.
 //! `spawn` sends blocking work to the main runtime's pool from wherever it
-//! is called, once `serve` named that runtime.
+//! is called, once the server's entry point (`commands::serve`) named that
+//! runtime.
 
 use std::sync::OnceLock;
 

@@ -18,11 +18,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
+
+/// A connection's future, as the server builds it around a socket.
+pub type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What a lane runs for a connection: called on the lane's runtime, it
 /// returns the connection's future.
-pub type Start = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+type Start = Box<dyn FnOnce() -> Connection + Send>;
 
 pub struct Lanes {
     lanes: Vec<mpsc::UnboundedSender<Start>>,
@@ -57,9 +61,27 @@ impl Lanes {
         Ok(lanes)
     }
 
+    /// Runs a connection on the next lane: the socket moves off the
+    /// current runtime's I/O driver and `serve` builds the connection
+    /// there, around the socket registered with the lane's. Where that
+    /// lane is gone, it runs on the current runtime.
+    pub fn spawn(&mut self, stream: TcpStream, serve: impl FnOnce(TcpStream) -> Connection + Send + 'static) {
+        let std_stream = match stream.into_std() {
+            Ok(s) => s,
+            Err(e) => return tracing::debug!("connection lost: {e}"),
+        };
+        let start: Start = Box::new(move || match TcpStream::from_std(std_stream) {
+            Ok(stream) => serve(stream),
+            Err(e) => Box::pin(async move { tracing::debug!("connection lost between threads: {e}") }),
+        });
+        if let Err(start) = self.send(start) {
+            tokio::spawn(start());
+        }
+    }
+
     /// Hands a connection to the next lane. Returns it when that lane is
     /// gone (its thread ended), for the caller to run elsewhere.
-    pub fn send(&mut self, start: Start) -> Result<(), Start> {
+    fn send(&mut self, start: Start) -> Result<(), Start> {
         if self.lanes.is_empty() {
             return Err(start);
         }

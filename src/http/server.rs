@@ -20,7 +20,7 @@ use super::files::OpenFiles;
 use super::guard::HostNames;
 use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
-use super::lanes::{Lanes, Start};
+use super::lanes::{Connection, Lanes};
 use super::zerocopy::{Conn, Pending};
 use crate::App;
 
@@ -39,9 +39,6 @@ pub enum ServeError {
 
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     let mut builder = http1::Builder::new();
-    // Without lanes (no threads to be had), connections run here.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
     // `writev`: hyper queues body chunks instead of copying them, which the
     // zero-copy placeholders rely on (`zerocopy`).
     builder
@@ -61,6 +58,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
     let graceful = GracefulShutdown::new();
     let builder = Arc::new(builder);
+    // Without lanes (no threads to be had), connections run here.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
     let limit = Arc::new(Semaphore::new(app.config.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -87,7 +87,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let zero_copy = app.config.sendfile;
         // Built on the runtime that will run it: the socket registers
         // with that runtime's I/O driver.
-        let serve = move |stream: TcpStream| -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        let serve = move |stream: TcpStream| -> Connection {
             let pending = Pending::new(sent);
             let zero_copy = zero_copy.then(|| pending.clone());
             let service = service_fn(move |mut req: Request<Incoming>| {
@@ -105,22 +105,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 drop(permit);
             })
         };
-        let Some(l) = &mut lanes else {
-            tokio::spawn(serve(stream));
-            continue;
-        };
-        // Moved to the lane's runtime: unregistered here, registered there.
-        match stream.into_std() {
-            Ok(std_stream) => {
-                let start: Start = Box::new(move || match TcpStream::from_std(std_stream) {
-                    Ok(stream) => serve(stream),
-                    Err(e) => Box::pin(async move { tracing::debug!(%peer, "connection lost between threads: {e}") }),
-                });
-                if let Err(start) = l.send(start) {
-                    tokio::spawn(start());
-                }
-            }
-            Err(e) => tracing::debug!(%peer, "connection lost: {e}"),
+        match &mut lanes {
+            Some(lanes) => lanes.spawn(stream, serve),
+            None => drop(tokio::spawn(serve(stream))),
         }
     }
     drop(listener);
