@@ -23,6 +23,9 @@ for f in "$WORK/media/big.mp4" "$WORK/nginx/nginx.conf"; do
 done
 command -v nginx >/dev/null || { echo "needs nginx: apt-get install -y nginx" >&2; exit 1; }
 cargo build --release --quiet
+# From the disk into the page cache, as `compare.sh` does (large folios).
+dd if="$WORK/media/big.mp4" iflag=nocache count=0 status=none
+cat "$WORK/media/big.mp4" > /dev/null
 BIN=target/release/vidserve
 
 pids=()
