@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use vidserve::catalog::listing::{ListQuery, Listing};
 use vidserve::catalog::query::{self, Filter, LiveOrders};
 use vidserve::catalog::UserCache;
 use vidserve::catalog::UserData;
 use vidserve::catalog::{Order, ScanStats, Sort, Viewer};
 use vidserve::config::Root;
-use vidserve::http::listing::{ListQuery, Listing};
 use vidserve::http::pages::gallery::{gallery, GalleryView};
 use vidserve::library::probe::synth;
 use vidserve::scan::Scanner;

@@ -7,7 +7,8 @@
 //! data, jobs, operations, events) and `commands` runs the command line.
 //!
 //! Layers, lowest first (a module imports only from lower ones; a test
-//! enforces it): `loadtest`, `metrics`, `blocking`; `cli`; `config`, `logging`;
+//! enforces it, and no cycle between their parts): `loadtest`, `metrics`,
+//! `blocking`, `container`; `cli`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
 //! `import`, `people`, `chat`; `app`; `http`; `commands`.
 
@@ -18,6 +19,7 @@ pub mod chat;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod container;
 pub mod events;
 pub mod http;
 pub mod import;

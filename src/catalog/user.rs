@@ -3,13 +3,14 @@
 //! from. The store's writer updates the cache right after each commit,
 //! before it acknowledges, so a read that follows a 2xx sees the write.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::personal::{Personal, PersonalMap, View, Viewer};
+use super::personal::{Personal, PersonalMap, Viewer};
 use crate::library::ids::VideoId;
 
 #[derive(Default)]
@@ -249,6 +250,111 @@ impl UserData {
     pub fn has_tag(&self, tag: &str) -> bool {
         let want = tag.to_lowercase();
         self.tags.iter().any(|t| t.to_lowercase() == want)
+    }
+}
+
+impl UserData {
+    /// The household's personal fields of a shared record.
+    pub fn personal(&self) -> Personal {
+        Personal {
+            rating: self.rating,
+            favorite: self.favorite,
+            views: self.views,
+            last_viewed: self.last_viewed,
+            position_ms: self.position_ms,
+            position_at: self.position_at,
+        }
+    }
+
+    /// Whether the household entered anything of its own here (a rating,
+    /// favorite, position or view time).
+    pub fn has_own(&self) -> bool {
+        self.rating.is_some()
+            || self.favorite
+            || self.position_ms.is_some()
+            || self.position_at.is_some()
+            || self.last_viewed.is_some()
+    }
+
+    /// The shared record as `p`'s owner sees it: shared fields (tags,
+    /// title, total views) with `p`'s rating, favorite, position and history.
+    pub fn seen_with(&self, p: &Personal) -> UserData {
+        UserData {
+            rating: p.rating,
+            favorite: p.favorite,
+            last_viewed: p.last_viewed,
+            position_ms: p.position_ms,
+            position_at: p.position_at,
+            views: self.views,
+            tags: self.tags.clone(),
+            title: self.title.clone(),
+        }
+    }
+
+    /// Splits what a person's edit produced (`after`, as they see it) into
+    /// the new shared record (`self` keeps the household's personal fields)
+    /// and the person's own part; `before` was their part before the edit.
+    pub fn split(&self, after: UserData, before: &Personal) -> (UserData, Personal) {
+        let counted = after.views.saturating_sub(self.views);
+        let mine = Personal {
+            rating: after.rating,
+            favorite: after.favorite,
+            views: before.views.saturating_add(counted),
+            last_viewed: after.last_viewed,
+            position_ms: after.position_ms,
+            position_at: after.position_at,
+        };
+        let shared = UserData { views: after.views, tags: after.tags, title: after.title, ..self.clone() };
+        (shared, mine)
+    }
+}
+
+/// The user data one viewer sees: the shared records, with their own
+/// personal fields in place of the household's.
+pub struct View<'a> {
+    pub shared: &'a HashMap<VideoId, UserData>,
+    /// `None`: the household (the shared records as they are).
+    pub mine: Option<&'a HashMap<VideoId, Personal>>,
+}
+
+static NOTHING: std::sync::LazyLock<HashMap<VideoId, Personal>> = std::sync::LazyLock::new(HashMap::new);
+static EMPTY: std::sync::LazyLock<UserData> = std::sync::LazyLock::new(UserData::default);
+
+impl<'a> View<'a> {
+    pub fn new(shared: &'a HashMap<VideoId, UserData>, personal: &'a PersonalMap, who: &Viewer) -> View<'a> {
+        let mine = match who {
+            Viewer::Household => None,
+            Viewer::Person(name) => Some(personal.get(name).unwrap_or(&NOTHING)),
+            Viewer::Guest => Some(&*NOTHING),
+        };
+        View { shared, mine }
+    }
+
+    /// One video's data as this viewer sees it; `None` when nobody entered any.
+    pub fn get(&self, id: VideoId) -> Option<Cow<'a, UserData>> {
+        let shared = self.shared.get(&id);
+        let Some(mine) = self.mine else { return shared.map(Cow::Borrowed) };
+        match (shared, mine.get(&id)) {
+            (None, None) => None,
+            (s, p) => Some(Cow::Owned(s.unwrap_or(&EMPTY).seen_with(p.unwrap_or(&Personal::default())))),
+        }
+    }
+
+    /// Every video with data, as this viewer sees it (each once).
+    pub fn for_each(&self, mut f: impl FnMut(VideoId, &UserData)) {
+        let Some(mine) = self.mine else {
+            self.shared.iter().for_each(|(id, d)| f(*id, d));
+            return;
+        };
+        let none = Personal::default();
+        for (id, d) in self.shared {
+            f(*id, &d.seen_with(mine.get(id).unwrap_or(&none)));
+        }
+        for (id, p) in mine {
+            if !self.shared.contains_key(id) {
+                f(*id, &EMPTY.seen_with(p));
+            }
+        }
     }
 }
 

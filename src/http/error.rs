@@ -8,6 +8,17 @@ use hyper::{Response, StatusCode};
 use super::body::Body;
 use super::pages;
 
+impl From<crate::catalog::listing::QueryError> for ApiError {
+    fn from(e: crate::catalog::listing::QueryError) -> Self {
+        use crate::catalog::listing::QueryError;
+        match e {
+            QueryError::Bad(why) => ApiError::BadRequest(why),
+            QueryError::NoPlaylist => ApiError::NotFound(e.to_string()),
+            QueryError::Unanswered => ApiError::Internal(e.into()),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -127,7 +138,7 @@ impl ApiError {
                 h.insert(CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));
             }
             ApiError::SignIn(target) => {
-                let to = crate::http::handlers::sign_in_location(&target);
+                let to = sign_in_location(&target);
                 h.insert(
                     hyper::header::LOCATION,
                     HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/login")),
@@ -140,4 +151,10 @@ impl ApiError {
         }
         res
     }
+}
+
+/// Where an anonymous page visit is sent: the sign-in form, coming back.
+fn sign_in_location(target: &str) -> String {
+    use crate::catalog::listing::QUERY_VALUE;
+    format!("/login?next={}", percent_encoding::utf8_percent_encode(target, QUERY_VALUE))
 }

@@ -19,6 +19,9 @@ use hyper::header::{HeaderMap, HeaderValue, HOST, ORIGIN};
 
 use super::error::ApiError;
 
+/// Largest request head (request line and headers) accepted.
+pub const MAX_HEAD: usize = 64 * 1024;
+
 /// Loopback, private, link-local and carrier-grade NAT (VPN) addresses: the
 /// devices of a home network. Anything else is the internet.
 pub fn is_local(ip: IpAddr) -> bool {

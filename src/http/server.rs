@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 
 use super::files::OpenFiles;
 use super::guard::HostNames;
+use super::guard::MAX_HEAD;
 use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
 use super::lanes::{Connection, Lanes};
@@ -28,8 +29,6 @@ use crate::App;
 pub const DRAIN: Duration = Duration::from_secs(5);
 /// Time allowed for a client to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
-/// Largest request head (request line and headers) accepted.
-pub const MAX_HEAD: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {

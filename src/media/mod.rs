@@ -7,8 +7,6 @@
 
 pub mod ffmpeg;
 pub mod inside;
-mod isobmff;
-mod matroska;
 pub mod remux;
 pub mod subtitles;
 pub mod thumbs;

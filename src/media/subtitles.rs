@@ -114,17 +114,7 @@ pub fn read_vtt(track: &Track, roots: &[PathBuf]) -> std::io::Result<String> {
     Ok(to_vtt(&decode(&bytes), track.format))
 }
 
-/// Text in whatever encoding subtitle files come in.
-pub fn decode(bytes: &[u8]) -> String {
-    if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        return enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        // Most old subtitle files: Windows-1252, a superset of Latin-1.
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
-    }
-}
+pub use crate::container::text::decode;
 
 /// Converts decoded subtitle text to WebVTT.
 pub fn to_vtt(text: &str, format: Format) -> String {

@@ -8,10 +8,10 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 
 use super::{json, ApiError};
+use crate::catalog::listing::ListQuery;
 use crate::catalog::query;
 use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
-use crate::http::listing::ListQuery;
 use crate::library::ids::VideoId;
 use crate::library::probe::Name;
 use crate::App;
@@ -59,7 +59,7 @@ pub async fn videos(
         return Ok(validated(res));
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = q.run(app, who, c, per_page).await?;
+    let (_, listing) = crate::http::listing::run(q, app, who, c, per_page).await?;
     let users: Vec<UserData> = listing.videos.iter().map(|v| app.users.data.get_for(who, v.id)).collect();
     let videos: Vec<VideoJson> = listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u)).collect();
     #[derive(serde::Serialize)]
@@ -172,7 +172,7 @@ pub async fn playlist(
     use crate::people::links::DEFAULT_TTL;
     let c = app.library.catalog();
     let per_page = q.per_page.unwrap_or(MAX_PER_PAGE).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = q.run(app, who, c, per_page).await?;
+    let (_, listing) = crate::http::listing::run(q, app, who, c, per_page).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let host = host.unwrap_or("localhost");
     let mut out = String::from("#EXTM3U\n");

@@ -10,14 +10,12 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, SET_COOKIE};
 use hyper::{Method, Response, StatusCode};
-use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 
 use super::{html, redirect, ApiError};
 use crate::catalog::Viewer;
 use crate::http::access::Access;
 use crate::http::body::Body;
-use crate::http::listing::QUERY_VALUE;
 use crate::http::pages::login::{login as login_page, LoginView};
 use crate::http::route::Route;
 use crate::people::{Person, Role};
@@ -231,9 +229,4 @@ pub async fn sign_out(app: &Arc<App>, headers: &HeaderMap) -> Result<Response<Bo
     let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
     res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
     Ok(res)
-}
-
-/// Where an anonymous page visit is sent: the sign-in form, coming back.
-pub fn sign_in_location(target: &str) -> String {
-    format!("/login?next={}", utf8_percent_encode(target, QUERY_VALUE))
 }

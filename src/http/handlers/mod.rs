@@ -19,7 +19,6 @@ mod upload;
 mod user;
 mod video;
 
-pub use auth::sign_in_location;
 pub use events::EventStreams;
 pub use upload::Uploads;
 
@@ -35,9 +34,9 @@ use serde::de::DeserializeOwned;
 use super::body::Body;
 use super::error::ApiError;
 use super::files::OpenFiles;
+use super::guard::MAX_HEAD;
 use super::guard::{self, HostNames};
 use super::route::{route, Route, RouteError};
-use super::server::MAX_HEAD;
 use crate::catalog::Viewer;
 use crate::http::pages::layout::Visitor;
 use crate::App;

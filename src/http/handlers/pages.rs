@@ -7,11 +7,11 @@ use hyper::{Response, StatusCode};
 use percent_encoding::utf8_percent_encode;
 
 use super::{html, ApiError};
+use crate::catalog::listing::{ListQuery, QUERY_VALUE};
 use crate::catalog::query;
 use crate::catalog::query::Filter;
 use crate::catalog::{Catalog, RootState, UserData, Video, Viewer};
 use crate::http::body::Body;
-use crate::http::listing::{ListQuery, QUERY_VALUE};
 use crate::http::pages::layout::Visitor;
 use crate::http::pages::playlists::{playlists as playlists_page, Listed};
 use crate::http::pages::tags::tags as tags_page;
@@ -73,7 +73,7 @@ pub async fn gallery(
         None => heading,
     };
     let catalog = app.library.catalog();
-    let (q, listing) = q.run(app, who, catalog.clone(), PER_PAGE).await?;
+    let (q, listing) = crate::http::listing::run(q, app, who, catalog.clone(), PER_PAGE).await?;
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
     let continue_watching = if plain { continue_watching(app, who, &catalog) } else { Vec::new() };
@@ -213,7 +213,7 @@ async fn neighbours(
             .find_map(|_| query::random(catalog, &app.users.data, who, &Filter::default()).filter(|v| v.id != id));
         return Ok((prev, pick));
     }
-    let (_, listing) = q.clone().run(app, who, catalog.clone(), UP_NEXT_SCAN).await?;
+    let (_, listing) = crate::http::listing::run(q.clone(), app, who, catalog.clone(), UP_NEXT_SCAN).await?;
     let list = listing.videos;
     let pos = list.iter().position(|v| v.id == id);
     let prev = pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).cloned();

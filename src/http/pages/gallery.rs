@@ -7,9 +7,9 @@ use super::{duration, size, Text};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::catalog::listing::{ListQuery, Listing};
 use crate::catalog::UserData;
 use crate::catalog::{Order, Sort, Video};
-use crate::http::listing::{ListQuery, Listing};
 use crate::library::ids::VideoId;
 
 pub struct GalleryView {

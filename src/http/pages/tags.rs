@@ -4,7 +4,7 @@ use maud::{html, Markup};
 use percent_encoding::utf8_percent_encode;
 
 use super::layout::{page, Nav, Visitor};
-use crate::http::listing::QUERY_VALUE;
+use crate::catalog::listing::QUERY_VALUE;
 
 pub fn tags(tags: &[(String, usize)], visitor: &Visitor) -> Markup {
     page(

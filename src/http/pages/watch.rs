@@ -7,9 +7,9 @@ use maud::{html, Markup};
 
 use super::layout::{page, Nav, Visitor};
 use super::{duration, size};
+use crate::catalog::listing::QUERY_VALUE;
 use crate::catalog::UserData;
 use crate::catalog::Video;
-use crate::http::listing::QUERY_VALUE;
 use crate::media::inside::{label_of, Chapter, Described};
 use percent_encoding::utf8_percent_encode;
 

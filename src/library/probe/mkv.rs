@@ -5,26 +5,8 @@
 //! attachments (`cover`).
 
 use super::{MediaInfo, Name, ProbeError, Source};
+use crate::container::ebml::*;
 
-pub(crate) const EBML: u32 = 0x1A45_DFA3;
-const DOC_TYPE: u32 = 0x4282;
-pub(crate) const SEGMENT: u32 = 0x1853_8067;
-pub(crate) const INFO: u32 = 0x1549_A966;
-pub(crate) const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
-const DURATION: u32 = 0x4489;
-pub(crate) const TRACKS: u32 = 0x1654_AE6B;
-pub(crate) const TRACK_ENTRY: u32 = 0xAE;
-pub(crate) const TRACK_TYPE: u32 = 0x83;
-pub(crate) const CODEC_ID: u32 = 0x86;
-const VIDEO: u32 = 0xE0;
-const PIXEL_WIDTH: u32 = 0xB0;
-const PIXEL_HEIGHT: u32 = 0xBA;
-pub(crate) const CLUSTER: u32 = 0x1F43_B675;
-const ATTACHMENTS: u32 = 0x1941_A469;
-const ATTACHED_FILE: u32 = 0x61A7;
-const FILE_NAME: u32 = 0x466E;
-const FILE_MIME: u32 = 0x4660;
-const FILE_DATA: u32 = 0x465C;
 /// Largest Attachments element read looking for a cover.
 const MAX_ATTACHMENTS: u64 = 32 * 1024 * 1024;
 
@@ -35,63 +17,6 @@ const MAX_CHILDREN: usize = 100_000;
 
 fn damaged(reason: impl Into<String>) -> ProbeError {
     ProbeError::Damaged("Matroska", reason.into())
-}
-
-/// An element header: id (marker bits kept, as written in the spec), data
-/// size (`None` for "unknown"), and header length.
-pub(crate) struct Header {
-    pub id: u32,
-    pub size: Option<u64>,
-    pub len: u64,
-}
-
-/// Reads a variable-length integer; `keep_marker` for ids.
-pub(crate) fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
-    let first = *b.first()?;
-    if first == 0 {
-        return None;
-    }
-    let len = first.leading_zeros() as usize + 1;
-    let bytes = b.get(..len)?;
-    let mut v = if keep_marker { u64::from(first) } else { u64::from(first) & ((1u64 << (8 - len)) - 1) };
-    for &x in &bytes[1..] {
-        v = (v << 8) | u64::from(x);
-    }
-    Some((v, len))
-}
-
-pub(crate) fn header(b: &[u8]) -> Option<Header> {
-    let (id, id_len) = vint(b, true)?;
-    if id_len > 4 {
-        return None;
-    }
-    let (size, size_len) = vint(&b[id_len..], false)?;
-    let unknown = size == (1u64 << (7 * size_len)) - 1;
-    Some(Header { id: id as u32, size: (!unknown).then_some(size), len: (id_len + size_len) as u64 })
-}
-
-/// Iterates the children of an element held in memory.
-pub(crate) fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
-    std::iter::from_fn(move || {
-        let h = header(b)?;
-        let start = h.len as usize;
-        let end = start.checked_add(usize::try_from(h.size?).ok()?)?;
-        let data = b.get(start..end)?;
-        b = &b[end..];
-        Some((h.id, data))
-    })
-}
-
-pub(crate) fn uint(b: &[u8]) -> Option<u64> {
-    (b.len() <= 8).then(|| b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
-}
-
-pub(crate) fn float(b: &[u8]) -> Option<f64> {
-    match b.len() {
-        4 => Some(f64::from(f32::from_be_bytes(b.try_into().ok()?))),
-        8 => Some(f64::from_be_bytes(b.try_into().ok()?)),
-        _ => None,
-    }
 }
 
 pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {

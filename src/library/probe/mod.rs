@@ -16,8 +16,8 @@ pub mod synth;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 
+pub use crate::container::{FileSource, ProbeError, Source};
 use crate::library::ids::Edges;
 use serde::{Deserialize, Serialize};
 
@@ -169,67 +169,6 @@ impl<'de> Deserialize<'de> for Name {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProbeError {
-    #[error("empty file")]
-    Empty,
-    #[error("not a video file this server knows (unrecognised header)")]
-    Unrecognised,
-    #[error("damaged {0} file: {1}")]
-    Damaged(&'static str, String),
-    #[error("read error: {0}")]
-    Io(#[from] io::Error),
-}
-
-/// Random-access bytes: a file, or a slice in tests.
-pub trait Source {
-    fn size(&self) -> u64;
-    /// Reads as much of `buf` as the source has at `offset`; returns the count.
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-
-    /// Reads up to `max` bytes at `offset` (fewer at the end of the source).
-    fn read_vec(&self, offset: u64, max: u64) -> io::Result<Vec<u8>> {
-        let n = max.min(self.size().saturating_sub(offset));
-        let mut buf = vec![0u8; n as usize];
-        let mut done = 0;
-        while done < buf.len() {
-            let got = self.read_at(offset + done as u64, &mut buf[done..])?;
-            if got == 0 {
-                break;
-            }
-            done += got;
-        }
-        buf.truncate(done);
-        Ok(buf)
-    }
-}
-
-pub struct FileSource<'a> {
-    pub file: &'a File,
-    pub len: u64,
-}
-
-impl Source for FileSource<'_> {
-    fn size(&self) -> u64 {
-        self.len
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.file.read_at(buf, offset)
-    }
-}
-
-impl Source for [u8] {
-    fn size(&self) -> u64 {
-        <[u8]>::len(self) as u64
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let start = (offset as usize).min(<[u8]>::len(self));
-        let n = buf.len().min(<[u8]>::len(self) - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        Ok(n)
-    }
-}
-
 /// Probes an open file whose `edges` were just read for its id: reads
 /// that fall inside them cost no system call.
 pub fn probe_file(file: &File, len: u64, edges: &Edges) -> Result<MediaInfo, ProbeError> {
@@ -254,7 +193,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         return Err(ProbeError::Empty);
     }
     let head = src.read_vec(0, 12)?;
-    let mut info = if mp4::sniff(&head) {
+    let mut info = if crate::container::isobmff::sniff(&head) {
         mp4::probe(src)?
     } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         mkv::probe(src)?
@@ -275,7 +214,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
 pub fn cover_of_file(file: &File, len: u64) -> Option<Vec<u8>> {
     let src = FileSource { file, len };
     let head = src.read_vec(0, 12).ok()?;
-    if mp4::sniff(&head) {
+    if crate::container::isobmff::sniff(&head) {
         mp4::cover(&src)
     } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
         mkv::cover(&src)
@@ -303,17 +242,6 @@ fn playable(info: &MediaInfo) -> bool {
         _ => false,
     };
     video_ok && audio_ok && container_ok && (info.video_codec.is_some() || info.audio_codec.is_some())
-}
-
-/// Big-endian readers over a byte slice that fail instead of panicking.
-pub(crate) fn be_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-pub(crate) fn be_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-pub(crate) fn be_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 #[cfg(test)]

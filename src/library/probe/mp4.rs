@@ -2,71 +2,12 @@
 //! whether it follows `mdat`, then reads `mvhd`, and each track's `tkhd`,
 //! `hdlr` and first `stsd` entry.
 
-use super::{be_u16, be_u32, be_u64, MediaInfo, Name, ProbeError, Source};
-
-/// `moov` larger than this is refused (real ones are a few MiB at most).
-const MAX_MOOV: u64 = 64 * 1024 * 1024;
-/// Top-level boxes looked at before giving up.
-const MAX_TOP_BOXES: usize = 4096;
-
-const KNOWN_TOP: [&[u8; 4]; 9] = [b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"];
-
-pub fn sniff(head: &[u8]) -> bool {
-    head.get(4..8).is_some_and(|t| KNOWN_TOP.iter().any(|k| &k[..] == t))
-}
+use super::{MediaInfo, Name, ProbeError, Source};
+use crate::container::isobmff::{boxes, child, top_level, TopLevel};
+use crate::container::{be_u16, be_u32, be_u64};
 
 fn damaged(reason: impl Into<String>) -> ProbeError {
     ProbeError::Damaged("MP4", reason.into())
-}
-
-/// What the top level of the file says: the brand, the index, and where
-/// the index is.
-pub(crate) struct TopLevel {
-    pub brand: Option<[u8; 4]>,
-    pub moov: Vec<u8>,
-    pub index_at_end: bool,
-}
-
-pub(crate) fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
-    let len = src.size();
-    let mut pos = 0u64;
-    let mut brand = None;
-    let mut moov = None;
-    let mut seen_mdat = false;
-    let mut index_at_end = false;
-    for _ in 0..MAX_TOP_BOXES {
-        // Offsets near u64::MAX (a box that claims to be huge) end the walk.
-        if pos.checked_add(8).is_none_or(|end| end > len) {
-            break;
-        }
-        let hdr = src.read_vec(pos, 16)?;
-        let size32 = be_u32(&hdr, 0).ok_or_else(|| damaged("short box header"))?;
-        // The file may shrink while it is read: a short header is damage.
-        let kind: [u8; 4] = hdr.get(4..8).and_then(|k| k.try_into().ok()).ok_or_else(|| damaged("short box header"))?;
-        let (size, header_len) = match size32 {
-            0 => (len - pos, 8),
-            1 => (be_u64(&hdr, 8).ok_or_else(|| damaged("short box header"))?, 16),
-            n => (u64::from(n), 8),
-        };
-        if size < header_len {
-            return Err(damaged(format!("box '{}' has a bad size", String::from_utf8_lossy(&kind))));
-        }
-        match &kind {
-            b"ftyp" => brand = src.read_vec(pos + 8, 4)?.try_into().ok(),
-            b"mdat" => seen_mdat = true,
-            b"moov" => {
-                if size > MAX_MOOV || pos.checked_add(size).is_none_or(|end| end > len) {
-                    return Err(damaged("the index (moov) is cut short"));
-                }
-                index_at_end = seen_mdat;
-                moov = Some(src.read_vec(pos + header_len, size - header_len)?);
-            }
-            _ => {}
-        }
-        pos = pos.saturating_add(size);
-    }
-    let moov = moov.ok_or_else(|| damaged("no index (moov box): the file is truncated or still being written"))?;
-    Ok(TopLevel { brand, moov, index_at_end })
 }
 
 /// Cover art stored in the file (`moov/udta/meta/ilst/covr`), if any.
@@ -98,29 +39,6 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         return Err(damaged("no audio or video track"));
     }
     Ok(info)
-}
-
-/// Iterates the child boxes of a box body, stopping at the first bad size.
-pub(crate) fn boxes(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
-    std::iter::from_fn(move || {
-        let size = be_u32(body, 0)? as usize;
-        let kind: &[u8; 4] = body.get(4..8)?.try_into().ok()?;
-        let (start, size) = match size {
-            0 => (8, body.len()),
-            1 => (16, usize::try_from(be_u64(body, 8)?).ok()?),
-            n => (8, n),
-        };
-        if size < start || size > body.len() {
-            return None;
-        }
-        let child = &body[start..size];
-        body = &body[size..];
-        Some((kind, child))
-    })
-}
-
-pub(crate) fn child<'a>(body: &'a [u8], want: &[u8; 4]) -> Option<&'a [u8]> {
-    boxes(body).find(|(k, _)| *k == want).map(|(_, b)| b)
 }
 
 fn mvhd_duration(b: &[u8]) -> Option<u64> {

@@ -1,17 +1,19 @@
 //! Matroska and WebM: the tracks and chapters (`describe`) and the cues
 //! of text tracks (`text_cues`, one walk over every Cluster), through the
-//! shared reader in `media::matroska`.
+//! shared reader in `container::ebml`.
 
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::{close_open_ends, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
+use super::{close_open_ends, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
-use crate::library::probe::mkv::{children, codec_name, uint};
-use crate::library::probe::{ProbeError, Source};
-use crate::media::matroska::{
+use crate::container::ebml::{children, uint};
+use crate::container::ebml::{
     element, entries, layout, scale_and_entries, walk_blocks, Encoding, BLOCK, BLOCK_DURATION, SIMPLE_BLOCK,
 };
+use crate::container::text::{name_of, text_of};
+use crate::container::{ProbeError, Source};
+use crate::library::probe::mkv::codec_name;
 
 const EDITION_ENTRY: u32 = 0x45B9;
 const EDITION_FLAG_HIDDEN: u32 = 0x45BD;
@@ -158,7 +160,7 @@ fn group(b: &[u8]) -> Option<(&[u8], Option<u64>)> {
 
 /// A block's timestamp (relative to its cluster) and text.
 fn block_text(b: &[u8], encoding: &Encoding) -> Option<(i16, String)> {
-    let (_, n) = crate::library::probe::mkv::vint(b, false)?;
+    let (_, n) = crate::container::ebml::vint(b, false)?;
     let rel = i16::from_be_bytes(b.get(n..n + 2)?.try_into().ok()?);
     let flags = *b.get(n + 2)?;
     if flags & 0x06 != 0 {
@@ -183,8 +185,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::library::probe::mkv::{CLUSTER, CODEC_ID, SEGMENT, TRACKS, TRACK_ENTRY, TRACK_TYPE};
-    use crate::media::matroska::*;
+    use crate::container::ebml::*;
 
     /// An element with an 8-byte size (or "unknown" with `None`).
     fn el(id: u32, body: &[u8]) -> Vec<u8> {

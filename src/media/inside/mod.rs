@@ -15,7 +15,8 @@ mod mp4;
 
 use serde::{Deserialize, Serialize};
 
-use crate::library::probe::{mp4::sniff, ProbeError, Source};
+use crate::container::isobmff::sniff;
+use crate::container::{ProbeError, Source};
 use crate::media::subtitles;
 
 /// Most tracks of each kind listed.
@@ -26,8 +27,6 @@ const MAX_CHAPTERS: usize = 1000;
 const MAX_CUES: usize = 50_000;
 /// Largest single cue (a block or sample) read.
 const MAX_CUE_BYTES: u64 = 64 * 1024;
-/// Longest track name or chapter title kept, in characters.
-const MAX_NAME_CHARS: usize = 256;
 /// Most text kept from all of a file's text tracks.
 const MAX_TEXT_BYTES: usize = 16 << 20;
 
@@ -167,23 +166,6 @@ pub fn to_vtt(codec: TextCodec, cues: &[Cue]) -> String {
         subtitles::cue(&mut out, c.start_ms, c.end_ms, &text);
     }
     out
-}
-
-/// Shared by the readers: text as stored (UTF-8, else the legacy guess).
-pub(crate) fn text_of(bytes: &[u8]) -> String {
-    subtitles::decode(bytes).trim_end_matches('\0').to_string()
-}
-
-/// A name or title as stored, at most `MAX_NAME_CHARS` characters.
-pub(crate) fn name_of(bytes: &[u8]) -> String {
-    let text = text_of(&bytes[..bytes.len().min(MAX_NAME_CHARS * 4)]);
-    text.chars().take(MAX_NAME_CHARS).collect()
-}
-
-/// A language code worth showing: not empty, not "und".
-pub(crate) fn language(code: &str) -> Option<String> {
-    let code = code.trim().trim_end_matches('\0');
-    (!code.is_empty() && code != "und" && code.len() <= 35).then(|| code.to_string())
 }
 
 /// Ends cues that the container left open at the next cue's start (or a

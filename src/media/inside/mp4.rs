@@ -3,11 +3,12 @@
 //! QuickTime chapter track (a text track named by another track's
 //! `tref/chap`), and text samples through the sample tables.
 
-use super::{close_open_ends, name_of, text_of, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
+use super::{close_open_ends, AudioTrack, Chapter, Cue, Described, TextCodec, TextTrack};
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
-use crate::library::probe::mp4::{audio_codec, child, top_level};
-use crate::library::probe::{be_u16, be_u64, ProbeError, Source};
-use crate::media::isobmff::{sample_table, traks, Trak};
+use crate::container::isobmff::{child, sample_table, top_level, traks, Trak};
+use crate::container::text::{name_of, text_of};
+use crate::container::{be_u16, be_u64, ProbeError, Source};
+use crate::library::probe::mp4::audio_codec;
 
 fn is_text(t: &Trak) -> bool {
     matches!(&t.handler, b"sbtl" | b"text" | b"subt") && matches!(&t.fourcc, b"tx3g" | b"text")
@@ -114,7 +115,7 @@ fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize, budget: &mut us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::isobmff::packed_language;
+    use crate::container::isobmff::packed_language;
 
     #[test]
     fn languages_and_nero_chapters() {

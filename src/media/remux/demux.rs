@@ -5,11 +5,10 @@
 //! headers) only; laced blocks are split into their frames.
 
 use super::RemuxError;
-use crate::library::probe::mkv::header;
-use crate::library::probe::{ProbeError, Source};
-use crate::media::matroska::{
-    layout, scale_and_entries, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
+use crate::container::ebml::{
+    header, layout, scale_and_entries, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
 };
+use crate::container::{ProbeError, Source};
 
 /// Most frames read of one track (about 12 hours of 60 fps video).
 pub const MAX_SAMPLES: usize = 3_000_000;
@@ -207,7 +206,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
         }
         let Some(block) = locate(win, met.id, met.body, met.size)? else { return Ok(()) };
         let head = win.get(block.pos, block.size.min(16))?;
-        let Some((_, n)) = crate::library::probe::mkv::vint(head, false) else { return Ok(()) };
+        let Some((_, n)) = crate::container::ebml::vint(head, false) else { return Ok(()) };
         let (Some(rel), Some(&flags)) = (head.get(n..n + 2), head.get(n + 2)) else { return Ok(()) };
         let rel = i16::from_be_bytes([rel[0], rel[1]]);
         let key = if met.id == BLOCK_GROUP { block.key } else { flags & 0x80 != 0 };
@@ -312,14 +311,14 @@ fn frames<S: Source + ?Sized>(
             }
         }
         3 => {
-            let Some((first, n)) = crate::library::probe::mkv::vint(&head[at.min(head.len())..], false) else {
+            let Some((first, n)) = crate::container::ebml::vint(&head[at.min(head.len())..], false) else {
                 return Ok(Vec::new());
             };
             at += n;
             sizes.push(first);
             let mut last = first as i64;
             for _ in 1..count - 1 {
-                let Some((raw, n)) = crate::library::probe::mkv::vint(&head[at.min(head.len())..], false) else {
+                let Some((raw, n)) = crate::container::ebml::vint(&head[at.min(head.len())..], false) else {
                     return Ok(Vec::new());
                 };
                 at += n;

@@ -18,7 +18,7 @@ pub mod sound;
 
 use bytes::Bytes;
 
-use crate::library::probe::{ProbeError, Source};
+use crate::container::{ProbeError, Source};
 use demux::{Codec, Demuxed, Track, VIDEO_TIMESCALE};
 
 #[derive(Debug, thiserror::Error)]
@@ -284,7 +284,7 @@ impl Plan {
 
 pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
     let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
-    if crate::library::probe::mp4::sniff(&head) {
+    if crate::container::isobmff::sniff(&head) {
         mp4::demux(src, audio)
     } else {
         demux::demux(src, audio)

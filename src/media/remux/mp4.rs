@@ -5,9 +5,8 @@
 
 use super::demux::{Codec, Demuxed, Sample, Track, MAX_SAMPLES, VIDEO_TIMESCALE};
 use super::RemuxError;
-use crate::library::probe::mp4::{child, top_level};
-use crate::library::probe::{be_u16, Source};
-use crate::media::isobmff::{composition_offsets, sample_table, sync_samples, traks, Trak};
+use crate::container::isobmff::{child, composition_offsets, sample_table, sync_samples, top_level, traks, Trak};
+use crate::container::{be_u16, Source};
 
 fn codec_of(t: &Trak) -> Option<Codec> {
     Some(match &t.fourcc {

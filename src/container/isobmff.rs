@@ -4,12 +4,99 @@
 //! every sample's place, size and times (`sample_table`,
 //! `composition_offsets`, `sync_samples`), all bounded.
 
-use crate::library::probe::mp4::{boxes, child};
-use crate::library::probe::{be_u16, be_u32, be_u64};
-use crate::media::inside::{language, name_of};
+use super::text::{language, name_of};
+use super::{be_u16, be_u32, be_u64, ProbeError, Source};
+
+/// `moov` larger than this is refused (real ones are a few MiB at most).
+const MAX_MOOV: u64 = 64 * 1024 * 1024;
+/// Top-level boxes looked at before giving up.
+const MAX_TOP_BOXES: usize = 4096;
+
+const KNOWN_TOP: [&[u8; 4]; 9] = [b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid", b"styp"];
+
+pub fn sniff(head: &[u8]) -> bool {
+    head.get(4..8).is_some_and(|t| KNOWN_TOP.iter().any(|k| &k[..] == t))
+}
+
+fn damaged(reason: impl Into<String>) -> ProbeError {
+    ProbeError::Damaged("MP4", reason.into())
+}
+
+/// What the top level of the file says: the brand, the index, and where
+/// the index is.
+pub struct TopLevel {
+    pub brand: Option<[u8; 4]>,
+    pub moov: Vec<u8>,
+    pub index_at_end: bool,
+}
+
+pub fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
+    let len = src.size();
+    let mut pos = 0u64;
+    let mut brand = None;
+    let mut moov = None;
+    let mut seen_mdat = false;
+    let mut index_at_end = false;
+    for _ in 0..MAX_TOP_BOXES {
+        // Offsets near u64::MAX (a box that claims to be huge) end the walk.
+        if pos.checked_add(8).is_none_or(|end| end > len) {
+            break;
+        }
+        let hdr = src.read_vec(pos, 16)?;
+        let size32 = be_u32(&hdr, 0).ok_or_else(|| damaged("short box header"))?;
+        // The file may shrink while it is read: a short header is damage.
+        let kind: [u8; 4] = hdr.get(4..8).and_then(|k| k.try_into().ok()).ok_or_else(|| damaged("short box header"))?;
+        let (size, header_len) = match size32 {
+            0 => (len - pos, 8),
+            1 => (be_u64(&hdr, 8).ok_or_else(|| damaged("short box header"))?, 16),
+            n => (u64::from(n), 8),
+        };
+        if size < header_len {
+            return Err(damaged(format!("box '{}' has a bad size", String::from_utf8_lossy(&kind))));
+        }
+        match &kind {
+            b"ftyp" => brand = src.read_vec(pos + 8, 4)?.try_into().ok(),
+            b"mdat" => seen_mdat = true,
+            b"moov" => {
+                if size > MAX_MOOV || pos.checked_add(size).is_none_or(|end| end > len) {
+                    return Err(damaged("the index (moov) is cut short"));
+                }
+                index_at_end = seen_mdat;
+                moov = Some(src.read_vec(pos + header_len, size - header_len)?);
+            }
+            _ => {}
+        }
+        pos = pos.saturating_add(size);
+    }
+    let moov = moov.ok_or_else(|| damaged("no index (moov box): the file is truncated or still being written"))?;
+    Ok(TopLevel { brand, moov, index_at_end })
+}
+
+/// Iterates the child boxes of a box body, stopping at the first bad size.
+pub fn boxes(mut body: &[u8]) -> impl Iterator<Item = (&[u8; 4], &[u8])> {
+    std::iter::from_fn(move || {
+        let size = be_u32(body, 0)? as usize;
+        let kind: &[u8; 4] = body.get(4..8)?.try_into().ok()?;
+        let (start, size) = match size {
+            0 => (8, body.len()),
+            1 => (16, usize::try_from(be_u64(body, 8)?).ok()?),
+            n => (8, n),
+        };
+        if size < start || size > body.len() {
+            return None;
+        }
+        let child = &body[start..size];
+        body = &body[size..];
+        Some((kind, child))
+    })
+}
+
+pub fn child<'a>(body: &'a [u8], want: &[u8; 4]) -> Option<&'a [u8]> {
+    boxes(body).find(|(k, _)| *k == want).map(|(_, b)| b)
+}
 
 /// One `trak`, as far as this module cares.
-pub(crate) struct Trak<'a> {
+pub struct Trak<'a> {
     pub id: u32,
     pub enabled: bool,
     pub handler: [u8; 4],
@@ -31,7 +118,7 @@ const MAX_TRAKS: usize = 64;
 /// Chapter references read from one track.
 const MAX_REFS: usize = 64;
 
-pub(crate) fn traks(moov: &[u8]) -> Vec<Trak<'_>> {
+pub fn traks(moov: &[u8]) -> Vec<Trak<'_>> {
     boxes(moov).filter(|(k, _)| *k == b"trak").take(MAX_TRAKS).filter_map(|(_, t)| trak(t)).collect()
 }
 
@@ -67,7 +154,7 @@ fn trak(t: &[u8]) -> Option<Trak<'_>> {
 }
 
 /// `mdhd`'s language: three letters, five bits each, offset by 0x60.
-pub(crate) fn packed_language(v: u16) -> Option<String> {
+pub fn packed_language(v: u16) -> Option<String> {
     if v == 0 || v == 0x7FFF {
         return None;
     }
@@ -80,7 +167,7 @@ pub(crate) fn packed_language(v: u16) -> Option<String> {
 
 /// A table box's entries after its version/flags and count, `width` u32
 /// fields each, at most `limit` rows, flat.
-pub(crate) fn table(stbl: &[u8], kind: &[u8; 4], width: usize, limit: usize) -> Option<Vec<u32>> {
+pub fn table(stbl: &[u8], kind: &[u8; 4], width: usize, limit: usize) -> Option<Vec<u32>> {
     let b = child(stbl, kind)?;
     let count = (be_u32(b, 4)? as usize).min(limit);
     Some(b.get(8..)?.chunks_exact(4).take(count.saturating_mul(width)).filter_map(|c| be_u32(c, 0)).collect())
@@ -88,7 +175,7 @@ pub(crate) fn table(stbl: &[u8], kind: &[u8; 4], width: usize, limit: usize) -> 
 
 /// A sample: where, how long in bytes, its decode time and duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Row {
+pub struct Row {
     pub pos: u64,
     pub size: u32,
     pub dts: u64,
@@ -96,7 +183,7 @@ pub(crate) struct Row {
 }
 
 /// Where and when each sample of a track is, at most `limit` samples.
-pub(crate) fn sample_table(stbl: &[u8], limit: usize) -> Option<Vec<Row>> {
+pub fn sample_table(stbl: &[u8], limit: usize) -> Option<Vec<Row>> {
     // Durations: (count, delta) runs.
     let stts = table(stbl, b"stts", 2, limit)?;
     let times: Vec<u32> =
@@ -142,7 +229,7 @@ pub(crate) fn sample_table(stbl: &[u8], limit: usize) -> Option<Vec<Row>> {
 }
 
 /// Each sample's composition offset (`ctts`; none: zeros), `n` of them.
-pub(crate) fn composition_offsets(stbl: &[u8], n: usize) -> Vec<i64> {
+pub fn composition_offsets(stbl: &[u8], n: usize) -> Vec<i64> {
     let Some(b) = child(stbl, b"ctts") else { return vec![0; n] };
     let signed = b.first() == Some(&1);
     let rows = table(stbl, b"ctts", 2, n).unwrap_or_default();
@@ -159,7 +246,7 @@ pub(crate) fn composition_offsets(stbl: &[u8], n: usize) -> Vec<i64> {
 }
 
 /// Which of `n` samples are sync samples (`stss`; none: all are).
-pub(crate) fn sync_samples(stbl: &[u8], n: usize) -> Vec<bool> {
+pub fn sync_samples(stbl: &[u8], n: usize) -> Vec<bool> {
     let Some(rows) = table(stbl, b"stss", 1, n) else { return vec![true; n] };
     let mut out = vec![false; n];
     for k in rows {

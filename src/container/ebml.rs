@@ -4,44 +4,116 @@
 //! and a walk over every block of every Cluster that reads only block
 //! headers (`walk_blocks`, through a forward `Window`).
 
-use crate::library::probe::mkv::{
-    children, header, uint, Header, CLUSTER, CODEC_ID, EBML, INFO, SEGMENT, TRACKS, TRACK_ENTRY, TRACK_TYPE,
-};
-use crate::library::probe::{ProbeError, Source};
-use crate::media::inside::{language, name_of, text_of};
+use super::text::{language, name_of, text_of};
+use super::{ProbeError, Source};
 
-pub(crate) const SEEK_HEAD: u32 = 0x114D_9B74;
-pub(crate) const SEEK: u32 = 0x4DBB;
-pub(crate) const SEEK_ID: u32 = 0x53AB;
-pub(crate) const SEEK_POSITION: u32 = 0x53AC;
-pub(crate) const CHAPTERS: u32 = 0x1043_A770;
-pub(crate) const TRACK_NUMBER: u32 = 0xD7;
-pub(crate) const LANGUAGE: u32 = 0x22_B59C;
-pub(crate) const LANGUAGE_BCP47: u32 = 0x22_B59D;
-pub(crate) const NAME: u32 = 0x536E;
-pub(crate) const FLAG_DEFAULT: u32 = 0x88;
-pub(crate) const FLAG_FORCED: u32 = 0x55AA;
-pub(crate) const FLAG_ENABLED: u32 = 0xB9;
-pub(crate) const DEFAULT_DURATION: u32 = 0x23_E383;
-pub(crate) const CODEC_PRIVATE: u32 = 0x63A2;
-pub(crate) const VIDEO: u32 = 0xE0;
-pub(crate) const PIXEL_WIDTH: u32 = 0xB0;
-pub(crate) const PIXEL_HEIGHT: u32 = 0xBA;
-pub(crate) const AUDIO: u32 = 0xE1;
-pub(crate) const SAMPLING_FREQUENCY: u32 = 0xB5;
-pub(crate) const CHANNELS: u32 = 0x9F;
-pub(crate) const CONTENT_ENCODINGS: u32 = 0x6D80;
-pub(crate) const CONTENT_ENCODING: u32 = 0x6240;
-pub(crate) const CONTENT_COMPRESSION: u32 = 0x5034;
-pub(crate) const CONTENT_COMP_ALGO: u32 = 0x4254;
-pub(crate) const CONTENT_COMP_SETTINGS: u32 = 0x4255;
-pub(crate) const CONTENT_ENCRYPTION: u32 = 0x5035;
-pub(crate) const CLUSTER_TIMESTAMP: u32 = 0xE7;
-pub(crate) const SIMPLE_BLOCK: u32 = 0xA3;
-pub(crate) const BLOCK_GROUP: u32 = 0xA0;
-pub(crate) const BLOCK: u32 = 0xA1;
-pub(crate) const BLOCK_DURATION: u32 = 0x9B;
-pub(crate) const REFERENCE_BLOCK: u32 = 0xFB;
+/// Element ids, as written in the specification (marker bits kept).
+pub const EBML: u32 = 0x1A45_DFA3;
+pub const DOC_TYPE: u32 = 0x4282;
+pub const SEGMENT: u32 = 0x1853_8067;
+pub const INFO: u32 = 0x1549_A966;
+pub const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
+pub const DURATION: u32 = 0x4489;
+pub const TRACKS: u32 = 0x1654_AE6B;
+pub const TRACK_ENTRY: u32 = 0xAE;
+pub const TRACK_TYPE: u32 = 0x83;
+pub const CODEC_ID: u32 = 0x86;
+pub const VIDEO: u32 = 0xE0;
+pub const PIXEL_WIDTH: u32 = 0xB0;
+pub const PIXEL_HEIGHT: u32 = 0xBA;
+pub const CLUSTER: u32 = 0x1F43_B675;
+pub const ATTACHMENTS: u32 = 0x1941_A469;
+pub const ATTACHED_FILE: u32 = 0x61A7;
+pub const FILE_NAME: u32 = 0x466E;
+pub const FILE_MIME: u32 = 0x4660;
+pub const FILE_DATA: u32 = 0x465C;
+
+/// An element header: id (marker bits kept, as written in the spec), data
+/// size (`None` for "unknown"), and header length.
+pub struct Header {
+    pub id: u32,
+    pub size: Option<u64>,
+    pub len: u64,
+}
+
+/// Reads a variable-length integer; `keep_marker` for ids.
+pub fn vint(b: &[u8], keep_marker: bool) -> Option<(u64, usize)> {
+    let first = *b.first()?;
+    if first == 0 {
+        return None;
+    }
+    let len = first.leading_zeros() as usize + 1;
+    let bytes = b.get(..len)?;
+    let mut v = if keep_marker { u64::from(first) } else { u64::from(first) & ((1u64 << (8 - len)) - 1) };
+    for &x in &bytes[1..] {
+        v = (v << 8) | u64::from(x);
+    }
+    Some((v, len))
+}
+
+pub fn header(b: &[u8]) -> Option<Header> {
+    let (id, id_len) = vint(b, true)?;
+    if id_len > 4 {
+        return None;
+    }
+    let (size, size_len) = vint(&b[id_len..], false)?;
+    let unknown = size == (1u64 << (7 * size_len)) - 1;
+    Some(Header { id: id as u32, size: (!unknown).then_some(size), len: (id_len + size_len) as u64 })
+}
+
+/// Iterates the children of an element held in memory.
+pub fn children(mut b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    std::iter::from_fn(move || {
+        let h = header(b)?;
+        let start = h.len as usize;
+        let end = start.checked_add(usize::try_from(h.size?).ok()?)?;
+        let data = b.get(start..end)?;
+        b = &b[end..];
+        Some((h.id, data))
+    })
+}
+
+pub fn uint(b: &[u8]) -> Option<u64> {
+    (b.len() <= 8).then(|| b.iter().fold(0u64, |v, &x| (v << 8) | u64::from(x)))
+}
+
+pub fn float(b: &[u8]) -> Option<f64> {
+    match b.len() {
+        4 => Some(f64::from(f32::from_be_bytes(b.try_into().ok()?))),
+        8 => Some(f64::from_be_bytes(b.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+pub const SEEK_HEAD: u32 = 0x114D_9B74;
+pub const SEEK: u32 = 0x4DBB;
+pub const SEEK_ID: u32 = 0x53AB;
+pub const SEEK_POSITION: u32 = 0x53AC;
+pub const CHAPTERS: u32 = 0x1043_A770;
+pub const TRACK_NUMBER: u32 = 0xD7;
+pub const LANGUAGE: u32 = 0x22_B59C;
+pub const LANGUAGE_BCP47: u32 = 0x22_B59D;
+pub const NAME: u32 = 0x536E;
+pub const FLAG_DEFAULT: u32 = 0x88;
+pub const FLAG_FORCED: u32 = 0x55AA;
+pub const FLAG_ENABLED: u32 = 0xB9;
+pub const DEFAULT_DURATION: u32 = 0x23_E383;
+pub const CODEC_PRIVATE: u32 = 0x63A2;
+pub const AUDIO: u32 = 0xE1;
+pub const SAMPLING_FREQUENCY: u32 = 0xB5;
+pub const CHANNELS: u32 = 0x9F;
+pub const CONTENT_ENCODINGS: u32 = 0x6D80;
+pub const CONTENT_ENCODING: u32 = 0x6240;
+pub const CONTENT_COMPRESSION: u32 = 0x5034;
+pub const CONTENT_COMP_ALGO: u32 = 0x4254;
+pub const CONTENT_COMP_SETTINGS: u32 = 0x4255;
+pub const CONTENT_ENCRYPTION: u32 = 0x5035;
+pub const CLUSTER_TIMESTAMP: u32 = 0xE7;
+pub const SIMPLE_BLOCK: u32 = 0xA3;
+pub const BLOCK_GROUP: u32 = 0xA0;
+pub const BLOCK: u32 = 0xA1;
+pub const BLOCK_DURATION: u32 = 0x9B;
+pub const REFERENCE_BLOCK: u32 = 0xFB;
 /// Level-1 elements: where a Cluster of unknown size ends.
 const TOP_LEVEL: [u32; 8] = [CLUSTER, SEEK_HEAD, INFO, TRACKS, CHAPTERS, 0x1C53_BB6B, 0x1941_A469, 0x1254_C367];
 
@@ -60,7 +132,7 @@ fn damaged(reason: &str) -> ProbeError {
 
 /// Where the parts of the segment are.
 #[derive(Default)]
-pub(crate) struct Layout {
+pub struct Layout {
     pub end: u64,
     pub info: Option<(u64, u64)>,
     pub tracks: Option<(u64, u64)>,
@@ -68,7 +140,7 @@ pub(crate) struct Layout {
     pub first_cluster: Option<u64>,
 }
 
-pub(crate) fn layout(src: &(impl Source + ?Sized)) -> Result<Layout, ProbeError> {
+pub fn layout(src: &(impl Source + ?Sized)) -> Result<Layout, ProbeError> {
     let len = src.size();
     let ebml = header(&src.read_vec(0, 64)?).filter(|h| h.id == EBML).ok_or_else(|| damaged("bad EBML header"))?;
     let seg_pos = ebml.len + ebml.size.ok_or_else(|| damaged("bad EBML header size"))?;
@@ -134,7 +206,7 @@ pub(crate) fn layout(src: &(impl Source + ?Sized)) -> Result<Layout, ProbeError>
     Ok(out)
 }
 
-pub(crate) fn element(src: &(impl Source + ?Sized), at: Option<(u64, u64)>) -> Result<Option<Vec<u8>>, ProbeError> {
+pub fn element(src: &(impl Source + ?Sized), at: Option<(u64, u64)>) -> Result<Option<Vec<u8>>, ProbeError> {
     match at {
         None => Ok(None),
         Some((_, size)) if size > MAX_HEADER_ELEMENT => Err(damaged("a header element is too large")),
@@ -144,11 +216,9 @@ pub(crate) fn element(src: &(impl Source + ?Sized), at: Option<(u64, u64)>) -> R
 
 /// The segment's timestamp scale (nanoseconds a tick; a million when it
 /// does not say, or says something unusable) and its track entries.
-pub(crate) fn scale_and_entries(src: &(impl Source + ?Sized), at: &Layout) -> Result<(u64, Vec<Entry>), ProbeError> {
+pub fn scale_and_entries(src: &(impl Source + ?Sized), at: &Layout) -> Result<(u64, Vec<Entry>), ProbeError> {
     let scale = element(src, at.info)?
-        .and_then(|b| {
-            children(&b).find(|(id, _)| *id == crate::library::probe::mkv::TIMESTAMP_SCALE).and_then(|(_, d)| uint(d))
-        })
+        .and_then(|b| children(&b).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d)))
         .filter(|&s| (1..=1_000_000_000_000).contains(&s))
         .unwrap_or(1_000_000);
     let entries = element(src, at.tracks)?.map(|b| entries(&b)).unwrap_or_default();
@@ -156,7 +226,7 @@ pub(crate) fn scale_and_entries(src: &(impl Source + ?Sized), at: &Layout) -> Re
 }
 
 /// A track entry, with what reading its blocks needs.
-pub(crate) struct Entry {
+pub struct Entry {
     pub number: u64,
     pub kind: u64,
     pub codec: String,
@@ -177,7 +247,7 @@ pub(crate) struct Entry {
 }
 
 #[derive(Clone)]
-pub(crate) enum Encoding {
+pub enum Encoding {
     None,
     Zlib,
     /// Header stripping: these bytes were removed from every frame.
@@ -186,7 +256,7 @@ pub(crate) enum Encoding {
     Unreadable,
 }
 
-pub(crate) fn entries(body: &[u8]) -> Vec<Entry> {
+pub fn entries(body: &[u8]) -> Vec<Entry> {
     let mut out = Vec::new();
     // A file lists a few tracks; a fake one may claim millions.
     for (_, entry) in children(body).filter(|(id, _)| *id == TRACK_ENTRY).take(MAX_ENTRIES) {
@@ -225,7 +295,7 @@ pub(crate) fn entries(body: &[u8]) -> Vec<Entry> {
                 AUDIO => {
                     for (id, a) in children(d) {
                         match id {
-                            SAMPLING_FREQUENCY => e.sampling_rate = crate::library::probe::mkv::float(a),
+                            SAMPLING_FREQUENCY => e.sampling_rate = float(a),
                             CHANNELS => e.channels = uint(a),
                             _ => {}
                         }
@@ -281,7 +351,7 @@ fn encoding(encodings: &[u8]) -> Encoding {
 }
 
 /// Reads the file forwards a window at a time.
-pub(crate) struct Window<'a, S: Source + ?Sized> {
+pub struct Window<'a, S: Source + ?Sized> {
     src: &'a S,
     pos: u64,
     buf: Vec<u8>,
@@ -308,7 +378,7 @@ impl<'a, S: Source + ?Sized> Window<'a, S> {
 }
 
 /// A block met by `walk_blocks`: a SimpleBlock or a BlockGroup.
-pub(crate) struct Met {
+pub struct Met {
     /// The Cluster's timestamp, in timestamp-scale ticks.
     pub cluster_ts: i128,
     /// `SIMPLE_BLOCK` or `BLOCK_GROUP`.
@@ -323,7 +393,7 @@ pub(crate) struct Met {
 /// headers only are read here; `on` reads what it needs through the
 /// window). Stops at damage, at the end of the segment or after
 /// `MAX_ELEMENTS` elements.
-pub(crate) fn walk_blocks<S: Source + ?Sized>(
+pub fn walk_blocks<S: Source + ?Sized>(
     src: &S,
     at: &Layout,
     mut on: impl FnMut(&mut Window<'_, S>, Met) -> Result<(), ProbeError>,
@@ -369,12 +439,12 @@ pub(crate) fn walk_blocks<S: Source + ?Sized>(
     Ok(())
 }
 /// The track number of a block (the start of its data).
-pub(crate) fn block_track(b: &[u8]) -> Option<u64> {
-    crate::library::probe::mkv::vint(b, false).map(|(n, _)| n)
+pub fn block_track(b: &[u8]) -> Option<u64> {
+    vint(b, false).map(|(n, _)| n)
 }
 
 /// The track number of a BlockGroup's Block, from the group's first bytes.
-pub(crate) fn group_track(b: &[u8]) -> Option<u64> {
+pub fn group_track(b: &[u8]) -> Option<u64> {
     let h = header(b)?;
     (h.id == BLOCK).then(|| block_track(b.get(h.len as usize..)?)).flatten()
 }

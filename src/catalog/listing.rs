@@ -1,0 +1,253 @@
+//! The query every listing shares (gallery, favorites, API, M3U, random,
+//! the watch page's next video): sort, direction, filters, search, ids,
+//! a playlist and paging, parsed from the URL into typed values
+//! (`ListQuery`), and the engine that answers it from memory (`list`).
+//! Pure: no I/O, no waiting; the caller decides where it runs.
+
+use std::sync::Arc;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Deserializer};
+
+use super::query::{self, Filter, LiveOrders};
+use super::search::{self, SearchCache};
+use super::user::UserCache;
+use super::{Catalog, Order, Sort, Video, Viewer};
+use crate::library::ids::VideoId;
+
+/// Characters escaped in a query value (everything but unreserved ones).
+pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Why a listing cannot be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The query asks for something out of bounds (a client's mistake).
+    #[error("{0}")]
+    Bad(String),
+    #[error("no such playlist")]
+    NoPlaylist,
+    #[error("a search without bounds gave no answer")]
+    Unanswered,
+}
+
+/// What a listing reads: the catalog, user data as one person sees it, the
+/// derived orders and searches, and the playlist the query names (looked
+/// up by the caller, who knows whose playlists there are).
+pub struct Inputs<'a> {
+    pub catalog: &'a Catalog,
+    pub users: &'a UserCache,
+    pub orders: &'a LiveOrders,
+    pub searches: &'a SearchCache,
+    pub who: &'a Viewer,
+    pub playlist: Option<&'a [VideoId]>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ListQuery {
+    /// As asked; `sort()` is the one used.
+    pub sort: Option<Sort>,
+    pub order: Option<Order>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+    #[serde(default, deserialize_with = "flag")]
+    pub favorites: bool,
+    pub min_rating: Option<u8>,
+    /// Comma-separated tags a video must all carry.
+    pub tag: Option<String>,
+    /// Search words (titles, paths, tags).
+    pub q: Option<String>,
+    /// Comma-separated video ids: just these, in this order (a page
+    /// refreshing the cards it shows); sort, filters and search are ignored.
+    pub ids: Option<String>,
+    /// One of the asking person's playlists, in its order (sort, filters
+    /// and search are ignored).
+    pub playlist: Option<u64>,
+}
+
+/// Most videos `ids` may name.
+pub const MAX_IDS: usize = 100;
+
+/// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok(matches!(s.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes"))
+}
+
+/// Most tags a listing may be filtered by.
+pub const MAX_FILTER_TAGS: usize = 20;
+/// Longest search text.
+pub const MAX_QUERY_CHARS: usize = 500;
+
+pub struct Listing {
+    pub videos: Vec<Arc<Video>>,
+    pub total: usize,
+    /// 1-based, clamped to the pages there are.
+    pub page: usize,
+    pub pages: usize,
+}
+
+impl ListQuery {
+    /// Whether the listing is a search.
+    pub fn searching(&self) -> bool {
+        self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// The sort used: as asked, else best matches first while searching
+    /// and newest first otherwise (best match means nothing without words).
+    pub fn sort(&self) -> Sort {
+        match (self.sort, self.searching()) {
+            (Some(Sort::Relevance), false) | (None, false) => Sort::Added,
+            (Some(s), _) => s,
+            (None, true) => Sort::Relevance,
+        }
+    }
+
+    pub fn order(&self) -> Order {
+        self.order.unwrap_or(self.sort().default_order())
+    }
+
+    pub fn filter(&self) -> Result<Filter, QueryError> {
+        if self.min_rating.is_some_and(|r| !(1..=5).contains(&r)) {
+            return Err(QueryError::Bad("min_rating must be from 1 to 5".into()));
+        }
+        let tags = self.tags();
+        if tags.len() > MAX_FILTER_TAGS {
+            return Err(QueryError::Bad(format!("at most {MAX_FILTER_TAGS} tags in a filter")));
+        }
+        if self.q.as_deref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+            return Err(QueryError::Bad(format!("a search is at most {MAX_QUERY_CHARS} characters")));
+        }
+        Ok(Filter { favorites: self.favorites, min_rating: self.min_rating, tags })
+    }
+
+    /// The tags of the `tag` parameter, without `#`, empty ones dropped.
+    pub fn tags(&self) -> Vec<String> {
+        let list = self.tag.as_deref().unwrap_or("");
+        list.split(',').map(|t| t.trim().trim_start_matches('#').trim().to_string()).filter(|t| !t.is_empty()).collect()
+    }
+
+    /// The query string of this listing at another page (for links).
+    pub fn with_page(&self, page: usize) -> String {
+        format!("{}&page={page}", self.context())
+    }
+
+    /// The query string naming this listing (sort, order, filters, search;
+    /// no page): watch pages keep it to continue with the listing's next video.
+    pub fn context(&self) -> String {
+        if let Some(n) = self.playlist {
+            return format!("playlist={n}");
+        }
+        let order = match self.order() {
+            Order::Asc => "asc",
+            Order::Desc => "desc",
+        };
+        let mut s = format!("sort={}&order={order}", self.sort().name());
+        if self.favorites {
+            s.push_str("&favorites=1");
+        }
+        if let Some(r) = self.min_rating {
+            s.push_str(&format!("&min_rating={r}"));
+        }
+        if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            s.push_str(&format!("&q={}", percent_encoding::utf8_percent_encode(q, QUERY_VALUE)));
+        }
+        let tags = self.tags();
+        if !tags.is_empty() {
+            let joined = tags.join(",");
+            s.push_str(&format!("&tag={}", percent_encoding::utf8_percent_encode(&joined, QUERY_VALUE)));
+        }
+        s
+    }
+
+    /// Whether this is the whole library in the default order (links need
+    /// not carry it).
+    pub fn is_plain(&self) -> bool {
+        !self.is_heavy() && self.sort() == Sort::Added && self.order() == Sort::Added.default_order()
+    }
+
+    /// Whether listing needs more than a slice of a precomputed order (a
+    /// filter or a search): then it runs on the blocking pool (`run`).
+    pub fn is_heavy(&self) -> bool {
+        self.playlist.is_some()
+            || self.favorites
+            || self.min_rating.is_some()
+            || !self.tags().is_empty()
+            || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// Whether this is a search and nothing else (no filter, playlist or ids).
+    pub fn is_search_only(&self) -> bool {
+        self.ids.is_none()
+            && self.playlist.is_none()
+            && !self.favorites
+            && self.min_rating.is_none()
+            && self.tags().is_empty()
+            && self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+    }
+
+    /// The requested page of the listing, `per_page` videos a page.
+    pub fn list(&self, inputs: &Inputs, per_page: usize) -> Result<Listing, QueryError> {
+        self.list_within(inputs, per_page, None)?.ok_or(QueryError::Unanswered)
+    }
+
+    /// `list`, or `None` when its search exceeds `quick` (`search::search`).
+    pub fn list_within(
+        &self,
+        inputs: &Inputs,
+        per_page: usize,
+        quick: Option<search::Quick>,
+    ) -> Result<Option<Listing>, QueryError> {
+        let Inputs { catalog, users, orders, searches, who, .. } = *inputs;
+        if let Some(ids) = &self.ids {
+            let mut videos = Vec::new();
+            for raw in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if videos.len() == MAX_IDS {
+                    return Err(QueryError::Bad(format!("at most {MAX_IDS} ids")));
+                }
+                let id = raw.parse().map_err(|_| QueryError::Bad(format!("not a video id: {raw:?}")))?;
+                videos.extend(catalog.get(id).cloned());
+            }
+            return Ok(Some(Listing { total: videos.len(), videos, page: 1, pages: 1 }));
+        }
+        if let Some(n) = self.playlist {
+            let _ = n;
+            let items = inputs.playlist.ok_or(QueryError::NoPlaylist)?;
+            let videos: Vec<Arc<Video>> = items.iter().filter_map(|id| catalog.get(*id).cloned()).collect();
+            let total = videos.len();
+            let pages = total.div_ceil(per_page).max(1);
+            let page = self.page.unwrap_or(1).clamp(1, pages);
+            let videos = videos.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+            return Ok(Some(Listing { videos, total, page, pages }));
+        }
+        let filter = self.filter()?;
+        let idx = match quick {
+            // A quick search builds no order.
+            Some(_) => match orders.ready(catalog, users, self.sort(), who) {
+                Some(idx) => idx,
+                None => return Ok(None),
+            },
+            None => orders.order(catalog, users, self.sort(), who),
+        };
+        let wanted = self.page.unwrap_or(1).max(1);
+        let offset = (wanted - 1).saturating_mul(per_page);
+        let words = super::fold::words(self.q.as_deref().unwrap_or(""));
+        let ranks = &searches.ranks;
+        let src = query::Source { catalog, users, who, idx: &idx, order: self.order(), ranks };
+        let fetch = |offset| {
+            if words.is_empty() {
+                Some(query::page(&src, &filter, offset, per_page))
+            } else {
+                search::search(searches, &src, self.sort(), &filter, &words, offset, per_page, quick)
+            }
+        };
+        let Some((mut videos, total)) = fetch(offset) else { return Ok(None) };
+        let pages = total.div_ceil(per_page).max(1);
+        let page = wanted.min(pages);
+        if page != wanted {
+            // Past the end: show the last page instead (the search is cached by now).
+            let Some((last, _)) = fetch((page - 1) * per_page) else { return Ok(None) };
+            videos = last;
+        }
+        Ok(Some(Listing { videos, total, page, pages }))
+    }
+}
