@@ -21,7 +21,7 @@ function short(v) {
 /** The chart's frame: axes with their scale and "60 s ago … now", and a
  * note while no data came yet. */
 function draw(id, series, colors) {
-  const c = document.getElementById("chart-" + id);
+  const c = /** @type {HTMLCanvasElement | null} */ (document.getElementById("chart-" + id));
   if (!c) return;
   const g = c.getContext("2d"), w = c.width, h = c.height;
   const style = getComputedStyle(document.documentElement);
@@ -88,7 +88,7 @@ function loadTest(form) {
     e.preventDefault();
     const out = document.getElementById("loadtest-result");
     out.textContent = "Running…";
-    const scenario = document.getElementById("lt-scenario").value;
+    const scenario = /** @type {HTMLSelectElement} */ (document.getElementById("lt-scenario")).value;
     const d = await api("POST", "/admin/performance", { action: "load_test", scenario, connections: 20, duration: 5 });
     const r = d && d.report;
     out.textContent = r ? Math.round(r.requests_per_second) + " req/s, p50 " + r.p50_ms.toFixed(2) + " ms, p99 " +

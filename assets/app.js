@@ -30,9 +30,9 @@ if (toggle) {
   });
 }
 
-const sortForm = document.getElementById("sort-form");
+const sortForm = /** @type {HTMLFormElement | null} */ (document.getElementById("sort-form"));
 if (sortForm) {
-  const go = sortForm.querySelector("button[type=submit]");
+  const go = /** @type {HTMLButtonElement | null} */ (sortForm.querySelector("button[type=submit]"));
   if (go) go.hidden = true;
   sortForm.querySelectorAll("select").forEach((s) => s.addEventListener("change", () => sortForm.submit()));
 }

@@ -94,11 +94,12 @@ function previews(card) {
 }
 
 export function init() {
-  document.querySelectorAll(".card-actions").forEach((a) => { a.hidden = false; });
+  /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".card-actions")).forEach((a) => { a.hidden = false; });
   // The stars and heart now say the rating and favorite: once is enough.
   document.documentElement.classList.add("card-actions-on");
   document.addEventListener("click", (e) => {
-    const b = e.target.closest && e.target.closest(".card-actions button");
+    const t = /** @type {Element} */ (e.target);
+    const b = t.closest && t.closest(".card-actions button");
     if (b) press(b);
   });
   document.querySelectorAll(".card").forEach(previews);
@@ -114,7 +115,8 @@ export function init() {
   }));
   // Back into view: the cards shown, as they are now (one request).
   onResync(async () => {
-    const ids = [...new Set([...document.querySelectorAll(".card[data-id]")].map((c) => c.dataset.id))].slice(0, 100);
+    const cards = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".card[data-id]"));
+    const ids = [...new Set([...cards].map((c) => c.dataset.id))].slice(0, 100);
     if (!ids.length) return;
     const fresh = await api("GET", "/api/v1/videos?per_page=100&ids=" + ids.join(","), undefined, { quiet: true });
     if (!fresh) return;

@@ -22,9 +22,9 @@ export function init() {
   const box = document.getElementById("offline");
   if (!box || !window.caches || !("serviceWorker" in navigator) || !window.isSecureContext || !window.TransformStream) return;
   const url = "/video/" + box.dataset.id;
-  const save = document.getElementById("offline-save");
-  const remove = document.getElementById("offline-remove");
-  const bar = document.getElementById("offline-progress");
+  const save = /** @type {HTMLButtonElement} */ (document.getElementById("offline-save"));
+  const remove = /** @type {HTMLButtonElement} */ (document.getElementById("offline-remove"));
+  const bar = /** @type {HTMLProgressElement} */ (document.getElementById("offline-progress"));
   const status = document.getElementById("offline-status");
   const show = (saved) => { save.hidden = saved; remove.hidden = !saved; bar.hidden = true; };
   box.hidden = false;

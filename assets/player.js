@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { send } from "./watch.js";
 import { frameBlob } from "./frames.js";
 
-const player = document.getElementById("player");
+const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
 const actions = document.getElementById("actions");
 
 function resume(id) {

@@ -54,7 +54,8 @@ function batchBar() {
   if (!select) return;
   fill(select);
   document.getElementById("batch-playlist-add").addEventListener("click", () => {
-    const ids = Array.from(document.querySelectorAll("input.pick")).filter((p) => p.checked).map((p) => p.value);
+    const picks = /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("input.pick"));
+    const ids = Array.from(picks).filter((p) => p.checked).map((p) => p.value);
     addTo(select, ids, document.getElementById("batch-status"));
   });
 }
@@ -64,7 +65,7 @@ function makeForm() {
   if (!form) return;
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const name = document.getElementById("playlist-name").value.trim();
+    const name = /** @type {HTMLInputElement} */ (document.getElementById("playlist-name")).value.trim();
     if (!name) return;
     const d = await api("POST", "/api/v1/playlists", { name });
     if (d) location.href = d.url;
@@ -80,42 +81,42 @@ function editor() {
   const buttons = () => {
     const items = Array.from(list.children);
     items.forEach((li, i) => {
-      li.querySelector(".up").disabled = i === 0;
-      li.querySelector(".down").disabled = i === items.length - 1;
+      /** @type {HTMLButtonElement} */ (li.querySelector(".up")).disabled = i === 0;
+      /** @type {HTMLButtonElement} */ (li.querySelector(".down")).disabled = i === items.length - 1;
     });
   };
   const save = async (said) => {
-    const ids = Array.from(list.children).map((li) => li.dataset.id);
+    const ids = Array.from(list.children).map((li) => /** @type {HTMLElement} */ (li).dataset.id);
     const d = await api("PATCH", url, { ids });
     if (!d) { location.reload(); return; }
     status.textContent = said;
   };
   list.addEventListener("click", (e) => {
-    const b = e.target.closest("button");
+    const b = /** @type {Element} */ (e.target).closest("button");
     if (!b) return;
     const li = b.closest("li");
     const title = li.querySelector("a").textContent;
     if (b.classList.contains("up") && li.previousElementSibling) {
       list.insertBefore(li, li.previousElementSibling);
       buttons();
-      b.disabled ? li.querySelector(".down").focus() : b.focus();
+      b.disabled ? /** @type {HTMLElement} */ (li.querySelector(".down")).focus() : b.focus();
       save("Moved up: " + title);
     } else if (b.classList.contains("down") && li.nextElementSibling) {
       list.insertBefore(li.nextElementSibling, li);
       buttons();
-      b.disabled ? li.querySelector(".up").focus() : b.focus();
+      b.disabled ? /** @type {HTMLElement} */ (li.querySelector(".up")).focus() : b.focus();
       save("Moved down: " + title);
     } else if (b.classList.contains("out")) {
       const next = li.nextElementSibling || li.previousElementSibling;
       li.remove();
       buttons();
-      if (next) next.querySelector(".out").focus();
+      if (next) /** @type {HTMLElement} */ (next.querySelector(".out")).focus();
       save("Taken out: " + title);
     }
   });
   document.getElementById("playlist-rename").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const name = document.getElementById("playlist-rename-input").value.trim();
+    const name = /** @type {HTMLInputElement} */ (document.getElementById("playlist-rename-input")).value.trim();
     const d = await api("PATCH", url, { name });
     if (d) { document.querySelector("h1").textContent = d.name; status.textContent = "Renamed."; }
   });

@@ -20,7 +20,7 @@ function nearest(from, key) {
   const cy = r.top + r.height / 2;
   let best = null;
   let bestScore = Infinity;
-  document.querySelectorAll(CARD).forEach((link) => {
+  /** @type {NodeListOf<HTMLAnchorElement>} */ (document.querySelectorAll(CARD)).forEach((link) => {
     if (link === from || !link.offsetParent) return;
     const b = link.getBoundingClientRect();
     const dx = b.left + b.width / 2 - cx;

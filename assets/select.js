@@ -6,7 +6,7 @@ export function init() {
   const batchBar = document.getElementById("batch-bar");
   if (!selectMode || !batchBar) return;
   selectMode.hidden = false;
-  const picks = () => Array.from(document.querySelectorAll("input.pick"));
+  const picks = () => Array.from(/** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("input.pick")));
   const chosen = () => picks().filter((p) => p.checked).map((p) => p.value);
   const count = () => { document.getElementById("batch-count").textContent = chosen().length + " selected"; };
   selectMode.addEventListener("click", () => {
@@ -18,7 +18,10 @@ export function init() {
     picks().forEach((p) => { p.hidden = !on; if (!on) p.checked = false; });
     count();
   });
-  document.addEventListener("change", (e) => { if (e.target.classList && e.target.classList.contains("pick")) count(); });
+  document.addEventListener("change", (e) => {
+    const t = /** @type {Element} */ (e.target);
+    if (t.classList && t.classList.contains("pick")) count();
+  });
   document.getElementById("batch-all").addEventListener("click", () => {
     picks().forEach((p) => { p.checked = true; });
     count();
@@ -31,7 +34,7 @@ export function init() {
     const d = await api("POST", "/api/v1/batch", change);
     status.textContent = d ? "Changed " + d.videos + " videos." : "Nothing was changed.";
   };
-  const tagValue = () => document.getElementById("batch-tag").value.trim();
+  const tagValue = () => /** @type {HTMLInputElement} */ (document.getElementById("batch-tag")).value.trim();
   document.getElementById("batch-add").addEventListener("click", () => { if (tagValue()) batch({ add_tags: [tagValue()] }); });
   document.getElementById("batch-remove").addEventListener("click", () => { if (tagValue()) batch({ remove_tags: [tagValue()] }); });
   document.getElementById("batch-fav").addEventListener("click", () => batch({ favorite: true }));

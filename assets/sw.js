@@ -9,16 +9,18 @@ const SHELL = "vidserve-shell";
 const PAGES = "vidserve-pages";
 // Videos saved for offline (by the watch page's button).
 const VIDEOS = "vidserve-videos";
+// This worker's global scope (`self`), typed for the checker (tests/js).
+const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
 
-self.addEventListener("install", (e) => {
-  e.waitUntil(caches.open(PAGES).then((c) => c.add("/")).catch(() => {}).then(() => self.skipWaiting()));
+sw.addEventListener("install", (e) => {
+  e.waitUntil(caches.open(PAGES).then((c) => c.add("/")).catch(() => {}).then(() => sw.skipWaiting()));
 });
 
-self.addEventListener("activate", (e) => {
-  e.waitUntil(self.clients.claim());
+sw.addEventListener("activate", (e) => {
+  e.waitUntil(sw.clients.claim());
 });
 
-self.addEventListener("message", (e) => {
+sw.addEventListener("message", (e) => {
   // Signing out: nothing of this person stays behind.
   if (e.data === "forget") e.waitUntil(Promise.all([caches.delete(PAGES), caches.delete(VIDEOS)]));
 });
@@ -68,7 +70,7 @@ async function video(request, path) {
   });
 }
 
-self.addEventListener("fetch", (e) => {
+sw.addEventListener("fetch", (e) => {
   const url = new URL(e.request.url);
   if (url.origin !== location.origin || e.request.method !== "GET") return;
   if (url.pathname.startsWith("/assets/")) e.respondWith(shell(e.request));

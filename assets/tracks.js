@@ -1,7 +1,7 @@
 // The watch page's tracks: the subtitle menu (the choice remembered for
 // the next video), chapters (buttons that seek, the current one marked)
 // and the audio track menu, where the browser can switch tracks.
-const player = document.getElementById("player");
+const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
 const KEY = "vidserve-subtitles";
 
 function remember(value) {
@@ -10,7 +10,7 @@ function remember(value) {
 
 function subtitles() {
   const tracks = player.textTracks;
-  const menu = document.getElementById("subtitle-choice");
+  const menu = /** @type {HTMLSelectElement | null} */ (document.getElementById("subtitle-choice"));
   if (!tracks || !tracks.length) return;
   const all = () => [...tracks];
   const show = (n) => all().forEach((t, i) => { t.mode = i === n ? "showing" : "disabled"; });
@@ -37,10 +37,11 @@ function subtitles() {
 }
 
 function chapters() {
-  document.querySelectorAll(".chapter-marks span[data-at]").forEach((m) => { m.style.left = m.dataset.at + "%"; });
+  /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".chapter-marks span[data-at]"))
+    .forEach((m) => { m.style.left = m.dataset.at + "%"; });
   const list = document.getElementById("chapters");
   if (!list) return;
-  const buttons = [...list.querySelectorAll("button.chapter")];
+  const buttons = /** @type {HTMLButtonElement[]} */ ([...list.querySelectorAll("button.chapter")]);
   const starts = buttons.map((b) => Number(b.dataset.start) / 1000);
   buttons.forEach((b, i) => b.addEventListener("click", () => {
     player.currentTime = starts[i];
@@ -58,10 +59,12 @@ function chapters() {
 }
 
 function audio() {
-  const menu = document.getElementById("audio-choice");
+  const menu = /** @type {HTMLSelectElement | null} */ (document.getElementById("audio-choice"));
   if (!menu) return;
   const note = document.getElementById("audio-note");
-  const list = player.audioTracks;
+  // Not in every browser, nor in TypeScript's DOM types.
+  /** @type {Iterable<{ enabled: boolean }> | undefined} */
+  const list = /** @type {any} */ (player).audioTracks;
   if (!list && player.dataset.remuxed) {
     // The remuxed stream carries one audio track: another one is another stream.
     menu.addEventListener("change", () => {

@@ -2,7 +2,7 @@
 // the next one opens after a short countdown (Autoplay, remembered; the
 // countdown can be cancelled), or the same one plays again (Loop).
 // Shift+N and Shift+P open the next and previous video.
-const player = document.getElementById("player");
+const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
 const KEY = "vidserve-autoplay";
 const WAIT = 5;
 
@@ -17,7 +17,7 @@ function toggle(button, on) {
 export function init() {
   const box = document.getElementById("up-next");
   if (!player || !box) return;
-  const next = document.getElementById("next-link");
+  const next = /** @type {HTMLAnchorElement | null} */ (document.getElementById("next-link"));
   const autoplay = document.getElementById("autoplay");
   const loop = document.getElementById("loop");
   const text = document.getElementById("next-text");
@@ -63,8 +63,10 @@ export function init() {
   }
   document.addEventListener("keydown", (e) => {
     if (!e.shiftKey || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest && e.target.closest("input, textarea, select, [contenteditable]")) return;
-    const link = e.key === "N" ? next : e.key === "P" ? box.querySelector("a[rel=prev]") : null;
+    const t = /** @type {Element} */ (e.target);
+    if (t.closest && t.closest("input, textarea, select, [contenteditable]")) return;
+    const prev = /** @type {HTMLAnchorElement | null} */ (box.querySelector("a[rel=prev]"));
+    const link = e.key === "N" ? next : e.key === "P" ? prev : null;
     if (!link) return;
     e.preventDefault();
     location.href = link.href;

@@ -14,10 +14,10 @@ export function showUser(d) {
 }
 
 function showOwn(d) {
-  actions.querySelectorAll(".star").forEach((b) => {
+  /** @type {NodeListOf<HTMLElement>} */ (actions.querySelectorAll(".star")).forEach((b) => {
     b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
   });
-  const clear = actions.querySelector(".clear");
+  const clear = /** @type {HTMLElement | null} */ (actions.querySelector(".clear"));
   if (clear) clear.hidden = !d.rating;
   const fav = document.getElementById("favorite");
   if (fav) fav.setAttribute("aria-pressed", String(!!d.favorite));
@@ -44,21 +44,23 @@ function showTags(d) {
     x.setAttribute("aria-label", "Remove tag " + t);
     li.appendChild(a); li.appendChild(x); list.appendChild(li);
   });
-  if (hadFocus) (list.querySelector("button.untag") || document.getElementById("tag-input")).focus();
+  const first = /** @type {HTMLElement | null} */ (list.querySelector("button.untag"));
+  if (hadFocus) (first || document.getElementById("tag-input")).focus();
 }
 
 function tags() {
   const base = "/api/v1/videos/" + tagBox.dataset.id + "/tags";
   document.getElementById("tag-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const input = document.getElementById("tag-input");
+    const input = /** @type {HTMLInputElement} */ (document.getElementById("tag-input"));
     const tag = input.value.trim();
     if (!tag) return;
     const d = await api("POST", base, { tag });
     if (d) { showTags(d); input.value = ""; }
   });
   tagBox.addEventListener("click", async (e) => {
-    const b = e.target.closest("button.untag");
+    const t = /** @type {Element} */ (e.target);
+    const b = /** @type {HTMLButtonElement | null} */ (t.closest("button.untag"));
     if (b) showTags(await api("DELETE", base + "/" + encodeURIComponent(b.dataset.tag)));
   });
 }
@@ -70,13 +72,13 @@ function title(form) {
     if (!d) return;
     const shown = d.title || document.getElementById("title-reset").dataset.fileTitle;
     document.getElementById("title").textContent = shown;
-    document.getElementById("title-input").value = shown;
+    /** @type {HTMLInputElement} */ (document.getElementById("title-input")).value = shown;
     document.title = shown + " · vidserve";
     form.closest("details").open = false;
   };
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    save(document.getElementById("title-input").value);
+    save(/** @type {HTMLInputElement} */ (document.getElementById("title-input")).value);
   });
   document.getElementById("title-reset").addEventListener("click", () => save(null));
 }
@@ -87,15 +89,15 @@ function share(box) {
   document.getElementById("share-link").addEventListener("click", async () => {
     const d = await api("GET", "/api/v1/videos/" + box.dataset.id + "/link");
     if (!d) return;
-    const input = document.getElementById("share-url");
+    const input = /** @type {HTMLInputElement} */ (document.getElementById("share-url"));
     input.value = d.url;
-    document.getElementById("share-vlc").href = "vlc://" + d.url;
+    /** @type {HTMLAnchorElement} */ (document.getElementById("share-vlc")).href = "vlc://" + d.url;
     document.getElementById("share-out").hidden = false;
     input.select();
   });
   document.getElementById("share-copy").addEventListener("click", async () => {
-    const url = document.getElementById("share-url").value;
-    try { await navigator.clipboard.writeText(url); notify("Link copied."); } catch (e) { document.getElementById("share-url").select(); }
+    const input = /** @type {HTMLInputElement} */ (document.getElementById("share-url"));
+    try { await navigator.clipboard.writeText(input.value); notify("Link copied."); } catch (e) { input.select(); }
   });
 }
 
@@ -104,7 +106,7 @@ export function init() {
   if (box) share(box);
   if (actions) {
     actions.addEventListener("click", (e) => {
-      const b = e.target.closest("button");
+      const b = /** @type {Element} */ (e.target).closest("button");
       if (!b) return;
       if (b.id === "favorite") {
         send(b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT", "favorite");

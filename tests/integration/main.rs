@@ -26,6 +26,7 @@ mod playlists;
 mod range;
 mod remux;
 mod screens;
+mod scripts;
 mod sendfile;
 mod support;
 mod swaps;
