@@ -16,6 +16,14 @@ fn axe_source() -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
+/// Whether the page's scripts have set it up: the cards' buttons shown (at
+/// load), and what comes after: the watch page's playlist menu filled and
+/// its player's metadata read (or its failure known).
+const SET_UP: &str =
+    "const s = document.getElementById('playlist-add-choice'), p = document.getElementById('player'); \
+    return document.readyState === 'complete' && ![...document.querySelectorAll('.card-actions')].some(a => a.hidden) \
+        && (!s || s.options.length > 0) && (!p || p.readyState >= 1 || p.error !== null)";
+
 /// The violations axe finds on the current page, briefly.
 async fn violations(driver: &Driver) -> Vec<Value> {
     let script = "const done = arguments[0]; \
@@ -79,8 +87,10 @@ async fn every_page_passes_axe_in_chromium() {
             for path in &pages {
                 driver.goto(&srv.url(path)).await;
                 driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;
-                // Scripts have set the page up (cards' buttons shown).
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                crate::support::eventually(Duration::from_secs(10), "the page set up by its scripts", || async {
+                    driver.js(SET_UP).await == true
+                })
+                .await;
                 driver.js(&format!("{axe}; return 0")).await;
                 for v in violations(&driver).await {
                     found.push(format!("{path} {w}x{h} {theme}: {v}"));

@@ -303,7 +303,9 @@ async fn tabs_share_one_live_stream_in_chromium() {
     let driver = Driver::start().await;
     driver.goto(&srv.url("/")).await;
     let first = driver.call("GET", "/window", json!({})).await;
-    driver.js("window.__got = []; new BroadcastChannel('vidserve-live').onmessage = (e) => window.__got.push(e.data.name); return 0").await;
+    // What this tab hears is also kept in localStorage, for the other tabs
+    // to see while this one stays in the background.
+    driver.js("window.__got = []; new BroadcastChannel('vidserve-live').onmessage = (e) => { window.__got.push(e.data.name); localStorage.setItem('__got', window.__got.join()); }; return 0").await;
     for n in 1..=10 {
         let tab = driver.call("POST", "/window/new", json!({ "type": "window" })).await;
         driver.call("POST", "/window", json!({ "handle": tab["handle"] })).await;
@@ -318,7 +320,10 @@ async fn tabs_share_one_live_stream_in_chromium() {
     // A change reaches the first tab, in the background, through the leader.
     let put = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&json!({ "rating": 4 }));
     assert_eq!(put.send().await.unwrap().status(), 200);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually(Duration::from_secs(10), "the change reaches the first tab", || async {
+        driver.js("return (localStorage.getItem('__got') || '').split(',').includes('user')").await == true
+    })
+    .await;
     driver.call("POST", "/window", json!({ "handle": first })).await;
     let got = driver.js("return window.__got").await;
     assert!(got.as_array().unwrap().iter().any(|n| n == "user"), "{got}");

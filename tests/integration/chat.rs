@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use vidserve::config::chat::{ChatConfig, Endpoint};
 
-use crate::support::{Fixture, Options, TestServer};
+use crate::support::{eventually, Fixture, Options, TestServer};
 
 const KEY: &str = "sk-test-0123456789-secret";
 
@@ -59,9 +59,11 @@ async fn answer(req: Request<hyper::body::Incoming>, seen: Seen) -> Result<Respo
         let echo = format!("model exploded; you sent {}", auth.unwrap_or_default());
         vec![Bytes::from(json!({ "error": { "message": echo } }).to_string())]
     } else if question.contains("hang") {
+        // Never a byte: the body stays open for as long as the test runs
+        // (what it tests, the 5 s limit and a page leaving, happens first).
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            drop(tx);
+            let _open = tx;
+            std::future::pending::<()>().await
         });
         return Ok(res);
     } else if question.contains("empty") {
@@ -230,7 +232,12 @@ async fn answers_stream_tools_run_and_failures_are_clear() {
     let started = Instant::now();
     let hung = ask(&srv, "hang on");
     let second = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Asked once the first question is with the endpoint: its turn is
+        // taken before anything goes upstream.
+        eventually(Duration::from_secs(10), "the hung question reaches the endpoint", || async {
+            seen.lock().unwrap().iter().any(|(_, b)| b.to_string().contains("hang on"))
+        })
+        .await;
         srv.client
             .post(srv.url("/api/v1/chat"))
             .json(&json!({ "messages": [{ "role": "user", "content": "hello" }] }))
@@ -260,9 +267,13 @@ async fn answers_stream_tools_run_and_failures_are_clear() {
         .unwrap();
     assert_eq!(res.status(), 200);
     drop(res);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, text, _) = ask(&srv, "hello").await;
-    assert_eq!(status, 200, "{text}");
+    // Asked again until the turn is free (a refusal while answering is not
+    // counted against the device's questions): within 3 s, well before the
+    // 5 s limit would have freed it anyway.
+    eventually(Duration::from_secs(3), "the turn freed when the page left", || async {
+        ask(&srv, "hello").await.0 == 200
+    })
+    .await;
 
     // Bad conversations are refused before anything goes upstream.
     let sent = seen.lock().unwrap().len();
@@ -368,12 +379,10 @@ async fn the_key_stays_out_of_logs_and_answers() {
     .unwrap();
     let url = url.expect("a Local: URL line");
     let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(Duration::from_secs(30), "the server ready (/readyz)", || async {
+        client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     let mut answers = String::new();
     for q in ["hello", "fail now"] {
         let res =

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::Fixture;
+use crate::support::{eventually, Fixture};
 
 fn vidserve() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vidserve"));
@@ -52,17 +52,13 @@ async fn serves_then_stops_cleanly_on_sigterm() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let client = reqwest::Client::new();
     // Ready once the first scan ran.
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200) {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready);
+    eventually(Duration::from_secs(30), "the server ready (/readyz)", || async {
+        client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
     let body = client.get(format!("{url}video/clip.mp4")).send().await.unwrap().bytes().await.unwrap();
-    assert_eq!(body.len() as u64, std::fs::metadata(fx.path().join("clip.mp4")).unwrap().len());
+    let clip_len = std::fs::metadata(fx.path().join("clip.mp4")).unwrap().len();
+    assert_eq!(body.len() as u64, clip_len);
 
     // A stream still running at shutdown (its response never read, so it
     // stalls), on one of the connection threads: it gets the drain, then
@@ -70,7 +66,14 @@ async fn serves_then_stops_cleanly_on_sigterm() {
     let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
     let mut open = std::net::TcpStream::connect(&addr).unwrap();
     std::io::Write::write_all(&mut open, b"GET /video/big.mp4 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Under way: the server counts bytes of it (beyond the clip's).
+    eventually(Duration::from_secs(10), "the stream of big.mp4 under way", || async {
+        let Ok(res) = client.get(format!("{url}metrics")).send().await else { return false };
+        let text = res.text().await.unwrap_or_default();
+        let streamed = text.lines().find_map(|l| l.strip_prefix("vidserve_bytes_streamed_total "));
+        streamed.and_then(|v| v.trim().parse::<f64>().ok()).is_some_and(|n| n > clip_len as f64)
+    })
+    .await;
 
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };

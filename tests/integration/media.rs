@@ -141,7 +141,10 @@ async fn a_hanging_ffmpeg_is_stopped_and_the_queue_goes_on() {
     fx.write("pictured.png", &png(640, 360));
     let bin = tempfile::tempdir().unwrap();
     let fake = bin.path().join("ffmpeg");
-    std::fs::write(&fake, "#!/bin/sh\nsleep 60\n").unwrap();
+    // An ffmpeg that hangs: time is the condition here, as it must outlast
+    // the 1 s --ffmpeg-timeout (the server kills it then; `exec`, so that
+    // the kill ends the sleep and its pipes with it).
+    std::fs::write(&fake, "#!/bin/sh\nexec sleep 60\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let data = tempfile::tempdir().unwrap();
     let opts =

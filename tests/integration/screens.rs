@@ -9,7 +9,15 @@ use base64::Engine;
 use serde_json::json;
 
 use crate::driver::Driver;
-use crate::support::{ffmpeg, Fixture, TestServer};
+use crate::support::{eventually, ffmpeg, Fixture, TestServer};
+
+/// Whether the current page shows everything: its fonts, the pictures in
+/// view and the player's current frame.
+const PAINTED: &str = "const p = document.getElementById('player'); \
+    return document.fonts.status === 'loaded' \
+        && [...document.images].filter((i) => i.getClientRects().length && i.getBoundingClientRect().top < innerHeight) \
+            .every((i) => i.complete) \
+        && (!p || p.readyState >= 2 || p.error !== null)";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "makes the README's pictures; run on demand"]
@@ -34,7 +42,18 @@ async fn screenshots() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await; // thumbnails
+    let mut ids = Vec::new();
+    for (name, _) in clips {
+        ids.push(srv.id_of(&format!("{name}.webm")).await);
+    }
+    eventually(Duration::from_secs(60), "a thumbnail for every clip", || async {
+        let mut all = true;
+        for id in &ids {
+            all &= srv.get(&format!("/thumb/{id}/320")).await.status() == 200;
+        }
+        all
+    })
+    .await;
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
     std::fs::create_dir_all(&out).unwrap();
     let driver = Driver::start().await;
@@ -45,7 +64,9 @@ async fn screenshots() {
         for (page, path) in [("gallery", "/".to_string()), ("watch", format!("/watch/{cats}"))] {
             driver.goto(&srv.url(&path)).await;
             driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            // Painted: the pictures in view loaded, and the video's first frame.
+            eventually(Duration::from_secs(10), "the page painted", || async { driver.js(PAINTED).await == true })
+                .await;
             if page == "gallery" {
                 let paint = driver.js("const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null").await;
                 eprintln!("{name}: gallery first contentful paint {paint} ms");

@@ -227,9 +227,21 @@ where
         if check().await {
             return;
         }
+        // The pace of the polling, not a wait for anything: the condition
+        // is asked again (many checks are a WebDriver round trip).
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("timed out waiting for: {what}");
+}
+
+/// `eventually` for synchronous tests: polls `check` every 20 ms until it is true or `timeout` passes.
+#[track_caller]
+pub fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Runs ffmpeg to make a real clip; panics with a clear message if ffmpeg is

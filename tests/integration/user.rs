@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{send, Fixture, Options, TestServer};
+use crate::support::{eventually, send, Fixture, Options, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_writes_and_bad_input() {
@@ -116,23 +116,20 @@ async fn acknowledged_writes_survive_kill_9() {
     let data = tempfile::tempdir().unwrap();
     let (mut child, url) = spawn_server(fx.path(), data.path());
     let client = reqwest::Client::new();
-    let mut ids = Vec::new();
-    for _ in 0..100 {
-        if let Ok(r) = client.get(format!("{url}api/v1/videos")).send().await {
-            let v: Value = r.json().await.unwrap();
-            ids = v["videos"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
-            if ids.len() == 4 {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let listed = || async {
+        let Ok(r) = client.get(format!("{url}api/v1/videos")).send().await else { return Vec::new() };
+        let v: Value = r.json().await.unwrap();
+        v["videos"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    eventually(Duration::from_secs(30), "the four videos listed", || async { listed().await.len() == 4 }).await;
+    let ids = listed().await;
     assert_eq!(ids.len(), 4);
 
     // 50 clients post views as fast as they can; the server is killed mid-way.
     let acked: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
     let sent: Arc<Vec<AtomicU64>> = Arc::new((0..4).map(|_| AtomicU64::new(0)).collect());
-    let stop_at = Instant::now() + Duration::from_secs(3);
+    // The kill ends the load; this only bounds it if the kill never comes.
+    let stop_at = Instant::now() + Duration::from_secs(60);
     let mut tasks = Vec::new();
     for c in 0..50usize {
         let (client, url, ids, acked, sent) = (client.clone(), url.clone(), ids.clone(), acked.clone(), sent.clone());
@@ -153,7 +150,10 @@ async fn acknowledged_writes_survive_kill_9() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed mid-way: once the load is well under way (five times the
+    // acknowledgements asked for below), with every client still sending.
+    let acked_now = || acked.iter().map(|a| a.load(Ordering::SeqCst)).sum::<u64>();
+    eventually(Duration::from_secs(30), "500 views acknowledged", || async { acked_now() >= 500 }).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     for t in tasks {
