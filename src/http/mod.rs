@@ -12,6 +12,7 @@ pub mod access;
 pub mod assets;
 pub mod body;
 pub mod compress;
+pub mod conditional;
 pub mod error;
 pub mod files;
 pub mod guard;

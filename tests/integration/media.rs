@@ -81,6 +81,8 @@ async fn ffmpeg_makes_a_thumbnail_for_every_format() {
     assert!(srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("poster=\"/thumb/"));
     let etag = srv.get(&format!("/thumb/{id}/320")).await.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(srv.get_with(&format!("/thumb/{id}/320"), &[("if-none-match", &etag)]).await.status(), 304);
+    let listed = format!("\"other\", W/{etag}");
+    assert_eq!(srv.get_with(&format!("/thumb/{id}/320"), &[("if-none-match", &listed)]).await.status(), 304);
     assert_eq!(srv.get(&format!("/thumb/{id}/999")).await.status(), 404);
 }
 

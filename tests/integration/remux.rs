@@ -90,6 +90,14 @@ async fn matroska_plays_as_the_same_packets_in_mp4() {
     assert_eq!(srv.get_with(&url, &[("if-none-match", &etag)]).await.status(), 304);
     let stale = srv.get_with(&url, &[("range", "bytes=0-9"), ("if-range", "\"other\"")]).await;
     assert_eq!(stale.status(), 200);
+    // The same rules as `/video` (`http::conditional`): lists, If-Match,
+    // a weak If-Range never matches, If-Range is no list.
+    assert_eq!(srv.get_with(&url, &[("if-none-match", &format!("\"x\", W/{etag}"))]).await.status(), 304);
+    assert_eq!(srv.get_with(&url, &[("if-match", "\"other\"")]).await.status(), 412);
+    assert_eq!(srv.get_with(&url, &[("if-match", &etag), ("range", "bytes=0-9")]).await.status(), 206);
+    let weak = srv.get_with(&url, &[("range", "bytes=0-9"), ("if-range", &format!("W/{etag}"))]).await;
+    assert_eq!(weak.status(), 200);
+    assert_eq!(srv.get_with(&url, &[("range", "bytes=0-9"), ("if-range", "*")]).await.status(), 200);
     let head = srv.client.head(srv.url(&url)).send().await.unwrap();
     assert_eq!(head.headers()["content-length"].to_str().unwrap(), len.to_string());
 

@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, ETAG};
+
+use crate::http::conditional;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -29,16 +31,6 @@ fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
     format!("W/\"{boot:x}-{generation:x}-{:x}-{lists:x}-{asked:x}\"", app.users.data.version())
 }
 
-/// Whether the client's `If-None-Match` holds `tag`.
-pub(super) fn unchanged(headers: &HeaderMap, tag: &str) -> bool {
-    headers
-        .get_all(IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == tag || t.trim() == "*")
-}
-
 pub async fn videos(
     app: &Arc<App>,
     who: &Viewer,
@@ -53,7 +45,7 @@ pub async fn videos(
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         res
     };
-    if unchanged(headers, &tag) {
+    if conditional::unchanged(headers, &tag) {
         let mut res = Response::new(Body::Empty);
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(validated(res));

@@ -1,10 +1,11 @@
 //! Stored images: thumbnails, preview strips and their WebVTT cues.
 
-use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 
 use super::ApiError;
 use crate::http::body::Body;
+use crate::http::conditional::{self, Validators};
 use crate::library::ids::VideoId;
 use crate::App;
 
@@ -53,7 +54,7 @@ async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Res
     let (bytes, mtime, name) =
         read.await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|_| ApiError::not_found())?;
     let etag = format!("\"i{name:x}-{mtime:x}\"");
-    let fresh = headers.get(IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let fresh = conditional::unchanged(headers, &etag);
     let mut res = Response::new(if fresh { Body::Empty } else { Body::full(bytes) });
     if fresh {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
@@ -61,6 +62,6 @@ async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Res
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
-    h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
+    conditional::add_validators(h, &Validators { etag: &etag, modified: None });
     Ok(res)
 }

@@ -9,16 +9,15 @@
 use std::sync::Arc;
 
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    IF_NONE_MATCH, IF_RANGE, RANGE,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
 };
 use hyper::{Method, Response, StatusCode};
 
 use super::ApiError;
 use crate::catalog::Video;
 use crate::http::body::Body;
+use crate::http::conditional::{self, Answer, Validators};
 use crate::http::files::OpenFiles;
-use crate::http::range::{parse_range, RangeOutcome};
 use crate::http::stream::RemuxBody;
 use crate::library::ids::VideoId;
 use crate::media::remux::cache::PlanKey;
@@ -167,30 +166,26 @@ pub async fn play(
     let etag = format!("\"r{FORMAT}-{:x}-{:x}-{audio}-{}\"", file.size, file.mtime_ns, files.len());
     let tagged = |mut res: Response<Body>| {
         let h = res.headers_mut();
-        h.insert(ETAG, HeaderValue::from_str(&etag).expect("ascii"));
+        conditional::add_validators(h, &Validators { etag: &etag, modified: None });
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-vidserve-sound", HeaderValue::from_static(sound));
         res
     };
-    let matches = |v: &HeaderValue| v.to_str().is_ok_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if headers.get(IF_NONE_MATCH).is_some_and(matches) {
-        let mut res = Response::new(Body::Empty);
-        *res.status_mut() = StatusCode::NOT_MODIFIED;
-        return Ok(tagged(res));
-    }
     let len = plan.len();
-    let range_applies = headers.get(IF_RANGE).is_none_or(matches);
-    let outcome = match headers.get(RANGE).and_then(|v| v.to_str().ok()) {
-        Some(h) if range_applies => parse_range(h, len),
-        _ => RangeOutcome::Full,
-    };
-    let (status, start, end) = match outcome {
-        RangeOutcome::Unsatisfiable => return Err(ApiError::Unsatisfiable { len }),
+    let validators = Validators { etag: &etag, modified: None };
+    let (status, start, end) = match conditional::evaluate(headers, &validators, Some(len)) {
+        Answer::NotModified => {
+            let mut res = Response::new(Body::Empty);
+            *res.status_mut() = StatusCode::NOT_MODIFIED;
+            return Ok(tagged(res));
+        }
+        Answer::PreconditionFailed => return Err(ApiError::PreconditionFailed),
+        Answer::Unsatisfiable => return Err(ApiError::Unsatisfiable { len }),
         // Several ranges at once: players never ask; the whole stream answers.
-        RangeOutcome::Full => (StatusCode::OK, 0, len),
-        RangeOutcome::Partial(r) if r.len() > 1 => (StatusCode::OK, 0, len),
-        RangeOutcome::Partial(r) => (StatusCode::PARTIAL_CONTENT, r[0].start, r[0].end),
+        Answer::Full => (StatusCode::OK, 0, len),
+        Answer::Ranges(r) if r.len() > 1 => (StatusCode::OK, 0, len),
+        Answer::Ranges(r) => (StatusCode::PARTIAL_CONTENT, r[0].start, r[0].end),
     };
     let body = if method == Method::HEAD {
         Body::Empty

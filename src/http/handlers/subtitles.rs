@@ -146,7 +146,7 @@ pub async fn vtt(
         }
     };
     let tag = format!("\"t{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
-    let mut res = if super::api::unchanged(headers, &tag) {
+    let mut res = if crate::http::conditional::unchanged(headers, &tag) {
         let mut res = Response::new(Body::Empty);
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         res

@@ -4,8 +4,8 @@
 //! its metadata, skipped while `OpenFiles` holds a fresh handle; the body
 //! then streams through `stream::FileBody`.
 //!
-//! Order of evaluation (RFC 9110 §13.2.2): If-Match, If-Unmodified-Since
-//! (412); If-None-Match, If-Modified-Since (304); If-Range; Range.
+//! Conditions and ranges are decided by `http::conditional` (RFC 9110
+//! §13.2.2's order), as for every other response with a validator.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,8 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_MATCH,
-    IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE, LAST_MODIFIED, RANGE,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
 };
 use hyper::{Method, Response, StatusCode};
 
@@ -22,8 +21,9 @@ use super::pages::lookup;
 use super::ApiError;
 use crate::catalog::{Located, Video};
 use crate::http::body::Body;
+use crate::http::conditional::{self, Answer, Validators};
 use crate::http::files::{OpenFiles, OpenKey, Opened};
-use crate::http::range::{parse_range, ByteRange, RangeOutcome};
+use crate::http::range::ByteRange;
 use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::http::zerocopy::Pending;
@@ -52,22 +52,8 @@ pub async fn video(
     let opened = hot_file(app, files, &video, asked).await?;
     let ctype = opened.ctype;
 
-    if let Some(status) = precondition(headers, &opened) {
-        return match status {
-            StatusCode::NOT_MODIFIED => Ok(respond(StatusCode::NOT_MODIFIED, &opened, None, Body::Empty)),
-            _ => Err(ApiError::PreconditionFailed),
-        };
-    }
-
-    let range_header = headers.get(RANGE).and_then(|v| v.to_str().ok());
-    let range_applies = match headers.get(IF_RANGE) {
-        None => true,
-        Some(v) => if_range_matches(v, &opened),
-    };
-    let outcome = match range_header {
-        Some(h) if range_applies => parse_range(h, opened.len),
-        _ => RangeOutcome::Full,
-    };
+    let validators = Validators { etag: &opened.etag, modified: Some(opened.modified) };
+    let answer = conditional::evaluate(headers, &validators, Some(opened.len));
     let head = method == Method::HEAD;
     let file_body = |segments: Vec<Segment>| {
         if head {
@@ -78,15 +64,17 @@ pub async fn video(
         }
     };
 
-    Ok(match outcome {
-        RangeOutcome::Unsatisfiable => return Err(ApiError::Unsatisfiable { len: opened.len }),
-        RangeOutcome::Full => {
+    Ok(match answer {
+        Answer::NotModified => respond(StatusCode::NOT_MODIFIED, &opened, None, Body::Empty),
+        Answer::PreconditionFailed => return Err(ApiError::PreconditionFailed),
+        Answer::Unsatisfiable => return Err(ApiError::Unsatisfiable { len: opened.len }),
+        Answer::Full => {
             let body = file_body(vec![Segment::File { pos: 0, end: opened.len }]);
             let mut res = respond(StatusCode::OK, &opened, Some(ctype), body);
             res.headers_mut().insert(CONTENT_LENGTH, opened.len.into());
             res
         }
-        RangeOutcome::Partial(ranges) if ranges.len() == 1 => {
+        Answer::Ranges(ranges) if ranges.len() == 1 => {
             let r = ranges[0];
             let body = file_body(vec![Segment::File { pos: r.start, end: r.end }]);
             let mut res = respond(StatusCode::PARTIAL_CONTENT, &opened, Some(ctype), body);
@@ -95,7 +83,7 @@ pub async fn video(
             h.insert(CONTENT_RANGE, HeaderValue::from_str(&r.content_range(opened.len)).expect("ascii"));
             res
         }
-        RangeOutcome::Partial(ranges) => {
+        Answer::Ranges(ranges) => {
             let boundary = boundary(video.id);
             let segments = multipart(&ranges, opened.len, ctype, &boundary);
             let total: u64 = segments
@@ -168,63 +156,12 @@ async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<O
     opened.map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("opening a video file")))
 }
 
-/// The status a conditional header forces, if any.
-fn precondition(h: &HeaderMap, o: &Opened) -> Option<StatusCode> {
-    let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    let date = |name| text(name).and_then(|v| httpdate::parse_http_date(v).ok());
-    if let Some(v) = text(IF_MATCH) {
-        if !etag_list_matches(v, &o.etag, false) {
-            return Some(StatusCode::PRECONDITION_FAILED);
-        }
-    } else if let Some(since) = date(IF_UNMODIFIED_SINCE) {
-        if o.modified > since {
-            return Some(StatusCode::PRECONDITION_FAILED);
-        }
-    }
-    if let Some(v) = text(IF_NONE_MATCH) {
-        if etag_list_matches(v, &o.etag, true) {
-            return Some(StatusCode::NOT_MODIFIED);
-        }
-    } else if let Some(since) = date(IF_MODIFIED_SINCE) {
-        if o.modified <= since {
-            return Some(StatusCode::NOT_MODIFIED);
-        }
-    }
-    None
-}
-
-/// `*` or a comma-separated list of entity tags. Weak comparison (for
-/// If-None-Match) ignores the `W/` prefix; strong comparison never matches
-/// a weak tag.
-fn etag_list_matches(list: &str, etag: &str, weak: bool) -> bool {
-    list.trim() == "*"
-        || list.split(',').map(str::trim).any(|t| match t.strip_prefix("W/") {
-            Some(t) => weak && t == etag,
-            None => t == etag,
-        })
-}
-
-/// `If-Range` with an entity tag needs a strong match; with a date, an exact
-/// match of `Last-Modified`.
-fn if_range_matches(v: &HeaderValue, o: &Opened) -> bool {
-    let Ok(v) = v.to_str() else { return false };
-    let v = v.trim();
-    if v.starts_with('"') {
-        v == &*o.etag
-    } else if v.starts_with("W/") {
-        false
-    } else {
-        httpdate::parse_http_date(v).is_ok_and(|d| d == o.modified)
-    }
-}
-
 fn respond(status: StatusCode, o: &Opened, ctype: Option<&'static str>, body: Body) -> Response<Body> {
     let mut res = Response::new(body);
     *res.status_mut() = status;
     let h = res.headers_mut();
     h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(ETAG, HeaderValue::from_str(&o.etag).expect("ascii etag"));
-    h.insert(LAST_MODIFIED, HeaderValue::from_str(&httpdate::fmt_http_date(o.modified)).expect("ascii date"));
+    conditional::add_validators(h, &Validators { etag: &o.etag, modified: Some(o.modified) });
     h.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=0, must-revalidate"));
     if let Some(ctype) = ctype {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
