@@ -175,6 +175,21 @@ impl ListQuery {
             || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }
 
+    /// A video picked uniformly among those this listing holds (its
+    /// filters, its search, its playlist or ids), or `None` when it holds none.
+    pub fn random(&self, inputs: &Inputs) -> Result<Option<Arc<Video>>, QueryError> {
+        if !self.searching() && self.playlist.is_none() && self.ids.is_none() {
+            let filter = self.filter()?;
+            return Ok(query::random(inputs.catalog, inputs.users, inputs.who, &filter));
+        }
+        let total = ListQuery { page: Some(1), ..self.clone() }.list(inputs, 1)?.total;
+        if total == 0 {
+            return Ok(None);
+        }
+        let pick = ListQuery { page: Some(fastrand::usize(..total) + 1), ..self.clone() }.list(inputs, 1)?;
+        Ok(pick.videos.into_iter().next())
+    }
+
     /// Whether this is a search and nothing else (no filter, playlist or ids).
     pub fn is_search_only(&self) -> bool {
         self.ids.is_none()

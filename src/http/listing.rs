@@ -30,6 +30,39 @@ pub fn list(app: &App, who: &Viewer, catalog: &Catalog, q: &ListQuery, per_page:
     Ok(q.list(&inputs, per_page)?)
 }
 
+/// A random video of the listing `q` names (see `ListQuery::random`); on
+/// the blocking pool when it needs more than a precomputed order.
+pub async fn random(
+    q: ListQuery,
+    app: &Arc<App>,
+    who: &Viewer,
+    catalog: Arc<Catalog>,
+) -> Result<Arc<crate::catalog::Video>, ApiError> {
+    let heavy = q.is_heavy();
+    let pick = move |app: &App, who: &Viewer| -> Result<_, ApiError> {
+        let playlist = match q.playlist {
+            Some(n) => {
+                Some(app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items)
+            }
+            None => None,
+        };
+        Ok(q.random(&inputs(app, who, &catalog, playlist.as_deref()))?)
+    };
+    let found = if !heavy {
+        pick(app, who)?
+    } else {
+        let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+        let (app, who) = (app.clone(), who.clone());
+        crate::blocking::spawn(move || {
+            let _turn = turn;
+            pick(&app, &who)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))??
+    };
+    found.ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))
+}
+
 fn inputs<'a>(
     app: &'a App,
     who: &'a Viewer,

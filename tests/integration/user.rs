@@ -215,6 +215,17 @@ async fn sorts_filters_and_random_use_user_data() {
     assert_eq!(srv.get("/random?min_rating=5&favorites=1").await.status(), 404);
     let res = srv.get("/random").await;
     assert_eq!(res.status(), 302);
+    // Random respects the search, alone and with filters, on the page and
+    // in the API; a search that finds nothing has nothing to pick from.
+    for _ in 0..10 {
+        let res = srv.get("/random?q=charlie").await;
+        assert_eq!(res.headers()["location"], format!("/watch/{c}").as_str());
+        assert_eq!(srv.json("/api/v1/random?q=bravo").await["id"], b.as_str());
+        let picked = srv.json("/api/v1/random?q=mp4&min_rating=4").await;
+        assert_eq!(picked["id"], a.as_str());
+    }
+    assert_eq!(srv.get("/random?q=zulu").await.status(), 404);
+    assert_eq!(srv.get("/api/v1/random?q=zulu").await.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

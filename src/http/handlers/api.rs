@@ -11,7 +11,6 @@ use serde_json::json;
 
 use super::{json, ApiError};
 use crate::catalog::listing::ListQuery;
-use crate::catalog::query;
 use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
@@ -67,10 +66,8 @@ pub async fn videos(
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.
-pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let c = app.library.catalog();
-    let v = query::random(&c, &app.users.data, who, &q.filter()?)
-        .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
+pub async fn random(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let v = crate::http::listing::random(q, app, who, app.library.catalog()).await?;
     Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get_for(who, v.id))))
 }
 

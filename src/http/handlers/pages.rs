@@ -154,11 +154,9 @@ pub fn tags(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
 }
 
 /// `GET /random`: a redirect to a random video's watch page, among those
-/// the query's filters let through.
-pub fn random(app: &App, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let catalog = app.library.catalog();
-    let video = query::random(&catalog, &app.users.data, who, &q.filter()?)
-        .ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))?;
+/// the query's filters and search let through.
+pub async fn random(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let video = crate::http::listing::random(q, app, who, app.library.catalog()).await?;
     let mut res = super::redirect(StatusCode::FOUND, &format!("/watch/{}", video.id));
     res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     Ok(res)
