@@ -95,6 +95,16 @@ fn string_at(src: &str, i: usize) -> (String, usize) {
     (text, (j + 1).min(b.len()))
 }
 
+/// Where a comment starting at `j` ends (`None`: no comment starts there).
+fn comment_end(src: &str, j: usize) -> Option<usize> {
+    let b = src.as_bytes();
+    match b.get(j + 1) {
+        Some(b'*') if b[j] == b'/' => Some(src[j + 2..].find("*/").map_or(b.len(), |e| j + 2 + e + 2)),
+        Some(b'/') if b[j] == b'/' => Some(src[j..].find('\n').map_or(b.len(), |e| j + e)),
+        _ => None,
+    }
+}
+
 /// The index after the bracket closing the one at `i`, stepping over
 /// strings and comments inside.
 fn skip_balanced(src: &str, i: usize) -> usize {
@@ -107,12 +117,8 @@ fn skip_balanced(src: &str, i: usize) -> usize {
                 j = string_at(src, j).1;
                 continue;
             }
-            b'/' if b.get(j + 1) == Some(&b'*') => {
-                j = src[j + 2..].find("*/").map_or(b.len(), |e| j + 2 + e + 2);
-                continue;
-            }
-            b'/' if b.get(j + 1) == Some(&b'/') => {
-                j = src[j..].find('\n').map_or(b.len(), |e| j + e);
+            b'/' if comment_end(src, j).is_some() => {
+                j = comment_end(src, j).unwrap_or(b.len());
                 continue;
             }
             b'(' | b'[' | b'{' => depth += 1,
@@ -145,12 +151,8 @@ fn lex(src: &str, i: usize) -> Vec<Tok> {
                 j = end;
                 continue;
             }
-            b'/' if b.get(j + 1) == Some(&b'*') => {
-                j = src[j + 2..].find("*/").map_or(b.len(), |e| j + 2 + e + 2);
-                continue;
-            }
-            b'/' if b.get(j + 1) == Some(&b'/') => {
-                j = src[j..].find('\n').map_or(b.len(), |e| j + e);
+            b'/' if comment_end(src, j).is_some() => {
+                j = comment_end(src, j).unwrap_or(b.len());
                 continue;
             }
             // A call's result: the name before it stands for it.
