@@ -224,8 +224,7 @@ impl ListQuery {
             }
             return Ok(Some(Listing { total: videos.len(), videos, page: 1, pages: 1 }));
         }
-        if let Some(n) = self.playlist {
-            let _ = n;
+        if self.playlist.is_some() {
             let items = inputs.playlist.ok_or(QueryError::NoPlaylist)?;
             let videos: Vec<Arc<Video>> = items.iter().filter_map(|id| catalog.get(*id).cloned()).collect();
             let total = videos.len();

@@ -10,6 +10,7 @@ use super::error::ApiError;
 use crate::catalog::listing::{Inputs, ListQuery, Listing};
 use crate::catalog::search;
 use crate::catalog::{Catalog, Viewer};
+use crate::library::ids::VideoId;
 use crate::App;
 
 /// Turns for CPU-bound work off the async workers: two per core (one
@@ -22,10 +23,7 @@ fn cpu_gate() -> &'static Semaphore {
 
 /// Lists `q` for `who` against `app`'s user data and playlists.
 pub fn list(app: &App, who: &Viewer, catalog: &Catalog, q: &ListQuery, per_page: usize) -> Result<Listing, ApiError> {
-    let playlist = match q.playlist {
-        Some(n) => Some(app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items),
-        None => None,
-    };
+    let playlist = playlist_of(app, who, q)?;
     let inputs = inputs(app, who, catalog, playlist.as_deref());
     Ok(q.list(&inputs, per_page)?)
 }
@@ -40,12 +38,7 @@ pub async fn random(
 ) -> Result<Arc<crate::catalog::Video>, ApiError> {
     let heavy = q.is_heavy();
     let pick = move |app: &App, who: &Viewer| -> Result<_, ApiError> {
-        let playlist = match q.playlist {
-            Some(n) => {
-                Some(app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items)
-            }
-            None => None,
-        };
+        let playlist = playlist_of(app, who, &q)?;
         Ok(q.random(&inputs(app, who, &catalog, playlist.as_deref()))?)
     };
     let found = if !heavy {
@@ -63,12 +56,17 @@ pub async fn random(
     found.ok_or_else(|| ApiError::NotFound("no video matches; nothing to pick from".into()))
 }
 
-fn inputs<'a>(
-    app: &'a App,
-    who: &'a Viewer,
-    catalog: &'a Catalog,
-    playlist: Option<&'a [crate::library::ids::VideoId]>,
-) -> Inputs<'a> {
+/// The videos of the playlist `q` names, if it names one of `who`'s.
+fn playlist_of(app: &App, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<VideoId>>, ApiError> {
+    match q.playlist {
+        Some(n) => {
+            Ok(Some(app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items))
+        }
+        None => Ok(None),
+    }
+}
+
+fn inputs<'a>(app: &'a App, who: &'a Viewer, catalog: &'a Catalog, playlist: Option<&'a [VideoId]>) -> Inputs<'a> {
     Inputs { catalog, users: &app.users.data, orders: &app.users.orders, searches: &app.users.searches, who, playlist }
 }
 
