@@ -4,8 +4,6 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, ETAG};
-
-use crate::http::conditional;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -13,6 +11,7 @@ use super::{json, ApiError};
 use crate::catalog::listing::ListQuery;
 use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
+use crate::http::conditional;
 use crate::library::ids::VideoId;
 use crate::library::probe::Name;
 use crate::App;

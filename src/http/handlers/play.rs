@@ -164,16 +164,16 @@ pub async fn play(
         };
     }
     let etag = format!("\"r{FORMAT}-{:x}-{:x}-{audio}-{}\"", file.size, file.mtime_ns, files.len());
+    let validators = Validators { etag: &etag, modified: None };
     let tagged = |mut res: Response<Body>| {
         let h = res.headers_mut();
-        conditional::add_validators(h, &Validators { etag: &etag, modified: None });
+        conditional::add_validators(h, &validators);
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert("x-vidserve-sound", HeaderValue::from_static(sound));
         res
     };
     let len = plan.len();
-    let validators = Validators { etag: &etag, modified: None };
     let (status, start, end) = match conditional::evaluate(headers, &validators, Some(len)) {
         Answer::NotModified => {
             let mut res = Response::new(Body::Empty);
