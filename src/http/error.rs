@@ -1,6 +1,6 @@
 //! The only place errors become responses: JSON `{"error":{"code","message"}}`
 //! on API and JSON routes and wherever `Accept` asks for JSON, an HTML page
-//! elsewhere (the caller decides, `handlers::wants_json`).
+//! elsewhere (the caller decides, by the route's `Kind` and `Accept`).
 
 use hyper::header::{HeaderValue, ALLOW, CONTENT_RANGE, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
@@ -19,6 +19,23 @@ impl From<crate::catalog::listing::QueryError> for ApiError {
     }
 }
 
+impl From<super::route::RouteError> for ApiError {
+    fn from(e: super::route::RouteError) -> Self {
+        use super::route::RouteError;
+        match e {
+            RouteError::NotFound => ApiError::not_found(),
+            RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),
+            RouteError::BadPath(why) => ApiError::BadRequest(format!("bad path: {why}")),
+        }
+    }
+}
+
+impl From<super::route::Missing> for ApiError {
+    fn from(e: super::route::Missing) -> Self {
+        ApiError::Internal(anyhow::anyhow!("the route table gives this route no {{{}}} parameter", e.0))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -26,7 +43,7 @@ pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("method not allowed; use {0}")]
-    MethodNotAllowed(&'static str),
+    MethodNotAllowed(String),
     #[error("requested range not satisfiable")]
     Unsatisfiable { len: u64 },
     #[error("{0}")]
@@ -132,7 +149,7 @@ impl ApiError {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
         match self {
             ApiError::MethodNotAllowed(allow) => {
-                h.insert(ALLOW, HeaderValue::from_static(allow));
+                h.insert(ALLOW, HeaderValue::from_str(&allow).unwrap_or(HeaderValue::from_static("GET")));
             }
             ApiError::Unsatisfiable { len } => {
                 h.insert(CONTENT_RANGE, HeaderValue::from_str(&format!("bytes */{len}")).expect("ascii"));

@@ -1,5 +1,5 @@
 //! HTTP on hyper 1.x: accept loop and shutdown (`server`), the threads that
-//! keep connections (`lanes`), routing (`route`),
+//! keep connections (`lanes`), the route table and routing (`route`),
 //! range parsing (`range`), file streaming (`stream`, zero-copy through
 //! `zerocopy`) with handles of hot files (`files`), bodies (`body`) and their compression (`compress`), listings from the URL (`listing`), the
 //! API document (`openapi`), handlers, maud pages, embedded assets, and the
@@ -8,7 +8,6 @@
 //! Never builds a file system path from request input: videos are looked up
 //! in the catalog by id or by the exact root-relative path the scan found.
 
-pub mod access;
 pub mod assets;
 pub mod body;
 pub mod compress;

@@ -5,9 +5,9 @@
 //! admin with a password) may be added here, so the page never locks its
 //! owner out.
 
+use super::user::Payload;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde::Deserialize;
@@ -74,7 +74,7 @@ pub async fn change(
     app: &Arc<App>,
     visitor: &Visitor,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let from_form = is_form(headers);
     let c: Change = read_body_or_form(app, headers, body).await?;

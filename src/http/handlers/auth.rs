@@ -4,20 +4,19 @@
 //! (`Authorization: Bearer`), then the route's `Access`. Pages send the
 //! anonymous to `/login?next=…` (303); everything else answers 401.
 
+use super::user::Payload;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, SET_COOKIE};
 use hyper::{Method, Response, StatusCode};
 use serde::Deserialize;
 
 use super::{html, redirect, ApiError};
 use crate::catalog::Viewer;
-use crate::http::access::Access;
 use crate::http::body::Body;
 use crate::http::pages::login::{login as login_page, LoginView};
-use crate::http::route::Route;
+use crate::http::route::{Access, Endpoint, Kind, Route};
 use crate::people::{Person, Role};
 use crate::App;
 
@@ -71,16 +70,16 @@ impl Credentials {
 }
 
 /// Who is asking, when accounts exist; `Err` when the route may not be
-/// called by them. `page`: a page a browser navigates to (sent to sign in
-/// rather than answered 401). Without accounts: `Ok(None)`, always.
+/// called by them. A page a browser navigates to sends the anonymous to
+/// sign in rather than answering 401. Without accounts: `Ok(None)`, always.
 pub fn authorize(
     app: &Arc<App>,
     headers: &HeaderMap,
     method: &Method,
-    route: &Route,
+    endpoint: &Endpoint,
     target: &str,
-    page: bool,
 ) -> Result<Option<Person>, ApiError> {
+    let page = endpoint.kind == Kind::Page;
     if !app.people.enabled() {
         return Ok(None);
     }
@@ -95,7 +94,7 @@ pub fn authorize(
         (None, Some(token)) => app.people.by_token(token),
         (None, None) => None,
     };
-    let Access::Role(needed) = route.access() else { return Ok(who) };
+    let Access::Role(needed) = endpoint.access else { return Ok(who) };
     match &who {
         Some(p) if p.role >= needed => Ok(who),
         Some(p) => {
@@ -112,9 +111,9 @@ pub fn authorize(
 /// Whether the request is a video fetched through a valid signed link (it
 /// then needs no session); a link that was changed or has expired is 403.
 pub fn signed_link(app: &App, route: &Route, query: &str) -> Result<bool, ApiError> {
-    let Route::Video(crate::http::route::VideoKey::Id(id)) = route else { return Ok(false) };
+    let Some(id) = route.video_by_id() else { return Ok(false) };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match app.people.links.check(*id, query, now) {
+    match app.people.links.check(id, query, now) {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(ApiError::Forbidden("this link has expired or was changed; ask for a new one".into())),
@@ -176,7 +175,7 @@ pub async fn sign_in(
     app: &Arc<App>,
     client: IpAddr,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let form: LoginForm = super::user::read_body_or_form(app, headers, body).await?;
     let next = local_next(&form.next).to_string();

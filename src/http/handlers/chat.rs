@@ -4,11 +4,11 @@
 //! pieces, `event: tool` while a tool runs, then `event: done` or
 //! `event: error` with a message. The model's text is only ever data.
 
+use super::user::Payload;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::Response;
 use serde::Deserialize;
@@ -44,7 +44,7 @@ pub async fn chat(
     who: &Viewer,
     client: IpAddr,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let Some(chat) = app.chat.as_ref() else {
         return Err(ApiError::Unavailable(

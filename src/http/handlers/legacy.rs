@@ -2,9 +2,9 @@
 //! `/favorite`, `/get_views`, `/tag`, `/delete_tag`), with JSON or form
 //! bodies; each answers as the original did.
 
+use super::user::Payload;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper::header::{HeaderMap, ACCEPT};
 use hyper::{Response, StatusCode};
 use serde::Deserialize;
@@ -29,7 +29,7 @@ pub async fn legacy_tag(
     app: &App,
     who: &Viewer,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
     add: bool,
 ) -> Result<Response<Body>, ApiError> {
     let (b, video) = named(app, headers, body).await?;
@@ -53,7 +53,7 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
 }
 
 /// The body of an original route (JSON or form) and the video it names.
-async fn named(app: &App, headers: &HeaderMap, body: Incoming) -> Result<(Legacy, Arc<Video>), ApiError> {
+async fn named(app: &App, headers: &HeaderMap, body: Payload) -> Result<(Legacy, Arc<Video>), ApiError> {
     let b: Legacy = read_body_or_form(app, headers, body).await?;
     let video = by_filename(&app.library.catalog(), &b)?;
     Ok((b, video))
@@ -63,7 +63,7 @@ pub async fn legacy_rate(
     app: &App,
     who: &Viewer,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let (b, video) = named(app, headers, body).await?;
     let r = valid_rating(b.rating.as_ref())?;
@@ -75,7 +75,7 @@ pub async fn legacy_view(
     app: &App,
     who: &Viewer,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let (_, video) = named(app, headers, body).await?;
     let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
@@ -86,7 +86,7 @@ pub async fn legacy_favorite(
     app: &App,
     who: &Viewer,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let (_, video) = named(app, headers, body).await?;
     let catalog = app.library.catalog();

@@ -2,9 +2,9 @@
 //! load test run against this server itself (loopback, bounded, one at a
 //! time, read-only scenarios).
 
+use super::user::Payload;
 use std::time::Duration;
 
-use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ const WEB_MAX_SECONDS: u64 = 10;
 
 /// `POST /admin/performance {"action": "load_test"}`: runs the built-in
 /// load test against this server over loopback (bounded; one at a time).
-pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
     // The admin page's form posts without JavaScript, too.
     let from_form = super::is_form(headers);
     let b: LoadTestBody = super::user::read_body_or_form(app, headers, body).await?;

@@ -19,6 +19,8 @@ mod upload;
 mod user;
 mod video;
 
+use user::Payload;
+
 pub use events::EventStreams;
 pub use upload::Uploads;
 
@@ -28,15 +30,15 @@ use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, LOCATION};
+use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::body::Body;
 use super::error::ApiError;
 use super::files::OpenFiles;
-use super::guard::MAX_HEAD;
-use super::guard::{self, HostNames};
-use super::route::{route, Route, RouteError};
+use super::guard::{self, HostNames, MAX_HEAD};
+use super::route::{route, Kind, Name, Route};
 use crate::catalog::Viewer;
 use crate::http::pages::layout::Visitor;
 use crate::App;
@@ -61,12 +63,15 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'se
 /// The hyper service function: never fails, errors become responses here.
 pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let app = &state.app;
-    let json = wants_json(&req);
-    let head = req.method() == Method::HEAD;
-    let gzip = super::compress::accepts_gzip(req.headers());
+    let (parts, body) = req.into_parts();
+    let head = parts.method == Method::HEAD;
+    let gzip = super::compress::accepts_gzip(&parts.headers);
     let started = std::time::Instant::now();
-    let mut name = "unmatched";
-    let client = guard::client_ip(peer.ip(), req.headers(), &app.config.trusted_proxies);
+    // The one time the path is routed.
+    let routed = route(&parts.method, parts.uri.path());
+    let json = wants_json(routed.as_ref().ok().map(|r| r.endpoint.kind), &parts);
+    let name = routed.as_ref().map_or("unmatched", |r| r.endpoint.metric);
+    let client = guard::client_ip(peer.ip(), &parts.headers, &app.config.trusted_proxies);
     let result = if client.is_none() && !app.config.allow_public {
         Err(ApiError::Forbidden(
             "this request came through a proxy vidserve does not know, so the client cannot be told; \
@@ -75,10 +80,13 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         ))
     } else if !app.config.allow_public && !client.is_some_and(guard::is_local) {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
-    } else if let Err(e) = guard::check_host(req.headers(), &state.hosts) {
+    } else if let Err(e) = guard::check_host(&parts.headers, &state.hosts) {
         Err(e)
     } else {
-        dispatch(&state, client.unwrap_or(peer.ip()), req, &mut name).await
+        match routed {
+            Ok(route) => dispatch(&state, client.unwrap_or(peer.ip()), &parts, body, route).await,
+            Err(e) => Err(head_too_large(&parts.headers).unwrap_or(ApiError::from(e))),
+        }
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
     super::compress::apply(&mut res, gzip);
@@ -99,37 +107,36 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
 
 /// Whether an error is answered as JSON: on every JSON route (the API, the
 /// original's JSON routes, health and admin actions), and wherever the
-/// client asks for JSON rather than HTML; pages and unknown paths get HTML.
-fn wants_json(req: &Request<Incoming>) -> bool {
-    let path = req.uri().path();
-    let route_is_json = match route(req.method(), path) {
-        Ok(r) => r.api_template().is_some(),
-        Err(_) => path.starts_with("/api/"),
+/// client asks for JSON rather than HTML; pages and unknown paths get HTML
+/// (unknown paths under `/api/` get JSON).
+fn wants_json(kind: Option<Kind>, parts: &Parts) -> bool {
+    let route_is_json = match kind {
+        Some(kind) => kind == Kind::Json,
+        None => parts.uri.path().starts_with("/api/"),
     };
-    let accept = req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let accept = parts.headers.get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     route_is_json || (accept.contains("application/json") && !accept.contains("text/html"))
 }
 
-/// Routes and answers a request; `name` learns the route (for metrics).
+/// hyper's own bound is approximate when a whole head arrives in one read.
+fn head_too_large(headers: &HeaderMap) -> Option<ApiError> {
+    let head_len: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    (head_len > MAX_HEAD).then_some(ApiError::HeadersTooLarge(MAX_HEAD))
+}
+
+/// Answers a routed request: checks the head, the origin of writes, who is
+/// asking and whether they may, then calls the route's handler.
 async fn dispatch(
     state: &State,
     client: std::net::IpAddr,
-    req: Request<Incoming>,
-    name: &mut &'static str,
+    parts: &Parts,
+    body: Incoming,
+    route: Route<'_>,
 ) -> Result<Response<Body>, ApiError> {
     let app = &state.app;
-    let (parts, body) = req.into_parts();
-    // hyper's own bound is approximate when a whole head arrives in one read.
-    let head_len: usize = parts.headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    if head_len > MAX_HEAD {
-        return Err(ApiError::HeadersTooLarge(MAX_HEAD));
+    if let Some(e) = head_too_large(&parts.headers) {
+        return Err(e);
     }
-    let route = route(&parts.method, parts.uri.path()).map_err(|e| match e {
-        RouteError::NotFound => ApiError::not_found(),
-        RouteError::MethodNotAllowed(allow) => ApiError::MethodNotAllowed(allow),
-        RouteError::BadPath(why) => ApiError::BadRequest(format!("bad path: {why}")),
-    })?;
-    *name = route.metric_name();
     if parts.method != Method::GET && parts.method != Method::HEAD {
         guard::same_origin(&parts.headers)?;
     }
@@ -139,23 +146,9 @@ async fn dispatch(
     let zero_copy = parts.extensions.get::<super::zerocopy::Pending>().cloned();
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let page = route.api_template().is_none()
-        && !matches!(
-            route,
-            Route::Video(_)
-                | Route::Play(_)
-                | Route::Subtitle(..)
-                | Route::ServiceWorker
-                | Route::Playlist
-                | Route::Asset(_)
-                | Route::Metrics
-                | Route::Thumb(..)
-                | Route::Sprite(_)
-                | Route::SpriteVtt(_)
-        );
     let person = match auth::signed_link(app, &route, query)? {
         true => None,
-        false => auth::authorize(app, h, &parts.method, &route, target, page)?,
+        false => auth::authorize(app, h, &parts.method, route.endpoint, target)?,
     };
     // Whose ratings, favorites and positions this request sees and changes.
     let who = match &person {
@@ -165,80 +158,85 @@ async fn dispatch(
     };
     let who = &who;
     let visitor = &Visitor::new(app.people.enabled(), person.as_ref(), app.chat.is_some());
-    match route {
-        Route::Login if parts.method == Method::POST => auth::sign_in(app, client, h, body).await,
-        Route::Login => Ok(auth::form(app, client, parse_query(query)?)),
-        Route::Logout => auth::sign_out(app, h).await,
-        Route::ApiLink(id) => {
-            api::link(app, id, parse_query(query)?, h.get(hyper::header::HOST).and_then(|v| v.to_str().ok()))
+    let body = Payload::new(body, route.endpoint.body);
+    let Route { endpoint, mut params } = route;
+    let p = &mut params;
+    let host = || h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
+    match endpoint.name {
+        Name::LoginForm => Ok(auth::form(app, client, parse_query(query)?)),
+        Name::SignIn => auth::sign_in(app, client, h, body).await,
+        Name::SignOut => auth::sign_out(app, h).await,
+        Name::Gallery => pages::gallery(app, who, visitor, pages::Shelf::All, parse_query(query)?).await,
+        Name::Favorites => pages::gallery(app, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await,
+        Name::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
+        Name::Tag => pages::gallery(app, who, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await,
+        Name::PlaylistPage => {
+            pages::gallery(app, who, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?).await
         }
-        Route::Gallery => pages::gallery(app, who, visitor, pages::Shelf::All, parse_query(query)?).await,
-        Route::Favorites => pages::gallery(app, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await,
-        Route::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
-        Route::Random => pages::random(app, who, parse_query(query)?).await,
-        Route::ApiRandom => api::random(app, who, parse_query(query)?).await,
-        Route::Watch(key) => pages::watch(app, who, visitor, &key, query).await,
-        Route::Admin => admin::admin(app, visitor),
-        Route::Video(key) => video::video(app, &state.files, &key, &parts.method, h, zero_copy).await,
-        Route::Asset(name) => {
-            super::assets::response(name, super::compress::accepts_gzip(h)).ok_or_else(ApiError::not_found)
-        }
-        Route::Thumb(id, width) => images::thumb(app, id, width, h).await,
-        Route::Sprite(id) => images::sprite(app, id, h).await,
-        Route::SpriteVtt(id) => images::sprite_vtt(app, id),
-        Route::Healthz => Ok(admin::healthz()),
-        Route::Metrics => Ok(admin::metrics(app)),
-        Route::Readyz => admin::readyz(app),
-        Route::Ping => Ok(admin::ping(app)),
-        Route::CacheStatus => admin::cache_status(app, state.streams.count()).await,
-        Route::CacheRefresh => admin::cache_refresh(app, is_form(h)).await,
-        Route::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
-        Route::Performance if parts.method == Method::POST => loadtest::run_load_test(app, h, body).await,
-        Route::Performance => Ok(loadtest::performance(app)),
-        Route::AdminUsers if parts.method == Method::POST => accounts::change(app, visitor, h, body).await,
-        Route::AdminUsers => Ok(accounts::list(app)),
-        Route::ApiChat => chat::chat(app, who, client, h, body).await,
-        Route::Subtitle(id, n) => subtitles::vtt(app, id, n, h).await,
-        Route::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
-        Route::Playlist => {
-            let host = h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
-            api::playlist(app, who, parse_query(query)?, host).await
-        }
-        Route::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
-        Route::ApiVideo(id) => api::video(app, who, id).await,
-        Route::ApiEditVideo(id) => user::edit_title(app, who, id, h, body).await,
-        Route::ApiThumbnail(id) => upload::upload_thumbnail(app, &state.uploads, id, h, body).await,
-        Route::ApiPosition(id) => user::position(app, who, id, parts.method == Method::DELETE, h, body).await,
-        Route::ApiRating(id) => user::rating(app, who, id, parts.method == Method::DELETE, h, body).await,
-        Route::ApiFavorite(id) => user::favorite(app, who, id, parts.method == Method::PUT).await,
-        Route::ApiView(id) => user::view(app, who, id).await,
-        Route::LegacyRate => legacy::legacy_rate(app, who, h, body).await,
-        Route::LegacyView => legacy::legacy_view(app, who, h, body).await,
-        Route::LegacyFavorite => legacy::legacy_favorite(app, who, h, body).await,
-        Route::LegacyViews => Ok(legacy::legacy_views(app)),
-        Route::ApiAddTag(id) => user::add_tag(app, who, id, h, body).await,
-        Route::ApiRemoveTag(id, tag) => user::remove_tag(app, who, id, &tag).await,
-        Route::ApiTags => Ok(user::tags(app)),
-        Route::ApiEvents => events::events(app, &state.streams, client, who.clone(), auth::Credentials::of(h)),
-        Route::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
-        Route::ApiBatch => user::batch(app, who, h, body).await,
-        Route::LegacyTag => legacy::legacy_tag(app, who, h, body, true).await,
-        Route::LegacyDeleteTag => legacy::legacy_tag(app, who, h, body, false).await,
-        Route::Tags => pages::tags(app, visitor),
-        Route::Tag(tag) => pages::gallery(app, who, visitor, pages::Shelf::Tag(tag), parse_query(query)?).await,
-        Route::Playlists => Ok(pages::playlists(app, who, visitor)),
-        Route::Play(id) => play::play(app, &state.files, id, query, &parts.method, h, zero_copy).await,
-        Route::PlaylistPage(n) => {
-            pages::gallery(app, who, visitor, pages::Shelf::Playlist(n), parse_query(query)?).await
-        }
-        Route::ApiPlaylists if parts.method == Method::POST => playlists::create(app, who, h, body).await,
-        Route::ApiPlaylists => Ok(playlists::list(app, who)),
-        Route::ApiPlaylist(n) if parts.method == Method::PATCH => playlists::edit(app, who, n, h, body).await,
-        Route::ApiPlaylist(n) if parts.method == Method::DELETE => playlists::remove(app, who, n).await,
-        Route::ApiPlaylist(n) => playlists::one(app, who, n),
-        Route::ApiPlaylistAdd(n) => playlists::add(app, who, n, h, body).await,
-        Route::ApiPlaylistRemove(n, id) => playlists::remove_video(app, who, n, id).await,
+        Name::Random => pages::random(app, who, parse_query(query)?).await,
+        Name::Tags => pages::tags(app, visitor),
+        Name::Playlists => Ok(pages::playlists(app, who, visitor)),
+        Name::Watch => pages::watch(app, who, visitor, p.key()?, query).await,
+        Name::Admin => admin::admin(app, visitor),
+        Name::Video => video::video(app, &state.files, p.key()?, &parts.method, h, zero_copy).await,
+        Name::Play => play::play(app, &state.files, p.id()?, query, &parts.method, h, zero_copy).await,
+        Name::Thumb => images::thumb(app, p.id()?, p.width()?, h).await,
+        Name::Sprite => images::sprite(app, p.id()?, h).await,
+        Name::SpriteVtt => images::sprite_vtt(app, p.id()?),
+        Name::Subtitle => subtitles::vtt(app, p.id()?, p.sub()?, h).await,
+        Name::M3u => api::playlist(app, who, parse_query(query)?, host()).await,
+        Name::Asset => asset(p.name()?, h),
+        Name::Favicon => asset("icon.svg", h),
+        Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
+        Name::Metrics => Ok(admin::metrics(app)),
+        Name::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
+        Name::ApiVideo => api::video(app, who, p.id()?).await,
+        Name::ApiEditVideo => user::edit_title(app, who, p.id()?, h, body).await,
+        Name::ApiRate => user::rating(app, who, p.id()?, false, h, body).await,
+        Name::ApiUnrate => user::rating(app, who, p.id()?, true, h, body).await,
+        Name::ApiFavorite => user::favorite(app, who, p.id()?, true).await,
+        Name::ApiUnfavorite => user::favorite(app, who, p.id()?, false).await,
+        Name::ApiView => user::view(app, who, p.id()?).await,
+        Name::ApiAddTag => user::add_tag(app, who, p.id()?, h, body).await,
+        Name::ApiRemoveTag => user::remove_tag(app, who, p.id()?, &p.tag()?).await,
+        Name::ApiRemember => user::position(app, who, p.id()?, false, h, body).await,
+        Name::ApiForget => user::position(app, who, p.id()?, true, h, body).await,
+        Name::ApiLink => api::link(app, p.id()?, parse_query(query)?, host()),
+        Name::ApiThumbnail => upload::upload_thumbnail(app, &state.uploads, p.id()?, h, body).await,
+        Name::ApiBatch => user::batch(app, who, h, body).await,
+        Name::ApiTags => Ok(user::tags(app)),
+        Name::ApiRandom => api::random(app, who, parse_query(query)?).await,
+        Name::ApiEvents => events::events(app, &state.streams, client, who.clone(), auth::Credentials::of(h)),
+        Name::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
+        Name::ApiChat => chat::chat(app, who, client, h, body).await,
+        Name::ApiPlaylists => Ok(playlists::list(app, who)),
+        Name::ApiNewPlaylist => playlists::create(app, who, h, body).await,
+        Name::ApiPlaylist => playlists::one(app, who, p.n()?),
+        Name::ApiEditPlaylist => playlists::edit(app, who, p.n()?, h, body).await,
+        Name::ApiDeletePlaylist => playlists::remove(app, who, p.n()?).await,
+        Name::ApiPlaylistAdd => playlists::add(app, who, p.n()?, h, body).await,
+        Name::ApiPlaylistRemove => playlists::remove_video(app, who, p.n()?, p.id()?).await,
+        Name::Healthz => Ok(admin::healthz()),
+        Name::Readyz => admin::readyz(app),
+        Name::Ping => Ok(admin::ping(app)),
+        Name::CacheStatus => admin::cache_status(app, state.streams.count()).await,
+        Name::CacheRefresh => admin::cache_refresh(app, is_form(h)).await,
+        Name::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
+        Name::Performance => Ok(loadtest::performance(app)),
+        Name::LoadTest => loadtest::run_load_test(app, h, body).await,
+        Name::Accounts => Ok(accounts::list(app)),
+        Name::ChangeAccount => accounts::change(app, visitor, h, body).await,
+        Name::LegacyViews => Ok(legacy::legacy_views(app)),
+        Name::LegacyRate => legacy::legacy_rate(app, who, h, body).await,
+        Name::LegacyView => legacy::legacy_view(app, who, h, body).await,
+        Name::LegacyFavorite => legacy::legacy_favorite(app, who, h, body).await,
+        Name::LegacyTag => legacy::legacy_tag(app, who, h, body, true).await,
+        Name::LegacyDeleteTag => legacy::legacy_tag(app, who, h, body, false).await,
     }
+}
+
+fn asset(name: &str, h: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    super::assets::response(name, super::compress::accepts_gzip(h)).ok_or_else(ApiError::not_found)
 }
 
 fn is_form(h: &HeaderMap) -> bool {

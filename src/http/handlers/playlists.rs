@@ -4,9 +4,9 @@
 //! body of at most 64 KiB; every change is one small redb commit, made on
 //! the blocking pool.
 
+use super::user::Payload;
 use std::sync::Arc;
 
-use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde::Deserialize;
@@ -103,7 +103,7 @@ async fn changed(
 }
 
 /// `POST /api/v1/playlists`: `{"name", "ids"?}`.
-pub async fn create(app: &Arc<App>, who: &Viewer, h: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn create(app: &Arc<App>, who: &Viewer, h: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
     let c: Change = read_body(app, h, body).await?;
     let items = ids(&app.library.catalog(), c.ids.as_deref().unwrap_or_default())?;
@@ -117,7 +117,7 @@ pub async fn edit(
     who: &Viewer,
     n: u64,
     h: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
     let c: Change = read_body(app, h, body).await?;
@@ -147,7 +147,7 @@ pub async fn add(
     who: &Viewer,
     n: u64,
     h: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
     let a: Add = read_body(app, h, body).await?;

@@ -1,28 +1,24 @@
 //! `POST /api/v1/videos/{id}/thumbnail`: a frame captured by the browser for
 //! a video without a thumbnail. Bounded: one upload per video at a time,
-//! at most `MAX_UPLOAD` bytes arriving within the body timeout, at most
+//! at most `route::IMAGE_BODY` bytes arriving within the body timeout, at most
 //! `thumbs::MAX_UPLOAD_SIDE` pixels on a side (read before decoding), and
 //! one decode at a time in the whole server.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use hyper::body::Incoming;
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use super::user::{existing, read_bytes};
+use super::user::{existing, read_bytes, Payload};
 use super::{json, ApiError};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::App;
 
-/// Largest picture a browser may upload as a thumbnail.
-pub const MAX_UPLOAD: usize = 4 * 1024 * 1024;
-
-/// Uploads received at once (each may hold `MAX_UPLOAD` bytes).
+/// Uploads received at once (each may hold `route::IMAGE_BODY` bytes).
 const RECEIVING_AT_ONCE: usize = 8;
 
 /// Image uploads in progress: one per video, a few received at once, one
@@ -72,7 +68,7 @@ pub async fn upload_thumbnail(
     uploads: &Arc<Uploads>,
     id: VideoId,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     if app.jobs.thumbs.has(id) {
@@ -84,7 +80,7 @@ pub async fn upload_thumbnail(
     let Ok(slot) = uploads.slots.clone().try_acquire_owned() else {
         return Err(ApiError::Unavailable("too many images are being received; try again soon".into()));
     };
-    let bytes = read_bytes(app, headers, body, MAX_UPLOAD).await?;
+    let bytes = read_bytes(app, headers, body).await?;
     let turn = uploads.decoding.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
     let app2 = app.clone();
     let stored = crate::blocking::spawn(move || {

@@ -20,12 +20,23 @@ use crate::library::ids::VideoId;
 use crate::store::writer::WriteError;
 use crate::App;
 
-/// Largest request body accepted by the write routes.
-pub const MAX_BODY: usize = 64 * 1024;
+/// A request's body, with the largest size its route takes (from the
+/// route table).
+pub struct Payload {
+    body: Incoming,
+    limit: usize,
+}
 
-/// Reads a body of at most `limit` bytes (refused early when its declared
-/// length is larger).
-pub async fn read_bytes(app: &App, headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+impl Payload {
+    pub fn new(body: Incoming, limit: usize) -> Payload {
+        Payload { body, limit }
+    }
+}
+
+/// Reads a body of at most its route's limit (refused early when its
+/// declared length is larger).
+pub async fn read_bytes(app: &App, headers: &HeaderMap, payload: Payload) -> Result<Bytes, ApiError> {
+    let Payload { body, limit } = payload;
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge(limit));
@@ -40,16 +51,16 @@ pub async fn read_bytes(app: &App, headers: &HeaderMap, body: Incoming, limit: u
     }
 }
 
-/// Reads a JSON body (`Content-Type: application/json`) of at most
-/// `MAX_BODY` bytes. Other types are refused before the body is read: a
-/// cross-site `text/plain` form must not be able to carry JSON.
-pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Incoming) -> Result<T, ApiError> {
+/// Reads a JSON body (`Content-Type: application/json`). Other types are
+/// refused before the body is read: a cross-site `text/plain` form must
+/// not be able to carry JSON.
+pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Payload) -> Result<T, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as JSON, with the header Content-Type: application/json".into(),
         ));
     }
-    let bytes = read_bytes(app, headers, body, MAX_BODY).await?;
+    let bytes = read_bytes(app, headers, body).await?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
@@ -58,12 +69,12 @@ pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body
 pub(super) async fn read_body_or_form<T: DeserializeOwned>(
     app: &App,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<T, ApiError> {
     if !is_form(headers) {
         return read_body(app, headers, body).await;
     }
-    let bytes = read_bytes(app, headers, body, MAX_BODY).await?;
+    let bytes = read_bytes(app, headers, body).await?;
     serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
@@ -134,7 +145,7 @@ pub async fn rating(
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let edit = if clear {
@@ -171,7 +182,7 @@ pub async fn edit_title(
     who: &Viewer,
     id: VideoId,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let b: TitleBody = read_body(app, headers, body).await?;
@@ -198,7 +209,7 @@ pub async fn position(
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let ms = if clear {
@@ -227,7 +238,7 @@ pub async fn add_tag(
     who: &Viewer,
     id: VideoId,
     headers: &HeaderMap,
-    body: Incoming,
+    body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     existing(&app.library.catalog(), id)?;
     let b: TagBody = read_body(app, headers, body).await?;
@@ -259,7 +270,7 @@ struct Batch {
     rating: Option<Number>,
 }
 
-pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
     let b: Batch = read_body(app, headers, body).await?;
     if b.ids.len() > MAX_BATCH_IDS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
