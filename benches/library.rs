@@ -10,7 +10,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vidserve::catalog::listing::{ListQuery, Listing};
@@ -22,7 +21,6 @@ use vidserve::config::Root;
 use vidserve::http::pages::gallery::{gallery, GalleryView};
 use vidserve::library::probe::synth;
 use vidserve::scan::Scanner;
-use vidserve::store::Store;
 
 /// The system allocator, counting the bytes held (the catalog's heap,
 /// without an allocator's slack or fragmentation).
@@ -52,7 +50,7 @@ fn mib(bytes: usize) -> f64 {
 /// The heap a catalog holds, built from `data` over the library `dir`.
 fn heap(data: &Path, dir: &Path) {
     let root = Root { path: dir.to_path_buf(), canonical: dir.canonicalize().unwrap() };
-    let store = Arc::new(Store::open(data).unwrap());
+    let store = vidserve::store::open(data).unwrap();
     let scanner = Scanner::new(vec![root], store).unwrap();
     let before = HELD.load(Ordering::Relaxed);
     let t = Instant::now();
@@ -93,7 +91,7 @@ fn bench(n: usize) {
     println!("\n## {n} files (written in {:.1} s)", t.elapsed().as_secs_f64());
     let root = Root { path: videos.path().to_path_buf(), canonical: videos.path().canonicalize().unwrap() };
 
-    let store = Arc::new(Store::open(data.path()).unwrap());
+    let store = vidserve::store::open(data.path()).unwrap();
     let mut scanner = Scanner::new(vec![root.clone()], store).unwrap();
     let t = Instant::now();
     let catalog = scanner.scan().unwrap();
@@ -105,7 +103,7 @@ fn bench(n: usize) {
     drop(scanner);
 
     let t = Instant::now();
-    let store = Arc::new(Store::open(data.path()).unwrap());
+    let store = vidserve::store::open(data.path()).unwrap();
     let scanner = Scanner::new(vec![root], store).unwrap();
     let catalog = scanner.catalog(ScanStats::default()).unwrap();
     let restart = t.elapsed();

@@ -77,7 +77,7 @@ pub struct App {
     pub sound: Arc<crate::media::remux::sound::Sound>,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     pub inside: Arc<crate::media::inside::cache::Inside>,
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
 }
 
 impl App {
@@ -85,7 +85,7 @@ impl App {
     /// watcher and the scanner (blocking: call it off the async workers). With a stored index the app serves at once while a
     /// rescan runs; without one it is not ready until the first scan ends.
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
-        let store = Arc::new(Store::open(&config.library.data_dir)?);
+        let store = crate::store::open(&config.library.data_dir)?;
         let events = Events::default();
         let users = Users::start(store.clone(), events.clone())?;
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
@@ -205,7 +205,7 @@ impl App {
             return;
         }
         let apply = |edits| self.users.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
-        match crate::import::import(&self.store, catalog, &files, crate::import::Once::PerDataDir, apply) {
+        match crate::import::import(self.store.as_ref(), catalog, &files, crate::import::Once::PerDataDir, apply) {
             Ok(r) if r.files.is_empty() => {
                 for (f, why) in &r.skipped {
                     tracing::debug!(file = %f.display(), "not imported again: {why}");

@@ -36,7 +36,7 @@ pub fn owner_of(who: &Viewer) -> Result<&str, PlaylistError> {
 }
 
 pub struct Playlists {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     /// Read by pages on the async workers: held only to read or swap in.
     map: Mutex<BTreeMap<(String, u64), PlaylistRecord>>,
     /// Held through a whole change (its commit included): one at a time.
@@ -46,7 +46,7 @@ pub struct Playlists {
 }
 
 impl Playlists {
-    pub fn load(store: Arc<Store>) -> Result<Playlists, StoreError> {
+    pub fn load(store: Arc<dyn Store>) -> Result<Playlists, StoreError> {
         let map = store.load_playlists()?.into_iter().map(|(owner, n, rec)| ((owner, n), rec)).collect();
         Ok(Playlists { store, map: Mutex::new(map), writing: Mutex::new(()), generation: AtomicU64::new(0) })
     }

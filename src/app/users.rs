@@ -27,7 +27,7 @@ impl Users {
     /// Loads user data from `store` and starts the writer. Each commit
     /// updates the in-memory copy and is then announced on `events`, before
     /// the writers are acknowledged.
-    pub(super) fn start(store: Arc<Store>, events: Events) -> Result<Users, super::AppError> {
+    pub(super) fn start(store: Arc<dyn Store>, events: Events) -> Result<Users, super::AppError> {
         let data = Arc::new(UserCache::new(store.load_user()?, store.load_personal()?));
         let cache = data.clone();
         let on_commit = Box::new(move |c: &Committed| {

@@ -1,13 +1,10 @@
 //! `vidserve doctor`: checks what a server needs and lists the files that
 //! browsers cannot play as stored, with what to do about them.
 
-use std::sync::Arc;
-
 use super::Outcome;
 use crate::cli::DoctorArgs;
 use crate::config::{LibraryConfig, MediaConfig};
 use crate::scan::Scanner;
-use crate::store::Store;
 
 /// Runs the checks; `Outcome::Problems` when anything needs fixing.
 pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
@@ -34,15 +31,15 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
     for root in &config.roots {
         r.say(true, format!("folder: {} is readable", root.path.display()));
     }
-    let store = match Store::open(&config.data_dir) {
-        Ok(s) => Arc::new(s),
+    let store = match crate::store::open(&config.data_dir) {
+        Ok(s) => s,
         Err(e) => {
             r.say(false, format!("database: {e}"));
             return r.stop();
         }
     };
     let users = store.load_user()?.len();
-    r.say(true, format!("database: {} opens; {users} videos with ratings, views or tags", store.path().display()));
+    r.say(true, format!("database: {} opens; {users} videos with ratings, views or tags", store.location()));
     let damaged = store.damaged_user_records()?;
     if !damaged.is_empty() {
         r.say(

@@ -15,12 +15,11 @@ use crate::cli::{ExportArgs, ImportArgs, LibraryArgs, ThumbnailArgs};
 use crate::config::{LibraryConfig, MediaConfig};
 use crate::import;
 use crate::scan::Scanner;
-use crate::store::Store;
 
 /// `vidserve scan`: one scan in the foreground, then a summary.
 pub fn scan(args: &LibraryArgs) -> anyhow::Result<()> {
     let config = LibraryConfig::from_args(args)?;
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = crate::store::open(&config.data_dir)?;
     let mut scanner = Scanner::new(config.roots, store)?;
     let catalog = scanner.scan()?;
     let s = &catalog.stats;
@@ -59,12 +58,12 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     if files.is_empty() {
         anyhow::bail!("no ratings.json, views.json, tags.json, favorites.json or video_metadata.db found there");
     }
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = crate::store::open(&config.data_dir)?;
     let mut scanner = Scanner::new(config.roots, store.clone())?;
     let catalog = scanner.scan()?;
     let apply = |edits: Vec<_>| store.apply_user(&edits).map(|_| ()).map_err(|e| e.to_string());
     let once = if args.force { import::Once::Never } else { import::Once::PerContent };
-    let report = import::import(&store, &catalog, &files, once, apply)?;
+    let report = import::import(store.as_ref(), &catalog, &files, once, apply)?;
     let mut out = String::new();
     for (f, why) in &report.skipped {
         out.push_str(&format!("skipped {}: {why}\n", f.display()));
@@ -99,7 +98,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
 /// vidserve's form and in the original server's maps (keyed by path).
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let config = LibraryConfig::from_args(&args.library)?;
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = crate::store::open(&config.data_dir)?;
     let users = store.load_user()?;
     let personal = store.load_personal()?;
     let owner = crate::people::People::load(store.clone())?.owner();
@@ -120,7 +119,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
 pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     use std::sync::atomic::Ordering;
     let config = LibraryConfig::from_args(&args.library)?;
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = crate::store::open(&config.data_dir)?;
     let catalog = Arc::new(Scanner::new(config.roots, store)?.scan()?);
     let jobs = crate::app::start_jobs(&config.data_dir, &MediaConfig::from_args(&args.media))?;
     let shared = catalog.clone();

@@ -2,15 +2,13 @@
 //! line, while the server is stopped (one process opens a data dir).
 
 use std::io::{BufRead, IsTerminal};
-use std::sync::Arc;
 
 use crate::cli::{RoleArg, UserArgs, UserCommand};
 use crate::people::{People, Role};
-use crate::store::Store;
 
 pub fn user(args: &UserArgs) -> anyhow::Result<()> {
     let data = crate::config::data_dir(args.library.data.as_deref())?;
-    let people = People::load(Arc::new(Store::open(&data)?))?;
+    let people = People::load(crate::store::open(&data)?)?;
     match &args.command {
         UserCommand::Add { name, role, password_stdin, no_password } => {
             let password = if *no_password { None } else { Some(read_password(*password_stdin, true)?) };

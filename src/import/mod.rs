@@ -132,7 +132,7 @@ fn keys(path: &Path) -> (String, Option<String>) {
 }
 
 /// Whether `path` was imported before, as `once` counts it; the reason.
-fn imported_before(store: &Store, path: &Path, once: Once) -> Result<Option<String>, StoreError> {
+fn imported_before(store: &dyn Store, path: &Path, once: Once) -> Result<Option<String>, StoreError> {
     let (place, content) = keys(path);
     if once == Once::Never {
         return Ok(None);
@@ -154,7 +154,7 @@ fn imported_before(store: &Store, path: &Path, once: Once) -> Result<Option<Stri
 /// backups — skipping those imported before as `once` says, with `apply`
 /// saving the edits; marks each file imported once saved.
 pub fn import(
-    store: &Store,
+    store: &dyn Store,
     catalog: &Catalog,
     files: &[PathBuf],
     once: Once,

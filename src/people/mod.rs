@@ -91,8 +91,8 @@ pub fn valid_name(name: &str) -> Result<String, PeopleError> {
 
 /// Accounts, tokens and sessions, in memory, backed by the store.
 pub struct People {
-    store: Arc<Store>,
-    state: RwLock<crate::store::people::People>,
+    store: Arc<dyn Store>,
+    state: RwLock<crate::store::people::PeopleRecords>,
     pub limiter: limiter::Limiter,
     /// Signed links for other players.
     pub links: links::Links,
@@ -103,7 +103,7 @@ pub struct People {
 
 impl People {
     /// Loads everything (blocking).
-    pub fn load(store: Arc<Store>) -> Result<People, StoreError> {
+    pub fn load(store: Arc<dyn Store>) -> Result<People, StoreError> {
         let state = store.load_people()?;
         let links = links::Links::new(store.secret("links")?);
         Ok(People {

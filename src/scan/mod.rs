@@ -41,7 +41,7 @@ struct Found {
 /// take no memory.
 pub struct Scanner {
     roots: Vec<Root>,
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
     /// Root states from the last scan (until then, all assumed online).
     root_states: Vec<RootState>,
     /// Each folder's modification time at the last walk (`poll` skips the
@@ -50,7 +50,7 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    pub fn new(roots: Vec<Root>, store: Arc<Store>) -> Result<Self, StoreError> {
+    pub fn new(roots: Vec<Root>, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let root_states = vec![RootState::Online; roots.len()];
         Ok(Scanner { roots, store, root_states, dirs: HashMap::new() })
     }
@@ -70,7 +70,7 @@ impl Scanner {
             let records = s.spawn(|| -> Result<Vec<(VideoId, VideoRecord)>, StoreError> {
                 let reader = self.store.index_reader()?;
                 let mut records = Vec::with_capacity(reader.video_count()?);
-                reader.for_each_video(|id, rec| records.push((id, rec)))?;
+                reader.for_each_video(&mut |id, rec| records.push((id, rec)))?;
                 Ok(records)
             });
             let files = self.stored_files();
@@ -134,7 +134,7 @@ impl Scanner {
         let mut files: Vec<Option<VideoFile>> = Vec::with_capacity(stored);
         let mut keys: Vec<(VideoId, u32, u32)> = Vec::with_capacity(stored);
         let mut counts = vec![0; self.roots.len()];
-        reader.for_each_file(|abs, rec| {
+        reader.for_each_file(&mut |abs, rec| {
             if let Some((root, rel)) = self.locate(abs) {
                 if self.root_states[root] == RootState::Online {
                     counts[root] += 1;
@@ -293,7 +293,7 @@ impl Scanner {
         stats.changed = !changes.is_empty() || self.root_states != states_before;
         self.dirs = dirs;
         let identified = started.elapsed();
-        self.store.apply(&changes)?;
+        self.store.apply_index(&changes)?;
         stats.duration = started.elapsed();
         tracing::debug!(
             walk_ms = walked.as_millis() as u64,
@@ -532,7 +532,7 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         std::fs::write(sub.join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
         let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
-        let mut scanner = Scanner::new(vec![root], Arc::new(Store::open(data.path()).unwrap())).unwrap();
+        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
         let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size()).collect::<Vec<_>>();
         let first = sizes(&scanner.scan().unwrap());
         // Rewritten in place: its folder keeps its time, so a poll keeps the record…
@@ -551,7 +551,7 @@ mod tests {
         let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         std::fs::write(dir.path().join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
         let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
-        let mut scanner = Scanner::new(vec![root], Arc::new(Store::open(data.path()).unwrap())).unwrap();
+        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
         let first = scanner.rescan(&Catalog::default(), false).unwrap();
         assert_eq!((first.len(), first.roots.len()), (1, 1), "nothing to keep: built");
         let same = scanner.rescan(&first, false).unwrap();

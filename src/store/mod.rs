@@ -1,41 +1,40 @@
-//! Persistent metadata in one redb file (`vidserve.redb` in the data dir).
+//! Where state is kept: the scan index, user data, people (accounts,
+//! sessions, tokens), playlists and import marks, behind one interface
+//! (`Store`). Its first implementation (`local`) keeps them in two redb
+//! files in the data dir; the interface's own tests (`contract`) run
+//! against every implementation.
 //!
-//! Owns: the table definitions, schema version and migrations, the scan
-//! index, user data on disk, the group-commit `writer`, and the only `redb`
-//! calls in the crate. Never: called from an async worker thread (every
-//! `Store` method blocks; callers use `spawn_blocking` or their own thread;
-//! the `Writer`'s async methods only queue and wait); never
-//! tells anyone what changed (it returns it; the caller publishes).
+//! Owns: the records as stored, the group-commit `writer`, and the only
+//! `redb` calls in the crate. Never: called from an async worker thread
+//! (every `Store` method blocks; callers use `spawn_blocking` or their own
+//! thread; the `Writer`'s async methods only queue and wait); never tells
+//! anyone what changed (it returns it; the caller publishes).
 
-mod index;
+#[cfg(test)]
+mod contract;
+mod local;
 pub mod people;
 pub mod playlists;
 pub mod records;
-mod tables;
-mod userdata;
 pub mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use redb::{Database, ReadableTable};
-
+use crate::catalog::personal::{Personal, PersonalMap, Viewer};
+use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
+use people::{AccountRecord, GrantRecord, PeopleRecords};
+use playlists::PlaylistRecord;
 use records::{FileRecord, VideoRecord};
-use tables::{FILES, IMPORTED, INDEX_SCHEMA_VERSION, META, USER, USER_DAMAGED, USER_SCHEMA_VERSION, VIDEOS};
 
-pub use index::IndexReader;
+pub use local::RedbStore;
 
 /// The scan index: rebuildable.
 pub const DB_FILE: &str = "vidserve.redb";
 /// What people entered: never rebuilt, backed up.
 pub const USER_FILE: &str = "userdata.redb";
-const DB_CACHE: usize = 4 * 1024 * 1024;
-/// Index files smaller than this are never compacted at start.
-const COMPACT_FROM: u64 = 64 * 1024 * 1024;
-/// Generous bytes a stored record takes with its share of the tree (a
-/// million files and their videos take 146 MB in all).
-const LIKELY_RECORD_BYTES: u64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -50,17 +49,8 @@ pub enum StoreError {
     #[error("cannot open the database {} ({}); check that the data dir is writable", .0.display(), .1)]
     Io(PathBuf, std::io::Error),
     #[error("database error: {0}")]
-    Db(#[from] redb::Error),
+    Db(Box<dyn std::error::Error + Send + Sync>),
 }
-
-macro_rules! from_redb {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self { StoreError::Db(e.into()) }
-        }
-    )*};
-}
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError, redb::CompactionError);
 
 /// Everything the scanner remembers between runs.
 #[derive(Debug, Default)]
@@ -90,189 +80,104 @@ impl IndexChanges {
     }
 }
 
-pub struct Store {
-    /// `vidserve.redb`: the scan index.
-    index: Database,
-    /// `userdata.redb`: user data and import marks.
-    user: Database,
-    path: PathBuf,
-    user_path: PathBuf,
+/// What a batch of edits changed.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Each edit's video as its author sees it afterwards, in order.
+    pub seen: Vec<UserData>,
+    /// Shared records written, in order (a video may repeat).
+    pub shared: Vec<(VideoId, UserData)>,
+    /// People's own records written, in order.
+    pub personal: Vec<(Arc<str>, VideoId, Personal)>,
 }
 
-impl Store {
-    /// Opens (or creates) both databases in `data_dir`, brings their schema
-    /// up to date and moves user data out of an index written before the
-    /// split.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let path = data_dir.join(DB_FILE);
-        let user_path = data_dir.join(USER_FILE);
-        read_ahead(&path);
-        read_ahead(&user_path);
-        // Every read is served from our own cache: redb's page cache only
-        // needs to help the writers.
-        let index = Database::builder().set_cache_size(DB_CACHE).create(&path).map_err(|e| open_error(&path, e))?;
-        let user = Database::builder().set_cache_size(DB_CACHE).create(&user_path).map_err(|e| {
-            match open_error(&user_path, e) {
-                StoreError::Corrupt(p, why) => StoreError::UserCorrupt(p, why),
-                other => other,
-            }
-        })?;
-        let mut store = Store { index, user, path, user_path };
-        // After a migration the old records' pages are free but still in
-        // the file; scans that rewrote many records leave free pages too.
-        if store.migrate()? {
-            store.compact_index()?;
-        } else {
-            // Only space is at stake: a failure (a full disk) is reported
-            // and the server starts with the file as it is.
-            if let Err(e) = store.compact_if_mostly_free(COMPACT_FROM) {
-                tracing::warn!("the index file was not compacted: {e}");
-            }
-        }
-        store.migrate_from_index()?;
-        store.set_aside_damaged_user_records()?;
-        Ok(store)
-    }
+/// Where state is kept. Every method blocks and is durable when it
+/// returns `Ok` (a write's transaction has committed); a method that fails
+/// changed nothing.
+pub trait Store: Send + Sync {
+    /// Where the state is, for people (`doctor`, logs).
+    fn location(&self) -> String;
 
-    /// Compacts the index file if it is `from` bytes or more and its pages
-    /// in use are less than half of it (a compaction rewrites the whole
-    /// file). Counting the pages in use reads the whole tree, so that is
-    /// done only for a file larger than its records would likely need.
-    fn compact_if_mostly_free(&mut self, from: u64) -> Result<bool, StoreError> {
-        let len = std::fs::metadata(&self.path).map_err(|e| StoreError::Io(self.path.clone(), e))?.len();
-        let reader = self.index_reader()?;
-        let records = (reader.file_count()? + reader.video_count()?) as u64;
-        drop(reader);
-        if len < from.max(records.saturating_mul(LIKELY_RECORD_BYTES)) {
-            return Ok(false);
-        }
-        let txn = self.index.begin_write()?;
-        let stats = txn.stats()?;
-        txn.abort()?;
-        let used = stats.allocated_pages().saturating_mul(stats.page_size() as u64);
-        tracing::debug!(file = len, used, "index file pages counted");
-        if used >= len / 2 {
-            return Ok(false);
-        }
-        self.compact_index()?;
-        Ok(true)
-    }
+    // The scan index: rebuildable, never anything people entered.
 
-    fn compact_index(&mut self) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        self.index.compact()?;
-        tracing::info!(ms = started.elapsed().as_millis() as u64, "index file compacted");
-        Ok(())
-    }
+    /// A consistent read view of the index.
+    fn index_reader(&self) -> Result<Box<dyn IndexRead>, StoreError>;
+    /// Whether the index knows any file (a restart can serve at once).
+    fn index_has_files(&self) -> Result<bool, StoreError>;
+    /// What a scan compares the disk with: every file record by path, and
+    /// the ids of the videos already probed.
+    fn load_index(&self) -> Result<Index, StoreError>;
+    /// Writes one scan's changes in one transaction.
+    fn apply_index(&self, changes: &IndexChanges) -> Result<(), StoreError>;
 
-    /// The index file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
+    // User data: what people entered.
 
-    /// The user data file.
-    pub fn user_path(&self) -> &Path {
-        &self.user_path
-    }
+    /// Every video's shared user data (and the household's own fields).
+    fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError>;
+    /// Everyone's own data but the household's.
+    fn load_personal(&self) -> Result<PersonalMap, StoreError>;
+    /// Applies a batch of edits, each by its author, in one transaction:
+    /// all or nothing. A stored shared record that cannot be decoded is
+    /// never overwritten unseen (it is set aside in the same transaction
+    /// and the edit starts from empty data). The writer's only call.
+    fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError>;
+    /// Shared records set aside as undecodable: (video, when, raw bytes).
+    fn damaged_user_records(&self) -> Result<Vec<(VideoId, i64, Vec<u8>)>, StoreError>;
+    /// Whether an import named `key` was done.
+    fn was_imported(&self, key: &str) -> Result<bool, StoreError>;
+    /// Whether any import whose key starts with `prefix` was done.
+    fn was_imported_prefix(&self, prefix: &str) -> Result<bool, StoreError>;
+    /// Marks the import `key` done.
+    fn mark_imported(&self, key: &str) -> Result<(), StoreError>;
 
-    /// Creates missing tables and runs migrations from older schema
-    /// versions; says whether the index's records were rewritten.
-    fn migrate(&self) -> Result<bool, StoreError> {
-        let mut rewrote = false;
-        let files =
-            [(&self.index, &self.path, INDEX_SCHEMA_VERSION), (&self.user, &self.user_path, USER_SCHEMA_VERSION)];
-        for (db, path, current) in files {
-            let txn = db.begin_write()?;
-            let version = txn.open_table(META)?.get("schema_version")?.map(|v| v.value());
-            match version {
-                Some(v) if v > current => return Err(StoreError::TooNew(path.clone(), v)),
-                Some(v) if v == current => continue,
-                // The index's records were JSON in schema 1.
-                Some(1) if current == 2 => {
-                    let started = std::time::Instant::now();
-                    Store::migrate_index_records(&txn)?;
-                    rewrote = true;
-                    tracing::info!(ms = started.elapsed().as_millis() as u64, "index records rewritten in schema 2");
-                }
-                // A new file, or one written before versions were kept.
-                Some(_) | None => {}
-            }
-            txn.open_table(META)?.insert("schema_version", current)?;
-            txn.commit()?;
-        }
-        let txn = self.index.begin_write()?;
-        txn.open_table(FILES)?;
-        txn.open_table(VIDEOS)?;
-        txn.commit()?;
-        let txn = self.user.begin_write()?;
-        txn.open_table(USER)?;
-        txn.open_table(USER_DAMAGED)?;
-        txn.open_table(IMPORTED)?;
-        txn.open_table(tables::ACCOUNTS)?;
-        txn.open_table(tables::TOKENS)?;
-        txn.open_table(tables::SESSIONS)?;
-        txn.open_table(tables::SECRETS)?;
-        txn.open_table(tables::PERSONAL)?;
-        txn.open_table(tables::HOUSEHOLD)?;
-        txn.open_table(tables::PLAYLISTS)?;
-        txn.open_table(tables::PLAYLIST_NEXT)?;
-        txn.commit()?;
-        Ok(rewrote)
-    }
+    // People.
+
+    /// The secret named `name`, made (32 random bytes) the first time.
+    fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError>;
+    /// Every account, token and session, and who holds the household's data.
+    fn load_people(&self) -> Result<PeopleRecords, StoreError>;
+    /// Adds or replaces an account; the first admin becomes the household's
+    /// owner, whose lowercase name is returned when that happened.
+    fn put_account(&self, rec: &AccountRecord) -> Result<Option<String>, StoreError>;
+    /// Removes an account with its tokens, sessions, own data and
+    /// playlists; whether it existed.
+    fn remove_account(&self, name: &str) -> Result<bool, StoreError>;
+    /// Stores a token by the digest of its secret.
+    fn put_token(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError>;
+    /// Stores a session by the digest of its id.
+    fn put_session(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError>;
+    fn remove_session(&self, digest: &str) -> Result<(), StoreError>;
+    /// Removes every token of `name`; how many.
+    fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError>;
+
+    // Playlists.
+
+    /// Every playlist: (owner, number, record); unreadable ones skipped.
+    fn load_playlists(&self) -> Result<Vec<(String, u64, PlaylistRecord)>, StoreError>;
+    /// Adds a playlist under the owner's next number (never reused).
+    fn add_playlist(&self, owner: &str, rec: &PlaylistRecord) -> Result<u64, StoreError>;
+    /// Replaces (`Some`) or deletes (`None`) one playlist.
+    fn put_playlist(&self, owner: &str, n: u64, rec: Option<&PlaylistRecord>) -> Result<(), StoreError>;
+    /// Restores a playlist from an export: replaces the owner's playlist of
+    /// the same name, or adds it if the owner has fewer than `max`.
+    fn restore_playlist(&self, owner: &str, rec: &PlaylistRecord, max: usize) -> Result<(), StoreError>;
 }
 
-pub(super) fn now_ns() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+/// Opens the state kept in `data_dir` (creating it the first time).
+pub fn open(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(RedbStore::open(data_dir)?))
 }
 
-/// Decodes every JSON value of a table keyed by video id; a record that
-/// fails to decode is skipped with a warning (`what` names its kind).
-pub(super) fn read_by_id<T: serde::de::DeserializeOwned>(
-    txn: &redb::ReadTransaction,
-    table: redb::TableDefinition<u64, &[u8]>,
-    what: &str,
-) -> Result<HashMap<VideoId, T>, StoreError> {
-    let mut out = HashMap::new();
-    for row in txn.open_table(table)?.iter()? {
-        let (k, v) = row?;
-        match serde_json::from_slice(v.value()) {
-            Ok(rec) => {
-                out.insert(VideoId(k.value()), rec);
-            }
-            Err(e) => tracing::warn!("skipping an unreadable {what} record: {e}"),
-        }
-    }
-    Ok(out)
-}
-
-pub(super) fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("records are plain data and always serialise")
-}
-
-/// Asks the kernel to read `path` into the page cache in the background,
-/// in large sequential reads: a start after a reboot then reads the
-/// index's tree from memory instead of page by page from the disk. The
-/// kernel reads ahead at most its read-ahead window a call (8 MiB here),
-/// so the file is advised in pieces; the calls only queue the reads (a
-/// 139 MiB index: 31 ms to queue, all of it cached 0.3 s later). Only
-/// advice: a missing file or a refusal changes nothing.
-fn read_ahead(path: &Path) {
-    const PIECE: u64 = 4 << 20;
-    let Ok(file) = std::fs::File::open(path) else { return };
-    let len = file.metadata().map_or(0, |m| m.len());
-    for at in (0..len).step_by(PIECE as usize) {
-        let advice = rustix::fs::fadvise(&file, at, std::num::NonZeroU64::new(PIECE), rustix::fs::Advice::WillNeed);
-        if advice.is_err() {
-            return;
-        }
-    }
-}
-
-fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
-    use redb::{DatabaseError as D, StorageError as S};
-    match e {
-        D::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
-        D::Storage(S::Io(io)) if io.kind() != std::io::ErrorKind::InvalidData => StoreError::Io(path.to_path_buf(), io),
-        other => StoreError::Corrupt(path.to_path_buf(), other.to_string()),
-    }
+/// A consistent view of the stored index, read row by row (a catalog is
+/// built from it without a second copy of every record in memory).
+pub trait IndexRead {
+    /// Every file record, by absolute path in byte order; unreadable
+    /// records are skipped (the next scan rebuilds them).
+    fn for_each_file(&self, each: &mut dyn FnMut(&[u8], FileRecord)) -> Result<(), StoreError>;
+    /// Every video record, in ascending id order.
+    fn for_each_video(&self, each: &mut dyn FnMut(VideoId, VideoRecord)) -> Result<(), StoreError>;
+    /// How many file records there are (to size what is built from them).
+    fn file_count(&self) -> Result<usize, StoreError>;
+    /// How many video records there are.
+    fn video_count(&self) -> Result<usize, StoreError>;
 }

@@ -1,7 +1,7 @@
 //! Group commit: one thread owns every user-data write transaction. It takes
 //! whatever writes are queued (it stops gathering once `MAX_BATCH` edits
-//! are in), applies them in one redb
-//! transaction with one fsync, hands what changed to the caller's commit
+//! are in), applies them in one
+//! transaction (`Store::apply_user`, one fsync), hands what changed to the caller's commit
 //! hook (which updates the in-memory copy and tells open pages), and only
 //! then acknowledges each caller. A 2xx therefore always means "on disk".
 
@@ -11,8 +11,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::userdata::Applied;
-use super::{Store, StoreError};
+use super::{Applied, Store, StoreError};
 use crate::catalog::personal::Viewer;
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
@@ -60,10 +59,11 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread; `on_commit` learns what each commit changed.
-    pub fn start(store: Arc<Store>, on_commit: OnCommit) -> std::io::Result<Writer> {
+    pub fn start(store: Arc<dyn Store>, on_commit: OnCommit) -> std::io::Result<Writer> {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let thread =
-            std::thread::Builder::new().name("vidserve-writer".into()).spawn(move || run(&store, &on_commit, rx))?;
+        let thread = std::thread::Builder::new()
+            .name("vidserve-writer".into())
+            .spawn(move || run(store.as_ref(), &on_commit, rx))?;
         Ok(Writer { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) })
     }
 
@@ -98,6 +98,12 @@ impl Writer {
         Ok((tx, Job { edits, ack }, done))
     }
 
+    /// Writes waiting for the writer thread.
+    pub fn queued(&self) -> usize {
+        let tx = self.tx.lock().ok().and_then(|t| t.clone());
+        tx.map_or(0, |t| t.max_capacity() - t.capacity())
+    }
+
     /// Stops taking writes, commits what is queued, and waits for the thread.
     pub fn close(&self) {
         if let Ok(mut tx) = self.tx.lock() {
@@ -110,7 +116,7 @@ impl Writer {
     }
 }
 
-fn run(store: &Store, on_commit: &OnCommit, mut rx: mpsc::Receiver<Job>) {
+fn run(store: &dyn Store, on_commit: &OnCommit, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         let mut queued = batch[0].edits.len();

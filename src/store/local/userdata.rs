@@ -11,30 +11,20 @@ use redb::{ReadableDatabase, ReadableTable, TableError};
 use std::sync::Arc;
 
 use super::tables::{IMPORTED, PERSONAL, USER, USER_DAMAGED};
-use super::{encode, now_ns, read_by_id, Store, StoreError};
+use super::{encode, now_ns, read_by_id, RedbStore};
 use crate::catalog::personal::{Personal, PersonalMap, Viewer};
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
+use crate::store::{Applied, StoreError};
 
-/// What a batch of edits changed.
-#[derive(Debug, Default)]
-pub struct Applied {
-    /// Each edit's video as its author sees it afterwards, in order.
-    pub seen: Vec<UserData>,
-    /// Shared records written, in order (a video may repeat).
-    pub shared: Vec<(VideoId, UserData)>,
-    /// People's own records written, in order.
-    pub personal: Vec<(Arc<str>, VideoId, Personal)>,
-}
-
-impl Store {
+impl RedbStore {
     /// Every video's user data.
-    pub fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
+    pub(super) fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
         read_by_id(&self.user.begin_read()?, USER, "user")
     }
 
     /// Everyone's own data but the household's.
-    pub fn load_personal(&self) -> Result<PersonalMap, StoreError> {
+    pub(super) fn load_personal(&self) -> Result<PersonalMap, StoreError> {
         let txn = self.user.begin_read()?;
         let mut out = PersonalMap::new();
         for row in txn.open_table(PERSONAL)?.iter()? {
@@ -55,7 +45,7 @@ impl Store {
     /// that cannot be decoded is never overwritten unseen: it is set aside
     /// (`USER_DAMAGED`) in the same transaction and the edit starts from
     /// empty data. A guest's edit is refused before (it changes nothing).
-    pub fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError> {
+    pub(super) fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError> {
         let txn = self.user.begin_write()?;
         let mut out = Applied::default();
         {
@@ -158,7 +148,7 @@ impl Store {
 
     /// User records set aside because they could not be read: (video,
     /// when it was set aside in Unix nanoseconds, the stored bytes).
-    pub fn damaged_user_records(&self) -> Result<Vec<(VideoId, i64, Vec<u8>)>, StoreError> {
+    pub(super) fn damaged_user_records(&self) -> Result<Vec<(VideoId, i64, Vec<u8>)>, StoreError> {
         let txn = self.user.begin_read()?;
         let mut out = Vec::new();
         for row in txn.open_table(USER_DAMAGED)?.iter()? {
@@ -170,14 +160,14 @@ impl Store {
     }
 
     /// Whether an import source (named by `key`) was already imported.
-    pub fn was_imported(&self, key: &str) -> Result<bool, StoreError> {
+    pub(super) fn was_imported(&self, key: &str) -> Result<bool, StoreError> {
         let txn = self.user.begin_read()?;
         let found = txn.open_table(IMPORTED)?.get(key)?.is_some();
         Ok(found)
     }
 
     /// Whether any import mark starts with `prefix`.
-    pub fn was_imported_prefix(&self, prefix: &str) -> Result<bool, StoreError> {
+    pub(super) fn was_imported_prefix(&self, prefix: &str) -> Result<bool, StoreError> {
         let txn = self.user.begin_read()?;
         let table = txn.open_table(IMPORTED)?;
         let mut after = table.range(prefix..)?;
@@ -185,7 +175,7 @@ impl Store {
     }
 
     /// Records that the source named by `key` was imported (now).
-    pub fn mark_imported(&self, key: &str) -> Result<(), StoreError> {
+    pub(super) fn mark_imported(&self, key: &str) -> Result<(), StoreError> {
         let txn = self.user.begin_write()?;
         txn.open_table(IMPORTED)?.insert(key, now_ns())?;
         txn.commit()?;
@@ -265,7 +255,7 @@ mod tests {
     use super::*;
     use redb::Database;
 
-    fn put_raw(store: &Store, id: u64, raw: &[u8]) {
+    fn put_raw(store: &RedbStore, id: u64, raw: &[u8]) {
         let txn = store.user.begin_write().unwrap();
         txn.open_table(USER).unwrap().insert(id, raw).unwrap();
         txn.commit().unwrap();
@@ -274,7 +264,7 @@ mod tests {
     #[test]
     fn a_damaged_user_record_is_kept_aside_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
         // Damaged while the server runs: the next edit keeps the bytes aside.
         put_raw(&store, 7, b"{not json");
         let after = store.apply_user(&[(Viewer::Household, VideoId(7), Edit::Rate(Some(3)))]).unwrap();
@@ -285,7 +275,7 @@ mod tests {
         // Damaged on disk: set aside when the database opens.
         put_raw(&store, 8, b"\xff\xfe");
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
         let users = store.load_user().unwrap();
         assert!(!users.contains_key(&VideoId(8)));
         assert_eq!(users[&VideoId(7)].rating, Some(3));
@@ -316,7 +306,7 @@ mod tests {
             }
             txn.commit().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
         let users = store.load_user().unwrap();
         assert_eq!(users.len(), 2);
         let d = &users[&VideoId(5)];
@@ -329,12 +319,12 @@ mod tests {
         // or over the newer record.
         store.apply_user(&[(Viewer::Household, VideoId(6), Edit::View(1))]).unwrap();
         drop(store);
-        let store = Store::open(dir.path()).unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
         assert_eq!(store.load_user().unwrap()[&VideoId(6)].views, 3);
         drop(store);
         // The index can now be thrown away without losing a rating.
         std::fs::remove_file(dir.path().join(DB_FILE)).unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = RedbStore::open(dir.path()).unwrap();
         assert_eq!(store.load_user().unwrap()[&VideoId(5)].rating, Some(4));
     }
 }

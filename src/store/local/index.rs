@@ -4,21 +4,22 @@
 
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-use super::records::{decode, encode, FileRecord, VideoRecord};
 use super::tables::{FILES, FILES_V1, VIDEOS, VIDEOS_V1};
-use super::{Index, IndexChanges, Store, StoreError};
+use super::RedbStore;
 use crate::library::ids::VideoId;
+use crate::store::records::{decode, encode, FileRecord, VideoRecord};
+use crate::store::{Index, IndexChanges, IndexRead, StoreError};
 
 /// A consistent view of the stored index, read row by row (a catalog is
 /// built from it without a second copy of every record in memory).
-pub struct IndexReader {
+pub struct RedbIndexReader {
     txn: redb::ReadTransaction,
 }
 
-impl IndexReader {
+impl IndexRead for RedbIndexReader {
     /// Every file record, by absolute path in byte order. Records that fail
     /// to decode are skipped with a warning: the next scan rebuilds them.
-    pub fn for_each_file(&self, mut each: impl FnMut(&[u8], FileRecord)) -> Result<(), StoreError> {
+    fn for_each_file(&self, each: &mut dyn FnMut(&[u8], FileRecord)) -> Result<(), StoreError> {
         let mut damaged = 0usize;
         for row in self.txn.open_table(FILES)?.iter()? {
             let (k, v) = row?;
@@ -32,17 +33,17 @@ impl IndexReader {
     }
 
     /// How many file records there are (to size what is built from them).
-    pub fn file_count(&self) -> Result<usize, StoreError> {
+    fn file_count(&self) -> Result<usize, StoreError> {
         Ok(self.txn.open_table(FILES)?.len()? as usize)
     }
 
     /// How many video records there are.
-    pub fn video_count(&self) -> Result<usize, StoreError> {
+    fn video_count(&self) -> Result<usize, StoreError> {
         Ok(self.txn.open_table(VIDEOS)?.len()? as usize)
     }
 
     /// Every video record, in ascending id order.
-    pub fn for_each_video(&self, mut each: impl FnMut(VideoId, VideoRecord)) -> Result<(), StoreError> {
+    fn for_each_video(&self, each: &mut dyn FnMut(VideoId, VideoRecord)) -> Result<(), StoreError> {
         let mut damaged = 0usize;
         for row in self.txn.open_table(VIDEOS)?.iter()? {
             let (k, v) = row?;
@@ -62,23 +63,23 @@ fn warn_damaged(n: usize, what: &str) {
     }
 }
 
-impl Store {
+impl RedbStore {
     /// A read view of the index.
-    pub fn index_reader(&self) -> Result<IndexReader, StoreError> {
-        Ok(IndexReader { txn: self.index.begin_read()? })
+    pub(super) fn index_reader(&self) -> Result<RedbIndexReader, StoreError> {
+        Ok(RedbIndexReader { txn: self.index.begin_read()? })
     }
 
     /// Whether the index knows any file (a restart can serve at once).
-    pub fn index_has_files(&self) -> Result<bool, StoreError> {
+    pub(super) fn index_has_files(&self) -> Result<bool, StoreError> {
         Ok(!self.index.begin_read()?.open_table(FILES)?.is_empty()?)
     }
 
     /// What a scan compares the disk with: every file record by path, and
     /// the ids of the videos already probed.
-    pub fn load_index(&self) -> Result<Index, StoreError> {
+    pub(super) fn load_index(&self) -> Result<Index, StoreError> {
         let reader = self.index_reader()?;
         let mut index = Index::default();
-        reader.for_each_file(|k, rec| {
+        reader.for_each_file(&mut |k, rec| {
             index.files.insert(k.to_vec(), rec);
         })?;
         for row in reader.txn.open_table(VIDEOS)?.iter()? {
@@ -88,7 +89,7 @@ impl Store {
     }
 
     /// Writes one scan's changes in one durable transaction.
-    pub fn apply(&self, changes: &IndexChanges) -> Result<(), StoreError> {
+    pub(super) fn apply(&self, changes: &IndexChanges) -> Result<(), StoreError> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -162,7 +163,7 @@ mod tests {
     use redb::Database;
 
     use super::*;
-    use crate::store::tables::META;
+    use crate::store::local::tables::META;
     use crate::store::DB_FILE;
 
     /// An index written by schema 1 (JSON records) is rewritten once, with
@@ -198,17 +199,17 @@ mod tests {
         let size = || std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len();
         let before = size();
         for _ in 0..2 {
-            let store = Store::open(dir.path()).unwrap();
+            let store = RedbStore::open(dir.path()).unwrap();
             let mut files = Vec::new();
             let reader = store.index_reader().unwrap();
-            reader.for_each_file(|k, rec| files.push((k.to_vec(), rec))).unwrap();
+            reader.for_each_file(&mut |k, rec| files.push((k.to_vec(), rec))).unwrap();
             assert_eq!(files.len(), 5002);
             assert_eq!(
                 files[1],
                 (b"/v/b.mp4".to_vec(), FileRecord { id: VideoId(8), size: 11, mtime_ns: 6, dev: 1, ino: 2 })
             );
             let mut videos = Vec::new();
-            reader.for_each_video(|id, rec| videos.push((id, rec))).unwrap();
+            reader.for_each_video(&mut |id, rec| videos.push((id, rec))).unwrap();
             assert_eq!(videos[0].1.added, 123);
             assert_eq!(videos[0].1.info.as_ref().and_then(|i| i.duration_ms), Some(1000));
             assert_eq!((videos[1].0, videos[1].1.broken.as_deref()), (VideoId(8), Some("empty file")));
@@ -227,7 +228,7 @@ mod tests {
     fn a_mostly_free_index_is_compacted() {
         let dir = tempfile::tempdir().unwrap();
         let size = || std::fs::metadata(dir.path().join(DB_FILE)).unwrap().len();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = RedbStore::open(dir.path()).unwrap();
         let rec = FileRecord { id: VideoId(1), size: 1, mtime_ns: 0, dev: 0, ino: 0 };
         let paths: Vec<Vec<u8>> =
             (0..20_000).map(|n| format!("/v/{n:06} {}.mp4", "x".repeat(100)).into_bytes()).collect();
