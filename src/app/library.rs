@@ -145,7 +145,8 @@ impl Library {
     }
 
     /// Waits until the library is ready (the first scan finished). False on
-    /// timeout.
+    /// timeout. For tests.
+    #[cfg(any(test, feature = "test-support"))]
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
         let mut rx = self.completed.clone();
         let ready = async {

@@ -47,6 +47,30 @@ pub struct LibraryConfig {
     pub data_dir: PathBuf,
 }
 
+/// Whether cached video bytes go out with `sendfile` (`http::zerocopy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZeroCopy {
+    /// Every byte copied (`--no-sendfile`).
+    Off,
+    /// Chunks wholly in the page cache of a local filesystem.
+    Auto,
+    /// For tests: every chunk of a local file as if it were cached, so the
+    /// zero-copy path runs where `cachestat` is missing or pages were dropped.
+    #[cfg(any(test, feature = "test-support"))]
+    Forced,
+}
+
+impl ZeroCopy {
+    /// Whether every chunk counts as cached.
+    pub fn forced(self) -> bool {
+        #[cfg(any(test, feature = "test-support"))]
+        if self == ZeroCopy::Forced {
+            return true;
+        }
+        false
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub library: LibraryConfig,
@@ -54,7 +78,7 @@ pub struct Config {
     pub rescan_every: Duration,
     pub watch: bool,
     /// Send cached video bytes with `sendfile` (`http::zerocopy`).
-    pub sendfile: bool,
+    pub zero_copy: ZeroCopy,
     pub max_connections: usize,
     /// Serve requests from public addresses too.
     pub allow_public: bool,
@@ -131,7 +155,7 @@ impl Config {
             bind,
             rescan_every: Duration::from_secs(ttl.max(1)),
             watch: !args.no_watch,
-            sendfile: !args.no_sendfile,
+            zero_copy: if args.no_sendfile { ZeroCopy::Off } else { ZeroCopy::Auto },
             max_connections: args.max_connections.max(1),
             allow_public: args.allow_public,
             host_names: args.host_names.clone(),

@@ -1,7 +1,8 @@
 //! Container formats, read from bytes: the EBML of Matroska and WebM
 //! (`ebml`: element ids, readers, the segment's layout, track entries and a
 //! walk over every block) and ISO BMFF (`isobmff`: MP4 and MOV boxes,
-//! tracks and sample tables), with the text they store (`text`). Probing,
+//! tracks and sample tables), Ogg pages (`ogg`), with the text they store
+//! (`text`). Probing,
 //! the readers of embedded tracks and the remuxer all read through here.
 //!
 //! A leaf: nothing here imports the rest of the crate, opens a file by
@@ -9,6 +10,7 @@
 
 pub mod ebml;
 pub mod isobmff;
+pub mod ogg;
 pub mod text;
 
 use std::fs::File;

@@ -23,6 +23,7 @@ use super::handlers::{handle, EventStreams, State};
 use super::idle::IdleWrite;
 use super::lanes::{Connection, Lanes};
 use super::zerocopy::{Conn, Pending};
+use crate::config::ZeroCopy;
 use crate::App;
 
 /// How long requests in flight may run after shutdown starts.
@@ -83,12 +84,12 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let state = state.clone();
         let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config.write_timeout);
         let sent = app.ops.metrics.bytes_sendfile.clone();
-        let zero_copy = app.config.sendfile;
+        let zero_copy = app.config.zero_copy;
         // Built on the runtime that will run it: the socket registers
         // with that runtime's I/O driver.
         let serve = move |stream: TcpStream| -> Connection {
-            let pending = Pending::new(sent);
-            let zero_copy = zero_copy.then(|| pending.clone());
+            let pending = Pending::new(sent, zero_copy.forced());
+            let zero_copy = (zero_copy != ZeroCopy::Off).then(|| pending.clone());
             let service = service_fn(move |mut req: Request<Incoming>| {
                 if let Some(z) = &zero_copy {
                     req.extensions_mut().insert(z.clone());

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use vidserve::cli::LibraryArgs;
+use vidserve::config::ZeroCopy;
 use vidserve::config::{Config, LibraryConfig};
 use vidserve::library::probe::synth;
 use vidserve::App;
@@ -55,8 +56,8 @@ pub struct TestServer {
 pub struct Options {
     pub data: PathBuf,
     pub watch: bool,
-    /// Cached video bytes go out with sendfile (`--no-sendfile` when false).
-    pub sendfile: bool,
+    /// Cached video bytes go out with sendfile (`Off`: `--no-sendfile`).
+    pub zero_copy: ZeroCopy,
     /// `None`: ffmpeg on PATH (when there is one).
     pub ffmpeg: Option<PathBuf>,
     pub ffmpeg_timeout: Duration,
@@ -78,7 +79,7 @@ impl Options {
         Options {
             data: data.to_path_buf(),
             watch,
-            sendfile: true,
+            zero_copy: ZeroCopy::Auto,
             ffmpeg: None,
             ffmpeg_timeout: Duration::from_secs(30),
             host_names: Vec::new(),
@@ -109,7 +110,7 @@ impl TestServer {
             bind: "127.0.0.1:0".parse().unwrap(),
             rescan_every: Duration::from_secs(3600),
             watch: opts.watch,
-            sendfile: opts.sendfile,
+            zero_copy: opts.zero_copy,
             max_connections: 256,
             allow_public: false,
             host_names: opts.host_names,

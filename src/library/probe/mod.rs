@@ -11,6 +11,7 @@ pub mod mkv;
 pub mod mp4;
 pub mod ogg;
 #[doc(hidden)]
+#[cfg(any(test, feature = "test-support"))]
 pub mod synth;
 
 use std::borrow::Cow;

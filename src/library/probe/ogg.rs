@@ -1,38 +1,15 @@
-//! Ogg (Theora, Vorbis, Opus, FLAC): reads the beginning-of-stream pages to
-//! learn each stream's codec, then the last page of the file for the final
-//! granule position, which gives the duration.
+//! Ogg (Theora, Vorbis, Opus, FLAC): reads the beginning-of-stream pages
+//! (`container::ogg`) to learn each stream's codec, then the last page of
+//! the file for the final granule position, which gives the duration.
 
 use super::{MediaInfo, ProbeError, Source};
+use crate::container::ogg::{last_granule, page};
 
 /// How far back from the end to look for the last page.
 const TAIL: u64 = 256 * 1024;
 
 fn damaged(reason: impl Into<String>) -> ProbeError {
     ProbeError::Damaged("Ogg", reason.into())
-}
-
-struct Page<'a> {
-    bos: bool,
-    granule: i64,
-    serial: u32,
-    /// The page's data; its first packet starts at offset 0.
-    data: &'a [u8],
-    len: usize,
-}
-
-fn page(b: &[u8]) -> Option<Page<'_>> {
-    if !b.starts_with(b"OggS") || *b.get(4)? != 0 {
-        return None;
-    }
-    let flags = *b.get(5)?;
-    let granule = i64::from_le_bytes(b.get(6..14)?.try_into().ok()?);
-    let serial = u32::from_le_bytes(b.get(14..18)?.try_into().ok()?);
-    let nseg = *b.get(26)? as usize;
-    let table = b.get(27..27 + nseg)?;
-    let body: usize = table.iter().map(|&x| x as usize).sum();
-    let start = 27 + nseg;
-    let data = b.get(start..start + body)?;
-    Some(Page { bos: flags & 2 != 0, granule, serial, data, len: start + body })
 }
 
 enum Stream {
@@ -92,12 +69,7 @@ fn duration_ms(stream: &Stream, tail: &[u8]) -> Option<u64> {
     let serial = match stream {
         Stream::Theora { serial, .. } | Stream::Audio { serial, .. } => *serial,
     };
-    let granule = (0..tail.len().saturating_sub(27))
-        .rev()
-        .filter(|&i| tail[i..].starts_with(b"OggS"))
-        .filter_map(|i| page(&tail[i..]))
-        .find(|p| p.serial == serial && p.granule >= 0)?
-        .granule as u64;
+    let granule = last_granule(tail, serial)?;
     match *stream {
         // In u128: a granule position may be any 64-bit value.
         Stream::Audio { rate, preskip, .. } if rate > 0 => {
