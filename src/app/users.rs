@@ -17,9 +17,9 @@ pub struct Users {
     /// Ratings, views, favorites, tags, titles, positions: served from memory.
     pub data: Arc<UserCache>,
     /// Orders by user data, rebuilt as it changes.
-    pub orders: LiveOrders,
+    pub orders: Arc<LiveOrders>,
     /// Recent search results.
-    pub searches: SearchCache,
+    pub searches: Arc<SearchCache>,
     writer: Writer,
 }
 
@@ -45,7 +45,7 @@ impl Users {
             }
         });
         let writer = Writer::start(store, on_commit).map_err(super::AppError::Runtime)?;
-        Ok(Users { data, orders: LiveOrders::default(), searches: SearchCache::default(), writer })
+        Ok(Users { data, orders: Arc::default(), searches: Arc::default(), writer })
     }
 
     /// Saves one edit by `who`; returns the video's data, as they see it,

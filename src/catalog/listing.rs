@@ -54,6 +54,12 @@ pub struct ListQuery {
     pub min_rating: Option<u8>,
     /// Comma-separated tags a video must all carry.
     pub tag: Option<String>,
+    /// Only videos the asking person has not watched.
+    #[serde(default, deserialize_with = "flag")]
+    pub unwatched: bool,
+    /// Only videos at least (at most) this many minutes long.
+    pub min_minutes: Option<f64>,
+    pub max_minutes: Option<f64>,
     /// Search words (titles, paths, tags).
     pub q: Option<String>,
     /// Comma-separated video ids: just these, in this order (a page
@@ -77,6 +83,8 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 pub const MAX_FILTER_TAGS: usize = 20;
 /// Longest search text.
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Largest length filter, in minutes (a week).
+pub const MAX_MINUTES: f64 = 7.0 * 24.0 * 60.0;
 
 pub struct Listing {
     pub videos: Vec<Arc<Video>>,
@@ -117,7 +125,19 @@ impl ListQuery {
         if self.q.as_deref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
             return Err(QueryError::Bad(format!("a search is at most {MAX_QUERY_CHARS} characters")));
         }
-        Ok(Filter { favorites: self.favorites, min_rating: self.min_rating, tags })
+        let ms = |minutes: Option<f64>, name: &str| match minutes {
+            None => Ok(None),
+            Some(m) if m.is_finite() && (0.0..=MAX_MINUTES).contains(&m) => Ok(Some((m * 60_000.0) as u64)),
+            Some(_) => Err(QueryError::Bad(format!("{name} must be from 0 to {MAX_MINUTES}"))),
+        };
+        Ok(Filter {
+            favorites: self.favorites,
+            min_rating: self.min_rating,
+            tags,
+            unwatched: self.unwatched,
+            min_ms: ms(self.min_minutes, "min_minutes")?,
+            max_ms: ms(self.max_minutes, "max_minutes")?,
+        })
     }
 
     /// The tags of the `tag` parameter, without `#`, empty ones dropped.
@@ -148,6 +168,15 @@ impl ListQuery {
         if let Some(r) = self.min_rating {
             s.push_str(&format!("&min_rating={r}"));
         }
+        if self.unwatched {
+            s.push_str("&unwatched=1");
+        }
+        if let Some(m) = self.min_minutes {
+            s.push_str(&format!("&min_minutes={m}"));
+        }
+        if let Some(m) = self.max_minutes {
+            s.push_str(&format!("&max_minutes={m}"));
+        }
         if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
             s.push_str(&format!("&q={}", percent_encoding::utf8_percent_encode(q, QUERY_VALUE)));
         }
@@ -171,6 +200,9 @@ impl ListQuery {
         self.playlist.is_some()
             || self.favorites
             || self.min_rating.is_some()
+            || self.unwatched
+            || self.min_minutes.is_some()
+            || self.max_minutes.is_some()
             || !self.tags().is_empty()
             || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }
@@ -196,6 +228,9 @@ impl ListQuery {
             && self.playlist.is_none()
             && !self.favorites
             && self.min_rating.is_none()
+            && !self.unwatched
+            && self.min_minutes.is_none()
+            && self.max_minutes.is_none()
             && self.tags().is_empty()
             && self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }

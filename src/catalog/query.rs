@@ -26,17 +26,37 @@ pub struct Filter {
     pub min_rating: Option<u8>,
     /// Every one of these tags (compared case-insensitively).
     pub tags: Vec<String>,
+    /// Only videos the asking person has not watched.
+    pub unwatched: bool,
+    /// Only videos at least (at most) this long, in milliseconds.
+    pub min_ms: Option<u64>,
+    pub max_ms: Option<u64>,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        !self.favorites && self.min_rating.is_none() && self.tags.is_empty()
+        !self.favorites && self.min_rating.is_none() && self.tags.is_empty() && !self.every_video()
     }
-    pub fn matches(&self, d: Option<&UserData>) -> bool {
-        let Some(d) = d else { return self.is_empty() };
+
+    /// Whether a video without user data may pass (so every video is
+    /// looked at, not only those with user data).
+    pub fn every_video(&self) -> bool {
+        self.unwatched || self.min_ms.is_some() || self.max_ms.is_some()
+    }
+
+    /// Whether `v`, with the user data `d` that `who` sees, passes.
+    pub fn matches(&self, v: &Video, d: Option<&UserData>, who: &Viewer) -> bool {
+        let length = v.duration_ms();
+        if self.min_ms.is_some_and(|m| length.is_none_or(|l| l < m))
+            || self.max_ms.is_some_and(|m| length.is_none_or(|l| l > m))
+        {
+            return false;
+        }
+        let Some(d) = d else { return !self.favorites && self.min_rating.is_none() && self.tags.is_empty() };
         (!self.favorites || d.favorite)
             && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
             && self.tags.iter().all(|t| d.has_tag(t))
+            && (!self.unwatched || d.unwatched_by(who))
     }
 }
 
@@ -355,15 +375,30 @@ pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<
 }
 
 /// The positions of the videos a (non-empty) filter lets through, in the
-/// listing's order. Every filter needs user data, so only videos that have
+/// listing's order. Most filters need user data, so only videos that have
 /// some are looked at; they are then put in order through the order's
-/// ranks (`Ranks`, kept between requests).
+/// ranks (`Ranks`, kept between requests). Filters a video without user
+/// data may pass (unwatched, length) walk the order itself.
 pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
+    let videos = src.catalog.videos();
+    if filter.every_video() {
+        // A video without user data may pass: every one is looked at, in order.
+        return src.users.view(src.who, |view| {
+            src.ordered()
+                .filter(|&i| {
+                    let v = &videos[i as usize];
+                    filter.matches(v, view.get(v.id).as_deref(), src.who)
+                })
+                .collect()
+        });
+    }
     let mut matching: Vec<u32> = src.users.view(src.who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
-            if filter.matches(Some(d)) {
-                out.extend(src.catalog.get(id).map(|v| v.pos).filter(|&p| p != u32::MAX));
+            if let Some(v) = src.catalog.get(id).filter(|v| v.pos != u32::MAX) {
+                if filter.matches(v, Some(d), src.who) {
+                    out.push(v.pos);
+                }
             }
         });
         out
@@ -401,7 +436,7 @@ pub fn random(catalog: &Catalog, users: &UserCache, who: &Viewer, filter: &Filte
         return (!videos.is_empty()).then(|| videos[fastrand::usize(..videos.len())].clone());
     }
     let matching: Vec<&Arc<Video>> =
-        users.view(who, |view| videos.iter().filter(|v| filter.matches(view.get(v.id).as_deref())).collect());
+        users.view(who, |view| videos.iter().filter(|v| filter.matches(v, view.get(v.id).as_deref(), who)).collect());
     (!matching.is_empty()).then(|| matching[fastrand::usize(..matching.len())].clone())
 }
 

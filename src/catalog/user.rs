@@ -209,6 +209,15 @@ pub enum Edit {
 }
 
 impl UserData {
+    /// Whether `who` has not watched the video (for the household, nobody
+    /// has; for a person, they have not).
+    pub fn unwatched_by(&self, who: &Viewer) -> bool {
+        match who {
+            Viewer::Household => self.views == 0,
+            _ => self.last_viewed.is_none(),
+        }
+    }
+
     pub fn apply(&mut self, edit: Edit) {
         match edit {
             Edit::Rate(r) => self.rating = r,

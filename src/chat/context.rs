@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::tools::{brief, stats, Shelf};
+use super::tools::{brief, stats, Collection};
 use crate::catalog::{Sort, Video};
 
 /// Videos named in each list of the summary.
@@ -28,7 +28,7 @@ fn line(v: &Video, title: &str, minutes: Option<f64>) -> String {
 }
 
 /// The system message: rules, then the library in brief.
-pub fn system(shelf: &Shelf) -> String {
+pub fn system(shelf: &Collection) -> String {
     let s = stats(shelf);
     let mut out = String::from(RULES);
     out.push_str(&format!(
@@ -86,7 +86,7 @@ mod tests {
     use crate::catalog::{Catalog, ScanStats, UserCache, UserData, VideoFile, Viewer};
     use crate::library::ids::VideoId;
 
-    fn library(n: u64) -> Shelf {
+    fn library(n: u64) -> Collection {
         let videos = (0..n)
             .map(|i| Video {
                 id: VideoId(i + 1),
@@ -117,7 +117,13 @@ mod tests {
                 },
             )
         }));
-        Shelf { catalog: Arc::new(catalog), users: Arc::new(users), who: Viewer::Household }
+        Collection {
+            catalog: Arc::new(catalog),
+            users: Arc::new(users),
+            orders: Arc::default(),
+            searches: Arc::default(),
+            who: Viewer::Household,
+        }
     }
 
     /// The summary's size does not grow with the library (about 4

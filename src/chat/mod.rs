@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::config::chat::ChatConfig;
 use stream::{gather, Call, Piece, Pieces};
-use tools::Shelf;
+use tools::Collection;
 
 /// Rounds of tool calls and answers in one answer.
 const MAX_ROUNDS: usize = 5;
@@ -209,7 +209,7 @@ impl Chat {
     /// Answers the last question of `messages`, sending the answer to
     /// `out` as it comes, then `Out::Done` or `Out::Error`. Bounded by the
     /// configured timeout; stops when `out` closes (the page left).
-    pub async fn answer(&self, shelf: Shelf, messages: Vec<Message>, out: mpsc::Sender<Out>) {
+    pub async fn answer(&self, shelf: Collection, messages: Vec<Message>, out: mpsc::Sender<Out>) {
         let timeout = self.config().timeout;
         let end = match tokio::time::timeout(timeout, self.converse(shelf, messages, &out)).await {
             Ok(Ok(())) => Out::Done,
@@ -226,7 +226,12 @@ impl Chat {
         let _ = out.send(end).await;
     }
 
-    async fn converse(&self, shelf: Shelf, messages: Vec<Message>, out: &mpsc::Sender<Out>) -> Result<(), ChatError> {
+    async fn converse(
+        &self,
+        shelf: Collection,
+        messages: Vec<Message>,
+        out: &mpsc::Sender<Out>,
+    ) -> Result<(), ChatError> {
         let system = {
             let shelf = shelf.clone();
             crate::blocking::spawn(move || context::system(&shelf))

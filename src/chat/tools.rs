@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::catalog::query::{Filter, Source};
+use crate::catalog::listing::{Inputs, ListQuery, MAX_MINUTES, MAX_QUERY_CHARS};
+use crate::catalog::query::LiveOrders;
 use crate::catalog::search::SearchCache;
 use crate::catalog::user::UserCache;
 use crate::catalog::{Catalog, Order, Sort, UserData, Video, Viewer};
@@ -15,24 +16,52 @@ use crate::catalog::{Catalog, Order, Sort, UserData, Video, Viewer};
 /// Most videos one tool answer lists.
 pub const MAX_LIST: usize = 20;
 
-/// The library as one person sees it.
+/// The library as one person sees it, with the listings' shared orders
+/// and searches (the tools list through the same engine as the pages).
 #[derive(Clone)]
-pub struct Shelf {
+pub struct Collection {
     pub catalog: Arc<Catalog>,
     pub users: Arc<UserCache>,
+    pub orders: Arc<LiveOrders>,
+    pub searches: Arc<SearchCache>,
     pub who: Viewer,
 }
 
-impl Shelf {
+impl Collection {
     fn data(&self, v: &Video) -> UserData {
         self.users.get_for(&self.who, v.id)
     }
 
-    /// Whether this person has not watched `v` (the household: nobody has).
-    fn unwatched(&self, d: &UserData) -> bool {
-        match self.who {
-            Viewer::Household => d.views == 0,
-            _ => d.last_viewed.is_none(),
+    fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            catalog: &self.catalog,
+            users: &self.users,
+            orders: &self.orders,
+            searches: &self.searches,
+            who: &self.who,
+            playlist: None,
+        }
+    }
+
+    /// Up to `limit` videos of a listing and how many it holds, briefly.
+    fn answer(&self, q: ListQuery, limit: usize, random: bool) -> Value {
+        let inputs = self.inputs();
+        let listed = if random {
+            // Every match, then a sample: the engine has no random order.
+            q.list(&inputs, 1).and_then(|all| q.list(&inputs, all.total.max(1))).map(|mut l| {
+                fastrand::shuffle(&mut l.videos);
+                l.videos.truncate(limit);
+                l
+            })
+        } else {
+            q.list(&inputs, limit)
+        };
+        match listed {
+            Ok(l) => {
+                let videos: Vec<Value> = l.videos.iter().map(|v| brief(v, &self.data(v))).collect();
+                json!({ "videos": videos, "total": l.total })
+            }
+            Err(e) => json!({ "error": e.to_string() }),
         }
     }
 }
@@ -73,7 +102,7 @@ pub fn definitions() -> Value {
 }
 
 /// Runs one tool call; the answer (or what was wrong) as JSON text.
-pub fn run(shelf: &Shelf, name: &str, arguments: &str) -> String {
+pub fn run(shelf: &Collection, name: &str, arguments: &str) -> String {
     let args: Value = if arguments.trim().is_empty() {
         json!({})
     } else {
@@ -110,74 +139,42 @@ pub fn brief(v: &Video, d: &UserData) -> Value {
     })
 }
 
-fn search(shelf: &Shelf, args: &Value) -> Value {
-    let words = crate::catalog::fold::words(args["query"].as_str().unwrap_or(""));
-    if words.is_empty() {
+fn search(shelf: &Collection, args: &Value) -> Value {
+    let query = args["query"].as_str().unwrap_or("");
+    if crate::catalog::fold::words(query).is_empty() {
         return json!({ "error": "give a query with at least one word" });
     }
-    let c = &shelf.catalog;
-    let Some(idx) = c.base_order(Sort::Added) else { return json!({ "videos": [], "total": 0 }) };
-    let cache = SearchCache::default();
-    let src =
-        Source { catalog: c, users: &shelf.users, who: &shelf.who, idx: &idx, order: Order::Desc, ranks: &cache.ranks };
-    let (found, total) =
-        crate::catalog::search::search(&cache, &src, Sort::Added, &Filter::default(), &words, 0, limit(args), None)
-            .unwrap_or_default();
-    let videos: Vec<Value> = found.iter().map(|v| brief(v, &shelf.data(v))).collect();
-    json!({ "videos": videos, "total": total })
+    let q = ListQuery { q: Some(query.chars().take(MAX_QUERY_CHARS).collect()), ..ListQuery::default() };
+    shelf.answer(q, limit(args), false)
 }
 
-fn list(shelf: &Shelf, args: &Value) -> Value {
+fn list(shelf: &Collection, args: &Value) -> Value {
     let tag = args["tag"].as_str().map(|t| t.trim().trim_start_matches('#').to_string()).filter(|t| !t.is_empty());
-    let min_rating = args["min_rating"].as_u64().map(|r| r.clamp(1, 5) as u8);
-    let favorites = args["favorites"].as_bool().unwrap_or(false);
-    let unwatched = args["unwatched"].as_bool().unwrap_or(false);
-    let min_ms = args["min_minutes"].as_f64().map(|m| (m.max(0.0) * 60_000.0) as u64);
-    let max_ms = args["max_minutes"].as_f64().map(|m| (m.max(0.0) * 60_000.0) as u64);
-    let mut matching: Vec<(Arc<Video>, UserData)> = shelf.users.view(&shelf.who, |view| {
-        shelf
-            .catalog
-            .videos()
-            .iter()
-            .filter_map(|v| {
-                let d = view.get(v.id).map(|d| d.into_owned()).unwrap_or_default();
-                let length = v.duration_ms();
-                let ok = tag.as_ref().is_none_or(|t| d.has_tag(t))
-                    && min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
-                    && (!favorites || d.favorite)
-                    && (!unwatched || shelf.unwatched(&d))
-                    && min_ms.is_none_or(|m| length.is_some_and(|l| l >= m))
-                    && max_ms.is_none_or(|m| length.is_some_and(|l| l <= m));
-                ok.then(|| (v.clone(), d))
-            })
-            .collect()
-    });
-    let total = matching.len();
-    let desc = args["order"].as_str() != Some("asc");
-    let m = &mut matching;
-    match args["sort"].as_str().unwrap_or("added") {
-        "random" => fastrand::shuffle(m),
-        // Each title lowered once, not at every comparison.
-        "title" => sort(m, desc, |(v, d)| v.title_for(d).to_lowercase()),
-        "rating" => sort(m, desc, |(_, d)| d.rating),
-        "views" => sort(m, desc, |(_, d)| d.views),
-        "duration" => sort(m, desc, |(v, _)| v.duration_ms()),
-        _ => sort(m, desc, |(v, _)| v.added),
-    }
-    let videos: Vec<Value> = matching.iter().take(limit(args)).map(|(v, d)| brief(v, d)).collect();
-    json!({ "videos": videos, "total": total })
+    let minutes = |name: &str| args[name].as_f64().map(|m| m.clamp(0.0, MAX_MINUTES));
+    let (sort, random) = match args["sort"].as_str().unwrap_or("added") {
+        "random" => (Sort::Added, true),
+        "title" => (Sort::Title, false),
+        "rating" => (Sort::Rating, false),
+        "views" => (Sort::Views, false),
+        "duration" => (Sort::Duration, false),
+        _ => (Sort::Added, false),
+    };
+    let q = ListQuery {
+        sort: Some(sort),
+        order: Some(if args["order"].as_str() == Some("asc") { Order::Asc } else { Order::Desc }),
+        // Tags have no commas: "a,b" asks for both.
+        tag,
+        min_rating: args["min_rating"].as_u64().map(|r| r.clamp(1, 5) as u8),
+        favorites: args["favorites"].as_bool().unwrap_or(false),
+        unwatched: args["unwatched"].as_bool().unwrap_or(false),
+        min_minutes: minutes("min_minutes"),
+        max_minutes: minutes("max_minutes"),
+        ..ListQuery::default()
+    };
+    shelf.answer(q, limit(args), random)
 }
 
-/// A stable sort by `key`, either way (equal keys keep their order).
-fn sort<K: Ord>(list: &mut [(Arc<Video>, UserData)], desc: bool, key: impl Fn(&(Arc<Video>, UserData)) -> K) {
-    if desc {
-        list.sort_by_cached_key(|x| std::cmp::Reverse(key(x)));
-    } else {
-        list.sort_by_cached_key(key);
-    }
-}
-
-fn details(shelf: &Shelf, args: &Value) -> Value {
+fn details(shelf: &Collection, args: &Value) -> Value {
     let id = args["id"].as_str().unwrap_or("").trim().trim_start_matches("/watch/");
     let Some(v) = id.parse().ok().and_then(|id| shelf.catalog.get(id)) else {
         return json!({ "error": format!("no video has the id {id:?}") });
@@ -196,7 +193,7 @@ fn details(shelf: &Shelf, args: &Value) -> Value {
 }
 
 /// Counts, total length and the most used tags.
-pub fn stats(shelf: &Shelf) -> Value {
+pub fn stats(shelf: &Collection) -> Value {
     let c = &shelf.catalog;
     let hours = c.videos().iter().filter_map(|v| v.duration_ms()).sum::<u64>() as f64 / 3_600_000.0;
     let (mut rated, mut favorites, mut unwatched) = (0, 0, 0);
@@ -206,7 +203,7 @@ pub fn stats(shelf: &Shelf) -> Value {
             let d = d.as_deref();
             rated += usize::from(d.is_some_and(|d| d.rating.is_some()));
             favorites += usize::from(d.is_some_and(|d| d.favorite));
-            unwatched += usize::from(d.is_none_or(|d| shelf.unwatched(d)));
+            unwatched += usize::from(d.is_none_or(|d| d.unwatched_by(&shelf.who)));
         }
     });
     let tags: Vec<Value> = crate::catalog::query::tag_counts(c, &shelf.users)
@@ -218,4 +215,76 @@ pub fn stats(shelf: &Shelf) -> Value {
         "videos": c.len(), "hours": (hours * 10.0).round() / 10.0, "rated": rated,
         "favorites": favorites, "unwatched": unwatched, "top_tags": tags,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::{run, Collection};
+    use crate::catalog::{Catalog, ScanStats, UserCache, UserData, Video, VideoFile, Viewer};
+    use crate::library::ids::VideoId;
+    use crate::library::probe::MediaInfo;
+
+    /// Ten videos, "clip 0" to "clip 9", i minutes long (clip 0: unknown),
+    /// the even ones watched and rated 1 + i / 2.
+    fn collection() -> Collection {
+        let videos = (0..10u64)
+            .map(|i| {
+                Arc::new(Video {
+                    id: VideoId(i + 1),
+                    files: smallvec::smallvec![VideoFile {
+                        root: 0,
+                        rel: format!("clip {i}.mp4").into_bytes(),
+                        size: 1000,
+                        mtime_ns: 0,
+                        dev: 0,
+                        ino: i,
+                    }],
+                    added: i as i64,
+                    info: (i > 0).then(|| MediaInfo { duration_ms: Some(i * 60_000), ..MediaInfo::default() }),
+                    broken: None,
+                    pos: 0,
+                })
+            })
+            .collect();
+        let users = UserCache::default();
+        users.set_all((0..10u64).step_by(2).map(|i| {
+            let d = UserData { views: 1, rating: Some(1 + (i / 2) as u8), ..UserData::default() };
+            (VideoId(i + 1), d)
+        }));
+        Collection {
+            catalog: Arc::new(Catalog::new(videos, vec![], ScanStats::default())),
+            users: Arc::new(users),
+            orders: Arc::default(),
+            searches: Arc::default(),
+            who: Viewer::Household,
+        }
+    }
+
+    fn titles(answer: &str) -> (Vec<String>, u64) {
+        let v: Value = serde_json::from_str(answer).unwrap();
+        let titles = v["videos"].as_array().unwrap().iter().map(|v| v["title"].as_str().unwrap().to_string()).collect();
+        (titles, v["total"].as_u64().unwrap())
+    }
+
+    #[test]
+    fn lists_through_the_listing_engine() {
+        let c = collection();
+        let (got, total) = titles(&run(&c, "list_videos", r#"{"unwatched": true, "sort": "added", "limit": 3}"#));
+        assert_eq!((got, total), (vec!["clip 9".into(), "clip 7".into(), "clip 5".into()], 5));
+        let (got, total) = titles(&run(&c, "list_videos", r#"{"min_minutes": 3, "max_minutes": 5, "order": "asc"}"#));
+        assert_eq!((got, total), (vec!["clip 3".into(), "clip 4".into(), "clip 5".into()], 3));
+        let (got, _) = titles(&run(&c, "list_videos", r#"{"sort": "rating", "min_rating": 4, "limit": 5}"#));
+        assert_eq!(got, ["clip 8", "clip 6"]);
+        let (got, total) = titles(&run(&c, "list_videos", r#"{"sort": "random", "unwatched": true, "limit": 2}"#));
+        assert_eq!((got.len(), total), (2, 5));
+        assert!(got.iter().all(|t| t.ends_with(['1', '3', '5', '7', '9'])), "{got:?}");
+        let (got, total) = titles(&run(&c, "search_videos", r#"{"query": "clip 7"}"#));
+        assert_eq!((got[0].as_str(), total > 0), ("clip 7", true));
+        assert!(run(&c, "list_videos", r#"{"min_minutes": "x"}"#).contains("videos"), "bad values are ignored");
+        assert!(run(&c, "search_videos", r#"{"query": " "}"#).contains("error"));
+    }
 }

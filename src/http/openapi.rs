@@ -28,6 +28,9 @@ fn list_params() -> Value {
         { "name": "favorites", "in": "query", "schema": { "type": "boolean" } },
         { "name": "min_rating", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 5 } },
         { "name": "tag", "in": "query", "description": "comma-separated tags, all required", "schema": { "type": "string" } },
+        { "name": "unwatched", "in": "query", "description": "only videos the asking person has not watched", "schema": { "type": "boolean" } },
+        { "name": "min_minutes", "in": "query", "schema": { "type": "number", "minimum": 0 } },
+        { "name": "max_minutes", "in": "query", "schema": { "type": "number", "minimum": 0 } },
         { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
         { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } },
         { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } }

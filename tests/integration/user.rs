@@ -199,6 +199,13 @@ async fn sorts_filters_and_random_use_user_data() {
     assert_eq!((favs["total"].clone(), ids(favs)), (json!(1), vec![b.clone()]));
     assert_eq!(ids(srv.json("/api/v1/videos?min_rating=4").await), vec![a.clone()]);
     assert_eq!(srv.get("/api/v1/videos?min_rating=9").await.status(), 400);
+    // Unwatched: bravo only (the household counts views); the length filters
+    // keep videos of known length within bounds.
+    assert_eq!(ids(srv.json("/api/v1/videos?unwatched=1").await), vec![b.clone()]);
+    assert_eq!(srv.json("/api/v1/videos?unwatched=1&max_minutes=0").await["total"], 0);
+    for bad in ["max_minutes=-1", "min_minutes=NaN", "min_minutes=99999999"] {
+        assert_eq!(srv.get(&format!("/api/v1/videos?{bad}")).await.status(), 400, "{bad}");
+    }
 
     let page = srv.get("/favorites").await.text().await.unwrap();
     assert!(page.contains("bravo") && !page.contains("alpha") && !page.contains("charlie"));

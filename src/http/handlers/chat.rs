@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::user::read_body;
 use super::ApiError;
 use crate::catalog::Viewer;
-use crate::chat::tools::Shelf;
+use crate::chat::tools::Collection;
 use crate::chat::{check, Busy, Message, Out};
 use crate::http::body::Body;
 use crate::App;
@@ -73,7 +73,13 @@ pub async fn chat(
         }
         Busy::Full => ApiError::TooManyRequests(10, "the chat is answering others; try again in a moment".into()),
     })?;
-    let shelf = Shelf { catalog: app.library.catalog(), users: app.users.data.clone(), who: who.clone() };
+    let shelf = Collection {
+        catalog: app.library.catalog(),
+        users: app.users.data.clone(),
+        orders: app.users.orders.clone(),
+        searches: app.users.searches.clone(),
+        who: who.clone(),
+    };
     let (tx, mut rx) = mpsc::channel::<Out>(32);
     let (body_tx, body_rx) = mpsc::channel::<Bytes>(32);
     let app = app.clone();
