@@ -54,7 +54,7 @@ pub fn task_of(catalog: &Catalog, id: VideoId) -> Option<Task> {
         id,
         title: v.title().into_owned(),
         files: v.files.iter().map(|f| catalog.located(f)).collect(),
-        roots: catalog.root_paths().into(),
+        roots: catalog.sources().clone(),
         duration_ms: v.duration_ms(),
     })
 }

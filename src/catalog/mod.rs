@@ -34,6 +34,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 use crate::library::fsafe::Expect;
 use crate::library::ids::VideoId;
 use crate::library::probe::MediaInfo;
+use crate::library::roots::Roots;
 
 /// One piece of content, with every path it was found at.
 #[derive(Debug)]
@@ -115,10 +116,10 @@ pub struct Located {
 }
 
 impl Located {
-    /// Opens it beneath its root (`roots`: `Catalog::root_paths`), checking
+    /// Opens it through its root (`roots`: `Catalog::sources`), checking
     /// it is still the file the scan saw.
-    pub fn open(&self, roots: &[PathBuf]) -> std::io::Result<crate::library::fsafe::Opened> {
-        crate::library::fsafe::open_beneath(roots, self.root, &self.rel, Some(self.expect))
+    pub fn open(&self, roots: &Roots) -> std::io::Result<crate::library::fsafe::Opened> {
+        roots.open(self.root, &self.rel, Some(self.expect))
     }
 
     /// A file beside it (same folder), with nothing to expect of it.
@@ -164,6 +165,8 @@ pub struct ScanStats {
 pub struct Catalog {
     contents: Arc<Contents>,
     pub roots: Vec<RootStatus>,
+    /// Where the roots' files are read (`library::roots`).
+    sources: Roots,
     pub stats: ScanStats,
 }
 
@@ -283,14 +286,15 @@ impl Catalog {
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
         let contents =
             Contents { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, duplicates };
-        Catalog { contents: Arc::new(contents), roots, stats }
+        let canonical: Vec<PathBuf> = roots.iter().map(|r| r.canonical.clone()).collect();
+        Catalog { contents: Arc::new(contents), sources: Roots::local(&canonical), roots, stats }
     }
 
     /// The catalog after a scan that changed nothing: the same contents
     /// (and generation, so what was derived from them stays valid), the
     /// new scan's facts.
     pub fn unchanged(&self, stats: ScanStats) -> Catalog {
-        Catalog { contents: self.contents.clone(), roots: self.roots.clone(), stats }
+        Catalog { contents: self.contents.clone(), roots: self.roots.clone(), sources: self.sources.clone(), stats }
     }
 
     /// For each sort of file facts, the positions of `videos` in ascending
@@ -329,12 +333,12 @@ impl Catalog {
         self.roots[file.root].path.join(file.rel_path())
     }
 
-    /// The canonical paths of the roots, in `--dir` order.
-    pub fn root_paths(&self) -> Vec<PathBuf> {
-        self.roots.iter().map(|r| r.canonical.clone()).collect()
+    /// Where the roots' files are read, in `--dir` order.
+    pub fn sources(&self) -> &Roots {
+        &self.sources
     }
 
-    /// Where a file is, for `library::fsafe::open_beneath`: its root's index
+    /// Where a file is, for `Located::open`: its root's index
     /// and path below it, with what the scan saw of it.
     pub fn located(&self, file: &VideoFile) -> Located {
         Located {

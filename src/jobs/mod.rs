@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 
 use crate::catalog::Located;
 use crate::library::ids::VideoId;
+use crate::library::roots::Roots;
 use crate::media::ffmpeg::Ffmpeg;
 use crate::media::thumbs::Thumbs;
 use failures::Failures;
@@ -35,8 +36,8 @@ pub struct Task {
     pub title: String,
     /// Its files, opened beneath their roots.
     pub files: Vec<Located>,
-    /// The roots' canonical paths.
-    pub roots: Arc<[PathBuf]>,
+    /// Where its files are read.
+    pub roots: Roots,
     pub duration_ms: Option<u64>,
 }
 
@@ -294,7 +295,7 @@ mod tests {
                     id,
                     title: id.to_string(),
                     files: Vec::new(),
-                    roots: Arc::from(Vec::new()),
+                    roots: Roots::default(),
                     duration_ms: None,
                 })
             }),

@@ -1,11 +1,14 @@
 //! Facts about video files on disk: which names are videos and their
 //! content types (`VIDEO_TYPES`), content-derived identities (`ids`),
-//! pure-Rust probing (`probe`) and change notification (`watch`).
+//! pure-Rust probing (`probe`), the served roots as one interface
+//! (`roots`, local folders opened through `fsafe`) and change notification
+//! (`watch`).
 //! Never writes to a video directory; knows nothing of the index or HTTP.
 
 pub mod fsafe;
 pub mod ids;
 pub mod probe;
+pub mod roots;
 pub mod watch;
 
 use std::path::Path;

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::Located;
-use crate::library::fsafe::open_beneath;
+use crate::library::roots::Roots;
 
 /// Most subtitle files listed for one video.
 const MAX_TRACKS: usize = 32;
@@ -79,15 +79,16 @@ fn parse_tags(middle: &str) -> (Option<String>, bool) {
 
 /// The subtitle files beside `video` (in its folder, named after it), in
 /// name order. Blocking: reads the folder.
-pub fn beside(video: &Located, roots: &[PathBuf]) -> Vec<Track> {
-    let Some(root) = roots.get(video.root) else { return Vec::new() };
+pub fn beside(video: &Located, roots: &Roots) -> Vec<Track> {
+    /// Entries of a folder looked at for subtitle files.
+    const LOOKED_AT: usize = 100_000;
     let dir = video.rel.parent().unwrap_or(Path::new(""));
     let Some(stem) = video.rel.file_stem().and_then(|s| s.to_str()) else { return Vec::new() };
-    let Ok(entries) = std::fs::read_dir(root.join(dir)) else { return Vec::new() };
-    let mut out: Vec<Track> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
+    let Ok(names) = roots.names_in(video.root, dir, LOOKED_AT) else { return Vec::new() };
+    let mut out: Vec<Track> = names
+        .into_iter()
+        .filter_map(|name| {
+            let name = name.into_string().ok()?;
             let rest = name.strip_prefix(stem)?.strip_prefix('.')?;
             let (middle, ext) = match rest.rsplit_once('.') {
                 Some((m, ext)) => (m, ext),
@@ -104,8 +105,8 @@ pub fn beside(video: &Located, roots: &[PathBuf]) -> Vec<Track> {
 }
 
 /// A track as WebVTT. Blocking: opens the file beneath its root.
-pub fn read_vtt(track: &Track, roots: &[PathBuf]) -> std::io::Result<String> {
-    let o = open_beneath(roots, track.root, &track.rel, None)?;
+pub fn read_vtt(track: &Track, roots: &Roots) -> std::io::Result<String> {
+    let o = roots.open(track.root, &track.rel, None)?;
     if o.size > MAX_BYTES {
         return Err(std::io::Error::other("the subtitle file is larger than 4 MiB"));
     }

@@ -10,7 +10,7 @@
 use std::io::Read as _;
 
 use crate::catalog::Located;
-use crate::library::fsafe::open_beneath;
+use crate::library::roots::Roots;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ impl Thumbs {
         &self,
         id: VideoId,
         files: &[Located],
-        roots: &[PathBuf],
+        roots: &Roots,
         duration_ms: Option<u64>,
         ffmpeg: Option<&Ffmpeg>,
     ) -> Result<Source, MediaError> {
@@ -173,7 +173,7 @@ impl Thumbs {
         &self,
         id: VideoId,
         video: &Located,
-        roots: &[PathBuf],
+        roots: &Roots,
         duration_ms: u64,
         ffmpeg: &Ffmpeg,
     ) -> Result<(), MediaError> {
@@ -269,7 +269,7 @@ fn decode_within(bytes: &[u8], max_side: u32) -> Result<DynamicImage, MediaError
 /// An image beside the video, opened beneath its root like the video
 /// (never a link out of the served folders, never a FIFO), at most
 /// `MAX_SOURCE_BYTES`.
-fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
+fn sidecar(video: &Located, roots: &Roots) -> Option<Vec<u8>> {
     let dir = video.rel.parent().unwrap_or(Path::new(""));
     let stem = video.rel.file_stem()?;
     let by_name = SIDECAR_EXTS.iter().map(|e| {
@@ -280,10 +280,10 @@ fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
     });
     // A folder's picture suits a folder holding one film, not a folder of
     // clips: it is used only when the video is alone in its folder.
-    let alone = roots.get(video.root).is_some_and(|root| videos_in(&root.join(dir)) <= 1);
+    let alone = videos_in(roots, video.root, dir) <= 1;
     let in_folder = FOLDER_IMAGES.iter().filter(|_| alone).map(|n| dir.join(n));
     by_name.chain(in_folder).find_map(|rel| {
-        let o = open_beneath(roots, video.root, &rel, None).ok()?;
+        let o = roots.open(video.root, &rel, None).ok()?;
         if o.size > MAX_SOURCE_BYTES {
             return None;
         }
@@ -293,10 +293,17 @@ fn sidecar(video: &Located, roots: &[PathBuf]) -> Option<Vec<u8>> {
     })
 }
 
-/// How many videos a folder holds (up to 2: enough to tell).
-fn videos_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries.filter_map(Result::ok).filter(|e| crate::library::is_video_name(&e.file_name())).take(2).count()
+/// How many videos a folder holds (up to 2: enough to tell; a folder
+/// with very many entries counts as more than one).
+fn videos_in(roots: &Roots, root: usize, dir: &Path) -> usize {
+    const LOOKED_AT: usize = 10_000;
+    roots.names_in(root, dir, LOOKED_AT).map_or(0, |names| {
+        let videos = names.iter().filter(|n| crate::library::is_video_name(n)).take(2).count();
+        if names.len() == LOOKED_AT {
+            videos.max(2)
+        } else {
+            videos
+        }
     })
 }
 

@@ -9,7 +9,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,12 +22,16 @@ use crate::config::Root;
 use crate::library::ids::{id_and_edges, VideoId};
 use crate::library::mtime_ns;
 use crate::library::probe::{probe_file, MediaInfo, ProbeError};
+use crate::library::roots::Roots;
 use crate::store::records::{FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
 
 /// A video file found by the walk.
 struct Found {
     abs: PathBuf,
+    /// Its root, and its path below it.
+    root: usize,
+    rel: PathBuf,
     size: u64,
     mtime_ns: i64,
     dev: u64,
@@ -41,6 +44,8 @@ struct Found {
 /// take no memory.
 pub struct Scanner {
     roots: Vec<Root>,
+    /// Where new files are read to identify and probe them.
+    sources: Roots,
     store: Arc<dyn Store>,
     /// Root states from the last scan (until then, all assumed online).
     root_states: Vec<RootState>,
@@ -52,7 +57,8 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let root_states = vec![RootState::Online; roots.len()];
-        Ok(Scanner { roots, store, root_states, dirs: HashMap::new() })
+        let canonical: Vec<PathBuf> = roots.iter().map(|r| r.canonical.clone()).collect();
+        Ok(Scanner { sources: Roots::local(&canonical), roots, store, root_states, dirs: HashMap::new() })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
@@ -222,7 +228,7 @@ impl Scanner {
                 .count();
             let skip =
                 (skip_unchanged && !self.dirs.is_empty()).then_some(Skip { dirs: &self.dirs, files: &index.files });
-            let state = match walk_root(root, &self.roots, &mut stats, skip, &mut dirs) {
+            let state = match walk_root(i, root, &self.roots, &mut stats, skip, &mut dirs) {
                 Err(why) => RootState::Offline(why),
                 Ok(found) if found.is_empty() && had > 0 => {
                     RootState::Offline(format!("no videos found where {had} were before (unmounted?)"))
@@ -257,7 +263,7 @@ impl Scanner {
         // New or changed files: hashed (and probed when their content is new)
         // on many threads, so a cold disk serves many reads at once.
         stats.hashed = todo.len();
-        for ((key, f), result) in identify_all(&todo, &index.known) {
+        for ((key, f), result) in identify_all(&self.sources, &todo, &index.known) {
             match result {
                 Ok((id, probed)) => {
                     if let Some(probed) = probed {
@@ -321,11 +327,14 @@ type Identified = std::io::Result<(VideoId, Option<Result<MediaInfo, ProbeError>
 /// Hashes each file, and probes it when its content id is not `known`.
 /// Results come back in the order of `todo`.
 fn identify_all<'a>(
+    roots: &Roots,
     todo: &'a [(Vec<u8>, Found)],
     known: &HashSet<VideoId, Xxh3Builder>,
 ) -> Vec<(&'a (Vec<u8>, Found), Identified)> {
     let identify = |f: &Found| -> Identified {
-        let file = File::open(&f.abs)?;
+        // Through its root, as every later read: never a link out of the
+        // served folders, never a FIFO that would hold the scan.
+        let file = roots.open(f.root, &f.rel, None)?.file;
         let (id, edges) = id_and_edges(&file, f.size)?;
         // A probe bug must cost one file, not the scan.
         let probe = || {
@@ -406,6 +415,7 @@ struct Skip<'a> {
 /// with `skip`, files in folders whose time did not change keep their
 /// records instead of a `stat` each.
 fn walk_root(
+    index: usize,
     root: &Root,
     all: &[Root],
     stats: &mut ScanStats,
@@ -455,6 +465,8 @@ fn walk_root(
         if let Some(rec) = kept.and_then(|s| s.files.get(entry.path().as_os_str().as_bytes())) {
             found.push(Found {
                 abs: entry.path().to_path_buf(),
+                root: index,
+                rel: below(root, entry.path()),
                 size: rec.size,
                 mtime_ns: rec.mtime_ns,
                 dev: rec.dev,
@@ -471,6 +483,8 @@ fn walk_root(
     for ((abs, _), meta) in pending.into_iter().zip(metas) {
         match meta {
             Ok(meta) => found.push(Found {
+                root: index,
+                rel: below(root, &abs),
                 abs,
                 size: meta.len(),
                 mtime_ns: mtime_ns(&meta),
@@ -481,6 +495,11 @@ fn walk_root(
         }
     }
     Ok(found)
+}
+
+/// `abs`'s path below `root` (where the walk found it).
+fn below(root: &Root, abs: &Path) -> PathBuf {
+    abs.strip_prefix(&root.path).map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Threads that `stat` the files a walk found.

@@ -36,7 +36,7 @@ pub async fn tracks(app: &Arc<App>, video: &Video) -> Result<Tracks, ApiError> {
     let catalog = app.library.catalog();
     let file = video.primary().clone();
     let located = catalog.located(&file);
-    let roots = catalog.root_paths();
+    let roots = catalog.sources().clone();
     let (app, id) = (app.clone(), video.id);
     crate::blocking::spawn(move || {
         let inside = app.inside.described(id, &file, &located, &roots).unwrap_or_else(|e| {
@@ -107,7 +107,7 @@ pub async fn vtt(
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
     let file = video.primary().clone();
     let located = catalog.located(&file);
-    let roots = catalog.root_paths();
+    let roots = catalog.sources().clone();
     let text = match which {
         SubtitleRef::Beside(n) => crate::blocking::spawn(move || {
             let tracks = beside(&located, &roots);

@@ -7,7 +7,6 @@
 //! Conditions and ranges are decided by `http::conditional` (RFC 9110
 //! §13.2.2's order), as for every other response with a validator.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +27,7 @@ use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::http::zerocopy::Pending;
 use crate::library::ids::VideoId;
+use crate::library::roots::Roots;
 use crate::library::video_type;
 use crate::App;
 
@@ -120,7 +120,7 @@ pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked:
     order.retain(|&i| i != asked);
     order.insert(0, asked);
     let candidates = order.iter().map(|&i| catalog.located(&video.files[i])).collect();
-    let roots = catalog.root_paths();
+    let roots = catalog.sources().clone();
     drop(catalog);
     let Some(opened) = open(video.id, candidates, roots).await? else {
         app.library.request_rescan();
@@ -130,7 +130,7 @@ pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked:
     Ok(opened)
 }
 
-async fn open(id: VideoId, files: Vec<Located>, roots: Vec<PathBuf>) -> Result<Option<Opened>, ApiError> {
+async fn open(id: VideoId, files: Vec<Located>, roots: Roots) -> Result<Option<Opened>, ApiError> {
     let opened = crate::blocking::spawn(move || -> std::io::Result<Option<Opened>> {
         for located in &files {
             let o = match located.open(&roots) {

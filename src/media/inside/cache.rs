@@ -16,6 +16,7 @@ use super::{describe, text_cues, to_vtt, Described};
 use crate::catalog::{Located, VideoFile};
 use crate::library::ids::VideoId;
 use crate::library::probe::{FileSource, ProbeError};
+use crate::library::roots::Roots;
 use crate::media::MediaError;
 
 /// Descriptions kept in memory; the map is emptied when it grows past this.
@@ -73,7 +74,7 @@ impl Inside {
         id: VideoId,
         file: &VideoFile,
         located: &Located,
-        roots: &[PathBuf],
+        roots: &Roots,
     ) -> Result<Arc<Described>, MediaError> {
         let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns };
         if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
@@ -121,7 +122,7 @@ impl Inside {
         id: VideoId,
         file: &VideoFile,
         located: &Located,
-        roots: &[PathBuf],
+        roots: &Roots,
         n: usize,
         extract: bool,
     ) -> Result<Lookup, MediaError> {

@@ -1,0 +1,109 @@
+//! The served roots behind one interface. Every read of a video or of a
+//! file beside it (subtitles, pictures) after the scan, and every look at a
+//! video's folder, goes through a `Root`: streaming, remuxing, thumbnails,
+//! preview strips, embedded tracks and subtitles alike. Local folders
+//! (`LocalRoot`, opened safely through `fsafe`) are the first kind; a
+//! second kind of root is a second implementation, not a second set of
+//! code paths.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::fsafe::{open_beneath, Expect, Opened};
+
+/// One served root.
+pub trait Root: Send + Sync + fmt::Debug {
+    /// Opens `rel` (a path below the root) for reading. `expect`: what the
+    /// scan saw of it; a file that changed since is `NotFound`.
+    fn open(&self, rel: &Path, expect: Option<Expect>) -> io::Result<Opened>;
+
+    /// The names of at most `max` entries of the folder `dir` below the root.
+    fn names_in(&self, dir: &Path, max: usize) -> io::Result<Vec<OsString>>;
+}
+
+/// The roots of a catalog, in `--dir` order; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Roots(Arc<[Arc<dyn Root>]>);
+
+impl fmt::Debug for Roots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl Roots {
+    /// Local folders, by their canonical paths in `--dir` order.
+    pub fn local(canonical: &[PathBuf]) -> Roots {
+        let all: Arc<[PathBuf]> = canonical.into();
+        Roots((0..all.len()).map(|index| Arc::new(LocalRoot { all: all.clone(), index }) as Arc<dyn Root>).collect())
+    }
+
+    fn get(&self, root: usize) -> io::Result<&dyn Root> {
+        self.0
+            .get(root)
+            .map(|r| r.as_ref())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such served folder"))
+    }
+
+    /// `Root::open` of root number `root`.
+    pub fn open(&self, root: usize, rel: &Path, expect: Option<Expect>) -> io::Result<Opened> {
+        self.get(root)?.open(rel, expect)
+    }
+
+    /// `Root::names_in` of root number `root`.
+    pub fn names_in(&self, root: usize, dir: &Path, max: usize) -> io::Result<Vec<OsString>> {
+        self.get(root)?.names_in(dir, max)
+    }
+}
+
+/// A folder on this machine. Opens beneath it (`fsafe`): a symlink may lead
+/// into another served folder, never out of them.
+struct LocalRoot {
+    /// Every local root's canonical path (for symlinks between them).
+    all: Arc<[PathBuf]>,
+    index: usize,
+}
+
+impl fmt::Debug for LocalRoot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LocalRoot({})", self.all[self.index].display())
+    }
+}
+
+impl Root for LocalRoot {
+    fn open(&self, rel: &Path, expect: Option<Expect>) -> io::Result<Opened> {
+        open_beneath(&self.all, self.index, rel, expect)
+    }
+
+    fn names_in(&self, dir: &Path, max: usize) -> io::Result<Vec<OsString>> {
+        if dir.is_absolute() || dir.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, "not a folder below a served folder"));
+        }
+        let entries = std::fs::read_dir(self.all[self.index].join(dir))?;
+        Ok(entries.filter_map(Result::ok).map(|e| e.file_name()).take(max).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_roots_open_beneath_and_list_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/sub")).unwrap();
+        std::fs::write(dir.path().join("a/sub/clip.mp4"), b"0123").unwrap();
+        std::fs::write(dir.path().join("secret"), b"no").unwrap();
+        let roots = Roots::local(&[dir.path().join("a").canonicalize().unwrap()]);
+        let o = roots.open(0, Path::new("sub/clip.mp4"), None).unwrap();
+        assert_eq!(o.size, 4);
+        assert!(roots.open(0, Path::new("../secret"), None).is_err());
+        assert_eq!(roots.open(1, Path::new("sub/clip.mp4"), None).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert_eq!(roots.names_in(0, Path::new("sub"), 10).unwrap(), ["clip.mp4"]);
+        assert!(roots.names_in(0, Path::new(".."), 10).is_err());
+        assert!(roots.names_in(0, Path::new("/etc"), 10).is_err());
+    }
+}
