@@ -2,6 +2,7 @@
 //! browser tests (`browser`, `keys`, `a11y`). Set VIDSERVE_SKIP_BROWSER=1
 //! to skip those on a machine without Chromium.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -22,7 +23,11 @@ pub fn skipped() -> bool {
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Driver {
+    /// chromedriver, leading its own process group: Chromium and its
+    /// helpers are in it too, and go with it.
     process: Child,
+    /// Chromium's profile, removed with the driver.
+    _profile: tempfile::TempDir,
     base: String,
     client: reqwest::Client,
 }
@@ -37,6 +42,7 @@ impl Driver {
             tries += 1;
             let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
                 .arg("--port=0")
+                .process_group(0)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -58,16 +64,15 @@ impl Driver {
             .unwrap();
             match port {
                 Some(port) => break (process, port),
-                None if tries < 3 => {
-                    let _ = process.kill();
-                    let _ = process.wait();
-                }
+                None if tries < 3 => end(&mut process),
                 None => panic!("chromedriver did not say its port in {tries} tries ({:?})", process.wait()),
             }
         };
         let client = reqwest::Client::new();
         let root = format!("http://127.0.0.1:{port}");
-        let mut driver = Driver { process, base: root.clone(), client };
+        let profile = tempfile::tempdir().expect("a temporary profile");
+        let user_data = format!("--user-data-dir={}", profile.path().display());
+        let mut driver = Driver { process, _profile: profile, base: root.clone(), client };
         eventually(Duration::from_secs(20), "chromedriver up", || async {
             driver.client.get(format!("{root}/status")).send().await.is_ok()
         })
@@ -79,7 +84,7 @@ impl Driver {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-quic", "--window-size=1280,900"]
+                         "--disable-quic", "--window-size=1280,900", user_data]
             }
         }}});
         let session = driver.call("POST", "/session", caps).await;
@@ -163,9 +168,16 @@ impl Driver {
     }
 }
 
+/// Ends chromedriver and everything in its process group (Chromium's
+/// processes, which a kill of chromedriver alone leaves running).
+fn end(process: &mut Child) {
+    // SAFETY: a signal to the process group chromedriver leads (its pid).
+    unsafe { libc::kill(-(process.id() as i32), libc::SIGKILL) };
+    let _ = process.wait();
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
+        end(&mut self.process);
     }
 }
