@@ -7,11 +7,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Mutex, Weak};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use super::App;
+use super::{App, Notice};
 
 pub const BACKUP_DIR: &str = "backups";
 const PREFIX: &str = "userdata-";
@@ -30,20 +30,21 @@ impl Backups {
         Backups { dir: data_dir.join(BACKUP_DIR), keep, stop: Mutex::new(None), thread: Mutex::new(None) }
     }
 
-    /// Starts the daily check (nothing when backups are off).
-    pub(super) fn start(&self, app: Weak<App>) -> std::io::Result<()> {
+    /// Starts the daily check (nothing when backups are off): when a
+    /// backup is due, the app is told (`Notice::BackupDue`).
+    pub(super) fn start(&self, notices: mpsc::Sender<Notice>) -> std::io::Result<()> {
         if self.keep == 0 {
             return Ok(());
         }
         let (tx, rx) = mpsc::channel::<()>();
+        let dir = self.dir.clone();
         let thread = std::thread::Builder::new().name("vidserve-backup".into()).spawn(move || loop {
             match rx.recv_timeout(CHECK) {
                 Err(RecvTimeoutError::Timeout) => {}
                 _ => return,
             }
-            let Some(app) = app.upgrade() else { return };
-            if app.backups.newest_age().is_none_or(|age| age >= EVERY) {
-                app.backups.write_now(&app);
+            if newest_age(&dir).is_none_or(|age| age >= EVERY) && notices.send(Notice::BackupDue).is_err() {
+                return;
             }
         })?;
         if let (Ok(mut s), Ok(mut t)) = (self.stop.lock(), self.thread.lock()) {
@@ -66,23 +67,7 @@ impl Backups {
 
     /// The backups present, oldest first.
     pub fn list(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(".json"))
-            })
-            .collect();
-        files.sort();
-        files
-    }
-
-    fn newest_age(&self) -> Option<Duration> {
-        let newest = self.list().pop()?;
-        let modified = std::fs::metadata(newest).ok()?.modified().ok()?;
-        Some(SystemTime::now().duration_since(modified).unwrap_or_default())
+        list_in(&self.dir)
     }
 
     /// Writes a backup now (when there is any user data, and backups are
@@ -94,7 +79,7 @@ impl Backups {
         }
         let owner = app.people.owner();
         let lists = app.playlists.all();
-        let doc = app.users.data.with_all(|m, p| {
+        let doc = app.user_data.data.with_all(|m, p| {
             (!m.is_empty() || !p.is_empty() || !lists.is_empty())
                 .then(|| crate::import::export::document(m, p, owner.as_deref(), &lists, &app.library.catalog()))
         });
@@ -133,6 +118,28 @@ impl Backups {
 }
 
 /// `20261128T212400Z` for a time (UTC), so that names sort by time.
+/// The backups in `dir`, oldest first.
+fn list_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(".json"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// How old the newest backup in `dir` is.
+fn newest_age(dir: &Path) -> Option<Duration> {
+    let newest = list_in(dir).pop()?;
+    let modified = std::fs::metadata(newest).ok()?.modified().ok()?;
+    Some(SystemTime::now().duration_since(modified).unwrap_or_default())
+}
+
 fn utc_stamp(t: SystemTime) -> String {
     let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

@@ -6,18 +6,18 @@
 //! after a short quiet period, and every `rescan_every` only when a root
 //! is not kept up to date by notifications (a network filesystem, no
 //! watch); otherwise it sleeps until asked, and so may the disks. After
-//! each scan it hands the new catalog to `App::scanned`, which swaps it in
-//! and tells whoever needs to know.
+//! each scan it sends the new catalog to the app (`Notice::Scanned`), which
+//! swaps it in, tells whoever needs to know and marks the scan completed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::App;
+use super::Notice;
 use crate::catalog::{Cache, Catalog};
 use crate::library::watch::Watcher;
 pub use crate::library::watch::Watching;
@@ -39,11 +39,11 @@ pub struct Library {
     pub cache: Arc<Cache>,
     ready: AtomicBool,
     scan_tx: Mutex<mpsc::Sender<ScanMsg>>,
-    /// Rescan requests made so far.
-    requested: AtomicU64,
+    /// Rescan requests made so far (shared with the scanner thread).
+    requested: Arc<AtomicU64>,
     /// The request count seen at the start of the last finished scan.
     completed: watch::Receiver<u64>,
-    completed_tx: Mutex<Option<watch::Sender<u64>>>,
+    completed_tx: watch::Sender<u64>,
     scan_rx: Mutex<Option<mpsc::Receiver<ScanMsg>>>,
     scan_thread: Mutex<Option<JoinHandle<()>>>,
     watcher: Mutex<Option<Watcher>>,
@@ -60,9 +60,9 @@ impl Library {
             cache: Arc::new(Cache::new(catalog)),
             ready: AtomicBool::new(ready),
             scan_tx: Mutex::new(tx),
-            requested: AtomicU64::new(0),
+            requested: Arc::default(),
             completed: done_rx,
-            completed_tx: Mutex::new(Some(done_tx)),
+            completed_tx: done_tx,
             scan_rx: Mutex::new(Some(rx)),
             scan_thread: Mutex::new(None),
             watcher: Mutex::new(None),
@@ -93,20 +93,20 @@ impl Library {
         self.watching.lock().map(|w| w.clone()).unwrap_or_default()
     }
 
-    /// Starts the scanner thread (once). `every`: how often to rescan
-    /// unasked (`None`: never; notifications keep every root up to date).
+    /// Starts the scanner thread (once); each scan's catalog goes to
+    /// `notices`. `every`: how often to rescan unasked (`None`: never;
+    /// notifications keep every root up to date).
     pub(super) fn start_scanner(
         &self,
         scanner: Scanner,
-        app: Weak<App>,
+        notices: mpsc::Sender<Notice>,
         every: Option<Duration>,
     ) -> std::io::Result<()> {
-        let rx = self.scan_rx.lock().ok().and_then(|mut r| r.take());
-        let done = self.completed_tx.lock().ok().and_then(|mut d| d.take());
-        let (Some(rx), Some(done)) = (rx, done) else { return Ok(()) };
+        let Some(rx) = self.scan_rx.lock().ok().and_then(|mut r| r.take()) else { return Ok(()) };
+        let (cache, requested) = (self.cache.clone(), self.requested.clone());
         let thread = std::thread::Builder::new()
             .name("vidserve-scan".into())
-            .spawn(move || scan_loop(scanner, app, rx, done, every))?;
+            .spawn(move || scan_loop(scanner, &cache, &requested, rx, notices, every))?;
         if let Ok(mut slot) = self.scan_thread.lock() {
             *slot = Some(thread);
         }
@@ -125,6 +125,11 @@ impl Library {
 
     pub(super) fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
+    }
+
+    /// A scan that started after request `seen` is in the catalog.
+    pub(super) fn completed(&self, seen: u64) {
+        self.completed_tx.send_replace(seen);
     }
 
     /// Asks for a rescan soon; returns the request's sequence number.
@@ -184,9 +189,10 @@ impl Drop for Library {
 
 fn scan_loop(
     mut scanner: Scanner,
-    app: Weak<App>,
+    cache: &Cache,
+    requested: &AtomicU64,
     rx: mpsc::Receiver<ScanMsg>,
-    done: watch::Sender<u64>,
+    notices: mpsc::Sender<Notice>,
     every: Option<Duration>,
 ) {
     let (mut first, mut imported) = (true, false);
@@ -216,25 +222,27 @@ fn scan_loop(
                 Err(RecvTimeoutError::Timeout) => polled = true,
             }
         }
-        let Some((seen, previous)) =
-            app.upgrade().map(|a| (a.library.requested.load(Ordering::Acquire), a.library.catalog()))
-        else {
-            return;
-        };
+        let (seen, previous) = (requested.load(Ordering::Acquire), cache.load());
         // A bug in a scan must not end rescanning for the life of the server.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.rescan(&previous, polled)));
         // Not held past the swap: its memory goes back once the new one is in.
         drop(previous);
-        let Some(app) = app.upgrade() else { return };
-        match result {
-            Ok(Ok(catalog)) => {
-                app.scanned(catalog, !imported);
-                imported = true;
+        let catalog = match result {
+            Ok(Ok(catalog)) => Some(catalog),
+            Ok(Err(e)) => {
+                tracing::error!("scan failed: {e}");
+                None
             }
-            Ok(Err(e)) => tracing::error!("scan failed: {e}"),
-            Err(_) => tracing::error!("a scan failed unexpectedly; the next one will try again"),
+            Err(_) => {
+                tracing::error!("a scan failed unexpectedly; the next one will try again");
+                None
+            }
+        };
+        let first_catalog = catalog.is_some() && !imported;
+        imported |= catalog.is_some();
+        if notices.send(Notice::Scanned { catalog, first: first_catalog, seen }).is_err() {
+            return; // the app is gone
         }
         first = false;
-        done.send_replace(seen);
     }
 }

@@ -2,7 +2,8 @@
 //! that tie them together.
 //!
 //! - `library` (`Library`): the current catalog and the scanner thread;
-//! - `users` (`Users`): user data in memory, its writer and derived orders;
+//! - `user_data` (`UserDataHandle`): user data in memory, its writer and
+//!   derived orders (accounts are `people`);
 //! - `jobs` (`crate::jobs::Jobs`, set up by `media`): thumbnails and the
 //!   job queue that makes them;
 //! - `ops` (`Ops`): metrics, listen address, shutdown, the load test;
@@ -12,8 +13,10 @@
 //!   text tracks read from inside the files.
 //!
 //! `App::start` opens the store and starts the writer, job threads, watcher
-//! and scanner; after each scan `scanned` swaps the catalog in (the first
-//! time importing the original server's files); `close` stops them all.
+//! and scanner. The background pieces never hold the app: the scanner and
+//! the backup clock send `Notice`s, which the app's own thread acts on
+//! (after each scan `scanned` swaps the catalog in, the first time
+//! importing the original server's files); `close` stops them all.
 //!
 //! Never: speaks HTTP or parses a command line (`http` and `commands` sit
 //! above it).
@@ -23,16 +26,17 @@ mod library;
 mod media;
 mod ops;
 pub mod playlists;
-mod users;
+mod user_data;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex, Weak};
+use std::thread::JoinHandle;
 
 pub use backup::{Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
 pub use media::{lookup, queue_thumbnails, start_jobs, task_of};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};
-pub use users::Users;
+pub use user_data::UserDataHandle;
 
 use crate::catalog::Catalog;
 use crate::catalog::ScanStats;
@@ -56,10 +60,19 @@ pub enum AppError {
     Chat(#[from] crate::chat::ChatError),
 }
 
+/// What the background pieces tell the app.
+pub(crate) enum Notice {
+    /// A scan ended (`None`: it failed) after rescan request `seen`;
+    /// `first`: the first catalog a scan made.
+    Scanned { catalog: Option<Catalog>, first: bool, seen: u64 },
+    /// The newest backup is a day old.
+    BackupDue,
+}
+
 pub struct App {
     pub config: Config,
     pub library: Library,
-    pub users: Users,
+    pub user_data: UserDataHandle,
     pub jobs: Jobs,
     pub ops: Ops,
     pub events: Events,
@@ -78,6 +91,8 @@ pub struct App {
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     pub inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<dyn Store>,
+    /// The thread that acts on `Notice`s.
+    notices: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl App {
@@ -87,7 +102,7 @@ impl App {
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
         let store = crate::store::open(&config.library.data_dir)?;
         let events = Events::default();
-        let users = Users::start(store.clone(), events.clone())?;
+        let user_data = UserDataHandle::start(store.clone(), events.clone())?;
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
         let jobs = start_jobs(&config.library.data_dir, &config.media)?;
         let ready = scanner.has_index()?;
@@ -116,7 +131,7 @@ impl App {
         let app = Arc::new(App {
             config,
             library,
-            users,
+            user_data,
             jobs,
             ops,
             events,
@@ -128,6 +143,7 @@ impl App {
             sound,
             inside,
             store,
+            notices: Mutex::new(None),
         });
         let cache = app.library.cache.clone();
         app.jobs.look_up_with(media::lookup(move || cache.load()));
@@ -152,12 +168,21 @@ impl App {
         }
         // Polling only where notifications cannot be trusted.
         let every = how.iter().any(|h| *h != library::Watching::Notified).then_some(app.config.rescan_every);
-        app.library.start_scanner(scanner, Arc::downgrade(&app), every).map_err(AppError::Runtime)?;
-        app.backups.start(Arc::downgrade(&app)).map_err(AppError::Runtime)?;
+        let (tx, rx) = mpsc::channel();
+        let weak = Arc::downgrade(&app);
+        let thread = std::thread::Builder::new()
+            .name("vidserve-app".into())
+            .spawn(move || act_on(&weak, &rx))
+            .map_err(AppError::Runtime)?;
+        if let Ok(mut slot) = app.notices.lock() {
+            *slot = Some(thread);
+        }
+        app.library.start_scanner(scanner, tx.clone(), every).map_err(AppError::Runtime)?;
+        app.backups.start(tx).map_err(AppError::Runtime)?;
         Ok(app)
     }
 
-    /// After each scan (on the scanner thread): the first time, import the
+    /// After each scan (on the app's thread): the first time, import the
     /// original server's files; swap the new catalog in; queue the missing
     /// thumbnails; tell open pages when something changed.
     fn scanned(&self, catalog: Catalog, first: bool) {
@@ -204,7 +229,7 @@ impl App {
         if files.is_empty() {
             return;
         }
-        let apply = |edits| self.users.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
+        let apply = |edits| self.user_data.write_all_blocking(edits).map(|_| ()).map_err(|e| e.to_string());
         match crate::import::import(self.store.as_ref(), catalog, &files, crate::import::Once::PerDataDir, apply) {
             Ok(r) if r.files.is_empty() => {
                 for (f, why) in &r.skipped {
@@ -240,7 +265,7 @@ impl App {
         use std::sync::atomic::Ordering::Relaxed;
         let catalog = self.library.catalog();
         let s = &catalog.stats;
-        let (cache_hits, cache_misses) = self.users.cache_counts();
+        let (cache_hits, cache_misses) = self.user_data.cache_counts();
         let p = &self.jobs.progress;
         Snapshot {
             videos: catalog.len(),
@@ -264,10 +289,32 @@ impl App {
     /// again at once. Blocking.
     pub fn close(&self) {
         self.jobs.close();
-        self.users.close();
+        self.user_data.close();
         self.backups.stop();
         self.backups.write_now(self);
         self.library.close();
+        // Every sender has ended with the scanner and the backup clock.
+        let thread = self.notices.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread.filter(|t| t.thread().id() != std::thread::current().id()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The app's own thread: acts on what the background pieces tell it, until
+/// they have all ended (or the app is gone).
+fn act_on(app: &Weak<App>, notices: &mpsc::Receiver<Notice>) {
+    while let Ok(notice) = notices.recv() {
+        let Some(app) = app.upgrade() else { return };
+        match notice {
+            Notice::Scanned { catalog, first, seen } => {
+                if let Some(catalog) = catalog {
+                    app.scanned(catalog, first);
+                }
+                app.library.completed(seen);
+            }
+            Notice::BackupDue => app.backups.write_now(&app),
+        }
     }
 }
 

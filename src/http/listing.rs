@@ -67,7 +67,14 @@ fn playlist_of(app: &App, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<Vide
 }
 
 fn inputs<'a>(app: &'a App, who: &'a Viewer, catalog: &'a Catalog, playlist: Option<&'a [VideoId]>) -> Inputs<'a> {
-    Inputs { catalog, users: &app.users.data, orders: &app.users.orders, searches: &app.users.searches, who, playlist }
+    Inputs {
+        catalog,
+        users: &app.user_data.data,
+        orders: &app.user_data.orders,
+        searches: &app.user_data.searches,
+        who,
+        playlist,
+    }
 }
 
 /// `list` for a request handler: inline when cheap, else on the

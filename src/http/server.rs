@@ -55,7 +55,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let streams = EventStreams::new(app.config.max_event_streams);
     let state =
         Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Arc::default(), streams });
-    let ticker = tokio::spawn(perf_ticker(Arc::downgrade(&app)));
+    let ticker = tokio::spawn(perf_ticker(app.ops.metrics.clone(), app.events.clone()));
     let graceful = GracefulShutdown::new();
     let builder = Arc::new(builder);
     // Without lanes (no threads to be had), connections run here.
@@ -128,28 +128,27 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
 
 /// Sends the dashboard's numbers once a second (requests, latency,
 /// throughput, memory), as `perf` events.
-async fn perf_ticker(app: std::sync::Weak<App>) {
+async fn perf_ticker(metrics: crate::metrics::Metrics, events: crate::events::Events) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let (mut last_bytes, mut last_total) = (0u64, 0u64);
     loop {
         tick.tick().await;
-        let Some(app) = app.upgrade() else { return };
-        let (_, p50, p99) = app.ops.metrics.take_recent();
-        let total = app.ops.metrics.total.load(std::sync::atomic::Ordering::Relaxed);
+        let (_, p50, p99) = metrics.take_recent();
+        let total = metrics.total.load(std::sync::atomic::Ordering::Relaxed);
         let requests = total.saturating_sub(last_total);
         last_total = total;
-        let bytes = app.ops.metrics.bytes_streamed.get();
+        let bytes = metrics.bytes_streamed.get();
         let rss = crate::metrics::process().rss_bytes.unwrap_or(0);
         let v = serde_json::json!({
             "requests_per_second": requests,
             "p50_ms": p50,
             "p99_ms": p99,
             "mb_per_second": bytes.saturating_sub(last_bytes) as f64 / 1e6,
-            "active_streams": app.ops.metrics.active_streams.get(),
+            "active_streams": metrics.active_streams.get(),
             "rss_mib": rss / (1024 * 1024),
         });
         last_bytes = bytes;
-        app.events.send(crate::events::Event::Perf(v));
+        events.send(crate::events::Event::Perf(v));
     }
 }
 

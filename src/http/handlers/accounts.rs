@@ -149,10 +149,10 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
         "token" => people.new_token(name).map(Done::Token).map_err(people_error),
         "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
         "remove" => {
-            let clear = || app.users.clear_household().map_err(|e| e.to_string());
+            let clear = || app.user_data.clear_household().map_err(|e| e.to_string());
             let was_owner = people.is_owner(name);
             people.remove(name, true, clear).map_err(people_error)?;
-            app.users.forget(name);
+            app.user_data.forget(name);
             app.playlists.forget(&name.to_lowercase(), was_owner);
             Ok(Done::Saved)
         }

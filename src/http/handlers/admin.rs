@@ -50,10 +50,10 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
         crate::blocking::spawn(move || app2.damaged_user_records()).await.map_err(|e| ApiError::Internal(e.into()))?;
     let c = app.library.catalog();
     let favorites = app
-        .users
+        .user_data
         .data
         .with(|m| m.iter().filter(|(id, d)| d.favorite && c.get(**id).is_some_and(|v| v.pos != u32::MAX)).count());
-    let (cache_hits, cache_misses) = app.users.cache_counts();
+    let (cache_hits, cache_misses) = app.user_data.cache_counts();
     let s = &c.stats;
     Ok(json(
         StatusCode::OK,
@@ -106,7 +106,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
     let catalog = app.library.catalog();
     let view = AdminView {
         catalog: &catalog,
-        cache_hits: app.users.cache_counts().0,
+        cache_hits: app.user_data.cache_counts().0,
         cache_rebuilds: app.library.cache.rebuilds.load(Ordering::Relaxed),
         data_dir: app.config.library.data_dir.display().to_string(),
         rescan_every_s: app.config.rescan_every.as_secs(),

@@ -26,7 +26,7 @@ fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
     let boot = *BOOT.get_or_init(|| fastrand::u64(..));
     let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {q:?}").as_bytes());
     let lists = app.playlists.generation();
-    format!("W/\"{boot:x}-{generation:x}-{:x}-{lists:x}-{asked:x}\"", app.users.data.version())
+    format!("W/\"{boot:x}-{generation:x}-{:x}-{lists:x}-{asked:x}\"", app.user_data.data.version())
 }
 
 pub async fn videos(
@@ -50,7 +50,7 @@ pub async fn videos(
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
     let (_, listing) = crate::http::listing::run(q, app, who, c, per_page).await?;
-    let users: Vec<UserData> = listing.videos.iter().map(|v| app.users.data.get_for(who, v.id)).collect();
+    let users: Vec<UserData> = listing.videos.iter().map(|v| app.user_data.data.get_for(who, v.id)).collect();
     let videos: Vec<VideoJson> = listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u)).collect();
     #[derive(serde::Serialize)]
     struct Page<'a> {
@@ -67,7 +67,7 @@ pub async fn videos(
 /// `GET /api/v1/random`: one random video among those the filters let through.
 pub async fn random(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
     let v = crate::http::listing::random(q, app, who, app.library.catalog()).await?;
-    Ok(json(StatusCode::OK, &video_json(&v, &app.users.data.get_for(who, v.id))))
+    Ok(json(StatusCode::OK, &video_json(&v, &app.user_data.data.get_for(who, v.id))))
 }
 
 /// One video, with its subtitles (beside and inside), chapters and audio tracks.
@@ -75,7 +75,7 @@ pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response
     let c = app.library.catalog();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
     let tracks = super::subtitles::tracks(app, v).await?;
-    let mut out = video_json(v, &app.users.data.get_for(who, id));
+    let mut out = video_json(v, &app.user_data.data.get_for(who, id));
     tracks.add_to(id, &mut out);
     Ok(json(StatusCode::OK, &out))
 }
@@ -165,7 +165,7 @@ pub async fn playlist(
     let host = host.unwrap_or("localhost");
     let mut out = String::from("#EXTM3U\n");
     for v in &listing.videos {
-        let title = v.title_for(&app.users.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
+        let title = v.title_for(&app.user_data.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
         let secs = v.duration_ms().map_or(-1, |ms| (ms / 1000) as i64);
         let sig = app.people.links.sign(v.id, now + DEFAULT_TTL);
         out.push_str(&format!("#EXTINF:{secs},{title}\nhttp://{host}/video/{}?{sig}\n", v.id));

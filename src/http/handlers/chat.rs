@@ -75,9 +75,9 @@ pub async fn chat(
     })?;
     let shelf = Collection {
         catalog: app.library.catalog(),
-        users: app.users.data.clone(),
-        orders: app.users.orders.clone(),
-        searches: app.users.searches.clone(),
+        users: app.user_data.data.clone(),
+        orders: app.user_data.orders.clone(),
+        searches: app.user_data.searches.clone(),
         who: who.clone(),
     };
     let (tx, mut rx) = mpsc::channel::<Out>(32);

@@ -35,7 +35,7 @@ pub async fn legacy_tag(
     let (b, video) = named(app, headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
-    let data = app.users.write(who, video.id, edit).await.map_err(write_error)?;
+    let data = app.user_data.write(who, video.id, edit).await.map_err(write_error)?;
     let from_page =
         is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
     if from_page {
@@ -67,7 +67,7 @@ pub async fn legacy_rate(
 ) -> Result<Response<Body>, ApiError> {
     let (b, video) = named(app, headers, body).await?;
     let r = valid_rating(b.rating.as_ref())?;
-    app.users.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
+    app.user_data.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
 }
 
@@ -78,7 +78,7 @@ pub async fn legacy_view(
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let (_, video) = named(app, headers, body).await?;
-    let data = app.users.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
+    let data = app.user_data.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
@@ -90,8 +90,8 @@ pub async fn legacy_favorite(
 ) -> Result<Response<Body>, ApiError> {
     let (_, video) = named(app, headers, body).await?;
     let catalog = app.library.catalog();
-    app.users.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let mut favorites: Vec<String> = app.users.data.view(who, |view| {
+    app.user_data.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
+    let mut favorites: Vec<String> = app.user_data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
             if let Some(v) = catalog.get(id).filter(|_| d.favorite) {
@@ -109,7 +109,7 @@ pub async fn legacy_favorite(
 /// files with the same content share one count).
 pub fn legacy_views(app: &App) -> Response<Body> {
     let catalog = app.library.catalog();
-    let views: serde_json::Map<String, Value> = app.users.data.with(|m| {
+    let views: serde_json::Map<String, Value> = app.user_data.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.views > 0)
             .filter_map(|(id, d)| Some((catalog.get(*id).filter(|v| v.broken.is_none())?, d.views)))

@@ -17,7 +17,7 @@ use crate::App;
 /// `GET /admin/performance`: the numbers behind the dashboard.
 pub fn performance(app: &App) -> Response<Body> {
     let c = app.library.catalog();
-    let (cache_hits, _) = app.users.cache_counts();
+    let (cache_hits, _) = app.user_data.cache_counts();
     json(
         StatusCode::OK,
         &json!({

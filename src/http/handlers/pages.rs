@@ -81,7 +81,7 @@ pub async fn gallery(
     let shown: Vec<&Arc<Video>> = shown.collect();
     let thumbs = shown.iter().filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
     let sprites = shown.iter().filter_map(|v| Some((v.id, app.jobs.thumbs.sprite(v.id)?))).collect();
-    let users = app.users.data.view(who, |view| {
+    let users = app.user_data.data.view(who, |view| {
         listing.videos.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
     });
     let editor = q.playlist.and_then(|n| {
@@ -90,7 +90,7 @@ pub async fn gallery(
             .items
             .iter()
             .filter_map(|id| catalog.get(*id))
-            .map(|v| (v.id, v.title_for(&app.users.data.get(v.id)).to_string()))
+            .map(|v| (v.id, v.title_for(&app.user_data.data.get(v.id)).to_string()))
             .collect();
         Some(crate::http::pages::playlists::editor(n, &list.name, &items))
     });
@@ -134,7 +134,7 @@ pub fn playlists(app: &App, who: &Viewer, visitor: &Visitor) -> Response<Body> {
 /// Videos with a remembered position, most recently watched first.
 fn continue_watching(app: &App, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
     const ROW: usize = 8;
-    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.users.data.view(who, |view| {
+    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.user_data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
             if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()) {
@@ -149,7 +149,7 @@ fn continue_watching(app: &App, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Vid
 
 /// `GET /tags`: every tag with its count.
 pub fn tags(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
-    let tags = query::tag_counts(&app.library.catalog(), &app.users.data);
+    let tags = query::tag_counts(&app.library.catalog(), &app.user_data.data);
     Ok(html(tags_page(&tags, visitor)))
 }
 
@@ -202,13 +202,13 @@ async fn neighbours(
     shuffle: bool,
 ) -> Result<(Option<Arc<Video>>, Option<Arc<Video>>), ApiError> {
     if !q.is_heavy() {
-        let idx = app.users.orders.order(catalog, &app.users.data, q.sort(), who);
+        let idx = app.user_data.orders.order(catalog, &app.user_data.data, q.sort(), who);
         let (prev, next) = query::neighbours(catalog, &idx, q.order(), id);
         if !shuffle {
             return Ok((prev, next));
         }
         let pick = (0..8)
-            .find_map(|_| query::random(catalog, &app.users.data, who, &Filter::default()).filter(|v| v.id != id));
+            .find_map(|_| query::random(catalog, &app.user_data.data, who, &Filter::default()).filter(|v| v.id != id));
         return Ok((prev, pick));
     }
     let (_, listing) = crate::http::listing::run(q.clone(), app, who, catalog.clone(), UP_NEXT_SCAN).await?;
@@ -238,7 +238,7 @@ pub async fn watch(
     let (prev, next) = neighbours(app, who, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
-            let t = v.title_for(&app.users.data.get(v.id)).to_string();
+            let t = v.title_for(&app.user_data.data.get(v.id)).to_string();
             (v, t)
         })
     };
@@ -251,7 +251,7 @@ pub async fn watch(
         (false, true) => format!("?{base}&shuffle=1"),
     };
     let up_next = UpNext { context: with(shuffle), shuffle, toggle_shuffle: with(!shuffle) };
-    let user = app.users.data.get_for(who, video.id);
+    let user = app.user_data.data.get_for(who, video.id);
     let poster = app.jobs.thumbs.has(video.id);
     let sprite = app.jobs.thumbs.sprite(video.id);
     let tracks = super::subtitles::tracks(app, &video).await?;

@@ -46,7 +46,7 @@ fn listed(app: &App, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistReco
     });
     if full {
         let videos: Vec<Value> =
-            present.iter().map(|v| super::api::video_json(v, &app.users.data.get_for(who, v.id))).collect();
+            present.iter().map(|v| super::api::video_json(v, &app.user_data.data.get_for(who, v.id))).collect();
         out["videos"] = Value::Array(videos);
     }
     out

@@ -122,7 +122,7 @@ pub(super) fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 
 /// Saves one edit and answers with the video's user data after it.
 async fn save(app: &App, who: &Viewer, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
-    let data = app.users.write(who, id, edit).await.map_err(write_error)?;
+    let data = app.user_data.write(who, id, edit).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &user_json(id, &data)))
 }
 
@@ -316,14 +316,14 @@ pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Payload) 
     if changes > 0 {
         let all: std::sync::Arc<[Edit]> = per_video.into();
         let edits = ids.iter().map(|id| (*id, Edit::Many(all.clone()))).collect();
-        app.users.write_all(who, edits).await.map_err(write_error)?;
+        app.user_data.write_all(who, edits).await.map_err(write_error)?;
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
 }
 
 /// `GET /api/v1/tags`: every tag with its count.
 pub fn tags(app: &App) -> Response<Body> {
-    let list: Vec<Value> = crate::catalog::query::tag_counts(&app.library.catalog(), &app.users.data)
+    let list: Vec<Value> = crate::catalog::query::tag_counts(&app.library.catalog(), &app.user_data.data)
         .into_iter()
         .map(|(tag, count)| json!({ "tag": tag, "count": count }))
         .collect();

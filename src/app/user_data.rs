@@ -13,7 +13,7 @@ use crate::library::ids::VideoId;
 use crate::store::writer::{Committed, WriteError, Writer};
 use crate::store::Store;
 
-pub struct Users {
+pub struct UserDataHandle {
     /// Ratings, views, favorites, tags, titles, positions: served from memory.
     pub data: Arc<UserCache>,
     /// Orders by user data, rebuilt as it changes.
@@ -23,11 +23,11 @@ pub struct Users {
     writer: Writer,
 }
 
-impl Users {
+impl UserDataHandle {
     /// Loads user data from `store` and starts the writer. Each commit
     /// updates the in-memory copy and is then announced on `events`, before
     /// the writers are acknowledged.
-    pub(super) fn start(store: Arc<dyn Store>, events: Events) -> Result<Users, super::AppError> {
+    pub(super) fn start(store: Arc<dyn Store>, events: Events) -> Result<UserDataHandle, super::AppError> {
         let data = Arc::new(UserCache::new(store.load_user()?, store.load_personal()?));
         let cache = data.clone();
         let on_commit = Box::new(move |c: &Committed| {
@@ -45,7 +45,7 @@ impl Users {
             }
         });
         let writer = Writer::start(store, on_commit).map_err(super::AppError::Runtime)?;
-        Ok(Users { data, orders: Arc::default(), searches: Arc::default(), writer })
+        Ok(UserDataHandle { data, orders: Arc::default(), searches: Arc::default(), writer })
     }
 
     /// Saves one edit by `who`; returns the video's data, as they see it,
