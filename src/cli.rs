@@ -147,6 +147,10 @@ pub enum UserCommand {
         /// A profile picked without a password, from private addresses only.
         #[arg(long)]
         no_password: bool,
+        /// Replace the account of that name if there is one (its role and
+        /// password; never the last admin's role).
+        #[arg(long)]
+        replace: bool,
     },
     /// Change an account's password (its sessions end).
     Passwd {
@@ -154,8 +158,15 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Remove an account with its tokens and sessions.
-    Remove { name: String },
+    /// Remove an account with its tokens, sessions, own data and playlists
+    /// (never the last admin while other accounts exist).
+    Remove {
+        name: String,
+        /// Confirm removing the household's owner, whose ratings, favorites,
+        /// positions and playlists go with it (a backup is written first).
+        #[arg(long)]
+        yes: bool,
+    },
     /// List the accounts.
     List,
     /// Print a new API token for an account (`Authorization: Bearer TOKEN`),

@@ -12,6 +12,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use super::{App, Notice};
+use crate::catalog::Catalog;
+use crate::store::Store;
 
 pub const BACKUP_DIR: &str = "backups";
 const PREFIX: &str = "userdata-";
@@ -73,7 +75,7 @@ impl Backups {
     /// Writes a backup now (when there is any user data, and backups are
     /// on) and removes the oldest beyond `keep`. Errors are logged: a
     /// failed backup must not stop the server.
-    pub(super) fn write_now(&self, app: &App) {
+    pub fn write_now(&self, app: &App) {
         if self.keep == 0 {
             return;
         }
@@ -89,7 +91,22 @@ impl Backups {
             Err(e) => tracing::error!("backing up user data to {} failed: {e}", self.dir.display()),
         }
     }
+}
 
+/// Backs up the user data kept in `store` now, into `data_dir`'s backups,
+/// without a running server (before a command removes data). With no
+/// catalog at hand, videos are named by id only (`vidserve import` restores
+/// by id). Nothing is rotated away.
+pub fn backup_store(data_dir: &Path, store: &dyn Store) -> std::io::Result<PathBuf> {
+    let users = store.load_user().map_err(std::io::Error::other)?;
+    let personal = store.load_personal().map_err(std::io::Error::other)?;
+    let owner = store.load_people().map_err(std::io::Error::other)?.owner;
+    let lists = store.load_playlists().map_err(std::io::Error::other)?;
+    let doc = crate::import::export::document(&users, &personal, owner.as_deref(), &lists, &Catalog::default());
+    Backups::new(data_dir, usize::MAX).write(&doc)
+}
+
+impl Backups {
     fn write(&self, doc: &serde_json::Value) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)?;
         let stamp = utc_stamp(SystemTime::now());
@@ -117,7 +134,6 @@ impl Backups {
     }
 }
 
-/// `20261128T212400Z` for a time (UTC), so that names sort by time.
 /// The backups in `dir`, oldest first.
 fn list_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -140,6 +156,7 @@ fn newest_age(dir: &Path) -> Option<Duration> {
     Some(SystemTime::now().duration_since(modified).unwrap_or_default())
 }
 
+/// `20261128T212400Z` for a time (UTC), so that names sort by time.
 fn utc_stamp(t: SystemTime) -> String {
     let secs = t.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

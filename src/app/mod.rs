@@ -32,7 +32,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 
-pub use backup::{Backups, BACKUP_DIR};
+pub use backup::{backup_store, Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
 pub use media::{lookup, queue_thumbnails, start_jobs, task_of};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};

@@ -4,32 +4,68 @@
 use std::io::{BufRead, IsTerminal};
 
 use crate::cli::{RoleArg, UserArgs, UserCommand};
-use crate::people::{People, Role};
+use crate::people::{People, PeopleError, Role};
+use crate::store::Store;
 
 pub fn user(args: &UserArgs) -> anyhow::Result<()> {
     let data = crate::config::data_dir(args.library.data.as_deref())?;
-    let people = People::load(crate::store::open(&data)?)?;
+    let store = crate::store::open(&data)?;
+    let people = People::load(store.clone())?;
     match &args.command {
-        UserCommand::Add { name, role, password_stdin, no_password } => {
+        UserCommand::Add { name, role, password_stdin, no_password, replace } => {
             let password = if *no_password { None } else { Some(read_password(*password_stdin, true)?) };
             let role = match role {
                 RoleArg::Viewer => Role::Viewer,
                 RoleArg::Editor => Role::Editor,
                 RoleArg::Admin => Role::Admin,
             };
-            people.set_account(name, role, password.as_deref())?;
+            let existed = people.exists(name);
+            if *replace {
+                people.set_account(name, role, password.as_deref())?;
+            } else {
+                people.add(name, role, password.as_deref()).map_err(|e| match e {
+                    PeopleError::Exists(_) => anyhow::anyhow!(
+                        "there is already an account named {name}; nothing was changed \
+                         (`vidserve user add {name} --replace` replaces it, `vidserve user passwd {name}` \
+                         changes its password)"
+                    ),
+                    e => e.into(),
+                })?;
+            }
             let kind = if *no_password { " (no password: private addresses only)" } else { "" };
-            super::print(format!("added {name} as {}{kind}\n", role.name()).as_bytes())
+            let done = if existed { "replaced" } else { "added" };
+            super::print(format!("{done} {name} as {}{kind}\n", role.name()).as_bytes())
         }
         UserCommand::Passwd { name, password_stdin } => {
             let password = read_password(*password_stdin, true)?;
             people.set_password(name, &password)?;
             super::print(format!("changed the password of {name}; its sessions ended\n").as_bytes())
         }
-        UserCommand::Remove { name } => {
-            // The server is stopped: the store clears the household's data.
-            people.remove(name, false, || Ok(()))?;
-            super::print(format!("removed {name}, with their own ratings, favorites and positions\n").as_bytes())
+        UserCommand::Remove { name, yes } => {
+            let owner = people.is_owner(name);
+            if owner && !*yes {
+                anyhow::bail!(
+                    "{name} holds the household's own ratings, favorites, resume positions and playlists \
+                     ({}); they go with the account. Nothing was changed; run again with --yes to remove it \
+                     (a backup is written first)",
+                    household_summary(&store)?
+                );
+            }
+            // The server is stopped: the store clears the household's data,
+            // once a backup of it is written.
+            people.remove(name, true, || {
+                let file = crate::app::backup_store(&data, store.as_ref()).map_err(|e| {
+                    format!("the backup before removing {name} could not be written ({e}); nothing was changed")
+                })?;
+                super::print(format!("backed up user data to {}\n", file.display()).as_bytes())
+                    .map_err(|e| e.to_string())
+            })?;
+            let what = if owner {
+                "with the household's own ratings, favorites, positions and playlists"
+            } else {
+                "with their own ratings, favorites, positions and playlists"
+            };
+            super::print(format!("removed {name}, {what}\n").as_bytes())
         }
         UserCommand::List => {
             let mut out = String::new();
@@ -66,4 +102,14 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<String> {
         anyhow::bail!("the two passwords differ; nothing was changed");
     }
     Ok(first)
+}
+
+/// What the household's own data holds, in words.
+fn household_summary(store: &std::sync::Arc<dyn Store>) -> anyhow::Result<String> {
+    let data = store.load_user()?;
+    let rated = data.values().filter(|d| d.rating.is_some()).count();
+    let favorites = data.values().filter(|d| d.favorite).count();
+    let positions = data.values().filter(|d| d.position_ms.is_some()).count();
+    let playlists = store.load_playlists()?.iter().filter(|(owner, _, _)| owner.is_empty()).count();
+    Ok(format!("{rated} rated, {favorites} favorites, {positions} resume positions, {playlists} playlists"))
 }

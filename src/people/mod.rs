@@ -160,8 +160,8 @@ impl People {
         s.accounts.get(key).map(|a| a.name.clone())
     }
 
-    /// Adds or replaces an account (blocking). `password`: `None` for a
-    /// profile without one.
+    /// Adds or replaces an account (blocking); the last admin's role is
+    /// never lowered. `password`: `None` for a profile without one.
     pub fn set_account(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
         self.put(name, role, password, true)
     }
@@ -180,6 +180,11 @@ impl People {
         let old = s.accounts.get(&key);
         if old.is_some() && !replace {
             return Err(PeopleError::Exists(name));
+        }
+        // The household keeps an admin: the last one's role stays.
+        let admins = s.accounts.values().filter(|a| a.role == Role::Admin.name()).count();
+        if old.is_some_and(|a| a.role == Role::Admin.name()) && role != Role::Admin && admins == 1 {
+            return Err(PeopleError::LastAdmin(name));
         }
         let created = old.map_or_else(now, |a| a.created);
         let rec = AccountRecord { name, role: role.name().into(), hash, created };
@@ -242,6 +247,11 @@ impl People {
         drop(s);
         self.changed();
         Ok(())
+    }
+
+    /// Whether there is an account named `name` (any case).
+    pub fn exists(&self, name: &str) -> bool {
+        self.state.read().is_ok_and(|s| s.accounts.contains_key(&name.to_lowercase()))
     }
 
     /// Whether `name` holds the household's own data.

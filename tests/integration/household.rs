@@ -296,7 +296,7 @@ async fn the_household_stays_with_its_first_admin() {
     add(&["add", "bob", "--password-stdin"]);
     add(&["add", "ann", "--role", "admin", "--password-stdin"]);
     // Replacing bob as an admin does not move the household to him.
-    add(&["add", "bob", "--role", "admin", "--password-stdin"]);
+    add(&["add", "bob", "--role", "admin", "--password-stdin", "--replace"]);
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let ann = sign_in(&srv, "ann", "long enough").await;
     let bob = sign_in(&srv, "bob", "long enough").await;
@@ -322,18 +322,30 @@ async fn the_household_stays_with_its_first_admin() {
     assert!(!String::from_utf8_lossy(&rest).contains("\"rating\":5"));
 
     // Removing ann removes the household's own data with her: bob, the
-    // admin now, does not inherit it; shared tags stay.
-    let form = serde_urlencoded::to_string([("action", "remove"), ("name", "ann")]).unwrap();
-    let res = srv
-        .client
-        .post(srv.url("/admin/users"))
-        .header("cookie", &bob)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
+    // admin now, does not inherit it; shared tags stay. It is asked first,
+    // and her data is in a backup before it goes.
+    let remove = |confirm: bool| {
+        let mut fields = vec![("action", "remove"), ("name", "ann")];
+        if confirm {
+            fields.push(("confirm", "on"));
+        }
+        srv.client
+            .post(srv.url("/admin/users"))
+            .header("cookie", &bob)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(fields).unwrap())
+            .send()
+    };
+    let res = remove(false).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("household"));
+    let (_, v) = call(&srv, &bob, "GET", "/admin/users", None).await;
+    assert!(v.to_string().contains("\"ann\""), "not removed: {v}");
+    let backups = || std::fs::read_dir(data.path().join("backups")).map_or(0, |d| d.count());
+    let before = backups();
+    let res = remove(true).await.unwrap();
     assert_eq!(res.status(), 303);
+    assert_eq!(backups(), before + 1, "a backup before the household's data goes");
     let (_, v) = call(&srv, &bob, "GET", &format!("/api/v1/videos/{a}"), None).await;
     assert_eq!((v["rating"].clone(), v["tags"].clone()), (Value::Null, json!(["kept", "after"])));
     srv.stop().await;

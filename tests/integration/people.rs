@@ -233,3 +233,45 @@ async fn signed_links_open_the_video_without_signing_in() {
     tokio::time::sleep(left + Duration::from_millis(20)).await;
     assert_eq!(reqwest::get(&short).await.unwrap().status(), 403);
 }
+
+fn said(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Mistakes at the command line lose nothing: adding a name that exists is
+/// refused without `--replace`, the last admin keeps its role and its
+/// account, and removing the household's owner asks first and backs up.
+#[test]
+fn account_commands_never_leave_the_household_without_an_admin_or_its_data() {
+    let data = tempfile::tempdir().unwrap();
+    let add = |args: &[&str]| user(data.path(), args, Some("long enough"));
+    assert!(add(&["add", "ann", "--role", "admin", "--password-stdin"]).status.success());
+    // A viewer under the admin's name: refused, nothing changed.
+    let out = add(&["add", "Ann", "--role", "viewer", "--password-stdin"]);
+    assert!(!out.status.success() && said(&out).contains("--replace"), "{}", said(&out));
+    let list = said(&user(data.path(), &["list"], None));
+    assert!(list.contains("ann\tadmin") && !list.contains("no password"), "{list}");
+    // Even with --replace the last admin stays an admin.
+    let out = add(&["add", "ann", "--role", "viewer", "--password-stdin", "--replace"]);
+    assert!(!out.status.success() && said(&out).contains("last admin"), "{}", said(&out));
+    assert!(add(&["add", "vic", "--role", "viewer", "--password-stdin"]).status.success());
+    // --replace does replace (a role, a password).
+    let out = add(&["add", "vic", "--role", "editor", "--password-stdin", "--replace"]);
+    assert!(out.status.success() && said(&out).contains("replaced vic as editor"), "{}", said(&out));
+    // The last admin cannot be removed while others exist.
+    let out = user(data.path(), &["remove", "ann", "--yes"], None);
+    assert!(!out.status.success() && said(&out).contains("last admin"), "{}", said(&out));
+    // Another admin; then removing the owner asks, and says what goes.
+    assert!(add(&["add", "zed", "--role", "admin", "--password-stdin"]).status.success());
+    let out = user(data.path(), &["remove", "ann"], None);
+    assert!(!out.status.success() && said(&out).contains("--yes") && said(&out).contains("rated"), "{}", said(&out));
+    assert!(said(&user(data.path(), &["list"], None)).contains("ann\tadmin"));
+    let out = user(data.path(), &["remove", "ann", "--yes"], None);
+    assert!(out.status.success() && said(&out).contains("backed up user data to"), "{}", said(&out));
+    let backups: Vec<_> = std::fs::read_dir(data.path().join("backups")).unwrap().collect();
+    assert_eq!(backups.len(), 1);
+    // A viewer goes without a question.
+    assert!(user(data.path(), &["remove", "vic"], None).status.success());
+    let list = said(&user(data.path(), &["list"], None));
+    assert!(!list.contains("ann") && !list.contains("vic") && list.contains("zed\tadmin"), "{list}");
+}

@@ -36,6 +36,18 @@ pub(super) struct Change {
     role: Option<String>,
     password: Option<String>,
     no_password: Option<Flag>,
+    /// Removing the household's owner: yes, its data goes too.
+    confirm: Option<Flag>,
+}
+
+impl Flag {
+    fn on(flag: Option<&Flag>) -> bool {
+        match flag {
+            Some(Flag::Bool(b)) => *b,
+            Some(Flag::Text(t)) => matches!(t.as_str(), "true" | "on" | "1"),
+            None => false,
+        }
+    }
 }
 
 /// What a change led to.
@@ -119,11 +131,7 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
                     Role::parse(r).ok_or_else(|| ApiError::BadRequest("role: viewer, editor or admin".into()))?
                 }
             };
-            let no_password = match c.no_password {
-                Some(Flag::Bool(b)) => b,
-                Some(Flag::Text(t)) => matches!(t.as_str(), "true" | "on" | "1"),
-                None => false,
-            };
+            let no_password = Flag::on(c.no_password.as_ref());
             let password = c.password.filter(|p| !p.is_empty());
             if !people.enabled() && (role != Role::Admin || password.is_none() || no_password) {
                 return Err(ApiError::BadRequest(
@@ -149,8 +157,19 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
         "token" => people.new_token(name).map(Done::Token).map_err(people_error),
         "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
         "remove" => {
-            let clear = || app.user_data.clear_household().map_err(|e| e.to_string());
             let was_owner = people.is_owner(name);
+            if was_owner && !Flag::on(c.confirm.as_ref()) {
+                return Err(ApiError::Conflict(format!(
+                    "{name} holds the household's own ratings, favorites, resume positions and playlists; they go \
+                     with the account. Confirm to remove it (a backup is written first)"
+                )));
+            }
+            // The household's data is in a backup before it goes (written
+            // here: `remove` holds the accounts while it runs `clear`).
+            if was_owner {
+                app.backups.write_now(app);
+            }
+            let clear = || app.user_data.clear_household().map_err(|e| e.to_string());
             people.remove(name, true, clear).map_err(people_error)?;
             app.user_data.forget(name);
             app.playlists.forget(&name.to_lowercase(), was_owner);

@@ -56,6 +56,9 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
                                 }
                                 form method="post" action="/admin/users" {
                                     (action(&r.name, "remove"))
+                                    @if r.owner {
+                                        label { input type="checkbox" name="confirm" value="true" required; " with the household's ratings, favorites, positions and playlists (backed up first)" }
+                                    }
                                     button.danger type="submit" aria-label={ "Remove " (r.name) } { "Remove" }
                                 }
                             }
