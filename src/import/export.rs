@@ -78,10 +78,13 @@ pub fn document(
             .collect();
         people.insert(name.to_string(), list);
     }
-    let playlists: Vec<Value> = playlists
-        .iter()
-        .map(|(owner, _, p)| {
-            json!({ "owner": (!owner.is_empty()).then_some(owner), "name": p.name,
+    // In one order: the same data makes the same document.
+    let mut sorted: Vec<&(String, u64, PlaylistRecord)> = playlists.iter().collect();
+    sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let playlists: Vec<Value> = sorted
+        .into_iter()
+        .map(|(owner, n, p)| {
+            json!({ "owner": (!owner.is_empty()).then_some(owner), "number": n, "name": p.name,
                     "ids": p.items.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
                     "created": p.created, "updated": p.updated })
         })
@@ -112,7 +115,8 @@ pub struct Restored {
     /// Each person's own records (lowercase account name).
     pub personal: Vec<(Arc<str>, VideoId, Personal)>,
     /// Playlists: owner (lowercase account name, `""` the household) and record.
-    pub playlists: Vec<(String, PlaylistRecord)>,
+    /// (owner, number it had, playlist).
+    pub playlists: Vec<(String, Option<u64>, PlaylistRecord)>,
 }
 
 /// The user data in an export document. Entries that do not make sense
@@ -153,7 +157,7 @@ pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Restored {
     Restored { shared: out, personal, playlists: read_playlists(v, problems) }
 }
 
-fn read_playlists(v: &Value, problems: &mut Vec<String>) -> Vec<(String, PlaylistRecord)> {
+fn read_playlists(v: &Value, problems: &mut Vec<String>) -> Vec<(String, Option<u64>, PlaylistRecord)> {
     let mut out = Vec::new();
     for (n, p) in v["playlists"].as_array().into_iter().flatten().enumerate() {
         let owner = p["owner"].as_str().unwrap_or("").to_lowercase();
@@ -171,7 +175,8 @@ fn read_playlists(v: &Value, problems: &mut Vec<String>) -> Vec<(String, Playlis
             .take(crate::store::playlists::MAX_ITEMS)
             .collect();
         let (created, updated) = (p["created"].as_i64().unwrap_or(0), p["updated"].as_i64().unwrap_or(0));
-        out.push((owner, PlaylistRecord { name, items, created, updated }));
+        let number = p["number"].as_u64().filter(|&n| n > 0);
+        out.push((owner, number, PlaylistRecord { name, items, created, updated }));
     }
     out
 }
@@ -236,7 +241,7 @@ mod tests {
         let back = read_export(&doc, &mut problems);
         assert_eq!(back.shared, vec![(VideoId(42), d)]);
         assert_eq!(back.personal, vec![(Arc::from("ann"), VideoId(42), ann)]);
-        assert_eq!(back.playlists, vec![(String::new(), trip.clone()), ("ann".to_string(), trip)]);
+        assert_eq!(back.playlists, vec![(String::new(), Some(1), trip.clone()), ("ann".to_string(), Some(4), trip)]);
         assert!(problems.is_empty());
         let newer = json!({ "vidserve_export": 99, "videos": [] });
         assert!(read_export(&newer, &mut problems).shared.is_empty());

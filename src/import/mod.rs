@@ -191,8 +191,8 @@ pub fn import(
         edits.extend(
             restored.personal.into_iter().map(|(who, id, p)| (Viewer::Person(who), id, Edit::SetPersonal(Box::new(p)))),
         );
-        for (owner, list) in &restored.playlists {
-            store.restore_playlist(owner, list, crate::store::playlists::MAX_PLAYLISTS)?;
+        for (owner, number, list) in &restored.playlists {
+            store.restore_playlist(owner, *number, list, crate::store::playlists::MAX_PLAYLISTS)?;
             report.changes += 1;
         }
     }

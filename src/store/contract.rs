@@ -198,10 +198,13 @@ pub fn playlists_are_kept(open: Open) {
         // A number is never given twice, even after a delete.
         assert_eq!(store.add_playlist("", &list("c", &[])).unwrap(), 3);
         store.put_playlist("", 1, Some(&list("a", &[2, 1]))).unwrap();
-        // Restoring replaces by name, adds up to the limit, and no further.
-        store.restore_playlist("ann", &list("a", &[4]), 2).unwrap();
-        store.restore_playlist("ann", &list("z", &[5]), 2).unwrap();
-        store.restore_playlist("ann", &list("y", &[6]), 2).unwrap();
+        // Restoring replaces by name, adds up to the limit, and no further;
+        // a number kept when it is free, never given again after.
+        store.restore_playlist("ann", Some(9), &list("a", &[4]), 3).unwrap();
+        store.restore_playlist("ann", Some(7), &list("z", &[5]), 3).unwrap();
+        store.restore_playlist("ann", Some(7), &list("x", &[7]), 3).unwrap();
+        store.restore_playlist("ann", None, &list("y", &[6]), 3).unwrap();
+        assert_eq!(store.add_playlist("bob", &list("b", &[])).unwrap(), 1);
     }
     let store = open(dir.path());
     let mut all = store.load_playlists().unwrap();
@@ -210,7 +213,14 @@ pub fn playlists_are_kept(open: Open) {
         all.iter().map(|(o, n, r)| (o.as_str(), *n, r.name.as_str(), r.items.iter().map(|v| v.0).collect())).collect();
     assert_eq!(
         got,
-        [("", 1, "a", vec![2, 1]), ("", 3, "c", vec![]), ("ann", 1, "a", vec![4]), ("ann", 2, "z", vec![5])]
+        [
+            ("", 1, "a", vec![2, 1]),
+            ("", 3, "c", vec![]),
+            ("ann", 1, "a", vec![4]),
+            ("ann", 7, "z", vec![5]),
+            ("ann", 8, "x", vec![7]),
+            ("bob", 1, "b", vec![])
+        ]
     );
 }
 

@@ -159,8 +159,15 @@ pub trait Store: Send + Sync {
     /// Replaces (`Some`) or deletes (`None`) one playlist.
     fn put_playlist(&self, owner: &str, n: u64, rec: Option<&PlaylistRecord>) -> Result<(), StoreError>;
     /// Restores a playlist from an export: replaces the owner's playlist of
-    /// the same name, or adds it if the owner has fewer than `max`.
-    fn restore_playlist(&self, owner: &str, rec: &PlaylistRecord, max: usize) -> Result<(), StoreError>;
+    /// the same name, or adds it if the owner has fewer than `max`, under
+    /// `number` (the one it had) when that is free, else the next one.
+    fn restore_playlist(
+        &self,
+        owner: &str,
+        number: Option<u64>,
+        rec: &PlaylistRecord,
+        max: usize,
+    ) -> Result<(), StoreError>;
 }
 
 /// Opens the state kept in `data_dir` (creating it the first time).

@@ -301,7 +301,13 @@ impl Store for RedbStore {
     fn put_playlist(&self, owner: &str, n: u64, rec: Option<&PlaylistRecord>) -> Result<(), StoreError> {
         RedbStore::put_playlist(self, owner, n, rec)
     }
-    fn restore_playlist(&self, owner: &str, rec: &PlaylistRecord, max: usize) -> Result<(), StoreError> {
-        RedbStore::restore_playlist(self, owner, rec, max)
+    fn restore_playlist(
+        &self,
+        owner: &str,
+        number: Option<u64>,
+        rec: &PlaylistRecord,
+        max: usize,
+    ) -> Result<(), StoreError> {
+        RedbStore::restore_playlist(self, owner, number, rec, max)
     }
 }

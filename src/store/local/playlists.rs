@@ -61,8 +61,15 @@ impl RedbStore {
 
 impl RedbStore {
     /// Restores a playlist from an export: replaces `owner`'s playlist of
-    /// that name, or adds it (up to `max` playlists each).
-    pub(super) fn restore_playlist(&self, owner: &str, rec: &PlaylistRecord, max: usize) -> Result<(), StoreError> {
+    /// that name, or adds it (up to `max` playlists each) under `number`
+    /// when that is free.
+    pub(super) fn restore_playlist(
+        &self,
+        owner: &str,
+        number: Option<u64>,
+        rec: &PlaylistRecord,
+        max: usize,
+    ) -> Result<(), StoreError> {
         let txn = self.user.begin_write()?;
         {
             let mut table = txn.open_table(PLAYLISTS)?;
@@ -75,7 +82,16 @@ impl RedbStore {
             let n = match mine.iter().find(|(_, name)| *name == rec.name) {
                 Some((n, _)) => *n,
                 None if mine.len() >= max => return Ok(()),
-                None => next_number(&mut txn.open_table(PLAYLIST_NEXT)?, &table, owner)?,
+                None => match number.filter(|n| *n > 0 && !mine.iter().any(|(m, _)| m == n)) {
+                    Some(n) => {
+                        // Numbers after it are never given to another.
+                        let mut next = txn.open_table(PLAYLIST_NEXT)?;
+                        let after = next.get(owner)?.map_or(1, |v| v.value()).max(n + 1);
+                        next.insert(owner, after)?;
+                        n
+                    }
+                    None => next_number(&mut txn.open_table(PLAYLIST_NEXT)?, &table, owner)?,
+                },
             };
             table.insert((owner, n), encode(rec).as_slice())?;
         }
