@@ -62,12 +62,40 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let mut cmd = Cli::command();
+    let mut cmd = with_data_default(Cli::command());
     let matches = cmd.try_get_matches_from_mut(args).unwrap_or_else(|e| e.exit());
     if let Err(e) = check_serve_only(&mut cmd, &matches) {
         e.exit()
     }
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
+}
+
+/// The data dir used without `--data`: `$XDG_DATA_HOME/vidserve`, else
+/// `$HOME/.local/share/vidserve`; `None` with neither set.
+pub fn default_data_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("vidserve"));
+    }
+    let home = std::env::var_os("HOME").filter(|x| !x.is_empty())?;
+    Some(PathBuf::from(home).join(".local/share/vidserve"))
+}
+
+/// `--data`'s help with the default it has here (the manual page keeps
+/// the rule, `$XDG_DATA_HOME/vidserve`).
+fn with_data_default(cmd: clap::Command) -> clap::Command {
+    let shown = default_data_dir()
+        .map_or_else(|| "none: set --data, HOME or XDG_DATA_HOME".to_string(), |d| d.display().to_string());
+    let help = format!("Where the database and thumbnails live [default: {shown}]");
+    fn walk(cmd: clap::Command, help: &str) -> clap::Command {
+        let cmd = if cmd.get_arguments().any(|a| a.get_id() == "data") {
+            cmd.mut_arg("data", |a| a.help(help.to_string()))
+        } else {
+            cmd
+        };
+        let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+        names.iter().fold(cmd, |c, n| c.mut_subcommand(n, |s| walk(s, help)))
+    }
+    walk(cmd, &help)
 }
 
 fn check_serve_only(cmd: &mut clap::Command, matches: &ArgMatches) -> Result<(), clap::Error> {

@@ -304,7 +304,8 @@ impl Catalog {
     /// integers (the fact, then the place in title order), with no pointer
     /// followed and no string compared.
     fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 4] {
-        let lower: texts::Texts = videos.iter().map(|v| v.title().to_lowercase()).collect();
+        // Without regard to case or accents (`Bärchen` before `broken`).
+        let lower: texts::Texts = videos.iter().map(|v| fold::fold(&v.title())).collect();
         let mut by_title: Vec<u32> = (0..videos.len() as u32).collect();
         by_title.sort_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
@@ -459,6 +460,17 @@ mod tests {
             idx.iter().map(|&i| c.videos()[i as usize].title().into_owned()).collect::<Vec<_>>().join(",")
         };
         assert_eq!(titles(Sort::Title), "A,b,c");
+        let accents = Catalog::new(
+            vec![video(1, "broken", 1, 1), video(2, "Bärchen", 1, 2), video(3, "Äpfel", 1, 3), video(4, "zebra", 1, 4)]
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
+            vec![],
+            ScanStats::default(),
+        );
+        let idx = accents.base_order(Sort::Title).unwrap();
+        let sorted: Vec<String> = idx.iter().map(|&i| accents.videos()[i as usize].title().into_owned()).collect();
+        assert_eq!(sorted, ["Äpfel", "Bärchen", "broken", "zebra"]);
         assert_eq!(titles(Sort::Size), "A,c,b");
         assert_eq!(titles(Sort::Added), "A,c,b");
         assert!(c.base_order(Sort::Rating).is_none());

@@ -280,7 +280,7 @@ fn build_live(which: LiveSort, catalog: &Catalog, users: &UserCache) -> Arc<[u32
                     .map(|v| {
                         m.get(&v.id)
                             .and_then(|d| d.title.as_deref())
-                            .map_or_else(|| v.title().to_lowercase(), str::to_lowercase)
+                            .map_or_else(|| super::fold::fold(&v.title()), super::fold::fold)
                     })
                     .collect()
             });

@@ -52,7 +52,7 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         );
     }
     let catalog = Scanner::new(config.roots, store)?.scan()?;
-    r.say(true, format!("library: {} videos ({} files scanned)", catalog.len(), catalog.stats.files_seen));
+    r.say(true, format!("library: {} ({} files scanned)", super::videos(catalog.len()), catalog.stats.files_seen));
     for v in &catalog.broken {
         r.say(
             false,

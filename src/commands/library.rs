@@ -24,8 +24,8 @@ pub fn scan(args: &LibraryArgs) -> anyhow::Result<()> {
     let catalog = scanner.scan()?;
     let s = &catalog.stats;
     println!(
-        "{} videos ({} broken, {} duplicate paths) from {} files in {:.2} s; {} hashed, {} probed",
-        catalog.len(),
+        "{} ({} broken, {} duplicate paths) from {} files in {:.2} s; {} hashed, {} probed",
+        super::videos(catalog.len()),
         catalog.broken.len(),
         catalog.duplicates,
         s.files_seen,
@@ -152,8 +152,8 @@ pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
         out.push_str(&format!("failed: {title}: {why}\n"));
     }
     out.push_str(&format!(
-        "{} videos have a thumbnail; {} made now, {} failed\n",
-        jobs.thumbs.count(),
+        "{} with a thumbnail; {} made now, {} failed\n",
+        super::videos(jobs.thumbs.count()),
         p.done.load(Ordering::Relaxed),
         p.failed.load(Ordering::Relaxed)
     ));

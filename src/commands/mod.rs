@@ -55,6 +55,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 /// Writes to standard output. A reader that went away (`| head`) is a
 /// normal end, not an error.
+/// `1 video`, `2 videos`.
+pub(crate) fn videos(n: usize) -> String {
+    if n == 1 {
+        "1 video".into()
+    } else {
+        format!("{n} videos")
+    }
+}
+
 pub(crate) fn print(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {

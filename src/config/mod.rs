@@ -202,13 +202,7 @@ fn resolve_root(dir: &Path) -> Result<Root, ConfigError> {
     Ok(Root { path, canonical })
 }
 
-fn default_data_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return Some(PathBuf::from(x).join("vidserve"));
-    }
-    let home = std::env::var_os("HOME").filter(|x| !x.is_empty())?;
-    Some(PathBuf::from(home).join(".local/share/vidserve"))
-}
+use crate::cli::default_data_dir;
 
 /// Creates the data dir if needed and proves it writable with a probe file.
 fn ensure_writable(dir: &Path) -> Result<(), ConfigError> {

@@ -192,3 +192,15 @@ fn doctor_completions_and_man_page() {
     let page = String::from_utf8_lossy(&man.stdout);
     assert!(page.contains(".TH vidserve") && page.contains("\\-\\-dir"), "{page}");
 }
+
+/// `--help` names the data dir it would use here, not a variable's name.
+#[test]
+fn help_shows_the_data_dir_it_would_use() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["user", "--help"], &["export", "--help"]] {
+        let out = vidserve().args(args).env("HOME", home.path()).env_remove("XDG_DATA_HOME").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let expected = format!("[default: {}]", home.path().join(".local/share/vidserve").display());
+        assert!(text.contains(&expected) && !text.contains("$XDG_DATA_HOME"), "{args:?}: {text}");
+    }
+}

@@ -15,7 +15,7 @@ use crate::support::eventually;
 pub fn skipped() -> bool {
     let skip = std::env::var_os("VIDSERVE_SKIP_BROWSER").is_some();
     if skip {
-        eprintln!("skipped: VIDSERVE_SKIP_BROWSER is set");
+        crate::support::skip("VIDSERVE_SKIP_BROWSER is set");
     }
     skip
 }

@@ -183,7 +183,7 @@ fn thumbnails_command() {
     };
     // Exit 1 while any thumbnail could not be made (b has no picture).
     let first = run(&[], 1);
-    assert!(first.contains("1 videos have a thumbnail; 1 made now, 1 failed"), "{first}");
+    assert!(first.contains("1 video with a thumbnail; 1 made now, 1 failed"), "{first}");
     assert!(first.contains("failed: b: no picture"), "{first}");
     assert!(Path::new(&data.path().join("thumbs")).read_dir().unwrap().count() >= 2);
     let again = run(&[], 1);
@@ -375,7 +375,7 @@ async fn a_thumbnail_failure_is_remembered_across_restarts() {
 
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let admin = srv.get("/admin").await.text().await.unwrap();
-    assert!(admin.contains("1 videos whose thumbnail failed"), "{admin}");
+    assert!(admin.contains("1 video whose thumbnail failed"), "{admin}");
     // Loaded before anything is queued: it is never tried in this run.
     assert!(admin.contains("0 waiting, 0 made, 0 failed"), "{admin}");
     let res = srv.client.post(srv.url("/admin/thumbnails/regenerate")).send().await.unwrap();

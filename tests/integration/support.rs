@@ -285,3 +285,19 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// Says something about this run where `cargo test` shows it (past the
+/// harness's capture).
+pub fn note(what: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\nNOTE {test}: {what}\n").as_bytes());
+}
+
+/// Says that a check did not run here and why, where `cargo test` shows it
+/// (written past the test harness's capture, which only takes `print!` and
+/// `eprint!`); under CI (`CI` set) a check that cannot run fails instead.
+pub fn skip(why: &str) {
+    assert!(std::env::var_os("CI").is_none(), "CI must run this check: {why}");
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\nSKIPPED {test}: {why}\n").as_bytes());
+}

@@ -107,8 +107,7 @@ async fn an_image_beside_a_video_is_opened_like_the_video() {
 #[test]
 fn ffmpeg_never_follows_a_disguised_playlist() {
     let Some(ffmpeg) = vidserve::media::ffmpeg::Ffmpeg::detect(None, Duration::from_secs(10)) else {
-        assert!(std::env::var_os("CI").is_none(), "ffmpeg is required in CI");
-        eprintln!("SKIPPED: no ffmpeg");
+        crate::support::skip("no ffmpeg");
         return;
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -6,7 +6,7 @@ use hyper::header::HeaderValue;
 use hyper::{Response, StatusCode};
 use percent_encoding::utf8_percent_encode;
 
-use super::{html, ApiError};
+use super::{html, redirect, ApiError};
 use crate::catalog::listing::{ListQuery, QUERY_VALUE};
 use crate::catalog::query;
 use crate::catalog::query::Filter;
@@ -74,6 +74,11 @@ pub async fn gallery(
     };
     let catalog = app.library.catalog();
     let (q, listing) = crate::http::listing::run(q, app, who, catalog.clone(), PER_PAGE).await?;
+    if q.page.is_some_and(|asked| asked > listing.pages) {
+        // A page past the end (an old link): said by going to the last one.
+        let to = format!("{path}?{}", q.with_page(listing.pages));
+        return Ok(redirect(StatusCode::SEE_OTHER, &to));
+    }
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
     let continue_watching = if plain { continue_watching(app, who, &catalog) } else { Vec::new() };

@@ -110,13 +110,13 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "Broken" } dd { (c.broken.len()) }
                 dt { "Last scan" } dd {
                     @if s.finished_at == 0 { "loaded from the stored index" }
-                    @else { (s.files_seen) " files in " (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
+                    @else { (s.files_seen) (if s.files_seen == 1 { " file in " } else { " files in " }) (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
                 }
                 dt { "Rescan" } dd {
                     @if view.polled.iter().all(Option::is_none) { "on file changes only: an idle server leaves the disks alone" }
                     @else { "on file changes, and every " (view.rescan_every_s) " s for the folders polled" }
                 }
-                dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) " catalog rebuilds" }
+                dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) (if view.cache_rebuilds == 1 { " catalog rebuild" } else { " catalog rebuilds" }) }
                 dt { "Data" } dd { (view.data_dir) }
                 dt { "Chat" } dd {
                     @match &view.chat {
@@ -131,7 +131,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "ffmpeg" } dd { (j.ffmpeg.as_deref().unwrap_or("not found: pictures come from images beside or inside the videos, and from browsers")) }
                 dt { "Have one" } dd { (j.with_thumbnail) " of " (c.len()) }
                 dt { "Queue" } dd { (j.waiting) " waiting, " (j.done) " made, " (j.failed) " failed" }
-                dt { "Not tried again" } dd { (j.not_retried) " videos whose thumbnail failed (until made again below)" }
+                dt { "Not tried again" } dd { (j.not_retried) (if j.not_retried == 1 { " video" } else { " videos" }) " whose thumbnail failed (until made again below)" }
                 @if !j.current.is_empty() { dt { "Working on" } dd { (j.current.join(", ")) } }
             }
             form method="post" action="/admin/thumbnails/regenerate" { button type="submit" { "Make all thumbnails again" } }
