@@ -24,22 +24,9 @@ mkdir -p "$WORK/media"
 . benches/synthetic.sh
 synthetic_library 100000 "$WORK/lib100k"
 SIZE=$(stat -c %s "$WORK/media/big.mp4")
-cat > "$WORK/ab-ranges.lua" <<LUA
-math.randomseed(os.time())
-request = function()
-  local off = math.random(0, $SIZE - 65536)
-  return wrk.format("GET", nil, { Range = "bytes=" .. off .. "-" .. (off + 65535) })
-end
-LUA
-cat > "$WORK/ab-gallery.lua" <<'LUA'
-local sorts = { "added", "title", "size", "duration" }
-local orders = { "asc", "desc" }
-request = function()
-  local path = "/?sort=" .. sorts[math.random(#sorts)] .. "&order=" .. orders[math.random(#orders)]
-      .. "&page=" .. math.random(1, 2084)
-  return wrk.format("GET", path)
-end
-LUA
+. benches/loads.sh
+ranges_lua "$WORK/ab-ranges.lua" "$SIZE"
+gallery_lua "$WORK/ab-gallery.lua" 2084
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -58,22 +58,9 @@ CONF
 sed -e "s|$NGINX_PORT|$NGINX_AIO_PORT|; s|$WORK/nginx/nginx.pid|$WORK/nginx-aio/nginx.pid|" \
   -e "s|$WORK/nginx/error.log|$WORK/nginx-aio/error.log|; s|sendfile on;|sendfile on; aio threads;|" \
   "$WORK/nginx/nginx.conf" > "$WORK/nginx-aio/nginx.conf"
-cat > "$WORK/ranges.lua" <<LUA
-math.randomseed(os.time())
-request = function()
-  local off = math.random(0, $SIZE - 65536)
-  return wrk.format("GET", nil, { Range = "bytes=" .. off .. "-" .. (off + 65535) })
-end
-LUA
-cat > "$WORK/gallery.lua" <<'LUA'
-local sorts = { "added", "title", "size", "duration" }
-local orders = { "asc", "desc" }
-request = function()
-  local path = "/?sort=" .. sorts[math.random(#sorts)] .. "&order=" .. orders[math.random(#orders)]
-      .. "&page=" .. math.random(1, 2084)
-  return wrk.format("GET", path)
-end
-LUA
+. benches/loads.sh
+ranges_lua "$WORK/ranges.lua" "$SIZE"
+gallery_lua "$WORK/gallery.lua" 2084
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -25,15 +25,8 @@ PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$DATA" "$WORK"; }
 trap cleanup EXIT
 PAGES=$(( N / 50 ))
-cat > "$WORK/gallery.lua" <<LUA
-local sorts = { "added", "title", "size", "duration" }
-local orders = { "asc", "desc" }
-request = function()
-  local path = "/?sort=" .. sorts[math.random(#sorts)] .. "&order=" .. orders[math.random(#orders)]
-      .. "&page=" .. math.random(1, $PAGES)
-  return wrk.format("GET", path)
-end
-LUA
+. benches/loads.sh
+gallery_lua "$WORK/gallery.lua" "$PAGES"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; }
 hwm() { awk '/VmHWM/ {print int($2/1024)}' "/proc/$PID/status"; }
 start() {
