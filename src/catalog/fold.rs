@@ -4,15 +4,17 @@
 
 use deunicode::deunicode_char;
 
+use super::words::is_cjk;
+
 /// Words of a query looked at, at most.
 pub const MAX_WORDS: usize = 12;
 
 /// Folds `s` for comparison: ASCII lowercase; each other letter or digit
 /// replaced by its transliteration when that is plain ASCII letters or
 /// digits (`é` → `e`, `ø` → `o`, `ß` → `ss`, Hangul syllables too);
-/// combining marks dropped; anything else (CJK ideographs, whose
-/// transliterations are whole words, and symbols) kept, lowercased, so such
-/// names stay searchable as written.
+/// combining marks dropped; anything else (Chinese and Japanese script,
+/// written without spaces and searched by pairs of characters, and
+/// symbols) kept, lowercased, so such names stay searchable as written.
 pub fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
@@ -26,7 +28,12 @@ pub fn fold(s: &str) -> String {
         match deunicode_char(c) {
             // Only letters and digits are transliterated; punctuation and
             // symbols stay themselves (they separate words).
-            Some(t) if c.is_alphanumeric() && !t.is_empty() && t.chars().all(|x| x.is_ascii_alphanumeric()) => {
+            Some(t)
+                if c.is_alphanumeric()
+                    && !is_cjk(c)
+                    && !t.is_empty()
+                    && t.chars().all(|x| x.is_ascii_alphanumeric()) =>
+            {
                 out.extend(t.chars().map(|x| x.to_ascii_lowercase()))
             }
             _ if unicode_normalization::char::is_combining_mark(c) => {}
@@ -36,9 +43,9 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// The words of a query, folded.
+/// The words of a query, folded, split as the search index splits text.
 pub fn words(q: &str) -> Vec<String> {
-    fold(q).split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_WORDS).map(String::from).collect()
+    super::words::tokens(&fold(q)).take(MAX_WORDS).map(String::from).collect()
 }
 
 #[cfg(test)]
@@ -61,5 +68,13 @@ mod tests {
         assert_eq!(words("Smørrebrød, Œuvre"), ["smorrebrod", "oeuvre"]);
         // Decomposed input (e + combining acute) folds like composed input.
         assert_eq!(fold("Cafe\u{301}"), "cafe");
+    }
+
+    #[test]
+    fn chinese_and_japanese_are_searched_by_pairs_of_characters() {
+        assert_eq!(fold("新しいアニメ"), "新しいアニメ");
+        assert_eq!(words("アニメ"), ["アニ", "ニメ", "メ"]);
+        assert_eq!(words("Ep1 新作アニメ!"), ["ep1", "新作", "作ア", "アニ", "ニメ", "メ"]);
+        assert_eq!(words("第2話"), ["第", "2", "話"]);
     }
 }

@@ -19,13 +19,16 @@ use memchr::memmem::Finder;
 
 use super::fold::fold;
 use super::query::{filtered, Filter, Source};
-use super::words::{one_edit, tokens};
+use super::words::{is_cjk, one_edit, tokens};
 use super::{Order, Sort, Video};
 use crate::library::ids::VideoId;
 
 /// Whether `word` occurs in `hay` at the start of a word.
 fn starts_a_word(hay: &[u8], word: &Finder) -> bool {
-    word.find_iter(hay).any(|i| i == 0 || !char_before(hay, i).is_some_and(char::is_alphanumeric))
+    // Chinese and Japanese have no spaces: their pairs match anywhere.
+    let anywhere = std::str::from_utf8(word.needle()).ok().and_then(|w| w.chars().next()).is_some_and(is_cjk);
+    word.find_iter(hay)
+        .any(|i| anywhere || i == 0 || !char_before(hay, i).is_some_and(|c| c.is_alphanumeric() && !is_cjk(c)))
 }
 
 fn char_before(hay: &[u8], i: usize) -> Option<char> {
@@ -307,6 +310,12 @@ mod tests {
         assert_eq!(score("x/dog", Some(&tagged), &finders("cat bird"), none), None);
         let renamed = Extra { tags: vec![], title: Some(fold("Kitten")) };
         assert_eq!(score("x/dog", Some(&renamed), &finders("kit"), none), Some(4));
+        // Japanese and Chinese are found anywhere in a run, by their pairs.
+        let anime = fold("番組/新しいアニメ映画.mp4");
+        assert_eq!(score(&anime, None, &finders("アニメ"), none), Some(12));
+        assert_eq!(score(&anime, None, &finders("映画"), none), Some(8));
+        assert_eq!(score(&anime, None, &finders("アメ"), none), None);
+        assert_eq!(score(&anime, None, &finders("番組"), none), Some(4), "the folder");
     }
 
     /// A quick search answers as the full one does, or steps aside when it

@@ -29,14 +29,62 @@ pub struct WordIndex {
     postings: Vec<u32>,
 }
 
-/// The words of a folded text, as search splits them.
+/// Whether `c` is written without spaces between words: Chinese
+/// characters, hiragana and katakana. Such text is split into overlapping
+/// pairs of characters for search (`words::tokens`).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // hiragana, katakana
+        | 0x31F0..=0x31FF // katakana phonetic extensions
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xF900..=0xFAFF // compatibility ideographs
+        | 0xFF66..=0xFF9F // half-width katakana
+        | 0x20000..=0x2FA1F) // extensions B to F, compatibility supplement
+}
+
+/// The words of a folded text, as search splits them: runs of letters and
+/// digits; within them, Chinese and Japanese script (written without
+/// spaces) as overlapping pairs of characters, each run's last character
+/// alone too, so that any part of it is found by the pairs it holds.
 pub fn tokens(folded: &str) -> impl Iterator<Item = &str> {
-    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).flat_map(|w| Pieces { rest: w }).map(|w| {
         match w.char_indices().nth(MAX_WORD) {
             Some((cut, _)) => &w[..cut],
             None => w,
         }
     })
+}
+
+/// The pieces of one run of letters and digits (`tokens`).
+struct Pieces<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let first = self.rest.chars().next()?;
+        if self.rest.is_ascii() {
+            return Some(std::mem::take(&mut self.rest));
+        }
+        if !is_cjk(first) {
+            // Up to the next Chinese or Japanese character.
+            let end = self.rest.char_indices().find(|&(_, c)| is_cjk(c)).map_or(self.rest.len(), |(i, _)| i);
+            let (piece, rest) = self.rest.split_at(end);
+            self.rest = rest;
+            return Some(piece);
+        }
+        let second = first.len_utf8();
+        let end = match self.rest[second..].chars().next() {
+            Some(c) if is_cjk(c) => second + c.len_utf8(),
+            _ => second,
+        };
+        let piece = &self.rest[..end];
+        self.rest = &self.rest[second..];
+        Some(piece)
+    }
 }
 
 impl std::fmt::Debug for WordIndex {

@@ -104,7 +104,13 @@ async fn search_titles_paths_and_tags() {
     fx.mp4("trips/Crème brûlée tutorial.mp4", 1000, 320);
     fx.mp4("trips/Beach day.mp4", 1000, 321);
     fx.mp4("cooking/bread.mp4", 1000, 322);
+    fx.mp4("番組/新しいアニメ映画.mp4", 1000, 323);
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    // Japanese has no spaces: a word is found in the middle of a name.
+    for (q, found) in [("アニメ", 1), ("%E6%98%A0%E7%94%BB", 1), ("アメ", 0), ("番組", 1)] {
+        let v = srv.json(&format!("/api/v1/videos?q={q}")).await;
+        assert_eq!(v["total"], found, "{q}: {v}");
+    }
     let bread = srv.id_of("cooking/bread.mp4").await;
     let tagged =
         srv.client.post(srv.url(&format!("/api/v1/videos/{bread}/tags"))).json(&serde_json::json!({ "tag": "Baking" }));
