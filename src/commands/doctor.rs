@@ -4,13 +4,15 @@
 use super::Outcome;
 use crate::cli::DoctorArgs;
 use crate::config::{LibraryConfig, MediaConfig};
+use crate::media::remux::Playback;
 use crate::scan::Scanner;
 
 /// Runs the checks; `Outcome::Problems` when anything needs fixing.
 pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let mut r = Checks { out: format!("vidserve {}\n", env!("CARGO_PKG_VERSION")), problems: 0 };
     let media = MediaConfig::from_args(&args.media);
-    match crate::media::ffmpeg::Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout) {
+    let ffmpeg = crate::media::ffmpeg::Ffmpeg::detect(media.ffmpeg.as_deref(), media.ffmpeg_timeout);
+    match &ffmpeg {
         Some(f) => {
             let version = std::process::Command::new(&f.path).arg("-version").output().ok();
             let first = version.map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").to_string());
@@ -39,7 +41,7 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         }
     };
     let users = store.load_user()?.len();
-    r.say(true, format!("database: {} opens; {users} videos with ratings, views or tags", store.location()));
+    r.say(true, format!("database: {}: open; {} with ratings, views or tags", store.location(), super::videos(users)));
     let damaged = store.damaged_user_records()?;
     if !damaged.is_empty() {
         r.say(
@@ -52,34 +54,52 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         );
     }
     let catalog = Scanner::new(config.roots, store)?.scan()?;
-    r.say(true, format!("library: {} ({} files scanned)", super::videos(catalog.len()), catalog.stats.files_seen));
+    r.say(true, format!("library: {} ({} scanned)", super::videos(catalog.len()), files(catalog.stats.files_seen)));
     for v in &catalog.broken {
         r.say(
             false,
             format!("broken: {}: {}", catalog.abs_path(v.primary()).display(), v.broken.as_deref().unwrap_or("")),
         );
     }
+    // What the server cannot do, as the server decides it.
+    let mut remuxed = 0;
     for v in catalog.videos() {
         let Some(i) = v.info.as_ref() else { continue };
         let path = catalog.abs_path(v.primary());
-        if !i.browser_playable {
-            let codecs = [i.video_codec.as_deref(), i.audio_codec.as_deref()]
-                .iter()
-                .flatten()
-                .copied()
-                .collect::<Vec<_>>()
-                .join("/");
-            r.say(false, format!(
-                "not playable in browsers: {} ({}, {codecs}); convert it, e.g. ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4",
-                path.display(), i.container
-            ));
+        match crate::media::remux::playback(v) {
+            Playback::AsStored => {}
+            Playback::Remuxed { sound_remade } => {
+                remuxed += 1;
+                if sound_remade && ffmpeg.is_none() {
+                    r.say(false, format!(
+                        "no sound in browsers: {} ({} sound): vidserve remakes it with ffmpeg, which is not found; install ffmpeg",
+                        path.display(),
+                        i.audio_codec.as_deref().unwrap_or("?")
+                    ));
+                }
+            }
+            Playback::Not => {
+                let codecs = [i.video_codec.as_deref(), i.audio_codec.as_deref()]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("/");
+                r.say(false, format!(
+                    "not playable in browsers: {} ({}, {codecs}); convert it, e.g. ffmpeg -i IN -c:v libx264 -c:a aac OUT.mp4",
+                    path.display(), i.container
+                ));
+            }
         }
-        if i.index_at_end {
-            r.say(false, format!(
-                "index at the end: {} starts slowly; fix without re-encoding: ffmpeg -i IN -c copy -movflags +faststart OUT.mp4",
-                path.display()
-            ));
-        }
+    }
+    if remuxed > 0 {
+        r.say(
+            true,
+            format!(
+                "{} played through a remux on the fly (Matroska, MP4 with its index at the end, sound browsers lack)",
+                super::videos(remuxed)
+            ),
+        );
     }
     r.out.push_str(&if r.problems == 0 {
         "all good\n".to_string()
@@ -113,5 +133,14 @@ impl Checks {
     fn finish(self) -> anyhow::Result<Outcome> {
         super::print(self.out.as_bytes())?;
         Ok(if self.problems == 0 { Outcome::Done } else { Outcome::Problems })
+    }
+}
+
+/// `1 file`, `2 files`.
+fn files(n: usize) -> String {
+    if n == 1 {
+        "1 file".into()
+    } else {
+        format!("{n} files")
     }
 }

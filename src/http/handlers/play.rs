@@ -23,6 +23,8 @@ use crate::library::ids::VideoId;
 use crate::media::remux::cache::PlanKey;
 use crate::media::remux::sound::Ready;
 use crate::media::remux::{Plan, RemuxError};
+
+pub use crate::media::remux::alternative;
 use crate::App;
 
 /// Bumped when the output for the same file changes (a new ETag).
@@ -30,39 +32,9 @@ const FORMAT: u32 = 1;
 /// Audio tracks one may pick.
 const MAX_AUDIO: usize = 32;
 
-/// Whether browsers get this video through `/play/{id}.mp4`: Matroska
-/// holding video that MP4 carries and browsers do not open in Matroska,
-/// and MP4 or MOV with its index at the end (it would play only once the
-/// browser fetched the end)
-pub fn remuxable(v: &Video) -> bool {
-    v.info.as_ref().is_some_and(|i| {
-        let codec = matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"));
-        let container = match i.container.as_str() {
-            "mkv" => !i.browser_playable,
-            // …or whose sound browsers cannot decode (to be remade).
-            "mp4" | "mov" => {
-                i.index_at_end
-                    || !matches!(i.audio_codec.as_deref(), None | Some("aac" | "mp3" | "opus" | "flac" | "vorbis"))
-            }
-            _ => false,
-        };
-        codec && container
-    })
-}
-
-/// A remuxed MP4 of a Matroska or WebM file that current browsers play
-/// as stored, for those that cannot (Safari and iOS with WebM): the page
-/// switches to it when `canPlayType` says no.
-pub fn alternative(v: &Video) -> Option<String> {
-    let i = v.info.as_ref()?;
-    let fits =
-        matches!(i.container.as_str(), "mkv" | "webm") && matches!(i.video_codec.as_deref(), Some("vp9" | "av1"));
-    (fits && !remuxable(v)).then(|| format!("/play/{}.mp4", v.id))
-}
-
 /// The URL a player uses for `v`: its own bytes, or the remuxed stream.
 pub fn play_url(v: &Video) -> String {
-    if remuxable(v) {
+    if crate::media::remux::remuxable(v) {
         format!("/play/{}.mp4", v.id)
     } else {
         format!("/video/{}", v.id)
@@ -116,7 +88,7 @@ pub async fn play(
     let audio = audio_of(query);
     let catalog = app.library.catalog();
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
-    if !remuxable(&video) && alternative(&video).is_none() {
+    if !crate::media::remux::remuxable(&video) && crate::media::remux::alternative(&video).is_none() {
         return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
     }
     drop(catalog);

@@ -224,6 +224,14 @@ pub fn cover_of_file(file: &File, len: u64) -> Option<Vec<u8>> {
     }
 }
 
+/// Sound codecs every current desktop and phone browser decodes.
+pub const BROWSER_SOUND: [&str; 5] = ["aac", "mp3", "opus", "vorbis", "flac"];
+
+/// Whether browsers decode this sound (or there is none).
+pub fn sound_plays(codec: Option<&str>) -> bool {
+    codec.is_none_or(|c| BROWSER_SOUND.contains(&c))
+}
+
 /// A conservative verdict: the codecs every current desktop and phone
 /// browser decodes, in containers they all accept.
 fn playable(info: &MediaInfo) -> bool {
@@ -231,10 +239,7 @@ fn playable(info: &MediaInfo) -> bool {
         None => true,
         Some(c) => matches!(c, "h264" | "vp8" | "vp9" | "av1"),
     };
-    let audio_ok = match info.audio_codec.as_deref() {
-        None => true,
-        Some(c) => matches!(c, "aac" | "mp3" | "opus" | "vorbis" | "flac"),
-    };
+    let audio_ok = sound_plays(info.audio_codec.as_deref());
     let container_ok = match info.container.as_str() {
         "mp4" | "mov" | "webm" => true,
         // Matroska holding WebM's codecs plays everywhere; H.264 in MKV does not.

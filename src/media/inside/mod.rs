@@ -54,7 +54,7 @@ pub struct AudioTrack {
 impl AudioTrack {
     /// Whether every current browser decodes this codec.
     pub fn browser_plays(&self) -> bool {
-        matches!(self.codec.as_str(), "aac" | "mp3" | "opus" | "vorbis" | "flac")
+        crate::library::probe::sound_plays(Some(&self.codec))
     }
 }
 

@@ -18,7 +18,9 @@ pub mod sound;
 
 use bytes::Bytes;
 
+use crate::catalog::Video;
 use crate::container::{ProbeError, Source};
+use crate::library::probe::sound_plays;
 use demux::{Codec, Demuxed, Track, VIDEO_TIMESCALE};
 
 #[derive(Debug, thiserror::Error)]
@@ -353,6 +355,56 @@ fn default_duration(t: &Track) -> i64 {
         }
         Codec::Opus => i64::from(t.timescale / 50),
         Codec::H264 | Codec::Hevc | Codec::Av1 | Codec::Vp9 => i64::from(VIDEO_TIMESCALE / 25),
+    }
+}
+
+/// Whether browsers get this video through `/play/{id}.mp4`: Matroska
+/// holding video that MP4 carries and browsers do not open in Matroska,
+/// and MP4 or MOV with its index at the end (it would play only once the
+/// browser fetched the end) or with sound browsers cannot decode (remade
+/// by ffmpeg, `sound`).
+pub fn remuxable(v: &Video) -> bool {
+    v.info.as_ref().is_some_and(|i| {
+        let codec = matches!(i.video_codec.as_deref(), Some("h264" | "hevc" | "av1"));
+        let container = match i.container.as_str() {
+            "mkv" => !i.browser_playable,
+            "mp4" | "mov" => i.index_at_end || !sound_plays(i.audio_codec.as_deref()),
+            _ => false,
+        };
+        codec && container
+    })
+}
+
+/// A remuxed MP4 of a Matroska or WebM file that current browsers play
+/// as stored, for those that cannot (Safari and iOS with WebM): the page
+/// switches to it when `canPlayType` says no.
+pub fn alternative(v: &Video) -> Option<String> {
+    let i = v.info.as_ref()?;
+    let fits =
+        matches!(i.container.as_str(), "mkv" | "webm") && matches!(i.video_codec.as_deref(), Some("vp9" | "av1"));
+    (fits && !remuxable(v)).then(|| format!("/play/{}.mp4", v.id))
+}
+
+/// How a browser gets to see and hear a video, as the server serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Playback {
+    /// Its own bytes.
+    AsStored,
+    /// Remuxed on the fly (`/play`); `sound_remade`: its sound is remade
+    /// by ffmpeg first.
+    Remuxed { sound_remade: bool },
+    /// Neither: it must be converted.
+    Not,
+}
+
+pub fn playback(v: &Video) -> Playback {
+    let Some(i) = v.info.as_ref() else { return Playback::Not };
+    if remuxable(v) {
+        Playback::Remuxed { sound_remade: !sound_plays(i.audio_codec.as_deref()) }
+    } else if i.browser_playable {
+        Playback::AsStored
+    } else {
+        Playback::Not
     }
 }
 
