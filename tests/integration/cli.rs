@@ -235,3 +235,77 @@ fn doctor_agrees_with_the_server() {
     assert_eq!(without.status.code(), Some(1), "{text}");
     assert!(text.contains("FIX  no sound in browsers:") && text.contains("film.mkv") && text.contains("ac3"), "{text}");
 }
+
+/// A folder the server may not read (a disk's `lost+found`) costs only
+/// itself: the rest of its root is still watched, folders made later beside
+/// it too, and no polling is needed. Runs the server as `nobody` (needs
+/// root to switch, and `setpriv`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_folder_keeps_notifications_for_the_rest() {
+    use std::os::unix::fs::PermissionsExt;
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || !setpriv.exists() {
+        crate::support::skip("runs as root with setpriv, to serve as another user");
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("films/a.mp4", 1000, 1410);
+    std::fs::create_dir(fx.path().join("lost+found")).unwrap();
+    std::fs::set_permissions(fx.path().join("lost+found"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(data.path(), Some(65534), Some(65534)).unwrap();
+    for dir in [fx.path().to_path_buf(), fx.path().join("films")] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(fx.path().join("films/a.mp4"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_vidserve"), "--dir"])
+        .arg(fx.path())
+        .arg("--data")
+        .arg(data.path())
+        .args(["--bind", "127.0.0.1:0", "--log", "warn", "--cache-ttl", "3600"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
+    })
+    .await
+    .unwrap()
+    .expect("a Local: URL line");
+    let client = reqwest::Client::new();
+    let total = || async {
+        let v: serde_json::Value =
+            client.get(format!("{url}api/v1/videos")).send().await.unwrap().json().await.unwrap();
+        v["total"].as_u64().unwrap_or(0)
+    };
+    eventually(Duration::from_secs(30), "the first scan", || async { total().await == 1 }).await;
+    // A folder made beside the unreadable one, a video in it (found by the
+    // rescan its creation causes), then another: found only if the new
+    // folder is watched (no polling here).
+    let deeper = fx.path().join("new/deeper");
+    std::fs::create_dir_all(&deeper).unwrap();
+    for dir in [fx.path().join("new"), deeper.clone()] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    video_in(&deeper.join("b.mp4"), 1411);
+    eventually(Duration::from_secs(20), "the video in the new folder", || async { total().await == 2 }).await;
+    video_in(&deeper.join("c.mp4"), 1412);
+    eventually(Duration::from_secs(20), "a later video in the new folder", || async { total().await == 3 }).await;
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A synthetic video at `path`, readable by all.
+fn video_in(path: &std::path::Path, seed: u64) {
+    use std::os::unix::fs::PermissionsExt;
+    let synth = &vidserve::library::probe::synth::mp4_file(&vidserve::library::probe::synth::noise(1000, seed), false);
+    std::fs::write(path, synth).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
