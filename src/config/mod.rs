@@ -14,7 +14,7 @@ pub const DEFAULT_CACHE_TTL: u64 = 300;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no video directory given; pass one with --dir DIR (or set VIDSERVE_DIR)")]
+    #[error("no video directory given; pass one with --dir DIR (--dir . for this folder), or set VIDSERVE_DIR")]
     NoDirs,
     #[error("the video directory {} does not exist; check the path given to --dir", .0.display())]
     MissingDir(PathBuf),

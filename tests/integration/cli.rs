@@ -93,7 +93,9 @@ fn bad_input_exits_with_one_clear_sentence() {
     let run = |args: &[&str]| vidserve().args(args).arg("--data").arg(data.path()).output().unwrap();
 
     fails_clearly(run(&["--dir", "/no/such/dir/anywhere"]), "does not exist");
-    fails_clearly(vidserve().output().unwrap(), "no video directory given");
+    // No default folder: one started in / must not publish the disk.
+    fails_clearly(vidserve().env_remove("VIDSERVE_DIR").output().unwrap(), "no video directory given");
+    fails_clearly(vidserve().env_remove("VIDSERVE_DIR").output().unwrap(), "--dir . for this folder");
     let file = fx.write("file.mp4", b"x");
     fails_clearly(run(&["--dir", file.to_str().unwrap()]), "is not a directory");
 
