@@ -27,6 +27,9 @@ fn damaged(reason: impl Into<String>) -> ProbeError {
 pub struct TopLevel {
     pub brand: Option<[u8; 4]>,
     pub moov: Vec<u8>,
+    /// Where the media data says it ends, when that is past the end of the
+    /// file (an interrupted copy or download).
+    pub cut_short: Option<u64>,
     pub index_at_end: bool,
 }
 
@@ -37,6 +40,7 @@ pub fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
     let mut moov = None;
     let mut seen_mdat = false;
     let mut index_at_end = false;
+    let mut cut_short = None;
     for _ in 0..MAX_TOP_BOXES {
         // Offsets near u64::MAX (a box that claims to be huge) end the walk.
         if pos.checked_add(8).is_none_or(|end| end > len) {
@@ -56,7 +60,13 @@ pub fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
         }
         match &kind {
             b"ftyp" => brand = src.read_vec(pos + 8, 4)?.try_into().ok(),
-            b"mdat" => seen_mdat = true,
+            b"mdat" => {
+                seen_mdat = true;
+                let end = pos.checked_add(size);
+                if end.is_none_or(|end| end > len) {
+                    cut_short.get_or_insert(end.unwrap_or(u64::MAX));
+                }
+            }
             b"moov" => {
                 if size > MAX_MOOV || pos.checked_add(size).is_none_or(|end| end > len) {
                     return Err(damaged("the index (moov) is cut short"));
@@ -69,7 +79,7 @@ pub fn top_level(src: &(impl Source + ?Sized)) -> Result<TopLevel, ProbeError> {
         pos = pos.saturating_add(size);
     }
     let moov = moov.ok_or_else(|| damaged("no index (moov box): the file is truncated or still being written"))?;
-    Ok(TopLevel { brand, moov, index_at_end })
+    Ok(TopLevel { brand, moov, index_at_end, cut_short })
 }
 
 /// Iterates the child boxes of a box body, stopping at the first bad size.

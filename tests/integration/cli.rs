@@ -154,6 +154,10 @@ fn doctor_completions_and_man_page() {
     fx.mp4("fine.mp4", 1000, 900);
     fx.write("late.mp4", &vidserve::library::probe::synth::mp4_file(&[1u8; 3000], true));
     fx.write("broken.mkv", b"not a video");
+    // Index first, media data cut off (an interrupted copy): broken, not a
+    // video that freezes when played.
+    let whole = vidserve::library::probe::synth::mp4_file(&[2u8; 3000], false);
+    fx.write("cut.mp4", &whole[..whole.len() - 500]);
     let data = tempfile::tempdir().unwrap();
     let out = vidserve()
         .args(["doctor", "--dir", fx.path().to_str().unwrap(), "--data", data.path().to_str().unwrap()])
@@ -167,7 +171,8 @@ fn doctor_completions_and_man_page() {
     // An index at the end is the server's to handle (it remuxes), not a fix.
     assert!(!text.contains("late.mp4") && text.contains("ok   1 video played through a remux"), "{text}");
     assert!(text.contains("FIX  broken:") && text.contains("broken.mkv"), "{text}");
-    assert!(text.contains("1 thing(s) to fix"), "{text}");
+    assert!(text.contains("cut.mp4: damaged MP4 file: cut short"), "{text}");
+    assert!(text.contains("2 thing(s) to fix"), "{text}");
 
     let missing = vidserve().args(["doctor", "--dir", "/no/such/dir"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));

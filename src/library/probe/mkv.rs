@@ -35,6 +35,8 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     let seg = header(&src.read_vec(seg_pos, 16)?)
         .filter(|h| h.id == SEGMENT)
         .ok_or_else(|| damaged("no Segment after the header"))?;
+    // A Segment cut short is still listed: what it holds plays, remuxed
+    // up to where it ends (`media::remux`).
     let seg_end = seg.size.map_or(len, |s| seg_pos.saturating_add(seg.len).saturating_add(s).min(len));
 
     let mut info = MediaInfo { container: container.into(), ..MediaInfo::default() };
@@ -229,5 +231,7 @@ mod tests {
             let _ = super::super::probe(&full[..cut]);
         }
         assert!(super::super::probe(&full[..40]).is_err());
+        // Cut in its clusters: still a video (what is there plays).
+        assert!(super::super::probe(&full[..full.len() - 100]).is_ok());
     }
 }

@@ -21,8 +21,21 @@ pub fn cover(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
     Some(data.get(8..)?.to_vec()).filter(|d| !d.is_empty())
 }
 
+/// A file shorter than its own header says: an interrupted copy or download.
+fn cut_short(len: u64, end: u64) -> ProbeError {
+    ProbeError::Damaged(
+        "MP4",
+        format!(
+            "cut short: the file has {len} bytes and its media runs to byte {end} (an interrupted copy or download?)"
+        ),
+    )
+}
+
 pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
-    let TopLevel { brand, moov, index_at_end } = top_level(src)?;
+    let TopLevel { brand, moov, index_at_end, cut_short: media_end } = top_level(src)?;
+    if let Some(end) = media_end {
+        return Err(cut_short(src.size(), end));
+    }
     let container = match brand.as_ref().map(|b: &[u8; 4]| &b[..]) {
         Some(b"qt  ") => "mov",
         _ => "mp4",
@@ -136,5 +149,9 @@ mod tests {
         for cut in 0..full.len() {
             let _ = probe(&full[..cut]); // must not panic
         }
+        // Index first, media data cut: listed as broken, not as a video
+        // that freezes when played.
+        let e = probe(&full[..full.len() - 100]).unwrap_err();
+        assert!(e.to_string().contains("cut short"), "{e}");
     }
 }
