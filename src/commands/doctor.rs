@@ -54,7 +54,14 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         );
     }
     let catalog = Scanner::new(config.roots, store)?.scan()?;
-    r.say(true, format!("library: {} ({} scanned)", super::videos(catalog.len()), files(catalog.stats.files_seen)));
+    r.say(
+        true,
+        format!(
+            "library: {} ({} scanned)",
+            super::videos(catalog.len()),
+            super::count(catalog.stats.files_seen, "file", "files")
+        ),
+    );
     for v in &catalog.broken {
         r.say(
             false,
@@ -133,14 +140,5 @@ impl Checks {
     fn finish(self) -> anyhow::Result<Outcome> {
         super::print(self.out.as_bytes())?;
         Ok(if self.problems == 0 { Outcome::Done } else { Outcome::Problems })
-    }
-}
-
-/// `1 file`, `2 files`.
-fn files(n: usize) -> String {
-    if n == 1 {
-        "1 file".into()
-    } else {
-        format!("{n} files")
     }
 }

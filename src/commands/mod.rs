@@ -55,13 +55,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 /// Writes to standard output. A reader that went away (`| head`) is a
 /// normal end, not an error.
-/// `1 video`, `2 videos`.
+/// `1 video`, `2 videos`: a count with its word.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub(crate) fn videos(n: usize) -> String {
-    if n == 1 {
-        "1 video".into()
-    } else {
-        format!("{n} videos")
-    }
+    count(n, "video", "videos")
 }
 
 pub(crate) fn print(bytes: &[u8]) -> anyhow::Result<()> {

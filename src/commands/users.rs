@@ -111,7 +111,7 @@ fn household_summary(store: &std::sync::Arc<dyn Store>) -> anyhow::Result<String
     let favorites = data.values().filter(|d| d.favorite).count();
     let positions = data.values().filter(|d| d.position_ms.is_some()).count();
     let playlists = store.load_playlists()?.iter().filter(|(owner, _, _)| owner.is_empty()).count();
-    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    use super::count;
     Ok(format!(
         "{} rated, {}, {}, {}",
         rated,

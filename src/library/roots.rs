@@ -6,7 +6,7 @@
 //! second kind of root is a second implementation, not a second set of
 //! code paths.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -20,8 +20,9 @@ pub trait Root: Send + Sync + fmt::Debug {
     /// scan saw of it; a file that changed since is `NotFound`.
     fn open(&self, rel: &Path, expect: Option<Expect>) -> io::Result<Opened>;
 
-    /// The names of at most `max` entries of the folder `dir` below the root.
-    fn names_in(&self, dir: &Path, max: usize) -> io::Result<Vec<OsString>>;
+    /// The names of the entries of the folder `dir` below the root that
+    /// `keep` accepts, at most `max` of them.
+    fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>>;
 }
 
 /// The roots of a catalog, in `--dir` order; cheap to clone.
@@ -54,8 +55,14 @@ impl Roots {
     }
 
     /// `Root::names_in` of root number `root`.
-    pub fn names_in(&self, root: usize, dir: &Path, max: usize) -> io::Result<Vec<OsString>> {
-        self.get(root)?.names_in(dir, max)
+    pub fn names_in(
+        &self,
+        root: usize,
+        dir: &Path,
+        mut keep: impl FnMut(&OsStr) -> bool,
+        max: usize,
+    ) -> io::Result<Vec<OsString>> {
+        self.get(root)?.names_in(dir, &mut keep, max)
     }
 }
 
@@ -78,12 +85,12 @@ impl Root for LocalRoot {
         open_beneath(&self.all, self.index, rel, expect)
     }
 
-    fn names_in(&self, dir: &Path, max: usize) -> io::Result<Vec<OsString>> {
+    fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>> {
         if dir.is_absolute() || dir.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
             return Err(io::Error::new(io::ErrorKind::PermissionDenied, "not a folder below a served folder"));
         }
         let entries = std::fs::read_dir(self.all[self.index].join(dir))?;
-        Ok(entries.filter_map(Result::ok).map(|e| e.file_name()).take(max).collect())
+        Ok(entries.filter_map(Result::ok).map(|e| e.file_name()).filter(|n| keep(n)).take(max).collect())
     }
 }
 
@@ -102,8 +109,9 @@ mod tests {
         assert_eq!(o.size, 4);
         assert!(roots.open(0, Path::new("../secret"), None).is_err());
         assert_eq!(roots.open(1, Path::new("sub/clip.mp4"), None).unwrap_err().kind(), io::ErrorKind::NotFound);
-        assert_eq!(roots.names_in(0, Path::new("sub"), 10).unwrap(), ["clip.mp4"]);
-        assert!(roots.names_in(0, Path::new(".."), 10).is_err());
-        assert!(roots.names_in(0, Path::new("/etc"), 10).is_err());
+        assert_eq!(roots.names_in(0, Path::new("sub"), |_| true, 10).unwrap(), ["clip.mp4"]);
+        assert!(roots.names_in(0, Path::new("sub"), |n| n != "clip.mp4", 10).unwrap().is_empty());
+        assert!(roots.names_in(0, Path::new(".."), |_| true, 10).is_err());
+        assert!(roots.names_in(0, Path::new("/etc"), |_| true, 10).is_err());
     }
 }

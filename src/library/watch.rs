@@ -123,9 +123,10 @@ pub fn watch(roots: &[Root], on_change: impl Fn() + Send + 'static) -> Result<(W
     let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
         Ok(event) => {
             if made_folder(&event) {
-                let watched = seen.lock().map(|p| p.clone()).unwrap_or_default();
-                for path in event.paths.iter().filter(|p| p.parent().is_some_and(|d| watched.contains(d))) {
-                    let _ = adder.send(path.clone());
+                if let Ok(watched) = seen.lock() {
+                    for path in event.paths.iter().filter(|p| p.parent().is_some_and(|d| watched.contains(d))) {
+                        let _ = adder.send(path.clone());
+                    }
                 }
             }
             if event.need_rescan() || relevant(&event) {

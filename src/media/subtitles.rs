@@ -80,25 +80,25 @@ fn parse_tags(middle: &str) -> (Option<String>, bool) {
 /// The subtitle files beside `video` (in its folder, named after it), in
 /// name order. Blocking: reads the folder.
 pub fn beside(video: &Located, roots: &Roots) -> Vec<Track> {
-    /// Entries of a folder looked at for subtitle files.
-    const LOOKED_AT: usize = 100_000;
     let dir = video.rel.parent().unwrap_or(Path::new(""));
     let Some(stem) = video.rel.file_stem().and_then(|s| s.to_str()) else { return Vec::new() };
-    let Ok(names) = roots.names_in(video.root, dir, LOOKED_AT) else { return Vec::new() };
+    let track = |name: &str| {
+        let rest = name.strip_prefix(stem)?.strip_prefix('.')?;
+        let (middle, ext) = match rest.rsplit_once('.') {
+            Some((m, ext)) => (m, ext),
+            None => ("", rest),
+        };
+        Some((format_of(ext)?, parse_tags(middle)))
+    };
+    let is_track = |name: &std::ffi::OsStr| name.to_str().is_some_and(|n| track(n).is_some());
+    let Ok(names) = roots.names_in(video.root, dir, is_track, MAX_TRACKS) else { return Vec::new() };
     let mut out: Vec<Track> = names
         .into_iter()
         .filter_map(|name| {
             let name = name.into_string().ok()?;
-            let rest = name.strip_prefix(stem)?.strip_prefix('.')?;
-            let (middle, ext) = match rest.rsplit_once('.') {
-                Some((m, ext)) => (m, ext),
-                None => ("", rest),
-            };
-            let format = format_of(ext)?;
-            let (language, forced) = parse_tags(middle);
+            let (format, (language, forced)) = track(&name)?;
             Some(Track { rel: dir.join(&name), root: video.root, format, language, forced })
         })
-        .take(MAX_TRACKS)
         .collect();
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     out

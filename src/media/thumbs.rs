@@ -293,18 +293,9 @@ fn sidecar(video: &Located, roots: &Roots) -> Option<Vec<u8>> {
     })
 }
 
-/// How many videos a folder holds (up to 2: enough to tell; a folder
-/// with very many entries counts as more than one).
+/// How many videos a folder holds (up to 2: enough to tell).
 fn videos_in(roots: &Roots, root: usize, dir: &Path) -> usize {
-    const LOOKED_AT: usize = 10_000;
-    roots.names_in(root, dir, LOOKED_AT).map_or(0, |names| {
-        let videos = names.iter().filter(|n| crate::library::is_video_name(n)).take(2).count();
-        if names.len() == LOOKED_AT {
-            videos.max(2)
-        } else {
-            videos
-        }
-    })
+    roots.names_in(root, dir, crate::library::is_video_name, 2).map_or(0, |names| names.len())
 }
 
 #[cfg(test)]

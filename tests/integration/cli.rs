@@ -39,16 +39,7 @@ async fn serves_then_stops_cleanly_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
-    })
-    .await
-    .unwrap()
-    .expect("a Local: URL line");
+    let url = local_url(&mut child).await;
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let client = reqwest::Client::new();
     // Ready once the first scan ran.
@@ -276,16 +267,7 @@ async fn an_unreadable_folder_keeps_notifications_for_the_rest() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
-    })
-    .await
-    .unwrap()
-    .expect("a Local: URL line");
+    let url = local_url(&mut child).await;
     let client = reqwest::Client::new();
     let total = || async {
         let v: serde_json::Value =
@@ -315,4 +297,18 @@ fn video_in(path: &std::path::Path, seed: u64) {
     let synth = &vidserve::library::probe::synth::mp4_file(&vidserve::library::probe::synth::noise(1000, seed), false);
     std::fs::write(path, synth).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+/// The `Local:` URL a started server prints.
+async fn local_url(child: &mut std::process::Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
+    })
+    .await
+    .unwrap()
+    .expect("a Local: URL line")
 }

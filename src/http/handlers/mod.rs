@@ -82,10 +82,12 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     } else if let Err(e) = guard::check_host(&parts.headers, &state.hosts) {
         Err(e)
+    } else if let Some(e) = head_too_large(&parts.headers) {
+        Err(e)
     } else {
         match routed {
             Ok(route) => dispatch(&state, client.unwrap_or(peer.ip()), &parts, body, route).await,
-            Err(e) => Err(head_too_large(&parts.headers).unwrap_or(ApiError::from(e))),
+            Err(e) => Err(ApiError::from(e)),
         }
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
@@ -124,7 +126,7 @@ fn head_too_large(headers: &HeaderMap) -> Option<ApiError> {
     (head_len > MAX_HEAD).then_some(ApiError::HeadersTooLarge(MAX_HEAD))
 }
 
-/// Answers a routed request: checks the head, the origin of writes, who is
+/// Answers a routed request: checks the origin of writes, who is
 /// asking and whether they may, then calls the route's handler.
 async fn dispatch(
     state: &State,
@@ -134,9 +136,6 @@ async fn dispatch(
     route: Route<'_>,
 ) -> Result<Response<Body>, ApiError> {
     let app = &state.app;
-    if let Some(e) = head_too_large(&parts.headers) {
-        return Err(e);
-    }
     if parts.method != Method::GET && parts.method != Method::HEAD {
         guard::same_origin(&parts.headers)?;
     }

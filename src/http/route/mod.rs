@@ -299,10 +299,10 @@ fn matches<'a>(template: &'static str, path: &'a str) -> Result<Option<Params<'a
         let (Some(w), Some(r)) = (wanted.strip_prefix('/'), rest.strip_prefix('/')) else {
             return Ok((wanted.is_empty() && rest.is_empty()).then_some(params));
         };
-        let (segment, next) = w.split_once('/').map_or((w, ""), |(s, _)| (s, &w[s.len()..]));
+        let (segment, next) = first_segment(w);
         wanted = next;
         let Some(param) = segment.strip_prefix('{') else {
-            let (got, after) = r.split_once('/').map_or((r, ""), |(g, _)| (g, &r[g.len()..]));
+            let (got, after) = first_segment(r);
             if got != segment {
                 return Ok(None);
             }
@@ -321,7 +321,7 @@ fn matches<'a>(template: &'static str, path: &'a str) -> Result<Option<Params<'a
             rest = "";
             continue;
         }
-        let (got, after) = r.split_once('/').map_or((r, ""), |(g, _)| (g, &r[g.len()..]));
+        let (got, after) = first_segment(r);
         rest = after;
         let Some(value) = got.strip_suffix(suffix) else { return Ok(None) };
         let fits = match param {
@@ -351,6 +351,12 @@ fn matches<'a>(template: &'static str, path: &'a str) -> Result<Option<Params<'a
             return Ok(None);
         }
     }
+}
+
+/// The first segment of `s` (a path after its leading `/`), and the rest
+/// from the next `/` on.
+fn first_segment(s: &str) -> (&str, &str) {
+    s.find('/').map_or((s, ""), |i| s.split_at(i))
 }
 
 /// `{n}` (a file beside the video) or `e{n}` (a track inside it).
