@@ -82,11 +82,11 @@ impl Backups {
         if self.keep == 0 {
             return;
         }
-        let owner = app.people.owner();
-        let lists = app.playlists.all();
-        let doc = app.user_data.data.with_all(|m, p| {
+        let owner = app.people().owner();
+        let lists = app.playlists().all();
+        let doc = app.user_data().data.with_all(|m, p| {
             (!m.is_empty() || !p.is_empty() || !lists.is_empty())
-                .then(|| crate::import::export::document(m, p, owner.as_deref(), &lists, &app.library.catalog()))
+                .then(|| crate::import::export::document(m, p, owner.as_deref(), &lists, &app.library().catalog()))
         });
         let Some(doc) = doc else { return };
         match self.write(&doc) {

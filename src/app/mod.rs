@@ -12,6 +12,9 @@
 //! - `inside` (`crate::media::inside::cache::Inside`): chapters, audio and
 //!   text tracks read from inside the files.
 //!
+//! The fields are private; each handle is an `Arc` lent by an accessor,
+//! so a caller holds only what it uses.
+//!
 //! `App::start` opens the store and starts the writer, job threads, watcher
 //! and scanner. The background pieces never hold the app: the scanner and
 //! the backup clock send `Notice`s, which the app's own thread acts on
@@ -70,29 +73,70 @@ pub(crate) enum Notice {
 }
 
 pub struct App {
-    pub config: Config,
-    pub library: Library,
-    pub user_data: UserDataHandle,
-    pub jobs: Jobs,
-    pub ops: Ops,
-    pub events: Events,
+    config: Config,
+    library: Arc<Library>,
+    user_data: Arc<UserDataHandle>,
+    jobs: Arc<Jobs>,
+    ops: Arc<Ops>,
+    events: Events,
     /// Daily and shutdown snapshots of user data.
-    pub backups: Backups,
+    backups: Backups,
     /// Accounts, sessions and tokens (none: nobody signs in).
-    pub people: crate::people::People,
+    people: Arc<crate::people::People>,
     /// The chat about the library (`None`: no endpoint configured).
-    pub chat: Option<crate::chat::Chat>,
+    chat: Option<Arc<crate::chat::Chat>>,
     /// Each person's playlists.
-    pub playlists: playlists::Playlists,
+    playlists: Arc<playlists::Playlists>,
     /// Remux plans of the videos being played.
-    pub plans: crate::media::remux::cache::Plans,
+    plans: Arc<crate::media::remux::cache::Plans>,
     /// Sound remade for browsers by ffmpeg.
-    pub sound: Arc<crate::media::remux::sound::Sound>,
+    sound: Arc<crate::media::remux::sound::Sound>,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
-    pub inside: Arc<crate::media::inside::cache::Inside>,
+    inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<dyn Store>,
     /// The thread that acts on `Notice`s.
     notices: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The handles, each lent to the code that uses it (the HTTP handlers get
+/// only the ones they name). None can be replaced from outside.
+impl App {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn library(&self) -> &Arc<Library> {
+        &self.library
+    }
+    pub fn user_data(&self) -> &Arc<UserDataHandle> {
+        &self.user_data
+    }
+    pub fn jobs(&self) -> &Arc<Jobs> {
+        &self.jobs
+    }
+    pub fn ops(&self) -> &Arc<Ops> {
+        &self.ops
+    }
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+    pub fn people(&self) -> &Arc<crate::people::People> {
+        &self.people
+    }
+    pub fn chat(&self) -> Option<&Arc<crate::chat::Chat>> {
+        self.chat.as_ref()
+    }
+    pub fn playlists(&self) -> &Arc<playlists::Playlists> {
+        &self.playlists
+    }
+    pub fn plans(&self) -> &Arc<crate::media::remux::cache::Plans> {
+        &self.plans
+    }
+    pub fn sound(&self) -> &Arc<crate::media::remux::sound::Sound> {
+        &self.sound
+    }
+    pub fn inside(&self) -> &Arc<crate::media::inside::cache::Inside> {
+        &self.inside
+    }
 }
 
 impl App {
@@ -130,15 +174,15 @@ impl App {
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let app = Arc::new(App {
             config,
-            library,
-            user_data,
-            jobs,
-            ops,
+            library: Arc::new(library),
+            user_data: Arc::new(user_data),
+            jobs: Arc::new(jobs),
+            ops: Arc::new(ops),
             events,
             backups,
-            people,
-            chat,
-            playlists,
+            people: Arc::new(people),
+            chat: chat.map(Arc::new),
+            playlists: Arc::new(playlists),
             plans: Default::default(),
             sound,
             inside,
@@ -253,6 +297,23 @@ impl App {
             }
             Err(e) => tracing::error!("import of the original server's data failed: {e}"),
         }
+    }
+
+    /// Removes an account with what is only its own: its ratings,
+    /// favorites, positions and playlists; for the household's owner, the
+    /// household's, after a backup (blocking).
+    pub fn remove_account(&self, name: &str) -> Result<(), crate::people::PeopleError> {
+        let was_owner = self.people.is_owner(name);
+        // The household's data is in a backup before it goes (written
+        // here: `remove` holds the accounts while it runs `clear`).
+        if was_owner {
+            self.backups.write_now(self);
+        }
+        let clear = || self.user_data.clear_household().map_err(|e| e.to_string());
+        self.people.remove(name, true, clear)?;
+        self.user_data.forget(name);
+        self.playlists.forget(&name.to_lowercase(), was_owner);
+        Ok(())
     }
 
     /// User records set aside because they could not be read (blocking).

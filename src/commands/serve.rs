@@ -45,7 +45,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
 fn print_banner(addr: SocketAddr, app: &App) {
     use std::fmt::Write as _;
     let port = addr.port();
-    let dirs: Vec<String> = app.config.library.roots.iter().map(|r| r.path.display().to_string()).collect();
+    let dirs: Vec<String> = app.config().library.roots.iter().map(|r| r.path.display().to_string()).collect();
     let mut out = format!("vidserve {} serving {}\n", env!("CARGO_PKG_VERSION"), dirs.join(", "));
     if addr.ip().is_unspecified() {
         let _ = writeln!(out, "  Local:   http://127.0.0.1:{port}/");
@@ -63,7 +63,7 @@ fn print_banner(addr: SocketAddr, app: &App) {
     } else {
         let _ = writeln!(out, "  Local:   http://{addr}/");
     }
-    let _ = writeln!(out, "  Data:    {}", app.config.library.data_dir.display());
+    let _ = writeln!(out, "  Data:    {}", app.config().library.data_dir.display());
     let _ = super::print(out.as_bytes());
 }
 

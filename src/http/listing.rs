@@ -7,11 +7,22 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
+use crate::app::playlists::Playlists;
+use crate::app::{Library, UserDataHandle};
 use crate::catalog::listing::{Inputs, ListQuery, Listing};
 use crate::catalog::search;
 use crate::catalog::{Catalog, Viewer};
 use crate::library::ids::VideoId;
-use crate::App;
+
+/// What listings read: the library's catalog, each person's user data
+/// (with its derived orders and searches) and their playlists. Cheap to
+/// clone (three handles).
+#[derive(Clone)]
+pub struct Lists {
+    pub library: Arc<Library>,
+    pub user_data: Arc<UserDataHandle>,
+    pub playlists: Arc<Playlists>,
+}
 
 /// Turns for CPU-bound work off the async workers: two per core (one
 /// left many idle moments between hand-offs). Waiters
@@ -21,10 +32,16 @@ fn cpu_gate() -> &'static Semaphore {
     GATE.get_or_init(|| Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())))
 }
 
-/// Lists `q` for `who` against `app`'s user data and playlists.
-pub fn list(app: &App, who: &Viewer, catalog: &Catalog, q: &ListQuery, per_page: usize) -> Result<Listing, ApiError> {
-    let playlist = playlist_of(app, who, q)?;
-    let inputs = inputs(app, who, catalog, playlist.as_deref());
+/// Lists `q` for `who` against `lists`' user data and playlists.
+pub fn list(
+    lists: &Lists,
+    who: &Viewer,
+    catalog: &Catalog,
+    q: &ListQuery,
+    per_page: usize,
+) -> Result<Listing, ApiError> {
+    let playlist = playlist_of(lists, who, q)?;
+    let inputs = inputs(lists, who, catalog, playlist.as_deref());
     Ok(q.list(&inputs, per_page)?)
 }
 
@@ -32,23 +49,23 @@ pub fn list(app: &App, who: &Viewer, catalog: &Catalog, q: &ListQuery, per_page:
 /// the blocking pool when it needs more than a precomputed order.
 pub async fn random(
     q: ListQuery,
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     catalog: Arc<Catalog>,
 ) -> Result<Arc<crate::catalog::Video>, ApiError> {
     let heavy = q.is_heavy();
-    let pick = move |app: &App, who: &Viewer| -> Result<_, ApiError> {
-        let playlist = playlist_of(app, who, &q)?;
-        Ok(q.random(&inputs(app, who, &catalog, playlist.as_deref()))?)
+    let pick = move |lists: &Lists, who: &Viewer| -> Result<_, ApiError> {
+        let playlist = playlist_of(lists, who, &q)?;
+        Ok(q.random(&inputs(lists, who, &catalog, playlist.as_deref()))?)
     };
     let found = if !heavy {
-        pick(app, who)?
+        pick(lists, who)?
     } else {
         let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-        let (app, who) = (app.clone(), who.clone());
+        let (lists, who) = (lists.clone(), who.clone());
         crate::blocking::spawn(move || {
             let _turn = turn;
-            pick(&app, &who)
+            pick(&lists, &who)
         })
         .await
         .map_err(|e| ApiError::Internal(e.into()))??
@@ -57,21 +74,21 @@ pub async fn random(
 }
 
 /// The videos of the playlist `q` names, if it names one of `who`'s.
-fn playlist_of(app: &App, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<VideoId>>, ApiError> {
+fn playlist_of(lists: &Lists, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<VideoId>>, ApiError> {
     match q.playlist {
         Some(n) => {
-            Ok(Some(app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items))
+            Ok(Some(lists.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?.items))
         }
         None => Ok(None),
     }
 }
 
-fn inputs<'a>(app: &'a App, who: &'a Viewer, catalog: &'a Catalog, playlist: Option<&'a [VideoId]>) -> Inputs<'a> {
+fn inputs<'a>(lists: &'a Lists, who: &'a Viewer, catalog: &'a Catalog, playlist: Option<&'a [VideoId]>) -> Inputs<'a> {
     Inputs {
         catalog,
-        users: &app.user_data.data,
-        orders: &app.user_data.orders,
-        searches: &app.user_data.searches,
+        users: &lists.user_data.data,
+        orders: &lists.user_data.orders,
+        searches: &lists.user_data.searches,
         who,
         playlist,
     }
@@ -84,28 +101,28 @@ fn inputs<'a>(app: &'a App, who: &'a Viewer, catalog: &'a Catalog, playlist: Opt
 /// sharing the cores and all finishing late.
 pub async fn run(
     q: ListQuery,
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     catalog: Arc<Catalog>,
     per_page: usize,
 ) -> Result<(ListQuery, Listing), ApiError> {
     if !q.is_heavy() {
-        let listing = list(app, who, &catalog, &q, per_page)?;
+        let listing = list(lists, who, &catalog, &q, per_page)?;
         return Ok((q, listing));
     }
     // A search alone is first tried here: a cached or small one is
     // answered without the two thread hand-offs of the blocking pool
     // (a quarter more searches a second at a million videos).
     if q.is_search_only() {
-        if let Some(listing) = q.list_within(&inputs(app, who, &catalog, None), per_page, Some(search::QUICK))? {
+        if let Some(listing) = q.list_within(&inputs(lists, who, &catalog, None), per_page, Some(search::QUICK))? {
             return Ok((q, listing));
         }
     }
     let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-    let (app, who) = (app.clone(), who.clone());
+    let (lists, who) = (lists.clone(), who.clone());
     crate::blocking::spawn(move || {
         let _turn = turn;
-        let listing = list(&app, &who, &catalog, &q, per_page)?;
+        let listing = list(&lists, &who, &catalog, &q, per_page)?;
         Ok((q, listing))
     })
     .await

@@ -19,9 +19,10 @@ use tokio::sync::Semaphore;
 use super::files::OpenFiles;
 use super::guard::HostNames;
 use super::guard::MAX_HEAD;
-use super::handlers::{handle, EventStreams, State};
+use super::handlers::{handle, EventStreams, State, Streaming};
 use super::idle::IdleWrite;
 use super::lanes::{Connection, Lanes};
+use super::listing::Lists;
 use super::zerocopy::{Conn, Pending};
 use crate::config::ZeroCopy;
 use crate::App;
@@ -48,20 +49,31 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         .max_headers(100)
         .writev(true);
     if let Ok(addr) = listener.local_addr() {
-        let _ = app.ops.listen.set(addr);
+        let _ = app.ops().listen.set(addr);
     }
     let machine = rustix::system::uname().nodename().to_str().ok().map(String::from);
-    let hosts = HostNames::new(machine.as_deref(), &app.config.host_names);
-    let streams = EventStreams::new(app.config.max_event_streams);
-    let state =
-        Arc::new(State { app: app.clone(), files: OpenFiles::default(), hosts, uploads: Arc::default(), streams });
-    let ticker = tokio::spawn(perf_ticker(app.ops.metrics.clone(), app.events.clone()));
+    let hosts = HostNames::new(machine.as_deref(), &app.config().host_names);
+    let streams = EventStreams::new(app.config().max_event_streams, app.events().clone(), app.ops().closing());
+    let lists = Lists {
+        library: app.library().clone(),
+        user_data: app.user_data().clone(),
+        playlists: app.playlists().clone(),
+    };
+    let streaming = Streaming {
+        library: app.library().clone(),
+        open: OpenFiles::default(),
+        metrics: app.ops().metrics.clone(),
+        plans: app.plans().clone(),
+        sound: app.sound().clone(),
+    };
+    let state = Arc::new(State { app: app.clone(), lists, streaming, hosts, uploads: Arc::default(), streams });
+    let ticker = tokio::spawn(perf_ticker(app.ops().metrics.clone(), app.events().clone()));
     let graceful = GracefulShutdown::new();
     let builder = Arc::new(builder);
     // Without lanes (no threads to be had), connections run here.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
-    let limit = Arc::new(Semaphore::new(app.config.max_connections));
+    let limit = Arc::new(Semaphore::new(app.config().max_connections));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -82,9 +94,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config.write_timeout);
-        let sent = app.ops.metrics.bytes_sendfile.clone();
-        let zero_copy = app.config.zero_copy;
+        let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config().write_timeout);
+        let sent = app.ops().metrics.bytes_sendfile.clone();
+        let zero_copy = app.config().zero_copy;
         // Built on the runtime that will run it: the socket registers
         // with that runtime's I/O driver.
         let serve = move |stream: TcpStream| -> Connection {
@@ -115,7 +127,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         l.close();
     }
     ticker.abort();
-    app.ops.begin_shutdown();
+    app.ops().begin_shutdown();
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
         _ = tokio::time::sleep(DRAIN) => tracing::info!("shutdown: cut the streams still running after {DRAIN:?}"),

@@ -149,7 +149,7 @@ async fn plays_and_seeks_in_chromium() {
             &fx.path().join("late index.mp4"),
             &["-f", "lavfi", "-i", "testsrc=duration=6:size=320x240:rate=25", "-c:v", "libx264", "-pix_fmt", "yuv420p"],
         );
-        assert!(srv.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+        assert!(srv.app.library().rescan_and_wait(Duration::from_secs(30)).await);
         let videos = srv.videos().await;
         let late = videos.iter().find(|v| v["paths"][0] == "late index.mp4").expect("listed");
         assert_eq!(late["index_at_end"], true);

@@ -86,7 +86,7 @@ async fn restart_serves_from_the_stored_index() {
     assert_eq!(second.get("/readyz").await.status(), 200);
     let again: Vec<_> = second.videos().await.iter().map(|v| v["id"].clone()).collect();
     assert_eq!(again, ids);
-    assert!(second.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+    assert!(second.app.library().rescan_and_wait(Duration::from_secs(30)).await);
     let status = second.json("/admin/cache/status").await;
     assert_eq!(status["last_scan"]["files_seen"], 20);
     assert_eq!(status["last_scan"]["hashed"], 0, "unchanged files are not read again");
@@ -105,7 +105,7 @@ async fn a_vanished_root_is_offline_not_forgotten() {
 
     // Unmounted: the folder is gone.
     std::fs::rename(&root, parent.path().join("elsewhere")).unwrap();
-    assert!(srv.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(Duration::from_secs(30)).await);
     let status = srv.json("/admin/cache/status").await;
     assert_eq!(status["roots"][0]["online"], false);
     let gallery = srv.get("/").await.text().await.unwrap();
@@ -113,7 +113,7 @@ async fn a_vanished_root_is_offline_not_forgotten() {
 
     // Back again: everything returns with the same ids, nothing re-probed.
     std::fs::rename(parent.path().join("elsewhere"), &root).unwrap();
-    assert!(srv.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(Duration::from_secs(30)).await);
     assert_eq!(srv.videos().await.len(), 3);
     let status = srv.json("/admin/cache/status").await;
     assert_eq!(status["roots"][0]["online"], true);
@@ -125,7 +125,7 @@ async fn a_vanished_root_is_offline_not_forgotten() {
     for i in 0..3 {
         std::fs::rename(root.join(format!("v{i}.mp4")), hidden.join(format!("v{i}.mp4"))).unwrap();
     }
-    assert!(srv.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(Duration::from_secs(30)).await);
     assert_eq!(srv.json("/admin/cache/status").await["roots"][0]["online"], false);
 }
 

@@ -125,7 +125,7 @@ async fn search_titles_paths_and_tags() {
     assert!(titles(srv.json("/api/v1/videos?q=zebra").await).is_empty());
     // Title matches rank before path matches.
     fx.mp4("trips/trips of 2019.mp4", 1000, 323);
-    assert!(srv.app.library.rescan_and_wait(std::time::Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(std::time::Duration::from_secs(30)).await);
     assert_eq!(titles(srv.json("/api/v1/videos?q=trips").await)[0], "trips of 2019");
     let page = srv.get("/?q=br%C3%BBl%C3%A9e").await.text().await.unwrap();
     assert!(page.contains("Crème brûlée tutorial") && !page.contains("Beach day"));
@@ -149,7 +149,7 @@ async fn search_titles_paths_and_tags() {
     assert_eq!(titles(srv.json("/api/v1/videos?q=tutoral").await), ["Crème brûlée tutorial"]);
     assert_eq!(titles(srv.json("/api/v1/videos?q=braed%20cooking").await), ["bread"]);
     fx.mp4("trips/Bench.mp4", 1000, 324);
-    assert!(srv.app.library.rescan_and_wait(std::time::Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(std::time::Duration::from_secs(30)).await);
     assert_eq!(titles(srv.json("/api/v1/videos?q=beach").await), ["Beach day", "Bench"], "exact first");
     assert!(titles(srv.json("/api/v1/videos?q=ach").await).is_empty(), "not inside a word");
     // Nothing found is not an empty library.

@@ -15,7 +15,7 @@ use crate::support::{Fixture, Options, TestServer};
 const LEN: usize = 6 * 1024 * 1024 + 123;
 
 fn sent(srv: &TestServer) -> u64 {
-    srv.app.ops.metrics.bytes_sendfile.get()
+    srv.app.ops().metrics.bytes_sendfile.get()
 }
 
 /// Whether this kernel has `cachestat(2)` (6.5), without which every chunk

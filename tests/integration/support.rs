@@ -124,7 +124,7 @@ impl TestServer {
             chat: opts.chat,
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");
-        assert!(app.library.wait_ready(Duration::from_secs(30)).await, "first scan did not finish");
+        assert!(app.library().wait_ready(Duration::from_secs(30)).await, "first scan did not finish");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();

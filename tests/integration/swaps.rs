@@ -93,7 +93,7 @@ async fn an_image_beside_a_video_is_opened_like_the_video() {
     })
     .await;
     eventually(Duration::from_secs(20), "the other two fail, without hanging the queue", || async {
-        srv.app.jobs.progress.failed.load(std::sync::atomic::Ordering::Relaxed) == 2
+        srv.app.jobs().progress.failed.load(std::sync::atomic::Ordering::Relaxed) == 2
     })
     .await;
     for name in ["linked.mp4", "piped.mp4"] {

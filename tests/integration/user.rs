@@ -81,7 +81,7 @@ async fn writes_survive_a_restart() {
     // Renamed while stopped: the data follows the content.
     std::fs::rename(fx.path().join("a.mp4"), fx.path().join("renamed.mp4")).unwrap();
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
-    assert!(srv.app.library.rescan_and_wait(Duration::from_secs(30)).await);
+    assert!(srv.app.library().rescan_and_wait(Duration::from_secs(30)).await);
     let v = srv.json(&format!("/api/v1/videos/{id}")).await;
     assert_eq!((v["rating"].clone(), v["favorite"].clone()), (json!(3), json!(true)));
     assert_eq!(v["paths"][0], "renamed.mp4");

@@ -18,7 +18,7 @@ use super::{html, is_form, json, redirect, ApiError};
 use crate::http::body::Body;
 use crate::http::pages::accounts::{token_page, AccountRow};
 use crate::http::pages::layout::Visitor;
-use crate::people::{PeopleError, Role};
+use crate::people::{People, PeopleError, Role};
 use crate::App;
 
 /// A checkbox (`"true"`/`"on"` from a form) or a JSON boolean.
@@ -56,9 +56,9 @@ enum Done {
     Token(String),
 }
 
-pub fn rows(app: &App) -> Vec<AccountRow> {
-    let owner = app.people.owner();
-    app.people
+pub fn rows(people: &People) -> Vec<AccountRow> {
+    let owner = people.owner();
+    people
         .list()
         .into_iter()
         .map(|(name, role, password)| {
@@ -68,8 +68,8 @@ pub fn rows(app: &App) -> Vec<AccountRow> {
         .collect()
 }
 
-fn list_json(app: &App) -> serde_json::Value {
-    let users: Vec<_> = rows(app)
+fn list_json(people: &People) -> serde_json::Value {
+    let users: Vec<_> = rows(people)
         .iter()
         .map(|r| json!({ "name": r.name, "role": r.role.name(), "password": r.password, "household": r.owner }))
         .collect();
@@ -77,8 +77,8 @@ fn list_json(app: &App) -> serde_json::Value {
 }
 
 /// `GET /admin/users`.
-pub fn list(app: &App) -> Response<Body> {
-    json(StatusCode::OK, &list_json(app))
+pub fn list(people: &People) -> Response<Body> {
+    json(StatusCode::OK, &list_json(people))
 }
 
 /// `POST /admin/users`.
@@ -89,7 +89,7 @@ pub async fn change(
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let from_form = is_form(headers);
-    let c: Change = read_body_or_form(app, headers, body).await?;
+    let c: Change = read_body_or_form(headers, body).await?;
     let name = c.name.trim().to_string();
     let (app2, name2) = (app.clone(), name.clone());
     // Argon2 and the store block: off the async workers.
@@ -105,7 +105,7 @@ pub async fn change(
         (Done::Token(token), false) => Ok(json(StatusCode::OK, &json!({ "success": true, "token": token }))),
         (Done::Saved, true) => Ok(redirect(StatusCode::SEE_OTHER, "/admin#users")),
         (Done::Saved, false) => {
-            let mut v = list_json(app);
+            let mut v = list_json(app.people());
             v["success"] = json!(true);
             Ok(json(StatusCode::OK, &v))
         }
@@ -122,7 +122,7 @@ fn people_error(e: PeopleError) -> ApiError {
 }
 
 fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
-    let people = &app.people;
+    let people = app.people();
     match c.action.as_str() {
         "add" => {
             let role = match c.role.as_deref() {
@@ -164,15 +164,7 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
                      with the account. Confirm to remove it (a backup is written first)"
                 )));
             }
-            // The household's data is in a backup before it goes (written
-            // here: `remove` holds the accounts while it runs `clear`).
-            if was_owner {
-                app.backups.write_now(app);
-            }
-            let clear = || app.user_data.clear_household().map_err(|e| e.to_string());
-            people.remove(name, true, clear).map_err(people_error)?;
-            app.user_data.forget(name);
-            app.playlists.forget(&name.to_lowercase(), was_owner);
+            app.remove_account(name).map_err(people_error)?;
             Ok(Done::Saved)
         }
         other => Err(ApiError::BadRequest(format!("unknown action {other:?}: add, password, token, revoke or remove"))),

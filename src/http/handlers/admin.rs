@@ -11,6 +11,7 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 
 use super::{html, json, ApiError};
+use crate::app::Library;
 use crate::http::body::Body;
 use crate::http::pages::admin::{admin as admin_page, AdminView, JobsView};
 use crate::http::pages::layout::Visitor;
@@ -23,22 +24,22 @@ pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
-pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
-    if app.library.is_ready() {
-        Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": app.library.catalog().len() })))
+pub fn readyz(library: &Library) -> Result<Response<Body>, ApiError> {
+    if library.is_ready() {
+        Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": library.catalog().len() })))
     } else {
         Err(ApiError::Unavailable("the first scan of the library is still running".into()))
     }
 }
 
-pub fn ping(app: &App) -> Response<Body> {
-    let c = app.library.catalog();
+pub fn ping(library: &Library) -> Response<Body> {
+    let c = library.catalog();
     json(StatusCode::OK, &json!({ "status": "ok", "video_count": c.len(), "version": env!("CARGO_PKG_VERSION") }))
 }
 
 /// `GET /metrics`: Prometheus text.
 pub fn metrics(app: &App) -> Response<Body> {
-    let mut res = Response::new(Body::full(crate::metrics::render(&app.ops.metrics, &app.metrics_snapshot())));
+    let mut res = Response::new(Body::full(crate::metrics::render(&app.ops().metrics, &app.metrics_snapshot())));
     let ctype = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     res
@@ -48,12 +49,12 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
     let app2 = app.clone();
     let damaged =
         crate::blocking::spawn(move || app2.damaged_user_records()).await.map_err(|e| ApiError::Internal(e.into()))?;
-    let c = app.library.catalog();
+    let c = app.library().catalog();
     let favorites = app
-        .user_data
+        .user_data()
         .data
         .with(|m| m.iter().filter(|(id, d)| d.favorite && c.get(**id).is_some_and(|v| v.pos != u32::MAX)).count());
-    let (cache_hits, cache_misses) = app.user_data.cache_counts();
+    let (cache_hits, cache_misses) = app.user_data().cache_counts();
     let s = &c.stats;
     Ok(json(
         StatusCode::OK,
@@ -64,11 +65,11 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
             "duplicate_paths": c.duplicates,
             "favorites_count": favorites,
             "damaged_user_records": damaged,
-            "cache_ttl": app.config.rescan_every.as_secs(),
+            "cache_ttl": app.config().rescan_every.as_secs(),
             "cache_hits": cache_hits,
             "cache_misses": cache_misses,
-            "cache_rebuilds": app.library.cache.rebuilds.load(Ordering::Relaxed),
-            "ready": app.library.is_ready(),
+            "cache_rebuilds": app.library().cache.rebuilds.load(Ordering::Relaxed),
+            "ready": app.library().is_ready(),
             "event_streams": event_streams,
             "last_scan": {
                 "finished_at": s.finished_at,
@@ -87,15 +88,15 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
     ))
 }
 
-pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>, ApiError> {
-    let scanned = app.library.rescan_and_wait(REFRESH_WAIT).await;
+pub async fn cache_refresh(library: &Library, from_form: bool) -> Result<Response<Body>, ApiError> {
+    let scanned = library.rescan_and_wait(REFRESH_WAIT).await;
     if from_form {
         return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
     }
     if !scanned {
         return Err(ApiError::Unavailable("the rescan did not finish in time; it goes on in the background".into()));
     }
-    let n = app.library.catalog().len();
+    let n = library.catalog().len();
     Ok(json(
         StatusCode::OK,
         &json!({ "success": true, "message": format!("Library rescanned: {n} videos"), "video_count": n }),
@@ -103,32 +104,32 @@ pub async fn cache_refresh(app: &App, from_form: bool) -> Result<Response<Body>,
 }
 
 pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
-    let catalog = app.library.catalog();
+    let catalog = app.library().catalog();
     let view = AdminView {
         catalog: &catalog,
-        cache_hits: app.user_data.cache_counts().0,
-        cache_rebuilds: app.library.cache.rebuilds.load(Ordering::Relaxed),
-        data_dir: app.config.library.data_dir.display().to_string(),
-        rescan_every_s: app.config.rescan_every.as_secs(),
+        cache_hits: app.user_data().cache_counts().0,
+        cache_rebuilds: app.library().cache.rebuilds.load(Ordering::Relaxed),
+        data_dir: app.config().library.data_dir.display().to_string(),
+        rescan_every_s: app.config().rescan_every.as_secs(),
         jobs: {
-            let p = &app.jobs.progress;
+            let p = &app.jobs().progress;
             JobsView {
-                ffmpeg: app.jobs.ffmpeg.as_ref().map(|p| p.display().to_string()),
-                with_thumbnail: app.jobs.thumbs.count(),
-                waiting: app.jobs.waiting(),
+                ffmpeg: app.jobs().ffmpeg.as_ref().map(|p| p.display().to_string()),
+                with_thumbnail: app.jobs().thumbs.count(),
+                waiting: app.jobs().waiting(),
                 done: p.done.load(Ordering::Relaxed),
                 failed: p.failed.load(Ordering::Relaxed),
-                not_retried: app.jobs.failures_remembered(),
+                not_retried: app.jobs().failures_remembered(),
                 current: p.current.lock().map(|c| c.clone()).unwrap_or_default(),
                 failures: p.failures.lock().map(|f| f.clone()).unwrap_or_default(),
             }
         },
         visitor: visitor.clone(),
-        accounts: super::accounts::rows(app),
-        chat: app.chat.as_ref().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
-        network_urls: app.ops.network_urls(),
+        accounts: super::accounts::rows(app.people()),
+        chat: app.chat().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
+        network_urls: app.ops().network_urls(),
         polled: app
-            .library
+            .library()
             .watching()
             .into_iter()
             .map(|w| match w {
@@ -143,11 +144,11 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
 /// `POST /admin/thumbnails/regenerate`: forgets every thumbnail and queues
 /// them all again.
 pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Response<Body>, ApiError> {
-    let app2 = app.clone();
+    let (jobs, library) = (app.jobs().clone(), app.library().clone());
     crate::blocking::spawn(move || -> std::io::Result<()> {
-        app2.jobs.thumbs.clear()?;
-        app2.jobs.forget_failures();
-        crate::app::queue_thumbnails(&app2.jobs, &app2.library.catalog());
+        jobs.thumbs.clear()?;
+        jobs.forget_failures();
+        crate::app::queue_thumbnails(&jobs, &library.catalog());
         Ok(())
     })
     .await
@@ -156,5 +157,5 @@ pub async fn regenerate_thumbnails(app: &Arc<App>, from_form: bool) -> Result<Re
     if from_form {
         return Ok(super::redirect(StatusCode::SEE_OTHER, "/admin"));
     }
-    Ok(super::json(StatusCode::OK, &serde_json::json!({ "success": true, "queued": app.jobs.waiting() })))
+    Ok(super::json(StatusCode::OK, &serde_json::json!({ "success": true, "queued": app.jobs().waiting() })))
 }

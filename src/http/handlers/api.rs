@@ -8,35 +8,38 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 
 use super::{json, ApiError};
+use crate::app::Library;
 use crate::catalog::listing::ListQuery;
 use crate::catalog::{UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::conditional;
+use crate::http::listing::Lists;
 use crate::library::ids::VideoId;
 use crate::library::probe::Name;
-use crate::App;
+use crate::media::inside::cache::Inside;
+use crate::people::links::Links;
 
 const MAX_PER_PAGE: usize = 500;
 
 /// A validator of a listing: changes with the library, with anyone's user
 /// data and playlists, with the query and the person asking, and with each
 /// start of the server.
-fn list_tag(app: &App, generation: u64, who: &Viewer, q: &ListQuery) -> String {
+fn list_tag(lists: &Lists, generation: u64, who: &Viewer, q: &ListQuery) -> String {
     static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let boot = *BOOT.get_or_init(|| fastrand::u64(..));
     let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {q:?}").as_bytes());
-    let lists = app.playlists.generation();
-    format!("W/\"{boot:x}-{generation:x}-{:x}-{lists:x}-{asked:x}\"", app.user_data.data.version())
+    let (playlists, users) = (lists.playlists.generation(), lists.user_data.data.version());
+    format!("W/\"{boot:x}-{generation:x}-{users:x}-{playlists:x}-{asked:x}\"")
 }
 
 pub async fn videos(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     q: ListQuery,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let c = app.library.catalog();
-    let tag = list_tag(app, c.generation, who, &q);
+    let c = lists.library.catalog();
+    let tag = list_tag(lists, c.generation, who, &q);
     let validated = |mut res: Response<Body>| {
         let h = res.headers_mut();
         h.insert(ETAG, HeaderValue::from_str(&tag).expect("ASCII"));
@@ -49,8 +52,8 @@ pub async fn videos(
         return Ok(validated(res));
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = crate::http::listing::run(q, app, who, c, per_page).await?;
-    let users: Vec<UserData> = listing.videos.iter().map(|v| app.user_data.data.get_for(who, v.id)).collect();
+    let (_, listing) = crate::http::listing::run(q, lists, who, c, per_page).await?;
+    let users: Vec<UserData> = listing.videos.iter().map(|v| lists.user_data.data.get_for(who, v.id)).collect();
     let videos: Vec<VideoJson> = listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u)).collect();
     #[derive(serde::Serialize)]
     struct Page<'a> {
@@ -65,17 +68,17 @@ pub async fn videos(
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.
-pub async fn random(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let v = crate::http::listing::random(q, app, who, app.library.catalog()).await?;
-    Ok(json(StatusCode::OK, &video_json(&v, &app.user_data.data.get_for(who, v.id))))
+pub async fn random(lists: &Lists, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let v = crate::http::listing::random(q, lists, who, lists.library.catalog()).await?;
+    Ok(json(StatusCode::OK, &video_json(&v, &lists.user_data.data.get_for(who, v.id))))
 }
 
 /// One video, with its subtitles (beside and inside), chapters and audio tracks.
-pub async fn video(app: &Arc<App>, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
-    let c = app.library.catalog();
+pub async fn video(lists: &Lists, inside: &Arc<Inside>, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
+    let c = lists.library.catalog();
     let v = c.get(id).ok_or_else(ApiError::not_found)?;
-    let tracks = super::subtitles::tracks(app, v).await?;
-    let mut out = video_json(v, &app.user_data.data.get_for(who, id));
+    let tracks = super::subtitles::tracks(inside, &c, v).await?;
+    let mut out = video_json(v, &lists.user_data.data.get_for(who, id));
     tracks.add_to(id, &mut out);
     Ok(json(StatusCode::OK, &out))
 }
@@ -152,22 +155,23 @@ impl<'a> VideoJson<'a> {
 /// players, each entry a signed link that works for a day without a
 /// session, on the name the client reached us by.
 pub async fn playlist(
-    app: &Arc<App>,
+    lists: &Lists,
+    links: &Links,
     who: &Viewer,
     q: ListQuery,
     host: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     use crate::people::links::DEFAULT_TTL;
-    let c = app.library.catalog();
+    let c = lists.library.catalog();
     let per_page = q.per_page.unwrap_or(MAX_PER_PAGE).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = crate::http::listing::run(q, app, who, c, per_page).await?;
+    let (_, listing) = crate::http::listing::run(q, lists, who, c, per_page).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let host = host.unwrap_or("localhost");
     let mut out = String::from("#EXTM3U\n");
     for v in &listing.videos {
-        let title = v.title_for(&app.user_data.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
+        let title = v.title_for(&lists.user_data.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
         let secs = v.duration_ms().map_or(-1, |ms| (ms / 1000) as i64);
-        let sig = app.people.links.sign(v.id, now + DEFAULT_TTL);
+        let sig = links.sign(v.id, now + DEFAULT_TTL);
         out.push_str(&format!("#EXTINF:{secs},{title}\nhttp://{host}/video/{}?{sig}\n", v.id));
     }
     let mut res = Response::new(Body::full(out));
@@ -186,13 +190,19 @@ pub struct LinkQuery {
 
 /// `GET /api/v1/videos/{id}/link`: a signed link for other players, on the
 /// name the client reached us by (`Host`, already checked).
-pub fn link(app: &App, id: VideoId, q: LinkQuery, host: Option<&str>) -> Result<Response<Body>, ApiError> {
+pub fn link(
+    library: &Library,
+    links: &Links,
+    id: VideoId,
+    q: LinkQuery,
+    host: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
     use crate::people::links::{DEFAULT_TTL, MAX_TTL};
-    app.library.catalog().get(id).ok_or_else(ApiError::not_found)?;
+    library.catalog().get(id).ok_or_else(ApiError::not_found)?;
     let ttl = q.ttl.and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_TTL).clamp(1, MAX_TTL);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires = now + ttl;
     let host = host.unwrap_or("localhost");
-    let url = format!("http://{host}/video/{id}?{}", app.people.links.sign(id, expires));
+    let url = format!("http://{host}/video/{id}?{}", links.sign(id, expires));
     Ok(json(StatusCode::OK, &json!({ "url": url, "expires": expires })))
 }

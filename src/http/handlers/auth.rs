@@ -17,8 +17,8 @@ use crate::catalog::Viewer;
 use crate::http::body::Body;
 use crate::http::pages::login::{login as login_page, LoginView};
 use crate::http::route::{Access, Endpoint, Kind, Route};
+use crate::people::People;
 use crate::people::{Person, Role};
-use crate::App;
 
 const COOKIE_NAME: &str = "vidserve_session";
 
@@ -52,18 +52,18 @@ impl Credentials {
 
     /// Whose data these credentials see now; `None` when they no longer
     /// may read (signed out, removed, accounts appeared).
-    pub fn viewer(&self, app: &App) -> Option<Viewer> {
-        if !app.people.enabled() {
+    pub fn viewer(&self, people: &People, guest: bool) -> Option<Viewer> {
+        if !people.enabled() {
             return Some(Viewer::Household);
         }
         let person = match (&self.session, &self.token) {
-            (Some(id), _) => app.people.by_session(id).map(|(p, _)| p),
-            (None, Some(t)) => app.people.by_token(t),
+            (Some(id), _) => people.by_session(id).map(|(p, _)| p),
+            (None, Some(t)) => people.by_token(t),
             (None, None) => None,
         };
         match person {
             Some(p) => Some(p.viewer),
-            None if app.config.guest => Some(Viewer::Guest),
+            None if guest => Some(Viewer::Guest),
             None => None,
         }
     }
@@ -73,25 +73,26 @@ impl Credentials {
 /// called by them. A page a browser navigates to sends the anonymous to
 /// sign in rather than answering 401. Without accounts: `Ok(None)`, always.
 pub fn authorize(
-    app: &Arc<App>,
+    people: &Arc<People>,
+    guest: bool,
     headers: &HeaderMap,
     method: &Method,
     endpoint: &Endpoint,
     target: &str,
 ) -> Result<Option<Person>, ApiError> {
     let page = endpoint.kind == Kind::Page;
-    if !app.people.enabled() {
+    if !people.enabled() {
         return Ok(None);
     }
     let who = match (session_id(headers), bearer(headers)) {
-        (Some(id), _) => app.people.by_session(id).map(|(p, stale)| {
+        (Some(id), _) => people.by_session(id).map(|(p, stale)| {
             if stale {
-                let (app, id) = (app.clone(), id.to_string());
-                crate::blocking::spawn(move || app.people.touch(&id));
+                let (people, id) = (people.clone(), id.to_string());
+                crate::blocking::spawn(move || people.touch(&id));
             }
             p
         }),
-        (None, Some(token)) => app.people.by_token(token),
+        (None, Some(token)) => people.by_token(token),
         (None, None) => None,
     };
     let Access::Role(needed) = endpoint.access else { return Ok(who) };
@@ -100,9 +101,7 @@ pub fn authorize(
         Some(p) => {
             Err(ApiError::Forbidden(format!("{} may not do this (it needs the {} role)", p.name, needed.name())))
         }
-        None if app.config.guest && needed == Role::Viewer && (method == Method::GET || method == Method::HEAD) => {
-            Ok(None)
-        }
+        None if guest && needed == Role::Viewer && (method == Method::GET || method == Method::HEAD) => Ok(None),
         None if page && method == Method::GET => Err(ApiError::SignIn(target.to_string())),
         None => Err(ApiError::Unauthorized("sign in first (or send Authorization: Bearer TOKEN)".into())),
     }
@@ -110,10 +109,10 @@ pub fn authorize(
 
 /// Whether the request is a video fetched through a valid signed link (it
 /// then needs no session); a link that was changed or has expired is 403.
-pub fn signed_link(app: &App, route: &Route, query: &str) -> Result<bool, ApiError> {
+pub fn signed_link(people: &People, route: &Route, query: &str) -> Result<bool, ApiError> {
     let Some(id) = route.video_by_id() else { return Ok(false) };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match app.people.links.check(id, query, now) {
+    match people.links.check(id, query, now) {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(ApiError::Forbidden("this link has expired or was changed; ask for a new one".into())),
@@ -137,11 +136,11 @@ fn local_next(next: &str) -> &str {
 }
 
 /// Profiles without a password, for a client on a private address.
-fn profiles(app: &App, client: IpAddr) -> Vec<String> {
+fn profiles(people: &People, client: IpAddr) -> Vec<String> {
     if !crate::http::guard::is_local(client) {
         return Vec::new();
     }
-    app.people.list().into_iter().filter(|(_, _, has_password)| !has_password).map(|(name, _, _)| name).collect()
+    people.list().into_iter().filter(|(_, _, has_password)| !has_password).map(|(name, _, _)| name).collect()
 }
 
 /// `?next=PATH` of the sign-in form.
@@ -151,12 +150,17 @@ pub struct FormQuery {
 }
 
 /// `GET /login`.
-pub fn form(app: &App, client: IpAddr, q: FormQuery) -> Response<Body> {
-    if !app.people.enabled() {
+pub fn form(people: &People, client: IpAddr, q: FormQuery) -> Response<Body> {
+    if !people.enabled() {
         return redirect(StatusCode::SEE_OTHER, "/");
     }
     let next = q.next.unwrap_or_else(|| "/".into());
-    html(login_page(&LoginView { next: local_next(&next), name: "", message: None, profiles: profiles(app, client) }))
+    html(login_page(&LoginView {
+        next: local_next(&next),
+        name: "",
+        message: None,
+        profiles: profiles(people, client),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -172,40 +176,40 @@ struct LoginForm {
 /// `POST /login` (form `username`, `password`): 303 with a session cookie,
 /// or 401 with the form again; 429 after repeated failures.
 pub async fn sign_in(
-    app: &Arc<App>,
+    people: &Arc<People>,
     client: IpAddr,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let form: LoginForm = super::user::read_body_or_form(app, headers, body).await?;
+    let form: LoginForm = super::user::read_body_or_form(headers, body).await?;
     let next = local_next(&form.next).to_string();
     let keys = vec![format!("ip:{client}"), format!("name:{}", form.username.to_lowercase())];
-    if let Some(wait) = app.people.limiter.wait(&keys) {
+    if let Some(wait) = people.limiter.wait(&keys) {
         let secs = wait.as_secs().max(1);
         return Err(ApiError::TooManyRequests(secs, format!("too many failed sign-ins; try again in {secs} s")));
     }
-    let app2 = app.clone();
+    let people2 = people.clone();
     let (name, password) = (form.username.clone(), form.password);
     // Profiles without a password: only from this machine and private networks.
     let private = crate::http::guard::is_local(client);
-    let person = crate::blocking::spawn(move || app2.people.check_password(&name, &password, private))
+    let person = crate::blocking::spawn(move || people2.check_password(&name, &password, private))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     let Some(person) = person else {
-        app.people.limiter.failed(&keys);
+        people.limiter.failed(&keys);
         let view = LoginView {
             next: &next,
             name: &form.username,
             message: Some("That name and password do not match."),
-            profiles: profiles(app, client),
+            profiles: profiles(people, client),
         };
         let mut res = html(login_page(&view));
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(res);
     };
-    app.people.limiter.succeeded(&keys);
-    let app2 = app.clone();
-    let id = crate::blocking::spawn(move || app2.people.start_session(&person))
+    people.limiter.succeeded(&keys);
+    let people2 = people.clone();
+    let id = crate::blocking::spawn(move || people2.start_session(&person))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::Internal(e.into()))?;
@@ -216,10 +220,10 @@ pub async fn sign_in(
 }
 
 /// `POST /logout`: ends the session on the server, clears the cookie.
-pub async fn sign_out(app: &Arc<App>, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+pub async fn sign_out(people: &Arc<People>, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
     if let Some(id) = session_id(headers) {
-        let (app2, id) = (app.clone(), id.to_string());
-        crate::blocking::spawn(move || app2.people.end_session(&id))
+        let (people2, id) = (people.clone(), id.to_string());
+        crate::blocking::spawn(move || people2.end_session(&id))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
             .map_err(|e| ApiError::Internal(e.into()))?;

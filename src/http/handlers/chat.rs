@@ -19,9 +19,10 @@ use super::user::read_body;
 use super::ApiError;
 use crate::catalog::Viewer;
 use crate::chat::tools::Collection;
+use crate::chat::Chat;
 use crate::chat::{check, Busy, Message, Out};
 use crate::http::body::Body;
-use crate::App;
+use crate::http::listing::Lists;
 
 #[derive(Deserialize)]
 struct Ask {
@@ -39,14 +40,17 @@ fn frame(out: &Out) -> Bytes {
     Bytes::from(text)
 }
 
+/// `public_without_accounts`: `--allow-public` with nobody signing in.
 pub async fn chat(
-    app: &Arc<App>,
+    chat: Option<&Arc<Chat>>,
+    lists: &Lists,
+    public_without_accounts: bool,
     who: &Viewer,
     client: IpAddr,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let Some(chat) = app.chat.as_ref() else {
+    let Some(chat) = chat.cloned() else {
         return Err(ApiError::Unavailable(
             "chat is off: start vidserve with --chat-endpoint URL (an OpenAI-compatible API such as a llama.cpp \
              server or Ollama)"
@@ -56,12 +60,12 @@ pub async fn chat(
     if *who == Viewer::Guest {
         return Err(ApiError::Unauthorized("sign in to chat".into()));
     }
-    if app.config.allow_public && !app.people.enabled() {
+    if public_without_accounts {
         return Err(ApiError::Forbidden(
             "with --allow-public, chat needs accounts (anyone could spend the endpoint's time or key)".into(),
         ));
     }
-    let mut ask: Ask = read_body(app, headers, body).await?;
+    let mut ask: Ask = read_body(headers, body).await?;
     check(&mut ask.messages).map_err(ApiError::BadRequest)?;
     let turn = chat.enter(client).map_err(|busy| match busy {
         Busy::Answering => ApiError::TooManyRequests(
@@ -74,18 +78,16 @@ pub async fn chat(
         Busy::Full => ApiError::TooManyRequests(10, "the chat is answering others; try again in a moment".into()),
     })?;
     let shelf = Collection {
-        catalog: app.library.catalog(),
-        users: app.user_data.data.clone(),
-        orders: app.user_data.orders.clone(),
-        searches: app.user_data.searches.clone(),
+        catalog: lists.library.catalog(),
+        users: lists.user_data.data.clone(),
+        orders: lists.user_data.orders.clone(),
+        searches: lists.user_data.searches.clone(),
         who: who.clone(),
     };
     let (tx, mut rx) = mpsc::channel::<Out>(32);
     let (body_tx, body_rx) = mpsc::channel::<Bytes>(32);
-    let app = app.clone();
     tokio::spawn(async move {
         let _turn = turn; // the device's slot, until the answer ends
-        let Some(chat) = app.chat.as_ref() else { return };
         if body_tx.send(Bytes::from_static(b": answering\n\n")).await.is_err() {
             return;
         }

@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use super::ApiError;
 use crate::catalog::Viewer;
+use crate::events::Events;
 use crate::http::body::Body;
-use crate::App;
+use crate::people::People;
 
 /// Time between keep-alive comments on an event stream.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -27,17 +28,18 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 /// goes or appears) it asks again who the stream is for, and ends when
 /// nobody is.
 pub fn events(
-    app: &Arc<App>,
     streams: &EventStreams,
+    people: &Arc<People>,
+    guest: bool,
     client: IpAddr,
     mut who: Viewer,
     credentials: super::auth::Credentials,
 ) -> Result<Response<Body>, ApiError> {
     let permit = streams.open(client)?;
-    let mut events = app.events.subscribe();
-    let mut closing = app.ops.closing();
-    let app = app.clone();
-    let mut generation = app.people.generation();
+    let mut events = streams.events.subscribe();
+    let mut closing = streams.closing.clone();
+    let people = people.clone();
+    let mut generation = people.generation();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let _permit = permit; // held while the stream lasts
@@ -57,9 +59,9 @@ pub fn events(
                 _ = beat.tick() => Some(": ping\n\n".to_string()),
                 _ = closing.wait_for(|c| *c) => return,
             };
-            if app.people.generation() != generation {
-                generation = app.people.generation();
-                match credentials.viewer(&app) {
+            if people.generation() != generation {
+                generation = people.generation();
+                match credentials.viewer(&people, guest) {
                     Some(now) => who = now,
                     None => return,
                 }
@@ -82,15 +84,18 @@ pub fn events(
 pub const PER_CLIENT: usize = 16;
 
 /// Open event streams: a total cap and one per client address, each
-/// answered with a clear 503 (browsers retry on their own).
+/// answered with a clear 503 (browsers retry on their own); the events
+/// they carry and the signal that ends them all.
 pub struct EventStreams {
     max: usize,
     open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    events: Events,
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 impl EventStreams {
-    pub fn new(max: usize) -> EventStreams {
-        EventStreams { max, open: Arc::default() }
+    pub fn new(max: usize, events: Events, closing: tokio::sync::watch::Receiver<bool>) -> EventStreams {
+        EventStreams { max, open: Arc::default(), events, closing }
     }
 
     /// Event streams open now.

@@ -4,32 +4,32 @@ use hyper::header::{HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 
 use super::ApiError;
+use crate::app::Library;
 use crate::http::body::Body;
 use crate::http::conditional::{self, Validators};
 use crate::library::ids::VideoId;
-use crate::App;
+use crate::media::thumbs::Thumbs;
 
 /// `GET /thumb/{id}/{width}`: a stored thumbnail.
-pub async fn thumb(app: &App, id: VideoId, width: u32, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    if !app.jobs.thumbs.has(id) {
+pub async fn thumb(thumbs: &Thumbs, id: VideoId, width: u32, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    if !thumbs.has(id) {
         return Err(ApiError::NotFound("no thumbnail for this video yet".into()));
     }
-    image_file(app.jobs.thumbs.path(id, width), headers).await
+    image_file(thumbs.path(id, width), headers).await
 }
 
 /// `GET /sprite/{id}.jpg`: the preview strip (10 x 2 frames).
-pub async fn sprite(app: &App, id: VideoId, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    let tile =
-        app.jobs.thumbs.sprite(id).ok_or_else(|| ApiError::NotFound("no preview strip for this video".into()))?;
-    image_file(app.jobs.thumbs.sprite_path(id, tile), headers).await
+pub async fn sprite(thumbs: &Thumbs, id: VideoId, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let tile = thumbs.sprite(id).ok_or_else(|| ApiError::NotFound("no preview strip for this video".into()))?;
+    image_file(thumbs.sprite_path(id, tile), headers).await
 }
 
 /// `GET /sprite/{id}.vtt`: WebVTT cues pointing into the strip, for players
 /// that show seek previews.
-pub fn sprite_vtt(app: &App, id: VideoId) -> Result<Response<Body>, ApiError> {
+pub fn sprite_vtt(thumbs: &Thumbs, library: &Library, id: VideoId) -> Result<Response<Body>, ApiError> {
     let missing = || ApiError::NotFound("no preview strip for this video".into());
-    let (w, h) = app.jobs.thumbs.sprite(id).ok_or_else(missing)?;
-    let ms = app.library.catalog().get(id).and_then(|v| v.duration_ms()).ok_or_else(missing)?;
+    let (w, h) = thumbs.sprite(id).ok_or_else(missing)?;
+    let ms = library.catalog().get(id).and_then(|v| v.duration_ms()).ok_or_else(missing)?;
     let frames = crate::media::ffmpeg::SPRITE_FRAMES as u64;
     let stamp = |t: u64| format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
     let mut vtt = String::from("WEBVTT\n\n");

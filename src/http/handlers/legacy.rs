@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 
 use super::user::{read_body_or_form, unix_now, valid_rating, valid_tag, write_error, Number};
 use super::{is_form, json, ApiError};
+use crate::app::{Library, UserDataHandle};
 use crate::catalog::user::Edit;
 use crate::catalog::{Catalog, Video, Viewer};
 use crate::http::body::Body;
-use crate::App;
 
 /// The original's `{"filename": ...}` bodies.
 #[derive(Deserialize)]
@@ -26,16 +26,17 @@ struct Legacy {
 }
 
 pub async fn legacy_tag(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     headers: &HeaderMap,
     body: Payload,
     add: bool,
 ) -> Result<Response<Body>, ApiError> {
-    let (b, video) = named(app, headers, body).await?;
+    let (b, video) = named(library, headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
     let edit = if add { Edit::AddTag(tag) } else { Edit::RemoveTag(tag) };
-    let data = app.user_data.write(who, video.id, edit).await.map_err(write_error)?;
+    let data = data.write(who, video.id, edit).await.map_err(write_error)?;
     let from_page =
         is_form(headers) && headers.get(ACCEPT).is_some_and(|v| v.to_str().is_ok_and(|a| a.contains("text/html")));
     if from_page {
@@ -53,45 +54,48 @@ fn by_filename(catalog: &Catalog, body: &Legacy) -> Result<Arc<Video>, ApiError>
 }
 
 /// The body of an original route (JSON or form) and the video it names.
-async fn named(app: &App, headers: &HeaderMap, body: Payload) -> Result<(Legacy, Arc<Video>), ApiError> {
-    let b: Legacy = read_body_or_form(app, headers, body).await?;
-    let video = by_filename(&app.library.catalog(), &b)?;
+async fn named(library: &Library, headers: &HeaderMap, body: Payload) -> Result<(Legacy, Arc<Video>), ApiError> {
+    let b: Legacy = read_body_or_form(headers, body).await?;
+    let video = by_filename(&library.catalog(), &b)?;
     Ok((b, video))
 }
 
 pub async fn legacy_rate(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let (b, video) = named(app, headers, body).await?;
+    let (b, video) = named(library, headers, body).await?;
     let r = valid_rating(b.rating.as_ref())?;
-    app.user_data.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
+    data.write(who, video.id, Edit::Rate(Some(r))).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "rating": r })))
 }
 
 pub async fn legacy_view(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, video) = named(app, headers, body).await?;
-    let data = app.user_data.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
+    let (_, video) = named(library, headers, body).await?;
+    let data = data.write(who, video.id, Edit::View(unix_now())).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &json!({ "success": true, "views": data.views })))
 }
 
 pub async fn legacy_favorite(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, video) = named(app, headers, body).await?;
-    let catalog = app.library.catalog();
-    app.user_data.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
-    let mut favorites: Vec<String> = app.user_data.data.view(who, |view| {
+    let (_, video) = named(library, headers, body).await?;
+    let catalog = library.catalog();
+    data.write(who, video.id, Edit::ToggleFavorite).await.map_err(write_error)?;
+    let mut favorites: Vec<String> = data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
             if let Some(v) = catalog.get(id).filter(|_| d.favorite) {
@@ -107,9 +111,9 @@ pub async fn legacy_favorite(
 /// `{"<filename>": views}` for every listed video that has been viewed,
 /// under each of its paths (the original's clients know files by name; two
 /// files with the same content share one count).
-pub fn legacy_views(app: &App) -> Response<Body> {
-    let catalog = app.library.catalog();
-    let views: serde_json::Map<String, Value> = app.user_data.data.with(|m| {
+pub fn legacy_views(library: &Library, data: &UserDataHandle) -> Response<Body> {
+    let catalog = library.catalog();
+    let views: serde_json::Map<String, Value> = data.data.with(|m| {
         m.iter()
             .filter(|(_, d)| d.views > 0)
             .filter_map(|(id, d)| Some((catalog.get(*id).filter(|v| v.broken.is_none())?, d.views)))

@@ -11,24 +11,25 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{json, ApiError};
+use crate::app::Ops;
 use crate::http::body::Body;
 use crate::App;
 
 /// `GET /admin/performance`: the numbers behind the dashboard.
 pub fn performance(app: &App) -> Response<Body> {
-    let c = app.library.catalog();
-    let (cache_hits, _) = app.user_data.cache_counts();
+    let c = app.library().catalog();
+    let (cache_hits, _) = app.user_data().cache_counts();
     json(
         StatusCode::OK,
         &json!({
-            "uptime_seconds": app.ops.started.elapsed().as_secs(),
+            "uptime_seconds": app.ops().started.elapsed().as_secs(),
             "videos": c.len(),
-            "bytes_streamed": app.ops.metrics.bytes_streamed.get(),
-            "active_streams": app.ops.metrics.active_streams.get(),
+            "bytes_streamed": app.ops().metrics.bytes_streamed.get(),
+            "active_streams": app.ops().metrics.active_streams.get(),
             "cache_hits": cache_hits,
-            "thumbnail_jobs_waiting": app.jobs.waiting(),
-            "load_test_running": app.ops.load_test_running(),
-            "last_load_test": app.ops.last_load_test(),
+            "thumbnail_jobs_waiting": app.jobs().waiting(),
+            "load_test_running": app.ops().load_test_running(),
+            "last_load_test": app.ops().last_load_test(),
         }),
     )
 }
@@ -49,10 +50,10 @@ const WEB_MAX_SECONDS: u64 = 10;
 
 /// `POST /admin/performance {"action": "load_test"}`: runs the built-in
 /// load test against this server over loopback (bounded; one at a time).
-pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
+pub async fn run_load_test(ops: &Ops, headers: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
     // The admin page's form posts without JavaScript, too.
     let from_form = super::is_form(headers);
-    let b: LoadTestBody = super::user::read_body_or_form(app, headers, body).await?;
+    let b: LoadTestBody = super::user::read_body_or_form(headers, body).await?;
     if b.scenario.writes() {
         return Err(ApiError::BadRequest(
             "the writes and mixed scenarios add real views to this library; run them with \
@@ -63,8 +64,7 @@ pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Payload) -> Res
     if b.action != "load_test" {
         return Err(ApiError::BadRequest(format!("unknown action {:?}; the one action is \"load_test\"", b.action)));
     }
-    let listen =
-        *app.ops.listen.get().ok_or_else(|| ApiError::Unavailable("the server is not listening yet".into()))?;
+    let listen = *ops.listen.get().ok_or_else(|| ApiError::Unavailable("the server is not listening yet".into()))?;
     let target = match listen.ip() {
         ip if ip.is_loopback() => listen,
         ip if ip.is_unspecified() => std::net::SocketAddr::new(
@@ -78,7 +78,7 @@ pub async fn run_load_test(app: &App, headers: &HeaderMap, body: Payload) -> Res
         }
     };
     // Held until the test ends or this request is dropped (client gone).
-    let Some(slot) = app.ops.start_load_test() else {
+    let Some(slot) = ops.start_load_test() else {
         return Err(ApiError::Unavailable("a load test is already running; try again when it ends".into()));
     };
     let connections = b.connections.unwrap_or(10).clamp(1, WEB_MAX_CONNECTIONS);

@@ -23,6 +23,7 @@ use user::Payload;
 
 pub use events::EventStreams;
 pub use upload::Uploads;
+pub use video::Streaming;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -36,18 +37,21 @@ use serde::de::DeserializeOwned;
 
 use super::body::Body;
 use super::error::ApiError;
-use super::files::OpenFiles;
 use super::guard::{self, HostNames, MAX_HEAD};
 use super::route::{route, Kind, Name, Route};
 use crate::catalog::Viewer;
+use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
 use crate::App;
 
-/// What the request handlers share: the app, and the HTTP layer's own
-/// state (open file handles of hot videos).
+/// What the request handlers share: the app, the handles lent to
+/// handlers (built once), and the HTTP layer's own state.
 pub struct State {
     pub app: Arc<App>,
-    pub files: OpenFiles,
+    /// The catalog, user data and playlists, as listings read them.
+    pub lists: Lists,
+    /// The files of hot videos, their meter, remux plans and remade sound.
+    pub streaming: Streaming,
     /// The names `Host` may carry.
     pub hosts: HostNames,
     /// Image uploads in progress.
@@ -71,14 +75,14 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let routed = route(&parts.method, parts.uri.path());
     let json = wants_json(routed.as_ref().ok().map(|r| r.endpoint.kind), &parts);
     let name = routed.as_ref().map_or("unmatched", |r| r.endpoint.metric);
-    let client = guard::client_ip(peer.ip(), &parts.headers, &app.config.trusted_proxies);
-    let result = if client.is_none() && !app.config.allow_public {
+    let client = guard::client_ip(peer.ip(), &parts.headers, &app.config().trusted_proxies);
+    let result = if client.is_none() && !app.config().allow_public {
         Err(ApiError::Forbidden(
             "this request came through a proxy vidserve does not know, so the client cannot be told; \
              start vidserve with --trusted-proxy PROXY_ADDRESS"
                 .into(),
         ))
-    } else if !app.config.allow_public && !client.is_some_and(guard::is_local) {
+    } else if !app.config().allow_public && !client.is_some_and(guard::is_local) {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     } else if let Err(e) = guard::check_host(&parts.headers, &state.hosts) {
         Err(e)
@@ -92,7 +96,7 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     };
     let mut res = result.unwrap_or_else(|e| e.into_response(json));
     super::compress::apply(&mut res, gzip);
-    app.ops.metrics.observe(name, res.status().as_u16(), started.elapsed());
+    app.ops().metrics.observe(name, res.status().as_u16(), started.elapsed());
     let h = res.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
@@ -136,6 +140,8 @@ async fn dispatch(
     route: Route<'_>,
 ) -> Result<Response<Body>, ApiError> {
     let app = &state.app;
+    let (lists, streaming, people) = (&state.lists, &state.streaming, app.people());
+    let (thumbs, guest) = (&app.jobs().thumbs, app.config().guest);
     if parts.method != Method::GET && parts.method != Method::HEAD {
         guard::same_origin(&parts.headers)?;
     }
@@ -145,92 +151,100 @@ async fn dispatch(
     let zero_copy = parts.extensions.get::<super::zerocopy::Pending>().cloned();
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let person = match auth::signed_link(app, &route, query)? {
+    let person = match auth::signed_link(people, &route, query)? {
         true => None,
-        false => auth::authorize(app, h, &parts.method, route.endpoint, target)?,
+        false => auth::authorize(people, guest, h, &parts.method, route.endpoint, target)?,
     };
     // Whose ratings, favorites and positions this request sees and changes.
     let who = match &person {
         Some(p) => p.viewer.clone(),
-        None if app.people.enabled() => Viewer::Guest,
+        None if people.enabled() => Viewer::Guest,
         None => Viewer::Household,
     };
     let who = &who;
-    let visitor = &Visitor::new(app.people.enabled(), person.as_ref(), app.chat.is_some());
-    let body = Payload::new(body, route.endpoint.body);
+    let visitor = &Visitor::new(people.enabled(), person.as_ref(), app.chat().is_some());
+    let body = Payload::new(body, route.endpoint.body, app.config().body_timeout);
     let Route { endpoint, mut params } = route;
     let p = &mut params;
     let host = || h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
+    let (library, data) = (&lists.library, &lists.user_data);
     match endpoint.name {
-        Name::LoginForm => Ok(auth::form(app, client, parse_query(query)?)),
-        Name::SignIn => auth::sign_in(app, client, h, body).await,
-        Name::SignOut => auth::sign_out(app, h).await,
-        Name::Gallery => pages::gallery(app, who, visitor, pages::Shelf::All, parse_query(query)?).await,
-        Name::Favorites => pages::gallery(app, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await,
-        Name::BestOf => pages::gallery(app, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
-        Name::Tag => pages::gallery(app, who, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await,
-        Name::PlaylistPage => {
-            pages::gallery(app, who, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?).await
+        Name::LoginForm => Ok(auth::form(people, client, parse_query(query)?)),
+        Name::SignIn => auth::sign_in(people, client, h, body).await,
+        Name::SignOut => auth::sign_out(people, h).await,
+        Name::Gallery => pages::gallery(lists, thumbs, who, visitor, pages::Shelf::All, parse_query(query)?).await,
+        Name::Favorites => {
+            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await
         }
-        Name::Random => pages::random(app, who, parse_query(query)?).await,
-        Name::Tags => pages::tags(app, visitor),
-        Name::Playlists => Ok(pages::playlists(app, who, visitor)),
-        Name::Watch => pages::watch(app, who, visitor, p.key()?, query).await,
+        Name::BestOf => pages::gallery(lists, thumbs, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
+        Name::Tag => {
+            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await
+        }
+        Name::PlaylistPage => {
+            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?).await
+        }
+        Name::Random => pages::random(lists, who, parse_query(query)?).await,
+        Name::Tags => pages::tags(lists, visitor),
+        Name::Playlists => Ok(pages::playlists(lists, who, visitor)),
+        Name::Watch => pages::watch(lists, thumbs, app.inside(), who, visitor, p.key()?, query).await,
         Name::Admin => admin::admin(app, visitor),
-        Name::Video => video::video(app, &state.files, p.key()?, &parts.method, h, zero_copy).await,
-        Name::Play => play::play(app, &state.files, p.id()?, query, &parts.method, h, zero_copy).await,
-        Name::Thumb => images::thumb(app, p.id()?, p.width()?, h).await,
-        Name::Sprite => images::sprite(app, p.id()?, h).await,
-        Name::SpriteVtt => images::sprite_vtt(app, p.id()?),
-        Name::Subtitle => subtitles::vtt(app, p.id()?, p.sub()?, h).await,
-        Name::M3u => api::playlist(app, who, parse_query(query)?, host()).await,
+        Name::Video => video::video(streaming, p.key()?, &parts.method, h, zero_copy).await,
+        Name::Play => play::play(streaming, p.id()?, query, &parts.method, h, zero_copy).await,
+        Name::Thumb => images::thumb(thumbs, p.id()?, p.width()?, h).await,
+        Name::Sprite => images::sprite(thumbs, p.id()?, h).await,
+        Name::SpriteVtt => images::sprite_vtt(thumbs, library, p.id()?),
+        Name::Subtitle => subtitles::vtt(library, app.inside(), p.id()?, p.sub()?, h).await,
+        Name::M3u => api::playlist(lists, &people.links, who, parse_query(query)?, host()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
         Name::Metrics => Ok(admin::metrics(app)),
-        Name::ApiVideos => api::videos(app, who, parse_query(query)?, h).await,
-        Name::ApiVideo => api::video(app, who, p.id()?).await,
-        Name::ApiEditVideo => user::edit_title(app, who, p.id()?, h, body).await,
-        Name::ApiRate => user::rating(app, who, p.id()?, false, h, body).await,
-        Name::ApiUnrate => user::rating(app, who, p.id()?, true, h, body).await,
-        Name::ApiFavorite => user::favorite(app, who, p.id()?, true).await,
-        Name::ApiUnfavorite => user::favorite(app, who, p.id()?, false).await,
-        Name::ApiView => user::view(app, who, p.id()?).await,
-        Name::ApiAddTag => user::add_tag(app, who, p.id()?, h, body).await,
-        Name::ApiRemoveTag => user::remove_tag(app, who, p.id()?, &p.tag()?).await,
-        Name::ApiRemember => user::position(app, who, p.id()?, false, h, body).await,
-        Name::ApiForget => user::position(app, who, p.id()?, true, h, body).await,
-        Name::ApiLink => api::link(app, p.id()?, parse_query(query)?, host()),
-        Name::ApiThumbnail => upload::upload_thumbnail(app, &state.uploads, p.id()?, h, body).await,
-        Name::ApiBatch => user::batch(app, who, h, body).await,
-        Name::ApiTags => Ok(user::tags(app)),
-        Name::ApiRandom => api::random(app, who, parse_query(query)?).await,
-        Name::ApiEvents => events::events(app, &state.streams, client, who.clone(), auth::Credentials::of(h)),
+        Name::ApiVideos => api::videos(lists, who, parse_query(query)?, h).await,
+        Name::ApiVideo => api::video(lists, app.inside(), who, p.id()?).await,
+        Name::ApiEditVideo => user::edit_title(library, data, who, p.id()?, h, body).await,
+        Name::ApiRate => user::rating(library, data, who, p.id()?, false, h, body).await,
+        Name::ApiUnrate => user::rating(library, data, who, p.id()?, true, h, body).await,
+        Name::ApiFavorite => user::favorite(library, data, who, p.id()?, true).await,
+        Name::ApiUnfavorite => user::favorite(library, data, who, p.id()?, false).await,
+        Name::ApiView => user::view(library, data, who, p.id()?).await,
+        Name::ApiAddTag => user::add_tag(library, data, who, p.id()?, h, body).await,
+        Name::ApiRemoveTag => user::remove_tag(library, data, who, p.id()?, &p.tag()?).await,
+        Name::ApiRemember => user::position(library, data, who, p.id()?, false, h, body).await,
+        Name::ApiForget => user::position(library, data, who, p.id()?, true, h, body).await,
+        Name::ApiLink => api::link(library, &people.links, p.id()?, parse_query(query)?, host()),
+        Name::ApiThumbnail => upload::upload_thumbnail(library, thumbs, &state.uploads, p.id()?, h, body).await,
+        Name::ApiBatch => user::batch(library, data, who, h, body).await,
+        Name::ApiTags => Ok(user::tags(library, data)),
+        Name::ApiRandom => api::random(lists, who, parse_query(query)?).await,
+        Name::ApiEvents => events::events(&state.streams, people, guest, client, who.clone(), auth::Credentials::of(h)),
         Name::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
-        Name::ApiChat => chat::chat(app, who, client, h, body).await,
-        Name::ApiPlaylists => Ok(playlists::list(app, who)),
-        Name::ApiNewPlaylist => playlists::create(app, who, h, body).await,
-        Name::ApiPlaylist => playlists::one(app, who, p.n()?),
-        Name::ApiEditPlaylist => playlists::edit(app, who, p.n()?, h, body).await,
-        Name::ApiDeletePlaylist => playlists::remove(app, who, p.n()?).await,
-        Name::ApiPlaylistAdd => playlists::add(app, who, p.n()?, h, body).await,
-        Name::ApiPlaylistRemove => playlists::remove_video(app, who, p.n()?, p.id()?).await,
+        Name::ApiChat => {
+            let public_without_accounts = app.config().allow_public && !people.enabled();
+            chat::chat(app.chat(), lists, public_without_accounts, who, client, h, body).await
+        }
+        Name::ApiPlaylists => Ok(playlists::list(lists, who)),
+        Name::ApiNewPlaylist => playlists::create(lists, who, h, body).await,
+        Name::ApiPlaylist => playlists::one(lists, who, p.n()?),
+        Name::ApiEditPlaylist => playlists::edit(lists, who, p.n()?, h, body).await,
+        Name::ApiDeletePlaylist => playlists::remove(lists, who, p.n()?).await,
+        Name::ApiPlaylistAdd => playlists::add(lists, who, p.n()?, h, body).await,
+        Name::ApiPlaylistRemove => playlists::remove_video(lists, who, p.n()?, p.id()?).await,
         Name::Healthz => Ok(admin::healthz()),
-        Name::Readyz => admin::readyz(app),
-        Name::Ping => Ok(admin::ping(app)),
+        Name::Readyz => admin::readyz(library),
+        Name::Ping => Ok(admin::ping(library)),
         Name::CacheStatus => admin::cache_status(app, state.streams.count()).await,
-        Name::CacheRefresh => admin::cache_refresh(app, is_form(h)).await,
+        Name::CacheRefresh => admin::cache_refresh(library, is_form(h)).await,
         Name::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
         Name::Performance => Ok(loadtest::performance(app)),
-        Name::LoadTest => loadtest::run_load_test(app, h, body).await,
-        Name::Accounts => Ok(accounts::list(app)),
+        Name::LoadTest => loadtest::run_load_test(app.ops(), h, body).await,
+        Name::Accounts => Ok(accounts::list(people)),
         Name::ChangeAccount => accounts::change(app, visitor, h, body).await,
-        Name::LegacyViews => Ok(legacy::legacy_views(app)),
-        Name::LegacyRate => legacy::legacy_rate(app, who, h, body).await,
-        Name::LegacyView => legacy::legacy_view(app, who, h, body).await,
-        Name::LegacyFavorite => legacy::legacy_favorite(app, who, h, body).await,
-        Name::LegacyTag => legacy::legacy_tag(app, who, h, body, true).await,
-        Name::LegacyDeleteTag => legacy::legacy_tag(app, who, h, body, false).await,
+        Name::LegacyViews => Ok(legacy::legacy_views(library, data)),
+        Name::LegacyRate => legacy::legacy_rate(library, data, who, h, body).await,
+        Name::LegacyView => legacy::legacy_view(library, data, who, h, body).await,
+        Name::LegacyFavorite => legacy::legacy_favorite(library, data, who, h, body).await,
+        Name::LegacyTag => legacy::legacy_tag(library, data, who, h, body, true).await,
+        Name::LegacyDeleteTag => legacy::legacy_tag(library, data, who, h, body, false).await,
     }
 }
 

@@ -12,6 +12,7 @@ use crate::catalog::query;
 use crate::catalog::query::Filter;
 use crate::catalog::{Catalog, RootState, UserData, Video, Viewer};
 use crate::http::body::Body;
+use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
 use crate::http::pages::playlists::{playlists as playlists_page, Listed};
 use crate::http::pages::tags::tags as tags_page;
@@ -19,7 +20,8 @@ use crate::http::pages::{gallery::gallery as gallery_page, watch::watch as watch
 use crate::http::pages::{gallery::GalleryView, watch::UpNext, watch::WatchView};
 use crate::http::route::VideoKey;
 use crate::library::ids::VideoId;
-use crate::App;
+use crate::media::inside::cache::Inside;
+use crate::media::thumbs::Thumbs;
 
 pub const PER_PAGE: usize = 48;
 
@@ -33,7 +35,8 @@ pub enum Shelf {
 }
 
 pub async fn gallery(
-    app: &Arc<App>,
+    lists: &Lists,
+    thumbs: &Thumbs,
     who: &Viewer,
     visitor: &Visitor,
     shelf: Shelf,
@@ -59,7 +62,7 @@ pub async fn gallery(
             (format!("#{tag}"), path)
         }
         Shelf::Playlist(n) => {
-            let list = app.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?;
+            let list = lists.playlists.get(who, n).ok_or_else(|| ApiError::NotFound("no such playlist".into()))?;
             q = ListQuery { playlist: Some(n), page: q.page, ..ListQuery::default() };
             (list.name, format!("/playlists/{n}"))
         }
@@ -72,8 +75,8 @@ pub async fn gallery(
         }
         None => heading,
     };
-    let catalog = app.library.catalog();
-    let (q, listing) = crate::http::listing::run(q, app, who, catalog.clone(), PER_PAGE).await?;
+    let catalog = lists.library.catalog();
+    let (q, listing) = crate::http::listing::run(q, lists, who, catalog.clone(), PER_PAGE).await?;
     if q.page.is_some_and(|asked| asked > listing.pages) {
         // A page past the end (an old link): said by going to the last one.
         let to = format!("{path}?{}", q.with_page(listing.pages));
@@ -81,21 +84,21 @@ pub async fn gallery(
     }
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
-    let continue_watching = if plain { continue_watching(app, who, &catalog) } else { Vec::new() };
+    let continue_watching = if plain { continue_watching(lists, who, &catalog) } else { Vec::new() };
     let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
-    let thumbs = shown.iter().filter(|v| app.jobs.thumbs.has(v.id)).map(|v| v.id).collect();
-    let sprites = shown.iter().filter_map(|v| Some((v.id, app.jobs.thumbs.sprite(v.id)?))).collect();
-    let users = app.user_data.data.view(who, |view| {
+    let with_thumbs = shown.iter().filter(|v| thumbs.has(v.id)).map(|v| v.id).collect();
+    let sprites = shown.iter().filter_map(|v| Some((v.id, thumbs.sprite(v.id)?))).collect();
+    let users = lists.user_data.data.view(who, |view| {
         listing.videos.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
     });
     let editor = q.playlist.and_then(|n| {
-        let list = app.playlists.get(who, n)?;
+        let list = lists.playlists.get(who, n)?;
         let items: Vec<(VideoId, String)> = list
             .items
             .iter()
             .filter_map(|id| catalog.get(*id))
-            .map(|v| (v.id, v.title_for(&app.user_data.data.get(v.id)).to_string()))
+            .map(|v| (v.id, v.title_for(&lists.user_data.data.get(v.id)).to_string()))
             .collect();
         Some(crate::http::pages::playlists::editor(n, &list.name, &items))
     });
@@ -105,10 +108,10 @@ pub async fn gallery(
         query: q,
         listing,
         users,
-        thumbs,
+        thumbs: with_thumbs,
         sprites,
         continue_watching,
-        scanning: !app.library.is_ready(),
+        scanning: !lists.library.is_ready(),
         offline_roots: catalog
             .roots
             .iter()
@@ -122,9 +125,9 @@ pub async fn gallery(
 }
 
 /// `GET /playlists`: the asking person's playlists.
-pub fn playlists(app: &App, who: &Viewer, visitor: &Visitor) -> Response<Body> {
-    let catalog = app.library.catalog();
-    let lists: Vec<Listed> = app
+pub fn playlists(lists: &Lists, who: &Viewer, visitor: &Visitor) -> Response<Body> {
+    let catalog = lists.library.catalog();
+    let listed: Vec<Listed> = lists
         .playlists
         .list(who)
         .into_iter()
@@ -133,13 +136,13 @@ pub fn playlists(app: &App, who: &Viewer, visitor: &Visitor) -> Response<Body> {
             Listed { n, name: rec.name, count: present.len(), first: present.first().copied() }
         })
         .collect();
-    html(playlists_page(&lists, visitor, !matches!(who, Viewer::Guest)))
+    html(playlists_page(&listed, visitor, !matches!(who, Viewer::Guest)))
 }
 
 /// Videos with a remembered position, most recently watched first.
-fn continue_watching(app: &App, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
+fn continue_watching(lists: &Lists, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
     const ROW: usize = 8;
-    let mut started: Vec<(i64, Arc<Video>, UserData)> = app.user_data.data.view(who, |view| {
+    let mut started: Vec<(i64, Arc<Video>, UserData)> = lists.user_data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
             if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()) {
@@ -153,15 +156,15 @@ fn continue_watching(app: &App, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Vid
 }
 
 /// `GET /tags`: every tag with its count.
-pub fn tags(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
-    let tags = query::tag_counts(&app.library.catalog(), &app.user_data.data);
+pub fn tags(lists: &Lists, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
+    let tags = query::tag_counts(&lists.library.catalog(), &lists.user_data.data);
     Ok(html(tags_page(&tags, visitor)))
 }
 
 /// `GET /random`: a redirect to a random video's watch page, among those
 /// the query's filters and search let through.
-pub async fn random(app: &Arc<App>, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let video = crate::http::listing::random(q, app, who, app.library.catalog()).await?;
+pub async fn random(lists: &Lists, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let video = crate::http::listing::random(q, lists, who, lists.library.catalog()).await?;
     let mut res = super::redirect(StatusCode::FOUND, &format!("/watch/{}", video.id));
     res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     Ok(res)
@@ -199,7 +202,7 @@ fn watch_context(query: &str) -> (ListQuery, bool) {
 /// The videos before and after `id` in the listing `q` (after: a random
 /// other one of it when shuffling).
 async fn neighbours(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     catalog: &Arc<Catalog>,
     q: &ListQuery,
@@ -207,16 +210,17 @@ async fn neighbours(
     shuffle: bool,
 ) -> Result<(Option<Arc<Video>>, Option<Arc<Video>>), ApiError> {
     if !q.is_heavy() {
-        let idx = app.user_data.orders.order(catalog, &app.user_data.data, q.sort(), who);
+        let idx = lists.user_data.orders.order(catalog, &lists.user_data.data, q.sort(), who);
         let (prev, next) = query::neighbours(catalog, &idx, q.order(), id);
         if !shuffle {
             return Ok((prev, next));
         }
-        let pick = (0..8)
-            .find_map(|_| query::random(catalog, &app.user_data.data, who, &Filter::default()).filter(|v| v.id != id));
+        let pick = (0..8).find_map(|_| {
+            query::random(catalog, &lists.user_data.data, who, &Filter::default()).filter(|v| v.id != id)
+        });
         return Ok((prev, pick));
     }
-    let (_, listing) = crate::http::listing::run(q.clone(), app, who, catalog.clone(), UP_NEXT_SCAN).await?;
+    let (_, listing) = crate::http::listing::run(q.clone(), lists, who, catalog.clone(), UP_NEXT_SCAN).await?;
     let list = listing.videos;
     let pos = list.iter().position(|v| v.id == id);
     let prev = pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).cloned();
@@ -230,20 +234,22 @@ async fn neighbours(
 }
 
 pub async fn watch(
-    app: &Arc<App>,
+    lists: &Lists,
+    thumbs: &Thumbs,
+    inside: &Arc<Inside>,
     who: &Viewer,
     visitor: &Visitor,
     key: &VideoKey,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let catalog = app.library.catalog();
+    let catalog = lists.library.catalog();
     let video = lookup(&catalog, key)?;
     let (list, shuffle) = watch_context(query);
     // A listing that is gone (a removed playlist) leaves the page without neighbours.
-    let (prev, next) = neighbours(app, who, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
+    let (prev, next) = neighbours(lists, who, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
-            let t = v.title_for(&app.user_data.data.get(v.id)).to_string();
+            let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();
             (v, t)
         })
     };
@@ -256,10 +262,10 @@ pub async fn watch(
         (false, true) => format!("?{base}&shuffle=1"),
     };
     let up_next = UpNext { context: with(shuffle), shuffle, toggle_shuffle: with(!shuffle) };
-    let user = app.user_data.data.get_for(who, video.id);
-    let poster = app.jobs.thumbs.has(video.id);
-    let sprite = app.jobs.thumbs.sprite(video.id);
-    let tracks = super::subtitles::tracks(app, &video).await?;
+    let user = lists.user_data.data.get_for(who, video.id);
+    let poster = thumbs.has(video.id);
+    let sprite = thumbs.sprite(video.id);
+    let tracks = super::subtitles::tracks(inside, &catalog, &video).await?;
     let subtitles = tracks.offered(video.id);
     let inside = tracks.inside;
     let play_url = super::play::play_url(&video);

@@ -17,15 +17,15 @@ use super::ApiError;
 use crate::catalog::Video;
 use crate::http::body::Body;
 use crate::http::conditional::{self, Answer, Validators};
-use crate::http::files::OpenFiles;
 use crate::http::stream::RemuxBody;
 use crate::library::ids::VideoId;
 use crate::media::remux::cache::PlanKey;
 use crate::media::remux::sound::Ready;
 use crate::media::remux::{Plan, RemuxError};
 
+use super::video::Streaming;
 pub use crate::media::remux::alternative;
-use crate::App;
+use crate::media::remux::cache::Plans;
 
 /// Bumped when the output for the same file changes (a new ETag).
 const FORMAT: u32 = 1;
@@ -52,15 +52,15 @@ fn audio_of(query: &str) -> usize {
 /// The plan for `key`: kept, or built on the blocking pool (one build at a
 /// time; the others wait here, holding no thread).
 async fn planned(
-    app: &Arc<App>,
+    plans: &Plans,
     key: PlanKey,
     build: impl FnOnce() -> Result<Plan, RemuxError> + Send + 'static,
 ) -> Result<Arc<Plan>, ApiError> {
-    if let Some(plan) = app.plans.get(&key) {
+    if let Some(plan) = plans.get(&key) {
         return Ok(plan);
     }
-    let _turn = app.plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(plan) = app.plans.get(&key) {
+    let _turn = plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(plan) = plans.get(&key) {
         return Ok(plan);
     }
     let started = std::time::Instant::now();
@@ -72,13 +72,12 @@ async fn planned(
     })?;
     tracing::info!(id = %key.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");
     let plan = Arc::new(plan);
-    app.plans.put(key, plan.clone());
+    plans.put(key, plan.clone());
     Ok(plan)
 }
 
 pub async fn play(
-    app: &Arc<App>,
-    files: &OpenFiles,
+    streaming: &Streaming,
     id: VideoId,
     query: &str,
     method: &Method,
@@ -86,7 +85,7 @@ pub async fn play(
     zero_copy: Option<crate::http::zerocopy::Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let audio = audio_of(query);
-    let catalog = app.library.catalog();
+    let catalog = streaming.library.catalog();
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
     if !crate::media::remux::remuxable(&video) && crate::media::remux::alternative(&video).is_none() {
         return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
@@ -94,22 +93,23 @@ pub async fn play(
     drop(catalog);
     let file = video.primary().clone();
     // The handle `/video` keeps for a player's range requests, shared.
-    let opened = super::video::hot_file(app, files, &video, 0).await?;
+    let opened = super::video::hot_file(streaming, &video, 0).await?;
     let size = opened.len;
     let zero_copy = zero_copy.filter(|_| opened.local);
     let file_handle = opened.file;
     let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
     let handle = file_handle.clone();
-    let mut plan =
-        planned(app, key, move || Plan::build(&crate::library::probe::FileSource { file: &handle, len: size }, audio))
-            .await?;
+    let mut plan = planned(&streaming.plans, key, move || {
+        Plan::build(&crate::library::probe::FileSource { file: &handle, len: size }, audio)
+    })
+    .await?;
     let mut files = vec![file_handle.clone()];
     // Sound browsers cannot decode: remade by ffmpeg in the background, then used.
     let mut sound = "as stored";
     if plan.audio_left_out.is_some() {
-        let (run, handle) = (app.clone(), file_handle.clone());
+        let (remaker, handle) = (streaming.sound.clone(), file_handle.clone());
         let seconds = video.duration_ms().unwrap_or(0) as f64 / 1000.0;
-        let ready = crate::blocking::spawn(move || run.sound.get(key, &handle, seconds))
+        let ready = crate::blocking::spawn(move || remaker.get(key, &handle, seconds))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
         sound = match ready {
@@ -121,7 +121,7 @@ pub async fn play(
                 let sound_file = Arc::new(opened);
                 let sound_len = sound_file.metadata().map(|m| m.len()).unwrap_or(0);
                 let (handle, remade) = (file_handle.clone(), sound_file.clone());
-                plan = planned(app, PlanKey { with_sound: true, ..key }, move || {
+                plan = planned(&streaming.plans, PlanKey { with_sound: true, ..key }, move || {
                     Plan::build_with_sound(
                         &crate::library::probe::FileSource { file: &handle, len: size },
                         &crate::library::probe::FileSource { file: &remade, len: sound_len },
@@ -162,7 +162,7 @@ pub async fn play(
     let body = if method == Method::HEAD {
         Body::Empty
     } else {
-        Body::Remux(RemuxBody::new(plan.clone(), files, start, end, app.ops.metrics.meter()).zero_copy(zero_copy))
+        Body::Remux(RemuxBody::new(plan.clone(), files, start, end, streaming.metrics.meter()).zero_copy(zero_copy))
     };
     let mut res = Response::new(body);
     *res.status_mut() = status;

@@ -5,7 +5,6 @@
 //! the blocking pool.
 
 use super::user::Payload;
-use std::sync::Arc;
 
 use hyper::header::HeaderMap;
 use hyper::{Response, StatusCode};
@@ -15,11 +14,12 @@ use serde_json::{json, Value};
 use super::user::read_body;
 use super::{json, ApiError};
 use crate::app::playlists::PlaylistError;
+use crate::app::playlists::Playlists;
 use crate::catalog::{Catalog, Viewer};
 use crate::http::body::Body;
+use crate::http::listing::Lists;
 use crate::library::ids::VideoId;
 use crate::store::playlists::PlaylistRecord;
-use crate::App;
 
 fn error(e: PlaylistError) -> ApiError {
     match e {
@@ -32,7 +32,7 @@ fn error(e: PlaylistError) -> ApiError {
 
 /// A playlist as JSON; `videos` (those still in the library, in order)
 /// when `full`.
-fn listed(app: &App, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
+fn listed(lists: &Lists, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
     let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id)).collect();
     let mut out = json!({
         "id": n,
@@ -46,24 +46,24 @@ fn listed(app: &App, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistReco
     });
     if full {
         let videos: Vec<Value> =
-            present.iter().map(|v| super::api::video_json(v, &app.user_data.data.get_for(who, v.id))).collect();
+            present.iter().map(|v| super::api::video_json(v, &lists.user_data.data.get_for(who, v.id))).collect();
         out["videos"] = Value::Array(videos);
     }
     out
 }
 
 /// `GET /api/v1/playlists`.
-pub fn list(app: &App, who: &Viewer) -> Response<Body> {
-    let catalog = app.library.catalog();
+pub fn list(lists: &Lists, who: &Viewer) -> Response<Body> {
+    let catalog = lists.library.catalog();
     let all: Vec<Value> =
-        app.playlists.list(who).iter().map(|(n, rec)| listed(app, who, &catalog, *n, rec, false)).collect();
+        lists.playlists.list(who).iter().map(|(n, rec)| listed(lists, who, &catalog, *n, rec, false)).collect();
     json(StatusCode::OK, &json!({ "playlists": all }))
 }
 
 /// `GET /api/v1/playlists/{n}`.
-pub fn one(app: &App, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
-    let rec = app.playlists.get(who, n).ok_or_else(|| error(PlaylistError::NotFound))?;
-    Ok(json(StatusCode::OK, &listed(app, who, &app.library.catalog(), n, &rec, true)))
+pub fn one(lists: &Lists, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
+    let rec = lists.playlists.get(who, n).ok_or_else(|| error(PlaylistError::NotFound))?;
+    Ok(json(StatusCode::OK, &listed(lists, who, &lists.library.catalog(), n, &rec, true)))
 }
 
 /// Video ids as sent, each of a video in the library.
@@ -91,38 +91,38 @@ struct Change {
 
 /// Runs a playlist change on the blocking pool; the playlist after it.
 async fn changed(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     status: StatusCode,
-    work: impl FnOnce(&App) -> Result<(u64, PlaylistRecord), PlaylistError> + Send + 'static,
+    work: impl FnOnce(&Playlists) -> Result<(u64, PlaylistRecord), PlaylistError> + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
-    let run = app.clone();
+    let run = lists.playlists.clone();
     let (n, rec) =
         crate::blocking::spawn(move || work(&run)).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(error)?;
-    Ok(json(status, &listed(app, who, &app.library.catalog(), n, &rec, true)))
+    Ok(json(status, &listed(lists, who, &lists.library.catalog(), n, &rec, true)))
 }
 
 /// `POST /api/v1/playlists`: `{"name", "ids"?}`.
-pub async fn create(app: &Arc<App>, who: &Viewer, h: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
+pub async fn create(lists: &Lists, who: &Viewer, h: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
-    let c: Change = read_body(app, h, body).await?;
-    let items = ids(&app.library.catalog(), c.ids.as_deref().unwrap_or_default())?;
+    let c: Change = read_body(h, body).await?;
+    let items = ids(&lists.library.catalog(), c.ids.as_deref().unwrap_or_default())?;
     let (who2, name) = (who.clone(), c.name.unwrap_or_default());
-    changed(app, who, StatusCode::CREATED, move |app| app.playlists.create(&who2, &name, items)).await
+    changed(lists, who, StatusCode::CREATED, move |playlists| playlists.create(&who2, &name, items)).await
 }
 
 /// `PATCH /api/v1/playlists/{n}`: a new name, a new order (or both).
 pub async fn edit(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     n: u64,
     h: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
-    let c: Change = read_body(app, h, body).await?;
-    let items = c.ids.as_deref().map(|raw| ids(&app.library.catalog(), raw)).transpose()?;
-    change(app, who, n, move |rec| {
+    let c: Change = read_body(h, body).await?;
+    let items = c.ids.as_deref().map(|raw| ids(&lists.library.catalog(), raw)).transpose()?;
+    change(lists, who, n, move |rec| {
         if let Some(name) = c.name {
             rec.name = name;
         }
@@ -143,20 +143,20 @@ struct Add {
 /// `POST /api/v1/playlists/{n}/videos`: `{"id"}` or `{"ids"}`, added at
 /// the end (those already in it stay where they are).
 pub async fn add(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     n: u64,
     h: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
-    let a: Add = read_body(app, h, body).await?;
+    let a: Add = read_body(h, body).await?;
     let raw: Vec<String> = a.id.into_iter().chain(a.ids).collect();
     if raw.is_empty() {
         return Err(ApiError::BadRequest("name a video: {\"id\": \"…\"} or {\"ids\": [\"…\"]}".into()));
     }
-    let new = ids(&app.library.catalog(), &raw)?;
-    change(app, who, n, move |rec| {
+    let new = ids(&lists.library.catalog(), &raw)?;
+    change(lists, who, n, move |rec| {
         for id in new {
             if !rec.items.contains(&id) {
                 rec.items.push(id);
@@ -167,20 +167,20 @@ pub async fn add(
 }
 
 /// `DELETE /api/v1/playlists/{n}/videos/{id}`.
-pub async fn remove_video(app: &Arc<App>, who: &Viewer, n: u64, id: VideoId) -> Result<Response<Body>, ApiError> {
-    change(app, who, n, move |rec| rec.items.retain(|v| *v != id)).await
+pub async fn remove_video(lists: &Lists, who: &Viewer, n: u64, id: VideoId) -> Result<Response<Body>, ApiError> {
+    change(lists, who, n, move |rec| rec.items.retain(|v| *v != id)).await
 }
 
 /// Changes `who`'s playlist `n` with `edit` (on the blocking pool).
 async fn change(
-    app: &Arc<App>,
+    lists: &Lists,
     who: &Viewer,
     n: u64,
     edit: impl FnOnce(&mut PlaylistRecord) + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let person = who.clone();
-    changed(app, who, StatusCode::OK, move |app| {
-        let rec = app.playlists.change(&person, n, |rec| {
+    changed(lists, who, StatusCode::OK, move |playlists| {
+        let rec = playlists.change(&person, n, |rec| {
             edit(rec);
             Ok(())
         })?;
@@ -190,9 +190,9 @@ async fn change(
 }
 
 /// `DELETE /api/v1/playlists/{n}`.
-pub async fn remove(app: &Arc<App>, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
-    let (run, who) = (app.clone(), who.clone());
-    crate::blocking::spawn(move || run.playlists.remove(&who, n))
+pub async fn remove(lists: &Lists, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
+    let (run, who) = (lists.playlists.clone(), who.clone());
+    crate::blocking::spawn(move || run.remove(&who, n))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(error)?;

@@ -13,16 +13,18 @@ use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::ApiError;
+use crate::app::Library;
+use crate::catalog::Catalog;
 use crate::catalog::Video;
 use crate::http::body::Body;
 use crate::http::pages::watch::Offered;
 use crate::http::route::SubtitleRef;
 use crate::library::ids::VideoId;
+use crate::media::inside::cache::Inside;
 use crate::media::inside::cache::Lookup;
 use crate::media::inside::{label_of, Described};
 use crate::media::subtitles::{beside, read_vtt, Track};
 use crate::media::MediaError;
-use crate::App;
 
 /// Everything a video's page and JSON list besides the video itself.
 pub struct Tracks {
@@ -32,14 +34,13 @@ pub struct Tracks {
 
 /// The subtitle files beside `video`'s first file and what is inside it
 /// (blocking pool). A file that cannot be read inside lists nothing there.
-pub async fn tracks(app: &Arc<App>, video: &Video) -> Result<Tracks, ApiError> {
-    let catalog = app.library.catalog();
+pub async fn tracks(inside: &Arc<Inside>, catalog: &Catalog, video: &Video) -> Result<Tracks, ApiError> {
     let file = video.primary().clone();
     let located = catalog.located(&file);
     let roots = catalog.sources().clone();
-    let (app, id) = (app.clone(), video.id);
+    let (cache, id) = (inside.clone(), video.id);
     crate::blocking::spawn(move || {
-        let inside = app.inside.described(id, &file, &located, &roots).unwrap_or_else(|e| {
+        let inside = cache.described(id, &file, &located, &roots).unwrap_or_else(|e| {
             tracing::debug!(%id, error = %e, "cannot look inside the file");
             Arc::default()
         });
@@ -98,12 +99,13 @@ impl Tracks {
 /// `GET /subtitles/{id}/{n}.vtt` and `/subtitles/{id}/e{n}.vtt`, with
 /// the text's hash as its validator (a player asking again gets a 304).
 pub async fn vtt(
-    app: &Arc<App>,
+    library: &Library,
+    inside: &Arc<Inside>,
     id: VideoId,
     which: SubtitleRef,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
-    let catalog = app.library.catalog();
+    let catalog = library.catalog();
     let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
     let file = video.primary().clone();
     let located = catalog.located(&file);
@@ -118,9 +120,9 @@ pub async fn vtt(
         .map_err(|e| ApiError::Internal(e.into()))??,
         SubtitleRef::Inside(n) => {
             let look = |extract: bool| {
-                let (app, file, located, roots) = (app.clone(), file.clone(), located.clone(), roots.clone());
+                let (cache, file, located, roots) = (inside.clone(), file.clone(), located.clone(), roots.clone());
                 async move {
-                    crate::blocking::spawn(move || app.inside.vtt(id, &file, &located, &roots, n, extract))
+                    crate::blocking::spawn(move || cache.vtt(id, &file, &located, &roots, n, extract))
                         .await
                         .map_err(|e| ApiError::Internal(e.into()))?
                         .map_err(|e| match e {
@@ -134,7 +136,7 @@ pub async fn vtt(
             let found = match look(false).await? {
                 Lookup::NotYet => {
                     // One extraction at a time; the others wait here, holding no thread.
-                    let _turn = app.inside.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
+                    let _turn = inside.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
                     look(true).await?
                 }
                 found => found,

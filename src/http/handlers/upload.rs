@@ -14,9 +14,10 @@ use tokio::sync::Semaphore;
 
 use super::user::{existing, read_bytes, Payload};
 use super::{json, ApiError};
+use crate::app::Library;
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
-use crate::App;
+use crate::media::thumbs::Thumbs;
 
 /// Uploads received at once (each may hold `route::IMAGE_BODY` bytes).
 const RECEIVING_AT_ONCE: usize = 8;
@@ -64,14 +65,15 @@ impl Drop for Claim {
 /// for videos that have no thumbnail yet. Decoded with limits and
 /// re-encoded; anything that is not a sane image is refused.
 pub async fn upload_thumbnail(
-    app: &Arc<App>,
+    library: &Library,
+    thumbs: &Arc<Thumbs>,
     uploads: &Arc<Uploads>,
     id: VideoId,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    if app.jobs.thumbs.has(id) {
+    existing(&library.catalog(), id)?;
+    if thumbs.has(id) {
         return Ok(json(StatusCode::OK, &json!({ "success": true, "stored": false })));
     }
     let Some(claim) = uploads.claim(id) else {
@@ -80,12 +82,12 @@ pub async fn upload_thumbnail(
     let Ok(slot) = uploads.slots.clone().try_acquire_owned() else {
         return Err(ApiError::Unavailable("too many images are being received; try again soon".into()));
     };
-    let bytes = read_bytes(app, headers, body).await?;
+    let bytes = read_bytes(headers, body).await?;
     let turn = uploads.decoding.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.into()))?;
-    let app2 = app.clone();
+    let thumbs = thumbs.clone();
     let stored = crate::blocking::spawn(move || {
         let _held = (claim, slot, turn); // until the decode is over, whatever the client does
-        app2.jobs.thumbs.store_upload(id, &bytes)
+        thumbs.store_upload(id, &bytes)
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;

@@ -13,36 +13,37 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{is_form, json, ApiError};
+use crate::app::{Library, UserDataHandle};
 use crate::catalog::user::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
 use crate::catalog::{Catalog, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::writer::WriteError;
-use crate::App;
 
 /// A request's body, with the largest size its route takes (from the
 /// route table).
 pub struct Payload {
     body: Incoming,
     limit: usize,
+    /// How long the whole body may take to arrive.
+    timeout: std::time::Duration,
 }
 
 impl Payload {
-    pub fn new(body: Incoming, limit: usize) -> Payload {
-        Payload { body, limit }
+    pub fn new(body: Incoming, limit: usize, timeout: std::time::Duration) -> Payload {
+        Payload { body, limit, timeout }
     }
 }
 
 /// Reads a body of at most its route's limit (refused early when its
 /// declared length is larger).
-pub async fn read_bytes(app: &App, headers: &HeaderMap, payload: Payload) -> Result<Bytes, ApiError> {
-    let Payload { body, limit } = payload;
+pub async fn read_bytes(headers: &HeaderMap, payload: Payload) -> Result<Bytes, ApiError> {
+    let Payload { body, limit, timeout } = payload;
     let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::TooLarge(limit));
     }
     // A body that never finishes holds a connection and memory: bounded.
-    let timeout = app.config.body_timeout;
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
         Err(_) => Err(ApiError::RequestTimeout(timeout.as_secs())),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
@@ -54,27 +55,23 @@ pub async fn read_bytes(app: &App, headers: &HeaderMap, payload: Payload) -> Res
 /// Reads a JSON body (`Content-Type: application/json`). Other types are
 /// refused before the body is read: a cross-site `text/plain` form must
 /// not be able to carry JSON.
-pub async fn read_body<T: DeserializeOwned>(app: &App, headers: &HeaderMap, body: Payload) -> Result<T, ApiError> {
+pub async fn read_body<T: DeserializeOwned>(headers: &HeaderMap, body: Payload) -> Result<T, ApiError> {
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType(
             "send the body as JSON, with the header Content-Type: application/json".into(),
         ));
     }
-    let bytes = read_bytes(app, headers, body).await?;
+    let bytes = read_bytes(headers, body).await?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
 /// `read_body`, or a form (`application/x-www-form-urlencoded`): the
 /// original server's routes and the pages' forms without JavaScript.
-pub(super) async fn read_body_or_form<T: DeserializeOwned>(
-    app: &App,
-    headers: &HeaderMap,
-    body: Payload,
-) -> Result<T, ApiError> {
+pub(super) async fn read_body_or_form<T: DeserializeOwned>(headers: &HeaderMap, body: Payload) -> Result<T, ApiError> {
     if !is_form(headers) {
-        return read_body(app, headers, body).await;
+        return read_body(headers, body).await;
     }
-    let bytes = read_bytes(app, headers, body).await?;
+    let bytes = read_bytes(headers, body).await?;
     serde_urlencoded::from_bytes(&bytes).map_err(|e| ApiError::BadRequest(format!("bad request body: {e}")))
 }
 
@@ -121,8 +118,8 @@ pub(super) fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
 }
 
 /// Saves one edit and answers with the video's user data after it.
-async fn save(app: &App, who: &Viewer, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
-    let data = app.user_data.write(who, id, edit).await.map_err(write_error)?;
+async fn save(data: &UserDataHandle, who: &Viewer, id: VideoId, edit: Edit) -> Result<Response<Body>, ApiError> {
+    let data = data.write(who, id, edit).await.map_err(write_error)?;
     Ok(json(StatusCode::OK, &user_json(id, &data)))
 }
 
@@ -140,31 +137,43 @@ struct RatingBody {
 }
 
 pub async fn rating(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
+    existing(&library.catalog(), id)?;
     let edit = if clear {
         Edit::Rate(None)
     } else {
-        let b: RatingBody = read_body(app, headers, body).await?;
+        let b: RatingBody = read_body(headers, body).await?;
         Edit::Rate(Some(valid_rating(b.rating.as_ref())?))
     };
-    save(app, who, id, edit).await
+    save(data, who, id, edit).await
 }
 
-pub async fn favorite(app: &App, who: &Viewer, id: VideoId, on: bool) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    save(app, who, id, Edit::Favorite(on)).await
+pub async fn favorite(
+    library: &Library,
+    data: &UserDataHandle,
+    who: &Viewer,
+    id: VideoId,
+    on: bool,
+) -> Result<Response<Body>, ApiError> {
+    existing(&library.catalog(), id)?;
+    save(data, who, id, Edit::Favorite(on)).await
 }
 
-pub async fn view(app: &App, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    save(app, who, id, Edit::View(unix_now())).await
+pub async fn view(
+    library: &Library,
+    data: &UserDataHandle,
+    who: &Viewer,
+    id: VideoId,
+) -> Result<Response<Body>, ApiError> {
+    existing(&library.catalog(), id)?;
+    save(data, who, id, Edit::View(unix_now())).await
 }
 
 pub(super) fn unix_now() -> i64 {
@@ -178,14 +187,15 @@ struct TitleBody {
 }
 
 pub async fn edit_title(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     id: VideoId,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    let b: TitleBody = read_body(app, headers, body).await?;
+    existing(&library.catalog(), id)?;
+    let b: TitleBody = read_body(headers, body).await?;
     let title = b.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
     if let Some(t) = &title {
         if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
@@ -194,7 +204,7 @@ pub async fn edit_title(
             )));
         }
     }
-    save(app, who, id, Edit::Title(title)).await
+    save(data, who, id, Edit::Title(title)).await
 }
 
 #[derive(Deserialize)]
@@ -204,24 +214,25 @@ struct PositionBody {
 }
 
 pub async fn position(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     id: VideoId,
     clear: bool,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
+    existing(&library.catalog(), id)?;
     let ms = if clear {
         None
     } else {
-        let b: PositionBody = read_body(app, headers, body).await?;
+        let b: PositionBody = read_body(headers, body).await?;
         match b.seconds {
             Some(s) if s.is_finite() && (0.0..1e9).contains(&s) => Some((s * 1000.0) as u64),
             _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
         }
     };
-    save(app, who, id, Edit::Position(ms, unix_now())).await
+    save(data, who, id, Edit::Position(ms, unix_now())).await
 }
 
 pub(super) fn valid_tag(raw: Option<&str>) -> Result<String, ApiError> {
@@ -234,22 +245,29 @@ struct TagBody {
 }
 
 pub async fn add_tag(
-    app: &App,
+    library: &Library,
+    data: &UserDataHandle,
     who: &Viewer,
     id: VideoId,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
-    let b: TagBody = read_body(app, headers, body).await?;
+    existing(&library.catalog(), id)?;
+    let b: TagBody = read_body(headers, body).await?;
     let tag = valid_tag(b.tag.as_deref())?;
-    save(app, who, id, Edit::AddTag(tag)).await
+    save(data, who, id, Edit::AddTag(tag)).await
 }
 
-pub async fn remove_tag(app: &App, who: &Viewer, id: VideoId, tag: &str) -> Result<Response<Body>, ApiError> {
-    existing(&app.library.catalog(), id)?;
+pub async fn remove_tag(
+    library: &Library,
+    data: &UserDataHandle,
+    who: &Viewer,
+    id: VideoId,
+    tag: &str,
+) -> Result<Response<Body>, ApiError> {
+    existing(&library.catalog(), id)?;
     let tag = valid_tag(Some(tag))?;
-    save(app, who, id, Edit::RemoveTag(tag)).await
+    save(data, who, id, Edit::RemoveTag(tag)).await
 }
 
 /// Most videos one batch may change.
@@ -270,15 +288,21 @@ struct Batch {
     rating: Option<Number>,
 }
 
-pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
-    let b: Batch = read_body(app, headers, body).await?;
+pub async fn batch(
+    library: &Library,
+    data: &UserDataHandle,
+    who: &Viewer,
+    headers: &HeaderMap,
+    body: Payload,
+) -> Result<Response<Body>, ApiError> {
+    let b: Batch = read_body(headers, body).await?;
     if b.ids.len() > MAX_BATCH_IDS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_IDS} ids in one batch")));
     }
     if b.add_tags.len() + b.remove_tags.len() > MAX_BATCH_TAGS {
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_TAGS} tags in one batch")));
     }
-    let catalog = app.library.catalog();
+    let catalog = library.catalog();
     // Each video once, whatever the repetition in the request.
     let mut ids = Vec::with_capacity(b.ids.len());
     let mut seen = std::collections::HashSet::with_capacity(b.ids.len());
@@ -316,14 +340,14 @@ pub async fn batch(app: &App, who: &Viewer, headers: &HeaderMap, body: Payload) 
     if changes > 0 {
         let all: std::sync::Arc<[Edit]> = per_video.into();
         let edits = ids.iter().map(|id| (*id, Edit::Many(all.clone()))).collect();
-        app.user_data.write_all(who, edits).await.map_err(write_error)?;
+        data.write_all(who, edits).await.map_err(write_error)?;
     }
     Ok(json(StatusCode::OK, &json!({ "success": true, "videos": ids.len(), "changes": changes })))
 }
 
 /// `GET /api/v1/tags`: every tag with its count.
-pub fn tags(app: &App) -> Response<Body> {
-    let list: Vec<Value> = crate::catalog::query::tag_counts(&app.library.catalog(), &app.user_data.data)
+pub fn tags(library: &Library, data: &UserDataHandle) -> Response<Body> {
+    let list: Vec<Value> = crate::catalog::query::tag_counts(&library.catalog(), &data.data)
         .into_iter()
         .map(|(tag, count)| json!({ "tag": tag, "count": count }))
         .collect();

@@ -18,6 +18,7 @@ use hyper::{Method, Response, StatusCode};
 
 use super::pages::lookup;
 use super::ApiError;
+use crate::app::Library;
 use crate::catalog::{Located, Video};
 use crate::http::body::Body;
 use crate::http::conditional::{self, Answer, Validators};
@@ -29,17 +30,29 @@ use crate::http::zerocopy::Pending;
 use crate::library::ids::VideoId;
 use crate::library::roots::Roots;
 use crate::library::video_type;
-use crate::App;
+use crate::media::remux::cache::Plans;
+use crate::media::remux::sound::Sound;
+use crate::metrics::Metrics;
+
+/// What serving a video's bytes uses: the catalog (and its rescan when a
+/// file is gone), the open files of hot videos, the meter of bytes sent,
+/// and for `/play` the remux plans and remade sound.
+pub struct Streaming {
+    pub library: Arc<Library>,
+    pub open: OpenFiles,
+    pub metrics: Metrics,
+    pub plans: Arc<Plans>,
+    pub sound: Arc<Sound>,
+}
 
 pub async fn video(
-    app: &App,
-    files: &OpenFiles,
+    streaming: &Streaming,
     key: &VideoKey,
     method: &Method,
     headers: &HeaderMap,
     zero_copy: Option<Pending>,
 ) -> Result<Response<Body>, ApiError> {
-    let catalog = app.library.catalog();
+    let catalog = streaming.library.catalog();
     let video = lookup(&catalog, key)?;
     // A path route answers for that path (its own content type); an id
     // route for the first path. The other paths hold the same bytes and
@@ -49,7 +62,7 @@ pub async fn video(
         VideoKey::Id(_) => 0,
     };
     drop(catalog);
-    let opened = hot_file(app, files, &video, asked).await?;
+    let opened = hot_file(streaming, &video, asked).await?;
     let ctype = opened.ctype;
 
     let validators = Validators { etag: &opened.etag, modified: Some(opened.modified) };
@@ -59,7 +72,7 @@ pub async fn video(
         if head {
             Body::Empty
         } else {
-            let body = FileBody::new(opened.file.clone(), segments, app.ops.metrics.meter());
+            let body = FileBody::new(opened.file.clone(), segments, streaming.metrics.meter());
             Body::File(body.zero_copy(zero_copy.clone().filter(|_| opened.local)))
         }
     };
@@ -110,8 +123,9 @@ pub async fn video(
 /// gone), open: from `OpenFiles` while fresh, else opened on the blocking
 /// pool and kept there. A player's stream of range requests then costs no
 /// pool hop. None found: the index is behind the disk (a rescan is asked).
-pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked: usize) -> Result<Opened, ApiError> {
-    let catalog = app.library.catalog();
+pub(super) async fn hot_file(streaming: &Streaming, video: &Video, asked: usize) -> Result<Opened, ApiError> {
+    let (library, files) = (&streaming.library, &streaming.open);
+    let catalog = library.catalog();
     let hot = OpenKey { id: video.id, file: asked, generation: catalog.generation };
     if let Some(hot) = files.get(&hot) {
         return Ok(hot);
@@ -123,7 +137,7 @@ pub(super) async fn hot_file(app: &App, files: &OpenFiles, video: &Video, asked:
     let roots = catalog.sources().clone();
     drop(catalog);
     let Some(opened) = open(video.id, candidates, roots).await? else {
-        app.library.request_rescan();
+        library.request_rescan();
         return Err(ApiError::NotFound("this video's file is gone; the library is being rescanned".into()));
     };
     files.put(hot, opened.clone());
