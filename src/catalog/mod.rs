@@ -286,8 +286,8 @@ impl Catalog {
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
         let contents =
             Contents { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, duplicates };
-        let canonical: Vec<PathBuf> = roots.iter().map(|r| r.canonical.clone()).collect();
-        Catalog { contents: Arc::new(contents), sources: Roots::local(&canonical), roots, stats }
+        let folders: Vec<(PathBuf, PathBuf)> = roots.iter().map(|r| (r.path.clone(), r.canonical.clone())).collect();
+        Catalog { contents: Arc::new(contents), sources: Roots::local(&folders), roots, stats }
     }
 
     /// The catalog after a scan that changed nothing: the same contents

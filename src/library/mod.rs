@@ -9,6 +9,7 @@ pub mod fsafe;
 pub mod ids;
 pub mod probe;
 pub mod roots;
+pub mod walk;
 pub mod watch;
 
 use std::path::Path;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::fsafe::{open_beneath, Expect, Opened};
+use super::walk::{Before, Walked};
 
 /// One served root.
 pub trait Root: Send + Sync + fmt::Debug {
@@ -23,6 +24,11 @@ pub trait Root: Send + Sync + fmt::Debug {
     /// The names of the entries of the folder `dir` below the root that
     /// `keep` accepts, at most `max` of them.
     fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>>;
+
+    /// The video files below the root (hidden names skipped); `Err`: the
+    /// root itself cannot be read (it is offline). With `before`, files
+    /// whose folder did not change may keep the facts of the last walk.
+    fn walk(&self, before: Option<&Before<'_>>) -> Result<Walked, String>;
 }
 
 /// The roots of a catalog, in `--dir` order; cheap to clone.
@@ -36,10 +42,14 @@ impl fmt::Debug for Roots {
 }
 
 impl Roots {
-    /// Local folders, by their canonical paths in `--dir` order.
-    pub fn local(canonical: &[PathBuf]) -> Roots {
-        let all: Arc<[PathBuf]> = canonical.into();
-        Roots((0..all.len()).map(|index| Arc::new(LocalRoot { all: all.clone(), index }) as Arc<dyn Root>).collect())
+    /// Local folders in `--dir` order: each path as given (made absolute;
+    /// the index keys files by it) and canonical.
+    pub fn local(folders: &[(PathBuf, PathBuf)]) -> Roots {
+        let all: Arc<[PathBuf]> = folders.iter().map(|(_, canonical)| canonical.clone()).collect();
+        let root = |(index, (path, _)): (usize, &(PathBuf, PathBuf))| {
+            Arc::new(LocalRoot { path: path.clone(), all: all.clone(), index }) as Arc<dyn Root>
+        };
+        Roots(folders.iter().enumerate().map(root).collect())
     }
 
     fn get(&self, root: usize) -> io::Result<&dyn Root> {
@@ -64,11 +74,18 @@ impl Roots {
     ) -> io::Result<Vec<OsString>> {
         self.get(root)?.names_in(dir, &mut keep, max)
     }
+
+    /// `Root::walk` of root number `root`.
+    pub fn walk(&self, root: usize, before: Option<&Before<'_>>) -> Result<Walked, String> {
+        self.get(root).map_err(|e| e.to_string())?.walk(before)
+    }
 }
 
 /// A folder on this machine. Opens beneath it (`fsafe`): a symlink may lead
 /// into another served folder, never out of them.
 struct LocalRoot {
+    /// As given (made absolute): where the walk starts.
+    path: PathBuf,
     /// Every local root's canonical path (for symlinks between them).
     all: Arc<[PathBuf]>,
     index: usize,
@@ -92,6 +109,10 @@ impl Root for LocalRoot {
         let entries = std::fs::read_dir(self.all[self.index].join(dir))?;
         Ok(entries.filter_map(Result::ok).map(|e| e.file_name()).filter(|n| keep(n)).take(max).collect())
     }
+
+    fn walk(&self, before: Option<&Before<'_>>) -> Result<Walked, String> {
+        super::walk::walk_local(&self.path, &self.all, before)
+    }
 }
 
 #[cfg(test)]
@@ -104,7 +125,8 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a/sub")).unwrap();
         std::fs::write(dir.path().join("a/sub/clip.mp4"), b"0123").unwrap();
         std::fs::write(dir.path().join("secret"), b"no").unwrap();
-        let roots = Roots::local(&[dir.path().join("a").canonicalize().unwrap()]);
+        let a = dir.path().join("a");
+        let roots = Roots::local(&[(a.clone(), a.canonicalize().unwrap())]);
         let o = roots.open(0, Path::new("sub/clip.mp4"), None).unwrap();
         assert_eq!(o.size, 4);
         assert!(roots.open(0, Path::new("../secret"), None).is_err());

@@ -14,28 +14,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use walkdir::WalkDir;
 use xxhash_rust::xxh3::Xxh3Builder;
 
 use crate::catalog::{Catalog, RootState, RootStatus, ScanStats, Video, VideoFile};
 use crate::config::Root;
 use crate::library::ids::{id_and_edges, VideoId};
-use crate::library::mtime_ns;
 use crate::library::probe::{probe_file, MediaInfo, ProbeError};
 use crate::library::roots::Roots;
+use crate::library::walk::{in_disk_order, Before, Facts, Listed};
 use crate::store::records::{FileRecord, VideoRecord};
-use crate::store::{Index, IndexChanges, PathMap, Store, StoreError};
+use crate::store::{Index, IndexChanges, Store, StoreError};
 
-/// A video file found by the walk.
+/// A video file found by the walk, and its root.
 struct Found {
-    abs: PathBuf,
-    /// Its root, and its path below it.
     root: usize,
-    rel: PathBuf,
-    size: u64,
-    mtime_ns: i64,
-    dev: u64,
-    ino: u64,
+    file: Listed,
 }
 
 /// Owns the scan state between runs. The stored index is read from redb
@@ -57,8 +50,8 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let root_states = vec![RootState::Online; roots.len()];
-        let canonical: Vec<PathBuf> = roots.iter().map(|r| r.canonical.clone()).collect();
-        Ok(Scanner { sources: Roots::local(&canonical), roots, store, root_states, dirs: HashMap::new() })
+        let folders: Vec<(PathBuf, PathBuf)> = roots.iter().map(|r| (r.path.clone(), r.canonical.clone())).collect();
+        Ok(Scanner { sources: Roots::local(&folders), roots, store, root_states, dirs: HashMap::new() })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
@@ -226,17 +219,25 @@ impl Scanner {
                 .keys()
                 .filter(|k| Path::new(std::ffi::OsStr::from_bytes(k)).starts_with(&root.path))
                 .count();
-            let skip =
-                (skip_unchanged && !self.dirs.is_empty()).then_some(Skip { dirs: &self.dirs, files: &index.files });
-            let state = match walk_root(i, root, &self.roots, &mut stats, skip, &mut dirs) {
+            let recorded = |abs: &Path| {
+                let r = index.files.get(abs.as_os_str().as_bytes())?;
+                Some(Facts { size: r.size, mtime_ns: r.mtime_ns, dev: r.dev, ino: r.ino })
+            };
+            let before = Before { dirs: &self.dirs, file: &recorded };
+            let before = (skip_unchanged && !self.dirs.is_empty()).then_some(&before);
+            let state = match self.sources.walk(i, before) {
                 Err(why) => RootState::Offline(why),
-                Ok(found) if found.is_empty() && had > 0 => {
+                Ok(w) if w.files.is_empty() && had > 0 => {
+                    stats.unreadable.extend(w.unreadable);
                     RootState::Offline(format!("no videos found where {had} were before (unmounted?)"))
                 }
-                Ok(found) => {
-                    for f in found {
+                Ok(w) => {
+                    stats.unreadable.extend(w.unreadable);
+                    dirs.extend(w.dirs);
+                    for file in w.files {
                         stats.files_seen += 1;
-                        let key = f.abs.as_os_str().as_bytes().to_vec();
+                        let key = file.abs.as_os_str().as_bytes().to_vec();
+                        let f = &file.facts;
                         match index.files.get(&key) {
                             Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
                                 // Same content; a new inode (a copy keeping
@@ -247,7 +248,7 @@ impl Scanner {
                                 }
                                 seen.insert(key);
                             }
-                            _ => todo.push((key, f)),
+                            _ => todo.push((key, Found { root: i, file })),
                         }
                     }
                     RootState::Online
@@ -273,14 +274,15 @@ impl Scanner {
                                 Ok(info) => (Some(info), None),
                                 Err(e) => (None, Some(e.to_string())),
                             };
-                            slot.insert(VideoRecord { size: f.size, added: now, info, broken });
+                            slot.insert(VideoRecord { size: f.file.facts.size, added: now, info, broken });
                         }
                     }
-                    let rec = FileRecord { id, size: f.size, mtime_ns: f.mtime_ns, dev: f.dev, ino: f.ino };
+                    let x = &f.file.facts;
+                    let rec = FileRecord { id, size: x.size, mtime_ns: x.mtime_ns, dev: x.dev, ino: x.ino };
                     changes.put_files.push((key.clone(), rec));
                     seen.insert(key.clone());
                 }
-                Err(e) => stats.unreadable.push((f.abs.clone(), e.to_string())),
+                Err(e) => stats.unreadable.push((f.file.abs.clone(), e.to_string())),
             }
         }
 
@@ -334,176 +336,24 @@ fn identify_all<'a>(
     let identify = |f: &Found| -> Identified {
         // Through its root, as every later read: never a link out of the
         // served folders, never a FIFO that would hold the scan.
-        let file = roots.open(f.root, &f.rel, None)?.file;
-        let (id, edges) = id_and_edges(&file, f.size)?;
+        let (size, file) = (f.file.facts.size, roots.open(f.root, &f.file.rel, None)?.file);
+        let (id, edges) = id_and_edges(&file, size)?;
         // A probe bug must cost one file, not the scan.
         let probe = || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, f.size, &edges)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, size, &edges)))
                 .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
         let probed = (!known.contains(&id)).then(probe);
         Ok((id, probed))
     };
     let threads = IDENTIFY_THREADS.min(todo.len() / 16);
-    let results = in_disk_order(todo, threads, |t| (t.1.dev, t.1.ino), |t| identify(&t.1));
+    let results = in_disk_order(todo, threads, |t| (t.1.file.facts.dev, t.1.file.facts.ino), |t| identify(&t.1));
     todo.iter().zip(results).collect()
-}
-
-/// `in_turn` taking the items by `place` (a file's device and inode):
-/// files made together sit together on disk, so reads in inode order
-/// merge into fewer, larger requests and seek less than reads in folder
-/// order (hash order on ext4). Results come back in the order of `items`.
-fn in_disk_order<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    place: impl Fn(&T) -> (u64, u64),
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_unstable_by_key(|&i| place(&items[i]));
-    let done = in_turn(&order, threads, |&i| f(&items[i]));
-    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    for (i, r) in order.into_iter().zip(done) {
-        results[i] = Some(r);
-    }
-    results.into_iter().flatten().collect()
-}
-
-/// `f` of each item, in order, on up to `threads` threads. Each thread
-/// takes the next item in turn: neighbours on disk are read close
-/// together in time, and no thread idles while others have work.
-fn in_turn<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if threads < 2 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { return done };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
-    results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
 }
 
 fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
-
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.as_bytes().first() == Some(&b'.')
-}
-
-/// What a poll may reuse: folder times and file records of the last walk.
-struct Skip<'a> {
-    dirs: &'a HashMap<PathBuf, i64>,
-    files: &'a PathMap<FileRecord>,
-}
-
-/// The video files below `root`; `Err` when the root itself cannot be
-/// read (it is then offline). Every folder's time goes into `dirs`;
-/// with `skip`, files in folders whose time did not change keep their
-/// records instead of a `stat` each.
-fn walk_root(
-    index: usize,
-    root: &Root,
-    all: &[Root],
-    stats: &mut ScanStats,
-    skip: Option<Skip>,
-    dirs: &mut HashMap<PathBuf, i64>,
-) -> Result<Vec<Found>, String> {
-    std::fs::read_dir(&root.path).map_err(|e| e.to_string())?;
-    let inside_a_root = |target: &Path| all.iter().any(|r| target.starts_with(&r.canonical));
-    let walker = WalkDir::new(&root.path).follow_links(true).into_iter().filter_entry(|e| {
-        e.depth() == 0
-            || (!is_hidden(e.file_name())
-                && (!e.path_is_symlink() || std::fs::canonicalize(e.path()).is_ok_and(|t| inside_a_root(&t))))
-    });
-    let mut found = Vec::new();
-    // Files to `stat`, done after the walk on many threads (a cold disk
-    // serves many inode reads at once).
-    let mut pending: Vec<(PathBuf, u64)> = Vec::new();
-    let mut unchanged: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                if e.loop_ancestor().is_some() {
-                    tracing::debug!("symlink loop skipped: {e}");
-                } else {
-                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.path.clone());
-                    stats.unreadable.push((path, e.to_string()));
-                }
-                continue;
-            }
-        };
-        if entry.file_type().is_dir() {
-            if let Ok(meta) = entry.metadata() {
-                let time = mtime_ns(&meta);
-                if skip.as_ref().is_some_and(|s| s.dirs.get(entry.path()) == Some(&time)) {
-                    unchanged.insert(entry.path().to_path_buf());
-                }
-                dirs.insert(entry.path().to_path_buf(), time);
-            }
-            continue;
-        }
-        if !entry.file_type().is_file() || !crate::library::is_video_name(entry.file_name()) {
-            continue;
-        }
-        // In a folder that did not change: the record of the last walk.
-        let kept = skip.as_ref().filter(|_| entry.path().parent().is_some_and(|p| unchanged.contains(p)));
-        if let Some(rec) = kept.and_then(|s| s.files.get(entry.path().as_os_str().as_bytes())) {
-            found.push(Found {
-                abs: entry.path().to_path_buf(),
-                root: index,
-                rel: below(root, entry.path()),
-                size: rec.size,
-                mtime_ns: rec.mtime_ns,
-                dev: rec.dev,
-                ino: rec.ino,
-            });
-            continue;
-        }
-        let ino = walkdir::DirEntryExt::ino(&entry);
-        pending.push((entry.into_path(), ino));
-    }
-    // Followed like the walk: the facts of a symlink's target.
-    let threads = STAT_THREADS.min(pending.len() / 256);
-    let metas = in_disk_order(&pending, threads, |p| (0, p.1), |p| std::fs::metadata(&p.0));
-    for ((abs, _), meta) in pending.into_iter().zip(metas) {
-        match meta {
-            Ok(meta) => found.push(Found {
-                root: index,
-                rel: below(root, &abs),
-                abs,
-                size: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-                dev: std::os::unix::fs::MetadataExt::dev(&meta),
-                ino: std::os::unix::fs::MetadataExt::ino(&meta),
-            }),
-            Err(e) => stats.unreadable.push((abs, e.to_string())),
-        }
-    }
-    Ok(found)
-}
-
-/// `abs`'s path below `root` (where the walk found it).
-fn below(root: &Root, abs: &Path) -> PathBuf {
-    abs.strip_prefix(&root.path).map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// Threads that `stat` the files a walk found.
-const STAT_THREADS: usize = 16;
 
 /// The stored files of online roots (`Scanner::stored_files`).
 struct StoredFiles {
@@ -531,18 +381,6 @@ fn video_of(id: VideoId, mut files: smallvec::SmallVec<[VideoFile; 1]>, rec: Opt
 mod tests {
     use super::*;
     use crate::library::probe::synth::{mp4_file, noise};
-
-    #[test]
-    fn work_in_turn_comes_back_in_order() {
-        let items: Vec<u32> = (0..5000).collect();
-        let doubled: Vec<u32> = items.iter().map(|x| x * 2).collect();
-        assert_eq!(in_turn(&items, 8, |x| x * 2), doubled);
-        assert_eq!(in_turn(&items, 1, |x| x * 2), doubled);
-        assert!(in_turn(&[] as &[u32], 8, |x| *x).is_empty());
-        // Taken backwards, returned in order.
-        assert_eq!(in_disk_order(&items, 8, |x| (0, u64::from(5000 - x)), |x| x * 2), doubled);
-        assert_eq!(in_disk_order(&items, 1, |x| (u64::from(x % 7), 0), |x| x * 2), doubled);
-    }
 
     #[test]
     fn a_poll_skips_folders_that_did_not_change() {
