@@ -27,7 +27,7 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 20] = [
+const SERVE_ONLY: [&str; 21] = [
     "bind",
     "no_sendfile",
     "port",
@@ -35,6 +35,7 @@ const SERVE_ONLY: [&str; 20] = [
     "no_watch",
     "allow_public",
     "max_connections",
+    "max_connections_per_client",
     "host_names",
     "trusted_proxies",
     "keep_backups",
@@ -172,7 +173,8 @@ pub enum UserCommand {
         /// Read the password from standard input instead of asking.
         #[arg(long, conflicts_with = "no_password")]
         password_stdin: bool,
-        /// A profile picked without a password, from private addresses only.
+        /// A viewer's profile picked without a password, from private
+        /// addresses only.
         #[arg(long)]
         no_password: bool,
         /// Replace the account of that name if there is one (its role and
@@ -317,6 +319,10 @@ pub struct ServeArgs {
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most connections one client address may hold (at most half of them
+    /// before it sends anything); a trusted proxy is not limited.
+    #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 128)]
+    pub max_connections_per_client: usize,
 
     #[command(flatten)]
     pub chat: ChatArgs,

@@ -30,8 +30,9 @@ impl Event {
     /// The event in SSE framing, as `to` may see it (`None`: not for
     /// them): `event:` line, one `data:` line of JSON. A person's rating,
     /// favorite and position go to that person only; the others learn the
-    /// shared fields, when those changed.
-    pub fn to_sse(&self, to: &Viewer) -> Option<String> {
+    /// shared fields, when those changed. The dashboard's numbers go to
+    /// admins only (`admin`).
+    pub fn to_sse(&self, to: &Viewer, admin: bool) -> Option<String> {
         let (name, data) = match self {
             Event::User { id, data, personal, shared } => {
                 let mine = personal.as_ref().filter(|(who, _)| who == to);
@@ -48,6 +49,7 @@ impl Event {
                 ("user", v)
             }
             Event::Library { videos } => ("library", json!({ "videos": videos })),
+            Event::Perf(_) if !admin => return None,
             Event::Perf(v) => ("perf", v.clone()),
         };
         Some(format!("event: {name}\ndata: {data}\n\n"))
@@ -84,7 +86,8 @@ mod tests {
     fn frames_are_single_line_json() {
         let data = UserData { rating: Some(4), tags: vec!["line\nbreak".into()], ..UserData::default() };
         let personal = Some((Viewer::Household, data.personal()));
-        let sse = Event::User { id: VideoId(1), data, personal, shared: true }.to_sse(&Viewer::Household).unwrap();
+        let sse =
+            Event::User { id: VideoId(1), data, personal, shared: true }.to_sse(&Viewer::Household, false).unwrap();
         assert!(sse.starts_with("event: user\ndata: {"));
         assert!(sse.ends_with("}\n\n"));
         assert_eq!(sse.lines().count(), 3, "{sse:?}");
@@ -101,15 +104,18 @@ mod tests {
             personal: Some((ann.clone(), mine)),
             shared: true,
         };
-        assert!(e.to_sse(&ann).unwrap().contains(r#""rating":2"#));
+        assert!(e.to_sse(&ann, false).unwrap().contains(r#""rating":2"#));
         for other in [Viewer::Household, Viewer::Person("bob".into()), Viewer::Guest] {
-            let sse = e.to_sse(&other).unwrap();
+            let sse = e.to_sse(&other, false).unwrap();
             assert!(!sse.contains("rating") && !sse.contains("favorite") && sse.contains("views"), "{sse}");
         }
         // Only their own fields changed: nobody else hears of it.
         let Event::User { id, data, personal, .. } = e else { unreachable!() };
         let quiet = Event::User { id, data, personal, shared: false };
-        assert!(quiet.to_sse(&ann).is_some());
-        assert!(quiet.to_sse(&Viewer::Guest).is_none() && quiet.to_sse(&Viewer::Household).is_none());
+        assert!(quiet.to_sse(&ann, false).is_some());
+        assert!(quiet.to_sse(&Viewer::Guest, false).is_none() && quiet.to_sse(&Viewer::Household, false).is_none());
+        let perf = Event::Perf(json!({ "rss_mib": 60 }));
+        assert!(perf.to_sse(&Viewer::Household, false).is_none(), "the dashboard's numbers are admins'");
+        assert!(perf.to_sse(&Viewer::Household, true).is_some());
     }
 }

@@ -80,6 +80,9 @@ pub struct Config {
     /// Send cached video bytes with `sendfile` (`http::zerocopy`).
     pub zero_copy: ZeroCopy,
     pub max_connections: usize,
+    /// Most connections one client address may hold (never more than
+    /// half of `max_connections`).
+    pub max_connections_per_client: usize,
     /// Serve requests from public addresses too.
     pub allow_public: bool,
     /// More names `Host` may carry (`--host-name`).
@@ -157,6 +160,7 @@ impl Config {
             watch: !args.no_watch,
             zero_copy: if args.no_sendfile { ZeroCopy::Off } else { ZeroCopy::Auto },
             max_connections: args.max_connections.max(1),
+            max_connections_per_client: args.max_connections_per_client.clamp(1, (args.max_connections / 2).max(1)),
             allow_public: args.allow_public,
             host_names: args.host_names.clone(),
             trusted_proxies: args.trusted_proxies.clone(),

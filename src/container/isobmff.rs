@@ -192,20 +192,25 @@ pub struct Row {
     pub dur: u32,
 }
 
-/// Where and when each sample of a track is, at most `limit` samples.
-pub fn sample_table(stbl: &[u8], limit: usize) -> Option<Vec<Row>> {
-    // Durations: (count, delta) runs.
-    let stts = table(stbl, b"stts", 2, limit)?;
-    let times: Vec<u32> =
-        stts.chunks_exact(2).flat_map(|r| std::iter::repeat_n(r[1], r[0] as usize)).take(limit).collect();
-    // Sizes: one for all, or a table after the count.
+/// Where and when each sample of a track is, at most `limit` samples, and
+/// never more than a file of `file_len` bytes can hold: a table that
+/// claims millions of samples costs what the file's bytes allow, not what
+/// its counts say.
+pub fn sample_table(stbl: &[u8], limit: usize, file_len: u64) -> Option<Vec<Row>> {
+    // Sizes: one for all (each sample takes that many bytes of the file),
+    // or a table after the count (each entry takes four bytes of it).
     let stsz = child(stbl, b"stsz")?;
     let (fixed, count) = (be_u32(stsz, 4)?, (be_u32(stsz, 8)? as usize).min(limit));
     let sizes: Vec<u32> = if fixed != 0 {
-        vec![fixed; count]
+        let fits = usize::try_from(file_len / u64::from(fixed)).unwrap_or(usize::MAX);
+        vec![fixed; count.min(fits)]
     } else {
         stsz.get(12..)?.chunks_exact(4).take(count).filter_map(|c| be_u32(c, 0)).collect()
     };
+    // Durations: (count, delta) runs, as many as there are samples.
+    let stts = table(stbl, b"stts", 2, limit)?;
+    let times: Vec<u32> =
+        stts.chunks_exact(2).flat_map(|r| std::iter::repeat_n(r[1], r[0] as usize)).take(sizes.len()).collect();
     // Chunks: offsets, and how many samples each holds (at most one chunk a sample).
     let offsets: Vec<u64> = match table(stbl, b"stco", 1, limit) {
         Some(rows) => rows.into_iter().map(u64::from).collect(),
@@ -265,4 +270,46 @@ pub fn sync_samples(stbl: &[u8], n: usize) -> Vec<bool> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn words(w: &[u32]) -> Vec<u8> {
+        w.iter().flat_map(|x| x.to_be_bytes()).collect()
+    }
+
+    #[test]
+    fn a_sample_table_costs_what_the_file_can_hold_not_what_it_claims() {
+        // Three million samples of one byte each, one run of durations,
+        // one chunk: a few dozen bytes of tables.
+        let claimed = 3_000_000;
+        let stbl = [
+            bx(b"stsz", &words(&[0, 1, claimed])),
+            bx(b"stts", &words(&[0, 1, claimed, 1])),
+            bx(b"stco", &words(&[0, 1, 0])),
+            bx(b"stsc", &words(&[0, 1, 1, claimed, 1])),
+        ]
+        .concat();
+        let rows = sample_table(&stbl, 3_000_001, 18_000).unwrap();
+        assert_eq!(rows.len(), 18_000, "no more one-byte samples than an 18 kB file holds");
+        assert_eq!(rows[1], Row { pos: 1, size: 1, dts: 1, dur: 1 });
+        // A table of sizes is bounded by its own bytes.
+        let stbl = [
+            bx(b"stsz", &words(&[0, 0, claimed, 5, 6])),
+            bx(b"stts", &words(&[0, 1, claimed, 1])),
+            bx(b"stco", &words(&[0, 1, 0])),
+            bx(b"stsc", &words(&[0, 1, 1, claimed, 1])),
+        ]
+        .concat();
+        assert_eq!(sample_table(&stbl, 3_000_001, u64::MAX).unwrap().len(), 2);
+    }
 }

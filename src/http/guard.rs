@@ -40,6 +40,32 @@ pub fn is_local(ip: IpAddr) -> bool {
     }
 }
 
+/// Who sent a request, as far as can be told: `known` is false when it
+/// came through a proxy not named with `--trusted-proxy` (then `ip` is the
+/// proxy's, and says nothing about the client).
+#[derive(Debug, Clone, Copy)]
+pub struct Client {
+    pub ip: IpAddr,
+    pub known: bool,
+}
+
+impl Client {
+    /// On this machine or a private network, for certain.
+    pub fn is_local(&self) -> bool {
+        self.known && is_local(self.ip)
+    }
+
+    /// The client's key in the sign-in throttle: its address, or one key
+    /// that every client that cannot be told shares.
+    pub fn throttle_key(&self) -> String {
+        if self.known {
+            format!("ip:{}", self.ip)
+        } else {
+            "ip:unknown".into()
+        }
+    }
+}
+
 /// The address of the client: the peer itself, or, when the peer is a
 /// trusted proxy, the address it appended last to `X-Forwarded-For` (a
 /// client can forge the entries before it, never that one). `None` when

@@ -10,6 +10,7 @@
 
 pub mod assets;
 pub mod body;
+pub mod clients;
 pub mod compress;
 pub mod conditional;
 pub mod error;

@@ -16,6 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use super::clients::{Clients, Counted};
 use super::files::OpenFiles;
 use super::guard::HostNames;
 use super::guard::MAX_HEAD;
@@ -74,6 +75,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
     let limit = Arc::new(Semaphore::new(app.config().max_connections));
+    let clients = Clients::new(app.config().max_connections_per_client, &app.config().trusted_proxies);
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -92,6 +94,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 Err(e) => return Err(ServeError::Accept(e)),
             },
         };
+        // One address's share of the connections: beyond it, closed at once.
+        let Some(ticket) = clients.admit(peer.ip()) else {
+            tracing::debug!(%peer, "connection refused: this address holds its share");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config().write_timeout);
@@ -108,7 +115,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                 }
                 handle(state.clone(), peer, req)
             });
-            let io = TokioIo::new(IdleWrite::new(Conn::new(stream, pending), write_timeout));
+            let io = TokioIo::new(Counted::new(IdleWrite::new(Conn::new(stream, pending), write_timeout), ticket));
             let conn = watcher.watch(builder.serve_connection(io, service));
             Box::pin(async move {
                 if let Err(e) = conn.await {

@@ -1,10 +1,13 @@
-//! Failed sign-ins, counted per client address and per account name, so
+//! Sign-in attempts, counted per client address and per account name, so
 //! that guessing is slow without locking the owner out for long: after
 //! `FREE` failures each further one doubles the wait, up to `MAX_WAIT`;
-//! a success clears the count. Memory is bounded (`CAPACITY` keys; the
-//! stalest are dropped first).
+//! a success clears the count. An attempt counts as a failure from the
+//! moment it starts (a success takes it back), and each key has at most
+//! one attempt being checked: guesses sent at once are refused, not
+//! checked in parallel. Memory is bounded (`CAPACITY` keys; the stalest
+//! are dropped first).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -17,11 +20,65 @@ const FORGET: Duration = Duration::from_secs(3600);
 #[derive(Default)]
 pub struct Limiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Keys with an attempt being checked now.
+    checking: Mutex<HashSet<String>>,
+}
+
+/// Why an attempt may not start.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Too many failures: try again after this long.
+    Wait(Duration),
+    /// Another attempt with the same name or from the same client is
+    /// being checked.
+    Busy,
+}
+
+/// An attempt being checked; its keys are free again when it is dropped.
+pub struct Attempt<'a> {
+    limiter: &'a Limiter,
+    keys: Vec<String>,
+}
+
+impl Attempt<'_> {
+    /// The password matched: the keys' failures are forgotten.
+    pub fn succeeded(self) {
+        self.limiter.succeeded(&self.keys);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut checking) = self.limiter.checking.lock() {
+            for k in &self.keys {
+                checking.remove(k);
+            }
+        }
+    }
 }
 
 impl Limiter {
+    /// Starts an attempt for `keys`: refused while one of them must wait
+    /// or has an attempt being checked; else counted as failed now (until
+    /// `Attempt::succeeded`).
+    pub fn begin(&self, keys: Vec<String>) -> Result<Attempt<'_>, Refused> {
+        if let Some(wait) = self.wait(&keys) {
+            return Err(Refused::Wait(wait));
+        }
+        {
+            let mut checking = self.checking.lock().map_err(|_| Refused::Busy)?;
+            if keys.iter().any(|k| checking.contains(k)) {
+                return Err(Refused::Busy);
+            }
+            // Bounded like the counts: each key is a live request.
+            checking.extend(keys.iter().cloned());
+        }
+        self.failed(&keys);
+        Ok(Attempt { limiter: self, keys })
+    }
+
     /// How long `keys` must wait before trying again (`None`: may try now).
-    pub fn wait(&self, keys: &[String]) -> Option<Duration> {
+    fn wait(&self, keys: &[String]) -> Option<Duration> {
         let map = self.failures.lock().ok()?;
         keys.iter()
             .filter_map(|k| map.get(k))
@@ -31,7 +88,7 @@ impl Limiter {
             .max()
     }
 
-    pub fn failed(&self, keys: &[String]) {
+    fn failed(&self, keys: &[String]) {
         let Ok(mut map) = self.failures.lock() else { return };
         if map.len() + keys.len() > CAPACITY {
             map.retain(|_, (_, last)| last.elapsed() < FORGET);
@@ -50,7 +107,7 @@ impl Limiter {
         }
     }
 
-    pub fn succeeded(&self, keys: &[String]) {
+    fn succeeded(&self, keys: &[String]) {
         if let Ok(mut map) = self.failures.lock() {
             for k in keys {
                 map.remove(k);
@@ -86,5 +143,25 @@ mod tests {
         }
         assert!(l.failures.lock().unwrap().len() <= CAPACITY);
         assert_eq!(backoff(100), MAX_WAIT);
+    }
+
+    #[test]
+    fn one_attempt_per_key_at_a_time_counted_before_it_is_checked() {
+        let l = Limiter::default();
+        let keys = |ip: &str, name: &str| vec![format!("ip:{ip}"), format!("name:{name}")];
+        let first = l.begin(keys("1", "alice")).unwrap();
+        assert_eq!(l.begin(keys("1", "bob")).err(), Some(Refused::Busy), "same client");
+        assert_eq!(l.begin(keys("2", "alice")).err(), Some(Refused::Busy), "same name");
+        let other = l.begin(keys("2", "bob")).unwrap();
+        assert_eq!(l.failures.lock().unwrap()["ip:1"].0, 1, "counted before the check ends");
+        drop(first);
+        other.succeeded();
+        assert!(!l.failures.lock().unwrap().contains_key("ip:2"));
+        // Guesses in a row: the count reaches the wait without any check ending in failure.
+        for _ in 0..FREE - 1 {
+            drop(l.begin(keys("1", "alice")).unwrap());
+        }
+        assert!(matches!(l.begin(keys("1", "alice")).err(), Some(Refused::Wait(_))));
+        assert!(l.checking.lock().unwrap().is_empty());
     }
 }

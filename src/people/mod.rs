@@ -94,11 +94,13 @@ pub struct People {
     store: Arc<dyn Store>,
     state: RwLock<crate::store::people::PeopleRecords>,
     pub limiter: limiter::Limiter,
-    /// Signed links for other players.
-    pub links: links::Links,
+    /// Signed links for other players (`sign_link`, `check_link`).
+    links: links::Links,
     /// Bumped whenever who may do what changes (accounts appear or go,
     /// sessions end, passwords change): long-lived streams check it.
     generation: AtomicU64,
+    /// Told of each bump, so streams ask again at once.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl People {
@@ -112,6 +114,7 @@ impl People {
             limiter: limiter::Limiter::default(),
             links,
             generation: AtomicU64::new(0),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -122,7 +125,13 @@ impl People {
     }
 
     fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let now = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.changes.send_replace(now);
+    }
+
+    /// Wakes when who may do what changes (see `generation`).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Whether any account exists (then requests must say who they are).
@@ -173,6 +182,12 @@ impl People {
 
     fn put(&self, name: &str, role: Role, password: Option<&str>, replace: bool) -> Result<(), PeopleError> {
         let name = valid_name(name)?;
+        if password.is_none() && role != Role::Viewer {
+            return Err(PeopleError::Invalid(format!(
+                "only viewers may be profiles without a password ({name} would let any device on the network {})",
+                if role == Role::Admin { "manage vidserve" } else { "change what everyone sees" }
+            )));
+        }
         let key = name.to_lowercase();
         let hash = password.map(password::hash).transpose().map_err(PeopleError::Invalid)?;
         // Checked and changed under one lock: no other change in between.
@@ -187,27 +202,90 @@ impl People {
             return Err(PeopleError::LastAdmin(name));
         }
         let created = old.map_or_else(now, |a| a.created);
-        let rec = AccountRecord { name, role: role.name().into(), hash, created };
+        // A replaced account starts afresh: what it granted before ends.
+        let links = old.map_or(0, |a| a.links + 1);
+        let replaced = old.is_some();
+        let rec = AccountRecord { name, role: role.name().into(), hash, created, links };
         if let Some(owner) = self.store.put_account(&rec)? {
             s.owner = Some(owner);
         }
+        let name = rec.name.clone();
         s.accounts.insert(key, rec);
         drop(s);
+        if replaced {
+            self.end_grants_of(&name)?;
+        }
         self.changed();
         Ok(())
     }
 
-    /// Changes a password (blocking); ends the account's sessions.
+    /// Changes a password (blocking); ends the account's sessions, tokens
+    /// and links: whoever held the old one holds nothing.
     pub fn set_password(&self, name: &str, password: &str) -> Result<(), PeopleError> {
         let mut rec = self.account(name)?;
         rec.hash = Some(password::hash(password).map_err(PeopleError::Invalid)?);
+        rec.links += 1;
         self.store.put_account(&rec)?;
-        self.end_sessions_of(&rec.name)?;
-        self.changed();
+        let name = rec.name.clone();
         if let Ok(mut s) = self.state.write() {
             s.accounts.insert(rec.name.to_lowercase(), rec);
         }
+        self.end_grants_of(&name)?;
+        self.changed();
         Ok(())
+    }
+
+    /// Signs `name` out everywhere (blocking): its sessions, tokens and
+    /// signed links end; open streams are asked again at once.
+    pub fn sign_out_everywhere(&self, name: &str) -> Result<(), PeopleError> {
+        let mut rec = self.account(name)?;
+        rec.links += 1;
+        self.store.put_account(&rec)?;
+        let name = rec.name.clone();
+        if let Ok(mut s) = self.state.write() {
+            s.accounts.insert(rec.name.to_lowercase(), rec);
+        }
+        self.end_grants_of(&name)?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Ends `name`'s sessions and tokens.
+    fn end_grants_of(&self, name: &str) -> Result<(), PeopleError> {
+        self.end_sessions_of(name)?;
+        self.store.revoke_tokens(name)?;
+        if let Ok(mut s) = self.state.write() {
+            let key = name.to_lowercase();
+            s.tokens.retain(|_, g| g.name.to_lowercase() != key);
+        }
+        Ok(())
+    }
+
+    /// The query of a signed link to `id` until `expires`, bound to the
+    /// account `by` when accounts exist (`None`: no such account, or
+    /// nobody to bind it to).
+    pub fn sign_link(&self, id: crate::library::ids::VideoId, expires: u64, by: Option<&str>) -> Option<String> {
+        if !self.enabled() {
+            return Some(self.links.sign(id, expires, None));
+        }
+        let rec = self.account(by?).ok()?;
+        let key = rec.name.to_lowercase();
+        let bound = links::Bound { key: &key, created: rec.created, generation: rec.links };
+        Some(self.links.sign(id, expires, Some(bound)))
+    }
+
+    /// Whether `query` is a valid signed link to `id` at `now`: `None`
+    /// when it carries no signature. With accounts, only a link bound to
+    /// an account that still exists, and has not ended its links, is.
+    pub fn check_link(&self, id: crate::library::ids::VideoId, query: &str, now: u64) -> Option<bool> {
+        let q = links::read(query)?;
+        if !self.enabled() {
+            return Some(self.links.check(id, &q, None, now));
+        }
+        let Some(rec) = q.by.and_then(|by| self.account(by).ok()) else { return Some(false) };
+        let key = rec.name.to_lowercase();
+        let bound = links::Bound { key: &key, created: rec.created, generation: rec.links };
+        Some(self.links.check(id, &q, Some(bound), now))
     }
 
     fn account(&self, name: &str) -> Result<AccountRecord, PeopleError> {
@@ -295,16 +373,23 @@ impl People {
             let key = name.to_lowercase();
             s.tokens.retain(|_, g| g.name.to_lowercase() != key);
         }
+        // Streams opened with those tokens are asked again.
+        self.changed();
         Ok(n)
     }
 
     /// Checks a password (blocking: Argon2 takes tens of milliseconds).
     /// A profile without password matches any when `allow_no_password`.
     pub fn check_password(&self, name: &str, password: &str, allow_no_password: bool) -> Option<Person> {
-        let rec = self.account(name).ok()?;
+        let rec = self.account(name).ok();
+        let hash = rec.as_ref().and_then(|r| r.hash.as_deref());
+        // One hash's work whatever the name: an unknown one is not quicker.
+        let matched = password::verify(password, hash);
+        let rec = rec?;
         let ok = match &rec.hash {
-            Some(h) => password::verify(password, h),
-            None => allow_no_password,
+            Some(_) => matched,
+            // Profiles without a password are viewers' only.
+            None => allow_no_password && Role::parse(&rec.role) == Some(Role::Viewer),
         };
         ok.then(|| self.person(&rec.name)).flatten()
     }

@@ -56,9 +56,26 @@ pub fn hash(password: &str) -> Result<String, String> {
     gated(|| argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| e.to_string()))
 }
 
+/// Sign-in checks running at once at most: taken (asynchronously) before
+/// a check goes to the blocking pool, so waiting sign-ins hold no thread.
+pub static SIGN_INS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+
 /// Whether `password` matches `phc` (the comparison is constant-time).
-pub fn verify(password: &str, phc: &str) -> bool {
-    password.len() <= MAX_LEN && gated(|| argon2().verify_password(password.as_bytes(), phc).is_ok())
+/// Without `phc` (no such account, or one without a password) the same
+/// work is done against a hash of a random secret, so an unknown name
+/// answers in the time of a known one. Not gated: hold a `SIGN_INS`
+/// permit.
+pub fn verify(password: &str, phc: Option<&str>) -> bool {
+    let password = if password.len() <= MAX_LEN { password } else { "" };
+    let against = phc.unwrap_or_else(|| stand_in().as_str());
+    let matched = argon2().verify_password(password.as_bytes(), against).is_ok();
+    matched && phc.is_some()
+}
+
+/// The hash unknown names are checked against (made once per process).
+fn stand_in() -> &'static String {
+    static STAND_IN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STAND_IN.get_or_init(|| hash(&secret()).expect("a random secret is a valid password"))
 }
 
 /// A new random secret (256 bits), hex.
@@ -93,9 +110,11 @@ mod tests {
         let h = hash("correct horse").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(!h.contains("correct horse"));
-        assert!(verify("correct horse", &h));
-        assert!(!verify("correct horsE", &h));
-        assert!(!verify("x", "not a hash"));
+        assert!(verify("correct horse", Some(&h)));
+        assert!(!verify("correct horsE", Some(&h)));
+        assert!(!verify("x", Some("not a hash")));
+        assert!(!verify("correct horse", None));
+        assert!(!verify(&"x".repeat(MAX_LEN + 1), Some(&h)));
         assert!(hash("short").is_err());
         assert_ne!(secret(), secret());
         assert_eq!(digest("a").len(), 64);

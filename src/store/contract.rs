@@ -61,7 +61,7 @@ mod redb {
 }
 
 fn account(name: &str, role: &str) -> AccountRecord {
-    AccountRecord { name: name.into(), role: role.into(), hash: None, created: 1 }
+    AccountRecord { name: name.into(), role: role.into(), hash: None, created: 1, links: 0 }
 }
 
 pub fn writes_are_there_after_a_restart(open: Open) {

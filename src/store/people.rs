@@ -15,6 +15,10 @@ pub struct AccountRecord {
     pub hash: Option<String>,
     /// Unix seconds.
     pub created: i64,
+    /// Bumped to end every signed link the account made (sign out
+    /// everywhere, a new password, the account replaced).
+    #[serde(default)]
+    pub links: u64,
 }
 
 /// A token or a session: whose it is and when it was made and last used.

@@ -133,4 +133,14 @@ async fn every_route_has_its_role() {
     let (status, to) = ask(&srv, "POST", "/logout", Some(&vic)).await;
     assert_eq!((status, to.as_str()), (303, "/login"));
     assert_eq!(ask(&srv, "GET", "/api/v1/videos", Some(&vic)).await.0, 401);
+    // A signed link lets anyone fetch that video's bytes, nothing else,
+    // until its account signs out everywhere.
+    let res = no_redirects().get(srv.url(&format!("/api/v1/videos/{id}/link"))).header("cookie", &ed).send();
+    let url = res.await.unwrap().json::<serde_json::Value>().await.unwrap()["url"].as_str().unwrap().to_string();
+    let query = url.split_once('?').unwrap().1;
+    assert_eq!(ask(&srv, "GET", &format!("/video/{id}?{query}"), None).await.0, 200);
+    assert_eq!(ask(&srv, "GET", &format!("/api/v1/videos/{id}?{query}"), None).await.0, 401);
+    assert_eq!(ask(&srv, "GET", &format!("/thumb/{id}/320?{query}"), None).await.0, 401);
+    assert_eq!(ask(&srv, "POST", "/logout?everywhere=1", Some(&ed)).await.0, 303);
+    assert_eq!(ask(&srv, "GET", &format!("/video/{id}?{query}"), None).await.0, 403);
 }

@@ -322,18 +322,21 @@ async fn https_endpoints_with_a_private_ca_and_chat_off() {
     let (_, text, _) = ask(&srv, "hello").await;
     assert!(text.contains("event: error") && text.contains("TLS"), "{text}");
     srv.stop().await;
-    // Without an endpoint, chat is off, and says so.
+    // Without an endpoint, chat is off, and says so with a client error
+    // (the server did not fail); a malformed question is 400 first.
     let data3 = tempfile::tempdir().unwrap();
     let srv = TestServer::start_with(&[fx.path()], Options::new(data3.path(), false)).await;
-    let res = srv
-        .client
-        .post(srv.url("/api/v1/chat"))
-        .json(&json!({ "messages": [{ "role": "user", "content": "hi" }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 503);
+    let post = |body: &'static str| {
+        let req = srv.client.post(srv.url("/api/v1/chat")).header("content-type", "application/json");
+        req.body(body).send()
+    };
+    let res = post(r#"{"messages": [{"role": "user", "content": "hi"}]}"#).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.headers()["content-type"], "application/json");
     assert!(res.text().await.unwrap().contains("--chat-endpoint"));
+    for bad in ["{", r#"{"messages": "hi"}"#, r#"{"messages": []}"#] {
+        assert_eq!(post(bad).await.unwrap().status(), 400, "{bad}");
+    }
 }
 
 /// The real binary, logging everything: the key is in no log line and no

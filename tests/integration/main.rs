@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod compat;
 mod driver;
+mod grants;
 mod household;
 mod http;
 mod import;

@@ -71,6 +71,8 @@ pub struct Options {
     pub write_timeout: Duration,
     pub max_event_streams: usize,
     pub guest: bool,
+    /// `--allow-public`.
+    pub allow_public: bool,
     pub chat: Option<vidserve::config::chat::ChatConfig>,
 }
 
@@ -89,6 +91,7 @@ impl Options {
             write_timeout: Duration::from_secs(60),
             max_event_streams: 256,
             guest: false,
+            allow_public: false,
             chat: None,
         }
     }
@@ -112,7 +115,8 @@ impl TestServer {
             watch: opts.watch,
             zero_copy: opts.zero_copy,
             max_connections: 256,
-            allow_public: false,
+            max_connections_per_client: 128,
+            allow_public: opts.allow_public,
             host_names: opts.host_names,
             trusted_proxies: opts.trusted_proxies,
             keep_backups: opts.keep_backups,

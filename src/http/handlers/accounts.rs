@@ -156,6 +156,7 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
         }
         "token" => people.new_token(name).map(Done::Token).map_err(people_error),
         "revoke" => people.revoke_tokens(name).map(|_| Done::Saved).map_err(people_error),
+        "sign_out" => people.sign_out_everywhere(name).map(|_| Done::Saved).map_err(people_error),
         "remove" => {
             let was_owner = people.is_owner(name);
             if was_owner && !Flag::on(c.confirm.as_ref()) {
@@ -167,6 +168,8 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
             app.remove_account(name).map_err(people_error)?;
             Ok(Done::Saved)
         }
-        other => Err(ApiError::BadRequest(format!("unknown action {other:?}: add, password, token, revoke or remove"))),
+        other => Err(ApiError::BadRequest(format!(
+            "unknown action {other:?}: add, password, token, revoke, sign_out or remove"
+        ))),
     }
 }

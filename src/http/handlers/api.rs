@@ -17,7 +17,7 @@ use crate::http::listing::Lists;
 use crate::library::ids::VideoId;
 use crate::library::probe::Name;
 use crate::media::inside::cache::Inside;
-use crate::people::links::Links;
+use crate::people::People;
 
 const MAX_PER_PAGE: usize = 500;
 
@@ -156,7 +156,8 @@ impl<'a> VideoJson<'a> {
 /// session, on the name the client reached us by.
 pub async fn playlist(
     lists: &Lists,
-    links: &Links,
+    people: &People,
+    by: Option<&str>,
     who: &Viewer,
     q: ListQuery,
     host: Option<&str>,
@@ -171,8 +172,8 @@ pub async fn playlist(
     for v in &listing.videos {
         let title = v.title_for(&lists.user_data.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
         let secs = v.duration_ms().map_or(-1, |ms| (ms / 1000) as i64);
-        let sig = links.sign(v.id, now + DEFAULT_TTL);
-        out.push_str(&format!("#EXTINF:{secs},{title}\nhttp://{host}/video/{}?{sig}\n", v.id));
+        let url = video_url(host, v.id, people.sign_link(v.id, now + DEFAULT_TTL, by));
+        out.push_str(&format!("#EXTINF:{secs},{title}\n{url}\n"));
     }
     let mut res = Response::new(Body::full(out));
     let h = res.headers_mut();
@@ -192,7 +193,8 @@ pub struct LinkQuery {
 /// name the client reached us by (`Host`, already checked).
 pub fn link(
     library: &Library,
-    links: &Links,
+    people: &People,
+    by: Option<&str>,
     id: VideoId,
     q: LinkQuery,
     host: Option<&str>,
@@ -203,6 +205,15 @@ pub fn link(
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires = now + ttl;
     let host = host.unwrap_or("localhost");
-    let url = format!("http://{host}/video/{id}?{}", links.sign(id, expires));
-    Ok(json(StatusCode::OK, &json!({ "url": url, "expires": expires })))
+    let url = video_url(host, id, people.sign_link(id, expires, by));
+    Ok(json(StatusCode::OK, &json!({ "url": url, "expires": expires, "ttl": ttl })))
+}
+
+/// A video's URL for another player: signed, or plain for a guest (who
+/// needs no link: the server lets anyone watch).
+fn video_url(host: &str, id: VideoId, signed: Option<String>) -> String {
+    match signed {
+        Some(q) => format!("http://{host}/video/{id}?{q}"),
+        None => format!("http://{host}/video/{id}"),
+    }
 }

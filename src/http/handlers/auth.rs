@@ -5,7 +5,6 @@
 //! anonymous to `/login?next=…` (303); everything else answers 401.
 
 use super::user::Payload;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -15,10 +14,11 @@ use serde::Deserialize;
 use super::{html, redirect, ApiError};
 use crate::catalog::Viewer;
 use crate::http::body::Body;
+use crate::http::guard::Client;
 use crate::http::pages::login::{login as login_page, LoginView};
 use crate::http::route::{Access, Endpoint, Kind, Route};
-use crate::people::People;
-use crate::people::{Person, Role};
+use crate::people::limiter::Refused;
+use crate::people::{People, Person, Role};
 
 const COOKIE_NAME: &str = "vidserve_session";
 
@@ -50,11 +50,12 @@ impl Credentials {
         Credentials { session: session_id(headers).map(String::from), token: bearer(headers).map(String::from) }
     }
 
-    /// Whose data these credentials see now; `None` when they no longer
-    /// may read (signed out, removed, accounts appeared).
-    pub fn viewer(&self, people: &People, guest: bool) -> Option<Viewer> {
+    /// Whose data these credentials see now, and whether they are an
+    /// admin's; `None` when they no longer may read (signed out, removed,
+    /// accounts appeared).
+    pub fn viewer(&self, people: &People, guest: bool) -> Option<(Viewer, bool)> {
         if !people.enabled() {
-            return Some(Viewer::Household);
+            return Some((Viewer::Household, true));
         }
         let person = match (&self.session, &self.token) {
             (Some(id), _) => people.by_session(id).map(|(p, _)| p),
@@ -62,8 +63,8 @@ impl Credentials {
             (None, None) => None,
         };
         match person {
-            Some(p) => Some(p.viewer),
-            None if guest => Some(Viewer::Guest),
+            Some(p) => Some((p.viewer, p.role == Role::Admin)),
+            None if guest => Some((Viewer::Guest, false)),
             None => None,
         }
     }
@@ -112,7 +113,7 @@ pub fn authorize(
 pub fn signed_link(people: &People, route: &Route, query: &str) -> Result<bool, ApiError> {
     let Some(id) = route.video_by_id() else { return Ok(false) };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match people.links.check(id, query, now) {
+    match people.check_link(id, query, now) {
         None => Ok(false),
         Some(true) => Ok(true),
         Some(false) => Err(ApiError::Forbidden("this link has expired or was changed; ask for a new one".into())),
@@ -135,12 +136,14 @@ fn local_next(next: &str) -> &str {
     }
 }
 
-/// Profiles without a password, for a client on a private address.
-fn profiles(people: &People, client: IpAddr) -> Vec<String> {
-    if !crate::http::guard::is_local(client) {
+/// Profiles without a password (viewers), for a client known to be on a
+/// private address.
+fn profiles(people: &People, client: Client) -> Vec<String> {
+    if !client.is_local() {
         return Vec::new();
     }
-    people.list().into_iter().filter(|(_, _, has_password)| !has_password).map(|(name, _, _)| name).collect()
+    let open = |(_, role, has_password): &(String, Role, bool)| !has_password && *role == Role::Viewer;
+    people.list().into_iter().filter(open).map(|(name, _, _)| name).collect()
 }
 
 /// `?next=PATH` of the sign-in form.
@@ -150,7 +153,7 @@ pub struct FormQuery {
 }
 
 /// `GET /login`.
-pub fn form(people: &People, client: IpAddr, q: FormQuery) -> Response<Body> {
+pub fn form(people: &People, client: Client, q: FormQuery) -> Response<Body> {
     if !people.enabled() {
         return redirect(StatusCode::SEE_OTHER, "/");
     }
@@ -177,26 +180,39 @@ struct LoginForm {
 /// or 401 with the form again; 429 after repeated failures.
 pub async fn sign_in(
     people: &Arc<People>,
-    client: IpAddr,
+    client: Client,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     let form: LoginForm = super::user::read_body_or_form(headers, body).await?;
     let next = local_next(&form.next).to_string();
-    let keys = vec![format!("ip:{client}"), format!("name:{}", form.username.to_lowercase())];
-    if let Some(wait) = people.limiter.wait(&keys) {
-        let secs = wait.as_secs().max(1);
-        return Err(ApiError::TooManyRequests(secs, format!("too many failed sign-ins; try again in {secs} s")));
+    if !client.known {
+        unknown_proxy_warning();
     }
+    // Counted before it is checked; one at a time per client and per name.
+    let keys = vec![client.throttle_key(), format!("name:{}", form.username.to_lowercase())];
+    let attempt = people.limiter.begin(keys).map_err(|refused| match refused {
+        Refused::Wait(wait) => {
+            let secs = wait.as_secs().max(1);
+            ApiError::TooManyRequests(secs, format!("too many failed sign-ins; try again in {secs} s"))
+        }
+        Refused::Busy => ApiError::TooManyRequests(
+            1,
+            "a sign-in with this name or from this device is being checked; try again in a moment".into(),
+        ),
+    })?;
+    // A turn to hash, waited for here: a queue of sign-ins holds no thread.
+    let turn = crate::people::password::SIGN_INS.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
     let people2 = people.clone();
     let (name, password) = (form.username.clone(), form.password);
     // Profiles without a password: only from this machine and private networks.
-    let private = crate::http::guard::is_local(client);
+    let private = client.is_local();
     let person = crate::blocking::spawn(move || people2.check_password(&name, &password, private))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
+    drop(turn);
     let Some(person) = person else {
-        people.limiter.failed(&keys);
+        drop(attempt);
         let view = LoginView {
             next: &next,
             name: &form.username,
@@ -207,7 +223,7 @@ pub async fn sign_in(
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(res);
     };
-    people.limiter.succeeded(&keys);
+    attempt.succeeded();
     let people2 = people.clone();
     let id = crate::blocking::spawn(move || people2.start_session(&person))
         .await
@@ -219,15 +235,40 @@ pub async fn sign_in(
     Ok(res)
 }
 
-/// `POST /logout`: ends the session on the server, clears the cookie.
-pub async fn sign_out(people: &Arc<People>, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    if let Some(id) = session_id(headers) {
-        let (people2, id) = (people.clone(), id.to_string());
-        crate::blocking::spawn(move || people2.end_session(&id))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
-            .map_err(|e| ApiError::Internal(e.into()))?;
+/// Says, at most once a minute, that sign-ins come through a proxy that
+/// was not named, and how to name it.
+fn unknown_proxy_warning() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let last = LAST.load(Ordering::Relaxed);
+    if now >= last + 60 && LAST.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        tracing::warn!(
+            "sign-ins come through a proxy not named with --trusted-proxy, so their clients cannot be told: \
+             no profiles without a password, one shared throttle. Start vidserve with --trusted-proxy PROXY_ADDRESS"
+        );
     }
+}
+
+/// `POST /logout`: ends the session on the server, clears the cookie;
+/// `?everywhere=1` also ends the account's other sessions, its tokens and
+/// its signed links.
+pub async fn sign_out(
+    people: &Arc<People>,
+    person: Option<&Person>,
+    headers: &HeaderMap,
+    everywhere: bool,
+) -> Result<Response<Body>, ApiError> {
+    let (people2, id) = (people.clone(), session_id(headers).map(String::from));
+    let name = person.map(|p| p.name.clone()).filter(|_| everywhere);
+    crate::blocking::spawn(move || match (name, id) {
+        (Some(name), _) => people2.sign_out_everywhere(&name),
+        (None, Some(id)) => people2.end_session(&id),
+        (None, None) => Ok(()),
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(e.into()))?;
     let mut res = redirect(StatusCode::SEE_OTHER, "/login");
     let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
     res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));

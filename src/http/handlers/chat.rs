@@ -50,13 +50,6 @@ pub async fn chat(
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
-    let Some(chat) = chat.cloned() else {
-        return Err(ApiError::Unavailable(
-            "chat is off: start vidserve with --chat-endpoint URL (an OpenAI-compatible API such as a llama.cpp \
-             server or Ollama)"
-                .into(),
-        ));
-    };
     if *who == Viewer::Guest {
         return Err(ApiError::Unauthorized("sign in to chat".into()));
     }
@@ -65,8 +58,17 @@ pub async fn chat(
             "with --allow-public, chat needs accounts (anyone could spend the endpoint's time or key)".into(),
         ));
     }
+    // The question is read and checked first: a bad one is 400 either way.
     let mut ask: Ask = read_body(headers, body).await?;
     check(&mut ask.messages).map_err(ApiError::BadRequest)?;
+    // Not set up: the request is fine, this server is not configured for it.
+    let Some(chat) = chat.cloned() else {
+        return Err(ApiError::Conflict(
+            "chat is not set up: start vidserve with --chat-endpoint URL (an OpenAI-compatible API such as a \
+             llama.cpp server or Ollama)"
+                .into(),
+        ));
+    };
     let turn = chat.enter(client).map_err(|busy| match busy {
         Busy::Answering => ApiError::TooManyRequests(
             5,

@@ -33,13 +33,14 @@ pub fn events(
     guest: bool,
     client: IpAddr,
     mut who: Viewer,
+    mut admin: bool,
     credentials: super::auth::Credentials,
 ) -> Result<Response<Body>, ApiError> {
     let permit = streams.open(client)?;
     let mut events = streams.events.subscribe();
     let mut closing = streams.closing.clone();
     let people = people.clone();
-    let mut generation = people.generation();
+    let mut rights = people.changes();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let _permit = permit; // held while the stream lasts
@@ -52,20 +53,24 @@ pub fn events(
         loop {
             let frame = tokio::select! {
                 e = events.recv() => match e {
-                    Ok(e) => e.to_sse(&who),
+                    Ok(e) => e.to_sse(&who, admin),
                     Err(RecvError::Lagged(_)) => Some("event: resync\ndata: {}\n\n".to_string()),
                     Err(RecvError::Closed) => return,
                 },
                 _ = beat.tick() => Some(": ping\n\n".to_string()),
                 _ = closing.wait_for(|c| *c) => return,
-            };
-            if people.generation() != generation {
-                generation = people.generation();
-                match credentials.viewer(&people, guest) {
-                    Some(now) => who = now,
-                    None => return,
+                // Who may do what changed: asked again at once.
+                r = rights.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                    match credentials.viewer(&people, guest) {
+                        Some(now) => (who, admin) = now,
+                        None => return,
+                    }
+                    None
                 }
-            }
+            };
             let Some(frame) = frame else { continue };
             if tx.send(Bytes::from(frame)).await.is_err() {
                 return; // the client left

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, LOCATION};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, LOCATION};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -59,6 +59,9 @@ pub struct State {
     /// Event streams open, by client.
     pub streams: EventStreams,
 }
+
+/// `Cross-Origin-Resource-Policy`, which `http` names no constant for.
+const CROSS_ORIGIN_RESOURCE_POLICY: HeaderName = HeaderName::from_static("cross-origin-resource-policy");
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
@@ -90,7 +93,10 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         Err(e)
     } else {
         match routed {
-            Ok(route) => dispatch(&state, client.unwrap_or(peer.ip()), &parts, body, route).await,
+            Ok(route) => {
+                let client = guard::Client { ip: client.unwrap_or(peer.ip()), known: client.is_some() };
+                dispatch(&state, client, &parts, body, route).await
+            }
             Err(e) => Err(ApiError::from(e)),
         }
     };
@@ -104,6 +110,12 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     // `Origin: null` on our own forms, which the same-origin check refuses.
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    // Other sites may not embed our media, images or text (and so cannot
+    // learn from a load or an error whether a file exists); signed links
+    // say `cross-origin` themselves.
+    if !h.contains_key(CROSS_ORIGIN_RESOURCE_POLICY) {
+        h.insert(CROSS_ORIGIN_RESOURCE_POLICY, HeaderValue::from_static("same-origin"));
+    }
     if head {
         // Same headers as GET (Content-Length included), no body.
         *res.body_mut() = Body::Empty;
@@ -134,7 +146,7 @@ fn head_too_large(headers: &HeaderMap) -> Option<ApiError> {
 /// asking and whether they may, then calls the route's handler.
 async fn dispatch(
     state: &State,
-    client: std::net::IpAddr,
+    client: guard::Client,
     parts: &Parts,
     body: Incoming,
     route: Route<'_>,
@@ -151,7 +163,8 @@ async fn dispatch(
     let zero_copy = parts.extensions.get::<super::zerocopy::Pending>().cloned();
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let person = match auth::signed_link(people, &route, query)? {
+    let linked = auth::signed_link(people, &route, query)?;
+    let person = match linked {
         true => None,
         false => auth::authorize(people, guest, h, &parts.method, route.endpoint, target)?,
     };
@@ -168,10 +181,14 @@ async fn dispatch(
     let p = &mut params;
     let host = || h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
     let (library, data) = (&lists.library, &lists.user_data);
-    match endpoint.name {
+    // Whose signed links this request makes.
+    let by = person.as_ref().map(|p| p.name.as_str());
+    let answer = match endpoint.name {
         Name::LoginForm => Ok(auth::form(people, client, parse_query(query)?)),
         Name::SignIn => auth::sign_in(people, client, h, body).await,
-        Name::SignOut => auth::sign_out(people, h).await,
+        Name::SignOut => {
+            auth::sign_out(people, person.as_ref(), h, query.split('&').any(|p| p == "everywhere=1")).await
+        }
         Name::Gallery => pages::gallery(lists, thumbs, who, visitor, pages::Shelf::All, parse_query(query)?).await,
         Name::Favorites => {
             pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await
@@ -194,7 +211,7 @@ async fn dispatch(
         Name::Sprite => images::sprite(thumbs, p.id()?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, p.id()?),
         Name::Subtitle => subtitles::vtt(library, app.inside(), p.id()?, p.sub()?, h).await,
-        Name::M3u => api::playlist(lists, &people.links, who, parse_query(query)?, host()).await,
+        Name::M3u => api::playlist(lists, people, by, who, parse_query(query)?, host()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
@@ -211,16 +228,19 @@ async fn dispatch(
         Name::ApiRemoveTag => user::remove_tag(library, data, who, p.id()?, &p.tag()?).await,
         Name::ApiRemember => user::position(library, data, who, p.id()?, false, h, body).await,
         Name::ApiForget => user::position(library, data, who, p.id()?, true, h, body).await,
-        Name::ApiLink => api::link(library, &people.links, p.id()?, parse_query(query)?, host()),
+        Name::ApiLink => api::link(library, people, by, p.id()?, parse_query(query)?, host()),
         Name::ApiThumbnail => upload::upload_thumbnail(library, thumbs, &state.uploads, p.id()?, h, body).await,
         Name::ApiBatch => user::batch(library, data, who, h, body).await,
         Name::ApiTags => Ok(user::tags(library, data)),
         Name::ApiRandom => api::random(lists, who, parse_query(query)?).await,
-        Name::ApiEvents => events::events(&state.streams, people, guest, client, who.clone(), auth::Credentials::of(h)),
+        Name::ApiEvents => {
+            let admin = person.as_ref().map_or(!people.enabled(), |p| p.role == crate::people::Role::Admin);
+            events::events(&state.streams, people, guest, client.ip, who.clone(), admin, auth::Credentials::of(h))
+        }
         Name::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Name::ApiChat => {
             let public_without_accounts = app.config().allow_public && !people.enabled();
-            chat::chat(app.chat(), lists, public_without_accounts, who, client, h, body).await
+            chat::chat(app.chat(), lists, public_without_accounts, who, client.ip, h, body).await
         }
         Name::ApiPlaylists => Ok(playlists::list(lists, who)),
         Name::ApiNewPlaylist => playlists::create(lists, who, h, body).await,
@@ -245,7 +265,14 @@ async fn dispatch(
         Name::LegacyFavorite => legacy::legacy_favorite(library, data, who, h, body).await,
         Name::LegacyTag => legacy::legacy_tag(library, data, who, h, body, true).await,
         Name::LegacyDeleteTag => legacy::legacy_tag(library, data, who, h, body, false).await,
-    }
+    };
+    // A signed link is for other players, on other origins.
+    answer.map(|mut res| {
+        if linked {
+            res.headers_mut().insert(CROSS_ORIGIN_RESOURCE_POLICY, HeaderValue::from_static("cross-origin"));
+        }
+        res
+    })
 }
 
 fn asset(name: &str, h: &HeaderMap) -> Result<Response<Body>, ApiError> {

@@ -49,25 +49,39 @@ fn audio_of(query: &str) -> usize {
         .min(MAX_AUDIO)
 }
 
-/// The plan for `key`: kept, or built on the blocking pool (one build at a
-/// time; the others wait here, holding no thread).
+/// The plan for `key`: kept, or built on the blocking pool (two builds at
+/// a time; the others wait here, holding no thread); a file that could not
+/// be remuxed is refused at once until it changes.
 async fn planned(
     plans: &Plans,
     key: PlanKey,
     build: impl FnOnce() -> Result<Plan, RemuxError> + Send + 'static,
 ) -> Result<Arc<Plan>, ApiError> {
+    let refused = |why: &str| {
+        ApiError::UnsupportedMediaType(format!("this file cannot be remuxed ({why}); download it or open it in VLC"))
+    };
     if let Some(plan) = plans.get(&key) {
         return Ok(plan);
+    }
+    if let Some(why) = plans.failure(&key) {
+        return Err(refused(&why));
     }
     let _turn = plans.gate.acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
     if let Some(plan) = plans.get(&key) {
         return Ok(plan);
     }
+    if let Some(why) = plans.failure(&key) {
+        return Err(refused(&why));
+    }
     let started = std::time::Instant::now();
-    let plan = crate::blocking::spawn(build).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(|e| match e {
-        RemuxError::Unsupported(why) => ApiError::UnsupportedMediaType(format!(
-            "this file cannot be remuxed ({why}); download it or open it in VLC"
-        )),
+    let built = crate::blocking::spawn(build).await.map_err(|e| ApiError::Internal(e.into()))?;
+    let plan = built.map_err(|e| match e {
+        RemuxError::Unsupported(why) => {
+            // Remembered until the file changes: asking again costs nothing.
+            let answer = refused(&why);
+            plans.fail(key, why);
+            answer
+        }
         RemuxError::Read(e) => ApiError::UnsupportedMediaType(format!("this file cannot be read: {e}")),
     })?;
     tracing::info!(id = %key.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64, "remux planned");

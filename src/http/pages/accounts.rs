@@ -55,6 +55,10 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
                                     button type="submit" { "Revoke tokens" }
                                 }
                                 form method="post" action="/admin/users" {
+                                    (action(&r.name, "sign_out"))
+                                    button type="submit" { "Sign out everywhere" }
+                                }
+                                form method="post" action="/admin/users" {
                                     (action(&r.name, "remove"))
                                     @if r.owner {
                                         label { input type="checkbox" name="confirm" value="true" required; " with the household's ratings, favorites, positions and playlists (backed up first)" }
@@ -76,7 +80,7 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
                 }
             }
             label { "Password " input type="password" name="password" minlength="8" autocomplete="new-password"; }
-            label { input type="checkbox" name="no_password" value="true"; " No password (a profile picked from private addresses)" }
+            label { input type="checkbox" name="no_password" value="true"; " No password (viewers only: a profile picked from private addresses)" }
             button.primary type="submit" { "Add user" }
         }
     }

@@ -88,6 +88,8 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                                 span.who { (name) }
                                 form #sign-out method="post" action="/logout" {
                                     button type="submit" { "Sign out" }
+                                    button type="submit" formaction="/logout?everywhere=1"
+                                        title="End every session, API token and shared link of this account" { "Everywhere" }
                                 }
                             } @else if nav != Nav::SignIn {
                                 a href="/login" { "Sign in" }

@@ -90,7 +90,7 @@ pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<V
 /// A text track's samples as cues: a 16-bit length, then the text (style
 /// boxes after it are ignored). Stops when `budget` bytes of text are spent.
 fn samples(src: &(impl Source + ?Sized), t: &Trak, limit: usize, budget: &mut usize) -> Result<Vec<Cue>, ProbeError> {
-    let Some(table) = t.stbl.and_then(|stbl| sample_table(stbl, limit)) else { return Ok(Vec::new()) };
+    let Some(table) = t.stbl.and_then(|stbl| sample_table(stbl, limit, src.size())) else { return Ok(Vec::new()) };
     let scale = u64::from(t.timescale.max(1));
     let ms = |ticks: u64| u64::try_from(u128::from(ticks) * 1000 / u128::from(scale)).unwrap_or(u64::MAX);
     let mut out = Vec::new();

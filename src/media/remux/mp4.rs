@@ -115,7 +115,7 @@ fn track(src_len: u64, t: &Trak, codec: Codec) -> Result<Track, RemuxError> {
     let entry = t.entry.ok_or_else(|| unsupported("a track without a sample description"))?;
     let config = config(t, codec).ok_or_else(|| unsupported("a track without its codec configuration"))?;
     let stbl = t.stbl.ok_or_else(|| unsupported("a track without a sample table"))?;
-    let rows = sample_table(stbl, MAX_SAMPLES + 1).ok_or_else(|| unsupported("a damaged sample table"))?;
+    let rows = sample_table(stbl, MAX_SAMPLES + 1, src_len).ok_or_else(|| unsupported("a damaged sample table"))?;
     if rows.len() > MAX_SAMPLES {
         return Err(unsupported("more frames than a remux keeps"));
     }
