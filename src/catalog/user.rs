@@ -375,6 +375,21 @@ pub const MAX_TAGS: usize = 200;
 /// Longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 100;
 
+/// Makes a title canonical: inner white space folded; empty gives the
+/// file's title back (`None`). Refuses overlong titles and control
+/// characters (terminal escapes included). The API and imports both.
+pub fn normalise_title(raw: &str) -> Result<Option<String>, String> {
+    let t = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
+        return Err(format!("a title is at most {MAX_TITLE_CHARS} characters, without control characters"));
+    }
+    Ok((!t.is_empty()).then_some(t))
+}
+
+/// Latest resume position taken, in milliseconds (a million seconds
+/// short of 32 years; what the API accepts).
+pub const MAX_POSITION_MS: u64 = 1_000_000_000_000;
+
 /// Makes a tag canonical: trimmed, without leading `#`, inner white space
 /// folded. Refuses empty, overlong, and tags with commas (the URL list
 /// separator) or control characters.

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 use crate::catalog::personal::{Personal, PersonalMap};
-use crate::catalog::user::UserData;
+use crate::catalog::user::{normalise_title, UserData, MAX_POSITION_MS, MAX_TAGS};
 use crate::catalog::Catalog;
 use crate::library::ids::VideoId;
 use crate::store::playlists::PlaylistRecord;
@@ -134,13 +134,22 @@ pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Restored {
             problems.push(format!("video {n}: no valid id"));
             continue;
         };
-        let tags: Vec<String> = e["tags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str())
-            .filter_map(|t| crate::catalog::user::normalise_tag(t).ok())
-            .collect();
+        // The checks the API makes, on every field.
+        let mut tags: Vec<String> = Vec::new();
+        for t in e["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str()) {
+            match crate::catalog::user::normalise_tag(t) {
+                Ok(t) if tags.len() < MAX_TAGS && !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) => tags.push(t),
+                Ok(_) => {}
+                Err(why) => problems.push(format!("video {id}: tag skipped: {why}")),
+            }
+        }
+        let title = match e["user_title"].as_str().map(normalise_title).transpose() {
+            Ok(t) => t.flatten(),
+            Err(why) => {
+                problems.push(format!("video {id}: title skipped: {why}"));
+                None
+            }
+        };
         let data = UserData {
             rating: e["rating"].as_u64().filter(|r| (1..=5).contains(r)).map(|r| r as u8),
             views: e["views"].as_u64().unwrap_or(0),
@@ -148,8 +157,8 @@ pub fn read_export(v: &Value, problems: &mut Vec<String>) -> Restored {
             favorite: e["favorite"].as_bool().unwrap_or(false),
             tags,
             // Version 1 had no user titles or positions.
-            title: e["user_title"].as_str().map(String::from),
-            position_ms: e["position_ms"].as_u64(),
+            title,
+            position_ms: e["position_ms"].as_u64().filter(|&ms| ms < MAX_POSITION_MS),
             position_at: e["position_at"].as_i64(),
         };
         out.push((id, data));
@@ -203,7 +212,7 @@ fn read_people(v: &Value, problems: &mut Vec<String>) -> Vec<(Arc<str>, VideoId,
                 favorite: e["favorite"].as_bool().unwrap_or(false),
                 views: e["views"].as_u64().unwrap_or(0),
                 last_viewed: e["last_viewed"].as_i64(),
-                position_ms: e["position_ms"].as_u64(),
+                position_ms: e["position_ms"].as_u64().filter(|&ms| ms < MAX_POSITION_MS),
                 position_at: e["position_at"].as_i64(),
             };
             out.push((name.clone(), id, p));

@@ -124,10 +124,30 @@ pub enum Once {
     Never,
 }
 
+/// Largest export or backup an import reads (a million videos' export is
+/// some hundreds of MiB less).
+pub const MAX_EXPORT_BYTES: u64 = 512 << 20;
+/// Largest file of the original server's an import reads (a library of a
+/// million names fits in less).
+pub const MAX_ORIGINAL_BYTES: u64 = 64 << 20;
+
+/// The bytes of a source file, refused past `max`.
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > max {
+        return Err(format!("larger than {} MiB; not read", max >> 20));
+    }
+    Ok(bytes)
+}
+
 /// The keys naming a source: where it is, and what it holds.
 fn keys(path: &Path) -> (String, Option<String>) {
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let content = std::fs::read(path).ok().map(|b| format!("content:{:016x}", xxhash_rust::xxh3::xxh3_64(&b)));
+    let content =
+        read_bounded(path, MAX_EXPORT_BYTES).ok().map(|b| format!("content:{:016x}", xxhash_rust::xxh3::xxh3_64(&b)));
     (format!("path:{}", canonical.display()), content)
 }
 
@@ -181,10 +201,34 @@ pub fn import(
     // accounts exist).
     let mut edits: Vec<(Viewer, VideoId, Edit)> =
         plan.edits.into_iter().map(|(id, e)| (Viewer::Household, id, e)).collect();
+    // A person's data goes only to their account: never to one made
+    // later under that name.
+    let accounts = store.load_people()?.accounts;
     for f in &exports {
         let mut problems = Vec::new();
         let doc = read_export_file(f).unwrap_or_default();
-        let restored = export::read_export(&doc, &mut problems);
+        let mut restored = export::read_export(&doc, &mut problems);
+        let mut strangers = std::collections::BTreeMap::<String, usize>::new();
+        restored.personal.retain(|(who, _, _)| {
+            let known = accounts.contains_key(&**who);
+            if !known {
+                *strangers.entry(who.to_string()).or_default() += 1;
+            }
+            known
+        });
+        restored.playlists.retain(|(owner, _, _)| {
+            let known = owner.is_empty() || accounts.contains_key(owner);
+            if !known {
+                *strangers.entry(owner.clone()).or_default() += 1;
+            }
+            known
+        });
+        for (name, n) in strangers {
+            problems.push(format!(
+                "{n} records of {name} not imported: no account has that name here (vidserve user add {name}, then \
+                 vidserve import --force)"
+            ));
+        }
         report.matched += restored.shared.len();
         report.problems.extend(problems.into_iter().map(|p| format!("{}: {p}", f.display())));
         edits.extend(restored.shared.into_iter().map(|(id, d)| (Viewer::Household, id, Edit::Set(Box::new(d)))));
@@ -210,15 +254,11 @@ pub fn import(
     Ok(report)
 }
 
-/// The document, when `path` holds a vidserve export (at most 256 MiB).
+/// The document, when `path` holds a vidserve export (at most `MAX_EXPORT_BYTES`).
 fn read_export_file(path: &Path) -> Option<serde_json::Value> {
     if path.file_name().is_some_and(|n| JSON_FILES.iter().any(|j| n == *j) || n == SQLITE_FILE) {
         return None;
     }
-    let meta = std::fs::metadata(path).ok()?;
-    if meta.len() > 256 << 20 {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&read_bounded(path, MAX_EXPORT_BYTES).ok()?).ok()?;
     export::is_export(&v).then_some(v)
 }

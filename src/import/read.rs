@@ -64,7 +64,7 @@ fn as_count(v: &Value) -> Option<u64> {
 }
 
 fn read_json(path: &Path, data: &mut ImportData) -> Result<(), String> {
-    let text = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = super::read_bounded(path, super::MAX_ORIGINAL_BYTES)?;
     let kind = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     parse_json(kind, &text, &path.display().to_string(), data)
 }
@@ -134,18 +134,57 @@ pub fn parse_json(kind: &str, text: &[u8], label: &str, data: &mut ImportData) -
     Ok(())
 }
 
+/// Most rows read from one table of the original's database.
+const MAX_ROWS: usize = 2_000_000;
+/// Longest file name taken from it, in bytes.
+const MAX_NAME: usize = 4096;
+
+/// SQLite's settings for a database from elsewhere (its "defense against
+/// the dark arts"): no writes, no triggers or views running functions of
+/// the schema's choosing, checked pages, and bounded strings, SQL and
+/// memory.
+fn defend(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::config::DbConfig;
+    use rusqlite::limits::Limit;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
+    conn.pragma_update(None, "cell_size_check", true)?;
+    conn.pragma_update(None, "mmap_size", 0)?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 1_000_000)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_COLUMN, 100)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_EXPR_DEPTH, 10)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+    conn.set_limit(Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50)?;
+    // Memory: a hard cap for the whole process's SQLite (an import is the only user).
+    // SAFETY: sets SQLite's own soft/hard heap limits; no pointers involved.
+    unsafe {
+        rusqlite::ffi::sqlite3_hard_heap_limit64(64 << 20);
+    }
+    Ok(())
+}
+
 fn read_sqlite(path: &Path, data: &mut ImportData) -> Result<(), String> {
     use rusqlite::{Connection, OpenFlags};
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > super::MAX_ORIGINAL_BYTES {
+        return Err(format!("larger than {} MiB; not read", super::MAX_ORIGINAL_BYTES >> 20));
+    }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| format!("cannot open as SQLite ({e})"))?;
+    defend(&conn).map_err(|e| format!("cannot open as SQLite safely ({e})"))?;
     let has_table = |name: &str| -> bool {
         conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(())).is_ok()
     };
+    // At most `MAX_ROWS` rows a table, names of at most `MAX_NAME` bytes.
     let rows = |sql: &str| -> Result<Vec<(String, rusqlite::types::Value)>, String> {
-        let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+        let mut stmt = conn.prepare(&format!("{sql} LIMIT {MAX_ROWS}")).map_err(|e| e.to_string())?;
         let it = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, rusqlite::types::Value>(1)?)));
         let it = it.map_err(|e| e.to_string())?;
-        Ok(it.filter_map(Result::ok).collect())
+        Ok(it.filter_map(Result::ok).filter(|(name, _)| name.len() <= MAX_NAME).collect())
     };
     let int = |v: &rusqlite::types::Value| match v {
         rusqlite::types::Value::Integer(i) => Some(*i),

@@ -140,6 +140,21 @@ pub fn ogg_pages(rng: &mut Rng) -> Vec<u8> {
     out
 }
 
+/// Text of hostile sizes and contents: empty, NUL, commas, terminal
+/// escapes, a few hundred or a few hundred thousand characters.
+pub fn hostile_text(rng: &mut Rng) -> String {
+    match rng.u8(..8) {
+        0 => "#a".into(),
+        1 => "b".into(),
+        2 => "a,b".into(),
+        3 => String::new(),
+        4 => "\u{0}".into(),
+        5 => "x".repeat(150),
+        6 => format!("\u{1b}[31m{}\u{1b}[0m", "é".repeat(rng.usize(290..310))),
+        _ => "\u{1b}]0;owned\u{7}".repeat(rng.usize(..20_000)),
+    }
+}
+
 /// A random JSON value, nested a little.
 pub fn json_value(rng: &mut Rng, depth: u32) -> serde_json::Value {
     use serde_json::{json, Value};
@@ -148,7 +163,7 @@ pub fn json_value(rng: &mut Rng, depth: u32) -> serde_json::Value {
         1 => json!(rng.bool()),
         2 => json!(rng.i64(..)),
         3 => json!(rng.f64() * 10.0 - 2.0),
-        4 => json!(["#a", "b", "a,b", "", "\u{0}", "x".repeat(150).as_str()][rng.usize(..6)]),
+        4 => json!(hostile_text(rng)),
         5 => json!(rng.u8(..7)),
         6 => Value::Array((0..rng.usize(..5)).map(|_| json_value(rng, depth + 1)).collect()),
         _ => Value::Object(

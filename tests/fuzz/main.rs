@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use fastrand::Rng;
 
 mod gen;
-use gen::{ebml_tree, json_value, mp4_tree, mutant, mutate, ogg_pages};
+use gen::{ebml_tree, hostile_text, json_value, mp4_tree, mutant, mutate, ogg_pages};
 use vidserve::library::probe::{self, Source};
 use vidserve::media::inside;
 
@@ -260,7 +260,17 @@ fn fuzz_import_parsers() {
             let body = if rng.bool() {
                 let mut v = json_value(rng, 0);
                 if kind == "export.json" {
-                    v = serde_json::json!({ "vidserve_export": rng.u8(..4), "videos": [v] });
+                    // Fields of hostile sizes where the API has limits.
+                    let video = serde_json::json!({
+                        "id": "00000000000000ff",
+                        "user_title": hostile_text(rng),
+                        "tags": (0..rng.usize(..1000)).map(|_| hostile_text(rng)).collect::<Vec<_>>(),
+                        "position_ms": ([0, u64::MAX, 1 << 50][rng.usize(..3)]),
+                        "views": u64::MAX,
+                    });
+                    let people =
+                        serde_json::json!({ "ann": [video.clone()], "x".repeat(rng.usize(60..70)): [video.clone()] });
+                    v = serde_json::json!({ "vidserve_export": rng.u8(..4), "videos": [v, video], "people": people });
                 }
                 v.to_string().into_bytes()
             } else {
@@ -279,12 +289,23 @@ fn fuzz_import_parsers() {
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
                 let mut problems = Vec::new();
                 let restored = export::read_export(&v, &mut problems);
+                // What the API would refuse never gets in.
+                use vidserve::catalog::user::{MAX_POSITION_MS, MAX_TAGS, MAX_TAG_CHARS, MAX_TITLE_CHARS};
                 for (_, d) in restored.shared {
                     assert!(d.rating.is_none_or(|r| (1..=5).contains(&r)));
+                    if let Some(t) = &d.title {
+                        assert!(t.chars().count() <= MAX_TITLE_CHARS && !t.chars().any(char::is_control), "{t:?}");
+                    }
+                    assert!(d.tags.len() <= MAX_TAGS);
+                    for t in &d.tags {
+                        assert!(t.chars().count() <= MAX_TAG_CHARS && !t.chars().any(|c| c.is_control() || c == ','));
+                    }
+                    assert!(d.position_ms.is_none_or(|ms| ms < MAX_POSITION_MS));
                 }
                 for (name, _, p) in restored.personal {
                     assert!(p.rating.is_none_or(|r| (1..=5).contains(&r)));
                     assert!(!name.is_empty() && name.len() <= 64);
+                    assert!(p.position_ms.is_none_or(|ms| ms < MAX_POSITION_MS));
                 }
             }
         },
@@ -298,14 +319,47 @@ fn fuzz_sqlite_import() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("video_metadata.db");
     // SQLite work is slower: a tenth of the budget's executions is plenty.
+    let built = dir.path().join("built.db");
     fuzz(
         "import-sqlite",
-        |rng| mutate(rng, seed.clone(), &[]),
+        |rng| {
+            if rng.u8(..4) > 0 {
+                return mutate(rng, seed.clone(), &[]);
+            }
+            // A well-formed database of hostile sizes: many rows, long
+            // names and tags, escapes, numbers of every kind.
+            let _ = std::fs::remove_file(&built);
+            let db = rusqlite::Connection::open(&built).unwrap();
+            db.execute_batch(
+                "CREATE TABLE ratings (filename TEXT, rating); CREATE TABLE video_tags (filename TEXT, tag);
+                 CREATE TABLE views (filename TEXT, view_count); CREATE TABLE favorites (filename TEXT);",
+            )
+            .unwrap();
+            for _ in 0..rng.usize(..300) {
+                let name = hostile_text(rng);
+                let value: rusqlite::types::Value = match rng.u8(..4) {
+                    0 => rusqlite::types::Value::Integer(rng.i64(..)),
+                    1 => rusqlite::types::Value::Real(rng.f64() * 10.0),
+                    2 => rusqlite::types::Value::Text(hostile_text(rng)),
+                    _ => rusqlite::types::Value::Null,
+                };
+                db.execute("INSERT INTO ratings VALUES (?1, ?2)", rusqlite::params![name, value]).unwrap();
+                db.execute("INSERT INTO views VALUES (?1, ?2)", rusqlite::params![name, value]).unwrap();
+                db.execute("INSERT INTO video_tags VALUES (?1, ?2)", rusqlite::params![name, hostile_text(rng)])
+                    .unwrap();
+                db.execute("INSERT INTO favorites VALUES (?1)", rusqlite::params![name]).unwrap();
+            }
+            drop(db);
+            std::fs::read(&built).unwrap()
+        },
         |input| {
             std::fs::write(&path, input).unwrap();
             let data = read_sources(std::slice::from_ref(&path));
             for e in data.entries.values() {
                 assert!(e.rating.is_none_or(|r| (1..=5).contains(&r)));
+                for t in &e.tags {
+                    assert!(t.chars().count() <= 100 && !t.chars().any(|c| c.is_control() || c == ','), "{t:?}");
+                }
             }
         },
     );

@@ -158,10 +158,15 @@ async fn each_person_keeps_their_own_ratings_favorites_and_positions() {
     let file = fresh.path().join("backup.json");
     std::fs::write(&file, &export).unwrap();
     let fresh_data = fresh.path().join("data");
+    // A person's data is restored only into their account: made first.
+    for (name, role) in [("ann", "admin"), ("vic", "viewer"), ("bob", "viewer"), ("ed", "editor")] {
+        let out = user(&fresh_data, &["add", name, "--role", role, "--password-stdin"], Some("long enough"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
     let fresh_data = fresh_data.to_str().unwrap();
     let report = vidserve(&["import", file.to_str().unwrap(), "--dir", dir, "--data", fresh_data]);
     assert!(
-        String::from_utf8_lossy(&report).contains("belong to the household"),
+        String::from_utf8_lossy(&report).contains("belong to ann (the first admin)"),
         "{}",
         String::from_utf8_lossy(&report)
     );

@@ -179,3 +179,60 @@ fn import_and_export_commands() {
     let missing = vidserve(&["import", "/no/such/file.json", "--dir", dir, "--data", data_dir]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+/// An import gets the API's checks: a hostile title or tag is skipped and
+/// said so, and data for a name without an account never waits for
+/// someone to make that account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_checks_what_the_api_checks() {
+    let fx = original_folder();
+    let data = tempfile::tempdir().unwrap();
+    let (dir, data_dir) = (fx.path().to_str().unwrap(), data.path().to_str().unwrap());
+    let out =
+        crate::people::user(data.path(), &["add", "ann", "--role", "admin", "--password-stdin"], Some("long enough"));
+    assert!(out.status.success());
+    assert!(crate::people::user(data.path(), &["add", "bob", "--password-stdin"], Some("long enough"))
+        .status
+        .success());
+    // The ids of the library, from an export after importing the original's files.
+    assert!(vidserve(&["import", dir, "--dir", dir, "--data", data_dir]).status.success());
+    let doc: Value = serde_json::from_slice(&vidserve(&["export", "--dir", dir, "--data", data_dir]).stdout).unwrap();
+    let id = doc["videos"][0]["id"].as_str().unwrap().to_string();
+    let hostile = format!("\u{1b}[2J\u{1b}]0;owned\u{7}{}", "x".repeat(200_000));
+    let mine = json!({ "id": id, "rating": 5, "favorite": true, "position_ms": 5000 });
+    let export = json!({
+        "vidserve_export": 2,
+        "videos": [{ "id": id, "user_title": hostile, "tags": ["ok", hostile], "views": 2 }],
+        "people": { "bob": [mine], "zoe": [mine] },
+        "playlists": [{ "owner": "zoe", "name": "Hers", "ids": [id] }],
+    });
+    let file = data.path().join("hostile.json");
+    std::fs::write(&file, export.to_string()).unwrap();
+    let out = vidserve(&["import", file.to_str().unwrap(), "--dir", dir, "--data", data_dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("title skipped") && text.contains("tag skipped"), "{text}");
+    assert!(text.contains("2 records of zoe not imported"), "{text}");
+    assert!(!text.contains('\u{1b}'), "the report carries no escapes");
+    // zoe's account, made afterwards, starts empty.
+    let out = crate::people::user(data.path(), &["add", "zoe", "--password-stdin"], Some("long enough"));
+    assert!(out.status.success());
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let (bob, _) = as_person(&srv, "bob", &id).await;
+    assert_eq!((bob["rating"].clone(), bob["favorite"].clone()), (json!(5), json!(true)), "{bob}");
+    let tags = bob["tags"].as_array().unwrap();
+    assert!(tags.contains(&json!("ok")) && tags.iter().all(|t| t.as_str().unwrap().len() <= 100), "{bob}");
+    assert_eq!(bob["title"], bob["file_title"], "the hostile title was not taken");
+    let (zoe, zoe_lists) = as_person(&srv, "zoe", &id).await;
+    assert_eq!((zoe["rating"].clone(), zoe["favorite"].clone(), zoe_lists), (Value::Null, json!(false), 0));
+}
+
+/// A video's JSON and the number of playlists, as `name` sees them.
+async fn as_person(srv: &TestServer, name: &str, id: &str) -> (Value, usize) {
+    let cookie = crate::people::sign_in(srv, name, "long enough").await;
+    let res = srv.client.get(srv.url(&format!("/api/v1/videos/{id}"))).header("cookie", &cookie).send();
+    let v: Value = res.await.unwrap().json().await.unwrap();
+    let lists = srv.client.get(srv.url("/api/v1/playlists")).header("cookie", &cookie).send();
+    let lists: Value = lists.await.unwrap().json().await.unwrap();
+    (v, lists["playlists"].as_array().unwrap().len())
+}

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::{is_form, json, ApiError};
 use crate::app::{Library, UserDataHandle};
-use crate::catalog::user::{normalise_tag, Edit, UserData, MAX_TITLE_CHARS};
+use crate::catalog::user::{normalise_tag, normalise_title, Edit, UserData, MAX_POSITION_MS};
 use crate::catalog::{Catalog, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
@@ -196,14 +196,10 @@ pub async fn edit_title(
 ) -> Result<Response<Body>, ApiError> {
     existing(&library.catalog(), id)?;
     let b: TitleBody = read_body(headers, body).await?;
-    let title = b.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
-    if let Some(t) = &title {
-        if t.chars().count() > MAX_TITLE_CHARS || t.chars().any(char::is_control) {
-            return Err(ApiError::BadRequest(format!(
-                "a title is at most {MAX_TITLE_CHARS} characters, without control characters"
-            )));
-        }
-    }
+    let title = match b.title {
+        Some(raw) => normalise_title(&raw).map_err(ApiError::BadRequest)?,
+        None => None,
+    };
     save(data, who, id, Edit::Title(title)).await
 }
 
@@ -228,7 +224,9 @@ pub async fn position(
     } else {
         let b: PositionBody = read_body(headers, body).await?;
         match b.seconds {
-            Some(s) if s.is_finite() && (0.0..1e9).contains(&s) => Some((s * 1000.0) as u64),
+            Some(s) if s.is_finite() && (0.0..(MAX_POSITION_MS / 1000) as f64).contains(&s) => {
+                Some((s * 1000.0) as u64)
+            }
             _ => return Err(ApiError::BadRequest("seconds must be a number from 0".into())),
         }
     };

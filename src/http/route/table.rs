@@ -74,8 +74,7 @@ const TAG: &str =
     r#"{ "type": "object", "required": ["tag"], "properties": { "tag": { "type": "string", "maxLength": 100 } } }"#;
 const POSITION: &str =
     r#"{ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "number", "minimum": 0 } } }"#;
-const LINK: &str =
-    r#"{ "type": "object", "properties": { "url": { "type": "string" }, "expires": { "type": "integer" } } }"#;
+const LINK: &str = r#"{ "type": "object", "properties": { "url": { "type": "string" }, "expires": { "type": "integer", "description": "Unix seconds" }, "ttl": { "type": "integer", "description": "seconds the link works" } } }"#;
 const IMAGE: &str = r#"{ "type": "string", "contentMediaType": "image/*" }"#;
 const TAGS: &str = r#"{ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "object", "properties": { "tag": { "type": "string" }, "count": { "type": "integer" } } } } } }"#;
 const LOAD_TEST: &str = r#"{ "type": "object", "required": ["action"], "properties": { "action": { "const": "load_test" }, "scenario": { "enum": ["gallery", "stream", "ranges", "writes", "mixed"] }, "connections": { "type": "integer" }, "duration": { "type": "integer" } } }"#;
@@ -148,7 +147,8 @@ pub static ROUTES: &[Endpoint] = &[
         ApiLink,
         VIEWER,
         "A signed link of the video's bytes that other players can fetch without signing in, until it expires \
-         (`?ttl=SECONDS`, default a day, at most a week); a changed or expired link answers 403",
+         (`?ttl=SECONDS`, default 6 hours, at most 2 days) or its account signs out everywhere, changes its \
+         password or is removed; a changed, expired or ended link answers 403",
         LINK,
     ),
     api(
