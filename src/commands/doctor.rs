@@ -3,7 +3,7 @@
 
 use super::Outcome;
 use crate::cli::DoctorArgs;
-use crate::config::{LibraryConfig, MediaConfig};
+use crate::config::MediaConfig;
 use crate::media::remux::Playback;
 use crate::scan::Scanner;
 
@@ -22,24 +22,25 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
             "note ffmpeg: not found; thumbnails come from images beside the videos, covers inside them and browsers\n",
         ),
     }
-    let config = match LibraryConfig::from_args(&args.library) {
-        Ok(c) => c,
+    // Beside a running server the data dir is read as it is (no scan).
+    let (config, store, running) = match super::library_and_store(&args.library, true) {
+        Ok(found) => found,
         Err(e) => {
-            r.say(false, e.to_string());
+            r.say(false, format!("{e:#}"));
             return r.stop();
         }
     };
     r.say(true, format!("data dir: {} is writable", config.data_dir.display()));
     for root in &config.roots {
-        r.say(true, format!("folder: {} is readable", root.path.display()));
+        let readable = std::fs::read_dir(&root.path).is_ok();
+        r.say(
+            readable,
+            format!("folder: {} is {}", root.path.display(), if readable { "readable" } else { "not readable" }),
+        );
     }
-    let store = match crate::store::open(&config.data_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            r.say(false, format!("database: {e}"));
-            return r.stop();
-        }
-    };
+    if running {
+        r.out.push_str("note server: vidserve is serving this data dir; what it has stored is read, without a scan\n");
+    }
     let users = store.load_user()?.len();
     r.say(true, format!("database: {}: open; {} with ratings, views or tags", store.location(), super::videos(users)));
     let damaged = store.damaged_user_records()?;
@@ -53,7 +54,8 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
             ),
         );
     }
-    let catalog = Scanner::new(config.roots, store)?.scan()?;
+    let mut scanner = Scanner::new(config.roots, store)?;
+    let catalog = if running { scanner.catalog(crate::catalog::ScanStats::default())? } else { scanner.scan()? };
     r.say(
         true,
         format!(

@@ -44,7 +44,6 @@ pub fn scan(args: &LibraryArgs) -> anyhow::Result<()> {
 
 /// `vidserve import PATH...`: scans (to know the videos), then imports.
 pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
-    let config = LibraryConfig::from_args(&args.library)?;
     let mut files: Vec<PathBuf> = Vec::new();
     for p in &args.paths {
         if p.is_dir() {
@@ -58,7 +57,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     if files.is_empty() {
         anyhow::bail!("no ratings.json, views.json, tags.json, favorites.json or video_metadata.db found there");
     }
-    let store = crate::store::open(&config.data_dir)?;
+    let (config, store, _) = super::library_and_store(&args.library, false)?;
     let mut scanner = Scanner::new(config.roots, store.clone())?;
     let catalog = scanner.scan()?;
     let apply = |edits: Vec<_>| store.apply_user(&edits).map(|_| ()).map_err(|e| e.to_string());
@@ -96,9 +95,10 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
 
 /// `vidserve export`: every video's user data as one JSON document, in
 /// vidserve's form and in the original server's maps (keyed by path).
+/// Works beside a running server (reading what it has committed) and
+/// without `--dir` (the folders of the last scan).
 pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let config = LibraryConfig::from_args(&args.library)?;
-    let store = crate::store::open(&config.data_dir)?;
+    let (config, store, _) = super::library_and_store(&args.library, true)?;
     let users = store.load_user()?;
     let personal = store.load_personal()?;
     let owner = crate::people::People::load(store.clone())?.owner();

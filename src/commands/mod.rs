@@ -53,6 +53,31 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The library a command works on and its store: the folders of `--dir`,
+/// or, without it, those the data dir's last scan walked. `reading`: the
+/// command only reads, so beside a running server the store is opened
+/// read-only (the third value says so) instead of refused.
+fn library_and_store(
+    args: &crate::cli::LibraryArgs,
+    reading: bool,
+) -> anyhow::Result<(crate::config::LibraryConfig, std::sync::Arc<dyn crate::store::Store>, bool)> {
+    use crate::config::{data_dir, LibraryConfig};
+    let data = data_dir(args.data.as_deref())?;
+    let (store, running) =
+        if reading { crate::store::open_for_reading(&data)? } else { (crate::store::open(&data)?, false) };
+    let config = if args.dirs.is_empty() {
+        LibraryConfig::from_stored(store.roots()?, data).map_err(|_| {
+            anyhow::anyhow!(
+                "no video directory given, and none scanned with this data dir yet; pass one with --dir DIR \
+                 (--dir . for this folder)"
+            )
+        })?
+    } else {
+        LibraryConfig::from_args(args)?
+    };
+    Ok((config, store, running))
+}
+
 /// Writes to standard output. A reader that went away (`| head`) is a
 /// normal end, not an error.
 /// `1 video`, `2 videos`: a count with its word.

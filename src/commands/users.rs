@@ -1,5 +1,6 @@
 //! `vidserve user add|passwd|remove|list|token`: accounts, from the command
-//! line, while the server is stopped (one process opens a data dir).
+//! line, while the server is stopped (one process writes a data dir);
+//! `list` also while it runs.
 
 use std::io::{BufRead, IsTerminal};
 
@@ -9,7 +10,11 @@ use crate::store::Store;
 
 pub fn user(args: &UserArgs) -> anyhow::Result<()> {
     let data = crate::config::data_dir(args.library.data.as_deref())?;
-    let store = crate::store::open(&data)?;
+    // Listing only reads: it works beside a running server.
+    let store = match &args.command {
+        UserCommand::List => crate::store::open_for_reading(&data)?.0,
+        _ => crate::store::open(&data)?,
+    };
     let people = People::load(store.clone())?;
     match &args.command {
         UserCommand::Add { name, role, password_stdin, no_password, replace } => {

@@ -123,6 +123,18 @@ impl MediaConfig {
 }
 
 impl LibraryConfig {
+    /// The folders a data dir's last scan walked (`stored`), for commands
+    /// run without `--dir`; a folder that is gone now is kept as given
+    /// (the catalog shows it offline).
+    pub fn from_stored(stored: Vec<PathBuf>, data_dir: PathBuf) -> Result<Self, ConfigError> {
+        if stored.is_empty() {
+            return Err(ConfigError::NoDirs);
+        }
+        let roots =
+            stored.into_iter().map(|p| resolve_root(&p).unwrap_or(Root { canonical: p.clone(), path: p })).collect();
+        Ok(Self { roots, data_dir })
+    }
+
     pub fn from_args(args: &LibraryArgs) -> Result<Self, ConfigError> {
         if args.dirs.is_empty() {
             return Err(ConfigError::NoDirs);

@@ -298,6 +298,12 @@ impl Scanner {
                 changes.delete_files.push(key.clone());
             }
         }
+        // The folders, kept for commands run without `--dir` (written
+        // only when they changed: an idle disk stays idle).
+        let paths: Vec<PathBuf> = self.roots.iter().map(|r| r.path.clone()).collect();
+        if self.store.roots()? != paths {
+            changes.roots = Some(paths);
+        }
         stats.changed = !changes.is_empty() || self.root_states != states_before;
         self.dirs = dirs;
         let identified = started.elapsed();

@@ -44,6 +44,8 @@ pub enum StoreError {
     UserCorrupt(PathBuf, String),
     #[error("the database {} is in use by another vidserve; stop it or pass another --data", .0.display())]
     InUse(PathBuf),
+    #[error("the database {} is open for reading only while vidserve serves it; make this change from the admin page or stop the server first", .0.display())]
+    ReadOnly(PathBuf),
     #[error("the database {} was written by a newer vidserve (schema {}); upgrade vidserve", .0.display(), .1)]
     TooNew(PathBuf, u64),
     #[error("cannot open the database {} ({}); check that the data dir is writable", .0.display(), .1)]
@@ -72,11 +74,13 @@ pub struct IndexChanges {
     pub put_files: Vec<(Vec<u8>, FileRecord)>,
     pub delete_files: Vec<Vec<u8>>,
     pub put_videos: HashMap<VideoId, VideoRecord>,
+    /// The folders walked, when they differ from those stored.
+    pub roots: Option<Vec<PathBuf>>,
 }
 
 impl IndexChanges {
     pub fn is_empty(&self) -> bool {
-        self.put_files.is_empty() && self.delete_files.is_empty() && self.put_videos.is_empty()
+        self.put_files.is_empty() && self.delete_files.is_empty() && self.put_videos.is_empty() && self.roots.is_none()
     }
 }
 
@@ -109,6 +113,9 @@ pub trait Store: Send + Sync {
     fn load_index(&self) -> Result<Index, StoreError>;
     /// Writes one scan's changes in one transaction.
     fn apply_index(&self, changes: &IndexChanges) -> Result<(), StoreError>;
+    /// The folders the last scan walked, in `--dir` order (none before
+    /// the first scan).
+    fn roots(&self) -> Result<Vec<PathBuf>, StoreError>;
 
     // User data: what people entered.
 
@@ -173,6 +180,17 @@ pub trait Store: Send + Sync {
 /// Opens the state kept in `data_dir` (creating it the first time).
 pub fn open(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(RedbStore::open(data_dir)?))
+}
+
+/// Opens the state kept in `data_dir` for reading only, beside a running
+/// server; `None` as the second value when it could be opened for writing
+/// (no server runs). For commands that only read.
+pub fn open_for_reading(data_dir: &Path) -> Result<(Arc<dyn Store>, bool), StoreError> {
+    match RedbStore::open(data_dir) {
+        Ok(s) => Ok((Arc::new(s), false)),
+        Err(StoreError::InUse(_)) => Ok((Arc::new(RedbStore::open_read_only(data_dir)?), true)),
+        Err(e) => Err(e),
+    }
 }
 
 /// A consistent view of the stored index, read row by row (a catalog is

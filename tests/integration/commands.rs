@@ -76,3 +76,54 @@ fn errors_print_their_whole_chain() {
     // The context and its cause, on one line.
     assert!(stderr.contains("cannot write /no/such/dir/export.json: No such file or directory"), "{stderr}");
 }
+
+/// Commands that only read work while the server runs (reading what it
+/// has committed) and without `--dir` (the folders of the last scan);
+/// commands that write say why they cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_commands_work_beside_a_running_server_and_without_dir() {
+    use crate::support::{Options, TestServer};
+    let fx = Fixture::new();
+    fx.mp4("clip.mp4", 1000, 41);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let id = srv.id_of("clip.mp4").await;
+    let res = srv.client.put(srv.url(&format!("/api/v1/videos/{id}/rating"))).json(&serde_json::json!({ "rating": 4 }));
+    assert_eq!(res.send().await.unwrap().status(), 200);
+    let data_dir = data.path().to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = vidserve().args(args).args(["--data", data_dir]).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // Export, without --dir, while the server runs: the rating just made is there.
+    let (code, out, err) = run(&["export"]);
+    assert_eq!(code, Some(0), "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["ratings"]["clip.mp4"], 4, "{out}");
+    let (code, out, err) = run(&["doctor"]);
+    assert!(code.is_some_and(|c| c <= 1), "{out}{err}");
+    assert!(out.contains("vidserve is serving this data dir") && out.contains("1 video"), "{out}");
+    let (code, out, _) = run(&["user", "list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("no accounts"), "{out}");
+    // Writing is refused, saying why.
+    let out = vidserve().args(["user", "add", "zoe", "--no-password", "--data", data_dir]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another vidserve"));
+    srv.stop().await;
+    // Stopped: import without --dir uses the folders of the last scan.
+    let file = data.path().join("ratings.json");
+    std::fs::write(&file, r#"{"clip.mp4": 2}"#).unwrap();
+    let (code, out, err) = run(&["import", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("matched 1 name"), "{out}");
+    // A data dir that never scanned asks for --dir.
+    let empty = tempfile::tempdir().unwrap();
+    let out = vidserve().args(["export", "--data", empty.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--dir"));
+}

@@ -2,13 +2,15 @@
 //! facts. Rebuildable: a damaged index file can be moved aside and a scan
 //! makes it again; it never holds anything people entered.
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 
-use super::tables::{FILES, FILES_V1, VIDEOS, VIDEOS_V1};
+use super::tables::{FILES, FILES_V1, ROOTS, VIDEOS, VIDEOS_V1};
 use super::RedbStore;
 use crate::library::ids::VideoId;
 use crate::store::records::{decode, encode, FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, IndexRead, StoreError};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 /// A consistent view of the stored index, read row by row (a catalog is
 /// built from it without a second copy of every record in memory).
@@ -112,9 +114,32 @@ impl RedbStore {
             for (id, rec) in put_videos {
                 videos.insert(id.0, encode(rec).as_slice())?;
             }
+            if let Some(roots) = &changes.roots {
+                let mut table = txn.open_table(ROOTS)?;
+                table.retain(|_, _| false)?;
+                for (n, path) in roots.iter().enumerate() {
+                    table.insert(n as u32, path.as_os_str().as_bytes())?;
+                }
+            }
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// The folders stored by the last scan, in order.
+    pub(super) fn roots(&self) -> Result<Vec<PathBuf>, StoreError> {
+        let txn = self.index.begin_read()?;
+        let table = match txn.open_table(ROOTS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (_, path) = row?;
+            out.push(PathBuf::from(std::ffi::OsStr::from_bytes(path.value())));
+        }
+        Ok(out)
     }
 
     /// Schema 1 to 2, in the caller's transaction: the JSON records of
@@ -160,7 +185,7 @@ fn rewrite<K: redb::Key + 'static, T: serde::Serialize + serde::de::DeserializeO
 
 #[cfg(test)]
 mod tests {
-    use redb::Database;
+    use redb::{Database, ReadableDatabase};
 
     use super::*;
     use crate::store::local::tables::META;

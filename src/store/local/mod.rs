@@ -11,7 +11,9 @@ mod userdata;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use redb::{Database, ReadableTable};
+use redb::{
+    ConcurrencyMode, Database, ReadOnlyDatabase, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
 
 use super::{Applied, Index, IndexChanges, IndexRead, Store, StoreError, DB_FILE, USER_FILE};
 use crate::catalog::personal::{PersonalMap, Viewer};
@@ -46,11 +48,44 @@ from_redb!(
 
 pub struct RedbStore {
     /// `vidserve.redb`: the scan index.
-    index: Database,
+    index: Db,
     /// `userdata.redb`: user data and import marks.
-    user: Database,
+    user: Db,
     path: PathBuf,
     user_path: PathBuf,
+}
+
+/// One database file, open for writing (one process at a time) or for
+/// reading beside the process that writes it. Both files are opened in
+/// redb's single-writer mode: a read-only command (`doctor`, `user
+/// list`, `export`) follows a running server's commits.
+enum Db {
+    Write(Database),
+    Read(ReadOnlyDatabase, PathBuf),
+}
+
+impl Db {
+    fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::Write(d) => d.begin_read(),
+            Db::Read(d, _) => d.begin_read(),
+        }
+    }
+
+    fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        match self {
+            Db::Write(d) => Ok(d.begin_write()?),
+            Db::Read(_, path) => Err(StoreError::ReadOnly(path.clone())),
+        }
+    }
+}
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    // Every read is served from our own cache: redb's page cache only
+    // needs to help the writers.
+    b.set_cache_size(DB_CACHE).set_concurrency_mode(ConcurrencyMode::SingleWriter);
+    b
 }
 
 impl RedbStore {
@@ -62,16 +97,12 @@ impl RedbStore {
         let user_path = data_dir.join(USER_FILE);
         read_ahead(&path);
         read_ahead(&user_path);
-        // Every read is served from our own cache: redb's page cache only
-        // needs to help the writers.
-        let index = Database::builder().set_cache_size(DB_CACHE).create(&path).map_err(|e| open_error(&path, e))?;
-        let user = Database::builder().set_cache_size(DB_CACHE).create(&user_path).map_err(|e| {
-            match open_error(&user_path, e) {
-                StoreError::Corrupt(p, why) => StoreError::UserCorrupt(p, why),
-                other => other,
-            }
+        let index = builder().create(&path).map_err(|e| open_error(&path, e))?;
+        let user = builder().create(&user_path).map_err(|e| match open_error(&user_path, e) {
+            StoreError::Corrupt(p, why) => StoreError::UserCorrupt(p, why),
+            other => other,
         })?;
-        let mut store = RedbStore { index, user, path, user_path };
+        let mut store = RedbStore { index: Db::Write(index), user: Db::Write(user), path, user_path };
         // After a migration the old records' pages are free but still in
         // the file; scans that rewrote many records leave free pages too.
         if store.migrate()? {
@@ -85,6 +116,21 @@ impl RedbStore {
         }
         store.migrate_from_index()?;
         store.set_aside_damaged_user_records()?;
+        Ok(store)
+    }
+
+    /// Opens both databases in `data_dir` for reading only, beside a
+    /// running server (which keeps writing them): no schema change, no
+    /// migration; every write answers `StoreError::ReadOnly`.
+    pub fn open_read_only(data_dir: &Path) -> Result<Self, StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let user_path = data_dir.join(USER_FILE);
+        let open = |p: &Path| -> Result<Db, StoreError> {
+            let db = builder().open_read_only(p).map_err(|e| open_error(p, e))?;
+            Ok(Db::Read(db, p.to_path_buf()))
+        };
+        let store = RedbStore { index: open(&path)?, user: open(&user_path)?, path, user_path };
+        store.check_read_only_schema()?;
         Ok(store)
     }
 
@@ -114,7 +160,8 @@ impl RedbStore {
 
     fn compact_index(&mut self) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        self.index.compact()?;
+        let Db::Write(index) = &mut self.index else { return Err(StoreError::ReadOnly(self.path.clone())) };
+        index.compact()?;
         tracing::info!(ms = started.elapsed().as_millis() as u64, "index file compacted");
         Ok(())
     }
@@ -127,6 +174,23 @@ impl RedbStore {
     /// The user data file.
     pub fn user_path(&self) -> &Path {
         &self.user_path
+    }
+
+    /// A read-only open understands the files only at this schema (the
+    /// running server migrated them when it started).
+    fn check_read_only_schema(&self) -> Result<(), StoreError> {
+        let files =
+            [(&self.index, &self.path, INDEX_SCHEMA_VERSION), (&self.user, &self.user_path, USER_SCHEMA_VERSION)];
+        for (db, path, current) in files {
+            let txn = db.begin_read()?;
+            let version = txn.open_table(META)?.get("schema_version")?.map(|v| v.value());
+            match version {
+                Some(v) if v > current => return Err(StoreError::TooNew(path.clone(), v)),
+                Some(v) if v == current => {}
+                _ => return Err(StoreError::ReadOnly(path.clone())),
+            }
+        }
+        Ok(())
     }
 
     /// Creates missing tables and runs migrations from older schema
@@ -157,6 +221,7 @@ impl RedbStore {
         let txn = self.index.begin_write()?;
         txn.open_table(FILES)?;
         txn.open_table(VIDEOS)?;
+        txn.open_table(tables::ROOTS)?;
         txn.commit()?;
         let txn = self.user.begin_write()?;
         txn.open_table(USER)?;
@@ -246,6 +311,9 @@ impl Store for RedbStore {
     }
     fn apply_index(&self, changes: &IndexChanges) -> Result<(), StoreError> {
         RedbStore::apply(self, changes)
+    }
+    fn roots(&self) -> Result<Vec<PathBuf>, StoreError> {
+        RedbStore::roots(self)
     }
     fn load_user(&self) -> Result<HashMap<VideoId, UserData>, StoreError> {
         RedbStore::load_user(self)

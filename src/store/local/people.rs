@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::tables::{ACCOUNTS, HOUSEHOLD, PERSONAL, SECRETS, SESSIONS, TOKENS, USER};
 use super::{encode, RedbStore};

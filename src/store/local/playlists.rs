@@ -2,7 +2,7 @@
 //! The owner is a lowercase account name, or `""` for the household (no
 //! accounts, or the first admin's shared data).
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::tables::{PLAYLISTS, PLAYLIST_NEXT};
 use super::{encode, RedbStore};

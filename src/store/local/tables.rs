@@ -11,6 +11,10 @@ pub const USER_SCHEMA_VERSION: u64 = 1;
 
 /// `"schema_version"` -> version number (in each file).
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// In `vidserve.redb`: the folders the last scan walked, in `--dir` order
+/// (position -> path bytes as given), so commands that need the library
+/// work without `--dir`.
+pub const ROOTS: TableDefinition<u32, &[u8]> = TableDefinition::new("roots_v1");
 /// In `userdata.redb`: lowercase account name -> JSON `AccountRecord`.
 pub const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts_v1");
 /// In `userdata.redb`: SHA-256 of an API token (hex) -> JSON `GrantRecord`.
