@@ -4,7 +4,7 @@
 # videos, 64 KiB random ranges and whole-file streams of a 1 GiB file,
 # with each server's CPU per GiB for the byte scenarios.
 #
-#   A=/path/to/old/vidserve B=target/release/vidserve benches/ab.sh
+#   A=/path/to/old/vidserve B=target/dist/vidserve benches/ab.sh
 #   DURATION=10 ROUNDS=5 A=... B=... benches/ab.sh
 #
 # Loopback only; every load is bounded by DURATION. Fixtures are shared

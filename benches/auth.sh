@@ -19,8 +19,8 @@ OPEN_PORT=${OPEN_PORT:-18091}
 AUTH_PORT=${AUTH_PORT:-18092}
 command -v ffmpeg >/dev/null || { echo "needs ffmpeg: apt-get install -y ffmpeg" >&2; exit 1; }
 
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
-BIN=target/release/vidserve
+[ -n "${NO_BUILD:-}" ] || cargo build --profile dist --quiet
+BIN=target/dist/vidserve
 mkdir -p "$WORK/media"
 # 60 distinct short clips, made once.
 for i in $(seq 0 59); do

@@ -24,9 +24,9 @@ for tool in nginx wrk; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install -y nginx wrk" >&2; exit 1; }
 done
 
-cargo build --release --quiet
+cargo build --profile dist --quiet
 cargo bench --no-run --quiet --bench library 2>/dev/null
-BIN=target/release/vidserve
+BIN=target/dist/vidserve
 mkdir -p "$WORK/media" "$WORK/nginx" "$WORK/nginx-aio"
 
 # Fixtures, made once: a 1 GiB file of random bytes, 1k and 100k small videos.

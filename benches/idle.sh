@@ -13,8 +13,8 @@ IDLE=${IDLE:-60}
 TTL=${TTL:-10}
 WORK=${BENCH_DIR:-/tmp/vidserve-idle}
 command -v strace >/dev/null || { echo "needs strace: apt-get install -y strace" >&2; exit 1; }
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
-BIN=$PWD/target/release/vidserve
+[ -n "${NO_BUILD:-}" ] || cargo build --profile dist --quiet
+BIN=$PWD/target/dist/vidserve
 mkdir -p "$WORK"
 [ -d "$WORK/media" ] || cargo bench --quiet --bench library -- --make "$WORK/media" 200
 MEDIA=$(cd "$WORK/media" && pwd)

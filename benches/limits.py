@@ -3,7 +3,7 @@
 vidserve binary on loopback and prints the server's peak memory growth
 (VmHWM) and the time, so that two builds can be compared in one run:
 
-    python3 benches/limits.py target/release/vidserve [OTHER_BINARY]
+    python3 benches/limits.py target/dist/vidserve [OTHER_BINARY]
 
 Makes its own fixture (ffmpeg) in a temporary folder; every request goes
 to 127.0.0.1 only; each class is bounded in count and time."""
@@ -155,7 +155,7 @@ def run(binary, videos, data):
         proc.wait()
 
 def main():
-    binaries = sys.argv[1:] or ["target/release/vidserve"]
+    binaries = sys.argv[1:] or ["target/dist/vidserve"]
     with tempfile.TemporaryDirectory() as tmp:
         videos = os.path.join(tmp, "videos")
         os.mkdir(videos)

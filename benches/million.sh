@@ -16,8 +16,8 @@ LIB=${LIB:-/tmp/vidserve-bench-$N}
 PORT=${PORT:-18720}
 DURATION=${DURATION:-10}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
-BIN=${BIN:-target/release/vidserve}
+[ -n "${NO_BUILD:-}" ] || cargo build --profile dist --quiet
+BIN=${BIN:-target/dist/vidserve}
 synthetic_library "$N" "$LIB"
 DATA=$(mktemp -d)
 WORK=$(mktemp -d)

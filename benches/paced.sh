@@ -22,11 +22,11 @@ for f in "$WORK/media/big.mp4" "$WORK/nginx/nginx.conf"; do
   [ -f "$f" ] || { echo "missing $f: run benches/compare.sh once first" >&2; exit 1; }
 done
 command -v nginx >/dev/null || { echo "needs nginx: apt-get install -y nginx" >&2; exit 1; }
-cargo build --release --quiet
+cargo build --profile dist --quiet
 # From the disk into the page cache, as `compare.sh` does (large folios).
 dd if="$WORK/media/big.mp4" iflag=nocache count=0 status=none
 cat "$WORK/media/big.mp4" > /dev/null
-BIN=target/release/vidserve
+BIN=target/dist/vidserve
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

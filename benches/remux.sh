@@ -17,8 +17,8 @@ PORT=${PORT:-18590}
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
-BIN=target/release/vidserve
+[ -n "${NO_BUILD:-}" ] || cargo build --profile dist --quiet
+BIN=target/dist/vidserve
 
 mkdir -p "$WORK/videos"
 ffmpeg -v error -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=$LENGTH" -f lavfi -i "sine=f=440:d=$LENGTH" \

@@ -16,8 +16,8 @@ LIB=${LIB:-/tmp/vidserve-bench-$N}
 PORT=${PORT:-18700}
 SETTLE=${SETTLE:-20}
 if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/vidserve
+  cargo build --profile dist --quiet
+  BIN=target/dist/vidserve
 fi
 synthetic_library "$N" "$LIB"
 DATA=$(mktemp -d)

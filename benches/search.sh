@@ -17,7 +17,7 @@ PORT=${PORT:-18690}
 LIB=${LIB:-/tmp/vidserve-bench-$N}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
 
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --profile dist --quiet
 synthetic_library "$N" "$LIB"
 
 run() { # name binary
@@ -38,11 +38,11 @@ run() { # name binary
   rm -rf "$data"
 }
 
-run "this tree" target/release/vidserve
+run "this tree" target/dist/vidserve
 if [ -n "${OLD:-}" ]; then
   tree=$(mktemp -d)
   git worktree add --quiet --detach "$tree" "$OLD"
-  (cd "$tree" && CARGO_TARGET_DIR="$PWD/../vidserve-old-target" cargo build --release --quiet)
-  run "$OLD" "$tree/../vidserve-old-target/release/vidserve"
+  (cd "$tree" && CARGO_TARGET_DIR="$PWD/../vidserve-old-target" cargo build --profile dist --quiet)
+  run "$OLD" "$tree/../vidserve-old-target/dist/vidserve"
   git worktree remove --force "$tree"
 fi

@@ -4,6 +4,6 @@
 synthetic_library() {
   local n=$1 dir=$2
   [ -d "$dir" ] && return
-  cargo build --release --quiet --bench library
-  "$(ls -t target/release/deps/library-* | grep -v '\.d$' | head -1)" --make "$dir" "$n"
+  cargo build --profile dist --quiet --bench library
+  "$(ls -t target/dist/deps/library-* | grep -v '\.d$' | head -1)" --make "$dir" "$n"
 }

@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${BENCH_DIR:-/tmp/vidserve-bench}/thumbs
 PORT=${VS_PORT:-18083}
-cargo build --release --quiet
-BIN=$PWD/target/release/vidserve
+cargo build --profile dist --quiet
+BIN=$PWD/target/dist/vidserve
 mkdir -p "$WORK/clips" "$WORK/big"
 if [ ! -f "$WORK/clips/clip099.mp4" ]; then
   for i in $(seq -w 0 99); do

@@ -164,8 +164,9 @@ pub struct DataArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum UserCommand {
-    /// Add an account (or replace one of the same name).
+    /// Add an account (`--replace` replaces one of the same name).
     Add {
+        /// The account's name: 1 to 64 letters, digits, '.', '_' or '-'.
         name: String,
         /// What the account may do.
         #[arg(long, value_enum, default_value = "viewer")]
@@ -182,8 +183,9 @@ pub enum UserCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Change an account's password (its sessions end).
+    /// Change an account's password (its sessions, tokens and signed links end).
     Passwd {
+        /// The account's name.
         name: String,
         #[arg(long)]
         password_stdin: bool,
@@ -191,6 +193,7 @@ pub enum UserCommand {
     /// Remove an account with its tokens, sessions, own data and playlists
     /// (never the last admin while other accounts exist).
     Remove {
+        /// The account's name.
         name: String,
         /// Confirm removing the household's owner, whose ratings, favorites,
         /// positions and playlists go with it (a backup is written first).
@@ -202,6 +205,7 @@ pub enum UserCommand {
     /// Print a new API token for an account (`Authorization: Bearer TOKEN`),
     /// or revoke all its tokens.
     Token {
+        /// The account's name.
         name: String,
         #[arg(long)]
         revoke: bool,

@@ -101,6 +101,26 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
+    // A Matroska file that ends early plays up to where it ends: said
+    // here, with the length that plays (the library shows that length).
+    for v in catalog.videos() {
+        let Some(i) = v.info.as_ref().filter(|i| matches!(&*i.container, "mkv" | "webm")) else { continue };
+        let path = catalog.abs_path(v.primary());
+        let Ok(file) = std::fs::File::open(&path) else { continue };
+        let len = file.metadata().map_or(0, |m| m.len());
+        if let Some((have, declared)) =
+            crate::library::probe::mkv::cut_short(&crate::container::FileSource { file: &file, len })
+        {
+            let plays = i.duration_ms.map_or("what it holds".into(), |ms| format!("the first {}", clock(ms)));
+            r.say(
+                false,
+                format!(
+                    "cut short: {}: {have} of {declared} bytes (an interrupted copy?); it plays {plays}",
+                    path.display()
+                ),
+            );
+        }
+    }
     if remuxed > 0 {
         r.say(
             true,
@@ -116,6 +136,15 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         format!("{} thing(s) to fix\n", r.problems)
     });
     r.finish()
+}
+
+/// `1:05:09`, `4:02`: a length as players show it.
+fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    match s / 3600 {
+        0 => format!("{}:{:02}", s / 60, s % 60),
+        h => format!("{h}:{:02}:{:02}", s / 60 % 60, s % 60),
+    }
 }
 
 /// The doctor's findings, printed at the end.

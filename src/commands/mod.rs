@@ -62,18 +62,19 @@ fn library_and_store(
     reading: bool,
 ) -> anyhow::Result<(crate::config::LibraryConfig, std::sync::Arc<dyn crate::store::Store>, bool)> {
     use crate::config::{data_dir, LibraryConfig};
+    // Folders given are checked before the data dir is opened.
+    let given = (!args.dirs.is_empty()).then(|| LibraryConfig::from_args(args)).transpose()?;
     let data = data_dir(args.data.as_deref())?;
     let (store, running) =
         if reading { crate::store::open_for_reading(&data)? } else { (crate::store::open(&data)?, false) };
-    let config = if args.dirs.is_empty() {
-        LibraryConfig::from_stored(store.roots()?, data).map_err(|_| {
+    let config = match given {
+        Some(config) => config,
+        None => LibraryConfig::from_stored(store.roots()?, data).map_err(|_| {
             anyhow::anyhow!(
                 "no video directory given, and none scanned with this data dir yet; pass one with --dir DIR \
                  (--dir . for this folder)"
             )
-        })?
-    } else {
-        LibraryConfig::from_args(args)?
+        })?,
     };
     Ok((config, store, running))
 }

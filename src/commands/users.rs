@@ -44,7 +44,9 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
         UserCommand::Passwd { name, password_stdin } => {
             let password = read_password(*password_stdin, true)?;
             people.set_password(name, &password)?;
-            super::print(format!("changed the password of {name}; its sessions ended\n").as_bytes())
+            super::print(
+                format!("changed the password of {name}; its sessions, tokens and signed links ended\n").as_bytes(),
+            )
         }
         UserCommand::Remove { name, yes } => {
             let owner = people.is_owner(name);

@@ -312,3 +312,36 @@ async fn local_url(child: &mut std::process::Child) -> String {
     .unwrap()
     .expect("a Local: URL line")
 }
+
+/// A Matroska film cut short (an interrupted copy) stays listed, with the
+/// length that plays, and the doctor says it is cut short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_matroska_film_shows_the_length_that_plays() {
+    let fx = Fixture::new();
+    let whole = fx.path().join("whole.mkv");
+    crate::support::ffmpeg(
+        &whole,
+        &["-f", "lavfi", "-i", "testsrc=duration=8:size=64x48:rate=10", "-c:v", "libx264", "-pix_fmt", "yuv420p"]
+            .into_iter()
+            .chain(["-g", "10", "-cluster_time_limit", "1000"])
+            .collect::<Vec<_>>(),
+    );
+    let bytes = std::fs::read(&whole).unwrap();
+    std::fs::remove_file(&whole).unwrap();
+    fx.write("cut.mkv", &bytes[..bytes.len() / 2]);
+    let data = tempfile::tempdir().unwrap();
+    let (dir, data_dir) = (fx.path().to_str().unwrap(), data.path().to_str().unwrap());
+    let out = vidserve().args(["scan", "--dir", dir, "--data", data_dir]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("1 video (0 broken"), "listed, not broken");
+    let srv =
+        crate::support::TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let ms = srv.videos().await[0]["duration_ms"].as_u64().expect("a length");
+    srv.stop().await;
+    assert!((1000..7000).contains(&ms), "the length that plays, not the 8 s the header says: {ms} ms");
+    let out = vidserve().args(["doctor", "--data", data_dir, "--ffmpeg", "/no/such/ffmpeg"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("cut short: ") && text.contains("cut.mkv") && text.contains("it plays the first 0:0"),
+        "{text}"
+    );
+}

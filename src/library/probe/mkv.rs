@@ -36,8 +36,10 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         .filter(|h| h.id == SEGMENT)
         .ok_or_else(|| damaged("no Segment after the header"))?;
     // A Segment cut short is still listed: what it holds plays, remuxed
-    // up to where it ends (`media::remux`).
-    let seg_end = seg.size.map_or(len, |s| seg_pos.saturating_add(seg.len).saturating_add(s).min(len));
+    // up to where it ends (`media::remux`), and its length is what plays.
+    let declared_end = seg.size.map(|s| seg_pos.saturating_add(seg.len).saturating_add(s));
+    let cut = declared_end.is_some_and(|end| end > len);
+    let seg_end = declared_end.map_or(len, |end| end.min(len));
 
     let mut info = MediaInfo { container: container.into(), ..MediaInfo::default() };
     let (mut have_info, mut have_tracks) = (false, false);
@@ -70,7 +72,89 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     if !have_tracks || (info.video_codec.is_none() && info.audio_codec.is_none()) {
         return Err(damaged("no track list"));
     }
+    if cut {
+        let scale = info_scale(src, seg_pos.saturating_add(seg.len), seg_end)?;
+        let last = last_cluster_ms(src, scale)?;
+        info.duration_ms = match (info.duration_ms, last) {
+            (Some(d), Some(l)) => Some(d.min(l)),
+            (_, l) => l,
+        };
+    }
     Ok(info)
+}
+
+/// For a Matroska or WebM file that ends before its Segment says:
+/// `Some((bytes present, bytes declared))`.
+pub fn cut_short(src: &(impl Source + ?Sized)) -> Option<(u64, u64)> {
+    let head = src.read_vec(0, 64).ok()?;
+    let ebml = header(&head).filter(|h| h.id == EBML)?;
+    let seg_pos = ebml.len.checked_add(ebml.size?)?;
+    let seg = header(&src.read_vec(seg_pos, 16).ok()?).filter(|h| h.id == SEGMENT)?;
+    let declared = seg_pos.saturating_add(seg.len).saturating_add(seg.size?);
+    (declared > src.size()).then_some((src.size(), declared))
+}
+
+/// A cluster's Timestamp, when its body (`b`) opens with one, after at
+/// most a CRC-32 and a Void element.
+fn cluster_timestamp(b: &[u8]) -> Option<u64> {
+    const CRC32: u32 = 0xBF;
+    const VOID: u32 = 0xEC;
+    let mut at = 0usize;
+    for _ in 0..3 {
+        let h = header(b.get(at..)?)?;
+        let size = usize::try_from(h.size?).ok()?;
+        let data = at.checked_add(h.len as usize)?;
+        match h.id {
+            CLUSTER_TIMESTAMP if (1..=8).contains(&size) => return uint(b.get(data..data + size)?),
+            CRC32 | VOID if size <= 64 => at = data + size,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// How much of a cut file's tail is searched for its last cluster.
+const TAIL: u64 = 4 * 1024 * 1024;
+
+/// The Segment's TimestampScale (nanoseconds a tick; 1 ms when unsaid).
+fn info_scale(src: &(impl Source + ?Sized), mut pos: u64, end: u64) -> Result<u64, ProbeError> {
+    for _ in 0..MAX_CHILDREN {
+        if pos >= end {
+            break;
+        }
+        let Some(h) = header(&src.read_vec(pos, 16)?) else { break };
+        let (data_pos, Some(size)) = (pos.saturating_add(h.len), h.size) else { break };
+        if h.id == INFO && size <= MAX_ELEMENT {
+            let body = src.read_vec(data_pos, size)?;
+            let scale = children(&body).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d));
+            return Ok(scale.filter(|&s| s > 0).unwrap_or(1_000_000));
+        }
+        pos = data_pos.saturating_add(size);
+    }
+    Ok(1_000_000)
+}
+
+/// The time of the last cluster that starts in the file's last `TAIL`
+/// bytes, in milliseconds: where a file cut short stops playing. A
+/// candidate counts only when it opens with a plausible cluster Timestamp
+/// (frame data can hold the id's bytes by chance).
+fn last_cluster_ms(src: &(impl Source + ?Sized), scale: u64) -> Result<Option<u64>, ProbeError> {
+    let len = src.size();
+    let start = len.saturating_sub(TAIL);
+    let tail = src.read_vec(start, TAIL)?;
+    let id = CLUSTER.to_be_bytes();
+    let mut at = tail.len();
+    while let Some(found) = memchr::memmem::rfind(&tail[..at], &id) {
+        at = found;
+        let Some(h) = header(&tail[found..]) else { continue };
+        if h.id != CLUSTER {
+            continue;
+        }
+        if let Some(ticks) = cluster_timestamp(&tail[found + h.len as usize..]) {
+            return Ok(Some(u64::try_from(u128::from(ticks) * u128::from(scale) / 1_000_000).unwrap_or(u64::MAX)));
+        }
+    }
+    Ok(None)
 }
 
 /// A picture attached to the file (a cover), if any: the first image,
