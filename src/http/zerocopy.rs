@@ -3,7 +3,7 @@
 //!
 //! hyper writes a response body from the chunks its `Body` yields. For a
 //! chunk of a file that is wholly in the page cache (`cachestat(2)`), the
-//! body yields a *placeholder* instead of the bytes: a slice of `ZEROS`, a
+//! body yields a *placeholder* instead of the bytes: a slice of `zeros()`, a
 //! static block that is never sent, and queues `(file, pos, len)` on the
 //! connection's `Pending`. hyper queues body chunks without copying them
 //! (its vectored write strategy, set with `http1::Builder::writev(true)`) and
@@ -46,7 +46,7 @@ pub const CHUNK: usize = 4 << 20;
 pub const CHUNK_CACHED_AHEAD: usize = 1 << 20;
 /// Smaller pieces (a remux's audio frames) are cheaper copied.
 const SMALLEST: usize = 16 * 1024;
-/// Placeholders start at one of this many places in `ZEROS` in turn, so
+/// Placeholders start at one of this many places in `zeros()` in turn, so
 /// consecutive ones end at different addresses (checked when sent).
 const STARTS: usize = 16;
 /// Most ranges a connection may have waiting: hyper asks for a body chunk
@@ -56,8 +56,19 @@ const STARTS: usize = 16;
 const MOST_QUEUED: usize = 32;
 
 /// The placeholders' bytes: never sent, never read (a zeroed static costs
-/// no memory until touched).
-static ZEROS: [u8; CHUNK + STARTS * 4096] = [0; CHUNK + STARTS * 4096];
+/// no memory until touched). In `.bss`: the `UnsafeCell` keeps it out of
+/// the read-only data, where its 4 MiB of zeros would be in the binary.
+struct Zeros(std::cell::UnsafeCell<[u8; CHUNK + STARTS * 4096]>);
+
+// SAFETY: never written; only shared references to it are made (`zeros`).
+unsafe impl Sync for Zeros {}
+
+static ZEROS_CELL: Zeros = Zeros(std::cell::UnsafeCell::new([0; CHUNK + STARTS * 4096]));
+
+fn zeros() -> &'static [u8; CHUNK + STARTS * 4096] {
+    // SAFETY: nothing writes `ZEROS_CELL`; shared references only.
+    unsafe { &*ZEROS_CELL.0.get() }
+}
 
 /// A file range waiting for its placeholder to be written.
 struct Queued {
@@ -97,7 +108,7 @@ impl Pending {
             return None;
         }
         let start = self.made.fetch_add(1, Ordering::Relaxed) % STARTS * 4096;
-        let placeholder = &ZEROS[start..start + len];
+        let placeholder = &zeros()[start..start + len];
         let end = placeholder.as_ptr_range().end as usize;
         self.queue.lock().ok()?.push_back(Queued { file: file.clone(), pos, len: len as u64, end });
         Some(Bytes::from_static(placeholder))
@@ -137,7 +148,7 @@ pub fn local_filesystem(file: &File) -> bool {
 }
 
 fn is_placeholder(s: &[u8]) -> bool {
-    let zeros = ZEROS.as_ptr_range();
+    let zeros = zeros().as_ptr_range();
     !s.is_empty() && zeros.contains(&s.as_ptr()) && s.as_ptr_range().end <= zeros.end
 }
 
@@ -322,10 +333,10 @@ mod tests {
 
     #[test]
     fn placeholders_are_recognised_by_address_only() {
-        assert!(is_placeholder(&ZEROS[..10]));
-        assert!(is_placeholder(&ZEROS[ZEROS.len() - 1..]));
+        assert!(is_placeholder(&zeros()[..10]));
+        assert!(is_placeholder(&zeros()[zeros().len() - 1..]));
         assert!(!is_placeholder(&[0u8; 10]), "zeros elsewhere are bytes to send");
-        assert!(!is_placeholder(&ZEROS[..0]));
+        assert!(!is_placeholder(&zeros()[..0]));
     }
 
     #[test]
