@@ -174,16 +174,7 @@ echo "vidserve idle RSS with 100,000 videos: $(( $(rss_kib "$P100K") / 1024 )) M
 # means committed and fsynced); they also give the rating/views sorts data.
 IDS=$(curl -sf "http://127.0.0.1:$VS_PORT_100K/api/v1/videos?per_page=500&sort=title" \
   | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4 | tr '\n' ' ')
-{
-  echo "local ids = {}"
-  for id in $IDS; do echo "table.insert(ids, \"$id\")"; done
-  cat <<'LUA'
-request = function()
-  local id = ids[math.random(#ids)]
-  return wrk.format("POST", "/api/v1/videos/" .. id .. "/view")
-end
-LUA
-} > "$WORK/writes.lua"
+writes_lua "$WORK/writes.lua" "$IDS"
 run "$P100K" "http://127.0.0.1:$VS_PORT_100K/" -t2 -c50 -s "$WORK/writes.lua"
 echo "durable writes (POST view), 50 conns, data dir on $(df --output=source "$WORK" | tail -1): $R_RPS req/s, p50 $R_P50, p99 $R_P99"
 for id in $(echo "$IDS" | tr ' ' '\n' | head -50); do

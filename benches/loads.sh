@@ -1,6 +1,7 @@
 # Sourced by the benchmark scripts: the wrk scripts of the shared loads.
 #   ranges_lua FILE SIZE   64 KiB random ranges of a SIZE-byte file
 #   gallery_lua FILE PAGES gallery pages in every file sort, random page
+#   writes_lua FILE IDS    POST a view to one of IDS (space-separated), at random
 ranges_lua() {
   cat > "$1" <<LUA
 math.randomseed(os.time())
@@ -20,4 +21,16 @@ request = function()
   return wrk.format("GET", path)
 end
 LUA
+}
+writes_lua() {
+  {
+    echo "local ids = {}"
+    for id in $2; do echo "table.insert(ids, \"$id\")"; done
+    cat <<'LUA'
+request = function()
+  local id = ids[math.random(#ids)]
+  return wrk.format("POST", "/api/v1/videos/" .. id .. "/view")
+end
+LUA
+  } > "$1"
 }

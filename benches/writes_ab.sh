@@ -8,14 +8,8 @@ start() { $1 --dir $LIB --data $WORK/$2 --bind 127.0.0.1:$3 --no-watch >/dev/nul
 PA=$(start $A a 18401); PB=$(start $B b 18402)
 for p in 18401 18402; do for i in $(seq 300); do curl -sf http://127.0.0.1:$p/readyz >/dev/null && break; sleep 0.2; done; done
 IDS=$(curl -sf "http://127.0.0.1:18401/api/v1/videos?per_page=500&sort=title" | grep -o '"id":"[0-9a-f]*"' | cut -d'"' -f4 | tr '\n' ' ')
-{ echo "local ids = {}"; for id in $IDS; do echo "table.insert(ids, \"$id\")"; done
-cat <<'LUA'
-request = function()
-  local id = ids[math.random(#ids)]
-  return wrk.format("POST", "/api/v1/videos/" .. id .. "/view")
-end
-LUA
-} > $WORK/w.lua
+. "$(dirname "$0")/loads.sh"
+writes_lua $WORK/w.lua "$IDS"
 for r in 1 2 3 4 5; do
   for p in 18401 18402; do
     echo "$p $(wrk -t2 -c50 -d5s -s $WORK/w.lua http://127.0.0.1:$p/ | awk '/Requests\/sec/ {print $2}')"
