@@ -151,9 +151,14 @@ fn keys(path: &Path) -> (String, Option<String>) {
     (format!("path:{}", canonical.display()), content)
 }
 
-/// Whether `path` was imported before, as `once` counts it; the reason.
-fn imported_before(store: &dyn Store, path: &Path, once: Once) -> Result<Option<String>, StoreError> {
-    let (place, content) = keys(path);
+/// Whether a source with these `keys` was imported before, as `once`
+/// counts it; the reason.
+fn imported_before(
+    store: &dyn Store,
+    keys: &(String, Option<String>),
+    once: Once,
+) -> Result<Option<String>, StoreError> {
+    let (place, content) = keys;
     if once == Once::Never {
         return Ok(None);
     }
@@ -164,7 +169,7 @@ fn imported_before(store: &dyn Store, path: &Path, once: Once) -> Result<Option<
     }
     // Marks of older versions were `{canonical}:{len}:{mtime}`.
     let old_mark = format!("{}:", place.trim_start_matches("path:"));
-    if once == Once::PerDataDir && (store.was_imported(&place)? || store.was_imported_prefix(&old_mark)?) {
+    if once == Once::PerDataDir && (store.was_imported(place)? || store.was_imported_prefix(&old_mark)?) {
         return Ok(Some("imported into this data dir before (vidserve import --force reads it again)".into()));
     }
     Ok(None)
@@ -181,17 +186,29 @@ pub fn import(
     apply: impl FnOnce(Vec<(Viewer, VideoId, Edit)>) -> Result<(), String>,
 ) -> Result<Report, ImportError> {
     let mut report = Report::default();
+    // Each source's keys, read once: checked now, marked once saved.
+    let mut marks = Vec::new();
     for f in files {
-        match imported_before(store, f, once)? {
+        let keys = keys(f);
+        match imported_before(store, &keys, once)? {
             Some(why) => report.skipped.push((f.clone(), why)),
-            None => report.files.push(f.clone()),
+            None => {
+                report.files.push(f.clone());
+                marks.push(keys);
+            }
         }
     }
     if report.files.is_empty() {
         return Ok(report);
     }
-    let (exports, originals): (Vec<PathBuf>, Vec<PathBuf>) =
-        report.files.iter().cloned().partition(|f| read_export_file(f).is_some());
+    // Each file read once: exports with their document, the rest the original's.
+    let (mut exports, mut originals) = (Vec::new(), Vec::new());
+    for f in &report.files {
+        match read_export_file(f) {
+            Some(doc) => exports.push((f.clone(), doc)),
+            None => originals.push(f.clone()),
+        }
+    }
     let data = read_sources(&originals);
     let plan = plan(&data, catalog);
     report.matched = plan.matched.len();
@@ -204,25 +221,19 @@ pub fn import(
     // A person's data goes only to their account: never to one made
     // later under that name.
     let accounts = store.load_people()?.accounts;
-    for f in &exports {
+    for (f, doc) in &exports {
         let mut problems = Vec::new();
-        let doc = read_export_file(f).unwrap_or_default();
-        let mut restored = export::read_export(&doc, &mut problems);
+        let mut restored = export::read_export(doc, &mut problems);
         let mut strangers = std::collections::BTreeMap::<String, usize>::new();
-        restored.personal.retain(|(who, _, _)| {
-            let known = accounts.contains_key(&**who);
+        let mut known = |name: &str| {
+            let known = name.is_empty() || accounts.contains_key(name);
             if !known {
-                *strangers.entry(who.to_string()).or_default() += 1;
+                *strangers.entry(name.to_string()).or_default() += 1;
             }
             known
-        });
-        restored.playlists.retain(|(owner, _, _)| {
-            let known = owner.is_empty() || accounts.contains_key(owner);
-            if !known {
-                *strangers.entry(owner.clone()).or_default() += 1;
-            }
-            known
-        });
+        };
+        restored.personal.retain(|(who, _, _)| known(who));
+        restored.playlists.retain(|(owner, _, _)| known(owner));
         for (name, n) in strangers {
             problems.push(format!(
                 "{n} records of {name} not imported: no account has that name here (vidserve user add {name}, then \
@@ -244,11 +255,10 @@ pub fn import(
     if !edits.is_empty() {
         apply(edits).map_err(ImportError::Apply)?;
     }
-    for f in &report.files {
-        let (place, content) = keys(f);
-        store.mark_imported(&place)?;
+    for (place, content) in &marks {
+        store.mark_imported(place)?;
         if let Some(c) = content {
-            store.mark_imported(&c)?;
+            store.mark_imported(c)?;
         }
     }
     Ok(report)

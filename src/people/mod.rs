@@ -89,6 +89,11 @@ pub fn valid_name(name: &str) -> Result<String, PeopleError> {
     }
 }
 
+/// What a signed link of `rec` (lowercase name `key`) is bound to.
+fn bound<'a>(rec: &AccountRecord, key: &'a str) -> links::Bound<'a> {
+    links::Bound { key, created: rec.created, generation: rec.links }
+}
+
 /// Accounts, tokens and sessions, in memory, backed by the store.
 pub struct People {
     store: Arc<dyn Store>,
@@ -253,12 +258,18 @@ impl People {
     /// Ends `name`'s sessions and tokens.
     fn end_grants_of(&self, name: &str) -> Result<(), PeopleError> {
         self.end_sessions_of(name)?;
-        self.store.revoke_tokens(name)?;
+        self.drop_tokens_of(name)?;
+        Ok(())
+    }
+
+    /// Removes `name`'s tokens from the store, then memory; how many.
+    fn drop_tokens_of(&self, name: &str) -> Result<usize, PeopleError> {
+        let n = self.store.revoke_tokens(name)?;
         if let Ok(mut s) = self.state.write() {
             let key = name.to_lowercase();
             s.tokens.retain(|_, g| g.name.to_lowercase() != key);
         }
-        Ok(())
+        Ok(n)
     }
 
     /// The query of a signed link to `id` until `expires`, bound to the
@@ -270,8 +281,7 @@ impl People {
         }
         let rec = self.account(by?).ok()?;
         let key = rec.name.to_lowercase();
-        let bound = links::Bound { key: &key, created: rec.created, generation: rec.links };
-        Some(self.links.sign(id, expires, Some(bound)))
+        Some(self.links.sign(id, expires, Some(bound(&rec, &key))))
     }
 
     /// Whether `query` is a valid signed link to `id` at `now`: `None`
@@ -284,8 +294,7 @@ impl People {
         }
         let Some(rec) = q.by.and_then(|by| self.account(by).ok()) else { return Some(false) };
         let key = rec.name.to_lowercase();
-        let bound = links::Bound { key: &key, created: rec.created, generation: rec.links };
-        Some(self.links.check(id, &q, Some(bound), now))
+        Some(self.links.check(id, &q, Some(bound(&rec, &key)), now))
     }
 
     fn account(&self, name: &str) -> Result<AccountRecord, PeopleError> {
@@ -368,11 +377,7 @@ impl People {
     /// Revokes every token of `name` (blocking); how many.
     pub fn revoke_tokens(&self, name: &str) -> Result<usize, PeopleError> {
         self.account(name)?;
-        let n = self.store.revoke_tokens(name)?;
-        if let Ok(mut s) = self.state.write() {
-            let key = name.to_lowercase();
-            s.tokens.retain(|_, g| g.name.to_lowercase() != key);
-        }
+        let n = self.drop_tokens_of(name)?;
         // Streams opened with those tokens are asked again.
         self.changed();
         Ok(n)

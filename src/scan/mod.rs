@@ -45,13 +45,22 @@ pub struct Scanner {
     /// Each folder's modification time at the last walk (`poll` skips the
     /// files of those that kept it).
     dirs: HashMap<PathBuf, i64>,
+    /// Whether the store holds these roots (checked by the first walk).
+    roots_stored: bool,
 }
 
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let root_states = vec![RootState::Online; roots.len()];
         let folders: Vec<(PathBuf, PathBuf)> = roots.iter().map(|r| (r.path.clone(), r.canonical.clone())).collect();
-        Ok(Scanner { sources: Roots::local(&folders), roots, store, root_states, dirs: HashMap::new() })
+        Ok(Scanner {
+            sources: Roots::local(&folders),
+            roots,
+            store,
+            root_states,
+            dirs: HashMap::new(),
+            roots_stored: false,
+        })
     }
 
     /// Whether the stored index knows any file (restarts can serve at once).
@@ -298,16 +307,19 @@ impl Scanner {
                 changes.delete_files.push(key.clone());
             }
         }
-        // The folders, kept for commands run without `--dir` (written
-        // only when they changed: an idle disk stays idle).
-        let paths: Vec<PathBuf> = self.roots.iter().map(|r| r.path.clone()).collect();
-        if self.store.roots()? != paths {
-            changes.roots = Some(paths);
+        // The folders, kept for commands run without `--dir`: compared by
+        // the first walk, written only when they changed.
+        if !self.roots_stored {
+            let paths: Vec<PathBuf> = self.roots.iter().map(|r| r.path.clone()).collect();
+            if self.store.roots()? != paths {
+                changes.roots = Some(paths);
+            }
         }
         stats.changed = !changes.is_empty() || self.root_states != states_before;
         self.dirs = dirs;
         let identified = started.elapsed();
         self.store.apply_index(&changes)?;
+        self.roots_stored = true;
         stats.duration = started.elapsed();
         tracing::debug!(
             walk_ms = walked.as_millis() as u64,

@@ -43,6 +43,8 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
 
     let mut info = MediaInfo { container: container.into(), ..MediaInfo::default() };
     let (mut have_info, mut have_tracks) = (false, false);
+    // Nanoseconds a tick (the Info's TimestampScale; 1 ms when unsaid).
+    let mut scale = 1_000_000;
     let mut pos = seg_pos.saturating_add(seg.len);
     for _ in 0..MAX_CHILDREN {
         if pos >= seg_end || (have_info && have_tracks) {
@@ -56,7 +58,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
             {
                 let body = src.read_vec(data_pos, size)?;
                 if h.id == INFO {
-                    read_info(&body, &mut info);
+                    scale = read_info(&body, &mut info);
                     have_info = true;
                 } else {
                     read_tracks(&body, &mut info);
@@ -73,7 +75,6 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         return Err(damaged("no track list"));
     }
     if cut {
-        let scale = info_scale(src, seg_pos.saturating_add(seg.len), seg_end)?;
         let last = last_cluster_ms(src, scale)?;
         info.duration_ms = match (info.duration_ms, last) {
             (Some(d), Some(l)) => Some(d.min(l)),
@@ -115,24 +116,6 @@ fn cluster_timestamp(b: &[u8]) -> Option<u64> {
 
 /// How much of a cut file's tail is searched for its last cluster.
 const TAIL: u64 = 4 * 1024 * 1024;
-
-/// The Segment's TimestampScale (nanoseconds a tick; 1 ms when unsaid).
-fn info_scale(src: &(impl Source + ?Sized), mut pos: u64, end: u64) -> Result<u64, ProbeError> {
-    for _ in 0..MAX_CHILDREN {
-        if pos >= end {
-            break;
-        }
-        let Some(h) = header(&src.read_vec(pos, 16)?) else { break };
-        let (data_pos, Some(size)) = (pos.saturating_add(h.len), h.size) else { break };
-        if h.id == INFO && size <= MAX_ELEMENT {
-            let body = src.read_vec(data_pos, size)?;
-            let scale = children(&body).find(|(id, _)| *id == TIMESTAMP_SCALE).and_then(|(_, d)| uint(d));
-            return Ok(scale.filter(|&s| s > 0).unwrap_or(1_000_000));
-        }
-        pos = data_pos.saturating_add(size);
-    }
-    Ok(1_000_000)
-}
 
 /// The time of the last cluster that starts in the file's last `TAIL`
 /// bytes, in milliseconds: where a file cut short stops playing. A
@@ -204,7 +187,8 @@ pub fn cover(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
     None
 }
 
-fn read_info(body: &[u8], info: &mut MediaInfo) {
+/// Reads the Info's duration into `info`; returns its TimestampScale.
+fn read_info(body: &[u8], info: &mut MediaInfo) -> u64 {
     let mut scale = 1_000_000u64;
     let mut duration = None;
     for (id, data) in children(body) {
@@ -217,6 +201,7 @@ fn read_info(body: &[u8], info: &mut MediaInfo) {
     // Duration counts `scale` nanoseconds per tick.
     info.duration_ms =
         duration.filter(|d| d.is_finite() && *d >= 0.0).map(|d| (d * scale as f64 / 1_000_000.0).round() as u64);
+    scale
 }
 
 fn read_tracks(body: &[u8], info: &mut MediaInfo) {
