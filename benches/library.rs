@@ -49,7 +49,7 @@ fn mib(bytes: usize) -> f64 {
 
 /// The heap a catalog holds, built from `data` over the library `dir`.
 fn heap(data: &Path, dir: &Path) {
-    let root = Root { path: dir.to_path_buf(), canonical: dir.canonicalize().unwrap() };
+    let root = Root::local(dir.to_path_buf(), dir.canonicalize().unwrap());
     let store = vidserve::store::open(data).unwrap();
     let scanner = Scanner::new(vec![root], store).unwrap();
     let before = HELD.load(Ordering::Relaxed);
@@ -89,7 +89,7 @@ fn bench(n: usize) {
     let t = Instant::now();
     make_library(videos.path(), n);
     println!("\n## {n} files (written in {:.1} s)", t.elapsed().as_secs_f64());
-    let root = Root { path: videos.path().to_path_buf(), canonical: videos.path().canonicalize().unwrap() };
+    let root = Root::local(videos.path().to_path_buf(), videos.path().canonicalize().unwrap());
 
     let store = vidserve::store::open(data.path()).unwrap();
     let mut scanner = Scanner::new(vec![root.clone()], store).unwrap();

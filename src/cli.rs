@@ -27,8 +27,9 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 21] = [
+const SERVE_ONLY: [&str; 22] = [
     "bind",
+    "s3_redirect",
     "no_sendfile",
     "port",
     "cache_ttl",
@@ -162,6 +163,38 @@ pub struct DataArgs {
     pub data: Option<PathBuf>,
 }
 
+/// Where `--dir s3://BUCKET/PREFIX` and `--dir az://CONTAINER/PREFIX`
+/// roots are. Credentials come from the environment or a file, never from
+/// the command line.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ObjectArgs {
+    /// The S3 endpoint of a self-hosted store (Garage, MinIO, SeaweedFS),
+    /// e.g. http://127.0.0.1:3900, addressed path-style [default: AWS].
+    #[arg(long, value_name = "URL", env = "VIDSERVE_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region [default: AWS_REGION, else us-east-1].
+    #[arg(long, value_name = "REGION", env = "VIDSERVE_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+
+    /// A file with the S3 key (aws_access_key_id and aws_secret_access_key,
+    /// as in ~/.aws/credentials) [default: AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY].
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_S3_CREDENTIALS_FILE", global = true)]
+    pub s3_credentials_file: Option<PathBuf>,
+
+    /// Allow a plain http:// object-storage endpoint on a public address
+    /// (by default only loopback and private addresses may go unencrypted).
+    #[arg(long, env = "VIDSERVE_OBJECTS_ALLOW_HTTP", global = true)]
+    pub objects_allow_http: bool,
+
+    /// The Azure Blob Storage endpoint of a self-hosted one (e.g. Azurite:
+    /// http://127.0.0.1:10000/devstoreaccount1); account and key from
+    /// AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY.
+    #[arg(long, value_name = "URL", env = "VIDSERVE_AZURE_ENDPOINT", global = true)]
+    pub azure_endpoint: Option<String>,
+}
+
 #[derive(Debug, Clone, Subcommand)]
 pub enum UserCommand {
     /// Add an account (`--replace` replaces one of the same name).
@@ -257,6 +290,9 @@ pub struct LibraryArgs {
     /// Where the database and thumbnails live [default: $XDG_DATA_HOME/vidserve].
     #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA", global = true)]
     pub data: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub objects: ObjectArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -320,6 +356,11 @@ pub struct ServeArgs {
     /// anything).
     #[arg(long, env = "VIDSERVE_GUEST")]
     pub guest: bool,
+
+    /// Answer a video in object storage with a redirect to a short-lived
+    /// presigned URL, so the store (or a CDN in front of it) sends the bytes.
+    #[arg(long, env = "VIDSERVE_S3_REDIRECT")]
+    pub s3_redirect: bool,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

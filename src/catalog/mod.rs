@@ -118,7 +118,7 @@ pub struct Located {
 impl Located {
     /// Opens it through its root (`roots`: `Catalog::sources`), checking
     /// it is still the file the scan saw.
-    pub fn open(&self, roots: &Roots) -> std::io::Result<crate::library::fsafe::Opened> {
+    pub fn open(&self, roots: &Roots) -> std::io::Result<crate::library::roots::Opened> {
         roots.open(self.root, &self.rel, Some(self.expect))
     }
 
@@ -212,7 +212,8 @@ impl Catalog {
     /// (`--dir` order, then relative path): it is sorted here unless it
     /// comes sorted, as the scanner gives it.
     /// Each video is held only by `all` (its position is set here).
-    pub fn new(mut all: Vec<Arc<Video>>, roots: Vec<RootStatus>, stats: ScanStats) -> Self {
+    /// `sources`: where the files of `roots` are read (`Roots::new`).
+    pub fn new(mut all: Vec<Arc<Video>>, roots: Vec<RootStatus>, sources: Roots, stats: ScanStats) -> Self {
         let by_path = |a: &Arc<Video>, b: &Arc<Video>| {
             a.primary().root.cmp(&b.primary().root).then_with(|| a.primary().rel.cmp(&b.primary().rel))
         };
@@ -286,8 +287,7 @@ impl Catalog {
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
         let contents =
             Contents { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, duplicates };
-        let folders: Vec<(PathBuf, PathBuf)> = roots.iter().map(|r| (r.path.clone(), r.canonical.clone())).collect();
-        Catalog { contents: Arc::new(contents), sources: Roots::local(&folders), roots, stats }
+        Catalog { contents: Arc::new(contents), sources, roots, stats }
     }
 
     /// The catalog after a scan that changed nothing: the same contents
@@ -453,6 +453,7 @@ mod tests {
         let c = Catalog::new(
             vec![video(1, "b", 30, 3), video(2, "A", 10, 1), video(3, "c", 20, 2)].into_iter().map(Arc::new).collect(),
             vec![],
+            Roots::default(),
             ScanStats::default(),
         );
         let titles = |sort| {
@@ -466,6 +467,7 @@ mod tests {
                 .map(Arc::new)
                 .collect(),
             vec![],
+            Roots::default(),
             ScanStats::default(),
         );
         let idx = accents.base_order(Sort::Title).unwrap();

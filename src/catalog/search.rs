@@ -335,7 +335,7 @@ mod tests {
                 pos: 0,
             })
         };
-        let catalog = Catalog::new((0..3000).map(video).collect(), vec![], ScanStats::default());
+        let catalog = Catalog::new((0..3000).map(video).collect(), vec![], Default::default(), ScanStats::default());
         let (users, cache, ranks) =
             (super::super::user::UserCache::default(), SearchCache::default(), Default::default());
         let idx = catalog.base_order(Sort::Added).unwrap();

@@ -105,7 +105,7 @@ mod tests {
             })
             .map(std::sync::Arc::new)
             .collect();
-        let catalog = Catalog::new(videos, vec![], ScanStats::default());
+        let catalog = Catalog::new(videos, vec![], Default::default(), ScanStats::default());
         let users = UserCache::default();
         users.set_all((0..n).step_by(7).map(|i| {
             (

@@ -256,7 +256,7 @@ mod tests {
             (VideoId(i + 1), d)
         }));
         Collection {
-            catalog: Arc::new(Catalog::new(videos, vec![], ScanStats::default())),
+            catalog: Arc::new(Catalog::new(videos, vec![], Default::default(), ScanStats::default())),
             users: Arc::new(users),
             orders: Arc::default(),
             searches: Arc::default(),

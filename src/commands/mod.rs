@@ -69,12 +69,14 @@ fn library_and_store(
         if reading { crate::store::open_for_reading(&data)? } else { (crate::store::open(&data)?, false) };
     let config = match given {
         Some(config) => config,
-        None => LibraryConfig::from_stored(store.roots()?, data).map_err(|_| {
-            anyhow::anyhow!(
+        None => match LibraryConfig::from_stored(store.roots()?, data, &args.objects) {
+            Ok(config) => config,
+            Err(crate::config::ConfigError::NoDirs) => anyhow::bail!(
                 "no video directory given, and none scanned with this data dir yet; pass one with --dir DIR \
                  (--dir . for this folder)"
-            )
-        })?,
+            ),
+            Err(e) => return Err(e.into()),
+        },
     };
     Ok((config, store, running))
 }

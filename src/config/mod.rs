@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod chat;
+pub mod objects;
 
-use crate::cli::{LibraryArgs, ServeArgs};
+use crate::cli::{LibraryArgs, ObjectArgs, ServeArgs};
 
 /// Default seconds between fallback rescans, as in the original's `CACHE_TTL`.
 pub const DEFAULT_CACHE_TTL: u64 = 300;
@@ -28,6 +29,10 @@ pub enum ConfigError {
     NoDataDir,
     #[error("CACHE_TTL must be a whole number of seconds, not {0:?}")]
     BadCacheTtl(String),
+    #[error("{0}: {1}")]
+    Bucket(String, String),
+    #[error("the credentials file {} cannot be used: {}", .0.display(), .1)]
+    Credentials(PathBuf, String),
     #[error(transparent)]
     Chat(#[from] chat::ChatConfigError),
 }
@@ -39,6 +44,15 @@ pub struct Root {
     pub path: PathBuf,
     /// Canonical path: symlink targets must stay under one of these.
     pub canonical: PathBuf,
+    /// A root in object storage (`path` is then its URL).
+    pub bucket: Option<objects::Bucket>,
+}
+
+impl Root {
+    /// A local folder.
+    pub fn local(path: PathBuf, canonical: PathBuf) -> Root {
+        Root { path, canonical, bucket: None }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -99,6 +113,8 @@ pub struct Config {
     pub max_event_streams: usize,
     /// With accounts, anonymous visitors may still browse and watch.
     pub guest: bool,
+    /// Videos in object storage answered with a presigned redirect.
+    pub s3_redirect: bool,
     pub media: MediaConfig,
     /// The chat's endpoint and limits; `None`: chat is off.
     pub chat: Option<chat::ChatConfig>,
@@ -126,12 +142,18 @@ impl LibraryConfig {
     /// The folders a data dir's last scan walked (`stored`), for commands
     /// run without `--dir`; a folder that is gone now is kept as given
     /// (the catalog shows it offline).
-    pub fn from_stored(stored: Vec<PathBuf>, data_dir: PathBuf) -> Result<Self, ConfigError> {
+    pub fn from_stored(stored: Vec<PathBuf>, data_dir: PathBuf, objects: &ObjectArgs) -> Result<Self, ConfigError> {
         if stored.is_empty() {
             return Err(ConfigError::NoDirs);
         }
-        let roots =
-            stored.into_iter().map(|p| resolve_root(&p).unwrap_or(Root { canonical: p.clone(), path: p })).collect();
+        let mut roots = Vec::with_capacity(stored.len());
+        for p in stored {
+            roots.push(match resolve_root(&p, objects) {
+                Ok(root) => root,
+                Err(e) if objects::is_bucket(&p) => return Err(e),
+                Err(_) => Root::local(p.clone(), p),
+            });
+        }
         Ok(Self { roots, data_dir })
     }
 
@@ -141,7 +163,7 @@ impl LibraryConfig {
         }
         let mut roots: Vec<Root> = Vec::new();
         for dir in &args.dirs {
-            let root = resolve_root(dir)?;
+            let root = resolve_root(dir, &args.objects)?;
             if !roots.iter().any(|r| r.canonical == root.canonical) {
                 roots.push(root);
             }
@@ -181,6 +203,7 @@ impl Config {
             write_timeout: Duration::from_secs(args.write_timeout.max(1)),
             max_event_streams: args.max_event_streams.max(1),
             guest: args.guest,
+            s3_redirect: args.s3_redirect,
             media: MediaConfig::from_args(&args.media),
             chat: chat::ChatConfig::from_args(&args.chat)?,
         })
@@ -201,7 +224,12 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn resolve_root(dir: &Path) -> Result<Root, ConfigError> {
+fn resolve_root(dir: &Path, object_args: &ObjectArgs) -> Result<Root, ConfigError> {
+    if objects::is_bucket(dir) {
+        let bucket = objects::resolve(dir, object_args)?;
+        let path = objects::root_path(&bucket);
+        return Ok(Root { canonical: path.clone(), path, bucket: Some(bucket) });
+    }
     let path = absolute(dir);
     let meta = match std::fs::metadata(&path) {
         Ok(m) => m,
@@ -215,7 +243,7 @@ fn resolve_root(dir: &Path) -> Result<Root, ConfigError> {
         return Err(ConfigError::UnreadableDir(path, e));
     }
     let canonical = std::fs::canonicalize(&path).map_err(|e| ConfigError::UnreadableDir(path.clone(), e))?;
-    Ok(Root { path, canonical })
+    Ok(Root::local(path, canonical))
 }
 
 use crate::cli::default_data_dir;

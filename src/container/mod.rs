@@ -50,6 +50,19 @@ pub trait Source {
         buf.truncate(done);
         Ok(buf)
     }
+
+    /// Fills `buf` from `offset`; the end of the source before it is full
+    /// is an error.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.read_at(offset + done as u64, &mut buf[done..])? {
+                0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file ended early")),
+                n => done += n,
+            }
+        }
+        Ok(())
+    }
 }
 
 pub struct FileSource<'a> {

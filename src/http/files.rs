@@ -8,11 +8,11 @@
 //! serves bytes of another file.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::library::ids::VideoId;
+use crate::library::roots::Content;
 
 /// How long an open handle and its metadata are trusted.
 pub const TTL: Duration = Duration::from_secs(2);
@@ -22,7 +22,7 @@ pub const CAPACITY: usize = 64;
 /// A file opened for streaming, with its validators and content type.
 #[derive(Clone)]
 pub struct Opened {
-    pub file: Arc<File>,
+    pub content: Content,
     pub len: u64,
     pub etag: Arc<str>,
     pub modified: SystemTime,

@@ -66,6 +66,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         metrics: app.ops().metrics.clone(),
         plans: app.plans().clone(),
         sound: app.sound().clone(),
+        redirect: app.config().s3_redirect,
     };
     let state = Arc::new(State { app: app.clone(), lists, streaming, hosts, uploads: Arc::default(), streams });
     let ticker = tokio::spawn(perf_ticker(app.ops().metrics.clone(), app.events().clone()));

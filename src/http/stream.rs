@@ -8,6 +8,10 @@
 //! the blocking pool for a plain `pread`. The chunk buffer is reused when
 //! hyper has released the previous chunk, so a stream does not allocate per
 //! chunk. (Measured in benches/README.md.)
+//!
+//! An object in a bucket streams instead from a task on the object-storage
+//! runtime (`library::objects::Object::stream`), one per file segment, a
+//! few chunks ahead of the player.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -17,9 +21,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::zerocopy::{self, Pending};
+use crate::library::roots::Content;
 use crate::metrics::Meter;
 
 /// Largest chunk read and sent at once.
@@ -46,7 +52,11 @@ impl Segment {
 type Reading = JoinHandle<(BytesMut, io::Result<usize>)>;
 
 pub struct FileBody {
-    file: Arc<File>,
+    content: Content,
+    /// The front segment's bytes arriving from object storage.
+    incoming: Option<mpsc::Receiver<io::Result<Bytes>>>,
+    /// The first chunk, read before the response's head (`first_bytes`).
+    peeked: Option<Bytes>,
     segments: VecDeque<Segment>,
     buf: BytesMut,
     pending: Option<Reading>,
@@ -63,11 +73,13 @@ impl Drop for FileBody {
 }
 
 impl FileBody {
-    pub fn new(file: Arc<File>, segments: Vec<Segment>, meter: Meter) -> Self {
+    pub fn new(content: Content, segments: Vec<Segment>, meter: Meter) -> Self {
         let remaining = segments.iter().map(Segment::remaining).sum();
         meter.active.inc();
         FileBody {
-            file,
+            content,
+            incoming: None,
+            peeked: None,
             segments: segments.into(),
             buf: BytesMut::new(),
             pending: None,
@@ -85,10 +97,30 @@ impl FileBody {
     }
 
     pub fn remaining(&self) -> u64 {
-        self.remaining
+        self.remaining + self.peeked.as_ref().map_or(0, |b| b.len() as u64)
+    }
+
+    /// For an object: starts reading it and waits for the first chunk, so
+    /// a store that cannot answer (or an object replaced since the scan)
+    /// is an error before the response's head goes out, not a cut body.
+    pub async fn first_bytes(&mut self) -> io::Result<()> {
+        if self.content.file().is_some() || self.peeked.is_some() {
+            return Ok(());
+        }
+        match std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
+            Some(Ok(chunk)) => {
+                self.peeked = Some(chunk);
+                Ok(())
+            }
+            Some(Err(e)) => Err(e),
+            None => Ok(()),
+        }
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        if let Some(chunk) = self.peeked.take() {
+            return Poll::Ready(Some(Ok(chunk)));
+        }
         loop {
             if let Some(pending) = &mut self.pending {
                 let (buf, res) = match std::pin::Pin::new(pending).poll(cx) {
@@ -112,9 +144,29 @@ impl FileBody {
                 }
                 Segment::File { pos, end } if pos == end => {
                     self.segments.pop_front();
+                    self.incoming = None;
                 }
                 Segment::File { pos, end } => {
-                    let (pos, left) = (*pos, *end - *pos);
+                    let (pos, end, left) = (*pos, *end, *end - *pos);
+                    let file = match &self.content {
+                        Content::File(file, _) => file,
+                        Content::Object(object) => {
+                            let incoming = self.incoming.get_or_insert_with(|| object.stream(pos..end));
+                            return match incoming.poll_recv(cx) {
+                                Poll::Pending => Poll::Pending,
+                                Poll::Ready(Some(Ok(bytes))) => {
+                                    let bytes = bytes.slice(..bytes.len().min(left as usize));
+                                    self.advance(bytes.len());
+                                    Poll::Ready(Some(Ok(bytes)))
+                                }
+                                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+                                Poll::Ready(None) => Poll::Ready(Some(Err(io::Error::new(
+                                    io::ErrorKind::UnexpectedEof,
+                                    "the object ended before the range",
+                                )))),
+                            };
+                        }
+                    };
                     if let Some(zero_copy) = &self.zero_copy {
                         // The largest piece first; a file only partly in
                         // the page cache (read ahead as it plays) still
@@ -126,7 +178,7 @@ impl FileBody {
                                 break;
                             }
                             tried = want;
-                            if let Some(placeholder) = zero_copy.placeholder(&self.file, pos, want) {
+                            if let Some(placeholder) = zero_copy.placeholder(file, pos, want) {
                                 self.advance(want);
                                 return Poll::Ready(Some(Ok(placeholder)));
                             }
@@ -134,12 +186,10 @@ impl FileBody {
                     }
                     let want = left.min(CHUNK as u64) as usize;
                     self.buf.reserve(want);
-                    match read_nowait(&self.file, &mut self.buf, want, pos) {
+                    match read_nowait(file, &mut self.buf, want, pos) {
                         Some(Ok(n)) if n > 0 => return Poll::Ready(Some(self.take(n))),
                         Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                        _ => {
-                            self.pending = Some(spawn_read(self.file.clone(), std::mem::take(&mut self.buf), want, pos))
-                        }
+                        _ => self.pending = Some(spawn_read(file.clone(), std::mem::take(&mut self.buf), want, pos)),
                     }
                 }
             }
@@ -232,7 +282,7 @@ fn read_nowait(_: &File, _: &mut BytesMut, _: usize, _: u64) -> Option<io::Resul
 /// `files`: the video's file, and its remade sound when there is one.
 pub struct RemuxBody {
     plan: Arc<crate::media::remux::Plan>,
-    files: Vec<Arc<File>>,
+    files: Vec<Content>,
     at: u64,
     end: u64,
     current: Option<FileBody>,
@@ -243,7 +293,7 @@ pub struct RemuxBody {
 }
 
 impl RemuxBody {
-    pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Arc<File>>, at: u64, end: u64, meter: Meter) -> Self {
+    pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Content>, at: u64, end: u64, meter: Meter) -> Self {
         RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), meter, zero_copy: None }
     }
 
@@ -335,7 +385,7 @@ mod tests {
         ];
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let out = rt.block_on(async {
-            let mut body = FileBody::new(Arc::new(file), segments, Meter::default());
+            let mut body = FileBody::new(Content::File(Arc::new(file), 600_000), segments, Meter::default());
             let mut out = Vec::new();
             while let Some(chunk) = std::future::poll_fn(|cx| body.poll_chunk(cx)).await {
                 let chunk = chunk.unwrap();

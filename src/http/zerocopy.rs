@@ -398,7 +398,12 @@ mod tests {
         }
         let pending = Pending::default();
         let segments = vec![Segment::File { pos: 0, end: 6 << 20 }];
-        let mut body = FileBody::new(file, segments, crate::metrics::Meter::default()).zero_copy(Some(pending.clone()));
+        let mut body = FileBody::new(
+            crate::library::roots::Content::File(file, 6 << 20),
+            segments,
+            crate::metrics::Meter::default(),
+        )
+        .zero_copy(Some(pending.clone()));
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let first = rt.block_on(std::future::poll_fn(|cx| body.poll_chunk(cx))).unwrap().unwrap();
         assert!(is_placeholder(&first), "the cached first megabyte is not copied");

@@ -2,10 +2,9 @@
 //! Stash's oshash: the size plus a hash of the first and last 64 KiB. It
 //! survives renames and moves, and costs two small reads per new file.
 
+use crate::container::Source;
 use std::fmt;
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -67,7 +66,7 @@ impl Edges {
 }
 
 /// The id of an open file of `size` bytes, and the bytes it was made of.
-pub fn id_and_edges(file: &File, size: u64) -> io::Result<(VideoId, Edges)> {
+pub fn id_and_edges(file: &(impl Source + ?Sized), size: u64) -> io::Result<(VideoId, Edges)> {
     let mut hasher = Xxh3::new();
     hasher.update(&size.to_le_bytes());
     let mut head = vec![0u8; EDGE.min(size) as usize];
@@ -90,7 +89,7 @@ mod tests {
     fn id_of(bytes: &[u8]) -> VideoId {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(bytes).unwrap();
-        id_and_edges(&f, bytes.len() as u64).unwrap().0
+        id_and_edges(&crate::container::FileSource { file: &f, len: bytes.len() as u64 }, bytes.len() as u64).unwrap().0
     }
 
     #[test]
@@ -125,7 +124,9 @@ mod tests {
         let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(&bytes).unwrap();
-        let (id, edges) = id_and_edges(&f, bytes.len() as u64).unwrap();
+        let (id, edges) =
+            id_and_edges(&crate::container::FileSource { file: &f, len: bytes.len() as u64 }, bytes.len() as u64)
+                .unwrap();
         assert_eq!(id, id_of(&bytes));
         let read = |offset: u64, n: usize| {
             let mut buf = vec![0u8; n];

@@ -7,6 +7,7 @@
 
 pub mod fsafe;
 pub mod ids;
+pub mod objects;
 pub mod probe;
 pub mod roots;
 pub mod walk;

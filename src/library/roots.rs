@@ -2,18 +2,68 @@
 //! file beside it (subtitles, pictures) after the scan, and every look at a
 //! video's folder, goes through a `Root`: streaming, remuxing, thumbnails,
 //! preview strips, embedded tracks and subtitles alike. Local folders
-//! (`LocalRoot`, opened safely through `fsafe`) are the first kind; a
-//! second kind of root is a second implementation, not a second set of
-//! code paths.
+//! (`LocalRoot`, opened safely through `fsafe`) are one kind, buckets in
+//! object storage (`objects::BucketRoot`) the other: what an open gives
+//! (`Content`) reads the same either way (`container::Source`).
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::fs::File;
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::fsafe::{open_beneath, Expect, Opened};
-use super::walk::{Before, Walked};
+use super::fsafe::{open_beneath, Expect};
+use super::objects::{BucketRoot, Object};
+use super::walk::{Before, Walked, OBJECT_DEV};
+use crate::container::Source;
+
+/// The bytes of an opened video (or a file beside it): a local file, or an
+/// object in a bucket. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Content {
+    /// The file and its size when opened.
+    File(Arc<File>, u64),
+    Object(Arc<Object>),
+}
+
+impl Content {
+    /// The local file, when it is one.
+    pub fn file(&self) -> Option<&Arc<File>> {
+        match self {
+            Content::File(f, _) => Some(f),
+            Content::Object(_) => None,
+        }
+    }
+}
+
+impl Source for Content {
+    fn size(&self) -> u64 {
+        match self {
+            Content::File(_, len) => *len,
+            Content::Object(o) => o.size,
+        }
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Content::File(f, _) => f.read_at(buf, offset),
+            Content::Object(o) => o.read_at(offset, buf),
+        }
+    }
+}
+
+/// What `Root::open` gives: the bytes and what identifies them (for an
+/// object: `dev` is `objects::OBJECT_DEV`, `ino` a hash of its ETag).
+#[derive(Debug)]
+pub struct Opened {
+    pub content: Content,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub dev: u64,
+    pub ino: u64,
+}
 
 /// One served root.
 pub trait Root: Send + Sync + fmt::Debug {
@@ -42,14 +92,18 @@ impl fmt::Debug for Roots {
 }
 
 impl Roots {
-    /// Local folders in `--dir` order: each path as given (made absolute;
-    /// the index keys files by it) and canonical.
-    pub fn local(folders: &[(PathBuf, PathBuf)]) -> Roots {
-        let all: Arc<[PathBuf]> = folders.iter().map(|(_, canonical)| canonical.clone()).collect();
-        let root = |(index, (path, _)): (usize, &(PathBuf, PathBuf))| {
-            Arc::new(LocalRoot { path: path.clone(), all: all.clone(), index }) as Arc<dyn Root>
-        };
-        Roots(folders.iter().enumerate().map(root).collect())
+    /// The roots of `--dir`, in order: local folders, and buckets (their
+    /// clients made; nothing is sent yet).
+    pub fn new(roots: &[crate::config::Root]) -> Roots {
+        let all: Arc<[PathBuf]> = roots.iter().map(|r| r.canonical.clone()).collect();
+        let mut made: Vec<Arc<dyn Root>> = Vec::with_capacity(roots.len());
+        for (index, r) in roots.iter().enumerate() {
+            made.push(match &r.bucket {
+                Some(bucket) => Arc::new(BucketRoot::new(bucket)),
+                None => Arc::new(LocalRoot { path: r.path.clone(), all: all.clone(), index }),
+            });
+        }
+        Roots(made.into())
     }
 
     fn get(&self, root: usize) -> io::Result<&dyn Root> {
@@ -99,7 +153,9 @@ impl fmt::Debug for LocalRoot {
 
 impl Root for LocalRoot {
     fn open(&self, rel: &Path, expect: Option<Expect>) -> io::Result<Opened> {
-        open_beneath(&self.all, self.index, rel, expect)
+        let o = open_beneath(&self.all, self.index, rel, expect)?;
+        let content = Content::File(Arc::new(o.file), o.size);
+        Ok(Opened { content, size: o.size, mtime_ns: o.mtime_ns, dev: o.dev, ino: o.ino })
     }
 
     fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>> {
@@ -115,6 +171,28 @@ impl Root for LocalRoot {
     }
 }
 
+impl Root for BucketRoot {
+    fn open(&self, rel: &Path, expect: Option<Expect>) -> io::Result<Opened> {
+        let (object, facts) = self.open_object(rel)?;
+        if let Some(e) = expect {
+            if e.size != facts.size || (e.dev == OBJECT_DEV && e.ino != facts.ino) {
+                return Err(io::Error::new(io::ErrorKind::NotFound, "the object changed since it was scanned"));
+            }
+        }
+        let content = Content::Object(object);
+        Ok(Opened { content, size: facts.size, mtime_ns: facts.mtime_ns, dev: facts.dev, ino: facts.ino })
+    }
+
+    fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>> {
+        BucketRoot::names_in(self, dir, keep, max)
+    }
+
+    /// A listing gives every object's facts: nothing to keep from before.
+    fn walk(&self, _before: Option<&Before<'_>>) -> Result<Walked, String> {
+        BucketRoot::walk(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +204,7 @@ mod tests {
         std::fs::write(dir.path().join("a/sub/clip.mp4"), b"0123").unwrap();
         std::fs::write(dir.path().join("secret"), b"no").unwrap();
         let a = dir.path().join("a");
-        let roots = Roots::local(&[(a.clone(), a.canonicalize().unwrap())]);
+        let roots = Roots::new(&[crate::config::Root::local(a.clone(), a.canonicalize().unwrap())]);
         let o = roots.open(0, Path::new("sub/clip.mp4"), None).unwrap();
         assert_eq!(o.size, 4);
         assert!(roots.open(0, Path::new("../secret"), None).is_err());

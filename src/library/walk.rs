@@ -32,6 +32,20 @@ pub struct Facts {
     pub ino: u64,
 }
 
+/// `Facts::dev` of an object in a bucket (no device); its `ino` is then a
+/// hash of the object's ETag.
+pub const OBJECT_DEV: u64 = u64::MAX;
+
+impl Facts {
+    /// Whether a file with these facts holds the content recorded with
+    /// `size`, `mtime_ns` and `ino`: same size and time (a local file may
+    /// have moved to another inode, a copy keeping its time), and for an
+    /// object the same ETag (`ino`, `objects::OBJECT_DEV`).
+    pub fn same_content(&self, size: u64, mtime_ns: i64, ino: u64) -> bool {
+        self.size == size && self.mtime_ns == mtime_ns && (self.dev != OBJECT_DEV || self.ino == ino)
+    }
+}
+
 /// What the last walk knew: each folder's time, and the facts recorded for
 /// a file (by `abs`).
 pub struct Before<'a> {
@@ -201,7 +215,8 @@ mod tests {
         std::fs::write(root.join("a b/.hidden/two.mp4"), b"no").unwrap();
         std::fs::write(outside.path().join("three.mp4"), b"no").unwrap();
         std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
-        let roots = super::super::roots::Roots::local(&[(root.clone(), root.canonicalize().unwrap())]);
+        let roots =
+            super::super::roots::Roots::new(&[crate::config::Root::local(root.clone(), root.canonicalize().unwrap())]);
         let w = roots.walk(0, None).unwrap();
         let rels: Vec<_> = w.files.iter().map(|f| f.rel.clone()).collect();
         assert_eq!(rels, [PathBuf::from("a b/one.mp4")]);

@@ -138,6 +138,10 @@ pub fn watch(roots: &[Root], on_change: impl Fn() + Send + 'static) -> Result<(W
     let inner = Arc::new(Mutex::new(inner));
     let mut how = Vec::with_capacity(roots.len());
     for root in roots {
+        if root.bucket.is_some() {
+            how.push(Watching::Polled("object storage, listed again every --cache-ttl".into()));
+            continue;
+        }
         let mut unwatched = Vec::new();
         let watched = match inner.lock() {
             Ok(mut w) => watch_tree(&mut *w, &root.path, &partial, &mut unwatched),
@@ -257,7 +261,7 @@ mod tests {
     #[test]
     fn a_local_folder_is_notified() {
         let dir = tempfile::tempdir().unwrap();
-        let root = crate::config::Root { path: dir.path().into(), canonical: dir.path().into() };
+        let root = crate::config::Root::local(dir.path().into(), dir.path().into());
         let (_w, how) = watch(&[root], || {}).unwrap();
         assert_eq!(how, vec![Watching::Notified]);
     }

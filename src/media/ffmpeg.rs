@@ -5,13 +5,16 @@
 //! (`library::fsafe`), handed over as its standard input, and may only use the
 //! `file` protocol and the demuxers of the video formats we list — so a
 //! file disguised as a playlist cannot make it fetch URLs or other files.
+//! An object in a bucket is read through a presigned URL of that one
+//! object, valid only as long as the run may take, with only the http(s)
+//! protocols allowed.
 //!
 //! Nothing runs between fork and exec, so the standard library starts
 //! ffmpeg with `posix_spawn` (a `vfork`): copying the page tables of a
 //! server holding a large catalog would cost tens of milliseconds and stall
 //! every request thread meanwhile.
 
-use std::fs::File;
+use crate::library::roots::Content;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,10 +45,10 @@ impl Ffmpeg {
     }
 
     /// One frame at `at` seconds, scaled to `width` pixels wide, as PNG.
-    pub fn frame_png(&self, video: &File, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
+    pub fn frame_png(&self, video: &Content, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}")]);
-        input(&mut cmd);
+        input(&mut cmd, video, self.timeout)?;
         cmd.args(["-vf", &format!("scale='min({width},iw)':-2")]);
         run_png(cmd, video, self.timeout, "no frame (the video may be unreadable)")
     }
@@ -55,10 +58,10 @@ impl Ffmpeg {
     /// The `track`th audio track of `video` as stereo AAC in an MP4 at
     /// `out` (video, subtitles and data dropped), for sound browsers cannot
     /// decode. `timeout` should allow for the whole film.
-    pub fn audio_to_aac(&self, video: &File, track: usize, out: &Path, timeout: Duration) -> Result<(), MediaError> {
+    pub fn audio_to_aac(&self, video: &Content, track: usize, out: &Path, timeout: Duration) -> Result<(), MediaError> {
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error"]);
-        input(&mut cmd);
+        input(&mut cmd, video, timeout)?;
         cmd.args(["-map", &format!("0:a:{track}"), "-vn", "-sn", "-dn", "-c:a", "aac", "-b:a", "192k", "-ac", "2"]);
         cmd.args(["-f", "mp4", "-movflags", "+faststart", "-y"]).arg(out);
         run(cmd, video, timeout).map(|_| ())
@@ -67,7 +70,7 @@ impl Ffmpeg {
     /// `SPRITE_FRAMES` frames spread over the video, `SPRITE_TILE_WIDTH`
     /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
     /// video costs little.
-    pub fn sprite_png(&self, video: &File, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+    pub fn sprite_png(&self, video: &Content, duration_s: f64) -> Result<Vec<u8>, MediaError> {
         // Key frames only first; short or sparse files (a single key frame)
         // need every frame.
         match self.sprite_run(video, duration_s, true) {
@@ -77,14 +80,14 @@ impl Ffmpeg {
         }
     }
 
-    fn sprite_run(&self, video: &File, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
+    fn sprite_run(&self, video: &Content, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
         let rate = SPRITE_FRAMES as f64 / duration_s.max(1.0);
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error"]);
         if key_frames_only {
             cmd.args(["-skip_frame", "nokey"]);
         }
-        input(&mut cmd);
+        input(&mut cmd, video, self.timeout)?;
         cmd.args(["-vf", &format!("fps={rate:.6},scale={SPRITE_TILE_WIDTH}:-2,tile=10x2"), "-fps_mode", "passthrough"]);
         run_png(cmd, video, self.timeout, "no frames for a preview strip")
     }
@@ -110,20 +113,39 @@ pub fn background_priority(pid: libc::pid_t) {
 /// The demuxers ffmpeg may use: those of the video formats served.
 const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
 
-/// The input options: standard input (see `run`) reopened as a file, so
-/// ffmpeg can seek; file protocol only, our formats only. Every command
-/// also passes `-nostdin`: no keys are read from it.
-fn input(cmd: &mut Command) {
+/// The input options: a local file is standard input (see `run`) reopened
+/// as a file, so ffmpeg can seek, with the file protocol only; an object is
+/// a presigned URL of it, valid for `timeout` and a minute more, with the
+/// http(s) protocols only. Our formats only. Every command also passes
+/// `-nostdin`: no keys are read from it.
+fn input(cmd: &mut Command, video: &Content, timeout: Duration) -> Result<(), MediaError> {
     // ffmpeg needs none of our secrets.
-    for secret in ["OPENAI_API_KEY", "VIDSERVE_CHAT_KEY"] {
+    for secret in [
+        "OPENAI_API_KEY",
+        "VIDSERVE_CHAT_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AZURE_STORAGE_KEY",
+    ] {
         cmd.env_remove(secret);
     }
-    cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/0"]);
+    match video {
+        Content::File(..) => {
+            cmd.args(["-protocol_whitelist", "file", "-format_whitelist", FORMATS, "-i", "file:/dev/fd/0"]);
+        }
+        Content::Object(object) => {
+            let url = object.presigned_blocking(timeout + Duration::from_secs(60))?;
+            let protocols = if object.https() { "https,tls,tcp" } else { "http,tcp" };
+            cmd.args(["-protocol_whitelist", protocols, "-format_whitelist", FORMATS, "-i", &url]);
+        }
+    }
+    Ok(())
 }
 
 /// Finishes `cmd` with one PNG frame to stdout, runs it, and insists on
 /// output (`empty`: what to say when there is none).
-fn run_png(mut cmd: Command, video: &File, timeout: Duration, empty: &str) -> Result<Vec<u8>, MediaError> {
+fn run_png(mut cmd: Command, video: &Content, timeout: Duration, empty: &str) -> Result<Vec<u8>, MediaError> {
     cmd.args(["-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]);
     let out = run(cmd, video, timeout)?;
     if out.is_empty() {
@@ -134,9 +156,12 @@ fn run_png(mut cmd: Command, video: &File, timeout: Duration, empty: &str) -> Re
 
 /// Runs a command at low priority with `video` as its standard input;
 /// kills it after `timeout`.
-fn run(mut cmd: Command, video: &File, timeout: Duration) -> Result<Vec<u8>, MediaError> {
-    let input = video.try_clone()?;
-    let mut child = cmd.stdin(Stdio::from(input)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+fn run(mut cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, MediaError> {
+    let input = match video.file() {
+        Some(file) => Stdio::from(file.try_clone()?),
+        None => Stdio::null(),
+    };
+    let mut child = cmd.stdin(input).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");

@@ -5,7 +5,6 @@
 //! made safe: only `<b>`, `<i>` and `<u>` stay markup, anything else is
 //! text.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::Located;
@@ -110,8 +109,7 @@ pub fn read_vtt(track: &Track, roots: &Roots) -> std::io::Result<String> {
     if o.size > MAX_BYTES {
         return Err(std::io::Error::other("the subtitle file is larger than 4 MiB"));
     }
-    let mut bytes = Vec::with_capacity(o.size as usize);
-    (&o.file).take(MAX_BYTES).read_to_end(&mut bytes)?;
+    let bytes = crate::container::Source::read_vec(&o.content, 0, MAX_BYTES)?;
     Ok(to_vtt(&decode(&bytes), track.format))
 }
 

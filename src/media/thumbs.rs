@@ -7,8 +7,6 @@
 //! limits (no decompression bombs) and re-encoded. With ffmpeg, a preview
 //! strip of 20 frames per video too (`make_sprite`, `sprite`).
 
-use std::io::Read as _;
-
 use crate::catalog::Located;
 use crate::library::roots::Roots;
 use std::collections::{HashMap, HashSet};
@@ -106,7 +104,7 @@ impl Thumbs {
         }
         let cover = files.iter().find_map(|f| {
             let o = f.open(roots).ok()?;
-            crate::library::probe::cover_of_file(&o.file, o.size)
+            crate::library::probe::cover_of(&o.content)
         });
         if let Some(bytes) = cover {
             match self.store(id, &bytes) {
@@ -120,7 +118,7 @@ impl Thumbs {
         };
         let at = duration_ms.map_or(1.0, |ms| ms as f64 / 1000.0 * 0.1);
         let video = files.first().ok_or(MediaError::NoSource(""))?.open(roots)?;
-        let png = ffmpeg.frame_png(&video.file, at, SIZES[SIZES.len() - 1])?;
+        let png = ffmpeg.frame_png(&video.content, at, SIZES[SIZES.len() - 1])?;
         self.store(id, &png)?;
         Ok(Source::Ffmpeg)
     }
@@ -178,7 +176,7 @@ impl Thumbs {
         ffmpeg: &Ffmpeg,
     ) -> Result<(), MediaError> {
         let video = video.open(roots)?;
-        let png = ffmpeg.sprite_png(&video.file, duration_ms as f64 / 1000.0)?;
+        let png = ffmpeg.sprite_png(&video.content, duration_ms as f64 / 1000.0)?;
         let img = decode(&png)?;
         let tile = (img.width() / 10, img.height() / 2);
         if tile.0 == 0 || tile.1 == 0 {
@@ -287,9 +285,7 @@ fn sidecar(video: &Located, roots: &Roots) -> Option<Vec<u8>> {
         if o.size > MAX_SOURCE_BYTES {
             return None;
         }
-        let mut bytes = Vec::with_capacity(o.size as usize);
-        (&o.file).take(MAX_SOURCE_BYTES).read_to_end(&mut bytes).ok()?;
-        Some(bytes)
+        crate::container::Source::read_vec(&o.content, 0, MAX_SOURCE_BYTES).ok()
     })
 }
 

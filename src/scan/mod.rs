@@ -5,7 +5,9 @@
 //! Policy: hidden files and dirs are skipped; symlinks are followed only when
 //! their target stays inside a served root (walkdir reports loops); a root
 //! that is missing, unreadable or suddenly empty is marked offline and its
-//! records are kept — a scan never mass-deletes.
+//! records are kept — a scan never mass-deletes. An offline folder's videos
+//! leave the catalog until it returns; an offline bucket's stay in it (a
+//! store down for a while: playing says so).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -52,9 +54,8 @@ pub struct Scanner {
 impl Scanner {
     pub fn new(roots: Vec<Root>, store: Arc<dyn Store>) -> Result<Self, StoreError> {
         let root_states = vec![RootState::Online; roots.len()];
-        let folders: Vec<(PathBuf, PathBuf)> = roots.iter().map(|r| (r.path.clone(), r.canonical.clone())).collect();
         Ok(Scanner {
-            sources: Roots::local(&folders),
+            sources: Roots::new(&roots),
             roots,
             store,
             root_states,
@@ -130,7 +131,7 @@ impl Scanner {
                 files,
             })
             .collect();
-        Ok(Catalog::new(list, roots, stats))
+        Ok(Catalog::new(list, roots, self.sources.clone(), stats))
     }
 
     /// The stored files of online roots, in path order.
@@ -144,7 +145,10 @@ impl Scanner {
         let mut counts = vec![0; self.roots.len()];
         reader.for_each_file(&mut |abs, rec| {
             if let Some((root, rel)) = self.locate(abs) {
-                if self.root_states[root] == RootState::Online {
+                // A bucket out of reach is a store that is down for a while,
+                // not a disk taken away: its videos stay listed, and playing
+                // them says the store cannot be reached.
+                if self.root_states[root] == RootState::Online || self.roots[root].bucket.is_some() {
                     counts[root] += 1;
                     keys.push((rec.id, root as u32, files.len() as u32));
                     let (size, mtime_ns, dev, ino) = (rec.size, rec.mtime_ns, rec.dev, rec.ino);
@@ -248,7 +252,7 @@ impl Scanner {
                         let key = file.abs.as_os_str().as_bytes().to_vec();
                         let f = &file.facts;
                         match index.files.get(&key) {
-                            Some(prev) if prev.size == f.size && prev.mtime_ns == f.mtime_ns => {
+                            Some(prev) if f.same_content(prev.size, prev.mtime_ns, prev.ino) => {
                                 // Same content; a new inode (a copy keeping
                                 // the mtime) is recorded without hashing.
                                 let rec = FileRecord { dev: f.dev, ino: f.ino, ..prev.clone() };
@@ -354,11 +358,11 @@ fn identify_all<'a>(
     let identify = |f: &Found| -> Identified {
         // Through its root, as every later read: never a link out of the
         // served folders, never a FIFO that would hold the scan.
-        let (size, file) = (f.file.facts.size, roots.open(f.root, &f.file.rel, None)?.file);
+        let (size, file) = (f.file.facts.size, roots.open(f.root, &f.file.rel, None)?.content);
         let (id, edges) = id_and_edges(&file, size)?;
         // A probe bug must cost one file, not the scan.
         let probe = || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, size, &edges)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| probe_file(&file, &edges)))
                 .unwrap_or_else(|_| Err(ProbeError::Damaged("media", "the probe failed on this file".into())))
         };
         let probed = (!known.contains(&id)).then(probe);
@@ -406,7 +410,7 @@ mod tests {
         let sub = dir.path().join("a");
         std::fs::create_dir(&sub).unwrap();
         std::fs::write(sub.join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
-        let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
+        let root = Root::local(dir.path().to_path_buf(), dir.path().canonicalize().unwrap());
         let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
         let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size()).collect::<Vec<_>>();
         let first = sizes(&scanner.scan().unwrap());
@@ -425,7 +429,7 @@ mod tests {
     fn a_rescan_that_changes_nothing_keeps_the_contents() {
         let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         std::fs::write(dir.path().join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
-        let root = Root { path: dir.path().to_path_buf(), canonical: dir.path().canonicalize().unwrap() };
+        let root = Root::local(dir.path().to_path_buf(), dir.path().canonicalize().unwrap());
         let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
         let first = scanner.rescan(&Catalog::default(), false).unwrap();
         assert_eq!((first.len(), first.roots.len()), (1, 1), "nothing to keep: built");

@@ -381,7 +381,7 @@ async fn the_key_stays_out_of_logs_and_answers() {
     .await
     .unwrap();
     let url = url.expect("a Local: URL line");
-    let client = reqwest::Client::new();
+    let client = crate::support::client_builder().build().unwrap();
     eventually(Duration::from_secs(30), "the server ready (/readyz)", || async {
         client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200)
     })

@@ -41,7 +41,7 @@ async fn serves_then_stops_cleanly_on_sigterm() {
         .unwrap();
     let url = local_url(&mut child).await;
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let client = reqwest::Client::new();
+    let client = crate::support::client_builder().build().unwrap();
     // Ready once the first scan ran.
     eventually(Duration::from_secs(30), "the server ready (/readyz)", || async {
         client.get(format!("{url}readyz")).send().await.is_ok_and(|r| r.status() == 200)
@@ -268,7 +268,7 @@ async fn an_unreadable_folder_keeps_notifications_for_the_rest() {
         .spawn()
         .unwrap();
     let url = local_url(&mut child).await;
-    let client = reqwest::Client::new();
+    let client = crate::support::client_builder().build().unwrap();
     let total = || async {
         let v: serde_json::Value =
             client.get(format!("{url}api/v1/videos")).send().await.unwrap().json().await.unwrap();

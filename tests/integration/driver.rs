@@ -68,7 +68,7 @@ impl Driver {
                 None => panic!("chromedriver did not say its port in {tries} tries ({:?})", process.wait()),
             }
         };
-        let client = reqwest::Client::new();
+        let client = crate::support::client_builder().build().unwrap();
         let root = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("a temporary profile");
         let user_data = format!("--user-data-dir={}", profile.path().display());

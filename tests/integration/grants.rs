@@ -75,7 +75,7 @@ async fn guesses_sent_at_once_are_refused_not_checked() {
 /// A client whose connections come from `ip` (a loopback address).
 fn from(ip: &str) -> reqwest::Client {
     let ip: std::net::IpAddr = ip.parse().unwrap();
-    reqwest::Client::builder().local_address(ip).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    crate::support::client_builder().local_address(ip).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The id of `rel`, asked with a session cookie.

@@ -205,7 +205,8 @@ async fn signed_links_open_the_video_without_signing_in() {
     let res = reqwest::get(&url).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap(), bytes);
-    let ranged = reqwest::Client::new().get(&url).header("range", "bytes=0-9").send().await.unwrap();
+    let ranged =
+        crate::support::client_builder().build().unwrap().get(&url).header("range", "bytes=0-9").send().await.unwrap();
     assert_eq!(ranged.status(), 206);
     // Changed: refused.
     let tampered = url.replace("expires=", "expires=9");

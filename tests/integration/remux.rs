@@ -28,7 +28,7 @@ fn packets(file: &Path, stream: &str) -> Vec<String> {
 }
 
 /// Codec names, one per stream.
-fn codecs(file: &Path) -> Vec<String> {
+pub fn codecs(file: &Path) -> Vec<String> {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0"])
         .arg(file)

@@ -74,6 +74,12 @@ pub struct Options {
     /// `--allow-public`.
     pub allow_public: bool,
     pub chat: Option<vidserve::config::chat::ChatConfig>,
+    /// Where `s3://` and `az://` roots are.
+    pub objects: vidserve::cli::ObjectArgs,
+    /// `--s3-redirect`.
+    pub s3_redirect: bool,
+    /// `--cache-ttl`: how often polled roots are walked again.
+    pub rescan_every: Duration,
 }
 
 impl Options {
@@ -93,6 +99,9 @@ impl Options {
             guest: false,
             allow_public: false,
             chat: None,
+            objects: Default::default(),
+            s3_redirect: false,
+            rescan_every: Duration::from_secs(3600),
         }
     }
 }
@@ -107,11 +116,15 @@ impl TestServer {
     }
 
     pub async fn start_with(dirs: &[&Path], opts: Options) -> TestServer {
-        let args = LibraryArgs { dirs: dirs.iter().map(|d| d.to_path_buf()).collect(), data: Some(opts.data) };
+        let args = LibraryArgs {
+            dirs: dirs.iter().map(|d| d.to_path_buf()).collect(),
+            data: Some(opts.data),
+            objects: opts.objects.clone(),
+        };
         let config = Config {
             library: LibraryConfig::from_args(&args).expect("valid test config"),
             bind: "127.0.0.1:0".parse().unwrap(),
-            rescan_every: Duration::from_secs(3600),
+            rescan_every: opts.rescan_every,
             watch: opts.watch,
             zero_copy: opts.zero_copy,
             max_connections: 256,
@@ -124,6 +137,7 @@ impl TestServer {
             write_timeout: opts.write_timeout,
             max_event_streams: opts.max_event_streams,
             guest: opts.guest,
+            s3_redirect: opts.s3_redirect,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
             chat: opts.chat,
         };
@@ -283,11 +297,18 @@ pub async fn send(
 /// well before the server's 15 s header timeout closes them (reusing one
 /// the server is closing fails the request).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(std::time::Duration::from_secs(5))
         .build()
         .unwrap()
+}
+
+/// A client builder, with the TLS provider the server's own object-storage
+/// client uses (ring) installed for the process first.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }
 
 /// Says something about this run where `cargo test` shows it (past the

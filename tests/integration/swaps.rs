@@ -121,7 +121,9 @@ fn ffmpeg_never_follows_a_disguised_playlist() {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        assert!(ffmpeg.frame_png(&file, 1.0, 320).is_err(), "{name} is refused");
+        let len = file.metadata().unwrap().len();
+        let content = vidserve::library::roots::Content::File(std::sync::Arc::new(file), len);
+        assert!(ffmpeg.frame_png(&content, 1.0, 320).is_err(), "{name} is refused");
     }
     assert!(listener.accept().is_err(), "ffmpeg connected to the URL in a disguised playlist");
 }

@@ -194,7 +194,7 @@ async fn the_server_runs_under_the_units_syscall_filter() {
     .await
     .unwrap()
     .unwrap_or_else(|| panic!("no banner; the server died: {:?}", child.try_wait()));
-    let client = reqwest::Client::new();
+    let client = crate::support::client_builder().build().unwrap();
     let list = || async {
         let res = client.get(format!("{url}api/v1/videos")).send().await.ok()?;
         res.json::<serde_json::Value>().await.ok()

@@ -115,7 +115,7 @@ async fn acknowledged_writes_survive_kill_9() {
     }
     let data = tempfile::tempdir().unwrap();
     let (mut child, url) = spawn_server(fx.path(), data.path());
-    let client = reqwest::Client::new();
+    let client = crate::support::client_builder().build().unwrap();
     let listed = || async {
         let Ok(r) = client.get(format!("{url}api/v1/videos")).send().await else { return Vec::new() };
         let v: Value = r.json().await.unwrap();

@@ -82,6 +82,10 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
             "roots": c.roots.iter().map(|r| json!({
                 "path": r.path.display().to_string(),
                 "online": r.state == crate::catalog::RootState::Online,
+                "offline_reason": match &r.state {
+                    crate::catalog::RootState::Offline(why) => Some(why.as_str()),
+                    crate::catalog::RootState::Online => None,
+                },
                 "files": r.files,
             })).collect::<Vec<_>>(),
         }),

@@ -19,6 +19,7 @@ use crate::http::body::Body;
 use crate::http::conditional::{self, Answer, Validators};
 use crate::http::stream::RemuxBody;
 use crate::library::ids::VideoId;
+use crate::library::roots::Content;
 use crate::media::remux::cache::PlanKey;
 use crate::media::remux::sound::Ready;
 use crate::media::remux::{Plan, RemuxError};
@@ -108,15 +109,11 @@ pub async fn play(
     let file = video.primary().clone();
     // The handle `/video` keeps for a player's range requests, shared.
     let opened = super::video::hot_file(streaming, &video, 0).await?;
-    let size = opened.len;
     let zero_copy = zero_copy.filter(|_| opened.local);
-    let file_handle = opened.file;
+    let file_handle = opened.content;
     let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
     let handle = file_handle.clone();
-    let mut plan = planned(&streaming.plans, key, move || {
-        Plan::build(&crate::library::probe::FileSource { file: &handle, len: size }, audio)
-    })
-    .await?;
+    let mut plan = planned(&streaming.plans, key, move || Plan::build(&handle, audio)).await?;
     let mut files = vec![file_handle.clone()];
     // Sound browsers cannot decode: remade by ffmpeg in the background, then used.
     let mut sound = "as stored";
@@ -132,14 +129,11 @@ pub async fn play(
                     .await
                     .map_err(|e| ApiError::Internal(e.into()))?
                     .map_err(|e| ApiError::Internal(e.into()))?;
-                let sound_file = Arc::new(opened);
-                let sound_len = sound_file.metadata().map(|m| m.len()).unwrap_or(0);
+                let sound_len = opened.metadata().map(|m| m.len()).unwrap_or(0);
+                let sound_file = Content::File(Arc::new(opened), sound_len);
                 let (handle, remade) = (file_handle.clone(), sound_file.clone());
                 plan = planned(&streaming.plans, PlanKey { with_sound: true, ..key }, move || {
-                    Plan::build_with_sound(
-                        &crate::library::probe::FileSource { file: &handle, len: size },
-                        &crate::library::probe::FileSource { file: &remade, len: sound_len },
-                    )
+                    Plan::build_with_sound(&handle, &remade)
                 })
                 .await?;
                 files.push(sound_file);

@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hyper::header::{
-    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    HeaderMap, HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION,
+    REFERRER_POLICY,
 };
 use hyper::{Method, Response, StatusCode};
 
@@ -28,7 +29,8 @@ use crate::http::route::VideoKey;
 use crate::http::stream::{FileBody, Segment};
 use crate::http::zerocopy::Pending;
 use crate::library::ids::VideoId;
-use crate::library::roots::Roots;
+use crate::library::objects::Object;
+use crate::library::roots::{Content, Roots};
 use crate::library::video_type;
 use crate::media::remux::cache::Plans;
 use crate::media::remux::sound::Sound;
@@ -43,6 +45,9 @@ pub struct Streaming {
     pub metrics: Metrics,
     pub plans: Arc<Plans>,
     pub sound: Arc<Sound>,
+    /// `--s3-redirect`: a video in object storage is answered with a
+    /// presigned URL of it.
+    pub redirect: bool,
 }
 
 pub async fn video(
@@ -64,6 +69,9 @@ pub async fn video(
     drop(catalog);
     let opened = hot_file(streaming, &video, asked).await?;
     let ctype = opened.ctype;
+    if let (true, true, Content::Object(object)) = (streaming.redirect, method == Method::GET, &opened.content) {
+        return redirect(object, video.duration_ms()).await;
+    }
 
     let validators = Validators { etag: &opened.etag, modified: Some(opened.modified) };
     let answer = conditional::evaluate(headers, &validators, Some(opened.len));
@@ -72,12 +80,12 @@ pub async fn video(
         if head {
             Body::Empty
         } else {
-            let body = FileBody::new(opened.file.clone(), segments, streaming.metrics.meter());
+            let body = FileBody::new(opened.content.clone(), segments, streaming.metrics.meter());
             Body::File(body.zero_copy(zero_copy.clone().filter(|_| opened.local)))
         }
     };
 
-    Ok(match answer {
+    let mut res = match answer {
         Answer::NotModified => respond(StatusCode::NOT_MODIFIED, &opened, None, Body::Empty),
         Answer::PreconditionFailed => return Err(ApiError::PreconditionFailed),
         Answer::Unsatisfiable => return Err(ApiError::Unsatisfiable { len: opened.len }),
@@ -113,7 +121,22 @@ pub async fn video(
             h.insert(CONTENT_LENGTH, total.into());
             res
         }
-    })
+    };
+    if let Body::File(body) = res.body_mut() {
+        match body.first_bytes().await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                streaming.library.request_rescan();
+                return Err(ApiError::NotFound(format!(
+                    "this video changed in its store ({e}); the library is being rescanned"
+                )));
+            }
+            Err(e) => {
+                return Err(ApiError::Unavailable(format!("this video cannot be read now ({e}); try again later")))
+            }
+        }
+    }
+    Ok(res)
 }
 
 /// Opens the first file of the video that is still the one the scan saw
@@ -146,10 +169,19 @@ pub(super) async fn hot_file(streaming: &Streaming, video: &Video, asked: usize)
 
 async fn open(id: VideoId, files: Vec<Located>, roots: Roots) -> Result<Option<Opened>, ApiError> {
     let opened = crate::blocking::spawn(move || -> std::io::Result<Option<Opened>> {
+        // A store that cannot be reached (object storage down, a disk
+        // error): said as such when no other path serves, not taken for
+        // a file that is gone.
+        let mut unreachable = None;
         for located in &files {
             let o = match located.open(&roots) {
                 Ok(o) => o,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::Other | std::io::ErrorKind::TimedOut) => {
+                    tracing::warn!(file = %located.rel.display(), "cannot be read now: {e}");
+                    unreachable = Some(e);
+                    continue;
+                }
                 // Refused (outside the roots, not a file, a symlink loop, a
                 // rename racing the lookup): the next path may do.
                 Err(e) => {
@@ -160,14 +192,39 @@ async fn open(id: VideoId, files: Vec<Located>, roots: Roots) -> Result<Option<O
             let modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(o.mtime_ns / 1_000_000_000).unwrap_or(0));
             let etag = format!("\"{id}-{:x}-{:x}\"", o.size, o.mtime_ns).into();
             let ctype = video_type(&located.rel).unwrap_or("application/octet-stream");
-            let local = crate::http::zerocopy::local_filesystem(&o.file);
-            return Ok(Some(Opened { file: Arc::new(o.file), len: o.size, etag, modified, ctype, local }));
+            let local = o.content.file().is_some_and(|f| crate::http::zerocopy::local_filesystem(f));
+            return Ok(Some(Opened { content: o.content, len: o.size, etag, modified, ctype, local }));
         }
-        Ok(None)
+        unreachable.map_or(Ok(None), Err)
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
-    opened.map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("opening a video file")))
+    opened.map_err(|e| ApiError::Unavailable(format!("this video cannot be read now ({e}); try again later")))
+}
+
+/// How long a presigned URL stays valid: the film's length and half an
+/// hour more (a paused player resumes with it), 15 minutes to 12 hours.
+fn signed_for(duration_ms: Option<u64>) -> Duration {
+    let film = Duration::from_millis(duration_ms.unwrap_or(0));
+    (film + Duration::from_secs(30 * 60)).clamp(Duration::from_secs(15 * 60), Duration::from_secs(12 * 3600))
+}
+
+/// `--s3-redirect`: a temporary redirect to a presigned URL of the
+/// object, so the store (or a CDN in front of it) sends the bytes. Only
+/// reached by those allowed to watch the video (the router checked);
+/// the URL names that one object and expires (`signed_for`).
+async fn redirect(object: &Arc<Object>, duration_ms: Option<u64>) -> Result<Response<Body>, ApiError> {
+    let url = object
+        .presigned(signed_for(duration_ms))
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("the video's store cannot sign a link: {e}")))?;
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    let h = res.headers_mut();
+    h.insert(LOCATION, HeaderValue::from_str(&url).map_err(|e| ApiError::Internal(e.into()))?);
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    Ok(res)
 }
 
 fn respond(status: StatusCode, o: &Opened, ctype: Option<&'static str>, body: Body) -> Response<Body> {

@@ -15,7 +15,6 @@ pub mod ogg;
 pub mod synth;
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::io;
 
 pub use crate::container::{FileSource, ProbeError, Source};
@@ -172,21 +171,21 @@ impl<'de> Deserialize<'de> for Name {
 
 /// Probes an open file whose `edges` were just read for its id: reads
 /// that fall inside them cost no system call.
-pub fn probe_file(file: &File, len: u64, edges: &Edges) -> Result<MediaInfo, ProbeError> {
-    struct Edged<'a>(FileSource<'a>, &'a Edges);
+pub fn probe_file(file: &dyn Source, edges: &Edges) -> Result<MediaInfo, ProbeError> {
+    struct Edged<'a>(&'a dyn Source, &'a Edges);
     impl Source for Edged<'_> {
         fn size(&self) -> u64 {
-            self.0.len
+            self.0.size()
         }
         fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-            let n = buf.len().min(self.0.len.saturating_sub(offset) as usize);
+            let n = buf.len().min(self.0.size().saturating_sub(offset) as usize);
             match self.1.read_at(offset, &mut buf[..n]) {
                 Some(n) => Ok(n),
                 None => self.0.read_at(offset, buf),
             }
         }
     }
-    probe(&Edged(FileSource { file, len }, edges))
+    probe(&Edged(file, edges))
 }
 
 pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
@@ -212,13 +211,12 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
 
 /// The cover picture stored inside a video file (MP4 `covr`, Matroska
 /// attachments), if any.
-pub fn cover_of_file(file: &File, len: u64) -> Option<Vec<u8>> {
-    let src = FileSource { file, len };
+pub fn cover_of(src: &(impl Source + ?Sized)) -> Option<Vec<u8>> {
     let head = src.read_vec(0, 12).ok()?;
     if crate::container::isobmff::sniff(&head) {
-        mp4::cover(&src)
+        mp4::cover(src)
     } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
-        mkv::cover(&src)
+        mkv::cover(src)
     } else {
         None
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{describe, text_cues, to_vtt, Described};
 use crate::catalog::{Located, VideoFile};
 use crate::library::ids::VideoId;
-use crate::library::probe::{FileSource, ProbeError};
+use crate::library::probe::ProbeError;
 use crate::library::roots::Roots;
 use crate::media::MediaError;
 
@@ -88,7 +88,7 @@ impl Inside {
             Some(s) if s.stamp == stamp => Arc::new(s.described),
             old => {
                 let opened = located.open(roots)?;
-                let described = match describe(&FileSource { file: &opened.file, len: opened.size }) {
+                let described = match describe(&opened.content) {
                     Ok(d) => d,
                     Err(ProbeError::Io(e)) => return Err(e.into()),
                     Err(e) => {
@@ -141,7 +141,7 @@ impl Inside {
         }
         let opened = located.open(roots)?;
         let started = std::time::Instant::now();
-        let cues = match text_cues(&FileSource { file: &opened.file, len: opened.size }, &described) {
+        let cues = match text_cues(&opened.content, &described) {
             Ok(cues) => cues,
             Err(ProbeError::Io(e)) => return Err(e.into()),
             // A damaged file gives empty tracks, kept like any other: the

@@ -4,8 +4,8 @@
 //! original (the video is never re-encoded). One transcode at a time; a
 //! failed one is not tried again until a restart.
 
+use crate::library::roots::Content;
 use std::collections::HashSet;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,7 +60,7 @@ impl Sound {
     /// The AAC track for `key`, starting it (in the background, from the
     /// open `file` of about `duration_s` seconds) when there is none yet.
     /// Blocking (a file check).
-    pub fn get(self: &Arc<Self>, key: PlanKey, file: &Arc<File>, duration_s: f64) -> Ready {
+    pub fn get(self: &Arc<Self>, key: PlanKey, file: &Content, duration_s: f64) -> Ready {
         let path = self.path(&key);
         if path.is_file() {
             return Ready::At(path);
