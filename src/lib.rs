@@ -20,6 +20,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod container;
+pub mod dial;
 pub mod events;
 pub mod http;
 pub mod import;

@@ -1,10 +1,8 @@
-//! The connection to the OpenAI-compatible endpoint: names resolved in
-//! pure Rust (a static binary's C resolver is unreliable), TLS by rustls
-//! with bundled roots (plus `--chat-ca-file`), HTTP/1.1 by hyper. One
-//! connection per request; the connection task dies with the response.
+//! The connection to the OpenAI-compatible endpoint (`dial`: names
+//! resolved in pure Rust, TLS by rustls with bundled roots plus
+//! `--chat-ca-file`), HTTP/1.1 by hyper. One connection per request; the
+//! connection task dies with the response.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,11 +11,10 @@ use hyper::body::Incoming;
 use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
 use super::ChatError;
 use crate::config::chat::ChatConfig;
+use crate::dial::{self, Io};
 
 /// Longest wait for a connection (resolving, TCP and TLS).
 const CONNECT: Duration = Duration::from_secs(10);
@@ -25,9 +22,6 @@ const CONNECT: Duration = Duration::from_secs(10);
 const PER_ADDRESS: Duration = Duration::from_secs(4);
 /// Most of an error answer read (to quote it).
 const ERROR_BODY: usize = 16 * 1024;
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 pub struct Upstream {
     config: ChatConfig,
@@ -119,73 +113,22 @@ impl Upstream {
 
     async fn connect(&self) -> Result<Box<dyn Io>, ChatError> {
         let e = &self.config.endpoint;
-        let addrs = resolve(&e.host, e.port).await?;
-        let mut last = None;
-        for addr in addrs {
-            let tried = tokio::time::timeout(PER_ADDRESS, TcpStream::connect(addr)).await;
-            let tried = tried.unwrap_or_else(|_| Err(std::io::Error::from(std::io::ErrorKind::TimedOut)));
-            match tried {
-                Ok(tcp) => {
-                    let _ = tcp.set_nodelay(true);
-                    let Some(tls) = &self.tls else { return Ok(Box::new(tcp)) };
-                    let name = rustls_pki_types::ServerName::try_from(e.host.clone())
-                        .map_err(|_| ChatError::Endpoint(format!("{} is not a name TLS can check", e.host)))?;
-                    let stream = tls
-                        .connect(name, tcp)
-                        .await
-                        .map_err(|err| ChatError::Endpoint(format!("TLS with {} failed: {err}", e.url())))?;
-                    return Ok(Box::new(stream));
-                }
-                Err(err) => last = Some(err),
-            }
+        let addrs = dial::resolve(&e.host, e.port).await.map_err(ChatError::Endpoint)?;
+        if addrs.is_empty() {
+            return Err(ChatError::Endpoint(format!("{} has no address", e.host)));
         }
-        Err(ChatError::Endpoint(match last {
-            Some(err) => format!("cannot connect to {}: {err}", e.url()),
-            None => format!("{} has no address", e.host),
-        }))
+        let tcp = dial::tcp(&addrs, PER_ADDRESS)
+            .await
+            .map_err(|err| ChatError::Endpoint(format!("cannot connect to {}: {err}", e.url())))?;
+        let Some(tls) = &self.tls else { return Ok(Box::new(tcp)) };
+        let stream = dial::tls(tls, &e.host, tcp)
+            .await
+            .map_err(|err| ChatError::Endpoint(format!("TLS with {} failed: {err}", e.url())))?;
+        Ok(Box::new(stream))
     }
-}
-
-/// Addresses of `host`: literal addresses and `localhost` directly, other
-/// names through a resolver reading /etc/resolv.conf and /etc/hosts.
-async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, ChatError> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    if host == "localhost" {
-        return Ok(vec![
-            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port),
-            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port),
-        ]);
-    }
-    static RESOLVER: OnceLock<Result<hickory_resolver::TokioResolver, String>> = OnceLock::new();
-    let resolver = RESOLVER.get_or_init(|| {
-        hickory_resolver::TokioResolver::builder(hickory_resolver::name_server::TokioConnectionProvider::default())
-            .map(|b| b.build())
-            .map_err(|e| e.to_string())
-    });
-    let resolver = resolver
-        .as_ref()
-        .map_err(|e| ChatError::Endpoint(format!("cannot read the system's DNS settings (/etc/resolv.conf): {e}")))?;
-    let found =
-        resolver.lookup_ip(host).await.map_err(|e| ChatError::Endpoint(format!("cannot resolve {host}: {e}")))?;
-    Ok(found.iter().map(|ip| SocketAddr::new(ip, port)).collect())
 }
 
 fn tls_connector(config: &ChatConfig) -> Result<tokio_rustls::TlsConnector, ChatError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for der in &config.extra_ca {
-        roots
-            .add(rustls_pki_types::CertificateDer::from(der.clone()))
-            .map_err(|e| ChatError::Setup(format!("a certificate of --chat-ca-file cannot be used: {e}")))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ChatError::Setup(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(tls)))
+    dial::tls_connector(&config.extra_ca)
+        .map_err(|e| ChatError::Setup(format!("a certificate of --chat-ca-file cannot be used: {e}")))
 }

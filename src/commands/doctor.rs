@@ -31,7 +31,18 @@ pub fn doctor(args: &DoctorArgs) -> anyhow::Result<Outcome> {
         }
     };
     r.say(true, format!("data dir: {} is writable", config.data_dir.display()));
-    for root in &config.roots {
+    let sources = crate::library::roots::Roots::new(&config.roots);
+    for (i, root) in config.roots.iter().enumerate() {
+        if root.bucket.is_some() {
+            match sources.walk(i, None) {
+                Ok(w) => r.say(
+                    true,
+                    format!("bucket: {} answers ({} listed)", root.path.display(), super::videos(w.files.len())),
+                ),
+                Err(why) => r.say(false, format!("bucket: {} cannot be listed: {why}", root.path.display())),
+            }
+            continue;
+        }
         let readable = std::fs::read_dir(&root.path).is_ok();
         r.say(
             readable,

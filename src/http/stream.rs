@@ -10,8 +10,9 @@
 //! chunk. (Measured in benches/README.md.)
 //!
 //! An object in a bucket streams instead from a task on the object-storage
-//! runtime (`library::objects::Object::stream`), one per file segment, a
-//! few chunks ahead of the player.
+//! runtime (`library::objects::Object::stream`), a few chunks ahead of the
+//! player: one request for a run of nearby segments (a remuxed fragment's
+//! frames, with small gaps between them), not one per segment.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -51,10 +52,24 @@ impl Segment {
 
 type Reading = JoinHandle<(BytesMut, io::Result<usize>)>;
 
+/// One request's bytes from object storage, `[at, end)` still to come:
+/// `carry` holds those of the last chunk not handed out yet.
+struct Incoming {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    at: u64,
+    end: u64,
+    carry: Bytes,
+}
+
+/// Segments of an object read by one request when the gaps between them
+/// are at most `GAP` bytes (read and dropped), up to `SPAN` bytes in all.
+const GAP: u64 = 64 * 1024;
+const SPAN: u64 = 16 * 1024 * 1024;
+
 pub struct FileBody {
     content: Content,
-    /// The front segment's bytes arriving from object storage.
-    incoming: Option<mpsc::Receiver<io::Result<Bytes>>>,
+    /// Bytes arriving from object storage for the front segments.
+    incoming: Option<Incoming>,
     /// The first chunk, read before the response's head (`first_bytes`).
     peeked: Option<Bytes>,
     segments: VecDeque<Segment>,
@@ -144,28 +159,12 @@ impl FileBody {
                 }
                 Segment::File { pos, end } if pos == end => {
                     self.segments.pop_front();
-                    self.incoming = None;
                 }
                 Segment::File { pos, end } => {
                     let (pos, end, left) = (*pos, *end, *end - *pos);
                     let file = match &self.content {
                         Content::File(file, _) => file,
-                        Content::Object(object) => {
-                            let incoming = self.incoming.get_or_insert_with(|| object.stream(pos..end));
-                            return match incoming.poll_recv(cx) {
-                                Poll::Pending => Poll::Pending,
-                                Poll::Ready(Some(Ok(bytes))) => {
-                                    let bytes = bytes.slice(..bytes.len().min(left as usize));
-                                    self.advance(bytes.len());
-                                    Poll::Ready(Some(Ok(bytes)))
-                                }
-                                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-                                Poll::Ready(None) => Poll::Ready(Some(Err(io::Error::new(
-                                    io::ErrorKind::UnexpectedEof,
-                                    "the object ended before the range",
-                                )))),
-                            };
-                        }
+                        Content::Object(_) => return self.poll_object(cx, pos, end),
                     };
                     if let Some(zero_copy) = &self.zero_copy {
                         // The largest piece first; a file only partly in
@@ -194,6 +193,63 @@ impl FileBody {
                 }
             }
         }
+    }
+
+    /// The next bytes of the front segment `[pos, end)` of an object: from
+    /// the request under way when it covers `pos`, else from a new one for
+    /// the run of segments starting here (`span_from`).
+    fn poll_object(&mut self, cx: &mut Context<'_>, pos: u64, end: u64) -> Poll<Option<io::Result<Bytes>>> {
+        let Content::Object(object) = &self.content else { return Poll::Ready(None) };
+        if !self.incoming.as_ref().is_some_and(|i| i.at <= pos && pos < i.end) {
+            let span = self.span_from(pos);
+            self.incoming = Some(Incoming { rx: object.stream(pos..span), at: pos, end: span, carry: Bytes::new() });
+        }
+        let Some(incoming) = self.incoming.as_mut() else { return Poll::Ready(None) };
+        loop {
+            if incoming.carry.is_empty() {
+                match incoming.rx.poll_recv(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(bytes))) => incoming.carry = bytes,
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                    Poll::Ready(None) => {
+                        let short = io::Error::new(io::ErrorKind::UnexpectedEof, "the object ended before the range");
+                        return Poll::Ready(Some(Err(short)));
+                    }
+                }
+                continue;
+            }
+            // A gap between two segments: read, not sent.
+            if incoming.at < pos {
+                let skip = (pos - incoming.at).min(incoming.carry.len() as u64) as usize;
+                let _ = incoming.carry.split_to(skip);
+                incoming.at += skip as u64;
+                continue;
+            }
+            let take = (end - pos).min(incoming.carry.len() as u64) as usize;
+            let chunk = incoming.carry.split_to(take);
+            incoming.at += take as u64;
+            self.advance(take);
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+    }
+
+    /// Where one request for the object segments starting at `pos` ends:
+    /// the end of the last of the following file segments that each start
+    /// at most `GAP` after the one before, within `SPAN` of `pos`.
+    fn span_from(&self, pos: u64) -> u64 {
+        let mut last = pos;
+        for segment in &self.segments {
+            let Segment::File { pos: p, end: e } = *segment else { continue };
+            if p < last || p - last > GAP || e - pos > SPAN {
+                // The front segment itself always counts.
+                if last == pos {
+                    last = e;
+                }
+                break;
+            }
+            last = e;
+        }
+        last.max(pos)
     }
 
     /// Hands out the `n` bytes just read into `buf` and advances.
@@ -354,6 +410,29 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let file = File::open(&path).unwrap();
         (dir, file)
+    }
+
+    #[test]
+    fn nearby_object_segments_share_one_request() {
+        let (_dir, file) = file_of(b"x");
+        let segments = vec![
+            Segment::File { pos: 0, end: 100 },
+            Segment::Bytes(Bytes::from_static(b"header")),
+            Segment::File { pos: 150, end: 200 },
+            Segment::File { pos: 200 + GAP, end: 300 + GAP },
+            Segment::File { pos: 400 + 2 * GAP + 1, end: 500 + 2 * GAP },
+        ];
+        let body = FileBody::new(Content::File(Arc::new(file), 1), segments, Meter::default());
+        assert_eq!(body.span_from(0), 300 + GAP, "up to the first gap wider than GAP");
+        let big =
+            vec![Segment::File { pos: 10, end: 10 + 2 * SPAN }, Segment::File { pos: 10 + 2 * SPAN, end: 3 * SPAN }];
+        let (_dir, file) = file_of(b"x");
+        let body = FileBody::new(Content::File(Arc::new(file), 1), big, Meter::default());
+        assert_eq!(body.span_from(10), 10 + 2 * SPAN, "a long segment alone");
+        let back = vec![Segment::File { pos: 500, end: 600 }, Segment::File { pos: 0, end: 100 }];
+        let (_dir, file) = file_of(b"x");
+        let body = FileBody::new(Content::File(Arc::new(file), 1), back, Meter::default());
+        assert_eq!(body.span_from(500), 600, "never backwards");
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub const KEY_ID: &str = "GKvidservetests0001";
 pub const SECRET: &str = "vidserve-test-secret-0123456789abcdef";
 pub const BUCKET: &str = "films";
 
+/// The server's own HTTP client for object storage, for the fixtures.
+fn connector() -> vidserve::library::objects::http::Connector {
+    vidserve::library::objects::http::Connector::new(Duration::from_secs(30))
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -127,8 +132,8 @@ impl Garage {
 
     /// A client of the bucket, for putting fixtures in it.
     pub fn client(&self) -> object_store::aws::AmazonS3 {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         object_store::aws::AmazonS3Builder::new()
+            .with_http_connector(connector())
             .with_endpoint(self.endpoint())
             .with_allow_http(true)
             .with_region("garage")
@@ -176,5 +181,111 @@ impl Garage {
 impl Drop for Garage {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Azurite's published development account and key.
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Azurite 3.37 (Azure Blob Storage) on loopback, with one container
+/// (`BUCKET`). Installed by `.ci/run` under `target/azurite`.
+pub struct Azurite {
+    _dir: TempDir,
+    child: Child,
+    pub port: u16,
+}
+
+impl Azurite {
+    pub async fn start() -> Option<Azurite> {
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/azurite/node_modules/.bin/azurite-blob");
+        if !bin.is_file() {
+            skip("no Azurite (npm install --prefix target/azurite azurite@3.37.0, or .ci/run)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string(), "--location"])
+            .arg(dir.path())
+            .args(["--silent", "--skipApiVersionCheck", "--loose"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("azurite starts");
+        let azurite = Azurite { _dir: dir, child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "Azurite did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        azurite.create_container().await;
+        Some(azurite)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/{AZURITE_ACCOUNT}", self.port)
+    }
+
+    /// `Create Container`, signed with the account key (Shared Key): the
+    /// one request the object_store client does not make.
+    async fn create_container(&self) {
+        use base64::Engine;
+        use hmac::{Hmac, KeyInit, Mac};
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let version = "2021-08-06";
+        let resource = format!("/{AZURITE_ACCOUNT}/{AZURITE_ACCOUNT}/{BUCKET}\nrestype:container");
+        let to_sign = format!("PUT\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:{date}\nx-ms-version:{version}\n{resource}");
+        let key = base64::engine::general_purpose::STANDARD.decode(AZURITE_KEY).unwrap();
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        mac.update(to_sign.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let res = crate::support::client_builder()
+            .build()
+            .unwrap()
+            .put(format!("{}/{BUCKET}?restype=container", self.endpoint()))
+            .header("x-ms-date", date)
+            .header("x-ms-version", version)
+            .header("content-length", "0")
+            .header("authorization", format!("SharedKey {AZURITE_ACCOUNT}:{sig}"))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert!(status.is_success(), "create container: {status} {}", res.text().await.unwrap_or_default());
+    }
+
+    /// A client of the container, for putting fixtures in it.
+    pub fn client(&self) -> object_store::azure::MicrosoftAzure {
+        object_store::azure::MicrosoftAzureBuilder::new()
+            .with_http_connector(connector())
+            .with_account(AZURITE_ACCOUNT)
+            .with_access_key(AZURITE_KEY)
+            .with_container_name(BUCKET)
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .build()
+            .unwrap()
+    }
+
+    pub async fn put(&self, key: &str, bytes: &[u8]) {
+        let payload = object_store::PutPayload::from(bytes.to_vec());
+        let path = object_store::path::Path::parse(key).unwrap();
+        self.client().put_opts(&path, payload, Default::default()).await.unwrap();
+    }
+
+    /// The object-storage options a server needs for `az://films/...`
+    /// (account and key from the environment, as for a user: `ENV`).
+    pub fn args(&self) -> ObjectArgs {
+        ObjectArgs { azure_endpoint: Some(self.endpoint()), ..Default::default() }
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

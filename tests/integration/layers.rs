@@ -23,7 +23,7 @@ use syn::visit::Visit;
 /// Top-level modules, lowest layer first; a module may use the modules of
 /// lower layers only (never its own layer's neighbours, never a higher one).
 const LAYERS: &[&[&str]] = &[
-    &["loadtest", "metrics", "blocking", "container"],
+    &["loadtest", "metrics", "blocking", "container", "dial"],
     &["cli"],
     &["config", "logging"],
     &["library"],

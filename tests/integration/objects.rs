@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::engines::Garage;
+use crate::engines::{Azurite, Garage};
 use crate::support::{eventually, send, Fixture, Options, TestServer};
 use vidserve::library::probe::synth;
 
@@ -122,6 +122,20 @@ async fn a_bucket_is_scanned_and_streamed_like_a_folder() {
     let outside = srv.get("/video/..%2Felsewhere%2Fy.mp4").await.status();
     assert!(outside == 400 || outside == 404, "{outside}");
     srv.stop().await;
+
+    // `doctor` lists the bucket; without --dir it finds it in the data dir.
+    let args = garage.args();
+    let doctor = std::process::Command::new(env!("CARGO_BIN_EXE_vidserve"))
+        .arg("doctor")
+        .arg("--data")
+        .arg(data.path())
+        .args(["--s3-endpoint", &garage.endpoint(), "--s3-region", "garage", "--s3-credentials-file"])
+        .arg(args.s3_credentials_file.unwrap())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    assert!(said.contains("bucket: s3://films/shelf answers (3 videos listed)"), "{said}");
+    assert!(!said.contains(crate::engines::SECRET), "the key is never printed");
 }
 
 /// A local folder and a bucket side by side: the bucket's store stopped
@@ -266,5 +280,69 @@ async fn redirects_to_a_presigned_url() {
     assert_eq!(srv.client.head(srv.url(&format!("/video/{id}"))).send().await.unwrap().status(), 200);
     let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
     assert!(page.contains(&format!("/video/{id}")));
+    srv.stop().await;
+
+    // A key the store refuses: offline, saying so, the key not shown.
+    let wrong = tempfile::tempdir().unwrap();
+    let file = wrong.path().join("credentials");
+    std::fs::write(
+        &file,
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = not-the-secret-at-all\n",
+            crate::engines::KEY_ID
+        ),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(data.path(), false);
+    opts.objects = garage.args();
+    opts.objects.s3_credentials_file = Some(file);
+    let srv = TestServer::start_with(&[Path::new("s3://films")], opts).await;
+    let status = srv.json("/admin/cache/status").await;
+    assert_eq!(status["roots"][0]["online"], false, "{status}");
+    let why = status["roots"][0]["offline_reason"].as_str().unwrap().to_string();
+    assert!(why.contains("403") || why.contains("Forbidden") || why.contains("signature"), "{why}");
+    assert!(!why.contains("not-the-secret"), "{why}");
+    srv.stop().await;
+}
+
+/// The same code serves Azure Blob Storage (`az://`), against Azurite:
+/// listing, ranges byte for byte, a thumbnail through a SAS URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_azure_container_is_served_the_same_way() {
+    let Some(azurite) = Azurite::start().await else { return };
+    let aux = tempfile::tempdir().unwrap();
+    let clip = aux.path().join("clip.mp4");
+    crate::support::ffmpeg(
+        &clip,
+        &["-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=25", "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+    );
+    let film = synth::mp4_file(&synth::noise(400_000, 41), false);
+    azurite.put("club/Film.mp4", &film).await;
+    azurite.put("club/sub/clip.mp4", &std::fs::read(&clip).unwrap()).await;
+    azurite.put("other/x.mp4", &film).await;
+    // As a user sets them; the same for every test that reads them.
+    std::env::set_var("AZURE_STORAGE_ACCOUNT", crate::engines::AZURITE_ACCOUNT);
+    std::env::set_var("AZURE_STORAGE_KEY", crate::engines::AZURITE_KEY);
+    let data = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(data.path(), false);
+    opts.objects = azurite.args();
+    let srv = TestServer::start_with(&[Path::new("az://films/club")], opts).await;
+    let mut paths: Vec<String> = srv.videos().await.iter().map(|v| v["paths"][0].as_str().unwrap().into()).collect();
+    paths.sort();
+    assert_eq!(paths, ["Film.mp4", "sub/clip.mp4"]);
+    let id = srv.id_of("Film.mp4").await;
+    let url = format!("/video/{id}");
+    for (a, b) in [(0, 99), (123_456, 300_000), (film.len() - 10, film.len() - 1)] {
+        let res = srv.get_with(&url, &[("range", &format!("bytes={a}-{b}"))]).await;
+        assert_eq!(res.status(), 206);
+        assert_eq!(res.bytes().await.unwrap().as_ref(), &film[a..=b], "bytes {a}-{b}");
+    }
+    assert_eq!(srv.get(&url).await.bytes().await.unwrap().as_ref(), &film[..]);
+    let clip = srv.id_of("sub/clip.mp4").await;
+    eventually(Duration::from_secs(60), "a thumbnail from the blob", || async {
+        srv.get(&format!("/thumb/{clip}/320")).await.status() == 200
+    })
+    .await;
     srv.stop().await;
 }

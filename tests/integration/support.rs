@@ -304,10 +304,8 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
-/// A client builder, with the TLS provider the server's own object-storage
-/// client uses (ring) installed for the process first.
+/// A client builder (plain http: the servers tests start are on loopback).
 pub fn client_builder() -> reqwest::ClientBuilder {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
 }
 

@@ -15,6 +15,8 @@
 //! object replaced since the scan reads as gone (`NotFound`). A stream that
 //! breaks is taken up where it stopped, a few times, before it fails.
 
+pub mod http;
+
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -57,6 +59,8 @@ const RESUMES: [Duration; 5] = [
 ];
 /// Longest one blocking request (a listing page, a range) may take.
 const REQUEST_LIMIT: Duration = Duration::from_secs(30);
+/// Longest wait for an answer's head or the next piece of its body.
+const READ_LIMIT: Duration = Duration::from_secs(15);
 
 /// The runtime all object-storage I/O runs on.
 fn runtime() -> io::Result<&'static tokio::runtime::Runtime> {
@@ -94,11 +98,27 @@ enum Client {
     Azure(MicrosoftAzure),
 }
 
+/// The calls made, on the concrete clients (never through `dyn
+/// ObjectStore`: its table would keep every upload and copy in the binary).
 impl Client {
-    fn store(&self) -> &dyn ObjectStore {
+    async fn get_opts(&self, key: &Key, options: GetOptions) -> object_store::Result<object_store::GetResult> {
         match self {
-            Client::S3(s) => s,
-            Client::Azure(a) => a,
+            Client::S3(s) => s.get_opts(key, options).await,
+            Client::Azure(a) => a.get_opts(key, options).await,
+        }
+    }
+
+    fn list(&self, prefix: Option<&Key>) -> futures_util::stream::BoxStream<'static, object_store::Result<ObjectMeta>> {
+        match self {
+            Client::S3(s) => s.list(prefix),
+            Client::Azure(a) => a.list(prefix),
+        }
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Key>) -> object_store::Result<object_store::ListResult> {
+        match self {
+            Client::S3(s) => s.list_with_delimiter(prefix).await,
+            Client::Azure(a) => a.list_with_delimiter(prefix).await,
         }
     }
 
@@ -166,12 +186,6 @@ impl fmt::Debug for BucketRoot {
     }
 }
 
-/// Installs rustls' ring provider for the store's https client (once; a
-/// provider already installed stays).
-fn tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl BucketRoot {
     /// The client of `bucket`; nothing is sent before the first walk.
     pub fn new(bucket: &Bucket) -> BucketRoot {
@@ -183,13 +197,8 @@ impl BucketRoot {
     }
 
     fn client(bucket: &Bucket) -> io::Result<Shared> {
-        tls_provider();
-        let options = ClientOptions::new()
-            .with_allow_http(bucket.http)
-            .with_timeout_disabled()
-            .with_connect_timeout(Duration::from_secs(5))
-            .with_read_timeout(Duration::from_secs(15))
-            .with_pool_idle_timeout(Duration::from_secs(30));
+        let options = ClientOptions::new().with_allow_http(bucket.http);
+        let connector = http::Connector::new(READ_LIMIT);
         // A store that is down must say so within seconds, not minutes:
         // streams resume on their own (`RESUMES`), the scan tries again.
         let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(10), ..Default::default() };
@@ -200,6 +209,7 @@ impl BucketRoot {
                     .with_bucket_name(&bucket.name)
                     .with_region(&bucket.region)
                     .with_client_options(options)
+                    .with_http_connector(connector)
                     .with_retry(retry)
                     .with_allow_http(bucket.http);
                 if let Some(endpoint) = &bucket.endpoint {
@@ -227,6 +237,7 @@ impl BucketRoot {
                     .with_access_key(&c.secret.0)
                     .with_container_name(&bucket.name)
                     .with_client_options(options)
+                    .with_http_connector(connector)
                     .with_retry(retry)
                     .with_allow_http(bucket.http);
                 if let Some(endpoint) = &bucket.endpoint {
@@ -250,8 +261,14 @@ fn facts_of(meta: &ObjectMeta) -> Facts {
         size: meta.size,
         mtime_ns: meta.last_modified.timestamp_nanos_opt().unwrap_or(0),
         dev: OBJECT_DEV,
-        ino: meta.e_tag.as_deref().map_or(0, |t| xxhash_rust::xxh3::xxh3_64(t.as_bytes())),
+        ino: meta.e_tag.as_deref().map_or(0, |t| xxhash_rust::xxh3::xxh3_64(bare_etag(t).as_bytes())),
     }
+}
+
+/// An ETag without its quotes: a listing and a `HEAD` of the same object
+/// may write it with or without (Azure does both).
+fn bare_etag(tag: &str) -> &str {
+    tag.trim_start_matches("W/").trim_matches('"')
 }
 
 /// A store error as an I/O error: gone (or replaced since the scan) is
@@ -298,7 +315,7 @@ impl BucketRoot {
         let shared = self.shared()?;
         let key = shared.key(rel)?;
         let store = &shared.client;
-        let meta = block_on(async { store.store().get_opts(&key, head()).await.map(|r| r.meta).map_err(io_error) })?;
+        let meta = block_on(async { store.get_opts(&key, head()).await.map(|r| r.meta).map_err(io_error) })?;
         let facts = facts_of(&meta);
         let object = Object {
             shared: shared.clone(),
@@ -317,7 +334,7 @@ impl BucketRoot {
         let key = shared.key(dir)?;
         let prefix = (!key.as_ref().is_empty()).then_some(&key);
         let store = &shared.client;
-        let listed = block_on(async { store.store().list_with_delimiter(prefix).await.map_err(io_error) })?;
+        let listed = block_on(async { store.list_with_delimiter(prefix).await.map_err(io_error) })?;
         Ok(listed
             .objects
             .iter()
@@ -334,7 +351,7 @@ impl BucketRoot {
         let root = PathBuf::from(&shared.url);
         let listed = block_on(async {
             let mut walked = Walked::default();
-            let mut pages = shared.client.store().list(shared.prefix.as_ref());
+            let mut pages = shared.client.list(shared.prefix.as_ref());
             while let Some(meta) = pages.next().await {
                 let meta = meta.map_err(io_error)?;
                 let Some(rel) = shared.rel_of(&meta.location) else { continue };
@@ -384,7 +401,7 @@ impl Object {
     /// The bytes of `range` (within the object), in one request.
     async fn fetch(&self, range: Range<u64>) -> io::Result<Bytes> {
         let want = range.end - range.start;
-        let got = self.shared.client.store().get_opts(&self.key, self.range(range)).await.map_err(io_error)?;
+        let got = self.shared.client.get_opts(&self.key, self.range(range)).await.map_err(io_error)?;
         let bytes = got.bytes().await.map_err(io_error)?;
         if bytes.len() as u64 != want {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object storage sent a short range"));
@@ -459,7 +476,7 @@ impl Object {
     }
 
     async fn send_range(&self, range: Range<u64>, tx: &mpsc::Sender<io::Result<Bytes>>) -> io::Result<()> {
-        let store = self.shared.client.store();
+        let store = &self.shared.client;
         let (mut pos, end) = (range.start, range.end);
         let mut failures = 0;
         let mut sent_any = false;
@@ -566,6 +583,9 @@ mod tests {
         assert_eq!(s.rel_of(&key), Some("a/b.mp4"));
         assert_eq!(s.rel_of(&Key::parse("kidsx/b.mp4").unwrap()), None);
         assert!(hidden("a/.b/c.mp4") && !hidden("a/b.c/d.mp4"));
+        assert_eq!(bare_etag("\"0x8D1\""), "0x8D1");
+        assert_eq!(bare_etag("W/\"abc\""), "abc");
+        assert_eq!(bare_etag("0x8D1"), "0x8D1");
     }
 
     #[test]
