@@ -56,8 +56,10 @@ GPID=$!; pids+=($GPID)
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$S3) 2>/dev/null && break; sleep 0.1; done
 
 echo "== filling the bucket (1 GiB object, 10,000 small videos)"
-python3 - "$S3" "$KEY" "$SECRET" "$WORK/media/big.mp4" <<'EOF'
-import sys, struct, concurrent.futures, boto3, botocore
+. benches/synthetic.sh
+synthetic_library 100000 "$WORK/lib100k"
+python3 - "$S3" "$KEY" "$SECRET" "$WORK/media/big.mp4" "$WORK/lib100k" <<'EOF'
+import sys, concurrent.futures, boto3, botocore
 port, key, secret, big = sys.argv[1:5]
 s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="garage",
                   aws_access_key_id=key, aws_secret_access_key=secret,
@@ -68,13 +70,12 @@ for _ in range(100):
     except Exception:
         import time; time.sleep(0.1)
 s3.upload_file(big, "films", "big-bucket.mp4")
-def box(kind, body): return struct.pack(">I", 8 + len(body)) + kind + body
-def mp4(i):
-    # A small MP4 the probe reads: ftyp, a moov with an mvhd of 60 s, mdat.
-    mvhd = box(b"mvhd", bytes(4) + bytes(8) + struct.pack(">II", 1000, 60000) + bytes(80))
-    return box(b"ftyp", b"isom" + bytes(4) + b"isommp41") + box(b"moov", mvhd) + box(b"mdat", i.to_bytes(8, "big") * 512)
-def put(i): s3.put_object(Bucket="films", Key=f"lib10k/d{i // 100:03}/v{i:05}.mp4", Body=mp4(i))
-with concurrent.futures.ThreadPoolExecutor(32) as pool: list(pool.map(put, range(10000)))
+# The first 10,000 videos of the synthetic library (valid MP4s the probe reads).
+import os
+lib = sys.argv[5]
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(lib) for f in fs if f.endswith(".mp4"))[:10000]
+def put(i): s3.upload_file(files[i], "films", f"lib10k/{os.path.relpath(files[i], lib)}")
+with concurrent.futures.ThreadPoolExecutor(32) as pool: list(pool.map(put, range(len(files))))
 EOF
 
 requests() { grep -c 'generic_server:.* \(GET\|HEAD\) ' "$G/log" || true; }
@@ -130,13 +131,18 @@ echo "bucket:       $(ttfb big-bucket.mp4)"
 
 echo "== memory per stream (50 streams at 2 MB/s each)"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$VPID/status"; }
-base=$(rss)
-cpids=()
-for i in $(seq 50); do
-  curl -s -o /dev/null --limit-rate 2M "http://127.0.0.1:$PORT/video/big-bucket.mp4" & cpids+=($!)
-done
-sleep 5
-open=$(rss)
-for p in "${cpids[@]}"; do kill "$p" 2>/dev/null || true; done
-wait "${cpids[@]}" 2>/dev/null || true
-echo "RSS idle ${base} KiB, with 50 streams ${open} KiB: $(( (open - base) / 50 )) KiB per stream"
+streams() { # PATH
+  local base open cpids=()
+  base=$(rss)
+  for i in $(seq 50); do
+    curl -s -o /dev/null --limit-rate 2M "http://127.0.0.1:$PORT/video/$1" & cpids+=($!)
+  done
+  sleep 5
+  open=$(rss)
+  for p in "${cpids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${cpids[@]}" 2>/dev/null || true
+  sleep 1
+  echo "RSS before ${base} KiB, with 50 streams ${open} KiB: $(( (open - base) / 50 )) KiB per stream"
+}
+echo "local folder: $(streams big-local.mp4)"
+echo "bucket:       $(streams big-bucket.mp4)"

@@ -70,8 +70,8 @@ pub struct FileBody {
     content: Content,
     /// Bytes arriving from object storage for the front segments.
     incoming: Option<Incoming>,
-    /// The first chunk, read before the response's head (`first_bytes`).
-    peeked: Option<Bytes>,
+    /// The first chunks, read before the response's head (`first_bytes`).
+    peeked: VecDeque<Bytes>,
     segments: VecDeque<Segment>,
     buf: BytesMut,
     pending: Option<Reading>,
@@ -94,7 +94,7 @@ impl FileBody {
         FileBody {
             content,
             incoming: None,
-            peeked: None,
+            peeked: VecDeque::new(),
             segments: segments.into(),
             buf: BytesMut::new(),
             pending: None,
@@ -112,30 +112,39 @@ impl FileBody {
     }
 
     pub fn remaining(&self) -> u64 {
-        self.remaining + self.peeked.as_ref().map_or(0, |b| b.len() as u64)
+        self.remaining + self.peeked.iter().map(|b| b.len() as u64).sum::<u64>()
     }
 
     /// For an object: starts reading it and waits for the first chunk, so
     /// a store that cannot answer (or an object replaced since the scan)
     /// is an error before the response's head goes out, not a cut body.
     pub async fn first_bytes(&mut self) -> io::Result<()> {
-        if self.content.file().is_some() || self.peeked.is_some() {
+        if self.content.file().is_some() || !self.peeked.is_empty() {
             return Ok(());
         }
-        match std::future::poll_fn(|cx| self.poll_chunk(cx)).await {
-            Some(Ok(chunk)) => {
-                self.peeked = Some(chunk);
-                Ok(())
+        // Literal parts first (multipart headers), then the object's bytes.
+        loop {
+            let literal = matches!(self.segments.front(), Some(Segment::Bytes(_)));
+            match std::future::poll_fn(|cx| self.poll_next(cx)).await {
+                Some(Ok(chunk)) => self.peeked.push_back(chunk),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
             }
-            Some(Err(e)) => Err(e),
-            None => Ok(()),
+            if !literal {
+                return Ok(());
+            }
         }
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
-        if let Some(chunk) = self.peeked.take() {
+        if let Some(chunk) = self.peeked.pop_front() {
             return Poll::Ready(Some(Ok(chunk)));
         }
+        self.poll_next(cx)
+    }
+
+    /// The next chunk of the segments (after what `first_bytes` peeked).
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         loop {
             if let Some(pending) = &mut self.pending {
                 let (buf, res) = match std::pin::Pin::new(pending).poll(cx) {

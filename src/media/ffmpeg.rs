@@ -93,6 +93,23 @@ impl Ffmpeg {
     }
 }
 
+/// `line` with every URL in it replaced (ffmpeg names its input, and an
+/// object's is a presigned link: it must not reach logs or pages).
+fn without_urls(line: &str) -> String {
+    line.split(' ')
+        .map(|word| if word.contains("://") { "[the object's link]" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+#[test]
+fn urls_never_leave_in_messages() {
+    let said = "http://127.0.0.1:3900/films/a.mp4?X-Amz-Signature=abc: Server returned 403 Forbidden";
+    assert_eq!(without_urls(said), "[the object's link] Server returned 403 Forbidden");
+    assert_eq!(without_urls("moov atom not found"), "moov atom not found");
+}
+
 /// Frames in a preview sprite (10 columns, 2 rows).
 pub const SPRITE_FRAMES: u32 = 20;
 pub const SPRITE_TILE_WIDTH: u32 = 160;
@@ -193,7 +210,7 @@ fn run(mut cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, 
     let out = reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     if !status.success() {
-        let first = err.lines().next().unwrap_or("").trim().to_string();
+        let first = without_urls(err.lines().next().unwrap_or("").trim());
         return Err(MediaError::Ffmpeg(if first.is_empty() { status.to_string() } else { first }));
     }
     Ok(out)

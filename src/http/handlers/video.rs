@@ -132,7 +132,8 @@ pub async fn video(
                 )));
             }
             Err(e) => {
-                return Err(ApiError::Unavailable(format!("this video cannot be read now ({e}); try again later")))
+                tracing::warn!(id = %video.id, "cannot be read now: {e}");
+                return Err(unreadable());
             }
         }
     }
@@ -199,7 +200,13 @@ async fn open(id: VideoId, files: Vec<Located>, roots: Roots) -> Result<Option<O
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?;
-    opened.map_err(|e| ApiError::Unavailable(format!("this video cannot be read now ({e}); try again later")))
+    opened.map_err(|_| unreadable())
+}
+
+/// What a viewer is told when a video's store or disk cannot be read (the
+/// details, which name the store, go to the log and the admin page).
+fn unreadable() -> ApiError {
+    ApiError::Unavailable("this video cannot be read now (its storage does not answer); try again later".into())
 }
 
 /// How long a presigned URL stays valid: the film's length and half an

@@ -26,6 +26,10 @@ use crate::dial;
 
 /// Longest wait to connect (name, TCP and TLS), and per address.
 const CONNECT: Duration = Duration::from_secs(5);
+/// Most of an error answer read (object_store quotes it).
+const ERROR_BODY: u64 = 64 * 1024;
+/// Most bytes read from a store's connection at once.
+const READ_BUFFER: usize = 64 * 1024;
 /// Idle connections kept, and for how long.
 const IDLE: usize = 16;
 const IDLE_FOR: Duration = Duration::from_secs(30);
@@ -110,7 +114,10 @@ impl Client {
             }
             (None, true) => return Err(error(HttpErrorKind::Connect, "TLS is not available")),
         };
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        // A small read buffer: a stream holds little beyond what it passes on.
+        let (sender, conn) = hyper::client::conn::http1::Builder::new()
+            .max_buf_size(READ_BUFFER)
+            .handshake(TokioIo::new(io))
             .await
             .map_err(|e| error(HttpErrorKind::Connect, e))?;
         tokio::spawn(async move {
@@ -171,16 +178,24 @@ impl HttpService for Shared {
         // Ready again once this answer's body is read to its end.
         client.keep(server, sender);
         let (parts, body) = response.into_parts();
-        let body = Timed { body, read: client.read, timer: Box::pin(tokio::time::sleep(client.read)) };
+        // An error's explanation is read to quote it: a few KiB at most.
+        let limit = if parts.status.is_success() { u64::MAX } else { ERROR_BODY };
+        let timer = Box::pin(tokio::time::sleep(client.read));
+        let body = Timed { body, read: client.read, timer, waiting: false, left: limit };
         Ok(HttpResponse::from_parts(parts, HttpResponseBody::new(body)))
     }
 }
 
-/// A body that fails when no piece of it arrives for `read`.
+/// A body that fails when no piece of it arrives for `read` while it is
+/// asked for (a reader that pauses is no stalled store), or when it holds
+/// more than `left` bytes.
 struct Timed {
     body: Incoming,
     read: Duration,
     timer: Pin<Box<tokio::time::Sleep>>,
+    /// Asked for and not answered yet: the timer runs.
+    waiting: bool,
+    left: u64,
 }
 
 impl Body for Timed {
@@ -189,10 +204,21 @@ impl Body for Timed {
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = &mut *self;
+        if !this.waiting {
+            this.waiting = true;
+            let deadline = tokio::time::Instant::now() + this.read;
+            this.timer.as_mut().reset(deadline);
+        }
         match Pin::new(&mut this.body).poll_frame(cx) {
             Poll::Ready(frame) => {
-                let deadline = tokio::time::Instant::now() + this.read;
-                this.timer.as_mut().reset(deadline);
+                this.waiting = false;
+                if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(|f| f.data_ref())) {
+                    let n = data.map_or(0, |d| d.len() as u64);
+                    if n > this.left {
+                        return Poll::Ready(Some(Err(error(HttpErrorKind::Decode, "the answer is too long"))));
+                    }
+                    this.left -= n;
+                }
                 Poll::Ready(frame.map(|f| f.map_err(|e| error(HttpErrorKind::Interrupted, e))))
             }
             Poll::Pending => match this.timer.as_mut().poll(cx) {

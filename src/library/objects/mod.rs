@@ -43,11 +43,13 @@ use crate::config::objects::{Bucket, Service};
 const READ_AHEAD: u64 = 64 * 1024;
 /// Blocks an open object keeps (the largest `MAX_CACHED` each).
 const CACHE_BLOCKS: usize = 8;
+/// Most bytes one read asks for (a larger read takes several).
+const MAX_FETCH: u64 = 8 * 1024 * 1024;
 const MAX_CACHED: usize = 1024 * 1024;
 /// A stream's chunks: gathered up to this size before they are sent.
 const CHUNK: usize = 128 * 1024;
 /// Chunks a stream reads ahead of the player.
-const STREAM_DEPTH: usize = 4;
+const STREAM_DEPTH: usize = 2;
 /// Attempts to take up a stream that broke before it fails, and the wait
 /// before each.
 const RESUMES: [Duration; 5] = [
@@ -82,14 +84,17 @@ fn runtime() -> io::Result<&'static tokio::runtime::Runtime> {
 }
 
 /// Runs `f` on the object runtime and waits for it (never call from an
-/// async task: blocking callers only).
+/// async task: blocking callers only). Each request in `f` has its own
+/// time limit (`timed`).
 fn block_on<T>(f: impl std::future::Future<Output = io::Result<T>>) -> io::Result<T> {
-    let rt = runtime()?;
-    rt.block_on(async {
-        tokio::time::timeout(REQUEST_LIMIT, f)
-            .await
-            .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "object storage did not answer in time")))
-    })
+    runtime()?.block_on(f)
+}
+
+/// `f`, or an error when it takes longer than `REQUEST_LIMIT`.
+async fn timed<T>(f: impl std::future::Future<Output = io::Result<T>>) -> io::Result<T> {
+    tokio::time::timeout(REQUEST_LIMIT, f)
+        .await
+        .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "object storage did not answer in time")))
 }
 
 /// The client of one bucket or container.
@@ -178,7 +183,16 @@ impl Shared {
 pub struct BucketRoot {
     shared: Result<Arc<Shared>, String>,
     url: String,
+    /// Folders listed lately (`names_in`), oldest first.
+    folders: Mutex<VecDeque<Listing>>,
 }
+
+/// A folder's object names, and when they were listed.
+type Listing = (Key, std::time::Instant, Arc<[String]>);
+
+/// How long a folder's listing is reused, and how many are kept.
+const FOLDER_TTL: Duration = Duration::from_secs(60);
+const FOLDERS: usize = 256;
 
 impl fmt::Debug for BucketRoot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -193,7 +207,7 @@ impl BucketRoot {
         if let Err(why) = &shared {
             tracing::warn!(root = %bucket.url(), "object storage unusable: {why}");
         }
-        BucketRoot { shared, url: bucket.url() }
+        BucketRoot { shared, url: bucket.url(), folders: Mutex::new(VecDeque::new()) }
     }
 
     fn client(bucket: &Bucket) -> io::Result<Shared> {
@@ -315,7 +329,7 @@ impl BucketRoot {
         let shared = self.shared()?;
         let key = shared.key(rel)?;
         let store = &shared.client;
-        let meta = block_on(async { store.get_opts(&key, head()).await.map(|r| r.meta).map_err(io_error) })?;
+        let meta = block_on(timed(async { store.get_opts(&key, head()).await.map(|r| r.meta).map_err(io_error) }))?;
         let facts = facts_of(&meta);
         let object = Object {
             shared: shared.clone(),
@@ -329,19 +343,33 @@ impl BucketRoot {
 
     /// The names of the objects in the folder `dir` below the prefix that
     /// `keep` accepts, at most `max` (one listing request).
+    /// A folder's names are listed once per `FOLDER_TTL` (pages ask for
+    /// the subtitles beside a video each time they are shown).
     pub fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>> {
         let shared = self.shared()?;
         let key = shared.key(dir)?;
-        let prefix = (!key.as_ref().is_empty()).then_some(&key);
-        let store = &shared.client;
-        let listed = block_on(async { store.list_with_delimiter(prefix).await.map_err(io_error) })?;
-        Ok(listed
-            .objects
-            .iter()
-            .filter_map(|o| o.location.filename().map(OsString::from))
-            .filter(|n| keep(n))
-            .take(max)
-            .collect())
+        let cached = self.folders.lock().ok().and_then(|f| {
+            f.iter().find(|(k, at, _)| k == &key && at.elapsed() < FOLDER_TTL).map(|(_, _, names)| names.clone())
+        });
+        let names = match cached {
+            Some(names) => names,
+            None => {
+                let prefix = (!key.as_ref().is_empty()).then_some(&key);
+                let store = &shared.client;
+                let listed = block_on(timed(async { store.list_with_delimiter(prefix).await.map_err(io_error) }))?;
+                let names: Arc<[String]> =
+                    listed.objects.iter().filter_map(|o| o.location.filename().map(String::from)).collect();
+                if let Ok(mut folders) = self.folders.lock() {
+                    folders.retain(|(k, at, _)| k != &key && at.elapsed() < FOLDER_TTL);
+                    if folders.len() >= FOLDERS {
+                        folders.pop_front();
+                    }
+                    folders.push_back((key, std::time::Instant::now(), names.clone()));
+                }
+                names
+            }
+        };
+        Ok(names.iter().map(OsString::from).filter(|n| keep(n)).take(max).collect())
     }
 
     /// The videos below the prefix (hidden names skipped), with the facts
@@ -352,7 +380,7 @@ impl BucketRoot {
         let listed = block_on(async {
             let mut walked = Walked::default();
             let mut pages = shared.client.list(shared.prefix.as_ref());
-            while let Some(meta) = pages.next().await {
+            while let Some(meta) = timed(async { Ok(pages.next().await) }).await? {
                 let meta = meta.map_err(io_error)?;
                 let Some(rel) = shared.rel_of(&meta.location) else { continue };
                 if rel.is_empty() || hidden(rel) || !super::is_video_name(OsStr::new(rel)) {
@@ -400,13 +428,22 @@ impl Object {
 
     /// The bytes of `range` (within the object), in one request.
     async fn fetch(&self, range: Range<u64>) -> io::Result<Bytes> {
-        let want = range.end - range.start;
+        let want = (range.end - range.start) as usize;
         let got = self.shared.client.get_opts(&self.key, self.range(range)).await.map_err(io_error)?;
-        let bytes = got.bytes().await.map_err(io_error)?;
-        if bytes.len() as u64 != want {
+        // Never more than asked for, whatever the store sends.
+        let mut body = got.into_stream();
+        let mut bytes = BytesMut::with_capacity(want);
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(io_error)?;
+            if bytes.len() + piece.len() > want {
+                return Err(io::Error::other("object storage sent more than the range asked for"));
+            }
+            bytes.extend_from_slice(&piece);
+        }
+        if bytes.len() != want {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "object storage sent a short range"));
         }
-        Ok(bytes)
+        Ok(bytes.freeze())
     }
 
     /// Copies what the cache holds at `offset` into `buf`; the count.
@@ -435,8 +472,8 @@ impl Object {
                 done += n;
                 continue;
             }
-            let len = ((want - done) as u64).max(READ_AHEAD).min(self.size - at);
-            let block = block_on(self.fetch(at..at + len))?;
+            let len = ((want - done) as u64).clamp(READ_AHEAD, MAX_FETCH).min(self.size - at);
+            let block = block_on(timed(self.fetch(at..at + len)))?;
             let n = (want - done).min(block.len());
             buf[done..done + n].copy_from_slice(&block[..n]);
             done += n;
@@ -482,7 +519,8 @@ impl Object {
         let mut sent_any = false;
         let mut buf = BytesMut::new();
         while pos < end {
-            let error = match store.get_opts(&self.key, self.range(pos..end)).await {
+            let asked = timed(async { store.get_opts(&self.key, self.range(pos..end)).await.map_err(io_error) });
+            let error = match asked.await {
                 Ok(got) => {
                     let mut body = got.into_stream();
                     loop {
@@ -511,9 +549,12 @@ impl Object {
                         }
                     }
                 }
-                Err(e) => Some(io_error(e)),
+                Err(e) => Some(e),
             };
             let Some(error) = error else { break };
+            if tx.is_closed() {
+                return Ok(());
+            }
             if error.kind() == io::ErrorKind::NotFound {
                 return Err(error);
             }
@@ -545,7 +586,7 @@ impl Object {
 
     /// `presigned`, for blocking callers.
     pub fn presigned_blocking(&self, expires: Duration) -> io::Result<String> {
-        block_on(async { self.shared.client.presign(&self.key, expires).await.map_err(io_error) })
+        block_on(timed(async { self.shared.client.presign(&self.key, expires).await.map_err(io_error) }))
     }
 
     /// Whether the store is reached over https.
