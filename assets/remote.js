@@ -1,10 +1,18 @@
 // A TV remote or a keyboard alone: the arrow keys move between the
 // gallery's cards (to the nearest card that way), Enter opens one (the
-// link's own behaviour), and on the watch page Escape or Backspace goes
-// back to where the person came from. Keys typed into a field, or taken
-// by a focused control, stay theirs.
+// link's own behaviour), and on the watch page a remote's Back key goes
+// back to where the person came from. Escape and Backspace do not: on a
+// keyboard they close what is open (the chat, full screen) or edit text,
+// and the browser's own Back is Alt+Left. Keys typed into a field, or
+// taken by a focused control, stay theirs.
 
 const CARD = ".card > a";
+
+/** A remote's Back key: by name, or by the codes webOS (461) and Tizen
+ * (10009) send. */
+function isBack(e) {
+  return e.key === "GoBack" || e.key === "BrowserBack" || e.key === "XF86Back" || e.keyCode === 461 || e.keyCode === 10009;
+}
 
 /** Whether a key on `el` belongs to it (fields and menus; with `player`,
  * the player too). */
@@ -49,7 +57,7 @@ export function init() {
       e.preventDefault();
       to.focus();
       to.scrollIntoView({ block: "nearest" });
-    } else if (watching && (e.key === "Escape" || e.key === "Backspace" || e.key === "GoBack" || e.key === "BrowserBack")) {
+    } else if (watching && isBack(e) && !e.defaultPrevented) {
       if (document.fullscreenElement) return;
       e.preventDefault();
       if (history.length > 1 && document.referrer.startsWith(location.origin)) history.back();

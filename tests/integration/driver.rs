@@ -134,6 +134,16 @@ impl Driver {
         self.call("POST", "/actions", actions).await;
     }
 
+    /// The element `css` as the page paints it (RGBA pixels).
+    pub async fn picture_of(&self, css: &str) -> image::RgbaImage {
+        use base64::Engine;
+        let el = self.call("POST", "/element", json!({ "using": "css selector", "value": css })).await;
+        let id = el[ELEMENT].as_str().unwrap().to_string();
+        let png = self.call("GET", &format!("/element/{id}/screenshot"), json!({})).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        image::load_from_memory(&bytes).expect("a PNG").to_rgba8()
+    }
+
     pub async fn js(&self, script: &str) -> Value {
         self.call("POST", "/execute/sync", json!({ "script": script, "args": [] })).await
     }

@@ -86,7 +86,7 @@ async fn a_gallery_without_ffmpeg_fills_itself_in_chromium() {
 }
 
 /// With arrow keys alone: across and down the grid, Enter opens a video,
-/// Escape comes back.
+/// a remote's Back key comes back (Escape does not leave the video).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_moves_over_the_grid_in_chromium() {
     if crate::driver::skipped() {
@@ -117,7 +117,10 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
         driver.js("return location.pathname").await.as_str().is_some_and(|p| p.starts_with("/watch/"))
     })
     .await;
-    press("\u{E00C}").await; // Escape
+    press("\u{E00C}").await; // Escape: stays
+    let after = driver.js_async("setTimeout(() => arguments[0](location.pathname), 400)").await;
+    assert!(after.as_str().is_some_and(|p| p.starts_with("/watch/")), "Escape left the video: {after}");
+    driver.js("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'GoBack', bubbles: true })); return 0").await;
     eventually(Duration::from_secs(10), "back to the gallery", || async {
         driver.js("return location.pathname").await == "/"
     })
@@ -190,7 +193,8 @@ async fn a_keyboard_journey_in_chromium() {
     })
     .await;
     tab_to("#actions .star", 30).await;
-    key("\u{E00C}").await; // Escape: back
+    // A webOS remote's Back (key code 461).
+    driver.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { keyCode: 461, bubbles: true })); return 0").await;
     eventually(Duration::from_secs(10), "back to the gallery", || async {
         driver.js("return location.pathname").await == "/"
     })

@@ -14,6 +14,7 @@ mod household;
 mod http;
 mod import;
 mod inside;
+mod interface;
 mod keys;
 mod layers;
 mod library;

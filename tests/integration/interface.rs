@@ -1,0 +1,93 @@
+//! What looked unfinished or broken in the pages, each checked as a
+//! person sees it in Chromium: the progress of a video begun, keys on
+//! the watch page.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::driver::Driver;
+use crate::support::{eventually, ffmpeg, send, Fixture, TestServer};
+
+/// Share of `img`'s pixels within `x` (a fraction range of its width)
+/// that are close to `rgb`.
+fn share_of(img: &image::RgbaImage, x: std::ops::Range<f64>, rgb: [u8; 3]) -> f64 {
+    let (w, h) = img.dimensions();
+    let (from, to) = ((x.start * w as f64) as u32, (x.end * w as f64) as u32);
+    let mut near = 0;
+    let mut all = 0;
+    for px in from..to {
+        for py in 0..h {
+            let p = img.get_pixel(px, py).0;
+            all += 1;
+            if (0..3).all(|i| (i32::from(p[i]) - i32::from(rgb[i])).abs() <= 24) {
+                near += 1;
+            }
+        }
+    }
+    near as f64 / all.max(1) as f64
+}
+
+/// "Continue watching": the bar under a video begun shows how far, in the
+/// dark theme (the default) and the light one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_begun_video_shows_its_progress_in_both_themes() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    ffmpeg(
+        &fx.path().join("begun.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=10:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("begun.webm").await;
+    let (s, _) = send(&srv, "PUT", &format!("/api/v1/videos/{id}/position"), Some(json!({ "seconds": 5.0 }))).await;
+    assert_eq!(s, 200);
+    let driver = Driver::start().await;
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 800 })).await;
+    for (theme, accent) in [("dark", [0xff, 0x7a, 0x50]), ("light", [0xc2, 0x41, 0x0c])] {
+        driver.goto(&srv.url("/")).await;
+        driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;
+        eventually(Duration::from_secs(10), "the row shown", || async {
+            driver.js("return !!document.querySelector('section.continue progress')").await == true
+        })
+        .await;
+        let bar = driver.picture_of("section.continue progress").await;
+        let done = share_of(&bar, 0.05..0.45, accent);
+        let left = share_of(&bar, 0.55..0.95, accent);
+        assert!(done > 0.8, "{theme}: the first half is filled ({done:.2})");
+        assert!(left < 0.05, "{theme}: the second half is not ({left:.2})");
+    }
+    driver.call("DELETE", "", json!({})).await;
+}
+
+/// Labels for screen readers take no room anywhere (they once showed at
+/// the page's edge from inside the fixed chat panel), and the skip link
+/// shows when it has focus.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_labels_stay_hidden_and_the_skip_link_shows_on_focus() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 5);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("a.mp4").await;
+    let driver = Driver::start().await;
+    driver.call("POST", "/window/rect", json!({ "width": 1920, "height": 1080 })).await;
+    let seen = "return [...document.querySelectorAll('.skip')].filter(e => e !== document.activeElement) \
+                .map(e => { const r = e.getBoundingClientRect(); return [e.textContent, r.width, r.height]; }) \
+                .filter(([, w, h]) => w > 1 || h > 1)";
+    for path in ["/".to_string(), format!("/watch/{id}")] {
+        driver.goto(&srv.url(&path)).await;
+        assert_eq!(driver.js(seen).await, json!([]), "{path}: labels in sight");
+    }
+    driver.goto(&srv.url("/")).await;
+    driver.keys("\u{E004}").await; // Tab: the skip link first
+    let shown = driver
+        .js("const a = document.activeElement; const r = a.getBoundingClientRect(); return [a.textContent, r.width > 20 && r.height > 10]")
+        .await;
+    assert_eq!(shown, json!(["Skip to content", true]));
+    driver.call("DELETE", "", json!({})).await;
+}
