@@ -91,3 +91,59 @@ async fn hidden_labels_stay_hidden_and_the_skip_link_shows_on_focus() {
     assert_eq!(shown, json!(["Skip to content", true]));
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The sign-in page at a phone's size: fields of the page's type (no zoom
+/// on focus) under their labels, the error in a box of its own, and no
+/// navigation for someone who cannot use it yet. Every field of the other
+/// pages shares the same controls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_page_and_every_field_look_finished() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 7);
+    let data = tempfile::tempdir().unwrap();
+    let out =
+        crate::people::user(data.path(), &["add", "ann", "--role", "admin", "--password-stdin"], Some("long enough"));
+    assert!(out.status.success());
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let driver = Driver::start().await;
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+    driver.goto(&srv.url("/login")).await;
+    let fields = "return ['username', 'password'].map(id => { const f = document.getElementById(id); \
+                  const l = document.querySelector(`label[for=${id}]`); const s = getComputedStyle(f); \
+                  const fr = f.getBoundingClientRect(), lr = l.getBoundingClientRect(); \
+                  return [parseFloat(s.fontSize) >= 16, fr.height >= 40, lr.bottom <= fr.top + 1, fr.width >= 250]; })";
+    assert_eq!(driver.js(fields).await, json!([[true, true, true, true], [true, true, true, true]]));
+    assert_eq!(driver.js("return !!document.querySelector('header nav, form.search')").await, false);
+    driver.type_into("#username", "ann").await;
+    driver.type_into("#password", "wrong password").await;
+    driver.click("form.login button[type=submit]").await;
+    eventually(Duration::from_secs(10), "the error shown", || async {
+        driver.js("return !!document.querySelector('p.error')").await == true
+    })
+    .await;
+    let boxed = "const s = getComputedStyle(document.querySelector('p.error')); \
+                 return [s.borderTopStyle, parseFloat(s.paddingLeft) >= 8]";
+    assert_eq!(driver.js(boxed).await, json!(["solid", true]));
+
+    // Signed in: every field on the library, watch, playlists and admin pages.
+    driver.js("document.getElementById('username').value = 'ann'; return 0").await;
+    driver.type_into("#password", "long enough").await;
+    driver.click("form.login button[type=submit]").await;
+    eventually(Duration::from_secs(10), "signed in", || async {
+        driver.js("return (document.querySelector('.who') || {}).textContent").await == "ann"
+    })
+    .await;
+    driver.goto(&srv.url("/")).await;
+    let watch = driver.js("return document.querySelector('.card > a').getAttribute('href')").await;
+    let watch = watch.as_str().unwrap().to_string();
+    let small = "return [...document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=range]), select, textarea')] \
+                 .filter(f => f.offsetParent && parseFloat(getComputedStyle(f).fontSize) < 16).map(f => f.id || f.name || f.outerHTML.slice(0, 60))";
+    for path in ["/".to_string(), watch, "/playlists".into(), "/admin".into()] {
+        driver.goto(&srv.url(&path)).await;
+        assert_eq!(driver.js(small).await, json!([]), "{path}: fields smaller than 16 px");
+    }
+    driver.call("DELETE", "", json!({})).await;
+}

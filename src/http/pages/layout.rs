@@ -63,24 +63,26 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }
-                    form.search method="get" action="/" role="search" {
-                        label for="search" class="skip" { "Search titles, paths and tags" }
-                        input #search type="search" name="q" placeholder="Search" autocomplete="off" value=(visitor.search);
-                    }
-                    nav aria-label="Main" {
-                        a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
-                        a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
-                        a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
-                        a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
-                        a href="/playlists" aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
-                        a href="/random" { "Random" }
-                        @if visitor.admin() {
-                            a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                    @if nav != Nav::SignIn {
+                        form.search method="get" action="/" role="search" {
+                            label for="search" class="skip" { "Search titles, paths and tags" }
+                            input #search type="search" name="q" placeholder="Search" autocomplete="off" value=(visitor.search);
                         }
-                        @if visitor.chat {
-                            button #chat-open type="button" hidden aria-controls="chat-panel" aria-expanded="false" { "Ask" }
+                        nav aria-label="Main" {
+                            a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
+                            a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
+                            a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
+                            a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
+                            a href="/playlists" aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
+                            a href="/random" { "Random" }
+                            @if visitor.admin() {
+                                a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                            }
+                            @if visitor.chat {
+                                button #chat-open type="button" hidden aria-controls="chat-panel" aria-expanded="false" { "Ask" }
+                            }
+                            button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                         }
-                        button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                     }
                     @if visitor.accounts {
                         div.account {

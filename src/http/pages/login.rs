@@ -40,7 +40,7 @@ pub fn login(view: &LoginView) -> Markup {
                 }
                 h2 { "Or sign in" }
             }
-            form.login method="post" action="/login" {
+            form.login.stack method="post" action="/login" {
                 input type="hidden" name="next" value=(view.next);
                 p {
                     label for="username" { "Name" }
@@ -50,7 +50,7 @@ pub fn login(view: &LoginView) -> Markup {
                     label for="password" { "Password" }
                     input #password name="password" type="password" autocomplete="current-password";
                 }
-                button type="submit" { "Sign in" }
+                button.primary type="submit" { "Sign in" }
             }
         },
     )
