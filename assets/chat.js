@@ -177,7 +177,7 @@ async function ask(question) {
       }
     }
   } catch (e) {
-    failed = e.name === "AbortError" ? "Stopped." : "Not answered: " + e.message;
+    failed = e.name === "AbortError" ? "Stopped." : e.message;
   }
   controller = null;
   busy(false);
@@ -185,7 +185,9 @@ async function ask(question) {
     const p = document.createElement("p");
     p.className = "error";
     p.setAttribute("role", "alert");
-    p.textContent = failed;
+    p.textContent = failed === "Stopped." ? failed : "Not answered: " + plain(failed);
+    // In place of an answer that never came, not under an empty bubble.
+    if (!text) answer.body.remove();
     answer.li.append(p);
   }
   if (text) {
@@ -198,9 +200,18 @@ async function ask(question) {
   showCards(answer.li, answer.ids);
 }
 
+/** While the panel is open the rest of the page is inert: Tab stays in
+ * the panel, and nothing behind it can be reached or read. */
+function background(inert) {
+  for (const el of document.body.children) {
+    if (el !== panel && el instanceof HTMLElement) el.inert = inert;
+  }
+}
+
 function open() {
   panel.hidden = false;
   opener.setAttribute("aria-expanded", "true");
+  background(true);
   showAll();
   input.focus();
 }
@@ -208,7 +219,18 @@ function open() {
 function close() {
   panel.hidden = true;
   opener.setAttribute("aria-expanded", "false");
+  background(false);
   opener.focus();
+}
+
+/** What to tell someone whose question got no answer: the service's
+ * words, except for a connection that failed (a system error means
+ * nothing to them; the server's log has it). */
+function plain(why) {
+  if (/os error|connection refused|cannot connect|failed to fetch|network/i.test(why)) {
+    return "The assistant cannot be reached right now. Try again in a moment.";
+  }
+  return why;
 }
 
 export function init() {
@@ -235,6 +257,15 @@ export function init() {
   stop.addEventListener("click", () => { if (controller) controller.abort(); });
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") { e.preventDefault(); close(); }
+    if (e.key !== "Tab") return;
+    // Round from the last control to the first, and back with Shift.
+    const controls = /** @type {HTMLElement[]} */ ([...panel.querySelectorAll("a[href], button, textarea, input, select")])
+      .filter((el) => !(/** @type {HTMLButtonElement} */ (el).disabled) && el.offsetParent !== null);
+    if (!controls.length) return;
+    const first = controls[0];
+    const last = controls[controls.length - 1];
+    if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    else if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
   });
   input.addEventListener("keydown", (e) => {
     // Enter sends; Shift+Enter starts a new line.

@@ -147,3 +147,47 @@ async fn the_sign_in_page_and_every_field_look_finished() {
     }
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The chat panel holds the focus while open (the page behind is inert),
+/// and a question the service cannot answer says so in plain words, in
+/// place of the answer, not as a system error under an empty bubble.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_panel_keeps_focus_and_explains_failures() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 9);
+    let data = tempfile::tempdir().unwrap();
+    // Nothing listens on loopback's discard port: every question fails.
+    let opts = crate::support::Options {
+        chat: Some(crate::chat::config("http://127.0.0.1:9/v1", vec![])),
+        ..crate::support::Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let driver = Driver::start().await;
+    driver.call("POST", "/window/rect", json!({ "width": 1440, "height": 900 })).await;
+    driver.goto(&srv.url("/")).await;
+    driver.click("#chat-open").await;
+    for _ in 0..12 {
+        driver.keys("\u{E004}").await; // Tab
+        let inside = driver.js("return !!document.activeElement.closest('#chat-panel')").await;
+        assert_eq!(inside, true, "Tab left the open panel");
+    }
+    driver.type_into("#chat-input", "anything?").await;
+    driver.click("#chat-send").await;
+    eventually(Duration::from_secs(20), "the failure said", || async {
+        driver.js("return (document.querySelector('#chat-log .msg.assistant .error') || {}).textContent || ''").await
+            != ""
+    })
+    .await;
+    let said = driver
+        .js("const m = [...document.querySelectorAll('#chat-log .msg.assistant')].pop(); \
+             return [m.querySelector('.error').textContent, !!m.querySelector('.body')]")
+        .await;
+    assert_eq!(said, json!(["Not answered: The assistant cannot be reached right now. Try again in a moment.", false]));
+    // Closed: the page can be used again.
+    driver.click("#chat-close").await;
+    assert_eq!(driver.js("return document.querySelector('main').inert").await, false);
+    driver.call("DELETE", "", json!({})).await;
+}

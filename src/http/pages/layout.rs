@@ -112,7 +112,7 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
 /// The chat panel (opened by the header's Ask button; chat.js runs it).
 fn chat_panel() -> Markup {
     html! {
-        section #chat-panel.chat role="dialog" aria-labelledby="chat-title" hidden {
+        section #chat-panel.chat role="dialog" aria-modal="true" aria-labelledby="chat-title" hidden {
             div.chat-head {
                 h2 #chat-title { "Ask the library" }
                 button #chat-clear type="button" { "New chat" }
