@@ -47,10 +47,9 @@ live.on("resync", () => location.reload());
 // worker (localhost, or https).
 if ("serviceWorker" in navigator && window.isSecureContext) {
   navigator.serviceWorker.register("/sw.js").catch(() => { /* not here */ });
-  const signOut = document.getElementById("sign-out");
-  if (signOut) signOut.addEventListener("submit", () => {
+  document.querySelectorAll("form.sign-out").forEach((form) => form.addEventListener("submit", () => {
     if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage("forget");
-  });
+  }));
 }
 
 cards.init();

@@ -191,3 +191,46 @@ async fn the_chat_panel_keeps_focus_and_explains_failures() {
     assert_eq!(driver.js("return document.querySelector('main').inert").await, false);
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// On a phone every link of the header is in sight or under More (none
+/// scrolled away sideways), each a target of at least 44 px, and the
+/// header stays two short rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_shows_every_header_link() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 11);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let driver = Driver::start().await;
+    let in_sight = "return [...document.querySelectorAll('header nav a, header nav button, header nav summary')] \
+                    .filter(e => e.checkVisibility() && !e.hidden).map(e => { const r = e.getBoundingClientRect(); \
+                    return [e.textContent.trim(), r.left >= 0 && r.right <= innerWidth && r.height >= 44]; })";
+    for width in [360, 390] {
+        driver.call("POST", "/window/rect", json!({ "width": width, "height": 800 })).await;
+        driver.goto(&srv.url("/")).await;
+        eventually(Duration::from_secs(10), "the theme switch shown", || async {
+            driver.js("return !document.getElementById('theme-toggle').hidden").await == true
+        })
+        .await;
+        let row = driver.js(in_sight).await;
+        let names: Vec<&str> = row.as_array().unwrap().iter().map(|l| l[0].as_str().unwrap()).collect();
+        assert_eq!(names, ["Library", "Favorites", "More", "◐"], "{width} px: {row}");
+        assert!(row.as_array().unwrap().iter().all(|l| l[1] == true), "{width} px: out of sight or small: {row}");
+        let header = driver.js("return document.querySelector('header.top').getBoundingClientRect().height").await;
+        let parts = driver.js("return [...document.querySelectorAll('header.top > *, header nav > *')].map(e => [e.tagName, e.className, Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().height), Math.round(e.getBoundingClientRect().width)])").await;
+        assert!(header.as_f64().unwrap() <= 96.0, "{width} px: header {header} px tall: {parts}");
+        driver.click("header details.more summary").await;
+        let more = driver.js(in_sight).await;
+        let extra: Vec<&str> = more.as_array().unwrap().iter().map(|l| l[0].as_str().unwrap()).collect();
+        assert_eq!(extra, ["Library", "Favorites", "More", "Best of", "Tags", "Playlists", "Random", "Admin", "◐"]);
+        assert!(more.as_array().unwrap().iter().all(|l| l[1] == true), "{width} px: {more}");
+    }
+    // Wide: every link in the row, no More.
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 800 })).await;
+    driver.goto(&srv.url("/")).await;
+    let wide = driver.js("return [...document.querySelectorAll('header nav a, header nav summary')].filter(e => e.checkVisibility()).map(e => e.textContent)").await;
+    assert_eq!(wide, json!(["Library", "Favorites", "Best of", "Tags", "Playlists", "Random", "Admin"]));
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -71,12 +71,14 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                         nav aria-label="Main" {
                             a href="/" aria-current=[(nav == Nav::Library).then_some("page")] { "Library" }
                             a href="/favorites" aria-current=[(nav == Nav::Favorites).then_some("page")] { "Favorites" }
-                            a href="/best-of" aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
-                            a href="/tags" aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
-                            a href="/playlists" aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
-                            a href="/random" { "Random" }
-                            @if visitor.admin() {
-                                a href="/admin" aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+                            (more_links(nav, visitor, "extra"))
+                            // On a phone the links above that do not fit are here.
+                            details.more {
+                                summary { "More" }
+                                div.menu {
+                                    (more_links(nav, visitor, ""))
+                                    (account(nav, visitor, false))
+                                }
                             }
                             @if visitor.chat {
                                 button #chat-open type="button" hidden aria-controls="chat-panel" aria-expanded="false" { "Ask" }
@@ -84,26 +86,49 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                             button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
                         }
                     }
-                    @if visitor.accounts {
-                        div.account {
-                            @if let Some((name, _)) = &visitor.person {
-                                span.who { (name) }
-                                form #sign-out method="post" action="/logout" {
-                                    button type="submit" { "Sign out" }
-                                    button type="submit" formaction="/logout?everywhere=1"
-                                        title="End every session, API token and shared link of this account" { "Everywhere" }
-                                }
-                            } @else if nav != Nav::SignIn {
-                                a href="/login" { "Sign in" }
-                            }
-                        }
-                    }
+                    (account(nav, visitor, true))
                 }
                 div #live-banner role="status" hidden {
                     "The library changed. " a href="" { "Refresh" }
                 }
                 main #main { (body) }
                 @if visitor.chat { (chat_panel()) }
+            }
+        }
+    }
+}
+
+/// The header's less used links (after Library and Favorites): in its row on wide screens (`class`
+/// "extra"), in the More menu on a phone.
+fn more_links(nav: Nav, visitor: &Visitor, class: &str) -> Markup {
+    let class = (!class.is_empty()).then_some(class);
+    html! {
+        a href="/best-of" class=[class] aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
+        a href="/tags" class=[class] aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
+        a href="/playlists" class=[class] aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
+        a href="/random" class=[class] { "Random" }
+        @if visitor.admin() {
+            a href="/admin" class=[class] aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
+        }
+    }
+}
+
+/// Who is signed in, with the sign-out buttons (or the sign-in link):
+/// in the header (`in_header`), and in the More menu for a phone.
+fn account(nav: Nav, visitor: &Visitor, in_header: bool) -> Markup {
+    html! {
+        @if visitor.accounts {
+            div.account {
+                @if let Some((name, _)) = &visitor.person {
+                    span.who { (name) }
+                    form.sign-out id=[in_header.then_some("sign-out")] method="post" action="/logout" {
+                        button type="submit" { "Sign out" }
+                        button type="submit" formaction="/logout?everywhere=1"
+                            title="End every session, API token and shared link of this account" { "Everywhere" }
+                    }
+                } @else if nav != Nav::SignIn {
+                    a href="/login" { "Sign in" }
+                }
             }
         }
     }
