@@ -234,3 +234,47 @@ async fn a_phone_shows_every_header_link() {
     assert_eq!(wide, json!(["Library", "Favorites", "Best of", "Tags", "Playlists", "Random", "Admin"]));
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The watch page of a film with subtitle and audio menus, on a desktop
+/// and a TV: the title, stars and heart in sight at once, no empty rows,
+/// and the tools (share, offline, …) side by side in one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_page_keeps_title_and_stars_in_sight() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    // Two audio tracks, subtitles and chapters inside.
+    crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("Film.mkv").await;
+    let driver = Driver::start().await;
+    for (w, h) in [(1440, 900), (1920, 1080), (1280, 720)] {
+        driver.call("POST", "/window/rect", json!({ "width": w, "height": h })).await;
+        driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+        eventually(Duration::from_secs(15), "the menus and tools shown", || async {
+            driver
+                .js("return !document.getElementById('track-choices').hidden && !document.getElementById('share').hidden")
+                .await
+                == true
+        })
+        .await;
+        let bottoms = driver
+            .js("return ['#title', '#actions .star', '#favorite'].map(c => document.querySelector(c).getBoundingClientRect().bottom <= innerHeight)")
+            .await;
+        let layout = driver
+            .js("return [...document.querySelector('.watch').children].filter(e => e.checkVisibility()).map(e => [e.tagName + '#' + e.id + '.' + e.className, Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().height)])")
+            .await;
+        assert_eq!(bottoms, json!([true, true, true]), "{w}x{h}: title, stars and heart in sight: {layout}");
+        let empty = driver
+            .js("return [...document.querySelector('.watch').children].filter(e => e.checkVisibility() && e.getBoundingClientRect().height < 4 && !e.matches('.chapter-marks')).map(e => e.id || e.className)")
+            .await;
+        assert_eq!(empty, json!([]), "{w}x{h}: empty rows");
+        let rows = driver
+            .js("return new Set([...document.querySelector('.watch .tools').children].filter(e => e.checkVisibility()).map(e => Math.round(e.getBoundingClientRect().top))).size")
+            .await;
+        assert_eq!(rows, 1, "{w}x{h}: the tools in one row");
+    }
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -84,7 +84,6 @@ pub fn watch(view: &WatchView) -> Markup {
                 p #codec-note.notice.warn role="status" hidden {}
                 p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
                 (chapter_marks(&view.inside.chapters, v.duration_ms()))
-                (track_choices(view))
                 h1 #title { (v.title_for(&view.user)) }
                 details.rename {
                     summary { "Rename" }
@@ -96,31 +95,35 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                 }
                 (actions(v, &view.user))
+                (track_choices(view))
                 (up_next(view))
-                // playlists.js fills and shows it.
-                div.playlist-add #playlist-add data-id=(v.id) hidden {
-                    label for="playlist-add-choice" { "Playlist" }
-                    select #playlist-add-choice {}
-                    button #playlist-add-button type="button" { "Add to playlist" }
-                    span #playlist-add-status role="status" {}
-                }
-                // player.js shows it where the browser finds a screen (Remote Playback API).
-                button #cast type="button" hidden { "Play on another screen" }
-                div #share data-id=(v.id) hidden {
-                    button #share-link type="button" { "Link for other players" }
-                    span #share-out hidden {
-                        label for="share-url" class="skip" { "Link to this video (works for a day without signing in)" }
-                        input #share-url type="text" readonly;
-                        button #share-copy type="button" { "Copy link" }
-                        a #share-vlc href="#" { "Open in VLC" }
+                // One row of the tools the scripts show where they work.
+                div.tools {
+                    // playlists.js fills and shows it.
+                    div.playlist-add #playlist-add data-id=(v.id) hidden {
+                        label for="playlist-add-choice" { "Playlist" }
+                        select #playlist-add-choice {}
+                        button #playlist-add-button type="button" { "Add to playlist" }
+                        span #playlist-add-status role="status" {}
                     }
-                }
-                // offline.js shows it where the browser can keep a video.
-                div #offline data-id=(v.id) hidden {
-                    button #offline-save type="button" { "Save for offline" }
-                    button #offline-remove type="button" hidden { "Remove the offline copy" }
-                    progress #offline-progress max="100" value="0" hidden aria-label="Saving for offline" {}
-                    span #offline-status role="status" {}
+                    // player.js shows it where the browser finds a screen (Remote Playback API).
+                    button #cast type="button" hidden { "Play on another screen" }
+                    div #share data-id=(v.id) hidden {
+                        button #share-link type="button" { "Link for other players" }
+                        span #share-out hidden {
+                            label for="share-url" class="skip" { "Link to this video (works for a day without signing in)" }
+                            input #share-url type="text" readonly;
+                            button #share-copy type="button" { "Copy link" }
+                            a #share-vlc href="#" { "Open in VLC" }
+                        }
+                    }
+                    // offline.js shows it where the browser can keep a video.
+                    div #offline data-id=(v.id) hidden {
+                        button #offline-save type="button" { "Save for offline" }
+                        button #offline-remove type="button" hidden { "Remove the offline copy" }
+                        progress #offline-progress max="100" value="0" hidden aria-label="Saving for offline" {}
+                        span #offline-status role="status" {}
+                    }
                 }
                 (chapter_list(&view.inside.chapters))
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
