@@ -37,7 +37,7 @@ pub struct Track {
 impl Track {
     pub fn label(&self) -> String {
         let mut label = match &self.language {
-            Some(l) => l.clone(),
+            Some(l) => crate::container::text::language_name(l).map_or_else(|| l.clone(), String::from),
             None => "Subtitles".to_string(),
         };
         if self.forced {

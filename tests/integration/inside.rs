@@ -82,13 +82,13 @@ async fn chapters_audio_and_text_tracks_inside_files() {
     let audio = v["audio_tracks"].as_array().unwrap();
     let labels: Vec<_> =
         audio.iter().map(|a| (a["label"].as_str().unwrap(), a["language"].as_str().unwrap())).collect();
-    assert_eq!(labels, [("eng", "eng"), ("Commentary", "fra")], "{v}");
+    assert_eq!(labels, [("English", "eng"), ("Commentary", "fra")], "{v}");
     assert_eq!((audio[0]["codec"].clone(), audio[0]["browser_plays"].clone()), (json!("aac"), json!(true)));
     let subs = v["subtitles"].as_array().unwrap();
     assert_eq!(subs.len(), 2, "{v}");
     assert_eq!(
         subs[0],
-        json!({ "label": "ger", "language": "ger", "url": format!("/subtitles/{mkv}/e0.vtt"), "forced": false,
+        json!({ "label": "Deutsch", "language": "ger", "url": format!("/subtitles/{mkv}/e0.vtt"), "forced": false,
                 "source": "embedded" })
     );
 

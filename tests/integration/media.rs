@@ -332,7 +332,7 @@ async fn subtitles_beside_the_video() {
     let v = srv.json(&format!("/api/v1/videos/{id}")).await;
     let subs = v["subtitles"].as_array().unwrap();
     let labels: Vec<&str> = subs.iter().map(|s| s["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["en", "fr (forced)", "Subtitles"], "{v}");
+    assert_eq!(labels, ["English", "Français (forced)", "Subtitles"], "{v}");
     assert_eq!(
         (subs[1]["language"].clone(), subs[1]["forced"].clone(), subs[1]["source"].clone()),
         (json!("fr"), json!(true), json!("sidecar"))
@@ -352,7 +352,7 @@ async fn subtitles_beside_the_video() {
     let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
     assert!(
         page.contains(&format!(
-            r#"<track kind="subtitles" src="/subtitles/{id}/1.vtt" label="fr (forced)" srclang="fr" default>"#
+            r#"<track kind="subtitles" src="/subtitles/{id}/1.vtt" label="Français (forced)" srclang="fr" default>"#
         )),
         "{page}"
     );

@@ -243,8 +243,8 @@ fn track_choices(view: &WatchView) -> Markup {
                 select #audio-choice {
                     @for (n, a) in audio.iter().enumerate() {
                         option value=(n) disabled[!a.browser_plays()] {
-                            (label_of(&a.name, &a.language, &format!("Track {}", n + 1))) " · " (a.codec)
-                            @if !a.browser_plays() { " (not in browsers)" }
+                            (label_of(&a.name, &a.language, &format!("Track {}", n + 1)))
+                            @if !a.browser_plays() { " (cannot play here)" }
                         }
                     }
                 }

@@ -294,7 +294,7 @@ mod tests {
             ("ac3", None, false)
         );
         assert_eq!(d.text.len(), 2);
-        assert_eq!((d.text[0].label(), d.text[0].forced), ("fre (forced)".to_string(), true));
+        assert_eq!((d.text[0].label(), d.text[0].forced), ("Français (forced)".to_string(), true));
         assert_eq!(d.text[1].label(), "Signs");
         let cues = text_cues(&f[..], &d.text).unwrap();
         let plain: Vec<_> = cues[0].iter().map(|c| (c.start_ms, c.end_ms, c.text.as_str())).collect();

@@ -100,7 +100,7 @@ impl TextTrack {
 pub fn label_of(name: &Option<String>, language: &Option<String>, fallback: &str) -> String {
     match (name, language) {
         (Some(n), _) if !n.trim().is_empty() => n.trim().to_string(),
-        (_, Some(l)) => l.clone(),
+        (_, Some(l)) => crate::container::text::language_name(l).map_or_else(|| l.clone(), String::from),
         _ => fallback.to_string(),
     }
 }
