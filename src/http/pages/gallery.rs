@@ -186,11 +186,15 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, conte
                 }
                 div.info {
                     div.title { (Text(&title)) }
+                    // What people ask of a video (how sharp, how long still),
+                    // not pixels and megabytes (those are on its page).
                     div.meta {
-                        @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { (w) "×" (h) " · " }
-                        (size(v.size()))
+                        @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) " · " }
                         // Tells apart two copies with one title (other containers).
-                        @if let Some(c) = info.map(|i| i.container.to_string()) { " · " (c) }
+                        @if let Some(c) = info.map(|i| i.container.to_string()) { (c) } @else { (size(v.size())) }
+                        @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
+                            @if pos < total { " · " (left(total - pos)) }
+                        }
                         span.user { (user_summary(u)) }
                     }
                 }
@@ -205,6 +209,29 @@ fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, conte
                 button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (Text(&title)) } { "♥" }
             }
         }
+    }
+}
+
+/// How sharp a picture is, as people say it: `4K`, `1080p`, `720p`, `SD`
+/// (by its long side or its short one, so wide films and phones' upright
+/// videos count as what they were shot as).
+fn quality(w: u32, h: u32) -> &'static str {
+    match (w.max(h), w.min(h)) {
+        (long, short) if long >= 3800 || short >= 2100 => "4K",
+        (long, short) if long >= 2500 || short >= 1400 => "1440p",
+        (long, short) if long >= 1900 || short >= 1060 => "1080p",
+        (long, short) if long >= 1260 || short >= 700 => "720p",
+        _ => "SD",
+    }
+}
+
+/// `12 min left`, `1 h 5 min left` (at least a minute).
+fn left(ms: u64) -> String {
+    let minutes = (ms / 60_000).max(1);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min left"),
+        (h, 0) => format!("{h} h left"),
+        (h, m) => format!("{h} h {m} min left"),
     }
 }
 
@@ -230,5 +257,23 @@ fn pagination(view: &GalleryView) -> Markup {
             @if *window.end() < pages { a href=(view.link(pages)) { (pages) } }
             @if current < pages { a href=(view.link(current + 1)) rel="next" { "Next ›" } }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_say_how_sharp_and_how_long_still() {
+        assert_eq!(quality(3840, 2160), "4K");
+        assert_eq!(quality(1920, 800), "1080p", "a wide film counts by its width");
+        assert_eq!(quality(1080, 1920), "1080p", "and a phone's by its height");
+        assert_eq!(quality(1280, 720), "720p");
+        assert_eq!(quality(640, 360), "SD");
+        assert_eq!(left(30_000), "1 min left");
+        assert_eq!(left(23 * 60_000 + 5_000), "23 min left");
+        assert_eq!(left(65 * 60_000), "1 h 5 min left");
+        assert_eq!(left(120 * 60_000), "2 h left");
     }
 }
