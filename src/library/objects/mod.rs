@@ -603,18 +603,22 @@ async fn send(tx: &mpsc::Sender<io::Result<Bytes>>, chunk: Bytes) -> io::Result<
 mod tests {
     use super::*;
 
-    #[test]
-    fn keys_stay_below_the_prefix() {
-        let bucket = crate::config::objects::Bucket {
+    /// A bucket on loopback's discard port, where nothing listens.
+    fn nowhere(prefix: &str) -> BucketRoot {
+        BucketRoot::new(&Bucket {
             service: Service::S3,
             name: "films".into(),
-            prefix: "kids".into(),
+            prefix: prefix.into(),
             endpoint: Some("http://127.0.0.1:9".into()),
             region: "garage".into(),
             credentials: None,
             http: true,
-        };
-        let root = BucketRoot::new(&bucket);
+        })
+    }
+
+    #[test]
+    fn keys_stay_below_the_prefix() {
+        let root = nowhere("kids");
         let s = root.shared().unwrap();
         assert_eq!(s.key(Path::new("a b/c#1.mp4")).unwrap().as_ref(), "kids/a b/c#1.mp4");
         assert_eq!(s.key(Path::new("")).unwrap().as_ref(), "kids");
@@ -631,17 +635,7 @@ mod tests {
 
     #[test]
     fn a_store_that_is_not_there_is_an_error_not_a_hang() {
-        let bucket = crate::config::objects::Bucket {
-            service: Service::S3,
-            name: "films".into(),
-            prefix: String::new(),
-            // Nothing listens on the discard port of loopback.
-            endpoint: Some("http://127.0.0.1:9".into()),
-            region: "garage".into(),
-            credentials: None,
-            http: true,
-        };
-        let root = BucketRoot::new(&bucket);
+        let root = nowhere("");
         let why = root.walk().unwrap_err();
         assert!(why.contains("object storage"), "{why}");
         assert!(root.open_object(Path::new("a.mp4")).is_err());
