@@ -183,6 +183,11 @@ pub struct ObjectArgs {
     #[arg(long, value_name = "FILE", env = "VIDSERVE_S3_CREDENTIALS_FILE", global = true)]
     pub s3_credentials_file: Option<PathBuf>,
 
+    /// Certificates (PEM) to trust for an https object-storage endpoint,
+    /// besides the bundled roots (a self-hosted store's own CA).
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_OBJECTS_CA_FILE", global = true)]
+    pub objects_ca_file: Option<PathBuf>,
+
     /// Allow a plain http:// object-storage endpoint on a public address
     /// (by default only loopback and private addresses may go unencrypted).
     #[arg(long, env = "VIDSERVE_OBJECTS_ALLOW_HTTP", global = true)]

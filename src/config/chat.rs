@@ -179,10 +179,7 @@ fn read_key(path: &Path) -> Result<Secret, ChatConfigError> {
 
 /// The DER bytes of each `CERTIFICATE` block of a PEM file.
 fn read_pem(path: &Path) -> Result<Vec<Vec<u8>>, ChatConfigError> {
-    use rustls_pki_types::pem::PemObject;
-    use rustls_pki_types::CertificateDer;
-    let bytes = std::fs::read(path).map_err(|e| ChatConfigError::CaFile(path.to_path_buf(), e))?;
-    let out: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).map(|c| c.to_vec()).collect();
+    let out = super::pem_certificates(path).map_err(|e| ChatConfigError::CaFile(path.to_path_buf(), e))?;
     if out.is_empty() {
         return Err(ChatConfigError::NoCertificate(path.to_path_buf()));
     }

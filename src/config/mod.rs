@@ -33,6 +33,8 @@ pub enum ConfigError {
     Bucket(String, String),
     #[error("the credentials file {} cannot be used: {}", .0.display(), .1)]
     Credentials(PathBuf, String),
+    #[error("the certificate file {} cannot be used: {}; give a PEM file of CERTIFICATE blocks", .0.display(), .1)]
+    CaFile(PathBuf, String),
     #[error(transparent)]
     Chat(#[from] chat::ChatConfigError),
 }
@@ -247,6 +249,14 @@ fn resolve_root(dir: &Path, object_args: &ObjectArgs) -> Result<Root, ConfigErro
 }
 
 use crate::cli::default_data_dir;
+
+/// The DER bytes of each `CERTIFICATE` block of a PEM file (none: empty).
+pub(crate) fn pem_certificates(path: &Path) -> std::io::Result<Vec<Vec<u8>>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let bytes = std::fs::read(path)?;
+    Ok(CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).map(|c| c.to_vec()).collect())
+}
 
 /// Creates the data dir if needed and proves it writable with a probe file.
 fn ensure_writable(dir: &Path) -> Result<(), ConfigError> {

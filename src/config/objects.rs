@@ -54,6 +54,8 @@ pub struct Bucket {
     pub credentials: Option<Credentials>,
     /// The endpoint is plain http (allowed: loopback, private, or told so).
     pub http: bool,
+    /// More certificates to trust (DER; `--objects-ca-file`).
+    pub extra_ca: Vec<Vec<u8>>,
 }
 
 impl Bucket {
@@ -111,7 +113,15 @@ pub fn resolve(dir: &Path, args: &ObjectArgs) -> Result<Bucket, ConfigError> {
     if service == Service::Azure && credentials.is_none() {
         return Err(bad("no storage account: set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY"));
     }
-    Ok(Bucket { service, name: name.into(), prefix: prefix.into(), endpoint, region, credentials, http })
+    let extra_ca = match &args.objects_ca_file {
+        Some(file) => match super::pem_certificates(file) {
+            Ok(certs) if !certs.is_empty() => certs,
+            Ok(_) => return Err(ConfigError::CaFile(file.clone(), "no CERTIFICATE in it".into())),
+            Err(e) => return Err(ConfigError::CaFile(file.clone(), e.to_string())),
+        },
+        None => Vec::new(),
+    };
+    Ok(Bucket { service, name: name.into(), prefix: prefix.into(), endpoint, region, credentials, http, extra_ca })
 }
 
 fn valid_bucket_name(name: &str) -> bool {

@@ -19,7 +19,7 @@ pub const BUCKET: &str = "films";
 
 /// The server's own HTTP client for object storage, for the fixtures.
 fn connector() -> vidserve::library::objects::http::Connector {
-    vidserve::library::objects::http::Connector::new(Duration::from_secs(30))
+    vidserve::library::objects::http::Connector::new(Duration::from_secs(30), &[])
 }
 
 fn free_port() -> u16 {

@@ -346,3 +346,64 @@ async fn an_azure_container_is_served_the_same_way() {
     .await;
     srv.stop().await;
 }
+
+/// A self-hosted store over https with a certificate of its own CA
+/// (`--objects-ca-file`) is served; without that file it shows offline,
+/// saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_store_with_its_own_ca() {
+    use std::sync::Arc;
+    let Some(garage) = Garage::start() else { return };
+    let film = synth::mp4_file(&synth::noise(150_000, 51), false);
+    garage.put("a.mp4", &film).await;
+    // TLS for localhost in front of Garage.
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der()).unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = garage.port;
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut outer) = acceptor.accept(tcp).await else { return };
+                let Ok(mut inner) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { return };
+                let _ = tokio::io::copy_bidirectional(&mut outer, &mut inner).await;
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, cert.cert.pem()).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(data.path(), false);
+    opts.objects = garage.args();
+    opts.objects.s3_endpoint = Some(format!("https://localhost:{port}"));
+    opts.objects.objects_ca_file = Some(ca);
+    let srv = TestServer::start_with(&[Path::new("s3://films")], opts).await;
+    let id = srv.id_of("a.mp4").await;
+    let res = srv.get_with(&format!("/video/{id}"), &[("range", "bytes=1000-1999")]).await;
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &film[1000..2000]);
+    srv.stop().await;
+
+    // Without the CA: offline, and why.
+    let data = tempfile::tempdir().unwrap();
+    let mut opts = Options::new(data.path(), false);
+    opts.objects = garage.args();
+    opts.objects.s3_endpoint = Some(format!("https://localhost:{port}"));
+    let srv = TestServer::start_with(&[Path::new("s3://films")], opts).await;
+    let status = srv.json("/admin/cache/status").await;
+    assert_eq!(status["roots"][0]["online"], false, "{status}");
+    let why = status["roots"][0]["offline_reason"].as_str().unwrap();
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+    srv.stop().await;
+}

@@ -43,8 +43,9 @@ pub struct Connector {
 impl Connector {
     /// `read`: longest wait for an answer's head, or between two pieces
     /// of its body (a store that stalls is an error, not a hang).
-    pub fn new(read: Duration) -> Connector {
-        let tls = dial::tls_connector(&[]).map_err(|e| tracing::warn!("TLS for object storage: {e}")).ok();
+    /// `extra_ca`: certificates (DER) to trust besides the bundled roots.
+    pub fn new(read: Duration, extra_ca: &[Vec<u8>]) -> Connector {
+        let tls = dial::tls_connector(extra_ca).map_err(|e| tracing::warn!("TLS for object storage: {e}")).ok();
         Connector { client: Arc::new(Client { tls, read, idle: Mutex::new(VecDeque::new()) }) }
     }
 }

@@ -212,7 +212,7 @@ impl BucketRoot {
 
     fn client(bucket: &Bucket) -> io::Result<Shared> {
         let options = ClientOptions::new().with_allow_http(bucket.http);
-        let connector = http::Connector::new(READ_LIMIT);
+        let connector = http::Connector::new(READ_LIMIT, &bucket.extra_ca);
         // A store that is down must say so within seconds, not minutes:
         // streams resume on their own (`RESUMES`), the scan tries again.
         let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(10), ..Default::default() };
@@ -613,6 +613,7 @@ mod tests {
             region: "garage".into(),
             credentials: None,
             http: true,
+            extra_ca: Vec::new(),
         })
     }
 
