@@ -159,4 +159,9 @@ async fn search_titles_paths_and_tags() {
     // Nothing found is not an empty library.
     let page = srv.get("/?q=zebra").await.text().await.unwrap();
     assert!(page.contains("No video matches “zebra”") && !page.contains("No videos found yet"), "{page}");
+    // No controls that would do nothing on an empty listing.
+    for control in ["/random?", "Open in VLC", "select-mode", "sort-form"] {
+        assert!(!page.contains(control), "{control} shown with nothing listed");
+    }
+    assert!(srv.get("/").await.text().await.unwrap().contains("sort-form"), "and shown with something listed");
 }

@@ -58,14 +58,17 @@ pub fn gallery(view: &GalleryView) -> Markup {
             div.bar {
                 h1 { (view.heading) }
                 span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
-                @if let (Some(n), Some(first)) = (view.query.playlist, l.videos.first()) {
-                    a.random href={ "/watch/" (first.id) "?playlist=" (n) } { "▶ Play" }
-                } @else if !in_playlist {
-                    a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                // Nothing listed: no controls that would do nothing.
+                @if l.total > 0 {
+                    @if let (Some(n), Some(first)) = (view.query.playlist, l.videos.first()) {
+                        a.random href={ "/watch/" (first.id) "?playlist=" (n) } { "▶ Play" }
+                    } @else if !in_playlist {
+                        a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
+                    }
+                    a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
+                    button #select-mode type="button" hidden aria-pressed="false" { "Select" }
+                    @if !in_playlist { (sort_form(view)) }
                 }
-                a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
-                button #select-mode type="button" hidden aria-pressed="false" { "Select" }
-                @if !in_playlist { (sort_form(view)) }
             }
             @for root in &view.offline_roots {
                 p.notice.warn role="status" { "Offline: " (root) " — its videos come back when it does." }
