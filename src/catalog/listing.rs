@@ -9,7 +9,7 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer};
 
-use super::query::{self, Filter, LiveOrders};
+use super::query::{self, Filter, LiveOrders, Watch};
 use super::search::{self, SearchCache};
 use super::user::UserCache;
 use super::{Catalog, Order, Sort, Video, Viewer};
@@ -54,9 +54,12 @@ pub struct ListQuery {
     pub min_rating: Option<u8>,
     /// Comma-separated tags a video must all carry.
     pub tag: Option<String>,
-    /// Only videos the asking person has not watched.
+    /// Only videos the asking person has not watched (as `show=unwatched`).
     #[serde(default, deserialize_with = "flag")]
     pub unwatched: bool,
+    /// `unwatched`, `in_progress` or `watched`: where the asking person is
+    /// with them (`all`: any).
+    pub show: Option<String>,
     /// Only videos at least (at most) this many minutes long.
     pub min_minutes: Option<f64>,
     pub max_minutes: Option<f64>,
@@ -114,6 +117,16 @@ impl ListQuery {
         self.order.unwrap_or(self.sort().default_order())
     }
 
+    /// Where the asking person is with the videos asked for (`show=`, or
+    /// `unwatched=1`).
+    pub fn watch(&self) -> Result<Option<Watch>, QueryError> {
+        let shown = match self.show.as_deref() {
+            None => None,
+            Some(s) => Watch::parse(s.trim()).map_err(|why| QueryError::Bad(why.into()))?,
+        };
+        Ok(shown.or(self.unwatched.then_some(Watch::Unwatched)))
+    }
+
     pub fn filter(&self) -> Result<Filter, QueryError> {
         if self.min_rating.is_some_and(|r| !(1..=5).contains(&r)) {
             return Err(QueryError::Bad("min_rating must be from 1 to 5".into()));
@@ -134,7 +147,7 @@ impl ListQuery {
             favorites: self.favorites,
             min_rating: self.min_rating,
             tags,
-            unwatched: self.unwatched,
+            watch: self.watch()?,
             min_ms: ms(self.min_minutes, "min_minutes")?,
             max_ms: ms(self.max_minutes, "max_minutes")?,
         })
@@ -168,8 +181,9 @@ impl ListQuery {
         if let Some(r) = self.min_rating {
             s.push_str(&format!("&min_rating={r}"));
         }
-        if self.unwatched {
-            s.push_str("&unwatched=1");
+        if let Ok(Some(w)) = self.watch() {
+            s.push_str("&show=");
+            s.push_str(w.name());
         }
         if let Some(m) = self.min_minutes {
             s.push_str(&format!("&min_minutes={m}"));
@@ -200,7 +214,7 @@ impl ListQuery {
         self.playlist.is_some()
             || self.favorites
             || self.min_rating.is_some()
-            || self.unwatched
+            || !matches!(self.watch(), Ok(None))
             || self.min_minutes.is_some()
             || self.max_minutes.is_some()
             || !self.tags().is_empty()
@@ -228,7 +242,7 @@ impl ListQuery {
             && self.playlist.is_none()
             && !self.favorites
             && self.min_rating.is_none()
-            && !self.unwatched
+            && matches!(self.watch(), Ok(None))
             && self.min_minutes.is_none()
             && self.max_minutes.is_none()
             && self.tags().is_empty()

@@ -26,22 +26,57 @@ pub struct Filter {
     pub min_rating: Option<u8>,
     /// Every one of these tags (compared case-insensitively).
     pub tags: Vec<String>,
-    /// Only videos the asking person has not watched.
-    pub unwatched: bool,
+    /// Only videos the asking person has not watched, has begun, or has
+    /// watched.
+    pub watch: Option<Watch>,
     /// Only videos at least (at most) this long, in milliseconds.
     pub min_ms: Option<u64>,
     pub max_ms: Option<u64>,
 }
 
+/// Where the asking person is with a video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    Unwatched,
+    /// Begun and not finished: a resume position is kept.
+    InProgress,
+    Watched,
+}
+
+impl Watch {
+    /// From `show=` (`unwatched`, `in_progress`, `watched`; `all`: none).
+    pub fn parse(s: &str) -> Result<Option<Watch>, &'static str> {
+        match s {
+            "" | "all" => Ok(None),
+            "unwatched" => Ok(Some(Watch::Unwatched)),
+            "in_progress" => Ok(Some(Watch::InProgress)),
+            "watched" => Ok(Some(Watch::Watched)),
+            _ => Err("show must be all, unwatched, in_progress or watched"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Watch::Unwatched => "unwatched",
+            Watch::InProgress => "in_progress",
+            Watch::Watched => "watched",
+        }
+    }
+}
+
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        !self.favorites && self.min_rating.is_none() && self.tags.is_empty() && !self.every_video()
+        !self.favorites
+            && self.min_rating.is_none()
+            && self.tags.is_empty()
+            && self.watch.is_none()
+            && !self.every_video()
     }
 
     /// Whether a video without user data may pass (so every video is
     /// looked at, not only those with user data).
     pub fn every_video(&self) -> bool {
-        self.unwatched || self.min_ms.is_some() || self.max_ms.is_some()
+        self.watch == Some(Watch::Unwatched) || self.min_ms.is_some() || self.max_ms.is_some()
     }
 
     /// Whether `v`, with the user data `d` that `who` sees, passes.
@@ -52,11 +87,21 @@ impl Filter {
         {
             return false;
         }
-        let Some(d) = d else { return !self.favorites && self.min_rating.is_none() && self.tags.is_empty() };
+        let Some(d) = d else {
+            return !self.favorites
+                && self.min_rating.is_none()
+                && self.tags.is_empty()
+                && self.watch.is_none_or(|w| w == Watch::Unwatched);
+        };
         (!self.favorites || d.favorite)
             && self.min_rating.is_none_or(|m| d.rating.unwrap_or(0) >= m)
             && self.tags.iter().all(|t| d.has_tag(t))
-            && (!self.unwatched || d.unwatched_by(who))
+            && match self.watch {
+                None => true,
+                Some(Watch::Unwatched) => d.unwatched_by(who),
+                Some(Watch::InProgress) => d.position_ms.is_some(),
+                Some(Watch::Watched) => !d.unwatched_by(who),
+            }
     }
 }
 

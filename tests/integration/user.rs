@@ -379,3 +379,37 @@ async fn titles_and_resume_positions() {
     assert_eq!(v["position_ms"], Value::Null);
     assert!(!srv.get("/").await.text().await.unwrap().contains("Continue watching"));
 }
+
+/// Where a person is with each video: `show=unwatched|in_progress|watched`
+/// in the API and the library's Show menu, carried by its links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_unwatched_in_progress_or_watched() {
+    let fx = Fixture::new();
+    for (i, name) in ["begun.mp4", "seen.mp4", "new.mp4"].iter().enumerate() {
+        fx.mp4(name, 1000, 4200 + i as u64);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let (begun, seen) = (srv.id_of("begun.mp4").await, srv.id_of("seen.mp4").await);
+    let (s, _) = send(&srv, "PUT", &format!("/api/v1/videos/{begun}/position"), Some(json!({ "seconds": 3.0 }))).await;
+    assert_eq!(s, 200);
+    let (s, _) = send(&srv, "POST", &format!("/api/v1/videos/{seen}/view"), None).await;
+    assert_eq!(s, 200);
+    let names = |v: Value| -> Vec<String> {
+        let mut n: Vec<String> =
+            v["videos"].as_array().unwrap().iter().map(|v| v["paths"][0].as_str().unwrap().into()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(srv.json("/api/v1/videos?show=in_progress").await), ["begun.mp4"]);
+    assert_eq!(names(srv.json("/api/v1/videos?show=watched").await), ["seen.mp4"]);
+    assert_eq!(names(srv.json("/api/v1/videos?show=unwatched").await), ["begun.mp4", "new.mp4"]);
+    assert_eq!(names(srv.json("/api/v1/videos?unwatched=1").await), ["begun.mp4", "new.mp4"], "the older flag");
+    assert_eq!(names(srv.json("/api/v1/videos?show=all").await).len(), 3);
+    assert_eq!(srv.get("/api/v1/videos?show=bogus").await.status(), 400);
+    let page = srv.get("/?show=in_progress").await.text().await.unwrap();
+    assert!(page.contains(r#"<option value="in_progress" selected>In progress</option>"#), "{page}");
+    assert!(
+        page.contains("1 video") && page.contains("/random?sort=added&amp;order=desc&amp;show=in_progress"),
+        "{page}"
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::catalog::listing::{ListQuery, Listing};
+use crate::catalog::query::Watch;
 use crate::catalog::UserData;
 use crate::catalog::{Order, Sort, Video};
 use crate::library::ids::VideoId;
@@ -153,6 +154,15 @@ fn sort_form(view: &GalleryView) -> Markup {
             select #order name="order" {
                 option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
                 option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
+            }
+            " "
+            label for="show" { "Show " }
+            select #show name="show" {
+                @let now = view.query.watch().ok().flatten();
+                option value="all" selected[now.is_none()] { "All" }
+                @for (w, label) in [(Watch::Unwatched, "Unwatched"), (Watch::InProgress, "In progress"), (Watch::Watched, "Watched")] {
+                    option value=(w.name()) selected[now == Some(w)] { (label) }
+                }
             }
             " "
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
