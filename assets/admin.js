@@ -5,8 +5,22 @@ import { on } from "./live.js";
 
 const history = { req: [], p99: [], p50: [], mbs: [], rss: [] };
 
-// Room on the left for the scale, at the bottom for the time axis.
-const LEFT = 34, BOTTOM = 14;
+// Room at the bottom for the time axis (the scale's room on the left is
+// measured from its labels).
+const BOTTOM = 14;
+
+/** Sizes the canvas's pixels to the size it is shown at (CSS pixels times
+ * the screen's density), so nothing is stretched or cut; the drawing is
+ * then in CSS pixels. */
+function fit(c) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, c.clientWidth), h = Math.max(1, c.clientHeight);
+  const pw = Math.round(w * dpr), ph = Math.round(h * dpr);
+  if (c.width !== pw || c.height !== ph) { c.width = pw; c.height = ph; }
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return { g, w, h };
+}
 
 /** A round number at or above `v` (1, 2 or 5 times a power of ten). */
 function ceilNice(v) {
@@ -23,7 +37,7 @@ function short(v) {
 function draw(id, series, colors) {
   const c = /** @type {HTMLCanvasElement | null} */ (document.getElementById("chart-" + id));
   if (!c) return;
-  const g = c.getContext("2d"), w = c.width, h = c.height;
+  const { g, w, h } = fit(c);
   const style = getComputedStyle(document.documentElement);
   const muted = style.getPropertyValue("--muted").trim() || "#888";
   const line = style.getPropertyValue("--line").trim() || "#444";
@@ -31,8 +45,11 @@ function draw(id, series, colors) {
   let top = 0;
   series.forEach((s) => s.forEach((v) => { if (v > top) top = v; }));
   const max = ceilNice(top || 1);
+  g.font = "11px system-ui, sans-serif";
+  // Room for the widest label of the scale, whole.
+  const LEFT = Math.ceil(Math.max(...[0, 0.5, 1].map((f) => g.measureText(short(max * f)).width))) + 8;
+  c.dataset.left = String(LEFT);
   const pw = w - LEFT - 2, ph = h - BOTTOM - 4;
-  g.font = "10px system-ui, sans-serif";
   g.fillStyle = muted;
   g.strokeStyle = line;
   g.lineWidth = 1;
@@ -101,6 +118,7 @@ export function init() {
   if (document.getElementById("dashboard")) {
     drawAll(); // the axes at once, before the first numbers
     on("perf", onPerf);
+    window.addEventListener("resize", drawAll);
   }
   const form = document.getElementById("loadtest-form");
   if (form) loadTest(form);

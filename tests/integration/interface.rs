@@ -278,3 +278,29 @@ async fn the_watch_page_keeps_title_and_stars_in_sight() {
     }
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The dashboard's charts are drawn at the size they are shown (their
+/// labels neither stretched nor cut), also after the window changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_charts_are_drawn_at_their_size() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("a.mp4", 1000, 13);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let driver = Driver::start().await;
+    let unstretched = "const dpr = window.devicePixelRatio || 1; \
+                       return [...document.querySelectorAll('figure.chart canvas')].map(c => \
+                       c.width === Math.round(c.clientWidth * dpr) && c.height === Math.round(c.clientHeight * dpr) \
+                       && +c.dataset.left > 0)";
+    for width in [1440, 800, 390] {
+        driver.call("POST", "/window/rect", json!({ "width": width, "height": 900 })).await;
+        driver.goto(&srv.url("/admin")).await;
+        eventually(Duration::from_secs(10), "the charts drawn at their size", || async {
+            driver.js(unstretched).await == json!([true, true, true, true])
+        })
+        .await;
+    }
+    driver.call("DELETE", "", json!({})).await;
+}
