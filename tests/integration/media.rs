@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::support::{eventually, ffmpeg, Fixture, Options, TestServer};
 use serde_json::json;
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub fn png(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::from_pixel(w, h, image::Rgb([20, 120, 200]));
     let mut out = Vec::new();
     image::DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();

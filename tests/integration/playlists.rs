@@ -161,3 +161,33 @@ async fn playlists_are_each_persons_own() {
     let (_, again) = call(&srv, &vic, "GET", "/api/v1/playlists", None).await;
     assert_eq!(again["playlists"], json!([]));
 }
+
+/// The Playlists page: each with its cover (the first video with a
+/// picture), or its initial, and how many videos it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn playlists_have_covers_and_counts() {
+    let fx = Fixture::new();
+    fx.mp4("plain.mp4", 1000, 4300);
+    fx.mp4("pictured.mp4", 1000, 4301);
+    fx.write("pictured.png", &crate::media::png(320, 180));
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options { ffmpeg: Some("/no/such/ffmpeg".into()), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let (plain, pictured) = (srv.id_of("plain.mp4").await, srv.id_of("pictured.mp4").await);
+    crate::support::eventually(std::time::Duration::from_secs(30), "the thumbnail made", || async {
+        srv.get(&format!("/thumb/{pictured}/320")).await.status() == 200
+    })
+    .await;
+    let (s, _) =
+        send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Trip", "ids": [plain, pictured] }))).await;
+    assert_eq!(s, 201);
+    let (s, _) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "empty one" }))).await;
+    assert_eq!(s, 201);
+    let page = srv.get("/playlists").await.text().await.unwrap();
+    assert!(
+        page.contains(&format!(r#"<img src="/thumb/{pictured}/320""#)),
+        "the cover is the first with a picture: {page}"
+    );
+    assert!(page.contains(r#"<span class="initial">E</span>"#), "an initial without one: {page}");
+    assert!(page.contains("2 videos") && page.contains("0 videos"), "{page}");
+}

@@ -202,7 +202,7 @@ async fn dispatch(
         }
         Name::Random => pages::random(lists, who, parse_query(query)?).await,
         Name::Tags => pages::tags(lists, visitor),
-        Name::Playlists => Ok(pages::playlists(lists, who, visitor)),
+        Name::Playlists => Ok(pages::playlists(lists, thumbs, who, visitor)),
         Name::Watch => pages::watch(lists, thumbs, app.inside(), who, visitor, p.key()?, query).await,
         Name::Admin => admin::admin(app, visitor),
         Name::Video => video::video(streaming, p.key()?, &parts.method, h, zero_copy).await,

@@ -125,7 +125,7 @@ pub async fn gallery(
 }
 
 /// `GET /playlists`: the asking person's playlists.
-pub fn playlists(lists: &Lists, who: &Viewer, visitor: &Visitor) -> Response<Body> {
+pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, visitor: &Visitor) -> Response<Body> {
     let catalog = lists.library.catalog();
     let listed: Vec<Listed> = lists
         .playlists
@@ -133,7 +133,9 @@ pub fn playlists(lists: &Lists, who: &Viewer, visitor: &Visitor) -> Response<Bod
         .into_iter()
         .map(|(n, rec)| {
             let present: Vec<VideoId> = rec.items.iter().copied().filter(|id| catalog.get(*id).is_some()).collect();
-            Listed { n, name: rec.name, count: present.len(), first: present.first().copied() }
+            // The cover: the first video with a picture.
+            let cover = present.iter().copied().find(|id| thumbs.has(*id));
+            Listed { n, name: rec.name, count: present.len(), first: present.first().copied(), cover }
         })
         .collect();
     html(playlists_page(&listed, visitor, !matches!(who, Viewer::Guest)))

@@ -14,6 +14,8 @@ pub struct Listed {
     pub count: usize,
     /// The first video, where "Play" starts.
     pub first: Option<VideoId>,
+    /// The first video with a thumbnail: the playlist's cover.
+    pub cover: Option<VideoId>,
 }
 
 pub fn playlists(lists: &[Listed], visitor: &Visitor, can_keep: bool) -> Markup {
@@ -38,9 +40,18 @@ pub fn playlists(lists: &[Listed], visitor: &Visitor, can_keep: bool) -> Markup 
                 ul.playlists {
                     @for l in lists {
                         li {
-                            a href={ "/playlists/" (l.n) } { (l.name) }
-                            " " span.count { (l.count) (if l.count == 1 { " video" } else { " videos" }) }
-                            @if let Some(first) = l.first { " " a.play href={ "/watch/" (first) "?playlist=" (l.n) } aria-label={ "Play " (l.name) } { "▶ Play" } }
+                            a.cover href={ "/playlists/" (l.n) } tabindex="-1" aria-hidden="true" {
+                                @if let Some(id) = l.cover {
+                                    img src={ "/thumb/" (id) "/320" } alt="" loading="lazy" decoding="async";
+                                } @else {
+                                    span.initial { (l.name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default()) }
+                                }
+                            }
+                            div {
+                                a.name href={ "/playlists/" (l.n) } { (l.name) }
+                                " " span.count { (l.count) (if l.count == 1 { " video" } else { " videos" }) }
+                                @if let Some(first) = l.first { " " a.play href={ "/watch/" (first) "?playlist=" (l.n) } aria-label={ "Play " (l.name) } { "▶ Play" } }
+                            }
                         }
                     }
                 }
