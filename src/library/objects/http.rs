@@ -52,7 +52,7 @@ impl Connector {
 
 impl HttpConnector for Connector {
     fn connect(&self, _: &ClientOptions) -> object_store::Result<HttpClient> {
-        Ok(HttpClient::new(Shared(self.client.clone())))
+        Ok(HttpClient::new(self.clone()))
     }
 }
 
@@ -81,9 +81,6 @@ impl std::fmt::Debug for Client {
         f.write_str("objects::http::Client")
     }
 }
-
-#[derive(Debug)]
-struct Shared(Arc<Client>);
 
 fn error(kind: HttpErrorKind, why: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> HttpError {
     HttpError::new_boxed(kind, why.into())
@@ -139,9 +136,9 @@ impl Client {
 }
 
 #[async_trait::async_trait]
-impl HttpService for Shared {
+impl HttpService for Connector {
     async fn call(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let client = &self.0;
+        let client = &self.client;
         let (mut parts, body) = req.into_parts();
         let https = match parts.uri.scheme_str() {
             Some("https") => true,

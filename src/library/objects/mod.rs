@@ -32,7 +32,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::path::Path as Key;
 use object_store::signer::Signer;
-use object_store::{ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, RetryConfig};
+use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, RetryConfig};
 use tokio::sync::mpsc;
 
 use super::walk::{Facts, Listed, Walked, OBJECT_DEV};
@@ -210,8 +210,11 @@ impl BucketRoot {
         BucketRoot { shared, url: bucket.url(), folders: Mutex::new(VecDeque::new()) }
     }
 
+    fn shared(&self) -> io::Result<&Arc<Shared>> {
+        self.shared.as_ref().map_err(|why| io::Error::other(format!("object storage unusable: {why}")))
+    }
+
     fn client(bucket: &Bucket) -> io::Result<Shared> {
-        let options = ClientOptions::new().with_allow_http(bucket.http);
         let connector = http::Connector::new(READ_LIMIT, &bucket.extra_ca);
         // A store that is down must say so within seconds, not minutes:
         // streams resume on their own (`RESUMES`), the scan tries again.
@@ -222,7 +225,6 @@ impl BucketRoot {
                 let mut b = AmazonS3Builder::new()
                     .with_bucket_name(&bucket.name)
                     .with_region(&bucket.region)
-                    .with_client_options(options)
                     .with_http_connector(connector)
                     .with_retry(retry)
                     .with_allow_http(bucket.http);
@@ -250,7 +252,6 @@ impl BucketRoot {
                     .with_account(&c.id)
                     .with_access_key(&c.secret.0)
                     .with_container_name(&bucket.name)
-                    .with_client_options(options)
                     .with_http_connector(connector)
                     .with_retry(retry)
                     .with_allow_http(bucket.http);
@@ -342,9 +343,9 @@ impl BucketRoot {
     }
 
     /// The names of the objects in the folder `dir` below the prefix that
-    /// `keep` accepts, at most `max` (one listing request).
-    /// A folder's names are listed once per `FOLDER_TTL` (pages ask for
-    /// the subtitles beside a video each time they are shown).
+    /// `keep` accepts, at most `max`. A folder is listed once per
+    /// `FOLDER_TTL` (pages ask for the subtitles beside a video each time
+    /// they are shown).
     pub fn names_in(&self, dir: &Path, keep: &mut dyn FnMut(&OsStr) -> bool, max: usize) -> io::Result<Vec<OsString>> {
         let shared = self.shared()?;
         let key = shared.key(dir)?;
@@ -375,7 +376,7 @@ impl BucketRoot {
     /// The videos below the prefix (hidden names skipped), with the facts
     /// the listing gives; `Err`: the bucket cannot be listed (offline).
     pub fn walk(&self) -> Result<Walked, String> {
-        let shared = self.shared.as_ref()?;
+        let shared = self.shared().map_err(|e| e.to_string())?;
         let root = PathBuf::from(&shared.url);
         let listed = block_on(async {
             let mut walked = Walked::default();
@@ -392,12 +393,6 @@ impl BucketRoot {
             Ok(walked)
         });
         listed.map_err(|e| e.to_string())
-    }
-}
-
-impl BucketRoot {
-    fn shared(&self) -> io::Result<&Arc<Shared>> {
-        self.shared.as_ref().map_err(|why| io::Error::other(format!("object storage unusable: {why}")))
     }
 }
 
@@ -519,39 +514,17 @@ impl Object {
         let mut sent_any = false;
         let mut buf = BytesMut::new();
         while pos < end {
+            let before = pos;
             let asked = timed(async { store.get_opts(&self.key, self.range(pos..end)).await.map_err(io_error) });
             let error = match asked.await {
-                Ok(got) => {
-                    let mut body = got.into_stream();
-                    loop {
-                        match body.next().await {
-                            Some(Ok(piece)) => {
-                                failures = 0;
-                                sent_any = true;
-                                let piece = piece.slice(..piece.len().min((end - pos) as usize));
-                                pos += piece.len() as u64;
-                                // Pieces are gathered into chunks: fewer,
-                                // larger writes to the player.
-                                if buf.is_empty() && piece.len() >= CHUNK / 2 {
-                                    send(tx, piece).await?;
-                                } else {
-                                    buf.extend_from_slice(&piece);
-                                    if buf.len() >= CHUNK || pos >= end {
-                                        send(tx, buf.split().freeze()).await?;
-                                    }
-                                }
-                                if pos >= end {
-                                    break None;
-                                }
-                            }
-                            Some(Err(e)) => break Some(io_error(e)),
-                            None => break Some(io::Error::new(io::ErrorKind::UnexpectedEof, "the object ended early")),
-                        }
-                    }
-                }
+                Ok(got) => pass_on(got.into_stream(), &mut pos, end, &mut buf, tx).await?,
                 Err(e) => Some(e),
             };
-            let Some(error) = error else { break };
+            let Some(error) = error else { return Ok(()) };
+            if pos > before {
+                failures = 0;
+                sent_any = true;
+            }
             if tx.is_closed() {
                 return Ok(());
             }
@@ -569,9 +542,6 @@ impl Object {
             tracing::debug!(object = %self.key, at = pos, "stream from object storage broke ({error}); resuming");
             failures += 1;
             tokio::time::sleep(*wait).await;
-        }
-        if !buf.is_empty() {
-            send(tx, buf.freeze()).await?;
         }
         Ok(())
     }
@@ -592,6 +562,39 @@ impl Object {
     /// Whether the store is reached over https.
     pub fn https(&self) -> bool {
         self.shared.https
+    }
+}
+
+/// Passes one answer's body on to the player, from `*pos` up to `end`,
+/// gathered into chunks of about `CHUNK` (fewer, larger writes). `None`:
+/// the range is complete (all sent); `Some(why)`: the answer broke off at
+/// `*pos`; `Err`: the player went away.
+async fn pass_on(
+    mut body: impl futures_util::Stream<Item = object_store::Result<Bytes>> + Unpin,
+    pos: &mut u64,
+    end: u64,
+    buf: &mut BytesMut,
+    tx: &mpsc::Sender<io::Result<Bytes>>,
+) -> io::Result<Option<io::Error>> {
+    loop {
+        let piece = match body.next().await {
+            Some(Ok(piece)) => piece,
+            Some(Err(e)) => return Ok(Some(io_error(e))),
+            None => return Ok(Some(io::Error::new(io::ErrorKind::UnexpectedEof, "the object ended early"))),
+        };
+        let piece = piece.slice(..piece.len().min((end - *pos) as usize));
+        *pos += piece.len() as u64;
+        if buf.is_empty() && piece.len() >= CHUNK / 2 {
+            send(tx, piece).await?;
+        } else {
+            buf.extend_from_slice(&piece);
+            if buf.len() >= CHUNK || *pos >= end {
+                send(tx, buf.split().freeze()).await?;
+            }
+        }
+        if *pos >= end {
+            return Ok(None);
+        }
     }
 }
 
