@@ -50,7 +50,7 @@ fn mib(bytes: usize) -> f64 {
 /// The heap a catalog holds, built from `data` over the library `dir`.
 fn heap(data: &Path, dir: &Path) {
     let root = Root::local(dir.to_path_buf(), dir.canonicalize().unwrap());
-    let store = vidserve::store::open(data).unwrap();
+    let store = vidserve::store::open(data, None).unwrap();
     let scanner = Scanner::new(vec![root], store).unwrap();
     let before = HELD.load(Ordering::Relaxed);
     let t = Instant::now();
@@ -91,7 +91,7 @@ fn bench(n: usize) {
     println!("\n## {n} files (written in {:.1} s)", t.elapsed().as_secs_f64());
     let root = Root::local(videos.path().to_path_buf(), videos.path().canonicalize().unwrap());
 
-    let store = vidserve::store::open(data.path()).unwrap();
+    let store = vidserve::store::open(data.path(), None).unwrap();
     let mut scanner = Scanner::new(vec![root.clone()], store).unwrap();
     let t = Instant::now();
     let catalog = scanner.scan().unwrap();
@@ -103,7 +103,7 @@ fn bench(n: usize) {
     drop(scanner);
 
     let t = Instant::now();
-    let store = vidserve::store::open(data.path()).unwrap();
+    let store = vidserve::store::open(data.path(), None).unwrap();
     let scanner = Scanner::new(vec![root], store).unwrap();
     let catalog = scanner.catalog(ScanStats::default()).unwrap();
     let restart = t.elapsed();

@@ -161,6 +161,9 @@ pub struct DataArgs {
     /// Where the database and thumbnails live [default: $XDG_DATA_HOME/vidserve].
     #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA", global = true)]
     pub data: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Where `--dir s3://BUCKET/PREFIX` and `--dir az://CONTAINER/PREFIX`
@@ -297,7 +300,24 @@ pub struct LibraryArgs {
     pub data: Option<PathBuf>,
 
     #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
     pub objects: ObjectArgs,
+}
+
+/// Where state is kept when not in the data dir.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DatabaseArgs {
+    /// Keep state (user data, accounts, playlists, the scan index) in
+    /// PostgreSQL instead of the data dir, e.g.
+    /// postgres://vidserve@db:5432/vidserve; several servers can share it.
+    #[arg(long, value_name = "URL", env = "VIDSERVE_DATABASE_URL", global = true)]
+    pub database: Option<String>,
+
+    /// A file whose first line is the database password [default: PGPASSWORD].
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_DATABASE_PASSWORD_FILE", global = true)]
+    pub database_password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

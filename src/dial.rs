@@ -14,6 +14,26 @@ use tokio::net::TcpStream;
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// The runtime in `slot`, made the first time (two worker threads named
+/// `name`): an outbound client's own, so its connections are driven
+/// whatever the server's runtime is doing, and blocking callers can wait
+/// on it.
+pub fn runtime(
+    slot: &'static OnceLock<tokio::runtime::Runtime>,
+    name: &str,
+) -> std::io::Result<&'static tokio::runtime::Runtime> {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Some(rt) = slot.get() {
+        return Ok(rt);
+    }
+    let _one = MAKING.lock().map_err(|_| std::io::Error::other("a runtime could not be made"))?;
+    if let Some(rt) = slot.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name(name).enable_all().build()?;
+    Ok(slot.get_or_init(|| rt))
+}
+
 /// Addresses of `host`: literal addresses and `localhost` directly, other
 /// names through a resolver reading /etc/resolv.conf and /etc/hosts.
 /// `Err`: what to tell the user.

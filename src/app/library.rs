@@ -30,6 +30,8 @@ const MAX_DEBOUNCE: Duration = Duration::from_secs(3);
 
 pub(super) enum ScanMsg {
     Rescan,
+    /// Another server's scan changed the shared index: read it.
+    Follow,
     Stop,
 }
 
@@ -95,18 +97,22 @@ impl Library {
 
     /// Starts the scanner thread (once); each scan's catalog goes to
     /// `notices`. `every`: how often to rescan unasked (`None`: never;
-    /// notifications keep every root up to date).
+    /// notifications keep every root up to date). `leading`: with a
+    /// shared database, whether this server is the one that scans (the
+    /// others read what it wrote when told, `follow_index`).
     pub(super) fn start_scanner(
         &self,
         scanner: Scanner,
         notices: mpsc::Sender<Notice>,
         every: Option<Duration>,
+        leading: Option<Arc<AtomicBool>>,
     ) -> std::io::Result<()> {
         let Some(rx) = self.scan_rx.lock().ok().and_then(|mut r| r.take()) else { return Ok(()) };
         let (cache, requested) = (self.cache.clone(), self.requested.clone());
-        let thread = std::thread::Builder::new()
-            .name("vidserve-scan".into())
-            .spawn(move || scan_loop(scanner, &cache, &requested, rx, notices, every))?;
+        let thread = std::thread::Builder::new().name("vidserve-scan".into()).spawn(move || {
+            let scan = Scan { cache: &cache, requested: &requested, notices, every, leading };
+            scan_loop(scanner, rx, &scan)
+        })?;
         if let Ok(mut slot) = self.scan_thread.lock() {
             *slot = Some(thread);
         }
@@ -130,6 +136,13 @@ impl Library {
     /// A scan that started after request `seen` is in the catalog.
     pub(super) fn completed(&self, seen: u64) {
         self.completed_tx.send_replace(seen);
+    }
+
+    /// Another server changed the shared index: read it again.
+    pub(super) fn follow_index(&self) {
+        if let Ok(tx) = self.scan_tx.lock() {
+            let _ = tx.send(ScanMsg::Follow);
+        }
     }
 
     /// Asks for a rescan soon; returns the request's sequence number.
@@ -187,33 +200,43 @@ impl Drop for Library {
     }
 }
 
-fn scan_loop(
-    mut scanner: Scanner,
-    cache: &Cache,
-    requested: &AtomicU64,
-    rx: mpsc::Receiver<ScanMsg>,
+/// What the scanner thread works with.
+struct Scan<'a> {
+    cache: &'a Cache,
+    requested: &'a AtomicU64,
     notices: mpsc::Sender<Notice>,
     every: Option<Duration>,
-) {
+    leading: Option<Arc<AtomicBool>>,
+}
+
+impl Scan<'_> {
+    fn leading(&self) -> bool {
+        self.leading.as_ref().is_none_or(|l| l.load(Ordering::Acquire))
+    }
+}
+
+fn scan_loop(mut scanner: Scanner, rx: mpsc::Receiver<ScanMsg>, scan: &Scan) {
     let (mut first, mut imported) = (true, false);
     loop {
         // A periodic poll skips folders that did not change; anything asked
         // for (a notification, a refresh) looks at every file.
-        let mut polled = false;
+        let (mut polled, mut follow) = (false, false);
         if !first {
             // Without polling, the thread sleeps until asked (disks may sleep too).
-            let next = match every {
+            let next = match scan.every {
                 Some(every) => rx.recv_timeout(every),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match next {
                 Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-                Ok(ScanMsg::Rescan) => {
+                Ok(ScanMsg::Rescan | ScanMsg::Follow) => {
+                    follow = matches!(next, Ok(ScanMsg::Follow));
                     // Let a burst of changes settle.
                     let burst = Instant::now();
                     while burst.elapsed() < MAX_DEBOUNCE {
                         match rx.recv_timeout(DEBOUNCE) {
-                            Ok(ScanMsg::Rescan) => continue,
+                            Ok(ScanMsg::Rescan) => follow = false,
+                            Ok(ScanMsg::Follow) => continue,
                             Ok(ScanMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                             Err(RecvTimeoutError::Timeout) => break,
                         }
@@ -222,25 +245,38 @@ fn scan_loop(
                 Err(RecvTimeoutError::Timeout) => polled = true,
             }
         }
-        let (seen, previous) = (requested.load(Ordering::Acquire), cache.load());
-        // A bug in a scan must not end rescanning for the life of the server.
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.rescan(&previous, polled)));
-        // Not held past the swap: its memory goes back once the new one is in.
-        drop(previous);
-        let catalog = match result {
-            Ok(Ok(catalog)) => Some(catalog),
-            Ok(Err(e)) => {
-                tracing::error!("scan failed: {e}");
-                None
+        let seen = scan.requested.load(Ordering::Acquire);
+        let catalog = if scan.leading() {
+            if follow {
+                continue; // our own scan's announcement, or one from before we led
             }
-            Err(_) => {
-                tracing::error!("a scan failed unexpectedly; the next one will try again");
-                None
+            let previous = scan.cache.load();
+            // A bug in a scan must not end rescanning for the life of the server.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scanner.rescan(&previous, polled)));
+            // Not held past the swap: its memory goes back once the new one is in.
+            drop(previous);
+            match result {
+                Ok(Ok(catalog)) => Some(catalog),
+                Ok(Err(e)) => {
+                    tracing::error!("scan failed: {e}");
+                    None
+                }
+                Err(_) => {
+                    tracing::error!("a scan failed unexpectedly; the next one will try again");
+                    None
+                }
             }
+        } else if first || polled {
+            // Another server scans; this one reads what it writes.
+            first = false;
+            continue;
+        } else {
+            let stats = crate::catalog::ScanStats { changed: true, ..Default::default() };
+            scanner.catalog(stats).map_err(|e| tracing::error!("cannot read the shared index: {e}")).ok()
         };
-        let first_catalog = catalog.is_some() && !imported;
-        imported |= catalog.is_some();
-        if notices.send(Notice::Scanned { catalog, first: first_catalog, seen }).is_err() {
+        let first_catalog = catalog.is_some() && !imported && scan.leading();
+        imported |= first_catalog;
+        if scan.notices.send(Notice::Scanned { catalog, first: first_catalog, seen }).is_err() {
             return; // the app is gone
         }
         first = false;

@@ -29,6 +29,7 @@ mod library;
 mod media;
 mod ops;
 pub mod playlists;
+mod replica;
 mod user_data;
 
 use std::path::Path;
@@ -94,6 +95,8 @@ pub struct App {
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<dyn Store>,
+    /// With a shared database: following the other servers.
+    replica: std::sync::OnceLock<replica::Replica>,
     /// The thread that acts on `Notice`s.
     notices: Mutex<Option<JoinHandle<()>>>,
 }
@@ -144,7 +147,11 @@ impl App {
     /// watcher and the scanner (blocking: call it off the async workers). With a stored index the app serves at once while a
     /// rescan runs; without one it is not ready until the first scan ends.
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
-        let store = crate::store::open(&config.library.data_dir)?;
+        let shared = config.library.database.as_ref().map(crate::store::PgStore::open).transpose()?.map(Arc::new);
+        let store: Arc<dyn Store> = match &shared {
+            Some(pg) => pg.clone(),
+            None => crate::store::open(&config.library.data_dir, None)?,
+        };
         let events = Events::default();
         let user_data = UserDataHandle::start(store.clone(), events.clone())?;
         let scanner = Scanner::new(config.library.roots.clone(), store.clone())?;
@@ -187,8 +194,18 @@ impl App {
             sound,
             inside,
             store,
+            replica: std::sync::OnceLock::new(),
             notices: Mutex::new(None),
         });
+        let leading = match shared {
+            Some(pg) => {
+                let replica = replica::Replica::start(&app, pg).map_err(AppError::Runtime)?;
+                let leading = replica.leading();
+                let _ = app.replica.set(replica);
+                Some(leading)
+            }
+            None => None,
+        };
         let cache = app.library.cache.clone();
         app.jobs.look_up_with(media::lookup(move || cache.load()));
         if app.config.watch {
@@ -221,7 +238,7 @@ impl App {
         if let Ok(mut slot) = app.notices.lock() {
             *slot = Some(thread);
         }
-        app.library.start_scanner(scanner, tx.clone(), every).map_err(AppError::Runtime)?;
+        app.library.start_scanner(scanner, tx.clone(), every, leading).map_err(AppError::Runtime)?;
         app.backups.start(tx).map_err(AppError::Runtime)?;
         Ok(app)
     }
@@ -314,6 +331,12 @@ impl App {
         self.user_data.forget(name);
         self.playlists.forget(&name.to_lowercase(), was_owner);
         Ok(())
+    }
+
+    /// Whether the state can be reached: always with the data dir's
+    /// files; with a shared database, while it answers.
+    pub fn store_reachable(&self) -> bool {
+        self.replica.get().is_none_or(replica::Replica::reachable)
     }
 
     /// User records set aside because they could not be read (blocking).

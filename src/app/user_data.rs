@@ -21,6 +21,24 @@ pub struct UserDataHandle {
     /// Recent search results.
     pub searches: Arc<SearchCache>,
     writer: Writer,
+    events: Events,
+}
+
+/// Takes what a commit wrote into memory, then tells open pages: each
+/// (person, video) edited once, with whether the shared fields changed.
+fn publish(cache: &UserCache, events: &Events, c: &Committed) {
+    cache.set_all(c.shared.iter().cloned());
+    cache.set_personal(c.personal.iter().map(|(who, id, p)| (who.clone(), Some((*id, p.clone())))));
+    let shared: std::collections::HashSet<VideoId> = c.shared.iter().map(|(id, _)| *id).collect();
+    for (who, id) in &c.edited {
+        let data = cache.get(*id);
+        let mine = match who {
+            Viewer::Person(_) => cache.get_for(who, *id).personal(),
+            _ => data.personal(),
+        };
+        let shared = shared.contains(id);
+        events.send(Event::User { id: *id, data, personal: Some((who.clone(), mine)), shared });
+    }
 }
 
 impl UserDataHandle {
@@ -29,23 +47,10 @@ impl UserDataHandle {
     /// the writers are acknowledged.
     pub(super) fn start(store: Arc<dyn Store>, events: Events) -> Result<UserDataHandle, super::AppError> {
         let data = Arc::new(UserCache::new(store.load_user()?, store.load_personal()?));
-        let cache = data.clone();
-        let on_commit = Box::new(move |c: &Committed| {
-            cache.set_all(c.shared.iter().cloned());
-            cache.set_personal(c.personal.iter().map(|(who, id, p)| (who.clone(), Some((*id, p.clone())))));
-            let shared: std::collections::HashSet<VideoId> = c.shared.iter().map(|(id, _)| *id).collect();
-            for (who, id) in &c.edited {
-                let data = cache.get(*id);
-                let mine = match who {
-                    Viewer::Person(_) => cache.get_for(who, *id).personal(),
-                    _ => data.personal(),
-                };
-                let shared = shared.contains(id);
-                events.send(Event::User { id: *id, data, personal: Some((who.clone(), mine)), shared });
-            }
-        });
+        let (cache, told) = (data.clone(), events.clone());
+        let on_commit = Box::new(move |c: &Committed| publish(&cache, &told, c));
         let writer = Writer::start(store, on_commit).map_err(super::AppError::Runtime)?;
-        Ok(UserDataHandle { data, orders: Arc::default(), searches: Arc::default(), writer })
+        Ok(UserDataHandle { data, orders: Arc::default(), searches: Arc::default(), writer, events })
     }
 
     /// Saves one edit by `who`; returns the video's data, as they see it,
@@ -87,6 +92,27 @@ impl UserDataHandle {
     /// account was removed, which removed it from the store).
     pub fn forget(&self, name: &str) {
         self.data.set_personal([(Arc::from(name.to_lowercase()), None)]);
+    }
+
+    /// Takes in what another server committed (records as stored now)
+    /// and tells open pages, as for a commit of ours.
+    pub fn follow(&self, c: &Committed) {
+        publish(&self.data, &self.events, c);
+    }
+
+    /// Reads everything again from `store` (after missing others'
+    /// changes): every shared record, and everyone's own.
+    pub fn reload(&self, store: &dyn Store) -> Result<(), crate::store::StoreError> {
+        let (shared, personal) = (store.load_user()?, store.load_personal()?);
+        let known: Vec<Arc<str>> = self.data.with_all(|_, p| p.keys().cloned().collect());
+        self.data.set_all(shared);
+        self.data.set_personal(known.into_iter().map(|who| (who, None)));
+        self.data.set_personal(
+            personal
+                .into_iter()
+                .flat_map(|(who, theirs)| theirs.into_iter().map(move |(id, p)| (who.clone(), Some((id, p))))),
+        );
+        Ok(())
     }
 
     /// Cache reuse of derived results: (hits, misses).

@@ -19,7 +19,7 @@ use crate::scan::Scanner;
 /// `vidserve scan`: one scan in the foreground, then a summary.
 pub fn scan(args: &LibraryArgs) -> anyhow::Result<()> {
     let config = LibraryConfig::from_args(args)?;
-    let store = crate::store::open(&config.data_dir)?;
+    let store = crate::store::open(&config.data_dir, config.database.as_ref())?;
     let mut scanner = Scanner::new(config.roots, store)?;
     let catalog = scanner.scan()?;
     let s = &catalog.stats;
@@ -119,7 +119,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
 pub fn thumbnails(args: &ThumbnailArgs) -> anyhow::Result<Outcome> {
     use std::sync::atomic::Ordering;
     let config = LibraryConfig::from_args(&args.library)?;
-    let store = crate::store::open(&config.data_dir)?;
+    let store = crate::store::open(&config.data_dir, config.database.as_ref())?;
     let catalog = Arc::new(Scanner::new(config.roots, store)?.scan()?);
     let jobs = crate::app::start_jobs(&config.data_dir, &MediaConfig::from_args(&args.media))?;
     let shared = catalog.clone();

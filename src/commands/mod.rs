@@ -65,11 +65,15 @@ fn library_and_store(
     // Folders given are checked before the data dir is opened.
     let given = (!args.dirs.is_empty()).then(|| LibraryConfig::from_args(args)).transpose()?;
     let data = data_dir(args.data.as_deref())?;
-    let (store, running) =
-        if reading { crate::store::open_for_reading(&data)? } else { (crate::store::open(&data)?, false) };
+    let database = crate::config::database::Database::from_args(&args.database)?;
+    let (store, running) = if reading {
+        crate::store::open_for_reading(&data, database.as_ref())?
+    } else {
+        (crate::store::open(&data, database.as_ref())?, false)
+    };
     let config = match given {
         Some(config) => config,
-        None => match LibraryConfig::from_stored(store.roots()?, data, &args.objects) {
+        None => match LibraryConfig::from_stored(store.roots()?, data, database, &args.objects) {
             Ok(config) => config,
             Err(crate::config::ConfigError::NoDirs) => anyhow::bail!(
                 "no video directory given, and none scanned with this data dir yet; pass one with --dir DIR \

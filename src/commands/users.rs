@@ -10,10 +10,11 @@ use crate::store::Store;
 
 pub fn user(args: &UserArgs) -> anyhow::Result<()> {
     let data = crate::config::data_dir(args.library.data.as_deref())?;
+    let database = crate::config::database::Database::from_args(&args.library.database)?;
     // Listing only reads: it works beside a running server.
     let store = match &args.command {
-        UserCommand::List => crate::store::open_for_reading(&data)?.0,
-        _ => crate::store::open(&data)?,
+        UserCommand::List => crate::store::open_for_reading(&data, database.as_ref())?.0,
+        _ => crate::store::open(&data, database.as_ref())?,
     };
     let people = People::load(store.clone())?;
     match &args.command {

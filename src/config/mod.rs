@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod chat;
+pub mod database;
 pub mod objects;
 
 use crate::cli::{LibraryArgs, ObjectArgs, ServeArgs};
@@ -35,6 +36,8 @@ pub enum ConfigError {
     Credentials(PathBuf, String),
     #[error("the certificate file {} cannot be used: {}; give a PEM file of CERTIFICATE blocks", .0.display(), .1)]
     CaFile(PathBuf, String),
+    #[error("{0}")]
+    Database(String),
     #[error(transparent)]
     Chat(#[from] chat::ChatConfigError),
 }
@@ -61,6 +64,8 @@ impl Root {
 pub struct LibraryConfig {
     pub roots: Vec<Root>,
     pub data_dir: PathBuf,
+    /// State in PostgreSQL (`None`: in the data dir).
+    pub database: Option<database::Database>,
 }
 
 /// Whether cached video bytes go out with `sendfile` (`http::zerocopy`).
@@ -144,7 +149,12 @@ impl LibraryConfig {
     /// The folders a data dir's last scan walked (`stored`), for commands
     /// run without `--dir`; a folder that is gone now is kept as given
     /// (the catalog shows it offline).
-    pub fn from_stored(stored: Vec<PathBuf>, data_dir: PathBuf, objects: &ObjectArgs) -> Result<Self, ConfigError> {
+    pub fn from_stored(
+        stored: Vec<PathBuf>,
+        data_dir: PathBuf,
+        database: Option<database::Database>,
+        objects: &ObjectArgs,
+    ) -> Result<Self, ConfigError> {
         if stored.is_empty() {
             return Err(ConfigError::NoDirs);
         }
@@ -156,7 +166,7 @@ impl LibraryConfig {
                 Err(_) => Root::local(p.clone(), p),
             });
         }
-        Ok(Self { roots, data_dir })
+        Ok(Self { roots, data_dir, database })
     }
 
     pub fn from_args(args: &LibraryArgs) -> Result<Self, ConfigError> {
@@ -171,7 +181,8 @@ impl LibraryConfig {
             }
         }
         let data_dir = data_dir(args.data.as_deref())?;
-        Ok(Self { roots, data_dir })
+        let database = database::Database::from_args(&args.database)?;
+        Ok(Self { roots, data_dir, database })
     }
 }
 

@@ -164,9 +164,23 @@ impl ApiError {
             ApiError::TooManyRequests(secs, _) => {
                 h.insert(hyper::header::RETRY_AFTER, HeaderValue::from(secs));
             }
+            ApiError::Unavailable(_) => {
+                h.insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
             _ => {}
         }
         res
+    }
+}
+
+/// A store's failure as an answer: the database unreachable is a 503 to
+/// try again (nothing was written), anything else a 500.
+pub fn store_error(e: &crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::Unavailable(why) => {
+            ApiError::Unavailable(format!("the database is unreachable ({why}); nothing was saved, try again"))
+        }
+        _ => ApiError::Internal(anyhow::anyhow!("{e}")),
     }
 }
 

@@ -438,6 +438,56 @@ impl People {
         Some((self.person(&name)?, stale))
     }
 
+    /// Whether a credential may be one another server just made, not yet
+    /// in memory here: the store is shared and it is unknown.
+    pub fn may_catch_up(&self, session: Option<&str>, token: Option<&str>) -> bool {
+        if !self.store.is_shared() {
+            return false;
+        }
+        let Ok(s) = self.state.read() else { return false };
+        match (session, token) {
+            (Some(id), _) => !s.sessions.contains_key(&password::digest(id)),
+            (None, Some(t)) => !s.tokens.contains_key(&password::digest(t)),
+            (None, None) => false,
+        }
+    }
+
+    /// Looks an unknown session or token up in the shared store and keeps
+    /// it when found (blocking): a sign-in on another server works here at
+    /// once, before its announcement arrives.
+    pub fn catch_up(&self, session: Option<&str>, token: Option<&str>) {
+        let (is_session, secret) = match (session, token) {
+            (Some(id), _) => (true, id),
+            (None, Some(t)) => (false, t),
+            (None, None) => return,
+        };
+        let d = password::digest(secret);
+        match self.store.grant(is_session, &d) {
+            Ok(Some(g)) => {
+                if let Ok(mut s) = self.state.write() {
+                    let kept = if is_session { &mut s.sessions } else { &mut s.tokens };
+                    kept.insert(d, g);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("could not look a session up in the database: {e}"),
+        }
+    }
+
+    /// Reads accounts, sessions and tokens again from the store (another
+    /// server changed them); the lowercase names of accounts now gone.
+    pub fn reload(&self) -> Result<Vec<String>, StoreError> {
+        let fresh = self.store.load_people()?;
+        let gone = {
+            let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+            let gone = s.accounts.keys().filter(|k| !fresh.accounts.contains_key(*k)).cloned().collect();
+            *s = fresh;
+            gone
+        };
+        self.changed();
+        Ok(gone)
+    }
+
     /// Records that a session was used now (blocking; at most hourly).
     pub fn touch(&self, id: &str) {
         let d = password::digest(id);

@@ -411,7 +411,7 @@ mod tests {
         std::fs::create_dir(&sub).unwrap();
         std::fs::write(sub.join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
         let root = Root::local(dir.path().to_path_buf(), dir.path().canonicalize().unwrap());
-        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
+        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path(), None).unwrap()).unwrap();
         let sizes = |c: &Catalog| c.videos().iter().map(|v| v.size()).collect::<Vec<_>>();
         let first = sizes(&scanner.scan().unwrap());
         // Rewritten in place: its folder keeps its time, so a poll keeps the record…
@@ -430,7 +430,7 @@ mod tests {
         let (dir, data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         std::fs::write(dir.path().join("one.mp4"), mp4_file(&noise(500, 1), false)).unwrap();
         let root = Root::local(dir.path().to_path_buf(), dir.path().canonicalize().unwrap());
-        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path()).unwrap()).unwrap();
+        let mut scanner = Scanner::new(vec![root], crate::store::open(data.path(), None).unwrap()).unwrap();
         let first = scanner.rescan(&Catalog::default(), false).unwrap();
         assert_eq!((first.len(), first.roots.len()), (1, 1), "nothing to keep: built");
         let same = scanner.rescan(&first, false).unwrap();

@@ -10,10 +10,12 @@
 //! thread; the `Writer`'s async methods only queue and wait); never tells
 //! anyone what changed (it returns it; the caller publishes).
 
+mod apply;
 #[cfg(test)]
 mod contract;
 mod local;
 pub mod people;
+mod pg;
 pub mod playlists;
 pub mod records;
 pub mod writer;
@@ -24,12 +26,16 @@ use std::sync::Arc;
 
 use crate::catalog::personal::{Personal, PersonalMap, Viewer};
 use crate::catalog::user::{Edit, UserData};
+use crate::config::database::Database;
 use crate::library::ids::VideoId;
 use people::{AccountRecord, GrantRecord, PeopleRecords};
 use playlists::PlaylistRecord;
 use records::{FileRecord, VideoRecord};
 
 pub use local::RedbStore;
+#[cfg(any(test, feature = "test-support"))]
+pub use pg::testing;
+pub use pg::{Change, Follower, Leadership, PgStore, Stop};
 
 /// The scan index: rebuildable.
 pub const DB_FILE: &str = "vidserve.redb";
@@ -50,6 +56,8 @@ pub enum StoreError {
     TooNew(PathBuf, u64),
     #[error("cannot open the database {} ({}); check that the data dir is writable", .0.display(), .1)]
     Io(PathBuf, std::io::Error),
+    #[error("the database is unreachable ({0}); try again in a moment")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Db(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -101,6 +109,11 @@ pub struct Applied {
 pub trait Store: Send + Sync {
     /// Where the state is, for people (`doctor`, logs).
     fn location(&self) -> String;
+    /// Whether other servers write this state too (a shared database):
+    /// then what is in memory may lag what is stored by a moment.
+    fn is_shared(&self) -> bool {
+        false
+    }
 
     // The scan index: rebuildable, never anything people entered.
 
@@ -154,6 +167,8 @@ pub trait Store: Send + Sync {
     /// Stores a session by the digest of its id.
     fn put_session(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError>;
     fn remove_session(&self, digest: &str) -> Result<(), StoreError>;
+    /// One session (`session`) or token by digest, as stored now.
+    fn grant(&self, session: bool, digest: &str) -> Result<Option<GrantRecord>, StoreError>;
     /// Removes every token of `name`; how many.
     fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError>;
 
@@ -177,15 +192,22 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Opens the state kept in `data_dir` (creating it the first time).
-pub fn open(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(RedbStore::open(data_dir)?))
+/// Opens the state kept in `database`, else in `data_dir` (creating it
+/// the first time).
+pub fn open(data_dir: &Path, database: Option<&Database>) -> Result<Arc<dyn Store>, StoreError> {
+    match database {
+        Some(db) => Ok(Arc::new(PgStore::open(db)?)),
+        None => Ok(Arc::new(RedbStore::open(data_dir)?)),
+    }
 }
 
-/// Opens the state kept in `data_dir` for reading only, beside a running
-/// server; `None` as the second value when it could be opened for writing
-/// (no server runs). For commands that only read.
-pub fn open_for_reading(data_dir: &Path) -> Result<(Arc<dyn Store>, bool), StoreError> {
+/// Opens the state for a command that only reads: beside a running server
+/// the data dir's files are opened read-only (`true` as the second value:
+/// the server keeps writing them). A database is shared: opened as usual.
+pub fn open_for_reading(data_dir: &Path, database: Option<&Database>) -> Result<(Arc<dyn Store>, bool), StoreError> {
+    if let Some(db) = database {
+        return Ok((Arc::new(PgStore::open(db)?), false));
+    }
     match RedbStore::open(data_dir) {
         Ok(s) => Ok((Arc::new(s), false)),
         Err(StoreError::InUse(_)) => Ok((Arc::new(RedbStore::open_read_only(data_dir)?), true)),

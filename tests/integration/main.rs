@@ -29,6 +29,7 @@ mod playing;
 mod playlists;
 mod range;
 mod remux;
+mod replicas;
 mod screens;
 mod scripts;
 mod sendfile;

@@ -80,6 +80,8 @@ pub struct Options {
     pub s3_redirect: bool,
     /// `--cache-ttl`: how often polled roots are walked again.
     pub rescan_every: Duration,
+    /// `--database`: state in PostgreSQL instead of the data dir.
+    pub database: Option<String>,
 }
 
 impl Options {
@@ -102,6 +104,7 @@ impl Options {
             objects: Default::default(),
             s3_redirect: false,
             rescan_every: Duration::from_secs(3600),
+            database: None,
         }
     }
 }
@@ -119,6 +122,7 @@ impl TestServer {
         let args = LibraryArgs {
             dirs: dirs.iter().map(|d| d.to_path_buf()).collect(),
             data: Some(opts.data),
+            database: vidserve::cli::DatabaseArgs { database: opts.database.clone(), database_password_file: None },
             objects: opts.objects.clone(),
         };
         let config = Config {

@@ -117,7 +117,7 @@ fn people_error(e: PeopleError) -> ApiError {
         PeopleError::Invalid(why) => ApiError::BadRequest(why),
         PeopleError::NoSuchAccount(_) => ApiError::NotFound(e.to_string()),
         PeopleError::Exists(_) | PeopleError::LastAdmin(_) => ApiError::Conflict(e.to_string()),
-        PeopleError::Store(e) => ApiError::Internal(anyhow::Error::new(e)),
+        PeopleError::Store(e) => crate::http::error::store_error(&e),
     }
 }
 

@@ -24,8 +24,11 @@ pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
-pub fn readyz(library: &Library) -> Result<Response<Body>, ApiError> {
-    if library.is_ready() {
+pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
+    let library = app.library();
+    if !app.store_reachable() {
+        Err(ApiError::Unavailable("the database is unreachable".into()))
+    } else if library.is_ready() {
         Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": library.catalog().len() })))
     } else {
         Err(ApiError::Unavailable("the first scan of the library is still running".into()))

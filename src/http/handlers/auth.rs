@@ -70,6 +70,18 @@ impl Credentials {
     }
 }
 
+/// With a database shared by several servers, a session or token made on
+/// another one a moment ago is looked up in the store before `authorize`
+/// (one keyed read; only for credentials unknown here).
+pub async fn catch_up(people: &Arc<People>, headers: &HeaderMap) {
+    let (session, token) = (session_id(headers), bearer(headers));
+    if !people.enabled() || !people.may_catch_up(session, token) {
+        return;
+    }
+    let (people, session, token) = (people.clone(), session.map(String::from), token.map(String::from));
+    let _ = crate::blocking::spawn(move || people.catch_up(session.as_deref(), token.as_deref())).await;
+}
+
 /// Who is asking, when accounts exist; `Err` when the route may not be
 /// called by them. A page a browser navigates to sends the anonymous to
 /// sign in rather than answering 401. Without accounts: `Ok(None)`, always.

@@ -164,6 +164,9 @@ async fn dispatch(
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let linked = auth::signed_link(people, &route, query)?;
+    if !linked {
+        auth::catch_up(people, h).await;
+    }
     let person = match linked {
         true => None,
         false => auth::authorize(people, guest, h, &parts.method, route.endpoint, target)?,
@@ -250,7 +253,7 @@ async fn dispatch(
         Name::ApiPlaylistAdd => playlists::add(lists, who, p.n()?, h, body).await,
         Name::ApiPlaylistRemove => playlists::remove_video(lists, who, p.n()?, p.id()?).await,
         Name::Healthz => Ok(admin::healthz()),
-        Name::Readyz => admin::readyz(library),
+        Name::Readyz => admin::readyz(app),
         Name::Ping => Ok(admin::ping(library)),
         Name::CacheStatus => admin::cache_status(app, state.streams.count()).await,
         Name::CacheRefresh => admin::cache_refresh(library, is_form(h)).await,

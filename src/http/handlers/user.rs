@@ -85,7 +85,7 @@ pub(super) fn write_error(e: WriteError) -> ApiError {
     match e {
         WriteError::Closed => ApiError::Unavailable("the server is shutting down; try again".into()),
         WriteError::Guest => ApiError::Unauthorized("sign in to change anything".into()),
-        WriteError::Store(_) => ApiError::Internal(anyhow::Error::new(e)),
+        WriteError::Store(e) => crate::http::error::store_error(&e),
     }
 }
 

@@ -67,20 +67,7 @@ const READ_LIMIT: Duration = Duration::from_secs(15);
 /// The runtime all object-storage I/O runs on.
 fn runtime() -> io::Result<&'static tokio::runtime::Runtime> {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    static MAKING: Mutex<()> = Mutex::new(());
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
-    let _one = MAKING.lock().map_err(|_| io::Error::other("object storage runtime unusable"))?;
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("vidserve-objects")
-        .enable_all()
-        .build()?;
-    Ok(RUNTIME.get_or_init(|| rt))
+    crate::dial::runtime(&RUNTIME, "vidserve-objects")
 }
 
 /// Runs `f` on the object runtime and waits for it (never call from an

@@ -264,9 +264,7 @@ pub(super) fn read_by_id<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-pub(super) fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("records are plain data and always serialise")
-}
+pub(super) use crate::store::apply::encode;
 
 /// Asks the kernel to read `path` into the page cache in the background,
 /// in large sequential reads: a start after a reboot then reads the
@@ -356,6 +354,9 @@ impl Store for RedbStore {
     }
     fn remove_session(&self, digest: &str) -> Result<(), StoreError> {
         RedbStore::remove_session(self, digest)
+    }
+    fn grant(&self, session: bool, digest: &str) -> Result<Option<GrantRecord>, StoreError> {
+        RedbStore::grant(self, session, digest)
     }
     fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError> {
         RedbStore::revoke_tokens(self, name)

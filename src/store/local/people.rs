@@ -155,6 +155,13 @@ impl RedbStore {
         Ok(())
     }
 
+    pub(super) fn grant(&self, session: bool, digest: &str) -> Result<Option<GrantRecord>, StoreError> {
+        let txn = self.user.begin_read()?;
+        let table = txn.open_table(if session { SESSIONS } else { TOKENS })?;
+        let raw = table.get(digest)?.map(|v| v.value().to_vec());
+        Ok(raw.and_then(|r| serde_json::from_slice(&r).ok()))
+    }
+
     /// Removes every token of `name`; how many there were.
     pub(super) fn revoke_tokens(&self, name: &str) -> Result<usize, StoreError> {
         let txn = self.user.begin_write()?;

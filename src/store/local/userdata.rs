@@ -11,11 +11,47 @@ use redb::{ReadableTable, TableError};
 use std::sync::Arc;
 
 use super::tables::{IMPORTED, PERSONAL, USER, USER_DAMAGED};
-use super::{encode, now_ns, read_by_id, RedbStore};
+use super::{now_ns, read_by_id, RedbStore};
 use crate::catalog::personal::{Personal, PersonalMap, Viewer};
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
+use crate::store::apply::{apply_edits, Rows};
 use crate::store::{Applied, StoreError};
+
+/// The tables one user-data write transaction touches.
+struct RedbRows<'t> {
+    shared: redb::Table<'t, u64, &'static [u8]>,
+    damaged: redb::Table<'t, (u64, i64), &'static [u8]>,
+    personal: redb::Table<'t, (&'static str, u64), &'static [u8]>,
+    accounts: redb::Table<'t, &'static str, &'static [u8]>,
+}
+
+impl Rows for RedbRows<'_> {
+    fn shared(&mut self, id: VideoId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.shared.get(id.0)?.map(|v| v.value().to_vec()))
+    }
+    fn put_shared(&mut self, id: VideoId, raw: &[u8]) -> Result<(), StoreError> {
+        self.shared.insert(id.0, raw)?;
+        Ok(())
+    }
+    fn personal(&mut self, who: &str, id: VideoId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.personal.get((who, id.0))?.map(|v| v.value().to_vec()))
+    }
+    fn put_personal(&mut self, who: &str, id: VideoId, raw: Option<&[u8]>) -> Result<(), StoreError> {
+        match raw {
+            Some(raw) => self.personal.insert((who, id.0), raw)?,
+            None => self.personal.remove((who, id.0))?,
+        };
+        Ok(())
+    }
+    fn set_aside(&mut self, id: VideoId, raw: &[u8]) -> Result<(), StoreError> {
+        self.damaged.insert((id.0, now_ns()), raw)?;
+        Ok(())
+    }
+    fn has_account(&mut self, who: &str) -> Result<bool, StoreError> {
+        Ok(self.accounts.get(who)?.is_some())
+    }
+}
 
 impl RedbStore {
     /// Every video's user data.
@@ -41,73 +77,18 @@ impl RedbStore {
     }
 
     /// Applies a batch of edits, each by its author, in one transaction and
-    /// one fsync. Nothing is applied when it fails. A stored shared record
-    /// that cannot be decoded is never overwritten unseen: it is set aside
-    /// (`USER_DAMAGED`) in the same transaction and the edit starts from
-    /// empty data. A guest's edit is refused before (it changes nothing).
+    /// one fsync (`store::apply`). Nothing is applied when it fails.
     pub(super) fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError> {
         let txn = self.user.begin_write()?;
-        let mut out = Applied::default();
-        {
-            let mut table = txn.open_table(USER)?;
-            let mut damaged = txn.open_table(USER_DAMAGED)?;
-            let mut personal = txn.open_table(PERSONAL)?;
-            let accounts = txn.open_table(super::tables::ACCOUNTS)?;
-            for (who, id, edit) in edits {
-                let id = *id;
-                let stored = table.get(id.0)?.map(|v| v.value().to_vec());
-                let (shared, was_damaged) = match stored.map(|raw| (serde_json::from_slice(&raw), raw)) {
-                    None => (UserData::default(), false),
-                    Some((Ok(d), _)) => (d, false),
-                    Some((Err(e), raw)) => {
-                        tracing::error!(video = %id, "a stored user record cannot be read ({e}); it is kept aside");
-                        damaged.insert((id.0, now_ns()), raw.as_slice())?;
-                        (UserData::default(), true)
-                    }
-                };
-                let Viewer::Person(name) = who else {
-                    let mut data = shared;
-                    data.apply(edit.clone());
-                    table.insert(id.0, encode(&data).as_slice())?;
-                    out.shared.push((id, data.clone()));
-                    out.seen.push(data);
-                    continue;
-                };
-                let before: Personal = match personal.get((&**name, id.0))?.map(|v| v.value().to_vec()) {
-                    None => Personal::default(),
-                    Some(raw) => serde_json::from_slice(&raw).or_else(|e| {
-                        tracing::error!(video = %id, person = &**name, "a stored record cannot be read ({e}); it is kept aside");
-                        damaged.insert((id.0, now_ns()), raw.as_slice()).map(|_| Personal::default())
-                    })?,
-                };
-                let mut seen = shared.seen_with(&before);
-                // A write that raced its author's removal changes nothing (a
-                // restore may bring a person's data before their account).
-                let restoring = matches!(edit, Edit::SetPersonal(_));
-                if !restoring && accounts.get(&**name)?.is_none() {
-                    out.seen.push(seen);
-                    continue;
-                }
-                seen.apply(edit.clone());
-                let (new_shared, mut mine) = shared.split(seen.clone(), &before);
-                if let Edit::SetPersonal(p) = edit {
-                    mine = (**p).clone();
-                }
-                if new_shared != shared || was_damaged {
-                    table.insert(id.0, encode(&new_shared).as_slice())?;
-                    out.shared.push((id, new_shared));
-                }
-                if mine != before {
-                    if mine.is_empty() {
-                        personal.remove((&**name, id.0))?;
-                    } else {
-                        personal.insert((&**name, id.0), encode(&mine).as_slice())?;
-                    }
-                    out.personal.push((name.clone(), id, mine));
-                }
-                out.seen.push(seen);
-            }
-        }
+        let out = {
+            let mut rows = RedbRows {
+                shared: txn.open_table(USER)?,
+                damaged: txn.open_table(USER_DAMAGED)?,
+                personal: txn.open_table(PERSONAL)?,
+                accounts: txn.open_table(super::tables::ACCOUNTS)?,
+            };
+            apply_edits(&mut rows, edits)?
+        };
         txn.commit()?;
         Ok(out)
     }
