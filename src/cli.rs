@@ -138,6 +138,10 @@ pub enum Command {
     Loadtest(LoadtestArgs),
     /// Manage accounts (optional: without any, nobody signs in).
     User(UserArgs),
+    /// Copy the data dir's state (user data, accounts, sessions, playlists,
+    /// the scan index) into an empty PostgreSQL database, unchanged, for
+    /// serving with --database; the data dir is left as it was.
+    Migrate(MigrateArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -153,6 +157,22 @@ pub struct UserArgs {
     pub library: DataArgs,
     #[command(subcommand)]
     pub command: UserCommand,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The data dir to copy from (stop the server using it first).
+    #[arg(long, value_name = "DIR", env = "VIDSERVE_DATA")]
+    pub data: Option<PathBuf>,
+
+    /// The database to copy into, e.g. postgres://vidserve@db:5432/vidserve
+    /// (password: --database-password-file or PGPASSWORD).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+
+    /// A file whose first line is the database password [default: PGPASSWORD].
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_DATABASE_PASSWORD_FILE")]
+    pub database_password_file: Option<PathBuf>,
 }
 
 /// Where vidserve keeps its data (for commands that need no video folder).

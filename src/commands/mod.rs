@@ -9,6 +9,7 @@
 mod doctor;
 mod library;
 mod loadtest;
+mod migrate;
 mod serve;
 mod users;
 
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Doctor(args)) => doctor::doctor(&args),
         Some(Command::Loadtest(args)) => done(loadtest::loadtest(&args)),
         Some(Command::User(args)) => done(users::user(&args)),
+        Some(Command::Migrate(args)) => done(migrate::migrate(&args)),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             let mut out = Vec::new();

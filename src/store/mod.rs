@@ -13,6 +13,7 @@
 mod apply;
 #[cfg(test)]
 mod contract;
+pub mod dump;
 mod local;
 pub mod people;
 mod pg;
@@ -56,6 +57,8 @@ pub enum StoreError {
     TooNew(PathBuf, u64),
     #[error("cannot open the database {} ({}); check that the data dir is writable", .0.display(), .1)]
     Io(PathBuf, std::io::Error),
+    #[error("{0} already holds vidserve's state; nothing was copied (use an empty database)")]
+    NotEmpty(String),
     #[error("the database is unreachable ({0}); try again in a moment")]
     Unavailable(String),
     #[error("database error: {0}")]
@@ -190,6 +193,14 @@ pub trait Store: Send + Sync {
         rec: &PlaylistRecord,
         max: usize,
     ) -> Result<(), StoreError>;
+
+    // Moving state between stores.
+
+    /// Every stored record, unchanged (`vidserve migrate`).
+    fn dump(&self) -> Result<Vec<dump::Row>, StoreError>;
+    /// Writes `rows` from another store's `dump`, in one transaction, into
+    /// a store that holds nothing yet (`StoreError::NotEmpty` otherwise).
+    fn restore(&self, rows: &[dump::Row]) -> Result<(), StoreError>;
 }
 
 /// Opens the state kept in `database`, else in `data_dir` (creating it

@@ -79,13 +79,17 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let json = wants_json(routed.as_ref().ok().map(|r| r.endpoint.kind), &parts);
     let name = routed.as_ref().map_or("unmatched", |r| r.endpoint.metric);
     let client = guard::client_ip(peer.ip(), &parts.headers, &app.config().trusted_proxies);
-    let result = if client.is_none() && !app.config().allow_public {
+    // Liveness and readiness say nothing of the library: a proxy's or an
+    // orchestrator's own checks (no `X-Forwarded-For`, from its address)
+    // are answered whoever asks.
+    let probe = routed.as_ref().is_ok_and(|r| matches!(r.endpoint.name, Name::Healthz | Name::Readyz));
+    let result = if client.is_none() && !app.config().allow_public && !probe {
         Err(ApiError::Forbidden(
             "this request came through a proxy vidserve does not know, so the client cannot be told; \
              start vidserve with --trusted-proxy PROXY_ADDRESS"
                 .into(),
         ))
-    } else if !app.config().allow_public && !client.is_some_and(guard::is_local) {
+    } else if !app.config().allow_public && !client.is_some_and(guard::is_local) && !probe {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
     } else if let Err(e) = guard::check_host(&parts.headers, &state.hosts) {
         Err(e)

@@ -2,6 +2,7 @@
 //! index, rebuildable) and `userdata.redb` (what people entered). Table
 //! definitions, schema versions and migrations live here.
 
+mod dump;
 mod index;
 mod people;
 mod playlists;
@@ -378,5 +379,11 @@ impl Store for RedbStore {
         max: usize,
     ) -> Result<(), StoreError> {
         RedbStore::restore_playlist(self, owner, number, rec, max)
+    }
+    fn dump(&self) -> Result<Vec<crate::store::dump::Row>, StoreError> {
+        RedbStore::dump(self)
+    }
+    fn restore(&self, rows: &[crate::store::dump::Row]) -> Result<(), StoreError> {
+        RedbStore::restore(self, rows)
     }
 }

@@ -13,6 +13,7 @@
 //! I/O runs on a runtime of its own (`vidserve-db`): connections are
 //! driven, and a dead one noticed, whatever the callers do; callers block.
 
+mod dump;
 mod follow;
 mod index;
 mod people;
@@ -132,10 +133,21 @@ fn runtime() -> Result<&'static tokio::runtime::Runtime, StoreError> {
 /// Runs `f` on the database runtime and waits for it, within
 /// `QUERY_LIMIT` (blocking callers only).
 pub(super) fn block<T>(f: impl Future<Output = Result<T, tokio_postgres::Error>>) -> Result<T, StoreError> {
+    let mut out = None;
+    let done = wait(Box::pin(async { out = Some(f.await) }));
+    match out {
+        Some(answer) if done.is_ok() => answer.map_err(pg_error),
+        _ => Err(done.err().unwrap_or_else(|| StoreError::Unavailable("no answer".into()))),
+    }
+}
+
+/// `block`'s waiting, made once for every kind of answer (each caller's
+/// future is only boxed, not compiled into its own copy of this).
+fn wait(f: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>) -> Result<(), StoreError> {
     runtime()?
+        // The time limit is made inside: its timer needs the runtime.
         .block_on(async { tokio::time::timeout(QUERY_LIMIT, f).await })
-        .map_err(|_| StoreError::Unavailable(format!("no answer in {} s", QUERY_LIMIT.as_secs())))?
-        .map_err(pg_error)
+        .map_err(|_| StoreError::Unavailable(format!("no answer in {} s", QUERY_LIMIT.as_secs())))
 }
 
 /// A database error as the store's: the database gone or refusing
@@ -236,29 +248,34 @@ pub(super) async fn connect_raw(db: &Database) -> Result<Driven, StoreError> {
     let mut last = unavailable(format!("{} names no host", db.shown));
     for (i, host) in config.get_hosts().iter().enumerate() {
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-        let made: Result<Driven, StoreError> = match host {
+        // One stream type for both kinds of socket: the protocol's code is
+        // made once.
+        let stream: Result<Box<dyn crate::dial::Io>, StoreError> = match host {
             Host::Tcp(name) => {
                 async {
                     let addrs = crate::dial::resolve(name, port).await.map_err(unavailable)?;
                     let tcp = crate::dial::tcp(&addrs, Duration::from_secs(5))
                         .await
                         .map_err(|e| unavailable(format!("cannot connect to {name}:{port} ({e})")))?;
-                    let (client, conn) = config.connect_raw(tcp, NoTls).await.map_err(pg_error)?;
-                    Ok((client, Box::pin(conn) as std::pin::Pin<Box<dyn ConnectionDriver>>))
+                    Ok(Box::new(tcp) as Box<dyn crate::dial::Io>)
                 }
                 .await
             }
             Host::Unix(dir) => {
-                async {
-                    let path = dir.join(format!(".s.PGSQL.{port}"));
-                    let socket = tokio::net::UnixStream::connect(&path)
-                        .await
-                        .map_err(|e| unavailable(format!("cannot connect to {} ({e})", path.display())))?;
-                    let (client, conn) = config.connect_raw(socket, NoTls).await.map_err(pg_error)?;
-                    Ok((client, Box::pin(conn) as std::pin::Pin<Box<dyn ConnectionDriver>>))
+                let path = dir.join(format!(".s.PGSQL.{port}"));
+                match tokio::net::UnixStream::connect(&path).await {
+                    Ok(socket) => Ok(Box::new(socket) as Box<dyn crate::dial::Io>),
+                    Err(e) => Err(unavailable(format!("cannot connect to {} ({e})", path.display()))),
                 }
-                .await
             }
+        };
+        let made = match stream {
+            Ok(stream) => config
+                .connect_raw(stream, NoTls)
+                .await
+                .map(|(client, conn)| (client, Box::pin(conn) as std::pin::Pin<Box<dyn ConnectionDriver>>))
+                .map_err(pg_error),
+            Err(e) => Err(e),
         };
         match made {
             Ok(made) => return Ok(made),
@@ -470,5 +487,11 @@ impl Store for PgStore {
         max: usize,
     ) -> Result<(), StoreError> {
         self.restore_playlist(owner, number, rec, max)
+    }
+    fn dump(&self) -> Result<Vec<crate::store::dump::Row>, StoreError> {
+        self.dump()
+    }
+    fn restore(&self, rows: &[crate::store::dump::Row]) -> Result<(), StoreError> {
+        self.restore(rows)
     }
 }
