@@ -54,6 +54,47 @@ const SERVE_ONLY: [&str; 22] = [
 
 /// Parses the process's arguments; prints help, version or the error and
 /// exits as clap does.
+/// An address, or a network in CIDR form (`10.42.0.0/16`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    /// Whether `ip` is in it (IPv4 on a dual-stack socket counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        match (self.addr, ip.to_canonical()) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Network, String> {
+        let bad = || format!("{s:?} is neither an address nor a network such as 10.42.0.0/16");
+        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
+        let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| bad())?;
+        let addr = addr.to_canonical();
+        let most = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => most,
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= most).ok_or_else(bad)?,
+        };
+        Ok(Network { addr, prefix })
+    }
+}
+
 pub fn parse() -> Cli {
     parse_from(std::env::args_os())
 }
@@ -378,10 +419,12 @@ pub struct ServeArgs {
     /// home.arpa; requests for any other name are refused (DNS rebinding).
     #[arg(long = "host-name", value_name = "NAME", env = "VIDSERVE_HOST_NAMES", value_delimiter = ',')]
     pub host_names: Vec<String>,
-    /// A reverse proxy in front of vidserve (repeatable): requests from it
-    /// are judged by the client address it puts last in X-Forwarded-For.
+    /// A reverse proxy in front of vidserve (repeatable; an address, or a
+    /// network such as 10.42.0.0/16 where the proxies' addresses change):
+    /// requests from it are judged by the client address it puts last in
+    /// X-Forwarded-For.
     #[arg(long = "trusted-proxy", value_name = "ADDR", env = "VIDSERVE_TRUSTED_PROXY", value_delimiter = ',')]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<Network>,
     /// User-data backups kept in DATA/backups (written daily and at
     /// shutdown; 0: none).
     #[arg(long, value_name = "N", env = "VIDSERVE_KEEP_BACKUPS", default_value_t = 14)]

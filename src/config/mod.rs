@@ -109,7 +109,7 @@ pub struct Config {
     /// More names `Host` may carry (`--host-name`).
     pub host_names: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<crate::cli::Network>,
     /// User-data backups kept (0: none written).
     pub keep_backups: usize,
     /// Longest a request body may take to arrive.

@@ -18,17 +18,17 @@ pub struct Clients {
     max_quiet: usize,
     /// Per address: connections open, and those that have sent nothing yet.
     counts: Mutex<HashMap<IpAddr, (usize, usize)>>,
-    exempt: Vec<IpAddr>,
+    exempt: Vec<crate::cli::Network>,
 }
 
 impl Clients {
-    pub fn new(max_open: usize, exempt: &[IpAddr]) -> Arc<Clients> {
+    pub fn new(max_open: usize, exempt: &[crate::cli::Network]) -> Arc<Clients> {
         let max_open = max_open.max(1);
         Arc::new(Clients {
             max_open,
             max_quiet: (max_open / 2).max(1),
             counts: Mutex::default(),
-            exempt: exempt.iter().map(|ip| ip.to_canonical()).collect(),
+            exempt: exempt.to_vec(),
         })
     }
 
@@ -36,7 +36,7 @@ impl Clients {
     /// holds its share already.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Ticket> {
         let ip = ip.to_canonical();
-        if self.exempt.contains(&ip) {
+        if self.exempt.iter().any(|n| n.contains(ip)) {
             return Some(Ticket { clients: None, ip, quiet: false });
         }
         let mut counts = self.counts.lock().ok()?;

@@ -18,6 +18,7 @@ use std::net::IpAddr;
 use hyper::header::{HeaderMap, HeaderValue, HOST, ORIGIN};
 
 use super::error::ApiError;
+use crate::cli::Network;
 
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -72,10 +73,10 @@ impl Client {
 /// the client cannot be told: a trusted proxy that names no readable
 /// address, or a request forwarded by a proxy not named with
 /// `--trusted-proxy` (behind it every client would look local).
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[Network]) -> Option<IpAddr> {
     let peer = peer.to_canonical();
     let forwarded = forwarded_last(headers);
-    if trusted_proxies.iter().any(|p| p.to_canonical() == peer) {
+    if trusted_proxies.iter().any(|p| p.contains(peer)) {
         return forwarded.flatten();
     }
     match forwarded {
@@ -83,6 +84,12 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) 
         Some(last) if last != Some(peer) => None,
         _ => Some(peer),
     }
+}
+
+/// Whether the request is a trusted proxy's own (no `X-Forwarded-For`):
+/// its health checks, which name no client.
+pub fn from_proxy_itself(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[Network]) -> bool {
+    headers.get("x-forwarded-for").is_none() && trusted_proxies.iter().any(|p| p.contains(peer))
 }
 
 /// The last entry of `X-Forwarded-For` (all its lines, read as bytes):
@@ -270,12 +277,12 @@ mod tests {
 
     #[test]
     fn forwarded_for_only_from_a_trusted_proxy() {
-        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let (peer, proxy): (IpAddr, Network) = ("127.0.0.1".parse().unwrap(), "127.0.0.1".parse().unwrap());
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.9, 203.0.113.7"));
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(client_ip(proxy, &h, &[proxy]), Some(ip("203.0.113.7")));
-        assert_eq!(client_ip(proxy, &h, &[]), None, "forwarded by a proxy nobody named: unknown");
+        assert_eq!(client_ip(peer, &h, &[proxy]), Some(ip("203.0.113.7")));
+        assert_eq!(client_ip(peer, &h, &[]), None, "forwarded by a proxy nobody named: unknown");
         assert_eq!(
             client_ip(ip("::ffff:127.0.0.1"), &h, &[proxy]),
             Some(ip("203.0.113.7")),
@@ -287,13 +294,23 @@ mod tests {
             ("[2001:db8::1]:443", Some(ip("2001:db8::1"))),
         ] {
             h.insert("x-forwarded-for", HeaderValue::from_static(xff));
-            assert_eq!(client_ip(proxy, &h, &[proxy]), want, "{xff}");
+            assert_eq!(client_ip(peer, &h, &[proxy]), want, "{xff}");
         }
         // Bytes a header may carry but are no text: still not a way in.
         h.insert("x-forwarded-for", HeaderValue::from_bytes(b"\xff, 203.0.113.7").unwrap());
-        assert_eq!(client_ip(proxy, &h, &[proxy]), Some(ip("203.0.113.7")));
+        assert_eq!(client_ip(peer, &h, &[proxy]), Some(ip("203.0.113.7")));
         h.insert("x-forwarded-for", HeaderValue::from_bytes(b"203.0.113.7, \xff").unwrap());
-        assert_eq!(client_ip(proxy, &h, &[proxy]), None);
+        assert_eq!(client_ip(peer, &h, &[proxy]), None);
+        // Proxies named by their network (their addresses change).
+        let cluster: Network = "10.42.0.0/16".parse().unwrap();
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.7"));
+        assert_eq!(client_ip(ip("10.42.7.9"), &h, &[cluster]), Some(ip("203.0.113.7")));
+        assert_eq!(client_ip(ip("10.43.0.1"), &h, &[cluster]), None, "outside the network: not a named proxy");
+        let v6: Network = "fd00:1::/32".parse().unwrap();
+        assert_eq!(client_ip(ip("fd00:1:2::5"), &h, &[v6]), Some(ip("203.0.113.7")));
+        for bad in ["10.42.0.0/33", "fd00::/129", "proxy.local", "10.42.0.0/x", ""] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
         // No header: the peer itself, proxy or not.
         assert_eq!(client_ip(ip("192.168.1.5"), &HeaderMap::new(), &[proxy]), Some(ip("192.168.1.5")));
     }

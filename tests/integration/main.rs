@@ -22,6 +22,7 @@ mod limits;
 mod media;
 mod objects;
 mod ops;
+mod packaging;
 mod pages;
 mod paths;
 mod people;

@@ -150,6 +150,12 @@ async fn a_sign_in_on_one_server_works_on_the_other_at_once_and_a_sign_out_ends_
         heard.lock().unwrap().contains(r#""rating":5"#)
     })
     .await;
+    // A signed link made on A plays from B: one secret for all.
+    let asked = a.client.get(a.url(&format!("/api/v1/videos/{id}/link"))).header("cookie", &cookie).send().await;
+    let v: serde_json::Value = asked.unwrap().json().await.unwrap();
+    let url = v["url"].as_str().unwrap();
+    let path = &url[url.find("/video/").expect("a link of the video's bytes")..];
+    assert_eq!(b.client.get(b.url(path)).send().await.unwrap().status(), 200, "{url}");
     // Signing out on A ends the session on B within a second or so.
     let out = crate::people::no_redirects().post(a.url("/logout")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(out.status(), 303);

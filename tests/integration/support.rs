@@ -64,7 +64,7 @@ pub struct Options {
     /// `--host-name`s.
     pub host_names: Vec<String>,
     /// `--trusted-proxy` addresses.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<vidserve::cli::Network>,
     /// `--keep-backups`.
     pub keep_backups: usize,
     pub body_timeout: Duration,

@@ -84,6 +84,10 @@ async fn a_trusted_proxy_names_the_client() {
     assert_eq!(from("192.168.1.7").await.unwrap().status(), 200);
     assert_eq!(from("192.168.1.7, 203.0.113.9").await.unwrap().status(), 403, "the internet, through the proxy");
     assert_eq!(from("203.0.113.9, 10.0.0.2").await.unwrap().status(), 200, "only the proxy's own entry counts");
+    // The proxy's own requests name no client: only its health checks are answered.
+    for (path, status) in [("/readyz", 200), ("/healthz", 200), ("/api/v1/videos", 403), ("/", 403)] {
+        assert_eq!(srv.get(path).await.status(), status, "{path} asked by the proxy itself");
+    }
     // Without --trusted-proxy, a request forwarded for someone else cannot
     // be placed: refused, saying how to name the proxy.
     let (plain, _data) = TestServer::start(&[fx.path()]).await;

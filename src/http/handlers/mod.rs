@@ -79,10 +79,10 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let json = wants_json(routed.as_ref().ok().map(|r| r.endpoint.kind), &parts);
     let name = routed.as_ref().map_or("unmatched", |r| r.endpoint.metric);
     let client = guard::client_ip(peer.ip(), &parts.headers, &app.config().trusted_proxies);
-    // Liveness and readiness say nothing of the library: a proxy's or an
-    // orchestrator's own checks (no `X-Forwarded-For`, from its address)
-    // are answered whoever asks.
-    let probe = routed.as_ref().is_ok_and(|r| matches!(r.endpoint.name, Name::Healthz | Name::Readyz));
+    // A trusted proxy's own health checks (from its address, forwarding
+    // for nobody) are answered: liveness and readiness only.
+    let probe = routed.as_ref().is_ok_and(|r| matches!(r.endpoint.name, Name::Healthz | Name::Readyz))
+        && guard::from_proxy_itself(peer.ip(), &parts.headers, &app.config().trusted_proxies);
     let result = if client.is_none() && !app.config().allow_public && !probe {
         Err(ApiError::Forbidden(
             "this request came through a proxy vidserve does not know, so the client cannot be told; \
