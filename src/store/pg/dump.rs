@@ -2,7 +2,7 @@
 //! records into an empty database in one transaction (`Store::restore`,
 //! `vidserve migrate --to postgres://…`), announced to running servers.
 
-use super::{announce, block, PgStore, LOCK_USER};
+use super::{announce, block, snapshot, PgStore, LOCK_USER};
 use crate::store::dump::Row;
 use crate::store::StoreError;
 
@@ -13,11 +13,7 @@ impl PgStore {
     pub(super) fn dump(&self) -> Result<Vec<Row>, StoreError> {
         let mut conn = self.pool.get()?;
         block(async {
-            let tx = conn
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
-            let tx = tx.start().await?;
+            let tx = snapshot(&mut conn).await?;
             let mut out = Vec::new();
             let all = |sql: &'static str| tx.query(sql, &[]);
             for r in all("SELECT path, rec FROM vidserve_files").await? {

@@ -370,6 +370,16 @@ pub(super) async fn announce(
     Ok(())
 }
 
+/// A read-only transaction that sees one moment (repeatable read).
+pub(super) async fn snapshot(client: &mut Client) -> Result<tokio_postgres::Transaction<'_>, tokio_postgres::Error> {
+    client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await
+}
+
 pub(super) fn now_ns() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }

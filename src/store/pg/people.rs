@@ -2,7 +2,7 @@
 //! PostgreSQL. Each write is announced (`people`) so every server's copy
 //! follows: a sign-out or a new password on one ends the session on all.
 
-use super::{announce, block, decode_rows, id_of, key, PgStore, LOCK_USER};
+use super::{announce, block, decode_rows, id_of, key, snapshot, PgStore, LOCK_USER};
 use crate::catalog::UserData;
 use crate::store::apply::encode;
 use crate::store::people::{AccountRecord, GrantRecord, PeopleRecords};
@@ -25,11 +25,7 @@ impl PgStore {
     pub(super) fn load_people(&self) -> Result<PeopleRecords, StoreError> {
         let mut conn = self.pool.get()?;
         block(async {
-            let tx = conn
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead);
-            let tx = tx.start().await?;
+            let tx = snapshot(&mut conn).await?;
             let by_name = |r: &tokio_postgres::Row| r.get::<_, String>(0);
             let accounts = tx.query("SELECT name, rec FROM vidserve_accounts", &[]).await?;
             let tokens = tx.query("SELECT digest, rec FROM vidserve_tokens", &[]).await?;
