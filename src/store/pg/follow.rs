@@ -13,7 +13,7 @@ use super::{connect_raw, runtime, Database, CHANNEL, LOCK_SCANNER};
 use crate::library::ids::VideoId;
 
 /// How long to gather notifications into one batch of changes.
-const GATHER: Duration = Duration::from_millis(20);
+const GATHER: Duration = Duration::from_millis(2);
 /// Between two checks that a quiet connection is still alive, and
 /// between two tries to take the scanner lock or reconnect.
 const CHECK_EVERY: Duration = Duration::from_secs(1);

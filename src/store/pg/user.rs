@@ -7,7 +7,9 @@
 //! edits costs a handful of round trips.
 
 use std::collections::{HashMap, HashSet};
+
 use std::sync::Arc;
+use tokio_postgres::types::Type;
 
 use super::{announce, block, decode_rows, id_of, key, now_ns, PgStore, LOCK_USER};
 use crate::catalog::personal::{Personal, PersonalMap, Viewer};
@@ -109,50 +111,56 @@ impl PgStore {
         Ok(out)
     }
 
-    /// A batch of edits in one transaction, announced to the others.
+    /// A batch of edits in one transaction, announced to the others, in
+    /// four round trips whatever its size: BEGIN; the lock and every read,
+    /// pipelined; every write and announcement, pipelined; COMMIT. Each
+    /// statement is sent typed (parsed, bound and run in one message).
     pub(super) fn apply_user(&self, edits: &[(Viewer, VideoId, Edit)]) -> Result<Applied, StoreError> {
         let mut conn = self.pool.get()?;
+        let ids: Vec<i64> = edits.iter().map(|(_, id, _)| key(*id)).collect();
+        let (names, keys): (Vec<&str>, Vec<i64>) = edits
+            .iter()
+            .filter_map(|(who, id, _)| match who {
+                Viewer::Person(name) => Some((&**name, key(*id))),
+                _ => None,
+            })
+            .unzip();
         block(async {
             let tx = conn.transaction().await?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_USER]).await?;
+            let lock = [(&LOCK_USER as Param, Type::INT8)];
+            let by_id = [(&ids as Param, Type::INT8_ARRAY)];
+            let pairs = [(&names as Param, Type::TEXT_ARRAY), (&keys, Type::INT8_ARRAY)];
+            let by_name = [(&names as Param, Type::TEXT_ARRAY)];
+            // Run in order: the reads only once the lock is held.
+            let (_, shared, personal, accounts) = tokio::try_join!(
+                tx.execute_typed("SELECT pg_advisory_xact_lock($1)", &lock),
+                tx.query_typed("SELECT id, rec FROM vidserve_user WHERE id = ANY($1)", &by_id),
+                tx.query_typed(
+                    "SELECT p.name, p.id, p.rec FROM vidserve_personal p \
+                     JOIN unnest($1::text[], $2::int8[]) AS w(name, id) ON p.name = w.name AND p.id = w.id",
+                    &pairs,
+                ),
+                tx.query_typed("SELECT name FROM vidserve_accounts WHERE name = ANY($1)", &by_name),
+            )?;
             let mut batch = Batch::default();
-            let ids: Vec<i64> = edits.iter().map(|(_, id, _)| key(*id)).collect();
-            for row in tx.query("SELECT id, rec FROM vidserve_user WHERE id = ANY($1)", &[&ids]).await? {
+            for row in shared {
                 batch.shared.insert(id_of(row.get(0)), Some(row.get(1)));
             }
-            let people: Vec<(&str, i64)> = edits
-                .iter()
-                .filter_map(|(who, id, _)| match who {
-                    Viewer::Person(name) => Some((&**name, key(*id))),
-                    _ => None,
-                })
-                .collect();
-            if !people.is_empty() {
-                let names: Vec<&str> = people.iter().map(|p| p.0).collect();
-                let keys: Vec<i64> = people.iter().map(|p| p.1).collect();
-                let rows = tx
-                    .query(
-                        "SELECT p.name, p.id, p.rec FROM vidserve_personal p \
-                         JOIN unnest($1::text[], $2::int8[]) AS w(name, id) ON p.name = w.name AND p.id = w.id",
-                        &[&names, &keys],
-                    )
-                    .await?;
-                for row in rows {
-                    batch.personal.insert((row.get(0), id_of(row.get(1))), Some(row.get(2)));
-                }
-                for row in tx.query("SELECT name FROM vidserve_accounts WHERE name = ANY($1)", &[&names]).await? {
-                    batch.accounts.insert(row.get(0));
-                }
+            for row in personal {
+                batch.personal.insert((row.get(0), id_of(row.get(1))), Some(row.get(2)));
             }
+            batch.accounts.extend(accounts.iter().map(|row| row.get(0)));
             let applied = match apply_edits(&mut batch, edits) {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            write_batch(&tx, &batch).await?;
             let shared: Vec<String> = batch.put_shared.keys().map(|id| id.to_string()).collect();
-            announce(&tx, &self.origin, "user", &shared).await?;
             let personal: Vec<String> = batch.put_personal.keys().map(|(n, id)| format!("{n}/{id}")).collect();
-            announce(&tx, &self.origin, "personal", &personal).await?;
+            tokio::try_join!(
+                write_batch(&tx, &batch),
+                announce(&tx, &self.origin, "user", &shared),
+                announce(&tx, &self.origin, "personal", &personal),
+            )?;
             tx.commit().await?;
             Ok(Ok(applied))
         })?
@@ -184,50 +192,58 @@ impl PgStore {
     }
 }
 
-/// Writes what a batch changed, one statement per kind.
+/// A statement's parameter.
+type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+
+/// Writes what a batch changed, one typed statement per kind, pipelined.
 async fn write_batch(tx: &tokio_postgres::Transaction<'_>, batch: &Batch) -> Result<(), tokio_postgres::Error> {
-    if !batch.aside.is_empty() {
-        let ids: Vec<i64> = batch.aside.iter().map(|a| key(a.0)).collect();
-        let ats: Vec<i64> = batch.aside.iter().map(|a| a.1).collect();
-        let raws: Vec<&[u8]> = batch.aside.iter().map(|a| a.2.as_slice()).collect();
-        tx.execute(
+    let aside = (
+        batch.aside.iter().map(|a| key(a.0)).collect::<Vec<i64>>(),
+        batch.aside.iter().map(|a| a.1).collect::<Vec<i64>>(),
+        batch.aside.iter().map(|a| a.2.as_slice()).collect::<Vec<&[u8]>>(),
+    );
+    let shared = (
+        batch.put_shared.keys().map(|id| key(*id)).collect::<Vec<i64>>(),
+        batch.put_shared.values().map(Vec::as_slice).collect::<Vec<&[u8]>>(),
+    );
+    let (put, gone): (Vec<_>, Vec<_>) = batch.put_personal.iter().partition(|(_, rec)| rec.is_some());
+    let gone = (
+        gone.iter().map(|((n, _), _)| n.as_str()).collect::<Vec<&str>>(),
+        gone.iter().map(|((_, id), _)| key(*id)).collect::<Vec<i64>>(),
+    );
+    let put = (
+        put.iter().map(|((n, _), _)| n.as_str()).collect::<Vec<&str>>(),
+        put.iter().map(|((_, id), _)| key(*id)).collect::<Vec<i64>>(),
+        put.iter().map(|(_, r)| r.as_deref().unwrap_or_default()).collect::<Vec<&[u8]>>(),
+    );
+    let (ids, texts, bytes) = (Type::INT8_ARRAY, Type::TEXT_ARRAY, Type::BYTEA_ARRAY);
+    let aside = [(&aside.0 as Param, ids.clone()), (&aside.1, ids.clone()), (&aside.2, bytes.clone())];
+    let shared = [(&shared.0 as Param, ids.clone()), (&shared.1, bytes.clone())];
+    let gone = [(&gone.0 as Param, texts.clone()), (&gone.1, ids.clone())];
+    let put = [(&put.0 as Param, texts), (&put.1, ids), (&put.2, bytes)];
+    // Statements with nothing to write cost nothing on the server (unnest
+    // of empty arrays) and keep the pipeline one shape.
+    tokio::try_join!(
+        tx.execute_typed(
             "INSERT INTO vidserve_user_damaged SELECT * FROM unnest($1::int8[], $2::int8[], $3::bytea[]) \
              ON CONFLICT DO NOTHING",
-            &[&ids, &ats, &raws],
-        )
-        .await?;
-    }
-    if !batch.put_shared.is_empty() {
-        let ids: Vec<i64> = batch.put_shared.keys().map(|id| key(*id)).collect();
-        let recs: Vec<&[u8]> = batch.put_shared.values().map(Vec::as_slice).collect();
-        tx.execute(
+            &aside,
+        ),
+        tx.execute_typed(
             "INSERT INTO vidserve_user SELECT * FROM unnest($1::int8[], $2::bytea[]) \
              ON CONFLICT (id) DO UPDATE SET rec = EXCLUDED.rec",
-            &[&ids, &recs],
-        )
-        .await?;
-    }
-    let (put, gone): (Vec<_>, Vec<_>) = batch.put_personal.iter().partition(|(_, rec)| rec.is_some());
-    if !gone.is_empty() {
-        let names: Vec<&str> = gone.iter().map(|((n, _), _)| n.as_str()).collect();
-        let ids: Vec<i64> = gone.iter().map(|((_, id), _)| key(*id)).collect();
-        tx.execute(
+            &shared,
+        ),
+        tx.execute_typed(
             "DELETE FROM vidserve_personal p USING unnest($1::text[], $2::int8[]) AS w(name, id) \
              WHERE p.name = w.name AND p.id = w.id",
-            &[&names, &ids],
-        )
-        .await?;
-    }
-    if !put.is_empty() {
-        let names: Vec<&str> = put.iter().map(|((n, _), _)| n.as_str()).collect();
-        let ids: Vec<i64> = put.iter().map(|((_, id), _)| key(*id)).collect();
-        let recs: Vec<&[u8]> = put.iter().map(|(_, r)| r.as_deref().unwrap_or_default()).collect();
-        tx.execute(
+            &gone,
+        ),
+        tx.execute_typed(
             "INSERT INTO vidserve_personal SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[]) \
              ON CONFLICT (name, id) DO UPDATE SET rec = EXCLUDED.rec",
-            &[&names, &ids, &recs],
-        )
-        .await?;
-    }
+            &put,
+        ),
+    )?;
     Ok(())
 }
