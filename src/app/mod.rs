@@ -174,6 +174,8 @@ impl App {
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ops = Ops::default();
         let playlists = playlists::Playlists::load(store.clone())?;
+        let plans = crate::media::remux::cache::Plans::open(data_dir)
+            .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ffmpeg =
             jobs.ffmpeg.clone().map(|path| crate::media::ffmpeg::Ffmpeg { path, timeout: config.media.ffmpeg_timeout });
         let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
@@ -190,7 +192,7 @@ impl App {
             people: Arc::new(people),
             chat: chat.map(Arc::new),
             playlists: Arc::new(playlists),
-            plans: Default::default(),
+            plans: Arc::new(plans),
             sound,
             inside,
             store,
@@ -265,9 +267,12 @@ impl App {
             // What was kept for videos that left the library goes with them.
             let known: std::collections::HashSet<_> =
                 catalog.videos().iter().chain(catalog.broken.iter()).map(|v| v.id).collect();
-            let removed = self.inside.keep_only(&known) + self.sound.keep_only(&known);
+            let removed = self.inside.keep_only(&known) + self.sound.keep_only(&known) + self.plans.keep_only(&known);
             if removed > 0 {
-                tracing::info!(removed, "kept tracks and sound of videos no longer in the library removed");
+                tracing::info!(
+                    removed,
+                    "kept tracks, sound and remux tables of videos no longer in the library removed"
+                );
             }
         }
         self.library.cache.replace(catalog);

@@ -324,3 +324,39 @@ async fn chromium_plays_and_seeks_a_remuxed_matroska_file() {
     })
     .await;
 }
+
+/// A film is read whole once for its remux: the sample tables are kept in
+/// the data dir, so after a restart the first byte comes without reading
+/// the film again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_does_not_read_a_remuxed_film_again() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &[]);
+    let (srv, data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("Film.mkv").await;
+    let url = format!("/play/{id}.mp4");
+    let first = srv.get(&url).await.bytes().await.unwrap();
+    let plans = srv.app.plans();
+    assert_eq!((plans.read_whole.load(Relaxed), plans.found_kept.load(Relaxed)), (1, 0));
+    srv.stop().await;
+
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let seek = srv.get_with(&url, &[("range", "bytes=5000-5999")]).await;
+    assert_eq!(seek.status(), 206);
+    assert_eq!(seek.bytes().await.unwrap().as_ref(), &first[5000..6000]);
+    assert_eq!(srv.get(&url).await.bytes().await.unwrap(), first, "the same output from the kept tables");
+    let plans = srv.app.plans();
+    assert_eq!((plans.read_whole.load(Relaxed), plans.found_kept.load(Relaxed)), (0, 1), "not read again");
+    // The film is written again (a new time): read again, the old tables
+    // left unused.
+    let film = std::fs::File::options().write(true).open(fx.path().join("Film.mkv")).unwrap();
+    film.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60)).unwrap();
+    srv.stop().await;
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    assert!(srv.app.library().rescan_and_wait(std::time::Duration::from_secs(30)).await, "the new time is seen");
+    assert_eq!(srv.get(&url).await.status(), 200);
+    assert_eq!(srv.app.plans().read_whole.load(Relaxed), 1);
+    srv.stop().await;
+}

@@ -112,8 +112,10 @@ pub async fn play(
     let zero_copy = zero_copy.filter(|_| opened.local);
     let file_handle = opened.content;
     let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
-    let handle = file_handle.clone();
-    let mut plan = planned(&streaming.plans, key, move || Plan::build(&handle, audio)).await?;
+    let (handle, plans) = (file_handle.clone(), streaming.plans.clone());
+    // Read whole once per file: its tables are kept in the data dir.
+    let build = move || plans.load_or_build(&key, || Plan::tables(&handle, audio));
+    let mut plan = planned(&streaming.plans, key, build).await?;
     let mut files = vec![file_handle.clone()];
     // Sound browsers cannot decode: remade by ffmpeg in the background, then used.
     let mut sound = "as stored";

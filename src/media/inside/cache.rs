@@ -199,7 +199,7 @@ pub(crate) fn forget_others(dir: &Path, known: &std::collections::HashSet<VideoI
 }
 
 /// Writes through a temporary file and a rename, so readers never see half a file.
-fn write(path: &Path, body: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("{:016x}.tmp", fastrand::u64(..)));
     std::fs::write(&tmp, body)?;
     std::fs::rename(&tmp, path)

@@ -15,7 +15,7 @@ pub const MAX_SAMPLES: usize = 3_000_000;
 /// Ticks per second of video times.
 pub const VIDEO_TIMESCALE: u32 = 90_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Codec {
     H264,
     Hevc,
@@ -80,7 +80,7 @@ pub fn vpcc(frame: &[u8]) -> Option<Vec<u8>> {
     Some(vec![1, 0, 0, 0, profile, 40, (depth << 4) | (subsampling << 1) | range, 2, 2, 2, 0, 0])
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     /// Where the frame's bytes are in the file.
     pub pos: u64,
@@ -90,7 +90,7 @@ pub struct Sample {
     pub key: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Track {
     pub codec: Codec,
     pub timescale: u32,
@@ -107,7 +107,7 @@ pub struct Track {
     pub file: u8,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Demuxed {
     pub video: Track,
     pub audio: Option<Track>,

@@ -89,7 +89,13 @@ impl Plan {
     /// Reads the sample tables of `src` (a Matroska file) with its `audio`th
     /// audio track and plans the output. Blocking: one pass over the file.
     pub fn build(src: &(impl Source + ?Sized), audio: usize) -> Result<Plan, RemuxError> {
-        Self::from_tables(demux_any(src, audio)?)
+        Self::from_tables(Self::tables(src, audio)?)
+    }
+
+    /// What a plan is made from: the file's sample tables with its
+    /// `audio`th audio track. Blocking: one pass over the file.
+    pub fn tables(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
+        demux_any(src, audio)
     }
 
     /// Like `build`, with the sound from `sound` (an MP4 of AAC that ffmpeg
@@ -101,7 +107,9 @@ impl Plan {
         Self::from_tables(demuxed)
     }
 
-    fn from_tables(demuxed: Demuxed) -> Result<Plan, RemuxError> {
+    /// The plan for sample tables read before (`tables`, or kept on disk
+    /// by `cache::Plans`): no reading, only arithmetic.
+    pub fn from_tables(demuxed: Demuxed) -> Result<Plan, RemuxError> {
         let Demuxed { video, audio, audio_left_out } = demuxed;
         let mut tracks = vec![video_out(video)];
         tracks.extend(audio.map(audio_out));
