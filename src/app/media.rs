@@ -30,6 +30,88 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
     Jobs::start(Arc::new(thumbs), ffmpeg, media.jobs).map_err(AppError::Runtime)
 }
 
+/// Reads the remux tables of the library's films in the background, so a
+/// film's first play starts from kept tables instead of reading it whole:
+/// one local file at a time, its reads in the idle I/O class and its CPU
+/// in the idle class, each file once (`Plans::is_kept`); a newer catalog
+/// replaces the one being gone through. Objects in buckets are left to
+/// their first play (reading them all would download the library).
+pub struct Prebuild {
+    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<Arc<Catalog>>>>,
+}
+
+impl Prebuild {
+    pub fn start(plans: Arc<crate::media::remux::cache::Plans>) -> std::io::Result<Prebuild> {
+        let (tx, rx) = std::sync::mpsc::channel::<Arc<Catalog>>();
+        std::thread::Builder::new().name("vidserve-plans".into()).spawn(move || {
+            crate::media::ffmpeg::background_priority(0);
+            crate::media::ffmpeg::idle_reads();
+            let mut next = rx.recv().ok();
+            while let Some(catalog) = next.take() {
+                next = prebuild(&plans, &catalog, &rx);
+                if next.is_none() {
+                    next = rx.recv().ok();
+                }
+            }
+        })?;
+        Ok(Prebuild { tx: std::sync::Mutex::new(Some(tx)) })
+    }
+
+    /// Goes through `catalog` (the newest one offered wins).
+    pub fn offer(&self, catalog: Arc<Catalog>) {
+        if let Some(tx) = self.tx.lock().ok().and_then(|t| t.clone()) {
+            let _ = tx.send(catalog);
+        }
+    }
+
+    /// Stops after the file being read (the thread is not waited for).
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+    }
+}
+
+/// Reads the missing tables of `catalog`'s films; returns a newer catalog
+/// as soon as one is offered (`None`: this one is done, or the app closed).
+fn prebuild(
+    plans: &crate::media::remux::cache::Plans,
+    catalog: &Catalog,
+    newer: &std::sync::mpsc::Receiver<Arc<Catalog>>,
+) -> Option<Arc<Catalog>> {
+    use crate::media::remux::cache::PlanKey;
+    use crate::media::remux::{remuxable, Plan, RemuxError};
+    for v in catalog.videos() {
+        match newer.try_recv() {
+            Ok(c) => return Some(c),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+        if !remuxable(v) {
+            continue;
+        }
+        let f = v.primary();
+        let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
+        if plans.is_kept(&key) || plans.failure(&key).is_some() {
+            continue;
+        }
+        let Ok(opened) = catalog.located(f).open(catalog.sources()) else { continue };
+        if opened.content.file().is_none() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        match plans.load_or_build(&key, || Plan::tables(&opened.content, 0)) {
+            Ok(plan) => tracing::debug!(
+                id = %v.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64,
+                "remux tables read in the background"
+            ),
+            Err(RemuxError::Unsupported(why)) => plans.fail(key, why),
+            Err(RemuxError::Read(e)) => tracing::debug!(id = %v.id, "remux tables not read: {e}"),
+        }
+    }
+    None
+}
+
 /// Starts the queue's sweep over `catalog` (just swapped in): every
 /// listed video without a thumbnail, in listing order.
 pub fn queue_thumbnails(jobs: &Jobs, catalog: &Catalog) {

@@ -38,7 +38,7 @@ use std::thread::JoinHandle;
 
 pub use backup::{backup_store, Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
-pub use media::{lookup, queue_thumbnails, start_jobs, task_of};
+pub use media::{lookup, queue_thumbnails, start_jobs, task_of, Prebuild};
 pub use ops::{lan_addresses, LoadTestSlot, Ops};
 pub use user_data::UserDataHandle;
 
@@ -90,6 +90,8 @@ pub struct App {
     playlists: Arc<playlists::Playlists>,
     /// Remux plans of the videos being played.
     plans: Arc<crate::media::remux::cache::Plans>,
+    /// Reads films' remux tables in the background.
+    prebuild: Prebuild,
     /// Sound remade for browsers by ffmpeg.
     sound: Arc<crate::media::remux::sound::Sound>,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
@@ -175,6 +177,7 @@ impl App {
         let ops = Ops::default();
         let playlists = playlists::Playlists::load(store.clone())?;
         let plans = crate::media::remux::cache::Plans::open(data_dir)
+            .map(Arc::new)
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ffmpeg =
             jobs.ffmpeg.clone().map(|path| crate::media::ffmpeg::Ffmpeg { path, timeout: config.media.ffmpeg_timeout });
@@ -192,7 +195,8 @@ impl App {
             people: Arc::new(people),
             chat: chat.map(Arc::new),
             playlists: Arc::new(playlists),
-            plans: Arc::new(plans),
+            prebuild: Prebuild::start(plans.clone()).map_err(AppError::Runtime)?,
+            plans,
             sound,
             inside,
             store,
@@ -278,6 +282,11 @@ impl App {
         self.library.cache.replace(catalog);
         // After the swap: the queue finds its videos in the current catalog.
         queue_thumbnails(&self.jobs, &self.library.catalog());
+        // Films read whole for their remux once, in the background, by the
+        // server that scans (replicas share the data dir).
+        if self.replica.get().is_none_or(replica::Replica::is_leader) {
+            self.prebuild.offer(self.library.catalog());
+        }
         if changed {
             self.events.send(Event::Library { videos });
         }
@@ -377,6 +386,7 @@ impl App {
     /// scanner to let go of the database, so the data dir can be opened
     /// again at once. Blocking.
     pub fn close(&self) {
+        self.prebuild.close();
         self.jobs.close();
         self.user_data.close();
         self.backups.stop();

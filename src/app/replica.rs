@@ -49,6 +49,11 @@ impl Replica {
         self.reachable.load(Ordering::Acquire)
     }
 
+    /// Whether this server scans now.
+    pub fn is_leader(&self) -> bool {
+        self.leadership.is_leader()
+    }
+
     /// The scanner's flag: whether this server scans now.
     pub(super) fn leading(&self) -> Arc<AtomicBool> {
         self.leadership.flag()

@@ -127,6 +127,18 @@ pub fn background_priority(pid: libc::pid_t) {
     }
 }
 
+/// Puts the calling thread's reads in the idle I/O class: the disk serves
+/// them only when nothing else waits (a whole-film read in the background
+/// never slows a player). Only advice: refused, nothing changes.
+pub fn idle_reads() {
+    const WHO_PROCESS: libc::c_long = 1;
+    const CLASS_IDLE: libc::c_long = 3 << 13;
+    // SAFETY: ioprio_set only changes the I/O priority of this thread (0).
+    unsafe {
+        libc::syscall(libc::SYS_ioprio_set, WHO_PROCESS, 0 as libc::c_long, CLASS_IDLE);
+    }
+}
+
 /// The demuxers ffmpeg may use: those of the video formats served.
 const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
 

@@ -57,6 +57,10 @@ pub struct Plans {
     pub read_whole: AtomicU64,
     /// Tables found kept in the data dir.
     pub found_kept: AtomicU64,
+    /// Files being read whole now (a player and the background never read
+    /// one twice at once: the second waits for the first's tables).
+    reading: Mutex<std::collections::HashSet<PlanKey>>,
+    read_done: std::sync::Condvar,
 }
 
 impl Default for Plans {
@@ -68,6 +72,8 @@ impl Default for Plans {
             dir: None,
             read_whole: AtomicU64::new(0),
             found_kept: AtomicU64::new(0),
+            reading: Mutex::default(),
+            read_done: std::sync::Condvar::new(),
         }
     }
 }
@@ -92,16 +98,35 @@ impl Plans {
         key: &PlanKey,
         read: impl FnOnce() -> Result<Demuxed, super::RemuxError>,
     ) -> Result<Plan, super::RemuxError> {
+        let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+        while reading.contains(key) {
+            reading = self.read_done.wait(reading).unwrap_or_else(|e| e.into_inner());
+        }
         if let Some(tables) = self.load(key) {
             self.found_kept.fetch_add(1, Ordering::Relaxed);
             return Plan::from_tables(tables);
         }
+        reading.insert(*key);
+        drop(reading);
+        // Whatever happens in `read` (a panic included), the key is let go.
+        let _done = Reading { plans: self, key };
         let tables = read()?;
         self.read_whole.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.save(key, &tables) {
             tracing::warn!(id = %key.id, "the remux tables could not be kept: {e}");
         }
         Plan::from_tables(tables)
+    }
+
+    /// Whether tables are kept for the file as `key` names it (their
+    /// header only is read; blocking).
+    pub fn is_kept(&self, key: &PlanKey) -> bool {
+        let Some(file) = self.path(key).and_then(|p| std::fs::File::open(p).ok()) else { return false };
+        let mut head = [0u8; 24];
+        std::io::Read::read_exact(&mut &file, &mut head).is_ok()
+            && head[..8] == MAGIC[..]
+            && head[8..16] == key.size.to_le_bytes()
+            && head[16..24] == key.mtime_ns.to_le_bytes()
     }
 
     /// The tables kept for the file as `key` names it, if they are whole
@@ -165,6 +190,19 @@ impl Plans {
             kept.remove(0);
         }
         kept.push((key, plan));
+    }
+}
+
+/// A file being read whole: taken off the list when dropped.
+struct Reading<'a> {
+    plans: &'a Plans,
+    key: &'a PlanKey,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        self.plans.reading.lock().unwrap_or_else(|e| e.into_inner()).remove(self.key);
+        self.plans.read_done.notify_all();
     }
 }
 
@@ -269,6 +307,13 @@ mod tests {
         assert!(plans.path(&PlanKey { with_sound: true, ..key }).is_none());
         assert_eq!(plans.keep_only(&std::collections::HashSet::from([VideoId(8)])), 1);
         assert!(plans.load(&key).is_none());
+        // A read that panics lets the file go: the next one reads it.
+        let other = PlanKey { id: VideoId(9), ..key };
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = plans.load_or_build(&other, || panic!("a demuxer bug"));
+        }));
+        assert!(panicked.is_err());
+        assert!(plans.load_or_build(&other, || Ok(tables(100))).is_ok(), "not left waiting");
     }
 
     #[test]
