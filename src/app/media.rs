@@ -46,9 +46,12 @@ impl Prebuild {
         std::thread::Builder::new().name("vidserve-plans".into()).spawn(move || {
             crate::media::ffmpeg::background_priority(0);
             crate::media::ffmpeg::idle_reads();
+            // Files read once already (kept, or not keepable: a full or
+            // read-only data dir never makes the same film be read again).
+            let mut tried = std::collections::HashSet::new();
             let mut next = rx.recv().ok();
             while let Some(catalog) = next.take() {
-                next = prebuild(&plans, &catalog, &rx);
+                next = prebuild(&plans, &catalog, &rx, &mut tried);
                 if next.is_none() {
                     next = rx.recv().ok();
                 }
@@ -78,6 +81,7 @@ fn prebuild(
     plans: &crate::media::remux::cache::Plans,
     catalog: &Catalog,
     newer: &std::sync::mpsc::Receiver<Arc<Catalog>>,
+    tried: &mut std::collections::HashSet<crate::media::remux::cache::PlanKey>,
 ) -> Option<Arc<Catalog>> {
     use crate::media::remux::cache::PlanKey;
     use crate::media::remux::{remuxable, Plan, RemuxError};
@@ -92,9 +96,10 @@ fn prebuild(
         }
         let f = v.primary();
         let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
-        if plans.is_kept(&key) || plans.failure(&key).is_some() {
+        if tried.contains(&key) || plans.is_kept(&key) || plans.failure(&key).is_some() {
             continue;
         }
+        tried.insert(key);
         let Ok(opened) = catalog.located(f).open(catalog.sources()) else { continue };
         if opened.content.file().is_none() {
             continue;
