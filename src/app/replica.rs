@@ -76,20 +76,23 @@ fn take_in(app: &App, pg: &PgStore, change: Change) -> Result<(), StoreError> {
             let personal = stored.into_iter().map(|((who, id), p)| (who, id, p)).collect();
             app.user_data.follow(&Committed { shared: Vec::new(), personal, edited });
         }
-        Change::People => {
-            for gone in app.people.reload()? {
-                app.user_data.forget(&gone);
-            }
-        }
+        Change::People => reload_people(app)?,
         Change::Playlists => app.playlists.reload()?,
         Change::Missed => {
             app.user_data.reload(pg as &dyn Store)?;
-            for gone in app.people.reload()? {
-                app.user_data.forget(&gone);
-            }
+            reload_people(app)?;
             app.playlists.reload()?;
             app.library.follow_index();
         }
+    }
+    Ok(())
+}
+
+/// Reads accounts, sessions and tokens again; forgets in memory what the
+/// accounts now gone kept for themselves.
+fn reload_people(app: &App) -> Result<(), StoreError> {
+    for gone in app.people.reload()? {
+        app.user_data.forget(&gone);
     }
     Ok(())
 }

@@ -122,11 +122,8 @@ impl Plans {
     /// header only is read; blocking).
     pub fn is_kept(&self, key: &PlanKey) -> bool {
         let Some(file) = self.path(key).and_then(|p| std::fs::File::open(p).ok()) else { return false };
-        let mut head = [0u8; 24];
-        std::io::Read::read_exact(&mut &file, &mut head).is_ok()
-            && head[..8] == MAGIC[..]
-            && head[8..16] == key.size.to_le_bytes()
-            && head[16..24] == key.mtime_ns.to_le_bytes()
+        let mut head = [0u8; HEADER];
+        std::io::Read::read_exact(&mut &file, &mut head).is_ok() && head == header(key)
     }
 
     /// The tables kept for the file as `key` names it, if they are whole
@@ -206,11 +203,21 @@ impl Drop for Reading<'_> {
     }
 }
 
-/// `MAGIC`, the file's size and time, then the tables.
+/// Bytes of `header`.
+const HEADER: usize = 24;
+
+/// What a kept table file starts with: `MAGIC`, the file's size and time.
+fn header(key: &PlanKey) -> [u8; HEADER] {
+    let mut head = [0u8; HEADER];
+    head[..8].copy_from_slice(MAGIC);
+    head[8..16].copy_from_slice(&key.size.to_le_bytes());
+    head[16..].copy_from_slice(&key.mtime_ns.to_le_bytes());
+    head
+}
+
+/// The header, then the tables.
 fn encode(key: &PlanKey, tables: &Demuxed) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&key.size.to_le_bytes());
-    out.extend_from_slice(&key.mtime_ns.to_le_bytes());
+    let mut out = header(key).to_vec();
     let body = postcard::to_allocvec(tables).expect("sample tables are plain data and always serialise");
     out.extend_from_slice(&body);
     out
@@ -219,10 +226,8 @@ fn encode(key: &PlanKey, tables: &Demuxed) -> Vec<u8> {
 /// The tables in `bytes` when they were kept for this very file and every
 /// frame they name lies inside it (a damaged or foreign file is ignored).
 fn decode(bytes: &[u8], key: &PlanKey) -> Option<Demuxed> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
-    let (size, rest) = rest.split_first_chunk::<8>()?;
-    let (mtime, rest) = rest.split_first_chunk::<8>()?;
-    if u64::from_le_bytes(*size) != key.size || i64::from_le_bytes(*mtime) != key.mtime_ns {
+    let (head, rest) = bytes.split_first_chunk::<HEADER>()?;
+    if *head != header(key) {
         return None;
     }
     let tables: Demuxed = postcard::from_bytes(rest).ok()?;

@@ -112,7 +112,7 @@ impl PgStore {
                 insert(&tx, row).await?;
             }
             for kind in ["index", "people", "playlists"] {
-                announce(&tx, &self.origin, kind, &[]).await?;
+                announce(&tx, &self.origin, kind).await?;
             }
             tx.commit().await?;
             Ok(false)

@@ -162,7 +162,7 @@ impl PgStore {
                     .await?;
                 }
             }
-            announce(&tx, &self.origin, "index", &[]).await?;
+            announce(&tx, &self.origin, "index").await?;
             tx.commit().await
         })
     }

@@ -345,8 +345,30 @@ impl PgStore {
 
 /// Sends `items` of `kind` on the channel, packed into notifications of
 /// at most about 7,000 bytes (PostgreSQL's limit is 8,000), within `tx`,
-/// in one typed statement (the others skip a kind whose list is empty).
+/// in one typed statement; nothing when there are none (a kind without
+/// items, such as `people`, is sent with `announce`).
+pub(super) async fn announce_items(
+    tx: &tokio_postgres::Transaction<'_>,
+    origin: &str,
+    kind: &str,
+    items: &[String],
+) -> Result<(), tokio_postgres::Error> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    send(tx, origin, kind, items).await
+}
+
+/// Sends `kind` (one without items) on the channel, within `tx`.
 pub(super) async fn announce(
+    tx: &tokio_postgres::Transaction<'_>,
+    origin: &str,
+    kind: &str,
+) -> Result<(), tokio_postgres::Error> {
+    send(tx, origin, kind, &[]).await
+}
+
+async fn send(
     tx: &tokio_postgres::Transaction<'_>,
     origin: &str,
     kind: &str,

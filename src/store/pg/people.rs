@@ -2,7 +2,7 @@
 //! PostgreSQL. Each write is announced (`people`) so every server's copy
 //! follows: a sign-out or a new password on one ends the session on all.
 
-use super::{announce, block, decode_rows, id_of, key, snapshot, PgStore, LOCK_USER};
+use super::{announce, announce_items, block, decode_rows, id_of, key, snapshot, PgStore, LOCK_USER};
 use crate::catalog::UserData;
 use crate::store::apply::encode;
 use crate::store::people::{AccountRecord, GrantRecord, PeopleRecords};
@@ -60,7 +60,7 @@ impl PgStore {
             } else {
                 None
             };
-            announce(&tx, &self.origin, "people", &[]).await?;
+            announce(&tx, &self.origin, "people").await?;
             tx.commit().await?;
             Ok(owner)
         })
@@ -96,9 +96,9 @@ impl PgStore {
             for table in ["vidserve_tokens", "vidserve_sessions"] {
                 remove_grants_of(&tx, table, &name).await?;
             }
-            announce(&tx, &self.origin, "user", &cleared).await?;
-            announce(&tx, &self.origin, "people", &[]).await?;
-            announce(&tx, &self.origin, "playlists", &[]).await?;
+            announce_items(&tx, &self.origin, "user", &cleared).await?;
+            announce(&tx, &self.origin, "people").await?;
+            announce(&tx, &self.origin, "playlists").await?;
             tx.commit().await?;
             Ok(existed)
         })
@@ -125,7 +125,7 @@ impl PgStore {
         block(async {
             let tx = conn.transaction().await?;
             let n = remove_grants_of(&tx, "vidserve_tokens", &name.to_lowercase()).await?;
-            announce(&tx, &self.origin, "people", &[]).await?;
+            announce(&tx, &self.origin, "people").await?;
             tx.commit().await?;
             Ok(n)
         })
@@ -141,7 +141,7 @@ impl PgStore {
         block(async {
             let tx = conn.transaction().await?;
             let n = tx.execute(sql, params).await?;
-            announce(&tx, &self.origin, "people", &[]).await?;
+            announce(&tx, &self.origin, "people").await?;
             tx.commit().await?;
             Ok(n)
         })

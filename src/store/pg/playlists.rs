@@ -24,7 +24,7 @@ impl PgStore {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_USER]).await?;
             let n = next_number(&tx, owner, None).await?;
             tx.execute("INSERT INTO vidserve_playlists VALUES ($1, $2, $3)", &[&owner, &n, &encode(rec)]).await?;
-            announce(&tx, &self.origin, "playlists", &[]).await?;
+            announce(&tx, &self.origin, "playlists").await?;
             tx.commit().await?;
             Ok(n as u64)
         })
@@ -46,7 +46,7 @@ impl PgStore {
                 }
                 None => tx.execute("DELETE FROM vidserve_playlists WHERE owner = $1 AND n = $2", &[&owner, &n]).await?,
             };
-            announce(&tx, &self.origin, "playlists", &[]).await?;
+            announce(&tx, &self.origin, "playlists").await?;
             tx.commit().await
         })
     }
@@ -85,7 +85,7 @@ impl PgStore {
                 &[&owner, &n, &encode(rec)],
             )
             .await?;
-            announce(&tx, &self.origin, "playlists", &[]).await?;
+            announce(&tx, &self.origin, "playlists").await?;
             tx.commit().await
         })
     }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio_postgres::types::Type;
 
-use super::{announce, block, decode_rows, id_of, key, now_ns, PgStore, LOCK_USER};
+use super::{announce_items, block, decode_rows, id_of, key, now_ns, PgStore, LOCK_USER};
 use crate::catalog::personal::{Personal, PersonalMap, Viewer};
 use crate::catalog::user::{Edit, UserData};
 use crate::library::ids::VideoId;
@@ -158,8 +158,8 @@ impl PgStore {
             let personal: Vec<String> = batch.put_personal.keys().map(|(n, id)| format!("{n}/{id}")).collect();
             tokio::try_join!(
                 write_batch(&tx, &batch),
-                announce(&tx, &self.origin, "user", &shared),
-                announce(&tx, &self.origin, "personal", &personal),
+                announce_items(&tx, &self.origin, "user", &shared),
+                announce_items(&tx, &self.origin, "personal", &personal),
             )?;
             tx.commit().await?;
             Ok(Ok(applied))
