@@ -179,6 +179,10 @@ pub enum Command {
     Loadtest(LoadtestArgs),
     /// Manage accounts (optional: without any, nobody signs in).
     User(UserArgs),
+    /// Name libraries (folders inside the video directories) that accounts
+    /// may be given: `vidserve user libraries NAME A,B`. Every --dir is a
+    /// library of its own.
+    Library(LibraryCommandArgs),
     /// Copy the data dir's state (user data, accounts, sessions, playlists,
     /// the scan index) into an empty PostgreSQL database, unchanged, for
     /// serving with --database; the data dir is left as it was.
@@ -198,6 +202,33 @@ pub struct UserArgs {
     pub library: DataArgs,
     #[command(subcommand)]
     pub command: UserCommand,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LibraryCommandArgs {
+    #[command(flatten)]
+    pub library: LibraryArgs,
+    #[command(subcommand)]
+    pub command: LibraryCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum LibraryCommand {
+    /// Name a library (or change the folders of one): folders inside a --dir.
+    Add {
+        /// The library's name: letters, digits, spaces, '.', '_' or '-'.
+        name: String,
+        /// Folders inside a video directory (or s3:// and az:// prefixes).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// List the libraries, their folders, and who was given each.
+    List,
+    /// Remove a named library (whoever was given it sees less).
+    Remove {
+        /// The library's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -284,6 +315,22 @@ pub enum UserCommand {
         /// password; never the last admin's role).
         #[arg(long)]
         replace: bool,
+        /// The libraries it may see, comma-separated (`vidserve library
+        /// list`) [default: everything].
+        #[arg(long, value_name = "A,B", value_delimiter = ',')]
+        libraries: Option<Vec<String>>,
+    },
+    /// Choose the libraries an account may see (or the guest profile's:
+    /// NAME guest; the DLNA profile's: dlna). Admins see everything.
+    Libraries {
+        /// The account's name, or guest, or dlna.
+        name: String,
+        /// The libraries, comma-separated ("" for none).
+        #[arg(value_name = "A,B", required_unless_present = "all", conflicts_with = "all")]
+        libraries: Option<String>,
+        /// Let it see everything again.
+        #[arg(long)]
+        all: bool,
     },
     /// Change an account's password (its sessions, tokens and signed links end).
     Passwd {

@@ -169,6 +169,7 @@ impl App {
         let library = Library::new(catalog, ready);
         let backups = Backups::new(&config.library.data_dir, config.keep_backups);
         let people = crate::people::People::load(store.clone())?;
+        people.set_roots(config.library.roots.iter().map(|r| r.path.clone()).collect());
         let chat = config.chat.clone().map(crate::chat::Chat::new).transpose()?;
         let data_dir = &config.library.data_dir;
         let inside = crate::media::inside::cache::Inside::open(data_dir)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 use super::query::{self, Filter, LiveOrders, Watch};
 use super::search::{self, SearchCache};
 use super::user::UserCache;
-use super::{Catalog, Order, Sort, Video, Viewer};
+use super::{Catalog, Order, Sight, Sort, Video, Viewer};
 use crate::library::ids::VideoId;
 
 /// Characters escaped in a query value (everything but unreserved ones).
@@ -39,7 +39,16 @@ pub struct Inputs<'a> {
     pub orders: &'a LiveOrders,
     pub searches: &'a SearchCache,
     pub who: &'a Viewer,
+    /// What the asking person may see of the library.
+    pub sight: &'a Sight,
     pub playlist: Option<&'a [VideoId]>,
+}
+
+impl Inputs<'_> {
+    /// `query`'s filter, with what the asking person may see.
+    fn filter(&self, query: &ListQuery) -> Result<Filter, QueryError> {
+        Ok(Filter { within: self.sight.visible(self.catalog), ..query.filter()? })
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -150,6 +159,7 @@ impl ListQuery {
             watch: self.watch()?,
             min_ms: ms(self.min_minutes, "min_minutes")?,
             max_ms: ms(self.max_minutes, "max_minutes")?,
+            within: None,
         })
     }
 
@@ -225,7 +235,7 @@ impl ListQuery {
     /// filters, its search, its playlist or ids), or `None` when it holds none.
     pub fn random(&self, inputs: &Inputs) -> Result<Option<Arc<Video>>, QueryError> {
         if !self.searching() && self.playlist.is_none() && self.ids.is_none() {
-            let filter = self.filter()?;
+            let filter = inputs.filter(self)?;
             return Ok(query::random(inputs.catalog, inputs.users, inputs.who, &filter));
         }
         let total = ListQuery { page: Some(1), ..self.clone() }.list(inputs, 1)?.total;
@@ -261,7 +271,9 @@ impl ListQuery {
         per_page: usize,
         quick: Option<search::Quick>,
     ) -> Result<Option<Listing>, QueryError> {
-        let Inputs { catalog, users, orders, searches, who, .. } = *inputs;
+        let Inputs { catalog, users, orders, searches, who, sight, .. } = *inputs;
+        let within = sight.visible(catalog);
+        let seen = |v: &&Arc<Video>| within.as_ref().is_none_or(|w| w.admits(v));
         if let Some(ids) = &self.ids {
             let mut videos = Vec::new();
             for raw in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -269,20 +281,22 @@ impl ListQuery {
                     return Err(QueryError::Bad(format!("at most {MAX_IDS} ids")));
                 }
                 let id = raw.parse().map_err(|_| QueryError::Bad(format!("not a video id: {raw:?}")))?;
-                videos.extend(catalog.get(id).cloned());
+                videos.extend(catalog.get(id).filter(seen).cloned());
             }
             return Ok(Some(Listing { total: videos.len(), videos, page: 1, pages: 1 }));
         }
         if self.playlist.is_some() {
             let items = inputs.playlist.ok_or(QueryError::NoPlaylist)?;
-            let videos: Vec<Arc<Video>> = items.iter().filter_map(|id| catalog.get(*id).cloned()).collect();
+            // A playlist keeps a video its owner may no longer see, unshown.
+            let videos: Vec<Arc<Video>> =
+                items.iter().filter_map(|id| catalog.get(*id).filter(seen).cloned()).collect();
             let total = videos.len();
             let pages = total.div_ceil(per_page).max(1);
             let page = self.page.unwrap_or(1).clamp(1, pages);
             let videos = videos.into_iter().skip((page - 1) * per_page).take(per_page).collect();
             return Ok(Some(Listing { videos, total, page, pages }));
         }
-        let filter = self.filter()?;
+        let filter = Filter { within, ..self.filter()? };
         let idx = match quick {
             // A quick search builds no order.
             Some(_) => match orders.ready(catalog, users, self.sort(), who) {

@@ -11,6 +11,7 @@ pub mod listing;
 pub mod personal;
 pub mod query;
 pub mod search;
+pub mod sight;
 pub mod sort;
 mod table;
 pub mod texts;
@@ -18,6 +19,7 @@ pub mod user;
 pub mod words;
 
 pub use personal::{Personal, Viewer};
+pub use sight::{Sight, Visible};
 pub use sort::{Order, Sort};
 pub use user::{UserCache, UserData};
 
@@ -204,7 +206,13 @@ pub struct Contents {
     words: words::WordIndex,
     /// Paths that held the same content as another (shown once).
     pub duplicates: usize,
+    /// Which videos each set of folders lets through, for the few sets in
+    /// use (`Sight`), newest first.
+    visible: std::sync::Mutex<std::collections::VecDeque<Arc<Visible>>>,
 }
+
+/// Sets of folders whose visible videos a catalog keeps at once.
+const VISIBLE_KEPT: usize = 32;
 
 impl Catalog {
     /// Builds the lookups, the precomputed orders and the search index
@@ -285,8 +293,19 @@ impl Catalog {
         });
         static GENERATION: AtomicU64 = AtomicU64::new(1);
         let generation = GENERATION.fetch_add(1, AtomicOrdering::Relaxed);
-        let contents =
-            Contents { videos, broken, by_id, by_rel, rel_seed, orders, generation, folded, words, duplicates };
+        let contents = Contents {
+            videos,
+            broken,
+            by_id,
+            by_rel,
+            rel_seed,
+            orders,
+            generation,
+            folded,
+            words,
+            duplicates,
+            visible: Default::default(),
+        };
         Catalog { contents: Arc::new(contents), sources, roots, stats }
     }
 
@@ -326,6 +345,26 @@ impl Catalog {
         // Unknown first.
         let duration = by_fact(|v| v.duration_ms().map_or(0, |d| d.saturating_add(1)));
         [added, by_title.into(), size, duration]
+    }
+
+    /// The videos `folders` let through (kept while the contents stay).
+    pub fn visible(&self, folders: &sight::Folders) -> Arc<Visible> {
+        let found = |kept: &std::collections::VecDeque<Arc<Visible>>| kept.iter().find(|v| v.is_for(folders)).cloned();
+        let lock = || self.contents.visible.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(v) = found(&lock()) {
+            return v;
+        }
+        // Built without the lock held: a pass over the library.
+        let built = Arc::new(Visible::build(self, folders));
+        let mut kept = lock();
+        if let Some(v) = found(&kept) {
+            return v;
+        }
+        if kept.len() >= VISIBLE_KEPT {
+            kept.pop_back();
+        }
+        kept.push_front(built.clone());
+        built
     }
 
     /// Where a file of the catalog is on disk (for messages and logs; open

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::personal::Viewer;
 use super::user::{UserCache, UserData};
-use super::{Catalog, Order, Sort, Video};
+use super::{Catalog, Order, Sort, Video, Visible};
 use crate::library::ids::VideoId;
 
 pub const LIVE_REBUILD: Duration = Duration::from_millis(500);
@@ -32,6 +32,8 @@ pub struct Filter {
     /// Only videos at least (at most) this long, in milliseconds.
     pub min_ms: Option<u64>,
     pub max_ms: Option<u64>,
+    /// Only the videos the asking person may see (`None`: all).
+    pub within: Option<Arc<Visible>>,
 }
 
 /// Where the asking person is with a video.
@@ -65,22 +67,45 @@ impl Watch {
 }
 
 impl Filter {
+    /// Whether every video passes.
     pub fn is_empty(&self) -> bool {
-        !self.favorites
-            && self.min_rating.is_none()
-            && self.tags.is_empty()
-            && self.watch.is_none()
-            && !self.every_video()
+        self.within.is_none() && !self.beyond_sight()
+    }
+
+    /// Whether it asks more than what the person may see (so a listing
+    /// is more than a slice of an order).
+    pub fn beyond_sight(&self) -> bool {
+        self.favorites
+            || self.min_rating.is_some()
+            || !self.tags.is_empty()
+            || self.watch.is_some()
+            || self.min_ms.is_some()
+            || self.max_ms.is_some()
     }
 
     /// Whether a video without user data may pass (so every video is
     /// looked at, not only those with user data).
     pub fn every_video(&self) -> bool {
-        self.watch == Some(Watch::Unwatched) || self.min_ms.is_some() || self.max_ms.is_some()
+        let needs_data = self.favorites
+            || self.min_rating.is_some()
+            || !self.tags.is_empty()
+            || matches!(self.watch, Some(Watch::InProgress | Watch::Watched));
+        self.watch == Some(Watch::Unwatched)
+            || self.min_ms.is_some()
+            || self.max_ms.is_some()
+            || (self.within.is_some() && !needs_data)
+    }
+
+    /// Whether the listed video at `pos` may be seen.
+    pub fn sees(&self, pos: u32) -> bool {
+        self.within.as_ref().is_none_or(|w| w.has(pos))
     }
 
     /// Whether `v`, with the user data `d` that `who` sees, passes.
     pub fn matches(&self, v: &Video, d: Option<&UserData>, who: &Viewer) -> bool {
+        if self.within.as_ref().is_some_and(|w| !w.admits(v)) {
+            return false;
+        }
         let length = v.duration_ms();
         if self.min_ms.is_some_and(|m| length.is_none_or(|l| l < m))
             || self.max_ms.is_some_and(|m| length.is_none_or(|l| l > m))
@@ -105,13 +130,13 @@ impl Filter {
     }
 }
 
-/// Every tag in use on a listed video, with how many videos carry it;
-/// most used first.
-pub fn tag_counts(catalog: &Catalog, users: &UserCache) -> Vec<(String, usize)> {
+/// Every tag in use on a listed video `within` lets through, with how
+/// many videos carry it; most used first.
+pub fn tag_counts(catalog: &Catalog, users: &UserCache, within: Option<&Visible>) -> Vec<(String, usize)> {
     let mut counts: std::collections::HashMap<String, (String, usize)> = std::collections::HashMap::new();
     users.with(|m| {
         for (id, d) in m {
-            if catalog.get(*id).is_none_or(|v| v.broken.is_some()) {
+            if catalog.get(*id).is_none_or(|v| v.broken.is_some() || within.is_some_and(|w| !w.has(v.pos))) {
                 continue;
             }
             for t in &d.tags {
@@ -339,7 +364,7 @@ fn build_live(which: LiveSort, catalog: &Catalog, users: &UserCache) -> Arc<[u32
 }
 
 /// Iterates an ascending order in the requested direction.
-fn directed(idx: &[u32], order: Order) -> Box<dyn Iterator<Item = u32> + '_> {
+pub(super) fn directed(idx: &[u32], order: Order) -> Box<dyn Iterator<Item = u32> + '_> {
     match order {
         Order::Asc => Box::new(idx.iter().copied()),
         Order::Desc => Box::new(idx.iter().rev().copied()),
@@ -367,6 +392,8 @@ pub struct Ranks {
     /// (order, its ranks), newest first. Holding the order keeps its
     /// address from being reused by another while its ranks are kept.
     kept: Mutex<std::collections::VecDeque<(Order32, Order32)>>,
+    /// (order, visible videos, the order's visible positions), newest first.
+    scoped: Mutex<std::collections::VecDeque<(Order32, Arc<Visible>, Order32)>>,
 }
 
 type Order32 = Arc<[u32]>;
@@ -378,6 +405,21 @@ impl Ranks {
     /// The ranks of `order` if they are kept (`of` without building them).
     pub fn kept(&self, order: &Arc<[u32]>) -> Option<Arc<[u32]>> {
         lock(&self.kept).iter().find(|(o, _)| Arc::ptr_eq(o, order)).map(|(_, ranks)| ranks.clone())
+    }
+
+    /// The positions of `order` that `within` lets through, in order
+    /// (kept for the few pairs in use).
+    pub fn scoped(&self, order: &Arc<[u32]>, within: &Arc<Visible>) -> Arc<[u32]> {
+        let mut kept = lock(&self.scoped);
+        if let Some((_, _, s)) = kept.iter().find(|(o, w, _)| Arc::ptr_eq(o, order) && **w == **within) {
+            return s.clone();
+        }
+        let s: Arc<[u32]> = order.iter().copied().filter(|&p| within.has(p)).collect();
+        if kept.len() >= RANKS_KEPT * 4 {
+            kept.pop_back();
+        }
+        kept.push_front((order.clone(), within.clone(), s.clone()));
+        s
     }
 
     pub fn of(&self, order: &Arc<[u32]>) -> Arc<[u32]> {
@@ -405,14 +447,23 @@ impl Source<'_> {
     pub fn ordered(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         directed(self.idx, self.order)
     }
+
+    /// The listing's order with only the videos `within` lets through.
+    pub fn order_within(&self, within: Option<&Arc<Visible>>) -> Arc<[u32]> {
+        match within {
+            None => self.idx.clone(),
+            Some(w) => self.ranks.scoped(self.idx, w),
+        }
+    }
 }
 
 /// One page of a listing, and how many videos the listing holds in all.
 pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<Arc<Video>>, usize) {
     let videos = src.catalog.videos();
-    if filter.is_empty() {
-        let page = src.ordered().skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();
-        return (page, videos.len());
+    if !filter.beyond_sight() {
+        let idx = src.order_within(filter.within.as_ref());
+        let page = directed(&idx, src.order).skip(offset).take(limit).map(|i| videos[i as usize].clone()).collect();
+        return (page, idx.len());
     }
     let matching = filtered(src, filter);
     let page = matching.iter().skip(offset).take(limit).map(|&i| videos[i as usize].clone()).collect();
@@ -427,9 +478,11 @@ pub fn page(src: &Source, filter: &Filter, offset: usize, limit: usize) -> (Vec<
 pub fn filtered(src: &Source, filter: &Filter) -> Vec<u32> {
     let videos = src.catalog.videos();
     if filter.every_video() {
-        // A video without user data may pass: every one is looked at, in order.
+        // A video without user data may pass: every one is looked at, in
+        // order (of those the person may see).
+        let idx = src.order_within(filter.within.as_ref());
         return src.users.view(src.who, |view| {
-            src.ordered()
+            directed(&idx, src.order)
                 .filter(|&i| {
                     let v = &videos[i as usize];
                     filter.matches(v, view.get(v.id).as_deref(), src.who)
@@ -479,6 +532,10 @@ pub fn random(catalog: &Catalog, users: &UserCache, who: &Viewer, filter: &Filte
     let videos = catalog.videos();
     if filter.is_empty() {
         return (!videos.is_empty()).then(|| videos[fastrand::usize(..videos.len())].clone());
+    }
+    if let (false, Some(w)) = (filter.beyond_sight(), &filter.within) {
+        let pos = w.nth(fastrand::usize(..w.count().max(1)))?;
+        return videos.get(pos as usize).cloned();
     }
     let matching: Vec<&Arc<Video>> =
         users.view(who, |view| videos.iter().filter(|v| filter.matches(v, view.get(v.id).as_deref(), who)).collect());

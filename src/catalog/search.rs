@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use memchr::memmem::Finder;
 
 use super::fold::fold;
-use super::query::{filtered, Filter, Source};
+use super::query::{directed, filtered, Filter, Source};
 use super::words::{is_cjk, one_edit, tokens};
 use super::{Order, Sort, Video};
 use crate::library::ids::VideoId;
@@ -204,7 +204,8 @@ fn ranked(
     by_score: bool,
     quick: Option<Quick>,
 ) -> Option<Vec<u32>> {
-    let over = |q: Quick| words.len() > q.words || words.iter().any(|w| w.len() > q.word_bytes) || !filter.is_empty();
+    let over =
+        |q: Quick| words.len() > q.words || words.iter().any(|w| w.len() > q.word_bytes) || filter.beyond_sight();
     if quick.is_some_and(over) {
         return None;
     }
@@ -251,7 +252,10 @@ fn ranked(
     // (score, position) in the listing's order, so a stable sort by score
     // keeps that order among equals.
     let mut hits: Vec<(u32, u32)> = match rarest {
-        None if filter.is_empty() => src.ordered().filter_map(|i| score_of(i).map(|s| (s, i))).collect(),
+        None if !filter.beyond_sight() => {
+            let idx = src.order_within(filter.within.as_ref());
+            directed(&idx, src.order).filter_map(|i| score_of(i).map(|s| (s, i))).collect()
+        }
         None => filtered(src, filter).into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect(),
         Some(k) => {
             // The rarest word's videos, and those with tags or titles (they may match there).
@@ -261,7 +265,8 @@ fn ranked(
                 .extend(extra.keys().filter_map(|id| src.catalog.get(*id)).map(|v| v.pos).filter(|&p| p != u32::MAX));
             candidates.sort_unstable();
             candidates.dedup();
-            if filter.is_empty() {
+            candidates.retain(|&i| filter.sees(i));
+            if !filter.beyond_sight() {
                 let rank = kept_ranks.unwrap_or_else(|| src.ranks.of(src.idx));
                 let mut hits: Vec<(u32, u32)> =
                     candidates.into_iter().filter_map(|i| score_of(i).map(|s| (s, i))).collect();

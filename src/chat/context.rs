@@ -32,8 +32,13 @@ pub fn system(shelf: &Collection) -> String {
     let s = stats(shelf);
     let mut out = String::from(RULES);
     out.push_str(&format!(
-        "\n\nThe library: {} videos, {} hours; {} rated, {} favorites, {} not watched yet.",
-        s["videos"], s["hours"], s["rated"], s["favorites"], s["unwatched"]
+        "\n\nThe library: {} {}, {} hours; {} rated, {} favorites, {} not watched yet.",
+        s["videos"],
+        if s["videos"] == 1 { "video" } else { "videos" },
+        s["hours"],
+        s["rated"],
+        s["favorites"],
+        s["unwatched"]
     ));
     let tags: Vec<String> = s["top_tags"]
         .as_array()
@@ -46,6 +51,8 @@ pub fn system(shelf: &Collection) -> String {
     }
     let c = &shelf.catalog;
     let videos = c.videos();
+    let within = shelf.sight.visible(c);
+    let seen = |v: &&std::sync::Arc<Video>| within.as_ref().is_none_or(|w| w.has(v.pos));
     let listed = |title: &str, picks: Vec<&std::sync::Arc<Video>>, out: &mut String| {
         if picks.is_empty() {
             return;
@@ -59,11 +66,12 @@ pub fn system(shelf: &Collection) -> String {
     };
     let recent: Vec<_> = c
         .base_order(Sort::Added)
-        .map(|idx| idx.iter().rev().take(PER_LIST).map(|&i| &videos[i as usize]).collect())
+        .map(|idx| idx.iter().rev().map(|&i| &videos[i as usize]).filter(seen).take(PER_LIST).collect())
         .unwrap_or_default();
     listed("Recently added", recent, &mut out);
-    let mut rated: Vec<(u8, &std::sync::Arc<Video>)> =
-        shelf.users.view(&shelf.who, |view| videos.iter().filter_map(|v| Some((view.get(v.id)?.rating?, v))).collect());
+    let mut rated: Vec<(u8, &std::sync::Arc<Video>)> = shelf
+        .users
+        .view(&shelf.who, |view| shelf.videos().filter_map(|v| Some((view.get(v.id)?.rating?, v))).collect());
     rated.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.added.cmp(&a.1.added)));
     listed("Best rated", rated.into_iter().take(PER_LIST).map(|(_, v)| v).collect(), &mut out);
     let unwatched = super::tools::run(shelf, "list_videos", r#"{"unwatched": true, "sort": "added", "limit": 8}"#);
@@ -72,7 +80,7 @@ pub fn system(shelf: &Collection) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|b| c.get(b["id"].as_str()?.parse().ok()?))
+        .filter_map(|b| shelf.get(b["id"].as_str()?.parse().ok()?))
         .collect();
     listed("Not watched yet (newest)", picks, &mut out);
     out
@@ -123,6 +131,7 @@ mod tests {
             orders: Arc::default(),
             searches: Arc::default(),
             who: Viewer::Household,
+            sight: crate::catalog::Sight::All,
         }
     }
 

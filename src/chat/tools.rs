@@ -11,7 +11,7 @@ use crate::catalog::listing::{Inputs, ListQuery, MAX_MINUTES, MAX_QUERY_CHARS};
 use crate::catalog::query::LiveOrders;
 use crate::catalog::search::SearchCache;
 use crate::catalog::user::UserCache;
-use crate::catalog::{Catalog, Order, Sort, UserData, Video, Viewer};
+use crate::catalog::{Catalog, Order, Sight, Sort, UserData, Video, Viewer};
 
 /// Most videos one tool answer lists.
 pub const MAX_LIST: usize = 20;
@@ -25,11 +25,24 @@ pub struct Collection {
     pub orders: Arc<LiveOrders>,
     pub searches: Arc<SearchCache>,
     pub who: Viewer,
+    /// What the person may see: nothing else is named, counted or listed.
+    pub sight: Sight,
 }
 
 impl Collection {
     fn data(&self, v: &Video) -> UserData {
         self.users.get_for(&self.who, v.id)
+    }
+
+    /// The videos the person may see, in the catalog's order.
+    pub fn videos(&self) -> impl Iterator<Item = &Arc<Video>> {
+        let within = self.sight.visible(&self.catalog);
+        self.catalog.videos().iter().filter(move |v| within.as_ref().is_none_or(|w| w.has(v.pos)))
+    }
+
+    /// A video the person may see, by id.
+    pub fn get(&self, id: crate::library::ids::VideoId) -> Option<&Arc<Video>> {
+        self.catalog.get(id).filter(|v| self.sight.sees(&self.catalog, v))
     }
 
     fn inputs(&self) -> Inputs<'_> {
@@ -39,6 +52,7 @@ impl Collection {
             orders: &self.orders,
             searches: &self.searches,
             who: &self.who,
+            sight: &self.sight,
             playlist: None,
         }
     }
@@ -176,7 +190,7 @@ fn list(shelf: &Collection, args: &Value) -> Value {
 
 fn details(shelf: &Collection, args: &Value) -> Value {
     let id = args["id"].as_str().unwrap_or("").trim().trim_start_matches("/watch/");
-    let Some(v) = id.parse().ok().and_then(|id| shelf.catalog.get(id)) else {
+    let Some(v) = id.parse().ok().and_then(|id| shelf.get(id)) else {
         return json!({ "error": format!("no video has the id {id:?}") });
     };
     let d = shelf.data(v);
@@ -184,7 +198,8 @@ fn details(shelf: &Collection, args: &Value) -> Value {
     let info = v.info.as_ref();
     out["added"] = json!(v.added);
     out["size_bytes"] = json!(v.size());
-    out["file"] = json!(v.primary().rel_display());
+    let within = shelf.sight.visible(&shelf.catalog);
+    out["file"] = json!(crate::catalog::sight::paths(v, within.as_deref()).first());
     out["width"] = json!(info.and_then(|i| i.width));
     out["height"] = json!(info.and_then(|i| i.height));
     out["video_codec"] = json!(info.and_then(|i| i.video_codec.as_ref().map(|c| c.to_string())));
@@ -195,10 +210,11 @@ fn details(shelf: &Collection, args: &Value) -> Value {
 /// Counts, total length and the most used tags.
 pub fn stats(shelf: &Collection) -> Value {
     let c = &shelf.catalog;
-    let hours = c.videos().iter().filter_map(|v| v.duration_ms()).sum::<u64>() as f64 / 3_600_000.0;
-    let (mut rated, mut favorites, mut unwatched) = (0, 0, 0);
+    let hours = shelf.videos().filter_map(|v| v.duration_ms()).sum::<u64>() as f64 / 3_600_000.0;
+    let (mut count, mut rated, mut favorites, mut unwatched) = (0, 0, 0, 0);
     shelf.users.view(&shelf.who, |view| {
-        for v in c.videos() {
+        for v in shelf.videos() {
+            count += 1;
             let d = view.get(v.id);
             let d = d.as_deref();
             rated += usize::from(d.is_some_and(|d| d.rating.is_some()));
@@ -206,13 +222,14 @@ pub fn stats(shelf: &Collection) -> Value {
             unwatched += usize::from(d.is_none_or(|d| d.unwatched_by(&shelf.who)));
         }
     });
-    let tags: Vec<Value> = crate::catalog::query::tag_counts(c, &shelf.users)
+    let within = shelf.sight.visible(c);
+    let tags: Vec<Value> = crate::catalog::query::tag_counts(c, &shelf.users, within.as_deref())
         .into_iter()
         .take(15)
         .map(|(t, n)| json!({ "tag": t, "videos": n }))
         .collect();
     json!({
-        "videos": c.len(), "hours": (hours * 10.0).round() / 10.0, "rated": rated,
+        "videos": count, "hours": (hours * 10.0).round() / 10.0, "rated": rated,
         "favorites": favorites, "unwatched": unwatched, "top_tags": tags,
     })
 }
@@ -261,6 +278,7 @@ mod tests {
             orders: Arc::default(),
             searches: Arc::default(),
             who: Viewer::Household,
+            sight: crate::catalog::Sight::All,
         }
     }
 

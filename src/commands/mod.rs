@@ -7,6 +7,7 @@
 //! not make some); 2 could not do it (bad input, a busy or damaged data dir).
 
 mod doctor;
+mod libraries;
 mod library;
 mod loadtest;
 mod migrate;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Some(Command::Doctor(args)) => doctor::doctor(&args),
         Some(Command::Loadtest(args)) => done(loadtest::loadtest(&args)),
         Some(Command::User(args)) => done(users::user(&args)),
+        Some(Command::Library(args)) => done(libraries::library(&args)),
         Some(Command::Migrate(args)) => done(migrate::migrate(&args)),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

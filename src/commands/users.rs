@@ -1,4 +1,4 @@
-//! `vidserve user add|passwd|remove|list|token`: accounts, from the command
+//! `vidserve user add|passwd|remove|list|token|libraries`: accounts, from the command
 //! line, while the server is stopped (one process writes a data dir);
 //! `list` also while it runs.
 
@@ -17,8 +17,10 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
         _ => crate::store::open(&data, database.as_ref())?,
     };
     let people = People::load(store.clone())?;
+    // The roots last scanned: each is a library of its own.
+    people.set_roots(store.roots()?);
     match &args.command {
-        UserCommand::Add { name, role, password_stdin, no_password, replace } => {
+        UserCommand::Add { name, role, password_stdin, no_password, replace, libraries } => {
             let password = if *no_password { None } else { Some(read_password(*password_stdin, true)?) };
             let role = match role {
                 RoleArg::Viewer => Role::Viewer,
@@ -27,9 +29,9 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
             };
             let existed = people.exists(name);
             if *replace {
-                people.set_account(name, role, password.as_deref())?;
+                people.set_account(name, role, password.as_deref(), libraries.as_deref())?;
             } else {
-                people.add(name, role, password.as_deref()).map_err(|e| match e {
+                people.add(name, role, password.as_deref(), libraries.as_deref()).map_err(|e| match e {
                     PeopleError::Exists(_) => anyhow::anyhow!(
                         "there is already an account named {name}; nothing was changed \
                          (`vidserve user add {name} --replace` replaces it, `vidserve user passwd {name}` \
@@ -40,7 +42,20 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
             }
             let kind = if *no_password { " (no password: private addresses only)" } else { "" };
             let done = if existed { "replaced" } else { "added" };
-            super::print(format!("{done} {name} as {}{kind}\n", role.name()).as_bytes())
+            let sees = sees(&people, name, role);
+            super::print(format!("{done} {name} as {}{kind}; {sees}\n", role.name()).as_bytes())
+        }
+        UserCommand::Libraries { name, libraries, all } => {
+            let names: Option<Vec<String>> = match (all, libraries) {
+                (true, _) | (false, None) => None,
+                (false, Some(list)) => {
+                    Some(list.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
+                }
+            };
+            people.set_libraries(name, names.as_deref())?;
+            let role = people.list().into_iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name)).map(|(_, r, _)| r);
+            let sees = sees(&people, name, role.unwrap_or(Role::Viewer));
+            super::print(format!("{name}: {sees}\n").as_bytes())
         }
         UserCommand::Passwd { name, password_stdin } => {
             let password = read_password(*password_stdin, true)?;
@@ -79,7 +94,12 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
             let mut out = String::new();
             for (name, role, has_password) in people.list() {
                 let note = if has_password { "" } else { "  (no password)" };
-                out.push_str(&format!("{name}\t{}{note}\n", role.name()));
+                out.push_str(&format!("{name}\t{}\t{}{note}\n", role.name(), sees(&people, &name, role)));
+            }
+            for profile in crate::people::libraries::PROFILES {
+                if people.libraries_of(profile).is_some() {
+                    out.push_str(&format!("({profile})\t-\t{}\n", sees(&people, profile, Role::Viewer)));
+                }
             }
             if out.is_empty() {
                 out.push_str("no accounts: everyone on the local network may use vidserve\n");
@@ -94,6 +114,16 @@ pub fn user(args: &UserArgs) -> anyhow::Result<()> {
             let token = people.new_token(name)?;
             super::print(format!("{token}\n").as_bytes())
         }
+    }
+}
+
+/// What `name` sees, in words.
+fn sees(people: &People, name: &str, role: Role) -> String {
+    match (role, people.libraries_of(name)) {
+        (Role::Admin, _) => "sees everything (an admin)".into(),
+        (_, None) => "sees everything".into(),
+        (_, Some(l)) if l.is_empty() => "sees nothing (no libraries)".into(),
+        (_, Some(l)) => format!("sees {}", l.join(", ")),
     }
 }
 

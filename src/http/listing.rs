@@ -11,7 +11,7 @@ use crate::app::playlists::Playlists;
 use crate::app::{Library, UserDataHandle};
 use crate::catalog::listing::{Inputs, ListQuery, Listing};
 use crate::catalog::search;
-use crate::catalog::{Catalog, Viewer};
+use crate::catalog::{Catalog, Sight, Viewer};
 use crate::library::ids::VideoId;
 
 /// What listings read: the library's catalog, each person's user data
@@ -36,12 +36,13 @@ fn cpu_gate() -> &'static Semaphore {
 pub fn list(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     catalog: &Catalog,
     q: &ListQuery,
     per_page: usize,
 ) -> Result<Listing, ApiError> {
     let playlist = playlist_of(lists, who, q)?;
-    let inputs = inputs(lists, who, catalog, playlist.as_deref());
+    let inputs = inputs(lists, who, sight, catalog, playlist.as_deref());
     Ok(q.list(&inputs, per_page)?)
 }
 
@@ -51,21 +52,22 @@ pub async fn random(
     q: ListQuery,
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     catalog: Arc<Catalog>,
 ) -> Result<Arc<crate::catalog::Video>, ApiError> {
     let heavy = q.is_heavy();
-    let pick = move |lists: &Lists, who: &Viewer| -> Result<_, ApiError> {
+    let pick = move |lists: &Lists, who: &Viewer, sight: &Sight| -> Result<_, ApiError> {
         let playlist = playlist_of(lists, who, &q)?;
-        Ok(q.random(&inputs(lists, who, &catalog, playlist.as_deref()))?)
+        Ok(q.random(&inputs(lists, who, sight, &catalog, playlist.as_deref()))?)
     };
     let found = if !heavy {
-        pick(lists, who)?
+        pick(lists, who, sight)?
     } else {
         let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-        let (lists, who) = (lists.clone(), who.clone());
+        let (lists, who, sight) = (lists.clone(), who.clone(), sight.clone());
         crate::blocking::spawn(move || {
             let _turn = turn;
-            pick(&lists, &who)
+            pick(&lists, &who, &sight)
         })
         .await
         .map_err(|e| ApiError::Internal(e.into()))??
@@ -83,13 +85,20 @@ fn playlist_of(lists: &Lists, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<
     }
 }
 
-fn inputs<'a>(lists: &'a Lists, who: &'a Viewer, catalog: &'a Catalog, playlist: Option<&'a [VideoId]>) -> Inputs<'a> {
+fn inputs<'a>(
+    lists: &'a Lists,
+    who: &'a Viewer,
+    sight: &'a Sight,
+    catalog: &'a Catalog,
+    playlist: Option<&'a [VideoId]>,
+) -> Inputs<'a> {
     Inputs {
         catalog,
         users: &lists.user_data.data,
         orders: &lists.user_data.orders,
         searches: &lists.user_data.searches,
         who,
+        sight,
         playlist,
     }
 }
@@ -103,26 +112,29 @@ pub async fn run(
     q: ListQuery,
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     catalog: Arc<Catalog>,
     per_page: usize,
 ) -> Result<(ListQuery, Listing), ApiError> {
     if !q.is_heavy() {
-        let listing = list(lists, who, &catalog, &q, per_page)?;
+        let listing = list(lists, who, sight, &catalog, &q, per_page)?;
         return Ok((q, listing));
     }
     // A search alone is first tried here: a cached or small one is
     // answered without the two thread hand-offs of the blocking pool
     // (a quarter more searches a second at a million videos).
     if q.is_search_only() {
-        if let Some(listing) = q.list_within(&inputs(lists, who, &catalog, None), per_page, Some(search::QUICK))? {
+        if let Some(listing) =
+            q.list_within(&inputs(lists, who, sight, &catalog, None), per_page, Some(search::QUICK))?
+        {
             return Ok((q, listing));
         }
     }
     let turn = cpu_gate().acquire().await.map_err(|e| ApiError::Internal(e.into()))?;
-    let (lists, who) = (lists.clone(), who.clone());
+    let (lists, who, sight) = (lists.clone(), who.clone(), sight.clone());
     crate::blocking::spawn(move || {
         let _turn = turn;
-        let listing = list(&lists, &who, &catalog, &q, per_page)?;
+        let listing = list(&lists, &who, &sight, &catalog, &q, per_page)?;
         Ok((q, listing))
     })
     .await

@@ -7,6 +7,7 @@
 //! password hashing (`password`) and sign-in throttling (`limiter`). Writes
 //! go to the store first, then memory. Never: stores a secret in clear.
 
+pub mod libraries;
 pub mod limiter;
 pub mod links;
 pub mod password;
@@ -15,8 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::catalog::Viewer;
-use crate::store::people::{AccountRecord, GrantRecord};
+use std::path::PathBuf;
+
+use crate::catalog::{Sight, Viewer};
+use crate::store::people::{AccountRecord, GrantRecord, LibraryRecord, LIBRARIES_KEY, PROFILES_KEY};
 use crate::store::{Store, StoreError};
 
 /// What a person may do; each role includes the ones before it.
@@ -52,6 +55,8 @@ pub struct Person {
     /// Whose personal data they see: the household's for the first admin
     /// (`People::owner`), else their own.
     pub viewer: Viewer,
+    /// What of the library they may see (admins: everything).
+    pub sight: Sight,
 }
 
 /// How long a session lives without being used.
@@ -71,6 +76,10 @@ pub enum PeopleError {
     LastAdmin(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
 }
 
 fn now() -> i64 {
@@ -106,6 +115,8 @@ pub struct People {
     generation: AtomicU64,
     /// Told of each bump, so streams ask again at once.
     changes: tokio::sync::watch::Sender<u64>,
+    /// The roots served (each a library of its own: `libraries::all`).
+    roots: RwLock<Vec<PathBuf>>,
 }
 
 impl People {
@@ -120,7 +131,146 @@ impl People {
             links,
             generation: AtomicU64::new(0),
             changes: tokio::sync::watch::Sender::new(0),
+            roots: RwLock::new(Vec::new()),
         })
+    }
+
+    /// The roots served, as given (each is a library by default).
+    pub fn set_roots(&self, roots: Vec<PathBuf>) {
+        *self.roots.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        self.changed();
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        self.roots.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every library: those named, then one per root.
+    pub fn libraries(&self) -> Vec<libraries::Library> {
+        let defined = self.state.read().map(|s| s.libraries.clone()).unwrap_or_default();
+        libraries::all(&defined, &self.roots())
+    }
+
+    /// The libraries `name` (an account, or a profile: `guest`, `dlna`)
+    /// was given; `None`: everything.
+    pub fn libraries_of(&self, name: &str) -> Option<Vec<String>> {
+        let s = self.state.read().ok()?;
+        let key = name.to_lowercase();
+        match s.accounts.get(&key) {
+            Some(a) => a.libraries.clone(),
+            None => s.profiles.get(&key).cloned(),
+        }
+    }
+
+    /// Names a library `folders` (absolute paths or bucket URLs inside a
+    /// root), or changes the folders of one named before (blocking);
+    /// whether it is new.
+    pub fn define_library(&self, name: &str, folders: &[String]) -> Result<bool, PeopleError> {
+        let name = libraries::valid_name(name)?;
+        let roots = self.roots();
+        let mut plain = Vec::new();
+        for f in folders.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+            let f = libraries::folder_inside(f, &roots)?;
+            if !plain.contains(&f) {
+                plain.push(f);
+            }
+        }
+        if plain.is_empty() {
+            return Err(PeopleError::Invalid("a library needs at least one folder".into()));
+        }
+        let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
+        let mut list = s.libraries.clone();
+        let new = match list.iter_mut().find(|l| l.name.eq_ignore_ascii_case(&name)) {
+            Some(l) => {
+                *l = LibraryRecord { name, folders: plain };
+                false
+            }
+            None => {
+                list.push(LibraryRecord { name, folders: plain });
+                true
+            }
+        };
+        self.store.put_household(LIBRARIES_KEY, Some(&json(&list)))?;
+        s.libraries = list;
+        drop(s);
+        self.changed();
+        Ok(new)
+    }
+
+    /// Removes a named library (blocking); whoever was given it sees less
+    /// (nothing, if it was their only one). A root's own library cannot be
+    /// removed. The accounts and profiles that had it are returned.
+    pub fn remove_library(&self, name: &str) -> Result<Vec<String>, PeopleError> {
+        let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
+        let Some(at) = s.libraries.iter().position(|l| l.name.eq_ignore_ascii_case(name)) else {
+            drop(s);
+            let default = self.libraries().into_iter().any(|l| l.default && l.name.eq_ignore_ascii_case(name));
+            return Err(PeopleError::Invalid(if default {
+                format!("{name} is a video folder's own library; it goes when the folder is no longer served")
+            } else {
+                format!("there is no library named {name:?}")
+            }));
+        };
+        let mut list = s.libraries.clone();
+        let gone = list.remove(at);
+        self.store.put_household(LIBRARIES_KEY, Some(&json(&list)))?;
+        s.libraries = list;
+        let has = |names: &Vec<String>| names.iter().any(|n| n.eq_ignore_ascii_case(&gone.name));
+        let mut had: Vec<String> = s
+            .accounts
+            .values()
+            .filter(|a| a.libraries.as_ref().is_some_and(has))
+            .map(|a| a.name.clone())
+            .chain(s.profiles.iter().filter(|(_, l)| has(l)).map(|(p, _)| format!("({p})")))
+            .collect();
+        had.sort();
+        drop(s);
+        self.changed();
+        Ok(had)
+    }
+
+    /// Gives `name` (an account, or a profile: `guest`, `dlna`) the
+    /// libraries `names` (`None`: everything; an empty list: nothing)
+    /// (blocking). Unknown library names are refused.
+    pub fn set_libraries(&self, name: &str, names: Option<&[String]>) -> Result<(), PeopleError> {
+        let names = names.map(|n| libraries::known(&self.libraries(), n)).transpose()?;
+        let key = name.to_lowercase();
+        let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
+        if let Some(a) = s.accounts.get(&key) {
+            let rec = AccountRecord { libraries: names, ..a.clone() };
+            self.store.put_account(&rec)?;
+            s.accounts.insert(key, rec);
+        } else if libraries::PROFILES.contains(&key.as_str()) {
+            let mut profiles = s.profiles.clone();
+            match names {
+                Some(n) => profiles.insert(key, n),
+                None => profiles.remove(&key),
+            };
+            self.store.put_household(PROFILES_KEY, Some(&json(&profiles)))?;
+            s.profiles = profiles;
+        } else {
+            return Err(PeopleError::NoSuchAccount(name.into()));
+        }
+        drop(s);
+        self.changed();
+        Ok(())
+    }
+
+    /// What a profile without an account (`guest`, `dlna`) may see.
+    pub fn profile_sight(&self, profile: &str) -> Sight {
+        let names = self.state.read().ok().and_then(|s| s.profiles.get(profile).cloned());
+        libraries::sight(&self.libraries(), names.as_deref())
+    }
+
+    /// What a signed link (its query) may show: what the account that
+    /// made it sees now.
+    pub fn link_sight(&self, query: &str) -> Sight {
+        let q = links::read(query);
+        match q.as_ref().and_then(|q| q.by).and_then(|b| self.person(b)) {
+            Some(p) => p.sight,
+            None if !self.enabled() => Sight::All,
+            None => Sight::only(Vec::new()),
+        }
     }
 
     /// Changes whenever a session, token or account may have lost or
@@ -162,7 +312,12 @@ impl People {
         let a = s.accounts.get(&key)?;
         let viewer =
             if s.owner.as_deref() == Some(key.as_str()) { Viewer::Household } else { Viewer::Person(key.into()) };
-        Some(Person { name: a.name.clone(), role: Role::parse(&a.role)?, viewer })
+        let role = Role::parse(&a.role)?;
+        let sight = match (role, &a.libraries) {
+            (Role::Admin, _) | (_, None) => Sight::All,
+            (_, Some(names)) => libraries::sight(&libraries::all(&s.libraries, &self.roots()), Some(names)),
+        };
+        Some(Person { name: a.name.clone(), role, viewer, sight })
     }
 
     /// The account that holds the household's own data (what was entered
@@ -176,17 +331,44 @@ impl People {
 
     /// Adds or replaces an account (blocking); the last admin's role is
     /// never lowered. `password`: `None` for a profile without one.
-    pub fn set_account(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
-        self.put(name, role, password, true)
+    /// `libraries`: what it may see (`None`: everything).
+    pub fn set_account(
+        &self,
+        name: &str,
+        role: Role,
+        password: Option<&str>,
+        libraries: Option<&[String]>,
+    ) -> Result<(), PeopleError> {
+        self.put(name, role, password, libraries, true)
     }
 
-    /// Adds an account that does not exist yet (blocking).
-    pub fn add(&self, name: &str, role: Role, password: Option<&str>) -> Result<(), PeopleError> {
-        self.put(name, role, password, false)
+    /// Adds an account that does not exist yet (blocking); `libraries`:
+    /// what it may see (`None`: everything).
+    pub fn add(
+        &self,
+        name: &str,
+        role: Role,
+        password: Option<&str>,
+        libraries: Option<&[String]>,
+    ) -> Result<(), PeopleError> {
+        self.put(name, role, password, libraries, false)
     }
 
-    fn put(&self, name: &str, role: Role, password: Option<&str>, replace: bool) -> Result<(), PeopleError> {
+    fn put(
+        &self,
+        name: &str,
+        role: Role,
+        password: Option<&str>,
+        libraries: Option<&[String]>,
+        replace: bool,
+    ) -> Result<(), PeopleError> {
         let name = valid_name(name)?;
+        if libraries::PROFILES.contains(&name.to_lowercase().as_str()) {
+            return Err(PeopleError::Invalid(format!(
+                "{name} is the name of a profile without an account (`vidserve user libraries {name} A,B` chooses                  what it sees); choose another name"
+            )));
+        }
+        let libraries = libraries.map(|l| libraries::known(&self.libraries(), l)).transpose()?;
         if password.is_none() && role != Role::Viewer {
             return Err(PeopleError::Invalid(format!(
                 "only viewers may be profiles without a password ({name} would let any device on the network {})",
@@ -210,7 +392,9 @@ impl People {
         // A replaced account starts afresh: what it granted before ends.
         let links = old.map_or(0, |a| a.links + 1);
         let replaced = old.is_some();
-        let rec = AccountRecord { name, role: role.name().into(), hash, created, links };
+        // A replaced account keeps what it was given to see, unless told.
+        let libraries = libraries.or_else(|| old.and_then(|a| a.libraries.clone()));
+        let rec = AccountRecord { name, role: role.name().into(), hash, created, links, libraries };
         if let Some(owner) = self.store.put_account(&rec)? {
             s.owner = Some(owner);
         }

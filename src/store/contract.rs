@@ -97,7 +97,7 @@ mod postgres {
 }
 
 fn account(name: &str, role: &str) -> AccountRecord {
-    AccountRecord { name: name.into(), role: role.into(), hash: None, created: 1, links: 0 }
+    AccountRecord { name: name.into(), role: role.into(), hash: None, created: 1, links: 0, libraries: None }
 }
 
 pub fn writes_are_there_after_a_restart(open: Open) {
@@ -184,7 +184,11 @@ pub fn people_are_kept(open: Open) {
         assert_eq!(store.put_account(&account("ann", "admin")).unwrap().as_deref(), Some("ann"));
         // Only the first admin becomes the owner.
         assert_eq!(store.put_account(&account("zed", "admin")).unwrap(), None);
-        store.put_account(&account("Bob", "viewer")).unwrap();
+        store.put_account(&AccountRecord { libraries: Some(vec!["Kids".into()]), ..account("Bob", "viewer") }).unwrap();
+        let kids = r#"[{"name":"Kids","folders":["/v/Kids"]}]"#;
+        store.put_household(crate::store::people::LIBRARIES_KEY, Some(kids)).unwrap();
+        store.put_household(crate::store::people::PROFILES_KEY, Some(r#"{"guest":["Kids"]}"#)).unwrap();
+        store.put_household(crate::store::people::PROFILES_KEY, Some(r#"{"guest":[]}"#)).unwrap();
         store.put_token("t1", &grant("bob")).unwrap();
         store.put_token("t2", &grant("bob")).unwrap();
         store.put_token("t3", &grant("ann")).unwrap();
@@ -201,7 +205,11 @@ pub fn people_are_kept(open: Open) {
     assert_eq!(store.secret("links").unwrap(), secret);
     let people = store.load_people().unwrap();
     assert_eq!(people.owner.as_deref(), Some("ann"));
-    assert_eq!(people.accounts["bob"], account("Bob", "viewer"));
+    assert_eq!(people.accounts["bob"].libraries.as_deref(), Some(&["Kids".to_string()][..]));
+    assert_eq!(people.libraries[0].folders, ["/v/Kids"]);
+    assert_eq!(people.profiles["guest"], Vec::<String>::new(), "replaced");
+    store.put_household(crate::store::people::LIBRARIES_KEY, None).unwrap();
+    assert!(store.load_people().unwrap().libraries.is_empty());
     assert_eq!(people.tokens.keys().collect::<Vec<_>>(), ["t3"]);
     assert_eq!(people.sessions["s1"], grant("bob"));
     assert!(!people.sessions.contains_key("s2"));

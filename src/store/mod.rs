@@ -165,6 +165,9 @@ pub trait Store: Send + Sync {
     /// Removes an account with its tokens, sessions, own data and
     /// playlists; whether it existed.
     fn remove_account(&self, name: &str) -> Result<bool, StoreError>;
+    /// Sets (or with `None` removes) a household value: the libraries and
+    /// the profiles' libraries (`people::LIBRARIES_KEY`, `PROFILES_KEY`).
+    fn put_household(&self, key: &str, value: Option<&str>) -> Result<(), StoreError>;
     /// Stores a token by the digest of its secret.
     fn put_token(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError>;
     /// Stores a session by the digest of its id.

@@ -1,7 +1,9 @@
 //! Every route of the route table against anonymous, viewer, editor and
 //! admin: who is sent to sign in (303), who is refused (401, 403), who gets
 //! through, as the table says (and, for the routes where it matters most,
-//! as written here). A route cannot exist without its table entry.
+//! as written here). A route cannot exist without its table entry. And
+//! each route again for a viewer without the library the video is in: a
+//! route naming that video answers 404, as for one that does not exist.
 
 use vidserve::http::route::{Access, Kind, Name, ROUTES};
 use vidserve::people::Role;
@@ -38,16 +40,25 @@ async fn every_route_has_its_role() {
     use Needs::*;
     let fx = Fixture::new();
     fx.mp4("a.mp4", 1000, 1800);
+    fx.mp4("Kids/k.mp4", 1000, 1801);
     let data = tempfile::tempdir().unwrap();
+    let kids = fx.path().join("Kids");
+    assert!(crate::libraries::library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()])
+        .status
+        .success());
     for (name, role) in [("ann", "admin"), ("ed", "editor"), ("vic", "viewer")] {
         assert!(user(data.path(), &["add", name, "--role", role, "--password-stdin"], Some("long enough"))
             .status
             .success());
     }
+    let added = user(data.path(), &["add", "kid", "--libraries", "Kids", "--password-stdin"], Some("long enough"));
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let ann = sign_in(&srv, "ann", "long enough").await;
     let ed = sign_in(&srv, "ed", "long enough").await;
     let vic = sign_in(&srv, "vic", "long enough").await;
+    let kid = sign_in(&srv, "kid", "long enough").await;
+    // `a.mp4`, outside Kids: the kid may not see it.
     let id = {
         let (s, _) = ask(&srv, "GET", "/api/v1/videos", Some(&ann)).await;
         assert_eq!(s, 200);
@@ -61,7 +72,8 @@ async fn every_route_has_its_role() {
             .json()
             .await
             .unwrap();
-        v["videos"][0]["id"].as_str().unwrap().to_string()
+        let a = v["videos"].as_array().unwrap().iter().find(|v| v["file_title"] == "a").unwrap();
+        a["id"].as_str().unwrap().to_string()
     };
     // Every route of the table, its parameters filled in.
     let example = |template: &str| {
@@ -76,6 +88,8 @@ async fn every_route_has_its_role() {
             .replace("{name}", "app.css")
     };
     let mut table: Vec<(&str, String, Needs, bool)> = Vec::new();
+    // The routes that name the video, by path.
+    let mut naming: Vec<(&str, String)> = Vec::new();
     for e in ROUTES {
         // Signing in answers 401 to a wrong password, and signing out
         // would end the session the next checks use: both are tried below.
@@ -89,6 +103,9 @@ async fn every_route_has_its_role() {
             Access::Role(Role::Admin) => Admin,
         };
         let method = e.verb.allow().split(',').next().unwrap();
+        if e.path.contains("{id}") || e.path.contains("{key}") {
+            naming.push((method, example(e.path)));
+        }
         table.push((method, example(e.path), needs, e.kind == Kind::Page));
     }
     // The table itself, where it matters most, written here.
@@ -126,6 +143,27 @@ async fn every_route_has_its_role() {
             }
         }
     }
+    // Without the library: every route a viewer may call that names the
+    // video answers 404, as for one that does not exist (its role comes
+    // first: what a viewer may not do is 403 as before); every other route
+    // answers the kid as it answers vic.
+    assert!(naming.len() >= 20, "{naming:?}");
+    for (method, path, needs, _) in &table {
+        let (status, to) = ask(&srv, method, path, Some(&kid)).await;
+        let case = format!("kid {method} {path}: {status} {to}");
+        if *needs > Viewer {
+            assert_eq!(status, 403, "{case}: refused");
+        } else if naming.iter().any(|(m, p)| m == method && p == path) {
+            assert_eq!(status, 404, "{case}: hidden");
+            let (with, _) = ask(&srv, method, path, Some(&vic)).await;
+            assert!(![401, 403, 405, 500].contains(&with), "vic {method} {path}: {with}: let through");
+        } else {
+            assert!(![401, 403, 405, 500].contains(&status) && !to.starts_with("/login"), "{case}: let through");
+        }
+    }
+    // By the original's file name too.
+    assert_eq!(ask(&srv, "GET", "/video/a.mp4", Some(&kid)).await.0, 404);
+    assert_eq!(ask(&srv, "GET", "/video/a.mp4", Some(&vic)).await.0, 200);
     // Signing in is for anyone (a wrong password is told so).
     let (status, _) = ask(&srv, "POST", "/login", None).await;
     assert_eq!(status, 401);

@@ -17,6 +17,7 @@ mod inside;
 mod interface;
 mod keys;
 mod layers;
+mod libraries;
 mod library;
 mod limits;
 mod media;

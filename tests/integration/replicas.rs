@@ -124,7 +124,7 @@ async fn a_sign_in_on_one_server_works_on_the_other_at_once_and_a_sign_out_ends_
     let (a, _da) = replica(fx.path(), &url).await;
     let (b, _db) = replica(fx.path(), &url).await;
     let people = a.app.people().clone();
-    tokio::task::spawn_blocking(move || people.add("ann", Role::Admin, Some(PASSWORD)).unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || people.add("ann", Role::Admin, Some(PASSWORD), None).unwrap()).await.unwrap();
     eventually(Duration::from_secs(5), "B asks who is there once A has an account", || async {
         b.get("/api/v1/videos").await.status() == 401
     })
@@ -424,7 +424,7 @@ async fn a_household_moves_from_the_data_dir_to_postgresql_without_losing_anythi
     let data = tempfile::tempdir().unwrap();
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let people = srv.app.people().clone();
-    tokio::task::spawn_blocking(move || people.add("ann", Role::Admin, Some(PASSWORD)).unwrap()).await.unwrap();
+    tokio::task::spawn_blocking(move || people.add("ann", Role::Admin, Some(PASSWORD), None).unwrap()).await.unwrap();
     let cookie = sign_in(&srv, "ann", PASSWORD).await;
     let id = srv
         .id_of_as("a.mp4", &{

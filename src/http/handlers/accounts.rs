@@ -38,6 +38,29 @@ pub(super) struct Change {
     no_password: Option<Flag>,
     /// Removing the household's owner: yes, its data goes too.
     confirm: Option<Flag>,
+    /// What it may see (`add`, `libraries`): names, or (from a form)
+    /// comma-separated names; absent or null: everything.
+    libraries: Option<Names>,
+}
+
+/// Library names: a JSON list (`[]`: none), or comma-separated text
+/// from a form (empty: everything).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Names {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl Names {
+    /// The names; `None`: everything.
+    fn get(self) -> Option<Vec<String>> {
+        match self {
+            Names::List(l) => Some(l),
+            Names::Text(t) if t.trim().is_empty() => None,
+            Names::Text(t) => Some(t.split(',').map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()),
+        }
+    }
 }
 
 impl Flag {
@@ -63,7 +86,8 @@ pub fn rows(people: &People) -> Vec<AccountRow> {
         .into_iter()
         .map(|(name, role, password)| {
             let owner = owner.as_deref() == Some(name.as_str());
-            AccountRow { name, role, password, owner }
+            let libraries = people.libraries_of(&name);
+            AccountRow { name, role, password, owner, libraries }
         })
         .collect()
 }
@@ -71,9 +95,16 @@ pub fn rows(people: &People) -> Vec<AccountRow> {
 fn list_json(people: &People) -> serde_json::Value {
     let users: Vec<_> = rows(people)
         .iter()
-        .map(|r| json!({ "name": r.name, "role": r.role.name(), "password": r.password, "household": r.owner }))
+        .map(|r| {
+            json!({ "name": r.name, "role": r.role.name(), "password": r.password, "household": r.owner,
+                    "libraries": r.libraries })
+        })
         .collect();
-    json!({ "users": users })
+    let profiles: serde_json::Map<String, serde_json::Value> = crate::people::libraries::PROFILES
+        .iter()
+        .map(|p| (p.to_string(), json!({ "libraries": people.libraries_of(p) })))
+        .collect();
+    json!({ "users": users, "profiles": profiles })
 }
 
 /// `GET /admin/users`.
@@ -112,6 +143,85 @@ pub async fn change(
     }
 }
 
+/// `GET /admin/libraries`: every library, its folders, and who was given it.
+pub fn libraries(people: &People) -> Response<Body> {
+    json(StatusCode::OK, &libraries_json(people))
+}
+
+fn libraries_json(people: &People) -> serde_json::Value {
+    let holders: Vec<(String, Vec<String>)> = people
+        .list()
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .chain(crate::people::libraries::PROFILES.iter().map(|p| p.to_string()))
+        .filter_map(|n| Some((n.clone(), people.libraries_of(&n)?)))
+        .collect();
+    let list: Vec<_> = people
+        .libraries()
+        .into_iter()
+        .map(|l| {
+            let given: Vec<&str> = holders
+                .iter()
+                .filter(|(_, libs)| libs.iter().any(|x| x.eq_ignore_ascii_case(&l.name)))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            json!({ "name": l.name, "folders": l.folders, "default": l.default, "given_to": given })
+        })
+        .collect();
+    json!({ "libraries": list })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LibraryChange {
+    action: String,
+    name: String,
+    /// Folders: a JSON list, or text from a form (one per line).
+    folders: Option<Folders>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Folders {
+    List(Vec<String>),
+    Text(String),
+}
+
+/// `POST /admin/libraries`: `{"action": "add", "name", "folders": [...]}`
+/// names a library (or changes its folders), `{"action": "remove",
+/// "name"}` removes one. JSON, or a form from the admin page.
+pub async fn change_library(
+    people: &Arc<People>,
+    headers: &HeaderMap,
+    body: Payload,
+) -> Result<Response<Body>, ApiError> {
+    let from_form = is_form(headers);
+    let c: LibraryChange = read_body_or_form(headers, body).await?;
+    let folders: Vec<String> = match c.folders {
+        Some(Folders::List(l)) => l,
+        Some(Folders::Text(t)) => t.lines().map(str::to_string).collect(),
+        None => Vec::new(),
+    };
+    if folders.len() > 100 {
+        return Err(ApiError::BadRequest("at most 100 folders in a library".into()));
+    }
+    let people2 = people.clone();
+    // The store blocks: off the async workers.
+    crate::blocking::spawn(move || match c.action.as_str() {
+        "add" => people2.define_library(&c.name, &folders).map(|_| ()),
+        "remove" => people2.remove_library(&c.name).map(|_| ()),
+        other => Err(PeopleError::Invalid(format!("unknown action {other:?}: add or remove"))),
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(people_error)?;
+    if from_form {
+        return Ok(redirect(StatusCode::SEE_OTHER, "/admin#libraries"));
+    }
+    let mut v = libraries_json(people);
+    v["success"] = json!(true);
+    Ok(json(StatusCode::OK, &v))
+}
+
 fn people_error(e: PeopleError) -> ApiError {
     match e {
         PeopleError::Invalid(why) => ApiError::BadRequest(why),
@@ -146,7 +256,13 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
                 (None, false) => return Err(ApiError::BadRequest("give a password (at least 8 characters)".into())),
                 (p, _) => p,
             };
-            people.add(name, role, password.as_deref()).map_err(people_error)?;
+            let libraries = c.libraries.and_then(Names::get);
+            people.add(name, role, password.as_deref(), libraries.as_deref()).map_err(people_error)?;
+            Ok(Done::Saved)
+        }
+        "libraries" => {
+            let libraries = c.libraries.and_then(Names::get);
+            people.set_libraries(name, libraries.as_deref()).map_err(people_error)?;
             Ok(Done::Saved)
         }
         "password" => {
@@ -169,7 +285,7 @@ fn apply(app: &App, name: &str, c: Change) -> Result<Done, ApiError> {
             Ok(Done::Saved)
         }
         other => Err(ApiError::BadRequest(format!(
-            "unknown action {other:?}: add, password, token, revoke, sign_out or remove"
+            "unknown action {other:?}: add, password, libraries, token, revoke, sign_out or remove"
         ))),
     }
 }

@@ -28,6 +28,10 @@ pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
     let library = app.library();
     if !app.store_reachable() {
         Err(ApiError::Unavailable("the database is unreachable".into()))
+    } else if library.is_ready() && app.people().enabled() {
+        // Anyone may ask: with accounts, how many videos there are is not
+        // for everyone (some see only their libraries).
+        Ok(json(StatusCode::OK, &json!({ "status": "ready" })))
     } else if library.is_ready() {
         Ok(json(StatusCode::OK, &json!({ "status": "ready", "videos": library.catalog().len() })))
     } else {
@@ -35,9 +39,11 @@ pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
     }
 }
 
-pub fn ping(library: &Library) -> Response<Body> {
+/// `GET /ping`: the videos the asking person may see, counted.
+pub fn ping(library: &Library, sight: &crate::catalog::Sight) -> Response<Body> {
     let c = library.catalog();
-    json(StatusCode::OK, &json!({ "status": "ok", "video_count": c.len(), "version": env!("CARGO_PKG_VERSION") }))
+    let count = sight.visible(&c).map_or(c.len(), |v| v.count());
+    json(StatusCode::OK, &json!({ "status": "ok", "video_count": count, "version": env!("CARGO_PKG_VERSION") }))
 }
 
 /// `GET /metrics`: Prometheus text.
@@ -133,6 +139,8 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
         },
         visitor: visitor.clone(),
         accounts: super::accounts::rows(app.people()),
+        libraries: app.people().libraries(),
+        guest: app.config().guest.then(|| app.people().libraries_of("guest")),
         chat: app.chat().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
         network_urls: app.ops().network_urls(),
         polled: app

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{json, ApiError};
 use crate::app::Library;
 use crate::catalog::listing::ListQuery;
-use crate::catalog::{UserData, Video, Viewer};
+use crate::catalog::{Sight, UserData, Video, Viewer, Visible};
 use crate::http::body::Body;
 use crate::http::conditional;
 use crate::http::listing::Lists;
@@ -24,10 +24,10 @@ const MAX_PER_PAGE: usize = 500;
 /// A validator of a listing: changes with the library, with anyone's user
 /// data and playlists, with the query and the person asking, and with each
 /// start of the server.
-fn list_tag(lists: &Lists, generation: u64, who: &Viewer, q: &ListQuery) -> String {
+fn list_tag(lists: &Lists, generation: u64, who: &Viewer, sight: &Sight, q: &ListQuery) -> String {
     static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let boot = *BOOT.get_or_init(|| fastrand::u64(..));
-    let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {q:?}").as_bytes());
+    let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {sight:?} {q:?}").as_bytes());
     let (playlists, users) = (lists.playlists.generation(), lists.user_data.data.version());
     format!("W/\"{boot:x}-{generation:x}-{users:x}-{playlists:x}-{asked:x}\"")
 }
@@ -35,11 +35,12 @@ fn list_tag(lists: &Lists, generation: u64, who: &Viewer, q: &ListQuery) -> Stri
 pub async fn videos(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     q: ListQuery,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let c = lists.library.catalog();
-    let tag = list_tag(lists, c.generation, who, &q);
+    let tag = list_tag(lists, c.generation, who, sight, &q);
     let validated = |mut res: Response<Body>| {
         let h = res.headers_mut();
         h.insert(ETAG, HeaderValue::from_str(&tag).expect("ASCII"));
@@ -52,9 +53,11 @@ pub async fn videos(
         return Ok(validated(res));
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = crate::http::listing::run(q, lists, who, c, per_page).await?;
+    let (_, listing) = crate::http::listing::run(q, lists, who, sight, c, per_page).await?;
     let users: Vec<UserData> = listing.videos.iter().map(|v| lists.user_data.data.get_for(who, v.id)).collect();
-    let videos: Vec<VideoJson> = listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u)).collect();
+    let within = sight.visible(&lists.library.catalog());
+    let videos: Vec<VideoJson> =
+        listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u, within.as_deref())).collect();
     #[derive(serde::Serialize)]
     struct Page<'a> {
         page: usize,
@@ -68,23 +71,31 @@ pub async fn videos(
 }
 
 /// `GET /api/v1/random`: one random video among those the filters let through.
-pub async fn random(lists: &Lists, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let v = crate::http::listing::random(q, lists, who, lists.library.catalog()).await?;
-    Ok(json(StatusCode::OK, &video_json(&v, &lists.user_data.data.get_for(who, v.id))))
+pub async fn random(lists: &Lists, who: &Viewer, sight: &Sight, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let v = crate::http::listing::random(q, lists, who, sight, lists.library.catalog()).await?;
+    let within = sight.visible(&lists.library.catalog());
+    Ok(json(StatusCode::OK, &video_json(&v, &lists.user_data.data.get_for(who, v.id), within.as_deref())))
 }
 
 /// One video, with its subtitles (beside and inside), chapters and audio tracks.
-pub async fn video(lists: &Lists, inside: &Arc<Inside>, who: &Viewer, id: VideoId) -> Result<Response<Body>, ApiError> {
+pub async fn video(
+    lists: &Lists,
+    inside: &Arc<Inside>,
+    who: &Viewer,
+    sight: &Sight,
+    id: VideoId,
+) -> Result<Response<Body>, ApiError> {
     let c = lists.library.catalog();
-    let v = c.get(id).ok_or_else(ApiError::not_found)?;
+    let v = super::visible(&c, sight, id)?;
     let tracks = super::subtitles::tracks(inside, &c, v).await?;
-    let mut out = video_json(v, &lists.user_data.data.get_for(who, id));
+    let mut out = video_json(v, &lists.user_data.data.get_for(who, id), sight.visible(&c).as_deref());
     tracks.add_to(id, &mut out);
     Ok(json(StatusCode::OK, &out))
 }
 
-pub(super) fn video_json(v: &Video, user: &UserData) -> serde_json::Value {
-    serde_json::to_value(VideoJson::new(v, user)).expect("plain data serialises")
+/// `within`: what the asking person may see (only those paths are shown).
+pub(super) fn video_json(v: &Video, user: &UserData, within: Option<&Visible>) -> serde_json::Value {
+    serde_json::to_value(VideoJson::new(v, user, within)).expect("plain data serialises")
 }
 
 /// A video as the API shows it; serialised straight to text for lists
@@ -119,7 +130,7 @@ pub(super) struct VideoJson<'a> {
 }
 
 impl<'a> VideoJson<'a> {
-    pub(super) fn new(v: &'a Video, user: &'a UserData) -> Self {
+    pub(super) fn new(v: &'a Video, user: &'a UserData, within: Option<&Visible>) -> Self {
         let i = v.info.clone().unwrap_or_default();
         VideoJson {
             added: v.added,
@@ -134,7 +145,7 @@ impl<'a> VideoJson<'a> {
             height: i.height,
             id: v.id.to_string(),
             index_at_end: i.index_at_end,
-            paths: v.files.iter().map(|f| f.rel_display()).collect(),
+            paths: crate::catalog::sight::paths(v, within),
             play_url: super::play::play_url(v),
             position_ms: user.position_ms,
             rating: user.rating,
@@ -159,13 +170,14 @@ pub async fn playlist(
     people: &People,
     by: Option<&str>,
     who: &Viewer,
+    sight: &Sight,
     q: ListQuery,
     host: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     use crate::people::links::DEFAULT_TTL;
     let c = lists.library.catalog();
     let per_page = q.per_page.unwrap_or(MAX_PER_PAGE).clamp(1, MAX_PER_PAGE);
-    let (_, listing) = crate::http::listing::run(q, lists, who, c, per_page).await?;
+    let (_, listing) = crate::http::listing::run(q, lists, who, sight, c, per_page).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let host = host.unwrap_or("localhost");
     let mut out = String::from("#EXTM3U\n");
@@ -195,12 +207,13 @@ pub fn link(
     library: &Library,
     people: &People,
     by: Option<&str>,
+    sight: &Sight,
     id: VideoId,
     q: LinkQuery,
     host: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     use crate::people::links::{DEFAULT_TTL, MAX_TTL};
-    library.catalog().get(id).ok_or_else(ApiError::not_found)?;
+    super::visible(&library.catalog(), sight, id)?;
     let ttl = q.ttl.and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_TTL).clamp(1, MAX_TTL);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires = now + ttl;

@@ -12,7 +12,7 @@ use hyper::{Method, Response, StatusCode};
 use serde::Deserialize;
 
 use super::{html, redirect, ApiError};
-use crate::catalog::Viewer;
+use crate::catalog::{Sight, Viewer};
 use crate::http::body::Body;
 use crate::http::guard::Client;
 use crate::http::pages::login::{login as login_page, LoginView};
@@ -50,12 +50,12 @@ impl Credentials {
         Credentials { session: session_id(headers).map(String::from), token: bearer(headers).map(String::from) }
     }
 
-    /// Whose data these credentials see now, and whether they are an
-    /// admin's; `None` when they no longer may read (signed out, removed,
-    /// accounts appeared).
-    pub fn viewer(&self, people: &People, guest: bool) -> Option<(Viewer, bool)> {
+    /// Whose data these credentials see now, whether they are an admin's,
+    /// and what of the library they may see; `None` when they no longer
+    /// may read (signed out, removed, accounts appeared).
+    pub fn viewer(&self, people: &People, guest: bool) -> Option<(Viewer, bool, Sight)> {
         if !people.enabled() {
-            return Some((Viewer::Household, true));
+            return Some((Viewer::Household, true, Sight::All));
         }
         let person = match (&self.session, &self.token) {
             (Some(id), _) => people.by_session(id).map(|(p, _)| p),
@@ -63,8 +63,8 @@ impl Credentials {
             (None, None) => None,
         };
         match person {
-            Some(p) => Some((p.viewer, p.role == Role::Admin)),
-            None if guest => Some((Viewer::Guest, false)),
+            Some(p) => Some((p.viewer, p.role == Role::Admin, p.sight)),
+            None if guest => Some((Viewer::Guest, false, people.profile_sight("guest"))),
             None => None,
         }
     }
@@ -121,13 +121,14 @@ pub fn authorize(
 }
 
 /// Whether the request is a video fetched through a valid signed link (it
-/// then needs no session); a link that was changed or has expired is 403.
-pub fn signed_link(people: &People, route: &Route, query: &str) -> Result<bool, ApiError> {
-    let Some(id) = route.video_by_id() else { return Ok(false) };
+/// then needs no session), and what it may show: what the account that
+/// made it may see now. A link that was changed or has expired is 403.
+pub fn signed_link(people: &People, route: &Route, query: &str) -> Result<Option<Sight>, ApiError> {
+    let Some(id) = route.video_by_id() else { return Ok(None) };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     match people.check_link(id, query, now) {
-        None => Ok(false),
-        Some(true) => Ok(true),
+        None => Ok(None),
+        Some(true) => Ok(Some(people.link_sight(query))),
         Some(false) => Err(ApiError::Forbidden("this link has expired or was changed; ask for a new one".into())),
     }
 }

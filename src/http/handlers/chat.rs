@@ -41,11 +41,13 @@ fn frame(out: &Out) -> Bytes {
 }
 
 /// `public_without_accounts`: `--allow-public` with nobody signing in.
+#[allow(clippy::too_many_arguments)]
 pub async fn chat(
     chat: Option<&Arc<Chat>>,
     lists: &Lists,
     public_without_accounts: bool,
     who: &Viewer,
+    sight: &crate::catalog::Sight,
     client: IpAddr,
     headers: &HeaderMap,
     body: Payload,
@@ -85,6 +87,7 @@ pub async fn chat(
         orders: lists.user_data.orders.clone(),
         searches: lists.user_data.searches.clone(),
         who: who.clone(),
+        sight: sight.clone(),
     };
     let (tx, mut rx) = mpsc::channel::<Out>(32);
     let (body_tx, body_rx) = mpsc::channel::<Bytes>(32);

@@ -14,28 +14,57 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::ApiError;
-use crate::catalog::Viewer;
-use crate::events::Events;
+use crate::app::Library;
+use crate::catalog::{Sight, Viewer};
+use crate::events::{Event, Events};
 use crate::http::body::Body;
 use crate::people::People;
 
 /// Time between keep-alive comments on an event stream.
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
+/// Whom a stream serves: whose data, whether an admin's, and what of the
+/// library they may see.
+pub struct Seer {
+    pub who: Viewer,
+    pub admin: bool,
+    pub sight: Sight,
+}
+
+impl Seer {
+    /// `e` as this person may see it: nothing of a video they may not see,
+    /// and library counts of what they see.
+    fn frame(&self, e: &Event, library: &Library) -> Option<String> {
+        if self.sight.is_all() {
+            return e.to_sse(&self.who, self.admin);
+        }
+        let catalog = library.catalog();
+        match e {
+            Event::User { id, .. } if !catalog.get(*id).is_some_and(|v| self.sight.sees(&catalog, v)) => None,
+            Event::Library { .. } => {
+                let videos = self.sight.visible(&catalog).map_or(catalog.len(), |v| v.count());
+                Event::Library { videos }.to_sse(&self.who, self.admin)
+            }
+            e => e.to_sse(&self.who, self.admin),
+        }
+    }
+}
+
 /// `GET /api/v1/events`: server-sent events until the client leaves or the
 /// server shuts down. A task forwards broadcast events into the body, each
-/// as `who` may see it; when accounts change (a session ends, an account
-/// goes or appears) it asks again who the stream is for, and ends when
-/// nobody is.
+/// as the person may see it (`Seer`); when accounts change (a session
+/// ends, an account goes or appears, libraries change) it asks again who
+/// the stream is for, and ends when nobody is.
 pub fn events(
     streams: &EventStreams,
     people: &Arc<People>,
+    library: &Arc<Library>,
     guest: bool,
     client: IpAddr,
-    mut who: Viewer,
-    mut admin: bool,
+    mut seer: Seer,
     credentials: super::auth::Credentials,
 ) -> Result<Response<Body>, ApiError> {
+    let library = library.clone();
     let permit = streams.open(client)?;
     let mut events = streams.events.subscribe();
     let mut closing = streams.closing.clone();
@@ -53,7 +82,7 @@ pub fn events(
         loop {
             let frame = tokio::select! {
                 e = events.recv() => match e {
-                    Ok(e) => e.to_sse(&who, admin),
+                    Ok(e) => seer.frame(&e, &library),
                     Err(RecvError::Lagged(_)) => Some("event: resync\ndata: {}\n\n".to_string()),
                     Err(RecvError::Closed) => return,
                 },
@@ -65,7 +94,7 @@ pub fn events(
                         return;
                     }
                     match credentials.viewer(&people, guest) {
-                        Some(now) => (who, admin) = now,
+                        Some((who, admin, sight)) => seer = Seer { who, admin, sight },
                         None => return,
                     }
                     None

@@ -26,10 +26,16 @@ pub async fn sprite(thumbs: &Thumbs, id: VideoId, headers: &HeaderMap) -> Result
 
 /// `GET /sprite/{id}.vtt`: WebVTT cues pointing into the strip, for players
 /// that show seek previews.
-pub fn sprite_vtt(thumbs: &Thumbs, library: &Library, id: VideoId) -> Result<Response<Body>, ApiError> {
+pub fn sprite_vtt(
+    thumbs: &Thumbs,
+    library: &Library,
+    sight: &crate::catalog::Sight,
+    id: VideoId,
+) -> Result<Response<Body>, ApiError> {
     let missing = || ApiError::NotFound("no preview strip for this video".into());
     let (w, h) = thumbs.sprite(id).ok_or_else(missing)?;
-    let ms = library.catalog().get(id).and_then(|v| v.duration_ms()).ok_or_else(missing)?;
+    let catalog = library.catalog();
+    let ms = super::visible(&catalog, sight, id)?.duration_ms().ok_or_else(missing)?;
     let frames = crate::media::ffmpeg::SPRITE_FRAMES as u64;
     let stamp = |t: u64| format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
     let mut vtt = String::from("WEBVTT\n\n");

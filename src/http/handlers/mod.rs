@@ -39,7 +39,7 @@ use super::body::Body;
 use super::error::ApiError;
 use super::guard::{self, HostNames, MAX_HEAD};
 use super::route::{route, Kind, Name, Route};
-use crate::catalog::Viewer;
+use crate::catalog::{Sight, Viewer};
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
 use crate::App;
@@ -168,12 +168,12 @@ async fn dispatch(
     // Accounts: who is asking, and may they (every route has its `Access`).
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let linked = auth::signed_link(people, &route, query)?;
-    if !linked {
+    if linked.is_none() {
         auth::catch_up(people, h).await;
     }
     let person = match linked {
-        true => None,
-        false => auth::authorize(people, guest, h, &parts.method, route.endpoint, target)?,
+        Some(_) => None,
+        None => auth::authorize(people, guest, h, &parts.method, route.endpoint, target)?,
     };
     // Whose ratings, favorites and positions this request sees and changes.
     let who = match &person {
@@ -181,6 +181,16 @@ async fn dispatch(
         None if people.enabled() => Viewer::Guest,
         None => Viewer::Household,
     };
+    // What of the library it may see: a signed link what its maker sees,
+    // a guest what the guest profile was given.
+    let sight = match (&person, &linked) {
+        (Some(p), _) => p.sight.clone(),
+        (None, Some(sight)) => sight.clone(),
+        (None, None) if people.enabled() => people.profile_sight("guest"),
+        (None, None) => Sight::All,
+    };
+    let sight = &sight;
+    let linked = linked.is_some();
     let who = &who;
     let visitor = &Visitor::new(people.enabled(), person.as_ref(), app.chat().is_some());
     let body = Payload::new(body, route.endpoint.body, app.config().body_timeout);
@@ -196,69 +206,80 @@ async fn dispatch(
         Name::SignOut => {
             auth::sign_out(people, person.as_ref(), h, query.split('&').any(|p| p == "everywhere=1")).await
         }
-        Name::Gallery => pages::gallery(lists, thumbs, who, visitor, pages::Shelf::All, parse_query(query)?).await,
-        Name::Favorites => {
-            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Favorites, parse_query(query)?).await
+        Name::Gallery => {
+            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::All, parse_query(query)?).await
         }
-        Name::BestOf => pages::gallery(lists, thumbs, who, visitor, pages::Shelf::BestOf, parse_query(query)?).await,
+        Name::Favorites => {
+            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Favorites, parse_query(query)?).await
+        }
+        Name::BestOf => {
+            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::BestOf, parse_query(query)?).await
+        }
         Name::Tag => {
-            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await
+            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await
         }
         Name::PlaylistPage => {
-            pages::gallery(lists, thumbs, who, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?).await
+            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?)
+                .await
         }
-        Name::Random => pages::random(lists, who, parse_query(query)?).await,
-        Name::Tags => pages::tags(lists, visitor),
-        Name::Playlists => Ok(pages::playlists(lists, thumbs, who, visitor)),
-        Name::Watch => pages::watch(lists, thumbs, app.inside(), who, visitor, p.key()?, query).await,
+        Name::Random => pages::random(lists, who, sight, parse_query(query)?).await,
+        Name::Tags => pages::tags(lists, sight, visitor),
+        Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),
+        Name::Watch => pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query).await,
         Name::Admin => admin::admin(app, visitor),
-        Name::Video => video::video(streaming, p.key()?, &parts.method, h, zero_copy).await,
-        Name::Play => play::play(streaming, p.id()?, query, &parts.method, h, zero_copy).await,
-        Name::Thumb => images::thumb(thumbs, p.id()?, p.width()?, h).await,
-        Name::Sprite => images::sprite(thumbs, p.id()?, h).await,
-        Name::SpriteVtt => images::sprite_vtt(thumbs, library, p.id()?),
-        Name::Subtitle => subtitles::vtt(library, app.inside(), p.id()?, p.sub()?, h).await,
-        Name::M3u => api::playlist(lists, people, by, who, parse_query(query)?, host()).await,
+        Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,
+        Name::Play => play::play(streaming, sight, p.id()?, query, &parts.method, h, zero_copy).await,
+        Name::Thumb => {
+            let id = seen(library, sight, p.id()?)?;
+            images::thumb(thumbs, id, p.width()?, h).await
+        }
+        Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
+        Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
+        Name::Subtitle => subtitles::vtt(library, app.inside(), sight, p.id()?, p.sub()?, h).await,
+        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, host()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
         Name::Metrics => Ok(admin::metrics(app)),
-        Name::ApiVideos => api::videos(lists, who, parse_query(query)?, h).await,
-        Name::ApiVideo => api::video(lists, app.inside(), who, p.id()?).await,
-        Name::ApiEditVideo => user::edit_title(library, data, who, p.id()?, h, body).await,
-        Name::ApiRate => user::rating(library, data, who, p.id()?, false, h, body).await,
-        Name::ApiUnrate => user::rating(library, data, who, p.id()?, true, h, body).await,
-        Name::ApiFavorite => user::favorite(library, data, who, p.id()?, true).await,
-        Name::ApiUnfavorite => user::favorite(library, data, who, p.id()?, false).await,
-        Name::ApiView => user::view(library, data, who, p.id()?).await,
-        Name::ApiAddTag => user::add_tag(library, data, who, p.id()?, h, body).await,
-        Name::ApiRemoveTag => user::remove_tag(library, data, who, p.id()?, &p.tag()?).await,
-        Name::ApiRemember => user::position(library, data, who, p.id()?, false, h, body).await,
-        Name::ApiForget => user::position(library, data, who, p.id()?, true, h, body).await,
-        Name::ApiLink => api::link(library, people, by, p.id()?, parse_query(query)?, host()),
-        Name::ApiThumbnail => upload::upload_thumbnail(library, thumbs, &state.uploads, p.id()?, h, body).await,
-        Name::ApiBatch => user::batch(library, data, who, h, body).await,
-        Name::ApiTags => Ok(user::tags(library, data)),
-        Name::ApiRandom => api::random(lists, who, parse_query(query)?).await,
+        Name::ApiVideos => api::videos(lists, who, sight, parse_query(query)?, h).await,
+        Name::ApiVideo => api::video(lists, app.inside(), who, sight, p.id()?).await,
+        Name::ApiEditVideo => user::edit_title(library, data, who, seen(library, sight, p.id()?)?, h, body).await,
+        Name::ApiRate => user::rating(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
+        Name::ApiUnrate => user::rating(library, data, who, seen(library, sight, p.id()?)?, true, h, body).await,
+        Name::ApiFavorite => user::favorite(library, data, who, seen(library, sight, p.id()?)?, true).await,
+        Name::ApiUnfavorite => user::favorite(library, data, who, seen(library, sight, p.id()?)?, false).await,
+        Name::ApiView => user::view(library, data, who, seen(library, sight, p.id()?)?).await,
+        Name::ApiAddTag => user::add_tag(library, data, who, seen(library, sight, p.id()?)?, h, body).await,
+        Name::ApiRemoveTag => user::remove_tag(library, data, who, seen(library, sight, p.id()?)?, &p.tag()?).await,
+        Name::ApiRemember => user::position(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
+        Name::ApiForget => user::position(library, data, who, seen(library, sight, p.id()?)?, true, h, body).await,
+        Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, host()),
+        Name::ApiThumbnail => {
+            upload::upload_thumbnail(library, thumbs, &state.uploads, seen(library, sight, p.id()?)?, h, body).await
+        }
+        Name::ApiBatch => user::batch(library, data, who, sight, h, body).await,
+        Name::ApiTags => Ok(user::tags(library, data, sight)),
+        Name::ApiRandom => api::random(lists, who, sight, parse_query(query)?).await,
         Name::ApiEvents => {
             let admin = person.as_ref().map_or(!people.enabled(), |p| p.role == crate::people::Role::Admin);
-            events::events(&state.streams, people, guest, client.ip, who.clone(), admin, auth::Credentials::of(h))
+            let seer = events::Seer { who: who.clone(), admin, sight: sight.clone() };
+            events::events(&state.streams, people, library, guest, client.ip, seer, auth::Credentials::of(h))
         }
         Name::ApiOpenApi => Ok(json(StatusCode::OK, &super::openapi::document())),
         Name::ApiChat => {
             let public_without_accounts = app.config().allow_public && !people.enabled();
-            chat::chat(app.chat(), lists, public_without_accounts, who, client.ip, h, body).await
+            chat::chat(app.chat(), lists, public_without_accounts, who, sight, client.ip, h, body).await
         }
-        Name::ApiPlaylists => Ok(playlists::list(lists, who)),
-        Name::ApiNewPlaylist => playlists::create(lists, who, h, body).await,
-        Name::ApiPlaylist => playlists::one(lists, who, p.n()?),
-        Name::ApiEditPlaylist => playlists::edit(lists, who, p.n()?, h, body).await,
+        Name::ApiPlaylists => Ok(playlists::list(lists, who, sight)),
+        Name::ApiNewPlaylist => playlists::create(lists, who, sight, h, body).await,
+        Name::ApiPlaylist => playlists::one(lists, who, sight, p.n()?),
+        Name::ApiEditPlaylist => playlists::edit(lists, who, sight, p.n()?, h, body).await,
         Name::ApiDeletePlaylist => playlists::remove(lists, who, p.n()?).await,
-        Name::ApiPlaylistAdd => playlists::add(lists, who, p.n()?, h, body).await,
-        Name::ApiPlaylistRemove => playlists::remove_video(lists, who, p.n()?, p.id()?).await,
+        Name::ApiPlaylistAdd => playlists::add(lists, who, sight, p.n()?, h, body).await,
+        Name::ApiPlaylistRemove => playlists::remove_video(lists, who, sight, p.n()?, p.id()?).await,
         Name::Healthz => Ok(admin::healthz()),
         Name::Readyz => admin::readyz(app),
-        Name::Ping => Ok(admin::ping(library)),
+        Name::Ping => Ok(admin::ping(library, sight)),
         Name::CacheStatus => admin::cache_status(app, state.streams.count()).await,
         Name::CacheRefresh => admin::cache_refresh(library, is_form(h)).await,
         Name::RegenerateThumbnails => admin::regenerate_thumbnails(app, is_form(h)).await,
@@ -266,12 +287,14 @@ async fn dispatch(
         Name::LoadTest => loadtest::run_load_test(app.ops(), h, body).await,
         Name::Accounts => Ok(accounts::list(people)),
         Name::ChangeAccount => accounts::change(app, visitor, h, body).await,
-        Name::LegacyViews => Ok(legacy::legacy_views(library, data)),
-        Name::LegacyRate => legacy::legacy_rate(library, data, who, h, body).await,
-        Name::LegacyView => legacy::legacy_view(library, data, who, h, body).await,
-        Name::LegacyFavorite => legacy::legacy_favorite(library, data, who, h, body).await,
-        Name::LegacyTag => legacy::legacy_tag(library, data, who, h, body, true).await,
-        Name::LegacyDeleteTag => legacy::legacy_tag(library, data, who, h, body, false).await,
+        Name::Libraries => Ok(accounts::libraries(people)),
+        Name::ChangeLibrary => accounts::change_library(people, h, body).await,
+        Name::LegacyViews => Ok(legacy::legacy_views(library, data, sight)),
+        Name::LegacyRate => legacy::legacy_rate(library, data, who, sight, h, body).await,
+        Name::LegacyView => legacy::legacy_view(library, data, who, sight, h, body).await,
+        Name::LegacyFavorite => legacy::legacy_favorite(library, data, who, sight, h, body).await,
+        Name::LegacyTag => legacy::legacy_tag(library, data, who, sight, h, body, true).await,
+        Name::LegacyDeleteTag => legacy::legacy_tag(library, data, who, sight, h, body, false).await,
     };
     // A signed link is for other players, on other origins.
     answer.map(|mut res| {
@@ -280,6 +303,29 @@ async fn dispatch(
         }
         res
     })
+}
+
+/// `id`, if `sight` lets its video be seen (else 404); what any sight
+/// sees (everyone's, without libraries) is not looked up.
+fn seen(
+    library: &crate::app::Library,
+    sight: &Sight,
+    id: crate::library::ids::VideoId,
+) -> Result<crate::library::ids::VideoId, ApiError> {
+    if !sight.is_all() {
+        visible(&library.catalog(), sight, id)?;
+    }
+    Ok(id)
+}
+
+/// Video `id` of `catalog`, if `sight` lets it be seen: a hidden video
+/// answers 404, the same as one that does not exist.
+fn visible<'c>(
+    catalog: &'c crate::catalog::Catalog,
+    sight: &Sight,
+    id: crate::library::ids::VideoId,
+) -> Result<&'c Arc<crate::catalog::Video>, ApiError> {
+    catalog.get(id).filter(|v| sight.sees(catalog, v)).ok_or_else(ApiError::not_found)
 }
 
 fn asset(name: &str, h: &HeaderMap) -> Result<Response<Body>, ApiError> {

@@ -10,7 +10,7 @@ use super::{html, redirect, ApiError};
 use crate::catalog::listing::{ListQuery, QUERY_VALUE};
 use crate::catalog::query;
 use crate::catalog::query::Filter;
-use crate::catalog::{Catalog, RootState, UserData, Video, Viewer};
+use crate::catalog::{Catalog, RootState, Sight, UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
@@ -38,6 +38,7 @@ pub async fn gallery(
     lists: &Lists,
     thumbs: &Thumbs,
     who: &Viewer,
+    sight: &Sight,
     visitor: &Visitor,
     shelf: Shelf,
     mut q: ListQuery,
@@ -76,7 +77,7 @@ pub async fn gallery(
         None => heading,
     };
     let catalog = lists.library.catalog();
-    let (q, listing) = crate::http::listing::run(q, lists, who, catalog.clone(), PER_PAGE).await?;
+    let (q, listing) = crate::http::listing::run(q, lists, who, sight, catalog.clone(), PER_PAGE).await?;
     if q.page.is_some_and(|asked| asked > listing.pages) {
         // A page past the end (an old link): said by going to the last one.
         let to = format!("{path}?{}", q.with_page(listing.pages));
@@ -84,7 +85,7 @@ pub async fn gallery(
     }
     let plain =
         path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
-    let continue_watching = if plain { continue_watching(lists, who, &catalog) } else { Vec::new() };
+    let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
     let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
     let with_thumbs = shown.iter().filter(|v| thumbs.has(v.id)).map(|v| v.id).collect();
@@ -97,7 +98,7 @@ pub async fn gallery(
         let items: Vec<(VideoId, String)> = list
             .items
             .iter()
-            .filter_map(|id| catalog.get(*id))
+            .filter_map(|id| catalog.get(*id).filter(|v| sight.sees(&catalog, v)))
             .map(|v| (v.id, v.title_for(&lists.user_data.data.get(v.id)).to_string()))
             .collect();
         Some(crate::http::pages::playlists::editor(n, &list.name, &items))
@@ -125,14 +126,21 @@ pub async fn gallery(
 }
 
 /// `GET /playlists`: the asking person's playlists.
-pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, visitor: &Visitor) -> Response<Body> {
+pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, sight: &Sight, visitor: &Visitor) -> Response<Body> {
     let catalog = lists.library.catalog();
+    let within = sight.visible(&catalog);
     let listed: Vec<Listed> = lists
         .playlists
         .list(who)
         .into_iter()
         .map(|(n, rec)| {
-            let present: Vec<VideoId> = rec.items.iter().copied().filter(|id| catalog.get(*id).is_some()).collect();
+            // A video its owner may no longer see stays in the list, unshown.
+            let present: Vec<VideoId> = rec
+                .items
+                .iter()
+                .copied()
+                .filter(|id| catalog.get(*id).is_some_and(|v| within.as_ref().is_none_or(|w| w.admits(v))))
+                .collect();
             // The cover: the first video with a picture.
             let cover = present.iter().copied().find(|id| thumbs.has(*id));
             Listed { n, name: rec.name, count: present.len(), first: present.first().copied(), cover }
@@ -142,12 +150,14 @@ pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, visitor: &Visitor
 }
 
 /// Videos with a remembered position, most recently watched first.
-fn continue_watching(lists: &Lists, who: &Viewer, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
+fn continue_watching(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
     const ROW: usize = 8;
+    let within = sight.visible(catalog);
+    let seen = |v: &&Arc<Video>| within.as_ref().is_none_or(|w| w.admits(v));
     let mut started: Vec<(i64, Arc<Video>, UserData)> = lists.user_data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
-            if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()) {
+            if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()).filter(seen) {
                 out.push((d.position_at.unwrap_or(0), v.clone(), d.clone()));
             }
         });
@@ -158,26 +168,29 @@ fn continue_watching(lists: &Lists, who: &Viewer, catalog: &Catalog) -> Vec<(Arc
 }
 
 /// `GET /tags`: every tag with its count.
-pub fn tags(lists: &Lists, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
-    let tags = query::tag_counts(&lists.library.catalog(), &lists.user_data.data);
+pub fn tags(lists: &Lists, sight: &Sight, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
+    let catalog = lists.library.catalog();
+    let tags = query::tag_counts(&catalog, &lists.user_data.data, sight.visible(&catalog).as_deref());
     Ok(html(tags_page(&tags, visitor)))
 }
 
 /// `GET /random`: a redirect to a random video's watch page, among those
 /// the query's filters and search let through.
-pub async fn random(lists: &Lists, who: &Viewer, q: ListQuery) -> Result<Response<Body>, ApiError> {
-    let video = crate::http::listing::random(q, lists, who, lists.library.catalog()).await?;
+pub async fn random(lists: &Lists, who: &Viewer, sight: &Sight, q: ListQuery) -> Result<Response<Body>, ApiError> {
+    let video = crate::http::listing::random(q, lists, who, sight, lists.library.catalog()).await?;
     let mut res = super::redirect(StatusCode::FOUND, &format!("/watch/{}", video.id));
     res.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
-/// Finds a video by id or by the original's root-relative file name.
-pub fn lookup(catalog: &Catalog, key: &VideoKey) -> Result<Arc<Video>, ApiError> {
+/// Finds a video by id or by the original's root-relative file name, if
+/// `sight` lets it be seen (a hidden one is not found).
+pub fn lookup(catalog: &Catalog, sight: &Sight, key: &VideoKey) -> Result<Arc<Video>, ApiError> {
     match key {
         VideoKey::Id(id) => catalog.get(*id),
         VideoKey::Path(rel) => catalog.by_rel_path(rel),
     }
+    .filter(|v| sight.sees(catalog, v))
     .cloned()
     .ok_or_else(ApiError::not_found)
 }
@@ -206,23 +219,28 @@ fn watch_context(query: &str) -> (ListQuery, bool) {
 async fn neighbours(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     catalog: &Arc<Catalog>,
     q: &ListQuery,
     id: VideoId,
     shuffle: bool,
 ) -> Result<(Option<Arc<Video>>, Option<Arc<Video>>), ApiError> {
     if !q.is_heavy() {
-        let idx = lists.user_data.orders.order(catalog, &lists.user_data.data, q.sort(), who);
+        let within = sight.visible(catalog);
+        let mut idx = lists.user_data.orders.order(catalog, &lists.user_data.data, q.sort(), who);
+        if let Some(w) = &within {
+            idx = lists.user_data.searches.ranks.scoped(&idx, w);
+        }
         let (prev, next) = query::neighbours(catalog, &idx, q.order(), id);
         if !shuffle {
             return Ok((prev, next));
         }
-        let pick = (0..8).find_map(|_| {
-            query::random(catalog, &lists.user_data.data, who, &Filter::default()).filter(|v| v.id != id)
-        });
+        let anything = Filter { within, ..Filter::default() };
+        let pick =
+            (0..8).find_map(|_| query::random(catalog, &lists.user_data.data, who, &anything).filter(|v| v.id != id));
         return Ok((prev, pick));
     }
-    let (_, listing) = crate::http::listing::run(q.clone(), lists, who, catalog.clone(), UP_NEXT_SCAN).await?;
+    let (_, listing) = crate::http::listing::run(q.clone(), lists, who, sight, catalog.clone(), UP_NEXT_SCAN).await?;
     let list = listing.videos;
     let pos = list.iter().position(|v| v.id == id);
     let prev = pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).cloned();
@@ -235,20 +253,22 @@ async fn neighbours(
     Ok((prev, next))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn watch(
     lists: &Lists,
     thumbs: &Thumbs,
     inside: &Arc<Inside>,
     who: &Viewer,
+    sight: &Sight,
     visitor: &Visitor,
     key: &VideoKey,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = lists.library.catalog();
-    let video = lookup(&catalog, key)?;
+    let video = lookup(&catalog, sight, key)?;
     let (list, shuffle) = watch_context(query);
     // A listing that is gone (a removed playlist) leaves the page without neighbours.
-    let (prev, next) = neighbours(lists, who, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
+    let (prev, next) = neighbours(lists, who, sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
     let titled = |v: Option<Arc<Video>>| {
         v.map(|v| {
             let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();
@@ -272,7 +292,9 @@ pub async fn watch(
     let inside = tracks.inside;
     let play_url = super::play::play_url(&video);
     let alternative = super::play::alternative(&video);
+    let paths = crate::catalog::sight::paths(&video, sight.visible(&catalog).as_deref());
     Ok(html(watch_page(&WatchView {
+        paths,
         video,
         prev,
         next,

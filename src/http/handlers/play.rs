@@ -93,6 +93,7 @@ async fn planned(
 
 pub async fn play(
     streaming: &Streaming,
+    sight: &crate::catalog::Sight,
     id: VideoId,
     query: &str,
     method: &Method,
@@ -101,7 +102,7 @@ pub async fn play(
 ) -> Result<Response<Body>, ApiError> {
     let audio = audio_of(query);
     let catalog = streaming.library.catalog();
-    let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
+    let video = super::visible(&catalog, sight, id)?.clone();
     if !crate::media::remux::remuxable(&video) && crate::media::remux::alternative(&video).is_none() {
         return Err(ApiError::NotFound(format!("this video plays as stored, at /video/{id}")));
     }

@@ -15,7 +15,7 @@ use super::user::read_body;
 use super::{json, ApiError};
 use crate::app::playlists::PlaylistError;
 use crate::app::playlists::Playlists;
-use crate::catalog::{Catalog, Viewer};
+use crate::catalog::{Catalog, Sight, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::library::ids::VideoId;
@@ -30,10 +30,14 @@ fn error(e: PlaylistError) -> ApiError {
     }
 }
 
-/// A playlist as JSON; `videos` (those still in the library, in order)
-/// when `full`.
-fn listed(lists: &Lists, who: &Viewer, catalog: &Catalog, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
-    let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id)).collect();
+/// A playlist as JSON; `videos` (those still in the library that the
+/// person may see, in order) when `full`. A video they may not see stays
+/// in the list, unshown and uncounted.
+fn listed(lists: &Lists, who: &Viewer, sight: &Sight, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
+    let catalog = lists.library.catalog();
+    let within = sight.visible(&catalog);
+    let seen = |v: &&std::sync::Arc<crate::catalog::Video>| within.as_ref().is_none_or(|w| w.admits(v));
+    let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id).filter(seen)).collect();
     let mut out = json!({
         "id": n,
         "name": rec.name,
@@ -45,29 +49,30 @@ fn listed(lists: &Lists, who: &Viewer, catalog: &Catalog, n: u64, rec: &Playlist
         "m3u_url": format!("/playlist.m3u?playlist={n}"),
     });
     if full {
-        let videos: Vec<Value> =
-            present.iter().map(|v| super::api::video_json(v, &lists.user_data.data.get_for(who, v.id))).collect();
+        let videos: Vec<Value> = present
+            .iter()
+            .map(|v| super::api::video_json(v, &lists.user_data.data.get_for(who, v.id), within.as_deref()))
+            .collect();
         out["videos"] = Value::Array(videos);
     }
     out
 }
 
 /// `GET /api/v1/playlists`.
-pub fn list(lists: &Lists, who: &Viewer) -> Response<Body> {
-    let catalog = lists.library.catalog();
+pub fn list(lists: &Lists, who: &Viewer, sight: &Sight) -> Response<Body> {
     let all: Vec<Value> =
-        lists.playlists.list(who).iter().map(|(n, rec)| listed(lists, who, &catalog, *n, rec, false)).collect();
+        lists.playlists.list(who).iter().map(|(n, rec)| listed(lists, who, sight, *n, rec, false)).collect();
     json(StatusCode::OK, &json!({ "playlists": all }))
 }
 
 /// `GET /api/v1/playlists/{n}`.
-pub fn one(lists: &Lists, who: &Viewer, n: u64) -> Result<Response<Body>, ApiError> {
+pub fn one(lists: &Lists, who: &Viewer, sight: &Sight, n: u64) -> Result<Response<Body>, ApiError> {
     let rec = lists.playlists.get(who, n).ok_or_else(|| error(PlaylistError::NotFound))?;
-    Ok(json(StatusCode::OK, &listed(lists, who, &lists.library.catalog(), n, &rec, true)))
+    Ok(json(StatusCode::OK, &listed(lists, who, sight, n, &rec, true)))
 }
 
-/// Video ids as sent, each of a video in the library.
-fn ids(catalog: &Catalog, raw: &[String]) -> Result<Vec<VideoId>, ApiError> {
+/// Video ids as sent, each of a video in the library the person may see.
+fn ids(catalog: &Catalog, sight: &Sight, raw: &[String]) -> Result<Vec<VideoId>, ApiError> {
     if raw.len() > crate::app::playlists::MAX_ITEMS {
         return Err(error(PlaylistError::Invalid(format!(
             "at most {} videos in a playlist",
@@ -77,7 +82,11 @@ fn ids(catalog: &Catalog, raw: &[String]) -> Result<Vec<VideoId>, ApiError> {
     raw.iter()
         .map(|s| {
             let id: VideoId = s.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {s:?}")))?;
-            catalog.get(id).map(|_| id).ok_or_else(|| ApiError::BadRequest(format!("no video {s} in the library")))
+            catalog
+                .get(id)
+                .filter(|v| sight.sees(catalog, v))
+                .map(|_| id)
+                .ok_or_else(|| ApiError::BadRequest(format!("no video {s} in the library")))
         })
         .collect()
 }
@@ -93,40 +102,53 @@ struct Change {
 async fn changed(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     status: StatusCode,
     work: impl FnOnce(&Playlists) -> Result<(u64, PlaylistRecord), PlaylistError> + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let run = lists.playlists.clone();
     let (n, rec) =
         crate::blocking::spawn(move || work(&run)).await.map_err(|e| ApiError::Internal(e.into()))?.map_err(error)?;
-    Ok(json(status, &listed(lists, who, &lists.library.catalog(), n, &rec, true)))
+    Ok(json(status, &listed(lists, who, sight, n, &rec, true)))
 }
 
 /// `POST /api/v1/playlists`: `{"name", "ids"?}`.
-pub async fn create(lists: &Lists, who: &Viewer, h: &HeaderMap, body: Payload) -> Result<Response<Body>, ApiError> {
+pub async fn create(
+    lists: &Lists,
+    who: &Viewer,
+    sight: &Sight,
+    h: &HeaderMap,
+    body: Payload,
+) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
     let c: Change = read_body(h, body).await?;
-    let items = ids(&lists.library.catalog(), c.ids.as_deref().unwrap_or_default())?;
+    let items = ids(&lists.library.catalog(), sight, c.ids.as_deref().unwrap_or_default())?;
     let (who2, name) = (who.clone(), c.name.unwrap_or_default());
-    changed(lists, who, StatusCode::CREATED, move |playlists| playlists.create(&who2, &name, items)).await
+    changed(lists, who, sight, StatusCode::CREATED, move |playlists| playlists.create(&who2, &name, items)).await
 }
 
 /// `PATCH /api/v1/playlists/{n}`: a new name, a new order (or both).
 pub async fn edit(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     n: u64,
     h: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
     crate::app::playlists::owner_of(who).map_err(error)?;
     let c: Change = read_body(h, body).await?;
-    let items = c.ids.as_deref().map(|raw| ids(&lists.library.catalog(), raw)).transpose()?;
-    change(lists, who, n, move |rec| {
+    let catalog = lists.library.catalog();
+    let items = c.ids.as_deref().map(|raw| ids(&catalog, sight, raw)).transpose()?;
+    let within = sight.visible(&catalog);
+    change(lists, who, sight, n, move |rec| {
         if let Some(name) = c.name {
             rec.name = name;
         }
-        if let Some(items) = items {
+        if let Some(mut items) = items {
+            // Videos the person may not see stay, after those they ordered.
+            let hidden = |id: &VideoId| within.as_ref().is_some_and(|w| catalog.get(*id).is_none_or(|v| !w.admits(v)));
+            items.extend(rec.items.iter().copied().filter(hidden));
             rec.items = items;
         }
     })
@@ -145,6 +167,7 @@ struct Add {
 pub async fn add(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     n: u64,
     h: &HeaderMap,
     body: Payload,
@@ -155,8 +178,8 @@ pub async fn add(
     if raw.is_empty() {
         return Err(ApiError::BadRequest("name a video: {\"id\": \"…\"} or {\"ids\": [\"…\"]}".into()));
     }
-    let new = ids(&lists.library.catalog(), &raw)?;
-    change(lists, who, n, move |rec| {
+    let new = ids(&lists.library.catalog(), sight, &raw)?;
+    change(lists, who, sight, n, move |rec| {
         for id in new {
             if !rec.items.contains(&id) {
                 rec.items.push(id);
@@ -167,19 +190,26 @@ pub async fn add(
 }
 
 /// `DELETE /api/v1/playlists/{n}/videos/{id}`.
-pub async fn remove_video(lists: &Lists, who: &Viewer, n: u64, id: VideoId) -> Result<Response<Body>, ApiError> {
-    change(lists, who, n, move |rec| rec.items.retain(|v| *v != id)).await
+pub async fn remove_video(
+    lists: &Lists,
+    who: &Viewer,
+    sight: &Sight,
+    n: u64,
+    id: VideoId,
+) -> Result<Response<Body>, ApiError> {
+    change(lists, who, sight, n, move |rec| rec.items.retain(|v| *v != id)).await
 }
 
 /// Changes `who`'s playlist `n` with `edit` (on the blocking pool).
 async fn change(
     lists: &Lists,
     who: &Viewer,
+    sight: &Sight,
     n: u64,
     edit: impl FnOnce(&mut PlaylistRecord) + Send + 'static,
 ) -> Result<Response<Body>, ApiError> {
     let person = who.clone();
-    changed(lists, who, StatusCode::OK, move |playlists| {
+    changed(lists, who, sight, StatusCode::OK, move |playlists| {
         let rec = playlists.change(&person, n, |rec| {
             edit(rec);
             Ok(())

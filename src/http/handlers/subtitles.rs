@@ -101,12 +101,13 @@ impl Tracks {
 pub async fn vtt(
     library: &Library,
     inside: &Arc<Inside>,
+    sight: &crate::catalog::Sight,
     id: VideoId,
     which: SubtitleRef,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = library.catalog();
-    let video = catalog.get(id).ok_or_else(ApiError::not_found)?.clone();
+    let video = super::visible(&catalog, sight, id)?.clone();
     let file = video.primary().clone();
     let located = catalog.located(&file);
     let roots = catalog.sources().clone();

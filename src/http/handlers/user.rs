@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::{is_form, json, ApiError};
 use crate::app::{Library, UserDataHandle};
 use crate::catalog::user::{normalise_tag, normalise_title, Edit, UserData, MAX_POSITION_MS};
-use crate::catalog::{Catalog, Viewer};
+use crate::catalog::{Catalog, Sight, Viewer};
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::store::writer::WriteError;
@@ -113,6 +113,8 @@ pub(super) fn valid_rating(n: Option<&Number>) -> Result<u8, ApiError> {
     }
 }
 
+/// Whether video `id` exists (else 404); whether the person may see it
+/// is asked before (`handlers::seen`).
 pub(super) fn existing(catalog: &Catalog, id: VideoId) -> Result<(), ApiError> {
     catalog.get(id).map(|_| ()).ok_or_else(ApiError::not_found)
 }
@@ -290,6 +292,7 @@ pub async fn batch(
     library: &Library,
     data: &UserDataHandle,
     who: &Viewer,
+    sight: &Sight,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
@@ -306,7 +309,10 @@ pub async fn batch(
     let mut seen = std::collections::HashSet::with_capacity(b.ids.len());
     for raw in &b.ids {
         let id: VideoId = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
-        catalog.get(id).ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
+        catalog
+            .get(id)
+            .filter(|v| sight.sees(&catalog, v))
+            .ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
         if seen.insert(id) {
             ids.push(id);
         }
@@ -344,8 +350,9 @@ pub async fn batch(
 }
 
 /// `GET /api/v1/tags`: every tag with its count.
-pub fn tags(library: &Library, data: &UserDataHandle) -> Response<Body> {
-    let list: Vec<Value> = crate::catalog::query::tag_counts(&library.catalog(), &data.data)
+pub fn tags(library: &Library, data: &UserDataHandle, sight: &Sight) -> Response<Body> {
+    let catalog = library.catalog();
+    let list: Vec<Value> = crate::catalog::query::tag_counts(&catalog, &data.data, sight.visible(&catalog).as_deref())
         .into_iter()
         .map(|(tag, count)| json!({ "tag": tag, "count": count }))
         .collect();

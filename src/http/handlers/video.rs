@@ -52,13 +52,14 @@ pub struct Streaming {
 
 pub async fn video(
     streaming: &Streaming,
+    sight: &crate::catalog::Sight,
     key: &VideoKey,
     method: &Method,
     headers: &HeaderMap,
     zero_copy: Option<Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = streaming.library.catalog();
-    let video = lookup(&catalog, key)?;
+    let video = lookup(&catalog, sight, key)?;
     // A path route answers for that path (its own content type); an id
     // route for the first path. The other paths hold the same bytes and
     // stand in when the first is gone.

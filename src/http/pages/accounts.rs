@@ -13,6 +13,73 @@ pub struct AccountRow {
     pub password: bool,
     /// Holds the household's ratings (the first admin).
     pub owner: bool,
+    /// The libraries it may see (`None`: everything).
+    pub libraries: Option<Vec<String>>,
+}
+
+/// What an account or profile sees, in words.
+fn sees(role: Role, libraries: Option<&[String]>) -> String {
+    match (role, libraries) {
+        (Role::Admin, _) | (_, None) => "Everything".into(),
+        (_, Some([])) => "Nothing".into(),
+        (_, Some(l)) => l.join(", "),
+    }
+}
+
+/// The form that chooses what `name` sees (comma-separated; empty:
+/// everything).
+fn libraries_form(name: &str, shown: &str, libraries: Option<&[String]>) -> Markup {
+    let id = format!("libs-{name}");
+    html! {
+        form method="post" action="/admin/users" {
+            (action(name, "libraries"))
+            label for=(id) class="skip" { "Libraries " (shown) " may see (comma-separated; empty: everything)" }
+            input id=(id) type="text" name="libraries" value=(libraries.map(|l| l.join(", ")).unwrap_or_default()) placeholder="Everything" autocomplete="off";
+            button type="submit" { "Set" }
+        }
+    }
+}
+
+/// The admin page's Libraries section: the libraries there are, what the
+/// guest profile sees, and a form naming a new one.
+pub fn libraries_section(libraries: &[crate::people::libraries::Library], guest: Option<Option<&[String]>>) -> Markup {
+    html! {
+        h2 #libraries { "Libraries" }
+        p { "Give an account libraries (Users, above) and it sees only the videos in their folders; admins see everything. Every video folder is a library of its own." }
+        table.list tabindex="0" {
+            thead { tr { th { "Library" } th { "Folders" } th { "Actions" } } }
+            tbody {
+                @for l in libraries {
+                    tr {
+                        td { (l.name) }
+                        td { @for f in &l.folders { code { (f) } " " } }
+                        td.actions {
+                            @if l.default {
+                                span.count { "a video folder" }
+                            } @else {
+                                form method="post" action="/admin/libraries" {
+                                    input type="hidden" name="action" value="remove";
+                                    input type="hidden" name="name" value=(l.name);
+                                    button.danger type="submit" aria-label={ "Remove library " (l.name) } { "Remove" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.add-user method="post" action="/admin/libraries" {
+            input type="hidden" name="action" value="add";
+            label { "Name " input type="text" name="name" required maxlength="64" autocomplete="off"; }
+            label { "Folders (one per line, inside a video folder) " textarea name="folders" rows="2" required {} }
+            button.primary type="submit" { "Add library" }
+        }
+        @if let Some(guest) = guest {
+            h3 { "Guests" }
+            p { "Visitors who are not signed in see: " strong { (sees(Role::Viewer, guest)) } }
+            (libraries_form("guest", "guests", guest))
+        }
+    }
 }
 
 const ROLES: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
@@ -32,14 +99,18 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
             p.notice { "No accounts: everyone on the local network may use vidserve, without signing in. Add an admin to require sign-in." }
         } @else {
             table.list.users tabindex="0" {
-                thead { tr { th { "Name" } th { "Role" } th { "Sign-in" } th { "Actions" } } }
+                thead { tr { th { "Name" } th { "Role" } th { "Sign-in" } th { "Sees" } th { "Actions" } } }
                 tbody {
                     @for r in rows {
                         tr {
                             td { (r.name) @if r.owner { " " span.count title="Holds what was rated before accounts existed" { "(household)" } } }
                             td { (r.role.name()) }
                             td { @if r.password { "password" } @else { "no password (private addresses)" } }
+                            td { (sees(r.role, r.libraries.as_deref())) }
                             td.actions {
+                                @if r.role != Role::Admin {
+                                    (libraries_form(&r.name, &r.name, r.libraries.as_deref()))
+                                }
                                 form method="post" action="/admin/users" {
                                     (action(&r.name, "password"))
                                     label for={ "pw-" (r.name) } class="skip" { "New password for " (r.name) }
@@ -81,6 +152,7 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
             }
             label { "Password " input type="password" name="password" minlength="8" autocomplete="new-password"; }
             label { input type="checkbox" name="no_password" value="true"; " No password (viewers only: a profile picked from private addresses)" }
+            label { "Libraries " input type="text" name="libraries" placeholder="Everything" autocomplete="off"; }
             button.primary type="submit" { "Add user" }
         }
     }

@@ -15,6 +15,10 @@ pub struct AdminView<'a> {
     pub visitor: Visitor,
     /// Accounts, for the Users section.
     pub accounts: Vec<super::accounts::AccountRow>,
+    /// The libraries, for the Libraries section.
+    pub libraries: Vec<crate::people::libraries::Library>,
+    /// What guests see, when guests are let in (`None` inside: everything).
+    pub guest: Option<Option<Vec<String>>>,
     /// The chat's endpoint and model (`None`: chat is off). Never the key.
     pub chat: Option<(String, String)>,
     /// Where other devices reach the server.
@@ -85,6 +89,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 }
             }
             (super::accounts::users_section(&view.accounts))
+            (super::accounts::libraries_section(&view.libraries, view.guest.as_ref().map(|g| g.as_deref())))
             h2 { "Library" }
             table.list tabindex="0" {
                 thead { tr { th { "Folder" } th { "State" } th { "Files" } th { "Changes" } } }

@@ -15,6 +15,8 @@ use percent_encoding::utf8_percent_encode;
 
 pub struct WatchView {
     pub video: Arc<Video>,
+    /// Its paths the person may see (below their folders).
+    pub paths: Vec<String>,
     /// Neighbours in the library, with the titles to show.
     pub prev: Option<(Arc<Video>, String)>,
     pub next: Option<(Arc<Video>, String)>,
@@ -94,7 +96,7 @@ pub fn watch(view: &WatchView) -> Markup {
                         button #title-reset type="button" data-file-title=(v.title()) { "Use the file name" }
                     }
                 }
-                (actions(v, &view.user))
+                (actions(v, view.paths.first().map_or("", String::as_str), &view.user))
                 (track_choices(view))
                 (up_next(view))
                 // One row of the tools the scripts show where they work.
@@ -150,9 +152,9 @@ pub fn watch(view: &WatchView) -> Markup {
                         @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
                     }
                     dt { "Size" } dd { (size(v.size())) }
-                    @for f in &v.files {
+                    @for f in &view.paths {
                         // Below its folder: where the server keeps it is the admin's business.
-                        dt { "File" } dd { (f.rel_display()) }
+                        dt { "File" } dd { (f) }
                     }
                 }
                 p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute · " kbd { "Shift" } "+" kbd { "N" } " / " kbd { "P" } " next / previous" }
@@ -255,7 +257,7 @@ fn track_choices(view: &WatchView) -> Markup {
 }
 
 /// Stars, favorite and views; `watch.js` makes them work (PUT/DELETE to the API).
-fn actions(v: &Video, user: &UserData) -> Markup {
+fn actions(v: &Video, file: &str, user: &UserData) -> Markup {
     let rating = user.rating.unwrap_or(0);
     html! {
         div.actions #actions data-id=(v.id) {
@@ -279,7 +281,7 @@ fn actions(v: &Video, user: &UserData) -> Markup {
                 }
             }
             form #tag-form method="post" action="/tag" {
-                input type="hidden" name="filename" value=(v.primary().rel_display());
+                input type="hidden" name="filename" value=(file);
                 label for="tag-input" class="skip" { "Add a tag" }
                 input #tag-input type="text" name="tag" placeholder="Add a tag" maxlength="100" autocomplete="off";
                 button type="submit" { "Add" }

@@ -181,6 +181,8 @@ pub enum Name {
     LoadTest,
     Accounts,
     ChangeAccount,
+    Libraries,
+    ChangeLibrary,
     LegacyViews,
     LegacyRate,
     LegacyView,

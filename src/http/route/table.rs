@@ -78,7 +78,8 @@ const LINK: &str = r#"{ "type": "object", "properties": { "url": { "type": "stri
 const IMAGE: &str = r#"{ "type": "string", "contentMediaType": "image/*" }"#;
 const TAGS: &str = r#"{ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "object", "properties": { "tag": { "type": "string" }, "count": { "type": "integer" } } } } } }"#;
 const LOAD_TEST: &str = r#"{ "type": "object", "required": ["action"], "properties": { "action": { "const": "load_test" }, "scenario": { "enum": ["gallery", "stream", "ranges", "writes", "mixed"] }, "connections": { "type": "integer" }, "duration": { "type": "integer" } } }"#;
-const ACCOUNT: &str = r#"{ "type": "object", "required": ["action", "name"], "properties": { "action": { "enum": ["add", "password", "token", "revoke", "sign_out", "remove"] }, "name": { "type": "string" }, "role": { "enum": ["viewer", "editor", "admin"] }, "password": { "type": "string", "minLength": 8 }, "no_password": { "type": "boolean" } } }"#;
+const ACCOUNT: &str = r#"{ "type": "object", "required": ["action", "name"], "properties": { "action": { "enum": ["add", "password", "libraries", "token", "revoke", "sign_out", "remove"] }, "name": { "type": "string", "description": "an account, or (action libraries) the profiles guest and dlna" }, "role": { "enum": ["viewer", "editor", "admin"] }, "password": { "type": "string", "minLength": 8 }, "no_password": { "type": "boolean" }, "libraries": { "type": ["array", "null"], "items": { "type": "string" }, "description": "the libraries it may see; null or absent: everything" } } }"#;
+const LIBRARY: &str = r#"{ "type": "object", "required": ["action", "name"], "properties": { "action": { "enum": ["add", "remove"] }, "name": { "type": "string" }, "folders": { "type": "array", "items": { "type": "string" }, "description": "absolute paths (or s3:// and az:// prefixes) of folders inside a video folder" } } }"#;
 const CHAT: &str = r#"{ "type": "object", "required": ["messages"], "properties": { "messages": { "type": "array", "maxItems": 40, "items": { "type": "object", "required": ["role", "content"], "properties": { "role": { "enum": ["user", "assistant"] }, "content": { "type": "string", "maxLength": 8000 } } } } } }"#;
 const PLAYLISTS: &str = r##"{ "type": "object", "properties": { "playlists": { "type": "array", "items": { "$ref": "#/components/schemas/Playlist" } } } }"##;
 const NEW_PLAYLIST: &str = r#"{ "type": "object", "required": ["name"], "properties": { "name": { "type": "string", "maxLength": 100 }, "ids": { "type": "array", "items": { "type": "string" } } } }"#;
@@ -278,6 +279,24 @@ pub static ROUTES: &[Endpoint] = &[
         OBJECT,
     )
     .body(JSON_BODY, ACCOUNT),
+    api(
+        Get,
+        "/admin/libraries",
+        Libraries,
+        ADMIN,
+        "Libraries: name, folders, whether a video folder's own, and who was given it (admins)",
+        OBJECT,
+    ),
+    api(
+        Post,
+        "/admin/libraries",
+        ChangeLibrary,
+        ADMIN,
+        "Name a library (folders inside the video folders) or remove one (admins); accounts are given \
+         libraries with the action libraries of /admin/users",
+        OBJECT,
+    )
+    .body(JSON_BODY, LIBRARY),
     // The original server's routes, keyed by file name.
     api(Get, "/get_views", LegacyViews, VIEWER, "The original's view counts by file name", VIEWS),
     api(Post, "/rate", LegacyRate, VIEWER, "The original's rating route", OBJECT).body(JSON_BODY, "#Legacy"),

@@ -347,6 +347,9 @@ impl Store for RedbStore {
     fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
         RedbStore::remove_account(self, name)
     }
+    fn put_household(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        RedbStore::put_household(self, key, value)
+    }
     fn put_token(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError> {
         RedbStore::put_token(self, digest, rec)
     }

@@ -10,6 +10,7 @@ use redb::ReadableTable;
 use super::tables::{ACCOUNTS, HOUSEHOLD, PERSONAL, SECRETS, SESSIONS, TOKENS, USER};
 use super::{encode, RedbStore};
 use crate::store::people::{AccountRecord, GrantRecord, PeopleRecords};
+use crate::store::people::{LIBRARIES_KEY, PROFILES_KEY};
 use crate::store::StoreError;
 
 /// Clears the household's own fields (rating, favorite, position, history)
@@ -81,13 +82,34 @@ impl RedbStore {
 
     pub(super) fn load_people(&self) -> Result<PeopleRecords, StoreError> {
         let txn = self.user.begin_read()?;
-        let owner = txn.open_table(HOUSEHOLD)?.get("owner")?.map(|v| v.value().to_string());
-        Ok(PeopleRecords {
+        let household = txn.open_table(HOUSEHOLD)?;
+        let owner = household.get("owner")?.map(|v| v.value().to_string());
+        let mut out = PeopleRecords {
             accounts: load(&txn, ACCOUNTS)?,
             tokens: load(&txn, TOKENS)?,
             sessions: load(&txn, SESSIONS)?,
             owner,
-        })
+            ..PeopleRecords::default()
+        };
+        for key in [LIBRARIES_KEY, PROFILES_KEY] {
+            if let Some(v) = household.get(key)? {
+                out.read_household(key, v.value());
+            }
+        }
+        Ok(out)
+    }
+
+    pub(super) fn put_household(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let txn = self.user.begin_write()?;
+        {
+            let mut household = txn.open_table(HOUSEHOLD)?;
+            match value {
+                Some(v) => drop(household.insert(key, v)?),
+                None => drop(household.remove(key)?),
+            }
+        }
+        txn.commit()?;
+        Ok(())
     }
 
     /// Adds or replaces an account. The first admin made becomes the

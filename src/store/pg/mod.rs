@@ -491,6 +491,9 @@ impl Store for PgStore {
     fn remove_account(&self, name: &str) -> Result<bool, StoreError> {
         self.remove_account(name)
     }
+    fn put_household(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        self.put_household(key, value)
+    }
     fn put_token(&self, digest: &str, rec: &GrantRecord) -> Result<(), StoreError> {
         self.put_grant("vidserve_tokens", digest, rec)
     }

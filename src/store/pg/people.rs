@@ -30,14 +30,43 @@ impl PgStore {
             let accounts = tx.query("SELECT name, rec FROM vidserve_accounts", &[]).await?;
             let tokens = tx.query("SELECT digest, rec FROM vidserve_tokens", &[]).await?;
             let sessions = tx.query("SELECT digest, rec FROM vidserve_sessions", &[]).await?;
-            let owner = tx.query_opt("SELECT value FROM vidserve_household WHERE key = 'owner'", &[]).await?;
+            let household = tx.query("SELECT key, value FROM vidserve_household", &[]).await?;
             let what = "account, token or session";
-            Ok(PeopleRecords {
+            let mut out = PeopleRecords {
                 accounts: decode_rows(accounts, what, by_name).into_iter().collect(),
                 tokens: decode_rows(tokens, what, by_name).into_iter().collect(),
                 sessions: decode_rows(sessions, what, by_name).into_iter().collect(),
-                owner: owner.map(|r| r.get(0)),
-            })
+                ..PeopleRecords::default()
+            };
+            for row in household {
+                let (key, value): (String, String) = (row.get(0), row.get(1));
+                match key.as_str() {
+                    "owner" => out.owner = Some(value),
+                    key => out.read_household(key, &value),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Sets or removes a household value, announced (`people`).
+    pub(super) fn put_household(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        let mut conn = self.pool.get()?;
+        block(async {
+            let tx = conn.transaction().await?;
+            match value {
+                Some(v) => {
+                    tx.execute(
+                        "INSERT INTO vidserve_household VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        &[&key, &v],
+                    )
+                    .await?
+                }
+                None => tx.execute("DELETE FROM vidserve_household WHERE key = $1", &[&key]).await?,
+            };
+            announce(&tx, &self.origin, "people").await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 
