@@ -24,6 +24,19 @@ pub fn library(data: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A data dir where `Kids` (the fixture's folder) is a library, ann an
+/// admin and kid a viewer given only Kids (passwords "long enough").
+fn kids_and_an_admin(fx: &Fixture) -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let kids = fx.path().join("Kids");
+    assert!(library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()]).status.success());
+    for args in [["add", "ann", "--role", "admin"], ["add", "kid", "--libraries", "Kids"]] {
+        let out = user(data.path(), &[&args[..], &["--password-stdin"]].concat(), Some("long enough"));
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    data
+}
+
 fn text(out: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
@@ -116,15 +129,7 @@ async fn a_childs_profile_finds_nothing_of_a_hidden_folder() {
     // The same video in both folders: seen through Kids.
     fx.mp4("Family/Beach day.mp4", 1000, 2203);
     fx.mp4("Kids/Beach copy.mp4", 1000, 2203);
-    let data = tempfile::tempdir().unwrap();
-    let kids = fx.path().join("Kids");
-    assert!(library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()]).status.success());
-    assert!(user(data.path(), &["add", "ann", "--role", "admin", "--password-stdin"], Some("long enough"))
-        .status
-        .success());
-    assert!(user(data.path(), &["add", "kid", "--libraries", "Kids", "--password-stdin"], Some("long enough"))
-        .status
-        .success());
+    let data = kids_and_an_admin(&fx);
     assert!(user(data.path(), &["libraries", "guest", "Kids"], None).status.success());
     let srv = TestServer::start_with(&[fx.path()], Options { guest: true, ..Options::new(data.path(), false) }).await;
     let ann = sign_in(&srv, "ann", "long enough").await;
@@ -350,15 +355,7 @@ async fn the_chat_answers_as_if_a_hidden_video_did_not_exist() {
     let fx = Fixture::new();
     fx.mp4("Family/Cats at play.mp4", 1000, 2400);
     fx.mp4("Kids/Dogs.mp4", 1000, 2401);
-    let data = tempfile::tempdir().unwrap();
-    let kids = fx.path().join("Kids");
-    assert!(library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()]).status.success());
-    assert!(user(data.path(), &["add", "ann", "--role", "admin", "--password-stdin"], Some("long enough"))
-        .status
-        .success());
-    assert!(user(data.path(), &["add", "kid", "--libraries", "Kids", "--password-stdin"], Some("long enough"))
-        .status
-        .success());
+    let data = kids_and_an_admin(&fx);
     let chat = crate::chat::config(&format!("http://{stub_addr}/v1"), vec![]);
     let srv =
         TestServer::start_with(&[fx.path()], Options { chat: Some(chat), ..Options::new(data.path(), false) }).await;
