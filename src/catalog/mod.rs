@@ -348,7 +348,7 @@ impl Catalog {
     }
 
     /// The videos `folders` let through (kept while the contents stay).
-    pub fn visible(&self, folders: &sight::Folders) -> Arc<Visible> {
+    pub fn visible(&self, folders: &Arc<sight::Folders>) -> Arc<Visible> {
         let found = |kept: &std::collections::VecDeque<Arc<Visible>>| kept.iter().find(|v| v.is_for(folders)).cloned();
         let lock = || self.contents.visible.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(v) = found(&lock()) {

@@ -56,6 +56,14 @@ impl Sight {
         matches!(self, Sight::All)
     }
 
+    /// Tells sights apart (0: everything), for validators and caches.
+    pub fn key(&self) -> u64 {
+        match self {
+            Sight::All => 0,
+            Sight::Only(f) => f.key | 1,
+        }
+    }
+
     /// Which videos of `catalog` this sight lets through (`None`: all).
     pub fn visible(&self, catalog: &Catalog) -> Option<Arc<Visible>> {
         match self {
@@ -116,19 +124,18 @@ pub struct Visible {
     places: Vec<Place>,
     /// Which contents and which folders it was made for.
     generation: u64,
-    key: u64,
-    folders: Vec<PathBuf>,
+    folders: Arc<Folders>,
 }
 
 impl PartialEq for Visible {
     fn eq(&self, other: &Self) -> bool {
-        (self.generation, self.key) == (other.generation, other.key)
+        self.generation == other.generation && self.is_for(&other.folders)
     }
 }
 impl Eq for Visible {}
 
 impl Visible {
-    pub(super) fn build(catalog: &Catalog, folders: &Folders) -> Visible {
+    pub(super) fn build(catalog: &Catalog, folders: &Arc<Folders>) -> Visible {
         let places: Vec<Place> = folders.list.iter().flat_map(|f| places(f, &catalog.roots)).collect();
         let videos = catalog.videos();
         let mut bits = vec![0u64; videos.len().div_ceil(64)];
@@ -139,12 +146,13 @@ impl Visible {
                 count += 1;
             }
         }
-        Visible { bits, count, places, generation: catalog.generation, key: folders.key, folders: folders.list.clone() }
+        Visible { bits, count, places, generation: catalog.generation, folders: folders.clone() }
     }
 
-    /// Whether it was made for `folders`.
-    pub(super) fn is_for(&self, folders: &Folders) -> bool {
-        self.key == folders.key && self.folders == folders.list
+    /// Whether it was made for `folders` (the same ones, most often the
+    /// very same set: `People` keeps each person's).
+    pub(super) fn is_for(&self, folders: &Arc<Folders>) -> bool {
+        Arc::ptr_eq(&self.folders, folders) || (self.folders.key == folders.key && self.folders.list == folders.list)
     }
 
     /// Whether the listed video at `pos` may be seen.

@@ -117,6 +117,9 @@ pub struct People {
     changes: tokio::sync::watch::Sender<u64>,
     /// The roots served (each a library of its own: `libraries::all`).
     roots: RwLock<Vec<PathBuf>>,
+    /// Each restricted account's sight, for the generation it was made in
+    /// (one set of folders a person, not one a request).
+    sights: std::sync::Mutex<(u64, std::collections::HashMap<String, Sight>)>,
 }
 
 impl People {
@@ -132,6 +135,7 @@ impl People {
             generation: AtomicU64::new(0),
             changes: tokio::sync::watch::Sender::new(0),
             roots: RwLock::new(Vec::new()),
+            sights: Default::default(),
         })
     }
 
@@ -258,8 +262,11 @@ impl People {
 
     /// What a profile without an account (`guest`, `dlna`) may see.
     pub fn profile_sight(&self, profile: &str) -> Sight {
-        let names = self.state.read().ok().and_then(|s| s.profiles.get(profile).cloned());
-        libraries::sight(&self.libraries(), names.as_deref())
+        let Some(names) = self.state.read().ok().and_then(|s| s.profiles.get(profile).cloned()) else {
+            return Sight::All;
+        };
+        // Kept under a name no account can have.
+        self.kept_sight(&format!("({profile})"), || libraries::sight(&self.libraries(), Some(&names)))
     }
 
     /// What a signed link (its query) may show: what the account that
@@ -310,14 +317,38 @@ impl People {
         let s = self.state.read().ok()?;
         let key = name.to_lowercase();
         let a = s.accounts.get(&key)?;
-        let viewer =
-            if s.owner.as_deref() == Some(key.as_str()) { Viewer::Household } else { Viewer::Person(key.into()) };
+        let viewer = if s.owner.as_deref() == Some(key.as_str()) {
+            Viewer::Household
+        } else {
+            Viewer::Person(key.as_str().into())
+        };
         let role = Role::parse(&a.role)?;
         let sight = match (role, &a.libraries) {
             (Role::Admin, _) | (_, None) => Sight::All,
-            (_, Some(names)) => libraries::sight(&libraries::all(&s.libraries, &self.roots()), Some(names)),
+            (_, Some(names)) => {
+                self.kept_sight(&key, || libraries::sight(&libraries::all(&s.libraries, &self.roots()), Some(names)))
+            }
         };
         Some(Person { name: a.name.clone(), role, viewer, sight })
+    }
+
+    /// `key`'s sight as made in this generation, else `make`'s (kept).
+    /// `make` runs without the lock held (it may read `state`).
+    fn kept_sight(&self, key: &str, make: impl FnOnce() -> Sight) -> Sight {
+        let generation = self.generation();
+        let lock = || self.sights.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = Some(lock()).filter(|k| k.0 == generation).and_then(|k| k.1.get(key).cloned()) {
+            return s;
+        }
+        let made = make();
+        let mut kept = lock();
+        if kept.0 < generation {
+            *kept = (generation, Default::default());
+        }
+        if kept.0 == generation {
+            kept.1.insert(key.to_string(), made.clone());
+        }
+        made
     }
 
     /// The account that holds the household's own data (what was entered

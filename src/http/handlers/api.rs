@@ -27,7 +27,7 @@ const MAX_PER_PAGE: usize = 500;
 fn list_tag(lists: &Lists, generation: u64, who: &Viewer, sight: &Sight, q: &ListQuery) -> String {
     static BOOT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let boot = *BOOT.get_or_init(|| fastrand::u64(..));
-    let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {sight:?} {q:?}").as_bytes());
+    let asked = xxhash_rust::xxh3::xxh3_64(format!("{who:?} {:x} {q:?}", sight.key()).as_bytes());
     let (playlists, users) = (lists.playlists.generation(), lists.user_data.data.version());
     format!("W/\"{boot:x}-{generation:x}-{users:x}-{playlists:x}-{asked:x}\"")
 }
