@@ -272,8 +272,8 @@ impl ListQuery {
         quick: Option<search::Quick>,
     ) -> Result<Option<Listing>, QueryError> {
         let Inputs { catalog, users, orders, searches, who, sight, .. } = *inputs;
-        let within = sight.visible(catalog);
-        let seen = |v: &&Arc<Video>| within.as_ref().is_none_or(|w| w.admits(v));
+        let sees = sight.seer(catalog);
+        let seen = |v: &&Arc<Video>| sees(v);
         if let Some(ids) = &self.ids {
             let mut videos = Vec::new();
             for raw in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -296,7 +296,7 @@ impl ListQuery {
             let videos = videos.into_iter().skip((page - 1) * per_page).take(per_page).collect();
             return Ok(Some(Listing { videos, total, page, pages }));
         }
-        let filter = Filter { within, ..self.filter()? };
+        let filter = inputs.filter(self)?;
         let idx = match quick {
             // A quick search builds no order.
             Some(_) => match orders.ready(catalog, users, self.sort(), who) {

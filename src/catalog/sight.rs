@@ -74,7 +74,14 @@ impl Sight {
 
     /// Whether `v` (of `catalog`) may be seen.
     pub fn sees(&self, catalog: &Catalog, v: &Video) -> bool {
-        self.visible(catalog).is_none_or(|vis| vis.admits(v))
+        self.seer(catalog)(v)
+    }
+
+    /// Whether a video of `catalog` may be seen, asked of many: what the
+    /// sight lets through is looked up once.
+    pub fn seer(&self, catalog: &Catalog) -> impl Fn(&Video) -> bool {
+        let within = self.visible(catalog);
+        move |v| within.as_ref().is_none_or(|w| w.admits(v))
     }
 }
 

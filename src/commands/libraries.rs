@@ -4,6 +4,7 @@
 //! libraries`.
 
 use crate::cli::{LibraryCommand, LibraryCommandArgs};
+use crate::people::libraries::shown;
 use crate::people::People;
 
 pub fn library(args: &LibraryCommandArgs) -> anyhow::Result<()> {
@@ -34,18 +35,7 @@ pub fn library(args: &LibraryCommandArgs) -> anyhow::Result<()> {
         LibraryCommand::List => {
             let mut out = String::new();
             for lib in people.libraries() {
-                let mut given: Vec<String> = people
-                    .list()
-                    .into_iter()
-                    .map(|(name, _, _)| name)
-                    .chain(crate::people::libraries::PROFILES.iter().map(|p| format!("({p})")))
-                    .filter(|n| {
-                        people
-                            .libraries_of(n.trim_matches(['(', ')']))
-                            .is_some_and(|l| l.iter().any(|x| x.eq_ignore_ascii_case(&lib.name)))
-                    })
-                    .collect();
-                given.sort();
+                let given: Vec<String> = people.given_to(&lib.name).iter().map(|n| shown(n)).collect();
                 let kind = if lib.default { "  (a video folder)" } else { "" };
                 let who = if given.is_empty() { String::new() } else { format!("\tgiven to {}", given.join(", ")) };
                 out.push_str(&format!("{}\t{}{kind}{who}\n", lib.name, lib.folders.join(", ")));
@@ -53,7 +43,7 @@ pub fn library(args: &LibraryCommandArgs) -> anyhow::Result<()> {
             super::print(out.as_bytes())
         }
         LibraryCommand::Remove { name } => {
-            let had = people.remove_library(name)?;
+            let had: Vec<String> = people.remove_library(name)?.iter().map(|n| shown(n)).collect();
             let note = if had.is_empty() { String::new() } else { format!("; {} see less now", had.join(", ")) };
             super::print(format!("removed library {name}{note}\n").as_bytes())
         }

@@ -15,6 +15,16 @@ use super::PeopleError;
 /// The profiles without an account whose libraries may be chosen.
 pub const PROFILES: [&str; 2] = ["guest", "dlna"];
 
+/// `name` (an account or a profile) as the command line shows it: a
+/// profile in parentheses, `(guest)`.
+pub fn shown(name: &str) -> String {
+    if PROFILES.contains(&name) {
+        format!("({name})")
+    } else {
+        name.to_string()
+    }
+}
+
 /// A library as people see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Library {

@@ -203,7 +203,8 @@ impl People {
 
     /// Removes a named library (blocking); whoever was given it sees less
     /// (nothing, if it was their only one). A root's own library cannot be
-    /// removed. The accounts and profiles that had it are returned.
+    /// removed. The accounts and profiles that had it are returned
+    /// (`given_to`).
     pub fn remove_library(&self, name: &str) -> Result<Vec<String>, PeopleError> {
         let mut s = self.state.write().map_err(|_| PeopleError::Invalid("busy".into()))?;
         let Some(at) = s.libraries.iter().position(|l| l.name.eq_ignore_ascii_case(name)) else {
@@ -219,18 +220,24 @@ impl People {
         let gone = list.remove(at);
         self.store.put_household(LIBRARIES_KEY, Some(&json(&list)))?;
         s.libraries = list;
-        let has = |names: &Vec<String>| names.iter().any(|n| n.eq_ignore_ascii_case(&gone.name));
-        let mut had: Vec<String> = s
+        drop(s);
+        self.changed();
+        Ok(self.given_to(&gone.name))
+    }
+
+    /// The accounts and profiles (`guest`, `dlna`) given `library`, sorted.
+    pub fn given_to(&self, library: &str) -> Vec<String> {
+        let Ok(s) = self.state.read() else { return Vec::new() };
+        let has = |names: &Vec<String>| names.iter().any(|n| n.eq_ignore_ascii_case(library));
+        let mut out: Vec<String> = s
             .accounts
             .values()
             .filter(|a| a.libraries.as_ref().is_some_and(has))
             .map(|a| a.name.clone())
-            .chain(s.profiles.iter().filter(|(_, l)| has(l)).map(|(p, _)| format!("({p})")))
+            .chain(s.profiles.iter().filter(|(_, l)| has(l)).map(|(p, _)| p.clone()))
             .collect();
-        had.sort();
-        drop(s);
-        self.changed();
-        Ok(had)
+        out.sort();
+        out
     }
 
     /// Gives `name` (an account, or a profile: `guest`, `dlna`) the

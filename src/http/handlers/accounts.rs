@@ -149,22 +149,11 @@ pub fn libraries(people: &People) -> Response<Body> {
 }
 
 fn libraries_json(people: &People) -> serde_json::Value {
-    let holders: Vec<(String, Vec<String>)> = people
-        .list()
-        .into_iter()
-        .map(|(name, _, _)| name)
-        .chain(crate::people::libraries::PROFILES.iter().map(|p| p.to_string()))
-        .filter_map(|n| Some((n.clone(), people.libraries_of(&n)?)))
-        .collect();
     let list: Vec<_> = people
         .libraries()
         .into_iter()
         .map(|l| {
-            let given: Vec<&str> = holders
-                .iter()
-                .filter(|(_, libs)| libs.iter().any(|x| x.eq_ignore_ascii_case(&l.name)))
-                .map(|(n, _)| n.as_str())
-                .collect();
+            let given = people.given_to(&l.name);
             json!({ "name": l.name, "folders": l.folders, "default": l.default, "given_to": given })
         })
         .collect();

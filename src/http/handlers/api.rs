@@ -53,9 +53,9 @@ pub async fn videos(
         return Ok(validated(res));
     }
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_PER_PAGE);
+    let within = sight.visible(&c);
     let (_, listing) = crate::http::listing::run(q, lists, who, sight, c, per_page).await?;
     let users: Vec<UserData> = listing.videos.iter().map(|v| lists.user_data.data.get_for(who, v.id)).collect();
-    let within = sight.visible(&lists.library.catalog());
     let videos: Vec<VideoJson> =
         listing.videos.iter().zip(&users).map(|(v, u)| VideoJson::new(v, u, within.as_deref())).collect();
     #[derive(serde::Serialize)]

@@ -93,12 +93,13 @@ pub async fn gallery(
     let users = lists.user_data.data.view(who, |view| {
         listing.videos.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
     });
+    let sees = sight.seer(&catalog);
     let editor = q.playlist.and_then(|n| {
         let list = lists.playlists.get(who, n)?;
         let items: Vec<(VideoId, String)> = list
             .items
             .iter()
-            .filter_map(|id| catalog.get(*id).filter(|v| sight.sees(&catalog, v)))
+            .filter_map(|id| catalog.get(*id).filter(|v| sees(v)))
             .map(|v| (v.id, v.title_for(&lists.user_data.data.get(v.id)).to_string()))
             .collect();
         Some(crate::http::pages::playlists::editor(n, &list.name, &items))
@@ -128,19 +129,15 @@ pub async fn gallery(
 /// `GET /playlists`: the asking person's playlists.
 pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, sight: &Sight, visitor: &Visitor) -> Response<Body> {
     let catalog = lists.library.catalog();
-    let within = sight.visible(&catalog);
+    let sees = sight.seer(&catalog);
     let listed: Vec<Listed> = lists
         .playlists
         .list(who)
         .into_iter()
         .map(|(n, rec)| {
             // A video its owner may no longer see stays in the list, unshown.
-            let present: Vec<VideoId> = rec
-                .items
-                .iter()
-                .copied()
-                .filter(|id| catalog.get(*id).is_some_and(|v| within.as_ref().is_none_or(|w| w.admits(v))))
-                .collect();
+            let present: Vec<VideoId> =
+                rec.items.iter().copied().filter(|id| catalog.get(*id).is_some_and(|v| sees(v))).collect();
             // The cover: the first video with a picture.
             let cover = present.iter().copied().find(|id| thumbs.has(*id));
             Listed { n, name: rec.name, count: present.len(), first: present.first().copied(), cover }
@@ -152,12 +149,11 @@ pub fn playlists(lists: &Lists, thumbs: &Thumbs, who: &Viewer, sight: &Sight, vi
 /// Videos with a remembered position, most recently watched first.
 fn continue_watching(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
     const ROW: usize = 8;
-    let within = sight.visible(catalog);
-    let seen = |v: &&Arc<Video>| within.as_ref().is_none_or(|w| w.admits(v));
+    let sees = sight.seer(catalog);
     let mut started: Vec<(i64, Arc<Video>, UserData)> = lists.user_data.data.view(who, |view| {
         let mut out = Vec::new();
         view.for_each(|id, d| {
-            if let Some(v) = catalog.get(id).filter(|_| d.position_ms.is_some()).filter(seen) {
+            if let Some(v) = catalog.get(id).filter(|v| d.position_ms.is_some() && sees(v)) {
                 out.push((d.position_at.unwrap_or(0), v.clone(), d.clone()));
             }
         });

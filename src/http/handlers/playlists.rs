@@ -36,8 +36,8 @@ fn error(e: PlaylistError) -> ApiError {
 fn listed(lists: &Lists, who: &Viewer, sight: &Sight, n: u64, rec: &PlaylistRecord, full: bool) -> Value {
     let catalog = lists.library.catalog();
     let within = sight.visible(&catalog);
-    let seen = |v: &&std::sync::Arc<crate::catalog::Video>| within.as_ref().is_none_or(|w| w.admits(v));
-    let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id).filter(seen)).collect();
+    let sees = sight.seer(&catalog);
+    let present: Vec<_> = rec.items.iter().filter_map(|id| catalog.get(*id).filter(|v| sees(v))).collect();
     let mut out = json!({
         "id": n,
         "name": rec.name,
@@ -79,12 +79,13 @@ fn ids(catalog: &Catalog, sight: &Sight, raw: &[String]) -> Result<Vec<VideoId>,
             crate::app::playlists::MAX_ITEMS
         ))));
     }
+    let sees = sight.seer(catalog);
     raw.iter()
         .map(|s| {
             let id: VideoId = s.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {s:?}")))?;
             catalog
                 .get(id)
-                .filter(|v| sight.sees(catalog, v))
+                .filter(|v| sees(v))
                 .map(|_| id)
                 .ok_or_else(|| ApiError::BadRequest(format!("no video {s} in the library")))
         })
@@ -140,14 +141,14 @@ pub async fn edit(
     let c: Change = read_body(h, body).await?;
     let catalog = lists.library.catalog();
     let items = c.ids.as_deref().map(|raw| ids(&catalog, sight, raw)).transpose()?;
-    let within = sight.visible(&catalog);
+    let (sees, everything) = (sight.seer(&catalog), sight.is_all());
     change(lists, who, sight, n, move |rec| {
         if let Some(name) = c.name {
             rec.name = name;
         }
         if let Some(mut items) = items {
             // Videos the person may not see stay, after those they ordered.
-            let hidden = |id: &VideoId| within.as_ref().is_some_and(|w| catalog.get(*id).is_none_or(|v| !w.admits(v)));
+            let hidden = |id: &VideoId| !everything && !catalog.get(*id).is_some_and(|v| sees(v));
             items.extend(rec.items.iter().copied().filter(hidden));
             rec.items = items;
         }

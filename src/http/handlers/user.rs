@@ -304,15 +304,13 @@ pub async fn batch(
         return Err(ApiError::BadRequest(format!("at most {MAX_BATCH_TAGS} tags in one batch")));
     }
     let catalog = library.catalog();
+    let sees = sight.seer(&catalog);
     // Each video once, whatever the repetition in the request.
     let mut ids = Vec::with_capacity(b.ids.len());
     let mut seen = std::collections::HashSet::with_capacity(b.ids.len());
     for raw in &b.ids {
         let id: VideoId = raw.parse().map_err(|_| ApiError::BadRequest(format!("not a video id: {raw:?}")))?;
-        catalog
-            .get(id)
-            .filter(|v| sight.sees(&catalog, v))
-            .ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
+        catalog.get(id).filter(|v| sees(v)).ok_or_else(|| ApiError::NotFound(format!("no video {raw}")))?;
         if seen.insert(id) {
             ids.push(id);
         }
