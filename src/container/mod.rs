@@ -1,16 +1,22 @@
 //! Container formats, read from bytes: the EBML of Matroska and WebM
 //! (`ebml`: element ids, readers, the segment's layout, track entries and a
 //! walk over every block) and ISO BMFF (`isobmff`: MP4 and MOV boxes,
-//! tracks and sample tables), Ogg pages (`ogg`), with the text they store
-//! (`text`). Probing,
+//! tracks and sample tables), Ogg pages (`ogg`), MPEG transport streams
+//! (`mpegts`), Flash video (`flv`), RIFF as AVI uses it (`riff`), the
+//! codecs' own framing inside them (`elementary`: NAL units, ADTS, MPEG
+//! audio), with the text they store (`text`). Probing,
 //! the readers of embedded tracks and the remuxer all read through here.
 //!
 //! A leaf: nothing here imports the rest of the crate, opens a file by
 //! name or allocates more than the bounds each reader states.
 
 pub mod ebml;
+pub mod elementary;
+pub mod flv;
 pub mod isobmff;
+pub mod mpegts;
 pub mod ogg;
+pub mod riff;
 pub mod text;
 
 use std::fs::File;

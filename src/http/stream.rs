@@ -343,7 +343,8 @@ fn read_nowait(_: &File, _: &mut BytesMut, _: usize, _: u64) -> Option<io::Resul
 
 /// A remuxed stream (`media::remux::Plan`) from `at` to `end`, made one
 /// part (the init segment, then each fragment) at a time as hyper asks
-/// for more: memory stays at one fragment's header whatever the range.
+/// for more: memory stays at one fragment's header whatever the range
+/// (and, for frames made from transport packets, one batch of them).
 /// `files`: the video's file, and its remade sound when there is one.
 pub struct RemuxBody {
     plan: Arc<crate::media::remux::Plan>,
@@ -351,15 +352,24 @@ pub struct RemuxBody {
     at: u64,
     end: u64,
     current: Option<FileBody>,
-    /// The rest of the current part: runs of segments of one file each.
-    queued: VecDeque<(usize, Vec<Segment>)>,
+    /// The rest of the current part, in order.
+    queued: VecDeque<Queued>,
+    /// Frames being made on the blocking pool (`Plan::unpack`).
+    making: Option<JoinHandle<io::Result<Bytes>>>,
     meter: Meter,
     zero_copy: Option<Pending>,
 }
 
+enum Queued {
+    /// A run of segments of one file.
+    Run(usize, Vec<Segment>),
+    /// Frames to make (`Piece::Packed`).
+    Packed(crate::media::remux::Piece),
+}
+
 impl RemuxBody {
     pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Content>, at: u64, end: u64, meter: Meter) -> Self {
-        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), meter, zero_copy: None }
+        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), making: None, meter, zero_copy: None }
     }
 
     /// As `FileBody::zero_copy`.
@@ -369,23 +379,52 @@ impl RemuxBody {
     }
 
     pub fn remaining(&self) -> u64 {
-        let queued: u64 = self.queued.iter().flat_map(|(_, s)| s.iter()).map(Segment::remaining).sum();
+        let queued: u64 = self
+            .queued
+            .iter()
+            .map(|q| match q {
+                Queued::Run(_, s) => s.iter().map(Segment::remaining).sum(),
+                Queued::Packed(p) => p.len(),
+            })
+            .sum();
         self.end - self.at + queued + self.current.as_ref().map_or(0, FileBody::remaining)
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
+        use crate::media::remux::Piece;
         loop {
+            if let Some(making) = &mut self.making {
+                let made = match std::pin::Pin::new(making).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(made)) => made,
+                    Poll::Ready(Err(join)) => Err(io::Error::other(join)),
+                };
+                self.making = None;
+                if let Ok(b) = &made {
+                    self.meter.bytes.inc_by(b.len() as u64);
+                }
+                return Poll::Ready(Some(made));
+            }
             if let Some(current) = &mut self.current {
                 match current.poll_chunk(cx) {
                     Poll::Ready(None) => self.current = None,
                     other => return other,
                 }
             }
-            if let Some((file, segments)) = self.queued.pop_front() {
-                let Some(handle) = self.files.get(file).or(self.files.first()) else { return Poll::Ready(None) };
-                let body = FileBody::new(handle.clone(), segments, self.meter.clone());
-                self.current = Some(body.zero_copy(self.zero_copy.clone()));
-                continue;
+            match self.queued.pop_front() {
+                Some(Queued::Run(file, segments)) => {
+                    let Some(handle) = self.files.get(file).or(self.files.first()) else { return Poll::Ready(None) };
+                    let body = FileBody::new(handle.clone(), segments, self.meter.clone());
+                    self.current = Some(body.zero_copy(self.zero_copy.clone()));
+                    continue;
+                }
+                Some(Queued::Packed(piece)) => {
+                    let Some(src) = self.files.first().cloned() else { return Poll::Ready(None) };
+                    let plan = self.plan.clone();
+                    self.making = Some(crate::blocking::spawn(move || plan.unpack(&src, &piece)));
+                    continue;
+                }
+                None => {}
             }
             if self.at >= self.end {
                 return Poll::Ready(None);
@@ -394,14 +433,16 @@ impl RemuxBody {
             // Consecutive pieces of one file go out through one file body.
             for piece in self.plan.pieces(self.at, until) {
                 let (file, segment) = match piece {
-                    crate::media::remux::Piece::Bytes(b) => (None, Segment::Bytes(b)),
-                    crate::media::remux::Piece::File { pos, len, file } => {
-                        (Some(usize::from(file)), Segment::File { pos, end: pos + len })
+                    Piece::Bytes(b) => (None, Segment::Bytes(b)),
+                    Piece::File { pos, len, file } => (Some(usize::from(file)), Segment::File { pos, end: pos + len }),
+                    packed @ Piece::Packed { .. } => {
+                        self.queued.push_back(Queued::Packed(packed));
+                        continue;
                     }
                 };
                 match self.queued.back_mut() {
-                    Some((f, run)) if file.is_none_or(|file| file == *f) => run.push(segment),
-                    _ => self.queued.push_back((file.unwrap_or(0), vec![segment])),
+                    Some(Queued::Run(f, run)) if file.is_none_or(|file| file == *f) => run.push(segment),
+                    _ => self.queued.push_back(Queued::Run(file.unwrap_or(0), vec![segment])),
                 }
             }
             self.at = until;

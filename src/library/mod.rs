@@ -17,7 +17,7 @@ use std::path::Path;
 
 /// The file extensions served as videos (compared case-insensitively), each
 /// with the content type it is served as. The one table of both.
-pub const VIDEO_TYPES: [(&str, &str); 7] = [
+pub const VIDEO_TYPES: [(&str, &str); 19] = [
     ("mp4", "video/mp4"),
     ("m4v", "video/x-m4v"),
     ("mov", "video/quicktime"),
@@ -25,6 +25,18 @@ pub const VIDEO_TYPES: [(&str, &str); 7] = [
     ("mkv", "video/x-matroska"),
     ("ogg", "video/ogg"),
     ("ogv", "video/ogg"),
+    ("ts", "video/mp2t"),
+    ("m2ts", "video/mp2t"),
+    ("mts", "video/mp2t"),
+    ("avi", "video/x-msvideo"),
+    ("wmv", "video/x-ms-wmv"),
+    ("flv", "video/x-flv"),
+    ("mpg", "video/mpeg"),
+    ("mpeg", "video/mpeg"),
+    ("vob", "video/mpeg"),
+    ("3gp", "video/3gpp"),
+    ("3g2", "video/3gpp2"),
+    ("asf", "video/x-ms-asf"),
 ];
 
 /// The content type of a video file by its extension; `None` when the

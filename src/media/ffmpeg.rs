@@ -140,7 +140,7 @@ pub fn idle_reads() {
 }
 
 /// The demuxers ffmpeg may use: those of the video formats served.
-const FORMATS: &str = "mov,mp4,matroska,webm,ogg";
+const FORMATS: &str = "mov,mp4,matroska,webm,ogg,mpegts,flv,avi,asf,mpeg,mpegvideo";
 
 /// The input options: a local file is standard input (see `run`) reopened
 /// as a file, so ffmpeg can seek, with the file protocol only; an object is

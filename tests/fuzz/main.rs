@@ -104,8 +104,16 @@ fn read_all(src: &(impl Source + ?Sized)) {
         let pieces = plan.pieces(0, plan.len());
         assert_eq!(pieces.iter().map(|p| p.len()).sum::<u64>(), plan.len());
         for p in &pieces {
-            if let vidserve::media::remux::Piece::File { pos, len, .. } = p {
-                assert!(pos + len <= src.size(), "a file range past the end");
+            match p {
+                vidserve::media::remux::Piece::File { pos, len, .. } => {
+                    assert!(pos + len <= src.size(), "a file range past the end");
+                }
+                // Frames made from packets come out exactly as long as planned.
+                packed @ vidserve::media::remux::Piece::Packed { len, .. } => {
+                    let made = plan.unpack(src, packed).expect("the frames the plan names");
+                    assert_eq!(made.len() as u64, *len);
+                }
+                _ => {}
             }
         }
     }
@@ -362,6 +370,42 @@ fn fuzz_sqlite_import() {
                 }
             }
         },
+    );
+}
+
+/// Transport streams (packets with tables and PES headers), FLV, AVI,
+/// ASF and program streams: mutations of the corpus's files, and packets
+/// built from parts of them shuffled.
+#[test]
+fn fuzz_other_containers() {
+    let seeds: Vec<Vec<u8>> = corpus("media")
+        .into_iter()
+        .filter(|d| {
+            d.first() == Some(&0x47)
+                || d.get(4) == Some(&0x47)
+                || d.starts_with(b"FLV")
+                || d.starts_with(b"RIFF")
+                || d.starts_with(&[0x30, 0x26, 0xb2, 0x75])
+                || d.starts_with(&[0, 0, 1, 0xba])
+        })
+        .collect();
+    assert!(seeds.len() >= 6, "TS, M2TS, FLV, AVI, WMV and MPEG files in the corpus");
+    fuzz(
+        "containers",
+        |rng| match rng.u8(..3) {
+            0 => mutant(rng, &seeds),
+            // Whole packets of a transport stream, in a shuffled order.
+            1 => {
+                let ts = &seeds[rng.usize(..seeds.len())];
+                let stride = if ts.get(4) == Some(&0x47) { 192 } else { 188 };
+                let mut packets: Vec<&[u8]> = ts.chunks(stride).collect();
+                rng.shuffle(&mut packets);
+                packets.truncate(rng.usize(1..=packets.len()));
+                packets.concat()
+            }
+            _ => [rng.u64(..).to_le_bytes().to_vec(), mutant(rng, &seeds)].concat(),
+        },
+        check_probe,
     );
 }
 

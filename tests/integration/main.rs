@@ -7,6 +7,7 @@ mod chat;
 mod cli;
 mod commands;
 mod compat;
+mod containers;
 mod driver;
 mod engines;
 mod grants;

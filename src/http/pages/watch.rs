@@ -133,7 +133,15 @@ pub fn watch(view: &WatchView) -> Markup {
                     @if view.play_url.starts_with("/play/") {
                         p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
                     } @else if !i.browser_playable {
-                        p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (i.video_codec.as_deref().unwrap_or("no video")) ")." }
+                        @let codec = i.video_codec.as_deref().unwrap_or("no video");
+                        @if matches!(codec, "h264" | "vp8" | "vp9" | "av1" | "no video") {
+                            p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (codec) ")." }
+                        } @else {
+                            p.notice.warn {
+                                "Browsers do not decode this video (" (codec) " in " (i.container) "). Open it in VLC, or convert it once: "
+                                code { "ffmpeg -i IN -c:v libx264 -crf 20 -c:a aac OUT.mp4" } "."
+                            }
+                        }
                     }
                     @if !view.play_url.starts_with("/play/") && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
                         p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }

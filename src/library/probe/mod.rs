@@ -4,15 +4,21 @@
 //! every size bounds-checked: a fake or damaged file is an error, never a
 //! panic or a huge allocation.
 //!
-//! Steps: sniff the magic bytes, hand over to `mp4`, `mkv` or `ogg`, then
-//! derive the bitrate and the playability verdict.
+//! Steps: sniff the magic bytes, hand over to `mp4`, `mkv`, `ogg`, `ts`
+//! (MPEG-TS and M2TS), `flv`, `avi`, `ps` (MPEG program streams and VOB)
+//! or `asf` (WMV), then derive the bitrate and the playability verdict.
 
+pub mod asf;
+pub mod avi;
+pub mod flv;
 pub mod mkv;
 pub mod mp4;
 pub mod ogg;
+pub mod ps;
 #[doc(hidden)]
 #[cfg(any(test, feature = "test-support"))]
 pub mod synth;
+pub mod ts;
 
 use std::borrow::Cow;
 use std::io;
@@ -24,7 +30,8 @@ use serde::{Deserialize, Serialize};
 /// What a probe learns about a file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaInfo {
-    /// `mp4`, `mov`, `webm`, `mkv` or `ogg`.
+    /// `mp4`, `mov`, `3gp`, `webm`, `mkv`, `ogg`, `ts`, `m2ts`, `flv`,
+    /// `avi`, `mpeg`, `vob` or `asf`.
     pub container: Name,
     pub duration_ms: Option<u64>,
     pub width: Option<u32>,
@@ -199,6 +206,16 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         mkv::probe(src)?
     } else if head.starts_with(b"OggS") {
         ogg::probe(src)?
+    } else if crate::container::flv::sniff(&head) {
+        flv::probe(src)?
+    } else if avi::sniffs(&head) {
+        avi::probe(src)?
+    } else if asf::sniffs(&head) {
+        asf::probe(src)?
+    } else if ps::sniffs(&head) {
+        ps::probe(src)?
+    } else if ts::sniffs(&src.read_vec(0, 192 * 6)?) {
+        ts::probe(src)?
     } else {
         return Err(ProbeError::Unrecognised);
     };

@@ -38,6 +38,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     }
     let container = match brand.as_ref().map(|b: &[u8; 4]| &b[..]) {
         Some(b"qt  ") => "mov",
+        Some([b'3', b'g', ..]) => "3gp",
         _ => "mp4",
     };
     let mut info = MediaInfo { container: container.into(), index_at_end, ..MediaInfo::default() };
@@ -92,6 +93,7 @@ fn video_codec(fourcc: &[u8]) -> Name {
         b"vp08" => "vp8".into(),
         b"vp09" => "vp9".into(),
         b"mp4v" => "mpeg4".into(),
+        b"s263" | b"h263" => "h263".into(),
         b"jpeg" | b"mjpa" | b"mjpb" => "mjpeg".into(),
         b"apch" | b"apcn" | b"apcs" | b"apco" | b"ap4h" => "prores".into(),
         other => fourcc_name(other),
@@ -107,6 +109,8 @@ pub(crate) fn audio_codec(fourcc: &[u8]) -> Name {
         b"ec-3" => "eac3".into(),
         b".mp3" => "mp3".into(),
         b"alac" => "alac".into(),
+        b"samr" => "amr_nb".into(),
+        b"sawb" => "amr_wb".into(),
         b"lpcm" | b"sowt" | b"twos" => "pcm".into(),
         other => fourcc_name(other),
     }

@@ -24,7 +24,7 @@ use super::Plan;
 use crate::library::ids::VideoId;
 
 /// The first bytes of a kept table file, with its layout's version.
-const MAGIC: &[u8; 8] = b"vsplan1\n";
+const MAGIC: &[u8; 8] = b"vsplan2\n";
 /// What the plans folder may hold in all (a film's tables are some MiB).
 const DISK_BUDGET: u64 = 512 << 20;
 /// The largest table file read back (a day-long recording's).
@@ -232,7 +232,15 @@ fn decode(bytes: &[u8], key: &PlanKey) -> Option<Demuxed> {
     }
     let tables: Demuxed = postcard::from_bytes(rest).ok()?;
     let inside = |t: &super::demux::Track| {
-        t.file == 0 && t.samples.iter().all(|s| s.pos.checked_add(u64::from(s.size)).is_some_and(|end| end <= key.size))
+        let within = |pos: u64, len: u64| pos.checked_add(len).is_some_and(|end| end <= key.size);
+        t.file == 0
+            && match t.framing {
+                super::demux::Framing::Whole => t.samples.iter().all(|s| within(s.pos, u64::from(s.size))),
+                super::demux::Framing::Packets { .. } => {
+                    t.spread.len() == t.samples.len()
+                        && t.samples.iter().zip(&t.spread).all(|(s, sp)| within(s.pos, u64::from(sp.span)))
+                }
+            }
     };
     (inside(&tables.video) && tables.audio.as_ref().is_none_or(inside)).then_some(tables)
 }
@@ -280,6 +288,8 @@ mod tests {
             rate: 0,
             samples,
             file: 0,
+            framing: crate::media::remux::demux::Framing::Whole,
+            spread: Vec::new(),
         };
         Demuxed { video, audio: None, audio_left_out: None }
     }

@@ -105,6 +105,45 @@ pub struct Track {
     pub samples: Vec<Sample>,
     /// Which file the samples are in: 0 the video's, 1 its remade sound.
     pub file: u8,
+    /// How the frames lie in the file.
+    pub framing: Framing,
+    /// With `Framing::Packets`: where each sample's bytes are among the
+    /// packets (one per sample); empty otherwise.
+    pub spread: Vec<Spread>,
+}
+
+/// How a track's frames lie in the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Framing {
+    /// Each frame is one range of the file (`Sample::pos`, `size`).
+    #[default]
+    Whole,
+    /// Each frame is spread over transport packets of one PID and made
+    /// when served (`super::ts::unpack`): `Sample::pos` is where its first
+    /// packet begins and `size` what it comes out as.
+    Packets { layout: crate::container::mpegts::Layout, pid: u16, unpack: Unpack },
+}
+
+/// What a frame gathered from packets becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Unpack {
+    /// An Annex B access unit, written with 4-byte lengths.
+    AnnexB { hevc: bool },
+    /// An ADTS frame without its header.
+    Adts,
+    /// As it is.
+    Raw,
+}
+
+/// Where a frame's bytes are among its track's packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Spread {
+    /// Bytes of the file from the first packet to the end of the last.
+    pub span: u32,
+    /// Bytes of the first packet's data before the frame's.
+    pub skip: u16,
+    /// The frame's bytes as stored (before unpacking).
+    pub len: u32,
 }
 
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -158,6 +197,8 @@ fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
         rate,
         samples: Vec::new(),
         file: 0,
+        framing: Framing::Whole,
+        spread: Vec::new(),
     })
 }
 

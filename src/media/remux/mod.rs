@@ -13,8 +13,10 @@
 pub mod boxes;
 pub mod cache;
 pub mod demux;
+mod flv;
 mod mp4;
 pub mod sound;
+pub mod ts;
 
 use bytes::Bytes;
 
@@ -44,13 +46,28 @@ pub enum Piece {
         len: u64,
         file: u8,
     },
+    /// The frames `first..end` of track `track`, spread over packets in
+    /// the file and made when served (`Plan::unpack`): `len` bytes of
+    /// them from `skip`.
+    Packed {
+        track: u8,
+        first: u32,
+        end: u32,
+        skip: u64,
+        len: u64,
+    },
 }
+
+/// Most bytes of frames made at once (`Piece::Packed`), and most bytes of
+/// the file read to make them (audio packets are sparse among video's).
+const PACKED_BATCH: u64 = 1 << 20;
+const PACKED_READ: u64 = 8 << 20;
 
 impl Piece {
     pub fn len(&self) -> u64 {
         match self {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::File { len, .. } => *len,
+            Piece::File { len, .. } | Piece::Packed { len, .. } => *len,
         }
     }
     pub fn is_empty(&self) -> bool {
@@ -146,6 +163,25 @@ impl Plan {
         }
         let next = self.fragments.partition_point(|f| f.start <= at);
         self.fragments.get(next).map_or(self.len, |f| f.start)
+    }
+
+    /// The bytes of a `Piece::Packed`: its frames made from the packets
+    /// read from `src` (the video's file). Blocking: one read.
+    pub fn unpack(&self, src: &(impl Source + ?Sized), piece: &Piece) -> std::io::Result<Bytes> {
+        let Piece::Packed { track, first, end, skip, len } = *piece else {
+            return Err(std::io::Error::other("not a packed piece"));
+        };
+        let t = &self.tracks.get(usize::from(track)).ok_or_else(|| std::io::Error::other("no such track"))?.track;
+        let (first, end) = (first as usize, end as usize);
+        let (from, to) = ts::raw_range(t, first, end).ok_or_else(|| std::io::Error::other("no such frames"))?;
+        let raw = src.read_vec(from, to - from)?;
+        let made = ts::unpack(t, first, end, &raw)?;
+        let start = usize::try_from(skip).unwrap_or(usize::MAX).min(made.len());
+        let stop = start.saturating_add(len as usize).min(made.len());
+        if stop - start != len as usize {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read"));
+        }
+        Ok(Bytes::from(made).slice(start..stop))
     }
 
     /// Frames in the plan (for its memory: see the module's note).
@@ -247,6 +283,9 @@ impl Plan {
             out.push(match p {
                 Piece::Bytes(b) => Piece::Bytes(b.slice((start - at) as usize..(end - at) as usize)),
                 Piece::File { pos, file, .. } => Piece::File { pos: pos + (start - at), len: end - start, file },
+                Piece::Packed { track, first, end: last, skip, .. } => {
+                    Piece::Packed { track, first, end: last, skip: skip + (start - at), len: end - start }
+                }
             });
         };
         push(Piece::Bytes(self.init.clone()), 0);
@@ -260,8 +299,31 @@ impl Plan {
             let head_len = head.len() as u64;
             push(Piece::Bytes(Bytes::from(head)), at);
             at += head_len;
-            for (o, range) in self.tracks.iter().zip([f.video, f.audio]) {
+            for (i, (o, range)) in self.tracks.iter().zip([f.video, f.audio]).enumerate() {
                 let file = o.track.file;
+                if matches!(o.track.framing, demux::Framing::Packets { .. }) {
+                    // Made in batches of at most `PACKED_BATCH` bytes out,
+                    // read from at most `PACKED_READ` bytes of the file.
+                    let (samples, spread) = (&o.track.samples, &o.track.spread);
+                    let mut first = range.0;
+                    while first < range.1 {
+                        let (mut end, mut len) = (first, 0u64);
+                        let from = samples[first as usize].pos;
+                        while end < range.1 {
+                            let (s, sp) = (&samples[end as usize], spread.get(end as usize));
+                            let reach = (s.pos + sp.map_or(0, |sp| u64::from(sp.span))).saturating_sub(from);
+                            if end > first && (len + u64::from(s.size) > PACKED_BATCH || reach > PACKED_READ) {
+                                break;
+                            }
+                            len += u64::from(s.size);
+                            end += 1;
+                        }
+                        push(Piece::Packed { track: i as u8, first, end, skip: 0, len }, at);
+                        at += len;
+                        first = end;
+                    }
+                    continue;
+                }
                 let mut run: Option<(u64, u64)> = None;
                 for s in &o.track.samples[range.0 as usize..range.1 as usize] {
                     if !o.track.prefix.is_empty() {
@@ -296,8 +358,14 @@ pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<De
     let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
     if crate::container::isobmff::sniff(&head) {
         mp4::demux(src, audio)
-    } else {
+    } else if crate::container::flv::sniff(&head) {
+        flv::demux(src, audio)
+    } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
         demux::demux(src, audio)
+    } else if ts::sniffs(&src.read_vec(0, 192 * 6).map_err(ProbeError::from)?) {
+        ts::demux(src, audio)
+    } else {
+        Err(RemuxError::Unsupported("a container this server does not remux".into()))
     }
 }
 
@@ -377,6 +445,8 @@ pub fn remuxable(v: &Video) -> bool {
         let container = match i.container.as_str() {
             "mkv" => !i.browser_playable,
             "mp4" | "mov" => i.index_at_end || !sound_plays(i.audio_codec.as_deref()),
+            // Browsers do not all open these as stored; the frames inside they decode.
+            "3gp" | "ts" | "m2ts" | "flv" => true,
             _ => false,
         };
         codec && container
@@ -435,6 +505,8 @@ mod tests {
             rate: 48_000,
             samples,
             file: 0,
+            framing: crate::media::remux::demux::Framing::Whole,
+            spread: Vec::new(),
         }
     }
 

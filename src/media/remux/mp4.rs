@@ -148,6 +148,8 @@ fn track(src_len: u64, t: &Trak, codec: Codec) -> Result<Track, RemuxError> {
         rate: if video { 0 } else { scale },
         samples,
         file: 0,
+        framing: super::demux::Framing::Whole,
+        spread: Vec::new(),
     })
 }
 
