@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# A large Matroska film's first play, seek and restart, evicted from the
+# A large Matroska film's (or, with FORMAT=ts, the same packets in an
+# MPEG-TS recording's) first play, seek and restart, evicted from the
 # page cache: bytes the server read from disk (/proc/PID/io) and time to
 # the first byte of /play/ID.mp4.
 #   benches/firstplay.sh [BINARY]      (default: the dist build)
+#   FORMAT=ts benches/firstplay.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/dist/vidserve}
 [ -x "$BIN" ] || cargo build --profile dist --quiet
-W=/tmp/vidserve-bench/firstplay; mkdir -p "$W/lib"
-if [ ! -f "$W/lib/film.mkv" ]; then   # 928 MB: H.264 720p at 30 Mbit/s + AAC, 400 s
+FORMAT=${FORMAT:-mkv}
+W=/tmp/vidserve-bench/firstplay; mkdir -p "$W/lib" "$W/films"
+if [ ! -f "$W/films/film.mkv" ]; then   # 928 MB: H.264 720p at 30 Mbit/s + AAC, 400 s
   ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 \
     -t 100 -c:v libx264 -preset ultrafast -b:v 30M -maxrate 30M -bufsize 60M -g 60 -c:a aac -shortest "$W/part.mkv"
   printf "file 'part.mkv'\n%.0s" 1 2 3 4 > "$W/list.txt"
-  ffmpeg -loglevel error -y -f concat -safe 0 -i "$W/list.txt" -c copy "$W/lib/film.mkv"; rm "$W/part.mkv"
+  ffmpeg -loglevel error -y -f concat -safe 0 -i "$W/list.txt" -c copy "$W/films/film.mkv"; rm "$W/part.mkv"
 fi
+if [ "$FORMAT" = ts ] && [ ! -f "$W/films/film.ts" ]; then
+  ffmpeg -loglevel error -y -i "$W/films/film.mkv" -c copy -f mpegts "$W/films/film.ts"
+fi
+rm -f "$W"/lib/*; ln "$W/films/film.$FORMAT" "$W/lib/film.$FORMAT"
 rm -rf "$W/data"
-evict() { python3 -c "import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)" "$W/lib/film.mkv"; }
+evict() { python3 -c "import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)" "$W/lib/film.$FORMAT"; }
 start() { "$BIN" --dir "$W/lib" --data "$W/data" --bind 127.0.0.1:18701 --no-watch --log warn >/dev/null 2>&1 & P=$!
   until curl -sf 127.0.0.1:18701/readyz >/dev/null; do sleep 0.05; done; }
 read_mb() { awk '/read_bytes/ {printf "%.1f", $2/1e6}' /proc/$P/io; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Remux against serving a file as stored, in the same run: a Matroska film
-# (H.264 + AAC, made with ffmpeg) played through /play/{id}.mp4, and the
-# same packets in an MP4 (ffmpeg -c copy, faststart) through /video/{id}.
+# (H.264 + AAC, made with ffmpeg) played through /play/{id}.mp4, the same
+# packets in an MPEG-TS through /play/{id}.mp4, and in an MP4 (ffmpeg -c
+# copy, faststart) through /video/{id}.
 # Reports the first request's time (the plan: one pass over the file), the
 # time to first byte of a seek into the middle, throughput and server CPU
 # seconds per GiB over ROUNDS full fetches, and memory (RSS) taken by the plan.
@@ -24,6 +25,8 @@ mkdir -p "$WORK/videos"
 ffmpeg -v error -f lavfi -i "testsrc2=size=1280x720:rate=25:duration=$LENGTH" -f lavfi -i "sine=f=440:d=$LENGTH" \
   -c:v libx264 -preset ultrafast -b:v 8M -g 50 -bf 2 -c:a aac -b:a 128k "$WORK/videos/film.mkv"
 ffmpeg -v error -i "$WORK/videos/film.mkv" -c copy -movflags +faststart "$WORK/videos/same.mp4"
+# The same packets in a transport stream (frames made from its packets when served).
+ffmpeg -v error -i "$WORK/videos/film.mkv" -c copy -f mpegts "$WORK/videos/recording.ts"
 
 "$BIN" --dir "$WORK/videos" --data "$WORK/data" --port "$PORT" --no-watch --log warn &
 SERVER=$!
@@ -33,6 +36,7 @@ for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null && break; sleep 0.1; 
 id_of() { curl -s "$BASE/api/v1/videos?q=$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["videos"][0]["id"])'; }
 MKV=$(id_of film)
 MP4=$(id_of same)
+TS=$(id_of recording)
 cpu() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 TICKS=$(getconf CLK_TCK)
@@ -58,4 +62,6 @@ measure() { # url -> "MB/s cpu_s_per_GiB"
 echo "first request (plan built): ${FIRST}s, plan memory: $(( (RSS1 - RSS0) / 1024 )) MiB, output $((LEN / 1048576)) MiB"
 echo "seek into the middle, time to first byte: remux ${SEEK}s, as stored ${SEEK_FILE}s"
 echo "remuxed   (/play): $(measure "$BASE/play/$MKV.mp4")"
+curl -s -o /dev/null -r 0-0 "$BASE/play/$TS.mp4"
+echo "remuxed TS (/play): $(measure "$BASE/play/$TS.mp4")"
 echo "as stored (/video): $(measure "$BASE/video/$MP4")"

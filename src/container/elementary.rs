@@ -182,7 +182,7 @@ pub fn h264_sps(nal: &[u8]) -> Option<Picture> {
                     let (mut last, mut next) = (8i32, 8i32);
                     for _ in 0..size {
                         if next != 0 {
-                            next = (last + r.se()? + 256) % 256;
+                            next = (last + r.se()?.clamp(-128, 127) + 256) % 256;
                         }
                         last = if next == 0 { last } else { next };
                     }
@@ -217,14 +217,14 @@ pub fn h264_sps(nal: &[u8]) -> Option<Picture> {
     let mut width = w_mbs * 16;
     let mut height = (2 - frame_mbs_only) * h_units * 16;
     if r.bit()? == 1 {
-        let (l, rt, t, b) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+        let (l, rt, t, b) = (r.ue()?.min(1 << 16), r.ue()?.min(1 << 16), r.ue()?.min(1 << 16), r.ue()?.min(1 << 16));
         let (cx, cy) = match chroma {
             0 | 3 => (1, 2 - frame_mbs_only),
             2 => (2, 2 - frame_mbs_only),
             _ => (2, 2 * (2 - frame_mbs_only)),
         };
-        width = width.saturating_sub(cx * (l.saturating_add(rt)));
-        height = height.saturating_sub(cy * (t.saturating_add(b)));
+        width = width.saturating_sub(cx * (l + rt));
+        height = height.saturating_sub(cy * (t + b));
     }
     Some(Picture { width, height, depth })
 }
@@ -255,14 +255,14 @@ pub fn hevc_sps(nal: &[u8]) -> Option<Picture> {
     let mut width = r.ue()?.min(1 << 16);
     let mut height = r.ue()?.min(1 << 16);
     if r.bit()? == 1 {
-        let (l, rt, t, b) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
+        let (l, rt, t, b) = (r.ue()?.min(1 << 16), r.ue()?.min(1 << 16), r.ue()?.min(1 << 16), r.ue()?.min(1 << 16));
         let (cx, cy) = match chroma {
             1 => (2, 2),
             2 => (2, 1),
             _ => (1, 1),
         };
-        width = width.saturating_sub(cx * l.saturating_add(rt));
-        height = height.saturating_sub(cy * t.saturating_add(b));
+        width = width.saturating_sub(cx * (l + rt));
+        height = height.saturating_sub(cy * (t + b));
     }
     let depth = 8 + r.ue()?.min(8);
     Some(Picture { width, height, depth })
@@ -339,7 +339,8 @@ pub fn adts(b: &[u8]) -> Option<Adts> {
     let channels = ((h[2] & 1) << 2) | (h[3] >> 6);
     let frame = (usize::from(h[3] & 3) << 11) | (usize::from(h[4]) << 3) | usize::from(h[5] >> 5);
     let rate = *AAC_RATES.get(usize::from(rate_index))?;
-    if frame <= header {
+    // Several raw data blocks in one frame (rare) are not taken apart: lost sync.
+    if frame <= header || h[6] & 3 != 0 {
         return None;
     }
     let config = [(object << 3) | (rate_index >> 1), ((rate_index & 1) << 7) | (channels << 3)];
@@ -463,6 +464,9 @@ mod tests {
         assert_eq!(h264_sps(&sps), Some(Picture { width: 1280, height: 720, depth: 8 }));
         assert_eq!(h264_sps(&[0x67]), None);
         assert_eq!(h264_sps(&[0x67, 0x64, 0, 0, 0, 0, 0, 0, 0, 0]), None, "runs out: no panic");
+        // Cropping of 2^31: no overflow, an empty picture.
+        let crop = [0x67, 0x42, 0x00, 0x1e, 0xfb, 0xe0, 0, 0, 0, 0x20, 0, 0, 0, 0x7f];
+        assert!(h264_sps(&crop).is_none_or(|p| p.width <= 16 * 4097));
     }
 
     #[test]

@@ -354,8 +354,8 @@ pub struct RemuxBody {
     current: Option<FileBody>,
     /// The rest of the current part, in order.
     queued: VecDeque<Queued>,
-    /// Frames being made on the blocking pool (`Plan::unpack`).
-    making: Option<JoinHandle<io::Result<Bytes>>>,
+    /// Frames being made on the blocking pool (`Plan::unpack`), and their length.
+    making: Option<(u64, JoinHandle<io::Result<Bytes>>)>,
     meter: Meter,
     zero_copy: Option<Pending>,
 }
@@ -387,13 +387,14 @@ impl RemuxBody {
                 Queued::Packed(p) => p.len(),
             })
             .sum();
-        self.end - self.at + queued + self.current.as_ref().map_or(0, FileBody::remaining)
+        let making = self.making.as_ref().map_or(0, |(len, _)| *len);
+        self.end - self.at + queued + making + self.current.as_ref().map_or(0, FileBody::remaining)
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
         use crate::media::remux::Piece;
         loop {
-            if let Some(making) = &mut self.making {
+            if let Some((_, making)) = &mut self.making {
                 let made = match std::pin::Pin::new(making).poll(cx) {
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(Ok(made)) => made,
@@ -421,7 +422,7 @@ impl RemuxBody {
                 Some(Queued::Packed(piece)) => {
                     let Some(src) = self.files.first().cloned() else { return Poll::Ready(None) };
                     let plan = self.plan.clone();
-                    self.making = Some(crate::blocking::spawn(move || plan.unpack(&src, &piece)));
+                    self.making = Some((piece.len(), crate::blocking::spawn(move || plan.unpack(&src, &piece))));
                     continue;
                 }
                 None => {}

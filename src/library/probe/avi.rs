@@ -47,7 +47,8 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
                 if let (Some(scale), Some(rate), Some(length)) = (scale, rate, length) {
                     let length = length.max(frames);
                     if rate > 0 {
-                        video_ms = Some(u64::from(length) * u64::from(scale) * 1000 / u64::from(rate));
+                        let ms = u128::from(length) * u128::from(scale) * 1000 / u128::from(rate);
+                        video_ms = Some(u64::try_from(ms).unwrap_or(u64::MAX));
                     }
                 }
             }

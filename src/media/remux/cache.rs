@@ -236,8 +236,10 @@ fn decode(bytes: &[u8], key: &PlanKey) -> Option<Demuxed> {
         t.file == 0
             && match t.framing {
                 super::demux::Framing::Whole => t.samples.iter().all(|s| within(s.pos, u64::from(s.size))),
-                super::demux::Framing::Packets { .. } => {
-                    t.spread.len() == t.samples.len()
+                super::demux::Framing::Packets { layout, .. } => {
+                    matches!((layout.stride, layout.lead), (188, 0) | (192, 4))
+                        && t.spread.len() == t.samples.len()
+                        && t.samples.windows(2).all(|w| w[0].pos <= w[1].pos)
                         && t.samples.iter().zip(&t.spread).all(|(s, sp)| within(s.pos, u64::from(sp.span)))
                 }
             }

@@ -10,6 +10,9 @@ use crate::container::elementary::{h264_sps, mpeg_audio};
 use crate::container::flv::{audio_codec, first_tag, tag, video_codec, TAG_HEADER};
 use crate::container::{be_u16, ProbeError, Source};
 
+/// Most tags walked (both tracks full, with script tags between).
+const MAX_TAGS: usize = 4 * MAX_SAMPLES;
+
 fn track(codec: Codec, timescale: u32) -> Track {
     Track {
         codec,
@@ -35,7 +38,9 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     let mut sound: Option<Track> = None;
     let mut audio_left_out = None;
     let len = src.size();
-    while at + TAG_HEADER <= len {
+    let mut tags = 0usize;
+    while at + TAG_HEADER <= len && tags < MAX_TAGS && video.samples.len() < MAX_SAMPLES {
+        tags += 1;
         let head = w.get(at, TAG_HEADER + 5)?.to_vec();
         // Anything but audio, video and script tags: the stream ends here.
         let Some(t) = tag(&head).filter(|t| matches!(t.kind, 8 | 9 | 18)) else { break };

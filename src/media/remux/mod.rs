@@ -172,7 +172,22 @@ impl Plan {
             return Err(std::io::Error::other("not a packed piece"));
         };
         let t = &self.tracks.get(usize::from(track)).ok_or_else(|| std::io::Error::other("no such track"))?.track;
-        let (first, end) = (first as usize, end as usize);
+        let (mut first, mut end) = (first as usize, (end as usize).min(t.samples.len()));
+        // Only the frames the range touches are made (a short range of a
+        // batch reads little).
+        let mut skip = skip;
+        while first < end && skip >= u64::from(t.samples[first].size) {
+            skip -= u64::from(t.samples[first].size);
+            first += 1;
+        }
+        let mut reach = 0u64;
+        for (k, s) in t.samples[first..end].iter().enumerate() {
+            reach += u64::from(s.size);
+            if reach >= skip + len {
+                end = first + k + 1;
+                break;
+            }
+        }
         let (from, to) = ts::raw_range(t, first, end).ok_or_else(|| std::io::Error::other("no such frames"))?;
         let raw = src.read_vec(from, to - from)?;
         let made = ts::unpack(t, first, end, &raw)?;

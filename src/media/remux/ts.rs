@@ -87,8 +87,17 @@ impl Gather {
         if let Some(t) = pts {
             let t = self.last_time.map_or(t, |last| unwrap(t, last));
             self.last_time = Some(t);
+            // PES packets without data: one time per offset, the last.
+            if self.times.back().is_some_and(|(o, _)| *o == self.end()) {
+                self.times.pop_back();
+            }
             self.times.push_back((self.end(), t));
         }
+    }
+
+    /// How much file the pending bytes' packets lie across so far.
+    fn reach(&self, pos: u64) -> u64 {
+        self.packets.front().map_or(0, |(first, _, _)| pos.saturating_sub(*first))
     }
 
     /// Where the stream bytes `[from, from + len)` are: the first packet,
@@ -169,8 +178,11 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     let mut at = layout.first;
     while at < src.size() {
         let block = src.read_vec(at, BLOCK - BLOCK % stride).map_err(ProbeError::from)?;
-        // The end, or a whole block without one packet: the stream ends here.
-        if block.is_empty() || !block.chunks(stride as usize).any(|c| c.get(lead) == Some(&0x47)) {
+        // The end, or a block not half of packets, or both tracks full:
+        // the stream ends here.
+        let synced = block.chunks(stride as usize).filter(|c| c.get(lead) == Some(&0x47)).count() as u64;
+        let full = v.track.as_ref().is_some_and(|t| t.samples.len() >= MAX_SAMPLES);
+        if block.is_empty() || synced * 2 * stride < block.len() as u64 || full {
             break;
         }
         for (k, chunk) in block.chunks(stride as usize).enumerate() {
@@ -185,6 +197,11 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                 v.g.push(pos, data(&p));
                 if v.g.pending.len() > MOST_FRAME {
                     return Err(RemuxError::Unsupported("a video frame larger than 16 MiB".into()));
+                }
+                if v.g.reach(pos) > u64::from(MOST_SPAN) {
+                    // Spread too wide to be made when served: left out.
+                    let n = v.g.pending.len();
+                    v.g.consume(n);
                 }
             } else if let Some(a) = a.as_mut().filter(|a| a.g.pid == p.pid) {
                 if p.start {
@@ -346,12 +363,13 @@ pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::R
     };
     let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read");
     let base = track.samples.get(first).ok_or_else(changed)?.pos;
-    let stride = usize::from(layout.stride);
+    let stride = usize::from(layout.stride).max(1);
     let lead = usize::from(layout.lead);
     let mut out = Vec::new();
     let mut frame = Vec::new();
-    for (s, spread) in track.samples.get(first..end).unwrap_or(&[]).iter().zip(&track.spread[first..end]) {
-        let from = usize::try_from(s.pos - base).map_err(|_| changed())?;
+    let spreads = track.spread.get(first..end).ok_or_else(changed)?;
+    for (s, spread) in track.samples.get(first..end).ok_or_else(changed)?.iter().zip(spreads) {
+        let from = s.pos.checked_sub(base).and_then(|d| usize::try_from(d).ok()).ok_or_else(changed)?;
         let span = raw.get(from..from + spread.span as usize).ok_or_else(changed)?;
         frame.clear();
         let mut skip = usize::from(spread.skip);
