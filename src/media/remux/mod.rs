@@ -189,8 +189,24 @@ impl Plan {
             }
         }
         let (from, to) = ts::raw_range(t, first, end).ok_or_else(|| std::io::Error::other("no such frames"))?;
-        let raw = src.read_vec(from, to - from)?;
-        let made = ts::unpack(t, first, end, &raw)?;
+        let n = usize::try_from(to - from).map_err(std::io::Error::other)?;
+        // The file's bytes go into a buffer kept by this (blocking pool)
+        // thread: fresh megabytes per batch cost more in page faults and
+        // zeroing than the rest of the work.
+        thread_local! {
+            static RAW: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let made = RAW.with_borrow_mut(|raw| {
+            if raw.len() < n {
+                raw.resize(n, 0);
+            }
+            src.read_exact_at(&mut raw[..n], from)?;
+            let made = ts::unpack(t, first, end, &raw[..n]);
+            if raw.len() > 2 * PACKED_READ as usize {
+                *raw = Vec::new(); // a rare wide frame: not kept
+            }
+            made
+        })?;
         let start = usize::try_from(skip).unwrap_or(usize::MAX).min(made.len());
         let stop = start.saturating_add(len as usize).min(made.len());
         if stop - start != len as usize {

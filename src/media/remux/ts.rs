@@ -365,10 +365,11 @@ pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::R
     let base = track.samples.get(first).ok_or_else(changed)?.pos;
     let stride = usize::from(layout.stride).max(1);
     let lead = usize::from(layout.lead);
-    let mut out = Vec::new();
-    let mut frame = Vec::new();
+    let samples = track.samples.get(first..end).ok_or_else(changed)?;
     let spreads = track.spread.get(first..end).ok_or_else(changed)?;
-    for (s, spread) in track.samples.get(first..end).ok_or_else(changed)?.iter().zip(spreads) {
+    let mut out = Vec::with_capacity(samples.iter().map(|s| s.size as usize).sum());
+    let mut frame = Vec::with_capacity(spreads.iter().map(|s| s.len as usize).max().unwrap_or(0));
+    for (s, spread) in samples.iter().zip(spreads) {
         let from = s.pos.checked_sub(base).and_then(|d| usize::try_from(d).ok()).ok_or_else(changed)?;
         let span = raw.get(from..from + spread.span as usize).ok_or_else(changed)?;
         frame.clear();
