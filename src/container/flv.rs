@@ -29,11 +29,8 @@ pub struct Tag {
 
 impl Tag {
     /// From the tag's start to the next one's (with the size after it).
-    pub fn len(&self) -> u64 {
+    pub fn to_next(&self) -> u64 {
         TAG_HEADER + u64::from(self.size) + 4
-    }
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
@@ -158,7 +155,7 @@ mod tests {
     fn tags_and_metadata() {
         let t = tag(&[9, 0, 1, 0, 0, 0, 40, 1, 0, 0, 0]).unwrap();
         assert_eq!((t.kind, t.size, t.time), (9, 256, 16_777_256));
-        assert_eq!(t.len(), 11 + 256 + 4);
+        assert_eq!(t.to_next(), 11 + 256 + 4);
         let mut d = vec![2, 0, 10];
         d.extend_from_slice(b"onMetaData");
         d.extend_from_slice(&[8, 0, 0, 0, 2]);

@@ -190,7 +190,8 @@ pub struct Pes {
     pub header: usize,
 }
 
-fn time(b: &[u8]) -> Option<i64> {
+/// A 33-bit time as PES headers (and MPEG-1 packs) write it: 5 bytes with marker bits.
+pub fn time(b: &[u8]) -> Option<i64> {
     let b = b.get(..5)?;
     let t = (u64::from(b[0] >> 1) & 7) << 30
         | u64::from(b[1]) << 22

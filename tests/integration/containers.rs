@@ -57,18 +57,7 @@ fn library(dir: &Path) -> Vec<(&'static str, &'static str, &'static str, &'stati
 
 /// Per-frame hashes of a stream (`v`, `a`) decoded.
 fn decoded(file: &Path, stream: &str) -> Vec<String> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(file)
-        .args(["-map", &format!("0:{stream}"), "-f", "framemd5", "-"])
-        .output()
-        .expect("ffmpeg");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split(',').nth(5).map(|h| h.trim().to_string()))
-        .collect()
+    crate::remux::framemd5(file, stream, false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,10 +13,19 @@ use crate::support::{ffmpeg, Fixture, TestServer};
 
 /// Per-packet hashes of one stream (`v`, `a:0`…), copied as stored.
 fn packets(file: &Path, stream: &str) -> Vec<String> {
+    framemd5(file, stream, true)
+}
+
+/// Per-frame hashes of one stream (`v`, `a:0`…): of its packets as
+/// stored (`copy`), or of its frames decoded.
+pub fn framemd5(file: &Path, stream: &str, copy: bool) -> Vec<String> {
+    let copying: &[&str] = if copy { &["-c", "copy"] } else { &[] };
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(file)
-        .args(["-map", &format!("0:{stream}"), "-c", "copy", "-f", "framemd5", "-"])
+        .args(["-map", &format!("0:{stream}")])
+        .args(copying)
+        .args(["-f", "framemd5", "-"])
         .output()
         .expect("ffmpeg");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

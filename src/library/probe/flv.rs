@@ -46,7 +46,7 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
         if info.video_codec.is_some() && info.audio_codec.is_some() && !meta.is_empty() {
             break;
         }
-        at += t.len();
+        at += t.to_next();
         if at >= src.size() {
             break;
         }

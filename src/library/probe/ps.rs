@@ -6,7 +6,7 @@
 use super::{MediaInfo, ProbeError, Source};
 use crate::container::be_u16;
 use crate::container::elementary::{mpeg_audio, picture_in};
-use crate::container::mpegts::{pes, unwrap, WRAP};
+use crate::container::mpegts::{pes, time, unwrap, WRAP};
 
 const HEAD: u64 = 2 << 20;
 const TAIL: u64 = 2 << 20;
@@ -74,16 +74,6 @@ fn mpeg1_header(b: &[u8]) -> (Option<i64>, usize) {
         at += 2;
     }
     let flags = b.get(at).map_or(0, |f| f >> 4);
-    let time = |b: &[u8]| {
-        let b = b.get(..5)?;
-        Some(
-            ((i64::from(b[0] >> 1) & 7) << 30)
-                | (i64::from(b[1]) << 22)
-                | (i64::from(b[2] >> 1) << 15)
-                | (i64::from(b[3]) << 7)
-                | i64::from(b[4] >> 1),
-        )
-    };
     match flags {
         2 => (b.get(at..).and_then(time), at + 5),
         3 => (b.get(at..).and_then(time), at + 10),

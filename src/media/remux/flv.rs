@@ -93,7 +93,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                 "mp3" if t.size > 1 => {
                     if sound.is_none() {
                         let Some(m) = mpeg_audio(w.get(body + 1, 4)?) else {
-                            at += t.len();
+                            at += t.to_next();
                             continue;
                         };
                         let mut a = track(Codec::Mp3, m.rate);
@@ -110,7 +110,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
             },
             _ => {}
         }
-        at += t.len();
+        at += t.to_next();
     }
     if video.samples.is_empty() {
         return Err(RemuxError::Read(ProbeError::Damaged("FLV", "no H.264 frames".into())));

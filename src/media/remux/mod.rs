@@ -393,7 +393,7 @@ pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<De
         flv::demux(src, audio)
     } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
         demux::demux(src, audio)
-    } else if ts::sniffs(&src.read_vec(0, 192 * 6).map_err(ProbeError::from)?) {
+    } else if crate::library::probe::ts::sniffs(&src.read_vec(0, 192 * 6).map_err(ProbeError::from)?) {
         ts::demux(src, audio)
     } else {
         Err(RemuxError::Unsupported("a container this server does not remux".into()))

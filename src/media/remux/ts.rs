@@ -26,10 +26,6 @@ const MOST_FRAME: usize = 16 << 20;
 /// packets between them included); a frame spread wider is left out.
 const MOST_SPAN: u32 = 32 << 20;
 
-pub fn sniffs(head: &[u8]) -> bool {
-    sniff(head).is_some()
-}
-
 /// The stream's data in a packet: its payload, without the PES header
 /// where one starts (the same rule when walking and when unpacking).
 fn data<'a>(p: &Packet<'a>) -> &'a [u8] {
@@ -376,9 +372,9 @@ pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::R
         let mut skip = usize::from(spread.skip);
         for chunk in span.chunks(stride) {
             let Some(p) = chunk.get(lead..).and_then(packet).filter(|p| p.pid == pid) else { continue };
-            let d = data(&p);
-            let d = d.get(skip.min(d.len())..).unwrap_or(&[]);
-            skip = skip.saturating_sub(data(&p).len());
+            let whole = data(&p);
+            let d = &whole[skip.min(whole.len())..];
+            skip = skip.saturating_sub(whole.len());
             let want = (spread.len as usize).saturating_sub(frame.len());
             frame.extend_from_slice(&d[..want.min(d.len())]);
         }
