@@ -27,8 +27,11 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 22] = [
+const SERVE_ONLY: [&str; 25] = [
     "bind",
+    "tls",
+    "tls_cert",
+    "tls_key",
     "s3_redirect",
     "no_sendfile",
     "port",
@@ -496,6 +499,20 @@ pub struct ServeArgs {
     /// presigned URL, so the store (or a CDN in front of it) sends the bytes.
     #[arg(long, env = "VIDSERVE_S3_REDIRECT")]
     pub s3_redirect: bool,
+    /// Serve HTTPS with this certificate chain (PEM, the server's
+    /// certificate first), read again when the file changes; plain HTTP to
+    /// the same port is redirected to HTTPS.
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_TLS_CERT", requires = "tls_key", conflicts_with = "tls")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", env = "VIDSERVE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// `auto`: serve HTTPS with a certificate from this server's own
+    /// certificate authority, made once in the data dir; install the
+    /// authority's certificate on each device once (the admin page shows
+    /// how).
+    #[arg(long, value_enum, value_name = "MODE", env = "VIDSERVE_TLS")]
+    pub tls: Option<TlsMode>,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
@@ -607,6 +624,15 @@ pub struct LogArgs {
     /// Log filter, e.g. `info` or `vidserve=debug` (also read from RUST_LOG).
     #[arg(long, value_name = "FILTER", env = "VIDSERVE_LOG", global = true)]
     pub log: Option<String>,
+}
+
+/// `--tls`: where the HTTPS certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsMode {
+    /// Issued by this server's own certificate authority.
+    Auto,
+    /// Plain HTTP (the default).
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,7 +8,7 @@
 //!
 //! Layers, lowest first (a module imports only from lower ones; a test
 //! enforces it, and no cycle between their parts): `loadtest`, `metrics`,
-//! `blocking`, `container`; `cli`; `config`, `logging`;
+//! `blocking`, `container`, `dial`; `cli`, `tls`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
 //! `import`, `people`, `chat`; `app`; `http`; `commands`.
 
@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod people;
 pub mod scan;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -39,7 +39,7 @@ use std::thread::JoinHandle;
 pub use backup::{backup_store, Backups, BACKUP_DIR};
 pub use library::{Library, Watching};
 pub use media::{lookup, queue_thumbnails, start_jobs, task_of, Prebuild};
-pub use ops::{lan_addresses, LoadTestSlot, Ops};
+pub use ops::{lan_addresses, machine_name, scheme, LoadTestSlot, Ops};
 pub use user_data::UserDataHandle;
 
 use crate::catalog::Catalog;
@@ -62,6 +62,8 @@ pub enum AppError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Chat(#[from] crate::chat::ChatError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// What the background pieces tell the app.
@@ -86,6 +88,8 @@ pub struct App {
     people: Arc<crate::people::People>,
     /// The chat about the library (`None`: no endpoint configured).
     chat: Option<Arc<crate::chat::Chat>>,
+    /// HTTPS: the certificate and its settings (`None`: plain HTTP).
+    tls: Option<Arc<crate::tls::Tls>>,
     /// Each person's playlists.
     playlists: Arc<playlists::Playlists>,
     /// Remux plans of the videos being played.
@@ -130,6 +134,9 @@ impl App {
     pub fn chat(&self) -> Option<&Arc<crate::chat::Chat>> {
         self.chat.as_ref()
     }
+    pub fn tls(&self) -> Option<&Arc<crate::tls::Tls>> {
+        self.tls.as_ref()
+    }
     pub fn playlists(&self) -> &Arc<playlists::Playlists> {
         &self.playlists
     }
@@ -149,6 +156,20 @@ impl App {
     /// watcher and the scanner (blocking: call it off the async workers). With a stored index the app serves at once while a
     /// rescan runs; without one it is not ready until the first scan ends.
     pub fn start(config: Config) -> Result<Arc<App>, AppError> {
+        // First: a certificate that does not load stops the start at once.
+        let tls = match &config.tls {
+            Some(source) => {
+                let machine = crate::app::machine_name();
+                let tls = crate::tls::Tls::start(
+                    source.clone(),
+                    &config.library.data_dir,
+                    machine.as_deref(),
+                    &config.host_names,
+                )?;
+                Some(Arc::new(tls))
+            }
+            None => None,
+        };
         let shared = config.library.database.as_ref().map(crate::store::PgStore::open).transpose()?.map(Arc::new);
         let store: Arc<dyn Store> = match &shared {
             Some(pg) => pg.clone(),
@@ -195,6 +216,7 @@ impl App {
             backups,
             people: Arc::new(people),
             chat: chat.map(Arc::new),
+            tls,
             playlists: Arc::new(playlists),
             prebuild: Prebuild::start(plans.clone()).map_err(AppError::Runtime)?,
             plans,

@@ -93,17 +93,33 @@ pub fn lan_addresses() -> Vec<std::net::IpAddr> {
     out
 }
 
+/// This machine's name (`uname -n`), if it has a readable one.
+pub fn machine_name() -> Option<String> {
+    rustix::system::uname().nodename().to_str().ok().filter(|n| !n.is_empty()).map(String::from)
+}
+
+/// `https` when the server speaks TLS, else `http`.
+pub fn scheme(tls: bool) -> &'static str {
+    if tls {
+        "https"
+    } else {
+        "http"
+    }
+}
+
 impl Ops {
     /// The URLs other devices reach this server by (none when it listens
-    /// on loopback only).
-    pub fn network_urls(&self) -> Vec<String> {
+    /// on loopback only), `https` ones with `tls`.
+    pub fn network_urls(&self, tls: bool) -> Vec<String> {
         let Some(listen) = self.listen.get() else { return Vec::new() };
+        let scheme = scheme(tls);
         if listen.ip().is_unspecified() {
-            lan_addresses().into_iter().map(|ip| format!("http://{}/", SocketAddr::new(ip, listen.port()))).collect()
+            let port = listen.port();
+            lan_addresses().into_iter().map(|ip| format!("{scheme}://{}/", SocketAddr::new(ip, port))).collect()
         } else if listen.ip().is_loopback() {
             Vec::new()
         } else {
-            vec![format!("http://{listen}/")]
+            vec![format!("{scheme}://{listen}/")]
         }
     }
 }

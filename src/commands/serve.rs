@@ -40,28 +40,42 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Prints where to find the server. Write errors are ignored: a closed
-/// stdout (a service manager, a pipe gone) must not stop the server.
+/// Prints where to find the server (and, with `--tls auto`, where devices
+/// get the authority to trust). Write errors are ignored: a closed stdout
+/// (a service manager, a pipe gone) must not stop the server.
 fn print_banner(addr: SocketAddr, app: &App) {
     use std::fmt::Write as _;
     let port = addr.port();
+    let scheme = crate::app::scheme(app.tls().is_some());
+    let authority = app.tls().and_then(|t| t.authority());
     let dirs: Vec<String> = app.config().library.roots.iter().map(|r| r.path.display().to_string()).collect();
     let mut out = format!("vidserve {} serving {}\n", env!("CARGO_PKG_VERSION"), dirs.join(", "));
+    let lan = if addr.ip().is_unspecified() { crate::app::lan_addresses() } else { Vec::new() };
     if addr.ip().is_unspecified() {
-        let _ = writeln!(out, "  Local:   http://127.0.0.1:{port}/");
-        let lan = crate::app::lan_addresses();
+        let _ = writeln!(out, "  Local:   {scheme}://127.0.0.1:{port}/");
         for ip in &lan {
-            let _ = writeln!(out, "  Network: http://{}/", SocketAddr::new(*ip, port));
-        }
-        // On a terminal, a code a phone's camera opens.
-        if let Some(ip) = lan.first().filter(|_| std::io::IsTerminal::is_terminal(&std::io::stdout())) {
-            if let Ok(code) = qrcode::QrCode::new(format!("http://{}/", SocketAddr::new(*ip, port))) {
-                out.push_str(&code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
-                out.push('\n');
-            }
+            let _ = writeln!(out, "  Network: {scheme}://{}/", SocketAddr::new(*ip, port));
         }
     } else {
-        let _ = writeln!(out, "  Local:   http://{addr}/");
+        let _ = writeln!(out, "  Local:   {scheme}://{addr}/");
+    }
+    // Plain HTTP: a device fetches the authority before it trusts us.
+    let trust = authority.map(|a| {
+        let at = lan.first().map_or(addr, |ip| SocketAddr::new(*ip, port));
+        let at = if at.ip().is_unspecified() { SocketAddr::new([127, 0, 0, 1].into(), port) } else { at };
+        let url = format!("http://{at}/ca.crt");
+        let _ = writeln!(out, "  Trust:   {url} (install once on each device; Admin > HTTPS shows how)");
+        let _ = writeln!(out, "           {} SHA-256 {}", a.name(), a.fingerprint());
+        url
+    });
+    // On a terminal, a code a phone's camera opens: the authority first
+    // when devices must install it, else the server.
+    let site = lan.first().map(|ip| format!("{scheme}://{}/", SocketAddr::new(*ip, port)));
+    if let Some(url) = trust.or(site).filter(|_| std::io::IsTerminal::is_terminal(&std::io::stdout())) {
+        if let Ok(code) = qrcode::QrCode::new(url) {
+            out.push_str(&code.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build());
+            out.push('\n');
+        }
     }
     let _ = writeln!(out, "  Data:    {}", app.config().library.data_dir.display());
     let _ = super::print(out.as_bytes());

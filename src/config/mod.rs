@@ -122,6 +122,8 @@ pub struct Config {
     pub guest: bool,
     /// Videos in object storage answered with a presigned redirect.
     pub s3_redirect: bool,
+    /// HTTPS, and where its certificate comes from (`None`: plain HTTP).
+    pub tls: Option<crate::tls::Source>,
     pub media: MediaConfig,
     /// The chat's endpoint and limits; `None`: chat is off.
     pub chat: Option<chat::ChatConfig>,
@@ -217,6 +219,13 @@ impl Config {
             max_event_streams: args.max_event_streams.max(1),
             guest: args.guest,
             s3_redirect: args.s3_redirect,
+            tls: match (&args.tls_cert, &args.tls_key, args.tls) {
+                (Some(cert), Some(key), _) => {
+                    Some(crate::tls::Source::Files { cert: absolute(cert), key: absolute(key) })
+                }
+                (_, _, Some(crate::cli::TlsMode::Auto)) => Some(crate::tls::Source::Auto),
+                _ => None,
+            },
             media: MediaConfig::from_args(&args.media),
             chat: chat::ChatConfig::from_args(&args.chat)?,
         })

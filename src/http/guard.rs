@@ -15,31 +15,27 @@
 
 use std::net::IpAddr;
 
-use hyper::header::{HeaderMap, HeaderValue, HOST, ORIGIN};
+use hyper::header::{HeaderMap, HOST, ORIGIN};
 
 use super::error::ApiError;
 use crate::cli::Network;
 
+/// How a request reached the server (a request extension on every one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Over {
+    /// Plain HTTP, on a server without HTTPS.
+    Http,
+    /// HTTPS (HTTP/1.1 or HTTP/2).
+    Https,
+    /// Plain HTTP to a server that speaks HTTPS: redirected, but for what
+    /// a device needs before it trusts the server.
+    HttpBesideHttps,
+}
+
 /// Largest request head (request line and headers) accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
 
-/// Loopback, private, link-local and carrier-grade NAT (VPN) addresses: the
-/// devices of a home network. Anything else is the internet.
-pub fn is_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_local(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
+pub use crate::dial::is_local;
 
 /// Who sent a request, as far as can be told: `known` is false when it
 /// came through a proxy not named with `--trusted-proxy` (then `ip` is the
@@ -170,12 +166,21 @@ fn host_name(host: &str) -> Option<String> {
     plausible.then_some(name)
 }
 
-/// Refuses a `Host` that does not name this server (421, with how to allow
-/// it). A request without `Host` (HTTP/1.0 tools) is let through: browsers
-/// always send one.
-pub fn check_host(headers: &HeaderMap, names: &HostNames) -> Result<(), ApiError> {
-    let Some(host) = headers.get(HOST) else { return Ok(()) };
-    let host = host.to_str().unwrap_or("");
+/// The host a request names: its `Host` header, or over HTTP/2 the
+/// `:authority` (which hyper puts in the URI). `Some("")` for a `Host`
+/// that is not text (refused by `check_host`).
+pub fn request_host(parts: &hyper::http::request::Parts) -> Option<&str> {
+    match parts.headers.get(HOST) {
+        Some(h) => Some(h.to_str().unwrap_or("")),
+        None => parts.uri.authority().map(|a| a.as_str()),
+    }
+}
+
+/// Refuses a host (`request_host`) that does not name this server (421,
+/// with how to allow it). A request without one (HTTP/1.0 tools) is let
+/// through: browsers always send one.
+pub fn check_host(host: Option<&str>, names: &HostNames) -> Result<(), ApiError> {
+    let Some(host) = host else { return Ok(()) };
     if names.allows(host) {
         return Ok(());
     }
@@ -192,7 +197,7 @@ pub fn check_host(headers: &HeaderMap, names: &HostNames) -> Result<(), ApiError
 /// cross-site ones are refused, and so is a browser request without
 /// `Origin`. Non-browser clients (curl, scripts) send neither and are
 /// allowed (they cannot be driven by a web page).
-pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn same_origin(headers: &HeaderMap, host: Option<&str>) -> Result<(), ApiError> {
     let refuse = |why: &str| ApiError::Forbidden(format!("{why}; use the vidserve page itself"));
     let browser = headers.contains_key("sec-fetch-site") || headers.contains_key("sec-fetch-mode");
     if let Some(site) = headers.get("sec-fetch-site") {
@@ -202,7 +207,7 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     }
     match headers.get(ORIGIN) {
         Some(origin) => {
-            let host = headers.get(HOST).map(HeaderValue::as_bytes).unwrap_or_default();
+            let host = host.unwrap_or_default().as_bytes();
             let origin = origin.as_bytes();
             let origin_host = origin.strip_prefix(b"http://").or_else(|| origin.strip_prefix(b"https://"));
             if origin_host != Some(host) {
@@ -218,6 +223,7 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::HeaderValue;
 
     #[test]
     fn local_addresses() {
@@ -322,7 +328,8 @@ mod tests {
             for (k, v) in pairs {
                 h.insert(*k, HeaderValue::from_static(v));
             }
-            same_origin(&h)
+            let host = h.get(HOST).map(|v| v.to_str().unwrap().to_string());
+            same_origin(&h, host.as_deref())
         };
         assert!(with(&[]).is_ok(), "curl");
         assert!(with(&[("host", "nas:8080"), ("origin", "http://nas:8080"), ("sec-fetch-site", "same-origin")]).is_ok());

@@ -2,16 +2,22 @@
 //! watched by hyper-util's `GracefulShutdown` and run on a connection lane
 //! (`lanes`: a thread a core). On shutdown: stop accepting, let requests in
 //! flight finish for `DRAIN` (long streams are then cut).
+//!
+//! With HTTPS (`crate::tls`) the port speaks both: a connection whose first
+//! byte opens a TLS handshake gets TLS, then HTTP/2 or HTTP/1.1 as ALPN
+//! chose; any other gets plain HTTP/1.1, whose requests are redirected to
+//! HTTPS (`Over::HttpBesideHttps`). Video bytes go out with `sendfile`
+//! only over plain HTTP.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::Request;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -19,7 +25,7 @@ use tokio::sync::Semaphore;
 use super::clients::{Clients, Counted};
 use super::files::OpenFiles;
 use super::guard::HostNames;
-use super::guard::MAX_HEAD;
+use super::guard::{Over, MAX_HEAD};
 use super::handlers::{handle, EventStreams, State, Streaming};
 use super::idle::IdleWrite;
 use super::lanes::{Connection, Lanes};
@@ -30,8 +36,13 @@ use crate::App;
 
 /// How long requests in flight may run after shutdown starts.
 pub const DRAIN: Duration = Duration::from_secs(5);
-/// Time allowed for a client to send its request headers.
+/// Time allowed for a client to send its request headers (and, over
+/// HTTPS, to finish its handshake).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Requests one HTTP/2 connection may have open at once.
+const MAX_STREAMS: u32 = 100;
+/// The first byte of a TLS handshake record.
+const TLS_HANDSHAKE: u8 = 0x16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -52,7 +63,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     if let Ok(addr) = listener.local_addr() {
         let _ = app.ops().listen.set(addr);
     }
-    let machine = rustix::system::uname().nodename().to_str().ok().map(String::from);
+    let machine = crate::app::machine_name();
     let hosts = HostNames::new(machine.as_deref(), &app.config().host_names);
     let streams = EventStreams::new(app.config().max_event_streams, app.events().clone(), app.ops().closing());
     let lists = Lists {
@@ -72,6 +83,27 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     let ticker = tokio::spawn(perf_ticker(app.ops().metrics.clone(), app.events().clone()));
     let graceful = GracefulShutdown::new();
     let builder = Arc::new(builder);
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new())
+        .max_concurrent_streams(MAX_STREAMS)
+        .max_header_list_size(MAX_HEAD as u32)
+        .keep_alive_interval(Some(Duration::from_secs(60)))
+        .keep_alive_timeout(Duration::from_secs(20));
+    let h2 = Arc::new(h2);
+    let tls = app.tls().cloned();
+    // The certificate's files (or this machine's names) looked at again.
+    let looking = tls.clone().map(|tls| {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::tls::LOOK_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let tls = tls.clone();
+                let _ = crate::blocking::spawn(move || tls.look()).await;
+            }
+        })
+    });
+    let acceptor = tls.map(|t| t.acceptor());
     // Without lanes (no threads to be had), connections run here.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut lanes = Lanes::start(cores).map_err(|e| tracing::warn!("connection threads: {e}")).ok();
@@ -102,24 +134,61 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
-        let (builder, watcher, write_timeout) = (builder.clone(), graceful.watcher(), app.config().write_timeout);
+        let (builder, h2, watcher, write_timeout) =
+            (builder.clone(), h2.clone(), graceful.watcher(), app.config().write_timeout);
         let sent = app.ops().metrics.bytes_sendfile.clone();
         let zero_copy = app.config().zero_copy;
+        let acceptor = acceptor.clone();
         // Built on the runtime that will run it: the socket registers
         // with that runtime's I/O driver.
         let serve = move |stream: TcpStream| -> Connection {
-            let pending = Pending::new(sent, zero_copy.forced());
-            let zero_copy = (zero_copy != ZeroCopy::Off).then(|| pending.clone());
-            let service = service_fn(move |mut req: Request<Incoming>| {
-                if let Some(z) = &zero_copy {
-                    req.extensions_mut().insert(z.clone());
-                }
-                handle(state.clone(), peer, req)
-            });
-            let io = TokioIo::new(Counted::new(IdleWrite::new(Conn::new(stream, pending), write_timeout), ticket));
-            let conn = watcher.watch(builder.serve_connection(io, service));
+            // Each request says how it came, and over plain HTTP carries
+            // the connection's zero-copy queue.
+            let service = move |over: Over, zero_copy: Option<Pending>| {
+                service_fn(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(over);
+                    if let Some(z) = &zero_copy {
+                        req.extensions_mut().insert(z.clone());
+                    }
+                    handle(state.clone(), peer, req)
+                })
+            };
             Box::pin(async move {
-                if let Err(e) = conn.await {
+                let ended = match acceptor {
+                    None => {
+                        let pending = Pending::new(sent, zero_copy.forced());
+                        let zero_copy = (zero_copy != ZeroCopy::Off).then(|| pending.clone());
+                        let io = Conn::new(stream, pending);
+                        let io = TokioIo::new(Counted::new(IdleWrite::new(io, write_timeout), ticket));
+                        watcher.watch(builder.serve_connection(io, service(Over::Http, zero_copy))).await
+                    }
+                    Some(acceptor) => match first_byte(&stream).await {
+                        Some(TLS_HANDSHAKE) => {
+                            match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
+                                Ok(Ok(tls)) => {
+                                    let over_h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                                    let io = TokioIo::new(Counted::new(IdleWrite::new(tls, write_timeout), ticket));
+                                    if over_h2 {
+                                        watcher.watch(h2.serve_connection(io, service(Over::Https, None))).await
+                                    } else {
+                                        watcher.watch(builder.serve_connection(io, service(Over::Https, None))).await
+                                    }
+                                }
+                                Ok(Err(e)) => {
+                                    tracing::debug!(%peer, "TLS handshake failed: {e}");
+                                    Ok(())
+                                }
+                                Err(_) => Ok(()),
+                            }
+                        }
+                        Some(_) => {
+                            let io = TokioIo::new(Counted::new(IdleWrite::new(stream, write_timeout), ticket));
+                            watcher.watch(builder.serve_connection(io, service(Over::HttpBesideHttps, None))).await
+                        }
+                        None => Ok(()),
+                    },
+                };
+                if let Err(e) = ended {
                     tracing::debug!(%peer, "connection ended: {e}");
                 }
                 drop(permit);
@@ -135,6 +204,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         l.close();
     }
     ticker.abort();
+    if let Some(l) = looking {
+        l.abort();
+    }
     app.ops().begin_shutdown();
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections closed"),
@@ -169,6 +241,16 @@ async fn perf_ticker(metrics: crate::metrics::Metrics, events: crate::events::Ev
         });
         last_bytes = bytes;
         events.send(crate::events::Event::Perf(v));
+    }
+}
+
+/// The first byte a client sends (`None`: nothing within the time allowed,
+/// or the connection closed), left in the socket.
+async fn first_byte(stream: &TcpStream) -> Option<u8> {
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut byte)).await {
+        Ok(Ok(1)) => Some(byte[0]),
+        _ => None,
     }
 }
 

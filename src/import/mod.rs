@@ -14,6 +14,7 @@
 
 pub mod export;
 mod read;
+pub mod sqlite;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

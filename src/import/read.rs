@@ -139,83 +139,66 @@ const MAX_ROWS: usize = 2_000_000;
 /// Longest file name taken from it, in bytes.
 const MAX_NAME: usize = 4096;
 
-/// SQLite's settings for a database from elsewhere (its "defense against
-/// the dark arts"): no writes, no triggers or views running functions of
-/// the schema's choosing, checked pages, and bounded strings, SQL and
-/// memory.
-fn defend(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    use rusqlite::config::DbConfig;
-    use rusqlite::limits::Limit;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false)?;
-    conn.pragma_update(None, "cell_size_check", true)?;
-    conn.pragma_update(None, "mmap_size", 0)?;
-    conn.pragma_update(None, "query_only", true)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 1_000_000)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_SQL_LENGTH, 100_000)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_COLUMN, 100)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_EXPR_DEPTH, 10)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
-    conn.set_limit(Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50)?;
-    // Memory: a hard cap for the whole process's SQLite (an import is the only user).
-    // SAFETY: sets SQLite's own soft/hard heap limits; no pointers involved.
-    unsafe {
-        rusqlite::ffi::sqlite3_hard_heap_limit64(64 << 20);
-    }
-    Ok(())
-}
-
+/// The original's SQLite database, read by our own reader (`sqlite`):
+/// nothing in it is run, nothing is written, at most `MAX_ROWS` rows a
+/// table and names of at most `MAX_NAME` bytes are taken.
 fn read_sqlite(path: &Path, data: &mut ImportData) -> Result<(), String> {
-    use rusqlite::{Connection, OpenFlags};
-    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if size > super::MAX_ORIGINAL_BYTES {
-        return Err(format!("larger than {} MiB; not read", super::MAX_ORIGINAL_BYTES >> 20));
+    use super::sqlite::{Database, Value};
+    // Changes still in the write-ahead log are not in the file yet.
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(format!(
+            "{} holds changes not yet written into the database; stop the server that uses it \
+             (SQLite folds them in when it closes), then import again",
+            Path::new(&wal).display()
+        ));
     }
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| format!("cannot open as SQLite ({e})"))?;
-    defend(&conn).map_err(|e| format!("cannot open as SQLite safely ({e})"))?;
-    let has_table = |name: &str| -> bool {
-        conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |_| Ok(())).is_ok()
+    let bytes = super::read_bounded(path, super::MAX_ORIGINAL_BYTES)?;
+    let db = Database::open(&bytes).map_err(|e| format!("cannot open as SQLite ({e})"))?;
+    let tables = db.tables().map_err(|e| format!("cannot read its tables ({e})"))?;
+    let table = |name: &str| tables.iter().find(|t| t.name.eq_ignore_ascii_case(name));
+    // (file name, value) of each row.
+    let rows = |name: &str, value: &str| -> Result<Vec<(String, Value)>, String> {
+        let Some(t) = table(name) else { return Ok(Vec::new()) };
+        let rows = db.rows(t, &["filename", value], MAX_ROWS).map_err(|e| format!("table {name}: {e}"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|mut r| {
+                let v = r.pop()?;
+                match r.pop()? {
+                    Value::Text(name) if name.len() <= MAX_NAME => Some((name, v)),
+                    _ => None,
+                }
+            })
+            .collect())
     };
-    // At most `MAX_ROWS` rows a table, names of at most `MAX_NAME` bytes.
-    let rows = |sql: &str| -> Result<Vec<(String, rusqlite::types::Value)>, String> {
-        let mut stmt = conn.prepare(&format!("{sql} LIMIT {MAX_ROWS}")).map_err(|e| e.to_string())?;
-        let it = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, rusqlite::types::Value>(1)?)));
-        let it = it.map_err(|e| e.to_string())?;
-        Ok(it.filter_map(Result::ok).filter(|(name, _)| name.len() <= MAX_NAME).collect())
-    };
-    let int = |v: &rusqlite::types::Value| match v {
-        rusqlite::types::Value::Integer(i) => Some(*i),
-        rusqlite::types::Value::Real(f) if f.fract() == 0.0 => Some(*f as i64),
-        rusqlite::types::Value::Text(t) => t.trim().parse().ok(),
+    let int = |v: &Value| match v {
+        Value::Integer(i) => Some(*i),
+        Value::Real(f) if f.fract() == 0.0 => Some(*f as i64),
+        Value::Text(t) => t.trim().parse().ok(),
         _ => None,
     };
-    if !["ratings", "views", "video_tags", "favorites"].iter().any(|t| has_table(t)) {
+    if !["ratings", "views", "video_tags", "favorites"].iter().any(|t| table(t).is_some()) {
         return Err("no ratings, views, video_tags or favorites table".into());
     }
-    if has_table("ratings") {
-        for (name, v) in rows("SELECT filename, rating FROM ratings")? {
-            match int(&v).filter(|r| (1..=5).contains(r)) {
-                Some(r) => data.entries.entry(name).or_default().rating = Some(r as u8),
-                None => data.problems.push(format!("{}: {name:?}: rating is not 1 to 5", path.display())),
-            }
+    for (name, v) in rows("ratings", "rating")? {
+        match int(&v).filter(|r| (1..=5).contains(r)) {
+            Some(r) => data.entries.entry(name).or_default().rating = Some(r as u8),
+            None => data.problems.push(format!("{}: {name:?}: rating is not 1 to 5", path.display())),
         }
     }
-    if has_table("views") {
-        for (name, v) in rows("SELECT filename, view_count FROM views")? {
-            match int(&v).filter(|n| *n >= 0) {
-                Some(n) => data.entries.entry(name).or_default().views = Some(n as u64),
-                None => data.problems.push(format!("{}: {name:?}: view count is not a number", path.display())),
-            }
+    for (name, v) in rows("views", "view_count")? {
+        match int(&v).filter(|n| *n >= 0) {
+            Some(n) => data.entries.entry(name).or_default().views = Some(n as u64),
+            None => data.problems.push(format!("{}: {name:?}: view count is not a number", path.display())),
         }
     }
-    if has_table("video_tags") {
+    if table("video_tags").is_some() {
         // The database replaces the JSON tags of the names it lists.
         let mut from_db: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, v) in rows("SELECT filename, tag FROM video_tags")? {
-            let rusqlite::types::Value::Text(tag) = v else { continue };
+        for (name, v) in rows("video_tags", "tag")? {
+            let Value::Text(tag) = v else { continue };
             match normalise_tag(&tag) {
                 Ok(t) => from_db.entry(name).or_default().push(t),
                 Err(why) => data.problems.push(format!("{}: {name:?}: tag {tag:?}: {why}", path.display())),
@@ -225,10 +208,8 @@ fn read_sqlite(path: &Path, data: &mut ImportData) -> Result<(), String> {
             data.entries.entry(name).or_default().tags = tags;
         }
     }
-    if has_table("favorites") {
-        for (name, _) in rows("SELECT filename, 1 FROM favorites")? {
-            data.entries.entry(name).or_default().favorite = true;
-        }
+    for (name, _) in rows("favorites", "filename")? {
+        data.entries.entry(name).or_default().favorite = true;
     }
     Ok(())
 }

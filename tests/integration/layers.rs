@@ -24,7 +24,7 @@ use syn::visit::Visit;
 /// lower layers only (never its own layer's neighbours, never a higher one).
 const LAYERS: &[&[&str]] = &[
     &["loadtest", "metrics", "blocking", "container", "dial"],
-    &["cli"],
+    &["cli", "tls"],
     &["config", "logging"],
     &["library"],
     &["catalog"],

@@ -39,5 +39,6 @@ mod sendfile;
 mod support;
 mod swaps;
 mod systemd;
+mod tls;
 mod trust;
 mod user;

@@ -82,6 +82,8 @@ pub struct Options {
     pub rescan_every: Duration,
     /// `--database`: state in PostgreSQL instead of the data dir.
     pub database: Option<String>,
+    /// `--tls-cert`/`--tls-key` or `--tls auto`.
+    pub tls: Option<vidserve::tls::Source>,
 }
 
 impl Options {
@@ -105,6 +107,7 @@ impl Options {
             s3_redirect: false,
             rescan_every: Duration::from_secs(3600),
             database: None,
+            tls: None,
         }
     }
 }
@@ -142,6 +145,7 @@ impl TestServer {
             max_event_streams: opts.max_event_streams,
             guest: opts.guest,
             s3_redirect: opts.s3_redirect,
+            tls: opts.tls,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
             chat: opts.chat,
         };

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{html, json, ApiError};
 use crate::app::Library;
 use crate::http::body::Body;
-use crate::http::pages::admin::{admin as admin_page, AdminView, JobsView};
+use crate::http::pages::admin::{admin as admin_page, AdminView, JobsView, TlsView};
 use crate::http::pages::layout::Visitor;
 use crate::App;
 
@@ -22,6 +22,18 @@ const REFRESH_WAIT: Duration = Duration::from_secs(120);
 
 pub fn healthz() -> Response<Body> {
     json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+/// `GET /ca.crt`: the certificate of this server's own authority
+/// (`--tls auto`), for devices to install; 404 without one.
+pub fn authority(app: &App) -> Result<Response<Body>, ApiError> {
+    let authority = app.tls().and_then(|t| t.authority()).ok_or_else(ApiError::not_found)?;
+    let mut res = Response::new(Body::full(authority.pem().to_string()));
+    let h = res.headers_mut();
+    h.insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/x-x509-ca-cert"));
+    h.insert("content-disposition", HeaderValue::from_static("attachment; filename=\"vidserve.crt\""));
+    h.insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(res)
 }
 
 pub fn readyz(app: &App) -> Result<Response<Body>, ApiError> {
@@ -142,7 +154,8 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
         libraries: app.people().libraries(),
         guest: app.config().guest.then(|| app.people().libraries_of("guest")),
         chat: app.chat().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
-        network_urls: app.ops().network_urls(),
+        network_urls: app.ops().network_urls(app.tls().is_some()),
+        tls: tls_view(app),
         polled: app
             .library()
             .watching()
@@ -154,6 +167,22 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
             .collect(),
     };
     Ok(html(admin_page(&view)))
+}
+
+/// HTTPS as the admin page shows it.
+fn tls_view(app: &App) -> TlsView {
+    let Some(tls) = app.tls() else { return TlsView::Off };
+    match (tls.source(), tls.authority()) {
+        (_, Some(a)) => TlsView::Auto {
+            name: a.name().to_string(),
+            fingerprint: a.fingerprint(),
+            issued_for: tls.issued_for().unwrap_or_default(),
+            // Plain HTTP: a device fetches it before it trusts the server.
+            download: app.ops().network_urls(false).into_iter().map(|u| format!("{u}ca.crt")).collect(),
+        },
+        (crate::tls::Source::Files { cert, .. }, None) => TlsView::Files { cert: cert.display().to_string() },
+        (crate::tls::Source::Auto, None) => TlsView::Off,
+    }
 }
 
 /// `POST /admin/thumbnails/regenerate`: forgets every thumbnail and queues

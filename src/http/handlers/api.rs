@@ -172,19 +172,18 @@ pub async fn playlist(
     who: &Viewer,
     sight: &Sight,
     q: ListQuery,
-    host: Option<&str>,
+    origin: &str,
 ) -> Result<Response<Body>, ApiError> {
     use crate::people::links::DEFAULT_TTL;
     let c = lists.library.catalog();
     let per_page = q.per_page.unwrap_or(MAX_PER_PAGE).clamp(1, MAX_PER_PAGE);
     let (_, listing) = crate::http::listing::run(q, lists, who, sight, c, per_page).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let host = host.unwrap_or("localhost");
     let mut out = String::from("#EXTM3U\n");
     for v in &listing.videos {
         let title = v.title_for(&lists.user_data.data.get_for(who, v.id)).replace(['\r', '\n'], " ");
         let secs = v.duration_ms().map_or(-1, |ms| (ms / 1000) as i64);
-        let url = video_url(host, v.id, people.sign_link(v.id, now + DEFAULT_TTL, by));
+        let url = video_url(origin, v.id, people.sign_link(v.id, now + DEFAULT_TTL, by));
         out.push_str(&format!("#EXTINF:{secs},{title}\n{url}\n"));
     }
     let mut res = Response::new(Body::full(out));
@@ -202,7 +201,7 @@ pub struct LinkQuery {
 }
 
 /// `GET /api/v1/videos/{id}/link`: a signed link for other players, on the
-/// name the client reached us by (`Host`, already checked).
+/// name the client reached us by (`Host`, already checked) and its scheme.
 pub fn link(
     library: &Library,
     people: &People,
@@ -210,23 +209,23 @@ pub fn link(
     sight: &Sight,
     id: VideoId,
     q: LinkQuery,
-    host: Option<&str>,
+    origin: &str,
 ) -> Result<Response<Body>, ApiError> {
     use crate::people::links::{DEFAULT_TTL, MAX_TTL};
     super::visible(&library.catalog(), sight, id)?;
     let ttl = q.ttl.and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_TTL).clamp(1, MAX_TTL);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let expires = now + ttl;
-    let host = host.unwrap_or("localhost");
-    let url = video_url(host, id, people.sign_link(id, expires, by));
+    let url = video_url(origin, id, people.sign_link(id, expires, by));
     Ok(json(StatusCode::OK, &json!({ "url": url, "expires": expires, "ttl": ttl })))
 }
 
-/// A video's URL for another player: signed, or plain for a guest (who
-/// needs no link: the server lets anyone watch).
-fn video_url(host: &str, id: VideoId, signed: Option<String>) -> String {
+/// A video's URL for another player (`origin`: `https://nas:8080`, as the
+/// client reached us): signed, or plain for a guest (who needs no link:
+/// the server lets anyone watch).
+fn video_url(origin: &str, id: VideoId, signed: Option<String>) -> String {
     match signed {
-        Some(q) => format!("http://{host}/video/{id}?{q}"),
-        None => format!("http://{host}/video/{id}"),
+        Some(q) => format!("{origin}/video/{id}?{q}"),
+        None => format!("{origin}/video/{id}"),
     }
 }

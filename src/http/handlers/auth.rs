@@ -194,6 +194,7 @@ struct LoginForm {
 pub async fn sign_in(
     people: &Arc<People>,
     client: Client,
+    secure: bool,
     headers: &HeaderMap,
     body: Payload,
 ) -> Result<Response<Body>, ApiError> {
@@ -243,9 +244,18 @@ pub async fn sign_in(
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| ApiError::Internal(e.into()))?;
     let mut res = redirect(StatusCode::SEE_OTHER, &next);
-    let cookie = format!("{COOKIE_NAME}={id}; HttpOnly; SameSite=Lax; Path=/");
+    let cookie = format!("{COOKIE_NAME}={id}; HttpOnly; SameSite=Lax; Path=/{}", secure_flag(secure));
     res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("hex id"));
     Ok(res)
+}
+
+/// Over HTTPS the session cookie is never sent over plain HTTP.
+fn secure_flag(secure: bool) -> &'static str {
+    if secure {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Says, at most once a minute, that sign-ins come through a proxy that
@@ -269,6 +279,7 @@ fn unknown_proxy_warning() {
 pub async fn sign_out(
     people: &Arc<People>,
     person: Option<&Person>,
+    secure: bool,
     headers: &HeaderMap,
     everywhere: bool,
 ) -> Result<Response<Body>, ApiError> {
@@ -283,7 +294,7 @@ pub async fn sign_out(
     .map_err(|e| ApiError::Internal(e.into()))?
     .map_err(|e| ApiError::Internal(e.into()))?;
     let mut res = redirect(StatusCode::SEE_OTHER, "/login");
-    let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    let cookie = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{}", secure_flag(secure));
     res.headers_mut().insert(SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
     Ok(res)
 }

@@ -37,7 +37,7 @@ use serde::de::DeserializeOwned;
 
 use super::body::Body;
 use super::error::ApiError;
-use super::guard::{self, HostNames, MAX_HEAD};
+use super::guard::{self, HostNames, Over, MAX_HEAD};
 use super::route::{route, Kind, Name, Route};
 use crate::catalog::{Sight, Viewer};
 use crate::http::listing::Lists;
@@ -79,6 +79,7 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     let json = wants_json(routed.as_ref().ok().map(|r| r.endpoint.kind), &parts);
     let name = routed.as_ref().map_or("unmatched", |r| r.endpoint.metric);
     let client = guard::client_ip(peer.ip(), &parts.headers, &app.config().trusted_proxies);
+    let over = parts.extensions.get::<Over>().copied().unwrap_or(Over::Http);
     // A trusted proxy's own health checks (from its address, forwarding
     // for nobody) are answered: liveness and readiness only.
     let probe = routed.as_ref().is_ok_and(|r| matches!(r.endpoint.name, Name::Healthz | Name::Readyz))
@@ -91,15 +92,17 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         ))
     } else if !app.config().allow_public && !client.is_some_and(guard::is_local) && !probe {
         Err(ApiError::Forbidden("vidserve only answers devices on the local network".into()))
-    } else if let Err(e) = guard::check_host(&parts.headers, &state.hosts) {
+    } else if let Err(e) = guard::check_host(guard::request_host(&parts), &state.hosts) {
         Err(e)
     } else if let Some(e) = head_too_large(&parts.headers) {
         Err(e)
+    } else if over == Over::HttpBesideHttps && !routed.as_ref().is_ok_and(|r| plain_allowed(r.endpoint.name)) {
+        Ok(to_https(&parts, app.ops().listen.get()))
     } else {
         match routed {
             Ok(route) => {
                 let client = guard::Client { ip: client.unwrap_or(peer.ip()), known: client.is_some() };
-                dispatch(&state, client, &parts, body, route).await
+                dispatch(&state, client, over, &parts, body, route).await
             }
             Err(e) => Err(ApiError::from(e)),
         }
@@ -127,6 +130,35 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
     Ok(res)
 }
 
+/// What plain HTTP may still ask of a server that speaks HTTPS: the
+/// authority's certificate (a device fetches it before it trusts the
+/// server) and the health checks of a service manager or proxy.
+fn plain_allowed(name: Name) -> bool {
+    matches!(name, Name::Authority | Name::Healthz | Name::Readyz)
+}
+
+/// A permanent redirect of a plain HTTP request to the same place over
+/// HTTPS, on the host it named (already checked) or, without one, the
+/// address the server listens on.
+fn to_https(parts: &Parts, listen: Option<&SocketAddr>) -> Response<Body> {
+    let fallback = listen.map_or("localhost".to_string(), |a| {
+        if a.ip().is_unspecified() {
+            format!("localhost:{}", a.port())
+        } else {
+            a.to_string()
+        }
+    });
+    let host = guard::request_host(parts).filter(|h| !h.is_empty()).map_or(fallback, String::from);
+    let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    // Both parts are header and URI text already; checked again anyway.
+    if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{target}")) {
+        res.headers_mut().insert(LOCATION, location);
+    }
+    res
+}
+
 /// Whether an error is answered as JSON: on every JSON route (the API, the
 /// original's JSON routes, health and admin actions), and wherever the
 /// client asks for JSON rather than HTML; pages and unknown paths get HTML
@@ -151,6 +183,7 @@ fn head_too_large(headers: &HeaderMap) -> Option<ApiError> {
 async fn dispatch(
     state: &State,
     client: guard::Client,
+    over: Over,
     parts: &Parts,
     body: Incoming,
     route: Route<'_>,
@@ -159,7 +192,7 @@ async fn dispatch(
     let (lists, streaming, people) = (&state.lists, &state.streaming, app.people());
     let (thumbs, guest) = (&app.jobs().thumbs, app.config().guest);
     if parts.method != Method::GET && parts.method != Method::HEAD {
-        guard::same_origin(&parts.headers)?;
+        guard::same_origin(&parts.headers, guard::request_host(parts))?;
     }
     let query = parts.uri.query().unwrap_or("");
     let h = &parts.headers;
@@ -196,15 +229,20 @@ async fn dispatch(
     let body = Payload::new(body, route.endpoint.body, app.config().body_timeout);
     let Route { endpoint, mut params } = route;
     let p = &mut params;
-    let host = || h.get(hyper::header::HOST).and_then(|v| v.to_str().ok());
+    // This server as the client reached it, for links to other players.
+    let origin = || {
+        let host = guard::request_host(parts).filter(|h| !h.is_empty()).unwrap_or("localhost");
+        format!("{}://{host}", crate::app::scheme(over == Over::Https))
+    };
     let (library, data) = (&lists.library, &lists.user_data);
     // Whose signed links this request makes.
     let by = person.as_ref().map(|p| p.name.as_str());
     let answer = match endpoint.name {
         Name::LoginForm => Ok(auth::form(people, client, parse_query(query)?)),
-        Name::SignIn => auth::sign_in(people, client, h, body).await,
+        Name::SignIn => auth::sign_in(people, client, over == Over::Https, h, body).await,
         Name::SignOut => {
-            auth::sign_out(people, person.as_ref(), h, query.split('&').any(|p| p == "everywhere=1")).await
+            let everywhere = query.split('&').any(|p| p == "everywhere=1");
+            auth::sign_out(people, person.as_ref(), over == Over::Https, h, everywhere).await
         }
         Name::Gallery => {
             pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::All, parse_query(query)?).await
@@ -236,7 +274,7 @@ async fn dispatch(
         Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
         Name::Subtitle => subtitles::vtt(library, app.inside(), sight, p.id()?, p.sub()?, h).await,
-        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, host()).await,
+        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &origin()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
@@ -253,7 +291,7 @@ async fn dispatch(
         Name::ApiRemoveTag => user::remove_tag(library, data, who, seen(library, sight, p.id()?)?, &p.tag()?).await,
         Name::ApiRemember => user::position(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
         Name::ApiForget => user::position(library, data, who, seen(library, sight, p.id()?)?, true, h, body).await,
-        Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, host()),
+        Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, &origin()),
         Name::ApiThumbnail => {
             upload::upload_thumbnail(library, thumbs, &state.uploads, seen(library, sight, p.id()?)?, h, body).await
         }
@@ -278,6 +316,7 @@ async fn dispatch(
         Name::ApiPlaylistAdd => playlists::add(lists, who, sight, p.n()?, h, body).await,
         Name::ApiPlaylistRemove => playlists::remove_video(lists, who, sight, p.n()?, p.id()?).await,
         Name::Healthz => Ok(admin::healthz()),
+        Name::Authority => admin::authority(app),
         Name::Readyz => admin::readyz(app),
         Name::Ping => Ok(admin::ping(library, sight)),
         Name::CacheStatus => admin::cache_status(app, state.streams.count()).await,

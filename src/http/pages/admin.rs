@@ -23,6 +23,8 @@ pub struct AdminView<'a> {
     pub chat: Option<(String, String)>,
     /// Where other devices reach the server.
     pub network_urls: Vec<String>,
+    /// HTTPS, and how devices come to trust it.
+    pub tls: TlsView,
     /// How each root is kept up to date (`None`: by notifications; else
     /// why it is polled).
     pub polled: Vec<Option<String>>,
@@ -39,6 +41,109 @@ fn qr(url: &str) -> Option<maud::PreEscaped<String>> {
         .build();
     Some(maud::PreEscaped(svg))
 }
+
+/// HTTPS as the admin page shows it.
+pub enum TlsView {
+    Off,
+    /// A certificate of one's own, from this file.
+    Files {
+        cert: String,
+    },
+    /// This server's own authority: its name, its SHA-256 fingerprint,
+    /// what the certificate in use names, and plain-HTTP links to its
+    /// certificate (one per network address).
+    Auto {
+        name: String,
+        fingerprint: String,
+        issued_for: String,
+        download: Vec<String>,
+    },
+}
+
+/// The HTTPS section: whether it is on, and with `--tls auto` how to
+/// install the authority on each kind of device.
+fn https_section(tls: &TlsView) -> Markup {
+    html! {
+        h2 #https { "HTTPS" }
+        @match tls {
+            TlsView::Off => p {
+                "Off: pages are plain HTTP, so phones will not install the app, save videos for offline or cast to a TV from them. "
+                "Start vidserve with " code { "--tls auto" } " (a certificate from this server's own authority, installed once on each device) or with "
+                code { "--tls-cert FILE --tls-key FILE" } " (a certificate of your own)."
+            },
+            TlsView::Files { cert } => p { "On, with the certificate in " code { (cert) } " (read again when the file changes). Plain HTTP to the same port is redirected." },
+            TlsView::Auto { name, fingerprint, issued_for, download } => {
+                p {
+                    "On, with a certificate from this server's own authority, " strong { (name) } ". "
+                    "Install the authority once on each device, and its browser trusts this server: the app installs, videos save for offline, casting works."
+                }
+                div.qr {
+                    @let first = download.first().map_or("/ca.crt", String::as_str);
+                    @if let Some(svg) = download.first().and_then(|u| qr(u)) { figure role="img" aria-label={ "QR code of " (first) } { (svg) } }
+                    ul {
+                        li { a href="/ca.crt" download="vidserve.crt" { "Download the authority's certificate" } }
+                        @for u in download { li { a href=(u) { (u) } } }
+                    }
+                }
+                dl.facts {
+                    dt { "Fingerprint (SHA-256)" } dd { code.fingerprint { (fingerprint) } }
+                    dt { "Names" } dd { (issued_for) }
+                }
+                p { "Compare the fingerprint with what the device shows before you trust it. Then:" }
+                @for (device, steps) in INSTALL_STEPS {
+                    details.steps {
+                        summary { (device) }
+                        ol { @for s in steps.iter() { li { (s) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How to trust the authority, per kind of device.
+const INSTALL_STEPS: [(&str, &[&str]); 5] = [
+    (
+        "Android",
+        &[
+            "Open the link or scan the code, and save vidserve.crt.",
+            "Settings › Security › More security settings › Encryption & credentials › Install a certificate › CA certificate (the names differ a little by maker).",
+            "Choose vidserve.crt and confirm.",
+        ],
+    ),
+    (
+        "iPhone and iPad",
+        &[
+            "Open the link in Safari (or scan the code with the camera) and allow the download.",
+            "Settings › General › VPN & Device Management: open the vidserve profile and install it.",
+            "Settings › General › About › Certificate Trust Settings: turn on full trust for it.",
+        ],
+    ),
+    (
+        "macOS",
+        &[
+            "Download vidserve.crt and open it: Keychain Access adds it.",
+            "Double-click it in Keychain Access › Trust › When using this certificate: Always Trust.",
+            "Or in a terminal: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain vidserve.crt",
+        ],
+    ),
+    (
+        "Windows",
+        &[
+            "Download vidserve.crt and open it › Install Certificate › Local Machine.",
+            "Place all certificates in the following store › Trusted Root Certification Authorities › Finish.",
+            "Or as administrator: certutil -addstore -f Root vidserve.crt",
+        ],
+    ),
+    (
+        "Linux",
+        &[
+            "Debian, Ubuntu: sudo cp vidserve.crt /usr/local/share/ca-certificates/ && sudo update-ca-certificates",
+            "Fedora: sudo cp vidserve.crt /etc/pki/ca-trust/source/anchors/ && sudo update-ca-trust",
+            "Firefox and Chromium keep their own list: Settings › Privacy and security › Certificates › Authorities › Import.",
+        ],
+    ),
+];
 
 /// The thumbnail queue as the admin page shows it.
 pub struct JobsView {
@@ -88,6 +193,7 @@ pub fn admin(view: &AdminView) -> Markup {
                     ul { @for u in &view.network_urls { li { a href=(u) { (u) } } } }
                 }
             }
+            (https_section(&view.tls))
             (super::accounts::users_section(&view.accounts))
             (super::accounts::libraries_section(&view.libraries, view.guest.as_ref().map(|g| g.as_deref())))
             h2 { "Library" }

@@ -173,6 +173,8 @@ pub enum Name {
     ApiPlaylistRemove,
     Healthz,
     Readyz,
+    /// The certificate of the server's own authority (`--tls auto`).
+    Authority,
     Ping,
     CacheStatus,
     CacheRefresh,

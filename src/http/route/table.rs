@@ -118,6 +118,10 @@ pub static ROUTES: &[Endpoint] = &[
     file("/favicon.ico", Favicon, ANYONE, "asset"),
     // At the root, so that it may look after every page.
     file("/sw.js", ServiceWorker, ANYONE, "asset"),
+    // The certificate of this server's own authority (`--tls auto`):
+    // public, and also over plain HTTP, as a device needs it before it
+    // trusts the server.
+    file("/ca.crt", Authority, ANYONE, "authority"),
     file("/metrics", Metrics, ADMIN, "metrics"),
     // The JSON API.
     api(Get, "/api/v1/videos", ApiVideos, VIEWER, "List videos: sort, order, filters, search, paging", "#VideoList")
