@@ -18,9 +18,8 @@ fn schema(text: &str) -> Value {
     }
 }
 
-/// Query parameters every listing takes.
-fn list_params() -> Value {
-    json!([
+/// Query parameters every listing takes (JSON text: data, not code).
+const LIST_PARAMS: &str = r##"[
         { "name": "sort", "in": "query", "schema": { "enum": ["added", "date", "title", "rating", "household", "views", "duration", "size", "relevance"] } },
         { "name": "order", "in": "query", "schema": { "enum": ["asc", "desc"] } },
         { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
@@ -35,8 +34,7 @@ fn list_params() -> Value {
         { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
         { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } },
         { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } }
-    ])
-}
+    ]"##;
 
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -54,7 +52,7 @@ pub fn document() -> Value {
             params.push(json!({ "name": "tag", "in": "path", "required": true, "schema": { "type": "string" } }));
         }
         if doc.listing {
-            params.extend(list_params().as_array().cloned().unwrap_or_default());
+            params.extend(schema(LIST_PARAMS).as_array().cloned().unwrap_or_default());
         }
         let response = schema(doc.response);
         let summary = doc.summary;
@@ -81,7 +79,12 @@ pub fn document() -> Value {
         "info": { "title": "vidserve", "version": env!("CARGO_PKG_VERSION"),
                   "description": "The JSON API of a vidserve server. Writes need same-origin requests from browsers; a 2xx means the change is on disk." },
         "paths": paths,
-        "components": { "schemas": {
+        "components": { "schemas": schema(COMPONENTS) }
+    })
+}
+
+/// The shared schemas (JSON text: data, not code).
+const COMPONENTS: &str = r##"{
             "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
                 "code": { "type": "string" }, "message": { "type": "string" } } } } },
             "UserData": { "type": "object", "properties": {
@@ -102,9 +105,9 @@ pub fn document() -> Value {
                 "stream_url": { "type": "string", "description": "the file's own bytes" },
                 "play_url": { "type": "string", "description": "what a browser's player loads: stream_url, or /play/{id}.mp4 (Matroska, or MP4 with its index at the end, remuxed to fragmented MP4; WebM has one too, for browsers without WebM)" },
                 "watch_url": { "type": "string" },
-                "subtitles": { "description": "one video only: files beside it, then text tracks inside it", "type": "array", "items": r("Subtitle") },
-                "chapters": { "description": "one video only", "type": "array", "items": r("Chapter") },
-                "audio_tracks": { "description": "one video only", "type": "array", "items": r("AudioTrack") } } },
+                "subtitles": { "description": "one video only: files beside it, then text tracks inside it", "type": "array", "items": { "$ref": "#/components/schemas/Subtitle" } },
+                "chapters": { "description": "one video only", "type": "array", "items": { "$ref": "#/components/schemas/Chapter" } },
+                "audio_tracks": { "description": "one video only", "type": "array", "items": { "$ref": "#/components/schemas/AudioTrack" } } } },
             "Subtitle": { "type": "object", "properties": {
                 "label": { "type": "string" }, "language": { "type": ["string", "null"] },
                 "url": { "type": "string", "description": "WebVTT: /subtitles/{id}/{n}.vtt beside, /subtitles/{id}/e{n}.vtt inside" },
@@ -114,7 +117,7 @@ pub fn document() -> Value {
                 "created": { "type": "integer" }, "updated": { "type": "integer" }, "url": { "type": "string" },
                 "play_url": { "type": ["string", "null"], "description": "the first video's page, going on through the playlist" },
                 "m3u_url": { "type": "string" },
-                "videos": { "type": "array", "items": r("Video"), "description": "one playlist only" } } },
+                "videos": { "type": "array", "items": { "$ref": "#/components/schemas/Video" }, "description": "one playlist only" } } },
             "Chapter": { "type": "object", "properties": { "start_ms": { "type": "integer" }, "title": { "type": "string" } } },
             "AudioTrack": { "type": "object", "properties": {
                 "index": { "type": "integer" }, "label": { "type": "string" }, "language": { "type": ["string", "null"] },
@@ -122,7 +125,7 @@ pub fn document() -> Value {
                 "browser_plays": { "type": "boolean", "description": "whether browsers decode this codec" } } },
             "VideoList": { "type": "object", "properties": {
                 "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" },
-                "per_page": { "type": "integer" }, "videos": { "type": "array", "items": r("Video") } } },
+                "per_page": { "type": "integer" }, "videos": { "type": "array", "items": { "$ref": "#/components/schemas/Video" } } } },
             "Batch": { "type": "object", "required": ["ids"], "properties": {
                 "ids": { "type": "array", "items": { "type": "string" }, "maxItems": 10000 },
                 "add_tags": { "type": "array", "items": { "type": "string" } },
@@ -131,9 +134,7 @@ pub fn document() -> Value {
             "Legacy": { "type": "object", "required": ["filename"], "properties": {
                 "filename": { "type": "string", "description": "the path below its folder, as the original server named files" },
                 "rating": { "type": "integer" }, "tag": { "type": "string" } } }
-        } }
-    })
-}
+        }"##;
 
 #[cfg(test)]
 mod tests {
