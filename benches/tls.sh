@@ -40,7 +40,7 @@ http {
   client_body_temp_path $WORK/nginx-tls; proxy_temp_path $WORK/nginx-tls; fastcgi_temp_path $WORK/nginx-tls;
   uwsgi_temp_path $WORK/nginx-tls; scgi_temp_path $WORK/nginx-tls;
   server {
-    listen 127.0.0.1:$NGINX_PORT ssl; http2 on;
+    listen 127.0.0.1:$NGINX_PORT ssl http2;
     ssl_certificate $WORK/tls/cert.pem; ssl_certificate_key $WORK/tls/key.pem;
     root $WORK/media;
   }
@@ -58,10 +58,10 @@ $BIN --dir "$WORK/media" --data "$WORK/data-tls" --bind 127.0.0.1:$VS_TLS_PORT -
 VT_PID=$!; pids+=($VT_PID)
 $BIN --dir "$WORK/media" --data "$WORK/data-plain" --bind 127.0.0.1:$VS_PORT --no-watch --log warn >/dev/null &
 VP_PID=$!; pids+=($VP_PID)
-wait_ready() { for _ in $(seq 1 600); do curl -ksf "$1" >/dev/null && return; sleep 0.1; done; echo "$1 not ready" >&2; exit 1; }
+wait_ready() { for _ in $(seq 1 600); do curl -ksf -r 0-0 "$1" >/dev/null && return; sleep 0.1; done; echo "$1 not ready" >&2; exit 1; }
 wait_ready "https://127.0.0.1:$VS_TLS_PORT/readyz"
 wait_ready "http://127.0.0.1:$VS_PORT/readyz"
-wait_ready "https://127.0.0.1:$NGINX_PORT/big.mp4" || true
+wait_ready "https://127.0.0.1:$NGINX_PORT/big.mp4"
 NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx-tls/nginx.pid")" | head -1)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
