@@ -91,7 +91,7 @@ impl<'a> Database<'a> {
             columns: ["type", "name", "tbl_name", "rootpage", "sql"].iter().map(|c| (c.to_string(), false)).collect(),
         };
         let mut tables = Vec::new();
-        self.walk(&schema, 100_000, &mut |_, row| {
+        self.walk(&schema, 100_000, &mut |row| {
             let text = |v: &Value| match v {
                 Value::Text(t) => Some(t.clone()),
                 _ => None,
@@ -120,15 +120,15 @@ impl<'a> Database<'a> {
             picks.push(at.ok_or_else(|| format!("table {} has no column {w}", table.name))?);
         }
         let mut out = Vec::new();
-        self.walk(table, limit, &mut |_, row| {
+        self.walk(table, limit, &mut |row| {
             out.push(picks.iter().map(|&i| row[i].clone()).collect());
         })?;
         Ok(out)
     }
 
-    /// Calls `each` with (rowid, values of every column) for up to `limit`
-    /// rows of `table`'s b-tree, in rowid order.
-    fn walk(&self, table: &Table, limit: usize, each: &mut dyn FnMut(i64, Vec<Value>)) -> Result<(), String> {
+    /// Calls `each` with the values of every column for up to `limit` rows
+    /// of `table`'s b-tree, in rowid order.
+    fn walk(&self, table: &Table, limit: usize, each: &mut dyn FnMut(Vec<Value>)) -> Result<(), String> {
         let mut seen = vec![false; self.pages as usize + 1];
         let mut stack = vec![(table.root, 0usize)];
         let mut rows = 0usize;
@@ -180,7 +180,7 @@ impl<'a> Database<'a> {
                         *v = Value::Integer(rowid as i64);
                     }
                 }
-                each(rowid as i64, values);
+                each(values);
                 rows += 1;
             }
         }

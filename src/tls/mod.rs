@@ -57,6 +57,8 @@ pub enum TlsError {
     Unusable(PathBuf, PathBuf, rustls::Error),
     #[error("the local certificate authority in {}: {}", .0.display(), .1)]
     Authority(PathBuf, String),
+    #[error("TLS settings: {0}")]
+    Settings(rustls::Error),
 }
 
 /// The server's TLS: its settings, the certificate in use and where it
@@ -81,10 +83,8 @@ impl fmt::Debug for Tls {
     }
 }
 
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, PartialEq)]
 enum Seen {
-    #[default]
-    Nothing,
     /// The files' identities (`Stamp`) when last read.
     Files(Stamp, Stamp),
     /// What the certificate in use was issued for, and when.
@@ -93,17 +93,18 @@ enum Seen {
 
 /// A file as last seen: changes when it is rewritten or a link is
 /// pointed elsewhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
     inode: u64,
 }
 
-fn stamp(path: &Path) -> Option<Stamp> {
+/// A file's stamp (a file that cannot be looked at: the default one).
+fn stamp(path: &Path) -> Stamp {
     use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(path).ok()?;
-    Some(Stamp { modified: m.modified().ok(), len: m.len(), inode: m.ino() })
+    std::fs::metadata(path)
+        .map_or_else(|_| Stamp::default(), |m| Stamp { modified: m.modified().ok(), len: m.len(), inode: m.ino() })
 }
 
 impl Tls {
@@ -115,9 +116,8 @@ impl Tls {
         let names: Vec<String> = machine.into_iter().map(String::from).chain(names.iter().cloned()).collect();
         let (key, seen, authority) = match &source {
             Source::Files { cert, key } => {
-                let stamps = (stamp(cert), stamp(key));
-                let loaded = load(cert, key)?;
-                (loaded, Seen::Files(stamps.0.unwrap_or(NO_STAMP), stamps.1.unwrap_or(NO_STAMP)), None)
+                let seen = Seen::Files(stamp(cert), stamp(key));
+                (load(cert, key)?, seen, None)
             }
             Source::Auto => {
                 let authority = Authority::open_or_create(&data_dir.join("tls"), &names)?;
@@ -130,7 +130,7 @@ impl Tls {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Authority(data_dir.to_path_buf(), e.to_string()))?
+            .map_err(TlsError::Settings)?
             .with_no_client_auth()
             .with_cert_resolver(current.clone());
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -158,7 +158,7 @@ impl Tls {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         match (&self.source, &self.authority) {
             (Source::Files { cert, key }, _) => {
-                let now = Seen::Files(stamp(cert).unwrap_or(NO_STAMP), stamp(key).unwrap_or(NO_STAMP));
+                let now = Seen::Files(stamp(cert), stamp(key));
                 if *seen == now {
                     return;
                 }
@@ -202,8 +202,6 @@ impl Tls {
         }
     }
 }
-
-const NO_STAMP: Stamp = Stamp { modified: None, len: 0, inode: 0 };
 
 /// Reads a certificate chain and its key, and checks they belong together.
 pub fn load(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {

@@ -173,15 +173,14 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
 fn tls_view(app: &App) -> TlsView {
     let Some(tls) = app.tls() else { return TlsView::Off };
     match (tls.source(), tls.authority()) {
-        (_, Some(a)) => TlsView::Auto {
-            name: a.name().to_string(),
-            fingerprint: a.fingerprint(),
+        (crate::tls::Source::Files { cert, .. }, _) => TlsView::Files { cert: cert.display().to_string() },
+        (crate::tls::Source::Auto, authority) => TlsView::Auto {
+            name: authority.map(|a| a.name().to_string()).unwrap_or_default(),
+            fingerprint: authority.map(|a| a.fingerprint()).unwrap_or_default(),
             issued_for: tls.issued_for().unwrap_or_default(),
             // Plain HTTP: a device fetches it before it trusts the server.
             download: app.ops().network_urls(false).into_iter().map(|u| format!("{u}ca.crt")).collect(),
         },
-        (crate::tls::Source::Files { cert, .. }, None) => TlsView::Files { cert: cert.display().to_string() },
-        (crate::tls::Source::Auto, None) => TlsView::Off,
     }
 }
 
