@@ -27,8 +27,10 @@ pub struct Cli {
 /// Options only the server takes: given with another subcommand they would
 /// do nothing, so they are refused. (`--dir`, `--data`, the media and log
 /// options are global: they work before or after any subcommand.)
-const SERVE_ONLY: [&str; 25] = [
+const SERVE_ONLY: [&str; 27] = [
     "bind",
+    "dlna",
+    "dlna_interfaces",
     "tls",
     "tls_cert",
     "tls_key",
@@ -513,6 +515,22 @@ pub struct ServeArgs {
     /// how).
     #[arg(long, value_enum, value_name = "MODE", env = "VIDSERVE_TLS")]
     pub tls: Option<TlsMode>,
+    /// Be a DLNA (UPnP AV) media server as well: televisions and other
+    /// players on the network find the library and play it. Off unless
+    /// given.
+    #[arg(long, env = "VIDSERVE_DLNA")]
+    pub dlna: bool,
+    /// The network interfaces DLNA announces the server on (repeat it, or
+    /// separate names with commas); default: every interface with an IPv4
+    /// address but loopback.
+    #[arg(
+        long = "dlna-interface",
+        value_name = "NAME",
+        env = "VIDSERVE_DLNA_INTERFACE",
+        value_delimiter = ',',
+        requires = "dlna"
+    )]
+    pub dlna_interfaces: Vec<String>,
     /// Most simultaneous client connections.
     #[arg(long, value_name = "N", env = "VIDSERVE_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,

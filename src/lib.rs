@@ -10,7 +10,7 @@
 //! enforces it, and no cycle between their parts): `loadtest`, `metrics`,
 //! `blocking`, `container`, `dial`; `cli`, `tls`; `config`, `logging`;
 //! `library`; `catalog`; `store`, `events`, `media`; `jobs`; `scan`,
-//! `import`, `people`, `chat`; `app`; `http`; `commands`.
+//! `import`, `people`, `chat`; `app`; `dlna`; `http`; `commands`.
 
 pub mod app;
 pub mod blocking;
@@ -21,6 +21,7 @@ pub mod commands;
 pub mod config;
 pub mod container;
 pub mod dial;
+pub mod dlna;
 pub mod events;
 pub mod http;
 pub mod import;

@@ -38,6 +38,8 @@ pub enum ConfigError {
     CaFile(PathBuf, String),
     #[error("{0}")]
     Database(String),
+    #[error("--dlna-interface {0}: there is no such network interface on this machine (`ip link` lists them)")]
+    NoInterface(String),
     #[error(transparent)]
     Chat(#[from] chat::ChatConfigError),
 }
@@ -124,9 +126,39 @@ pub struct Config {
     pub s3_redirect: bool,
     /// HTTPS, and where its certificate comes from (`None`: plain HTTP).
     pub tls: Option<crate::tls::Source>,
+    /// DLNA: the interfaces it announces on (`None`: DLNA is off).
+    pub dlna: Option<DlnaConfig>,
     pub media: MediaConfig,
     /// The chat's endpoint and limits; `None`: chat is off.
     pub chat: Option<chat::ChatConfig>,
+}
+
+/// `--dlna`: where the server is announced.
+#[derive(Debug, Clone, Default)]
+pub struct DlnaConfig {
+    /// Interface names (`--dlna-interface`); empty: every interface with
+    /// an IPv4 address but loopback.
+    pub interfaces: Vec<String>,
+}
+
+impl DlnaConfig {
+    /// Names given must be interfaces of this machine (they may still be
+    /// waiting for an address).
+    fn new(names: &[String]) -> Result<DlnaConfig, ConfigError> {
+        let mut interfaces: Vec<String> = Vec::new();
+        for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            let exists = !name.contains(['/', '\0']) && !name.starts_with('.') && {
+                Path::new("/sys/class/net").join(name).exists()
+            };
+            if !exists {
+                return Err(ConfigError::NoInterface(name.to_string()));
+            }
+            if !interfaces.iter().any(|i| i == name) {
+                interfaces.push(name.to_string());
+            }
+        }
+        Ok(DlnaConfig { interfaces })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +258,7 @@ impl Config {
                 (_, _, Some(crate::cli::TlsMode::Auto)) => Some(crate::tls::Source::Auto),
                 _ => None,
             },
+            dlna: args.dlna.then(|| DlnaConfig::new(&args.dlna_interfaces)).transpose()?,
             media: MediaConfig::from_args(&args.media),
             chat: chat::ChatConfig::from_args(&args.chat)?,
         })

@@ -48,6 +48,8 @@ const TLS_HANDSHAKE: u8 = 0x16;
 pub enum ServeError {
     #[error("accepting connections failed: {0}")]
     Accept(std::io::Error),
+    #[error(transparent)]
+    Dlna(#[from] crate::dlna::DlnaError),
 }
 
 pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
@@ -79,7 +81,27 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         sound: app.sound().clone(),
         redirect: app.config().s3_redirect,
     };
-    let state = Arc::new(State { app: app.clone(), lists, streaming, hosts, uploads: Arc::default(), streams });
+    // DLNA: its id read (or made) and its SSDP socket bound before the
+    // first connection, so a failure stops the start.
+    let dlna = match app.config().dlna.clone() {
+        Some(config) => {
+            let data = app.config().library.data_dir.clone();
+            let dlna = crate::blocking::spawn(move || crate::dlna::Dlna::open(&config, &data))
+                .await
+                .map_err(|e| ServeError::Accept(std::io::Error::other(e)))??;
+            Some(Arc::new(dlna))
+        }
+        None => None,
+    };
+    let (stop_ssdp, ssdp_stopped) = tokio::sync::watch::channel(false);
+    let ssdp = match (&dlna, listener.local_addr()) {
+        (Some(dlna), Ok(addr)) => {
+            let socket = crate::dlna::ssdp::bind().map_err(crate::dlna::DlnaError::Socket)?;
+            Some(tokio::spawn(crate::dlna::ssdp::run(dlna.clone(), socket, addr.port(), addr.ip(), ssdp_stopped)))
+        }
+        _ => None,
+    };
+    let state = Arc::new(State { app: app.clone(), lists, streaming, hosts, uploads: Arc::default(), streams, dlna });
     let ticker = tokio::spawn(perf_ticker(app.ops().metrics.clone(), app.events().clone()));
     let graceful = GracefulShutdown::new();
     let builder = Arc::new(builder);
@@ -206,6 +228,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     ticker.abort();
     if let Some(l) = looking {
         l.abort();
+    }
+    // DLNA says goodbye before the port closes.
+    let _ = stop_ssdp.send(true);
+    if let Some(ssdp) = ssdp {
+        let _ = tokio::time::timeout(Duration::from_secs(1), ssdp).await;
     }
     app.ops().begin_shutdown();
     tokio::select! {

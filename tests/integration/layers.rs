@@ -32,6 +32,7 @@ const LAYERS: &[&[&str]] = &[
     &["jobs"],
     &["scan", "import", "people", "chat"],
     &["app"],
+    &["dlna"],
     &["http"],
     &["commands"],
 ];

@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod compat;
 mod containers;
+mod dlna;
 mod driver;
 mod engines;
 mod grants;

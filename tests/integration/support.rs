@@ -146,6 +146,7 @@ impl TestServer {
             guest: opts.guest,
             s3_redirect: opts.s3_redirect,
             tls: opts.tls,
+            dlna: None,
             media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
             chat: opts.chat,
         };

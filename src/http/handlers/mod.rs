@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod auth;
 mod chat;
+mod dlna;
 mod events;
 mod images;
 mod legacy;
@@ -58,6 +59,8 @@ pub struct State {
     pub uploads: Arc<Uploads>,
     /// Event streams open, by client.
     pub streams: EventStreams,
+    /// The DLNA media server (`--dlna`).
+    pub dlna: Option<Arc<crate::dlna::Dlna>>,
 }
 
 /// `Cross-Origin-Resource-Policy`, which `http` names no constant for.
@@ -132,9 +135,25 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
 
 /// What plain HTTP may still ask of a server that speaks HTTPS: the
 /// authority's certificate (a device fetches it before it trusts the
-/// server) and the health checks of a service manager or proxy.
+/// server), the health checks of a service manager or proxy, and DLNA
+/// (players speak only plain HTTP to a media server).
 fn plain_allowed(name: Name) -> bool {
-    matches!(name, Name::Authority | Name::Healthz | Name::Readyz)
+    matches!(
+        name,
+        Name::Authority
+            | Name::Healthz
+            | Name::Readyz
+            | Name::DlnaDevice
+            | Name::DlnaCdsScpd
+            | Name::DlnaCmsScpd
+            | Name::DlnaCdsControl
+            | Name::DlnaCmsControl
+            | Name::DlnaSubscribe
+            | Name::DlnaUnsubscribe
+            | Name::DlnaMedia
+            | Name::DlnaPlay
+            | Name::DlnaArt
+    )
 }
 
 /// A permanent redirect of a plain HTTP request to the same place over
@@ -334,6 +353,43 @@ async fn dispatch(
         Name::LegacyFavorite => legacy::legacy_favorite(library, data, who, sight, h, body).await,
         Name::LegacyTag => legacy::legacy_tag(library, data, who, sight, h, body, true).await,
         Name::LegacyDeleteTag => legacy::legacy_tag(library, data, who, sight, h, body, false).await,
+        Name::DlnaDevice => Ok(dlna::description(dlna::on(state.dlna.as_ref())?, None)),
+        Name::DlnaCdsScpd => {
+            Ok(dlna::description(dlna::on(state.dlna.as_ref())?, Some(dlna::Service::ContentDirectory)))
+        }
+        Name::DlnaCmsScpd => {
+            Ok(dlna::description(dlna::on(state.dlna.as_ref())?, Some(dlna::Service::ConnectionManager)))
+        }
+        Name::DlnaCdsControl | Name::DlnaCmsControl => {
+            let service = match endpoint.name {
+                Name::DlnaCdsControl => dlna::Service::ContentDirectory,
+                _ => dlna::Service::ConnectionManager,
+            };
+            let (who, sight) = dlna::sight_of(people);
+            let control = dlna::Control {
+                dlna: dlna::on(state.dlna.as_ref())?.clone(),
+                lists: lists.clone(),
+                thumbs: thumbs.clone(),
+                who,
+                sight,
+                base: plain_origin(parts),
+            };
+            dlna::control(control, service, h, body).await
+        }
+        Name::DlnaSubscribe => dlna::on(state.dlna.as_ref()).and_then(|_| dlna::subscribe(h)),
+        Name::DlnaUnsubscribe => dlna::on(state.dlna.as_ref()).map(|_| dlna::unsubscribe()),
+        Name::DlnaMedia | Name::DlnaPlay => {
+            dlna::on(state.dlna.as_ref())?;
+            let sight = dlna::sight_of(people).1;
+            let remuxed = endpoint.name == Name::DlnaPlay;
+            dlna::media(streaming, &sight, p.id()?, remuxed, &parts.method, h, zero_copy).await
+        }
+        Name::DlnaArt => {
+            dlna::on(state.dlna.as_ref())?;
+            let id = seen(library, &dlna::sight_of(people).1, p.id()?)?;
+            let width = crate::media::thumbs::SIZES[0];
+            images::thumb(thumbs, id, width, h).await.map(|res| dlna::with_dlna_headers(res, None))
+        }
     };
     // A signed link is for other players, on other origins.
     answer.map(|mut res| {
@@ -342,6 +398,13 @@ async fn dispatch(
         }
         res
     })
+}
+
+/// `http://HOST` as the request named this server: where DLNA players
+/// fetch what they are offered (never HTTPS: they do not speak it).
+fn plain_origin(parts: &Parts) -> String {
+    let host = guard::request_host(parts).filter(|h| !h.is_empty()).unwrap_or("localhost");
+    format!("http://{host}")
 }
 
 /// `id`, if `sight` lets its video be seen (else 404); what any sight

@@ -40,6 +40,9 @@ pub enum Verb {
     Put,
     Patch,
     Delete,
+    /// UPnP event subscriptions (GENA).
+    Subscribe,
+    Unsubscribe,
 }
 
 impl Verb {
@@ -50,6 +53,8 @@ impl Verb {
             Verb::Put => method == Method::PUT,
             Verb::Patch => method == Method::PATCH,
             Verb::Delete => method == Method::DELETE,
+            Verb::Subscribe => method.as_str() == "SUBSCRIBE",
+            Verb::Unsubscribe => method.as_str() == "UNSUBSCRIBE",
         }
     }
 
@@ -61,6 +66,8 @@ impl Verb {
             Verb::Put => "PUT",
             Verb::Patch => "PATCH",
             Verb::Delete => "DELETE",
+            Verb::Subscribe => "SUBSCRIBE",
+            Verb::Unsubscribe => "UNSUBSCRIBE",
         }
     }
 
@@ -72,6 +79,8 @@ impl Verb {
             Verb::Put => "put",
             Verb::Patch => "patch",
             Verb::Delete => "delete",
+            Verb::Subscribe => "subscribe",
+            Verb::Unsubscribe => "unsubscribe",
         }
     }
 }
@@ -175,6 +184,18 @@ pub enum Name {
     Readyz,
     /// The certificate of the server's own authority (`--tls auto`).
     Authority,
+    /// DLNA (`--dlna`): the device description, the services' documents,
+    /// their control and events, and what players fetch.
+    DlnaDevice,
+    DlnaCdsScpd,
+    DlnaCmsScpd,
+    DlnaCdsControl,
+    DlnaCmsControl,
+    DlnaSubscribe,
+    DlnaUnsubscribe,
+    DlnaMedia,
+    DlnaPlay,
+    DlnaArt,
     Ping,
     CacheStatus,
     CacheRefresh,
@@ -430,6 +451,7 @@ mod tests {
             Verb::Put => Method::PUT,
             Verb::Patch => Method::PATCH,
             Verb::Delete => Method::DELETE,
+            Verb::Subscribe | Verb::Unsubscribe => Method::from_bytes(v.allow().as_bytes()).unwrap(),
         }
     }
 

@@ -22,7 +22,7 @@ const EDITOR: Access = Access::Role(Role::Editor);
 const ADMIN: Access = Access::Role(Role::Admin);
 
 use Name::*;
-use Verb::{Delete, Get, Patch, Post, Put};
+use Verb::{Delete, Get, Patch, Post, Put, Subscribe, Unsubscribe};
 
 /// A page a browser visits: HTML errors, and sign-in for the anonymous.
 const fn page(verb: Verb, path: &'static str, name: Name, access: Access, metric: &'static str) -> Endpoint {
@@ -32,6 +32,14 @@ const fn page(verb: Verb, path: &'static str, name: Name, access: Access, metric
 /// Bytes that are not a page (video, images, assets, playlists, metrics).
 const fn file(path: &'static str, name: Name, access: Access, metric: &'static str) -> Endpoint {
     Endpoint { verb: Get, path, name, access, kind: Kind::File, body: 0, doc: None, metric }
+}
+
+/// Largest DLNA control request (a Browse is well under 2 KiB).
+pub const DLNA_BODY: usize = 64 * 1024;
+
+/// A DLNA control or event route (public: see the table).
+const fn dlna(verb: Verb, path: &'static str, name: Name) -> Endpoint {
+    Endpoint { verb, path, name, access: ANYONE, kind: Kind::File, body: 0, doc: None, metric: "dlna" }
 }
 
 /// A JSON route, documented.
@@ -122,6 +130,21 @@ pub static ROUTES: &[Endpoint] = &[
     // public, and also over plain HTTP, as a device needs it before it
     // trusts the server.
     file("/ca.crt", Authority, ANYONE, "authority"),
+    // DLNA (`--dlna`, else 404): players sign in to nothing, so these are
+    // public and show what the `dlna` profile may see; plain HTTP too (no
+    // television speaks HTTPS to a media server).
+    file("/dlna/device.xml", DlnaDevice, ANYONE, "dlna"),
+    file("/dlna/cds.xml", DlnaCdsScpd, ANYONE, "dlna"),
+    file("/dlna/cms.xml", DlnaCmsScpd, ANYONE, "dlna"),
+    dlna(Post, "/dlna/cds/control", DlnaCdsControl).body(DLNA_BODY, ""),
+    dlna(Post, "/dlna/cms/control", DlnaCmsControl).body(DLNA_BODY, ""),
+    dlna(Subscribe, "/dlna/cds/events", DlnaSubscribe),
+    dlna(Unsubscribe, "/dlna/cds/events", DlnaUnsubscribe),
+    dlna(Subscribe, "/dlna/cms/events", DlnaSubscribe),
+    dlna(Unsubscribe, "/dlna/cms/events", DlnaUnsubscribe),
+    file("/dlna/media/{id}", DlnaMedia, ANYONE, "dlna_media"),
+    file("/dlna/play/{id}", DlnaPlay, ANYONE, "dlna_media"),
+    file("/dlna/art/{id}.jpg", DlnaArt, ANYONE, "dlna"),
     file("/metrics", Metrics, ADMIN, "metrics"),
     // The JSON API.
     api(Get, "/api/v1/videos", ApiVideos, VIEWER, "List videos: sort, order, filters, search, paging", "#VideoList")

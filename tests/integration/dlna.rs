@@ -1,0 +1,384 @@
+//! DLNA (`--dlna`): a real UPnP control point (async-upnp-client's
+//! `upnp-client`, installed by `.ci/run` under `target/upnp`) finds the
+//! server by SSDP, browses and searches its ContentDirectory, and fetches a
+//! video with ranges (curl). SSDP is multicast: server and clients run in a
+//! network namespace of the test's own, on its loopback, never on the
+//! machine's interfaces.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{ffmpeg, skip, Fixture};
+
+/// A network namespace with multicast on its loopback, removed on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    /// `None` (said aloud) where namespaces cannot be made (not root, no
+    /// `ip`).
+    fn new(tag: &str) -> Option<Netns> {
+        let name = format!("vsdlna-{}-{tag}", std::process::id());
+        let ip = |args: &[&str]| Command::new("ip").args(args).output().is_ok_and(|o| o.status.success());
+        if !ip(&["netns", "add", &name]) {
+            skip("cannot make a network namespace (needs root and iproute2's ip)");
+            return None;
+        }
+        let ns = Netns { name };
+        for args in [
+            &["link", "set", "lo", "up"][..],
+            &["link", "set", "lo", "multicast", "on"],
+            &["route", "add", "239.0.0.0/8", "dev", "lo"],
+        ] {
+            assert!(ns.command("ip").args(args).status().unwrap().success(), "ip {args:?} in the namespace");
+        }
+        Some(ns)
+    }
+
+    /// `program` run inside the namespace.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+fn upnp_client() -> Option<PathBuf> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/upnp/bin/upnp-client");
+    if bin.exists() {
+        Some(bin)
+    } else {
+        skip(
+            "no upnp-client (python3 -m venv target/upnp && target/upnp/bin/pip install async-upnp-client, or .ci/run)",
+        );
+        None
+    }
+}
+
+/// vidserve inside a namespace; killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(ns: &Netns, dirs: &[&Path], data: &Path) -> Server {
+        let mut cmd = ns.command(env!("CARGO_BIN_EXE_vidserve"));
+        for d in dirs {
+            cmd.arg("--dir").arg(d);
+        }
+        cmd.arg("--data").arg(data).args(["--bind", "127.0.0.1:0", "--no-watch", "--dlna", "--dlna-interface", "lo"]);
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        // The banner names the port.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = loop {
+            let line = lines.next().expect("vidserve printed its address").unwrap();
+            if let Some(rest) = line.trim().strip_prefix("Local:   http://127.0.0.1:") {
+                break rest.trim_end_matches('/').parse().unwrap();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        let srv = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while curl(ns, &["-o", "/dev/null", "-w", "%{http_code}", &srv.url("/readyz")]).0 != b"200" {
+            assert!(Instant::now() < deadline, "vidserve became ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        srv
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, and waits for it to end.
+    fn stop(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// curl inside the namespace: (body, headers).
+fn curl(ns: &Netns, args: &[&str]) -> (Vec<u8>, String) {
+    let headers = tempfile::NamedTempFile::new().unwrap();
+    let out =
+        ns.command("curl").args(["-sS", "--max-time", "20", "-D"]).arg(headers.path()).args(args).output().unwrap();
+    (out.stdout, std::fs::read_to_string(headers.path()).unwrap_or_default())
+}
+
+/// `upnp-client call-action` against the server's description: the
+/// action's out parameters.
+fn call(ns: &Netns, client: &Path, srv: &Server, action: &str, args: &[&str]) -> Value {
+    let out = ns
+        .command(client)
+        .args(["--timeout", "10", "call-action", &srv.url("/dlna/device.xml"), action])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "upnp-client {action} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["out_parameters"].clone()
+}
+
+fn browse(ns: &Netns, client: &Path, srv: &Server, id: &str, flag: &str, start: u32, count: u32) -> Value {
+    let args = [
+        format!("ObjectID={id}"),
+        format!("BrowseFlag={flag}"),
+        "Filter=*".into(),
+        format!("StartingIndex={start}"),
+        format!("RequestedCount={count}"),
+        "SortCriteria=".into(),
+    ];
+    call(ns, client, srv, "CD/Browse", &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// A container's id and title.
+type Container = (String, String);
+/// An item's id, title and first resource URL.
+type Item = (String, String, String);
+
+/// The (id, title) of each container and each item of a DIDL-Lite result,
+/// and the items' first resource URLs.
+fn objects(didl: &str) -> (Vec<Container>, Vec<Item>) {
+    let attr = |tag: &str, name: &str| -> String {
+        let at = tag.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3).unwrap();
+        tag[at..at + tag[at..].find('"').unwrap()].to_string()
+    };
+    let between = |s: &str, open: &str, close: &str| -> String {
+        let a = s.find(open).map(|i| i + open.len()).unwrap();
+        let a = a + s[a..].find('>').unwrap() + 1;
+        s[a..a + s[a..].find(close).unwrap()].to_string()
+    };
+    let (mut containers, mut items) = (Vec::new(), Vec::new());
+    for part in didl.split("<container").skip(1) {
+        let part = &part[..part.find("</container>").unwrap()];
+        containers.push((attr(part, "id"), between(part, "<dc:title", "</dc:title>")));
+    }
+    for part in didl.split("<item").skip(1) {
+        let part = &part[..part.find("</item>").unwrap()];
+        items.push((attr(part, "id"), between(part, "<dc:title", "</dc:title>"), between(part, "<res", "</res>")));
+    }
+    (containers, items)
+}
+
+fn clip(dir: &Path, rel: &str, seconds: &str) -> PathBuf {
+    let out = dir.join(rel);
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    ffmpeg(
+        &out,
+        &["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", seconds, "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+    );
+    out
+}
+
+#[test]
+fn a_control_point_finds_browses_searches_and_fetches() {
+    let Some(client) = upnp_client() else { return };
+    let Some(ns) = Netns::new("find") else { return };
+    let fx = Fixture::new();
+    let one = clip(fx.path(), "Cats & <Dogs>.mp4", "2");
+    clip(fx.path(), "shows/episode 1.mkv", "1");
+    clip(fx.path(), "shows/episode 2.mkv", "1");
+    let data = tempfile::tempdir().unwrap();
+
+    // Announcements heard from the start (alive) to the end (byebye).
+    let mut heard = ns
+        .command(&client)
+        .args(["advertisements", "--bind", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let srv = Server::start(&ns, &[fx.path()], data.path());
+    let udn = format!("uuid:{}", std::fs::read_to_string(data.path().join("dlna-uuid")).unwrap().trim());
+    let location = srv.url("/dlna/device.xml");
+
+    // Discovered by a search for media servers.
+    let out = ns
+        .command(&client)
+        .args(["--timeout", "3", "search", "--bind", "127.0.0.1", "--search_target"])
+        .arg("urn:schemas-upnp-org:device:MediaServer:1")
+        .output()
+        .unwrap();
+    let found: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(
+        found
+            .iter()
+            .any(|f| f["location"] == location.as_str() && f["USN"].as_str().is_some_and(|u| u.starts_with(&udn))),
+        "search answers: {found:?}"
+    );
+
+    // The root, then the folders: a subfolder before the video beside it.
+    let root = browse(&ns, &client, &srv, "0", "BrowseDirectChildren", 0, 0);
+    let (containers, _) = objects(root["Result"].as_str().unwrap());
+    let ids: Vec<&str> = containers.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(ids, ["all", "recent", "folders", "fav", "pl", "tags"], "{root}");
+    let folders = browse(&ns, &client, &srv, "folders", "BrowseDirectChildren", 0, 0);
+    let (subs, items) = objects(folders["Result"].as_str().unwrap());
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].1, "shows");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].1, "Cats &amp; &lt;Dogs&gt;", "titles are escaped");
+    let (_, episodes) =
+        objects(browse(&ns, &client, &srv, &subs[0].0, "BrowseDirectChildren", 0, 0)["Result"].as_str().unwrap());
+    let titles: Vec<&str> = episodes.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(titles, ["episode 1", "episode 2"]);
+    // Its metadata names its parent.
+    let meta = browse(&ns, &client, &srv, &subs[0].0, "BrowseMetadata", 0, 0);
+    assert!(meta["Result"].as_str().unwrap().contains("parentID=\"folders\""), "{meta}");
+
+    // Paged: the second of three, and how many there are.
+    let page = browse(&ns, &client, &srv, "all", "BrowseDirectChildren", 1, 1);
+    assert_eq!((page["NumberReturned"].as_u64(), page["TotalMatches"].as_u64()), (Some(1), Some(3)));
+    let (_, second) = objects(page["Result"].as_str().unwrap());
+    assert_eq!(second[0].1, "episode 1");
+    let past = browse(&ns, &client, &srv, "all", "BrowseDirectChildren", 7, 5);
+    assert_eq!((past["NumberReturned"].as_u64(), past["TotalMatches"].as_u64()), (Some(0), Some(3)));
+
+    // Searched.
+    let found = call(
+        &ns,
+        &client,
+        &srv,
+        "CD/Search",
+        &[
+            "ContainerID=0",
+            "SearchCriteria=upnp:class derivedfrom \"object.item.videoItem\" and dc:title contains \"EPISODE\"",
+            "Filter=*",
+            "StartingIndex=0",
+            "RequestedCount=10",
+            "SortCriteria=",
+        ],
+    );
+    assert_eq!(found["TotalMatches"].as_u64(), Some(2), "{found}");
+
+    // The video fetched as a player would: a range, with DLNA's headers.
+    let url = items[0].2.clone();
+    assert!(url.starts_with(&srv.url("/dlna/")), "{url}");
+    let stored = srv.url(&format!("/dlna/media/{}", items[0].0.rsplit('/').next().unwrap()));
+    let (body, headers) = curl(&ns, &["-r", "100-299", "-H", "getcontentFeatures.dlna.org: 1", &stored]);
+    assert_eq!(body, std::fs::read(&one).unwrap()[100..300]);
+    let headers = headers.to_lowercase();
+    assert!(headers.starts_with("http/1.1 206"), "{headers}");
+    assert!(headers.contains("contentfeatures.dlna.org: dlna.org_op=01;dlna.org_ci=0;"), "{headers}");
+    assert!(headers.contains("transfermode.dlna.org: streaming"), "{headers}");
+    let (body, headers) = curl(&ns, &["-r", "0-7", &url]);
+    assert!(headers.to_lowercase().starts_with("http/1.1 206"), "{headers}");
+    assert_eq!(body.len(), 8);
+
+    // The connection manager says what it serves.
+    let info = call(&ns, &client, &srv, "CM/GetProtocolInfo", &[]);
+    assert!(info["Source"].as_str().unwrap().contains("http-get:*:video/mp4:*"), "{info}");
+
+    // Bad requests get UPnP errors, not a crash.
+    let soap = |action: &str, args: &str| -> (Vec<u8>, String) {
+        let body = format!(
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>\
+             <u:{action} xmlns:u=\"urn:schemas-upnp-org:service:ContentDirectory:1\">{args}</u:{action}></s:Body></s:Envelope>"
+        );
+        let header = format!("SOAPACTION: \"urn:schemas-upnp-org:service:ContentDirectory:1#{action}\"");
+        curl(
+            &ns,
+            &[
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: text/xml",
+                "-H",
+                &header,
+                "--data-binary",
+                &body,
+                &srv.url("/dlna/cds/control"),
+            ],
+        )
+    };
+    let browse_args = |id: &str| {
+        format!("<ObjectID>{id}</ObjectID><BrowseFlag>BrowseDirectChildren</BrowseFlag><Filter>*</Filter><StartingIndex>0</StartingIndex><RequestedCount>5</RequestedCount><SortCriteria></SortCriteria>")
+    };
+    for (action, args, code) in [
+        ("Browse", browse_args("nothing-here"), "701"),
+        ("Browse", browse_args("d0000000000000000"), "701"),
+        ("Browse", "<ObjectID>0</ObjectID>".into(), "402"),
+        ("Search", "<ContainerID>0</ContainerID><SearchCriteria>dc:title resembles \"x\"</SearchCriteria><Filter>*</Filter><StartingIndex>0</StartingIndex><RequestedCount>5</RequestedCount><SortCriteria></SortCriteria>".into(), "708"),
+        ("Explode", String::new(), "401"),
+    ] {
+        let (body, headers) = soap(action, &args);
+        let body = String::from_utf8_lossy(&body);
+        assert!(headers.starts_with("HTTP/1.1 500"), "{action}: {headers}");
+        assert!(body.contains(&format!("<errorCode>{code}</errorCode>")), "{action}: {body}");
+    }
+    let (body, headers) = curl(&ns, &["-X", "POST", "--data-binary", "<not xml", &srv.url("/dlna/cds/control")]);
+    assert!(headers.starts_with("HTTP/1.1 500") && String::from_utf8_lossy(&body).contains("402"), "{headers}");
+
+    // Goodbye on shutdown; the listener heard both.
+    srv.stop();
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = heard.kill();
+    let mut said = String::new();
+    std::io::Read::read_to_string(heard.stdout.as_mut().unwrap(), &mut said).unwrap();
+    let _ = heard.wait();
+    assert!(said.contains("ssdp:alive") && said.contains(&udn), "announcements: {said}");
+    assert!(said.contains("ssdp:byebye"), "announcements: {said}");
+}
+
+#[test]
+fn players_see_only_what_the_dlna_profile_may() {
+    let Some(client) = upnp_client() else { return };
+    let Some(ns) = Netns::new("sight") else { return };
+    let fx = Fixture::new();
+    let (kids, films) = (fx.path().join("Kids"), fx.path().join("Films"));
+    clip(&kids, "cartoon.mp4", "1");
+    clip(&films, "thriller.mp4", "2");
+    let data = tempfile::tempdir().unwrap();
+    // Kids is a library; the DLNA profile is given only it.
+    let library = crate::libraries::library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()]);
+    assert!(library.status.success(), "{}", String::from_utf8_lossy(&library.stderr));
+    let set = crate::people::user(data.path(), &["libraries", "dlna", "Kids"], None);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let srv = Server::start(&ns, &[fx.path()], data.path());
+    let all = browse(&ns, &client, &srv, "all", "BrowseDirectChildren", 0, 0);
+    let (_, items) = objects(all["Result"].as_str().unwrap());
+    let titles: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
+    assert_eq!(titles, ["cartoon"], "{all}");
+    // Folders holding nothing it may see are not listed.
+    let (roots, _) =
+        objects(browse(&ns, &client, &srv, "folders", "BrowseDirectChildren", 0, 0)["Result"].as_str().unwrap());
+    let names: Vec<&str> = roots.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(names, ["Kids"]);
+    // The film's bytes are not to be had by guessing its id either (the
+    // web API, without accounts, names it).
+    let (listed, _) = curl(&ns, &[&srv.url("/api/v1/videos?per_page=10")]);
+    let listed: Value = serde_json::from_slice(&listed).unwrap();
+    let film_id = listed["videos"]
+        .as_array()
+        .and_then(|a| a.iter().find(|v| v["file_title"] == "thriller"))
+        .and_then(|v| v["id"].as_str())
+        .unwrap_or_else(|| panic!("the API lists the film: {listed}"))
+        .to_string();
+    for path in [format!("/dlna/media/{film_id}"), format!("/dlna/play/{film_id}"), format!("/dlna/art/{film_id}.jpg")]
+    {
+        let (_, headers) = curl(&ns, &["-o", "/dev/null", &srv.url(&path)]);
+        assert!(headers.starts_with("HTTP/1.1 404"), "{path}: {headers}");
+    }
+    srv.stop();
+}
