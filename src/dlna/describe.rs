@@ -92,9 +92,8 @@ fn scpd(actions: &[(&str, &[Arg])], variables: &[(&str, &str, bool, &[&str])]) -
 
 /// The ContentDirectory:1 service's document.
 pub fn content_directory() -> String {
-    const BROWSE: &[Arg] = &[
-        ("ObjectID", "in", "A_ARG_TYPE_ObjectID"),
-        ("BrowseFlag", "in", "A_ARG_TYPE_BrowseFlag"),
+    // Browse and Search share their paging and their answer.
+    const PAGED: [Arg; 8] = [
         ("Filter", "in", "A_ARG_TYPE_Filter"),
         ("StartingIndex", "in", "A_ARG_TYPE_Index"),
         ("RequestedCount", "in", "A_ARG_TYPE_Count"),
@@ -104,25 +103,21 @@ pub fn content_directory() -> String {
         ("TotalMatches", "out", "A_ARG_TYPE_Count"),
         ("UpdateID", "out", "A_ARG_TYPE_UpdateID"),
     ];
-    const SEARCH: &[Arg] = &[
-        ("ContainerID", "in", "A_ARG_TYPE_ObjectID"),
-        ("SearchCriteria", "in", "A_ARG_TYPE_SearchCriteria"),
-        ("Filter", "in", "A_ARG_TYPE_Filter"),
-        ("StartingIndex", "in", "A_ARG_TYPE_Index"),
-        ("RequestedCount", "in", "A_ARG_TYPE_Count"),
-        ("SortCriteria", "in", "A_ARG_TYPE_SortCriteria"),
-        ("Result", "out", "A_ARG_TYPE_Result"),
-        ("NumberReturned", "out", "A_ARG_TYPE_Count"),
-        ("TotalMatches", "out", "A_ARG_TYPE_Count"),
-        ("UpdateID", "out", "A_ARG_TYPE_UpdateID"),
-    ];
+    let browse =
+        [&[("ObjectID", "in", "A_ARG_TYPE_ObjectID"), ("BrowseFlag", "in", "A_ARG_TYPE_BrowseFlag")][..], &PAGED]
+            .concat();
+    let search = [
+        &[("ContainerID", "in", "A_ARG_TYPE_ObjectID"), ("SearchCriteria", "in", "A_ARG_TYPE_SearchCriteria")][..],
+        &PAGED,
+    ]
+    .concat();
     scpd(
         &[
             ("GetSearchCapabilities", &[("SearchCaps", "out", "SearchCapabilities")]),
             ("GetSortCapabilities", &[("SortCaps", "out", "SortCapabilities")]),
             ("GetSystemUpdateID", &[("Id", "out", "SystemUpdateID")]),
-            ("Browse", BROWSE),
-            ("Search", SEARCH),
+            ("Browse", &browse),
+            ("Search", &search),
         ],
         &[
             ("SearchCapabilities", "string", false, &[]),
@@ -179,4 +174,24 @@ pub fn connection_manager() -> String {
             ("A_ARG_TYPE_RcsID", "i4", false, &[]),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_name_every_argument_once() {
+        let cds = content_directory();
+        assert_eq!(cds.matches("<name>Browse</name>").count(), 1);
+        assert!(cds.contains("<argument><name>ObjectID</name><direction>in</direction>"));
+        assert!(cds.contains("<argument><name>SearchCriteria</name><direction>in</direction>"));
+        assert_eq!(cds.matches("<name>UpdateID</name>").count(), 2);
+        let cms = connection_manager();
+        assert!(cms.contains("<name>GetProtocolInfo</name>"));
+        let dlna = Dlna::open(&crate::config::DlnaConfig::default(), tempfile::tempdir().unwrap().path()).unwrap();
+        let device = device(&dlna);
+        assert!(device.contains(&format!("<UDN>{}</UDN>", dlna.udn)));
+        assert!(device.contains("<controlURL>/dlna/cds/control</controlURL>"));
+    }
 }
