@@ -42,6 +42,26 @@ fn publish(cache: &UserCache, events: &Events, c: &Committed) {
 }
 
 impl UserDataHandle {
+    /// What a listing of `catalog` reads for `who`: this user data, its
+    /// orders and searches (and, for a playlist, its videos).
+    pub fn inputs<'a>(
+        &'a self,
+        catalog: &'a crate::catalog::Catalog,
+        who: &'a Viewer,
+        sight: &'a crate::catalog::Sight,
+        playlist: Option<&'a [VideoId]>,
+    ) -> crate::catalog::listing::Inputs<'a> {
+        crate::catalog::listing::Inputs {
+            catalog,
+            users: &self.data,
+            orders: &self.orders,
+            searches: &self.searches,
+            who,
+            sight,
+            playlist,
+        }
+    }
+
     /// Loads user data from `store` and starts the writer. Each commit
     /// updates the in-memory copy and is then announced on `events`, before
     /// the writers are acknowledged.

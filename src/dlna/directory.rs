@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::app::playlists::Playlists;
 use crate::app::UserDataHandle;
-use crate::catalog::listing::{Inputs, ListQuery};
+use crate::catalog::listing::ListQuery;
 use crate::catalog::{Catalog, Order, Sight, Sort, UserData, Video, Viewer};
 use crate::library::ids::VideoId;
 use crate::media::remux::{playback, Playback};
@@ -187,19 +187,12 @@ impl Folders {
                 }
             }
         }
+        // Subfolders by name, ignoring case.
+        let names: Vec<String> = f.nodes.iter().map(|n| n.name.to_lowercase()).collect();
         for node in &mut f.nodes {
+            node.folders.sort_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
             node.folders.shrink_to_fit();
             node.videos.shrink_to_fit();
-        }
-        let nodes = &f.nodes;
-        let mut sorted: Vec<(u32, Vec<u32>)> = Vec::new();
-        for (i, node) in nodes.iter().enumerate() {
-            let mut kids = node.folders.clone();
-            kids.sort_by(|a, b| nodes[*a as usize].name.to_lowercase().cmp(&nodes[*b as usize].name.to_lowercase()));
-            sorted.push((i as u32, kids));
-        }
-        for (i, kids) in sorted {
-            f.nodes[i as usize].folders = kids;
         }
         f
     }
@@ -257,7 +250,6 @@ type Entry = (Node, String, Option<usize>);
 
 /// A page of what a container lists: its containers (id, title, child
 /// count when known) first, then its videos; and how many it lists in all.
-#[derive(Default)]
 struct Listed {
     containers: Vec<Entry>,
     videos: Vec<Arc<Video>>,
@@ -284,22 +276,6 @@ pub fn update_id(shelf: &Shelf) -> u32 {
 }
 
 impl Shelf<'_> {
-    fn sees(&self, v: &Video) -> bool {
-        self.sight.sees(self.catalog, v)
-    }
-
-    fn inputs<'b>(&'b self, playlist: Option<&'b [VideoId]>) -> Inputs<'b> {
-        Inputs {
-            catalog: self.catalog,
-            users: &self.user_data.data,
-            orders: &self.user_data.orders,
-            searches: &self.user_data.searches,
-            who: self.who,
-            sight: self.sight,
-            playlist,
-        }
-    }
-
     fn personal(&self) -> bool {
         *self.who == Viewer::Household
     }
@@ -328,7 +304,7 @@ impl Shelf<'_> {
             Some(n) => Some(self.playlists.get(self.who, n).ok_or(Fault::NoSuchObject)?.items),
             None => None,
         };
-        let inputs = self.inputs(items.as_deref());
+        let inputs = self.user_data.inputs(self.catalog, self.who, self.sight, items.as_deref());
         let per = count.max(1);
         let mut page = |n: usize| {
             q.page = Some(n + 1);
@@ -373,26 +349,25 @@ impl Shelf<'_> {
     fn folder(&self, n: u32) -> (Vec<Entry>, Vec<Arc<Video>>) {
         let f = &self.folders.nodes[n as usize];
         let videos = self.catalog.videos();
-        let all = self.sight.is_all();
+        let sees = self.sight.seer(self.catalog);
         let folders = f
             .folders
             .iter()
-            .filter(|&&k| self.shown(k))
+            .filter(|&&k| self.shown(k, &sees))
             .map(|&k| {
                 let sub = &self.folders.nodes[k as usize];
-                let count = all.then_some(sub.folders.len() + sub.videos.len());
+                let count = self.sight.is_all().then_some(sub.folders.len() + sub.videos.len());
                 (self.folders.node_of(k), sub.name.clone(), count)
             })
             .collect();
-        let direct = f.videos.iter().map(|&p| &videos[p as usize]).filter(|v| all || self.sees(v)).cloned().collect();
+        let direct = f.videos.iter().map(|&p| &videos[p as usize]).filter(|v| sees(v)).cloned().collect();
         (folders, direct)
     }
 
-    /// Whether a folder holds a video this sight sees, at any depth.
-    fn shown(&self, n: u32) -> bool {
+    /// Whether a folder holds a video `sees` lets through, at any depth.
+    fn shown(&self, n: u32, sees: &impl Fn(&Video) -> bool) -> bool {
         let under = &self.folders.nodes[n as usize].under;
-        let videos = &self.catalog.videos()[under.start as usize..under.end as usize];
-        self.sight.is_all() || videos.iter().any(|v| self.sees(v))
+        self.catalog.videos()[under.start as usize..under.end as usize].iter().any(|v| sees(v))
     }
 
     /// The folder a `Folders` or `Folder` node is (`None`: the list of
@@ -412,7 +387,8 @@ impl Shelf<'_> {
             Node::Root => Listed::paged(self.top(), Vec::new(), start, count),
             Node::Folders | Node::Folder(_) => match self.folder_of(node)? {
                 None => {
-                    let tops = self.folders.tops.iter().filter(|&&t| self.shown(t)).map(|&t| {
+                    let sees = self.sight.seer(self.catalog);
+                    let tops = self.folders.tops.iter().filter(|&&t| self.shown(t, &sees)).map(|&t| {
                         let f = &self.folders.nodes[t as usize];
                         (Node::Folder(f.key), f.name.clone(), None)
                     });
@@ -469,7 +445,8 @@ impl Shelf<'_> {
                 return Ok(self.slice(q, 0, videos.len())?.0);
             }
         };
-        Ok(videos[range].iter().filter(|v| self.sees(v)).cloned().collect())
+        let sees = self.sight.seer(self.catalog);
+        Ok(videos[range].iter().filter(|v| sees(v)).cloned().collect())
     }
 
     /// The parent of a container (`-1` for the root).
@@ -534,7 +511,7 @@ impl Shelf<'_> {
                 let v = self
                     .catalog
                     .get(video)
-                    .filter(|v| self.sees(v) && v.broken.is_none())
+                    .filter(|v| self.sight.sees(self.catalog, v) && v.broken.is_none())
                     .ok_or(Fault::NoSuchObject)?;
                 self.item(&mut didl, &node, v);
                 Ok(didl.page(1))

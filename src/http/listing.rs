@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use super::error::ApiError;
 use crate::app::playlists::Playlists;
 use crate::app::{Library, UserDataHandle};
-use crate::catalog::listing::{Inputs, ListQuery, Listing};
+use crate::catalog::listing::{ListQuery, Listing};
 use crate::catalog::search;
 use crate::catalog::{Catalog, Sight, Viewer};
 use crate::library::ids::VideoId;
@@ -42,7 +42,7 @@ pub fn list(
     per_page: usize,
 ) -> Result<Listing, ApiError> {
     let playlist = playlist_of(lists, who, q)?;
-    let inputs = inputs(lists, who, sight, catalog, playlist.as_deref());
+    let inputs = lists.user_data.inputs(catalog, who, sight, playlist.as_deref());
     Ok(q.list(&inputs, per_page)?)
 }
 
@@ -58,7 +58,7 @@ pub async fn random(
     let heavy = q.is_heavy();
     let pick = move |lists: &Lists, who: &Viewer, sight: &Sight| -> Result<_, ApiError> {
         let playlist = playlist_of(lists, who, &q)?;
-        Ok(q.random(&inputs(lists, who, sight, &catalog, playlist.as_deref()))?)
+        Ok(q.random(&lists.user_data.inputs(&catalog, who, sight, playlist.as_deref()))?)
     };
     let found = if !heavy {
         pick(lists, who, sight)?
@@ -85,24 +85,6 @@ fn playlist_of(lists: &Lists, who: &Viewer, q: &ListQuery) -> Result<Option<Vec<
     }
 }
 
-fn inputs<'a>(
-    lists: &'a Lists,
-    who: &'a Viewer,
-    sight: &'a Sight,
-    catalog: &'a Catalog,
-    playlist: Option<&'a [VideoId]>,
-) -> Inputs<'a> {
-    Inputs {
-        catalog,
-        users: &lists.user_data.data,
-        orders: &lists.user_data.orders,
-        searches: &lists.user_data.searches,
-        who,
-        sight,
-        playlist,
-    }
-}
-
 /// `list` for a request handler: inline when cheap, else on the
 /// blocking pool so the async workers keep serving others. Heavy
 /// listings wait their turn at `cpu_gate`, so 50 searches at once run
@@ -125,7 +107,7 @@ pub async fn run(
     // (a quarter more searches a second at a million videos).
     if q.is_search_only() {
         if let Some(listing) =
-            q.list_within(&inputs(lists, who, sight, &catalog, None), per_page, Some(search::QUICK))?
+            q.list_within(&lists.user_data.inputs(&catalog, who, sight, None), per_page, Some(search::QUICK))?
         {
             return Ok((q, listing));
         }

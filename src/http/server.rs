@@ -88,7 +88,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             let data = app.config().library.data_dir.clone();
             let dlna = crate::blocking::spawn(move || crate::dlna::Dlna::open(&config, &data))
                 .await
-                .map_err(|e| ServeError::Accept(std::io::Error::other(e)))??;
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
             Some(Arc::new(dlna))
         }
         None => None,

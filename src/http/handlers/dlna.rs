@@ -221,20 +221,20 @@ pub fn unsubscribe() -> Response<Body> {
     Response::new(Body::Empty)
 }
 
-/// Adds what DLNA players look for to a media or image response.
-pub fn with_dlna_headers(mut res: Response<Body>, converted: Option<bool>) -> Response<Body> {
+/// Marks a video response as DLNA players expect: streamed, seekable by
+/// byte range, and whether it is converted.
+fn streamed(mut res: Response<Body>, converted: bool) -> Response<Body> {
     let h = res.headers_mut();
-    match converted {
-        Some(converted) => {
-            h.insert("transfermode.dlna.org", HeaderValue::from_static("Streaming"));
-            if let Ok(v) = HeaderValue::from_str(&directory::features(converted)) {
-                h.insert("contentfeatures.dlna.org", v);
-            }
-        }
-        None => {
-            h.insert("transfermode.dlna.org", HeaderValue::from_static("Interactive"));
-        }
+    h.insert("transfermode.dlna.org", HeaderValue::from_static("Streaming"));
+    if let Ok(v) = HeaderValue::from_str(&directory::features(converted)) {
+        h.insert("contentfeatures.dlna.org", v);
     }
+    res
+}
+
+/// Marks an image response (album art) as DLNA players expect.
+pub fn interactive(mut res: Response<Body>) -> Response<Body> {
+    res.headers_mut().insert("transfermode.dlna.org", HeaderValue::from_static("Interactive"));
     res
 }
 
@@ -255,5 +255,5 @@ pub async fn media(
         let key = crate::http::route::VideoKey::Id(id);
         super::video::video(streaming, sight, &key, method, headers, zero_copy).await?
     };
-    Ok(with_dlna_headers(res, Some(remuxed)))
+    Ok(streamed(res, remuxed))
 }

@@ -249,10 +249,7 @@ async fn dispatch(
     let Route { endpoint, mut params } = route;
     let p = &mut params;
     // This server as the client reached it, for links to other players.
-    let origin = || {
-        let host = guard::request_host(parts).filter(|h| !h.is_empty()).unwrap_or("localhost");
-        format!("{}://{host}", crate::app::scheme(over == Over::Https))
-    };
+    let here = || origin(parts, over == Over::Https);
     let (library, data) = (&lists.library, &lists.user_data);
     // Whose signed links this request makes.
     let by = person.as_ref().map(|p| p.name.as_str());
@@ -293,7 +290,7 @@ async fn dispatch(
         Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
         Name::Subtitle => subtitles::vtt(library, app.inside(), sight, p.id()?, p.sub()?, h).await,
-        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &origin()).await,
+        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &here()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
@@ -310,7 +307,7 @@ async fn dispatch(
         Name::ApiRemoveTag => user::remove_tag(library, data, who, seen(library, sight, p.id()?)?, &p.tag()?).await,
         Name::ApiRemember => user::position(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
         Name::ApiForget => user::position(library, data, who, seen(library, sight, p.id()?)?, true, h, body).await,
-        Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, &origin()),
+        Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, &here()),
         Name::ApiThumbnail => {
             upload::upload_thumbnail(library, thumbs, &state.uploads, seen(library, sight, p.id()?)?, h, body).await
         }
@@ -372,7 +369,7 @@ async fn dispatch(
                 thumbs: thumbs.clone(),
                 who,
                 sight,
-                base: plain_origin(parts),
+                base: origin(parts, false),
             };
             dlna::control(control, service, h, body).await
         }
@@ -388,7 +385,7 @@ async fn dispatch(
             dlna::on(state.dlna.as_ref())?;
             let id = seen(library, &dlna::sight_of(people).1, p.id()?)?;
             let width = crate::media::thumbs::SIZES[0];
-            images::thumb(thumbs, id, width, h).await.map(|res| dlna::with_dlna_headers(res, None))
+            images::thumb(thumbs, id, width, h).await.map(dlna::interactive)
         }
     };
     // A signed link is for other players, on other origins.
@@ -400,11 +397,12 @@ async fn dispatch(
     })
 }
 
-/// `http://HOST` as the request named this server: where DLNA players
-/// fetch what they are offered (never HTTPS: they do not speak it).
-fn plain_origin(parts: &Parts) -> String {
+/// This server as the request named it (`https://HOST` or `http://HOST`),
+/// for links other players fetch; DLNA players get `http` (they do not
+/// speak HTTPS to a media server).
+fn origin(parts: &Parts, https: bool) -> String {
     let host = guard::request_host(parts).filter(|h| !h.is_empty()).unwrap_or("localhost");
-    format!("http://{host}")
+    format!("{}://{host}", crate::app::scheme(https))
 }
 
 /// `id`, if `sight` lets its video be seen (else 404); what any sight
