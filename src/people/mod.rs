@@ -120,6 +120,10 @@ pub struct People {
     /// Each restricted account's sight, for the generation it was made in
     /// (one set of folders a person, not one a request).
     sights: std::sync::Mutex<(u64, std::collections::HashMap<String, Sight>)>,
+    /// Held by a whole `reload` (read, then swap) and a whole `catch_up`
+    /// (look up, then keep): a reload whose read began before a grant was
+    /// made elsewhere must not swap out the grant a catch-up just kept.
+    refreshing: std::sync::Mutex<()>,
 }
 
 impl People {
@@ -136,6 +140,7 @@ impl People {
             changes: tokio::sync::watch::Sender::new(0),
             roots: RwLock::new(Vec::new()),
             sights: Default::default(),
+            refreshing: Default::default(),
         })
     }
 
@@ -684,6 +689,7 @@ impl People {
             (None, None) => return,
         };
         let d = password::digest(secret);
+        let _turn = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         match self.store.grant(is_session, &d) {
             Ok(Some(g)) => {
                 if let Ok(mut s) = self.state.write() {
@@ -699,6 +705,7 @@ impl People {
     /// Reads accounts, sessions and tokens again from the store (another
     /// server changed them); the lowercase names of accounts now gone.
     pub fn reload(&self) -> Result<Vec<String>, StoreError> {
+        let turn = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = self.store.load_people()?;
         let gone = {
             let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
@@ -706,6 +713,7 @@ impl People {
             *s = fresh;
             gone
         };
+        drop(turn);
         self.changed();
         Ok(gone)
     }
