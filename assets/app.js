@@ -13,6 +13,7 @@ import * as chat from "./chat.js";
 import * as frames from "./frames.js";
 import * as remote from "./remote.js";
 import * as offline from "./offline.js";
+import * as tv from "./tv.js";
 
 const root = document.documentElement;
 
@@ -64,4 +65,5 @@ chat.init();
 frames.init();
 remote.init();
 offline.init();
+tv.init();
 live.start();

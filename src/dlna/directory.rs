@@ -583,6 +583,15 @@ impl Shelf<'_> {
     }
 }
 
+/// The DIDL-Lite description of one video sent to a renderer
+/// (`SetAVTransportURI`'s metadata): its title, art and the one link.
+pub fn cast_item(v: &Video, title: &str, url: &str, mime: &str, converted: bool, art: Option<&str>) -> String {
+    let mut didl = Didl::new();
+    let res = Res { mime: Cow::Owned(mime.to_string()), url: url.to_string(), size: None, converted };
+    didl.item(&v.id.to_string(), "0", v, title, art, &[res]);
+    didl.page(1).didl
+}
+
 const VIDEO_ITEM: &str = "object.item.videoItem";
 
 /// Seconds since 1970 as `YYYY-MM-DDThh:mm:ss` (UTC).

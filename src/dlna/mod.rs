@@ -8,15 +8,21 @@
 //!   answers and faults written.
 //! - `directory`: the ContentDirectory (Browse and Search) over the
 //!   library, as the `dlna` profile sees it; `criteria`: Search's language.
+//! - `renderers`: the TVs on the network, found by SSDP; `cast`: playing a
+//!   video on one for someone (AVTransport), keeping the position in their
+//!   history; `client`: the one-request HTTP client both use.
 //!
 //! The HTTP routes (`/dlna/…`) are `http::handlers::dlna`'s. Nothing here
 //! is secret: a DLNA player signs in to nothing, so the library it shows is
 //! what the `dlna` profile may see (Admin > Libraries), and only devices on
 //! the local network are answered, as everywhere.
 
+pub mod cast;
+pub mod client;
 pub mod criteria;
 pub mod describe;
 pub mod directory;
+pub mod renderers;
 pub mod soap;
 pub mod ssdp;
 
@@ -40,6 +46,8 @@ pub struct Dlna {
     pub interfaces: Vec<String>,
     /// The folder tree of the latest catalog browsed.
     folders: Mutex<Option<Arc<directory::Folders>>>,
+    /// The renderers (TVs) found on those interfaces.
+    pub renderers: Arc<renderers::Renderers>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +77,7 @@ impl Dlna {
             name: format!("vidserve on {machine}"),
             interfaces: config.interfaces.clone(),
             folders: Mutex::default(),
+            renderers: Arc::default(),
         })
     }
 

@@ -141,15 +141,32 @@ pub fn read(body: &[u8]) -> Result<Call, Fault> {
 
 /// An action's answer: `out` arguments (text, escaped here) of `service`.
 pub fn response(service: &str, action: &str, out: &[(&str, &str)]) -> String {
+    envelope(service, &format!("{action}Response"), out)
+}
+
+/// A control request of a device's `service` (`in` arguments escaped here).
+pub fn request(service: &str, action: &str, args: &[(&str, &str)]) -> String {
+    envelope(service, action, args)
+}
+
+fn envelope(service: &str, element: &str, args: &[(&str, &str)]) -> String {
     let mut body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\" \
-         s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:{action}Response xmlns:u=\"{service}\">"
+         s:encodingStyle=\"http://schemas.xmlsoap.org/soap/encoding/\"><s:Body><u:{element} xmlns:u=\"{service}\">"
     );
-    for (name, value) in out {
+    for (name, value) in args {
         body.push_str(&format!("<{name}>{}</{name}>", escape(value)));
     }
-    body.push_str(&format!("</u:{action}Response></s:Body></s:Envelope>\n"));
+    body.push_str(&format!("</u:{element}></s:Body></s:Envelope>\n"));
     body
+}
+
+/// The UPnP error code of a fault a device answered (`errorCode`).
+pub fn fault_code(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("errorCode>")? + "errorCode>".len();
+    let end = start + text[start..].find('<')?;
+    text[start..end].trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -203,5 +220,11 @@ mod tests {
         assert!(r.contains("<u:BrowseResponse xmlns:u=\"urn:x:1\"><Result>&lt;DIDL-Lite/&gt;</Result><NumberReturned>0</NumberReturned></u:BrowseResponse>"));
         let f = Fault::NoSuchObject.body();
         assert!(f.contains("<errorCode>701</errorCode>"));
+        assert_eq!(fault_code(f.as_bytes()), Some(701));
+        assert_eq!(fault_code(b"<html>no</html>"), None);
+        let q = request("urn:x:1", "Seek", &[("InstanceID", "0"), ("Target", "0:00:05")]);
+        assert!(q.contains("<u:Seek xmlns:u=\"urn:x:1\"><InstanceID>0</InstanceID><Target>0:00:05</Target></u:Seek>"));
+        let back = read(q.as_bytes()).unwrap();
+        assert_eq!((back.action.as_str(), back.arg("Target")), ("Seek", Ok("0:00:05")));
     }
 }

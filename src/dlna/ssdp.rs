@@ -23,6 +23,7 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
+use super::renderers::{self, Seen};
 use super::Dlna;
 
 /// The SSDP multicast group and port.
@@ -134,28 +135,69 @@ pub struct Search {
     pub mx: Option<u64>,
 }
 
-/// A datagram as a search; `None` for anything else (announcements of other
-/// devices, garbage).
-pub fn read_search(datagram: &[u8]) -> Option<Search> {
+/// A datagram's first line and headers (names in capitals; at most 32).
+fn message(datagram: &[u8]) -> Option<(&str, Vec<(String, &str)>)> {
     let text = std::str::from_utf8(datagram).ok()?;
     let mut lines = text.split('\n').map(|l| l.trim_end_matches('\r'));
     let first = lines.next()?;
+    let headers = lines
+        .take(32)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_uppercase(), value.trim()))
+        .collect();
+    Some((first, headers))
+}
+
+fn header<'a>(headers: &[(String, &'a str)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+}
+
+/// A datagram as a search; `None` for anything else (announcements of other
+/// devices, garbage).
+pub fn read_search(datagram: &[u8]) -> Option<Search> {
+    let (first, headers) = message(datagram)?;
     if !first.eq_ignore_ascii_case("M-SEARCH * HTTP/1.1") {
         return None;
     }
-    let (mut st, mut mx, mut man) = (None, None, false);
-    for line in lines.take(32) {
-        let Some((name, value)) = line.split_once(':') else { continue };
-        let value = value.trim();
-        match name.trim().to_ascii_uppercase().as_str() {
-            "ST" => st = Some(value.to_string()),
-            "MX" => mx = value.parse::<u64>().ok(),
-            "MAN" => man = value.trim_matches('"').eq_ignore_ascii_case("ssdp:discover"),
-            _ => {}
-        }
-    }
-    let st = st.filter(|s| !s.is_empty() && s.len() <= 256)?;
+    let man = header(&headers, "MAN").is_some_and(|v| v.trim_matches('"').eq_ignore_ascii_case("ssdp:discover"));
+    let mx = header(&headers, "MX").and_then(|v| v.parse::<u64>().ok());
+    let st = header(&headers, "ST").filter(|s| !s.is_empty() && s.len() <= 256)?.to_string();
     man.then_some(Search { st, mx })
+}
+
+/// The search for renderers this server sends.
+pub fn renderer_search() -> String {
+    format!(
+        "M-SEARCH * HTTP/1.1\r\nHOST: {GROUP}:{PORT}\r\nMAN: \"ssdp:discover\"\r\nMX: 2\r\nST: {}1\r\n\r\n",
+        renderers::MEDIA_RENDERER
+    )
+}
+
+/// A renderer's announcement (`NOTIFY`) or answer to a search, read; `None`
+/// for anything else.
+pub fn read_renderer(datagram: &[u8]) -> Option<Seen> {
+    let (first, headers) = message(datagram)?;
+    let kind = if first.eq_ignore_ascii_case("NOTIFY * HTTP/1.1") {
+        header(&headers, "NT")?
+    } else if first.to_ascii_uppercase().starts_with("HTTP/1.1 200") {
+        header(&headers, "ST")?
+    } else {
+        return None;
+    };
+    if !kind.starts_with(renderers::MEDIA_RENDERER) {
+        return None;
+    }
+    let usn = header(&headers, "USN")?;
+    let udn = usn.split("::").next().filter(|u| !u.is_empty() && u.len() <= 128)?.to_string();
+    if header(&headers, "NTS").is_some_and(|v| v.eq_ignore_ascii_case("ssdp:byebye")) {
+        return Some(Seen::Gone { udn });
+    }
+    let location = header(&headers, "LOCATION").filter(|l| l.len() <= 512)?.to_string();
+    let max_age = header(&headers, "CACHE-CONTROL")
+        .and_then(|v| v.split(',').find_map(|p| p.trim().strip_prefix("max-age=")?.trim().parse::<u64>().ok()))
+        .unwrap_or(MAX_AGE)
+        .clamp(60, 86_400);
+    Some(Seen::Alive { udn, location, max_age })
 }
 
 /// The answers to a search for `st` (none when it names something else).
@@ -208,7 +250,17 @@ pub async fn run(
     let mut look = tokio::time::interval(LOOK_EVERY);
     let mut announce = tokio::time::interval_at(Instant::now() + ANNOUNCE_EVERY, ANNOUNCE_EVERY);
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut answer_buf = vec![0u8; MAX_DATAGRAM];
     let mut warned = false;
+    // Searches for renderers go out of their own socket, so the answers
+    // (unicast) come back to it and not to whichever program shares 1900.
+    let searcher = match search_socket() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("DLNA: cannot search for renderers (TVs to play on): {e}");
+            None
+        }
+    };
     loop {
         let due = pending.iter().map(|p| p.0).min();
         tokio::select! {
@@ -238,6 +290,7 @@ pub async fn run(
                             for _ in 0..2 {
                                 send_notify(&socket, &dlna.udn, &new, Some(port)).await;
                             }
+                            send_search(searcher.as_ref(), &new).await;
                             joined.push(new);
                         }
                         Err(e) => tracing::warn!(interface = %new.name, "DLNA: cannot join the SSDP group: {e}"),
@@ -247,6 +300,19 @@ pub async fn run(
             _ = announce.tick() => {
                 for i in &joined {
                     send_notify(&socket, &dlna.udn, i, Some(port)).await;
+                    send_search(searcher.as_ref(), i).await;
+                }
+            }
+            _ = dlna.renderers.search.notified() => {
+                for i in &joined {
+                    send_search(searcher.as_ref(), i).await;
+                }
+            }
+            got = recv_maybe(searcher.as_ref(), &mut answer_buf) => {
+                let Ok((n, SocketAddr::V4(from))) = got else { continue };
+                let Some(on) = joined.iter().find(|i| i.holds(*from.ip())) else { continue };
+                if let Some(seen) = read_renderer(&answer_buf[..n]) {
+                    dlna.renderers.sighted(seen, *from.ip(), on.ip);
                 }
             }
             _ = sleep_until(due) => {
@@ -261,9 +327,14 @@ pub async fn run(
             }
             got = socket.recv_from(&mut buf) => {
                 let Ok((n, from)) = got else { continue };
-                let Some(search) = read_search(&buf[..n]) else { continue };
                 let SocketAddr::V4(from4) = from else { continue };
                 let Some(on) = joined.iter().find(|i| i.holds(*from4.ip())) else { continue };
+                let Some(search) = read_search(&buf[..n]) else {
+                    if let Some(seen) = read_renderer(&buf[..n]) {
+                        dlna.renderers.sighted(seen, *from4.ip(), on.ip);
+                    }
+                    continue;
+                };
                 let datagrams = answers(&dlna.udn, &search.st, (on.ip, port));
                 if datagrams.is_empty() || pending.len() >= MAX_PENDING || !budget.take(datagrams.len() as u32) {
                     continue;
@@ -284,6 +355,35 @@ async fn sleep_until(due: Option<Instant>) {
     match due {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// A socket of its own for searches (any port).
+fn search_socket() -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)).into())?;
+    socket.set_multicast_loop_v4(true)?;
+    socket.set_multicast_ttl_v4(2)?;
+    UdpSocket::from_std(socket.into())
+}
+
+async fn recv_maybe(socket: Option<&UdpSocket>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A search for renderers, out of `on`.
+async fn send_search(socket: Option<&UdpSocket>, on: &Interface) {
+    let Some(socket) = socket else { return };
+    if socket2::SockRef::from(socket).set_multicast_if_v4(&on.ip).is_ok() {
+        let to = SocketAddr::V4(SocketAddrV4::new(GROUP, PORT));
+        if let Err(e) = socket.send_to(renderer_search().as_bytes(), to).await {
+            tracing::debug!(interface = %on.name, "DLNA: search not sent: {e}");
+        }
     }
 }
 
@@ -343,6 +443,35 @@ mod tests {
         assert!(alive.iter().all(|d| d.contains("NTS: ssdp:alive") && d.contains("LOCATION: http://127.0.0.1:9/")));
         let bye = notify(UDN, None);
         assert!(bye.iter().all(|d| d.contains("NTS: ssdp:byebye") && !d.contains("LOCATION")));
+    }
+
+    #[test]
+    fn reads_renderers() {
+        let alive = b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nCACHE-CONTROL: max-age=100\r\n\
+            LOCATION: http://10.77.0.1:49494/description.xml\r\nNT: urn:schemas-upnp-org:device:MediaRenderer:1\r\n\
+            NTS: ssdp:alive\r\nUSN: uuid:abc::urn:schemas-upnp-org:device:MediaRenderer:1\r\n\r\n";
+        assert_eq!(
+            read_renderer(alive),
+            Some(Seen::Alive {
+                udn: "uuid:abc".into(),
+                location: "http://10.77.0.1:49494/description.xml".into(),
+                max_age: 100
+            })
+        );
+        let answer = b"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=5\r\nLOCATION: http://10.0.0.2/d.xml\r\n\
+            ST: urn:schemas-upnp-org:device:MediaRenderer:1\r\nUSN: uuid:tv::urn:schemas-upnp-org:device:MediaRenderer:1\r\n\r\n";
+        let Some(Seen::Alive { max_age, .. }) = read_renderer(answer) else { panic!("an answer") };
+        assert_eq!(max_age, 60, "at least a minute");
+        let bye = b"NOTIFY * HTTP/1.1\r\nNT: urn:schemas-upnp-org:device:MediaRenderer:1\r\nNTS: ssdp:byebye\r\nUSN: uuid:abc::x\r\n\r\n";
+        assert_eq!(read_renderer(bye), Some(Seen::Gone { udn: "uuid:abc".into() }));
+        // Servers, searches, garbage.
+        let ours = notify(UDN, Some((Ipv4Addr::LOCALHOST, 9)));
+        assert!(ours.iter().all(|d| read_renderer(d.as_bytes()).is_none()));
+        assert_eq!(read_renderer(renderer_search().as_bytes()), None);
+        assert_eq!(read_renderer(b"\xff\xfe"), None);
+        let no_location = b"NOTIFY * HTTP/1.1\r\nNT: urn:schemas-upnp-org:device:MediaRenderer:1\r\nNTS: ssdp:alive\r\nUSN: uuid:a\r\n\r\n";
+        assert_eq!(read_renderer(no_location), None);
+        assert!(read_search(renderer_search().as_bytes()).is_some());
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub fn document() -> Value {
 const COMPONENTS: &str = r##"{
             "Error": { "type": "object", "properties": { "error": { "type": "object", "properties": {
                 "code": { "type": "string" }, "message": { "type": "string" } } } } },
+            "Casting": { "type": ["object", "null"], "description": "what a renderer plays for us (null: nothing)",
+                "properties": { "video": { "type": "string" }, "by": { "type": ["string", "null"] },
+                "state": { "enum": ["PLAYING", "PAUSED_PLAYBACK", "STOPPED", "TRANSITIONING", "NO_MEDIA_PRESENT"] },
+                "position_ms": { "type": "integer" }, "duration_ms": { "type": ["integer", "null"] } } },
             "UserData": { "type": "object", "properties": {
                 "id": { "type": "string" }, "rating": { "type": ["integer", "null"] }, "views": { "type": "integer" },
                 "favorite": { "type": "boolean" }, "tags": { "type": "array", "items": { "type": "string" } },

@@ -40,6 +40,22 @@ impl Netns {
         Some(ns)
     }
 
+    /// A pair of virtual Ethernet ends inside the namespace, `vs0` with
+    /// `10.77.0.1/24`, SSDP's group routed out of it: for programs that
+    /// will not announce on loopback (libupnp's renderers).
+    fn with_ethernet(self) -> Netns {
+        for args in [
+            &["link", "add", "vs0", "type", "veth", "peer", "name", "vs1"][..],
+            &["addr", "add", "10.77.0.1/24", "dev", "vs0"],
+            &["link", "set", "vs0", "up"],
+            &["link", "set", "vs1", "up"],
+            &["route", "replace", "239.0.0.0/8", "dev", "vs0"],
+        ] {
+            assert!(self.command("ip").args(args).status().unwrap().success(), "ip {args:?} in the namespace");
+        }
+        self
+    }
+
     /// `program` run inside the namespace.
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
@@ -74,11 +90,17 @@ struct Server {
 
 impl Server {
     fn start(ns: &Netns, dirs: &[&Path], data: &Path) -> Server {
+        Server::on(ns, dirs, data, "lo")
+    }
+
+    /// Announced on `interface` (listening on every address but for `lo`).
+    fn on(ns: &Netns, dirs: &[&Path], data: &Path, interface: &str) -> Server {
         let mut cmd = ns.command(env!("CARGO_BIN_EXE_vidserve"));
         for d in dirs {
             cmd.arg("--dir").arg(d);
         }
-        cmd.arg("--data").arg(data).args(["--bind", "127.0.0.1:0", "--no-watch", "--dlna", "--dlna-interface", "lo"]);
+        let bind = if interface == "lo" { "127.0.0.1:0" } else { "0.0.0.0:0" };
+        cmd.arg("--data").arg(data).args(["--bind", bind, "--no-watch", "--dlna", "--dlna-interface", interface]);
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         // The banner names the port.
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -380,5 +402,154 @@ fn players_see_only_what_the_dlna_profile_may() {
         let (_, headers) = curl(&ns, &["-o", "/dev/null", &srv.url(&path)]);
         assert!(headers.starts_with("HTTP/1.1 404"), "{path}: {headers}");
     }
+    srv.stop();
+}
+
+/// gmediarender (a UPnP renderer from Debian, GStreamer playing to null
+/// sinks in real time) inside the namespace; killed on drop.
+struct Renderer {
+    child: Child,
+}
+
+impl Renderer {
+    fn start(ns: &Netns, name: &str) -> Option<Renderer> {
+        if Command::new("gmediarender").arg("--version").output().is_err() {
+            skip("no gmediarender (apt-get install gmediarender gstreamer1.0-plugins-good gstreamer1.0-libav)");
+            return None;
+        }
+        let child = ns
+            .command("gmediarender")
+            .args(["-I", "vs0", "-f", name, "-u", "5d0c1e2a-7b3f-4c55-9e21-0a1b2c3d4e5f", "--port", "49494"])
+            .args(["--gstout-videopipe", "fakesink sync=true", "--gstout-audiopipe", "fakesink sync=true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Some(Renderer { child })
+    }
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A JSON request to the server inside the namespace: (status, answer).
+fn api(ns: &Netns, method: &str, url: &str, body: Option<&str>) -> (u16, Value) {
+    let mut args = vec!["-sS", "--max-time", "20", "-X", method, "-w", "\n%{http_code}"];
+    if let Some(b) = body {
+        args.extend(["-H", "Content-Type: application/json", "--data-binary", b]);
+    }
+    args.push(url);
+    let out = ns.command("curl").args(&args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let (json, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+/// Polls `url` until `done` holds of its answer (at most `secs`).
+fn until(ns: &Netns, url: &str, secs: u64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, v) = api(ns, "GET", url, None);
+        if status == 200 && done(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: last answer {status} {v}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn plays_on_a_tv_from_the_watch_page() {
+    let Some(ns) = Netns::new("cast") else { return };
+    let ns = ns.with_ethernet();
+    let Some(_tv) = Renderer::start(&ns, "Living room TV") else { return };
+    let fx = Fixture::new();
+    // A minute, stored as browsers (and the TV) play it: index first.
+    let film = fx.path().join("film.mp4");
+    ffmpeg(
+        &film,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "60",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let srv = Server::on(&ns, &[fx.path()], data.path(), "vs0");
+    let base = format!("http://10.77.0.1:{}", srv.port);
+    let (_, listed) = api(&ns, "GET", &format!("{base}/api/v1/videos"), None);
+    let video = listed["videos"][0]["id"].as_str().unwrap().to_string();
+
+    // Found on the network (asking searches again).
+    let found = until(&ns, &format!("{base}/api/v1/renderers"), 30, "the TV is found", |v| {
+        v["renderers"].as_array().is_some_and(|r| r.iter().any(|r| r["name"] == "Living room TV"))
+    });
+    let id = found["renderers"][0]["id"].as_str().unwrap().to_string();
+    let tv = format!("{base}/api/v1/renderers/{id}");
+
+    // Played from 20 s: the TV fetches the signed link and goes there.
+    let body = format!(r#"{{"video":"{video}","position_ms":20000}}"#);
+    let (status, sent) = api(&ns, "POST", &format!("{tv}/play"), Some(&body));
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["casting"]["video"], video.as_str());
+    until(&ns, &tv, 30, "it plays from the resume position", |v| {
+        v["casting"]["state"] == "PLAYING" && v["casting"]["position_ms"].as_u64().is_some_and(|p| p >= 20_000)
+    });
+
+    // Paused, moved on while paused, played on, and stopped.
+    let (status, _) = api(&ns, "POST", &format!("{tv}/pause"), None);
+    assert_eq!(status, 200);
+    until(&ns, &tv, 10, "it pauses", |v| v["casting"]["state"] == "PAUSED_PLAYBACK");
+    let (status, moved) = api(&ns, "POST", &format!("{tv}/seek"), Some(r#"{"position_ms":40000}"#));
+    assert_eq!(status, 200, "{moved}");
+    let (status, _) = api(&ns, "POST", &format!("{tv}/resume"), None);
+    assert_eq!(status, 200);
+    until(&ns, &tv, 15, "it plays on from 40 s", |v| {
+        v["casting"]["state"] == "PLAYING" && v["casting"]["position_ms"].as_u64().is_some_and(|p| p >= 40_000)
+    });
+    let (status, stopped) = api(&ns, "POST", &format!("{tv}/stop"), None);
+    assert_eq!(status, 200, "{stopped}");
+    assert_eq!(stopped["casting"]["state"], "STOPPED");
+    let at = stopped["casting"]["position_ms"].as_u64().unwrap();
+    assert!((40_000..50_000).contains(&at), "{stopped}");
+
+    // The position is in the history, where the watch page resumes.
+    let (_, mine) = api(&ns, "GET", &format!("{base}/api/v1/videos/{video}"), None);
+    let kept = mine["position_ms"].as_u64().unwrap_or(0);
+    assert!((40_000..50_000).contains(&kept), "{mine}");
+
+    // Nothing plays now: control answers 409; an unknown TV 404; junk 400.
+    let (status, _) = api(&ns, "POST", &format!("{tv}/pause"), None);
+    assert_eq!(status, 409);
+    let (status, _) = api(&ns, "POST", &format!("{base}/api/v1/renderers/0000000000000000/play"), Some(&body));
+    assert_eq!(status, 404);
+    for junk in [r#"{"video":"nope"}"#, "not json", r#"{"position_ms":5}"#] {
+        let (status, v) = api(&ns, "POST", &format!("{tv}/play"), Some(junk));
+        assert_eq!(status, 400, "{junk}: {v}");
+    }
+    let (status, _) = api(&ns, "POST", &format!("{tv}/play"), Some(r#"{"video":"0000000000000001"}"#));
+    assert_eq!(status, 404, "a video that is not there");
     srv.stop();
 }

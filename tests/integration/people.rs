@@ -172,6 +172,9 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     let id = srv.id_of("a.mp4").await;
     assert_eq!(status(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), None).await, 401);
     assert_eq!(status(&srv, "GET", "/admin", None).await, 303);
+    // Nor do they send videos to the house's TVs.
+    assert_eq!(status(&srv, "GET", "/api/v1/renderers", None).await, 403);
+    assert_eq!(status(&srv, "POST", "/api/v1/renderers/0123456789abcdef/stop", None).await, 401);
 }
 
 /// Links for other players: the video's bytes without a session, until the

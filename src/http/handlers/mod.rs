@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod api;
 mod auth;
+mod cast;
 mod chat;
 mod dlna;
 mod events;
@@ -99,7 +100,9 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
         Err(e)
     } else if let Some(e) = head_too_large(&parts.headers) {
         Err(e)
-    } else if over == Over::HttpBesideHttps && !routed.as_ref().is_ok_and(|r| plain_allowed(r.endpoint.name)) {
+    } else if over == Over::HttpBesideHttps
+        && !routed.as_ref().is_ok_and(|r| plain_allowed(r.endpoint.name, parts.uri.query().unwrap_or("")))
+    {
         Ok(to_https(&parts, app.ops().listen.get()))
     } else {
         match routed {
@@ -136,24 +139,28 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, req: Request<Incoming>)
 /// What plain HTTP may still ask of a server that speaks HTTPS: the
 /// authority's certificate (a device fetches it before it trusts the
 /// server), the health checks of a service manager or proxy, and DLNA
-/// (players speak only plain HTTP to a media server).
-fn plain_allowed(name: Name) -> bool {
-    matches!(
-        name,
-        Name::Authority
-            | Name::Healthz
-            | Name::Readyz
-            | Name::DlnaDevice
-            | Name::DlnaCdsScpd
-            | Name::DlnaCmsScpd
-            | Name::DlnaCdsControl
-            | Name::DlnaCmsControl
-            | Name::DlnaSubscribe
-            | Name::DlnaUnsubscribe
-            | Name::DlnaMedia
-            | Name::DlnaPlay
-            | Name::DlnaArt
-    )
+/// (players speak only plain HTTP to a media server), and videos by a
+/// signed link (what TVs are sent: they fetch it over plain HTTP; the
+/// link is checked as over HTTPS).
+fn plain_allowed(name: Name, query: &str) -> bool {
+    let signed = crate::people::links::read(query).is_some();
+    (signed && matches!(name, Name::Video | Name::Play))
+        || matches!(
+            name,
+            Name::Authority
+                | Name::Healthz
+                | Name::Readyz
+                | Name::DlnaDevice
+                | Name::DlnaCdsScpd
+                | Name::DlnaCmsScpd
+                | Name::DlnaCdsControl
+                | Name::DlnaCmsControl
+                | Name::DlnaSubscribe
+                | Name::DlnaUnsubscribe
+                | Name::DlnaMedia
+                | Name::DlnaPlay
+                | Name::DlnaArt
+        )
 }
 
 /// A permanent redirect of a plain HTTP request to the same place over
@@ -279,7 +286,11 @@ async fn dispatch(
         Name::Random => pages::random(lists, who, sight, parse_query(query)?).await,
         Name::Tags => pages::tags(lists, sight, visitor),
         Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),
-        Name::Watch => pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query).await,
+        Name::Watch => {
+            // Playing on a TV needs DLNA, and someone it may act for.
+            let tv = state.dlna.is_some() && *who != Viewer::Guest;
+            pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv).await
+        }
         Name::Admin => admin::admin(app, visitor),
         Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,
         Name::Play => play::play(streaming, sight, p.id()?, query, &parts.method, h, zero_copy).await,
@@ -308,6 +319,33 @@ async fn dispatch(
         Name::ApiRemember => user::position(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
         Name::ApiForget => user::position(library, data, who, seen(library, sight, p.id()?)?, true, h, body).await,
         Name::ApiLink => api::link(library, people, by, sight, p.id()?, parse_query(query)?, &here()),
+        Name::ApiRenderers
+        | Name::ApiRenderer
+        | Name::ApiRendererPlay
+        | Name::ApiRendererPause
+        | Name::ApiRendererResume
+        | Name::ApiRendererSeek
+        | Name::ApiRendererStop => {
+            let caster = cast::Caster {
+                dlna: state.dlna.as_ref(),
+                lists,
+                people,
+                who,
+                by,
+                sight,
+                port: app.ops().listen.get().map_or(0, |a| a.port()),
+            };
+            use crate::dlna::cast::Command;
+            match endpoint.name {
+                Name::ApiRenderers => cast::list(&caster),
+                Name::ApiRenderer => cast::one(&caster, p.name()?),
+                Name::ApiRendererPlay => cast::play(&caster, p.name()?, h, body).await,
+                Name::ApiRendererPause => cast::control(&caster, p.name()?, Some(Command::Pause), h, body).await,
+                Name::ApiRendererResume => cast::control(&caster, p.name()?, Some(Command::Resume), h, body).await,
+                Name::ApiRendererSeek => cast::control(&caster, p.name()?, None, h, body).await,
+                _ => cast::control(&caster, p.name()?, Some(Command::Stop), h, body).await,
+            }
+        }
         Name::ApiThumbnail => {
             upload::upload_thumbnail(library, thumbs, &state.uploads, seen(library, sight, p.id()?)?, h, body).await
         }

@@ -259,6 +259,7 @@ pub async fn watch(
     visitor: &Visitor,
     key: &VideoKey,
     query: &str,
+    tv: bool,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = lists.library.catalog();
     let video = lookup(&catalog, sight, key)?;
@@ -302,6 +303,7 @@ pub async fn watch(
         up_next,
         play_url,
         alternative,
+        tv,
         visitor: visitor.clone(),
     })))
 }

@@ -166,6 +166,13 @@ pub enum Name {
     ApiRemember,
     ApiForget,
     ApiLink,
+    ApiRenderers,
+    ApiRenderer,
+    ApiRendererPlay,
+    ApiRendererPause,
+    ApiRendererResume,
+    ApiRendererSeek,
+    ApiRendererStop,
     ApiThumbnail,
     ApiBatch,
     ApiTags,
@@ -278,10 +285,12 @@ pub struct Route<'a> {
 }
 
 impl Route<'_> {
-    /// The video a `/video/{id}` request names (signed links are for these).
+    /// The video a `/video/{id}` or `/play/{id}` request names (signed
+    /// links are for these).
     pub fn video_by_id(&self) -> Option<VideoId> {
-        match (self.endpoint.name, &self.params.key) {
-            (Name::Video, Some(VideoKey::Id(id))) => Some(*id),
+        match (self.endpoint.name, &self.params.key, self.params.id) {
+            (Name::Video, Some(VideoKey::Id(id)), _) => Some(*id),
+            (Name::Play, _, Some(id)) => Some(id),
             _ => None,
         }
     }

@@ -83,6 +83,10 @@ const TAG: &str =
 const POSITION: &str =
     r#"{ "type": "object", "required": ["seconds"], "properties": { "seconds": { "type": "number", "minimum": 0 } } }"#;
 const LINK: &str = r#"{ "type": "object", "properties": { "url": { "type": "string" }, "expires": { "type": "integer", "description": "Unix seconds" }, "ttl": { "type": "integer", "description": "seconds the link works" } } }"#;
+const RENDERER: &str = r##"{ "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "casting": { "$ref": "#/components/schemas/Casting" } } }"##;
+const RENDERERS: &str = r##"{ "type": "object", "properties": { "renderers": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "casting": { "$ref": "#/components/schemas/Casting" } } } } } }"##;
+const CAST: &str = r#"{ "type": "object", "required": ["video"], "properties": { "video": { "type": "string" }, "position_ms": { "type": "integer", "minimum": 0 } } }"#;
+const SEEK: &str = r#"{ "type": "object", "required": ["position_ms"], "properties": { "position_ms": { "type": "integer", "minimum": 0 } } }"#;
 const IMAGE: &str = r#"{ "type": "string", "contentMediaType": "image/*" }"#;
 const TAGS: &str = r#"{ "type": "object", "properties": { "tags": { "type": "array", "items": { "type": "object", "properties": { "tag": { "type": "string" }, "count": { "type": "integer" } } } } } }"#;
 const LOAD_TEST: &str = r#"{ "type": "object", "required": ["action"], "properties": { "action": { "const": "load_test" }, "scenario": { "enum": ["gallery", "stream", "ranges", "writes", "mixed"] }, "connections": { "type": "integer" }, "duration": { "type": "integer" } } }"#;
@@ -189,6 +193,38 @@ pub static ROUTES: &[Endpoint] = &[
     )
     .body(IMAGE_BODY, IMAGE),
     api(Post, "/api/v1/batch", ApiBatch, EDITOR, "Change many videos in one commit", OBJECT).body(JSON_BODY, "#Batch"),
+    api(
+        Get,
+        "/api/v1/renderers",
+        ApiRenderers,
+        VIEWER,
+        "The TVs and other DLNA renderers found on the network (`--dlna`), each with what it plays for us; \
+         asking also searches the network again (at most every 10 seconds)",
+        RENDERERS,
+    ),
+    api(Get, "/api/v1/renderers/{name}", ApiRenderer, VIEWER, "One renderer and what it plays for us", RENDERER),
+    api(
+        Post,
+        "/api/v1/renderers/{name}/play",
+        ApiRendererPlay,
+        VIEWER,
+        "Play a video on the renderer from a position (it fetches a signed link); the position is kept in the \
+         history of the person who sent it",
+        RENDERER,
+    )
+    .body(JSON_BODY, CAST),
+    api(Post, "/api/v1/renderers/{name}/pause", ApiRendererPause, VIEWER, "Pause what it plays for us", RENDERER),
+    api(Post, "/api/v1/renderers/{name}/resume", ApiRendererResume, VIEWER, "Play on after a pause", RENDERER),
+    api(Post, "/api/v1/renderers/{name}/seek", ApiRendererSeek, VIEWER, "Go to a position", RENDERER)
+        .body(JSON_BODY, SEEK),
+    api(
+        Post,
+        "/api/v1/renderers/{name}/stop",
+        ApiRendererStop,
+        VIEWER,
+        "Stop, keeping the position in the history",
+        RENDERER,
+    ),
     api(Get, "/api/v1/tags", ApiTags, VIEWER, "Every tag with its count", TAGS),
     api(Get, "/api/v1/random", ApiRandom, VIEWER, "A random video among those the filters let through", "#Video")
         .listing(),
