@@ -25,7 +25,8 @@ function clock(ms) {
 export function init() {
   const box = document.getElementById("tv");
   const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
-  if (!box || !player) return;
+  // Offered only where the server looks for TVs (`--dlna`) for this visitor.
+  if (!box || !player || !box.dataset.on) return;
   const video = box.dataset.id;
   const choice = /** @type {HTMLSelectElement} */ (document.getElementById("tv-choice"));
   const send = document.getElementById("tv-send");

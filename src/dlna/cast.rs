@@ -16,12 +16,13 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::client::{self, ClientError};
-use super::renderers::{Renderer, AV_TRANSPORT};
+use super::client::{self, ClientError, Url};
 use crate::app::UserDataHandle;
 use crate::catalog::user::Edit;
 use crate::catalog::Viewer;
 use crate::library::ids::VideoId;
+
+pub const AV_TRANSPORT: &str = "urn:schemas-upnp-org:service:AVTransport:1";
 
 const POLL_EVERY: Duration = Duration::from_secs(1);
 /// The position is written to history at most this often while playing.
@@ -84,6 +85,15 @@ impl Slot {
     }
 }
 
+/// The renderer a cast goes to: its name (for the log), its AVTransport
+/// control URL and its slot.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub name: String,
+    pub transport: Url,
+    pub cast: Arc<Slot>,
+}
+
 /// What to play, for whom.
 pub struct Start {
     pub video: VideoId,
@@ -98,7 +108,7 @@ pub struct Start {
     pub until: Instant,
 }
 
-async fn call(r: &Renderer, action: &'static str, args: &[(&str, &str)]) -> Result<super::soap::Call, ClientError> {
+async fn call(r: &Screen, action: &'static str, args: &[(&str, &str)]) -> Result<super::soap::Call, ClientError> {
     let mut all = vec![("InstanceID", "0")];
     all.extend_from_slice(args);
     client::soap(&r.transport, AV_TRANSPORT, action, &all).await
@@ -106,7 +116,7 @@ async fn call(r: &Renderer, action: &'static str, args: &[(&str, &str)]) -> Resu
 
 /// Hands `start` to the renderer and plays it; a watcher then follows it
 /// (and seeks to the start position once it plays).
-pub async fn play(r: &Arc<Renderer>, start: Start, history: Arc<UserDataHandle>) -> Result<Casting, CastError> {
+pub async fn play(r: &Screen, start: Start, history: Arc<UserDataHandle>) -> Result<Casting, CastError> {
     let _turn = r.cast.turn.lock().await;
     let generation = r.cast.generation.fetch_add(1, Ordering::SeqCst) + 1;
     call(r, "SetAVTransportURI", &[("CurrentURI", &start.url), ("CurrentURIMetaData", &start.metadata)]).await?;
@@ -137,7 +147,7 @@ pub enum Command {
 
 /// Sends `command` to a renderer playing something of ours; the cast as
 /// it is then (stop: as it was, with its last position, now saved).
-pub async fn control(r: &Arc<Renderer>, command: Command, history: &UserDataHandle) -> Result<Casting, CastError> {
+pub async fn control(r: &Screen, command: Command, history: &UserDataHandle) -> Result<Casting, CastError> {
     let _turn = r.cast.turn.lock().await;
     let mut casting = r.cast.now().ok_or(CastError::NotCasting)?;
     match command {
@@ -186,7 +196,7 @@ async fn save(history: &UserDataHandle, casting: &Casting) {
 
 /// The renderer's state, read: (transport state, position, duration,
 /// the URI it plays).
-async fn read_state(r: &Renderer) -> Result<(String, Option<u64>, Option<u64>, String), ClientError> {
+async fn read_state(r: &Screen) -> Result<(String, Option<u64>, Option<u64>, String), ClientError> {
     let info = call(r, "GetTransportInfo", &[]).await?;
     let state = info.arg("CurrentTransportState").unwrap_or("").trim().to_ascii_uppercase();
     let pos = call(r, "GetPositionInfo", &[]).await?;
@@ -198,7 +208,7 @@ async fn read_state(r: &Renderer) -> Result<(String, Option<u64>, Option<u64>, S
 
 /// Follows cast `generation` on `r` until it ends (see the module's
 /// bounds), keeping the position.
-async fn watch(r: Arc<Renderer>, generation: u64, mut seek: Option<u64>, until: Instant, history: Arc<UserDataHandle>) {
+async fn watch(r: Screen, generation: u64, mut seek: Option<u64>, until: Instant, history: Arc<UserDataHandle>) {
     let current = || r.cast.generation.load(Ordering::SeqCst) == generation;
     let (mut failures, mut polls, mut played) = (0u32, 0u32, false);
     let mut interval = tokio::time::interval(POLL_EVERY);

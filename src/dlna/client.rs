@@ -160,7 +160,16 @@ pub async fn soap(
 ) -> Result<super::soap::Call, ClientError> {
     let body = super::soap::request(service, action, args);
     let headers = [("soapaction", format!("\"{service}#{action}\""))];
-    let answer = request(control, Method::POST, &headers, Some(body)).await?;
+    // A device's small web server may close a connection before it answers
+    // (libupnp's does under load): tried once more, as the actions sent are
+    // idempotent.
+    let answer = match request(control, Method::POST, &headers, Some(body.clone())).await {
+        Err(ClientError::Http(..)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            request(control, Method::POST, &headers, Some(body)).await?
+        }
+        other => other?,
+    };
     if !answer.status.is_success() {
         let code = super::soap::fault_code(&answer.body).unwrap_or(answer.status.as_u16());
         return Err(ClientError::Refused { action, code });

@@ -20,7 +20,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use tokio::time::Instant;
 
-use super::cast::Slot;
+use super::cast::{Screen, Slot, AV_TRANSPORT};
 use super::client::{self, Url};
 
 pub const MAX_RENDERERS: usize = 32;
@@ -30,7 +30,6 @@ const MAX_NAME: usize = 64;
 const SEARCH_AT_MOST_EVERY: Duration = Duration::from_secs(10);
 
 pub const MEDIA_RENDERER: &str = "urn:schemas-upnp-org:device:MediaRenderer:";
-pub const AV_TRANSPORT: &str = "urn:schemas-upnp-org:service:AVTransport:1";
 const CONNECTION_MANAGER: &str = "urn:schemas-upnp-org:service:ConnectionManager:1";
 
 /// A renderer seen in a datagram.
@@ -63,6 +62,11 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// What a cast to it needs.
+    pub fn screen(&self) -> Screen {
+        Screen { name: self.name.clone(), transport: self.transport.clone(), cast: self.cast.clone() }
+    }
+
     /// Whether it says it plays `mime` (unknown: yes).
     pub fn takes(&self, mime: &str) -> bool {
         self.sink.is_empty() || self.sink.iter().any(|s| s == "*" || s.eq_ignore_ascii_case(mime))

@@ -143,6 +143,32 @@ fn stamp(ms: u64) -> String {
     format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
 }
 
+/// WebVTT as this module writes it (`to_vtt`, a track taken from inside
+/// a file) as SubRip, for players that read only that (DLNA televisions):
+/// cues numbered, times with a comma, the text's escapes undone.
+pub fn vtt_to_srt(vtt: &str) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for block in vtt.replace("\r\n", "\n").split("\n\n") {
+        let mut lines = block.lines().skip_while(|l| !l.contains("-->"));
+        let Some(times) = lines.next() else { continue };
+        let Some((a, b)) = times.split_once("-->") else { continue };
+        let b = b.split_whitespace().next().unwrap_or("");
+        let (Some(start), Some(end)) = (time(a), time(b)) else { continue };
+        let text: Vec<String> = lines
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+            .collect();
+        if text.is_empty() {
+            continue;
+        }
+        n += 1;
+        let srt = |ms: u64| stamp(ms).replace('.', ",");
+        out.push_str(&format!("{n}\n{} --> {}\n{}\n\n", srt(start), srt(end), text.join("\n")));
+    }
+    out
+}
+
 /// Cue text made safe: `<b>`, `<i>`, `<u>` (and their ends) stay, every
 /// other `<`, `&` and `>` becomes text; no line is left empty (a blank line
 /// would end the cue).
@@ -242,6 +268,18 @@ pub(crate) fn ass_text(t: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn webvtt_back_to_subrip() {
+        let vtt = to_vtt("1\n00:00:01,000 --> 00:00:02,500\nTom & <i>Jerry</i> <3\n\n2\n00:01:00,000 --> 01:00:00,001\nSecond\nline\n", Format::Srt);
+        assert_eq!(
+            vtt_to_srt(&vtt),
+            "1\n00:00:01,000 --> 00:00:02,500\nTom & <i>Jerry</i> <3\n\n2\n00:01:00,000 --> 01:00:00,001\nSecond\nline\n\n"
+        );
+        assert_eq!(vtt_to_srt("WEBVTT\n\nNOTE nothing\n\n"), "");
+        assert_eq!(vtt_to_srt("garbage --> more\ntext"), "");
+    }
+
     use super::*;
 
     #[test]

@@ -217,6 +217,11 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     let Some(ns) = Netns::new("find") else { return };
     let fx = Fixture::new();
     let one = clip(fx.path(), "Cats & <Dogs>.mp4", "2");
+    std::fs::write(
+        fx.path().join("Cats & <Dogs>.srt"),
+        "1\r\n00:00:00,500 --> 00:00:01,250\r\nMiaow & <b>woof</b>\r\n",
+    )
+    .unwrap();
     clip(fx.path(), "shows/episode 1.mkv", "1");
     clip(fx.path(), "shows/episode 2.mkv", "1");
     let data = tempfile::tempdir().unwrap();
@@ -304,6 +309,19 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     assert!(headers.starts_with("http/1.1 206"), "{headers}");
     assert!(headers.contains("contentfeatures.dlna.org: dlna.org_op=01;dlna.org_ci=0;"), "{headers}");
     assert!(headers.contains("transfermode.dlna.org: streaming"), "{headers}");
+    // Subtitles as Samsung's televisions ask for them: named in a header,
+    // fetched as SubRip.
+    let (_, headers) = curl(&ns, &["-r", "0-1", "-H", "getCaptionInfo.sec: 1", &stored]);
+    let caption = headers
+        .lines()
+        .find_map(|l| l.to_lowercase().starts_with("captioninfo.sec:").then(|| l[16..].trim().to_string()))
+        .unwrap_or_else(|| panic!("a caption header: {headers}"));
+    assert!(caption.starts_with(&srv.url("/dlna/subtitles/")) && caption.ends_with("/0.srt"), "{caption}");
+    let (srt, headers) = curl(&ns, &[&caption]);
+    assert!(headers.to_lowercase().contains("content-type: text/srt"), "{headers}");
+    assert_eq!(String::from_utf8_lossy(&srt), "1\n00:00:00,500 --> 00:00:01,250\nMiaow & <b>woof</b>\n\n");
+    let (_, headers) = curl(&ns, &["-o", "/dev/null", &srv.url("/dlna/subtitles/0000000000000001/0.srt")]);
+    assert!(headers.starts_with("HTTP/1.1 404"), "{headers}");
     let (body, headers) = curl(&ns, &["-r", "0-7", &url]);
     assert!(headers.to_lowercase().starts_with("http/1.1 206"), "{headers}");
     assert_eq!(body.len(), 8);

@@ -118,7 +118,7 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         until: tokio::time::Instant::now() + std::time::Duration::from_secs(ttl),
     };
     let history = c.lists.user_data.clone();
-    cast::play(&r, start, history).await.map_err(cast_error)?;
+    cast::play(&r.screen(), start, history).await.map_err(cast_error)?;
     Ok(json(StatusCode::OK, &renderer_json(&r)))
 }
 
@@ -140,7 +140,7 @@ pub async fn control(
         Some(command) => command,
         None => Command::Seek(read_body::<SeekBody>(headers, body).await?.position_ms),
     };
-    let casting = cast::control(&r, command, &c.lists.user_data).await.map_err(cast_error)?;
+    let casting = cast::control(&r.screen(), command, &c.lists.user_data).await.map_err(cast_error)?;
     let mut out = renderer_json(&r);
     if command == Command::Stop {
         out["casting"] = json!(casting);

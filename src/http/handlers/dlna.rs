@@ -232,6 +232,15 @@ fn streamed(mut res: Response<Body>, converted: bool) -> Response<Body> {
     res
 }
 
+/// Names the video's subtitles (SubRip) as Samsung's televisions ask
+/// (`CaptionInfo.sec`).
+pub fn with_caption(mut res: Response<Body>, url: Option<&str>) -> Response<Body> {
+    if let Some(v) = url.and_then(|u| HeaderValue::from_str(u).ok()) {
+        res.headers_mut().insert("captioninfo.sec", v);
+    }
+    res
+}
+
 /// Marks an image response (album art) as DLNA players expect.
 pub fn interactive(mut res: Response<Body>) -> Response<Body> {
     res.headers_mut().insert("transfermode.dlna.org", HeaderValue::from_static("Interactive"));

@@ -417,7 +417,22 @@ async fn dispatch(
             dlna::on(state.dlna.as_ref())?;
             let sight = dlna::sight_of(people).1;
             let remuxed = endpoint.name == Name::DlnaPlay;
-            dlna::media(streaming, &sight, p.id()?, remuxed, &parts.method, h, zero_copy).await
+            let id = p.id()?;
+            // Samsung's televisions ask where the subtitles are.
+            let caption = if h.contains_key("getcaptioninfo.sec") {
+                let video = visible(&library.catalog(), &sight, id)?.clone();
+                let tracks = subtitles::tracks(app.inside(), &library.catalog(), &video).await?;
+                tracks.for_tv(id).map(|path| format!("{}{path}", origin(parts, false)))
+            } else {
+                None
+            };
+            let res = dlna::media(streaming, &sight, id, remuxed, &parts.method, h, zero_copy).await?;
+            Ok(dlna::with_caption(res, caption.as_deref()))
+        }
+        Name::DlnaSubtitle => {
+            dlna::on(state.dlna.as_ref())?;
+            let sight = dlna::sight_of(people).1;
+            subtitles::srt(library, app.inside(), &sight, p.id()?, p.sub()?, h).await
         }
         Name::DlnaArt => {
             dlna::on(state.dlna.as_ref())?;

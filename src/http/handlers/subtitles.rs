@@ -51,6 +51,19 @@ pub async fn tracks(inside: &Arc<Inside>, catalog: &Catalog, video: &Video) -> R
 }
 
 impl Tracks {
+    /// The subtitle a television is offered (the first: beside, then
+    /// inside), as its `/dlna/subtitles/…` path.
+    pub fn for_tv(&self, id: VideoId) -> Option<String> {
+        let which = if !self.beside.is_empty() {
+            "0"
+        } else if !self.inside.text.is_empty() {
+            "e0"
+        } else {
+            return None;
+        };
+        Some(format!("/dlna/subtitles/{id}/{which}.srt"))
+    }
+
     /// Subtitles in the order offered: files beside, then tracks inside.
     pub fn offered(&self, id: VideoId) -> Vec<Offered> {
         let beside = self.beside.iter().enumerate().map(|(n, t)| Offered {
@@ -106,6 +119,31 @@ pub async fn vtt(
     which: SubtitleRef,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
+    let text = webvtt(library, inside, sight, id, which).await?;
+    Ok(respond(text, "text/vtt; charset=utf-8", headers))
+}
+
+/// `GET /dlna/subtitles/{id}/{sub}.srt`: the same, as SubRip (televisions).
+pub async fn srt(
+    library: &Library,
+    inside: &Arc<Inside>,
+    sight: &crate::catalog::Sight,
+    id: VideoId,
+    which: SubtitleRef,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let text = webvtt(library, inside, sight, id, which).await?;
+    Ok(respond(crate::media::subtitles::vtt_to_srt(&text), "text/srt; charset=utf-8", headers))
+}
+
+/// A subtitle as WebVTT: a file beside (converted) or a track inside.
+async fn webvtt(
+    library: &Library,
+    inside: &Arc<Inside>,
+    sight: &crate::catalog::Sight,
+    id: VideoId,
+    which: SubtitleRef,
+) -> Result<String, ApiError> {
     let catalog = library.catalog();
     let video = super::visible(&catalog, sight, id)?.clone();
     let file = video.primary().clone();
@@ -148,6 +186,11 @@ pub async fn vtt(
             }
         }
     };
+    Ok(text)
+}
+
+/// `text` with its hash as validator (304 when the player has it).
+fn respond(text: String, ctype: &'static str, headers: &HeaderMap) -> Response<Body> {
     let tag = format!("\"t{:016x}\"", xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
     let mut res = if crate::http::conditional::unchanged(headers, &tag) {
         let mut res = Response::new(Body::Empty);
@@ -157,8 +200,8 @@ pub async fn vtt(
         Response::new(Body::full(text))
     };
     let h = res.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/vtt; charset=utf-8"));
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(ctype));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(ETAG, HeaderValue::from_str(&tag).expect("ASCII"));
-    Ok(res)
+    res
 }

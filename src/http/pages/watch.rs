@@ -112,19 +112,17 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                     // player.js shows it where the browser finds a screen (Remote Playback API).
                     button #cast type="button" hidden { "Play on another screen" }
-                    // tv.js shows it when the server finds a TV on the network.
-                    @if view.tv {
-                        div.tv #tv data-id=(v.id) hidden {
-                            label for="tv-choice" { "Play on TV" }
-                            select #tv-choice {}
-                            button #tv-send type="button" { "Play there" }
-                            span #tv-status role="status" {}
-                            span.tv-controls #tv-controls hidden {
-                                button #tv-pause type="button" { "Pause" }
-                                input #tv-seek type="range" min="0" max="0" step="1" value="0" aria-label="Position on the TV";
-                                span #tv-time.meta {}
-                                button #tv-stop type="button" { "Stop" }
-                            }
+                    // tv.js shows it when the server (`--dlna`) finds a TV on the network.
+                    div.tv #tv data-id=(v.id) data-on=[view.tv.then_some("1")] hidden {
+                        label for="tv-choice" { "Play on TV" }
+                        select #tv-choice {}
+                        button #tv-send type="button" { "Play there" }
+                        span #tv-status role="status" {}
+                        span.tv-controls #tv-controls hidden {
+                            button #tv-pause type="button" { "Pause" }
+                            input #tv-seek type="range" min="0" max="0" step="1" value="0" aria-label="Position on the TV";
+                            span #tv-time.meta {}
+                            button #tv-stop type="button" { "Stop" }
                         }
                     }
                     div #share data-id=(v.id) hidden {

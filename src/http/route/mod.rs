@@ -203,6 +203,7 @@ pub enum Name {
     DlnaMedia,
     DlnaPlay,
     DlnaArt,
+    DlnaSubtitle,
     Ping,
     CacheStatus,
     CacheRefresh,

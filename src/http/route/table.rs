@@ -149,6 +149,7 @@ pub static ROUTES: &[Endpoint] = &[
     file("/dlna/media/{id}", DlnaMedia, ANYONE, "dlna_media"),
     file("/dlna/play/{id}", DlnaPlay, ANYONE, "dlna_media"),
     file("/dlna/art/{id}.jpg", DlnaArt, ANYONE, "dlna"),
+    file("/dlna/subtitles/{id}/{sub}.srt", DlnaSubtitle, ANYONE, "dlna"),
     file("/metrics", Metrics, ADMIN, "metrics"),
     // The JSON API.
     api(Get, "/api/v1/videos", ApiVideos, VIEWER, "List videos: sort, order, filters, search, paging", "#VideoList")
