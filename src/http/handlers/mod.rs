@@ -300,7 +300,7 @@ async fn dispatch(
         }
         Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
-        Name::Subtitle => subtitles::vtt(library, app.inside(), sight, p.id()?, p.sub()?, h).await,
+        Name::Subtitle => subtitles::subtitle(library, app.inside(), sight, p.id()?, p.sub()?, false, h).await,
         Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &here()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
@@ -432,7 +432,7 @@ async fn dispatch(
         Name::DlnaSubtitle => {
             dlna::on(state.dlna.as_ref())?;
             let sight = dlna::sight_of(people).1;
-            subtitles::srt(library, app.inside(), &sight, p.id()?, p.sub()?, h).await
+            subtitles::subtitle(library, app.inside(), &sight, p.id()?, p.sub()?, true, h).await
         }
         Name::DlnaArt => {
             dlna::on(state.dlna.as_ref())?;

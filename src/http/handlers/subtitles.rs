@@ -110,30 +110,23 @@ impl Tracks {
 }
 
 /// `GET /subtitles/{id}/{n}.vtt` and `/subtitles/{id}/e{n}.vtt`, with
-/// the text's hash as its validator (a player asking again gets a 304).
-pub async fn vtt(
+/// the text's hash as its validator (a player asking again gets a 304);
+/// with `subrip`, `GET /dlna/subtitles/{id}/{sub}.srt`: the same as
+/// SubRip (televisions).
+pub async fn subtitle(
     library: &Library,
     inside: &Arc<Inside>,
     sight: &crate::catalog::Sight,
     id: VideoId,
     which: SubtitleRef,
+    subrip: bool,
     headers: &HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let text = webvtt(library, inside, sight, id, which).await?;
-    Ok(respond(text, "text/vtt; charset=utf-8", headers))
-}
-
-/// `GET /dlna/subtitles/{id}/{sub}.srt`: the same, as SubRip (televisions).
-pub async fn srt(
-    library: &Library,
-    inside: &Arc<Inside>,
-    sight: &crate::catalog::Sight,
-    id: VideoId,
-    which: SubtitleRef,
-    headers: &HeaderMap,
-) -> Result<Response<Body>, ApiError> {
-    let text = webvtt(library, inside, sight, id, which).await?;
-    Ok(respond(crate::media::subtitles::vtt_to_srt(&text), "text/srt; charset=utf-8", headers))
+    Ok(match subrip {
+        false => respond(text, "text/vtt; charset=utf-8", headers),
+        true => respond(crate::media::subtitles::vtt_to_srt(&text), "text/srt; charset=utf-8", headers),
+    })
 }
 
 /// A subtitle as WebVTT: a file beside (converted) or a track inside.
