@@ -78,6 +78,10 @@ impl Slot {
         self.now.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    fn set(&self, casting: Option<Casting>) {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = casting;
+    }
+
     fn update(&self, f: impl FnOnce(&mut Casting)) {
         if let Some(c) = self.now.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             f(c);
@@ -130,7 +134,7 @@ pub async fn play(r: &Screen, start: Start, history: Arc<UserDataHandle>) -> Res
         who: start.who,
         url: start.url,
     };
-    *r.cast.now.lock().unwrap_or_else(|e| e.into_inner()) = Some(casting.clone());
+    r.cast.set(Some(casting.clone()));
     let seek = (start.position_ms >= 1000).then_some(start.position_ms);
     tokio::spawn(watch(r.clone(), generation, seek, start.until, history));
     Ok(casting)
@@ -168,7 +172,7 @@ pub async fn control(r: &Screen, command: Command, history: &UserDataHandle) -> 
             r.cast.generation.fetch_add(1, Ordering::SeqCst);
             // The TV may already have stopped; the cast ends here either way.
             let stopped = call(r, "Stop", &[]).await;
-            *r.cast.now.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            r.cast.set(None);
             save(history, &casting).await;
             casting.state = "STOPPED".into();
             stopped?;
@@ -218,13 +222,13 @@ async fn watch(r: Screen, generation: u64, mut seek: Option<u64>, until: Instant
         if !current() {
             return;
         }
-        if Instant::now() >= until {
-            break;
-        }
         let read = read_state(&r).await;
-        let _turn = r.cast.turn.lock().await;
+        let turn = r.cast.turn.lock().await;
         if !current() {
             return;
+        }
+        if Instant::now() >= until {
+            return end(&r, turn, &history).await;
         }
         let (state, at, length, uri) = match read {
             Ok(s) => {
@@ -235,7 +239,7 @@ async fn watch(r: Screen, generation: u64, mut seek: Option<u64>, until: Instant
                 failures += 1;
                 if failures >= GIVE_UP_AFTER {
                     tracing::info!(renderer = %r.name, "DLNA: the renderer stopped answering: {e}");
-                    break;
+                    return end(&r, turn, &history).await;
                 }
                 continue;
             }
@@ -243,7 +247,7 @@ async fn watch(r: Screen, generation: u64, mut seek: Option<u64>, until: Instant
         let Some(mine) = r.cast.now() else { return };
         // Something else was sent to it since (another phone, its remote).
         if !uri.is_empty() && played && uri != mine.url && !uri.contains(&mine.url) {
-            break;
+            return end(&r, turn, &history).await;
         }
         let playing = state == "PLAYING";
         if playing {
@@ -272,12 +276,17 @@ async fn watch(r: Screen, generation: u64, mut seek: Option<u64>, until: Instant
             }
         }
         if played && matches!(state.as_str(), "STOPPED" | "NO_MEDIA_PRESENT") {
-            break;
+            return end(&r, turn, &history).await;
         }
     }
-    // Ended: the last position read is kept, and the cast shows as stopped.
+}
+
+/// Ends the current cast (the caller holds its `turn`, so no new cast or
+/// stop comes between): its last position read is kept, and it shows as
+/// stopped.
+async fn end(r: &Screen, _turn: tokio::sync::MutexGuard<'_, ()>, history: &UserDataHandle) {
     if let Some(c) = r.cast.now() {
-        save(&history, &c).await;
+        save(history, &c).await;
     }
     r.cast.update(|c| c.state = "STOPPED".into());
 }

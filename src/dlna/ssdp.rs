@@ -78,11 +78,17 @@ pub fn interfaces(named: &[String], listen: IpAddr) -> Vec<Interface> {
 /// The socket on port 1900 (shared with other SSDP programs on the
 /// machine, as they share it).
 pub fn bind() -> std::io::Result<UdpSocket> {
+    udp(PORT)
+}
+
+/// A UDP socket on `port` of every address (0: any port, not shared),
+/// sending multicast two hops and to this machine too.
+fn udp(port: u16) -> std::io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-    socket.set_reuse_address(true)?;
+    socket.set_reuse_address(port != 0)?;
     socket.set_nonblocking(true)?;
-    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, PORT)).into())?;
+    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)).into())?;
     socket.set_multicast_loop_v4(true)?;
     socket.set_multicast_ttl_v4(2)?;
     UdpSocket::from_std(socket.into())
@@ -254,7 +260,7 @@ pub async fn run(
     let mut warned = false;
     // Searches for renderers go out of their own socket, so the answers
     // (unicast) come back to it and not to whichever program shares 1900.
-    let searcher = match search_socket() {
+    let searcher = match udp(0) {
         Ok(s) => Some(s),
         Err(e) => {
             tracing::warn!("DLNA: cannot search for renderers (TVs to play on): {e}");
@@ -356,17 +362,6 @@ async fn sleep_until(due: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// A socket of its own for searches (any port).
-fn search_socket() -> std::io::Result<UdpSocket> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)).into())?;
-    socket.set_multicast_loop_v4(true)?;
-    socket.set_multicast_ttl_v4(2)?;
-    UdpSocket::from_std(socket.into())
 }
 
 async fn recv_maybe(socket: Option<&UdpSocket>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {

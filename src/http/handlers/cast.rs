@@ -60,21 +60,23 @@ impl Caster<'_> {
     }
 }
 
-fn renderer_json(r: &Renderer) -> Value {
-    json!({ "id": r.id, "name": r.name, "casting": r.cast.now() })
+/// A renderer, and what it plays for us (`casting`; `None`: nothing).
+fn renderer_json(r: &Renderer, casting: Option<cast::Casting>) -> Value {
+    json!({ "id": r.id, "name": r.name, "casting": casting })
 }
 
 /// `GET /api/v1/renderers`: those found, and a fresh search.
 pub fn list(c: &Caster) -> Result<Response<Body>, ApiError> {
     let dlna = c.dlna()?;
     dlna.renderers.wanted();
-    let list: Vec<Value> = dlna.renderers.list().iter().map(|r| renderer_json(r)).collect();
+    let list: Vec<Value> = dlna.renderers.list().iter().map(|r| renderer_json(r, r.cast.now())).collect();
     Ok(json(StatusCode::OK, &json!({ "renderers": list })))
 }
 
 /// `GET /api/v1/renderers/{id}`.
 pub fn one(c: &Caster, id: &str) -> Result<Response<Body>, ApiError> {
-    Ok(json(StatusCode::OK, &renderer_json(c.renderer(id)?.as_ref())))
+    let r = c.renderer(id)?;
+    Ok(json(StatusCode::OK, &renderer_json(&r, r.cast.now())))
 }
 
 #[derive(Deserialize)]
@@ -118,8 +120,8 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         until: tokio::time::Instant::now() + std::time::Duration::from_secs(ttl),
     };
     let history = c.lists.user_data.clone();
-    cast::play(&r.screen(), start, history).await.map_err(cast_error)?;
-    Ok(json(StatusCode::OK, &renderer_json(&r)))
+    let casting = cast::play(&r.screen(), start, history).await.map_err(cast_error)?;
+    Ok(json(StatusCode::OK, &renderer_json(&r, Some(casting))))
 }
 
 #[derive(Deserialize)]
@@ -140,12 +142,9 @@ pub async fn control(
         Some(command) => command,
         None => Command::Seek(read_body::<SeekBody>(headers, body).await?.position_ms),
     };
+    // Stop answers the cast as it ended (with its last position).
     let casting = cast::control(&r.screen(), command, &c.lists.user_data).await.map_err(cast_error)?;
-    let mut out = renderer_json(&r);
-    if command == Command::Stop {
-        out["casting"] = json!(casting);
-    }
-    Ok(json(StatusCode::OK, &out))
+    Ok(json(StatusCode::OK, &renderer_json(&r, Some(casting))))
 }
 
 fn cast_error(e: CastError) -> ApiError {

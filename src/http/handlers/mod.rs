@@ -420,8 +420,9 @@ async fn dispatch(
             let id = p.id()?;
             // Samsung's televisions ask where the subtitles are.
             let caption = if h.contains_key("getcaptioninfo.sec") {
-                let video = visible(&library.catalog(), &sight, id)?.clone();
-                let tracks = subtitles::tracks(app.inside(), &library.catalog(), &video).await?;
+                let catalog = library.catalog();
+                let video = visible(&catalog, &sight, id)?.clone();
+                let tracks = subtitles::tracks(app.inside(), &catalog, &video).await?;
                 tracks.for_tv(id).map(|path| format!("{}{path}", origin(parts, false)))
             } else {
                 None
