@@ -4,9 +4,18 @@
 import { api } from "./api.js";
 import { send } from "./watch.js";
 import { frameBlob } from "./frames.js";
+import { transcode } from "./transcode.js";
 
 const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
 const actions = document.getElementById("actions");
+
+/** The second to resume at: where this person left off, unless that is
+ * the very start or end. */
+function resumeAt() {
+  const at = Number(player.dataset.resume || 0) / 1000;
+  const duration = Number(player.dataset.duration || 0) / 1000;
+  return at > 5 && (!duration || at < duration - 10) ? at : 0;
+}
 
 function resume(id) {
   const posUrl = "/api/v1/videos/" + id + "/position";
@@ -142,11 +151,25 @@ function sourceChoice() {
   player.src = alt;
 }
 
+/** Shows a message under the player. */
+function say(text) {
+  const note = document.getElementById("codec-note");
+  if (!note) return;
+  note.textContent = text;
+  note.hidden = false;
+}
+
 /** Says when this browser cannot decode the video's codec (HEVC outside
- * Safari and Edge, say): `canPlayType` on the codec, and the player's error. */
+ * Safari and Edge, 10-bit H.264, say): `canPlayType` on the codec, and
+ * the player's error. Where the server transcodes, plays the transcode
+ * instead (from where the player got to). */
 function codecCheck() {
   const note = document.getElementById("codec-note");
   if (!note) return;
+  if (player.dataset.mustTranscode) {
+    transcode(player, say, resumeAt());
+    return;
+  }
   const types = {
     h264: 'video/mp4; codecs="avc1.42E01E"',
     hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
@@ -154,14 +177,21 @@ function codecCheck() {
     vp9: 'video/webm; codecs="vp9"',
   };
   const codec = player.dataset.codec || "";
-  const say = () => {
-    note.textContent = "This browser cannot decode " + codec.toUpperCase() +
-      " video. Safari and Edge decode more codecs; Open in VLC (Link for other players) plays everything.";
-    note.hidden = false;
+  const cannot = (from) => {
+    if (transcode(player, say, from)) {
+      say("This browser cannot decode " + codec.toUpperCase() + " video: it is transcoded to H.264 as it plays.");
+      return;
+    }
+    if (player.dataset.transcoding) return;
+    say("This browser cannot decode " + codec.toUpperCase() +
+      " video. Safari and Edge decode more codecs; Open in VLC (Link for other players) plays everything.");
   };
-  if (types[codec] && player.canPlayType(types[codec]) === "") say();
+  if (types[codec] && player.canPlayType(types[codec]) === "") cannot(resumeAt());
   player.addEventListener("error", () => {
-    if (player.error && player.error.code === 4 && types[codec]) say();
+    // 3: a decode error (10-bit H.264, say); 4: not supported at all.
+    if (player.error && (player.error.code === 4 || player.error.code === 3) && types[codec]) {
+      cannot(player.currentTime || resumeAt());
+    }
   });
 }
 
@@ -169,7 +199,7 @@ function codecCheck() {
  * so, asks again now and then, and switches to the stream with sound
  * where the player is when it is ready. */
 async function soundWhenReady() {
-  if (!player.dataset.remuxed) return;
+  if (!player.dataset.remuxed || player.dataset.transcoding) return;
   const note = document.getElementById("codec-note");
   const url = () => new URL(player.currentSrc || player.src, location.href);
   const state = async () => {
@@ -178,7 +208,7 @@ async function soundWhenReady() {
       return res.headers.get("x-vidserve-sound") || "";
     } catch (e) { return ""; }
   };
-  if ((await state()) !== "preparing") return;
+  if ((await state()) !== "preparing" || player.dataset.transcoding) return;
   note.textContent = "Browsers cannot decode this file's sound: it is being made playable, and will come on by itself.";
   note.hidden = false;
   for (let tries = 0; tries < 360; tries++) {

@@ -65,6 +65,14 @@ function audio() {
   // Not in every browser, nor in TypeScript's DOM types.
   /** @type {Iterable<{ enabled: boolean }> | undefined} */
   const list = /** @type {any} */ (player).audioTracks;
+  // A transcode (transcode.js) is made with one track: another is another stream.
+  menu.addEventListener("change", (e) => {
+    if (!player.dataset.transcoding) return;
+    e.stopImmediatePropagation();
+    player.dataset.audio = menu.value;
+    player.dispatchEvent(new Event("vidserve-audio"));
+    note.textContent = "Audio: " + menu.selectedOptions[0].textContent.trim();
+  });
   if (!list && player.dataset.remuxed) {
     // The remuxed stream carries one audio track: another one is another stream.
     menu.addEventListener("change", () => {
@@ -82,6 +90,7 @@ function audio() {
     return;
   }
   if (!list) {
+    if (player.dataset.mustTranscode) return;
     menu.disabled = true;
     note.textContent = "This browser plays the first audio track; Open in VLC for the others.";
     return;

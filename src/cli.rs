@@ -583,6 +583,31 @@ pub struct MediaArgs {
     /// Thumbnails made at once (low-priority threads).
     #[arg(long, value_name = "N", env = "VIDSERVE_JOBS", default_value_t = 1, global = true)]
     pub jobs: usize,
+
+    /// Transcodes at once, for video browsers cannot decode [default: half the CPUs].
+    #[arg(long, value_name = "N", env = "VIDSERVE_MAX_TRANSCODES", global = true)]
+    pub max_transcodes: Option<usize>,
+
+    /// Transcode quality: x264's constant rate factor (18 near lossless, 28 small).
+    #[arg(long, value_name = "CRF", env = "VIDSERVE_TRANSCODE_CRF", default_value_t = 23, global = true,
+          value_parser = clap::value_parser!(u8).range(0..=51))]
+    pub transcode_crf: u8,
+
+    /// The transcodes' bitrate ceiling, in kbit/s.
+    #[arg(long, value_name = "KBPS", env = "VIDSERVE_TRANSCODE_MAX_RATE", default_value_t = 8000, global = true,
+          value_parser = clap::value_parser!(u32).range(500..=100_000))]
+    pub transcode_max_rate: u32,
+
+    /// The H.264 encoder: the first hardware one that works (auto), or libx264.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHICH",
+        env = "VIDSERVE_TRANSCODE_ENCODER",
+        default_value = "auto",
+        global = true
+    )]
+    pub transcode_encoder: crate::media::transcode::Choice,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -98,6 +98,8 @@ pub struct App {
     prebuild: Prebuild,
     /// Sound remade for browsers by ffmpeg.
     sound: Arc<crate::media::remux::sound::Sound>,
+    /// Video browsers cannot decode, transcoded as it plays.
+    transcodes: Arc<crate::media::transcode::Transcodes>,
     /// Chapters, audio and text tracks inside the files, kept in the data dir.
     inside: Arc<crate::media::inside::cache::Inside>,
     store: Arc<dyn Store>,
@@ -145,6 +147,9 @@ impl App {
     }
     pub fn sound(&self) -> &Arc<crate::media::remux::sound::Sound> {
         &self.sound
+    }
+    pub fn transcodes(&self) -> &Arc<crate::media::transcode::Transcodes> {
+        &self.transcodes
     }
     pub fn inside(&self) -> &Arc<crate::media::inside::cache::Inside> {
         &self.inside
@@ -203,6 +208,8 @@ impl App {
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ffmpeg =
             jobs.ffmpeg.clone().map(|path| crate::media::ffmpeg::Ffmpeg { path, timeout: config.media.ffmpeg_timeout });
+        let transcodes = crate::media::transcode::Transcodes::new(ffmpeg.clone(), config.media.transcode.clone());
+        transcodes.probe_in_background();
         let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
             .map(Arc::new)
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
@@ -221,6 +228,7 @@ impl App {
             prebuild: Prebuild::start(plans.clone()).map_err(AppError::Runtime)?,
             plans,
             sound,
+            transcodes,
             inside,
             store,
             replica: std::sync::OnceLock::new(),

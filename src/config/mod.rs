@@ -167,6 +167,8 @@ pub struct MediaConfig {
     pub ffmpeg: Option<PathBuf>,
     pub ffmpeg_timeout: Duration,
     pub jobs: usize,
+    /// How video browsers cannot decode is transcoded.
+    pub transcode: crate::media::transcode::Settings,
 }
 
 impl MediaConfig {
@@ -175,6 +177,12 @@ impl MediaConfig {
             ffmpeg: args.ffmpeg.clone(),
             ffmpeg_timeout: Duration::from_secs(args.ffmpeg_timeout.max(1)),
             jobs: args.jobs.clamp(1, 16),
+            transcode: crate::media::transcode::Settings {
+                max: args.max_transcodes.unwrap_or_else(crate::media::transcode::Settings::default_max).clamp(1, 64),
+                crf: args.transcode_crf,
+                max_kbps: args.transcode_max_rate,
+                choice: args.transcode_encoder,
+            },
         }
     }
 }

@@ -79,6 +79,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         metrics: app.ops().metrics.clone(),
         plans: app.plans().clone(),
         sound: app.sound().clone(),
+        transcodes: app.transcodes().clone(),
         redirect: app.config().s3_redirect,
     };
     // DLNA: its id read (or made) and its SSDP socket bound before the

@@ -95,7 +95,7 @@ impl Ffmpeg {
 
 /// `line` with every URL in it replaced (ffmpeg names its input, and an
 /// object's is a presigned link: it must not reach logs or pages).
-fn without_urls(line: &str) -> String {
+pub(super) fn without_urls(line: &str) -> String {
     line.split(' ')
         .map(|word| if word.contains("://") { "[the object's link]" } else { word })
         .collect::<Vec<_>>()
@@ -147,7 +147,7 @@ const FORMATS: &str = "mov,mp4,matroska,webm,ogg,mpegts,flv,avi,asf,mpeg,mpegvid
 /// a presigned URL of it, valid for `timeout` and a minute more, with the
 /// http(s) protocols only. Our formats only. Every command also passes
 /// `-nostdin`: no keys are read from it.
-fn input(cmd: &mut Command, video: &Content, timeout: Duration) -> Result<(), MediaError> {
+pub(super) fn input(cmd: &mut Command, video: &Content, timeout: Duration) -> Result<(), MediaError> {
     // ffmpeg needs none of our secrets.
     for secret in [
         "OPENAI_API_KEY",

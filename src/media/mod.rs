@@ -10,6 +10,7 @@ pub mod inside;
 pub mod remux;
 pub mod subtitles;
 pub mod thumbs;
+pub mod transcode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {

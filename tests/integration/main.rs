@@ -41,5 +41,6 @@ mod support;
 mod swaps;
 mod systemd;
 mod tls;
+mod transcode;
 mod trust;
 mod user;

@@ -84,6 +84,10 @@ pub struct Options {
     pub database: Option<String>,
     /// `--tls-cert`/`--tls-key` or `--tls auto`.
     pub tls: Option<vidserve::tls::Source>,
+    /// `--max-transcodes`.
+    pub max_transcodes: usize,
+    /// `--transcode-encoder` (software unless a test tries the hardware).
+    pub transcode_encoder: vidserve::media::transcode::Choice,
 }
 
 impl Options {
@@ -108,6 +112,8 @@ impl Options {
             rescan_every: Duration::from_secs(3600),
             database: None,
             tls: None,
+            max_transcodes: 2,
+            transcode_encoder: vidserve::media::transcode::Choice::Software,
         }
     }
 }
@@ -147,7 +153,17 @@ impl TestServer {
             s3_redirect: opts.s3_redirect,
             tls: opts.tls,
             dlna: None,
-            media: vidserve::config::MediaConfig { ffmpeg: opts.ffmpeg, ffmpeg_timeout: opts.ffmpeg_timeout, jobs: 1 },
+            media: vidserve::config::MediaConfig {
+                ffmpeg: opts.ffmpeg,
+                ffmpeg_timeout: opts.ffmpeg_timeout,
+                jobs: 1,
+                transcode: vidserve::media::transcode::Settings {
+                    max: opts.max_transcodes,
+                    crf: 28,
+                    max_kbps: 2000,
+                    choice: opts.transcode_encoder,
+                },
+            },
             chat: opts.chat,
         };
         let app = tokio::task::spawn_blocking(move || App::start(config)).await.unwrap().expect("app starts");

@@ -92,6 +92,7 @@ pub async fn cache_status(app: &Arc<App>, event_streams: usize) -> Result<Respon
             "cache_rebuilds": app.library().cache.rebuilds.load(Ordering::Relaxed),
             "ready": app.library().is_ready(),
             "event_streams": event_streams,
+            "transcoding": app.transcodes().status(),
             "last_scan": {
                 "finished_at": s.finished_at,
                 "files_seen": s.files_seen,
@@ -156,6 +157,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
         chat: app.chat().map(|c| (c.config().endpoint.url(), c.config().model.clone())),
         network_urls: app.ops().network_urls(app.tls().is_some()),
         tls: tls_view(app),
+        transcoding: app.transcodes().status(),
         polled: app
             .library()
             .watching()

@@ -17,6 +17,7 @@ mod pages;
 mod play;
 mod playlists;
 mod subtitles;
+mod transcode;
 mod upload;
 mod user;
 mod video;
@@ -289,11 +290,13 @@ async fn dispatch(
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.
             let tv = state.dlna.is_some() && *who != Viewer::Guest;
-            pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv).await
+            let transcodes = streaming.transcodes.available();
+            pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv, transcodes).await
         }
         Name::Admin => admin::admin(app, visitor),
         Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,
         Name::Play => play::play(streaming, sight, p.id()?, query, &parts.method, h, zero_copy).await,
+        Name::Transcode => transcode::transcode(streaming, sight, who, client.ip, p.id()?, query, &parts.method).await,
         Name::Thumb => {
             let id = seen(library, sight, p.id()?)?;
             images::thumb(thumbs, id, p.width()?, h).await

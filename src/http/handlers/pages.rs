@@ -260,6 +260,7 @@ pub async fn watch(
     key: &VideoKey,
     query: &str,
     tv: bool,
+    transcodes: bool,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = lists.library.catalog();
     let video = lookup(&catalog, sight, key)?;
@@ -304,6 +305,7 @@ pub async fn watch(
         play_url,
         alternative,
         tv,
+        transcodes,
         visitor: visitor.clone(),
     })))
 }

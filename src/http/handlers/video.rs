@@ -45,6 +45,7 @@ pub struct Streaming {
     pub metrics: Metrics,
     pub plans: Arc<Plans>,
     pub sound: Arc<Sound>,
+    pub transcodes: Arc<crate::media::transcode::Transcodes>,
     /// `--s3-redirect`: a video in object storage is answered with a
     /// presigned URL of it.
     pub redirect: bool,

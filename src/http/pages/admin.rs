@@ -25,6 +25,8 @@ pub struct AdminView<'a> {
     pub network_urls: Vec<String>,
     /// HTTPS, and how devices come to trust it.
     pub tls: TlsView,
+    /// Where transcoding stands (encoders, slots).
+    pub transcoding: crate::media::transcode::Status,
     /// How each root is kept up to date (`None`: by notifications; else
     /// why it is polled).
     pub polled: Vec<Option<String>>,
@@ -158,6 +160,40 @@ pub struct JobsView {
     pub failures: Vec<(String, String)>,
 }
 
+/// Video browsers cannot decode: the encoder in use and the others tried.
+fn transcoding(t: &crate::media::transcode::Status) -> Markup {
+    html! {
+        h2 { "Transcoding" }
+        dl.facts #transcoding {
+            dt { "Encoder" } dd {
+                @if !t.available { "none: without ffmpeg, video browsers cannot decode (MPEG-2, MPEG-4 Part 2, VC-1, HEVC on most browsers) does not play in them" }
+                @else {
+                    @match &t.encoders {
+                        None => "trying the hardware encoders…",
+                        Some(e) => @match e.chosen {
+                            Some(enc) => { (enc.ffmpeg_name()) @if enc == crate::media::transcode::Encoder::Software { " (software)" } @else { " (hardware)" } }
+                            None => "none works: an ffmpeg with libx264 transcodes",
+                        },
+                    }
+                }
+            }
+            @if t.available {
+                dt { "Running" } dd { (t.running) " of at most " (t.max) " (--max-transcodes), " (t.started) " started since the start" }
+                dt { "Settings" } dd { "quality " (t.crf) " (--transcode-crf), at most " (t.max_kbps) " kbit/s (--transcode-max-rate), encoder " (format!("{:?}", t.choice).to_lowercase()) " (--transcode-encoder)" }
+                @if let Some(e) = &t.encoders {
+                    dt { "Tried" } dd {
+                        ul {
+                            @for tried in &e.tried {
+                                li { (tried.encoder.ffmpeg_name()) ": " @if tried.works { "works" } @else { (tried.why.as_deref().unwrap_or("does not work")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub fn admin(view: &AdminView) -> Markup {
     let c = view.catalog;
     let s = &c.stats;
@@ -246,6 +282,7 @@ pub fn admin(view: &AdminView) -> Markup {
                 @if !j.current.is_empty() { dt { "Working on" } dd { (j.current.join(", ")) } }
             }
             form method="post" action="/admin/thumbnails/regenerate" { button type="submit" { "Make all thumbnails again" } }
+            (transcoding(&view.transcoding))
             @if !j.failures.is_empty() {
                 table.list tabindex="0" {
                     thead { tr { th { "Video" } th { "Why no thumbnail" } } }

@@ -36,6 +36,8 @@ pub struct WatchView {
     pub alternative: Option<String>,
     /// Whether to offer the TVs on the network (`--dlna`, not a guest).
     pub tv: bool,
+    /// Whether the server transcodes (it has ffmpeg).
+    pub transcodes: bool,
     pub visitor: Visitor,
 }
 
@@ -60,18 +62,30 @@ pub struct Offered {
     pub source: &'static str,
 }
 
+/// Video codecs some browser decodes; others are transcoded to play.
+const DECODED: [&str; 5] = ["h264", "hevc", "vp8", "vp9", "av1"];
+
 pub fn watch(view: &WatchView) -> Markup {
     let v = &view.video;
     let info = v.info.as_ref();
+    let codec = info.and_then(|i| i.video_codec.as_deref());
+    // No browser decodes it: the player starts with the transcode.
+    let undecodable = codec.is_some_and(|c| !DECODED.contains(&c));
+    let transcode = (view.transcodes && codec.is_some()).then(|| format!("/transcode/{}.mp4", v.id));
+    let src = (!(undecodable && transcode.is_some())).then_some(view.play_url.as_str());
     page(
         &v.title_for(&view.user),
         Nav::Library,
         &view.visitor,
         html! {
             div.watch {
-                video #player controls autoplay preload="metadata" src=(view.play_url)
+                video #player controls autoplay preload="metadata" src=[src]
                     data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
-                    data-codec=[info.and_then(|i| i.video_codec.as_deref())]
+                    data-codec=[codec]
+                    data-transcode=[transcode.as_deref()]
+                    data-must-transcode=[(undecodable && transcode.is_some()).then_some("1")]
+                    data-duration=[v.duration_ms()]
+                    data-sound=[info.and_then(|i| i.audio_codec.as_ref()).map(|_| "1")]
                     data-alternative=[view.alternative.as_deref()]
                     data-resume=[view.user.position_ms]
                     poster=[view.poster.then(|| format!("/thumb/{}/640", v.id))]
@@ -147,16 +161,20 @@ pub fn watch(view: &WatchView) -> Markup {
                 @if let Some(i) = info {
                     @if view.play_url.starts_with("/play/") {
                         p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
-                    } @else if !i.browser_playable {
-                        @let codec = i.video_codec.as_deref().unwrap_or("no video");
-                        @if matches!(codec, "h264" | "vp8" | "vp9" | "av1" | "no video") {
-                            p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (codec) ")." }
-                        } @else {
-                            p.notice.warn {
-                                "Browsers do not decode this video (" (codec) " in " (i.container) "). Open it in VLC, or convert it once: "
-                                code { "ffmpeg -i IN -c:v libx264 -crf 20 -c:a aac OUT.mp4" } "."
-                            }
+                    } @else if undecodable && view.transcodes {
+                        p.notice #transcoded {
+                            "Browsers do not decode this video (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
+                            "A seek starts the transcode again from there. Downloads get the file itself."
                         }
+                    } @else if undecodable {
+                        p.notice.warn {
+                            "Browsers do not decode this video (" (codec.unwrap_or_default()) " in " (i.container) "). "
+                            "Install ffmpeg on the server (or start vidserve with --ffmpeg PATH) and restart it: it then transcodes the video as it plays. "
+                            "Meanwhile open it in VLC, or convert it once: "
+                            code { "ffmpeg -i IN -c:v libx264 -crf 20 -c:a aac OUT.mp4" } "."
+                        }
+                    } @else if !i.browser_playable {
+                        p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (codec.unwrap_or("no video")) ")." }
                     }
                     @if !view.play_url.starts_with("/play/") && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
                         p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }

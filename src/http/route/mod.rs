@@ -141,6 +141,7 @@ pub enum Name {
     /// A Matroska video (or an MP4 with its index at the end) remuxed to
     /// fragmented MP4.
     Play,
+    Transcode,
     Thumb,
     /// The preview strip, and its cues.
     Sprite,

@@ -121,6 +121,7 @@ pub static ROUTES: &[Endpoint] = &[
     // Bytes.
     file("/video/{key}", Video, VIEWER, "video"),
     file("/play/{id}.mp4", Play, VIEWER, "play"),
+    file("/transcode/{id}.mp4", Transcode, VIEWER, "transcode"),
     file("/thumb/{id}/{width}", Thumb, VIEWER, "thumb"),
     file("/sprite/{id}.jpg", Sprite, VIEWER, "sprite"),
     file("/sprite/{id}.vtt", SpriteVtt, VIEWER, "sprite"),

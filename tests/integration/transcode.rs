@@ -1,0 +1,201 @@
+//! Video browsers cannot decode, transcoded as it plays
+//! (`/transcode/{id}.mp4`): from any second, bounded per viewer and in
+//! all, stopped when abandoned, the encoders shown to the admin; the page
+//! says what would make it play without ffmpeg; Chromium plays and seeks
+//! an MPEG-2 file.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{eventually, ffmpeg, Fixture, Options, TestServer};
+
+/// An MPEG-2 film of `seconds` with sound; `noisy` makes it costly enough
+/// to encode that a transcode's output outgrows the pipes.
+fn mpeg2(dir: &Path, name: &str, seconds: u32, noisy: bool) {
+    // The tone tells files of one length apart (the same bytes are one video).
+    let tone = 200 + name.len() * 40;
+    let picture = if noisy {
+        format!("testsrc2=size=640x360:rate=25:duration={seconds},noise=alls=60:allf=t")
+    } else {
+        format!("testsrc2=size=320x240:rate=25:duration={seconds}")
+    };
+    let sound = format!("sine=frequency={tone}:duration={seconds}");
+    ffmpeg(
+        &dir.join(name),
+        &["-f", "lavfi", "-i", &picture, "-f", "lavfi", "-i", &sound, "-c:v", "mpeg2video", "-q:v", "2", "-c:a", "mp2"],
+    );
+}
+
+fn have_ffmpeg() -> bool {
+    Command::new("ffmpeg").arg("-version").output().is_ok()
+}
+
+/// Codec names and the duration (seconds) of a file, by ffprobe.
+fn probed(file: &Path) -> (Vec<String>, f64) {
+    let codecs = crate::remux::codecs(file);
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe");
+    let secs = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0.0);
+    (codecs, secs)
+}
+
+async fn running(srv: &TestServer) -> u64 {
+    srv.json("/admin/cache/status").await["transcoding"]["running"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcodes_from_any_second_within_its_bounds() {
+    if !have_ffmpeg() {
+        return crate::support::skip("ffmpeg is needed to transcode");
+    }
+    let fx = Fixture::new();
+    mpeg2(fx.path(), "tv.mpg", 10, false);
+    mpeg2(fx.path(), "long one.mpg", 60, true);
+    mpeg2(fx.path(), "other one.mpg", 60, true);
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options {
+        max_transcodes: 1,
+        transcode_encoder: vidserve::media::transcode::Choice::Auto,
+        ..Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let id = srv.id_of("tv.mpg").await;
+
+    // The page starts with the transcode and says so.
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("data-transcode=\"/transcode/{id}.mp4\"")), "{page}");
+    assert!(page.contains("data-must-transcode=\"1\"") && page.contains("it is transcoded to H.264 as it plays"));
+    assert!(!page.contains(&format!("src=\"/video/{id}\"")), "no stored bytes the browser cannot decode");
+
+    // Every encoder tried once, software last; the admin sees which is used.
+    let status = eventually_status(&srv).await;
+    let tried = status["encoders"]["tried"].as_array().unwrap();
+    let names: Vec<&str> = tried.iter().map(|t| t["encoder"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vaapi", "qsv", "nvenc", "v4l2m2m", "software"]);
+    let first_working = tried.iter().find(|t| t["works"] == json!(true)).map(|t| t["encoder"].clone());
+    assert_eq!(status["encoders"]["chosen"], first_working.unwrap_or(json!(null)));
+    assert!(tried.iter().all(|t| t["works"] == json!(true) || t["why"].is_string()), "{tried:?}");
+    let admin = srv.get("/admin").await.text().await.unwrap();
+    assert!(admin.contains("Transcoding") && admin.contains("--max-transcodes"), "{admin}");
+
+    // HEAD starts nothing.
+    let head = srv.client.head(srv.url(&format!("/transcode/{id}.mp4?t=4"))).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "video/mp4");
+    assert_eq!(running(&srv).await, 0);
+
+    // From the 4th second: H.264 and AAC, the 6 seconds left.
+    let started = Instant::now();
+    let res = srv.get(&format!("/transcode/{id}.mp4?t=4")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-vidserve-start"], "4.000");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = res.bytes().await.unwrap();
+    eprintln!("10 s of MPEG-2 from 4 s: {} bytes in {:?}", body.len(), started.elapsed());
+    assert_eq!(&body[4..8], b"ftyp");
+    let out = data.path().join("out.mp4");
+    std::fs::write(&out, &body).unwrap();
+    let (codecs, secs) = probed(&out);
+    assert_eq!(codecs, ["h264", "aac"]);
+    assert!((5.5..=6.5).contains(&secs), "{secs} s");
+
+    // Bad requests are refused before any work.
+    for bad in ["t=-1", "t=abc", "height=5", "audio=99", "t=11"] {
+        let res = srv.get(&format!("/transcode/{id}.mp4?{bad}")).await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
+    assert_eq!(srv.get("/transcode/00000000000000ff.mp4").await.status(), 404);
+
+    // One at a time here (--max-transcodes 1): a second film waits, then is
+    // refused; the same viewer's seek in the first film replaces it.
+    let long = srv.id_of("long one.mpg").await;
+    let other = srv.id_of("other one.mpg").await;
+    let mut first = srv.get(&format!("/transcode/{long}.mp4?t=0")).await;
+    assert_eq!(first.status(), 200);
+    first.chunk().await.unwrap().expect("a first chunk");
+    eventually(Duration::from_secs(10), "the first holds the slot", || async { running(&srv).await == 1 }).await;
+    let busy = srv.get_with(&format!("/transcode/{other}.mp4?t=0"), &[("accept", "application/json")]).await;
+    assert_eq!(busy.status(), 503);
+    let said: serde_json::Value = busy.json().await.unwrap();
+    assert!(said["error"]["message"].as_str().unwrap().contains("--max-transcodes"), "{said}");
+    let mut seek = srv.get(&format!("/transcode/{long}.mp4?t=30")).await;
+    assert_eq!(seek.status(), 200, "the seek takes the slot of the stream it replaces");
+    // The replaced stream ends soon, far short of the film.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut got = 0;
+        while let Ok(Some(c)) = first.chunk().await {
+            got += c.len();
+        }
+        got
+    })
+    .await
+    .expect("the replaced stream ends");
+    assert!(ended < 4 << 20, "{ended} more bytes");
+    seek.chunk().await.unwrap().expect("the seek's stream");
+
+    // A viewer who goes away frees the slot within seconds.
+    drop(seek);
+    eventually(Duration::from_secs(10), "an abandoned transcode stops", || async { running(&srv).await == 0 }).await;
+    assert_eq!(srv.get(&format!("/transcode/{other}.mp4?t=0")).await.status(), 200);
+}
+
+/// Waits for the encoders' probe to end and returns the status.
+async fn eventually_status(srv: &TestServer) -> serde_json::Value {
+    let mut status = json!(null);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        status = srv.json("/admin/cache/status").await["transcoding"].clone();
+        if !status["encoders"].is_null() {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the encoders were not tried within a minute: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_ffmpeg_the_page_says_what_would_make_it_play() {
+    if !have_ffmpeg() {
+        return crate::support::skip("ffmpeg is needed to make the file");
+    }
+    let fx = Fixture::new();
+    mpeg2(fx.path(), "tv.mpg", 3, false);
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options { ffmpeg: Some(data.path().join("no-ffmpeg")), ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let id = srv.id_of("tv.mpg").await;
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Install ffmpeg on the server"), "{page}");
+    assert!(!page.contains("data-transcode"), "nothing to switch to");
+    let res = srv.get(&format!("/transcode/{id}.mp4")).await;
+    assert_eq!(res.status(), 503);
+    assert!(res.text().await.unwrap().contains("install ffmpeg"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_plays_and_seeks_a_transcoded_film() {
+    if crate::driver::skipped() {
+        return;
+    }
+    if !have_ffmpeg() {
+        return crate::support::skip("ffmpeg is needed to transcode");
+    }
+    let fx = Fixture::new();
+    mpeg2(fx.path(), "tv.mpg", 20, false);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("tv.mpg").await;
+    let driver = crate::driver::Driver::start().await;
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    // The whole film on the seek bar, played from a Media Source.
+    crate::browser::plays_and_seeks(&driver, 20.0).await;
+    let src = driver.js("return document.getElementById('player').currentSrc").await;
+    assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
+    let note = driver.js("return document.getElementById('codec-note').hidden").await;
+    assert_eq!(note, json!(true), "no complaint");
+}
