@@ -146,11 +146,13 @@ function feed(player, source, type, duration, link, say, from) {
       if (source.readyState === "open") source.endOfStream();
       return;
     }
-    // Ended early (stopped while paused, or a dropped connection): on
-    // from where it got to, unless it got nowhere a few times in a row.
+    // Ended early (the server stops a stream unread for a minute, as
+    // while paused; or the connection dropped): on from where it got to
+    // once playback needs it, unless it got nowhere a few times in a row.
     stalls = mine.reached > mine.from + 1 ? 0 : stalls + 1;
     if (stalls > MAX_STALLS) { say("The transcode keeps stopping; Open in VLC plays the file itself."); return; }
-    open(mine.reached);
+    while (stream === mine && mine.reached - player.currentTime > AHEAD_S / 2) await sleep(1000);
+    if (stream === mine) open(mine.reached);
   }
 
   player.addEventListener("seeking", () => {

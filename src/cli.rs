@@ -607,7 +607,7 @@ pub struct MediaArgs {
         default_value = "auto",
         global = true
     )]
-    pub transcode_encoder: crate::media::transcode::Choice,
+    pub transcode_encoder: TranscodeEncoder,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -682,4 +682,14 @@ pub enum TlsMode {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// `--transcode-encoder`: which H.264 encoder transcodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TranscodeEncoder {
+    /// The first hardware encoder that works, else software.
+    Auto,
+    /// libx264 only.
+    Software,
 }

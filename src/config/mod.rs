@@ -168,7 +168,26 @@ pub struct MediaConfig {
     pub ffmpeg_timeout: Duration,
     pub jobs: usize,
     /// How video browsers cannot decode is transcoded.
-    pub transcode: crate::media::transcode::Settings,
+    pub transcode: TranscodeSettings,
+}
+
+/// How video browsers cannot decode is transcoded.
+#[derive(Debug, Clone)]
+pub struct TranscodeSettings {
+    /// At most this many at once.
+    pub max: usize,
+    /// Quality: x264's constant rate factor (lower is better, 18–28 sane).
+    pub crf: u8,
+    /// The bitrate's ceiling, kbit/s.
+    pub max_kbps: u32,
+    pub choice: crate::cli::TranscodeEncoder,
+}
+
+impl TranscodeSettings {
+    /// Half the CPUs (a transcode keeps about two busy), at least one.
+    pub fn default_max() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1)
+    }
 }
 
 impl MediaConfig {
@@ -177,8 +196,8 @@ impl MediaConfig {
             ffmpeg: args.ffmpeg.clone(),
             ffmpeg_timeout: Duration::from_secs(args.ffmpeg_timeout.max(1)),
             jobs: args.jobs.clamp(1, 16),
-            transcode: crate::media::transcode::Settings {
-                max: args.max_transcodes.unwrap_or_else(crate::media::transcode::Settings::default_max).clamp(1, 64),
+            transcode: TranscodeSettings {
+                max: args.max_transcodes.unwrap_or_else(TranscodeSettings::default_max).clamp(1, 64),
                 crf: args.transcode_crf,
                 max_kbps: args.transcode_max_rate,
                 choice: args.transcode_encoder,

@@ -29,6 +29,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::ffmpeg::{background_priority, input, Ffmpeg};
+use crate::cli::TranscodeEncoder as Choice;
+use crate::config::TranscodeSettings as Settings;
 use crate::library::ids::VideoId;
 use crate::library::roots::Content;
 
@@ -45,35 +47,6 @@ const FRAGMENT_S: u32 = 2;
 pub const MAX_HEIGHT: u32 = 2160;
 /// Sound: stereo AAC at this rate.
 const AUDIO_KBPS: u32 = 160;
-
-/// `--transcode-encoder`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Choice {
-    /// The first hardware encoder that works, else software.
-    Auto,
-    /// libx264 only.
-    Software,
-}
-
-/// How transcodes are made.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// At most this many at once.
-    pub max: usize,
-    /// Quality: x264's constant rate factor (lower is better, 18–28 sane).
-    pub crf: u8,
-    /// The bitrate's ceiling, kbit/s.
-    pub max_kbps: u32,
-    pub choice: Choice,
-}
-
-impl Settings {
-    /// Half the CPUs (a transcode keeps about two busy), at least one.
-    pub fn default_max() -> usize {
-        std::thread::available_parallelism().map_or(1, |n| n.get() / 2).max(1)
-    }
-}
 
 /// An H.264 encoder ffmpeg may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -188,11 +161,38 @@ pub enum TranscodeError {
 }
 
 /// One running transcode, as others may stop it.
-#[derive(Default)]
 struct Run {
+    /// Set to stop it: its watchdog kills ffmpeg within `POLL`.
     stop: AtomicBool,
+    /// Set when its thread is done with ffmpeg.
+    done: AtomicBool,
+    /// When output last moved (read from ffmpeg, or taken by the client).
+    moved: Mutex<Instant>,
     /// ffmpeg's first complaint, when it ended before any output.
     failure: Mutex<Option<String>>,
+}
+
+impl Run {
+    fn new() -> Run {
+        Run {
+            stop: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            moved: Mutex::new(Instant::now()),
+            failure: Mutex::new(None),
+        }
+    }
+
+    fn moved(&self) {
+        *self.moved.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn still(&self) -> Duration {
+        self.moved.lock().unwrap_or_else(|e| e.into_inner()).elapsed()
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
 }
 
 /// The transcodes of this server.
@@ -280,7 +280,7 @@ impl Transcodes {
         let ffmpeg = self.ffmpeg.clone().ok_or(TranscodeError::NoFfmpeg)?;
         let encoder = self.encoder()?;
         let key = (job.viewer.clone(), job.id);
-        let run = Arc::new(Run::default());
+        let run = Arc::new(Run::new());
         if let Some(before) = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), run.clone()) {
             before.stop.store(true, Ordering::Relaxed);
         }
@@ -304,7 +304,10 @@ impl Transcodes {
             }
             me.forget(&key2, &run2);
         };
-        std::thread::Builder::new().name("transcode".into()).spawn(work)?;
+        if let Err(e) = std::thread::Builder::new().name("transcode".into()).spawn(work) {
+            self.forget(&key, &run);
+            return Err(e.into());
+        }
         self.started.fetch_add(1, Ordering::Relaxed);
         let first = tokio::time::timeout(ffmpeg_wait(&self.ffmpeg), rx.recv()).await;
         match first {
@@ -361,9 +364,17 @@ struct Args {
 }
 
 /// Runs ffmpeg and hands its output to `tx` until it ends, the client
-/// goes, the run is stopped, or nobody reads for `IDLE`. An error only
-/// when it failed before any output (what to tell the client).
-fn pump(ffmpeg: &Ffmpeg, args: Args, content: &Content, tx: &mpsc::Sender<Bytes>, run: &Run) -> Result<(), String> {
+/// goes, the run is stopped, or nothing moves for `IDLE` (a client that
+/// stops reading, or an ffmpeg that stops writing: a watchdog kills it).
+/// An error only when it failed before any output (what to tell the
+/// client).
+fn pump(
+    ffmpeg: &Ffmpeg,
+    args: Args,
+    content: &Content,
+    tx: &mpsc::Sender<Bytes>,
+    run: &Arc<Run>,
+) -> Result<(), String> {
     let mut cmd = Command::new(&ffmpeg.path);
     cmd.args(&args.before);
     // The longest a film may take, for an object's presigned link.
@@ -384,41 +395,58 @@ fn pump(ffmpeg: &Ffmpeg, args: Args, content: &Content, tx: &mpsc::Sender<Bytes>
         let _ = std::io::copy(&mut stderr, &mut std::io::sink());
         err
     });
+    // `Child` remembers when it was reaped: a kill after `wait` signals no one.
+    let child = Arc::new(Mutex::new(child));
+    let watchdog = {
+        let (child, run) = (child.clone(), run.clone());
+        std::thread::spawn(move || {
+            while !run.done.load(Ordering::Relaxed) {
+                if run.stopped() || run.still() > IDLE {
+                    run.stop.store(true, Ordering::Relaxed);
+                    let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+                    return;
+                }
+                std::thread::sleep(POLL);
+            }
+        })
+    };
     let mut sent = 0u64;
-    let mut read_at = Instant::now();
     'out: loop {
         let mut buf = vec![0u8; CHUNK];
         let n = match stdout.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        run.moved();
         buf.truncate(n);
         let mut chunk = Bytes::from(buf);
         loop {
-            if run.stop.load(Ordering::Relaxed) {
+            if run.stopped() {
                 break 'out;
             }
             match tx.try_send(chunk) {
                 Ok(()) => {
-                    read_at = Instant::now();
+                    run.moved();
                     sent += n as u64;
                     break;
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => break 'out,
                 Err(mpsc::error::TrySendError::Full(back)) => {
-                    if read_at.elapsed() > IDLE {
-                        break 'out;
-                    }
                     chunk = back;
                     std::thread::sleep(POLL);
                 }
             }
         }
     }
-    let _ = child.kill();
-    let status = child.wait();
+    run.done.store(true, Ordering::Relaxed);
+    let status = {
+        let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        child.wait()
+    };
+    let _ = watchdog.join();
     let said = complaints.join().unwrap_or_default();
-    if sent == 0 && !run.stop.load(Ordering::Relaxed) && !tx.is_closed() {
+    if sent == 0 && !run.stopped() && !tx.is_closed() {
         let first = said.lines().map(str::trim).find(|l| !l.is_empty());
         let why = match (first, status) {
             (Some(line), _) => super::ffmpeg::without_urls(line),

@@ -87,7 +87,7 @@ pub struct Options {
     /// `--max-transcodes`.
     pub max_transcodes: usize,
     /// `--transcode-encoder` (software unless a test tries the hardware).
-    pub transcode_encoder: vidserve::media::transcode::Choice,
+    pub transcode_encoder: vidserve::cli::TranscodeEncoder,
 }
 
 impl Options {
@@ -113,7 +113,7 @@ impl Options {
             database: None,
             tls: None,
             max_transcodes: 2,
-            transcode_encoder: vidserve::media::transcode::Choice::Software,
+            transcode_encoder: vidserve::cli::TranscodeEncoder::Software,
         }
     }
 }
@@ -157,7 +157,7 @@ impl TestServer {
                 ffmpeg: opts.ffmpeg,
                 ffmpeg_timeout: opts.ffmpeg_timeout,
                 jobs: 1,
-                transcode: vidserve::media::transcode::Settings {
+                transcode: vidserve::config::TranscodeSettings {
                     max: opts.max_transcodes,
                     crf: 28,
                     max_kbps: 2000,

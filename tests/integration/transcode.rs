@@ -61,7 +61,7 @@ async fn transcodes_from_any_second_within_its_bounds() {
     let data = tempfile::tempdir().unwrap();
     let opts = Options {
         max_transcodes: 1,
-        transcode_encoder: vidserve::media::transcode::Choice::Auto,
+        transcode_encoder: vidserve::cli::TranscodeEncoder::Auto,
         ..Options::new(data.path(), false)
     };
     let srv = TestServer::start_with(&[fx.path()], opts).await;
