@@ -188,6 +188,23 @@ async fn chromium_plays_and_seeks_a_transcoded_film() {
     }
     let fx = Fixture::new();
     mpeg2(fx.path(), "tv.mpg", 20, false);
+    ffmpeg(
+        &fx.path().join("hevc.mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=8",
+            "-c:v",
+            "libx265",
+            "-pix_fmt",
+            "yuv420p",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "log-level=error",
+        ],
+    );
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
     let id = srv.id_of("tv.mpg").await;
     let driver = crate::driver::Driver::start().await;
@@ -198,4 +215,22 @@ async fn chromium_plays_and_seeks_a_transcoded_film() {
     assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
     let note = driver.js("return document.getElementById('codec-note').hidden").await;
     assert_eq!(note, json!(true), "no complaint");
+
+    // HEVC: played as stored where the browser decodes it, else switched
+    // to the transcode by the page, and said so.
+    let hevc = srv.id_of("hevc.mp4").await;
+    driver.goto(&srv.url(&format!("/watch/{hevc}"))).await;
+    let decodes = driver
+        .js("return document.getElementById('player').canPlayType('video/mp4; codecs=\"hvc1.1.6.L93.B0\"') !== ''")
+        .await;
+    crate::browser::plays_and_seeks(&driver, 8.0).await;
+    let src = driver.js("return document.getElementById('player').currentSrc").await;
+    let note = driver.js("return document.getElementById('codec-note').textContent").await;
+    eprintln!("HEVC in this Chromium: {}", if decodes == json!(true) { "decoded" } else { "transcoded" });
+    if decodes == json!(true) {
+        assert!(src.as_str().unwrap().ends_with(&format!("/video/{hevc}")), "{src}");
+    } else {
+        assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
+        assert!(note.as_str().unwrap().contains("transcoded to H.264"), "{note}");
+    }
 }

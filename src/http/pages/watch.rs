@@ -69,8 +69,13 @@ pub fn watch(view: &WatchView) -> Markup {
     let v = &view.video;
     let info = v.info.as_ref();
     let codec = info.and_then(|i| i.video_codec.as_deref());
-    // No browser decodes it: the player starts with the transcode.
-    let undecodable = codec.is_some_and(|c| !DECODED.contains(&c));
+    // No browser decodes it, or opens its container (H.264 in AVI, say):
+    // the player starts with the transcode.
+    let as_stored = !view.play_url.starts_with("/play/") && view.alternative.is_none();
+    let undecodable = codec.is_some_and(|c| !DECODED.contains(&c))
+        || (as_stored
+            && codec.is_some()
+            && info.is_some_and(|i| !matches!(i.container.as_str(), "mp4" | "mov" | "webm" | "mkv" | "ogg")));
     let transcode = (view.transcodes && codec.is_some()).then(|| format!("/transcode/{}.mp4", v.id));
     let src = (!(undecodable && transcode.is_some())).then_some(view.play_url.as_str());
     page(
@@ -163,12 +168,12 @@ pub fn watch(view: &WatchView) -> Markup {
                         p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
                     } @else if undecodable && view.transcodes {
                         p.notice #transcoded {
-                            "Browsers do not decode this video (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
+                            "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
                             "A seek starts the transcode again from there. Downloads get the file itself."
                         }
                     } @else if undecodable {
                         p.notice.warn {
-                            "Browsers do not decode this video (" (codec.unwrap_or_default()) " in " (i.container) "). "
+                            "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "). "
                             "Install ffmpeg on the server (or start vidserve with --ffmpeg PATH) and restart it: it then transcodes the video as it plays. "
                             "Meanwhile open it in VLC, or convert it once: "
                             code { "ffmpeg -i IN -c:v libx264 -crf 20 -c:a aac OUT.mp4" } "."
