@@ -113,6 +113,7 @@ fn bench(n: usize) {
     println!("| cold scan (hash + probe every file) | {:.2} s |", cold.as_secs_f64());
     println!("| rescan, nothing changed (stat only) | {:.2} s |", rescan.as_secs_f64());
     println!("| restart: open index + build catalog | {:.3} s |", restart.as_secs_f64());
+    folders(&catalog);
 
     // A tenth of the videos rated and viewed, every fiftieth a favorite.
     let users = UserCache::default();
@@ -171,6 +172,25 @@ fn bench(n: usize) {
                 );
             }
         }
+    }
+}
+
+/// The folders page's one pass: the top (every video) and one folder.
+fn folders(catalog: &vidserve::catalog::Catalog) {
+    println!("\n| folders page (one pass over the catalog) | p50 | p99 |\n|---|---|---|");
+    for (label, at) in [("top", vec![]), ("one folder of 1000", vec!["folder005".to_string()])] {
+        let mut times = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let t = Instant::now();
+            std::hint::black_box(vidserve::catalog::folders::folder(catalog, None, &at));
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "| {label} | {:.1} ms | {:.1} ms |",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3
+        );
     }
 }
 

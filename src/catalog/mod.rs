@@ -7,6 +7,7 @@
 //! redb or HTTP; this module only computes over what it is given.
 
 pub mod fold;
+pub mod folders;
 pub mod listing;
 pub mod personal;
 pub mod query;

@@ -72,6 +72,8 @@ async fn every_page_passes_axe_in_chromium() {
         format!("/watch/{id}"),
         format!("/watch/{film}?sort=title&order=asc"),
         "/tags".into(),
+        "/folders".into(),
+        "/folders?in=trips".into(),
         "/playlists".into(),
         "/playlists/1".into(),
         "/favorites".into(),

@@ -165,3 +165,51 @@ async fn search_titles_paths_and_tags() {
     }
     assert!(srv.get("/").await.text().await.unwrap().contains("sort-form"), "and shown with something listed");
 }
+
+/// `/folders`: the library as it lies on disk, a folder at a time, with
+/// counts at any depth; bad paths refused, a page past the end redirected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_show_the_library_as_it_lies_on_disk() {
+    let fx = Fixture::new();
+    fx.mp4("top clip.mp4", 1000, 1800);
+    fx.mp4("Films/Old/Nosferatu (1922).mp4", 1000, 1801);
+    fx.mp4("Films/Alien (1979).mp4", 1000, 1802);
+    fx.mp4("Series/Show/Season 1/Show S01E01.mp4", 1000, 1803);
+    fx.mp4("Series/Show/Season 1/Show S01E02.mp4", 1000, 1804);
+    fx.mp4("Séries & co/x <y>.mp4", 1000, 1805);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let page = |path: &'static str| {
+        let srv = &srv;
+        async move {
+            let res = srv.get(path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            res.text().await.unwrap()
+        }
+    };
+    let top = page("/folders").await;
+    assert!(top.contains(r#"href="/folders""#) && top.contains("aria-current=\"page\">Folders"), "in the header");
+    for (link, count) in [
+        ("/folders?in=Films", "2 videos"),
+        ("/folders?in=Series", "2 videos"),
+        ("/folders?in=S%C3%A9ries%20%26%20co", "1 video"),
+    ] {
+        let at = top.find(&format!("href=\"{link}\"")).unwrap_or_else(|| panic!("{link} in {top}"));
+        assert!(top[at..].split("</li>").next().unwrap().contains(count), "{link}: {count}");
+    }
+    assert!(top.contains("top clip") && !top.contains("Alien"), "only the videos right there");
+    assert!(top.contains("x &lt;y&gt;") || !top.contains("<y>"), "names are escaped");
+
+    let films = page("/folders?in=Films").await;
+    assert!(films.contains("All folders") && films.contains("href=\"/folders?in=Films%2FOld\""), "{films}");
+    assert!(films.contains("Alien (1979)") && !films.contains("Nosferatu"));
+    let season = page("/folders?in=Series/Show/Season%201").await;
+    assert!(season.contains("Show S01E01") && season.contains("Show S01E02"));
+    assert!(season.contains("href=\"/folders?in=Series%2FShow\""), "each folder above is a link");
+
+    for (bad, status) in [("/folders?in=../etc", 400), ("/folders?in=Films/..", 400), ("/folders?in=Nope", 404)] {
+        assert_eq!(srv.get(bad).await.status(), status, "{bad}");
+    }
+    let past = srv.get("/folders?in=Films&page=9").await;
+    assert_eq!(past.status(), 303);
+    assert_eq!(past.headers()["location"], "/folders?in=Films", "a page past the end goes to the last");
+}

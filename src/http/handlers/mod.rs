@@ -286,6 +286,7 @@ async fn dispatch(
         }
         Name::Random => pages::random(lists, who, sight, parse_query(query)?).await,
         Name::Tags => pages::tags(lists, sight, visitor),
+        Name::Folders => pages::folders(lists, thumbs, who, sight, visitor, query).await,
         Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.

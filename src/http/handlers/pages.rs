@@ -13,6 +13,7 @@ use crate::catalog::query::Filter;
 use crate::catalog::{Catalog, RootState, Sight, UserData, Video, Viewer};
 use crate::http::body::Body;
 use crate::http::listing::Lists;
+use crate::http::pages::folders::{folders as folders_page, FoldersView};
 use crate::http::pages::layout::Visitor;
 use crate::http::pages::playlists::{playlists as playlists_page, Listed};
 use crate::http::pages::tags::tags as tags_page;
@@ -308,4 +309,58 @@ pub async fn watch(
         transcodes,
         visitor: visitor.clone(),
     })))
+}
+
+/// `GET /folders?in=a/b&page=n`: one folder of the library as it lies on
+/// disk. Who: anyone who may watch; only what they may see is counted.
+/// How much: one pass over the catalog, on the blocking pool.
+pub async fn folders(
+    lists: &Lists,
+    thumbs: &Thumbs,
+    who: &Viewer,
+    sight: &Sight,
+    visitor: &Visitor,
+    query: &str,
+) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        #[serde(default, rename = "in")]
+        at: String,
+        page: Option<usize>,
+    }
+    let asked: Asked = super::parse_query(query)?;
+    let at = crate::catalog::folders::parse(&asked.at).map_err(|e| ApiError::BadRequest(e.into()))?;
+    let catalog = lists.library.catalog();
+    let within = sight.visible(&catalog);
+    let (c, looked_for) = (catalog.clone(), at.clone());
+    let found = crate::blocking::spawn(move || crate::catalog::folders::folder(&c, within.as_deref(), &looked_for))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let folder = found.ok_or_else(|| ApiError::NotFound("no such folder (or nothing in it you may see)".into()))?;
+    let pages = folder.videos.len().div_ceil(PER_PAGE).max(1);
+    let page = asked.page.unwrap_or(1).max(1);
+    if page > pages {
+        let last = crate::http::pages::folders::link(&at, pages);
+        return Ok(redirect(StatusCode::SEE_OTHER, &last));
+    }
+    let shown: Vec<&Arc<Video>> = folder.videos.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
+    let samples = folder.folders.iter().map(|s| s.sample);
+    let thumbs_had = shown.iter().map(|v| v.id).chain(samples).filter(|id| thumbs.has(*id)).collect();
+    let sprites = shown.iter().filter_map(|v| Some((v.id, thumbs.sprite(v.id)?))).collect();
+    let users = lists
+        .user_data
+        .data
+        .view(who, |view| shown.iter().map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect());
+    let view = FoldersView {
+        at,
+        folder,
+        page,
+        pages,
+        per_page: PER_PAGE,
+        users,
+        thumbs: thumbs_had,
+        sprites,
+        visitor: visitor.clone(),
+    };
+    Ok(html(folders_page(&view)))
 }

@@ -176,7 +176,7 @@ fn sort_form(view: &GalleryView) -> Markup {
 
 /// A video's card; its link carries `context`, the listing it is in, so
 /// the watch page goes on with that listing's next video.
-fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
+pub(super) fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
     // Derived from the path: made once, shown eight times.
     let title = v.title_for(u);
     let initial: String =

@@ -37,6 +37,7 @@ pub enum Nav {
     Favorites,
     BestOf,
     Tags,
+    Folders,
     Playlists,
     Admin,
     SignIn,
@@ -105,6 +106,7 @@ fn more_links(nav: Nav, visitor: &Visitor, class: &str) -> Markup {
     html! {
         a href="/best-of" class=[class] aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
         a href="/tags" class=[class] aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
+        a href="/folders" class=[class] aria-current=[(nav == Nav::Folders).then_some("page")] { "Folders" }
         a href="/playlists" class=[class] aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
         a href="/random" class=[class] { "Random" }
         @if visitor.admin() {

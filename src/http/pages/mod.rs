@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod error;
+pub mod folders;
 pub mod gallery;
 pub mod layout;
 pub mod login;

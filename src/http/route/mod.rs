@@ -129,6 +129,7 @@ pub enum Name {
     BestOf,
     Random,
     Tags,
+    Folders,
     Tag,
     Watch,
     Playlists,

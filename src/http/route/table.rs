@@ -109,6 +109,7 @@ pub static ROUTES: &[Endpoint] = &[
     page(Get, "/best-of", BestOf, VIEWER, "best_of"),
     page(Get, "/random", Random, VIEWER, "random"),
     page(Get, "/tags", Tags, VIEWER, "tags"),
+    page(Get, "/folders", Folders, VIEWER, "folders"),
     page(Get, "/tag/{tag}", Tag, VIEWER, "tag"),
     page(Get, "/watch/{key}", Watch, VIEWER, "watch"),
     page(Get, "/playlists", Playlists, VIEWER, "playlists"),
