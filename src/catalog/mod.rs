@@ -210,6 +210,8 @@ pub struct Contents {
     /// Which videos each set of folders lets through, for the few sets in
     /// use (`Sight`), newest first.
     visible: std::sync::Mutex<std::collections::VecDeque<Arc<Visible>>>,
+    /// Every folder, built when first browsed (`folders`).
+    folders: std::sync::OnceLock<Arc<folders::Tree>>,
 }
 
 /// Sets of folders whose visible videos a catalog keeps at once.
@@ -306,6 +308,7 @@ impl Catalog {
             words,
             duplicates,
             visible: Default::default(),
+            folders: Default::default(),
         };
         Catalog { contents: Arc::new(contents), sources, roots, stats }
     }
@@ -439,6 +442,14 @@ impl Contents {
     /// All listed videos, by position (the values orders hold).
     pub fn videos(&self) -> &[Arc<Video>] {
         &self.videos
+    }
+}
+
+impl Catalog {
+    /// Every folder with its counts, built at the first call (one pass)
+    /// and kept while the contents stay.
+    pub fn folder_tree(&self) -> Arc<folders::Tree> {
+        self.contents.folders.get_or_init(|| Arc::new(folders::Tree::build(self))).clone()
     }
 }
 

@@ -203,6 +203,14 @@ async fn a_childs_profile_finds_nothing_of_a_hidden_folder() {
             assert!(!html.contains(hidden), "{path} shows {hidden}");
         }
     }
+    // Folders: only theirs, counted without the hidden video.
+    let (status, folders) = page(&srv, Some(&kid), "/folders").await;
+    assert_eq!(status, 200);
+    assert!(folders.contains("href=\"/folders?in=Kids\"") && !folders.contains("Family"), "{folders}");
+    assert!(folders.contains("3 videos"), "{folders}");
+    assert_eq!(page(&srv, Some(&kid), "/folders?in=Family").await.0, 404);
+    let (_, theirs) = page(&srv, Some(&ann), "/folders").await;
+    assert!(theirs.contains("href=\"/folders?in=Family\""), "the admin sees every folder");
     let (_, m3u) = page(&srv, Some(&kid), "/playlist.m3u").await;
     assert!(m3u.contains("Lion cub") && !m3u.contains("Birthday") && !m3u.contains(&secret), "{m3u}");
     // Every path to the video itself: as if it did not exist.
