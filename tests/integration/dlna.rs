@@ -234,7 +234,15 @@ fn a_control_point_finds_browses_searches_and_fetches() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    // Listening before the server starts (Python takes a while on a busy machine).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        let out = ns.command("ss").args(["-Huln", "sport = :1900"]).output().unwrap();
+        if !out.stdout.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let srv = Server::start(&ns, &[fx.path()], data.path());
     let udn = format!("uuid:{}", std::fs::read_to_string(data.path().join("dlna-uuid")).unwrap().trim());
     let location = srv.url("/dlna/device.xml");

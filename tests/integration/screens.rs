@@ -23,9 +23,15 @@ const PAINTED: &str = "const p = document.getElementById('player'); \
 #[ignore = "makes the README's pictures; run on demand"]
 async fn screenshots() {
     let fx = Fixture::new();
-    let clips =
-        [("Sunset at the lake", "orange"), ("Cats at play", "teal"), ("Beach day", "skyblue"), ("Birthday", "purple")];
+    // Two of them in a folder, for the folders page.
+    let clips = [
+        ("Holidays/Sunset at the lake", "orange"),
+        ("Cats at play", "teal"),
+        ("Holidays/Beach day", "skyblue"),
+        ("Birthday", "purple"),
+    ];
     for (name, color) in clips {
+        std::fs::create_dir_all(fx.path().join(name).parent().unwrap()).unwrap();
         let src = format!("color=c={color}:size=640x360:duration=6:rate=10");
         ffmpeg(&fx.path().join(format!("{name}.webm")), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "80k"]);
     }
@@ -61,7 +67,8 @@ async fn screenshots() {
         [("desktop-dark", 1440, 900, "dark"), ("desktop-light", 1440, 900, "light"), ("phone-dark", 390, 844, "dark")]
     {
         driver.call("POST", "/window/rect", json!({ "width": w, "height": h })).await;
-        for (page, path) in [("gallery", "/".to_string()), ("watch", format!("/watch/{cats}"))] {
+        let pages = [("gallery", "/".to_string()), ("watch", format!("/watch/{cats}")), ("folders", "/folders".into())];
+        for (page, path) in pages {
             driver.goto(&srv.url(&path)).await;
             driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;
             // Painted: the pictures in view loaded, and the video's first frame.
