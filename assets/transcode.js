@@ -116,9 +116,16 @@ function feed(player, source, type, duration, link, say, from) {
     const mine = { from: t, reached: t, ctrl: new AbortController() };
     stream = mine;
     await idle();
-    if (stream !== mine || source.readyState !== "open") return;
+    if (stream !== mine || source.readyState === "closed") return;
+    // Ended (a seek after the end): setting the offset opens it again.
+    if (source.readyState === "ended") buffer.timestampOffset = t;
     buffer.abort();
     buffer.timestampOffset = t;
+    // Whether the server ended the stream (ffmpeg got to the end), and
+    // the longest reading paused (the server stops a stream unread for a
+    // minute: then it did not get to the end).
+    let finished = false;
+    let longestWait = 0;
     try {
       const res = await fetch(link(t), { signal: mine.ctrl.signal, headers: { Accept: "application/json" } });
       if (!res.ok) {
@@ -128,26 +135,29 @@ function feed(player, source, type, duration, link, say, from) {
       const reader = res.body.getReader();
       for (;;) {
         const { value, done } = await reader.read();
+        if (done) finished = true;
         if (done || stream !== mine) break;
         await append(value);
         if (stream !== mine) return;
         const r = rangeAt(Math.max(mine.from, mine.reached - 0.5));
         if (r) mine.reached = r[1];
         nudge();
+        const waited = Date.now();
         while (stream === mine && mine.reached - player.currentTime > AHEAD_S) await sleep(1000);
+        longestWait = Math.max(longestWait, Date.now() - waited);
       }
     } catch (e) {
       if (stream !== mine) return;
       if (e.name !== "AbortError") await sleep(2000);
     }
     if (stream !== mine) return;
-    if (mine.reached >= duration - 1) {
+    if (mine.reached >= duration - 1 || (finished && longestWait < 50000)) {
       await idle();
       if (source.readyState === "open") source.endOfStream();
       return;
     }
-    // Ended early (the server stops a stream unread for a minute, as
-    // while paused; or the connection dropped): on from where it got to
+    // Stopped early (unread for a minute, as while paused; or the
+    // connection dropped): on from where it got to
     // once playback needs it, unless it got nowhere a few times in a row.
     stalls = mine.reached > mine.from + 1 ? 0 : stalls + 1;
     if (stalls > MAX_STALLS) { say("The transcode keeps stopping; Open in VLC plays the file itself."); return; }

@@ -215,6 +215,12 @@ async fn chromium_plays_and_seeks_a_transcoded_film() {
     assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
     let note = driver.js("return document.getElementById('codec-note').hidden").await;
     assert_eq!(note, json!(true), "no complaint");
+    // A seek near the end plays to the end, and the player says it ended.
+    driver.js("const p = document.getElementById('player'); p.currentTime = p.duration - 2; p.play(); return 0").await;
+    eventually(Duration::from_secs(30), "the film ends", || async {
+        driver.js("return document.getElementById('player').ended").await == json!(true)
+    })
+    .await;
 
     // HEVC: played as stored where the browser decodes it, else switched
     // to the transcode by the page, and said so.
