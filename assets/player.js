@@ -19,12 +19,12 @@ function resumeAt() {
 
 function resume(id) {
   const posUrl = "/api/v1/videos/" + id + "/position";
-  const at = Number(player.dataset.resume || 0) / 1000;
+  const at = resumeAt();
   // A live region that is always there: filling it is announced.
   const said = document.getElementById("resumed-text");
   const startOver = document.getElementById("start-over");
   player.addEventListener("loadedmetadata", () => {
-    if (at > 5 && at < player.duration - 10) {
+    if (at > 0 && at < player.duration - 10) {
       player.currentTime = at;
       const m = Math.floor(at / 60);
       const s = String(Math.floor(at % 60)).padStart(2, "0");

@@ -64,6 +64,13 @@ fn root_names(catalog: &Catalog) -> Vec<String> {
         .collect()
 }
 
+/// A file's path as folders see it: its root's name first when there are
+/// several roots (`roots`), then the folders of `rel`, then its name.
+fn components<'a>(roots: Option<&'a [String]>, root: usize, rel: &'a str) -> impl Iterator<Item = &'a str> {
+    let root = roots.and_then(|names| names.get(root)).map(String::as_str);
+    root.into_iter().chain(rel.split('/').filter(|p| !p.is_empty()))
+}
+
 /// What is in the folder `at` (components; empty: the top); `None` when
 /// nothing the person may see lies there. Seeing everything, from the
 /// catalog's tree (built at the first call); else from one pass.
@@ -111,8 +118,7 @@ impl Tree {
             counted.clear();
             for f in &v.files {
                 let rel = String::from_utf8_lossy(&f.rel);
-                let root = roots.as_ref().and_then(|n| n.get(f.root)).map(String::as_str);
-                let parts: Vec<&str> = root.into_iter().chain(rel.split('/').filter(|p| !p.is_empty())).collect();
+                let parts: Vec<&str> = components(roots.as_deref(), f.root, &rel).collect();
                 let Some((_file, folders)) = parts.split_last() else { continue };
                 let mut at = 0u32;
                 for name in folders {
@@ -188,8 +194,7 @@ fn pass(catalog: &Catalog, within: Option<&Visible>, at: &[String]) -> Option<Fo
             }
             // Names that are not UTF-8 show as `rel_display` shows them.
             let rel = String::from_utf8_lossy(&f.rel);
-            let root = roots.as_ref().and_then(|names| names.get(f.root)).map(String::as_str);
-            let mut parts = root.into_iter().chain(rel.split('/').filter(|p| !p.is_empty()));
+            let mut parts = components(roots.as_deref(), f.root, &rel);
             if !at.iter().all(|want| parts.next() == Some(want.as_str())) {
                 continue;
             }

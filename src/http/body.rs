@@ -17,11 +17,10 @@ pub enum Body {
     File(FileBody),
     /// A remuxed stream, made a fragment at a time.
     Remux(RemuxBody),
-    /// An endless stream fed by a task (server-sent events).
-    Stream(mpsc::Receiver<Bytes>),
-    /// A stream fed by a thread until it ends (a transcode): its first
-    /// chunk (already read, to know it started), then the rest.
-    Piped(Option<Bytes>, mpsc::Receiver<Bytes>),
+    /// A stream fed by a task or thread until its sender goes (server-sent
+    /// events, a transcode): a first chunk already read (a transcode's,
+    /// to know it started), then the rest.
+    Stream(Option<Bytes>, mpsc::Receiver<Bytes>),
 }
 
 impl Body {
@@ -40,8 +39,7 @@ impl hyper::body::Body for Body {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             Body::File(f) => f.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
             Body::Remux(r) => r.poll_chunk(cx).map(|o| o.map(|r| r.map(Frame::data))),
-            Body::Stream(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
-            Body::Piped(first, rx) => match first.take() {
+            Body::Stream(first, rx) => match first.take() {
                 Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
                 None => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
             },
@@ -54,7 +52,7 @@ impl hyper::body::Body for Body {
             Body::Full(b) => b.is_none(),
             Body::File(f) => f.remaining() == 0,
             Body::Remux(r) => r.remaining() == 0,
-            Body::Stream(_) | Body::Piped(..) => false,
+            Body::Stream(..) => false,
         }
     }
 
@@ -64,7 +62,7 @@ impl hyper::body::Body for Body {
             Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Body::File(f) => SizeHint::with_exact(f.remaining()),
             Body::Remux(r) => SizeHint::with_exact(r.remaining()),
-            Body::Stream(_) | Body::Piped(..) => SizeHint::default(),
+            Body::Stream(..) => SizeHint::default(),
         }
     }
 }

@@ -95,7 +95,7 @@ impl Ffmpeg {
 
 /// `line` with every URL in it replaced (ffmpeg names its input, and an
 /// object's is a presigned link: it must not reach logs or pages).
-pub(super) fn without_urls(line: &str) -> String {
+fn without_urls(line: &str) -> String {
     line.split(' ')
         .map(|word| if word.contains("://") { "[the object's link]" } else { word })
         .collect::<Vec<_>>()
@@ -185,15 +185,25 @@ fn run_png(mut cmd: Command, video: &Content, timeout: Duration, empty: &str) ->
 
 /// Runs a command at low priority with `video` as its standard input;
 /// kills it after `timeout`.
-fn run(mut cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, MediaError> {
-    let input = match video.file() {
+fn run(cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, MediaError> {
+    run_with(cmd, stdin_of(video)?, timeout)
+}
+
+/// What ffmpeg reads for `video` (see `input`): the open file, or nothing
+/// (an object is read through its link).
+pub(super) fn stdin_of(video: &Content) -> std::io::Result<Stdio> {
+    Ok(match video.file() {
         Some(file) => Stdio::from(file.try_clone()?),
         None => Stdio::null(),
-    };
+    })
+}
+
+/// Runs a command at low priority with `input` as its standard input and
+/// returns its output (at most `MAX_OUTPUT`); kills it after `timeout`.
+pub(super) fn run_with(mut cmd: Command, input: Stdio, timeout: Duration) -> Result<Vec<u8>, MediaError> {
     let mut child = cmd.stdin(input).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
         let _ = (&mut stdout).take(MAX_OUTPUT).read_to_end(&mut out);
@@ -201,12 +211,7 @@ fn run(mut cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, 
         let _ = std::io::copy(&mut stdout, &mut std::io::sink());
         out
     });
-    let err_reader = std::thread::spawn(move || {
-        let mut err = String::new();
-        let _ = (&mut stderr).take(64 * 1024).read_to_string(&mut err);
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
-        err
-    });
+    let err_reader = complaints(child.stderr.take().expect("stderr is piped"));
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -222,8 +227,23 @@ fn run(mut cmd: Command, video: &Content, timeout: Duration) -> Result<Vec<u8>, 
     let out = reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     if !status.success() {
-        let first = without_urls(err.lines().next().unwrap_or("").trim());
-        return Err(MediaError::Ffmpeg(if first.is_empty() { status.to_string() } else { first }));
+        return Err(MediaError::Ffmpeg(first_complaint(&err).unwrap_or_else(|| status.to_string())));
     }
     Ok(out)
+}
+
+/// Reads ffmpeg's complaints (the first 64 KiB; the rest is drained, so a
+/// full pipe never stalls it) on a thread of their own.
+pub(super) fn complaints(mut stderr: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = (&mut stderr).take(64 * 1024).read_to_string(&mut err);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        err
+    })
+}
+
+/// The first line ffmpeg said, without URLs (an object's is a presigned link).
+pub(super) fn first_complaint(said: &str) -> Option<String> {
+    said.lines().map(str::trim).find(|l| !l.is_empty()).map(without_urls)
 }

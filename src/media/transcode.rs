@@ -28,7 +28,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-use super::ffmpeg::{background_priority, input, Ffmpeg};
+use super::ffmpeg::{background_priority, complaints, first_complaint, input, run_with, stdin_of, Ffmpeg};
 use crate::cli::TranscodeEncoder as Choice;
 use crate::config::TranscodeSettings as Settings;
 use crate::library::ids::VideoId;
@@ -193,6 +193,10 @@ impl Run {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The transcodes of this server.
@@ -282,7 +286,7 @@ impl Transcodes {
         let key = (job.viewer.clone(), job.id);
         let run = Arc::new(Run::new());
         if let Some(before) = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), run.clone()) {
-            before.stop.store(true, Ordering::Relaxed);
+            before.stop();
         }
         // The one just stopped gives its slot back within `POLL`.
         let permit = match tokio::time::timeout(Duration::from_secs(2), self.slots.clone().acquire_owned()).await {
@@ -292,6 +296,8 @@ impl Transcodes {
                 return Err(TranscodeError::Busy(self.settings.max));
             }
         };
+        // How long the first bytes may take.
+        let first_within = ffmpeg.timeout;
         let (tx, mut rx) = mpsc::channel(QUEUED);
         let args = self.args(encoder, &job);
         let (me, run2, key2) = (self.clone(), run.clone(), key.clone());
@@ -309,7 +315,7 @@ impl Transcodes {
             return Err(e.into());
         }
         self.started.fetch_add(1, Ordering::Relaxed);
-        let first = tokio::time::timeout(ffmpeg_wait(&self.ffmpeg), rx.recv()).await;
+        let first = tokio::time::timeout(first_within, rx.recv()).await;
         match first {
             Ok(Some(bytes)) => Ok((bytes, rx)),
             Ok(None) => {
@@ -317,7 +323,7 @@ impl Transcodes {
                 Err(TranscodeError::Failed(why.unwrap_or_else(|| "ffmpeg wrote nothing".into())))
             }
             Err(_) => {
-                run.stop.store(true, Ordering::Relaxed);
+                run.stop();
                 Err(TranscodeError::Failed("ffmpeg wrote nothing within its time limit (--ffmpeg-timeout)".into()))
             }
         }
@@ -353,11 +359,6 @@ impl Transcodes {
     }
 }
 
-/// How long the first bytes may take.
-fn ffmpeg_wait(ffmpeg: &Option<Ffmpeg>) -> Duration {
-    ffmpeg.as_ref().map_or(Duration::from_secs(30), |f| f.timeout)
-}
-
 struct Args {
     before: Vec<String>,
     after: Vec<String>,
@@ -380,21 +381,12 @@ fn pump(
     // The longest a film may take, for an object's presigned link.
     input(&mut cmd, content, Duration::from_secs(12 * 3600)).map_err(|e| e.to_string())?;
     cmd.args(&args.after);
-    let stdin = match content.file() {
-        Some(file) => Stdio::from(file.try_clone().map_err(|e| e.to_string())?),
-        None => Stdio::null(),
-    };
+    let stdin = stdin_of(content).map_err(|e| e.to_string())?;
     let mut child =
         cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
     background_priority(child.id() as libc::pid_t);
     let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let complaints = std::thread::spawn(move || {
-        let mut err = String::new();
-        let _ = (&mut stderr).take(16 * 1024).read_to_string(&mut err);
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
-        err
-    });
+    let complaints = complaints(child.stderr.take().expect("stderr is piped"));
     // `Child` remembers when it was reaped: a kill after `wait` signals no one.
     let child = Arc::new(Mutex::new(child));
     let watchdog = {
@@ -402,7 +394,7 @@ fn pump(
         std::thread::spawn(move || {
             while !run.done.load(Ordering::Relaxed) {
                 if run.stopped() || run.still() > IDLE {
-                    run.stop.store(true, Ordering::Relaxed);
+                    run.stop();
                     let _ = child.lock().unwrap_or_else(|e| e.into_inner()).kill();
                     return;
                 }
@@ -447,9 +439,8 @@ fn pump(
     let _ = watchdog.join();
     let said = complaints.join().unwrap_or_default();
     if sent == 0 && !run.stopped() && !tx.is_closed() {
-        let first = said.lines().map(str::trim).find(|l| !l.is_empty());
-        let why = match (first, status) {
-            (Some(line), _) => super::ffmpeg::without_urls(line),
+        let why = match (first_complaint(&said), status) {
+            (Some(line), _) => line,
             (None, Ok(s)) => s.to_string(),
             (None, Err(e)) => e.to_string(),
         };
@@ -492,33 +483,9 @@ fn try_encoder(ffmpeg: &Ffmpeg, settings: &Settings, encoder: Encoder) -> Result
     cmd.args(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.5"]);
     cmd.args(encoder.video(settings, &scale(None)));
     cmd.args(["-f", "null", "-"]);
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let complaints = std::thread::spawn(move || {
-        let mut err = String::new();
-        let _ = (&mut stderr).take(16 * 1024).read_to_string(&mut err);
-        err
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > Duration::from_secs(10) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("no answer within 10 s".into());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let said = complaints.join().unwrap_or_default();
-    if status.success() {
-        return Ok(());
-    }
-    let line = said.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("it failed");
-    Err(line.chars().take(200).collect())
+    run_with(cmd, Stdio::null(), Duration::from_secs(10))
+        .map(|_| ())
+        .map_err(|e| e.to_string().chars().take(200).collect())
 }
 
 #[cfg(test)]

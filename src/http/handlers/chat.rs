@@ -116,7 +116,7 @@ pub async fn chat(
             _ = left.closed() => {}
         }
     });
-    let mut res = Response::new(Body::Stream(body_rx));
+    let mut res = Response::new(Body::Stream(None, body_rx));
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

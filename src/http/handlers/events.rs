@@ -106,7 +106,7 @@ pub fn events(
             }
         }
     });
-    let mut res = Response::new(Body::Stream(rx));
+    let mut res = Response::new(Body::Stream(None, rx));
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -31,7 +31,7 @@ use crate::media::remux::cache::Plans;
 /// Bumped when the output for the same file changes (a new ETag).
 const FORMAT: u32 = 1;
 /// Audio tracks one may pick.
-const MAX_AUDIO: usize = 32;
+pub(super) const MAX_AUDIO: usize = 32;
 
 /// The URL a player uses for `v`: its own bytes, or the remuxed stream.
 pub fn play_url(v: &Video) -> String {

@@ -11,15 +11,13 @@ use std::net::IpAddr;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::{Method, Response};
 
+use super::play::MAX_AUDIO;
 use super::video::Streaming;
 use super::ApiError;
 use crate::catalog::personal::Viewer;
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
 use crate::media::transcode::{Job, TranscodeError, MAX_HEIGHT};
-
-/// Audio tracks one may pick.
-const MAX_AUDIO: usize = 32;
 
 /// What the query asks for: the start (seconds), a height, a track.
 #[derive(Debug, Default, PartialEq)]
@@ -116,7 +114,7 @@ pub async fn transcode(
         TranscodeError::Failed(_) => ApiError::UnsupportedMediaType(e.to_string()),
         TranscodeError::Io(e) => ApiError::Internal(e.into()),
     })?;
-    let mut res = Response::new(Body::Piped(Some(first), rest));
+    let mut res = Response::new(Body::Stream(Some(first), rest));
     headers(&mut res);
     Ok(res)
 }
