@@ -56,6 +56,19 @@ impl Netns {
         self
     }
 
+    /// Waits (at most 60 s) until something in the namespace listens on
+    /// `port` (`ss` flags: `-Huln` UDP, `-Htln` TCP).
+    fn wait_for_listener(&self, flags: &str, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let out = self.command("ss").args([flags, &format!("sport = :{port}")]).output().unwrap();
+            if !out.stdout.is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// `program` run inside the namespace.
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
@@ -235,14 +248,7 @@ fn a_control_point_finds_browses_searches_and_fetches() {
         .spawn()
         .unwrap();
     // Listening before the server starts (Python takes a while on a busy machine).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::time::Instant::now() < deadline {
-        let out = ns.command("ss").args(["-Huln", "sport = :1900"]).output().unwrap();
-        if !out.stdout.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    ns.wait_for_listener("-Huln", 1900);
     let srv = Server::start(&ns, &[fx.path()], data.path());
     let udn = format!("uuid:{}", std::fs::read_to_string(data.path().join("dlna-uuid")).unwrap().trim());
     let location = srv.url("/dlna/device.xml");
@@ -435,6 +441,7 @@ fn players_see_only_what_the_dlna_profile_may() {
 /// sinks in real time) inside the namespace; killed on drop.
 struct Renderer {
     child: Child,
+    log: tempfile::NamedTempFile,
 }
 
 impl Renderer {
@@ -443,15 +450,24 @@ impl Renderer {
             skip("no gmediarender (apt-get install gmediarender gstreamer1.0-plugins-good gstreamer1.0-libav)");
             return None;
         }
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = ns
             .command("gmediarender")
             .args(["-I", "vs0", "-f", name, "-u", "5d0c1e2a-7b3f-4c55-9e21-0a1b2c3d4e5f", "--port", "49494"])
             .args(["--gstout-videopipe", "fakesink sync=true", "--gstout-audiopipe", "fakesink sync=true"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap();
-        Some(Renderer { child })
+        // Its UPnP library retries each second until the new link's
+        // addresses are usable; the test starts once it listens.
+        ns.wait_for_listener("-Htln", 49494);
+        Some(Renderer { child, log })
+    }
+
+    /// What it said, for failure messages.
+    fn said(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 }
 
@@ -492,7 +508,7 @@ fn until(ns: &Netns, url: &str, secs: u64, what: &str, done: impl Fn(&Value) -> 
 fn plays_on_a_tv_from_the_watch_page() {
     let Some(ns) = Netns::new("cast") else { return };
     let ns = ns.with_ethernet();
-    let Some(_tv) = Renderer::start(&ns, "Living room TV") else { return };
+    let Some(renderer) = Renderer::start(&ns, "Living room TV") else { return };
     let fx = Fixture::new();
     // A minute, stored as browsers (and the TV) play it: index first.
     let film = fx.path().join("film.mp4");
@@ -538,7 +554,7 @@ fn plays_on_a_tv_from_the_watch_page() {
     // Played from 20 s: the TV fetches the signed link and goes there.
     let body = format!(r#"{{"video":"{video}","position_ms":20000}}"#);
     let (status, sent) = api(&ns, "POST", &format!("{tv}/play"), Some(&body));
-    assert_eq!(status, 200, "{sent}");
+    assert_eq!(status, 200, "{sent}\nthe renderer said: {}", renderer.said());
     assert_eq!(sent["casting"]["video"], video.as_str());
     until(&ns, &tv, 30, "it plays from the resume position", |v| {
         v["casting"]["state"] == "PLAYING" && v["casting"]["position_ms"].as_u64().is_some_and(|p| p >= 20_000)
