@@ -114,6 +114,7 @@ fn bench(n: usize) {
     println!("| rescan, nothing changed (stat only) | {:.2} s |", rescan.as_secs_f64());
     println!("| restart: open index + build catalog | {:.3} s |", restart.as_secs_f64());
     folders(&catalog);
+    series(&catalog);
 
     // A tenth of the videos rated and viewed, every fiftieth a favorite.
     let users = UserCache::default();
@@ -155,6 +156,7 @@ fn bench(n: usize) {
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],
+                        years: vec![],
                         editor: None,
                         visitor: Default::default(),
                     };
@@ -200,6 +202,27 @@ fn folders(catalog: &vidserve::catalog::Catalog) {
             percentile(&times, 0.99).as_secs_f64() * 1e6
         );
     }
+}
+
+/// The series index (built once per catalog, at the first series page,
+/// year filter or gallery), and recognising names as fast as they come:
+/// the real-looking names of `tests/data/names.tsv`, over and over.
+fn series(catalog: &vidserve::catalog::Catalog) {
+    let t = Instant::now();
+    std::hint::black_box(vidserve::catalog::series::Series::build(catalog));
+    println!("\nseries index built in {:.1} ms (once per catalog)", t.elapsed().as_secs_f64() * 1e3);
+    let corpus = include_str!("../tests/data/names.tsv");
+    let names: Vec<&str> =
+        corpus.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).filter_map(|l| l.split('\t').next()).collect();
+    let rounds = 100_000 / names.len() + 1;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for n in &names {
+            std::hint::black_box(vidserve::catalog::names::recognise(n, 2026));
+        }
+    }
+    let each = t.elapsed().as_secs_f64() / (rounds * names.len()) as f64;
+    println!("a real-looking name recognised in {:.2} µs ({} names)", each * 1e6, rounds * names.len());
 }
 
 fn main() {

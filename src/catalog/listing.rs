@@ -9,7 +9,7 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer};
 
-use super::query::{self, Filter, LiveOrders, Watch};
+use super::query::{self, Filter, LiveOrders, Watch, Year};
 use super::search::{self, SearchCache};
 use super::user::UserCache;
 use super::{Catalog, Order, Sight, Sort, Video, Viewer};
@@ -47,7 +47,8 @@ pub struct Inputs<'a> {
 impl Inputs<'_> {
     /// `query`'s filter, with what the asking person may see.
     fn filter(&self, query: &ListQuery) -> Result<Filter, QueryError> {
-        Ok(Filter { within: self.sight.visible(self.catalog), ..query.filter()? })
+        let year = query.year.map(|year| Year { year, years: self.catalog.series().years() });
+        Ok(Filter { within: self.sight.visible(self.catalog), year, ..query.filter()? })
     }
 }
 
@@ -72,6 +73,8 @@ pub struct ListQuery {
     /// Only videos at least (at most) this many minutes long.
     pub min_minutes: Option<f64>,
     pub max_minutes: Option<f64>,
+    /// Only videos of this year (a film's, a series', a date's in the name).
+    pub year: Option<u16>,
     /// Search words (titles, paths, tags).
     pub q: Option<String>,
     /// Comma-separated video ids: just these, in this order (a page
@@ -97,6 +100,9 @@ pub const MAX_FILTER_TAGS: usize = 20;
 pub const MAX_QUERY_CHARS: usize = 500;
 /// Largest length filter, in minutes (a week).
 pub const MAX_MINUTES: f64 = 7.0 * 24.0 * 60.0;
+/// The years one may filter by.
+pub const MIN_YEAR: u16 = 1800;
+pub const MAX_YEAR: u16 = 2200;
 
 pub struct Listing {
     pub videos: Vec<Arc<Video>>,
@@ -147,6 +153,9 @@ impl ListQuery {
         if self.q.as_deref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
             return Err(QueryError::Bad(format!("a search is at most {MAX_QUERY_CHARS} characters")));
         }
+        if self.year.is_some_and(|y| !(MIN_YEAR..=MAX_YEAR).contains(&y)) {
+            return Err(QueryError::Bad(format!("year must be from {MIN_YEAR} to {MAX_YEAR}")));
+        }
         let ms = |minutes: Option<f64>, name: &str| match minutes {
             None => Ok(None),
             Some(m) if m.is_finite() && (0.0..=MAX_MINUTES).contains(&m) => Ok(Some((m * 60_000.0) as u64)),
@@ -159,6 +168,8 @@ impl ListQuery {
             watch: self.watch()?,
             min_ms: ms(self.min_minutes, "min_minutes")?,
             max_ms: ms(self.max_minutes, "max_minutes")?,
+            // Set by `Inputs::filter`, which has the catalog's years.
+            year: None,
             within: None,
         })
     }
@@ -201,6 +212,9 @@ impl ListQuery {
         if let Some(m) = self.max_minutes {
             s.push_str(&format!("&max_minutes={m}"));
         }
+        if let Some(y) = self.year {
+            s.push_str(&format!("&year={y}"));
+        }
         if let Some(q) = self.q.as_deref().filter(|q| !q.trim().is_empty()) {
             s.push_str(&format!("&q={}", percent_encoding::utf8_percent_encode(q, QUERY_VALUE)));
         }
@@ -210,6 +224,12 @@ impl ListQuery {
             s.push_str(&format!("&tag={}", percent_encoding::utf8_percent_encode(&joined, QUERY_VALUE)));
         }
         s
+    }
+
+    /// Whether this lists the whole library (any order): no filter, no
+    /// search.
+    pub fn is_plain_listing(&self) -> Result<bool, QueryError> {
+        Ok(self.filter()?.is_empty() && self.year.is_none() && !self.searching())
     }
 
     /// Whether this is the whole library in the default order (links need
@@ -227,6 +247,7 @@ impl ListQuery {
             || !matches!(self.watch(), Ok(None))
             || self.min_minutes.is_some()
             || self.max_minutes.is_some()
+            || self.year.is_some()
             || !self.tags().is_empty()
             || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }
@@ -255,6 +276,7 @@ impl ListQuery {
             && matches!(self.watch(), Ok(None))
             && self.min_minutes.is_none()
             && self.max_minutes.is_none()
+            && self.year.is_none()
             && self.tags().is_empty()
             && self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }

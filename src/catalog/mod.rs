@@ -9,9 +9,11 @@
 pub mod fold;
 pub mod folders;
 pub mod listing;
+pub mod names;
 pub mod personal;
 pub mod query;
 pub mod search;
+pub mod series;
 pub mod sight;
 pub mod sort;
 mod table;
@@ -212,6 +214,8 @@ pub struct Contents {
     visible: std::sync::Mutex<std::collections::VecDeque<Arc<Visible>>>,
     /// Every folder, built when first browsed (`folders`).
     folders: std::sync::OnceLock<Arc<folders::Tree>>,
+    /// Series and years, built when first asked for (`series`).
+    series: std::sync::OnceLock<Arc<series::Series>>,
 }
 
 /// Sets of folders whose visible videos a catalog keeps at once.
@@ -309,6 +313,7 @@ impl Catalog {
             duplicates,
             visible: Default::default(),
             folders: Default::default(),
+            series: Default::default(),
         };
         Catalog { contents: Arc::new(contents), sources, roots, stats }
     }
@@ -450,6 +455,17 @@ impl Catalog {
     /// and kept while the contents stay.
     pub fn folder_tree(&self) -> Arc<folders::Tree> {
         self.contents.folders.get_or_init(|| Arc::new(folders::Tree::build(self))).clone()
+    }
+
+    /// Series and years, built at the first call (one pass over the
+    /// names) and kept while the contents stay.
+    pub fn series(&self) -> Arc<series::Series> {
+        self.contents.series.get_or_init(|| Arc::new(series::Series::build(self))).clone()
+    }
+
+    /// The series index when it is built already (so a page never waits for it).
+    pub fn series_ready(&self) -> Option<Arc<series::Series>> {
+        self.contents.series.get().cloned()
     }
 }
 

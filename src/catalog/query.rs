@@ -32,8 +32,25 @@ pub struct Filter {
     /// Only videos at least (at most) this long, in milliseconds.
     pub min_ms: Option<u64>,
     pub max_ms: Option<u64>,
+    /// Only videos of this year (`series::Series::years`: a film's, a series', a date's
+    /// in the name).
+    pub year: Option<Year>,
     /// Only the videos the asking person may see (`None`: all).
     pub within: Option<Arc<Visible>>,
+}
+
+/// A year asked for, with every listed video's year to compare with
+/// (`series::Series::years`, by position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Year {
+    pub year: u16,
+    pub years: Arc<[u16]>,
+}
+
+impl Year {
+    fn admits(&self, v: &Video) -> bool {
+        v.pos != u32::MAX && self.years.get(v.pos as usize) == Some(&self.year)
+    }
 }
 
 /// Where the asking person is with a video.
@@ -81,6 +98,7 @@ impl Filter {
             || self.watch.is_some()
             || self.min_ms.is_some()
             || self.max_ms.is_some()
+            || self.year.is_some()
     }
 
     /// Whether a video without user data may pass (so every video is
@@ -91,6 +109,7 @@ impl Filter {
             || !self.tags.is_empty()
             || matches!(self.watch, Some(Watch::InProgress | Watch::Watched));
         self.watch == Some(Watch::Unwatched)
+            || self.year.is_some()
             || self.min_ms.is_some()
             || self.max_ms.is_some()
             || (self.within.is_some() && !needs_data)
@@ -104,6 +123,9 @@ impl Filter {
     /// Whether `v`, with the user data `d` that `who` sees, passes.
     pub fn matches(&self, v: &Video, d: Option<&UserData>, who: &Viewer) -> bool {
         if self.within.as_ref().is_some_and(|w| !w.admits(v)) {
+            return false;
+        }
+        if self.year.as_ref().is_some_and(|y| !y.admits(v)) {
             return false;
         }
         let length = v.duration_ms();

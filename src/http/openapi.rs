@@ -31,6 +31,7 @@ const LIST_PARAMS: &str = r##"[
         { "name": "show", "in": "query", "description": "where the asking person is with the videos: all, unwatched, in_progress (begun, a resume position kept) or watched", "schema": { "type": "string", "enum": ["all", "unwatched", "in_progress", "watched"] } },
         { "name": "min_minutes", "in": "query", "schema": { "type": "number", "minimum": 0 } },
         { "name": "max_minutes", "in": "query", "schema": { "type": "number", "minimum": 0 } },
+        { "name": "year", "in": "query", "description": "only videos of this year: a film's, a series', or a date's in the name", "schema": { "type": "integer", "minimum": 1800, "maximum": 2200 } },
         { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
         { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } },
         { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } }
@@ -109,6 +110,11 @@ const COMPONENTS: &str = r##"{
                 "stream_url": { "type": "string", "description": "the file's own bytes" },
                 "play_url": { "type": "string", "description": "what a browser's player loads: stream_url, or /play/{id}.mp4 (Matroska, or MP4 with its index at the end, remuxed to fragmented MP4; WebM has one too, for browsers without WebM)" },
                 "watch_url": { "type": "string" },
+                "year": { "type": ["integer", "null"], "description": "a film's (Film (1987)), a series' (Show (2005)), or a date's in the name (VID_20230512_…)" },
+                "episode": { "description": "its place in a series, recognised from its name and folders", "oneOf": [{ "type": "null" }, { "type": "object", "properties": {
+                    "series": { "type": "string" }, "series_key": { "type": "string" }, "series_url": { "type": "string" },
+                    "season": { "type": "integer", "description": "0: specials" }, "episode": { "type": "integer", "description": "0: not numbered" },
+                    "last_episode": { "type": ["integer", "null"] }, "title": { "type": ["string", "null"] } } }] },
                 "subtitles": { "description": "one video only: files beside it, then text tracks inside it", "type": "array", "items": { "$ref": "#/components/schemas/Subtitle" } },
                 "chapters": { "description": "one video only", "type": "array", "items": { "$ref": "#/components/schemas/Chapter" } },
                 "audio_tracks": { "description": "one video only", "type": "array", "items": { "$ref": "#/components/schemas/AudioTrack" } } } },

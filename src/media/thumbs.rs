@@ -24,6 +24,8 @@ use crate::library::ids::VideoId;
 pub const SIZES: [u32; 2] = [320, 640];
 const SIDECAR_EXTS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
 const FOLDER_IMAGES: [&str; 3] = ["poster.jpg", "folder.jpg", "cover.jpg"];
+/// A folder's poster: 2:3, as wide as the smaller thumbnail.
+pub const POSTER_SIZE: (u32, u32) = (320, 480);
 /// Largest image file read as a source.
 pub const MAX_SOURCE_BYTES: u64 = 20 * 1024 * 1024;
 
@@ -155,6 +157,42 @@ impl Thumbs {
             have.insert(id);
         }
         Ok(())
+    }
+
+    /// The poster of a folder (a series'): its `poster.jpg`, `folder.jpg`
+    /// or `cover.jpg` (opened beneath root `root` like a video), cropped
+    /// to 2:3 and `POSTER_SIZE`, made once per source image (kept beside
+    /// the thumbnails, named by where the image is and its size and time).
+    /// `None` when the folder has none.
+    pub fn folder_poster(&self, roots: &Roots, root: usize, dir: &Path) -> Result<Option<PathBuf>, MediaError> {
+        for name in FOLDER_IMAGES {
+            let rel = dir.join(name);
+            let Ok(o) = roots.open(root, &rel, None) else { continue };
+            if o.size > MAX_SOURCE_BYTES {
+                continue;
+            }
+            let mut key = root.to_le_bytes().to_vec();
+            key.extend_from_slice(rel.as_os_str().as_encoded_bytes());
+            key.extend_from_slice(&o.size.to_le_bytes());
+            key.extend_from_slice(&o.mtime_ns.to_le_bytes());
+            let path = self.dir.join(format!("poster-{:016x}.jpg", xxhash_rust::xxh3::xxh3_64(&key)));
+            if path.exists() {
+                return Ok(Some(path));
+            }
+            let bytes = crate::container::Source::read_vec(&o.content, 0, MAX_SOURCE_BYTES)?;
+            let (w, h) = POSTER_SIZE;
+            let img = decode(&bytes)?.resize_to_fill(w, h, image::imageops::FilterType::Triangle);
+            let mut out = Vec::new();
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
+            DynamicImage::ImageRgb8(img.to_rgb8())
+                .write_with_encoder(encoder)
+                .map_err(|e| MediaError::Image(e.to_string()))?;
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, &out)?;
+            std::fs::rename(&tmp, &path)?;
+            return Ok(Some(path));
+        }
+        Ok(None)
     }
 
     /// The preview sprite's tile size, if the video has one.

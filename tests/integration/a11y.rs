@@ -47,6 +47,10 @@ async fn every_page_passes_axe_in_chromium() {
     let fx = Fixture::new();
     fx.mp4("Cats at play.mp4", 1000, 1700);
     fx.mp4("trips/Beach day.mp4", 1000, 1701);
+    fx.mp4("Shows/Bluey/Season 1/Bluey S01E01 Magic Xylophone.mp4", 1000, 1702);
+    fx.mp4("Shows/Bluey/Season 2/Bluey S02E01 Dance Mode.mp4", 1000, 1703);
+    fx.mp4("Films/Alien (1979).mp4", 1000, 1704);
+    fx.mp4("Films/Heat (1995).mp4", 1000, 1705);
     // Chapters, subtitles and two audio tracks: the watch page's menus and list.
     let aux = tempfile::tempdir().unwrap();
     crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
@@ -74,6 +78,9 @@ async fn every_page_passes_axe_in_chromium() {
         "/tags".into(),
         "/folders".into(),
         "/folders?in=trips".into(),
+        "/series".into(),
+        "/series/bluey".into(),
+        "/films".into(),
         "/playlists".into(),
         "/playlists/1".into(),
         "/favorites".into(),

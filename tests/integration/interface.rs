@@ -226,7 +226,20 @@ async fn a_phone_shows_every_header_link() {
         let extra: Vec<&str> = more.as_array().unwrap().iter().map(|l| l[0].as_str().unwrap()).collect();
         assert_eq!(
             extra,
-            ["Library", "Favorites", "More", "Best of", "Tags", "Folders", "Playlists", "Random", "Admin", "◐"]
+            [
+                "Library",
+                "Favorites",
+                "More",
+                "Best of",
+                "Tags",
+                "Series",
+                "Films",
+                "Folders",
+                "Playlists",
+                "Random",
+                "Admin",
+                "◐"
+            ]
         );
         assert!(more.as_array().unwrap().iter().all(|l| l[1] == true), "{width} px: {more}");
     }
@@ -234,7 +247,21 @@ async fn a_phone_shows_every_header_link() {
     driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 800 })).await;
     driver.goto(&srv.url("/")).await;
     let wide = driver.js("return [...document.querySelectorAll('header nav a, header nav summary')].filter(e => e.checkVisibility()).map(e => e.textContent)").await;
-    assert_eq!(wide, json!(["Library", "Favorites", "Best of", "Tags", "Folders", "Playlists", "Random", "Admin"]));
+    assert_eq!(
+        wide,
+        json!([
+            "Library",
+            "Favorites",
+            "Best of",
+            "Tags",
+            "Series",
+            "Films",
+            "Folders",
+            "Playlists",
+            "Random",
+            "Admin"
+        ])
+    );
     driver.call("DELETE", "", json!({})).await;
 }
 

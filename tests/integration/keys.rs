@@ -161,7 +161,7 @@ async fn a_keyboard_journey_in_chromium() {
             panic!("Tab never reached {css}");
         }
     };
-    tab_to(".card > a", 20).await;
+    tab_to(".card > a", 30).await;
     key("\u{E007}").await; // Enter
     eventually(Duration::from_secs(10), "the watch page", || async {
         driver.js("return location.pathname").await == json!(format!("/watch/{id}"))

@@ -391,3 +391,42 @@ async fn the_chat_answers_as_if_a_hidden_video_did_not_exist() {
     let system = sent[0]["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("1 video,") && system.contains("Dogs"), "{system}");
 }
+
+/// Series and years: a child sees the series (and the episodes of one)
+/// only in their folders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn series_show_a_child_only_their_episodes() {
+    let fx = Fixture::new();
+    fx.mp4("Kids/Bluey/Bluey S01E01.mp4", 1000, 2300);
+    fx.mp4("Family/Bluey S01E02.mp4", 1000, 2301);
+    fx.mp4("Family/Secret Show S01E01.mp4", 1000, 2302);
+    fx.mp4("Family/Wedding (2011).mp4", 1000, 2303);
+    let data = kids_and_an_admin(&fx);
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let ann = sign_in(&srv, "ann", "long enough").await;
+    let kid = sign_in(&srv, "kid", "long enough").await;
+    let (_, index) = page(&srv, Some(&kid), "/series").await;
+    assert!(index.contains("href=\"/series/bluey\"") && index.contains("1 episode<"), "{index}");
+    assert!(!index.contains("Secret"), "{index}");
+    assert_eq!(page(&srv, Some(&kid), "/series/secret-show").await.0, 404);
+    let (_, bluey) = page(&srv, Some(&kid), "/series/bluey").await;
+    assert!(bluey.contains("Bluey S01E01") && !bluey.contains("Bluey S01E02"), "{bluey}");
+    let list = send(&srv, &kid, "GET", "/api/v1/series", None).await.1;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(send(&srv, &kid, "GET", "/api/v1/series/secret-show", None).await.0, 404);
+    let one = send(&srv, &kid, "GET", "/api/v1/series/bluey", None).await.1;
+    assert_eq!(one["seasons"][0]["episodes"].as_array().map(Vec::len), Some(1), "{one}");
+    // Years: nothing of the hidden folder, by the filter or the list.
+    assert_eq!(send(&srv, &kid, "GET", "/api/v1/videos?year=2011", None).await.1["total"], 0);
+    let (_, gallery) = page(&srv, Some(&kid), "/?year=2011").await;
+    assert!(!gallery.contains("Wedding"), "{gallery}");
+    let (_, gallery) = page(&srv, Some(&kid), "/").await;
+    assert!(!gallery.contains("<option value=\"2011\">"), "{gallery}");
+    // The admin sees both series and both episodes.
+    assert_eq!(send(&srv, &ann, "GET", "/api/v1/series", None).await.1["total"], 2);
+    let one = send(&srv, &ann, "GET", "/api/v1/series/bluey", None).await.1;
+    assert_eq!(one["seasons"][0]["episodes"].as_array().map(Vec::len), Some(2), "{one}");
+    assert_eq!(send(&srv, &ann, "GET", "/api/v1/videos?year=2011", None).await.1["total"], 1);
+    let (_, gallery) = page(&srv, Some(&ann), "/").await;
+    assert!(gallery.contains("<option value=\"2011\">"), "{gallery}");
+}

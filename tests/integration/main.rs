@@ -37,6 +37,7 @@ mod replicas;
 mod screens;
 mod scripts;
 mod sendfile;
+mod series;
 mod support;
 mod swaps;
 mod systemd;

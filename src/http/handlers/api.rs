@@ -110,6 +110,8 @@ pub(super) struct VideoJson<'a> {
     browser_playable: bool,
     container: Option<Name>,
     duration_ms: Option<u64>,
+    /// What its name says it is in a series.
+    episode: Option<EpisodeJson>,
     favorite: bool,
     file_title: Cow<'a, str>,
     height: Option<u32>,
@@ -127,11 +129,42 @@ pub(super) struct VideoJson<'a> {
     views: u64,
     watch_url: String,
     width: Option<u32>,
+    /// A film's, a series', or a date's in its name.
+    year: Option<u16>,
+}
+
+/// A video's place in a series.
+#[derive(serde::Serialize)]
+pub(super) struct EpisodeJson {
+    episode: u16,
+    last_episode: Option<u16>,
+    season: u16,
+    series: String,
+    series_key: String,
+    series_url: String,
+    title: Option<String>,
 }
 
 impl<'a> VideoJson<'a> {
     pub(super) fn new(v: &'a Video, user: &'a UserData, within: Option<&Visible>) -> Self {
         let i = v.info.clone().unwrap_or_default();
+        let kind = crate::catalog::series::recognise(v, crate::catalog::names::this_year());
+        let year = kind.year();
+        let episode = match kind {
+            crate::catalog::names::Kind::Episode(e) => {
+                let (named, series_key) = (e.series(), e.series_key());
+                Some(EpisodeJson {
+                    episode: e.episode,
+                    last_episode: e.last,
+                    season: e.season,
+                    series: named,
+                    series_url: crate::http::pages::series::link(&series_key),
+                    series_key,
+                    title: e.title,
+                })
+            }
+            _ => None,
+        };
         VideoJson {
             added: v.added,
             audio_codec: i.audio_codec,
@@ -140,6 +173,7 @@ impl<'a> VideoJson<'a> {
             browser_playable: i.browser_playable,
             container: v.info.as_ref().map(|i| i.container),
             duration_ms: i.duration_ms,
+            episode,
             favorite: user.favorite,
             file_title: v.title(),
             height: i.height,
@@ -157,6 +191,7 @@ impl<'a> VideoJson<'a> {
             views: user.views,
             watch_url: format!("/watch/{}", v.id),
             width: i.width,
+            year,
         }
     }
 }

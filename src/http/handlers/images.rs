@@ -51,7 +51,7 @@ pub fn sprite_vtt(
 
 /// Serves a stored JPEG (a day of caching; the `ETag` lets a browser
 /// revalidate cheaply).
-async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+pub(super) async fn image_file(path: std::path::PathBuf, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
     let read = crate::blocking::spawn(move || -> std::io::Result<(Vec<u8>, i64, u64)> {
         let bytes = std::fs::read(&path)?;
         let meta = std::fs::metadata(&path)?;

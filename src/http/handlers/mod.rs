@@ -16,6 +16,7 @@ mod loadtest;
 mod pages;
 mod play;
 mod playlists;
+mod series;
 mod subtitles;
 mod transcode;
 mod upload;
@@ -287,6 +288,12 @@ async fn dispatch(
         Name::Random => pages::random(lists, who, sight, parse_query(query)?).await,
         Name::Tags => pages::tags(lists, sight, visitor),
         Name::Folders => pages::folders(lists, thumbs, who, sight, visitor, query).await,
+        Name::SeriesIndex => series::index(lists, thumbs, sight, visitor, query).await,
+        Name::Films => series::films(lists, thumbs, who, sight, visitor, query).await,
+        Name::SeriesPage => series::show(lists, thumbs, who, sight, visitor, p.name()?).await,
+        Name::SeriesPoster => series::poster(lists, thumbs, sight, p.name()?, h).await,
+        Name::ApiSeries => series::api_list(lists, sight, query).await,
+        Name::ApiOneSeries => series::api_one(lists, who, sight, p.name()?).await,
         Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.

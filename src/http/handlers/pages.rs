@@ -84,8 +84,7 @@ pub async fn gallery(
         let to = format!("{path}?{}", q.with_page(listing.pages));
         return Ok(redirect(StatusCode::SEE_OTHER, &to));
     }
-    let plain =
-        path == "/" && listing.page == 1 && q.filter()?.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
+    let plain = path == "/" && listing.page == 1 && q.is_plain_listing()?;
     let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
     let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
@@ -121,6 +120,7 @@ pub async fn gallery(
             .filter(|r| matches!(r.state, RootState::Offline(_)))
             .map(|r| r.path.display().to_string())
             .collect(),
+        years: super::series::years(&catalog, sight),
         editor,
         visitor,
     };

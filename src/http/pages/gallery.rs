@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::catalog::listing::{ListQuery, Listing};
+use crate::catalog::names::{this_year, Kind};
 use crate::catalog::query::Watch;
 use crate::catalog::UserData;
 use crate::catalog::{Order, Sort, Video};
@@ -30,6 +31,9 @@ pub struct GalleryView {
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
+    /// The years videos are from, newest first, to pick from (empty until
+    /// the catalog's series index is built).
+    pub years: Vec<u16>,
     /// A playlist's editor, shown under its gallery.
     pub editor: Option<Markup>,
     pub visitor: Visitor,
@@ -84,7 +88,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
             } @else if l.total == 0 && view.query.searching() {
                 p.notice role="status" { "No video matches “" (view.query.q.as_deref().unwrap_or("").trim()) "”. Try fewer or other words." }
-            } @else if l.total == 0 && !view.query.filter().is_ok_and(|f| f.is_empty()) {
+            } @else if l.total == 0 && (view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty())) {
                 p.notice role="status" { "No video matches these filters." }
             } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add mp4, m4v, mov, webm, mkv, ogg or ogv files to the video folder; they appear here within seconds." }
@@ -165,6 +169,11 @@ fn sort_form(view: &GalleryView) -> Markup {
                 }
             }
             " "
+            label for="year" { "Year " }
+            input #year type="number" name="year" min="1888" max="2200" inputmode="numeric" list="years"
+                value=[view.query.year] placeholder="Any";
+            datalist #years { @for y in &view.years { option value=(y) {} } }
+            " "
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
             @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }
             @if view.query.favorites && view.path == "/" { input type="hidden" name="favorites" value="1"; }
@@ -177,8 +186,24 @@ fn sort_form(view: &GalleryView) -> Markup {
 /// A video's card; its link carries `context`, the listing it is in, so
 /// the watch page goes on with that listing's next video.
 pub(super) fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
+    card_named(v, u, thumb, sprite, context, None)
+}
+
+/// `card`, titled `name` (an episode's own title) unless the person gave
+/// the video a title.
+pub(super) fn card_named(
+    v: &Video,
+    u: &UserData,
+    thumb: bool,
+    sprite: Option<&(u32, u32)>,
+    context: &str,
+    name: Option<&str>,
+) -> Markup {
     // Derived from the path: made once, shown eight times.
-    let title = v.title_for(u);
+    let title = match (&u.title, name) {
+        (None, Some(n)) => std::borrow::Cow::Borrowed(n),
+        _ => v.title_for(u),
+    };
     let initial: String =
         title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
@@ -202,6 +227,10 @@ pub(super) fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
                     div.meta {
+                        @match crate::catalog::series::recognise(v, this_year()) {
+                            Kind::Episode(e) => { span.kind { (e.label()) " · " } }
+                            k => { @if let Some(y) = k.year() { span.kind { (y) " · " } } }
+                        }
                         @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) " · " }
                         // Tells apart two copies with one title (other containers).
                         @if let Some(c) = info.map(|i| i.container.to_string()) { (c) } @else { (size(v.size())) }

@@ -38,6 +38,8 @@ pub enum Nav {
     BestOf,
     Tags,
     Folders,
+    Series,
+    Films,
     Playlists,
     Admin,
     SignIn,
@@ -106,6 +108,8 @@ fn more_links(nav: Nav, visitor: &Visitor, class: &str) -> Markup {
     html! {
         a href="/best-of" class=[class] aria-current=[(nav == Nav::BestOf).then_some("page")] { "Best of" }
         a href="/tags" class=[class] aria-current=[(nav == Nav::Tags).then_some("page")] { "Tags" }
+        a href="/series" class=[class] aria-current=[(nav == Nav::Series).then_some("page")] { "Series" }
+        a href="/films" class=[class] aria-current=[(nav == Nav::Films).then_some("page")] { "Films" }
         a href="/folders" class=[class] aria-current=[(nav == Nav::Folders).then_some("page")] { "Folders" }
         a href="/playlists" class=[class] aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
         a href="/random" class=[class] { "Random" }

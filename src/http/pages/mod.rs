@@ -9,6 +9,7 @@ pub mod gallery;
 pub mod layout;
 pub mod login;
 pub mod playlists;
+pub mod series;
 pub mod tags;
 pub mod watch;
 

@@ -85,6 +85,8 @@ const POSITION: &str =
 const LINK: &str = r#"{ "type": "object", "properties": { "url": { "type": "string" }, "expires": { "type": "integer", "description": "Unix seconds" }, "ttl": { "type": "integer", "description": "seconds the link works" } } }"#;
 const RENDERER: &str = r##"{ "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "casting": { "$ref": "#/components/schemas/Casting" } } }"##;
 const RENDERERS: &str = r##"{ "type": "object", "properties": { "renderers": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "string" }, "name": { "type": "string" }, "casting": { "$ref": "#/components/schemas/Casting" } } } } } }"##;
+const SERIES_LIST: &str = r##"{ "type": "object", "properties": { "series": { "type": "array", "items": { "type": "object", "properties": { "key": { "type": "string" }, "name": { "type": "string" }, "year": { "type": ["integer", "null"] }, "title": { "type": "string" }, "episodes": { "type": "integer" }, "seasons": { "type": "array", "items": { "type": "integer" } }, "url": { "type": "string" } } } }, "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } } }"##;
+const SERIES: &str = r##"{ "type": "object", "properties": { "key": { "type": "string" }, "name": { "type": "string" }, "year": { "type": ["integer", "null"] }, "title": { "type": "string" }, "seasons": { "type": "array", "items": { "type": "object", "properties": { "season": { "type": "integer", "description": "0: specials" }, "episodes": { "type": "array", "items": { "type": "object", "properties": { "season": { "type": "integer" }, "episode": { "type": "integer" }, "last_episode": { "type": ["integer", "null"] }, "label": { "type": "string" }, "title": { "type": ["string", "null"] }, "video": { "$ref": "#/components/schemas/Video" } } } } } } }, "next": { "oneOf": [{ "$ref": "#/components/schemas/Video" }, { "type": "null" }] } } }"##;
 const CAST: &str = r#"{ "type": "object", "required": ["video"], "properties": { "video": { "type": "string" }, "position_ms": { "type": "integer", "minimum": 0 } } }"#;
 const SEEK: &str = r#"{ "type": "object", "required": ["position_ms"], "properties": { "position_ms": { "type": "integer", "minimum": 0 } } }"#;
 const IMAGE: &str = r#"{ "type": "string", "contentMediaType": "image/*" }"#;
@@ -110,6 +112,9 @@ pub static ROUTES: &[Endpoint] = &[
     page(Get, "/random", Random, VIEWER, "random"),
     page(Get, "/tags", Tags, VIEWER, "tags"),
     page(Get, "/folders", Folders, VIEWER, "folders"),
+    page(Get, "/series", SeriesIndex, VIEWER, "series"),
+    page(Get, "/films", Films, VIEWER, "films"),
+    page(Get, "/series/{name}", SeriesPage, VIEWER, "series"),
     page(Get, "/tag/{tag}", Tag, VIEWER, "tag"),
     page(Get, "/watch/{key}", Watch, VIEWER, "watch"),
     page(Get, "/playlists", Playlists, VIEWER, "playlists"),
@@ -124,6 +129,7 @@ pub static ROUTES: &[Endpoint] = &[
     file("/play/{id}.mp4", Play, VIEWER, "play"),
     file("/transcode/{id}.mp4", Transcode, VIEWER, "transcode"),
     file("/thumb/{id}/{width}", Thumb, VIEWER, "thumb"),
+    file("/series/{name}/poster.jpg", SeriesPoster, VIEWER, "thumb"),
     file("/sprite/{id}.jpg", Sprite, VIEWER, "sprite"),
     file("/sprite/{id}.vtt", SpriteVtt, VIEWER, "sprite"),
     file("/subtitles/{id}/{sub}.vtt", Subtitle, VIEWER, "subtitles"),
@@ -229,6 +235,23 @@ pub static ROUTES: &[Endpoint] = &[
         RENDERER,
     ),
     api(Get, "/api/v1/tags", ApiTags, VIEWER, "Every tag with its count", TAGS),
+    api(
+        Get,
+        "/api/v1/series",
+        ApiSeries,
+        VIEWER,
+        "The series recognised from names and folders (`Show S01E02`, `Show/Season 1/02 - Title`), by name, a page \
+         at a time (`page`, `per_page` up to 500)",
+        SERIES_LIST,
+    ),
+    api(
+        Get,
+        "/api/v1/series/{name}",
+        ApiOneSeries,
+        VIEWER,
+        "One series by its key, season by season, with the episode the asking person would watch next",
+        SERIES,
+    ),
     api(Get, "/api/v1/random", ApiRandom, VIEWER, "A random video among those the filters let through", "#Video")
         .listing(),
     api(

@@ -1,0 +1,349 @@
+//! Series: the index page and one series' page, and the same as JSON
+//! (`/api/v1/series`); films as posters (`/films`). Who: anyone who may watch; only the episodes the
+//! person may see are shown, and a series with none is not there. How
+//! much: the catalog's series index is built once (one pass over the
+//! names, on the blocking pool); a page then reads at most one series'
+//! episodes, or one page of the index.
+
+use std::sync::Arc;
+
+use hyper::{Response, StatusCode};
+use serde_json::json;
+
+use super::api::VideoJson;
+use super::{html, json, redirect, ApiError};
+use crate::catalog::series::{Ep, Film, Series, Show};
+use crate::catalog::{Catalog, Sight, UserData, Viewer, Visible};
+use crate::http::body::Body;
+use crate::http::listing::Lists;
+use crate::http::pages::layout::Visitor;
+use crate::http::pages::series::{self as page, FilmTile, FilmsView, SeriesIndexView, SeriesView, Tile};
+use crate::media::thumbs::Thumbs;
+
+/// Series a page of the index shows.
+const TILES_PER_PAGE: usize = 96;
+/// Most series one API page lists.
+const MAX_PER_PAGE: usize = 500;
+/// Longest key one may ask for, in bytes (names are far shorter).
+const MAX_KEY: usize = 512;
+
+/// The catalog's series index, built on the blocking pool when it is not
+/// yet.
+async fn index_of(catalog: &Arc<Catalog>) -> Result<Arc<Series>, ApiError> {
+    if let Some(s) = catalog.series_ready() {
+        return Ok(s);
+    }
+    let c = catalog.clone();
+    crate::blocking::spawn(move || c.series()).await.map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The years a gallery offers to filter by: none until the series index
+/// is built (its building is started then, so a later page has them).
+pub fn years(catalog: &Arc<Catalog>, sight: &Sight) -> Vec<u16> {
+    match catalog.series_ready() {
+        Some(s) => s.year_list(sight.visible(catalog).as_deref()),
+        None => {
+            let c = catalog.clone();
+            drop(crate::blocking::spawn(move || c.series()));
+            Vec::new()
+        }
+    }
+}
+
+/// A series' key as the path gives it (percent-encoded).
+fn key_of(raw: &str) -> Result<String, ApiError> {
+    if raw.len() > MAX_KEY {
+        return Err(ApiError::NotFound("no such series".into()));
+    }
+    let key = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::BadRequest("a series key is UTF-8 text".into()))?;
+    Ok(key.into_owned())
+}
+
+/// The series `key`, with the episodes `within` lets through (404 when
+/// there is no such series or none of it may be seen).
+fn find<'a>(series: &'a Series, key: &str, within: Option<&'a Visible>) -> Result<(&'a Show, Vec<&'a Ep>), ApiError> {
+    let show = series.show(key).ok_or_else(|| ApiError::NotFound("no such series".into()))?;
+    let shown: Vec<&Ep> = show.visible(within).collect();
+    if shown.is_empty() {
+        return Err(ApiError::NotFound("no such series".into()));
+    }
+    Ok((show, shown))
+}
+
+/// `shown` with what `who` made of each, and the place of the next one.
+fn with_user_data<'a>(
+    lists: &Lists,
+    who: &Viewer,
+    catalog: &Catalog,
+    shown: &[&'a Ep],
+) -> (Vec<(&'a Ep, UserData)>, Option<usize>) {
+    let videos = catalog.videos();
+    let data: Vec<(&Ep, UserData)> = lists.user_data.data.view(who, |view| {
+        shown
+            .iter()
+            .map(|e| {
+                (
+                    *e,
+                    videos.get(e.pos as usize).and_then(|v| view.get(v.id)).map(|d| d.into_owned()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    });
+    let next = Show::next(&data, who);
+    (data, next)
+}
+
+/// `GET /series?page=n`.
+pub async fn index(
+    lists: &Lists,
+    thumbs: &Thumbs,
+    sight: &Sight,
+    visitor: &Visitor,
+    query: &str,
+) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        page: Option<usize>,
+    }
+    let asked: Asked = super::parse_query(query)?;
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let visible: Vec<&Show> = series.visible(within.as_deref()).collect();
+    let pages = visible.len().div_ceil(TILES_PER_PAGE).max(1);
+    let page = asked.page.unwrap_or(1).max(1);
+    if page > pages {
+        return Ok(redirect(StatusCode::SEE_OTHER, &format!("/series?page={pages}")));
+    }
+    let videos = catalog.videos();
+    let tiles = visible
+        .iter()
+        .skip((page - 1) * TILES_PER_PAGE)
+        .take(TILES_PER_PAGE)
+        .map(|s| {
+            let shown: Vec<&Ep> = s.visible(within.as_deref()).collect();
+            let pictured =
+                s.dir.is_some() || shown.iter().filter_map(|e| videos.get(e.pos as usize)).any(|v| thumbs.has(v.id));
+            let mut seasons: Vec<u16> = shown.iter().map(|e| e.season).filter(|&n| n > 0).collect();
+            seasons.dedup();
+            Tile { key: s.key.clone(), name: s.display(), episodes: shown.len(), seasons: seasons.len(), pictured }
+        })
+        .collect();
+    let view = SeriesIndexView { tiles, total: visible.len(), page, pages, visitor: visitor.clone() };
+    Ok(html(page::index(&view)))
+}
+
+/// `GET /films?sort=title|year&page=n`: the films, as posters.
+pub async fn films(
+    lists: &Lists,
+    thumbs: &Thumbs,
+    who: &Viewer,
+    sight: &Sight,
+    visitor: &Visitor,
+    query: &str,
+) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        page: Option<usize>,
+        sort: Option<String>,
+    }
+    let asked: Asked = super::parse_query(query)?;
+    let by_year = match asked.sort.as_deref() {
+        None | Some("title") => false,
+        Some("year") => true,
+        Some(_) => return Err(ApiError::BadRequest("sort must be title or year".into())),
+    };
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let mut visible: Vec<&Film> =
+        series.films.iter().filter(|f| within.as_deref().is_none_or(|w| w.has(f.pos))).collect();
+    if by_year {
+        // Stable: titles stay in order within a year.
+        visible.sort_by_key(|f| std::cmp::Reverse(f.year));
+    }
+    let pages = visible.len().div_ceil(TILES_PER_PAGE).max(1);
+    let page = asked.page.unwrap_or(1).max(1);
+    if page > pages {
+        let to = if by_year { format!("/films?sort=year&page={pages}") } else { format!("/films?page={pages}") };
+        return Ok(redirect(StatusCode::SEE_OTHER, &to));
+    }
+    let videos = catalog.videos();
+    let shown: Vec<(&Film, &Arc<crate::catalog::Video>)> = visible
+        .iter()
+        .skip((page - 1) * TILES_PER_PAGE)
+        .take(TILES_PER_PAGE)
+        .filter_map(|f| Some((*f, videos.get(f.pos as usize)?)))
+        .collect();
+    let users: Vec<UserData> = lists.user_data.data.view(who, |view| {
+        shown.iter().map(|(_, v)| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default()).collect()
+    });
+    let tiles = shown
+        .into_iter()
+        .zip(users)
+        .map(|((f, v), user)| FilmTile {
+            video: v.clone(),
+            title: f.title.to_string(),
+            year: f.year,
+            thumb: thumbs.has(v.id),
+            user,
+        })
+        .collect();
+    let view = FilmsView { tiles, total: visible.len(), page, pages, by_year, visitor: visitor.clone() };
+    Ok(html(page::films(&view)))
+}
+
+/// `GET /series/{key}`.
+pub async fn show(
+    lists: &Lists,
+    thumbs: &Thumbs,
+    who: &Viewer,
+    sight: &Sight,
+    visitor: &Visitor,
+    raw_key: &str,
+) -> Result<Response<Body>, ApiError> {
+    let key = key_of(raw_key)?;
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let (show, shown) = find(&series, &key, within.as_deref())?;
+    let (data, next) = with_user_data(lists, who, &catalog, &shown);
+    let videos = catalog.videos();
+    let mut seasons: Vec<page::Season> = Vec::new();
+    let mut next_at = None;
+    for (i, (e, d)) in data.into_iter().enumerate() {
+        let Some(v) = videos.get(e.pos as usize) else { continue };
+        if seasons.last().is_none_or(|s| s.number != e.season) {
+            seasons.push(page::Season { number: e.season, episodes: Vec::new() });
+        }
+        let season = seasons.len() - 1;
+        if next == Some(i) {
+            next_at = Some((season, seasons[season].episodes.len(), e.label()));
+        }
+        seasons[season].episodes.push((v.clone(), e.title.as_deref().map(str::to_string), d));
+    }
+    let all = seasons.iter().flat_map(|s| s.episodes.iter().map(|(v, _, _)| v.id));
+    let thumbs_had = all.clone().filter(|id| thumbs.has(*id)).collect();
+    let sprites = all.filter_map(|id| Some((id, thumbs.sprite(id)?))).collect();
+    let view = SeriesView {
+        name: show.display(),
+        seasons,
+        next: next_at,
+        thumbs: thumbs_had,
+        sprites,
+        visitor: visitor.clone(),
+    };
+    Ok(html(page::show(&view)))
+}
+
+/// `GET /series/{key}/poster.jpg`: the series' folder's picture
+/// (`poster.jpg`, `folder.jpg`, `cover.jpg`) cropped to 2:3, made once on
+/// the blocking pool; else the thumbnail of its first episode that has
+/// one (the page crops it).
+pub async fn poster(
+    lists: &Lists,
+    thumbs: &Arc<Thumbs>,
+    sight: &Sight,
+    raw_key: &str,
+    headers: &hyper::HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let key = key_of(raw_key)?;
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let (show, shown) = find(&series, &key, within.as_deref())?;
+    if let Some((root, dir)) = show.dir.clone() {
+        let (t, c) = (thumbs.clone(), catalog.clone());
+        let made = crate::blocking::spawn(move || t.folder_poster(c.sources(), root, std::path::Path::new(&dir)))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        match made {
+            Ok(Some(path)) => return super::images::image_file(path, headers).await,
+            Ok(None) => {}
+            // A broken picture in the folder: the episode's instead.
+            Err(e) => tracing::debug!(series = %key, "a folder's poster could not be made: {e}"),
+        }
+    }
+    let videos = catalog.videos();
+    let id = shown
+        .iter()
+        .filter_map(|e| videos.get(e.pos as usize))
+        .map(|v| v.id)
+        .find(|id| thumbs.has(*id))
+        .ok_or_else(|| ApiError::NotFound("no picture for this series yet".into()))?;
+    super::images::image_file(thumbs.path(id, crate::media::thumbs::SIZES[0]), headers).await
+}
+
+/// `GET /api/v1/series?page=&per_page=`: the series, by name.
+pub async fn api_list(lists: &Lists, sight: &Sight, query: &str) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        page: Option<usize>,
+        per_page: Option<usize>,
+    }
+    let asked: Asked = super::parse_query(query)?;
+    let per_page = asked.per_page.unwrap_or(100);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(ApiError::BadRequest(format!("per_page must be from 1 to {MAX_PER_PAGE}")));
+    }
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let visible: Vec<&Show> = series.visible(within.as_deref()).collect();
+    let page = asked.page.unwrap_or(1).max(1);
+    let listed: Vec<serde_json::Value> = visible
+        .iter()
+        .skip((page - 1).saturating_mul(per_page))
+        .take(per_page)
+        .map(|s| {
+            let shown: Vec<&Ep> = s.visible(within.as_deref()).collect();
+            let mut seasons: Vec<u16> = shown.iter().map(|e| e.season).collect();
+            seasons.dedup();
+            json!({
+                "key": s.key,
+                "name": s.name,
+                "year": s.year,
+                "title": s.display(),
+                "episodes": shown.len(),
+                "seasons": seasons,
+                "url": page::link(&s.key),
+            })
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &json!({ "series": listed, "total": visible.len(), "page": page, "per_page": per_page })))
+}
+
+/// `GET /api/v1/series/{key}`: one series, season by season, and the
+/// episode the asking person would watch next.
+pub async fn api_one(lists: &Lists, who: &Viewer, sight: &Sight, raw_key: &str) -> Result<Response<Body>, ApiError> {
+    let key = key_of(raw_key)?;
+    let catalog = lists.library.catalog();
+    let series = index_of(&catalog).await?;
+    let within = sight.visible(&catalog);
+    let (show, shown) = find(&series, &key, within.as_deref())?;
+    let (data, next) = with_user_data(lists, who, &catalog, &shown);
+    let videos = catalog.videos();
+    let mut seasons: Vec<(u16, Vec<serde_json::Value>)> = Vec::new();
+    let mut next_json = serde_json::Value::Null;
+    for (i, (e, d)) in data.iter().enumerate() {
+        let Some(v) = videos.get(e.pos as usize) else { continue };
+        let video =
+            serde_json::to_value(VideoJson::new(v, d, within.as_deref())).map_err(|e| ApiError::Internal(e.into()))?;
+        if next == Some(i) {
+            next_json = video.clone();
+        }
+        let item = json!({ "season": e.season, "episode": e.episode, "last_episode": e.last, "label": e.label(), "title": e.title, "video": video });
+        match seasons.last_mut() {
+            Some((n, items)) if *n == e.season => items.push(item),
+            _ => seasons.push((e.season, vec![item])),
+        }
+    }
+    let seasons: Vec<serde_json::Value> =
+        seasons.into_iter().map(|(n, episodes)| json!({ "season": n, "episodes": episodes })).collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "key": show.key, "name": show.name, "year": show.year, "title": show.display(), "seasons": seasons, "next": next_json }),
+    ))
+}
