@@ -156,7 +156,7 @@ fn bench(n: usize) {
                         continue_watching: vec![],
                         scanning: false,
                         offline_roots: vec![],
-                        years: vec![],
+                        years: std::sync::Arc::from([]),
                         editor: None,
                         visitor: Default::default(),
                     };

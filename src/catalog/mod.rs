@@ -216,6 +216,8 @@ pub struct Contents {
     folders: std::sync::OnceLock<Arc<folders::Tree>>,
     /// Series and years, built when first asked for (`series`).
     series: std::sync::OnceLock<Arc<series::Series>>,
+    /// Whether a build of `series` in the background was started.
+    series_started: std::sync::atomic::AtomicBool,
 }
 
 /// Sets of folders whose visible videos a catalog keeps at once.
@@ -314,6 +316,7 @@ impl Catalog {
             visible: Default::default(),
             folders: Default::default(),
             series: Default::default(),
+            series_started: Default::default(),
         };
         Catalog { contents: Arc::new(contents), sources, roots, stats }
     }
@@ -461,6 +464,12 @@ impl Catalog {
     /// names) and kept while the contents stay.
     pub fn series(&self) -> Arc<series::Series> {
         self.contents.series.get_or_init(|| Arc::new(series::Series::build(self))).clone()
+    }
+
+    /// Whether the caller is the first to ask for a build of the series
+    /// index in the background (each catalog builds it once).
+    pub fn claim_series_build(&self) -> bool {
+        !self.contents.series_started.swap(true, AtomicOrdering::SeqCst)
     }
 
     /// The series index when it is built already (so a page never waits for it).

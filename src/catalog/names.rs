@@ -109,7 +109,7 @@ pub fn recognise(rel: &str, this_year: u16) -> Kind {
         let (show, from_folder) = match (from_stem, folder_name) {
             (_, Some(f)) if season_folder.is_some() => (f, true),
             (None, Some(f)) => (f, true),
-            (Some(s), Some(f)) if key(&s) == key(&f) || key(&strip_year(&s, latest).0) == key(&f) => (f, true),
+            (Some(s), Some(f)) if same_name(&s, &f, latest) => (f, true),
             (Some(s), _) => (s, false),
             (None, None) => return Kind::Other(dated),
         };
@@ -134,6 +134,11 @@ pub fn recognise(rel: &str, this_year: u16) -> Kind {
             let (episode, title) = numbered(stem);
             return Kind::Episode(Episode { show, year, from_folder: true, season, episode, last: None, title });
         }
+    }
+    // `[Group] Show - 01 (1080p) [ABCD1234]`, as fansubs name episodes.
+    if let Some((show, episode, title)) = tagged(stem) {
+        let (show, year) = strip_year(&show, latest);
+        return Kind::Episode(Episode { show, year, from_folder: false, season: 1, episode, last: None, title });
     }
     // `Cowboy Bebop/Cowboy Bebop - 01 - Asteroid Blues`: numbered
     // from the start, in a folder of the series' name.
@@ -169,6 +174,13 @@ pub fn key(name: &str) -> String {
         out.push_str(word);
     }
     out
+}
+
+/// Whether a file's and a folder's names of a series are the same, with
+/// or without a year on either (`Breaking.Bad` in `Breaking Bad (2008)`).
+fn same_name(file: &str, folder: &str, latest: u16) -> bool {
+    let bare = |n: &str| key(&strip_year(n, latest).0);
+    key(file) == key(folder) || bare(file) == bare(folder)
 }
 
 /// Where an episode marker was found, and what it says.
@@ -219,7 +231,7 @@ fn sxxexx(b: &[u8], i: usize) -> Option<Marker> {
     if !b[i].eq_ignore_ascii_case(&b's') {
         return None;
     }
-    let (season, n) = digits(&b[i + 1..], 2)?;
+    let (season, n) = digits(&b[i + 1..], 4)?;
     let mut j = i + 1 + n;
     if j < b.len() && matches!(b[j], b'.' | b' ' | b'_' | b'-') {
         j += 1;
@@ -227,7 +239,7 @@ fn sxxexx(b: &[u8], i: usize) -> Option<Marker> {
     if j >= b.len() || !b[j].eq_ignore_ascii_case(&b'e') {
         return None;
     }
-    let (episode, n) = digits(&b[j + 1..], 3)?;
+    let (episode, n) = digits(&b[j + 1..], 4)?;
     j += 1 + n;
     // A second episode in the same file: `E02`, `-E02`, `-02`.
     let mut last = None;
@@ -270,7 +282,7 @@ fn nxnn(b: &[u8], i: usize) -> Option<Marker> {
 /// `Staffel 3`, `Saison 2`, `Temporada 1`; `Specials`: 0).
 pub fn season_of_folder(name: &str) -> Option<u16> {
     let lower = name.trim().to_ascii_lowercase();
-    if lower == "specials" || lower == "extras" {
+    if lower == "specials" {
         return Some(0);
     }
     for word in ["season", "series", "staffel", "saison", "temporada", "stagione", "book", "s"] {
@@ -284,6 +296,26 @@ pub fn season_of_folder(name: &str) -> Option<u16> {
         }
     }
     None
+}
+
+/// `[Group] Show - 01 (1080p) [ABCD1234]`, `[Group] Show - 12v2 - Title`:
+/// (show, episode, title).
+fn tagged(stem: &str) -> Option<(String, u16, Option<String>)> {
+    let (_, rest) = stem.strip_prefix('[')?.split_once(']')?;
+    rest.match_indices(" - ").find_map(|(at, sep)| {
+        let show = clean(&rest[..at]);
+        let after = &rest[at + sep.len()..];
+        let b = after.as_bytes();
+        let (n, len) = digits(b, 4)?;
+        // `01`, `01v2`, then a space, a bracket or the end.
+        let end =
+            if b.get(len) == Some(&b'v') && b.get(len + 1).is_some_and(u8::is_ascii_digit) { len + 2 } else { len };
+        if show.is_empty() || !boundary_at(b, end) {
+            return None;
+        }
+        let title = episode_title(after[end..].split(['[', '(']).next().unwrap_or(""));
+        Some((show, n, title))
+    })
 }
 
 /// `Show - 01 - Title` in the folder `Show`: (episode, title).
@@ -485,8 +517,11 @@ fn film(stem: &str, latest: u16) -> Option<Film> {
         let title = clean(&stem[..i]);
         let after = &stem[i + 4..];
         let rest = after.trim_start_matches([')', ']', ' ', '.', '_', '-']);
-        // Only release words (or nothing, or a bracketed note) may follow.
-        let tail_ok = rest.is_empty()
+        // Only release words (or nothing, or a bracketed note) may follow;
+        // after a year in brackets, anything (`Heat (1995) Director's Cut`).
+        let bracketed = matches!(b[i - 1], b'(' | b'[') && matches!(b.get(i + 4), Some(b')' | b']'));
+        let tail_ok = bracketed
+            || rest.is_empty()
             || before_junk(rest).trim_matches(['.', ' ', '_', '-']).is_empty()
             || rest.starts_with(['[', '(']);
         if !title.is_empty() && title.chars().any(char::is_alphanumeric) && tail_ok {

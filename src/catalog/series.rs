@@ -23,7 +23,9 @@ pub struct Series {
     /// The films: positions of listed videos, by title (then year).
     pub films: Vec<Film>,
     /// The years of every listed video, newest first.
-    all_years: Vec<u16>,
+    all_years: Arc<[u16]>,
+    /// The same for the few sets of folders people are limited to.
+    seen_years: std::sync::Mutex<Vec<SeenYears>>,
 }
 
 #[derive(Debug)]
@@ -34,9 +36,9 @@ pub struct Show {
     pub year: Option<u16>,
     /// In order: by season (specials last), episode, then title.
     pub episodes: Vec<Ep>,
-    /// Its folder (root, path below it), when a folder names it: where
-    /// its poster is looked for.
-    pub dir: Option<(usize, String)>,
+    /// The folders (root, path below it) that name it, each once
+    /// (`Ep::dir` points here).
+    dirs: Vec<(usize, String)>,
 }
 
 /// A film: its position in the catalog, its title and year as its name
@@ -56,6 +58,9 @@ pub struct Ep {
     pub episode: u16,
     pub last: Option<u16>,
     pub title: Option<Box<str>>,
+    /// Its series' folder, when a folder names the series: an index into
+    /// `Show::dirs`.
+    pub dir: Option<u16>,
 }
 
 impl Ep {
@@ -89,15 +94,42 @@ impl Show {
     }
 
     /// The episode to watch next of `shown` (in order, with what the
-    /// person made of each): the one begun last, or the one after the
-    /// last watched, or the first; `None` when every one is watched.
+    /// person made of each): after the one touched last (begun or
+    /// watched, by when), or that one when it is begun and not finished;
+    /// the first when none is. Specials count only in a series of nothing
+    /// else. `None` when the last one touched was the last and is watched.
     pub fn next(shown: &[(&Ep, UserData)], who: &super::Viewer) -> Option<usize> {
-        let touched = shown.iter().rposition(|(_, d)| d.position_ms.is_some() || !d.unwatched_by(who));
-        match touched {
-            None => (!shown.is_empty()).then_some(0),
-            Some(i) if shown[i].1.position_ms.is_some() => Some(i),
-            Some(i) => (i + 1 < shown.len()).then_some(i + 1),
+        let regular: Vec<usize> = (0..shown.len()).filter(|&i| shown[i].0.season > 0).collect();
+        let order: Vec<usize> = if regular.is_empty() { (0..shown.len()).collect() } else { regular };
+        let touched = |d: &UserData| d.position_ms.is_some() || !d.unwatched_by(who);
+        let when = |d: &UserData| d.position_at.max(d.last_viewed).unwrap_or(0);
+        // The latest touched; on a tie (no times), the one latest in order.
+        let latest = order
+            .iter()
+            .enumerate()
+            .filter(|(_, &i)| touched(&shown[i].1))
+            .max_by_key(|(k, &i)| (when(&shown[i].1), *k));
+        match latest {
+            None => order.first().copied(),
+            Some((_, &i)) if shown[i].1.position_ms.is_some() => Some(i),
+            Some((k, _)) => order.get(k + 1).copied(),
         }
+    }
+
+    /// Its folders (root, path below it) that hold an episode `within`
+    /// lets through, each once, in episode order: where its poster is
+    /// looked for.
+    pub fn dirs(&self, within: Option<&Visible>) -> Vec<&(usize, String)> {
+        let mut out: Vec<&(usize, String)> = Vec::new();
+        for d in self.visible(within).filter_map(|e| e.dir).filter_map(|d| self.dirs.get(usize::from(d))) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+            if out.len() == self.dirs.len() {
+                break;
+            }
+        }
+        out
     }
 }
 
@@ -126,7 +158,7 @@ impl Series {
                             name: e.show.clone(),
                             year: e.year,
                             episodes: Vec::new(),
-                            dir: None,
+                            dirs: Vec::new(),
                         });
                         named_by_folder.push(e.from_folder);
                         shows.len() - 1
@@ -135,15 +167,21 @@ impl Series {
                         shows[at].name = e.show.clone();
                         named_by_folder[at] = true;
                     }
-                    if e.from_folder && shows[at].dir.is_none() {
-                        shows[at].dir = show_dir(v);
-                    }
-                    shows[at].episodes.push(Ep {
+                    let show = &mut shows[at];
+                    let dir = e.from_folder.then(|| show_dir(v)).flatten().and_then(|d| {
+                        let n = show.dirs.iter().position(|x| *x == d).unwrap_or_else(|| {
+                            show.dirs.push(d);
+                            show.dirs.len() - 1
+                        });
+                        u16::try_from(n).ok()
+                    });
+                    show.episodes.push(Ep {
                         pos: pos as u32,
                         season: e.season,
                         episode: e.episode,
                         last: e.last,
                         title: e.title.map(String::into_boxed_str),
+                        dir,
                     });
                 }
             }
@@ -169,7 +207,14 @@ impl Series {
         all_years.sort_unstable_by(|a, b| b.cmp(a));
         all_years.dedup();
         films.sort_by_cached_key(|f| (f.title.to_lowercase(), f.year, f.pos));
-        Series { shows, by_key, years: years.into(), films, all_years }
+        Series {
+            shows,
+            by_key,
+            years: years.into(),
+            films,
+            all_years: all_years.into(),
+            seen_years: Default::default(),
+        }
     }
 
     pub fn show(&self, key: &str) -> Option<&Show> {
@@ -186,25 +231,41 @@ impl Series {
         self.years.clone()
     }
 
-    /// The years videos `within` lets through are from, newest first.
-    pub fn year_list(&self, within: Option<&Visible>) -> Vec<u16> {
+    /// The years videos `within` lets through are from, newest first
+    /// (one pass for each set of folders, then kept).
+    pub fn year_list(&self, within: Option<&Arc<Visible>>) -> Arc<[u16]> {
         let Some(within) = within else { return self.all_years.clone() };
-        let within = Some(within);
+        let kept = || self.seen_years.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, y)) = kept().iter().find(|(v, _)| Arc::ptr_eq(v, within)) {
+            return y.clone();
+        }
         let mut seen = std::collections::BTreeSet::new();
         for (pos, &y) in self.years.iter().enumerate() {
-            if y != 0 && within.is_none_or(|w| w.has(pos as u32)) {
+            if y != 0 && within.has(pos as u32) {
                 seen.insert(y);
             }
         }
-        seen.into_iter().rev().collect()
+        let list: Arc<[u16]> = seen.into_iter().rev().collect();
+        let mut kept = kept();
+        if kept.len() >= MAX_KEPT_SIGHTS {
+            kept.remove(0);
+        }
+        kept.push((within.clone(), list.clone()));
+        list
     }
 }
+
+/// The years one set of folders lets through.
+type SeenYears = (Arc<Visible>, Arc<[u16]>);
+
+/// Sets of folders whose years are kept at once.
+const MAX_KEPT_SIGHTS: usize = 16;
 
 /// The folder of the series `v` is an episode of, named by a folder: the
 /// one it lies in, or the one above its season's folder.
 fn show_dir(v: &Video) -> Option<(usize, String)> {
     let file = v.primary();
-    let rel = String::from_utf8_lossy(&file.rel);
+    let rel = std::str::from_utf8(&file.rel).ok()?;
     let (mut dir, _) = rel.rsplit_once('/')?;
     if dir.rsplit('/').next().and_then(names::season_of_folder).is_some() {
         dir = dir.rsplit_once('/').map_or("", |(above, _)| above);
@@ -263,12 +324,12 @@ mod tests {
         assert_eq!(series.shows.len(), 1);
         let fargo = series.show("fargo").expect("grouped by key");
         assert_eq!(fargo.name, "Fargo");
-        assert_eq!(fargo.dir, Some((0, "TV/Fargo".to_string())), "its folder, above the seasons'");
+        assert_eq!(fargo.dirs(None), [&(0, "TV/Fargo".to_string())], "its folder, above the seasons'");
         let labels: Vec<String> = fargo.episodes.iter().map(Ep::label).collect();
         assert_eq!(labels, ["S1 E1", "S1 E2", "S2 E1", "Special"]);
         assert_eq!(fargo.episodes[2].title.as_deref(), Some("Waiting for Dutch"));
         assert_eq!(series.films.iter().map(|f| (&*f.title, f.year)).collect::<Vec<_>>(), [("Alien", 1979)]);
-        assert_eq!(series.year_list(None), [2019, 1979]);
+        assert_eq!(&*series.year_list(None), [2019, 1979]);
         let years = series.years();
         let year_of = |title: &str| years[c.videos().iter().position(|v| v.title() == title).unwrap()];
         assert_eq!((year_of("Alien (1979)"), year_of("beach")), (1979, 0));
@@ -277,7 +338,7 @@ mod tests {
     #[test]
     fn the_next_episode_follows_what_was_watched() {
         let eps: Vec<Ep> =
-            (1..=3).map(|n| Ep { pos: n, season: 1, episode: n as u16, last: None, title: None }).collect();
+            (1..=3).map(|n| Ep { pos: n, season: 1, episode: n as u16, last: None, title: None, dir: None }).collect();
         let who = Viewer::Household;
         let fresh = UserData::default();
         let watched = UserData { views: 1, last_viewed: Some(1), ..Default::default() };
@@ -290,5 +351,18 @@ mod tests {
         assert_eq!(Show::next(&shown([&fresh, &watched, &fresh]), &who), Some(2), "after the last watched");
         assert_eq!(Show::next(&shown([&watched, &watched, &watched]), &who), None);
         assert_eq!(Show::next(&[], &who), None);
+        // Watching it again: the one begun since is the one to go on with.
+        let again = UserData { position_ms: Some(9_000), position_at: Some(50), ..watched.clone() };
+        assert_eq!(Show::next(&shown([&again, &watched, &watched]), &who), Some(0));
+        // By when: the one watched latest, not the latest in order.
+        let early = UserData { views: 1, last_viewed: Some(10), ..Default::default() };
+        let late = UserData { views: 1, last_viewed: Some(20), ..Default::default() };
+        assert_eq!(Show::next(&shown([&late, &fresh, &early]), &who), Some(1));
+        // A special watched does not end the series.
+        let mut with_special = eps.clone();
+        with_special[2].season = 0;
+        let list: Vec<(&Ep, UserData)> =
+            with_special.iter().zip([&watched, &fresh, &late]).map(|(e, d)| (e, d.clone())).collect();
+        assert_eq!(Show::next(&list, &who), Some(1));
     }
 }

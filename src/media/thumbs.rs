@@ -43,6 +43,10 @@ pub struct Thumbs {
     have: RwLock<HashSet<VideoId>>,
     /// Preview sprites: tile width and height of each.
     sprites: RwLock<HashMap<VideoId, (u32, u32)>>,
+    /// Taken while a folder's poster is made (`folder_poster`).
+    posters: std::sync::Mutex<()>,
+    /// Folder images that could not be made posters (by `folder_poster`'s key).
+    failed_posters: RwLock<HashSet<u64>>,
 }
 
 impl Thumbs {
@@ -65,7 +69,13 @@ impl Thumbs {
                 }
             }
         }
-        Ok(Thumbs { dir, have: RwLock::new(have), sprites: RwLock::new(sprites) })
+        Ok(Thumbs {
+            dir,
+            have: RwLock::new(have),
+            sprites: RwLock::new(sprites),
+            posters: Default::default(),
+            failed_posters: Default::default(),
+        })
     }
 
     pub fn has(&self, id: VideoId) -> bool {
@@ -165,6 +175,9 @@ impl Thumbs {
     /// the thumbnails, named by where the image is and its size and time).
     /// `None` when the folder has none.
     pub fn folder_poster(&self, roots: &Roots, root: usize, dir: &Path) -> Result<Option<PathBuf>, MediaError> {
+        // One poster made at a time (a decode may take a lot of memory);
+        // one that failed is not tried again until its image changes.
+        let _turn = self.posters.lock().unwrap_or_else(|e| e.into_inner());
         for name in FOLDER_IMAGES {
             let rel = dir.join(name);
             let Ok(o) = roots.open(root, &rel, None) else { continue };
@@ -175,18 +188,23 @@ impl Thumbs {
             key.extend_from_slice(rel.as_os_str().as_encoded_bytes());
             key.extend_from_slice(&o.size.to_le_bytes());
             key.extend_from_slice(&o.mtime_ns.to_le_bytes());
-            let path = self.dir.join(format!("poster-{:016x}.jpg", xxhash_rust::xxh3::xxh3_64(&key)));
+            let hash = xxhash_rust::xxh3::xxh3_64(&key);
+            let path = self.dir.join(format!("poster-{hash:016x}.jpg"));
             if path.exists() {
                 return Ok(Some(path));
             }
-            let bytes = crate::container::Source::read_vec(&o.content, 0, MAX_SOURCE_BYTES)?;
-            let (w, h) = POSTER_SIZE;
-            let img = decode(&bytes)?.resize_to_fill(w, h, image::imageops::FilterType::Triangle);
-            let mut out = Vec::new();
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
-            DynamicImage::ImageRgb8(img.to_rgb8())
-                .write_with_encoder(encoder)
-                .map_err(|e| MediaError::Image(e.to_string()))?;
+            if self.failed_posters.read().is_ok_and(|f| f.contains(&hash)) {
+                continue;
+            }
+            let out = match poster_of(&o.content) {
+                Ok(out) => out,
+                Err(e) => {
+                    if let Ok(mut f) = self.failed_posters.write() {
+                        f.insert(hash);
+                    }
+                    return Err(e);
+                }
+            };
             let tmp = path.with_extension("tmp");
             std::fs::write(&tmp, &out)?;
             std::fs::rename(&tmp, &path)?;
@@ -325,6 +343,17 @@ fn sidecar(video: &Located, roots: &Roots) -> Option<Vec<u8>> {
         }
         crate::container::Source::read_vec(&o.content, 0, MAX_SOURCE_BYTES).ok()
     })
+}
+
+/// A poster from an image file's content: cropped to 2:3, `POSTER_SIZE`.
+fn poster_of(content: &crate::library::roots::Content) -> Result<Vec<u8>, MediaError> {
+    let bytes = crate::container::Source::read_vec(content, 0, MAX_SOURCE_BYTES)?;
+    let (w, h) = POSTER_SIZE;
+    let img = decode(&bytes)?.resize_to_fill(w, h, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
+    DynamicImage::ImageRgb8(img.to_rgb8()).write_with_encoder(encoder).map_err(|e| MediaError::Image(e.to_string()))?;
+    Ok(out)
 }
 
 /// How many videos a folder holds (up to 2: enough to tell).

@@ -398,7 +398,11 @@ async fn the_chat_answers_as_if_a_hidden_video_did_not_exist() {
 async fn series_show_a_child_only_their_episodes() {
     let fx = Fixture::new();
     fx.mp4("Kids/Bluey/Bluey S01E01.mp4", 1000, 2300);
-    fx.mp4("Family/Bluey S01E02.mp4", 1000, 2301);
+    fx.mp4("Family/Bluey/Season 1/Bluey S01E02.mp4", 1000, 2301);
+    let img = image::RgbImage::from_pixel(60, 90, image::Rgb([200, 30, 30]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    fx.write("Family/Bluey/poster.jpg", &png);
     fx.mp4("Family/Secret Show S01E01.mp4", 1000, 2302);
     fx.mp4("Family/Wedding (2011).mp4", 1000, 2303);
     let data = kids_and_an_admin(&fx);
@@ -416,6 +420,10 @@ async fn series_show_a_child_only_their_episodes() {
     assert_eq!(send(&srv, &kid, "GET", "/api/v1/series/secret-show", None).await.0, 404);
     let one = send(&srv, &kid, "GET", "/api/v1/series/bluey", None).await.1;
     assert_eq!(one["seasons"][0]["episodes"].as_array().map(Vec::len), Some(1), "{one}");
+    // The poster in the hidden folder is not theirs to see.
+    let (status, _) = page(&srv, Some(&kid), "/series/bluey/poster.jpg").await;
+    assert_eq!(status, 404, "no picture of a hidden folder");
+    assert_eq!(page(&srv, Some(&ann), "/series/bluey/poster.jpg").await.0, 200);
     // Years: nothing of the hidden folder, by the filter or the list.
     assert_eq!(send(&srv, &kid, "GET", "/api/v1/videos?year=2011", None).await.1["total"], 0);
     let (_, gallery) = page(&srv, Some(&kid), "/?year=2011").await;

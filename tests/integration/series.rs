@@ -83,6 +83,16 @@ async fn series_are_found_ordered_and_followed() {
     let page = srv.get("/series/fargo").await.text().await.unwrap();
     assert!(page.contains(&format!("href=\"/watch/{second}\">▶ Resume S1 E2")), "{page}");
 
+    // Paged, in the API and on the page.
+    let paged = srv.json("/api/v1/series/fargo?per_page=1&page=2").await;
+    assert_eq!(
+        (paged["episodes"].as_u64(), paged["seasons"][0]["episodes"][0]["label"].as_str()),
+        (Some(4), Some("S1 E2"))
+    );
+    assert_eq!(paged["next"]["id"], second.as_str(), "the next one whatever the page");
+    let past = srv.get("/series/fargo?page=9").await;
+    assert_eq!(past.status(), 303);
+    assert_eq!(past.headers()["location"], "/series/fargo?page=1");
     // The list in the API, paged.
     let list = srv.json("/api/v1/series?per_page=1").await;
     assert_eq!(list["total"], 2);

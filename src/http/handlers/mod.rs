@@ -290,10 +290,10 @@ async fn dispatch(
         Name::Folders => pages::folders(lists, thumbs, who, sight, visitor, query).await,
         Name::SeriesIndex => series::index(lists, thumbs, sight, visitor, query).await,
         Name::Films => series::films(lists, thumbs, who, sight, visitor, query).await,
-        Name::SeriesPage => series::show(lists, thumbs, who, sight, visitor, p.name()?).await,
+        Name::SeriesPage => series::show(lists, thumbs, who, sight, visitor, p.name()?, query).await,
         Name::SeriesPoster => series::poster(lists, thumbs, sight, p.name()?, h).await,
         Name::ApiSeries => series::api_list(lists, sight, query).await,
-        Name::ApiOneSeries => series::api_one(lists, who, sight, p.name()?).await,
+        Name::ApiOneSeries => series::api_one(lists, who, sight, p.name()?, query).await,
         Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.

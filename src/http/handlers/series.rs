@@ -22,8 +22,12 @@ use crate::media::thumbs::Thumbs;
 
 /// Series a page of the index shows.
 const TILES_PER_PAGE: usize = 96;
+/// Episodes a page of a series shows (a folder of thousands is one series).
+const EPISODES_PER_PAGE: usize = 200;
 /// Most series one API page lists.
 const MAX_PER_PAGE: usize = 500;
+/// Folders of one series looked in for its poster.
+const MAX_POSTER_DIRS: usize = 4;
 /// Longest key one may ask for, in bytes (names are far shorter).
 const MAX_KEY: usize = 512;
 
@@ -39,13 +43,15 @@ async fn index_of(catalog: &Arc<Catalog>) -> Result<Arc<Series>, ApiError> {
 
 /// The years a gallery offers to filter by: none until the series index
 /// is built (its building is started then, so a later page has them).
-pub fn years(catalog: &Arc<Catalog>, sight: &Sight) -> Vec<u16> {
+pub fn years(catalog: &Arc<Catalog>, sight: &Sight) -> Arc<[u16]> {
     match catalog.series_ready() {
-        Some(s) => s.year_list(sight.visible(catalog).as_deref()),
+        Some(s) => s.year_list(sight.visible(catalog).as_ref()),
         None => {
-            let c = catalog.clone();
-            drop(crate::blocking::spawn(move || c.series()));
-            Vec::new()
+            if catalog.claim_series_build() {
+                let c = catalog.clone();
+                drop(crate::blocking::spawn(move || c.series()));
+            }
+            Arc::from([])
         }
     }
 }
@@ -124,8 +130,8 @@ pub async fn index(
         .take(TILES_PER_PAGE)
         .map(|s| {
             let shown: Vec<&Ep> = s.visible(within.as_deref()).collect();
-            let pictured =
-                s.dir.is_some() || shown.iter().filter_map(|e| videos.get(e.pos as usize)).any(|v| thumbs.has(v.id));
+            let pictured = !s.dirs(within.as_deref()).is_empty()
+                || shown.iter().filter_map(|e| videos.get(e.pos as usize)).any(|v| thumbs.has(v.id));
             let mut seasons: Vec<u16> = shown.iter().map(|e| e.season).filter(|&n| n > 0).collect();
             seasons.dedup();
             Tile { key: s.key.clone(), name: s.display(), episodes: shown.len(), seasons: seasons.len(), pictured }
@@ -203,7 +209,13 @@ pub async fn show(
     sight: &Sight,
     visitor: &Visitor,
     raw_key: &str,
+    query: &str,
 ) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        page: Option<usize>,
+    }
+    let asked: Asked = super::parse_query(query)?;
     let key = key_of(raw_key)?;
     let catalog = lists.library.catalog();
     let series = index_of(&catalog).await?;
@@ -211,26 +223,37 @@ pub async fn show(
     let (show, shown) = find(&series, &key, within.as_deref())?;
     let (data, next) = with_user_data(lists, who, &catalog, &shown);
     let videos = catalog.videos();
+    let next = next.and_then(|i| {
+        let (e, d) = &data[i];
+        Some((videos.get(e.pos as usize)?.clone(), e.label(), d.position_ms.is_some()))
+    });
+    let pages = data.len().div_ceil(EPISODES_PER_PAGE).max(1);
+    let page = asked.page.unwrap_or(1).max(1);
+    if page > pages {
+        let to = format!("{}?page={pages}", page::link(&show.key));
+        return Ok(redirect(StatusCode::SEE_OTHER, &to));
+    }
     let mut seasons: Vec<page::Season> = Vec::new();
-    let mut next_at = None;
-    for (i, (e, d)) in data.into_iter().enumerate() {
+    for (e, d) in data.into_iter().skip((page - 1) * EPISODES_PER_PAGE).take(EPISODES_PER_PAGE) {
         let Some(v) = videos.get(e.pos as usize) else { continue };
         if seasons.last().is_none_or(|s| s.number != e.season) {
             seasons.push(page::Season { number: e.season, episodes: Vec::new() });
         }
-        let season = seasons.len() - 1;
-        if next == Some(i) {
-            next_at = Some((season, seasons[season].episodes.len(), e.label()));
+        if let Some(season) = seasons.last_mut() {
+            season.episodes.push((v.clone(), e.title.as_deref().map(str::to_string), d));
         }
-        seasons[season].episodes.push((v.clone(), e.title.as_deref().map(str::to_string), d));
     }
     let all = seasons.iter().flat_map(|s| s.episodes.iter().map(|(v, _, _)| v.id));
     let thumbs_had = all.clone().filter(|id| thumbs.has(*id)).collect();
     let sprites = all.filter_map(|id| Some((id, thumbs.sprite(id)?))).collect();
     let view = SeriesView {
+        key: show.key.clone(),
         name: show.display(),
+        count: shown.len(),
         seasons,
-        next: next_at,
+        next,
+        page,
+        pages,
         thumbs: thumbs_had,
         sprites,
         visitor: visitor.clone(),
@@ -254,7 +277,9 @@ pub async fn poster(
     let series = index_of(&catalog).await?;
     let within = sight.visible(&catalog);
     let (show, shown) = find(&series, &key, within.as_deref())?;
-    if let Some((root, dir)) = show.dir.clone() {
+    // Only folders of episodes the person may see (at most a few).
+    let dirs: Vec<(usize, String)> = show.dirs(within.as_deref()).into_iter().take(MAX_POSTER_DIRS).cloned().collect();
+    for (root, dir) in dirs {
         let (t, c) = (thumbs.clone(), catalog.clone());
         let made = crate::blocking::spawn(move || t.folder_poster(c.sources(), root, std::path::Path::new(&dir)))
             .await
@@ -262,7 +287,7 @@ pub async fn poster(
         match made {
             Ok(Some(path)) => return super::images::image_file(path, headers).await,
             Ok(None) => {}
-            // A broken picture in the folder: the episode's instead.
+            // A broken picture in the folder: the next folder's, or an episode's.
             Err(e) => tracing::debug!(series = %key, "a folder's poster could not be made: {e}"),
         }
     }
@@ -317,7 +342,24 @@ pub async fn api_list(lists: &Lists, sight: &Sight, query: &str) -> Result<Respo
 
 /// `GET /api/v1/series/{key}`: one series, season by season, and the
 /// episode the asking person would watch next.
-pub async fn api_one(lists: &Lists, who: &Viewer, sight: &Sight, raw_key: &str) -> Result<Response<Body>, ApiError> {
+pub async fn api_one(
+    lists: &Lists,
+    who: &Viewer,
+    sight: &Sight,
+    raw_key: &str,
+    query: &str,
+) -> Result<Response<Body>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        page: Option<usize>,
+        per_page: Option<usize>,
+    }
+    let asked: Asked = super::parse_query(query)?;
+    let per_page = asked.per_page.unwrap_or(MAX_PER_PAGE);
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
+        return Err(ApiError::BadRequest(format!("per_page must be from 1 to {MAX_PER_PAGE}")));
+    }
+    let page = asked.page.unwrap_or(1).max(1);
     let key = key_of(raw_key)?;
     let catalog = lists.library.catalog();
     let series = index_of(&catalog).await?;
@@ -327,13 +369,17 @@ pub async fn api_one(lists: &Lists, who: &Viewer, sight: &Sight, raw_key: &str) 
     let videos = catalog.videos();
     let mut seasons: Vec<(u16, Vec<serde_json::Value>)> = Vec::new();
     let mut next_json = serde_json::Value::Null;
-    for (i, (e, d)) in data.iter().enumerate() {
+    if let Some((e, d)) = next.map(|i| &data[i]) {
+        if let Some(v) = videos.get(e.pos as usize) {
+            next_json = serde_json::to_value(VideoJson::new(v, d, within.as_deref()))
+                .map_err(|e| ApiError::Internal(e.into()))?;
+        }
+    }
+    let total = data.len();
+    for (e, d) in data.iter().skip((page - 1).saturating_mul(per_page)).take(per_page) {
         let Some(v) = videos.get(e.pos as usize) else { continue };
         let video =
             serde_json::to_value(VideoJson::new(v, d, within.as_deref())).map_err(|e| ApiError::Internal(e.into()))?;
-        if next == Some(i) {
-            next_json = video.clone();
-        }
         let item = json!({ "season": e.season, "episode": e.episode, "last_episode": e.last, "label": e.label(), "title": e.title, "video": video });
         match seasons.last_mut() {
             Some((n, items)) if *n == e.season => items.push(item),
@@ -344,6 +390,9 @@ pub async fn api_one(lists: &Lists, who: &Viewer, sight: &Sight, raw_key: &str) 
         seasons.into_iter().map(|(n, episodes)| json!({ "season": n, "episodes": episodes })).collect();
     Ok(json(
         StatusCode::OK,
-        &json!({ "key": show.key, "name": show.name, "year": show.year, "title": show.display(), "seasons": seasons, "next": next_json }),
+        &json!({
+            "key": show.key, "name": show.name, "year": show.year, "title": show.display(), "seasons": seasons,
+            "next": next_json, "episodes": total, "page": page, "per_page": per_page,
+        }),
     ))
 }

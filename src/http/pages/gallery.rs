@@ -33,7 +33,7 @@ pub struct GalleryView {
     pub offline_roots: Vec<String>,
     /// The years videos are from, newest first, to pick from (empty until
     /// the catalog's series index is built).
-    pub years: Vec<u16>,
+    pub years: Arc<[u16]>,
     /// A playlist's editor, shown under its gallery.
     pub editor: Option<Markup>,
     pub visitor: Visitor,
@@ -172,7 +172,7 @@ fn sort_form(view: &GalleryView) -> Markup {
             label for="year" { "Year " }
             input #year type="number" name="year" min="1888" max="2200" inputmode="numeric" list="years"
                 value=[view.query.year] placeholder="Any";
-            datalist #years { @for y in &view.years { option value=(y) {} } }
+            datalist #years { @for y in view.years.iter() { option value=(y) {} } }
             " "
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
             @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }

@@ -178,19 +178,25 @@ pub struct Season {
 }
 
 pub struct SeriesView {
+    pub key: String,
     pub name: String,
+    /// Its episodes the person may see, on every page.
+    pub count: usize,
+    /// This page's seasons (a page holds at most a few hundred episodes).
     pub seasons: Vec<Season>,
-    /// The episode to watch next (season and place in it, and its label),
-    /// if any is left.
-    pub next: Option<(usize, usize, String)>,
+    /// The episode to watch next (its video, label, and whether it was
+    /// begun), if any is left.
+    pub next: Option<(Arc<Video>, String, bool)>,
+    pub page: usize,
+    pub pages: usize,
     pub thumbs: HashSet<VideoId>,
     pub sprites: HashMap<VideoId, (u32, u32)>,
     pub visitor: Visitor,
 }
 
 pub fn show(view: &SeriesView) -> Markup {
-    let count: usize = view.seasons.iter().map(|s| s.episodes.len()).sum();
-    let next = view.next.as_ref().and_then(|(s, e, label)| Some((view.seasons.get(*s)?.episodes.get(*e)?, label)));
+    let count = view.count;
+    let here = link(&view.key);
     page(
         &view.name,
         Nav::Series,
@@ -201,12 +207,10 @@ pub fn show(view: &SeriesView) -> Markup {
                 h1 { (view.name) }
                 span.count {
                     (count) (if count == 1 { " episode" } else { " episodes" })
-                    @let seasons = view.seasons.iter().filter(|s| s.number > 0).count();
-                    @if seasons > 0 { " · " (seasons) (if seasons == 1 { " season" } else { " seasons" }) }
                 }
-                @if let Some(((v, _, u), label)) = next {
+                @if let Some((v, label, begun)) = &view.next {
                     a.random.next-episode href={ "/watch/" (v.id) } {
-                        (if u.position_ms.is_some() { "▶ Resume " } else { "▶ Play " }) (label)
+                        (if *begun { "▶ Resume " } else { "▶ Play " }) (label)
                     }
                 } @else if count > 0 {
                     span.count { "All watched" }
@@ -221,6 +225,13 @@ pub fn show(view: &SeriesView) -> Markup {
                             li { (card_named(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", name.as_deref())) }
                         }
                     }
+                }
+            }
+            @if view.pages > 1 {
+                nav.pages aria-label="Pages" {
+                    @if view.page > 1 { a rel="prev" href={ (here) "?page=" (view.page - 1) } { "‹ Previous" } }
+                    span { "Page " (view.page) " of " (view.pages) }
+                    @if view.page < view.pages { a rel="next" href={ (here) "?page=" (view.page + 1) } { "Next ›" } }
                 }
             }
         },
