@@ -5,6 +5,7 @@ import * as cards from "./cards.js";
 import * as select from "./select.js";
 import * as watch from "./watch.js";
 import * as player from "./player.js";
+import * as controls from "./controls.js";
 import * as tracks from "./tracks.js";
 import * as upnext from "./upnext.js";
 import * as playlists from "./playlists.js";
@@ -35,7 +36,7 @@ const sortForm = /** @type {HTMLFormElement | null} */ (document.getElementById(
 if (sortForm) {
   const go = /** @type {HTMLButtonElement | null} */ (sortForm.querySelector("button[type=submit]"));
   if (go) go.hidden = true;
-  sortForm.querySelectorAll("select").forEach((s) => s.addEventListener("change", () => sortForm.submit()));
+  sortForm.querySelectorAll("select, input[type=number]").forEach((s) => s.addEventListener("change", () => sortForm.submit()));
 }
 
 live.on("library", () => {
@@ -58,6 +59,7 @@ select.init();
 watch.init();
 player.init();
 tracks.init();
+controls.init();
 upnext.init();
 playlists.init();
 admin.init();

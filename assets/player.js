@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { send } from "./watch.js";
 import { frameBlob } from "./frames.js";
 import { transcode } from "./transcode.js";
+import { faster, fullScreen, length, louder, pictureInPicture, seekTo, showShortcuts, toggleSubtitles } from "./controls.js";
 
 const player = /** @type {HTMLVideoElement | null} */ (document.getElementById("player"));
 const actions = document.getElementById("actions");
@@ -67,10 +68,12 @@ function captureFrame(id) {
   });
 }
 
-// Seek preview: over the lower part of the player (where its seek bar is),
-// the frame at that point of the video.
+// Seek preview: over the seek bar (the player's own, else the lower part
+// of the picture, where the browser's is), the frame at that point.
 function seekPreview(id) {
   const tile = player.dataset.sprite.split("x").map(Number);
+  const bar = /** @type {HTMLInputElement | null} */ (document.getElementById("seek"));
+  const own = () => !!bar && bar.offsetParent !== null;
   const tip = document.createElement("div");
   tip.id = "seek-preview";
   tip.hidden = true;
@@ -80,20 +83,33 @@ function seekPreview(id) {
   tip.style.height = tile[1] + "px";
   const tipTime = document.createElement("span");
   tip.appendChild(tipTime);
-  player.parentNode.insertBefore(tip, player.nextSibling);
-  player.addEventListener("mousemove", (e) => {
-    const r = player.getBoundingClientRect();
-    if (!player.duration || e.clientY < r.bottom - 60) { tip.hidden = true; return; }
+  const box = player.parentElement;
+  box.appendChild(tip);
+  const move = (e) => {
+    const d = length();
+    const r = (own() ? bar : player).getBoundingClientRect();
+    const frame = box.getBoundingClientRect();
+    if (!d || (!own() && e.clientY < r.bottom - 60)) { tip.hidden = true; return; }
     const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
     const i = Math.min(19, Math.floor(f * 20));
     tip.style.backgroundPosition = (-(i % 10) * tile[0]) + "px " + (-Math.floor(i / 10) * tile[1]) + "px";
-    tip.style.left = Math.min(r.width - tile[0], Math.max(0, e.clientX - r.left - tile[0] / 2)) + "px";
-    tip.style.top = (player.offsetTop + r.height - 70 - tile[1]) + "px";
-    const t = Math.floor(f * player.duration);
-    tipTime.textContent = Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
+    tip.style.left = Math.min(frame.width - tile[0], Math.max(0, e.clientX - frame.left - tile[0] / 2)) + "px";
+    tip.style.top = Math.max(0, (own() ? r.top : r.bottom - 70) - frame.top - tile[1] - 8) + "px";
+    tipTime.textContent = clockOf(f * d);
     tip.hidden = false;
-  });
+  };
+  player.addEventListener("mousemove", (e) => { if (!own()) move(e); });
   player.addEventListener("mouseleave", () => { tip.hidden = true; });
+  if (bar) {
+    bar.addEventListener("mousemove", move);
+    bar.addEventListener("mouseleave", () => { tip.hidden = true; });
+  }
+}
+
+/** `1:05` (minutes and seconds; hours as minutes, as the bar's tip shows). */
+function clockOf(seconds) {
+  const t = Math.floor(seconds);
+  return Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
 }
 
 // One view per page load, counted after a few seconds of playback.
@@ -108,32 +124,53 @@ function countView() {
   player.addEventListener("seeking", () => { last = null; });
 }
 
-/** Whether a key pressed on `el` belongs to it (a control takes its keys). */
-function ownsKeys(el) {
-  if (!el || el === player) return false;
-  return el.isContentEditable || !!el.closest("input, textarea, select, button, a[href], summary, [role=button]");
+/** Whether the key `key`, pressed on `el`, belongs to it: a field one
+ * types in takes every key; a slider its arrows, Home and End; a button,
+ * link or menu Space and Enter. Every other key is the player's wherever
+ * focus is. */
+function ownsKeys(el, key) {
+  if (!el || el === player || !(el instanceof Element)) return false;
+  if (/** @type {HTMLElement} */ (el).isContentEditable) return true;
+  if (el.closest("textarea, select")) return true;
+  const input = /** @type {HTMLInputElement | null} */ (el.closest("input"));
+  if (input) {
+    if (input.type === "range") return ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(key);
+    return !["checkbox", "radio", "button", "submit"].includes(input.type) || key === " " || key === "Enter";
+  }
+  if (el.closest("button, a[href], summary, [role=button]")) return key === " " || key === "Enter";
+  return false;
 }
 
 function keys() {
   document.addEventListener("keydown", (e) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target)) return;
-    // The focused player toggles on Space itself (on key up, which cannot
-    // be stopped): doing it here too would undo it.
-    if (e.target === player && e.key === " ") return;
-    const d = player.duration || 0;
+    if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target, e.key)) return;
+    // An open panel (the shortcuts) keeps its keys.
+    const open = /** @type {HTMLDialogElement | null} */ (document.querySelector("dialog[open]"));
+    if (open) return;
+    // With the browser's controls, the focused player toggles on Space
+    // itself (on key up, which cannot be stopped): doing it here too would
+    // undo it.
+    if (e.target === player && e.key === " " && player.controls) return;
+    const d = length();
     switch (e.key) {
-      case " ": case "k": if (player.paused) player.play(); else player.pause(); break;
-      case "ArrowLeft": player.currentTime = Math.max(0, player.currentTime - 5); break;
-      case "ArrowRight": player.currentTime = Math.min(d, player.currentTime + 5); break;
-      case "j": player.currentTime = Math.max(0, player.currentTime - 10); break;
-      case "l": player.currentTime = Math.min(d, player.currentTime + 10); break;
-      case "m": player.muted = !player.muted; break;
-      case "f":
-        if (document.fullscreenElement) document.exitFullscreen();
-        else if (player.requestFullscreen) player.requestFullscreen();
-        break;
+      case " ": case "k": case "K": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
+      case "ArrowLeft": seekTo(player.currentTime - 5); break;
+      case "ArrowRight": seekTo(player.currentTime + 5); break;
+      case "j": case "J": seekTo(player.currentTime - 10); break;
+      case "l": case "L": seekTo(player.currentTime + 10); break;
+      case "ArrowUp": louder(0.1); break;
+      case "ArrowDown": louder(-0.1); break;
+      case "Home": seekTo(0); break;
+      case "End": if (d) seekTo(d); break;
+      case "m": case "M": player.muted = !player.muted; break;
+      case "c": case "C": toggleSubtitles(); break;
+      case "<": faster(-1); break;
+      case ">": faster(1); break;
+      case "f": case "F": fullScreen(); break;
+      case "i": case "I": pictureInPicture(); break;
+      case "?": showShortcuts(); break;
       default:
-        if (e.key >= "0" && e.key <= "9" && d) { player.currentTime = d * Number(e.key) / 10; break; }
+        if (e.key >= "0" && e.key <= "9" && d) { seekTo(d * Number(e.key) / 10); break; }
         return;
     }
     e.preventDefault();

@@ -118,11 +118,9 @@ async fn plays_and_seeks_in_chromium() {
         driver.js("return document.getElementById('player').duration > 0").await == true
     })
     .await;
-    let half =
-        driver.js("return Math.floor(document.getElementById('player').getBoundingClientRect().height / 2)").await;
-    let near_bar = half.as_i64().unwrap() - 30;
-    driver.hover("#player", 0, near_bar).await;
-    driver.hover("#player", 20, near_bar).await;
+    // Over the player's own seek bar.
+    driver.hover("#seek", 0, 0).await;
+    driver.hover("#seek", 20, 0).await;
     eventually(Duration::from_secs(10), "the seek preview shows", || async {
         driver.js("const t = document.getElementById('seek-preview'); return !!t && !t.hidden").await == true
     })

@@ -167,7 +167,7 @@ async fn a_keyboard_journey_in_chromium() {
         driver.js("return location.pathname").await == json!(format!("/watch/{id}"))
     })
     .await;
-    tab_to("#player", 20).await;
+    tab_to("#c-play", 40).await;
     eventually(Duration::from_secs(20), "playing", || async {
         driver.js("const p = document.getElementById('player'); if (p.paused) p.play(); return !p.paused").await == true
     })
@@ -192,7 +192,7 @@ async fn a_keyboard_journey_in_chromium() {
         v["rating"] == 4 && v["favorite"] == true && v["tags"] == json!(["kbd"])
     })
     .await;
-    tab_to("#actions .star", 30).await;
+    tab_to("#actions .star", 60).await;
     // A webOS remote's Back (key code 461).
     driver.js("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', { keyCode: 461, bubbles: true })); return 0").await;
     eventually(Duration::from_secs(10), "back to the gallery", || async {

@@ -29,6 +29,7 @@ mod packaging;
 mod pages;
 mod paths;
 mod people;
+mod player;
 mod playing;
 mod playlists;
 mod range;

@@ -8,6 +8,7 @@ pub mod folders;
 pub mod gallery;
 pub mod layout;
 pub mod login;
+pub mod player;
 pub mod playlists;
 pub mod series;
 pub mod tags;

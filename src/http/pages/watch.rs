@@ -84,6 +84,7 @@ pub fn watch(view: &WatchView) -> Markup {
         &view.visitor,
         html! {
             div.watch {
+                div.player #player-box {
                 video #player controls autoplay preload="metadata" src=[src]
                     data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
                     data-codec=[codec]
@@ -103,10 +104,11 @@ pub fn watch(view: &WatchView) -> Markup {
                     "Your browser cannot play this video here; "
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
+                (super::player::controls(&view.inside.chapters, v.duration_ms()))
+                }
                 // player.js says so when this browser cannot decode the video.
                 p #codec-note.notice.warn role="status" hidden {}
                 p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
-                (chapter_marks(&view.inside.chapters, v.duration_ms()))
                 h1 #title { (v.title_for(&view.user)) }
                 details.rename {
                     summary { "Rename" }
@@ -203,6 +205,7 @@ pub fn watch(view: &WatchView) -> Markup {
                         dt { "File" } dd { (f) }
                     }
                 }
+                (super::player::shortcuts())
                 p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute · " kbd { "Shift" } "+" kbd { "N" } " / " kbd { "P" } " next / previous" }
             }
         },
@@ -231,20 +234,6 @@ fn up_next(view: &WatchView) -> Markup {
         p.meta #next-status role="status" {
             span #next-text {}
             button #next-cancel type="button" hidden { "Cancel" }
-        }
-    }
-}
-
-/// Where each chapter starts, as marks along the width of the player
-/// (the seek bar's scale); pictures only, the list below names them.
-fn chapter_marks(chapters: &[Chapter], duration_ms: Option<u64>) -> Markup {
-    let Some(total) = duration_ms.filter(|&d| d > 0 && chapters.len() > 1) else { return html! {} };
-    html! {
-        div.chapter-marks aria-hidden="true" {
-            @for c in chapters.iter().filter(|c| c.start_ms > 0 && c.start_ms < total) {
-                // Placed by tracks.js: the page's CSP allows no inline styles.
-                span title=(c.title) data-at=(format!("{:.3}", c.start_ms as f64 * 100.0 / total as f64)) {}
-            }
         }
     }
 }

@@ -1,0 +1,145 @@
+//! The player's own controls, driven in Chromium: they replace the
+//! browser's, hide while it plays and come back on a movement; the menu
+//! of subtitles, audio and speed (names people read); chapters on the
+//! seek bar; shortcuts wherever focus is (but in a field); `?`; a double
+//! tap on a phone.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::driver::Driver;
+use crate::support::{eventually, Fixture, TestServer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_players_own_controls_in_chromium() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    crate::inside::make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("Film.mkv").await;
+    let driver = Driver::start().await;
+    let watch = srv.url(&format!("/watch/{id}"));
+    driver.goto(&watch).await;
+    let js = |s: &'static str| driver.js(s);
+    eventually(Duration::from_secs(10), "our controls instead of the browser's", || async {
+        js("const p = document.getElementById('player'); \
+            return !p.controls && !document.getElementById('controls').hidden && p.duration > 3")
+        .await
+            == true
+    })
+    .await;
+    js("const p = document.getElementById('player'); p.pause(); p.muted = true; p.currentTime = 0; return 0").await;
+
+    // The menu: the page's subtitle and audio choices, by the names people
+    // read, and the speeds.
+    driver.click("#c-settings").await;
+    assert_eq!(js("return document.getElementById('c-settings').getAttribute('aria-expanded')").await, "true");
+    let menu = js("return [...document.querySelectorAll('#c-menu button')].map(b => b.textContent)").await;
+    let page_menus =
+        js("return [...document.querySelectorAll('#subtitle-choice option, #audio-choice option')].map(o => o.textContent.trim())")
+            .await;
+    let menu: Vec<&str> = menu.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(page_menus.as_array().unwrap().len() >= 4, "off, the subtitles, two audio tracks: {page_menus}");
+    for name in page_menus.as_array().unwrap().iter().map(|v| v.as_str().unwrap()) {
+        assert!(menu.contains(&name), "{name} in {menu:?}");
+    }
+    for speed in ["0.5×", "Normal", "1.5×", "2×"] {
+        assert!(menu.contains(&speed), "{speed} in {menu:?}");
+    }
+    assert!(
+        menu.iter().all(|m| !["ger", "eng", "fra", "subrip", "aac"].contains(&m.to_lowercase().as_str())),
+        "{menu:?}"
+    );
+    // Subtitles on from the menu; faster.
+    js("[...document.querySelectorAll('#c-menu button')].find(b => b.textContent !== 'Off' && \
+        b.parentElement.querySelector('h3').textContent === 'Subtitles').click(); return 0")
+    .await;
+    eventually(Duration::from_secs(5), "the subtitles show", || async {
+        js("return [...document.getElementById('player').textTracks].some(t => t.mode === 'showing')").await == true
+    })
+    .await;
+    js("[...document.querySelectorAll('#c-menu button')].find(b => b.textContent === '1.5×').click(); return 0").await;
+    assert_eq!(js("return document.getElementById('player').playbackRate").await, 1.5);
+    assert_eq!(
+        js("return document.querySelector('#c-menu button[aria-pressed=true]:not([disabled])') !== null").await,
+        true
+    );
+    // Escape closes the menu (and leaves the page where it is).
+    driver.keys("\u{E00C}").await;
+    assert_eq!(js("return document.getElementById('c-menu').hidden").await, true);
+    assert_eq!(js("return document.activeElement.id").await, "c-settings");
+    assert_eq!(js("return location.href").await, json!(watch));
+
+    // Chapters on the seek bar, and named as one goes.
+    assert_eq!(js("return document.querySelectorAll('.controls .chapter-marks span').length").await, 1);
+    let left = js("return parseFloat(document.querySelector('.controls .chapter-marks span').style.left)").await;
+    assert!((left.as_f64().unwrap() - 37.5).abs() < 0.5, "{left}");
+    js("document.getElementById('player').currentTime = 2; return 0").await;
+    eventually(Duration::from_secs(5), "the bar says where, and which chapter", || async {
+        js("return document.getElementById('seek').getAttribute('aria-valuetext')")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("0:02 of 0:04") && t.ends_with("The end"))
+    })
+    .await;
+
+    // Shortcuts work with focus on a button; a field keeps its keys.
+    js("document.getElementById('favorite').focus(); document.getElementById('player').currentTime = 0; return 0")
+        .await;
+    driver.keys("\u{E014}").await; // ArrowRight
+    let t = js("return document.getElementById('player').currentTime").await.as_f64().unwrap();
+    assert!(t >= 3.5, "5 s on (to the end of a 4 s film): {t}");
+    js("document.getElementById('player').volume = 0.5; return 0").await;
+    driver.keys("\u{E013}").await; // ArrowUp
+    assert_eq!(js("return document.getElementById('player').volume").await, 0.6);
+    js("document.getElementById('tag-input').focus(); document.getElementById('player').currentTime = 0; return 0")
+        .await;
+    driver.keys("l").await;
+    assert_eq!(js("return document.getElementById('player').currentTime").await, 0, "typing is not a shortcut");
+    js("document.getElementById('tag-input').value = ''; document.getElementById('favorite').focus(); return 0").await;
+    // `?` shows them all; Escape closes the panel and stays on the page.
+    driver.keys("?").await;
+    assert_eq!(js("return document.getElementById('shortcuts').open").await, true);
+    let listed = js("return document.querySelectorAll('#shortcuts dt').length").await;
+    assert!(listed.as_u64().unwrap() >= 12, "{listed}");
+    driver.keys("\u{E00C}").await;
+    assert_eq!(js("return document.getElementById('shortcuts').open").await, false);
+    assert_eq!(js("return location.href").await, json!(watch));
+
+    // Playing, untouched: the controls fade; a movement brings them back.
+    js("const p = document.getElementById('player'); p.loop = true; p.currentTime = 0; p.play(); \
+        document.activeElement.blur(); return 0")
+    .await;
+    eventually(Duration::from_secs(10), "the controls fade while it plays", || async {
+        js("return document.getElementById('player-box').classList.contains('idle')").await == true
+    })
+    .await;
+    driver.hover("#player", 10, 10).await;
+    eventually(Duration::from_secs(5), "and come back on a movement", || async {
+        js("return document.getElementById('player-box').classList.contains('idle')").await == false
+    })
+    .await;
+
+    // A double tap on the left third goes back ten seconds.
+    let back = js("const p = document.getElementById('player'); p.pause(); p.currentTime = 3.5; \
+                   const r = p.getBoundingClientRect(); \
+                   const tap = () => p.dispatchEvent(new PointerEvent('pointerup', { pointerType: 'touch', button: 0, \
+                     clientX: r.left + r.width * 0.1, clientY: r.top + r.height / 2, bubbles: true })); \
+                   tap(); tap(); const j = document.getElementById('c-jump'); \
+                   return [p.currentTime, j.hidden, j.textContent]")
+    .await;
+    assert_eq!(back, json!([0, false, "− 10 s"]));
+
+    // Full screen takes the box, controls and all.
+    driver.click("#c-full").await;
+    eventually(Duration::from_secs(5), "full screen", || async {
+        js("return document.fullscreenElement && document.fullscreenElement.id").await == "player-box"
+    })
+    .await;
+    assert_eq!(js("return document.getElementById('c-full').getAttribute('aria-label')").await, "Leave full screen");
+    driver.call("DELETE", "", json!({})).await;
+}
