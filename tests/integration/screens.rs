@@ -29,12 +29,22 @@ async fn screenshots() {
         ("Cats at play", "teal"),
         ("Holidays/Beach day", "skyblue"),
         ("Birthday", "purple"),
+        ("Shows/Bluey/Season 1/Bluey S01E01 Magic Xylophone", "royalblue"),
+        ("Shows/Bluey/Season 1/Bluey S01E02 Hospital", "steelblue"),
+        ("Shows/Planet Earth/Season 1/Planet Earth S01E01 From Pole to Pole", "seagreen"),
+        ("Films/Alien (1979)", "darkslategray"),
+        ("Films/Metropolis (1927)", "goldenrod"),
     ];
     for (name, color) in clips {
         std::fs::create_dir_all(fx.path().join(name).parent().unwrap()).unwrap();
         let src = format!("color=c={color}:size=640x360:duration=6:rate=10");
         ffmpeg(&fx.path().join(format!("{name}.webm")), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "80k"]);
     }
+    // A series' folder with its poster.
+    ffmpeg(
+        &fx.path().join("Shows/Bluey/poster.jpg"),
+        &["-f", "lavfi", "-i", "gradients=size=400x600:seed=7", "-frames:v", "1"],
+    );
     let data = tempfile::tempdir().unwrap();
     let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
     let cats = srv.id_of("Cats at play.webm").await;
@@ -67,7 +77,14 @@ async fn screenshots() {
         [("desktop-dark", 1440, 900, "dark"), ("desktop-light", 1440, 900, "light"), ("phone-dark", 390, 844, "dark")]
     {
         driver.call("POST", "/window/rect", json!({ "width": w, "height": h })).await;
-        let pages = [("gallery", "/".to_string()), ("watch", format!("/watch/{cats}")), ("folders", "/folders".into())];
+        let pages = [
+            ("gallery", "/".to_string()),
+            ("watch", format!("/watch/{cats}")),
+            ("folders", "/folders".into()),
+            ("series", "/series".into()),
+            ("series-one", "/series/bluey".into()),
+            ("films", "/films".into()),
+        ];
         for (page, path) in pages {
             driver.goto(&srv.url(&path)).await;
             driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); document.documentElement.dataset.theme = '{theme}'; return 0")).await;

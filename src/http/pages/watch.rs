@@ -165,44 +165,51 @@ pub fn watch(view: &WatchView) -> Markup {
                 }
                 (chapter_list(&view.inside.chapters))
                 @if let Some(reason) = &v.broken { p.notice.warn { "This file could not be read as a video: " (reason) } }
+                // What stops it playing here is said at once; how it plays is in the details.
                 @if let Some(i) = info {
-                    @if view.play_url.starts_with("/play/") {
-                        p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
-                    } @else if undecodable && view.transcodes {
-                        p.notice #transcoded {
-                            "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
-                            "A seek starts the transcode again from there. Downloads get the file itself."
-                        }
-                    } @else if undecodable {
+                    @if undecodable && !view.transcodes {
                         p.notice.warn {
                             "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "). "
                             "Install ffmpeg on the server (or start vidserve with --ffmpeg PATH) and restart it: it then transcodes the video as it plays. "
                             "Meanwhile open it in VLC, or convert it once: "
                             code { "ffmpeg -i IN -c:v libx264 -crf 20 -c:a aac OUT.mp4" } "."
                         }
-                    } @else if !i.browser_playable {
-                        p.notice.warn { "Browsers may not play this file as stored (" (i.container) ", " (codec.unwrap_or("no video")) ")." }
                     }
                     @if !view.play_url.starts_with("/play/") && view.inside.audio.first().is_some_and(|a| !a.browser_plays()) {
                         p.notice.warn { "Browsers cannot decode this file's sound (" (view.inside.audio[0].codec) "): the picture plays silent here. Other players (Open in VLC) play it." }
                     }
-                    @if i.index_at_end && !view.play_url.starts_with("/play/") { p.notice { "This MP4 keeps its index at the end; playback starts once that is fetched." } }
                 }
-                dl.facts {
-                    @if let Some(ms) = v.duration_ms() { dt { "Duration" } dd { (duration(ms)) } }
-                    @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { dt { "Resolution" } dd { (w) "×" (h) } }
+                details.about #about {
+                    summary { "About this file" }
                     @if let Some(i) = info {
-                        dt { "Format" } dd {
-                            (i.container)
-                            @if let Some(c) = &i.video_codec { " · " (c) }
-                            @if let Some(c) = &i.audio_codec { " · " (c) }
+                        @if view.play_url.starts_with("/play/") {
+                            p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
+                        } @else if undecodable && view.transcodes {
+                            p.notice #transcoded {
+                                "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
+                                "A seek starts the transcode again from there. Downloads get the file itself."
+                            }
+                        } @else if !undecodable && !i.browser_playable {
+                            p.notice { "Browsers may not play this file as stored (" (i.container) ", " (codec.unwrap_or("no video")) ")." }
                         }
-                        @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
+                        @if i.index_at_end && !view.play_url.starts_with("/play/") { p.notice { "This MP4 keeps its index at the end; playback starts once that is fetched." } }
                     }
-                    dt { "Size" } dd { (size(v.size())) }
-                    @for f in &view.paths {
-                        // Below its folder: where the server keeps it is the admin's business.
-                        dt { "File" } dd { (f) }
+                    dl.facts {
+                        @if let Some(ms) = v.duration_ms() { dt { "Duration" } dd { (duration(ms)) } }
+                        @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { dt { "Resolution" } dd { (w) "×" (h) } }
+                        @if let Some(i) = info {
+                            dt { "Format" } dd {
+                                (i.container)
+                                @if let Some(c) = &i.video_codec { " · " (c) }
+                                @if let Some(c) = &i.audio_codec { " · " (c) }
+                            }
+                            @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
+                        }
+                        dt { "Size" } dd { (size(v.size())) }
+                        @for f in &view.paths {
+                            // Below its folder: where the server keeps it is the admin's business.
+                            dt { "File" } dd { (f) }
+                        }
                     }
                 }
                 (super::player::shortcuts())
