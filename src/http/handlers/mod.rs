@@ -501,6 +501,18 @@ fn is_form(h: &HeaderMap) -> bool {
     h.get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"))
 }
 
+/// The page asked for (from 1) of `total` items, `per` a page, and how
+/// many pages there are; `Err(last page)` when it is past the end.
+pub(super) fn paging(asked: Option<usize>, total: usize, per: usize) -> Result<(usize, usize), usize> {
+    let pages = total.div_ceil(per).max(1);
+    let page = asked.unwrap_or(1).max(1);
+    if page > pages {
+        Err(pages)
+    } else {
+        Ok((page, pages))
+    }
+}
+
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))
 }

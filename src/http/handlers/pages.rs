@@ -337,12 +337,10 @@ pub async fn folders(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     let folder = found.ok_or_else(|| ApiError::NotFound("no such folder (or nothing in it you may see)".into()))?;
-    let pages = folder.videos.len().div_ceil(PER_PAGE).max(1);
-    let page = asked.page.unwrap_or(1).max(1);
-    if page > pages {
-        let last = crate::http::pages::folders::link(&at, pages);
-        return Ok(redirect(StatusCode::SEE_OTHER, &last));
-    }
+    let (page, pages) = match super::paging(asked.page, folder.videos.len(), PER_PAGE) {
+        Ok(p) => p,
+        Err(last) => return Ok(redirect(StatusCode::SEE_OTHER, &crate::http::pages::folders::link(&at, last))),
+    };
     let shown: Vec<&Arc<Video>> = folder.videos.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE).collect();
     let samples = folder.folders.iter().map(|s| s.sample);
     let thumbs_had = shown.iter().map(|v| v.id).chain(samples).filter(|id| thumbs.has(*id)).collect();

@@ -31,6 +31,14 @@ const MAX_POSTER_DIRS: usize = 4;
 /// Longest key one may ask for, in bytes (names are far shorter).
 const MAX_KEY: usize = 512;
 
+/// What these pages and routes take from the query string.
+#[derive(serde::Deserialize)]
+struct Asked {
+    page: Option<usize>,
+    per_page: Option<usize>,
+    sort: Option<String>,
+}
+
 /// The catalog's series index, built on the blocking pool when it is not
 /// yet.
 async fn index_of(catalog: &Arc<Catalog>) -> Result<Arc<Series>, ApiError> {
@@ -109,20 +117,15 @@ pub async fn index(
     visitor: &Visitor,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        page: Option<usize>,
-    }
     let asked: Asked = super::parse_query(query)?;
     let catalog = lists.library.catalog();
     let series = index_of(&catalog).await?;
     let within = sight.visible(&catalog);
     let visible: Vec<&Show> = series.visible(within.as_deref()).collect();
-    let pages = visible.len().div_ceil(TILES_PER_PAGE).max(1);
-    let page = asked.page.unwrap_or(1).max(1);
-    if page > pages {
-        return Ok(redirect(StatusCode::SEE_OTHER, &format!("/series?page={pages}")));
-    }
+    let (page, pages) = match super::paging(asked.page, visible.len(), TILES_PER_PAGE) {
+        Ok(p) => p,
+        Err(last) => return Ok(redirect(StatusCode::SEE_OTHER, &format!("/series?page={last}"))),
+    };
     let videos = catalog.videos();
     let tiles = visible
         .iter()
@@ -150,11 +153,6 @@ pub async fn films(
     visitor: &Visitor,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        page: Option<usize>,
-        sort: Option<String>,
-    }
     let asked: Asked = super::parse_query(query)?;
     let by_year = match asked.sort.as_deref() {
         None | Some("title") => false,
@@ -170,12 +168,13 @@ pub async fn films(
         // Stable: titles stay in order within a year.
         visible.sort_by_key(|f| std::cmp::Reverse(f.year));
     }
-    let pages = visible.len().div_ceil(TILES_PER_PAGE).max(1);
-    let page = asked.page.unwrap_or(1).max(1);
-    if page > pages {
-        let to = if by_year { format!("/films?sort=year&page={pages}") } else { format!("/films?page={pages}") };
-        return Ok(redirect(StatusCode::SEE_OTHER, &to));
-    }
+    let (page, pages) = match super::paging(asked.page, visible.len(), TILES_PER_PAGE) {
+        Ok(p) => p,
+        Err(last) => {
+            let to = if by_year { format!("/films?sort=year&page={last}") } else { format!("/films?page={last}") };
+            return Ok(redirect(StatusCode::SEE_OTHER, &to));
+        }
+    };
     let videos = catalog.videos();
     let shown: Vec<(&Film, &Arc<crate::catalog::Video>)> = visible
         .iter()
@@ -211,10 +210,6 @@ pub async fn show(
     raw_key: &str,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        page: Option<usize>,
-    }
     let asked: Asked = super::parse_query(query)?;
     let key = key_of(raw_key)?;
     let catalog = lists.library.catalog();
@@ -227,12 +222,10 @@ pub async fn show(
         let (e, d) = &data[i];
         Some((videos.get(e.pos as usize)?.clone(), e.label(), d.position_ms.is_some()))
     });
-    let pages = data.len().div_ceil(EPISODES_PER_PAGE).max(1);
-    let page = asked.page.unwrap_or(1).max(1);
-    if page > pages {
-        let to = format!("{}?page={pages}", page::link(&show.key));
-        return Ok(redirect(StatusCode::SEE_OTHER, &to));
-    }
+    let (page, pages) = match super::paging(asked.page, data.len(), EPISODES_PER_PAGE) {
+        Ok(p) => p,
+        Err(last) => return Ok(redirect(StatusCode::SEE_OTHER, &format!("{}?page={last}", page::link(&show.key)))),
+    };
     let mut seasons: Vec<page::Season> = Vec::new();
     for (e, d) in data.into_iter().skip((page - 1) * EPISODES_PER_PAGE).take(EPISODES_PER_PAGE) {
         let Some(v) = videos.get(e.pos as usize) else { continue };
@@ -303,11 +296,6 @@ pub async fn poster(
 
 /// `GET /api/v1/series?page=&per_page=`: the series, by name.
 pub async fn api_list(lists: &Lists, sight: &Sight, query: &str) -> Result<Response<Body>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        page: Option<usize>,
-        per_page: Option<usize>,
-    }
     let asked: Asked = super::parse_query(query)?;
     let per_page = asked.per_page.unwrap_or(100);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
@@ -349,11 +337,6 @@ pub async fn api_one(
     raw_key: &str,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Asked {
-        page: Option<usize>,
-        per_page: Option<usize>,
-    }
     let asked: Asked = super::parse_query(query)?;
     let per_page = asked.per_page.unwrap_or(MAX_PER_PAGE);
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
