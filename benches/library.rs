@@ -154,6 +154,7 @@ fn bench(n: usize) {
                         thumbs: Default::default(),
                         sprites: Default::default(),
                         continue_watching: vec![],
+                        next_up: vec![],
                         scanning: false,
                         offline_roots: vec![],
                         years: std::sync::Arc::from([]),

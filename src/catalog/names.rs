@@ -114,7 +114,8 @@ pub fn recognise(rel: &str, this_year: u16) -> Kind {
             (None, None) => return Kind::Other(dated),
         };
         let (show, year) = strip_year(&show, latest);
-        if show.is_empty() {
+        // A name of symbols alone names nothing one could link to.
+        if key(&show).is_empty() {
             return Kind::Other(dated);
         }
         let title = episode_title(&stem[m.end..]);
@@ -130,13 +131,13 @@ pub fn recognise(rel: &str, this_year: u16) -> Kind {
     }
     if let (Some(season), Some(folder)) = (season_folder, show_folder) {
         let (show, year) = strip_year(&clean(folder), latest);
-        if !show.is_empty() {
+        if !key(&show).is_empty() {
             let (episode, title) = numbered(stem);
             return Kind::Episode(Episode { show, year, from_folder: true, season, episode, last: None, title });
         }
     }
     // `[Group] Show - 01 (1080p) [ABCD1234]`, as fansubs name episodes.
-    if let Some((show, episode, title)) = tagged(stem) {
+    if let Some((show, episode, title)) = tagged(stem).filter(|(show, _, _)| !key(show).is_empty()) {
         let (show, year) = strip_year(&show, latest);
         return Kind::Episode(Episode { show, year, from_folder: false, season: 1, episode, last: None, title });
     }

@@ -20,6 +20,9 @@ pub struct Series {
     by_key: HashMap<String, usize>,
     /// Each listed video's year, by position (0: none known).
     years: Arc<[u16]>,
+    /// The series (an index into `shows`) each listed video is an episode
+    /// of, by position (`u32::MAX`: none).
+    show_of: Vec<u32>,
     /// The films: positions of listed videos, by title (then year).
     pub films: Vec<Film>,
     /// The years of every listed video, newest first.
@@ -202,7 +205,13 @@ impl Series {
         order.sort_by_cached_key(|&i| (shows[i].name.to_lowercase(), shows[i].year));
         let mut slots: Vec<Option<Show>> = shows.into_iter().map(Some).collect();
         let shows: Vec<Show> = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let by_key = shows.iter().enumerate().map(|(i, s)| (s.key.clone(), i)).collect();
+        let by_key: HashMap<String, usize> = shows.iter().enumerate().map(|(i, s)| (s.key.clone(), i)).collect();
+        let mut show_of = vec![u32::MAX; videos.len()];
+        for (i, show) in shows.iter().enumerate() {
+            for e in &show.episodes {
+                show_of[e.pos as usize] = i as u32;
+            }
+        }
         let mut all_years: Vec<u16> = years.iter().copied().filter(|&y| y != 0).collect();
         all_years.sort_unstable_by(|a, b| b.cmp(a));
         all_years.dedup();
@@ -211,10 +220,17 @@ impl Series {
             shows,
             by_key,
             years: years.into(),
+            show_of,
             films,
             all_years: all_years.into(),
             seen_years: Default::default(),
         }
+    }
+
+    /// The series the listed video at `pos` is an episode of.
+    pub fn show_at(&self, pos: u32) -> Option<&Show> {
+        let i = *self.show_of.get(pos as usize)?;
+        self.shows.get(i as usize)
     }
 
     pub fn show(&self, key: &str) -> Option<&Show> {
@@ -323,6 +339,10 @@ mod tests {
         let series = Series::build(&c);
         assert_eq!(series.shows.len(), 1);
         let fargo = series.show("fargo").expect("grouped by key");
+        let first = c.videos().iter().position(|v| v.title() == "Fargo.S01E01").unwrap();
+        assert_eq!(series.show_at(first as u32).map(|s| s.key.as_str()), Some("fargo"));
+        let alien = c.videos().iter().position(|v| v.title() == "Alien (1979)").unwrap();
+        assert!(series.show_at(alien as u32).is_none());
         assert_eq!(fargo.name, "Fargo");
         assert_eq!(fargo.dirs(None), [&(0, "TV/Fargo".to_string())], "its folder, above the seasons'");
         let labels: Vec<String> = fargo.episodes.iter().map(Ep::label).collect();

@@ -78,10 +78,16 @@ async fn series_are_found_ordered_and_followed() {
     assert_eq!(seasons.len(), 2);
     assert_eq!(seasons[0]["episodes"][0]["label"], "S1 E1");
     assert_eq!(seasons[1]["episodes"][0]["title"], "Waiting for Dutch");
+    // The library's first page has it in *Next up*.
+    let home = srv.get("/").await.text().await.unwrap();
+    let row = home.split("id=\"next-up\"").nth(1).unwrap_or_else(|| panic!("a Next up row: {home}"));
+    assert!(row.split("</ul>").next().unwrap().contains(&format!("/watch/{second}")), "{row}");
     let body = serde_json::json!({ "seconds": 5 });
     assert_eq!(send(&srv, "PUT", &format!("/api/v1/videos/{second}/position"), Some(body)).await.0, 200);
     let page = srv.get("/series/fargo").await.text().await.unwrap();
     assert!(page.contains(&format!("href=\"/watch/{second}\">▶ Resume S1 E2")), "{page}");
+    let home = srv.get("/").await.text().await.unwrap();
+    assert!(!home.contains("id=\"next-up\""), "a begun episode is in Continue watching, not Next up");
 
     // Paged, in the API and on the page.
     let paged = srv.json("/api/v1/series/fargo?per_page=1&page=2").await;

@@ -86,7 +86,8 @@ pub async fn gallery(
     }
     let plain = path == "/" && listing.page == 1 && q.is_plain_listing()?;
     let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
-    let shown = listing.videos.iter().chain(continue_watching.iter().map(|(v, _)| v));
+    let next_up = if plain { super::series::next_up(lists, who, sight, &catalog) } else { Vec::new() };
+    let shown = listing.videos.iter().chain(continue_watching.iter().chain(&next_up).map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
     let with_thumbs = shown.iter().filter(|v| thumbs.has(v.id)).map(|v| v.id).collect();
     let sprites = shown.iter().filter_map(|v| Some((v.id, thumbs.sprite(v.id)?))).collect();
@@ -113,6 +114,7 @@ pub async fn gallery(
         thumbs: with_thumbs,
         sprites,
         continue_watching,
+        next_up,
         scanning: !lists.library.is_ready(),
         offline_roots: catalog
             .roots

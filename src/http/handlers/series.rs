@@ -13,7 +13,7 @@ use serde_json::json;
 use super::api::VideoJson;
 use super::{html, json, redirect, ApiError};
 use crate::catalog::series::{Ep, Film, Series, Show};
-use crate::catalog::{Catalog, Sight, UserData, Viewer, Visible};
+use crate::catalog::{Catalog, Sight, UserData, Video, Viewer, Visible};
 use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
@@ -87,7 +87,7 @@ fn find<'a>(series: &'a Series, key: &str, within: Option<&'a Visible>) -> Resul
 }
 
 /// `shown` with what `who` made of each, and the place of the next one.
-fn with_user_data<'a>(
+pub(super) fn with_user_data<'a>(
     lists: &Lists,
     who: &Viewer,
     catalog: &Catalog,
@@ -107,6 +107,50 @@ fn with_user_data<'a>(
     });
     let next = Show::next(&data, who);
     (data, next)
+}
+
+/// Series this person is in the middle of, the latest first: for each,
+/// the episode to watch next when it is a new one (a begun one is in
+/// *Continue watching*). Only when the series index is built (a gallery
+/// never waits for it); one pass over the person's own data, then at most
+/// `NEXT_UP` series' episodes.
+pub fn next_up(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catalog) -> Vec<(Arc<Video>, UserData)> {
+    const NEXT_UP: usize = 8;
+    let Some(series) = catalog.series_ready() else { return Vec::new() };
+    let within = sight.visible(catalog);
+    let sees = sight.seer(catalog);
+    let mut recent: Vec<(i64, &Show)> = lists.user_data.data.view(who, |view| {
+        let mut out = Vec::new();
+        view.for_each(|id, d| {
+            let touched = d.position_ms.is_some() || !d.unwatched_by(who);
+            let Some(v) = catalog.get(id).filter(|v| touched && v.pos != u32::MAX && sees(v)) else { return };
+            if let Some(show) = series.show_at(v.pos) {
+                out.push((d.position_at.max(d.last_viewed).unwrap_or(0), show));
+            }
+        });
+        out
+    });
+    recent.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    let videos = catalog.videos();
+    for (_, show) in recent {
+        if seen.contains(&show.key.as_str()) {
+            continue;
+        }
+        seen.push(&show.key);
+        let shown: Vec<&Ep> = show.visible(within.as_deref()).collect();
+        let (data, next) = with_user_data(lists, who, catalog, &shown);
+        if let Some((e, d)) = next.map(|i| &data[i]).filter(|(_, d)| d.position_ms.is_none()) {
+            if let Some(v) = videos.get(e.pos as usize) {
+                out.push((v.clone(), d.clone()));
+            }
+        }
+        if out.len() == NEXT_UP || seen.len() == 4 * NEXT_UP {
+            break;
+        }
+    }
+    out
 }
 
 /// `GET /series?page=n`.

@@ -28,6 +28,8 @@ pub struct GalleryView {
     pub sprites: HashMap<VideoId, (u32, u32)>,
     /// Started but not finished videos, most recent first (first page only).
     pub continue_watching: Vec<(Arc<Video>, UserData)>,
+    /// The next episode of each series one is in the middle of (first page only).
+    pub next_up: Vec<(Arc<Video>, UserData)>,
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
@@ -106,6 +108,16 @@ pub fn gallery(view: &GalleryView) -> Markup {
                                     progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
                                 }
                             }
+                        }
+                    }
+                }
+            }
+            @if !view.next_up.is_empty() {
+                section.continue aria-labelledby="next-up-heading" {
+                    h2 #next-up-heading { "Next up" }
+                    ul.grid.row #next-up {
+                        @for (v, u) in &view.next_up {
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
                         }
                     }
                 }
