@@ -221,6 +221,7 @@ function menu() {
   if (subs) subs.addEventListener("change", menuSync);
   if (player.textTracks) player.textTracks.addEventListener("change", menuSync);
   const open = (yes) => {
+    if (yes) quality(panel);
     panel.hidden = !yes;
     button.setAttribute("aria-expanded", yes ? "true" : "false");
     if (yes) {
@@ -256,6 +257,30 @@ function menu() {
   // The menus below the video are now in here.
   const below = document.getElementById("track-choices");
   if (below) below.classList.add("in-player");
+}
+
+/** A transcode's size (the server makes it as it plays): Auto, or one of
+ * the usual heights up to the video's own. Added to the menu once the
+ * player plays a transcode. */
+function quality(panel) {
+  if (!player.dataset.transcoding || document.getElementById("c-menu-quality")) return;
+  const own = Number(player.getAttribute("height") || 0);
+  const group = document.createElement("div");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-labelledby", "c-menu-quality");
+  const h = document.createElement("h3");
+  h.id = "c-menu-quality";
+  h.textContent = "Quality";
+  group.appendChild(h);
+  const pick = (lines) => {
+    if (lines) player.dataset.height = String(lines); else delete player.dataset.height;
+    player.dispatchEvent(new Event("vidserve-quality"));
+  };
+  group.appendChild(choice("Auto", () => !player.dataset.height, () => pick(0)));
+  [1080, 720, 480, 360, 240].filter((l) => !own || l <= own).forEach((l) => {
+    group.appendChild(choice(l + "p", () => player.dataset.height === String(l), () => pick(l)));
+  });
+  panel.insertBefore(group, panel.firstChild);
 }
 
 /** Full screen on the box, so the controls stay over the video. */

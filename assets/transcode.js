@@ -44,8 +44,9 @@ export function transcode(player, say, from) {
   if (!url || player.dataset.transcoding) return false;
   player.dataset.transcoding = "1";
   const duration = Number(player.dataset.duration || 0) / 1000;
-  const lines = height(player);
-  const link = (t) => url + "?t=" + t.toFixed(3) + (lines ? "&height=" + lines : "") +
+  // The size the player's Quality menu chose, else one for this screen.
+  const lines = () => Number(player.dataset.height || 0) || height(player);
+  const link = (t) => url + "?t=" + t.toFixed(3) + (lines() ? "&height=" + lines() : "") +
     (player.dataset.audio ? "&audio=" + player.dataset.audio : "");
   const win = /** @type {any} */ (window);
   const Source = win.ManagedMediaSource || win.MediaSource;
@@ -173,18 +174,21 @@ function feed(player, source, type, duration, link, say, from) {
     if (r && r[1] >= duration - 1) return;
     open(r ? r[1] : t);
   });
-  // Another audio track: everything loaded has the old one.
-  player.addEventListener("vidserve-audio", async () => {
+  // Another audio track, or another size: everything loaded has the old one.
+  const again = async () => {
     const at = player.currentTime;
     if (stream) stream.ctrl.abort();
     stream = null;
     await idle();
-    if (source.readyState !== "open") return;
-    buffer.abort();
+    if (source.readyState === "closed") return;
+    // After the end of the stream the source is "ended": removing reopens it.
+    if (source.readyState === "open") buffer.abort();
     buffer.remove(0, duration);
     await idle();
     open(at);
-  });
+  };
+  player.addEventListener("vidserve-audio", again);
+  player.addEventListener("vidserve-quality", again);
   if (from > 0) {
     player.addEventListener("loadedmetadata", () => { player.currentTime = from; }, { once: true });
   }

@@ -215,6 +215,26 @@ async fn chromium_plays_and_seeks_a_transcoded_film() {
     assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
     let note = driver.js("return document.getElementById('codec-note').hidden").await;
     assert_eq!(note, json!(true), "no complaint");
+    // The player's menu offers sizes (up to the film's own 240 lines); another
+    // size is another stream, from where it is.
+    // (Playing, the controls may have faded: a movement first, as a person's.)
+    driver.hover("#player", 0, 0).await;
+    driver.click("#c-settings").await;
+    let menu = driver.js("return [...document.querySelectorAll('#c-menu button')].map(b => b.textContent)").await;
+    let menu: Vec<&str> = menu.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(menu.contains(&"Auto") && menu.contains(&"240p") && !menu.contains(&"360p"), "{menu:?}");
+    driver
+        .js("[...document.querySelectorAll('#c-menu button')].find(b => b.textContent === '240p').click(); return 0")
+        .await;
+    eventually(Duration::from_secs(30), "a stream of 240 lines asked for", || async {
+        driver
+            .js("return performance.getEntriesByType('resource').some(r => r.name.includes('/transcode/') && r.name.includes('height=240'))")
+            .await
+            == json!(true)
+    })
+    .await;
+    assert_eq!(driver.js("return document.getElementById('player').error").await, json!(null));
+    driver.keys("\u{E00C}").await;
     // A seek near the end plays to the end, and the player says it ended.
     driver.js("const p = document.getElementById('player'); p.currentTime = p.duration - 2; p.play(); return 0").await;
     eventually(Duration::from_secs(30), "the film ends", || async {
