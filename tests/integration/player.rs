@@ -38,6 +38,12 @@ async fn the_players_own_controls_in_chromium() {
     // read, and the speeds.
     driver.click("#c-settings").await;
     assert_eq!(js("return document.getElementById('c-settings').getAttribute('aria-expanded')").await, "true");
+    // Shown whole (or scrolling) inside the picture, never squeezed.
+    let fits = js("const m = document.getElementById('c-menu').getBoundingClientRect(); \
+                   const b = document.getElementById('player-box').getBoundingClientRect(); \
+                   return [Math.round(m.height), m.top >= b.top - 1 && m.bottom <= b.bottom + 1 && m.left >= b.left - 1]")
+    .await;
+    assert!(fits[0].as_f64().unwrap() >= 150.0 && fits[1] == true, "the menu's height and place: {fits}");
     let menu = js("return [...document.querySelectorAll('#c-menu button')].map(b => b.textContent)").await;
     let page_menus =
         js("return [...document.querySelectorAll('#subtitle-choice option, #audio-choice option')].map(o => o.textContent.trim())")

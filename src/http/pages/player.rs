@@ -78,9 +78,10 @@ pub fn controls(chapters: &[Chapter], duration_ms: Option<u64>) -> Markup {
                 button #c-full type="button" aria-label="Full screen" { (icon(FULL, "i-full")) (icon(FULL_EXIT, "i-exit")) }
                 button #c-help type="button" aria-label="Keyboard shortcuts" aria-haspopup="dialog" { "?" }
             }
-            // Filled by controls.js from the page's subtitle and audio menus.
-            div.menu-panel #c-menu role="group" aria-label="Subtitles, audio and speed" hidden {}
         }
+        // Filled by controls.js from the page's subtitle and audio menus; in
+        // the player's box (not the bar), so it may be as tall as the picture.
+        div.menu-panel #c-menu role="group" aria-label="Subtitles, audio and speed" hidden {}
         div.jump #c-jump aria-hidden="true" hidden {}
     }
 }
