@@ -159,15 +159,21 @@ function choice(label, on, pick) {
 const syncs = [];
 function menuSync() { syncs.forEach((s) => s()); }
 
-/** A group of the menu, made from one of the page's menus (`select`). */
-function fromSelect(heading, select) {
+/** An empty group of the menu, headed `heading` (its heading's id `id`). */
+function menuGroup(id, heading) {
   const group = document.createElement("div");
   group.setAttribute("role", "group");
+  group.setAttribute("aria-labelledby", id);
   const h = document.createElement("h3");
-  h.id = "c-menu-" + select.id;
+  h.id = id;
   h.textContent = heading;
-  group.setAttribute("aria-labelledby", h.id);
   group.appendChild(h);
+  return group;
+}
+
+/** A group of the menu, made from one of the page's menus (`select`). */
+function fromSelect(heading, select) {
+  const group = menuGroup("c-menu-" + select.id, heading);
   [...select.options].forEach((o) => {
     const b = choice(o.textContent.trim(), () => select.value === o.value, () => {
       select.value = o.value;
@@ -207,13 +213,7 @@ function menu() {
   const audio = /** @type {HTMLSelectElement | null} */ (document.getElementById("audio-choice"));
   if (subs) panel.appendChild(fromSelect("Subtitles", subs));
   if (audio && !audio.disabled) panel.appendChild(fromSelect("Audio", audio));
-  const speed = document.createElement("div");
-  speed.setAttribute("role", "group");
-  speed.setAttribute("aria-labelledby", "c-menu-speed");
-  const h = document.createElement("h3");
-  h.id = "c-menu-speed";
-  h.textContent = "Speed";
-  speed.appendChild(h);
+  const speed = menuGroup("c-menu-speed", "Speed");
   SPEEDS.forEach((s) => speed.appendChild(choice(s === 1 ? "Normal" : s + "×", () => Math.abs(player.playbackRate - s) < 0.001,
     () => { player.playbackRate = s; })));
   panel.appendChild(speed);
@@ -265,13 +265,7 @@ function menu() {
 function quality(panel) {
   if (!player.dataset.transcoding || document.getElementById("c-menu-quality")) return;
   const own = Number(player.getAttribute("height") || 0);
-  const group = document.createElement("div");
-  group.setAttribute("role", "group");
-  group.setAttribute("aria-labelledby", "c-menu-quality");
-  const h = document.createElement("h3");
-  h.id = "c-menu-quality";
-  h.textContent = "Quality";
-  group.appendChild(h);
+  const group = menuGroup("c-menu-quality", "Quality");
   const pick = (lines) => {
     if (lines) player.dataset.height = String(lines); else delete player.dataset.height;
     player.dispatchEvent(new Event("vidserve-quality"));

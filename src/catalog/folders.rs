@@ -228,10 +228,11 @@ fn pass(catalog: &Catalog, within: Option<&Visible>, at: &[String]) -> Option<Fo
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn catalog(paths: &[&str]) -> Catalog {
+    /// A catalog of videos at `paths` (`a|b`: one video at two paths).
+    pub(in crate::catalog) fn catalog(paths: &[&str]) -> Catalog {
         let videos = paths
             .iter()
             .enumerate()

@@ -297,33 +297,8 @@ pub fn recognise(v: &Video, this_year: u16) -> Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{VideoFile, Viewer};
-    use crate::library::ids::VideoId;
-
-    fn catalog(paths: &[&str]) -> Catalog {
-        let videos = paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                Arc::new(Video {
-                    id: VideoId(i as u64 + 1),
-                    files: smallvec::smallvec![VideoFile {
-                        root: 0,
-                        rel: p.as_bytes().to_vec(),
-                        size: 1,
-                        mtime_ns: 0,
-                        dev: 0,
-                        ino: 0
-                    }],
-                    added: 0,
-                    info: None,
-                    broken: None,
-                    pos: 0,
-                })
-            })
-            .collect();
-        Catalog::new(videos, Vec::new(), Default::default(), Default::default())
-    }
+    use crate::catalog::folders::tests::catalog;
+    use crate::catalog::Viewer;
 
     #[test]
     fn series_are_grouped_and_ordered() {

@@ -39,14 +39,30 @@ struct Asked {
     sort: Option<String>,
 }
 
-/// The catalog's series index, built on the blocking pool when it is not
-/// yet.
-async fn index_of(catalog: &Arc<Catalog>) -> Result<Arc<Series>, ApiError> {
-    if let Some(s) = catalog.series_ready() {
-        return Ok(s);
+impl Asked {
+    /// `per_page`, else `default`; at most `MAX_PER_PAGE`.
+    fn per_page(&self, default: usize) -> Result<usize, ApiError> {
+        let n = self.per_page.unwrap_or(default);
+        if !(1..=MAX_PER_PAGE).contains(&n) {
+            return Err(ApiError::BadRequest(format!("per_page must be from 1 to {MAX_PER_PAGE}")));
+        }
+        Ok(n)
     }
-    let c = catalog.clone();
-    crate::blocking::spawn(move || c.series()).await.map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The current catalog, its series index (built on the blocking pool when
+/// it is not yet), and what of it `sight` may see.
+async fn opened(lists: &Lists, sight: &Sight) -> Result<(Arc<Catalog>, Arc<Series>, Option<Arc<Visible>>), ApiError> {
+    let catalog = lists.library.catalog();
+    let series = match catalog.series_ready() {
+        Some(s) => s,
+        None => {
+            let c = catalog.clone();
+            crate::blocking::spawn(move || c.series()).await.map_err(|e| ApiError::Internal(e.into()))?
+        }
+    };
+    let within = sight.visible(&catalog);
+    Ok((catalog, series, within))
 }
 
 /// The years a gallery offers to filter by: none until the series index
@@ -162,9 +178,7 @@ pub async fn index(
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
     let asked: Asked = super::parse_query(query)?;
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let (catalog, series, within) = opened(lists, sight).await?;
     let visible: Vec<&Show> = series.visible(within.as_deref()).collect();
     let (page, pages) = match super::paging(asked.page, visible.len(), TILES_PER_PAGE) {
         Ok(p) => p,
@@ -203,9 +217,7 @@ pub async fn films(
         Some("year") => true,
         Some(_) => return Err(ApiError::BadRequest("sort must be title or year".into())),
     };
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let (catalog, series, within) = opened(lists, sight).await?;
     let mut visible: Vec<&Film> =
         series.films.iter().filter(|f| within.as_deref().is_none_or(|w| w.has(f.pos))).collect();
     if by_year {
@@ -256,9 +268,7 @@ pub async fn show(
 ) -> Result<Response<Body>, ApiError> {
     let asked: Asked = super::parse_query(query)?;
     let key = key_of(raw_key)?;
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let (catalog, series, within) = opened(lists, sight).await?;
     let (show, shown) = find(&series, &key, within.as_deref())?;
     let (data, next) = with_user_data(lists, who, &catalog, &shown);
     let videos = catalog.videos();
@@ -310,9 +320,7 @@ pub async fn poster(
     headers: &hyper::HeaderMap,
 ) -> Result<Response<Body>, ApiError> {
     let key = key_of(raw_key)?;
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let (catalog, series, within) = opened(lists, sight).await?;
     let (show, shown) = find(&series, &key, within.as_deref())?;
     // Only folders of episodes the person may see (at most a few).
     let dirs: Vec<(usize, String)> = show.dirs(within.as_deref()).into_iter().take(MAX_POSTER_DIRS).cloned().collect();
@@ -341,13 +349,8 @@ pub async fn poster(
 /// `GET /api/v1/series?page=&per_page=`: the series, by name.
 pub async fn api_list(lists: &Lists, sight: &Sight, query: &str) -> Result<Response<Body>, ApiError> {
     let asked: Asked = super::parse_query(query)?;
-    let per_page = asked.per_page.unwrap_or(100);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(ApiError::BadRequest(format!("per_page must be from 1 to {MAX_PER_PAGE}")));
-    }
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let per_page = asked.per_page(100)?;
+    let (_, series, within) = opened(lists, sight).await?;
     let visible: Vec<&Show> = series.visible(within.as_deref()).collect();
     let page = asked.page.unwrap_or(1).max(1);
     let listed: Vec<serde_json::Value> = visible
@@ -382,15 +385,10 @@ pub async fn api_one(
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
     let asked: Asked = super::parse_query(query)?;
-    let per_page = asked.per_page.unwrap_or(MAX_PER_PAGE);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(ApiError::BadRequest(format!("per_page must be from 1 to {MAX_PER_PAGE}")));
-    }
+    let per_page = asked.per_page(MAX_PER_PAGE)?;
     let page = asked.page.unwrap_or(1).max(1);
     let key = key_of(raw_key)?;
-    let catalog = lists.library.catalog();
-    let series = index_of(&catalog).await?;
-    let within = sight.visible(&catalog);
+    let (catalog, series, within) = opened(lists, sight).await?;
     let (show, shown) = find(&series, &key, within.as_deref())?;
     let (data, next) = with_user_data(lists, who, &catalog, &shown);
     let videos = catalog.videos();
