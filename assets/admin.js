@@ -5,9 +5,11 @@ import { on } from "./live.js";
 
 const history = { req: [], p99: [], p50: [], mbs: [], rss: [] };
 
-// Room at the bottom for the time axis (the scale's room on the left is
-// measured from its labels).
+// Room at the bottom for the time axis, and at the top for the half of
+// the top label above its line (the scale's room on the left is measured
+// from its labels).
 const BOTTOM = 14;
+const TOP = 8;
 
 /** Sizes the canvas's pixels to the size it is shown at (CSS pixels times
  * the screen's density), so nothing is stretched or cut; the drawing is
@@ -49,13 +51,13 @@ function draw(id, series, colors) {
   // Room for the widest label of the scale, whole.
   const LEFT = Math.ceil(Math.max(...[0, 0.5, 1].map((f) => g.measureText(short(max * f)).width))) + 8;
   c.dataset.left = String(LEFT);
-  const pw = w - LEFT - 2, ph = h - BOTTOM - 4;
+  const pw = w - LEFT - 2, ph = h - BOTTOM - TOP - 2;
   g.fillStyle = muted;
   g.strokeStyle = line;
   g.lineWidth = 1;
   // Grid lines at 0, half and the top, each labelled.
   [0, 0.5, 1].forEach((f) => {
-    const y = 2 + ph - f * ph;
+    const y = TOP + ph - f * ph;
     g.beginPath(); g.moveTo(LEFT, y); g.lineTo(w - 1, y); g.stroke();
     g.textAlign = "right"; g.textBaseline = "middle";
     g.fillText(short(max * f), LEFT - 4, y);
@@ -65,7 +67,7 @@ function draw(id, series, colors) {
   g.textAlign = "right"; g.fillText("now", w - 1, h);
   if (!series.some((s) => s.length)) {
     g.textAlign = "center"; g.textBaseline = "middle";
-    g.fillText("waiting for data…", LEFT + pw / 2, 2 + ph / 2);
+    g.fillText("waiting for data…", LEFT + pw / 2, TOP + ph / 2);
     return;
   }
   series.forEach((s, k) => {
@@ -73,7 +75,7 @@ function draw(id, series, colors) {
     // The newest point at the right edge, older ones to its left.
     const start = 60 - s.length;
     s.forEach((v, i) => {
-      const x = LEFT + ((start + i) / 59) * pw, y = 2 + ph - (v / max) * ph;
+      const x = LEFT + ((start + i) / 59) * pw, y = TOP + ph - (v / max) * ph;
       if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
     });
     g.stroke();

@@ -22,12 +22,18 @@ export function init() {
   const loop = document.getElementById("loop");
   const text = document.getElementById("next-text");
   const cancel = document.getElementById("next-cancel");
+  const now = /** @type {HTMLAnchorElement} */ (document.getElementById("next-now"));
   let timer = null;
+  let quiet = null;
+  // What it says goes after a few seconds (it sits over the picture).
   const stop = (said) => {
     if (timer) clearInterval(timer);
     timer = null;
     cancel.hidden = true;
+    now.hidden = true;
     text.textContent = said || "";
+    clearTimeout(quiet);
+    if (said) quiet = setTimeout(() => { text.textContent = ""; }, 3000);
   };
 
   loop.hidden = false;
@@ -51,10 +57,13 @@ export function init() {
       let left = WAIT;
       const tick = () => {
         if (left <= 0) { stop(); location.href = next.href; return; }
-        text.textContent = "Next in " + left + " s: " + title + ". ";
+        text.textContent = "Next in " + left + " s: " + title;
         left -= 1;
       };
+      now.href = next.href;
+      now.hidden = false;
       cancel.hidden = false;
+      clearTimeout(quiet);
       tick();
       timer = setInterval(tick, 1000);
     });

@@ -141,9 +141,25 @@ async fn the_sign_in_page_and_every_field_look_finished() {
     let watch = watch.as_str().unwrap().to_string();
     let small = "return [...document.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=range]), select, textarea')] \
                  .filter(f => f.offsetParent && parseFloat(getComputedStyle(f).fontSize) < 16).map(f => f.id || f.name || f.outerHTML.slice(0, 60))";
-    for path in ["/".to_string(), watch, "/playlists".into(), "/admin".into()] {
+    for path in ["/".to_string(), watch, "/playlists".into(), "/admin".into(), "/series".into(), "/folders".into()] {
         driver.goto(&srv.url(&path)).await;
         assert_eq!(driver.js(small).await, json!([]), "{path}: fields smaller than 16 px");
+        let headings = "const size = (s) => Math.max(0, ...[...document.querySelectorAll(s)] \
+                        .filter(h => h.checkVisibility()).map(h => parseFloat(getComputedStyle(h).fontSize))); \
+                        return [size('main h1') > 0, size('main h1') >= size('main h2, main h3')]";
+        assert_eq!(driver.js(headings).await, json!([true, true]), "{path}: the title above its sections");
+    }
+    // The admin's add forms: each label's words above its field, not beside its foot.
+    let labels = "return [...document.querySelectorAll('form.add-user > label')].filter(l => l.offsetParent) \
+                  .map(l => { const f = l.querySelector('input:not([type=checkbox]), select, textarea'); if (!f) return true; \
+                  const r = document.createRange(); r.selectNodeContents(l.firstChild); \
+                  return r.getBoundingClientRect().bottom <= f.getBoundingClientRect().top + 1; })";
+    for width in [1280, 390] {
+        driver.call("POST", "/window/rect", json!({ "width": width, "height": 900 })).await;
+        driver.goto(&srv.url("/admin")).await;
+        let above = driver.js(labels).await;
+        assert!(above.as_array().unwrap().len() >= 5, "{width} px: {above}");
+        assert!(above.as_array().unwrap().iter().all(|a| a == true), "{width} px: {above}");
     }
     driver.call("DELETE", "", json!({})).await;
 }
@@ -221,7 +237,24 @@ async fn a_phone_shows_every_header_link() {
         let header = driver.js("return document.querySelector('header.top').getBoundingClientRect().height").await;
         let parts = driver.js("return [...document.querySelectorAll('header.top > *, header nav > *')].map(e => [e.tagName, e.className, Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().height), Math.round(e.getBoundingClientRect().width)])").await;
         assert!(header.as_f64().unwrap() <= 96.0, "{width} px: header {header} px tall: {parts}");
+        // The filter bar: each label on the line of its menu, all in the width.
+        let fields = driver
+            .js("return [...document.querySelectorAll('#sort-form .field')].filter(f => f.querySelector('label:not(.skip)')).map(f => { \
+                 const l = f.querySelector('label:not(.skip)').getBoundingClientRect(); \
+                 const c = f.querySelector('select, input').getBoundingClientRect(); \
+                 return [f.textContent.trim().split(/\\s/)[0], Math.abs((l.top + l.bottom) / 2 - (c.top + c.bottom) / 2) < 8 \
+                 && f.getBoundingClientRect().right <= innerWidth]; })")
+            .await;
+        assert_eq!(fields.as_array().unwrap().len(), 3, "{fields}");
+        assert!(fields.as_array().unwrap().iter().all(|f| f[1] == true), "{width} px: {fields}");
         driver.click("header details.more summary").await;
+        // The menu opens under More, not under the theme switch beside it.
+        let under = driver
+            .js("const m = document.querySelector('header details.more .menu').getBoundingClientRect(); \
+                 const s = document.querySelector('header details.more summary').getBoundingClientRect(); \
+                 return [Math.abs(m.right - s.right) < 2, m.top >= s.bottom - 1, m.left >= 0]")
+            .await;
+        assert_eq!(under, json!([true, true, true]), "{width} px");
         let more = driver.js(in_sight).await;
         let extra: Vec<&str> = more.as_array().unwrap().iter().map(|l| l[0].as_str().unwrap()).collect();
         assert_eq!(
@@ -331,6 +364,13 @@ async fn the_dashboard_charts_are_drawn_at_their_size() {
             driver.js(unstretched).await == json!([true, true, true, true])
         })
         .await;
+        // The scale's top label whole: drawn below the canvas' first row, not cut by it.
+        let top_label = "const c = document.getElementById('chart-req'); const dpr = devicePixelRatio || 1; \
+                         const w = Math.floor(Number(c.dataset.left) * dpr) - 1; const g = c.getContext('2d'); \
+                         const first = g.getImageData(0, 0, w, 1).data.some((v) => v !== 0); \
+                         const below = g.getImageData(0, 1, w, Math.ceil(16 * dpr)).data.some((v) => v !== 0); \
+                         return [first, below]";
+        assert_eq!(driver.js(top_label).await, json!([false, true]), "the top label of the scale, whole");
     }
     driver.call("DELETE", "", json!({})).await;
 }

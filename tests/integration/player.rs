@@ -149,3 +149,72 @@ async fn the_players_own_controls_in_chromium() {
     assert_eq!(js("return document.getElementById('c-full').getAttribute('aria-label')").await, "Leave full screen");
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// When a video ends, the countdown to the next one shows over the
+/// picture (in view on a desktop, where the links under it are not), and
+/// can be cancelled or skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_video_is_announced_over_the_picture() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, color) in [("red.webm", "red"), ("blue.webm", "blue")] {
+        let src = format!("color=c={color}:size=640x360:duration=2:rate=10");
+        crate::support::ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let mut first = None;
+    for name in ["red.webm", "blue.webm"] {
+        let id = srv.id_of(name).await;
+        if srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("id=\"next-link\"") {
+            first = Some(id);
+        }
+    }
+    let first = first.expect("one of two has a next video");
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    for run in ["cancel", "play now"] {
+        driver.goto(&srv.url(&format!("/watch/{first}"))).await;
+        eventually(Duration::from_secs(10), "the video loads", || async {
+            js("return document.getElementById('player').duration > 1").await == true
+        })
+        .await;
+        js("const p = document.getElementById('player'); p.muted = true; p.currentTime = p.duration - 0.3; \
+            p.play(); return 0")
+        .await;
+        eventually(Duration::from_secs(10), "the countdown", || async {
+            js("return document.getElementById('next-text').textContent")
+                .await
+                .as_str()
+                .is_some_and(|t| t.starts_with("Next in"))
+        })
+        .await;
+        // Over the picture, wholly in the window.
+        let placed = js("const s = document.getElementById('next-status').getBoundingClientRect(); \
+                         const b = document.getElementById('player-box').getBoundingClientRect(); \
+                         return s.height > 0 && s.top >= b.top && s.bottom <= b.bottom && s.bottom <= innerHeight")
+        .await;
+        assert_eq!(placed, true, "{run}");
+        if run == "cancel" {
+            driver.click("#next-cancel").await;
+            assert_eq!(js("return document.getElementById('next-text').textContent").await, "Stopped here.");
+            tokio::time::sleep(Duration::from_secs(6)).await;
+            assert!(js("return location.pathname").await.as_str().unwrap().ends_with(&first), "stayed");
+            eventually(Duration::from_secs(5), "the words go", || async {
+                js("return getComputedStyle(document.getElementById('next-status')).display").await == "none"
+            })
+            .await;
+        } else {
+            driver.click("#next-now").await;
+            eventually(Duration::from_secs(10), "on to the next", || async {
+                js("return location.pathname")
+                    .await
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/watch/") && !p.ends_with(&first))
+            })
+            .await;
+        }
+    }
+    driver.call("DELETE", "", json!({})).await;
+}

@@ -115,6 +115,25 @@ async fn series_are_found_ordered_and_followed() {
     let alien = srv.json(&format!("/api/v1/videos/{}", id["Alien (1979)"])).await;
     assert_eq!((alien["year"].as_u64(), alien["episode"].is_null()), (Some(1979), true));
 
+    // An episode's page: titled as its series page titles it, a link to
+    // the series, and it goes on in the series' order (not date added)...
+    let watch = srv.get(&format!("/watch/{second}")).await.text().await.unwrap();
+    assert!(watch.contains("<h1 id=\"title\">The Rooster Prince</h1>"), "{watch}");
+    assert!(watch.contains("<a href=\"/series/fargo\">Fargo</a> · S1 E2"), "{watch}");
+    let dutch = &id["01 - Waiting for Dutch"];
+    assert!(
+        watch.contains(&format!("href=\"/watch/{first}\" rel=\"prev\">‹ S1 E1 · The Crocodiles Dilemma<")),
+        "{watch}"
+    );
+    assert!(watch.contains(&format!("href=\"/watch/{dutch}\" rel=\"next\"")), "{watch}");
+    assert!(watch.contains("S2 E1 · Waiting for Dutch ›"), "{watch}");
+    // ...unless it was opened from a listing, which it then follows.
+    let listed = srv.get(&format!("/watch/{second}?sort=title")).await.text().await.unwrap();
+    assert!(listed.contains("?sort=title&amp;order=asc\" rel=\"next\""), "{listed}");
+    assert!(!listed.contains(&format!("/watch/{dutch}?sort=title&amp;order=asc\" rel=\"next\"")), "{listed}");
+    let film = srv.get(&format!("/watch/{}", id["Alien (1979)"])).await.text().await.unwrap();
+    assert!(!film.contains("in-series"), "a film is in no series");
+
     // By year: films, series and dated home videos; a card says its year.
     for (year, expected) in
         [(1979, vec!["Alien (1979)"]), (2019, vec!["2019-07-04 Fireworks"]), (1995, vec!["Heat.1995.1080p.BluRay"])]

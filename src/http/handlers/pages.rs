@@ -268,15 +268,23 @@ pub async fn watch(
     let catalog = lists.library.catalog();
     let video = lookup(&catalog, sight, key)?;
     let (list, shuffle) = watch_context(query);
-    // A listing that is gone (a removed playlist) leaves the page without neighbours.
-    let (prev, next) = neighbours(lists, who, sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
-    let titled = |v: Option<Arc<Video>>| {
-        v.map(|v| {
-            let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();
-            (v, t)
-        })
+    let series = super::series::placed(lists, sight, &catalog, &video);
+    let (prev, next) = match &series {
+        // An episode opened from no listing goes on in its series' order.
+        Some(s) if list.is_plain() && !shuffle => (s.prev.clone(), s.next.clone()),
+        _ => {
+            // A listing that is gone (a removed playlist) leaves the page without neighbours.
+            let (prev, next) =
+                neighbours(lists, who, sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
+            let titled = |v: Option<Arc<Video>>| {
+                v.map(|v| {
+                    let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();
+                    (v, t)
+                })
+            };
+            (titled(prev), titled(next))
+        }
     };
-    let (prev, next) = (titled(prev), titled(next));
     let base = if list.is_plain() { String::new() } else { list.context() };
     let with = |shuffle: bool| match (base.is_empty(), shuffle) {
         (true, false) => String::new(),
@@ -305,6 +313,7 @@ pub async fn watch(
         subtitles,
         inside,
         up_next,
+        series,
         play_url,
         alternative,
         tv,

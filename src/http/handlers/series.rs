@@ -18,6 +18,7 @@ use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
 use crate::http::pages::series::{self as page, FilmTile, FilmsView, SeriesIndexView, SeriesView, Tile};
+use crate::http::pages::watch::InSeries;
 use crate::media::thumbs::Thumbs;
 
 /// Series a page of the index shows.
@@ -65,19 +66,57 @@ async fn opened(lists: &Lists, sight: &Sight) -> Result<(Arc<Catalog>, Arc<Serie
     Ok((catalog, series, within))
 }
 
-/// The years a gallery offers to filter by: none until the series index
-/// is built (its building is started then, so a later page has them).
-pub fn years(catalog: &Arc<Catalog>, sight: &Sight) -> Arc<[u16]> {
-    match catalog.series_ready() {
-        Some(s) => s.year_list(sight.visible(catalog).as_ref()),
-        None => {
-            if catalog.claim_series_build() {
-                let c = catalog.clone();
-                drop(crate::blocking::spawn(move || c.series()));
-            }
-            Arc::from([])
-        }
+/// The series index when it is built; else `None`, and its building is
+/// started in the background (so a later page has it). A page never waits.
+fn ready(catalog: &Arc<Catalog>) -> Option<Arc<Series>> {
+    let ready = catalog.series_ready();
+    if ready.is_none() && catalog.claim_series_build() {
+        let c = catalog.clone();
+        drop(crate::blocking::spawn(move || c.series()));
     }
+    ready
+}
+
+/// The years a gallery offers to filter by: none until the series index
+/// is built.
+pub fn years(catalog: &Arc<Catalog>, sight: &Sight) -> Arc<[u16]> {
+    ready(catalog).map_or_else(|| Arc::from([]), |s| s.year_list(sight.visible(catalog).as_ref()))
+}
+
+/// Where `video` sits in its series, for its watch page: the series, the
+/// episode's label and own title, and the episodes before and after it
+/// that the person may see. `None` when it is no episode (or the index
+/// is not built yet).
+pub fn placed(lists: &Lists, sight: &Sight, catalog: &Arc<Catalog>, video: &Video) -> Option<InSeries> {
+    if video.pos == u32::MAX {
+        return None;
+    }
+    let series = ready(catalog)?;
+    let show = series.show_at(video.pos)?;
+    let within = sight.visible(catalog);
+    let shown: Vec<&Ep> = show.visible(within.as_deref()).collect();
+    let i = shown.iter().position(|e| e.pos == video.pos)?;
+    let videos = catalog.videos();
+    // A neighbour as its link names it: the person's title, else the
+    // episode's label and own title, else the file's.
+    let named = |e: &Ep| {
+        let v = videos.get(e.pos as usize)?.clone();
+        let t = match (lists.user_data.data.get(v.id).title, &e.title) {
+            (Some(t), _) => t,
+            (None, Some(own)) => format!("{} · {own}", e.label()),
+            (None, None) => v.title().into_owned(),
+        };
+        Some((v, t))
+    };
+    let e = shown[i];
+    Some(InSeries {
+        key: show.key.clone(),
+        name: show.display(),
+        label: e.label(),
+        title: e.title.as_deref().map(str::to_string),
+        prev: i.checked_sub(1).and_then(|p| named(shown[p])),
+        next: shown.get(i + 1).and_then(|n| named(n)),
+    })
 }
 
 /// A series' key as the path gives it (percent-encoded).

@@ -154,38 +154,44 @@ pub fn gallery(view: &GalleryView) -> Markup {
 fn sort_form(view: &GalleryView) -> Markup {
     html! {
         form #sort-form method="get" action=(&view.path) {
-            label for="sort" { "Sort " }
-            select #sort name="sort" {
-                // The household's mean rating differs from one's own only
-                // with accounts, and is for those signed in.
-                @if view.query.searching() {
-                    option value="relevance" selected[view.query.sort() == Sort::Relevance] { "Best match" }
-                }
-                @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.person.is_some()) {
-                    option value=(s.name()) selected[s == view.query.sort()] { (s.label()) }
-                }
-            }
-            " "
-            label for="order" class="skip" { "Order" }
-            select #order name="order" {
-                option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
-                option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
-            }
-            " "
-            label for="show" { "Show " }
-            select #show name="show" {
-                @let now = view.query.watch().ok().flatten();
-                option value="all" selected[now.is_none()] { "All" }
-                @for (w, label) in [(Watch::Unwatched, "Unwatched"), (Watch::InProgress, "In progress"), (Watch::Watched, "Watched")] {
-                    option value=(w.name()) selected[now == Some(w)] { (label) }
+            // Each label kept on one line with its menu (a narrow screen
+            // wraps between the pairs, never inside one).
+            span.field {
+                label for="sort" { "Sort" }
+                select #sort name="sort" {
+                    // The household's mean rating differs from one's own only
+                    // with accounts, and is for those signed in.
+                    @if view.query.searching() {
+                        option value="relevance" selected[view.query.sort() == Sort::Relevance] { "Best match" }
+                    }
+                    @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.person.is_some()) {
+                        option value=(s.name()) selected[s == view.query.sort()] { (s.label()) }
+                    }
                 }
             }
-            " "
-            label for="year" { "Year " }
-            input #year type="number" name="year" min="1888" max="2200" inputmode="numeric" list="years"
-                value=[view.query.year] placeholder="Any";
-            datalist #years { @for y in view.years.iter() { option value=(y) {} } }
-            " "
+            span.field {
+                label for="order" class="skip" { "Order" }
+                select #order name="order" {
+                    option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
+                    option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
+                }
+            }
+            span.field {
+                label for="show" { "Show" }
+                select #show name="show" {
+                    @let now = view.query.watch().ok().flatten();
+                    option value="all" selected[now.is_none()] { "All" }
+                    @for (w, label) in [(Watch::Unwatched, "Unwatched"), (Watch::InProgress, "In progress"), (Watch::Watched, "Watched")] {
+                        option value=(w.name()) selected[now == Some(w)] { (label) }
+                    }
+                }
+            }
+            span.field {
+                label for="year" { "Year" }
+                input #year type="number" name="year" min="1888" max="2200" inputmode="numeric" list="years"
+                    value=[view.query.year] placeholder="Any";
+                datalist #years { @for y in view.years.iter() { option value=(y) {} } }
+            }
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
             @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }
             @if view.query.favorites && view.path == "/" { input type="hidden" name="favorites" value="1"; }
@@ -279,9 +285,12 @@ fn quality(w: u32, h: u32) -> &'static str {
     }
 }
 
-/// `12 min left`, `1 h 5 min left` (at least a minute).
+/// `12 min left`, `1 h 5 min left`; under a minute, `3 s left`.
 fn left(ms: u64) -> String {
-    let minutes = (ms / 60_000).max(1);
+    if ms < 59_500 {
+        return format!("{} s left", ms.div_ceil(1000).max(1));
+    }
+    let minutes = (ms + 30_000) / 60_000;
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m} min left"),
         (h, 0) => format!("{h} h left"),
@@ -325,7 +334,12 @@ mod tests {
         assert_eq!(quality(1080, 1920), "1080p", "and a phone's by its height");
         assert_eq!(quality(1280, 720), "720p");
         assert_eq!(quality(640, 360), "SD");
-        assert_eq!(left(30_000), "1 min left");
+        assert_eq!(left(30_000), "30 s left");
+        assert_eq!(left(2_100), "3 s left");
+        assert_eq!(left(0), "1 s left");
+        assert_eq!(left(59_600), "1 min left");
+        assert_eq!(left(89_000), "1 min left");
+        assert_eq!(left(91_000), "2 min left");
         assert_eq!(left(23 * 60_000 + 5_000), "23 min left");
         assert_eq!(left(65 * 60_000), "1 h 5 min left");
         assert_eq!(left(120 * 60_000), "2 h left");

@@ -30,6 +30,9 @@ pub struct WatchView {
     /// Chapters and audio tracks inside the file.
     pub inside: Arc<Described>,
     pub up_next: UpNext,
+    /// Its series, when it is an episode (and the page goes on in the
+    /// series' order).
+    pub series: Option<InSeries>,
     /// What the player loads: the file, or its remux (`/play/{id}.mp4`).
     pub play_url: String,
     /// A remux for browsers that cannot open the file as stored.
@@ -50,6 +53,20 @@ pub struct UpNext {
     pub shuffle: bool,
     /// `context` with shuffling turned the other way.
     pub toggle_shuffle: String,
+}
+
+/// An episode's place in its series.
+pub struct InSeries {
+    /// The series' key (`/series/{key}`) and name.
+    pub key: String,
+    pub name: String,
+    /// `S1 E2`.
+    pub label: String,
+    /// The episode's own title, when its name has one.
+    pub title: Option<String>,
+    /// The episodes before and after it, with the titles to show.
+    pub prev: Option<(Arc<Video>, String)>,
+    pub next: Option<(Arc<Video>, String)>,
 }
 
 /// One subtitle track as the page offers it.
@@ -78,8 +95,13 @@ pub fn watch(view: &WatchView) -> Markup {
             && info.is_some_and(|i| !matches!(i.container.as_str(), "mp4" | "mov" | "webm" | "mkv" | "ogg")));
     let transcode = (view.transcodes && codec.is_some()).then(|| format!("/transcode/{}.mp4", v.id));
     let src = (!(undecodable && transcode.is_some())).then_some(view.play_url.as_str());
+    // An episode is titled as its series page titles it.
+    let title = match (&view.user.title, view.series.as_ref().and_then(|s| s.title.as_deref())) {
+        (None, Some(own)) => std::borrow::Cow::Borrowed(own),
+        _ => v.title_for(&view.user),
+    };
     page(
-        &v.title_for(&view.user),
+        &title,
         Nav::Library,
         &view.visitor,
         html! {
@@ -105,16 +127,23 @@ pub fn watch(view: &WatchView) -> Markup {
                     a href={ "/video/" (v.id) } download { "download it" } " instead."
                 }
                 (super::player::controls(&view.inside.chapters, v.duration_ms()))
+                (next_status())
                 }
                 // player.js says so when this browser cannot decode the video.
                 p #codec-note.notice.warn role="status" hidden {}
                 p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
-                h1 #title { (v.title_for(&view.user)) }
+                @if let Some(s) = &view.series {
+                    p.meta.in-series {
+                        a href=(super::series::link(&s.key)) { (s.name) }
+                        " · " (s.label)
+                    }
+                }
+                h1 #title { (title) }
                 details.rename {
                     summary { "Rename" }
                     form #title-form data-id=(v.id) {
                         label for="title-input" class="skip" { "Title" }
-                        input #title-input type="text" value=(v.title_for(&view.user)) maxlength="300";
+                        input #title-input type="text" value=(title) maxlength="300";
                         button type="submit" { "Save" }
                         button #title-reset type="button" data-file-title=(v.title()) { "Use the file name" }
                     }
@@ -238,8 +267,16 @@ fn up_next(view: &WatchView) -> Markup {
             button #autoplay type="button" aria-pressed="true" hidden { "Autoplay" }
             button #loop type="button" aria-pressed="false" hidden { "Loop" }
         }
-        p.meta #next-status role="status" {
+    }
+}
+
+/// The countdown to the next video (`upnext.js`), over the picture so it
+/// shows wherever the player is (also in full screen).
+fn next_status() -> Markup {
+    html! {
+        p #next-status role="status" {
             span #next-text {}
+            a #next-now href="#" hidden { "Play now" }
             button #next-cancel type="button" hidden { "Cancel" }
         }
     }
