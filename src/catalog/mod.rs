@@ -41,6 +41,20 @@ use crate::library::ids::VideoId;
 use crate::library::probe::MediaInfo;
 use crate::library::roots::Roots;
 
+/// Seconds since 1970 as `YYYY-MM-DDThh:mm:ss` (UTC).
+pub fn utc(unix: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else { return "1970-01-01T00:00:00".into() };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// One piece of content, with every path it was found at.
 #[derive(Debug)]
 pub struct Video {
@@ -66,6 +80,11 @@ impl Video {
 
     pub fn duration_ms(&self) -> Option<u64> {
         self.info.as_ref().and_then(|i| i.duration_ms)
+    }
+
+    /// When it was recorded, as its own metadata says (seconds since 1970).
+    pub fn taken(&self) -> Option<i64> {
+        self.info.as_ref().and_then(|i| i.taken).map(|t| i64::from(t.get()))
     }
     /// The file's title: its primary file's name without the extension,
     /// lossily decoded (derived, not stored: a million videos keep no
@@ -199,7 +218,7 @@ pub struct Contents {
     /// collide).
     rel_seed: u64,
     /// For each sort of file facts, indexes into `videos` in ascending order.
-    orders: [Arc<[u32]>; 4],
+    orders: [Arc<[u32]>; 5],
     /// Distinguishes contents (orders derived from one are only valid for
     /// it); the catalog of a scan that changed nothing keeps it.
     pub generation: u64,
@@ -334,7 +353,7 @@ impl Catalog {
     /// Only the title order compares strings. The others sort pairs of
     /// integers (the fact, then the place in title order), with no pointer
     /// followed and no string compared.
-    fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 4] {
+    fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 5] {
         // Without regard to case or accents (`Bärchen` before `broken`).
         let lower: texts::Texts = videos.iter().map(|v| fold::fold(&v.title())).collect();
         let mut by_title: Vec<u32> = (0..videos.len() as u32).collect();
@@ -356,7 +375,9 @@ impl Catalog {
         let size = by_fact(|v| v.size());
         // Unknown first.
         let duration = by_fact(|v| v.duration_ms().map_or(0, |d| d.saturating_add(1)));
-        [added, by_title.into(), size, duration]
+        // Unknown first (a recording time is never before 1980).
+        let taken = by_fact(|v| v.taken().map_or(0, |t| t as u64));
+        [added, by_title.into(), size, duration, taken]
     }
 
     /// The videos `folders` let through (kept while the contents stay).

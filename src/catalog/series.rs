@@ -289,9 +289,18 @@ fn show_dir(v: &Video) -> Option<(usize, String)> {
     (!dir.is_empty()).then(|| (file.root, dir.to_string()))
 }
 
-/// What `v`'s primary path says it is.
+/// What `v`'s primary path says it is; a home video whose name has no
+/// date is of the year its metadata says it was recorded.
 pub fn recognise(v: &Video, this_year: u16) -> Kind {
-    names::recognise(&String::from_utf8_lossy(&v.primary().rel), this_year)
+    match names::recognise(&String::from_utf8_lossy(&v.primary().rel), this_year) {
+        Kind::Other(None) => Kind::Other(v.taken().and_then(year_of)),
+        k => k,
+    }
+}
+
+/// The year (UTC) of a time in seconds since 1970.
+fn year_of(unix: i64) -> Option<u16> {
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| u16::try_from(t.year()).ok())
 }
 
 #[cfg(test)]

@@ -15,13 +15,16 @@ pub enum Sort {
     /// The mean of everyone's ratings (with accounts).
     Household,
     Views,
+    /// When it was recorded, as its own metadata says (unknown last,
+    /// newest first).
+    Taken,
     /// A search's best matches first (the default while searching).
     Relevance,
 }
 
 impl Sort {
-    pub const ALL: [Sort; 7] =
-        [Sort::Added, Sort::Title, Sort::Rating, Sort::Household, Sort::Views, Sort::Duration, Sort::Size];
+    pub const ALL: [Sort; 8] =
+        [Sort::Added, Sort::Taken, Sort::Title, Sort::Rating, Sort::Household, Sort::Views, Sort::Duration, Sort::Size];
     pub fn name(self) -> &'static str {
         match self {
             Sort::Added => "added",
@@ -32,6 +35,7 @@ impl Sort {
             Sort::Household => "household",
             Sort::Relevance => "relevance",
             Sort::Views => "views",
+            Sort::Taken => "taken",
         }
     }
     pub fn label(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Sort {
             Sort::Household => "Household rating",
             Sort::Relevance => "Best match",
             Sort::Views => "Views",
+            Sort::Taken => "Date taken",
         }
     }
     /// The direction a user expects first: newest, A–Z, largest, longest.
@@ -60,6 +65,7 @@ impl Sort {
             Sort::Title => Some(1),
             Sort::Size => Some(2),
             Sort::Duration => Some(3),
+            Sort::Taken => Some(4),
             // Ties among equal matches keep the newest first.
             Sort::Relevance => Some(0),
             Sort::Rating | Sort::Household | Sort::Views => None,

@@ -89,7 +89,7 @@ pub fn definitions() -> Value {
         "unwatched": { "type": "boolean", "description": "only videos the user has not watched" },
         "min_minutes": { "type": "number" },
         "max_minutes": { "type": "number" },
-        "sort": { "enum": ["added", "rating", "views", "duration", "title", "random"] },
+        "sort": { "enum": ["added", "taken", "rating", "views", "duration", "title", "random"] },
         "order": { "enum": ["asc", "desc"] },
         "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST }
     });
@@ -171,6 +171,7 @@ fn list(shelf: &Collection, args: &Value) -> Value {
         "rating" => (Sort::Rating, false),
         "views" => (Sort::Views, false),
         "duration" => (Sort::Duration, false),
+        "taken" => (Sort::Taken, false),
         _ => (Sort::Added, false),
     };
     let q = ListQuery {
@@ -197,6 +198,7 @@ fn details(shelf: &Collection, args: &Value) -> Value {
     let mut out = brief(v, &d);
     let info = v.info.as_ref();
     out["added"] = json!(v.added);
+    out["taken"] = json!(v.taken().map(|t| crate::catalog::utc(t) + "Z"));
     out["size_bytes"] = json!(v.size());
     let within = shelf.sight.visible(&shelf.catalog);
     out["file"] = json!(crate::catalog::sight::paths(v, within.as_deref()).first());

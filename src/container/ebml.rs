@@ -14,6 +14,7 @@ pub const SEGMENT: u32 = 0x1853_8067;
 pub const INFO: u32 = 0x1549_A966;
 pub const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
 pub const DURATION: u32 = 0x4489;
+pub const DATE_UTC: u32 = 0x4461;
 pub const TRACKS: u32 = 0x1654_AE6B;
 pub const TRACK_ENTRY: u32 = 0xAE;
 pub const TRACK_TYPE: u32 = 0x83;

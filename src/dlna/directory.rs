@@ -233,6 +233,10 @@ pub struct Shelf<'a> {
     pub sight: &'a Sight,
     /// Whether a video has a thumbnail (album art).
     pub has_art: &'a dyn Fn(VideoId) -> bool,
+    /// The path of the SubRip subtitles a television is offered with a
+    /// video, if it has any. Blocking (it may read the video's folder);
+    /// asked once per item listed.
+    pub caption: &'a dyn Fn(&Video) -> Option<String>,
     /// `http://host:port`, as the player reached the server.
     pub base: &'a str,
 }
@@ -535,7 +539,7 @@ impl Shelf<'_> {
                 match p {
                     "upnp:class" => Some(Cow::Borrowed(VIDEO_ITEM)),
                     "dc:title" => Some(Cow::Borrowed(title.as_ref())),
-                    "dc:date" => Some(Cow::Owned(date(v.added))),
+                    "dc:date" => Some(Cow::Owned(crate::catalog::utc(v.taken().unwrap_or(v.added)))),
                     "@id" => Some(Cow::Owned(format!("{container}/{}", v.id))),
                     "@parentID" => Some(Cow::Borrowed(container.as_str())),
                     "res" | "res@size" | "res@protocolInfo" => Some(Cow::Borrowed("")),
@@ -557,6 +561,7 @@ impl Shelf<'_> {
     fn item(&self, didl: &mut Didl, container: &Node, v: &Video) {
         let user: UserData = self.user_data.data.get_for(self.who, v.id);
         let art = (self.has_art)(v.id).then(|| format!("{}/dlna/art/{}.jpg", self.base, v.id));
+        let caption = (self.caption)(v).map(|path| format!("{}{path}", self.base));
         let mut res = Vec::new();
         let stored = Res {
             mime: mime(v),
@@ -579,6 +584,7 @@ impl Shelf<'_> {
             &v.title_for(&user),
             art.as_deref(),
             &res,
+            caption.as_deref(),
         );
     }
 }
@@ -588,25 +594,11 @@ impl Shelf<'_> {
 pub fn cast_item(v: &Video, title: &str, url: &str, mime: &str, converted: bool, art: Option<&str>) -> String {
     let mut didl = Didl::new();
     let res = Res { mime: Cow::Owned(mime.to_string()), url: url.to_string(), size: None, converted };
-    didl.item(&v.id.to_string(), "0", v, title, art, &[res]);
+    didl.item(&v.id.to_string(), "0", v, title, art, &[res], None);
     didl.page(1).didl
 }
 
 const VIDEO_ITEM: &str = "object.item.videoItem";
-
-/// Seconds since 1970 as `YYYY-MM-DDThh:mm:ss` (UTC).
-fn date(unix: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else { return "1970-01-01T00:00:00".into() };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
 
 /// `H:MM:SS.mmm`, as `res@duration` has it.
 fn duration(ms: u64) -> String {
@@ -662,7 +654,8 @@ impl Didl {
         Didl {
             out: String::from(
                 "<DIDL-Lite xmlns=\"urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\" \
-                 xmlns:upnp=\"urn:schemas-upnp-org:metadata-1-0/upnp/\" xmlns:dlna=\"urn:schemas-dlna-org:metadata-1-0/\">",
+                 xmlns:upnp=\"urn:schemas-upnp-org:metadata-1-0/upnp/\" xmlns:dlna=\"urn:schemas-dlna-org:metadata-1-0/\" \
+                 xmlns:sec=\"http://www.sec.co.kr/\">",
             ),
             returned: 0,
         }
@@ -681,7 +674,19 @@ impl Didl {
         self.returned += 1;
     }
 
-    fn item(&mut self, id: &str, parent: &str, v: &Video, title: &str, art: Option<&str>, res: &[Res]) {
+    /// A video item; `caption`, its subtitles' link, as a SubRip resource
+    /// and as Samsung's televisions look for it (`sec:CaptionInfoEx`).
+    #[allow(clippy::too_many_arguments)]
+    fn item(
+        &mut self,
+        id: &str,
+        parent: &str,
+        v: &Video,
+        title: &str,
+        art: Option<&str>,
+        res: &[Res],
+        caption: Option<&str>,
+    ) {
         let _ = write!(
             self.out,
             "<item id=\"{}\" parentID=\"{}\" restricted=\"1\"><dc:title>{}</dc:title><upnp:class>{VIDEO_ITEM}</upnp:class>\
@@ -689,7 +694,7 @@ impl Didl {
             escape(id),
             escape(parent),
             escape(title),
-            date(v.added)
+            crate::catalog::utc(v.taken().unwrap_or(v.added))
         );
         if let Some(art) = art {
             let _ = write!(self.out, "<upnp:albumArtURI dlna:profileID=\"JPEG_SM\">{}</upnp:albumArtURI>", escape(art));
@@ -712,6 +717,13 @@ impl Didl {
                 }
             }
             let _ = write!(self.out, ">{}</res>", escape(&r.url));
+        }
+        if let Some(c) = caption {
+            let c = escape(c);
+            let _ = write!(
+                self.out,
+                "<res protocolInfo=\"http-get:*:text/srt:*\">{c}</res><sec:CaptionInfoEx sec:type=\"srt\">{c}</sec:CaptionInfoEx>"
+            );
         }
         self.out.push_str("</item>");
         self.returned += 1;

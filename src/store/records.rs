@@ -44,6 +44,40 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, postcard::Er
     postcard::from_bytes(bytes)
 }
 
+/// Fields of a video record added after its first postcard layout. They
+/// follow the record's own bytes: a record written before them has no
+/// tail (all unset), and an older server reading a newer record stops at
+/// its own last field, so the stored layout stays readable both ways. A
+/// field added later goes at the end of this tail.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct VideoTail {
+    /// `MediaInfo::taken`.
+    taken: Option<u32>,
+}
+
+/// A `VideoRecord`'s stored form: its fields, then its tail.
+pub fn encode_video(rec: &VideoRecord) -> Vec<u8> {
+    let mut out = encode(rec);
+    let tail = VideoTail { taken: rec.info.as_ref().and_then(|i| i.taken).map(|t| t.get()) };
+    if tail.taken.is_some() {
+        out.extend(encode(&tail));
+    }
+    out
+}
+
+/// Reads what `encode_video` wrote (or a record from before the tail).
+/// A tail that does not decode is an error, as a damaged record is.
+pub fn decode_video(bytes: &[u8]) -> Result<VideoRecord, postcard::Error> {
+    let (mut rec, rest) = postcard::take_from_bytes::<VideoRecord>(bytes)?;
+    if !rest.is_empty() {
+        let (tail, _) = postcard::take_from_bytes::<VideoTail>(rest)?;
+        if let Some(info) = rec.info.as_mut() {
+            info.taken = tail.taken.and_then(std::num::NonZeroU32::new);
+        }
+    }
+    Ok(rec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,15 +97,30 @@ mod tests {
             bitrate: Some(8_000_000),
             browser_playable: false,
             index_at_end: true,
+            taken: std::num::NonZeroU32::new(1_562_265_000),
         };
         for video in [
             VideoRecord { size: 9, added: 1_700_000_000, info: Some(info), broken: None },
             VideoRecord { size: 0, added: 0, info: None, broken: Some("empty file".into()) },
         ] {
-            let bytes = encode(&video);
-            assert_eq!(decode::<VideoRecord>(&bytes).unwrap(), video);
-            assert!(decode::<VideoRecord>(&bytes[..bytes.len() - 1]).is_err());
+            let bytes = encode_video(&video);
+            assert_eq!(decode_video(&bytes).unwrap(), video);
+            assert!(decode_video(&bytes[..bytes.len() - 1]).is_err());
         }
+        // A record from before the tail reads with nothing taken; a newer
+        // record reads as the fields an older server knows.
+        let mut info = info_of(Some(7));
+        let old = encode(&VideoRecord { size: 9, added: 1, info: Some(info.clone()), broken: None });
+        info.taken = None;
+        assert_eq!(decode_video(&old).unwrap().info, Some(info.clone()));
+        let new = encode_video(&VideoRecord { size: 9, added: 1, info: Some(info_of(Some(7))), broken: None });
+        assert!(new.len() > old.len());
+        assert_eq!(decode::<VideoRecord>(&new).unwrap().info, Some(info));
         assert!(decode::<FileRecord>(b"").is_err());
+    }
+
+    fn info_of(taken: Option<u32>) -> MediaInfo {
+        let taken = taken.and_then(std::num::NonZeroU32::new);
+        MediaInfo { container: Name::new("mp4"), duration_ms: Some(5), taken, ..MediaInfo::default() }
     }
 }

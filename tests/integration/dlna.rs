@@ -280,10 +280,22 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     assert_eq!(subs[0].1, "shows");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].1, "Cats &amp; &lt;Dogs&gt;", "titles are escaped");
+    // Its subtitles listed with it, as a SubRip resource and as Samsung's
+    // televisions look for them; none with the episodes (they have none).
+    let didl = folders["Result"].as_str().unwrap();
+    let cats = items[0].0.rsplit('/').next().unwrap();
+    let srt = srv.url(&format!("/dlna/subtitles/{cats}/0.srt"));
+    assert!(didl.contains(&format!("<res protocolInfo=\"http-get:*:text/srt:*\">{srt}</res>")), "{didl}");
+    assert!(didl.contains(&format!("<sec:CaptionInfoEx sec:type=\"srt\">{srt}</sec:CaptionInfoEx>")), "{didl}");
+    assert!(didl.contains("xmlns:sec=\"http://www.sec.co.kr/\""), "{didl}");
     let (_, episodes) =
         objects(browse(&ns, &client, &srv, &subs[0].0, "BrowseDirectChildren", 0, 0)["Result"].as_str().unwrap());
     let titles: Vec<&str> = episodes.iter().map(|e| e.1.as_str()).collect();
     assert_eq!(titles, ["episode 1", "episode 2"]);
+    assert!(!browse(&ns, &client, &srv, &subs[0].0, "BrowseDirectChildren", 0, 0)["Result"]
+        .as_str()
+        .unwrap()
+        .contains("text/srt"));
     // Its metadata names its parent.
     let meta = browse(&ns, &client, &srv, &subs[0].0, "BrowseMetadata", 0, 0);
     assert!(meta["Result"].as_str().unwrap().contains("parentID=\"folders\""), "{meta}");

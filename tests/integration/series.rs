@@ -202,3 +202,64 @@ async fn a_library_without_series_says_how_they_are_found() {
     assert!(index.contains("No series found") && index.contains("S01E02"), "{index}");
     assert_eq!(srv.json("/api/v1/series").await["total"], 0);
 }
+
+/// Home videos are dated by when they were recorded, as their own
+/// metadata says (MP4 `mvhd`, Matroska `DateUTC`): on cards, on the
+/// details panel, in the API, by year and as a sort; kept across a
+/// restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_videos_are_dated_by_when_they_were_recorded() {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.path().join("Home")).unwrap();
+    let clip =
+        ["-f", "lavfi", "-i", "testsrc=duration=1:size=160x90:rate=10", "-c:v", "libx264", "-pix_fmt", "yuv420p"];
+    for (name, when) in [
+        ("Home/beach.mp4", Some("2019-07-04T18:30:00Z")),
+        ("Home/party.mkv", Some("2016-05-01T10:00:00Z")),
+        ("Home/garden.mp4", None),
+    ] {
+        let mut args = clip.to_vec();
+        let meta = when.map(|w| format!("creation_time={w}"));
+        if let Some(m) = &meta {
+            args.extend(["-metadata", m.as_str()]);
+        }
+        crate::support::ffmpeg(&fx.path().join(name), &args);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let check = |srv: TestServer| async move {
+        let all = srv.json("/api/v1/videos?sort=taken").await;
+        let got: Vec<(&str, &Value)> = all["videos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["file_title"].as_str().unwrap(), &v["taken"]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("beach", &Value::from("2019-07-04T18:30:00Z")),
+                ("party", &Value::from("2016-05-01T10:00:00Z")),
+                ("garden", &Value::Null)
+            ],
+            "newest first, unknown last"
+        );
+        let asc = srv.json("/api/v1/videos?sort=taken&order=asc").await;
+        assert_eq!(asc["videos"][2]["file_title"], "beach");
+        let in_2016 = srv.json("/api/v1/videos?year=2016").await;
+        assert_eq!((in_2016["total"].as_u64(), in_2016["videos"][0]["file_title"].as_str()), (Some(1), Some("party")));
+        assert_eq!(in_2016["videos"][0]["year"], 2016);
+        let gallery = srv.get("/?sort=taken").await.text().await.unwrap();
+        assert!(gallery.contains("<span class=\"kind\">4 Jul 2019 · </span>"), "{gallery}");
+        assert!(gallery.contains("<option value=\"taken\" selected>Date taken</option>"), "a sort to pick");
+        let beach = srv.id_of("Home/beach.mp4").await;
+        let page = srv.get(&format!("/watch/{beach}")).await.text().await.unwrap();
+        assert!(page.contains("<dt>Recorded</dt><dd>4 Jul 2019</dd>"), "{page}");
+        srv
+    };
+    let srv = check(srv).await;
+    // After a restart, from the stored index (the files are not probed again).
+    srv.stop().await;
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    check(srv).await.stop().await;
+}

@@ -89,11 +89,13 @@ async fn writes_survive_a_restart() {
 
 /// Starts the real binary and returns it with its base URL.
 fn spawn_server(dir: &std::path::Path, data: &std::path::Path) -> (std::process::Child, String) {
+    // Its errors go to a file beside the data, shown if it does not start.
+    let errors = data.with_extension("stderr");
     let mut child = Command::new(env!("CARGO_BIN_EXE_vidserve"))
         .args(["--dir", dir.to_str().unwrap(), "--data", data.to_str().unwrap()])
         .args(["--bind", "127.0.0.1:0", "--no-watch", "--log", "error"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&errors).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -102,7 +104,14 @@ fn spawn_server(dir: &std::path::Path, data: &std::path::Path) -> (std::process:
         .by_ref()
         .map_while(Result::ok)
         .find_map(|l| l.trim().strip_prefix("Local:").map(|u| u.trim().to_string()))
-        .expect("a Local: line");
+        .unwrap_or_else(|| {
+            panic!(
+                "no Local: line; the server {:?} said: {}",
+                child.try_wait(),
+                std::fs::read_to_string(&errors).unwrap_or_default()
+            )
+        });
+    let _ = std::fs::remove_file(&errors);
     std::thread::spawn(move || lines.for_each(drop)); // keep stdout drained
     (child, url)
 }

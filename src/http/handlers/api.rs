@@ -124,6 +124,8 @@ pub(super) struct VideoJson<'a> {
     size: u64,
     stream_url: String,
     tags: &'a [String],
+    /// When it was recorded, as its own metadata says (UTC).
+    taken: Option<String>,
     title: Cow<'a, str>,
     video_codec: Option<Name>,
     views: u64,
@@ -186,6 +188,7 @@ impl<'a> VideoJson<'a> {
             size: v.size(),
             stream_url: format!("/video/{}", v.id),
             tags: &user.tags,
+            taken: v.taken().map(|t| crate::catalog::utc(t) + "Z"),
             title: v.title_for(user),
             video_codec: i.video_codec,
             views: user.views,

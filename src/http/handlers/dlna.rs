@@ -16,7 +16,7 @@ use hyper::{Method, Response, StatusCode};
 
 use super::user::{read_bytes, Payload};
 use super::ApiError;
-use crate::catalog::{Sight, Viewer};
+use crate::catalog::{Sight, Video, Viewer};
 use crate::dlna::criteria::Criteria;
 use crate::dlna::directory::{self, Shelf};
 use crate::dlna::soap::{self, Call, Fault};
@@ -25,6 +25,7 @@ use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::http::zerocopy::Pending;
 use crate::library::ids::VideoId;
+use crate::media::inside::cache::Inside;
 use crate::media::thumbs::Thumbs;
 use crate::people::People;
 
@@ -77,6 +78,8 @@ pub struct Control {
     pub dlna: Arc<Dlna>,
     pub lists: Lists,
     pub thumbs: Arc<Thumbs>,
+    /// What is inside the files (for the subtitles offered with each).
+    pub inside: Arc<Inside>,
     pub who: Viewer,
     pub sight: Sight,
     /// `http://host:port`, as the player reached the server.
@@ -110,6 +113,7 @@ fn content_directory(c: &Control, call: &Call) -> Result<String, Fault> {
     let catalog = c.lists.library.catalog();
     let folders = c.dlna.folders(&catalog);
     let has_art = |id: VideoId| c.thumbs.has(id);
+    let caption = |v: &Video| super::subtitles::tv_caption(&c.inside, &catalog, v);
     let shelf = Shelf {
         catalog: &catalog,
         user_data: &c.lists.user_data,
@@ -118,6 +122,7 @@ fn content_directory(c: &Control, call: &Call) -> Result<String, Fault> {
         who: &c.who,
         sight: &c.sight,
         has_art: &has_art,
+        caption: &caption,
         base: &c.base,
     };
     let answer = |page: directory::Page| {

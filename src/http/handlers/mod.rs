@@ -416,6 +416,7 @@ async fn dispatch(
                 dlna: dlna::on(state.dlna.as_ref())?.clone(),
                 lists: lists.clone(),
                 thumbs: thumbs.clone(),
+                inside: app.inside().clone(),
                 who,
                 sight,
                 base: origin(parts, false),

@@ -50,6 +50,16 @@ pub async fn tracks(inside: &Arc<Inside>, catalog: &Catalog, video: &Video) -> R
     .map_err(|e| ApiError::Internal(e.into()))
 }
 
+/// The subtitle a television is offered for `video` (as `Tracks::for_tv`)
+/// without opening the video file: tracks inside count when they were
+/// read before. Blocking: reads the video's folder.
+pub fn tv_caption(inside: &Inside, catalog: &Catalog, video: &Video) -> Option<String> {
+    let file = video.primary();
+    let located = catalog.located(file);
+    let inside = inside.known(video.id, file).unwrap_or_default();
+    Tracks { beside: beside(&located, catalog.sources()), inside }.for_tv(video.id)
+}
+
 impl Tracks {
     /// The subtitle a television is offered (the first: beside, then
     /// inside), as its `/dlna/subtitles/…` path.

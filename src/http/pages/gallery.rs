@@ -247,7 +247,11 @@ pub(super) fn card_named(
                     div.meta {
                         @match crate::catalog::series::recognise(v, this_year()) {
                             Kind::Episode(e) => { span.kind { (e.label()) " · " } }
-                            k => { @if let Some(y) = k.year() { span.kind { (y) " · " } } }
+                            k => {
+                                // A home video: the day it was recorded.
+                                @if let (Kind::Other(_), Some(t)) = (&k, v.taken()) { span.kind { (super::day(t)) " · " } }
+                                @else if let Some(y) = k.year() { span.kind { (y) " · " } }
+                            }
                         }
                         @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) " · " }
                         // Tells apart two copies with one title (other containers).

@@ -57,6 +57,15 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
+/// `4 Jul 2019` (UTC), for seconds since 1970.
+pub fn day(unix: i64) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!("{} {} {}", t.day(), MONTHS[usize::from(u8::from(t.month())) - 1], t.year()),
+        Err(_) => String::new(),
+    }
+}
+
 /// `512 B`, `1.5 MB`, `4.2 GB` (decimal units, as file managers show).
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];

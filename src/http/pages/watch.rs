@@ -225,6 +225,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                     dl.facts {
                         @if let Some(ms) = v.duration_ms() { dt { "Duration" } dd { (duration(ms)) } }
+                        @if let Some(t) = v.taken() { dt { "Recorded" } dd { (super::day(t)) } }
                         @if let Some((w, h)) = info.and_then(|i| Some((i.width?, i.height?))) { dt { "Resolution" } dd { (w) "×" (h) } }
                         @if let Some(i) = info {
                             dt { "Format" } dd {

@@ -195,6 +195,12 @@ fn read_info(body: &[u8], info: &mut MediaInfo) -> u64 {
         match id {
             TIMESTAMP_SCALE => scale = uint(data).filter(|&s| s > 0).unwrap_or(scale),
             DURATION => duration = float(data),
+            // Nanoseconds since 2001-01-01 UTC, signed.
+            DATE_UTC if data.len() == 8 => {
+                const FROM_2001: i64 = 978_307_200;
+                let ns = i64::from_be_bytes(data.try_into().unwrap_or_default());
+                info.taken = super::taken_if_plausible(ns.div_euclid(1_000_000_000) + FROM_2001);
+            }
             _ => {}
         }
     }

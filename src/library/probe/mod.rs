@@ -45,6 +45,23 @@ pub struct MediaInfo {
     /// MP4/MOV whose `moov` index follows the media data: it plays only once
     /// the browser has fetched the end of the file (a remux with faststart fixes it).
     pub index_at_end: bool,
+    /// When it was recorded, as its own metadata says (MP4 `mvhd`,
+    /// Matroska `DateUTC`), in seconds since the Unix epoch. Stored after
+    /// the other fields (`store::records`), so not serialised with them.
+    #[serde(skip)]
+    pub taken: Option<std::num::NonZeroU32>,
+}
+
+/// The latest recording time believed: a day past now (a camera's clock
+/// may run ahead a little, not by years).
+pub fn taken_if_plausible(unix: i64) -> Option<std::num::NonZeroU32> {
+    // 1980: before it, a zero or an unset clock, not a recording.
+    const EARLIEST: i64 = 315_532_800;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    (EARLIEST..=now + 86_400)
+        .contains(&unix)
+        .then(|| u32::try_from(unix).ok().and_then(std::num::NonZeroU32::new))
+        .flatten()
 }
 
 /// A short name (container, codec), held as a number: a video's facts
@@ -268,6 +285,15 @@ fn playable(info: &MediaInfo) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plausible_recording_times_are_kept() {
+        let kept = |t: i64| taken_if_plausible(t).map(|t| i64::from(t.get()));
+        assert_eq!(kept(1_562_265_000), Some(1_562_265_000));
+        assert_eq!(kept(0), None, "an unset clock");
+        assert_eq!(kept(-2_082_844_800), None, "zero seconds since 1904");
+        assert_eq!(kept(4_000_000_000), None, "the future");
+    }
 
     #[test]
     fn names_are_numbers_and_come_back_as_given() {

@@ -44,7 +44,10 @@ pub fn probe(src: &(impl Source + ?Sized)) -> Result<MediaInfo, ProbeError> {
     let mut info = MediaInfo { container: container.into(), index_at_end, ..MediaInfo::default() };
     for (kind, body) in boxes(&moov) {
         match kind {
-            b"mvhd" => info.duration_ms = mvhd_duration(body),
+            b"mvhd" => {
+                info.duration_ms = mvhd_duration(body);
+                info.taken = mvhd_created(body);
+            }
             b"trak" => read_track(body, &mut info),
             _ => {}
         }
@@ -64,6 +67,17 @@ fn mvhd_duration(b: &[u8]) -> Option<u64> {
         return None;
     }
     u64::try_from(u128::from(dur) * 1000 / u128::from(scale)).ok()
+}
+
+/// The movie's creation time (seconds since 1904, in UTC as cameras and
+/// phones write it), when it is set and plausible.
+fn mvhd_created(b: &[u8]) -> Option<std::num::NonZeroU32> {
+    const FROM_1904: i64 = 2_082_844_800;
+    let secs = match b.first()? {
+        1 => i64::try_from(be_u64(b, 4)?).ok()?,
+        _ => i64::from(be_u32(b, 4)?),
+    };
+    super::taken_if_plausible(secs - FROM_1904)
 }
 
 fn read_track(trak: &[u8], info: &mut MediaInfo) {

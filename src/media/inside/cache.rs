@@ -114,6 +114,18 @@ impl Inside {
         Ok(described)
     }
 
+    /// What is inside `file` when it was read before (from memory or the
+    /// data dir), without opening the file itself.
+    pub fn known(&self, id: VideoId, file: &VideoFile) -> Option<Arc<Described>> {
+        let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns };
+        if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            return (s == stamp).then_some(d);
+        }
+        let bytes = std::fs::read(self.dir.join(format!("{id}.json"))).ok()?;
+        let stored = serde_json::from_slice::<Stored>(&bytes).ok()?;
+        (stored.stamp == stamp).then(|| Arc::new(stored.described))
+    }
+
     /// The `n`th text track of `file` as WebVTT. Without `extract`, only
     /// if it was extracted before; with it, extracting all of the file's
     /// text tracks when they were not (one file at a time).

@@ -7,7 +7,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use super::tables::{FILES, FILES_V1, ROOTS, VIDEOS, VIDEOS_V1};
 use super::RedbStore;
 use crate::library::ids::VideoId;
-use crate::store::records::{decode, encode, FileRecord, VideoRecord};
+use crate::store::records::{decode, decode_video, encode, encode_video, FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, IndexRead, StoreError};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ impl IndexRead for RedbIndexReader {
         let mut damaged = 0usize;
         for row in self.txn.open_table(VIDEOS)?.iter()? {
             let (k, v) = row?;
-            match decode(v.value()) {
+            match decode_video(v.value()) {
                 Ok(rec) => each(VideoId(k.value()), rec),
                 Err(_) => damaged += 1,
             }
@@ -112,7 +112,7 @@ impl RedbStore {
             }
             let mut videos = txn.open_table(VIDEOS)?;
             for (id, rec) in put_videos {
-                videos.insert(id.0, encode(rec).as_slice())?;
+                videos.insert(id.0, encode_video(rec).as_slice())?;
             }
             if let Some(roots) = &changes.roots {
                 let mut table = txn.open_table(ROOTS)?;

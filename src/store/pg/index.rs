@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 
 use super::{announce, block, id_of, key, Conn, PgStore};
 use crate::library::ids::VideoId;
-use crate::store::records::{decode, encode, FileRecord, VideoRecord};
+use crate::store::records::{decode, decode_video, encode, encode_video, FileRecord, VideoRecord};
 use crate::store::{Index, IndexChanges, IndexRead, StoreError};
 
 /// Rows sent in one statement of a large write.
@@ -84,7 +84,7 @@ impl IndexRead for Reader {
         let mut damaged = 0;
         // Ascending as unsigned numbers: negative keys are the upper half.
         let sql = "SELECT id, rec FROM vidserve_videos ORDER BY id < 0, id";
-        self.each_row(sql, &mut |row| match decode(row.get::<_, &[u8]>(1)) {
+        self.each_row(sql, &mut |row| match decode_video(row.get::<_, &[u8]>(1)) {
             Ok(rec) => each(id_of(row.get(0)), rec),
             Err(_) => damaged += 1,
         })?;
@@ -144,7 +144,7 @@ impl PgStore {
             let videos: Vec<_> = changes.put_videos.iter().collect();
             for chunk in videos.chunks(CHUNK) {
                 let ids: Vec<i64> = chunk.iter().map(|(id, _)| key(**id)).collect();
-                let recs: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| encode(*r)).collect();
+                let recs: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| encode_video(r)).collect();
                 tx.execute(
                     "INSERT INTO vidserve_videos SELECT * FROM unnest($1::int8[], $2::bytea[]) \
                      ON CONFLICT (id) DO UPDATE SET rec = EXCLUDED.rec",
