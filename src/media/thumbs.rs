@@ -174,6 +174,14 @@ impl Thumbs {
     /// to 2:3 and `POSTER_SIZE`, made once per source image (kept beside
     /// the thumbnails, named by where the image is and its size and time).
     /// `None` when the folder has none.
+    /// Whether `dir` (below root `root`) holds a picture `folder_poster`
+    /// would use. Blocking: opens at most three files.
+    pub fn has_folder_poster(roots: &Roots, root: usize, dir: &Path) -> bool {
+        FOLDER_IMAGES
+            .iter()
+            .any(|name| roots.open(root, &dir.join(name), None).is_ok_and(|o| o.size <= MAX_SOURCE_BYTES))
+    }
+
     pub fn folder_poster(&self, roots: &Roots, root: usize, dir: &Path) -> Result<Option<PathBuf>, MediaError> {
         // One poster made at a time (a decode may take a lot of memory);
         // one that failed is not tried again until its image changes.

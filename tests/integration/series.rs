@@ -35,6 +35,7 @@ async fn series_are_found_ordered_and_followed() {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     fx.write("TV/Fargo/poster.jpg", &png);
+    fx.write("TV/Fargo/Season 2/folder.jpg", &png);
     fx.write("TV/Doctor Who (2005)/folder.jpg", b"not an image at all");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret.jpg"), &png).unwrap();
@@ -161,6 +162,22 @@ async fn series_are_found_ordered_and_followed() {
     let poster = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
     assert_eq!((poster.width(), poster.height()), (320, 480));
     assert_eq!(srv.get("/series/doctor-who-2005/poster.jpg").await.status(), 404);
+    // A season's own, beside its heading; none for a season without one.
+    let page = srv.get("/series/fargo").await.text().await.unwrap();
+    assert!(page.contains("src=\"/series/fargo/season/2/poster.jpg\""), "{page}");
+    assert!(!page.contains("/season/1/poster.jpg"), "{page}");
+    let res = srv.get("/series/fargo/season/2/poster.jpg").await;
+    assert_eq!(res.status(), 200);
+    let poster = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((poster.width(), poster.height()), (320, 480));
+    for bad in [
+        "/series/fargo/season/1/poster.jpg",
+        "/series/fargo/season/99999999999/poster.jpg",
+        "/series/x/season/2/poster.jpg",
+    ] {
+        assert_eq!(srv.get(bad).await.status(), 404, "{bad}");
+    }
+    assert_eq!(srv.get("/series/fargo/season/two/poster.jpg").await.status(), 404);
     assert_eq!(srv.get("/series/nothing/poster.jpg").await.status(), 404);
 
     // Films as posters: by title, or newest first; each says its year.

@@ -292,6 +292,7 @@ async fn dispatch(
         Name::Films => series::films(lists, thumbs, who, sight, visitor, query).await,
         Name::SeriesPage => series::show(lists, thumbs, who, sight, visitor, p.name()?, query).await,
         Name::SeriesPoster => series::poster(lists, thumbs, sight, p.name()?, h).await,
+        Name::SeasonPoster => series::season_poster(lists, thumbs, sight, p.name()?, p.n()?, h).await,
         Name::ApiSeries => series::api_list(lists, sight, query).await,
         Name::ApiOneSeries => series::api_one(lists, who, sight, p.name()?, query).await,
         Name::Playlists => Ok(pages::playlists(lists, thumbs, who, sight, visitor)),

@@ -5,6 +5,7 @@
 //! names, on the blocking pool); a page then reads at most one series'
 //! episodes, or one page of the index.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper::{Response, StatusCode};
@@ -13,7 +14,7 @@ use serde_json::json;
 use super::api::VideoJson;
 use super::{html, json, redirect, ApiError};
 use crate::catalog::series::{Ep, Film, Series, Show};
-use crate::catalog::{Catalog, Sight, UserData, Video, Viewer, Visible};
+use crate::catalog::{names, Catalog, Sight, UserData, Video, Viewer, Visible};
 use crate::http::body::Body;
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
@@ -323,11 +324,28 @@ pub async fn show(
     for (e, d) in data.into_iter().skip((page - 1) * EPISODES_PER_PAGE).take(EPISODES_PER_PAGE) {
         let Some(v) = videos.get(e.pos as usize) else { continue };
         if seasons.last().is_none_or(|s| s.number != e.season) {
-            seasons.push(page::Season { number: e.season, episodes: Vec::new() });
+            seasons.push(page::Season { number: e.season, poster: false, episodes: Vec::new() });
         }
         if let Some(season) = seasons.last_mut() {
             season.episodes.push((v.clone(), e.title.as_deref().map(str::to_string), d));
         }
+    }
+    // Which of this page's seasons have a picture in their folder (a few
+    // files opened, on the blocking pool).
+    let asked: Vec<(u16, Vec<(usize, PathBuf)>)> =
+        seasons.iter().map(|s| (s.number, season_dirs(&catalog, &shown, s.number))).collect();
+    let c = catalog.clone();
+    let pictured: Vec<u16> = crate::blocking::spawn(move || {
+        asked
+            .into_iter()
+            .filter(|(_, dirs)| dirs.iter().any(|(root, dir)| Thumbs::has_folder_poster(c.sources(), *root, dir)))
+            .map(|(n, _)| n)
+            .collect()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    for s in &mut seasons {
+        s.poster = pictured.contains(&s.number);
     }
     let all = seasons.iter().flat_map(|s| s.episodes.iter().map(|(v, _, _)| v.id));
     let thumbs_had = all.clone().filter(|id| thumbs.has(*id)).collect();
@@ -383,6 +401,56 @@ pub async fn poster(
         .find(|id| thumbs.has(*id))
         .ok_or_else(|| ApiError::NotFound("no picture for this series yet".into()))?;
     super::images::image_file(thumbs.path(id, crate::media::thumbs::SIZES[0]), headers).await
+}
+
+/// The folders of season `season` of `shown` (each once, at most
+/// `MAX_POSTER_DIRS`): where its episodes lie when that folder is named
+/// for the season (`Season 1`, `Specials`).
+fn season_dirs(catalog: &Catalog, shown: &[&Ep], season: u16) -> Vec<(usize, PathBuf)> {
+    let videos = catalog.videos();
+    let mut out: Vec<(usize, PathBuf)> = Vec::new();
+    for e in shown.iter().filter(|e| e.season == season) {
+        let Some(file) = videos.get(e.pos as usize).map(|v| v.primary()) else { continue };
+        let Some(dir) = file.rel_path().parent() else { continue };
+        let named = dir.file_name().and_then(|n| n.to_str()).and_then(names::season_of_folder) == Some(season);
+        if named && !out.iter().any(|(r, d)| *r == file.root && d == dir) {
+            out.push((file.root, dir.to_path_buf()));
+            if out.len() == MAX_POSTER_DIRS {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// `GET /series/{key}/season/{n}/poster.jpg`: the picture in a season's
+/// folder (`poster.jpg`, `folder.jpg`, `cover.jpg`) cropped to 2:3. Who:
+/// anyone who may see an episode of that season. How much: at most
+/// `MAX_POSTER_DIRS` folders looked in, one poster made at a time.
+pub async fn season_poster(
+    lists: &Lists,
+    thumbs: &Arc<Thumbs>,
+    sight: &Sight,
+    raw_key: &str,
+    season: u64,
+    headers: &hyper::HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let key = key_of(raw_key)?;
+    let season = u16::try_from(season).map_err(|_| ApiError::NotFound("no such season".into()))?;
+    let (catalog, series, within) = opened(lists, sight).await?;
+    let (_, shown) = find(&series, &key, within.as_deref())?;
+    for (root, dir) in season_dirs(&catalog, &shown, season) {
+        let (t, c) = (thumbs.clone(), catalog.clone());
+        let made = crate::blocking::spawn(move || t.folder_poster(c.sources(), root, &dir))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        match made {
+            Ok(Some(path)) => return super::images::image_file(path, headers).await,
+            Ok(None) => {}
+            Err(e) => tracing::debug!(series = %key, season, "a season's poster could not be made: {e}"),
+        }
+    }
+    Err(ApiError::NotFound("no picture for this season".into()))
 }
 
 /// `GET /api/v1/series?page=&per_page=`: the series, by name.

@@ -172,6 +172,8 @@ pub fn films(view: &FilmsView) -> Markup {
 pub struct Season {
     /// 0: specials.
     pub number: u16,
+    /// Whether its folder has a picture (`Season 1/poster.jpg`).
+    pub poster: bool,
     /// Each episode's video, its own title (when its name has one), and
     /// what the person made of it.
     pub episodes: Vec<(Arc<Video>, Option<String>, UserData)>,
@@ -219,7 +221,15 @@ pub fn show(view: &SeriesView) -> Markup {
             @for s in &view.seasons {
                 @let heading = if s.number == 0 { "Specials".to_string() } else { format!("Season {}", s.number) };
                 section.season aria-label=(heading) {
-                    h2 { (heading) }
+                    @if s.poster {
+                        div.season-head {
+                            img.season-poster src={ (here) "/season/" (s.number) "/poster.jpg" } width="96" height="144"
+                                loading="lazy" decoding="async" alt="";
+                            h2 { (heading) }
+                        }
+                    } @else {
+                        h2 { (heading) }
+                    }
                     ul.grid {
                         @for (v, name, u) in &s.episodes {
                             li { (card_named(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", name.as_deref())) }

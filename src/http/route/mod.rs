@@ -134,6 +134,7 @@ pub enum Name {
     Films,
     SeriesPage,
     SeriesPoster,
+    SeasonPoster,
     ApiSeries,
     ApiOneSeries,
     Tag,

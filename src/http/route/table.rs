@@ -130,6 +130,7 @@ pub static ROUTES: &[Endpoint] = &[
     file("/transcode/{id}.mp4", Transcode, VIEWER, "transcode"),
     file("/thumb/{id}/{width}", Thumb, VIEWER, "thumb"),
     file("/series/{name}/poster.jpg", SeriesPoster, VIEWER, "thumb"),
+    file("/series/{name}/season/{n}/poster.jpg", SeasonPoster, VIEWER, "thumb"),
     file("/sprite/{id}.jpg", Sprite, VIEWER, "sprite"),
     file("/sprite/{id}.vtt", SpriteVtt, VIEWER, "sprite"),
     file("/subtitles/{id}/{sub}.vtt", Subtitle, VIEWER, "subtitles"),
