@@ -630,9 +630,41 @@ pub fn mime(v: &Video) -> Cow<'static, str> {
 
 /// The DLNA fourth field of a resource's protocol info: seeks by byte range
 /// (`OP=01`), whether it is converted (`CI`), and the flags of a streamed
-/// resource under DLNA 1.5.
+/// resource under DLNA 1.5; the remuxed MP4 also by time (`OP=11`).
 pub fn features(converted: bool) -> String {
-    format!("DLNA.ORG_OP=01;DLNA.ORG_CI={};DLNA.ORG_FLAGS=01700000000000000000000000000000", u8::from(converted))
+    // The remuxed MP4 also seeks by time (`TimeSeekRange.dlna.org`).
+    let op = if converted { "11" } else { "01" };
+    format!("DLNA.ORG_OP={op};DLNA.ORG_CI={};DLNA.ORG_FLAGS=01700000000000000000000000000000", u8::from(converted))
+}
+
+/// A `TimeSeekRange.dlna.org` request's `npt=START-[END]` in
+/// milliseconds (times as seconds, `12.5`, or clock times, `0:01:02.5`).
+pub fn time_seek(value: &str) -> Option<(u64, Option<u64>)> {
+    let range = value.trim().strip_prefix("npt=")?;
+    // Only the time range (a `bytes=` part after it is ignored).
+    let range = range.split_whitespace().next()?;
+    let (start, end) = range.split_once('-')?;
+    let start = npt_ms(start)?;
+    let end = if end.is_empty() { None } else { Some(npt_ms(end)?) };
+    end.is_none_or(|e| e > start).then_some((start, end))
+}
+
+/// One `npt` time in milliseconds: `12.5` or `1:02:03.5`.
+fn npt_ms(t: &str) -> Option<u64> {
+    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
+    let (clock, frac) = t.split_once('.').unwrap_or((t, ""));
+    let parts: Vec<&str> = clock.split(':').collect();
+    if parts.len() > 3 || !parts.iter().all(|p| digits(p)) || !(frac.is_empty() || digits(frac)) {
+        return None;
+    }
+    let seconds = parts.iter().try_fold(0u64, |acc, p| acc.checked_mul(60)?.checked_add(p.parse().ok()?))?;
+    let ms = if frac.is_empty() { 0 } else { format!("{:0<3}", &frac[..frac.len().min(3)]).parse::<u64>().ok()? };
+    seconds.checked_mul(1000)?.checked_add(ms)
+}
+
+/// Milliseconds as `npt` seconds: `12.500`.
+pub fn npt(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 /// One way to fetch a video.
@@ -732,5 +764,37 @@ impl Didl {
     fn page(mut self, total: usize) -> Page {
         self.out.push_str("</DIDL-Lite>");
         Page { didl: self.out, returned: self.returned, total: total.max(self.returned) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_seek_ranges_are_read_strictly() {
+        assert_eq!(time_seek("npt=30-"), Some((30_000, None)));
+        assert_eq!(time_seek("npt=12.5-60.25"), Some((12_500, Some(60_250))));
+        assert_eq!(time_seek("npt=0:01:02.345-"), Some((62_345, None)));
+        assert_eq!(time_seek("npt=1:00:00-2:00:00"), Some((3_600_000, Some(7_200_000))));
+        assert_eq!(time_seek(" npt=5.123456- bytes=0-"), Some((5_123, None)), "beyond milliseconds ignored");
+        for bad in [
+            "",
+            "npt=",
+            "npt=-5",
+            "npt=now-",
+            "npt=5",
+            "npt=10-5",
+            "npt=1:2:3:4-",
+            "npt=a-",
+            "npt=1e3-",
+            "npt=9999999999-",
+            "bytes=0-",
+        ] {
+            assert_eq!(time_seek(bad), None, "{bad}");
+        }
+        assert_eq!(npt(62_345), "62.345");
+        assert!(features(true).starts_with("DLNA.ORG_OP=11;DLNA.ORG_CI=1;"));
+        assert!(features(false).starts_with("DLNA.ORG_OP=01;DLNA.ORG_CI=0;"));
     }
 }

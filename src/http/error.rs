@@ -73,6 +73,10 @@ pub enum ApiError {
     TooManyRequests(u64, String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Asked in a way this resource is not served (DLNA's time seek on a
+    /// stored file).
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -96,6 +100,7 @@ impl ApiError {
             ApiError::SignIn(_) => StatusCode::SEE_OTHER,
             ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +123,7 @@ impl ApiError {
             ApiError::SignIn(_) => "sign_in",
             ApiError::TooManyRequests(..) => "too_many_requests",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::NotAcceptable(_) => "not_acceptable",
             ApiError::Internal(_) => "internal",
         }
     }

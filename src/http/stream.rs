@@ -358,6 +358,10 @@ pub struct RemuxBody {
     making: Option<(u64, JoinHandle<io::Result<Bytes>>)>,
     meter: Meter,
     zero_copy: Option<Pending>,
+    /// Bytes of the output left out: on reaching the first, go on from
+    /// the second (a stream from a time: the init segment, then the
+    /// fragments from there).
+    skip: Option<(u64, u64)>,
 }
 
 enum Queued {
@@ -369,7 +373,33 @@ enum Queued {
 
 impl RemuxBody {
     pub fn new(plan: Arc<crate::media::remux::Plan>, files: Vec<Content>, at: u64, end: u64, meter: Meter) -> Self {
-        RemuxBody { plan, files, at, end, current: None, queued: VecDeque::new(), making: None, meter, zero_copy: None }
+        RemuxBody {
+            plan,
+            files,
+            at,
+            end,
+            current: None,
+            queued: VecDeque::new(),
+            making: None,
+            meter,
+            zero_copy: None,
+            skip: None,
+        }
+    }
+
+    /// The output's init segment, then its bytes `from..end` (`from`, a
+    /// fragment's start): a stream that starts at that fragment's time.
+    pub fn from_fragment(
+        plan: Arc<crate::media::remux::Plan>,
+        files: Vec<Content>,
+        from: u64,
+        end: u64,
+        meter: Meter,
+    ) -> Self {
+        let init = plan.init_len();
+        let mut body = Self::new(plan, files, 0, end, meter);
+        body.skip = (from > init).then_some((init, from));
+        body
     }
 
     /// As `FileBody::zero_copy`.
@@ -388,7 +418,8 @@ impl RemuxBody {
             })
             .sum();
         let making = self.making.as_ref().map_or(0, |(len, _)| *len);
-        self.end - self.at + queued + making + self.current.as_ref().map_or(0, FileBody::remaining)
+        let skipped = self.skip.map_or(0, |(from, to)| to - from);
+        self.end - self.at - skipped + queued + making + self.current.as_ref().map_or(0, FileBody::remaining)
     }
 
     pub fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Bytes>>> {
@@ -426,6 +457,11 @@ impl RemuxBody {
                     continue;
                 }
                 None => {}
+            }
+            if let Some((from, to)) = self.skip.filter(|(from, _)| self.at >= *from) {
+                self.at = self.at.max(to);
+                self.skip = None;
+                debug_assert!(from <= to);
             }
             if self.at >= self.end {
                 return Poll::Ready(None);

@@ -236,7 +236,24 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     )
     .unwrap();
     clip(fx.path(), "shows/episode 1.mkv", "1");
-    clip(fx.path(), "shows/episode 2.mkv", "1");
+    // Four seconds with a key frame each second: a seek by time lands inside.
+    ffmpeg(
+        &fx.path().join("shows/episode 2.mkv"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "4",
+            "-g",
+            "10",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
     let data = tempfile::tempdir().unwrap();
 
     // Announcements heard from the start (alive) to the end (byebye).
@@ -351,6 +368,45 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     let (body, headers) = curl(&ns, &["-r", "0-7", &url]);
     assert!(headers.to_lowercase().starts_with("http/1.1 206"), "{headers}");
     assert_eq!(body.len(), 8);
+
+    // The remuxed MP4 seeks by time too (DLNA's TimeSeekRange): its init
+    // segment (so it plays on its own), then the fragments from the one
+    // holding the time asked, saying which times it holds.
+    let second = episodes[1].0.rsplit('/').next().unwrap();
+    let play = srv.url(&format!("/dlna/play/{second}"));
+    let (whole, headers) = curl(&ns, &["-H", "getcontentFeatures.dlna.org: 1", &play]);
+    assert!(headers.to_lowercase().contains("dlna.org_op=11;dlna.org_ci=1"), "{headers}");
+    let box_len = |at: usize| u32::from_be_bytes(whole[at..at + 4].try_into().unwrap()) as usize;
+    let init = box_len(0) + box_len(box_len(0));
+    assert_eq!(&whole[box_len(0) + 4..box_len(0) + 8], b"moov");
+    let seek = |range: &str| {
+        let (part, headers) = curl(&ns, &["-H", &format!("TimeSeekRange.dlna.org: {range}"), &play]);
+        assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+        let said = headers
+            .lines()
+            .find_map(|l| l.to_lowercase().strip_prefix("timeseekrange.dlna.org: ").map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("{headers}"));
+        (part, said)
+    };
+    let (later, said) = seek("npt=2.5-");
+    assert_eq!(said, "npt=2.000-4.000/4.000");
+    let tail = later.len() - init;
+    assert!(later[..init] == whole[..init] && whole.ends_with(&later[init..]), "the init, then the end");
+    assert!(
+        tail > whole.len() / 4 && tail < whole.len() * 3 / 4,
+        "from the fragment at 2 s: {tail} of {}",
+        whole.len()
+    );
+    // With an end: the start through the fragment holding it, the rest of
+    // the stream up to where the seek above began.
+    let (first, said) = seek("npt=0-1.5");
+    assert_eq!(said, "npt=0.000-1.500/4.000");
+    assert!(first.len() + tail == whole.len() && whole.starts_with(&first), "{} + {tail}", first.len());
+    // A time past the end, a stored file, nonsense.
+    for (header, url, status) in [("npt=9-", &play, "416"), ("npt=1-", &stored, "406"), ("npt=soon-", &play, "400")] {
+        let (_, headers) = curl(&ns, &["-o", "/dev/null", "-H", &format!("TimeSeekRange.dlna.org: {header}"), url]);
+        assert!(headers.starts_with(&format!("HTTP/1.1 {status}")), "{header}: {headers}");
+    }
 
     // The connection manager says what it serves.
     let info = call(&ns, &client, &srv, "CM/GetProtocolInfo", &[]);

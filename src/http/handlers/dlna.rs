@@ -265,6 +265,9 @@ pub async fn media(
 ) -> Result<Response<Body>, ApiError> {
     let res = if remuxed {
         super::play::play(streaming, sight, id, "", method, headers, zero_copy).await?
+    } else if headers.contains_key("timeseekrange.dlna.org") {
+        // Stored files seek by byte range only (their `OP=01` says so).
+        return Err(ApiError::NotAcceptable("this file seeks by byte range; its remuxed MP4 also by time".into()));
     } else {
         let key = crate::http::route::VideoKey::Id(id);
         super::video::video(streaming, sight, &key, method, headers, zero_copy).await?

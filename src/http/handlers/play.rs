@@ -101,6 +101,13 @@ pub async fn play(
     zero_copy: Option<crate::http::zerocopy::Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let audio = audio_of(query);
+    // DLNA's seek by time (`npt=START-[END]`), refused early when malformed.
+    let time_seek = match headers.get("timeseekrange.dlna.org") {
+        None => None,
+        Some(v) => Some(v.to_str().ok().and_then(crate::dlna::directory::time_seek).ok_or_else(|| {
+            ApiError::BadRequest("TimeSeekRange.dlna.org must be npt=START-[END] (seconds, or h:mm:ss)".into())
+        })?),
+    };
     let catalog = streaming.library.catalog();
     let video = super::visible(&catalog, sight, id)?.clone();
     if !crate::media::remux::remuxable(&video) && crate::media::remux::alternative(&video).is_none() {
@@ -157,6 +164,9 @@ pub async fn play(
         res
     };
     let len = plan.len();
+    if let Some((from, until)) = time_seek {
+        return Ok(tagged(time_seeked(&plan, files, streaming, method, from, until, video.duration_ms(), zero_copy)?));
+    }
     let (status, start, end) = match conditional::evaluate(headers, &validators, Some(len)) {
         Answer::NotModified => {
             let mut res = Response::new(Body::Empty);
@@ -185,4 +195,49 @@ pub async fn play(
         h.insert(CONTENT_RANGE, HeaderValue::from_str(&range).expect("ascii"));
     }
     Ok(tagged(res))
+}
+
+/// The remuxed MP4 from the fragment holding `from` (ms) to the end of the
+/// one holding `until` (or the end), as DLNA answers a seek by time: 200,
+/// with `TimeSeekRange.dlna.org: npt=S-E/D` saying the times it holds.
+/// It starts with the init segment, so that it plays on its own (a
+/// television resuming a film asks this way first); the fragments keep
+/// their times, so a player shows where it is. No `bytes=`: it is not
+/// one range of the whole stream.
+#[allow(clippy::too_many_arguments)]
+fn time_seeked(
+    plan: &Arc<Plan>,
+    files: Vec<Content>,
+    streaming: &Streaming,
+    method: &Method,
+    from: u64,
+    until: Option<u64>,
+    duration_ms: Option<u64>,
+    zero_copy: Option<crate::http::zerocopy::Pending>,
+) -> Result<Response<Body>, ApiError> {
+    let len = plan.len();
+    let duration = duration_ms.unwrap_or(0);
+    if from >= duration {
+        return Err(ApiError::Unsatisfiable { len });
+    }
+    let (start, at) = plan.fragment_at(from);
+    let (end, to) = match until.filter(|&u| u < duration) {
+        Some(u) => (plan.boundary_after(plan.fragment_at(u).0), u),
+        None => (len, duration),
+    };
+    let init = plan.init_len();
+    let body = if method == Method::HEAD {
+        Body::Empty
+    } else {
+        let meter = streaming.metrics.meter();
+        Body::Remux(RemuxBody::from_fragment(plan.clone(), files, start, end, meter).zero_copy(zero_copy))
+    };
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(CONTENT_LENGTH, (init + end - start.max(init)).into());
+    let npt = crate::dlna::directory::npt;
+    let said = format!("npt={}-{}/{}", npt(at), npt(to), npt(duration));
+    h.insert("timeseekrange.dlna.org", HeaderValue::from_str(&said).expect("ascii"));
+    Ok(res)
 }

@@ -146,6 +146,11 @@ impl Plan {
         Ok(plan)
     }
 
+    /// The length of the init segment (`ftyp` and `moov`) that starts the output.
+    pub fn init_len(&self) -> u64 {
+        self.init.len() as u64
+    }
+
     /// The output's length in bytes.
     pub fn len(&self) -> u64 {
         self.len
@@ -153,6 +158,20 @@ impl Plan {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The fragment holding the time `ms` (the last one starting at or
+    /// before it): where it starts in the output, and its time in ms.
+    pub fn fragment_at(&self, ms: u64) -> (u64, u64) {
+        let v = &self.tracks[0];
+        let scale = u128::from(VIDEO_TIMESCALE);
+        let time_of = |f: &Fragment| v.dts.get(f.video.0 as usize).copied().unwrap_or(0).max(0) as u128;
+        let ticks = u128::from(ms) * scale / 1000;
+        let k = self.fragments.partition_point(|f| time_of(f) <= ticks).saturating_sub(1);
+        match self.fragments.get(k) {
+            Some(f) => (f.start, u64::try_from(time_of(f) * 1000 / scale).unwrap_or(u64::MAX)),
+            None => (self.init.len() as u64, 0),
+        }
     }
 
     /// Where the part of the output holding `at` ends: the init segment's
