@@ -76,30 +76,55 @@ fn parse_tags(middle: &str) -> (Option<String>, bool) {
     (language, forced)
 }
 
+/// Most subtitle files of one folder listed at once (`in_folder`).
+const MAX_IN_FOLDER: usize = 20_000;
+
+/// What a file name says as a subtitle of the video named `stem`: its
+/// format, language and whether it is forced.
+fn track_of(stem: &str, name: &str) -> Option<(Format, (Option<String>, bool))> {
+    let rest = name.strip_prefix(stem)?.strip_prefix('.')?;
+    let (middle, ext) = match rest.rsplit_once('.') {
+        Some((m, ext)) => (m, ext),
+        None => ("", rest),
+    };
+    Some((format_of(ext)?, parse_tags(middle)))
+}
+
 /// The subtitle files beside `video` (in its folder, named after it), in
 /// name order. Blocking: reads the folder.
 pub fn beside(video: &Located, roots: &Roots) -> Vec<Track> {
     let dir = video.rel.parent().unwrap_or(Path::new(""));
     let Some(stem) = video.rel.file_stem().and_then(|s| s.to_str()) else { return Vec::new() };
-    let track = |name: &str| {
-        let rest = name.strip_prefix(stem)?.strip_prefix('.')?;
-        let (middle, ext) = match rest.rsplit_once('.') {
-            Some((m, ext)) => (m, ext),
-            None => ("", rest),
-        };
-        Some((format_of(ext)?, parse_tags(middle)))
-    };
-    let is_track = |name: &std::ffi::OsStr| name.to_str().is_some_and(|n| track(n).is_some());
+    let is_track = |name: &std::ffi::OsStr| name.to_str().is_some_and(|n| track_of(stem, n).is_some());
     let Ok(names) = roots.names_in(video.root, dir, is_track, MAX_TRACKS) else { return Vec::new() };
+    beside_among(video, &names)
+}
+
+/// Every subtitle file of folder `dir` below root `root` (at most
+/// `MAX_IN_FOLDER`), for `beside_among`: one listing for many videos of
+/// one folder. Blocking: reads the folder.
+pub fn in_folder(roots: &Roots, root: usize, dir: &Path) -> Vec<std::ffi::OsString> {
+    let is_subtitle = |name: &std::ffi::OsStr| {
+        name.to_str().and_then(|n| n.rsplit_once('.')).is_some_and(|(_, ext)| format_of(ext).is_some())
+    };
+    roots.names_in(root, dir, is_subtitle, MAX_IN_FOLDER).unwrap_or_default()
+}
+
+/// `video`'s subtitle files among `names` (file names in its folder), in
+/// name order, at most `MAX_TRACKS`.
+pub fn beside_among(video: &Located, names: &[std::ffi::OsString]) -> Vec<Track> {
+    let dir = video.rel.parent().unwrap_or(Path::new(""));
+    let Some(stem) = video.rel.file_stem().and_then(|s| s.to_str()) else { return Vec::new() };
     let mut out: Vec<Track> = names
-        .into_iter()
+        .iter()
         .filter_map(|name| {
-            let name = name.into_string().ok()?;
-            let (format, (language, forced)) = track(&name)?;
-            Some(Track { rel: dir.join(&name), root: video.root, format, language, forced })
+            let name = name.to_str()?;
+            let (format, (language, forced)) = track_of(stem, name)?;
+            Some(Track { rel: dir.join(name), root: video.root, format, language, forced })
         })
         .collect();
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out.truncate(MAX_TRACKS);
     out
 }
 

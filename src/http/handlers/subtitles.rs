@@ -23,7 +23,7 @@ use crate::library::ids::VideoId;
 use crate::media::inside::cache::Inside;
 use crate::media::inside::cache::Lookup;
 use crate::media::inside::{label_of, Described};
-use crate::media::subtitles::{beside, read_vtt, Track};
+use crate::media::subtitles::{beside, beside_among, in_folder, read_vtt, Track};
 use crate::media::MediaError;
 
 /// Everything a video's page and JSON list besides the video itself.
@@ -50,14 +50,35 @@ pub async fn tracks(inside: &Arc<Inside>, catalog: &Catalog, video: &Video) -> R
     .map_err(|e| ApiError::Internal(e.into()))
 }
 
-/// The subtitle a television is offered for `video` (as `Tracks::for_tv`)
-/// without opening the video file: tracks inside count when they were
-/// read before. Blocking: reads the video's folder.
-pub fn tv_caption(inside: &Inside, catalog: &Catalog, video: &Video) -> Option<String> {
-    let file = video.primary();
-    let located = catalog.located(file);
-    let inside = inside.known(video.id, file).unwrap_or_default();
-    Tracks { beside: beside(&located, catalog.sources()), inside }.for_tv(video.id)
+/// The subtitle a television is offered for each video of a DLNA answer
+/// (as `Tracks::for_tv`), without opening the video files: tracks inside
+/// count when they were read before. Each folder is listed once. Blocking.
+pub struct TvCaptions<'a> {
+    inside: &'a Inside,
+    catalog: &'a Catalog,
+    /// The subtitle files of each folder listed so far.
+    folders: std::cell::RefCell<std::collections::HashMap<(usize, std::path::PathBuf), Vec<std::ffi::OsString>>>,
+}
+
+impl<'a> TvCaptions<'a> {
+    pub fn new(inside: &'a Inside, catalog: &'a Catalog) -> Self {
+        TvCaptions { inside, catalog, folders: Default::default() }
+    }
+
+    pub fn of(&self, video: &Video) -> Option<String> {
+        let file = video.primary();
+        let located = self.catalog.located(file);
+        let dir = located.rel.parent().unwrap_or(std::path::Path::new("")).to_path_buf();
+        let beside = {
+            let mut folders = self.folders.borrow_mut();
+            let names = folders
+                .entry((located.root, dir))
+                .or_insert_with_key(|(root, dir)| in_folder(self.catalog.sources(), *root, dir));
+            beside_among(&located, names)
+        };
+        let inside = self.inside.known(video.id, file).unwrap_or_default();
+        Tracks { beside, inside }.for_tv(video.id)
+    }
 }
 
 impl Tracks {
