@@ -275,8 +275,13 @@ impl Listed {
 /// The system's update id: changes with the library, user data and
 /// playlists.
 pub fn update_id(shelf: &Shelf) -> u32 {
-    let (c, u, p) = (shelf.catalog.generation, shelf.user_data.data.version(), shelf.playlists.generation());
-    xxhash_rust::xxh3::xxh3_64(format!("{c} {u} {p}").as_bytes()) as u32
+    update_id_of(shelf.catalog.generation, shelf.user_data.data.version(), shelf.playlists.generation())
+}
+
+/// `update_id` from the catalog's generation, the user data's version
+/// and the playlists' generation.
+pub fn update_id_of(catalog: u64, user_data: u64, playlists: u64) -> u32 {
+    xxhash_rust::xxh3::xxh3_64(format!("{catalog} {user_data} {playlists}").as_bytes()) as u32
 }
 
 impl Shelf<'_> {

@@ -8,6 +8,7 @@
 //!   answers and faults written.
 //! - `directory`: the ContentDirectory (Browse and Search) over the
 //!   library, as the `dlna` profile sees it; `criteria`: Search's language.
+//! - `events`: GENA subscriptions and their `NOTIFY`s.
 //! - `renderers`: the TVs on the network, found by SSDP; `cast`: playing a
 //!   video on one for someone (AVTransport), keeping the position in their
 //!   history; `client`: the one-request HTTP client both use.
@@ -22,6 +23,7 @@ pub mod client;
 pub mod criteria;
 pub mod describe;
 pub mod directory;
+pub mod events;
 pub mod renderers;
 pub mod soap;
 pub mod ssdp;
@@ -48,6 +50,8 @@ pub struct Dlna {
     folders: Mutex<Option<Arc<directory::Folders>>>,
     /// The renderers (TVs) found on those interfaces.
     pub renderers: Arc<renderers::Renderers>,
+    /// Players subscribed to the services' events.
+    pub events: Arc<events::Events>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +82,7 @@ impl Dlna {
             interfaces: config.interfaces.clone(),
             folders: Mutex::default(),
             renderers: Arc::default(),
+            events: Arc::default(),
         })
     }
 

@@ -452,6 +452,70 @@ fn a_control_point_finds_browses_searches_and_fetches() {
     let (body, headers) = curl(&ns, &["-X", "POST", "--data-binary", "<not xml", &srv.url("/dlna/cds/control")]);
     assert!(headers.starts_with("HTTP/1.1 500") && String::from_utf8_lossy(&body).contains("402"), "{headers}");
 
+    // Events: a subscriber (the control point's own) hears the
+    // SystemUpdateID at once, and again when something changes.
+    let mut events = ns
+        .command(&client)
+        .env("PYTHONUNBUFFERED", "1")
+        .args(["subscribe", &location, "ContentDirectory"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, heard_events) = std::sync::mpsc::channel::<Value>();
+    let out = events.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let next_id = || -> String {
+        let v = heard_events.recv_timeout(Duration::from_secs(20)).expect("an event");
+        v["state_variables"]["SystemUpdateID"].to_string()
+    };
+    let first = next_id();
+    let (_, rated) = curl(
+        &ns,
+        &[
+            "-X",
+            "PUT",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            "{\"rating\": 4}",
+            &srv.url(&format!("/api/v1/videos/{cats}/rating")),
+        ],
+    );
+    assert!(rated.starts_with("HTTP/1.1 200"), "{rated}");
+    let second = next_id();
+    assert!(first != second && second != "null", "{first} then {second}");
+    let _ = events.kill();
+    let _ = events.wait();
+    // Events go only to the address that subscribed; a renewal needs a
+    // known SID; one SUBSCRIBE is one or the other.
+    let subscribe = |headers: &[&str]| {
+        let mut args = vec!["-o", "/dev/null", "-X", "SUBSCRIBE"];
+        for h in headers {
+            args.extend(["-H", h]);
+        }
+        let url = srv.url("/dlna/cds/events");
+        args.push(&url);
+        curl(&ns, &args).1
+    };
+    let elsewhere = subscribe(&["CALLBACK: <http://10.9.9.9:4000/x>", "NT: upnp:event"]);
+    assert!(elsewhere.starts_with("HTTP/1.1 412"), "{elsewhere}");
+    let granted = subscribe(&["CALLBACK: <http://127.0.0.1:9/x>", "NT: upnp:event", "TIMEOUT: Second-600"]);
+    assert!(granted.starts_with("HTTP/1.1 200") && granted.to_lowercase().contains("timeout: second-600"), "{granted}");
+    let sid = granted.lines().find_map(|l| l.strip_prefix("sid: ")).unwrap().trim().to_string();
+    let renewed = subscribe(&[&format!("SID: {sid}")]);
+    assert!(renewed.starts_with("HTTP/1.1 200"), "{renewed}");
+    assert!(subscribe(&["SID: uuid:nobody"]).starts_with("HTTP/1.1 412"));
+    assert!(subscribe(&[&format!("SID: {sid}"), "CALLBACK: <http://127.0.0.1:9/x>"]).starts_with("HTTP/1.1 400"));
+    let (_, ended) = curl(&ns, &["-X", "UNSUBSCRIBE", "-H", &format!("SID: {sid}"), &srv.url("/dlna/cds/events")]);
+    assert!(ended.starts_with("HTTP/1.1 200"), "{ended}");
+
     // Goodbye on shutdown; the listener heard both.
     srv.stop();
     std::thread::sleep(Duration::from_millis(500));

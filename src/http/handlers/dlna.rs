@@ -32,12 +32,8 @@ use crate::people::People;
 const CONTENT_DIRECTORY: &str = "urn:schemas-upnp-org:service:ContentDirectory:1";
 const CONNECTION_MANAGER: &str = "urn:schemas-upnp-org:service:ConnectionManager:1";
 
-/// Which service a control request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    ContentDirectory,
-    ConnectionManager,
-}
+/// Which service a control or event request is for.
+pub use crate::dlna::events::Service;
 
 /// The server's DLNA side, or 404 when `--dlna` is off.
 pub fn on(dlna: Option<&Arc<Dlna>>) -> Result<&Arc<Dlna>, ApiError> {
@@ -164,10 +160,7 @@ fn content_directory(c: &Control, call: &Call) -> Result<String, Fault> {
 fn connection_manager(call: &Call) -> Result<String, Fault> {
     let respond = |out: &[(&str, &str)]| soap::response(CONNECTION_MANAGER, &call.action, out);
     match call.action.as_str() {
-        "GetProtocolInfo" => {
-            let source: Vec<String> = SOURCE_TYPES.iter().map(|m| format!("http-get:*:{m}:*")).collect();
-            Ok(respond(&[("Source", &source.join(",")), ("Sink", "")]))
-        }
+        "GetProtocolInfo" => Ok(respond(&[("Source", &source_protocol_info()), ("Sink", "")])),
         "GetCurrentConnectionIDs" => Ok(respond(&[("ConnectionIDs", "0")])),
         "GetCurrentConnectionInfo" => {
             if call.arg("ConnectionID")?.trim() != "0" {
@@ -187,6 +180,11 @@ fn connection_manager(call: &Call) -> Result<String, Fault> {
     }
 }
 
+/// `http-get:*:TYPE:*` for each type this server sends.
+fn source_protocol_info() -> String {
+    SOURCE_TYPES.iter().map(|m| format!("http-get:*:{m}:*")).collect::<Vec<_>>().join(",")
+}
+
 /// The types of what this server sends.
 const SOURCE_TYPES: &[&str] = &[
     "video/mp4",
@@ -203,28 +201,66 @@ const SOURCE_TYPES: &[&str] = &[
     "image/jpeg",
 ];
 
-/// `SUBSCRIBE /dlna/{cds,cms}/events`: accepted for the time asked (at
-/// most 30 minutes), so players that insist on eventing go on; the
-/// library's changes reach them as a new `UpdateID` on their next Browse.
-pub fn subscribe(headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
-    let renewing = headers.contains_key("sid");
-    if !renewing && !headers.contains_key("callback") {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let sid = match headers.get("sid").and_then(|v| v.to_str().ok()) {
-        Some(sid) => sid.to_string(),
-        None => format!("uuid:{}", crate::dlna::new_uuid()),
+/// `SUBSCRIBE /dlna/{cds,cms}/events`: a new subscription (`CALLBACK`
+/// and `NT: upnp:event`) or a renewal (`SID`), for at most 30 minutes
+/// (`dlna::events`). Who: any device on the network (as all of DLNA);
+/// events go only to the address that subscribed. How much: bounded
+/// subscriptions, one watcher for all.
+pub fn subscribe(
+    dlna: &Dlna,
+    lists: &Lists,
+    service: Service,
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let timeout = text("timeout");
+    let (sid, seconds) = match (text("sid"), text("callback"), text("nt")) {
+        (Some(sid), None, None) => {
+            let seconds = dlna.events.renew(service, sid, timeout).map_err(event_error)?;
+            (sid.trim().to_string(), seconds)
+        }
+        (None, Some(callback), Some(nt)) if nt.trim() == "upnp:event" => {
+            let (sid, seconds) = dlna.events.subscribe(service, peer, callback, timeout).map_err(event_error)?;
+            let l = lists.clone();
+            let update_id = move || {
+                directory::update_id_of(
+                    l.library.catalog().generation,
+                    l.user_data.data.version(),
+                    l.playlists.generation(),
+                )
+            };
+            let state = crate::dlna::events::State {
+                update_id: Box::new(update_id),
+                source_protocol_info: source_protocol_info(),
+            };
+            dlna.events.after_subscribe(sid.clone(), Arc::new(state));
+            (sid, seconds)
+        }
+        (None, Some(_), _) => return Err(ApiError::PreconditionFailed),
+        _ => return Err(event_error(crate::dlna::events::EventError::Incompatible)),
     };
     let mut res = Response::new(Body::Empty);
     let h = res.headers_mut();
     h.insert("sid", HeaderValue::from_str(&sid).map_err(|_| ApiError::BadRequest("bad SID".into()))?);
-    h.insert("timeout", HeaderValue::from_static("Second-1800"));
+    h.insert("timeout", HeaderValue::from_str(&format!("Second-{seconds}")).expect("ascii"));
     Ok(res)
 }
 
-/// `UNSUBSCRIBE`: nothing is held, so nothing to end.
-pub fn unsubscribe() -> Response<Body> {
-    Response::new(Body::Empty)
+/// `UNSUBSCRIBE /dlna/{cds,cms}/events` with the `SID` to end.
+pub fn unsubscribe(dlna: &Dlna, service: Service, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
+    let sid = headers.get("sid").and_then(|v| v.to_str().ok()).ok_or(ApiError::PreconditionFailed)?;
+    dlna.events.unsubscribe(service, sid).map_err(event_error)?;
+    Ok(Response::new(Body::Empty))
+}
+
+fn event_error(e: crate::dlna::events::EventError) -> ApiError {
+    use crate::dlna::events::EventError;
+    match e {
+        EventError::Incompatible => ApiError::BadRequest(e.to_string()),
+        EventError::Precondition(_) => ApiError::PreconditionFailed,
+        EventError::Full => ApiError::Unavailable(e.to_string()),
+    }
 }
 
 /// Marks a video response as DLNA players expect: streamed, seekable by

@@ -424,8 +424,19 @@ async fn dispatch(
             };
             dlna::control(control, service, h, body).await
         }
-        Name::DlnaSubscribe => dlna::on(state.dlna.as_ref()).and_then(|_| dlna::subscribe(h)),
-        Name::DlnaUnsubscribe => dlna::on(state.dlna.as_ref()).map(|_| dlna::unsubscribe()),
+        Name::DlnaSubscribe | Name::DlnaUnsubscribe => {
+            let on = dlna::on(state.dlna.as_ref())?;
+            let service = if parts.uri.path().starts_with("/dlna/cds/") {
+                dlna::Service::ContentDirectory
+            } else {
+                dlna::Service::ConnectionManager
+            };
+            if endpoint.name == Name::DlnaSubscribe {
+                dlna::subscribe(on, lists, service, client.ip, h)
+            } else {
+                dlna::unsubscribe(on, service, h)
+            }
+        }
         Name::DlnaMedia | Name::DlnaPlay => {
             dlna::on(state.dlna.as_ref())?;
             let sight = dlna::sight_of(people).1;
