@@ -52,6 +52,49 @@ pub struct Dlna {
     pub renderers: Arc<renderers::Renderers>,
     /// Players subscribed to the services' events.
     pub events: Arc<events::Events>,
+    /// The subtitle files of folders listed for recent answers.
+    pub listed: Listed,
+}
+
+/// What folders held when listed for a recent answer, kept `LISTED_FOR`
+/// (a player pages through a folder in many answers), at most
+/// `MAX_LISTED` folders (then forgotten all at once).
+#[derive(Default)]
+pub struct Listed {
+    folders: Mutex<std::collections::HashMap<(usize, std::path::PathBuf), (std::time::Instant, Names)>>,
+}
+
+/// File names of one folder.
+type Names = Arc<[std::ffi::OsString]>;
+
+const LISTED_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+const MAX_LISTED: usize = 1024;
+
+impl std::fmt::Debug for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listed")
+    }
+}
+
+impl Listed {
+    /// Folder `dir` of root `root` as `list` lists it, or as it did less
+    /// than `LISTED_FOR` ago. Blocking when it lists.
+    pub fn get(&self, root: usize, dir: &Path, list: impl FnOnce() -> Vec<std::ffi::OsString>) -> Names {
+        let now = std::time::Instant::now();
+        let key = (root, dir.to_path_buf());
+        let lock = || self.folders.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = lock().get(&key).filter(|(at, _)| now.duration_since(*at) < LISTED_FOR).map(|(_, n)| n.clone());
+        if let Some(names) = fresh {
+            return names;
+        }
+        let names: Names = list().into();
+        let mut folders = lock();
+        if folders.len() >= MAX_LISTED {
+            folders.clear();
+        }
+        folders.insert(key, (now, names.clone()));
+        names
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +126,7 @@ impl Dlna {
             folders: Mutex::default(),
             renderers: Arc::default(),
             events: Arc::default(),
+            listed: Listed::default(),
         })
     }
 

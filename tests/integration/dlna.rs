@@ -535,6 +535,9 @@ fn players_see_only_what_the_dlna_profile_may() {
     let (kids, films) = (fx.path().join("Kids"), fx.path().join("Films"));
     clip(&kids, "cartoon.mp4", "1");
     clip(&films, "thriller.mp4", "2");
+    // Subtitles inside it.
+    let aux = tempfile::tempdir().unwrap();
+    crate::inside::make(&kids.join("sing-along.mkv"), aux.path(), &["srt"]);
     let data = tempfile::tempdir().unwrap();
     // Kids is a library; the DLNA profile is given only it.
     let library = crate::libraries::library(data.path(), fx.path(), &["add", "Kids", kids.to_str().unwrap()]);
@@ -545,7 +548,21 @@ fn players_see_only_what_the_dlna_profile_may() {
     let all = browse(&ns, &client, &srv, "all", "BrowseDirectChildren", 0, 0);
     let (_, items) = objects(all["Result"].as_str().unwrap());
     let titles: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
-    assert_eq!(titles, ["cartoon"], "{all}");
+    assert_eq!(titles, ["cartoon", "sing-along"], "{all}");
+    // Subtitles inside a file are named once the server has read them
+    // (its page opened), never by reading files to answer a Browse.
+    let sing = items[1].0.rsplit('/').next().unwrap().to_string();
+    let inside = srv.url(&format!("/dlna/subtitles/{sing}/e0.srt"));
+    assert!(!all["Result"].as_str().unwrap().contains(&inside), "{all}");
+    let (_, opened) = curl(&ns, &["-o", "/dev/null", &srv.url(&format!("/watch/{sing}"))]);
+    assert!(opened.starts_with("HTTP/1.1 200"), "{opened}");
+    let again = browse(&ns, &client, &srv, "all", "BrowseDirectChildren", 0, 0);
+    assert!(
+        again["Result"].as_str().unwrap().contains(&format!("<sec:CaptionInfoEx sec:type=\"srt\">{inside}<")),
+        "{again}"
+    );
+    let (srt, headers) = curl(&ns, &[&inside]);
+    assert!(headers.starts_with("HTTP/1.1 200") && !srt.is_empty(), "{headers}");
     // Folders holding nothing it may see are not listed.
     let (roots, _) =
         objects(browse(&ns, &client, &srv, "folders", "BrowseDirectChildren", 0, 0)["Result"].as_str().unwrap());

@@ -109,8 +109,7 @@ fn content_directory(c: &Control, call: &Call) -> Result<String, Fault> {
     let catalog = c.lists.library.catalog();
     let folders = c.dlna.folders(&catalog);
     let has_art = |id: VideoId| c.thumbs.has(id);
-    let captions = super::subtitles::TvCaptions::new(&c.inside, &catalog);
-    let caption = |v: &Video| captions.of(v);
+    let caption = |v: &Video| super::subtitles::tv_caption(&c.inside, &catalog, &c.dlna.listed, v);
     let shelf = Shelf {
         catalog: &catalog,
         user_data: &c.lists.user_data,

@@ -50,35 +50,18 @@ pub async fn tracks(inside: &Arc<Inside>, catalog: &Catalog, video: &Video) -> R
     .map_err(|e| ApiError::Internal(e.into()))
 }
 
-/// The subtitle a television is offered for each video of a DLNA answer
-/// (as `Tracks::for_tv`), without opening the video files: tracks inside
-/// count when they were read before. Each folder is listed once. Blocking.
-pub struct TvCaptions<'a> {
-    inside: &'a Inside,
-    catalog: &'a Catalog,
-    /// The subtitle files of each folder listed so far.
-    folders: std::cell::RefCell<std::collections::HashMap<(usize, std::path::PathBuf), Vec<std::ffi::OsString>>>,
-}
-
-impl<'a> TvCaptions<'a> {
-    pub fn new(inside: &'a Inside, catalog: &'a Catalog) -> Self {
-        TvCaptions { inside, catalog, folders: Default::default() }
-    }
-
-    pub fn of(&self, video: &Video) -> Option<String> {
-        let file = video.primary();
-        let located = self.catalog.located(file);
-        let dir = located.rel.parent().unwrap_or(std::path::Path::new("")).to_path_buf();
-        let beside = {
-            let mut folders = self.folders.borrow_mut();
-            let names = folders
-                .entry((located.root, dir))
-                .or_insert_with_key(|(root, dir)| in_folder(self.catalog.sources(), *root, dir));
-            beside_among(&located, names)
-        };
-        let inside = self.inside.known(video.id, file).unwrap_or_default();
-        Tracks { beside, inside }.for_tv(video.id)
-    }
+/// The subtitle a television is offered with `video` in a DLNA answer (as
+/// `Tracks::for_tv`), without opening the video file: tracks inside count
+/// when they were read before; its folder is listed once for many answers
+/// (`listed`). Blocking.
+pub fn tv_caption(inside: &Inside, catalog: &Catalog, listed: &crate::dlna::Listed, video: &Video) -> Option<String> {
+    let file = video.primary();
+    let located = catalog.located(file);
+    let dir = located.rel.parent().unwrap_or(std::path::Path::new(""));
+    let names = listed.get(located.root, dir, || in_folder(catalog.sources(), located.root, dir));
+    let beside = beside_among(&located, &names);
+    let inside = inside.known(video.id, file).unwrap_or_default();
+    Tracks { beside, inside }.for_tv(video.id)
 }
 
 impl Tracks {

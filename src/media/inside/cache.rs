@@ -46,6 +46,9 @@ pub enum Lookup {
 pub struct Inside {
     dir: PathBuf,
     memo: Mutex<HashMap<VideoId, (Stamp, Arc<Described>)>>,
+    /// The videos with a description in the data dir (listed once, at the
+    /// first `known`), so that asking about the others opens nothing.
+    stored: Mutex<Option<std::collections::HashSet<VideoId>>>,
     /// Held while a file's text tracks are extracted (one at a time).
     extracting: Mutex<()>,
     /// Taken (asynchronously) before an extraction, so requests waiting
@@ -61,6 +64,7 @@ impl Inside {
         Ok(Inside {
             dir,
             memo: Mutex::new(HashMap::new()),
+            stored: Mutex::new(None),
             extracting: Mutex::new(()),
             gate: tokio::sync::Semaphore::new(1),
         })
@@ -102,6 +106,9 @@ impl Inside {
                 }
                 let stored = Stored { stamp, described };
                 write(&json, &serde_json::to_vec(&stored).map_err(std::io::Error::other)?)?;
+                if let Some(ids) = self.stored.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                    ids.insert(id);
+                }
                 Arc::new(stored.described)
             }
         };
@@ -121,9 +128,21 @@ impl Inside {
         if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
             return (s == stamp).then_some(d);
         }
+        let has = |ids: &std::collections::HashSet<VideoId>| ids.contains(&id);
+        let mut stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+        if !has(stored.get_or_insert_with(|| self.list_stored())) {
+            return None;
+        }
+        drop(stored);
         let bytes = std::fs::read(self.dir.join(format!("{id}.json"))).ok()?;
         let stored = serde_json::from_slice::<Stored>(&bytes).ok()?;
         (stored.stamp == stamp).then(|| Arc::new(stored.described))
+    }
+
+    /// The ids of the descriptions in the data dir (`{id}.json`).
+    fn list_stored(&self) -> std::collections::HashSet<VideoId> {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else { return Default::default() };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json")?.parse().ok()).collect()
     }
 
     /// The `n`th text track of `file` as WebVTT. Without `extract`, only
