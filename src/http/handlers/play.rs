@@ -165,7 +165,8 @@ pub async fn play(
     };
     let len = plan.len();
     if let Some((from, until)) = time_seek {
-        return Ok(tagged(time_seeked(&plan, files, streaming, method, from, until, video.duration_ms(), zero_copy)?));
+        // Not the whole stream: no validators of it.
+        return time_seeked(&plan, files, streaming, method, from, until, video.duration_ms(), zero_copy);
     }
     let (status, start, end) = match conditional::evaluate(headers, &validators, Some(len)) {
         Answer::NotModified => {
@@ -236,6 +237,7 @@ fn time_seeked(
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     h.insert(CONTENT_LENGTH, (init + end - start.max(init)).into());
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let npt = crate::dlna::directory::npt;
     let said = format!("npt={}-{}/{}", npt(at), npt(to), npt(duration));
     h.insert("timeseekrange.dlna.org", HeaderValue::from_str(&said).expect("ascii"));
