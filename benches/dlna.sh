@@ -95,6 +95,7 @@ for n in "${@:-1000 100000}"; do
     pid=$!
     wait_http http://127.0.0.1:8200/readyz
     until ip netns exec $ns curl -sf http://127.0.0.1:8200/readyz >/dev/null; do sleep 0.2; done
+    scanned=$(hwm "$pid")
     printf 'vidserve:  '
     ip netns exec $ns python3 -c "$browse_py" http://127.0.0.1:8200/dlna/cds/control all
     with=$(hwm "$pid")
@@ -108,7 +109,7 @@ for n in "${@:-1000 100000}"; do
     for r in 1 2 3 4 5; do for p in $(seq 1 $pages); do ip netns exec $ns curl -s -o /dev/null "http://127.0.0.1:8200/api/v1/videos?sort=title&per_page=500&page=$p"; done; done
     without=$(hwm "$pid")
     kill $pid; wait $pid 2>/dev/null || true
-    echo "vidserve memory (VmHWM): ${with} KiB with --dlna, ${without} KiB without: $(( with - without )) KiB added"
+    echo "vidserve memory (VmHWM): ${scanned} KiB after the scan, ${with} KiB after the DLNA walks (--dlna); ${without} KiB without --dlna after the same listing through the web API"
     # MiniDLNA on the same folder: its database made (-R), timed until its
     # scan ends.
     rm -rf "$work/minidlna-$n" && mkdir -p "$work/minidlna-$n"
@@ -125,7 +126,9 @@ EOF
     ip netns exec $ns minidlnad -f "$work/minidlna.conf" -R -d >"$work/minidlna-$n/out.log" 2>&1 &
     mpid=$!
     wait_http http://127.0.0.1:8201/rootDesc.xml
-    until grep -q "Scanning.*finished" "$work/minidlna-$n/out.log" 2>/dev/null; do sleep 1; done
+    # Its scanner writes the database until it has parsed playlists (the
+    # last step); stopped before, the database holds a fraction.
+    until grep -q "Finished parsing playlists" "$work/minidlna-$n/out.log" 2>/dev/null; do sleep 1; done
     echo "minidlna scan: $(( $(date +%s) - start )) s"
     # Started again on the database it made (its server process opened the
     # database before the scan made the tables, and answers nothing).
