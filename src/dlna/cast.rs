@@ -41,6 +41,19 @@ pub enum CastError {
     NotCasting,
 }
 
+/// How to send a stream again from another time: `{base}?t=SECONDS&{signed}`.
+#[derive(Debug, Clone)]
+pub struct Restart {
+    pub base: String,
+    pub signed: String,
+}
+
+impl Restart {
+    fn at(&self, ms: u64) -> String {
+        format!("{}?t={}&{}", self.base, super::directory::npt(ms), self.signed)
+    }
+}
+
 /// What a renderer plays for us, as last read.
 #[derive(Debug, Clone, Serialize)]
 pub struct Casting {
@@ -57,6 +70,11 @@ pub struct Casting {
     who: Viewer,
     #[serde(skip)]
     url: String,
+    /// How to send the stream again from another time (the remuxed MP4;
+    /// its fragments keep their times, so renderers still report the
+    /// film's position).
+    #[serde(skip)]
+    restart: Option<Restart>,
 }
 
 fn as_text<S: serde::Serializer>(id: &VideoId, s: S) -> Result<S::Ok, S::Error> {
@@ -106,6 +124,9 @@ pub struct Start {
     /// The signed link the renderer fetches, and its DIDL-Lite description.
     pub url: String,
     pub metadata: String,
+    /// For a stream that is sent again from a time to seek (the remuxed
+    /// MP4; `url` then starts at `position_ms` already).
+    pub restart: Option<Restart>,
     pub position_ms: u64,
     pub duration_ms: Option<u64>,
     /// When the link stops working.
@@ -133,9 +154,11 @@ pub async fn play(r: &Screen, start: Start, history: Arc<UserDataHandle>) -> Res
         duration_ms: start.duration_ms,
         who: start.who,
         url: start.url,
+        restart: start.restart,
     };
     r.cast.set(Some(casting.clone()));
-    let seek = (start.position_ms >= 1000).then_some(start.position_ms);
+    // A restartable stream was sent from the position already.
+    let seek = (start.position_ms >= 1000 && casting.restart.is_none()).then_some(start.position_ms);
     tokio::spawn(watch(r.clone(), generation, seek, start.until, history));
     Ok(casting)
 }
@@ -165,7 +188,22 @@ pub async fn control(r: &Screen, command: Command, history: &UserDataHandle) -> 
         }
         Command::Seek(ms) => {
             let ms = casting.duration_ms.map_or(ms, |d| ms.min(d));
-            call(r, "Seek", &[("Unit", "REL_TIME"), ("Target", &clock(ms))]).await?;
+            match &casting.restart {
+                // Sent again from there (no metadata: the renderer has it).
+                Some(restart) => {
+                    let url = restart.at(ms);
+                    let paused = casting.state == "PAUSED_PLAYBACK";
+                    call(r, "SetAVTransportURI", &[("CurrentURI", &url), ("CurrentURIMetaData", "")]).await?;
+                    call(r, "Play", &[("Speed", "1")]).await?;
+                    if paused {
+                        call(r, "Pause", &[]).await?;
+                    }
+                    casting.url = url;
+                }
+                None => {
+                    call(r, "Seek", &[("Unit", "REL_TIME"), ("Target", &clock(ms))]).await?;
+                }
+            }
             casting.position_ms = ms;
         }
         Command::Stop => {
@@ -179,8 +217,8 @@ pub async fn control(r: &Screen, command: Command, history: &UserDataHandle) -> 
             return Ok(casting);
         }
     }
-    let (state, position) = (casting.state.clone(), casting.position_ms);
-    r.cast.update(|c| (c.state, c.position_ms) = (state, position));
+    let (state, position, url) = (casting.state.clone(), casting.position_ms, casting.url.clone());
+    r.cast.update(|c| (c.state, c.position_ms, c.url) = (state, position, url));
     Ok(casting)
 }
 

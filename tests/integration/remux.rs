@@ -118,6 +118,22 @@ async fn matroska_plays_as_the_same_packets_in_mp4() {
     assert_eq!(packets(&out2, "a"), packets(&source, "a:1"));
     assert_ne!(packets(&out2, "a"), packets(&out, "a"));
 
+    // From a time (`t=SECONDS`, as a TV is sent): the init segment, then
+    // the fragments from there, each as in the whole stream.
+    let whole = srv.get(&url).await.bytes().await.unwrap();
+    let later = srv.get(&format!("{url}?t=1.5")).await;
+    assert_eq!(later.status(), 200);
+    // (One key frame: the one fragment holds every time; the DLNA test
+    // seeks into a film of several.)
+    assert!(later.headers()["timeseekrange.dlna.org"].to_str().unwrap().starts_with("npt=0."), "{:?}", later.headers());
+    assert!(later.headers().get("etag").is_none());
+    let later = later.bytes().await.unwrap();
+    assert!(later.len() <= whole.len() && whole.ends_with(&later[later.len() - 1000..]), "the same tail");
+    for bad in ["?t=soon", "?t=-1", "?t=NaN", "?t=1e99"] {
+        assert_eq!(srv.get(&format!("{url}{bad}")).await.status(), 400, "{bad}");
+    }
+    assert_eq!(srv.get(&format!("{url}?t=99999")).await.status(), 416);
+
     // What plays as stored, or is no video here, is not remuxed.
     assert_eq!(srv.get(&format!("/play/{plain}.mp4")).await.status(), 404);
     assert_eq!(srv.get("/play/0123456789abcdef.mp4").await.status(), 404);

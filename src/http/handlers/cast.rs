@@ -106,7 +106,16 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         .people
         .sign_link(video, now + ttl, c.by)
         .ok_or_else(|| ApiError::Forbidden("sign in to play on a TV".into()))?;
-    let url = format!("http://{}:{}/{path}?{signed}", r.via, c.port);
+    let position_ms = v.duration_ms().map_or(b.position_ms, |d| b.position_ms.min(d));
+    // The remuxed MP4 (fragmented, no index) cannot be seeked by some
+    // renderers (GStreamer's): it is sent from the time to start at, and
+    // sent again from the time asked on a seek.
+    let from = if remux { (position_ms >= 1000).then_some(position_ms) } else { None };
+    let base = format!("http://{}:{}/{path}", r.via, c.port);
+    let url = match from {
+        Some(ms) => format!("{base}?t={}&{signed}", directory::npt(ms)),
+        None => format!("{base}?{signed}"),
+    };
     let user = c.lists.user_data.data.get_for(c.who, video);
     let title = v.title_for(&user);
     let start = Start {
@@ -115,7 +124,8 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         by: c.by.map(String::from),
         metadata: directory::cast_item(v, &title, &url, mime, remux, None),
         url,
-        position_ms: v.duration_ms().map_or(b.position_ms, |d| b.position_ms.min(d)),
+        restart: remux.then_some(cast::Restart { base, signed }),
+        position_ms,
         duration_ms: v.duration_ms(),
         until: tokio::time::Instant::now() + std::time::Duration::from_secs(ttl),
     };

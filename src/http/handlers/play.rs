@@ -50,6 +50,16 @@ fn audio_of(query: &str) -> usize {
         .min(MAX_AUDIO)
 }
 
+/// `t=SECONDS` of the query, in milliseconds.
+fn start_of(query: &str) -> Result<Option<u64>, ApiError> {
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default();
+    let Some((_, t)) = pairs.into_iter().find(|(k, _)| k == "t") else { return Ok(None) };
+    match t.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..1e7).contains(&s) => Ok(Some((s * 1000.0).round() as u64)),
+        _ => Err(ApiError::BadRequest("t is a number of seconds".into())),
+    }
+}
+
 /// The plan for `key`: kept, or built on the blocking pool (two builds at
 /// a time; the others wait here, holding no thread); a file that could not
 /// be remuxed is refused at once until it changes.
@@ -101,12 +111,14 @@ pub async fn play(
     zero_copy: Option<crate::http::zerocopy::Pending>,
 ) -> Result<Response<Body>, ApiError> {
     let audio = audio_of(query);
-    // DLNA's seek by time (`npt=START-[END]`), refused early when malformed.
-    let time_seek = match headers.get("timeseekrange.dlna.org") {
-        None => None,
-        Some(v) => Some(v.to_str().ok().and_then(crate::dlna::directory::time_seek).ok_or_else(|| {
+    // DLNA's seek by time (`npt=START-[END]`), or `t=SECONDS` (what a TV
+    // is sent to start or seek a cast), refused early when malformed.
+    let time_seek = match (headers.get("timeseekrange.dlna.org"), start_of(query)?) {
+        (Some(v), _) => Some(v.to_str().ok().and_then(crate::dlna::directory::time_seek).ok_or_else(|| {
             ApiError::BadRequest("TimeSeekRange.dlna.org must be npt=START-[END] (seconds, or h:mm:ss)".into())
         })?),
+        (None, Some(ms)) => Some((ms, None)),
+        (None, None) => None,
     };
     let catalog = streaming.library.catalog();
     let video = super::visible(&catalog, sight, id)?.clone();
