@@ -97,9 +97,16 @@ impl Video {
 
     /// The title to show: the user's, else the file's.
     pub fn title_for<'a>(&'a self, user: &'a UserData) -> Cow<'a, str> {
-        match &user.title {
-            Some(t) => Cow::Borrowed(t),
-            None => self.title(),
+        self.title_named(user, None)
+    }
+
+    /// The title to show: the user's, else `name` (an episode's own
+    /// title), else the file's.
+    pub fn title_named<'a>(&'a self, user: &'a UserData, name: Option<&'a str>) -> Cow<'a, str> {
+        match (&user.title, name) {
+            (Some(t), _) => Cow::Borrowed(t),
+            (None, Some(n)) => Cow::Borrowed(n),
+            (None, None) => self.title(),
         }
     }
 

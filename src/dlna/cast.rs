@@ -49,7 +49,7 @@ pub struct Restart {
 }
 
 impl Restart {
-    fn at(&self, ms: u64) -> String {
+    pub fn at(&self, ms: u64) -> String {
         format!("{}?t={}&{}", self.base, super::directory::npt(ms), self.signed)
     }
 }

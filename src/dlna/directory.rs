@@ -654,17 +654,19 @@ pub fn time_seek(value: &str) -> Option<(u64, Option<u64>)> {
     end.is_none_or(|e| e > start).then_some((start, end))
 }
 
-/// One `npt` time in milliseconds: `12.5` or `1:02:03.5`.
+/// One `npt` time in milliseconds: `12.5`, or a clock time `1:02:03.5`
+/// read as AVTransport's are (`cast::parse_clock`).
 fn npt_ms(t: &str) -> Option<u64> {
-    let digits = |s: &str| !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit());
-    let (clock, frac) = t.split_once('.').unwrap_or((t, ""));
-    let parts: Vec<&str> = clock.split(':').collect();
-    if parts.len() > 3 || !parts.iter().all(|p| digits(p)) || !(frac.is_empty() || digits(frac)) {
+    if t.contains(':') {
+        return super::cast::parse_clock(t);
+    }
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if whole.is_empty() || whole.len() > 9 || !whole.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let seconds = parts.iter().try_fold(0u64, |acc, p| acc.checked_mul(60)?.checked_add(p.parse().ok()?))?;
-    let ms = if frac.is_empty() { 0 } else { format!("{:0<3}", &frac[..frac.len().min(3)]).parse::<u64>().ok()? };
-    seconds.checked_mul(1000)?.checked_add(ms)
+    let s: u64 = whole.parse().ok()?;
+    let dot = if frac.is_empty() { "" } else { "." };
+    super::cast::parse_clock(&format!("{}:{:02}:{:02}{dot}{frac}", s / 3600, s / 60 % 60, s % 60))
 }
 
 /// Milliseconds as `npt` seconds: `12.500`.

@@ -458,10 +458,9 @@ impl RemuxBody {
                 }
                 None => {}
             }
-            if let Some((from, to)) = self.skip.filter(|(from, _)| self.at >= *from) {
+            if let Some((_, to)) = self.skip.filter(|(from, _)| self.at >= *from) {
                 self.at = self.at.max(to);
                 self.skip = None;
-                debug_assert!(from <= to);
             }
             if self.at >= self.end {
                 return Poll::Ready(None);

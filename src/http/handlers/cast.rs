@@ -110,11 +110,11 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
     // The remuxed MP4 (fragmented, no index) cannot be seeked by some
     // renderers (GStreamer's): it is sent from the time to start at, and
     // sent again from the time asked on a seek.
-    let from = if remux { (position_ms >= 1000).then_some(position_ms) } else { None };
     let base = format!("http://{}:{}/{path}", r.via, c.port);
-    let url = match from {
-        Some(ms) => format!("{base}?t={}&{signed}", directory::npt(ms)),
-        None => format!("{base}?{signed}"),
+    let restart = remux.then(|| cast::Restart { base: base.clone(), signed: signed.clone() });
+    let url = match &restart {
+        Some(restart) if position_ms >= 1000 => restart.at(position_ms),
+        _ => format!("{base}?{signed}"),
     };
     let user = c.lists.user_data.data.get_for(c.who, video);
     let title = v.title_for(&user);
@@ -124,7 +124,7 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         by: c.by.map(String::from),
         metadata: directory::cast_item(v, &title, &url, mime, remux, None),
         url,
-        restart: remux.then_some(cast::Restart { base, signed }),
+        restart,
         position_ms,
         duration_ms: v.duration_ms(),
         until: tokio::time::Instant::now() + std::time::Duration::from_secs(ttl),

@@ -380,18 +380,9 @@ pub async fn poster(
     let (catalog, series, within) = opened(lists, sight).await?;
     let (show, shown) = find(&series, &key, within.as_deref())?;
     // Only folders of episodes the person may see (at most a few).
-    let dirs: Vec<(usize, String)> = show.dirs(within.as_deref()).into_iter().take(MAX_POSTER_DIRS).cloned().collect();
-    for (root, dir) in dirs {
-        let (t, c) = (thumbs.clone(), catalog.clone());
-        let made = crate::blocking::spawn(move || t.folder_poster(c.sources(), root, std::path::Path::new(&dir)))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?;
-        match made {
-            Ok(Some(path)) => return super::images::image_file(path, headers).await,
-            Ok(None) => {}
-            // A broken picture in the folder: the next folder's, or an episode's.
-            Err(e) => tracing::debug!(series = %key, "a folder's poster could not be made: {e}"),
-        }
+    let dirs = show.dirs(within.as_deref()).into_iter().take(MAX_POSTER_DIRS).map(|(r, d)| (*r, PathBuf::from(d)));
+    if let Some(path) = first_folder_poster(thumbs, &catalog, dirs.collect()).await? {
+        return super::images::image_file(path, headers).await;
     }
     let videos = catalog.videos();
     let id = shown
@@ -439,18 +430,32 @@ pub async fn season_poster(
     let season = u16::try_from(season).map_err(|_| ApiError::NotFound("no such season".into()))?;
     let (catalog, series, within) = opened(lists, sight).await?;
     let (_, shown) = find(&series, &key, within.as_deref())?;
-    for (root, dir) in season_dirs(&catalog, &shown, season) {
+    match first_folder_poster(thumbs, &catalog, season_dirs(&catalog, &shown, season)).await? {
+        Some(path) => super::images::image_file(path, headers).await,
+        None => Err(ApiError::NotFound("no picture for this season".into())),
+    }
+}
+
+/// The poster made of the first of `dirs` (root, folder) whose picture
+/// makes one, on the blocking pool; a broken picture is passed over for
+/// the next folder's.
+async fn first_folder_poster(
+    thumbs: &Arc<Thumbs>,
+    catalog: &Arc<Catalog>,
+    dirs: Vec<(usize, PathBuf)>,
+) -> Result<Option<PathBuf>, ApiError> {
+    for (root, dir) in dirs {
         let (t, c) = (thumbs.clone(), catalog.clone());
         let made = crate::blocking::spawn(move || t.folder_poster(c.sources(), root, &dir))
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
         match made {
-            Ok(Some(path)) => return super::images::image_file(path, headers).await,
+            Ok(Some(path)) => return Ok(Some(path)),
             Ok(None) => {}
-            Err(e) => tracing::debug!(series = %key, season, "a season's poster could not be made: {e}"),
+            Err(e) => tracing::debug!("a folder's poster could not be made: {e}"),
         }
     }
-    Err(ApiError::NotFound("no picture for this season".into()))
+    Ok(None)
 }
 
 /// `GET /api/v1/series?page=&per_page=`: the series, by name.

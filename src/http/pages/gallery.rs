@@ -218,10 +218,7 @@ pub(super) fn card_named(
     name: Option<&str>,
 ) -> Markup {
     // Derived from the path: made once, shown eight times.
-    let title = match (&u.title, name) {
-        (None, Some(n)) => std::borrow::Cow::Borrowed(n),
-        _ => v.title_for(u),
-    };
+    let title = v.title_named(u, name);
     let initial: String =
         title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();

@@ -96,10 +96,7 @@ pub fn watch(view: &WatchView) -> Markup {
     let transcode = (view.transcodes && codec.is_some()).then(|| format!("/transcode/{}.mp4", v.id));
     let src = (!(undecodable && transcode.is_some())).then_some(view.play_url.as_str());
     // An episode is titled as its series page titles it.
-    let title = match (&view.user.title, view.series.as_ref().and_then(|s| s.title.as_deref())) {
-        (None, Some(own)) => std::borrow::Cow::Borrowed(own),
-        _ => v.title_for(&view.user),
-    };
+    let title = v.title_named(&view.user, view.series.as_ref().and_then(|s| s.title.as_deref()));
     page(
         &title,
         Nav::Library,

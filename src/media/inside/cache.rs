@@ -81,13 +81,10 @@ impl Inside {
         roots: &Roots,
     ) -> Result<Arc<Described>, MediaError> {
         let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns };
-        if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
-            if s == stamp {
-                return Ok(d);
-            }
+        if let Some(d) = self.remembered(id, stamp) {
+            return Ok(d);
         }
-        let json = self.dir.join(format!("{id}.json"));
-        let stored = std::fs::read(&json).ok().and_then(|b| serde_json::from_slice::<Stored>(&b).ok());
+        let stored = self.stored_of(id);
         let described = match stored {
             Some(s) if s.stamp == stamp => Arc::new(s.described),
             old => {
@@ -105,6 +102,7 @@ impl Inside {
                     let _ = std::fs::remove_file(self.dir.join(format!("{id}.{n}.vtt")));
                 }
                 let stored = Stored { stamp, described };
+                let json = self.dir.join(format!("{id}.json"));
                 write(&json, &serde_json::to_vec(&stored).map_err(std::io::Error::other)?)?;
                 if let Some(ids) = self.stored.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
                     ids.insert(id);
@@ -112,12 +110,7 @@ impl Inside {
                 Arc::new(stored.described)
             }
         };
-        if let Ok(mut memo) = self.memo.lock() {
-            if memo.len() >= MEMO {
-                memo.clear();
-            }
-            memo.insert(id, (stamp, described.clone()));
-        }
+        self.remember(id, stamp, described.clone());
         Ok(described)
     }
 
@@ -125,18 +118,40 @@ impl Inside {
     /// data dir), without opening the file itself.
     pub fn known(&self, id: VideoId, file: &VideoFile) -> Option<Arc<Described>> {
         let stamp = Stamp { size: file.size, mtime_ns: file.mtime_ns };
-        if let Some((s, d)) = self.memo.lock().ok().and_then(|m| m.get(&id).cloned()) {
-            return (s == stamp).then_some(d);
+        if let Some(d) = self.remembered(id, stamp) {
+            return Some(d);
         }
-        let has = |ids: &std::collections::HashSet<VideoId>| ids.contains(&id);
-        let mut stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
-        if !has(stored.get_or_insert_with(|| self.list_stored())) {
-            return None;
+        {
+            // Videos never described cost no file open.
+            let mut stored = self.stored.lock().unwrap_or_else(|e| e.into_inner());
+            if !stored.get_or_insert_with(|| self.list_stored()).contains(&id) {
+                return None;
+            }
         }
-        drop(stored);
+        let stored = self.stored_of(id).filter(|s| s.stamp == stamp)?;
+        let described = Arc::new(stored.described);
+        self.remember(id, stamp, described.clone());
+        Some(described)
+    }
+
+    /// What memory holds of video `id` as it is at `stamp`.
+    fn remembered(&self, id: VideoId, stamp: Stamp) -> Option<Arc<Described>> {
+        self.memo.lock().ok()?.get(&id).filter(|(s, _)| *s == stamp).map(|(_, d)| d.clone())
+    }
+
+    fn remember(&self, id: VideoId, stamp: Stamp, described: Arc<Described>) {
+        if let Ok(mut memo) = self.memo.lock() {
+            if memo.len() >= MEMO {
+                memo.clear();
+            }
+            memo.insert(id, (stamp, described));
+        }
+    }
+
+    /// Video `id`'s description in the data dir, whatever file it was of.
+    fn stored_of(&self, id: VideoId) -> Option<Stored> {
         let bytes = std::fs::read(self.dir.join(format!("{id}.json"))).ok()?;
-        let stored = serde_json::from_slice::<Stored>(&bytes).ok()?;
-        (stored.stamp == stamp).then(|| Arc::new(stored.described))
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The ids of the descriptions in the data dir (`{id}.json`).
