@@ -50,7 +50,7 @@ pub struct Restart {
 
 impl Restart {
     pub fn at(&self, ms: u64) -> String {
-        format!("{}?t={}&{}", self.base, super::directory::npt(ms), self.signed)
+        format!("{}?t={}&{}", self.base, npt(ms), self.signed)
     }
 }
 
@@ -327,6 +327,12 @@ async fn end(r: &Screen, _turn: tokio::sync::MutexGuard<'_, ()>, history: &UserD
         save(history, &c).await;
     }
     r.cast.update(|c| c.state = "STOPPED".into());
+}
+
+/// Milliseconds as `npt` seconds (`12.500`), as DLNA's time seeks and
+/// the `t=` of a stream sent from a time count them.
+pub fn npt(ms: u64) -> String {
+    format!("{}.{:03}", ms / 1000, ms % 1000)
 }
 
 /// `H:MM:SS`, as AVTransport counts time.

@@ -669,11 +669,6 @@ fn npt_ms(t: &str) -> Option<u64> {
     super::cast::parse_clock(&format!("{}:{:02}:{:02}{dot}{frac}", s / 3600, s / 60 % 60, s % 60))
 }
 
-/// Milliseconds as `npt` seconds: `12.500`.
-pub fn npt(ms: u64) -> String {
-    format!("{}.{:03}", ms / 1000, ms % 1000)
-}
-
 /// One way to fetch a video.
 struct Res {
     mime: Cow<'static, str>,
@@ -800,7 +795,7 @@ mod tests {
         ] {
             assert_eq!(time_seek(bad), None, "{bad}");
         }
-        assert_eq!(npt(62_345), "62.345");
+        assert_eq!(super::super::cast::npt(62_345), "62.345");
         assert!(features(true).starts_with("DLNA.ORG_OP=11;DLNA.ORG_CI=1;"));
         assert!(features(false).starts_with("DLNA.ORG_OP=01;DLNA.ORG_CI=0;"));
     }

@@ -250,7 +250,7 @@ fn time_seeked(
     h.insert(CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     h.insert(CONTENT_LENGTH, (init + end - start.max(init)).into());
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let npt = crate::dlna::directory::npt;
+    let npt = crate::dlna::cast::npt;
     let said = format!("npt={}-{}/{}", npt(at), npt(to), npt(duration));
     h.insert("timeseekrange.dlna.org", HeaderValue::from_str(&said).expect("ascii"));
     Ok(res)
