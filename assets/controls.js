@@ -263,7 +263,9 @@ function menu() {
  * the usual heights up to the video's own. Added to the menu once the
  * player plays a transcode. */
 function quality(panel) {
-  if (!player.dataset.transcoding || panel.querySelector("[aria-labelledby=c-menu-quality]")) return;
+  if (!player.dataset.transcoding || player.dataset.copy || panel.querySelector("[aria-labelledby=c-menu-quality]")) {
+    return;
+  }
   const own = Number(player.getAttribute("height") || 0);
   const group = menuGroup("c-menu-quality", "Quality");
   const pick = (lines) => {

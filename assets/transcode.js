@@ -4,6 +4,10 @@
 // shows the whole film; a seek outside what is loaded starts a stream
 // from there (the server stops the one before). Reading pauses while a
 // minute is loaded ahead, so the server's ffmpeg waits too.
+//
+// A film whose remux the server has not planned yet (`data-copy`) comes
+// the same way with its picture copied as it is (`copy=1`): the stream
+// starts at the key frame before t and keeps the film's own times.
 
 const AHEAD_S = 60;
 /** Kept behind the playhead when the browser's buffer is full. */
@@ -44,13 +48,18 @@ export function transcode(player, say, from) {
   if (!url || player.dataset.transcoding) return false;
   player.dataset.transcoding = "1";
   const duration = Number(player.dataset.duration || 0) / 1000;
-  // The size the player's Quality menu chose, else one for this screen.
-  const lines = () => Number(player.dataset.height || 0) || height(player);
-  const link = (t) => url + "?t=" + t.toFixed(3) + (lines() ? "&height=" + lines() : "") +
-    (player.dataset.audio ? "&audio=" + player.dataset.audio : "");
   const win = /** @type {any} */ (window);
   const Source = win.ManagedMediaSource || win.MediaSource;
-  const type = 'video/mp4; codecs="avc1.640028' + (player.dataset.sound ? ', mp4a.40.2"' : '"');
+  const sound = player.dataset.sound ? ', mp4a.40.2"' : '"';
+  const copied = COPIED[player.dataset.codec || ""];
+  // A copy this browser cannot take into a Media Source is encoded instead.
+  const copy = Boolean(player.dataset.copy && copied && (!Source || Source.isTypeSupported(copied + sound)));
+  if (!copy) delete player.dataset.copy;
+  // The size the player's Quality menu chose, else one for this screen.
+  const lines = () => Number(player.dataset.height || 0) || height(player);
+  const link = (t) => url + "?t=" + t.toFixed(3) + (copy ? "&copy=1" : lines() ? "&height=" + lines() : "") +
+    (player.dataset.audio ? "&audio=" + player.dataset.audio : "");
+  const type = (copy ? copied : 'video/mp4; codecs="avc1.640028') + sound;
   player.removeAttribute("src");
   if (!Source || !Source.isTypeSupported(type) || !duration) {
     // No Media Source: one stream from the start (seeks stay within it).
@@ -61,11 +70,21 @@ export function transcode(player, say, from) {
   // Safari's managed source plays only with AirPlay off.
   if (Source === win.ManagedMediaSource) player.disableRemotePlayback = true;
   player.src = URL.createObjectURL(source);
-  source.addEventListener("sourceopen", () => feed(player, source, type, duration, link, say, from), { once: true });
+  // A copy's times are the film's own; a transcode's start at its second.
+  const offset = (t) => (copy ? 0 : t);
+  source.addEventListener("sourceopen", () => feed(player, source, type, duration, link, offset, say, from),
+    { once: true });
   return true;
 }
 
-function feed(player, source, type, duration, link, say, from) {
+/** The Media Source types of pictures copied as they are. */
+const COPIED = {
+  h264: 'video/mp4; codecs="avc1.640028',
+  hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0',
+  av1: 'video/mp4; codecs="av01.0.08M.08',
+};
+
+function feed(player, source, type, duration, link, offset, say, from) {
   source.duration = duration;
   const buffer = source.addSourceBuffer(type);
   buffer.mode = "segments";
@@ -119,9 +138,9 @@ function feed(player, source, type, duration, link, say, from) {
     await idle();
     if (stream !== mine || source.readyState === "closed") return;
     // Ended (a seek after the end): setting the offset opens it again.
-    if (source.readyState === "ended") buffer.timestampOffset = t;
+    if (source.readyState === "ended") buffer.timestampOffset = offset(t);
     buffer.abort();
-    buffer.timestampOffset = t;
+    buffer.timestampOffset = offset(t);
     // Whether the server ended the stream (ffmpeg got to the end), and
     // the longest reading paused (the server stops a stream unread for a
     // minute: then it did not get to the end).

@@ -608,6 +608,12 @@ pub struct MediaArgs {
         global = true
     )]
     pub transcode_encoder: TranscodeEncoder,
+
+    /// Do not read films whole in the background to plan their remux (a
+    /// sleeping disk stays asleep); each is read at its first play instead,
+    /// and the page plays it meanwhile through ffmpeg's stream copy.
+    #[arg(long, env = "VIDSERVE_NO_BACKGROUND_READS", global = true)]
+    pub no_background_reads: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -34,36 +34,48 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
 /// film's first play starts from kept tables instead of reading it whole:
 /// one local file at a time, its reads in the idle I/O class and its CPU
 /// in the idle class, each file once (`Plans::is_kept`); a newer catalog
-/// replaces the one being gone through. Objects in buckets are left to
-/// their first play (reading them all would download the library).
+/// replaces the one being gone through. A film someone started before
+/// its turn (`soon`) is read next. Objects in buckets are left to their
+/// first play (reading them all would download the library). With
+/// `--no-background-reads` only the films asked for `soon` are read.
 pub struct Prebuild {
-    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<Arc<Catalog>>>>,
+    tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<Ask>>>,
 }
 
+enum Ask {
+    /// Go through this catalog (the newest one offered wins).
+    Library(Arc<Catalog>),
+    /// Read this video's tables before the others.
+    Soon(VideoId),
+}
+
+/// Most videos waiting to be read `soon`.
+const SOON: usize = 16;
+
 impl Prebuild {
-    pub fn start(plans: Arc<crate::media::remux::cache::Plans>) -> std::io::Result<Prebuild> {
-        let (tx, rx) = std::sync::mpsc::channel::<Arc<Catalog>>();
+    pub fn start(plans: Arc<crate::media::remux::cache::Plans>, background: bool) -> std::io::Result<Prebuild> {
+        let (tx, rx) = std::sync::mpsc::channel::<Ask>();
         std::thread::Builder::new().name("vidserve-plans".into()).spawn(move || {
             crate::media::ffmpeg::background_priority(0);
             crate::media::ffmpeg::idle_reads();
-            // Files read once already (kept, or not keepable: a full or
-            // read-only data dir never makes the same film be read again).
-            let mut tried = std::collections::HashSet::new();
-            let mut next = rx.recv().ok();
-            while let Some(catalog) = next.take() {
-                next = prebuild(&plans, &catalog, &rx, &mut tried);
-                if next.is_none() {
-                    next = rx.recv().ok();
-                }
-            }
+            read_tables_in_turn(&plans, &rx, background);
         })?;
         Ok(Prebuild { tx: std::sync::Mutex::new(Some(tx)) })
     }
 
     /// Goes through `catalog` (the newest one offered wins).
     pub fn offer(&self, catalog: Arc<Catalog>) {
+        self.send(Ask::Library(catalog));
+    }
+
+    /// Reads `id`'s tables next, unless they are kept.
+    pub fn soon(&self, id: VideoId) {
+        self.send(Ask::Soon(id));
+    }
+
+    fn send(&self, ask: Ask) {
         if let Some(tx) = self.tx.lock().ok().and_then(|t| t.clone()) {
-            let _ = tx.send(catalog);
+            let _ = tx.send(ask);
         }
     }
 
@@ -75,46 +87,98 @@ impl Prebuild {
     }
 }
 
-/// Reads the missing tables of `catalog`'s films; returns a newer catalog
-/// as soon as one is offered (`None`: this one is done, or the app closed).
-fn prebuild(
+/// The plans thread: takes every message waiting, then reads one file
+/// (one asked for `soon` first, else the walk's next), until closed.
+fn read_tables_in_turn(
     plans: &crate::media::remux::cache::Plans,
-    catalog: &Catalog,
-    newer: &std::sync::mpsc::Receiver<Arc<Catalog>>,
-    tried: &mut std::collections::HashSet<crate::media::remux::cache::PlanKey>,
-) -> Option<Arc<Catalog>> {
-    use crate::media::remux::cache::PlanKey;
-    use crate::media::remux::{remuxable, Plan, RemuxError};
-    for v in catalog.videos() {
-        match newer.try_recv() {
-            Ok(c) => return Some(c),
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => return None,
-            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+    rx: &std::sync::mpsc::Receiver<Ask>,
+    background: bool,
+) {
+    use std::sync::mpsc::TryRecvError;
+    // Files read once already (kept, or not keepable: a full or read-only
+    // data dir never makes the same film be read again).
+    let mut tried = std::collections::HashSet::new();
+    let mut catalog: Option<Arc<Catalog>> = None;
+    // The walk's next position in the catalog.
+    let mut walk = 0;
+    let mut soon = std::collections::VecDeque::new();
+    loop {
+        let walking = background && catalog.as_ref().is_some_and(|c| walk < c.videos().len());
+        let ask = if walking || !soon.is_empty() {
+            match rx.try_recv() {
+                Ok(ask) => Some(ask),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        } else {
+            match rx.recv() {
+                Ok(ask) => Some(ask),
+                Err(_) => return,
+            }
+        };
+        match ask {
+            Some(Ask::Library(newer)) => {
+                catalog = Some(newer);
+                walk = 0;
+                continue;
+            }
+            Some(Ask::Soon(id)) => {
+                if soon.len() < SOON && !soon.contains(&id) {
+                    soon.push_back(id);
+                }
+                continue;
+            }
+            None => {}
         }
-        if !remuxable(v) {
+        let Some(c) = catalog.as_deref() else {
+            soon.clear();
             continue;
-        }
-        let f = v.primary();
-        let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
-        if tried.contains(&key) || plans.is_kept(&key) || plans.failure(&key).is_some() {
-            continue;
-        }
-        tried.insert(key);
-        let Ok(opened) = catalog.located(f).open(catalog.sources()) else { continue };
-        if opened.content.file().is_none() {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        match plans.load_or_build(&key, || Plan::tables(&opened.content, 0)) {
-            Ok(plan) => tracing::debug!(
-                id = %v.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64,
-                "remux tables read in the background"
-            ),
-            Err(RemuxError::Unsupported(why)) => plans.fail(key, why),
-            Err(RemuxError::Read(e)) => tracing::debug!(id = %v.id, "remux tables not read: {e}"),
+        };
+        let video = match soon.pop_front() {
+            Some(id) => c.get(id),
+            None => {
+                walk += 1;
+                c.videos().get(walk - 1)
+            }
+        };
+        if let Some(v) = video {
+            read_tables(plans, c, v, &mut tried);
         }
     }
-    None
+}
+
+/// Reads `v`'s remux tables whole and keeps them, unless they are kept,
+/// were tried, or it is not a local file the server remuxes.
+fn read_tables(
+    plans: &crate::media::remux::cache::Plans,
+    catalog: &Catalog,
+    v: &crate::catalog::Video,
+    tried: &mut std::collections::HashSet<crate::media::remux::cache::PlanKey>,
+) {
+    use crate::media::remux::cache::PlanKey;
+    use crate::media::remux::{remuxable, Plan, RemuxError};
+    if !remuxable(v) {
+        return;
+    }
+    let f = v.primary();
+    let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
+    if tried.contains(&key) || plans.is_kept(&key) || plans.failure(&key).is_some() {
+        return;
+    }
+    tried.insert(key);
+    let Ok(opened) = catalog.located(f).open(catalog.sources()) else { return };
+    if opened.content.file().is_none() {
+        return;
+    }
+    let started = std::time::Instant::now();
+    match plans.load_or_build(&key, || Plan::tables(&opened.content, 0)) {
+        Ok(plan) => tracing::debug!(
+            id = %v.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64,
+            "remux tables read in the background"
+        ),
+        Err(RemuxError::Unsupported(why)) => plans.fail(key, why),
+        Err(RemuxError::Read(e)) => tracing::debug!(id = %v.id, "remux tables not read: {e}"),
+    }
 }
 
 /// Starts the queue's sweep over `catalog` (just swapped in): every

@@ -95,7 +95,7 @@ pub struct App {
     /// Remux plans of the videos being played.
     plans: Arc<crate::media::remux::cache::Plans>,
     /// Reads films' remux tables in the background.
-    prebuild: Prebuild,
+    prebuild: Arc<Prebuild>,
     /// Sound remade for browsers by ffmpeg.
     sound: Arc<crate::media::remux::sound::Sound>,
     /// Video browsers cannot decode, transcoded as it plays.
@@ -147,6 +147,9 @@ impl App {
     }
     pub fn sound(&self) -> &Arc<crate::media::remux::sound::Sound> {
         &self.sound
+    }
+    pub fn prebuild(&self) -> &Arc<Prebuild> {
+        &self.prebuild
     }
     pub fn transcodes(&self) -> &Arc<crate::media::transcode::Transcodes> {
         &self.transcodes
@@ -213,6 +216,7 @@ impl App {
         let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
             .map(Arc::new)
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
+        let prebuild = Prebuild::start(plans.clone(), config.media.background_reads).map_err(AppError::Runtime)?;
         let app = Arc::new(App {
             config,
             library: Arc::new(library),
@@ -225,7 +229,7 @@ impl App {
             chat: chat.map(Arc::new),
             tls,
             playlists: Arc::new(playlists),
-            prebuild: Prebuild::start(plans.clone()).map_err(AppError::Runtime)?,
+            prebuild: Arc::new(prebuild),
             plans,
             sound,
             transcodes,

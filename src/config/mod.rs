@@ -169,6 +169,9 @@ pub struct MediaConfig {
     pub jobs: usize,
     /// How video browsers cannot decode is transcoded.
     pub transcode: TranscodeSettings,
+    /// Films read whole in the background for their remux (off:
+    /// `--no-background-reads`).
+    pub background_reads: bool,
 }
 
 /// How video browsers cannot decode is transcoded.
@@ -202,6 +205,7 @@ impl MediaConfig {
                 max_kbps: args.transcode_max_rate,
                 choice: args.transcode_encoder,
             },
+            background_reads: !args.no_background_reads,
         }
     }
 }

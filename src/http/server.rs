@@ -80,6 +80,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         plans: app.plans().clone(),
         sound: app.sound().clone(),
         transcodes: app.transcodes().clone(),
+        prebuild: app.prebuild().clone(),
         redirect: app.config().s3_redirect,
     };
     // DLNA: its id read (or made) and its SSDP socket bound before the

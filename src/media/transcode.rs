@@ -45,6 +45,9 @@ const QUEUED: usize = 16;
 const FRAGMENT_S: u32 = 2;
 /// Largest picture height a transcode keeps (`height` asks for less).
 pub const MAX_HEIGHT: u32 = 2160;
+/// Most stream copies at once (each is a reader of one file and an AAC
+/// encoder: a few per cent of a core).
+pub const COPIES: usize = 8;
 /// Sound: stereo AAC at this rate.
 const AUDIO_KBPS: u32 = 160;
 
@@ -140,6 +143,30 @@ pub struct Job {
     pub audio: usize,
     /// Whether the video has sound (else the stream has none either).
     pub sound: bool,
+    /// The picture copied as it is, not encoded (`Copy::Hevc`: tagged as
+    /// browsers want it): a film whose remux is not planned yet starts at
+    /// once this way (`/transcode/{id}.mp4?copy=1`).
+    pub copy: Option<Copy>,
+}
+
+/// A picture a browser decodes, copied into the stream as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    H264,
+    Hevc,
+    Av1,
+}
+
+impl Copy {
+    /// For a video codec as the probe names it.
+    pub fn of(codec: &str) -> Option<Copy> {
+        match codec {
+            "h264" => Some(Copy::H264),
+            "hevc" => Some(Copy::Hevc),
+            "av1" => Some(Copy::Av1),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +181,8 @@ pub enum TranscodeError {
         "{0} transcodes are running, the most this server makes at once (--max-transcodes); try again when one ends"
     )]
     Busy(usize),
+    #[error("{COPIES} films are starting through a stream copy, the most at once; try again in a moment")]
+    CopiesBusy,
     #[error("the transcode did not start: {0}")]
     Failed(String),
     #[error("{0}")]
@@ -204,6 +233,7 @@ pub struct Transcodes {
     ffmpeg: Option<Ffmpeg>,
     settings: Settings,
     slots: Arc<Semaphore>,
+    copies: Arc<Semaphore>,
     running: Mutex<HashMap<(String, VideoId), Arc<Run>>>,
     encoders: Mutex<Option<Encoders>>,
     started: AtomicU64,
@@ -215,6 +245,8 @@ pub struct Status {
     pub available: bool,
     pub max: usize,
     pub running: usize,
+    /// Stream copies running (films started before their remux is planned).
+    pub copying: usize,
     pub started: u64,
     pub crf: u8,
     pub max_kbps: u32,
@@ -230,6 +262,7 @@ impl Transcodes {
             ffmpeg,
             settings: Settings { max, ..settings },
             slots: Arc::new(Semaphore::new(max)),
+            copies: Arc::new(Semaphore::new(COPIES)),
             running: Mutex::new(HashMap::new()),
             encoders: Mutex::new(None),
             started: AtomicU64::new(0),
@@ -260,6 +293,7 @@ impl Transcodes {
             available: self.available(),
             max: self.settings.max,
             running: self.settings.max - self.slots.available_permits(),
+            copying: COPIES - self.copies.available_permits(),
             started: self.started.load(Ordering::Relaxed),
             crf: self.settings.crf,
             max_kbps: self.settings.max_kbps,
@@ -282,18 +316,25 @@ impl Transcodes {
     /// receiver; dropping it stops ffmpeg.
     pub async fn start(self: &Arc<Self>, job: Job) -> Result<(Bytes, mpsc::Receiver<Bytes>), TranscodeError> {
         let ffmpeg = self.ffmpeg.clone().ok_or(TranscodeError::NoFfmpeg)?;
-        let encoder = self.encoder()?;
+        // A copy needs no encoder, and takes a slot of its own kind.
+        let (encoder, slots) = match job.copy {
+            None => (self.encoder()?, &self.slots),
+            Some(_) => (Encoder::Software, &self.copies),
+        };
         let key = (job.viewer.clone(), job.id);
         let run = Arc::new(Run::new());
         if let Some(before) = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), run.clone()) {
             before.stop();
         }
         // The one just stopped gives its slot back within `POLL`.
-        let permit = match tokio::time::timeout(Duration::from_secs(2), self.slots.clone().acquire_owned()).await {
+        let permit = match tokio::time::timeout(Duration::from_secs(2), slots.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             _ => {
                 self.forget(&key, &run);
-                return Err(TranscodeError::Busy(self.settings.max));
+                return Err(match job.copy {
+                    None => TranscodeError::Busy(self.settings.max),
+                    Some(_) => TranscodeError::CopiesBusy,
+                });
             }
         };
         // How long the first bytes may take.
@@ -340,7 +381,9 @@ impl Transcodes {
     /// ffmpeg's arguments after the program name, input included later.
     fn args(&self, encoder: Encoder, job: &Job) -> Args {
         let mut before: Vec<String> = ["-nostdin", "-v", "error"].map(String::from).to_vec();
-        before.extend(encoder.device().iter().map(|s| s.to_string()));
+        if job.copy.is_none() {
+            before.extend(encoder.device().iter().map(|s| s.to_string()));
+        }
         before.extend(["-ss".into(), format!("{:.3}", job.start_s.max(0.0))]);
         let mut after: Vec<String> = vec!["-map".into(), "0:v:0".into()];
         if job.sound {
@@ -348,11 +391,24 @@ impl Transcodes {
             after.extend(["-c:a", "aac", "-ac", "2", "-b:a"].map(String::from));
             after.push(format!("{AUDIO_KBPS}k"));
         }
-        after.extend(encoder.video(&self.settings, &scale(job.height)));
+        let mut flags = "frag_keyframe+empty_moov+default_base_moof";
+        match job.copy {
+            None => after.extend(encoder.video(&self.settings, &scale(job.height))),
+            Some(copy) => {
+                // The copy starts at the key frame before `start_s`, so
+                // its times are the file's own (`-copyts`), written as
+                // they are (no edit list; negative composition offsets).
+                after.extend(["-c:v", "copy", "-copyts", "-use_editlist", "1"].map(String::from));
+                if copy == Copy::Hevc {
+                    after.extend(["-tag:v", "hvc1"].map(String::from));
+                }
+                flags = "frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets";
+            }
+        }
         after.extend(
             ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", "-f", "mp4"]
                 .into_iter()
-                .chain(["-movflags", "frag_keyframe+empty_moov+default_base_moof", "pipe:1"])
+                .chain(["-movflags", flags, "pipe:1"])
                 .map(String::from),
         );
         Args { before, after }
@@ -511,6 +567,7 @@ mod tests {
             height: Some(480),
             audio: 1,
             sound,
+            copy: None,
         };
         let args = t.args(Encoder::Software, &job(true));
         let before = args.before.join(" ");
@@ -521,5 +578,14 @@ mod tests {
         assert!(after.ends_with("-movflags frag_keyframe+empty_moov+default_base_moof pipe:1"), "{after}");
         let silent = t.args(Encoder::Software, &job(false)).after.join(" ");
         assert!(!silent.contains("0:a"), "{silent}");
+        // A copy keeps the picture and the file's times; HEVC is tagged.
+        let copy = t.args(Encoder::Vaapi, &Job { copy: Some(Copy::Hevc), ..job(true) });
+        let (before, after) = (copy.before.join(" "), copy.after.join(" "));
+        assert!(!before.contains("vaapi") && before.ends_with("-ss 12.500"), "{before}");
+        assert!(after.contains("-c:v copy -copyts") && after.contains("-tag:v hvc1"), "{after}");
+        assert!(after.contains("-c:a aac") && !after.contains("libx264") && !after.contains("scale"), "{after}");
+        assert!(after.contains("+frag_discont+negative_cts_offsets pipe:1"), "{after}");
+        let h264 = t.args(Encoder::Software, &Job { copy: Some(Copy::H264), ..job(false) }).after.join(" ");
+        assert!(!h264.contains("hvc1") && h264.contains("-c:v copy"), "{h264}");
     }
 }

@@ -88,6 +88,7 @@ pub struct Options {
     pub max_transcodes: usize,
     /// `--transcode-encoder` (software unless a test tries the hardware).
     pub transcode_encoder: vidserve::cli::TranscodeEncoder,
+    pub background_reads: bool,
 }
 
 impl Options {
@@ -114,6 +115,7 @@ impl Options {
             tls: None,
             max_transcodes: 2,
             transcode_encoder: vidserve::cli::TranscodeEncoder::Software,
+            background_reads: true,
         }
     }
 }
@@ -163,6 +165,7 @@ impl TestServer {
                     max_kbps: 2000,
                     choice: opts.transcode_encoder,
                 },
+                background_reads: opts.background_reads,
             },
             chat: opts.chat,
         };

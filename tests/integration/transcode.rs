@@ -260,3 +260,125 @@ async fn chromium_plays_and_seeks_a_transcoded_film() {
         assert!(note.as_str().unwrap().contains("transcoded to H.264"), "{note}");
     }
 }
+
+/// The first video packet's time in `file` (seconds), by ffprobe.
+fn first_picture_at(file: &Path) -> f64 {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0"])
+        .args(["-read_intervals", "%+#1"])
+        .arg(file)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout).lines().next().and_then(|l| l.trim().parse().ok()).unwrap_or(-1.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_film_not_yet_planned_starts_by_a_stream_copy() {
+    if crate::driver::skipped() {
+        return;
+    }
+    if !have_ffmpeg() {
+        return crate::support::skip("ffmpeg is needed to copy the stream");
+    }
+    let fx = Fixture::new();
+    // H.264 with B-frames and a key frame a second, Opus sound: remuxed.
+    ffmpeg(
+        &fx.path().join("Film.mkv"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=120",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=120",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-bf",
+            "2",
+            "-g",
+            "25",
+            "-c:a",
+            "libopus",
+        ],
+    );
+    fx.mp4("plain.mp4", 1000, 2100);
+    let data = tempfile::tempdir().unwrap();
+    // Nothing read in the background: the film is not planned until played.
+    let opts = Options { background_reads: false, ..Options::new(data.path(), false) };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let id = srv.id_of("Film.mkv").await;
+    let plain = srv.id_of("plain.mp4").await;
+    let kept = data.path().join("plans").join(format!("{id}-0.plan"));
+    assert!(!kept.exists(), "no background read");
+
+    // In Chromium: the page starts with the copy, the whole film on the bar.
+    let driver = crate::driver::Driver::start().await;
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    let copy = driver.js("return document.getElementById('player').dataset.copy || ''").await;
+    assert_eq!(copy, json!("1"), "the page plays the stream copy");
+    let player = "const p = document.getElementById('player');";
+    eventually(Duration::from_secs(20), "playback advances", || async {
+        driver.js(&format!("{player} if (p.paused) p.play(); return p.currentTime")).await.as_f64().unwrap_or(0.0) > 0.5
+    })
+    .await;
+    let duration = driver.js(&format!("{player} return p.duration")).await.as_f64().unwrap();
+    assert!((119.5..120.5).contains(&duration), "{duration}");
+    // Past what is loaded (a minute ahead): a stream from there, its
+    // pictures from the key frame at 100 s placed at 100 s.
+    driver.js(&format!("{player} p.currentTime = 100.5; return 0")).await;
+    eventually(Duration::from_secs(20), "the seek lands and plays on", || async {
+        let state = driver.js(&format!("{player} return [p.seeking, p.currentTime]")).await;
+        state[0] == false && state[1].as_f64().unwrap_or(0.0) > 101.0
+    })
+    .await;
+    let held = driver
+        .js(&format!(
+            "{player} const b = p.buffered; for (let i = 0; i < b.length; i++) \
+             if (b.start(i) <= p.currentTime && p.currentTime < b.end(i)) return b.start(i); return -1"
+        ))
+        .await;
+    let held = held.as_f64().unwrap();
+    assert!((99.9..=100.6).contains(&held), "the stretch played starts at {held} s");
+    assert_eq!(driver.js(&format!("{player} return p.error")).await, json!(null));
+    let src = driver.js("return document.getElementById('player').currentSrc").await;
+    assert!(src.as_str().unwrap().starts_with("blob:"), "{src}");
+    let asked = driver
+        .js("return performance.getEntriesByType('resource').map(r => r.name).filter(n => n.includes('/transcode/'))")
+        .await;
+    let asked: Vec<&str> = asked.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(!asked.is_empty() && asked.iter().all(|n| n.contains("copy=1") && !n.contains("height=")), "{asked:?}");
+    assert_eq!(driver.js("return document.getElementById('codec-note').hidden").await, json!(true));
+    // No sizes to choose: the picture is the film's own.
+    driver.hover("#player", 0, 0).await;
+    driver.click("#c-settings").await;
+    let menu = driver.js("return [...document.querySelectorAll('#c-menu button')].map(b => b.textContent)").await;
+    assert!(!menu.as_array().unwrap().iter().any(|b| b == "Auto"), "{menu}");
+    drop(driver);
+
+    // The stream from 5.5 s: the picture as stored from the key frame
+    // before, at the film's own times; the sound AAC.
+    let res = srv.get(&format!("/transcode/{id}.mp4?t=5.5&copy=1")).await;
+    assert_eq!(res.status(), 200);
+    let body = res.bytes().await.unwrap();
+    let out = data.path().join("copy.mp4");
+    std::fs::write(&out, &body).unwrap();
+    let (codecs, _) = probed(&out);
+    assert_eq!(codecs, ["h264", "aac"]);
+    let first = first_picture_at(&out);
+    assert!((4.9..=5.6).contains(&first), "first picture at {first} s");
+    // Only a remuxed video is copied; bad asks are refused before any work.
+    let refused = srv.get(&format!("/transcode/{plain}.mp4?copy=1")).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains(&format!("/video/{plain}")));
+    assert_eq!(srv.get(&format!("/transcode/{id}.mp4?t=125&copy=1")).await.status(), 400);
+
+    // Played once, it is read next (even with no background reads), and
+    // the page then plays the remux with ranges.
+    eventually(Duration::from_secs(30), "the film's tables kept", || async { kept.exists() }).await;
+    let page = srv.get(&format!("/watch/{id}")).await.text().await.unwrap();
+    assert!(page.contains(&format!("src=\"/play/{id}.mp4\"")) && !page.contains("data-copy"), "{page}");
+}

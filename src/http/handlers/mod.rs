@@ -299,8 +299,7 @@ async fn dispatch(
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.
             let tv = state.dlna.is_some() && *who != Viewer::Guest;
-            let transcodes = streaming.transcodes.available();
-            pages::watch(lists, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv, transcodes).await
+            pages::watch(lists, streaming, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv).await
         }
         Name::Admin => admin::admin(app, visitor),
         Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,

@@ -255,6 +255,7 @@ async fn neighbours(
 #[allow(clippy::too_many_arguments)]
 pub async fn watch(
     lists: &Lists,
+    streaming: &super::video::Streaming,
     thumbs: &Thumbs,
     inside: &Arc<Inside>,
     who: &Viewer,
@@ -263,7 +264,6 @@ pub async fn watch(
     key: &VideoKey,
     query: &str,
     tv: bool,
-    transcodes: bool,
 ) -> Result<Response<Body>, ApiError> {
     let catalog = lists.library.catalog();
     let video = lookup(&catalog, sight, key)?;
@@ -300,6 +300,8 @@ pub async fn watch(
     let subtitles = tracks.offered(video.id);
     let inside = tracks.inside;
     let play_url = super::play::play_url(&video);
+    let transcodes = streaming.transcodes.available();
+    let by_copy = super::play::starts_by_copy(streaming, &video).await;
     let alternative = super::play::alternative(&video);
     let paths = crate::catalog::sight::paths(&video, sight.visible(&catalog).as_deref());
     Ok(html(watch_page(&WatchView {
@@ -318,6 +320,7 @@ pub async fn watch(
         alternative,
         tv,
         transcodes,
+        by_copy,
         visitor: visitor.clone(),
     })))
 }

@@ -42,6 +42,32 @@ pub fn play_url(v: &Video) -> String {
     }
 }
 
+/// Whether the page should start `v` through a stream copy
+/// (`/transcode/{id}.mp4?copy=1`): it is remuxed, its plan needs a whole
+/// read of the file, and that has not happened yet (no plan in memory,
+/// none kept, no failure known). Asks for the read to come next, so the
+/// next play has the remux with ranges. One small file read, on the
+/// blocking pool.
+pub async fn starts_by_copy(streaming: &Streaming, v: &Video) -> bool {
+    if !streaming.transcodes.available() || !crate::media::remux::planned_by_whole_read(v) {
+        return false;
+    }
+    let f = v.primary();
+    let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
+    let plans = &streaming.plans;
+    if plans.get(&key).is_some() || plans.failure(&key).is_some() {
+        return false;
+    }
+    let kept = {
+        let plans = plans.clone();
+        crate::blocking::spawn(move || plans.is_kept(&key)).await.unwrap_or(true)
+    };
+    if !kept {
+        streaming.prebuild.soon(v.id);
+    }
+    !kept
+}
+
 fn audio_of(query: &str) -> usize {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query)
         .ok()

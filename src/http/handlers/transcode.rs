@@ -5,6 +5,12 @@
 //! and video (the newer stops the older), stopped when the client goes or
 //! stops reading for a minute; HEAD starts nothing. No ranges: a seek is
 //! a new request from another second.
+//!
+//! `copy=1`: the picture copied as it is (no encoding; the sound still
+//! made AAC), from the key frame before `t`, its times the file's own.
+//! Only for a video the server remuxes: it is how the page starts a film
+//! whose remux is not planned yet (the plan needs a whole read). At most
+//! `transcode::COPIES` at once, one per viewer and video, as above.
 
 use std::net::IpAddr;
 
@@ -17,7 +23,7 @@ use super::ApiError;
 use crate::catalog::personal::Viewer;
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
-use crate::media::transcode::{Job, TranscodeError, MAX_HEIGHT};
+use crate::media::transcode::{Copy, Job, TranscodeError, MAX_HEIGHT};
 
 /// What the query asks for: the start (seconds), a height, a track.
 #[derive(Debug, Default, PartialEq)]
@@ -25,6 +31,7 @@ struct Asked {
     t: f64,
     height: Option<u32>,
     audio: usize,
+    copy: bool,
 }
 
 fn asked(query: &str) -> Result<Asked, ApiError> {
@@ -49,6 +56,7 @@ fn asked(query: &str) -> Result<Asked, ApiError> {
                 out.audio =
                     v.parse::<usize>().ok().filter(|a| *a < MAX_AUDIO).ok_or_else(|| bad("an audio track, from 0"))?;
             }
+            "copy" => out.copy = v == "1",
             // Cache busters and signed links' own fields.
             _ => {}
         }
@@ -71,6 +79,21 @@ pub async fn transcode(
     drop(catalog);
     let Some(info) = video.info.as_ref().filter(|i| i.video_codec.is_some()) else {
         return Err(ApiError::UnsupportedMediaType("this file holds no video the server could read".into()));
+    };
+    let copy = match asked.copy {
+        false => None,
+        true => Some(
+            info.video_codec
+                .as_deref()
+                .and_then(Copy::of)
+                .filter(|_| crate::media::remux::remuxable(&video))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "copy=1: this video is not remuxed (it plays at {}); ask without copy",
+                        super::play::play_url(&video)
+                    ))
+                })?,
+        ),
     };
     let duration_s = video.duration_ms().unwrap_or(0) as f64 / 1000.0;
     if duration_s > 0.0 && asked.t >= duration_s {
@@ -106,9 +129,10 @@ pub async fn transcode(
         height: asked.height,
         audio: asked.audio,
         sound: info.audio_codec.is_some(),
+        copy,
     };
     let (first, rest) = transcodes.start(job).await.map_err(|e| match e {
-        TranscodeError::Busy(_) | TranscodeError::NoFfmpeg | TranscodeError::NoEncoder => {
+        TranscodeError::Busy(_) | TranscodeError::CopiesBusy | TranscodeError::NoFfmpeg | TranscodeError::NoEncoder => {
             ApiError::Unavailable(e.to_string())
         }
         TranscodeError::Failed(_) => ApiError::UnsupportedMediaType(e.to_string()),
@@ -126,7 +150,11 @@ mod tests {
     #[test]
     fn the_query_is_checked() {
         assert_eq!(asked("").unwrap(), Asked::default());
-        assert_eq!(asked("t=12.5&height=720&audio=1&x=9").unwrap(), Asked { t: 12.5, height: Some(720), audio: 1 });
+        assert_eq!(
+            asked("t=12.5&height=720&audio=1&x=9").unwrap(),
+            Asked { t: 12.5, height: Some(720), audio: 1, copy: false }
+        );
+        assert!(asked("t=3&copy=1").unwrap().copy);
         for bad in ["t=-1", "t=NaN", "t=inf", "t=x", "height=100", "height=99999", "audio=32", "audio=-1", "t=%zz"] {
             assert!(asked(bad).is_err(), "{bad}");
         }

@@ -46,6 +46,8 @@ pub struct Streaming {
     pub plans: Arc<Plans>,
     pub sound: Arc<Sound>,
     pub transcodes: Arc<crate::media::transcode::Transcodes>,
+    /// Reads films' remux tables; asked to read one next when it is played first.
+    pub prebuild: Arc<crate::app::Prebuild>,
     /// `--s3-redirect`: a video in object storage is answered with a
     /// presigned URL of it.
     pub redirect: bool,

@@ -179,6 +179,7 @@ fn transcoding(t: &crate::media::transcode::Status) -> Markup {
             }
             @if t.available {
                 dt { "Running" } dd { (t.running) " of at most " (t.max) " (--max-transcodes), " (t.started) " started since the start" }
+                dt { "Stream copies" } dd { (t.copying) " of at most " (crate::media::transcode::COPIES) " (films played before their remux is planned)" }
                 dt { "Settings" } dd { "quality " (t.crf) " (--transcode-crf), at most " (t.max_kbps) " kbit/s (--transcode-max-rate), encoder " (format!("{:?}", t.choice).to_lowercase()) " (--transcode-encoder)" }
                 @if let Some(e) = &t.encoders {
                     dt { "Tried" } dd {

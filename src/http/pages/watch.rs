@@ -41,6 +41,8 @@ pub struct WatchView {
     pub tv: bool,
     /// Whether the server transcodes (it has ffmpeg).
     pub transcodes: bool,
+    /// Its remux is not planned yet: the player starts with a stream copy.
+    pub by_copy: bool,
     pub visitor: Visitor,
 }
 
@@ -94,7 +96,10 @@ pub fn watch(view: &WatchView) -> Markup {
             && codec.is_some()
             && info.is_some_and(|i| !matches!(i.container.as_str(), "mp4" | "mov" | "webm" | "mkv" | "ogg")));
     let transcode = (view.transcodes && codec.is_some()).then(|| format!("/transcode/{}.mp4", v.id));
-    let src = (!(undecodable && transcode.is_some())).then_some(view.play_url.as_str());
+    // The transcode from the start: the picture encoded, or (a film whose
+    // remux needs a whole read first) copied as it is.
+    let must_transcode = transcode.is_some() && (undecodable || view.by_copy);
+    let src = (!must_transcode).then_some(view.play_url.as_str());
     // An episode is titled as its series page titles it.
     let title = v.title_named(&view.user, view.series.as_ref().and_then(|s| s.title.as_deref()));
     page(
@@ -108,7 +113,8 @@ pub fn watch(view: &WatchView) -> Markup {
                     data-remuxed=[view.play_url.starts_with("/play/").then_some("1")]
                     data-codec=[codec]
                     data-transcode=[transcode.as_deref()]
-                    data-must-transcode=[(undecodable && transcode.is_some()).then_some("1")]
+                    data-must-transcode=[must_transcode.then_some("1")]
+                    data-copy=[(view.by_copy && !undecodable).then_some("1")]
                     data-duration=[v.duration_ms()]
                     data-sound=[info.and_then(|i| i.audio_codec.as_ref()).map(|_| "1")]
                     data-alternative=[view.alternative.as_deref()]

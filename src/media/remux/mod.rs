@@ -503,6 +503,13 @@ pub fn remuxable(v: &Video) -> bool {
     })
 }
 
+/// Whether `v`'s remux is planned only after reading the whole file (its
+/// frames' sizes are spread through it): Matroska, transport streams and
+/// FLV. An MP4's index is read alone.
+pub fn planned_by_whole_read(v: &Video) -> bool {
+    remuxable(v) && v.info.as_ref().is_some_and(|i| matches!(i.container.as_str(), "mkv" | "ts" | "m2ts" | "flv"))
+}
+
 /// A remuxed MP4 of a Matroska or WebM file that current browsers play
 /// as stored, for those that cannot (Safari and iOS with WebM): the page
 /// switches to it when `canPlayType` says no.
