@@ -14,6 +14,7 @@
 //! server holding a large catalog would cost tens of milliseconds and stall
 //! every request thread meanwhile.
 
+use crate::container::Source;
 use crate::library::roots::Content;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -68,9 +69,17 @@ impl Ffmpeg {
     }
 
     /// `SPRITE_FRAMES` frames spread over the video, `SPRITE_TILE_WIDTH`
-    /// wide, tiled 10 by 2, as one PNG. Decodes key frames only, so a long
-    /// video costs little.
+    /// wide, tiled 10 by 2, as one PNG. A large file's come from a seek
+    /// to each tile's middle (a few key frames read, not the file); a
+    /// smaller one's from one pass that decodes key frames only.
     pub fn sprite_png(&self, video: &Content, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+        if video.size() >= SPRITE_SEEK_BYTES && duration_s >= SPRITE_SEEK_SECONDS {
+            match self.sprite_by_seeking(video, duration_s) {
+                Ok(png) => return Ok(png),
+                Err(MediaError::Timeout(s)) => return Err(MediaError::Timeout(s)),
+                Err(e) => tracing::debug!("preview strip by seeking: {e}; one pass instead"),
+            }
+        }
         // Key frames only first; short or sparse files (a single key frame)
         // need every frame.
         match self.sprite_run(video, duration_s, true) {
@@ -78,6 +87,28 @@ impl Ffmpeg {
             Err(MediaError::Timeout(s)) => Err(MediaError::Timeout(s)),
             Err(_) => self.sprite_run(video, duration_s, false),
         }
+    }
+
+    /// The strip from `SPRITE_FRAMES` inputs of the same file, each opened
+    /// at the key frame before its tile's middle; one frame of each.
+    fn sprite_by_seeking(&self, video: &Content, duration_s: f64) -> Result<Vec<u8>, MediaError> {
+        let mut cmd = Command::new(&self.path);
+        cmd.args(["-nostdin", "-v", "error"]);
+        let mut graph = String::new();
+        for i in 0..SPRITE_FRAMES {
+            let at = (f64::from(i) + 0.5) * duration_s / f64::from(SPRITE_FRAMES);
+            cmd.args(["-noaccurate_seek", "-ss", &format!("{at:.3}")]);
+            input(&mut cmd, video, self.timeout)?;
+            graph.push_str(&format!(
+                "[{i}:v:0]trim=end_frame=1,setpts=PTS-STARTPTS,scale={SPRITE_TILE_WIDTH}:-2,setsar=1[t{i}];"
+            ));
+        }
+        for i in 0..SPRITE_FRAMES {
+            graph.push_str(&format!("[t{i}]"));
+        }
+        graph.push_str(&format!("concat=n={SPRITE_FRAMES}:v=1:a=0,tile=10x2"));
+        cmd.args(["-filter_complex", &graph]);
+        run_png(cmd, video, self.timeout, "no frames for a preview strip")
     }
 
     fn sprite_run(&self, video: &Content, duration_s: f64, key_frames_only: bool) -> Result<Vec<u8>, MediaError> {
@@ -110,9 +141,54 @@ fn urls_never_leave_in_messages() {
     assert_eq!(without_urls("moov atom not found"), "moov atom not found");
 }
 
+#[cfg(test)]
+#[test]
+fn a_strip_by_seeking_has_a_picture_of_each_stretch() {
+    if Command::new("ffmpeg").arg("-version").output().is_err() {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "ffmpeg is required under CI");
+        eprintln!("SKIPPED: ffmpeg is needed to make a preview strip");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("film.mkv");
+    let made = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=40"])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "25"])
+        .arg(&film)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let file = std::fs::File::open(&film).unwrap();
+    let len = file.metadata().unwrap().len();
+    let ffmpeg = Ffmpeg { path: "ffmpeg".into(), timeout: Duration::from_secs(60) };
+    let png = ffmpeg.sprite_by_seeking(&Content::File(std::sync::Arc::new(file), len), 40.0).unwrap();
+    let strip = image::load_from_memory(&png).unwrap().to_luma8();
+    assert_eq!((strip.width(), strip.height()), (10 * SPRITE_TILE_WIDTH, 2 * 120));
+    // Twenty moments, each its own picture (testsrc2 moves and counts).
+    let tile = |i: u32| {
+        let (x0, y0) = ((i % 10) * SPRITE_TILE_WIDTH, (i / 10) * 120);
+        let mut px = Vec::new();
+        for y in y0..y0 + 120 {
+            for x in x0..x0 + SPRITE_TILE_WIDTH {
+                px.push(i64::from(strip.get_pixel(x, y).0[0]));
+            }
+        }
+        px
+    };
+    for i in 0..SPRITE_FRAMES - 1 {
+        let (a, b) = (tile(i), tile(i + 1));
+        let differ = a.iter().zip(&b).filter(|(p, q)| (*p - *q).abs() > 16).count();
+        assert!(differ > 200, "tiles {i} and {} are alike ({differ} pixels differ)", i + 1);
+    }
+}
+
 /// Frames in a preview sprite (10 columns, 2 rows).
 pub const SPRITE_FRAMES: u32 = 20;
 pub const SPRITE_TILE_WIDTH: u32 = 160;
+/// Files at least this large and long get their strip by seeking: reading
+/// every packet of a film (a pass) would read gigabytes for 20 pictures.
+const SPRITE_SEEK_BYTES: u64 = 64 << 20;
+const SPRITE_SEEK_SECONDS: f64 = 60.0;
 
 /// Puts a process or thread (0: the calling thread) in the idle scheduling
 /// class, so it runs only on CPU time nothing else wants (streaming keeps

@@ -169,11 +169,6 @@ impl Thumbs {
         Ok(())
     }
 
-    /// The poster of a folder (a series'): its `poster.jpg`, `folder.jpg`
-    /// or `cover.jpg` (opened beneath root `root` like a video), cropped
-    /// to 2:3 and `POSTER_SIZE`, made once per source image (kept beside
-    /// the thumbnails, named by where the image is and its size and time).
-    /// `None` when the folder has none.
     /// Whether `dir` (below root `root`) holds a picture `folder_poster`
     /// would use. Blocking: opens at most three files.
     pub fn has_folder_poster(roots: &Roots, root: usize, dir: &Path) -> bool {
@@ -182,6 +177,11 @@ impl Thumbs {
             .any(|name| roots.open(root, &dir.join(name), None).is_ok_and(|o| o.size <= MAX_SOURCE_BYTES))
     }
 
+    /// The poster of a folder (a series'): its `poster.jpg`, `folder.jpg`
+    /// or `cover.jpg` (opened beneath root `root` like a video), cropped
+    /// to 2:3 and `POSTER_SIZE`, made once per source image (kept beside
+    /// the thumbnails, named by where the image is and its size and time).
+    /// `None` when the folder has none.
     pub fn folder_poster(&self, roots: &Roots, root: usize, dir: &Path) -> Result<Option<PathBuf>, MediaError> {
         // One poster made at a time (a decode may take a lot of memory);
         // one that failed is not tried again until its image changes.
