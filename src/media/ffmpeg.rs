@@ -45,12 +45,14 @@ impl Ffmpeg {
         Some(Ffmpeg { path, timeout })
     }
 
-    /// One frame at `at` seconds, scaled to `width` pixels wide, as PNG.
+    /// The most telling of the `THUMB_CANDIDATES` frames from `at` seconds
+    /// (ffmpeg's `thumbnail` filter: the one nearest their average, so not
+    /// a fade to black or a flash), scaled to `width` pixels wide, as PNG.
     pub fn frame_png(&self, video: &Content, at: f64, width: u32) -> Result<Vec<u8>, MediaError> {
         let mut cmd = Command::new(&self.path);
         cmd.args(["-nostdin", "-v", "error", "-ss", &format!("{at:.3}")]);
         input(&mut cmd, video, self.timeout)?;
-        cmd.args(["-vf", &format!("scale='min({width},iw)':-2")]);
+        cmd.args(["-vf", &format!("thumbnail={THUMB_CANDIDATES},scale='min({width},iw)':-2")]);
         run_png(cmd, video, self.timeout, "no frame (the video may be unreadable)")
     }
 }
@@ -181,6 +183,9 @@ fn a_strip_by_seeking_has_a_picture_of_each_stretch() {
         assert!(differ > 200, "tiles {i} and {} are alike ({differ} pixels differ)", i + 1);
     }
 }
+
+/// Frames a thumbnail is chosen from (two seconds at 25 frames a second).
+const THUMB_CANDIDATES: u32 = 50;
 
 /// Frames in a preview sprite (10 columns, 2 rows).
 pub const SPRITE_FRAMES: u32 = 20;

@@ -387,3 +387,35 @@ async fn a_thumbnail_failure_is_remembered_across_restarts() {
     .await;
     assert!(has_failure(&id), "and remembered again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thumbnail_is_a_telling_frame_not_a_fade() {
+    let fx = Fixture::new();
+    // Black until 2.3 s, where a 20 s video's thumbnail (at 10 %) is taken.
+    ffmpeg(
+        &fx.path().join("fade in.mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=black:s=320x240:r=25:d=2.3",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x240:r=25:d=17.7",
+            "-filter_complex",
+            "[0:v][1:v]concat=n=2:v=1:a=0",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("fade in.mp4").await;
+    eventually(Duration::from_secs(60), "a thumbnail", || async { thumb_width(&srv, &id).await == Some(320) }).await;
+    let bytes = srv.get(&format!("/thumb/{id}/320")).await.bytes().await.unwrap();
+    let img = image::load_from_memory(&bytes).unwrap().to_luma8();
+    let mean = img.pixels().map(|p| u64::from(p.0[0])).sum::<u64>() / u64::from(img.width() * img.height());
+    assert!(mean > 40, "the thumbnail is dark (mean luma {mean}): the fade, not the picture");
+}
