@@ -596,10 +596,10 @@ impl Shelf<'_> {
 
 /// The DIDL-Lite description of one video sent to a renderer
 /// (`SetAVTransportURI`'s metadata): its title, art and the one link.
-pub fn cast_item(v: &Video, title: &str, url: &str, mime: &str, converted: bool, art: Option<&str>) -> String {
+pub fn cast_item(v: &Video, title: &str, url: &str, mime: &str, converted: bool, caption: Option<&str>) -> String {
     let mut didl = Didl::new();
     let res = Res { mime: Cow::Owned(mime.to_string()), url: url.to_string(), size: None, converted };
-    didl.item(&v.id.to_string(), "0", v, title, art, &[res], None);
+    didl.item(&v.id.to_string(), "0", v, title, None, &[res], caption);
     didl.page(1).didl
 }
 

@@ -658,8 +658,10 @@ fn until(ns: &Netns, url: &str, secs: u64, what: &str, done: impl Fn(&Value) -> 
 fn plays_on_a_tv_from_the_watch_page() {
     let Some(ns) = Netns::new("cast") else { return };
     let ns = ns.with_ethernet();
+    let Some(client) = upnp_client() else { return };
     let Some(renderer) = Renderer::start(&ns, "Living room TV") else { return };
     let fx = Fixture::new();
+    fx.write("film.srt", b"1\n00:00:01,000 --> 00:00:05,000\nHello from the sofa\n\n");
     // A minute, stored as browsers (and the TV) play it: index first.
     let film = fx.path().join("film.mp4");
     ffmpeg(
@@ -718,6 +720,44 @@ fn plays_on_a_tv_from_the_watch_page() {
     until(&ns, &tv, 30, "it plays from the resume position", |v| {
         v["casting"]["state"] == "PLAYING" && v["casting"]["position_ms"].as_u64().is_some_and(|p| p >= 20_000)
     });
+
+    // The description the TV was given names the subtitle beside the film,
+    // by a signed link it fetches without a cookie (read back from the TV).
+    let out = ns
+        .command(&client)
+        .args(["--timeout", "3", "search", "--bind", "10.77.0.1", "--search_target"])
+        .arg("urn:schemas-upnp-org:device:MediaRenderer:1")
+        .output()
+        .unwrap();
+    let location = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find_map(|f| f["location"].as_str().map(String::from))
+        .expect("the TV answers a search");
+    let out = ns
+        .command(&client)
+        .args(["--timeout", "10", "call-action", &location, "AVT/GetMediaInfo", "InstanceID=0"])
+        .output()
+        .unwrap();
+    let media: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let meta = media["out_parameters"]["CurrentURIMetaData"].as_str().unwrap_or_default().to_string();
+    let caption = meta
+        .split("<sec:CaptionInfoEx sec:type=\"srt\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .map(|c| c.replace("&amp;", "&"))
+        .unwrap_or_else(|| panic!("a caption in the TV's description: {media}"));
+    assert!(caption.starts_with(&format!("{base}/subtitles/{video}/0.srt?")), "{caption}");
+    assert!(meta.contains("protocolInfo=\"http-get:*:text/srt:*\""), "{meta}");
+    let (srt, headers) = curl(&ns, &[&caption]);
+    assert!(headers.starts_with("HTTP/1.1 200"), "{headers}");
+    assert!(String::from_utf8_lossy(&srt).contains("Hello from the sofa"));
+    // The link opens that video's subtitles only, and not once changed.
+    let (_, headers) = curl(&ns, &["-o", "/dev/null", &format!("{caption}0")]);
+    assert!(headers.starts_with("HTTP/1.1 403"), "{headers}");
+    let other = caption.replace(&format!("/subtitles/{video}/"), &format!("/subtitles/{remuxed}/"));
+    let (_, headers) = curl(&ns, &["-o", "/dev/null", &other]);
+    assert!(headers.starts_with("HTTP/1.1 403"), "{headers}");
 
     // Paused, moved on while paused, played on, and stopped.
     let (status, _) = api(&ns, "POST", &format!("{tv}/pause"), None);

@@ -39,6 +39,8 @@ pub struct Caster<'a> {
     /// The account the signed links are bound to.
     pub by: Option<&'a str>,
     pub sight: &'a Sight,
+    /// Tracks inside files, for the subtitle sent along.
+    pub inside: &'a Arc<crate::media::inside::cache::Inside>,
     /// The port the server listens on (renderers fetch from it).
     pub port: u16,
 }
@@ -92,7 +94,8 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
     let b: CastBody = read_body(headers, body).await?;
     let video: VideoId = b.video.parse().map_err(|_| ApiError::BadRequest("video must be a video's id".into()))?;
     let catalog = c.lists.library.catalog();
-    let v = visible(&catalog, c.sight, video)?;
+    let v = visible(&catalog, c.sight, video)?.clone();
+    let v = &v;
     // The stored file where the TV says it plays it, else (or when it did
     // not say) the MP4 made from it where one can be.
     let stored = directory::mime(v);
@@ -116,13 +119,18 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
         Some(restart) if position_ms >= 1000 => restart.at(position_ms),
         _ => format!("{base}?{signed}"),
     };
+    // Its first subtitle, by a link signed like the video's (the TV shows
+    // it where it reads DIDL's SubRip resource or Samsung's caption field).
+    let tracks = super::subtitles::tracks(c.inside, &catalog, v).await?;
+    let caption =
+        tracks.first().map(|which| format!("http://{}:{}/subtitles/{video}/{which}.srt?{signed}", r.via, c.port));
     let user = c.lists.user_data.data.get_for(c.who, video);
     let title = v.title_for(&user);
     let start = Start {
         video,
         who: c.who.clone(),
         by: c.by.map(String::from),
-        metadata: directory::cast_item(v, &title, &url, mime, remux, None),
+        metadata: directory::cast_item(v, &title, &url, mime, remux, caption.as_deref()),
         url,
         restart,
         position_ms,

@@ -311,7 +311,10 @@ async fn dispatch(
         }
         Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
-        Name::Subtitle => subtitles::subtitle(library, app.inside(), sight, p.id()?, p.sub()?, false, h).await,
+        Name::Subtitle | Name::SubtitleSrt => {
+            let srt = endpoint.name == Name::SubtitleSrt;
+            subtitles::subtitle(library, app.inside(), sight, p.id()?, p.sub()?, srt, h).await
+        }
         Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &here()).await,
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
@@ -344,6 +347,7 @@ async fn dispatch(
                 who,
                 by,
                 sight,
+                inside: app.inside(),
                 port: app.ops().listen.get().map_or(0, |a| a.port()),
             };
             use crate::dlna::cast::Command;

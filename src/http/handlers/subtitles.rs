@@ -68,14 +68,19 @@ impl Tracks {
     /// The subtitle a television is offered (the first: beside, then
     /// inside), as its `/dlna/subtitles/…` path.
     pub fn for_tv(&self, id: VideoId) -> Option<String> {
-        let which = if !self.beside.is_empty() {
-            "0"
+        self.first().map(|which| format!("/dlna/subtitles/{id}/{which}.srt"))
+    }
+
+    /// The first subtitle offered, as the `{sub}` of its link (`0`: the
+    /// first file beside, `e0`: the first track inside).
+    pub fn first(&self) -> Option<&'static str> {
+        if !self.beside.is_empty() {
+            Some("0")
         } else if !self.inside.text.is_empty() {
-            "e0"
+            Some("e0")
         } else {
-            return None;
-        };
-        Some(format!("/dlna/subtitles/{id}/{which}.srt"))
+            None
+        }
     }
 
     /// Subtitles in the order offered: files beside, then tracks inside.

@@ -156,6 +156,8 @@ pub enum Name {
     SpriteVtt,
     /// A subtitle file beside the video, or a text track inside it, as WebVTT.
     Subtitle,
+    /// The same as SubRip, for televisions (a cast's metadata names it).
+    SubtitleSrt,
     /// A listing as an M3U playlist of signed links.
     M3u,
     Asset,
@@ -295,12 +297,13 @@ pub struct Route<'a> {
 }
 
 impl Route<'_> {
-    /// The video a `/video/{id}` or `/play/{id}` request names (signed
-    /// links are for these).
+    /// The video a `/video/{id}`, `/play/{id}` or `/subtitles/{id}/…`
+    /// request names (signed links are for these: a video, and its
+    /// subtitles for the player or TV it is sent to).
     pub fn video_by_id(&self) -> Option<VideoId> {
         match (self.endpoint.name, &self.params.key, self.params.id) {
             (Name::Video, Some(VideoKey::Id(id)), _) => Some(*id),
-            (Name::Play, _, Some(id)) => Some(id),
+            (Name::Play | Name::Subtitle | Name::SubtitleSrt, _, Some(id)) => Some(id),
             _ => None,
         }
     }

@@ -134,6 +134,7 @@ pub static ROUTES: &[Endpoint] = &[
     file("/sprite/{id}.jpg", Sprite, VIEWER, "sprite"),
     file("/sprite/{id}.vtt", SpriteVtt, VIEWER, "sprite"),
     file("/subtitles/{id}/{sub}.vtt", Subtitle, VIEWER, "subtitles"),
+    file("/subtitles/{id}/{sub}.srt", SubtitleSrt, VIEWER, "subtitles"),
     file("/playlist.m3u", M3u, VIEWER, "playlist"),
     file("/assets/{hash}/{name}", Asset, ANYONE, "asset"),
     file("/favicon.ico", Favicon, ANYONE, "asset"),
