@@ -45,6 +45,11 @@ async fn screenshots() {
         &fx.path().join("Shows/Bluey/poster.jpg"),
         &["-f", "lavfi", "-i", "gradients=size=400x600:seed=7", "-frames:v", "1"],
     );
+    // And its first season's folder, with one of its own.
+    ffmpeg(
+        &fx.path().join("Shows/Bluey/Season 1/poster.jpg"),
+        &["-f", "lavfi", "-i", "gradients=size=400x600:seed=3", "-frames:v", "1"],
+    );
     let data = tempfile::tempdir().unwrap();
     let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
     let cats = srv.id_of("Cats at play.webm").await;
@@ -99,6 +104,28 @@ async fn screenshots() {
             let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
             std::fs::write(out.join(format!("{page}-{name}.png")), bytes).unwrap();
         }
+        // The end of an episode: the next one announced over the picture.
+        let first = &ids[4];
+        driver.goto(&srv.url(&format!("/watch/{first}"))).await;
+        eventually(Duration::from_secs(10), "the episode loads", || async {
+            driver.js("return document.getElementById('player').duration > 1").await == true
+        })
+        .await;
+        driver
+            .js("const p = document.getElementById('player'); p.muted = true; p.currentTime = p.duration - 0.3; \
+                 p.play(); return 0")
+            .await;
+        eventually(Duration::from_secs(10), "the countdown", || async {
+            driver
+                .js("return document.getElementById('next-text').textContent")
+                .await
+                .as_str()
+                .is_some_and(|t| t.starts_with("Next in"))
+        })
+        .await;
+        let png = driver.call("GET", "/screenshot", json!({})).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        std::fs::write(out.join(format!("next-{name}.png")), bytes).unwrap();
     }
     driver.call("DELETE", "", json!({})).await;
 }
