@@ -10,6 +10,9 @@ use crate::config::{ConfigError, MediaConfig};
 use crate::jobs::{Jobs, Lookup, Task};
 use crate::library::ids::VideoId;
 use crate::media::ffmpeg::Ffmpeg;
+use crate::media::inside::cache::Inside;
+use crate::media::inside::TextCollector;
+use crate::media::remux::cache::Plans;
 use crate::media::thumbs::Thumbs;
 
 /// The thumbnail store and its job queue, with ffmpeg if there is one.
@@ -37,7 +40,9 @@ pub fn start_jobs(data_dir: &Path, media: &MediaConfig) -> Result<Jobs, AppError
 /// replaces the one being gone through. A film someone started before
 /// its turn (`soon`) is read next. Objects in buckets are left to their
 /// first play (reading them all would download the library). With
-/// `--no-background-reads` only the films asked for `soon` are read.
+/// `--no-background-reads` only the films asked for `soon` are read. A
+/// Matroska film's text tracks are extracted on the same walk, so the
+/// film is read once for both.
 pub struct Prebuild {
     tx: std::sync::Mutex<Option<std::sync::mpsc::Sender<Ask>>>,
 }
@@ -53,12 +58,12 @@ enum Ask {
 const SOON: usize = 16;
 
 impl Prebuild {
-    pub fn start(plans: Arc<crate::media::remux::cache::Plans>, background: bool) -> std::io::Result<Prebuild> {
+    pub fn start(plans: Arc<Plans>, inside: Arc<Inside>, background: bool) -> std::io::Result<Prebuild> {
         let (tx, rx) = std::sync::mpsc::channel::<Ask>();
         std::thread::Builder::new().name("vidserve-plans".into()).spawn(move || {
             crate::media::ffmpeg::background_priority(0);
             crate::media::ffmpeg::idle_reads();
-            read_tables_in_turn(&plans, &rx, background);
+            read_tables_in_turn(&plans, &inside, &rx, background);
         })?;
         Ok(Prebuild { tx: std::sync::Mutex::new(Some(tx)) })
     }
@@ -89,11 +94,7 @@ impl Prebuild {
 
 /// The plans thread: takes every message waiting, then reads one file
 /// (one asked for `soon` first, else the walk's next), until closed.
-fn read_tables_in_turn(
-    plans: &crate::media::remux::cache::Plans,
-    rx: &std::sync::mpsc::Receiver<Ask>,
-    background: bool,
-) {
+fn read_tables_in_turn(plans: &Plans, inside: &Inside, rx: &std::sync::mpsc::Receiver<Ask>, background: bool) {
     use std::sync::mpsc::TryRecvError;
     // Files read once already (kept, or not keepable: a full or read-only
     // data dir never makes the same film be read again).
@@ -142,15 +143,17 @@ fn read_tables_in_turn(
             }
         };
         if let Some(v) = video {
-            read_tables(plans, c, v, &mut tried);
+            read_tables(plans, inside, c, v, &mut tried);
         }
     }
 }
 
 /// Reads `v`'s remux tables whole and keeps them, unless they are kept,
-/// were tried, or it is not a local file the server remuxes.
+/// were tried, or it is not a local file the server remuxes; a Matroska
+/// file's text tracks not extracted yet come from the same walk.
 fn read_tables(
-    plans: &crate::media::remux::cache::Plans,
+    plans: &Plans,
+    inside: &Inside,
     catalog: &Catalog,
     v: &crate::catalog::Video,
     tried: &mut std::collections::HashSet<crate::media::remux::cache::PlanKey>,
@@ -166,12 +169,34 @@ fn read_tables(
         return;
     }
     tried.insert(key);
-    let Ok(opened) = catalog.located(f).open(catalog.sources()) else { return };
+    let located = catalog.located(f);
+    let Ok(opened) = located.open(catalog.sources()) else { return };
     if opened.content.file().is_none() {
         return;
     }
     let started = std::time::Instant::now();
-    match plans.load_or_build(&key, || Plan::tables(&opened.content, 0)) {
+    let matroska = v.info.as_ref().is_some_and(|i| i.container == "mkv");
+    let text = matroska.then(|| inside.text_to_extract(v.id, f, &located, catalog.sources())).flatten();
+    // Subtitles asked for meanwhile wait for this walk, not make their own.
+    let _turn = text.as_ref().map(|_| inside.turn());
+    let mut cues = None;
+    let read = || match &text {
+        None => Plan::tables(&opened.content, 0),
+        Some(described) => {
+            let mut texts = TextCollector::new(&opened.content, &described.text).map_err(RemuxError::Read)?;
+            let tables = Plan::tables_visiting(&opened.content, 0, |win, met| texts.visit(win, met))?;
+            cues = Some(texts.finish());
+            Ok(tables)
+        }
+    };
+    let built = plans.load_or_build(&key, read);
+    if let (Some(described), Some(cues)) = (&text, cues) {
+        match inside.keep_cues(v.id, described, &cues) {
+            Ok(_) => tracing::debug!(id = %v.id, tracks = cues.len(), "text tracks extracted with the remux tables"),
+            Err(e) => tracing::debug!(id = %v.id, "text tracks not kept: {e}"),
+        }
+    }
+    match built {
         Ok(plan) => tracing::debug!(
             id = %v.id, frames = plan.frames(), ms = started.elapsed().as_millis() as u64,
             "remux tables read in the background"

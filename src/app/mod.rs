@@ -216,7 +216,8 @@ impl App {
         let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
             .map(Arc::new)
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
-        let prebuild = Prebuild::start(plans.clone(), config.media.background_reads).map_err(AppError::Runtime)?;
+        let prebuild =
+            Prebuild::start(plans.clone(), inside.clone(), config.media.background_reads).map_err(AppError::Runtime)?;
         let app = Arc::new(App {
             config,
             library: Arc::new(library),

@@ -114,6 +114,9 @@ impl Server {
         }
         let bind = if interface == "lo" { "127.0.0.1:0" } else { "0.0.0.0:0" };
         cmd.arg("--data").arg(data).args(["--bind", bind, "--no-watch", "--dlna", "--dlna-interface", interface]);
+        // Files are read when played or opened, so what a test sees of them
+        // does not race the reads made in the background after a scan.
+        cmd.arg("--no-background-reads");
         let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         // The banner names the port.
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();

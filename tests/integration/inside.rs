@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::support::{ffmpeg, Fixture, TestServer};
+use std::time::Duration;
+
+use crate::support::{eventually, ffmpeg, Fixture, TestServer};
 
 const SRT: &str =
     "1\n00:00:00,500 --> 00:00:01,500\nHello <b>there</b>\n\n2\n00:00:02,000 --> 00:00:03,000\nSecond line\n";
@@ -110,9 +112,12 @@ async fn chapters_audio_and_text_tracks_inside_files() {
     for n in 0..2 {
         assert!(data.path().join(format!("inside/{mkv}.{n}.vtt")).is_file());
     }
-    for bad in ["e2.vtt", "ex.vtt", "e-1.vtt", "e0.srt"] {
+    for bad in ["e2.vtt", "ex.vtt", "e-1.vtt", "e2.srt"] {
         assert_eq!(srv.get(&format!("/subtitles/{mkv}/{bad}")).await.status(), 404, "{bad}");
     }
+    // The same as SubRip, for televisions.
+    let srt = srv.get(&format!("/subtitles/{mkv}/e0.srt")).await.text().await.unwrap();
+    assert!(srt.starts_with("1\n00:00:00,5") && srt.contains(" --> ") && srt.contains("Second line"), "{srt}");
 
     // MP4: Nero chapters, mov_text.
     let mp4 = srv.id_of("in/Clip.mp4").await;
@@ -176,4 +181,26 @@ async fn damaged_files_give_what_they_have() {
         assert_eq!(res.status(), 200);
         assert!(res.text().await.unwrap().starts_with("WEBVTT"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_tracks_come_from_the_background_read_of_the_film() {
+    let fx = Fixture::new();
+    let aux = tempfile::tempdir().unwrap();
+    make(&fx.path().join("Film.mkv"), aux.path(), &["srt"]);
+    let data = tempfile::tempdir().unwrap();
+    let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
+    let id = srv.id_of("Film.mkv").await;
+    // The film is read once after the scan, for its remux's tables; its
+    // text track is extracted on that same walk, before anyone asks.
+    let (plan, vtt) = (data.path().join(format!("plans/{id}-0.plan")), data.path().join(format!("inside/{id}.0.vtt")));
+    eventually(Duration::from_secs(30), "the film read in the background, its text track with it", || async {
+        plan.exists() && vtt.exists()
+    })
+    .await;
+    let kept = std::fs::read_to_string(&vtt).unwrap();
+    assert!(kept.contains("Second line"), "{kept}");
+    let res = srv.get(&format!("/subtitles/{id}/e0.vtt")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Hello"));
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::{describe, text_cues, to_vtt, Described};
+use super::{describe, text_cues, to_vtt, Cue, Described};
 use crate::catalog::{Located, VideoFile};
 use crate::library::ids::VideoId;
 use crate::library::probe::ProbeError;
@@ -181,7 +181,7 @@ impl Inside {
         if !extract {
             return Ok(Lookup::NotYet);
         }
-        let _one = self.extracting.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = self.turn();
         if let Ok(text) = std::fs::read_to_string(&path) {
             return Ok(Lookup::Vtt(text)); // made while this call waited
         }
@@ -197,16 +197,43 @@ impl Inside {
                 vec![Vec::new(); described.text.len()]
             }
         };
-        let mut wanted = None;
-        for (i, (t, c)) in described.text.iter().zip(&cues).enumerate() {
+        let mut kept = self.keep_cues(id, &described, &cues)?;
+        tracing::info!(%id, tracks = cues.len(), ms = started.elapsed().as_millis() as u64, "text tracks extracted");
+        let wanted = (n < kept.len()).then(|| kept.swap_remove(n));
+        Ok(Lookup::Vtt(wanted.unwrap_or_else(|| to_vtt(track.codec, &[]))))
+    }
+
+    /// Keeps `cues` (one list per text track of `described`) as video
+    /// `id`'s extracted tracks; returns them as WebVTT.
+    pub fn keep_cues(&self, id: VideoId, described: &Described, cues: &[Vec<Cue>]) -> std::io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for (i, (t, c)) in described.text.iter().zip(cues).enumerate() {
             let vtt = to_vtt(t.codec, c);
             write(&self.dir.join(format!("{id}.{i}.vtt")), vtt.as_bytes())?;
-            if i == n {
-                wanted = Some(vtt);
-            }
+            out.push(vtt);
         }
-        tracing::info!(%id, tracks = cues.len(), ms = started.elapsed().as_millis() as u64, "text tracks extracted");
-        Ok(Lookup::Vtt(wanted.unwrap_or_else(|| to_vtt(track.codec, &[]))))
+        Ok(out)
+    }
+
+    /// What is inside `file` when it has text tracks not extracted yet
+    /// (a whole read of the file would be wanted for them). Blocking.
+    pub fn text_to_extract(
+        &self,
+        id: VideoId,
+        file: &VideoFile,
+        located: &Located,
+        roots: &Roots,
+    ) -> Option<Arc<Described>> {
+        let described = self.described(id, file, located, roots).ok()?;
+        let extracted = self.dir.join(format!("{id}.0.vtt")).exists();
+        (!described.text.is_empty() && !extracted).then_some(described)
+    }
+
+    /// The extraction turn: held across a walk that extracts text tracks,
+    /// so a subtitle asked for meanwhile waits for it instead of reading
+    /// the file again.
+    pub fn turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.extracting.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -9,7 +9,8 @@ use super::{close_open_ends, AudioTrack, Chapter, Cue, Described, TextCodec, Tex
 use super::{MAX_CHAPTERS, MAX_CUES, MAX_CUE_BYTES, MAX_TEXT_BYTES, MAX_TRACKS};
 use crate::container::ebml::{children, uint};
 use crate::container::ebml::{
-    element, entries, layout, scale_and_entries, walk_blocks, Encoding, BLOCK, BLOCK_DURATION, SIMPLE_BLOCK,
+    element, entries, layout, scale_and_entries, walk_blocks, Encoding, Met, Window, BLOCK, BLOCK_DURATION,
+    SIMPLE_BLOCK,
 };
 use crate::container::text::{name_of, text_of};
 use crate::container::{ProbeError, Source};
@@ -103,27 +104,51 @@ struct Wanted {
 }
 
 pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<Vec<Vec<Cue>>, ProbeError> {
-    let at = layout(src)?;
-    let (scale, entries) = scale_and_entries(src, &at)?;
-    let wanted: HashMap<u64, Wanted> = tracks
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, t)| {
-            let e = entries.iter().find(|e| e.number == t.number)?;
-            Some((t.number, Wanted { slot, encoding: e.encoding.clone(), default_duration_ns: e.default_duration_ns }))
-        })
-        .collect();
-    let mut cues: Vec<Vec<Cue>> = vec![Vec::new(); tracks.len()];
-    let mut text_bytes = 0usize;
-    let ms = |ticks: i128| {
-        let ns = ticks.max(0).checked_mul(i128::from(scale)).unwrap_or(i128::MAX);
-        u64::try_from(ns / 1_000_000).unwrap_or(u64::MAX)
-    };
-    walk_blocks(src, &at, |win, met| {
-        let Some(w) = wanted.get(&met.track) else { return Ok(()) };
-        if met.size > MAX_CUE_BYTES || cues[w.slot].len() >= MAX_CUES || text_bytes >= MAX_TEXT_BYTES {
+    let mut texts = TextCollector::new(src, tracks)?;
+    walk_blocks(src, &layout(src)?, |win, met| texts.visit(win, met))?;
+    Ok(texts.finish())
+}
+
+/// The cues of a file's text tracks, gathered block by block during a walk
+/// over its clusters (`text_cues`'s own, or one made for something else:
+/// the remux's tables, so the file is read once for both).
+pub struct TextCollector {
+    wanted: HashMap<u64, Wanted>,
+    scale: u64,
+    cues: Vec<Vec<Cue>>,
+    text_bytes: usize,
+}
+
+impl TextCollector {
+    /// For `tracks` of `src` (its headers read).
+    pub fn new(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<TextCollector, ProbeError> {
+        let at = layout(src)?;
+        let (scale, entries) = scale_and_entries(src, &at)?;
+        let wanted = tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, t)| {
+                let e = entries.iter().find(|e| e.number == t.number)?;
+                Some((
+                    t.number,
+                    Wanted { slot, encoding: e.encoding.clone(), default_duration_ns: e.default_duration_ns },
+                ))
+            })
+            .collect();
+        Ok(TextCollector { wanted, scale, cues: vec![Vec::new(); tracks.len()], text_bytes: 0 })
+    }
+
+    /// Takes the cue of a block met in the walk, if it is of a wanted track.
+    pub fn visit<S: Source + ?Sized>(&mut self, win: &mut Window<'_, S>, met: Met) -> Result<(), ProbeError> {
+        let Some(w) = self.wanted.get(&met.track) else { return Ok(()) };
+        if met.size > MAX_CUE_BYTES || self.cues[w.slot].len() >= MAX_CUES || self.text_bytes >= MAX_TEXT_BYTES {
             return Ok(());
         }
+        let scale = self.scale;
+        let ms = |ticks: i128| {
+            let ns = ticks.max(0).checked_mul(i128::from(scale)).unwrap_or(i128::MAX);
+            u64::try_from(ns / 1_000_000).unwrap_or(u64::MAX)
+        };
         let bytes = win.get(met.body, met.size)?.to_vec();
         let block = if met.id == SIMPLE_BLOCK { Some((&bytes[..], None)) } else { group(&bytes) };
         let Some((block, duration)) = block else { return Ok(()) };
@@ -134,14 +159,18 @@ pub fn text_cues(src: &(impl Source + ?Sized), tracks: &[TextTrack]) -> Result<V
             (None, Some(ns)) => start.saturating_add(ns / 1_000_000),
             (None, None) => 0,
         };
-        text_bytes += text.len();
-        cues[w.slot].push(Cue { start_ms: start, end_ms: end, text });
+        self.text_bytes += text.len();
+        self.cues[w.slot].push(Cue { start_ms: start, end_ms: end, text });
         Ok(())
-    })?;
-    for track in &mut cues {
-        close_open_ends(track);
     }
-    Ok(cues)
+
+    /// The cues, one list per track, each cue ending where it should.
+    pub fn finish(mut self) -> Vec<Vec<Cue>> {
+        for track in &mut self.cues {
+            close_open_ends(track);
+        }
+        self.cues
+    }
 }
 
 /// A BlockGroup's Block and BlockDuration.

@@ -11,6 +11,7 @@
 
 pub mod cache;
 mod mkv;
+pub use mkv::TextCollector;
 mod mp4;
 
 use serde::{Deserialize, Serialize};

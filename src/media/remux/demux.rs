@@ -6,7 +6,7 @@
 
 use super::RemuxError;
 use crate::container::ebml::{
-    header, layout, scale_and_entries, walk_blocks, Encoding, Entry, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
+    header, layout, scale_and_entries, walk_blocks, Encoding, Entry, Met, Window, BLOCK, BLOCK_GROUP, REFERENCE_BLOCK,
 };
 use crate::container::{ProbeError, Source};
 
@@ -205,6 +205,16 @@ fn track(e: &Entry, codec: Codec) -> Result<Track, RemuxError> {
 /// Reads the sample tables of the first remuxable video track and the
 /// `audio`th audio track (counting enabled audio tracks, as listed).
 pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
+    demux_visiting(src, audio, |_, _| Ok(()))
+}
+
+/// `demux`, handing every block of the other tracks to `other` on the way
+/// (what else a whole walk is wanted for: the text tracks' cues).
+pub fn demux_visiting<S: Source + ?Sized>(
+    src: &S,
+    audio: usize,
+    mut other: impl FnMut(&mut Window<'_, S>, Met) -> Result<(), ProbeError>,
+) -> Result<Demuxed, RemuxError> {
     let at = layout(src)?;
     let (scale, entries) = scale_and_entries(src, &at)?;
     let enabled = || entries.iter().filter(|e| e.enabled);
@@ -239,7 +249,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                 None => return Ok(()),
             }
         } else {
-            return Ok(());
+            return other(win, met);
         };
         if t.samples.len() >= MAX_SAMPLES {
             too_many = true;

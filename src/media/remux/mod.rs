@@ -115,6 +115,17 @@ impl Plan {
         demux_any(src, audio)
     }
 
+    /// `tables` of a Matroska file, with every block of its other tracks
+    /// handed to `other` on the same walk (one read of the file for two
+    /// uses). Blocking: one pass over the file.
+    pub fn tables_visiting<S: Source + ?Sized>(
+        src: &S,
+        audio: usize,
+        other: impl FnMut(&mut crate::container::ebml::Window<'_, S>, crate::container::ebml::Met) -> Result<(), ProbeError>,
+    ) -> Result<Demuxed, RemuxError> {
+        demux::demux_visiting(src, audio, other)
+    }
+
     /// Like `build`, with the sound from `sound` (an MP4 of AAC that ffmpeg
     /// made of the chosen track) instead of the file's own.
     pub fn build_with_sound(src: &(impl Source + ?Sized), sound: &(impl Source + ?Sized)) -> Result<Plan, RemuxError> {
