@@ -69,6 +69,38 @@ impl Netns {
         }
     }
 
+    /// A port on the machine's loopback whose connections are carried to
+    /// `port` on the namespace's loopback (for a browser outside it): each
+    /// is dialled from a thread moved into the namespace (`setns`).
+    fn forward(&self, port: u16) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let here = listener.local_addr().unwrap().port();
+        let ns = std::fs::File::open(format!("/var/run/netns/{}", self.name)).unwrap();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let (Ok(client), Ok(ns)) = (client, ns.try_clone()) else { return };
+                std::thread::spawn(move || {
+                    use std::os::fd::AsRawFd;
+                    // SAFETY: moves only this thread into the namespace.
+                    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                        return;
+                    }
+                    let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return };
+                    let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    let up = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c_in, &mut s_out);
+                        let _ = s_out.shutdown(std::net::Shutdown::Write);
+                    });
+                    let (mut s_in, mut c_out) = (server, client);
+                    let _ = std::io::copy(&mut s_in, &mut c_out);
+                    let _ = c_out.shutdown(std::net::Shutdown::Write);
+                    let _ = up.join();
+                });
+            }
+        });
+        here
+    }
+
     /// `program` run inside the namespace.
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut c = Command::new("ip");
@@ -816,4 +848,100 @@ fn plays_on_a_tv_from_the_watch_page() {
     let (status, _) = api(&ns, "POST", &format!("{tv}/play"), Some(r#"{"video":"0000000000000001"}"#));
     assert_eq!(status, 404, "a video that is not there");
     srv.stop();
+}
+
+/// The watch page's TV controls in Chromium (outside the namespace, its
+/// requests carried in): the TV offered, sent the video from where the
+/// player is, paused, moved, played on and stopped, the player here taking
+/// over where the TV was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_page_controls_the_tv_in_chromium() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let Some(ns) = Netns::new("castui") else { return };
+    let ns = ns.with_ethernet();
+    let Some(renderer) = Renderer::start(&ns, "Kitchen TV") else { return };
+    let fx = Fixture::new();
+    let film = fx.path().join("film.mp4");
+    ffmpeg(
+        &film,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+            "-t",
+            "60",
+            "-c:v",
+            "libx264",
+            "-g",
+            "10",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let srv = Server::on(&ns, &[fx.path()], data.path(), "vs0");
+    let base = format!("http://10.77.0.1:{}", srv.port);
+    let (_, listed) = api(&ns, "GET", &format!("{base}/api/v1/videos"), None);
+    let video = listed["videos"][0]["id"].as_str().unwrap().to_string();
+    until(&ns, &format!("{base}/api/v1/renderers"), 30, "the TV is found", |v| {
+        v["renderers"].as_array().is_some_and(|r| r.iter().any(|r| r["name"] == "Kitchen TV"))
+    });
+    let here = ns.forward(srv.port);
+    let driver = crate::driver::Driver::start().await;
+    driver.goto(&format!("http://127.0.0.1:{here}/watch/{video}")).await;
+    crate::support::eventually(Duration::from_secs(20), "the TV offered beside the player", || async {
+        driver.js("const b = document.getElementById('tv'); return !b.hidden && document.getElementById('tv-choice').textContent").await
+            == "Kitchen TV"
+    })
+    .await;
+    // From where the player is (20 s in).
+    driver.js("const p = document.getElementById('player'); p.pause(); p.currentTime = 20; return 0").await;
+    driver.click("#tv-send").await;
+    status_is(&driver, "it plays on the TV", "Playing on Kitchen TV").await;
+    crate::support::eventually(Duration::from_secs(30), "the TV plays from the player's position", || async {
+        driver.js("return Number(document.getElementById('tv-seek').value)").await.as_f64().unwrap_or(0.0) >= 19.0
+    })
+    .await;
+    assert!(!renderer.said().is_empty());
+    assert_eq!(driver.js("return document.getElementById('player').paused").await, true, "the page's player waits");
+    driver.click("#tv-pause").await;
+    status_is(&driver, "it pauses", "Paused on Kitchen TV").await;
+    assert_eq!(driver.js("return document.getElementById('tv-pause').textContent").await, "Play");
+    // The slider moves the TV.
+    driver
+        .js("const s = document.getElementById('tv-seek'); s.value = '40'; s.dispatchEvent(new Event('change')); return 0")
+        .await;
+    crate::support::eventually(Duration::from_secs(30), "the TV moved to 40 s", || async {
+        driver.js("return Number(document.getElementById('tv-seek').value)").await.as_f64().unwrap_or(0.0) >= 40.0
+    })
+    .await;
+    driver.click("#tv-pause").await;
+    status_is(&driver, "it plays on", "Playing on Kitchen TV").await;
+    driver.click("#tv-stop").await;
+    status_is(&driver, "it stops", "Stopped on Kitchen TV.").await;
+    // The player here takes over where the TV was.
+    let mine = driver.js("return document.getElementById('player').currentTime").await.as_f64().unwrap_or(0.0);
+    assert!((40.0..55.0).contains(&mine), "the page's player at {mine} s");
+    driver.call("DELETE", "", serde_json::json!({})).await;
+    srv.stop();
+}
+
+/// Waits (30 s at most) for the TV controls' status to say `said`.
+async fn status_is(driver: &crate::driver::Driver, what: &str, said: &str) {
+    crate::support::eventually(Duration::from_secs(30), what, || async {
+        driver.js("return document.getElementById('tv-status').textContent").await == said
+    })
+    .await;
 }

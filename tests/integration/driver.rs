@@ -34,13 +34,23 @@ pub struct Driver {
 
 impl Driver {
     pub async fn start() -> Driver {
+        Driver::start_with(None, &[]).await
+    }
+
+    /// Chromium with `home` as its user's home (where it finds the
+    /// certificates its user trusts, `.pki/nssdb`) and `args` besides.
+    pub async fn start_with(home: Option<&std::path::Path>, args: &[&str]) -> Driver {
         // chromedriver picks a free port itself (no window for another
         // process to take it) and says which. On a loaded machine it has
         // been seen to exit before saying so: it is started again.
         let mut tries = 0;
         let (process, port) = loop {
             tries += 1;
-            let mut process = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            let mut command = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()));
+            if let Some(home) = home {
+                command.env("HOME", home);
+            }
+            let mut process = command
                 .arg("--port=0")
                 .process_group(0)
                 .stdout(Stdio::piped())
@@ -72,6 +82,24 @@ impl Driver {
         let root = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("a temporary profile");
         let user_data = format!("--user-data-dir={}", profile.path().display());
+        let mut chromium_args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--autoplay-policy=no-user-gesture-required",
+            "--mute-audio",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--window-size=1280,900",
+        ]
+        .map(String::from)
+        .to_vec();
+        chromium_args.push(user_data);
+        chromium_args.extend(args.iter().map(|a| a.to_string()));
         let mut driver = Driver { process, _profile: profile, base: root.clone(), client };
         eventually(Duration::from_secs(20), "chromedriver up", || async {
             driver.client.get(format!("{root}/status")).send().await.is_ok()
@@ -81,10 +109,7 @@ impl Driver {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-quic", "--window-size=1280,900", user_data]
+                "args": chromium_args
             }
         }}});
         let session = driver.call("POST", "/session", caps).await;

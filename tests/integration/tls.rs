@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls_pki_types::{CertificateDer, ServerName};
+use serde_json::json;
 
 use crate::support::{eventually, Fixture, Options, TestServer};
 
@@ -311,4 +312,84 @@ async fn auto_makes_one_authority_that_devices_install() {
     assert!(served_certificate(srv.addr, "media.example.com", &der).await.is_ok());
     assert_ne!(leaf, first_leaf, "a fresh server certificate each start, from the same authority");
     srv.stop().await;
+}
+
+/// The authority installed in Chromium's trust store as a person would
+/// (`certutil`, as the admin page's Linux steps say): the LAN name's pages
+/// are then a secure context, installable as an app, and a video saved for
+/// offline plays with the server gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_authority_installed_chromium_installs_and_saves_offline() {
+    if crate::driver::skipped() {
+        return;
+    }
+    if std::process::Command::new("certutil").arg("-H").output().is_err() {
+        return crate::support::skip("certutil is needed to install the authority (apt-get install libnss3-tools)");
+    }
+    let fx = Fixture::new();
+    crate::support::ffmpeg(
+        &fx.path().join("trip.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=10:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
+    let data = tempfile::tempdir().unwrap();
+    let opts = Options {
+        tls: Some(vidserve::tls::Source::Auto),
+        host_names: vec!["vidserve.test".into()],
+        ..Options::new(data.path(), false)
+    };
+    let srv = TestServer::start_with(&[fx.path()], opts).await;
+    let port = srv.addr.port();
+    // Fetched as a phone would, over plain HTTP, and installed.
+    let res = crate::support::client().get(format!("http://127.0.0.1:{port}/ca.crt")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let home = tempfile::tempdir().unwrap();
+    let ca = home.path().join("vidserve.crt");
+    std::fs::write(&ca, res.bytes().await.unwrap()).unwrap();
+    let db = format!("sql:{}", home.path().join(".pki/nssdb").display());
+    std::fs::create_dir_all(home.path().join(".pki/nssdb")).unwrap();
+    for args in [vec!["-N", "-d", &db, "--empty-password"], vec!["-A", "-d", &db, "-t", "C,,", "-n", "vidserve", "-i"]]
+    {
+        let mut cmd = std::process::Command::new("certutil");
+        cmd.args(&args);
+        if args[0] == "-A" {
+            cmd.arg(&ca);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "certutil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rules = "--host-resolver-rules=MAP vidserve.test 127.0.0.1";
+    let driver = crate::driver::Driver::start_with(Some(home.path()), &[rules]).await;
+    // The library by its LAN name, and the video from its card.
+    driver.goto(&format!("https://vidserve.test:{port}/")).await;
+    driver.click(".card a").await;
+    let url = driver.js("return location.href").await.as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("https://vidserve.test:{port}/watch/")), "{url}");
+    let state = driver.js("return [location.href, window.isSecureContext, !!document.getElementById('player')]").await;
+    assert_eq!(state, json!([url, true, true]), "the page itself, trusted (no certificate warning)");
+    driver.under_service_worker().await;
+    driver.goto(&url).await;
+    // Installable: Chromium finds nothing against it (manifest, icons,
+    // service worker, a secure origin).
+    let errors =
+        driver.call("POST", "/goog/cdp/execute", json!({ "cmd": "Page.getInstallabilityErrors", "params": {} })).await;
+    assert_eq!(errors["installabilityErrors"], json!([]), "{errors}");
+    driver.click("#offline-save").await;
+    eventually(Duration::from_secs(30), "saved for offline", || async {
+        driver
+            .js("return document.getElementById('offline-status').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Saved for offline."))
+    })
+    .await;
+    srv.stop().await;
+    driver.goto(&url).await;
+    eventually(Duration::from_secs(20), "it plays without the server", || async {
+        driver
+            .js("const p = document.getElementById('player'); if (p.paused) p.play(); return p.currentTime > 0.5")
+            .await
+            == true
+    })
+    .await;
+    driver.call("DELETE", "", json!({})).await;
 }
