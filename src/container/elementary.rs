@@ -160,16 +160,32 @@ pub struct Picture {
 
 /// An H.264 SPS (the NAL unit, header byte included).
 pub fn h264_sps(nal: &[u8]) -> Option<Picture> {
+    h264_sps_order(nal).map(|(p, _)| p)
+}
+
+/// What an H.264 SPS says of how slice headers give pictures' order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    pub separate_planes: bool,
+    pub frame_num_bits: u32,
+    /// `pic_order_cnt_type`: 0 counts in slice headers, 2 decode order.
+    pub poc_type: u32,
+    pub poc_lsb_bits: u32,
+    pub frame_mbs_only: bool,
+}
+
+/// `h264_sps`, with the picture order's parameters.
+pub fn h264_sps_order(nal: &[u8]) -> Option<(Picture, Order)> {
     let rbsp = unescape(nal.get(1..)?);
     let mut r = Bits::new(&rbsp);
     let profile = r.bits(8)?;
     r.skip(16)?; // constraint flags, level
     r.ue()?; // seq_parameter_set_id
-    let (mut chroma, mut depth) = (1, 8);
+    let (mut chroma, mut depth, mut separate_planes) = (1, 8, false);
     if matches!(profile, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
         chroma = r.ue()?;
         if chroma == 3 {
-            r.bit()?; // separate_colour_plane_flag
+            separate_planes = r.bit()? == 1;
         }
         depth = 8 + r.ue()?.min(8);
         r.ue()?; // bit_depth_chroma_minus8
@@ -190,10 +206,12 @@ pub fn h264_sps(nal: &[u8]) -> Option<Picture> {
             }
         }
     }
-    r.ue()?; // log2_max_frame_num_minus4
-    match r.ue()? {
+    let frame_num_bits = r.ue()?.min(12) + 4;
+    let poc_type = r.ue()?;
+    let mut poc_lsb_bits = 0;
+    match poc_type {
         0 => {
-            r.ue()?;
+            poc_lsb_bits = r.ue()?.min(12) + 4;
         }
         1 => {
             r.bit()?;
@@ -226,7 +244,42 @@ pub fn h264_sps(nal: &[u8]) -> Option<Picture> {
         width = width.saturating_sub(cx * (l + rt));
         height = height.saturating_sub(cy * (t + b));
     }
-    Some(Picture { width, height, depth })
+    let order = Order { separate_planes, frame_num_bits, poc_type, poc_lsb_bits, frame_mbs_only: frame_mbs_only == 1 };
+    Some((Picture { width, height, depth }, order))
+}
+
+/// Whether an H.264 PPS says slice headers of frames carry a bottom
+/// field's order too (`bottom_field_pic_order_in_frame_present_flag`).
+pub fn h264_pps_bottom_order(nal: &[u8]) -> Option<bool> {
+    let rbsp = unescape(nal.get(1..)?);
+    let mut r = Bits::new(&rbsp);
+    r.ue()?; // pic_parameter_set_id
+    r.ue()?; // seq_parameter_set_id
+    r.bit()?; // entropy_coding_mode_flag
+    Some(r.bit()? == 1)
+}
+
+/// A slice's kind and picture order count's low bits (`pic_order_cnt_lsb`,
+/// 0 unless `order.poc_type` is 0), from its header (the NAL unit, header
+/// byte included). Kinds: 0 P, 1 B, 2 I, 3 SP, 4 SI.
+pub fn h264_slice_order(nal: &[u8], order: &Order) -> Option<(u32, u32)> {
+    let head = unescape(nal.get(1..nal.len().min(64))?);
+    let mut r = Bits::new(&head);
+    r.ue()?; // first_mb_in_slice
+    let kind = r.ue()? % 5;
+    r.ue()?; // pic_parameter_set_id
+    if order.separate_planes {
+        r.bits(2)?;
+    }
+    r.bits(order.frame_num_bits)?;
+    if !order.frame_mbs_only && r.bit()? == 1 {
+        r.bit()?; // bottom_field_flag
+    }
+    if nal_type(nal, false) == 5 {
+        r.ue()?; // idr_pic_id
+    }
+    let lsb = if order.poc_type == 0 { r.bits(order.poc_lsb_bits)? } else { 0 };
+    Some((kind, lsb))
 }
 
 /// An HEVC SPS (the NAL unit, two header bytes included).

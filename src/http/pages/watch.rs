@@ -88,7 +88,7 @@ pub fn watch(view: &WatchView) -> Markup {
     let v = &view.video;
     let info = v.info.as_ref();
     let codec = info.and_then(|i| i.video_codec.as_deref());
-    // No browser decodes it, or opens its container (H.264 in AVI, say):
+    // No browser decodes it, or opens its container (HEVC in AVI, say):
     // the player starts with the transcode.
     let as_stored = !view.play_url.starts_with("/play/") && view.alternative.is_none();
     let undecodable = codec.is_some_and(|c| !DECODED.contains(&c))

@@ -242,6 +242,14 @@ fn decode(bytes: &[u8], key: &PlanKey) -> Option<Demuxed> {
                         && t.samples.windows(2).all(|w| w[0].pos <= w[1].pos)
                         && t.samples.iter().zip(&t.spread).all(|(s, sp)| within(s.pos, u64::from(sp.span)))
                 }
+                super::demux::Framing::AnnexB => {
+                    t.spread.len() == t.samples.len()
+                        && t.samples.windows(2).all(|w| w[0].pos <= w[1].pos)
+                        && t.samples
+                            .iter()
+                            .zip(&t.spread)
+                            .all(|(s, sp)| sp.span == sp.len && within(s.pos, u64::from(sp.len)))
+                }
             }
     };
     (inside(&tables.video) && tables.audio.as_ref().is_none_or(inside)).then_some(tables)

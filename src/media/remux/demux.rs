@@ -122,6 +122,18 @@ pub enum Framing {
     /// when served (`super::ts::unpack`): `Sample::pos` is where its first
     /// packet begins and `size` what it comes out as.
     Packets { layout: crate::container::mpegts::Layout, pid: u16, unpack: Unpack },
+    /// Each frame is one range of the file written with start codes (H.264
+    /// in AVI), made when served with 4-byte lengths: `Sample::pos` is
+    /// where it begins, `Spread::len` its size there, `Sample::size` what
+    /// it comes out as.
+    AnnexB,
+}
+
+impl Framing {
+    /// Whether frames are made when served (not ranges of the file as they are).
+    pub fn made_when_served(&self) -> bool {
+        !matches!(self, Framing::Whole)
+    }
 }
 
 /// What a frame gathered from packets becomes.

@@ -10,6 +10,7 @@
 //! is a generated `moof` and `mdat` header followed by ranges of the
 //! original file. Memory: about 40 bytes per frame while a plan is kept.
 
+mod avi;
 pub mod boxes;
 pub mod cache;
 pub mod demux;
@@ -362,7 +363,7 @@ impl Plan {
             at += head_len;
             for (i, (o, range)) in self.tracks.iter().zip([f.video, f.audio]).enumerate() {
                 let file = o.track.file;
-                if matches!(o.track.framing, demux::Framing::Packets { .. }) {
+                if o.track.framing.made_when_served() {
                     // Made in batches of at most `PACKED_BATCH` bytes out,
                     // read from at most `PACKED_READ` bytes of the file.
                     let (samples, spread) = (&o.track.samples, &o.track.spread);
@@ -419,6 +420,8 @@ pub(crate) fn demux_any(src: &(impl Source + ?Sized), audio: usize) -> Result<De
     let head = src.read_vec(0, 12).map_err(ProbeError::from)?;
     if crate::container::isobmff::sniff(&head) {
         mp4::demux(src, audio)
+    } else if crate::library::probe::avi::sniffs(&head) {
+        avi::demux(src, audio)
     } else if crate::container::flv::sniff(&head) {
         flv::demux(src, audio)
     } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
@@ -508,6 +511,8 @@ pub fn remuxable(v: &Video) -> bool {
             "mp4" | "mov" => i.index_at_end || !sound_plays(i.audio_codec.as_deref()),
             // Browsers do not all open these as stored; the frames inside they decode.
             "3gp" | "ts" | "m2ts" | "flv" => true,
+            // H.264 in AVI (`avi`); other pictures in AVI are transcoded.
+            "avi" => i.video_codec.as_deref() == Some("h264"),
             _ => false,
         };
         codec && container

@@ -354,10 +354,12 @@ fn audio_frames(a: &mut AudioOut, layout: &Layout) {
 /// Makes the samples `first..end` of a track spread over packets, from
 /// the file's bytes `raw` read from `samples[first].pos`.
 pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let Framing::Packets { layout, pid, unpack } = track.framing else {
-        return Err(std::io::Error::other("not a track spread over packets"));
-    };
     let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read");
+    let (layout, pid, unpack) = match track.framing {
+        Framing::Packets { layout, pid, unpack } => (layout, pid, unpack),
+        Framing::AnnexB => return annex_b(track, first, end, raw),
+        Framing::Whole => return Err(std::io::Error::other("not a track made when served")),
+    };
     let base = track.samples.get(first).ok_or_else(changed)?.pos;
     let stride = usize::from(layout.stride).max(1);
     let lead = usize::from(layout.lead);
@@ -387,6 +389,25 @@ pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::R
             Unpack::Adts => out.extend_from_slice(frame.get(adts(&frame).ok_or_else(changed)?.header..).unwrap_or(&[])),
             Unpack::Raw => out.extend_from_slice(&frame),
         }
+        if out.len() - before != s.size as usize {
+            return Err(changed());
+        }
+    }
+    Ok(out)
+}
+
+/// `unpack` of frames that are each one range written with start codes.
+fn annex_b(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read");
+    let base = track.samples.get(first).ok_or_else(changed)?.pos;
+    let samples = track.samples.get(first..end).ok_or_else(changed)?;
+    let spreads = track.spread.get(first..end).ok_or_else(changed)?;
+    let mut out = Vec::with_capacity(samples.iter().map(|s| s.size as usize).sum());
+    for (s, spread) in samples.iter().zip(spreads) {
+        let from = s.pos.checked_sub(base).and_then(|d| usize::try_from(d).ok()).ok_or_else(changed)?;
+        let frame = raw.get(from..from + spread.len as usize).ok_or_else(changed)?;
+        let before = out.len();
+        length_prefixed(frame, false, &mut out);
         if out.len() - before != s.size as usize {
             return Err(changed());
         }
