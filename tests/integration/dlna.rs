@@ -663,6 +663,14 @@ impl Drop for Renderer {
     }
 }
 
+/// A minute of a test picture and a tone in an MP4 with its index first,
+/// as browsers and TVs play it.
+fn minute_film(out: &Path) {
+    let picture = ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-f", "lavfi", "-i", "sine=frequency=440"];
+    let coded = ["-t", "60", "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"];
+    ffmpeg(out, &[&picture[..], &coded[..], &["-movflags", "+faststart"]].concat());
+}
+
 /// A JSON request to the server inside the namespace: (status, answer).
 fn api(ns: &Netns, method: &str, url: &str, body: Option<&str>) -> (u16, Value) {
     let mut args = vec!["-sS", "--max-time", "20", "-X", method, "-w", "\n%{http_code}"];
@@ -699,32 +707,7 @@ fn plays_on_a_tv_from_the_watch_page() {
     fx.write("film.srt", b"1\n00:00:01,000 --> 00:00:05,000\nHello from the sofa\n\n");
     // A minute, stored as browsers (and the TV) play it: index first.
     let film = fx.path().join("film.mp4");
-    ffmpeg(
-        &film,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-t",
-            "60",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-        ],
-    );
+    minute_film(&film);
     // The same minute as Matroska: the TV gets the remuxed MP4.
     let mkv = fx.path().join("film.mkv");
     ffmpeg(&mkv, &["-i", film.to_str().unwrap(), "-c", "copy"]);
@@ -864,32 +847,7 @@ async fn the_watch_page_controls_the_tv_in_chromium() {
     let Some(renderer) = Renderer::start(&ns, "Kitchen TV") else { return };
     let fx = Fixture::new();
     let film = fx.path().join("film.mp4");
-    ffmpeg(
-        &film,
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=10",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440",
-            "-t",
-            "60",
-            "-c:v",
-            "libx264",
-            "-g",
-            "10",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-        ],
-    );
+    minute_film(&film);
     let data = tempfile::tempdir().unwrap();
     let srv = Server::on(&ns, &[fx.path()], data.path(), "vs0");
     let base = format!("http://10.77.0.1:{}", srv.port);

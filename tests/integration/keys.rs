@@ -202,6 +202,32 @@ async fn a_keyboard_journey_in_chromium() {
     driver.call("DELETE", "", json!({})).await;
 }
 
+/// Presses "Save for offline" on a watch page and waits until it is saved
+/// (the storage used shown).
+pub async fn save_for_offline(driver: &Driver) {
+    driver.click("#offline-save").await;
+    eventually(Duration::from_secs(30), "saved, with the storage used shown", || async {
+        driver
+            .js("return document.getElementById('offline-status').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Saved for offline.") && t.contains(" MB of "))
+    })
+    .await;
+}
+
+/// Opens `url` (with the server gone) and waits until the video plays.
+pub async fn plays_from_the_browser(driver: &Driver, url: &str) {
+    driver.goto(url).await;
+    eventually(Duration::from_secs(20), "it plays without the server", || async {
+        driver
+            .js("const p = document.getElementById('player'); if (p.paused) p.play(); return p.currentTime > 0.5")
+            .await
+            == true
+    })
+    .await;
+}
+
 /// "Save for offline": the video goes into the browser's storage, and plays
 /// — and seeks — with the server stopped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,24 +247,9 @@ async fn a_saved_video_plays_offline_in_chromium() {
     driver.goto(&url).await;
     driver.under_service_worker().await;
     driver.goto(&url).await; // kept under its care
-    driver.click("#offline-save").await;
-    eventually(Duration::from_secs(30), "saved, with the storage used shown", || async {
-        driver
-            .js("return document.getElementById('offline-status').textContent")
-            .await
-            .as_str()
-            .is_some_and(|t| t.starts_with("Saved for offline.") && t.contains(" MB of "))
-    })
-    .await;
+    save_for_offline(&driver).await;
     srv.stop().await;
-    driver.goto(&url).await;
-    eventually(Duration::from_secs(20), "it plays without the server", || async {
-        driver
-            .js("const p = document.getElementById('player'); if (p.paused) p.play(); return p.currentTime > 0.5")
-            .await
-            == true
-    })
-    .await;
+    plays_from_the_browser(&driver, &url).await;
     driver.js("const p = document.getElementById('player'); p.currentTime = 15; return 0").await;
     eventually(Duration::from_secs(20), "and seeks", || async {
         driver.js("const p = document.getElementById('player'); return !p.seeking && p.currentTime >= 15").await == true

@@ -373,23 +373,8 @@ async fn with_the_authority_installed_chromium_installs_and_saves_offline() {
     let errors =
         driver.call("POST", "/goog/cdp/execute", json!({ "cmd": "Page.getInstallabilityErrors", "params": {} })).await;
     assert_eq!(errors["installabilityErrors"], json!([]), "{errors}");
-    driver.click("#offline-save").await;
-    eventually(Duration::from_secs(30), "saved for offline", || async {
-        driver
-            .js("return document.getElementById('offline-status').textContent")
-            .await
-            .as_str()
-            .is_some_and(|t| t.starts_with("Saved for offline."))
-    })
-    .await;
+    crate::keys::save_for_offline(&driver).await;
     srv.stop().await;
-    driver.goto(&url).await;
-    eventually(Duration::from_secs(20), "it plays without the server", || async {
-        driver
-            .js("const p = document.getElementById('player'); if (p.paused) p.play(); return p.currentTime > 0.5")
-            .await
-            == true
-    })
-    .await;
+    crate::keys::plays_from_the_browser(&driver, &url).await;
     driver.call("DELETE", "", json!({})).await;
 }

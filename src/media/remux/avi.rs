@@ -66,23 +66,6 @@ fn stream_of(id: &[u8; 4]) -> Option<usize> {
     Some(usize::from(tens * 10 + ones))
 }
 
-fn track(codec: Codec, timescale: u32) -> Track {
-    Track {
-        codec,
-        timescale,
-        config: Vec::new(),
-        prefix: Vec::new(),
-        width: 0,
-        height: 0,
-        channels: 2,
-        rate: if codec.is_video() { 0 } else { timescale },
-        samples: Vec::new(),
-        file: 0,
-        framing: Framing::Whole,
-        spread: Vec::new(),
-    }
-}
-
 /// The sound chosen: its stream number and track, or why it is left out.
 fn sound(all: &[Stream], audio: usize) -> (Option<(usize, Track)>, Option<String>) {
     let Some((n, s)) = all.iter().enumerate().filter(|(_, s)| &s.kind == b"auds").nth(audio) else {
@@ -93,7 +76,7 @@ fn sound(all: &[Stream], audio: usize) -> (Option<(usize, Track)>, Option<String
     let channels = le_u16(&s.format, 2).filter(|c| *c > 0).unwrap_or(2);
     match audio_codec(tag) {
         "mp3" => {
-            let mut t = track(Codec::Mp3, rate);
+            let mut t = Track::empty(Codec::Mp3, rate);
             t.channels = channels;
             (Some((n, t)), None)
         }
@@ -102,7 +85,7 @@ fn sound(all: &[Stream], audio: usize) -> (Option<(usize, Track)>, Option<String
             let extra = usize::from(le_u16(&s.format, 16).unwrap_or(0));
             match s.format.get(18..18 + extra).filter(|c| c.len() >= 2) {
                 Some(config) => {
-                    let mut t = track(Codec::Aac, rate);
+                    let mut t = Track::empty(Codec::Aac, rate);
                     t.config = config.to_vec();
                     t.channels = crate::container::elementary::aac_channels(config);
                     (Some((n, t)), None)
@@ -216,7 +199,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     if rate == 0 {
         return Err(damaged("no frame rate"));
     }
-    let mut video = track(Codec::H264, VIDEO_TIMESCALE);
+    let mut video = Track::empty(Codec::H264, VIDEO_TIMESCALE);
     video.framing = Framing::AnnexB;
     let (mut sound, audio_left_out) = sound(&all, audio);
     let mut pictures = Pictures::default();

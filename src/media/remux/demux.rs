@@ -112,6 +112,27 @@ pub struct Track {
     pub spread: Vec<Spread>,
 }
 
+impl Track {
+    /// A track of `codec` with no samples yet, its frames whole ranges of
+    /// the video's file (two channels of sound at `timescale` per second).
+    pub fn empty(codec: Codec, timescale: u32) -> Track {
+        Track {
+            codec,
+            timescale,
+            config: Vec::new(),
+            prefix: Vec::new(),
+            width: 0,
+            height: 0,
+            channels: 2,
+            rate: if codec.is_video() { 0 } else { timescale },
+            samples: Vec::new(),
+            file: 0,
+            framing: Framing::Whole,
+            spread: Vec::new(),
+        }
+    }
+}
+
 /// How a track's frames lie in the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Framing {

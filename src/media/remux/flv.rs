@@ -3,7 +3,7 @@
 //! AudioSpecificConfig, so each frame is one range of the file, as in
 //! Matroska. One walk over the tag headers gives the tables.
 
-use super::demux::{Codec, Demuxed, Framing, Sample, Track, MAX_SAMPLES, VIDEO_TIMESCALE};
+use super::demux::{Codec, Demuxed, Sample, Track, MAX_SAMPLES, VIDEO_TIMESCALE};
 use super::RemuxError;
 use crate::container::ebml::Window;
 use crate::container::elementary::{h264_sps, mpeg_audio};
@@ -13,28 +13,11 @@ use crate::container::{be_u16, ProbeError, Source};
 /// Most tags walked (both tracks full, with script tags between).
 const MAX_TAGS: usize = 4 * MAX_SAMPLES;
 
-fn track(codec: Codec, timescale: u32) -> Track {
-    Track {
-        codec,
-        timescale,
-        config: Vec::new(),
-        prefix: Vec::new(),
-        width: 0,
-        height: 0,
-        channels: 2,
-        rate: if codec.is_video() { 0 } else { timescale },
-        samples: Vec::new(),
-        file: 0,
-        framing: Framing::Whole,
-        spread: Vec::new(),
-    }
-}
-
 /// FLV has one audio stream: `audio` other than 0 finds none.
 pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
     let mut w = Window::new(src);
     let mut at = first_tag(w.get(0, 16)?).ok_or_else(|| RemuxError::Unsupported("no FLV header".into()))?;
-    let mut video = track(Codec::H264, VIDEO_TIMESCALE);
+    let mut video = Track::empty(Codec::H264, VIDEO_TIMESCALE);
     let mut sound: Option<Track> = None;
     let mut audio_left_out = None;
     let len = src.size();
@@ -79,7 +62,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                 "aac" if *kind == 0 && t.size > 2 => {
                     let config = w.get(body + 2, u64::from(t.size) - 2)?.to_vec();
                     let rate = crate::container::elementary::aac_rate(&config).unwrap_or(44_100);
-                    let mut a = track(Codec::Aac, rate);
+                    let mut a = Track::empty(Codec::Aac, rate);
                     a.config = config;
                     a.channels = crate::container::elementary::aac_channels(&a.config);
                     sound.get_or_insert(a);
@@ -96,7 +79,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                             at += t.to_next();
                             continue;
                         };
-                        let mut a = track(Codec::Mp3, m.rate);
+                        let mut a = Track::empty(Codec::Mp3, m.rate);
                         a.channels = m.channels;
                         sound = Some(a);
                     }
