@@ -363,6 +363,40 @@ function taps() {
   });
 }
 
+/** Keeps subtitles above the controls while these show (the browser
+ * draws them at the picture's foot, under the bar); cues a file places
+ * itself are left where they are. */
+function cuesAboveControls() {
+  /** @type {WeakSet<TextTrackCue>} */
+  const moved = new WeakSet();
+  const place = () => {
+    const h = player.clientHeight;
+    if (!h) return;
+    const room = box.classList.contains("idle") ? 0 : bar.offsetHeight;
+    const line = Math.max(50, Math.round(100 - ((room + 8) / h) * 100));
+    const tracks = player.textTracks;
+    for (let i = 0; i < tracks.length; i++) {
+      const cues = tracks[i].mode === "showing" ? tracks[i].cues : null;
+      for (let j = 0; cues && j < cues.length; j++) {
+        const cue = /** @type {VTTCue} */ (cues[j]);
+        if (!moved.has(cue) && cue.line !== "auto") continue;
+        moved.add(cue);
+        if (cue.line === line && !cue.snapToLines) continue;
+        cue.snapToLines = false;
+        cue.lineAlign = "end";
+        cue.line = line;
+      }
+    }
+  };
+  new MutationObserver(place).observe(box, { attributes: true, attributeFilter: ["class"] });
+  player.textTracks.addEventListener("change", place);
+  player.textTracks.addEventListener("addtrack", (e) => {
+    if (e.track) e.track.addEventListener("cuechange", place);
+  });
+  for (let i = 0; i < player.textTracks.length; i++) player.textTracks[i].addEventListener("cuechange", place);
+  window.addEventListener("resize", place);
+}
+
 export function init() {
   if (!player || !box || !bar) return;
   player.controls = false;
@@ -376,6 +410,11 @@ export function init() {
   menu();
   screens();
   taps();
+  cuesAboveControls();
+  // A click on the bar is no reason for the keyboard's focus ring.
+  const seek = document.getElementById("seek");
+  seek.addEventListener("pointerdown", () => { seek.dataset.pointer = "1"; });
+  seek.addEventListener("keydown", () => { delete seek.dataset.pointer; });
   ["pointermove", "pointerdown", "focusin", "keydown"].forEach((e) => box.addEventListener(e, show));
   document.addEventListener("keydown", show);
   show();

@@ -6,6 +6,7 @@
 export const VIDEOS = "vidserve-videos";
 
 function mb(n) {
+  if (n >= 1073741824) return (n / 1073741824).toFixed(n < 10737418240 ? 1 : 0) + " GB";
   return (n / 1048576).toFixed(n < 10485760 ? 1 : 0) + " MB";
 }
 

@@ -69,6 +69,7 @@ export function init() {
     });
     // Seeking back or playing again means staying.
     player.addEventListener("play", () => { if (timer) stop(); });
+    player.addEventListener("seeking", () => { if (timer) stop("Stopped here."); });
   }
   document.addEventListener("keydown", (e) => {
     if (!e.shiftKey || e.ctrlKey || e.metaKey || e.altKey) return;

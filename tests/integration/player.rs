@@ -218,3 +218,98 @@ async fn the_next_video_is_announced_over_the_picture() {
     }
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// What the second browser pass found, each checked where it showed: the
+/// search box on a tablet, subtitles above the controls, a seek back
+/// stopping the countdown, the menu over it, the menu whole on a phone,
+/// no keyboard hints on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_second_pass_over_the_player_and_header() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, color) in [("a red one.webm", "red"), ("a blue one.webm", "blue")] {
+        let src = format!("color=c={color}:size=640x360:duration=4:rate=10");
+        crate::support::ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
+    }
+    for name in ["a red one.srt", "a blue one.srt"] {
+        fx.write(name, b"1\n00:00:00,000 --> 00:00:04,000\nHello there\n\n");
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let mut first = None;
+    for name in ["a red one.webm", "a blue one.webm"] {
+        let id = srv.id_of(name).await;
+        if srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("id=\"next-link\"") {
+            first = Some(id);
+        }
+    }
+    let first = first.expect("one of two has a next video");
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    let watch = srv.url(&format!("/watch/{first}"));
+
+    // A tablet: the search box keeps room for words (it was 21 px wide).
+    driver.call("POST", "/window/rect", json!({ "width": 820, "height": 1180 })).await;
+    driver.goto(&watch).await;
+    let width = js("return document.getElementById('search').getBoundingClientRect().width").await;
+    assert!(width.as_f64().unwrap() >= 150.0, "the search box at 820 px: {width} px");
+
+    // Subtitles sit above the controls while these show.
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
+    driver.goto(&watch).await;
+    eventually(Duration::from_secs(10), "the video loads", || async {
+        js("return document.getElementById('player').duration > 1").await == true
+    })
+    .await;
+    js("const p = document.getElementById('player'); p.muted = true; p.textTracks[0].mode = 'showing'; \
+        p.currentTime = 1; p.pause(); return 0")
+    .await;
+    eventually(Duration::from_secs(10), "the cue placed above the bar", || async {
+        js("const p = document.getElementById('player'); const c = p.textTracks[0].cues; \
+            const bar = document.getElementById('controls').getBoundingClientRect().height; \
+            const r = p.getBoundingClientRect(); \
+            return !!c && c.length > 0 && c[0].snapToLines === false && c[0].lineAlign === 'end' \
+                && r.height * (100 - c[0].line) / 100 >= bar")
+        .await
+            == true
+    })
+    .await;
+
+    // At the end the countdown starts; the menu open hides it; a seek back stops it.
+    js("const p = document.getElementById('player'); p.currentTime = p.duration - 0.3; p.play(); return 0").await;
+    eventually(Duration::from_secs(10), "the countdown", || async {
+        js("return document.getElementById('next-text').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Next in"))
+    })
+    .await;
+    driver.click("#c-settings").await;
+    assert_eq!(js("return getComputedStyle(document.getElementById('next-status')).display").await, "none");
+    driver.click("#c-settings").await;
+    js("const p = document.getElementById('player'); p.currentTime = 1; p.pause(); return 0").await;
+    eventually(Duration::from_secs(5), "stopped by the seek", || async {
+        js("return document.getElementById('next-text').textContent").await == "Stopped here."
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let here = driver.call("GET", "/url", json!({})).await;
+    assert_eq!(here, json!(watch), "still on the page after the countdown's time");
+
+    // A phone: the menu whole on the screen, no keyboard hints.
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+    driver.goto(&watch).await;
+    eventually(Duration::from_secs(10), "the video loads", || async {
+        js("return document.getElementById('player').duration > 1").await == true
+    })
+    .await;
+    driver.click("#c-settings").await;
+    let whole = js("const m = document.getElementById('c-menu'); const r = m.getBoundingClientRect(); \
+                    return [r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth, \
+                            m.scrollHeight <= m.clientHeight + 1]")
+    .await;
+    assert_eq!(whole, json!([true, true]), "the menu within the screen, nothing of it scrolled away");
+    assert_eq!(js("return getComputedStyle(document.querySelector('.keys-hint')).display").await, "none");
+    driver.call("DELETE", "", json!({})).await;
+}

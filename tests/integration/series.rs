@@ -54,7 +54,8 @@ async fn series_are_found_ordered_and_followed() {
     assert!(who < fargo, "by name");
     assert!(index.contains("href=\"/series/fargo\"") && index.contains("href=\"/series/doctor-who-2005\""), "{index}");
     let tile = &index[fargo..];
-    assert!(tile.split("</li>").next().unwrap().contains("4 episodes · 2 seasons"), "{tile}");
+    let tile = tile.split("</li>").next().unwrap();
+    assert!(tile.contains("4 episodes</span> · <span class=\"part\">2 seasons"), "{tile}");
     assert!(!index.contains("Alien") && !index.contains("Fireworks"), "films and home videos are no series");
 
     // A series' page: seasons in order, episodes in order, the first to play.

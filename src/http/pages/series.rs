@@ -68,8 +68,8 @@ pub fn index(view: &SeriesIndexView) -> Markup {
                             }
                             span.poster-name { (t.name) }
                             span.count {
-                                (t.episodes) (if t.episodes == 1 { " episode" } else { " episodes" })
-                                @if t.seasons > 1 { " · " (t.seasons) " seasons" }
+                                span.part { (t.episodes) (if t.episodes == 1 { " episode" } else { " episodes" }) }
+                                @if t.seasons > 1 { " · " span.part { (t.seasons) " seasons" } }
                             }
                         }
                     }

@@ -215,7 +215,11 @@ pub fn watch(view: &WatchView) -> Markup {
                     summary { "About this file" }
                     @if let Some(i) = info {
                         @if view.play_url.starts_with("/play/") {
-                            p.notice { "Plays as an MP4 made from this " (i.container) " file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
+                            @if matches!(i.container.as_str(), "mp4" | "mov" | "3gp") {
+                                p.notice { "Plays rearranged as it streams (this file keeps its index at its end, or sound browsers cannot decode): the same picture, not re-encoded. Downloads get the file itself." }
+                            } @else {
+                                p.notice { "Plays as an MP4 made from this file as it streams: the same picture and sound, not re-encoded. Downloads get the file itself." }
+                            }
                         } @else if undecodable && view.transcodes {
                             p.notice #transcoded {
                                 "Browsers do not play this video as stored (" (codec.unwrap_or_default()) " in " (i.container) "): it is transcoded to H.264 as it plays. "
@@ -246,7 +250,7 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                 }
                 (super::player::shortcuts())
-                p.meta { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute · " kbd { "Shift" } "+" kbd { "N" } " / " kbd { "P" } " next / previous" }
+                p.meta.keys-hint { "Keys: " kbd { "Space" } " play/pause · " kbd { "←" } kbd { "→" } " 5 s · " kbd { "J" } kbd { "L" } " 10 s · " kbd { "0" } "–" kbd { "9" } " jump · " kbd { "F" } " fullscreen · " kbd { "M" } " mute · " kbd { "Shift" } "+" kbd { "N" } " / " kbd { "P" } " next / previous" }
             }
         },
     )
