@@ -24,20 +24,33 @@ function resume(id) {
   // A live region that is always there: filling it is announced.
   const said = document.getElementById("resumed-text");
   const startOver = document.getElementById("start-over");
-  player.addEventListener("loadedmetadata", () => {
+  let fading = 0;
+  const quiet = (ms) => {
+    clearTimeout(fading);
+    fading = window.setTimeout(() => {
+      if (said) said.textContent = "";
+      if (startOver) startOver.hidden = true;
+    }, ms);
+  };
+  const apply = () => {
     if (at > 0 && at < player.duration - 10) {
       player.currentTime = at;
       const m = Math.floor(at / 60);
       const s = String(Math.floor(at % 60)).padStart(2, "0");
       if (said) said.textContent = "Resumed at " + m + ":" + s + ", where you left off. ";
       if (startOver) startOver.hidden = false;
+      // It sits over the picture: gone after a while.
+      quiet(10000);
     }
-  }, { once: true });
+  };
+  // The metadata may be in before this runs (a page opened again, from the cache).
+  if (player.readyState >= 1) apply(); else player.addEventListener("loadedmetadata", apply, { once: true });
   if (startOver) {
     startOver.addEventListener("click", () => {
       player.currentTime = 0;
       startOver.hidden = true;
       if (said) said.textContent = "Playing from the start.";
+      quiet(3000);
     });
   }
   let lastSaved = 0;

@@ -22,15 +22,24 @@ async function fill(select) {
   return !!d;
 }
 
-/** Adds `ids` to the playlist chosen in `select` (making it first when
- * asked); says what happened in `status`. */
-async function addTo(select, ids, status) {
+/** Shows the field for a new playlist's name while "New playlist…" is
+ * chosen in `select`. */
+function naming(select, field) {
+  const sync = () => { field.hidden = select.value !== NEW; };
+  select.addEventListener("change", () => { sync(); if (!field.hidden) field.focus(); });
+  return sync;
+}
+
+/** Adds `ids` to the playlist chosen in `select` (making it first, named
+ * in `field`, when asked); says what happened in `status`. */
+async function addTo(select, field, ids, status) {
   if (!ids.length) { status.textContent = "Select some videos first."; return; }
   let d;
   if (select.value === NEW) {
-    const name = (window.prompt("Name of the new playlist") || "").trim();
-    if (!name) return;
+    const name = field.value.trim();
+    if (!name) { field.hidden = false; field.focus(); status.textContent = "Name the new playlist first."; return; }
     d = await api("POST", "/api/v1/playlists", { name, ids });
+    if (d) field.value = "";
   } else {
     d = await api("POST", "/api/v1/playlists/" + select.value + "/videos", { ids });
   }
@@ -38,25 +47,30 @@ async function addTo(select, ids, status) {
   status.textContent = "In “" + d.name + "” (" + d.count + (d.count === 1 ? " video)." : " videos).");
   await fill(select);
   select.value = String(d.id);
+  field.hidden = true;
 }
 
 function watchPage() {
   const box = document.getElementById("playlist-add");
   if (!box) return;
   const select = document.getElementById("playlist-add-choice");
-  fill(select).then((ok) => { box.hidden = !ok; });
+  const field = /** @type {HTMLInputElement} */ (document.getElementById("playlist-add-name"));
+  const sync = naming(select, field);
+  fill(select).then((ok) => { box.hidden = !ok; sync(); });
   document.getElementById("playlist-add-button").addEventListener("click", () =>
-    addTo(select, [box.dataset.id], document.getElementById("playlist-add-status")));
+    addTo(select, field, [box.dataset.id], document.getElementById("playlist-add-status")));
 }
 
 function batchBar() {
   const select = document.getElementById("batch-playlist");
   if (!select) return;
-  fill(select);
+  const field = /** @type {HTMLInputElement} */ (document.getElementById("batch-playlist-name"));
+  const sync = naming(select, field);
+  fill(select).then(sync);
   document.getElementById("batch-playlist-add").addEventListener("click", () => {
     const picks = /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("input.pick"));
     const ids = Array.from(picks).filter((p) => p.checked).map((p) => p.value);
-    addTo(select, ids, document.getElementById("batch-status"));
+    addTo(select, field, ids, document.getElementById("batch-status"));
   });
 }
 

@@ -326,5 +326,23 @@ pub(super) fn complaints(mut stderr: std::process::ChildStderr) -> std::thread::
 
 /// The first line ffmpeg said, without URLs (an object's is a presigned link).
 pub(super) fn first_complaint(said: &str) -> Option<String> {
-    said.lines().map(str::trim).find(|l| !l.is_empty()).map(without_urls)
+    said.lines().map(str::trim).find(|l| !l.is_empty()).map(|l| without_urls(without_context(l)))
+}
+
+/// `line` without ffmpeg's `[component @ 0x5564…] ` prefix, a memory
+/// address that means nothing to a person reading the admin page.
+fn without_context(line: &str) -> &str {
+    match line.strip_prefix('[').and_then(|rest| rest.split_once("] ")) {
+        Some((context, said)) if context.contains(" @ 0x") => said,
+        _ => line,
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn complaints_lose_the_memory_addresses() {
+    let said = "[AVHWDeviceContext @ 0x56477e843b40] No VA display found for device /dev/dri/renderD128.\n";
+    assert_eq!(first_complaint(said).unwrap(), "No VA display found for device /dev/dri/renderD128.");
+    assert_eq!(first_complaint("\n  moov atom not found\n").unwrap(), "moov atom not found");
+    assert_eq!(first_complaint("[in] is not a context").unwrap(), "[in] is not a context");
 }

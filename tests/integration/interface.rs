@@ -337,7 +337,10 @@ async fn the_watch_page_keeps_title_and_stars_in_sight() {
         let rows = driver
             .js("return new Set([...document.querySelector('.watch .tools').children].filter(e => e.checkVisibility()).map(e => Math.round(e.getBoundingClientRect().top))).size")
             .await;
-        assert_eq!(rows, 1, "{w}x{h}: the tools in one row");
+        let tools = driver
+            .js("return [...document.querySelector('.watch .tools').children].filter(e => e.checkVisibility()).map(e => [e.id, Math.round(e.getBoundingClientRect().left), Math.round(e.getBoundingClientRect().top), Math.round(e.getBoundingClientRect().width), Math.round(e.getBoundingClientRect().height)])")
+            .await;
+        assert_eq!(rows, 1, "{w}x{h}: the tools in one row: {tools}");
     }
     driver.call("DELETE", "", json!({})).await;
 }

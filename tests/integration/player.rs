@@ -230,7 +230,7 @@ async fn the_second_pass_over_the_player_and_header() {
     }
     let fx = Fixture::new();
     for (name, color) in [("a red one.webm", "red"), ("a blue one.webm", "blue")] {
-        let src = format!("color=c={color}:size=640x360:duration=4:rate=10");
+        let src = format!("color=c={color}:size=640x360:duration=20:rate=10");
         crate::support::ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
     }
     for name in ["a red one.srt", "a blue one.srt"] {
@@ -254,6 +254,30 @@ async fn the_second_pass_over_the_player_and_header() {
     driver.goto(&watch).await;
     let width = js("return document.getElementById('search').getBoundingClientRect().width").await;
     assert!(width.as_f64().unwrap() >= 150.0, "the search box at 820 px: {width} px");
+    // The library's bar: its menus, field, buttons and button-like links one height.
+    driver.goto(&srv.url("/")).await;
+    let heights = js("return [...document.querySelectorAll('.bar select, .bar input:not([type=checkbox]), .bar button, .bar a.random')] \
+                      .filter((e) => e.getClientRects().length).map((e) => Math.round(e.getBoundingClientRect().height))")
+    .await;
+    let heights: Vec<i64> = heights.as_array().unwrap().iter().map(|h| h.as_i64().unwrap()).collect();
+    assert!(heights.len() >= 4 && heights.iter().all(|h| *h == heights[0]), "{heights:?}");
+    // Where playback resumes is said over the picture: nothing under it moves.
+    let (status, _) =
+        crate::support::send(&srv, "PUT", &format!("/api/v1/videos/{first}/position"), Some(json!({ "seconds": 7 })))
+            .await;
+    assert_eq!(status, 200);
+    driver.goto(&watch).await;
+    eventually(Duration::from_secs(10), "resumed, and said so", || async {
+        js("return document.getElementById('resumed-text').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Resumed at 0:07"))
+    })
+    .await;
+    let over = js("const r = document.getElementById('resumed'); \
+                   return r.parentElement.id === 'player-box' && getComputedStyle(r).position === 'absolute'")
+    .await;
+    assert_eq!(over, true);
 
     // Subtitles sit above the controls while these show.
     driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;

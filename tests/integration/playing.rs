@@ -115,12 +115,19 @@ async fn subtitles_chapters_and_up_next_in_chromium() {
     })
     .await;
 
-    // Added to a new playlist from the watch page, then reordered in its editor.
-    driver.js("window.prompt = () => 'Evening'; return 0").await;
+    // Added to a new playlist from the watch page (named in a field of the
+    // page, not the browser's prompt), then reordered in its editor.
     eventually(Duration::from_secs(10), "the playlist menu is filled", || async {
         driver.js("return !document.getElementById('playlist-add').hidden").await == true
     })
     .await;
+    assert_eq!(driver.js("return document.getElementById('playlist-add-name').hidden").await, false);
+    driver.click("#playlist-add-button").await;
+    assert_eq!(
+        driver.js("return document.getElementById('playlist-add-status').textContent").await,
+        "Name the new playlist first."
+    );
+    driver.type_into("#playlist-add-name", "Evening").await;
     driver.click("#playlist-add-button").await;
     eventually(Duration::from_secs(10), "the playlist is made", || async {
         srv.json("/api/v1/playlists").await["playlists"][0]["count"] == 1

@@ -133,6 +133,8 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 button #batch-all type="button" { "Select all on this page" }
                 label for="batch-playlist" class="skip" { "Playlist" }
                 select #batch-playlist {}
+                label for="batch-playlist-name" class="skip" { "Name of the new playlist" }
+                input #batch-playlist-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
                 button #batch-playlist-add type="button" { "Add to playlist" }
                 span #batch-status role="status" {}
             }

@@ -131,10 +131,11 @@ pub fn watch(view: &WatchView) -> Markup {
                 }
                 (super::player::controls(&view.inside.chapters, v.duration_ms()))
                 (next_status())
+                // Over the picture, so nothing under the player moves when it shows.
+                p #resumed role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
                 }
                 // player.js says so when this browser cannot decode the video.
                 p #codec-note.notice.warn role="status" hidden {}
-                p #resumed.meta role="status" { span #resumed-text {} button #start-over type="button" hidden { "Start over" } }
                 @if let Some(s) = &view.series {
                     p.meta.in-series {
                         a href=(super::series::link(&s.key)) { (s.name) }
@@ -160,6 +161,8 @@ pub fn watch(view: &WatchView) -> Markup {
                     div.playlist-add #playlist-add data-id=(v.id) hidden {
                         label for="playlist-add-choice" { "Playlist" }
                         select #playlist-add-choice {}
+                        label for="playlist-add-name" class="skip" { "Name of the new playlist" }
+                        input #playlist-add-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
                         button #playlist-add-button type="button" { "Add to playlist" }
                         span #playlist-add-status role="status" {}
                     }
