@@ -265,7 +265,11 @@ impl App {
         let roots = app.config.library.roots.len();
         let mut how = app.library.watching();
         if how.len() != roots {
-            let why = if app.config.watch { "notifications are not available" } else { "--no-watch" };
+            let why = if app.config.watch {
+                "the system does not notify changes here"
+            } else {
+                "watching is off (--no-watch)"
+            };
             how = vec![library::Watching::Polled(why.into()); roots];
             app.library.set_watching(how.clone());
         }

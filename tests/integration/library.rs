@@ -37,11 +37,11 @@ async fn renames_and_moves_keep_the_id_live() {
 
     // Notified of every change, the server never polls this folder.
     let admin = srv.get("/admin").await.text().await.unwrap();
-    assert!(admin.contains("notified (no polling)") && admin.contains("an idle server leaves the disks alone"));
+    assert!(admin.contains("seen as they happen") && admin.contains("an idle server leaves the disks alone"));
     srv.stop().await;
     let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
     let admin = srv.get("/admin").await.text().await.unwrap();
-    assert!(admin.contains("polled every 3600 s: --no-watch"), "without notifications it polls");
+    assert!(admin.contains("looked over every 3600 s: watching is off (--no-watch)"), "without notifications it polls");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

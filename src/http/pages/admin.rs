@@ -244,8 +244,8 @@ pub fn admin(view: &AdminView) -> Markup {
                             td { (r.files) }
                             td {
                                 @match view.polled.get(n) {
-                                    Some(Some(why)) => { "polled every " (view.rescan_every_s) " s: " (why) }
-                                    _ => "notified (no polling)",
+                                    Some(Some(why)) => { "looked over every " (view.rescan_every_s) " s: " (why) }
+                                    _ => "seen as they happen",
                                 }
                             }
                         }
