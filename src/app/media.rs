@@ -164,7 +164,7 @@ fn read_tables(
         return;
     }
     let f = v.primary();
-    let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
+    let key = PlanKey::of(v, 0);
     if tried.contains(&key) || plans.is_kept(&key) || plans.failure(&key).is_some() {
         return;
     }

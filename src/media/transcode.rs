@@ -143,27 +143,27 @@ pub struct Job {
     pub audio: usize,
     /// Whether the video has sound (else the stream has none either).
     pub sound: bool,
-    /// The picture copied as it is, not encoded (`Copy::Hevc`: tagged as
+    /// The picture copied as it is, not encoded (`Copied::Hevc`: tagged as
     /// browsers want it): a film whose remux is not planned yet starts at
     /// once this way (`/transcode/{id}.mp4?copy=1`).
-    pub copy: Option<Copy>,
+    pub copy: Option<Copied>,
 }
 
 /// A picture a browser decodes, copied into the stream as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Copy {
+pub enum Copied {
     H264,
     Hevc,
     Av1,
 }
 
-impl Copy {
+impl Copied {
     /// For a video codec as the probe names it.
-    pub fn of(codec: &str) -> Option<Copy> {
+    pub fn of(codec: &str) -> Option<Copied> {
         match codec {
-            "h264" => Some(Copy::H264),
-            "hevc" => Some(Copy::Hevc),
-            "av1" => Some(Copy::Av1),
+            "h264" => Some(Copied::H264),
+            "hevc" => Some(Copied::Hevc),
+            "av1" => Some(Copied::Av1),
             _ => None,
         }
     }
@@ -399,7 +399,7 @@ impl Transcodes {
                 // its times are the file's own (`-copyts`), written as
                 // they are (no edit list; negative composition offsets).
                 after.extend(["-c:v", "copy", "-copyts", "-use_editlist", "1"].map(String::from));
-                if copy == Copy::Hevc {
+                if copy == Copied::Hevc {
                     after.extend(["-tag:v", "hvc1"].map(String::from));
                 }
                 flags = "frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets";
@@ -579,13 +579,13 @@ mod tests {
         let silent = t.args(Encoder::Software, &job(false)).after.join(" ");
         assert!(!silent.contains("0:a"), "{silent}");
         // A copy keeps the picture and the file's times; HEVC is tagged.
-        let copy = t.args(Encoder::Vaapi, &Job { copy: Some(Copy::Hevc), ..job(true) });
+        let copy = t.args(Encoder::Vaapi, &Job { copy: Some(Copied::Hevc), ..job(true) });
         let (before, after) = (copy.before.join(" "), copy.after.join(" "));
         assert!(!before.contains("vaapi") && before.ends_with("-ss 12.500"), "{before}");
         assert!(after.contains("-c:v copy -copyts") && after.contains("-tag:v hvc1"), "{after}");
         assert!(after.contains("-c:a aac") && !after.contains("libx264") && !after.contains("scale"), "{after}");
         assert!(after.contains("+frag_discont+negative_cts_offsets pipe:1"), "{after}");
-        let h264 = t.args(Encoder::Software, &Job { copy: Some(Copy::H264), ..job(false) }).after.join(" ");
+        let h264 = t.args(Encoder::Software, &Job { copy: Some(Copied::H264), ..job(false) }).after.join(" ");
         assert!(!h264.contains("hvc1") && h264.contains("-c:v copy"), "{h264}");
     }
 }

@@ -159,37 +159,13 @@ async fn the_next_video_is_announced_over_the_picture() {
         return;
     }
     let fx = Fixture::new();
-    for (name, color) in [("red.webm", "red"), ("blue.webm", "blue")] {
-        let src = format!("color=c={color}:size=640x360:duration=2:rate=10");
-        crate::support::ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
-    }
-    let (srv, _data) = TestServer::start(&[fx.path()]).await;
-    let mut first = None;
-    for name in ["red.webm", "blue.webm"] {
-        let id = srv.id_of(name).await;
-        if srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("id=\"next-link\"") {
-            first = Some(id);
-        }
-    }
-    let first = first.expect("one of two has a next video");
+    let (srv, _data, first) = two_clips(&fx, 2, None).await;
     let driver = Driver::start().await;
     let js = |s: &'static str| driver.js(s);
     for run in ["cancel", "play now"] {
         driver.goto(&srv.url(&format!("/watch/{first}"))).await;
-        eventually(Duration::from_secs(10), "the video loads", || async {
-            js("return document.getElementById('player').duration > 1").await == true
-        })
-        .await;
-        js("const p = document.getElementById('player'); p.muted = true; p.currentTime = p.duration - 0.3; \
-            p.play(); return 0")
-        .await;
-        eventually(Duration::from_secs(10), "the countdown", || async {
-            js("return document.getElementById('next-text').textContent")
-                .await
-                .as_str()
-                .is_some_and(|t| t.starts_with("Next in"))
-        })
-        .await;
+        loaded(&driver).await;
+        ends_into_the_countdown(&driver).await;
         // Over the picture, wholly in the window.
         let placed = js("const s = document.getElementById('next-status').getBoundingClientRect(); \
                          const b = document.getElementById('player-box').getBoundingClientRect(); \
@@ -229,22 +205,7 @@ async fn the_second_pass_over_the_player_and_header() {
         return;
     }
     let fx = Fixture::new();
-    for (name, color) in [("a red one.webm", "red"), ("a blue one.webm", "blue")] {
-        let src = format!("color=c={color}:size=640x360:duration=20:rate=10");
-        crate::support::ffmpeg(&fx.path().join(name), &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
-    }
-    for name in ["a red one.srt", "a blue one.srt"] {
-        fx.write(name, b"1\n00:00:00,000 --> 00:00:04,000\nHello there\n\n");
-    }
-    let (srv, _data) = TestServer::start(&[fx.path()]).await;
-    let mut first = None;
-    for name in ["a red one.webm", "a blue one.webm"] {
-        let id = srv.id_of(name).await;
-        if srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("id=\"next-link\"") {
-            first = Some(id);
-        }
-    }
-    let first = first.expect("one of two has a next video");
+    let (srv, _data, first) = two_clips(&fx, 20, Some(b"1\n00:00:00,000 --> 00:00:04,000\nHello there\n\n")).await;
     let driver = Driver::start().await;
     let js = |s: &'static str| driver.js(s);
     let watch = srv.url(&format!("/watch/{first}"));
@@ -282,10 +243,7 @@ async fn the_second_pass_over_the_player_and_header() {
     // Subtitles sit above the controls while these show.
     driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
     driver.goto(&watch).await;
-    eventually(Duration::from_secs(10), "the video loads", || async {
-        js("return document.getElementById('player').duration > 1").await == true
-    })
-    .await;
+    loaded(&driver).await;
     js("const p = document.getElementById('player'); p.muted = true; p.textTracks[0].mode = 'showing'; \
         p.currentTime = 1; p.pause(); return 0")
     .await;
@@ -301,14 +259,7 @@ async fn the_second_pass_over_the_player_and_header() {
     .await;
 
     // At the end the countdown starts; the menu open hides it; a seek back stops it.
-    js("const p = document.getElementById('player'); p.currentTime = p.duration - 0.3; p.play(); return 0").await;
-    eventually(Duration::from_secs(10), "the countdown", || async {
-        js("return document.getElementById('next-text').textContent")
-            .await
-            .as_str()
-            .is_some_and(|t| t.starts_with("Next in"))
-    })
-    .await;
+    ends_into_the_countdown(&driver).await;
     driver.click("#c-settings").await;
     assert_eq!(js("return getComputedStyle(document.getElementById('next-status')).display").await, "none");
     driver.click("#c-settings").await;
@@ -324,10 +275,7 @@ async fn the_second_pass_over_the_player_and_header() {
     // A phone: the menu whole on the screen, no keyboard hints.
     driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
     driver.goto(&watch).await;
-    eventually(Duration::from_secs(10), "the video loads", || async {
-        js("return document.getElementById('player').duration > 1").await == true
-    })
-    .await;
+    loaded(&driver).await;
     driver.click("#c-settings").await;
     let whole = js("const m = document.getElementById('c-menu'); const r = m.getBoundingClientRect(); \
                     return [r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth, \
@@ -336,4 +284,53 @@ async fn the_second_pass_over_the_player_and_header() {
     assert_eq!(whole, json!([true, true]), "the menu within the screen, nothing of it scrolled away");
     assert_eq!(js("return getComputedStyle(document.querySelector('.keys-hint')).display").await, "none");
     driver.call("DELETE", "", json!({})).await;
+}
+
+/// Two clips of `seconds` (a colour each; `subtitle` beside each when
+/// given), served: the server, its data dir, and the id of the clip that
+/// has a next video.
+async fn two_clips(fx: &Fixture, seconds: u32, subtitle: Option<&[u8]>) -> (TestServer, tempfile::TempDir, String) {
+    let names = ["a red one", "a blue one"];
+    for (name, color) in names.iter().zip(["red", "blue"]) {
+        let src = format!("color=c={color}:size=640x360:duration={seconds}:rate=10");
+        let video = fx.path().join(format!("{name}.webm"));
+        crate::support::ffmpeg(&video, &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"]);
+        if let Some(text) = subtitle {
+            fx.write(&format!("{name}.srt"), text);
+        }
+    }
+    let (srv, data) = TestServer::start(&[fx.path()]).await;
+    let mut first = None;
+    for name in names {
+        let id = srv.id_of(&format!("{name}.webm")).await;
+        if srv.get(&format!("/watch/{id}")).await.text().await.unwrap().contains("id=\"next-link\"") {
+            first = Some(id);
+        }
+    }
+    (srv, data, first.expect("one of two has a next video"))
+}
+
+/// Waits until the watch page's video has its length.
+pub async fn loaded(driver: &Driver) {
+    eventually(Duration::from_secs(10), "the video loads", || async {
+        driver.js("return document.getElementById('player').duration > 1").await == true
+    })
+    .await;
+}
+
+/// Plays the last moment of the video, muted, and waits for the countdown
+/// to the next one.
+pub async fn ends_into_the_countdown(driver: &Driver) {
+    driver
+        .js("const p = document.getElementById('player'); p.muted = true; p.currentTime = p.duration - 0.3; \
+             p.play(); return 0")
+        .await;
+    eventually(Duration::from_secs(10), "the countdown", || async {
+        driver
+            .js("return document.getElementById('next-text').textContent")
+            .await
+            .as_str()
+            .is_some_and(|t| t.starts_with("Next in"))
+    })
+    .await;
 }

@@ -107,22 +107,8 @@ async fn screenshots() {
         // The end of an episode: the next one announced over the picture.
         let first = &ids[4];
         driver.goto(&srv.url(&format!("/watch/{first}"))).await;
-        eventually(Duration::from_secs(10), "the episode loads", || async {
-            driver.js("return document.getElementById('player').duration > 1").await == true
-        })
-        .await;
-        driver
-            .js("const p = document.getElementById('player'); p.muted = true; p.currentTime = p.duration - 0.3; \
-                 p.play(); return 0")
-            .await;
-        eventually(Duration::from_secs(10), "the countdown", || async {
-            driver
-                .js("return document.getElementById('next-text').textContent")
-                .await
-                .as_str()
-                .is_some_and(|t| t.starts_with("Next in"))
-        })
-        .await;
+        crate::player::loaded(&driver).await;
+        crate::player::ends_into_the_countdown(&driver).await;
         let png = driver.call("GET", "/screenshot", json!({})).await;
         let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
         std::fs::write(out.join(format!("next-{name}.png")), bytes).unwrap();

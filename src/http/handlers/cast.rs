@@ -94,8 +94,7 @@ pub async fn play(c: &Caster<'_>, id: &str, headers: &HeaderMap, body: Payload) 
     let b: CastBody = read_body(headers, body).await?;
     let video: VideoId = b.video.parse().map_err(|_| ApiError::BadRequest("video must be a video's id".into()))?;
     let catalog = c.lists.library.catalog();
-    let v = visible(&catalog, c.sight, video)?.clone();
-    let v = &v;
+    let v = visible(&catalog, c.sight, video)?;
     // The stored file where the TV says it plays it, else (or when it did
     // not say) the MP4 made from it where one can be.
     let stored = directory::mime(v);

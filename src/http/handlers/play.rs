@@ -52,8 +52,7 @@ pub async fn starts_by_copy(streaming: &Streaming, v: &Video) -> bool {
     if !streaming.transcodes.available() || !crate::media::remux::planned_by_whole_read(v) {
         return false;
     }
-    let f = v.primary();
-    let key = PlanKey { id: v.id, audio: 0, size: f.size, mtime_ns: f.mtime_ns, with_sound: false };
+    let key = PlanKey::of(v, 0);
     let plans = &streaming.plans;
     if plans.get(&key).is_some() || plans.failure(&key).is_some() {
         return false;
@@ -157,7 +156,7 @@ pub async fn play(
     let opened = super::video::hot_file(streaming, &video, 0).await?;
     let zero_copy = zero_copy.filter(|_| opened.local);
     let file_handle = opened.content;
-    let key = PlanKey { id, audio, size: file.size, mtime_ns: file.mtime_ns, with_sound: false };
+    let key = PlanKey::of(&video, audio);
     let (handle, plans) = (file_handle.clone(), streaming.plans.clone());
     // Read whole once per file: its tables are kept in the data dir.
     let build = move || plans.load_or_build(&key, || Plan::tables(&handle, audio));

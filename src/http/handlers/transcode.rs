@@ -23,7 +23,7 @@ use super::ApiError;
 use crate::catalog::personal::Viewer;
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
-use crate::media::transcode::{Copy, Job, TranscodeError, MAX_HEIGHT};
+use crate::media::transcode::{Copied, Job, TranscodeError, MAX_HEIGHT};
 
 /// What the query asks for: the start (seconds), a height, a track.
 #[derive(Debug, Default, PartialEq)]
@@ -85,7 +85,7 @@ pub async fn transcode(
         true => Some(
             info.video_codec
                 .as_deref()
-                .and_then(Copy::of)
+                .and_then(Copied::of)
                 .filter(|_| crate::media::remux::remuxable(&video))
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(

@@ -45,6 +45,14 @@ pub struct PlanKey {
     pub with_sound: bool,
 }
 
+impl PlanKey {
+    /// The plan of video `v`'s file as it is now, with its `audio`th track.
+    pub fn of(v: &crate::catalog::Video, audio: usize) -> PlanKey {
+        let f = v.primary();
+        PlanKey { id: v.id, audio, size: f.size, mtime_ns: f.mtime_ns, with_sound: false }
+    }
+}
+
 pub struct Plans {
     kept: Mutex<Vec<(PlanKey, Arc<Plan>)>>,
     /// Files that could not be remuxed, and why (most recent last).

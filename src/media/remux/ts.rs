@@ -355,59 +355,47 @@ fn audio_frames(a: &mut AudioOut, layout: &Layout) {
 /// the file's bytes `raw` read from `samples[first].pos`.
 pub fn unpack(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::Result<Vec<u8>> {
     let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read");
-    let (layout, pid, unpack) = match track.framing {
-        Framing::Packets { layout, pid, unpack } => (layout, pid, unpack),
-        Framing::AnnexB => return annex_b(track, first, end, raw),
+    // Where a frame's stored bytes are: spread over packets, or one range
+    // written with start codes (H.264 in AVI).
+    let (packets, unpack) = match track.framing {
+        Framing::Packets { layout, pid, unpack } => (Some((layout, pid)), unpack),
+        Framing::AnnexB => (None, Unpack::AnnexB { hevc: false }),
         Framing::Whole => return Err(std::io::Error::other("not a track made when served")),
     };
     let base = track.samples.get(first).ok_or_else(changed)?.pos;
-    let stride = usize::from(layout.stride).max(1);
-    let lead = usize::from(layout.lead);
     let samples = track.samples.get(first..end).ok_or_else(changed)?;
     let spreads = track.spread.get(first..end).ok_or_else(changed)?;
     let mut out = Vec::with_capacity(samples.iter().map(|s| s.size as usize).sum());
-    let mut frame = Vec::with_capacity(spreads.iter().map(|s| s.len as usize).max().unwrap_or(0));
+    let mut joined = Vec::with_capacity(spreads.iter().map(|s| s.len as usize).max().unwrap_or(0));
     for (s, spread) in samples.iter().zip(spreads) {
         let from = s.pos.checked_sub(base).and_then(|d| usize::try_from(d).ok()).ok_or_else(changed)?;
         let span = raw.get(from..from + spread.span as usize).ok_or_else(changed)?;
-        frame.clear();
-        let mut skip = usize::from(spread.skip);
-        for chunk in span.chunks(stride) {
-            let Some(p) = chunk.get(lead..).and_then(packet).filter(|p| p.pid == pid) else { continue };
-            let whole = data(&p);
-            let d = &whole[skip.min(whole.len())..];
-            skip = skip.saturating_sub(whole.len());
-            let want = (spread.len as usize).saturating_sub(frame.len());
-            frame.extend_from_slice(&d[..want.min(d.len())]);
-        }
+        let frame: &[u8] = match packets {
+            None => span,
+            Some((layout, pid)) => {
+                let (stride, lead) = (usize::from(layout.stride).max(1), usize::from(layout.lead));
+                joined.clear();
+                let mut skip = usize::from(spread.skip);
+                for chunk in span.chunks(stride) {
+                    let Some(p) = chunk.get(lead..).and_then(packet).filter(|p| p.pid == pid) else { continue };
+                    let whole = data(&p);
+                    let d = &whole[skip.min(whole.len())..];
+                    skip = skip.saturating_sub(whole.len());
+                    let want = (spread.len as usize).saturating_sub(joined.len());
+                    joined.extend_from_slice(&d[..want.min(d.len())]);
+                }
+                &joined
+            }
+        };
         if frame.len() != spread.len as usize {
             return Err(changed());
         }
         let before = out.len();
         match unpack {
-            Unpack::AnnexB { hevc } => length_prefixed(&frame, hevc, &mut out),
-            Unpack::Adts => out.extend_from_slice(frame.get(adts(&frame).ok_or_else(changed)?.header..).unwrap_or(&[])),
-            Unpack::Raw => out.extend_from_slice(&frame),
+            Unpack::AnnexB { hevc } => length_prefixed(frame, hevc, &mut out),
+            Unpack::Adts => out.extend_from_slice(frame.get(adts(frame).ok_or_else(changed)?.header..).unwrap_or(&[])),
+            Unpack::Raw => out.extend_from_slice(frame),
         }
-        if out.len() - before != s.size as usize {
-            return Err(changed());
-        }
-    }
-    Ok(out)
-}
-
-/// `unpack` of frames that are each one range written with start codes.
-fn annex_b(track: &Track, first: usize, end: usize, raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let changed = || std::io::Error::new(std::io::ErrorKind::InvalidData, "the file changed since it was read");
-    let base = track.samples.get(first).ok_or_else(changed)?.pos;
-    let samples = track.samples.get(first..end).ok_or_else(changed)?;
-    let spreads = track.spread.get(first..end).ok_or_else(changed)?;
-    let mut out = Vec::with_capacity(samples.iter().map(|s| s.size as usize).sum());
-    for (s, spread) in samples.iter().zip(spreads) {
-        let from = s.pos.checked_sub(base).and_then(|d| usize::try_from(d).ok()).ok_or_else(changed)?;
-        let frame = raw.get(from..from + spread.len as usize).ok_or_else(changed)?;
-        let before = out.len();
-        length_prefixed(frame, false, &mut out);
         if out.len() - before != s.size as usize {
             return Err(changed());
         }
