@@ -374,6 +374,9 @@ pub fn hvcc(b: &[u8]) -> Option<Vec<u8>> {
 pub struct Adts {
     pub frame: usize,
     pub header: usize,
+    /// Raw data blocks in the frame after the first (rare: an MP4 sample
+    /// is one block, so such a stream cannot be kept as it is).
+    pub more_blocks: u8,
     pub rate: u32,
     pub channels: u16,
     pub config: [u8; 2],
@@ -392,12 +395,11 @@ pub fn adts(b: &[u8]) -> Option<Adts> {
     let channels = ((h[2] & 1) << 2) | (h[3] >> 6);
     let frame = (usize::from(h[3] & 3) << 11) | (usize::from(h[4]) << 3) | usize::from(h[5] >> 5);
     let rate = *AAC_RATES.get(usize::from(rate_index))?;
-    // Several raw data blocks in one frame (rare) are not taken apart: lost sync.
-    if frame <= header || h[6] & 3 != 0 {
+    if frame <= header {
         return None;
     }
     let config = [(object << 3) | (rate_index >> 1), ((rate_index & 1) << 7) | (channels << 3)];
-    Some(Adts { frame, header, rate, channels: u16::from(channels.max(1)), config })
+    Some(Adts { frame, header, more_blocks: h[6] & 3, rate, channels: u16::from(channels.max(1)), config })
 }
 
 /// The sample rate an AudioSpecificConfig gives.
@@ -530,6 +532,8 @@ mod tests {
         assert_eq!((a.frame, a.header, a.rate, a.channels), (371, 7, 48000, 2));
         assert_eq!(a.config, [0x11, 0x90]);
         assert_eq!((aac_rate(&a.config), aac_channels(&a.config)), (Some(48000), 2));
+        assert_eq!(a.more_blocks, 0);
+        assert_eq!(adts(&[0xff, 0xf1, 0x4c, 0x80, 0x2e, 0x7f, 0xfe]).unwrap().more_blocks, 2);
         assert_eq!(adts(&[0xff, 0xf1]), None);
         // MPEG-1 layer III, 128 kbit/s, 44.1 kHz: 417 bytes.
         let m = mpeg_audio(&[0xff, 0xfb, 0x90, 0x44]).unwrap();

@@ -141,6 +141,10 @@ struct AudioOut {
     track: Option<Track>,
     /// Frames since the last time seen, at that time's offset.
     count: (u64, i64),
+    /// An AAC frame of several raw data blocks was met: the sound is
+    /// remade (an MP4 sample is one block; the blocks' bounds are not
+    /// always given).
+    several_blocks: bool,
 }
 
 pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, RemuxError> {
@@ -166,7 +170,9 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     let mut v =
         VideoOut { g: Gather::new(video.pid, &layout), hevc: video.codec == "hevc", track: None, random_access: false };
     let mut a = match (chosen, audio_codec) {
-        (Some(s), Some(codec)) => Some(AudioOut { g: Gather::new(s.pid, &layout), codec, track: None, count: (0, 0) }),
+        (Some(s), Some(codec)) => {
+            Some(AudioOut { g: Gather::new(s.pid, &layout), codec, track: None, count: (0, 0), several_blocks: false })
+        }
         _ => None,
     };
     let stride = u64::from(layout.stride);
@@ -199,7 +205,7 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
                     let n = v.g.pending.len();
                     v.g.consume(n);
                 }
-            } else if let Some(a) = a.as_mut().filter(|a| a.g.pid == p.pid) {
+            } else if let Some(a) = a.as_mut().filter(|a| a.g.pid == p.pid && !a.several_blocks) {
                 if p.start {
                     a.g.time(pes(p.payload).and_then(|h| h.pts));
                 }
@@ -211,6 +217,10 @@ pub fn demux(src: &(impl Source + ?Sized), audio: usize) -> Result<Demuxed, Remu
     }
     video_unit(&mut v, &layout)?;
     let mut video = v.track.ok_or_else(|| RemuxError::Unsupported("no keyframe with its parameter sets".into()))?;
+    if a.as_ref().is_some_and(|a| a.several_blocks) {
+        a = None;
+        audio_left_out = Some("AAC in ADTS frames of several blocks".into());
+    }
     let mut audio = a.and_then(|a| a.track).filter(|t| !t.samples.is_empty());
     // Times from the first frame: video in 90 kHz, audio in its rate.
     let base = video
@@ -284,6 +294,10 @@ fn audio_frames(a: &mut AudioOut, layout: &Layout) {
         let b = &a.g.pending;
         let (frame, header, rate, channels, config) = match a.codec {
             Codec::Aac => match adts(b) {
+                Some(h) if h.more_blocks > 0 => {
+                    a.several_blocks = true;
+                    return;
+                }
                 Some(h) => (h.frame, h.header, h.rate, h.channels, h.config.to_vec()),
                 None if b.len() < 9 => return,
                 None => {
