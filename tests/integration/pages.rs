@@ -71,7 +71,7 @@ async fn assets_are_embedded_and_cached() {
     let fx = Fixture::new();
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
     let html = srv.get("/").await.text().await.unwrap();
-    assert!(html.contains("No videos found yet"));
+    assert!(html.contains("No videos found yet") && html.contains("mkv, ogg, ogv, ts, m2ts, mts, avi"), "{html}");
     let css = html.split("href=\"").find_map(|s| s.split('"').next().filter(|u| u.ends_with("app.css"))).unwrap();
     let res = srv.get(css).await;
     assert_eq!(res.status(), 200);

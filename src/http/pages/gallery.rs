@@ -41,6 +41,11 @@ pub struct GalleryView {
     pub visitor: Visitor,
 }
 
+/// Every extension served as a video, for the empty library's notice.
+fn served_extensions() -> String {
+    crate::library::VIDEO_TYPES.iter().map(|(ext, _)| *ext).collect::<Vec<_>>().join(", ")
+}
+
 impl GalleryView {
     fn link(&self, page: usize) -> String {
         format!("{}?{}", self.path, self.query.with_page(page))
@@ -93,7 +98,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
             } @else if l.total == 0 && (view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty())) {
                 p.notice role="status" { "No video matches these filters." }
             } @else if l.total == 0 && view.path == "/" {
-                p.notice { "No videos found yet. Add mp4, m4v, mov, webm, mkv, ogg or ogv files to the video folder; they appear here within seconds." }
+                p.notice { "No videos found yet. Add video files (" (served_extensions()) ") to the video folder; they appear here within seconds." }
             } @else if l.total == 0 {
                 p.notice { "Nothing here yet." }
             }
