@@ -5,6 +5,9 @@
 // from there (the server stops the one before). Reading pauses while a
 // minute is loaded ahead, so the server's ffmpeg waits too.
 //
+// A browser without Media Source that plays HLS itself gets the same
+// transcode as a playlist of segments (`/transcode/{id}.m3u8`).
+//
 // A film whose remux the server has not planned yet (`data-copy`) comes
 // the same way with its picture copied as it is (`copy=1`): the stream
 // starts at the key frame before t and keeps the film's own times.
@@ -62,7 +65,13 @@ export function transcode(player, say, from) {
   const type = (copy ? copied : 'video/mp4; codecs="avc1.640028') + sound;
   player.removeAttribute("src");
   if (!Source || !Source.isTypeSupported(type) || !duration) {
-    // No Media Source: one stream from the start (seeks stay within it).
+    // No Media Source: HLS where the browser plays it itself (an iPhone
+    // before iOS 17.1), so it seeks anywhere; else one stream from the
+    // start (seeks stay within it).
+    if (!copy && duration && player.canPlayType("application/vnd.apple.mpegurl")) {
+      playlist(player, url.replace(/\.mp4$/, ".m3u8"), lines, from);
+      return true;
+    }
     player.src = link(0);
     return true;
   }
@@ -75,6 +84,26 @@ export function transcode(player, say, from) {
   source.addEventListener("sourceopen", () => feed(player, source, type, duration, link, offset, say, from),
     { once: true });
   return true;
+}
+
+/** Plays the transcode's HLS `url` from second `from`; another size or
+ * audio track loads it again, from where it was. */
+function playlist(player, url, lines, from) {
+  const load = (at, playing) => {
+    const asked = [lines() ? "height=" + lines() : "", player.dataset.audio ? "audio=" + player.dataset.audio : ""];
+    const query = asked.filter(Boolean).join("&");
+    player.src = url + (query ? "?" + query : "");
+    if (at > 0) {
+      player.addEventListener("loadedmetadata", () => {
+        player.currentTime = at;
+        if (playing) player.play().catch(() => { /* the user can press play */ });
+      }, { once: true });
+    }
+  };
+  const again = () => load(player.currentTime, !player.paused);
+  player.addEventListener("vidserve-audio", again);
+  player.addEventListener("vidserve-quality", again);
+  load(from, false);
 }
 
 /** The Media Source types of pictures copied as they are. */

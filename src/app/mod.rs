@@ -211,7 +211,11 @@ impl App {
             .map_err(|e| AppError::Config(ConfigError::DataDir(data_dir.clone(), e)))?;
         let ffmpeg =
             jobs.ffmpeg.clone().map(|path| crate::media::ffmpeg::Ffmpeg { path, timeout: config.media.ffmpeg_timeout });
-        let transcodes = crate::media::transcode::Transcodes::new(ffmpeg.clone(), config.media.transcode.clone());
+        let transcodes = crate::media::transcode::Transcodes::new(
+            ffmpeg.clone(),
+            config.media.transcode.clone(),
+            data_dir.join("segments"),
+        );
         transcodes.probe_in_background();
         let sound = crate::media::remux::sound::Sound::open(data_dir, ffmpeg)
             .map(Arc::new)

@@ -26,6 +26,9 @@ const SIDECAR_EXTS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
 const FOLDER_IMAGES: [&str; 3] = ["poster.jpg", "folder.jpg", "cover.jpg"];
 /// A folder's poster: 2:3, as wide as the smaller thumbnail.
 pub const POSTER_SIZE: (u32, u32) = (320, 480);
+/// A video's poster (`poster_path`): 2:3 out of its larger thumbnail,
+/// where its detail is, at most this high.
+const VIDEO_POSTER_HEIGHT: u32 = 480;
 /// Largest image file read as a source.
 pub const MAX_SOURCE_BYTES: u64 = 20 * 1024 * 1024;
 
@@ -96,6 +99,22 @@ impl Thumbs {
         self.dir.join(format!("{id}-{width}.jpg"))
     }
 
+    /// The video's 2:3 poster (a film's, or a series' without a picture
+    /// of its own): the window of its thumbnail where the subject is
+    /// (`subject_at`), made with the thumbnail, or now from the stored one
+    /// when it was made before posters were. `None` without a thumbnail.
+    /// Blocking.
+    pub fn poster_path(&self, id: VideoId) -> Result<Option<PathBuf>, MediaError> {
+        let path = self.dir.join(format!("{id}-poster.jpg"));
+        if path.exists() {
+            return Ok(Some(path));
+        }
+        let Ok(stored) = std::fs::read(self.path(id, SIZES[SIZES.len() - 1])) else { return Ok(None) };
+        let _turn = self.posters.lock().unwrap_or_else(|e| e.into_inner());
+        write_atomically(&path, &video_poster(&decode(&stored)?)?)?;
+        Ok(Some(path))
+    }
+
     /// Makes the thumbnail of a video from the first source that works.
     /// Every file is opened beneath its root (`roots`: canonical paths).
     pub fn make(
@@ -158,11 +177,9 @@ impl Thumbs {
             let rgb = DynamicImage::ImageRgb8(resized.to_rgb8());
             let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
             rgb.write_with_encoder(encoder).map_err(|e| MediaError::Image(e.to_string()))?;
-            let path = self.path(id, width);
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &out)?;
-            std::fs::rename(&tmp, &path)?;
+            write_atomically(&self.path(id, width), &out)?;
         }
+        write_atomically(&self.dir.join(format!("{id}-poster.jpg")), &video_poster(&img)?)?;
         if let Ok(mut have) = self.have.write() {
             have.insert(id);
         }
@@ -213,9 +230,7 @@ impl Thumbs {
                     return Err(e);
                 }
             };
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &out)?;
-            std::fs::rename(&tmp, &path)?;
+            write_atomically(&path, &out)?;
             return Ok(Some(path));
         }
         Ok(None)
@@ -364,6 +379,71 @@ fn poster_of(content: &crate::library::roots::Content) -> Result<Vec<u8>, MediaE
     Ok(out)
 }
 
+/// Writes `bytes` to `path` through a temporary file beside it, so a
+/// reader never sees half of it.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A video's poster from its thumbnail: the 2:3 window where the subject
+/// is (the whole picture when it is no wider), at most
+/// `VIDEO_POSTER_HEIGHT` high, as JPEG.
+fn video_poster(img: &DynamicImage) -> Result<Vec<u8>, MediaError> {
+    let (w, h) = (img.width(), img.height());
+    let window = (h * 2 / 3).clamp(1, w);
+    let tall = (window * 3 / 2).clamp(1, h);
+    let x = subject_at(&img.to_luma8(), window);
+    let mut poster = img.crop_imm(x, (h - tall) / 2, window, tall);
+    if poster.height() > VIDEO_POSTER_HEIGHT {
+        poster = poster.resize(VIDEO_POSTER_HEIGHT, VIDEO_POSTER_HEIGHT, image::imageops::FilterType::Triangle);
+    }
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82);
+    DynamicImage::ImageRgb8(poster.to_rgb8())
+        .write_with_encoder(encoder)
+        .map_err(|e| MediaError::Image(e.to_string()))?;
+    Ok(out)
+}
+
+/// The left edge of the `window`-wide column of `img` where its detail is
+/// (edges and texture: a face, a figure; not sky, wall or a blurred
+/// background), by the sum of the brightness steps to each pixel's right
+/// and below. A window away from the middle must be clearly better (the
+/// middle is where a picture's subject usually is).
+fn subject_at(img: &image::GrayImage, window: u32) -> u32 {
+    let (w, h) = img.dimensions();
+    if window >= w || h < 2 {
+        return 0;
+    }
+    let mut columns = vec![0u64; w as usize];
+    for y in 0..h - 1 {
+        for x in 0..w - 1 {
+            let p = i32::from(img.get_pixel(x, y)[0]);
+            let right = i32::from(img.get_pixel(x + 1, y)[0]);
+            let below = i32::from(img.get_pixel(x, y + 1)[0]);
+            columns[x as usize] += u64::from((right - p).unsigned_abs() + (below - p).unsigned_abs());
+        }
+    }
+    let middle = (w - window) / 2;
+    let score = |sum: u64, x: u32| {
+        let off = f64::from(x.abs_diff(middle)) / f64::from(middle.max(1));
+        sum as f64 * (1.0 - 0.25 * off)
+    };
+    let mut sum: u64 = columns[..window as usize].iter().sum();
+    let mut best = (score(sum, 0), 0u32);
+    for x in 1..=(w - window) {
+        sum = sum + columns[(x + window - 1) as usize] - columns[(x - 1) as usize];
+        let s = score(sum, x);
+        // Ties go to the window nearer the middle.
+        if s > best.0 || (s == best.0 && x.abs_diff(middle) < best.1.abs_diff(middle)) {
+            best = (s, x);
+        }
+    }
+    best.1
+}
+
 /// How many videos a folder holds (up to 2: enough to tell).
 fn videos_in(roots: &Roots, root: usize, dir: &Path) -> usize {
     roots.names_in(root, dir, crate::library::is_video_name, 2).map_or(0, |names| names.len())
@@ -395,5 +475,40 @@ mod tests {
         assert!(!thumbs.has(VideoId(8)));
         // Reopening finds what is stored.
         assert!(Thumbs::open(data.path()).unwrap().has(id));
+        // The poster: 2:3 of the picture stored, at most 480 high.
+        let poster = decode(&std::fs::read(thumbs.poster_path(id).unwrap().unwrap()).unwrap()).unwrap();
+        assert_eq!((poster.width(), poster.height()), (320, 480));
+        assert!(thumbs.poster_path(VideoId(8)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_poster_is_cut_where_the_subject_is() {
+        // A plain picture with a striped figure in its left quarter.
+        let mut img = image::GrayImage::from_pixel(640, 360, image::Luma([90]));
+        for x in 40..140 {
+            for y in 60..300 {
+                img.put_pixel(x, y, image::Luma(if (x / 4 + y / 6) % 2 == 0 { [20] } else { [230] }));
+            }
+        }
+        let x = subject_at(&img, 240);
+        assert!(x <= 40 && x + 240 >= 140, "the window at {x} holds the figure");
+        // Nothing to choose by: the middle.
+        assert_eq!(subject_at(&image::GrayImage::from_pixel(640, 360, image::Luma([90])), 240), 200);
+        // No wider than the window: all of it.
+        assert_eq!(subject_at(&image::GrayImage::new(200, 300), 200), 0);
+        // A poster made of such a picture holds the figure, and a thumbnail
+        // made before posters were gets its poster when asked.
+        let data = tempfile::tempdir().unwrap();
+        let thumbs = Thumbs::open(data.path()).unwrap();
+        let mut bytes = Vec::new();
+        DynamicImage::ImageLuma8(img).write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+        thumbs.store(VideoId(3), &bytes).unwrap();
+        let made = std::fs::read(thumbs.poster_path(VideoId(3)).unwrap().unwrap()).unwrap();
+        std::fs::remove_file(thumbs.poster_path(VideoId(3)).unwrap().unwrap()).unwrap();
+        let again = decode(&std::fs::read(thumbs.poster_path(VideoId(3)).unwrap().unwrap()).unwrap()).unwrap();
+        assert_eq!((again.width(), again.height()), (240, 360));
+        let poster = decode(&made).unwrap().to_luma8();
+        let dark = poster.pixels().filter(|p| p[0] < 60).count();
+        assert!(dark > 240 * 360 / 10, "the stripes are in the poster: {dark} dark pixels");
     }
 }

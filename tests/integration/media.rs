@@ -419,3 +419,42 @@ async fn a_thumbnail_is_a_telling_frame_not_a_fade() {
     let mean = img.pixels().map(|p| u64::from(p.0[0])).sum::<u64>() / u64::from(img.width() * img.height());
     assert!(mean > 40, "the thumbnail is dark (mean luma {mean}): the fade, not the picture");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_films_poster_is_cut_where_its_subject_is() {
+    let fx = Fixture::new();
+    // A film whose picture is plain grey but for a figure at the left.
+    ffmpeg(
+        &fx.path().join("Left Side (1999).mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=gray:s=640x360:r=25:d=6",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=120x300:r=25:d=6",
+            "-filter_complex",
+            "[0:v][1:v]overlay=x=30:y=30",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("Left Side (1999).mp4").await;
+    eventually(Duration::from_secs(60), "a thumbnail", || async { thumb_width(&srv, &id).await == Some(320) }).await;
+    let films = srv.get("/films").await.text().await.unwrap();
+    assert!(films.contains(&format!("src=\"/poster/{id}.jpg\"")), "{films}");
+    let res = srv.get(&format!("/poster/{id}.jpg")).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    let poster = image::load_from_memory(&res.bytes().await.unwrap()).unwrap().to_rgb8();
+    assert_eq!(poster.dimensions(), (240, 360));
+    // The figure's colours fill much of it (the middle of the picture is grey).
+    let coloured = poster.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 40).count();
+    assert!(coloured > 240 * 360 / 5, "{coloured} coloured pixels: the poster missed the figure");
+    assert_eq!(srv.get("/poster/00000000000000ff.jpg").await.status(), 404);
+}

@@ -18,6 +18,26 @@ pub async fn thumb(thumbs: &Thumbs, id: VideoId, width: u32, headers: &HeaderMap
     image_file(thumbs.path(id, width), headers).await
 }
 
+/// `GET /poster/{id}.jpg`: the video's 2:3 poster, cut from its thumbnail
+/// where the subject is (made the first time when the thumbnail is older).
+pub async fn poster(
+    thumbs: &std::sync::Arc<Thumbs>,
+    id: VideoId,
+    headers: &HeaderMap,
+) -> Result<Response<Body>, ApiError> {
+    let missing = || ApiError::NotFound("no picture for this video yet".into());
+    if !thumbs.has(id) {
+        return Err(missing());
+    }
+    let t = thumbs.clone();
+    let made = crate::blocking::spawn(move || t.poster_path(id)).await.map_err(|e| ApiError::Internal(e.into()))?;
+    match made {
+        Ok(Some(path)) => image_file(path, headers).await,
+        Ok(None) => Err(missing()),
+        Err(e) => Err(ApiError::Internal(e.into())),
+    }
+}
+
 /// `GET /sprite/{id}.jpg`: the preview strip (10 x 2 frames).
 pub async fn sprite(thumbs: &Thumbs, id: VideoId, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
     let tile = thumbs.sprite(id).ok_or_else(|| ApiError::NotFound("no preview strip for this video".into()))?;

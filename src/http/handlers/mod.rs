@@ -305,10 +305,15 @@ async fn dispatch(
         Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,
         Name::Play => play::play(streaming, sight, p.id()?, query, &parts.method, h, zero_copy).await,
         Name::Transcode => transcode::transcode(streaming, sight, who, client.ip, p.id()?, query, &parts.method).await,
+        Name::TranscodePlaylist => transcode::playlist(streaming, sight, p.id()?, query).await,
+        Name::TranscodeSegment => {
+            transcode::segment(streaming, sight, who, client.ip, p.id()?, p.n()?, query, &parts.method).await
+        }
         Name::Thumb => {
             let id = seen(library, sight, p.id()?)?;
             images::thumb(thumbs, id, p.width()?, h).await
         }
+        Name::Poster => images::poster(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::Sprite => images::sprite(thumbs, seen(library, sight, p.id()?)?, h).await,
         Name::SpriteVtt => images::sprite_vtt(thumbs, library, sight, p.id()?),
         Name::Subtitle | Name::SubtitleSrt => {

@@ -391,7 +391,7 @@ pub async fn poster(
         .map(|v| v.id)
         .find(|id| thumbs.has(*id))
         .ok_or_else(|| ApiError::NotFound("no picture for this series yet".into()))?;
-    super::images::image_file(thumbs.path(id, crate::media::thumbs::SIZES[0]), headers).await
+    super::images::poster(thumbs, id, headers).await
 }
 
 /// The folders of season `season` of `shown` (each once, at most

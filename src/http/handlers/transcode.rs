@@ -6,12 +6,25 @@
 //! stops reading for a minute; HEAD starts nothing. No ranges: a seek is
 //! a new request from another second.
 //!
+//! `GET /transcode/{id}.m3u8?height=…&audio=…` and
+//! `GET|HEAD /transcode/{id}/{n}.ts?…`: the same transcode as HLS, for a
+//! player without Media Source Extensions (the page offers it to such a
+//! browser when it plays HLS itself). The playlist covers the whole video
+//! before any segment is made; each segment is made by the viewer's HLS
+//! transcode of the video (`media::transcode::hls`), started again at the
+//! segment asked for after a seek. Who: as above; a signed link of the
+//! video opens both, and the playlist hands its fields on to the
+//! segments. How much: the same slots and rule of one per viewer and
+//! video; a segment waits at most the ffmpeg time limit; a segment
+//! number past the end is 404 without starting anything.
+//!
 //! `copy=1`: the picture copied as it is (no encoding; the sound still
 //! made AAC), from the key frame before `t`, its times the file's own.
 //! Only for a video the server remuxes: it is how the page starts a film
 //! whose remux is not planned yet (the plan needs a whole read). At most
 //! `transcode::COPIES` at once, one per viewer and video, as above.
 
+use std::io::Read;
 use std::net::IpAddr;
 
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -23,7 +36,7 @@ use super::ApiError;
 use crate::catalog::personal::Viewer;
 use crate::http::body::Body;
 use crate::library::ids::VideoId;
-use crate::media::transcode::{Copied, Job, TranscodeError, MAX_HEIGHT};
+use crate::media::transcode::{self as hls, Copied, Job, TranscodeError, MAX_HEIGHT};
 
 /// What the query asks for: the start (seconds), a height, a track.
 #[derive(Debug, Default, PartialEq)]
@@ -74,17 +87,14 @@ pub async fn transcode(
     method: &Method,
 ) -> Result<Response<Body>, ApiError> {
     let asked = asked(query)?;
-    let catalog = streaming.library.catalog();
-    let video = super::visible(&catalog, sight, id)?.clone();
-    drop(catalog);
-    let Some(info) = video.info.as_ref().filter(|i| i.video_codec.is_some()) else {
-        return Err(ApiError::UnsupportedMediaType("this file holds no video the server could read".into()));
-    };
+    let (video, sound) = transcodable(streaming, sight, id)?;
     let copy = match asked.copy {
         false => None,
         true => Some(
-            info.video_codec
-                .as_deref()
+            video
+                .info
+                .as_ref()
+                .and_then(|i| i.video_codec.as_deref())
                 .and_then(Copied::of)
                 .filter(|_| crate::media::remux::remuxable(&video))
                 .ok_or_else(|| {
@@ -98,10 +108,6 @@ pub async fn transcode(
     let duration_s = video.duration_ms().unwrap_or(0) as f64 / 1000.0;
     if duration_s > 0.0 && asked.t >= duration_s {
         return Err(ApiError::BadRequest(format!("t={}: the video is {duration_s:.3} s long", asked.t)));
-    }
-    let transcodes = &streaming.transcodes;
-    if !transcodes.available() {
-        return Err(ApiError::Unavailable(TranscodeError::NoFfmpeg.to_string()));
     }
     let headers = |res: &mut Response<Body>| {
         let h = res.headers_mut();
@@ -117,30 +123,144 @@ pub async fn transcode(
         return Ok(res);
     }
     let opened = super::video::hot_file(streaming, &video, 0).await?;
-    let viewer = match who {
-        Viewer::Person(name) => format!("{name}@{ip}"),
-        _ => format!("@{ip}"),
-    };
     let job = Job {
         id,
-        viewer,
+        viewer: viewer(who, ip),
         content: opened.content,
         start_s: asked.t,
         height: asked.height,
         audio: asked.audio,
-        sound: info.audio_codec.is_some(),
+        sound,
         copy,
     };
-    let (first, rest) = transcodes.start(job).await.map_err(|e| match e {
+    let (first, rest) = streaming.transcodes.start(job).await.map_err(refused)?;
+    let mut res = Response::new(Body::Stream(Some(first), rest));
+    headers(&mut res);
+    Ok(res)
+}
+
+/// `/transcode/{id}.m3u8`: the HLS playlist of the whole video.
+pub async fn playlist(
+    streaming: &Streaming,
+    sight: &crate::catalog::Sight,
+    id: VideoId,
+    query: &str,
+) -> Result<Response<Body>, ApiError> {
+    asked(query)?;
+    let (video, _) = transcodable(streaming, sight, id)?;
+    let duration_s = hls_length(&video)?;
+    // The segments are asked for as the playlist was (a signed link's
+    // fields included); a request's query holds no line breaks.
+    let mut res = Response::new(Body::full(hls::playlist(id, duration_s, query)));
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/vnd.apple.mpegurl"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    Ok(res)
+}
+
+/// `/transcode/{id}/{n}.ts`: segment `n` of the HLS transcode.
+#[allow(clippy::too_many_arguments)]
+pub async fn segment(
+    streaming: &Streaming,
+    sight: &crate::catalog::Sight,
+    who: &Viewer,
+    ip: IpAddr,
+    id: VideoId,
+    n: u64,
+    query: &str,
+    method: &Method,
+) -> Result<Response<Body>, ApiError> {
+    let asked = asked(query)?;
+    let (video, sound) = transcodable(streaming, sight, id)?;
+    let count = hls::segment_count(hls_length(&video)?);
+    let n = u32::try_from(n)
+        .ok()
+        .filter(|n| *n < count)
+        .ok_or_else(|| ApiError::NotFound(format!("segment {n}: this video has {count} (0 to {})", count - 1)))?;
+    let respond = |body: Body| {
+        let mut res = Response::new(body);
+        let h = res.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("video/mp2t"));
+        // The same segment again (a short step back) comes from the cache.
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+        res
+    };
+    if method == Method::HEAD {
+        return Ok(respond(Body::Empty));
+    }
+    let opened = super::video::hot_file(streaming, &video, 0).await?;
+    let job = Job {
+        id,
+        viewer: viewer(who, ip),
+        content: opened.content,
+        start_s: 0.0,
+        height: asked.height,
+        audio: asked.audio,
+        sound,
+        copy: None,
+    };
+    let file = streaming.transcodes.segment(job, n, count).await.map_err(refused)?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut bytes = Vec::new();
+        (&file).take(MAX_SEGMENT).read_to_end(&mut bytes).map(|_| bytes)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(respond(Body::full(bytes)))
+}
+
+/// The largest segment sent (six seconds at a bitrate far past any
+/// `--transcode-max-kbps`).
+const MAX_SEGMENT: u64 = 256 * 1024 * 1024;
+
+/// The video `id` when it may be seen and holds a picture the server can
+/// read, and whether it has sound; transcoding must be available.
+fn transcodable(
+    streaming: &Streaming,
+    sight: &crate::catalog::Sight,
+    id: VideoId,
+) -> Result<(std::sync::Arc<crate::catalog::Video>, bool), ApiError> {
+    let catalog = streaming.library.catalog();
+    let video = super::visible(&catalog, sight, id)?.clone();
+    drop(catalog);
+    let Some(info) = video.info.as_ref().filter(|i| i.video_codec.is_some()) else {
+        return Err(ApiError::UnsupportedMediaType("this file holds no video the server could read".into()));
+    };
+    let sound = info.audio_codec.is_some();
+    if !streaming.transcodes.available() {
+        return Err(ApiError::Unavailable(TranscodeError::NoFfmpeg.to_string()));
+    }
+    Ok((video, sound))
+}
+
+/// A video's length for its HLS playlist, which needs one.
+fn hls_length(video: &crate::catalog::Video) -> Result<f64, ApiError> {
+    match video.duration_ms() {
+        Some(ms) if ms > 0 => Ok(ms as f64 / 1000.0),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "this video's length is not known, so it has no HLS playlist; play /transcode/{id}.mp4".into(),
+        )),
+    }
+}
+
+/// Whose transcode it is: one per viewer (an account, or a device) and video.
+fn viewer(who: &Viewer, ip: IpAddr) -> String {
+    match who {
+        Viewer::Person(name) => format!("{name}@{ip}"),
+        _ => format!("@{ip}"),
+    }
+}
+
+/// A transcode refused or failed, as an HTTP error.
+fn refused(e: TranscodeError) -> ApiError {
+    match e {
         TranscodeError::Busy(_) | TranscodeError::CopiesBusy | TranscodeError::NoFfmpeg | TranscodeError::NoEncoder => {
             ApiError::Unavailable(e.to_string())
         }
         TranscodeError::Failed(_) => ApiError::UnsupportedMediaType(e.to_string()),
         TranscodeError::Io(e) => ApiError::Internal(e.into()),
-    })?;
-    let mut res = Response::new(Body::Stream(Some(first), rest));
-    headers(&mut res);
-    Ok(res)
+    }
 }
 
 #[cfg(test)]

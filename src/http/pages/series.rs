@@ -142,7 +142,7 @@ pub fn films(view: &FilmsView) -> Markup {
                         a href={ "/watch/" (t.video.id) } {
                             span.poster aria-hidden="true" {
                                 @if t.thumb {
-                                    img src={ "/thumb/" (t.video.id) "/320" } loading="lazy" decoding="async" alt="";
+                                    img src={ "/poster/" (t.video.id) ".jpg" } loading="lazy" decoding="async" alt="";
                                 } @else {
                                     span.initial { (t.title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_default()) }
                                 }

@@ -150,7 +150,13 @@ pub enum Name {
     /// fragmented MP4.
     Play,
     Transcode,
+    /// A transcode as HLS, for players without Media Source Extensions:
+    /// its playlist, and its segments.
+    TranscodePlaylist,
+    TranscodeSegment,
     Thumb,
+    /// A video's 2:3 poster, cut from its thumbnail.
+    Poster,
     /// The preview strip, and its cues.
     Sprite,
     SpriteVtt,
@@ -297,13 +303,18 @@ pub struct Route<'a> {
 }
 
 impl Route<'_> {
-    /// The video a `/video/{id}`, `/play/{id}` or `/subtitles/{id}/…`
-    /// request names (signed links are for these: a video, and its
-    /// subtitles for the player or TV it is sent to).
+    /// The video a `/video/{id}`, `/play/{id}`, `/subtitles/{id}/…` or
+    /// HLS `/transcode/{id}…` request names (signed links are for these: a
+    /// video, its subtitles, and its HLS for the player or TV it is sent
+    /// to).
     pub fn video_by_id(&self) -> Option<VideoId> {
         match (self.endpoint.name, &self.params.key, self.params.id) {
             (Name::Video, Some(VideoKey::Id(id)), _) => Some(*id),
-            (Name::Play | Name::Subtitle | Name::SubtitleSrt, _, Some(id)) => Some(id),
+            (
+                Name::Play | Name::Subtitle | Name::SubtitleSrt | Name::TranscodePlaylist | Name::TranscodeSegment,
+                _,
+                Some(id),
+            ) => Some(id),
             _ => None,
         }
     }

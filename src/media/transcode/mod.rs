@@ -15,10 +15,20 @@
 //! Hardware encoders (VAAPI, Quick Sync, NVENC, V4L2 mem2mem on a
 //! Raspberry Pi) are tried once, in the background after the start, each
 //! by a short encode; the first that works is used, libx264 otherwise.
-//! Nothing is cached: a finished transcode is not kept.
+//!
+//! A player without Media Source Extensions (an iPhone before iOS 17.1,
+//! some televisions' browsers) plays HLS instead (`hls`): segments of a
+//! few seconds, made by the same ffmpeg settings into a folder of the
+//! data dir, under the same bounds. Nothing is cached: a finished
+//! transcode is not kept.
+
+mod hls;
+
+pub use hls::{playlist, segment_count, SEGMENT_S};
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,8 +93,9 @@ impl Encoder {
         }
     }
 
-    /// The video filter (`scale`: the size) and encoder options.
-    fn video(self, s: &Settings, scale: &str) -> Vec<String> {
+    /// The video filter (`scale`: the size) and encoder options, with key
+    /// frames where `keys` says (ffmpeg's `-force_key_frames`).
+    fn video(self, s: &Settings, scale: &str, keys: String) -> Vec<String> {
         let (crf, max, buf) = (s.crf.to_string(), format!("{}k", s.max_kbps), format!("{}k", s.max_kbps * 2));
         let mean = format!("{}k", s.max_kbps / 2);
         let (filter, codec): (String, Vec<&str>) = match self {
@@ -102,9 +113,15 @@ impl Encoder {
         };
         let mut args: Vec<String> = vec!["-vf".into(), filter, "-c:v".into(), self.ffmpeg_name().into()];
         args.extend(codec.into_iter().map(String::from));
-        args.extend(["-force_key_frames".into(), format!("expr:gte(t,n_forced*{FRAGMENT_S})")]);
+        args.extend(["-force_key_frames".into(), keys]);
         args
     }
+}
+
+/// Key frames every `FRAGMENT_S` from a stream's start (each begins a
+/// fragment of the MP4).
+fn every_fragment() -> String {
+    format!("expr:gte(t,n_forced*{FRAGMENT_S})")
 }
 
 /// The size filter: at most `height` lines (and `MAX_HEIGHT`), never
@@ -235,6 +252,11 @@ pub struct Transcodes {
     slots: Arc<Semaphore>,
     copies: Arc<Semaphore>,
     running: Mutex<HashMap<(String, VideoId), Arc<Run>>>,
+    /// HLS transcodes by viewer and video (each also in `running`).
+    segmented: Mutex<HashMap<(String, VideoId), Arc<hls::Segmented>>>,
+    /// Where HLS segments are made, a folder for each (emptied at start).
+    scratch: PathBuf,
+    folders: AtomicU64,
     encoders: Mutex<Option<Encoders>>,
     started: AtomicU64,
 }
@@ -256,14 +278,20 @@ pub struct Status {
 }
 
 impl Transcodes {
-    pub fn new(ffmpeg: Option<Ffmpeg>, settings: Settings) -> Arc<Transcodes> {
+    /// `scratch`: a folder for HLS segments; what an earlier run left
+    /// there is removed.
+    pub fn new(ffmpeg: Option<Ffmpeg>, settings: Settings, scratch: PathBuf) -> Arc<Transcodes> {
         let max = settings.max.max(1);
+        hls::clear(&scratch);
         Arc::new(Transcodes {
             ffmpeg,
             settings: Settings { max, ..settings },
             slots: Arc::new(Semaphore::new(max)),
             copies: Arc::new(Semaphore::new(COPIES)),
             running: Mutex::new(HashMap::new()),
+            segmented: Mutex::new(HashMap::new()),
+            scratch,
+            folders: AtomicU64::new(0),
             encoders: Mutex::new(None),
             started: AtomicU64::new(0),
         })
@@ -317,26 +345,13 @@ impl Transcodes {
     pub async fn start(self: &Arc<Self>, job: Job) -> Result<(Bytes, mpsc::Receiver<Bytes>), TranscodeError> {
         let ffmpeg = self.ffmpeg.clone().ok_or(TranscodeError::NoFfmpeg)?;
         // A copy needs no encoder, and takes a slot of its own kind.
-        let (encoder, slots) = match job.copy {
-            None => (self.encoder()?, &self.slots),
-            Some(_) => (Encoder::Software, &self.copies),
+        let encoder = match job.copy {
+            None => self.encoder()?,
+            Some(_) => Encoder::Software,
         };
         let key = (job.viewer.clone(), job.id);
         let run = Arc::new(Run::new());
-        if let Some(before) = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), run.clone()) {
-            before.stop();
-        }
-        // The one just stopped gives its slot back within `POLL`.
-        let permit = match tokio::time::timeout(Duration::from_secs(2), slots.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => permit,
-            _ => {
-                self.forget(&key, &run);
-                return Err(match job.copy {
-                    None => TranscodeError::Busy(self.settings.max),
-                    Some(_) => TranscodeError::CopiesBusy,
-                });
-            }
-        };
+        let permit = self.claim(&key, &run, job.copy.is_some()).await?;
         // How long the first bytes may take.
         let first_within = ffmpeg.timeout;
         let (tx, mut rx) = mpsc::channel(QUEUED);
@@ -370,6 +385,28 @@ impl Transcodes {
         }
     }
 
+    /// Makes `run` the viewer's one transcode of the video (stopping the
+    /// one before, which gives its slot back within `POLL`), and waits a
+    /// moment for a slot: a copy's own kind (`copy`) or a transcode's.
+    async fn claim(
+        &self,
+        key: &(String, VideoId),
+        run: &Arc<Run>,
+        copy: bool,
+    ) -> Result<OwnedSemaphorePermit, TranscodeError> {
+        let slots = if copy { &self.copies } else { &self.slots };
+        if let Some(before) = self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), run.clone()) {
+            before.stop();
+        }
+        match tokio::time::timeout(Duration::from_secs(2), slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                self.forget(key, run);
+                Err(if copy { TranscodeError::CopiesBusy } else { TranscodeError::Busy(self.settings.max) })
+            }
+        }
+    }
+
     /// Drops `run` from the running ones, unless a newer one took its place.
     fn forget(&self, key: &(String, VideoId), run: &Arc<Run>) {
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
@@ -380,37 +417,43 @@ impl Transcodes {
 
     /// ffmpeg's arguments after the program name, input included later.
     fn args(&self, encoder: Encoder, job: &Job) -> Args {
+        let mut args = self.streams(encoder, job, job.start_s, every_fragment());
+        let mut flags = "frag_keyframe+empty_moov+default_base_moof";
+        if let Some(copy) = job.copy {
+            // The copy starts at the key frame before `start_s`, so its
+            // times are the file's own (`-copyts`), written as they are
+            // (no edit list; negative composition offsets).
+            args.after.extend(["-copyts", "-use_editlist", "1"].map(String::from));
+            if copy == Copied::Hevc {
+                args.after.extend(["-tag:v", "hvc1"].map(String::from));
+            }
+            flags = "frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets";
+        }
+        args.after.extend(["-f", "mp4", "-movflags", flags, "pipe:1"].map(String::from));
+        args
+    }
+
+    /// What every transcode's arguments share: from `start_s` (seconds), the
+    /// picture (encoded with key frames at `keys`, or copied) and the
+    /// sound (stereo AAC), nothing else of the file; the output's format
+    /// comes after.
+    fn streams(&self, encoder: Encoder, job: &Job, start_s: f64, keys: String) -> Args {
         let mut before: Vec<String> = ["-nostdin", "-v", "error"].map(String::from).to_vec();
         if job.copy.is_none() {
             before.extend(encoder.device().iter().map(|s| s.to_string()));
         }
-        before.extend(["-ss".into(), format!("{:.3}", job.start_s.max(0.0))]);
+        before.extend(["-ss".into(), format!("{:.3}", start_s.max(0.0))]);
         let mut after: Vec<String> = vec!["-map".into(), "0:v:0".into()];
         if job.sound {
             after.extend(["-map".into(), format!("0:a:{}?", job.audio)]);
             after.extend(["-c:a", "aac", "-ac", "2", "-b:a"].map(String::from));
             after.push(format!("{AUDIO_KBPS}k"));
         }
-        let mut flags = "frag_keyframe+empty_moov+default_base_moof";
         match job.copy {
-            None => after.extend(encoder.video(&self.settings, &scale(job.height))),
-            Some(copy) => {
-                // The copy starts at the key frame before `start_s`, so
-                // its times are the file's own (`-copyts`), written as
-                // they are (no edit list; negative composition offsets).
-                after.extend(["-c:v", "copy", "-copyts", "-use_editlist", "1"].map(String::from));
-                if copy == Copied::Hevc {
-                    after.extend(["-tag:v", "hvc1"].map(String::from));
-                }
-                flags = "frag_keyframe+empty_moov+default_base_moof+frag_discont+negative_cts_offsets";
-            }
+            None => after.extend(encoder.video(&self.settings, &scale(job.height), keys)),
+            Some(_) => after.extend(["-c:v", "copy"].map(String::from)),
         }
-        after.extend(
-            ["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1", "-f", "mp4"]
-                .into_iter()
-                .chain(["-movflags", flags, "pipe:1"])
-                .map(String::from),
-        );
+        after.extend(["-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"].map(String::from));
         Args { before, after }
     }
 }
@@ -537,7 +580,7 @@ fn try_encoder(ffmpeg: &Ffmpeg, settings: &Settings, encoder: Encoder) -> Result
     let mut cmd = Command::new(&ffmpeg.path);
     cmd.args(["-nostdin", "-v", "error"]).args(encoder.device());
     cmd.args(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=0.5"]);
-    cmd.args(encoder.video(settings, &scale(None)));
+    cmd.args(encoder.video(settings, &scale(None), every_fragment()));
     cmd.args(["-f", "null", "-"]);
     run_with(cmd, Stdio::null(), Duration::from_secs(10))
         .map(|_| ())
@@ -558,7 +601,7 @@ mod tests {
     #[test]
     fn the_arguments_name_the_start_the_sound_and_a_fragmented_mp4() {
         let settings = Settings { max: 1, crf: 23, max_kbps: 8000, choice: Choice::Software };
-        let t = Transcodes::new(None, settings);
+        let t = Transcodes::new(None, settings, std::env::temp_dir().join("vidserve-no-segments"));
         let job = |sound| Job {
             id: VideoId(1),
             viewer: "a".into(),
@@ -582,10 +625,19 @@ mod tests {
         let copy = t.args(Encoder::Vaapi, &Job { copy: Some(Copied::Hevc), ..job(true) });
         let (before, after) = (copy.before.join(" "), copy.after.join(" "));
         assert!(!before.contains("vaapi") && before.ends_with("-ss 12.500"), "{before}");
-        assert!(after.contains("-c:v copy -copyts") && after.contains("-tag:v hvc1"), "{after}");
+        assert!(after.contains("-c:v copy") && after.contains("-copyts") && after.contains("-tag:v hvc1"), "{after}");
         assert!(after.contains("-c:a aac") && !after.contains("libx264") && !after.contains("scale"), "{after}");
         assert!(after.contains("+frag_discont+negative_cts_offsets pipe:1"), "{after}");
         let h264 = t.args(Encoder::Software, &Job { copy: Some(Copied::H264), ..job(false) }).after.join(" ");
         assert!(!h264.contains("hvc1") && h264.contains("-c:v copy"), "{h264}");
+        // HLS from segment 7 of 10: the film's own times (shifted, never
+        // negative), key frames and cuts where segments 8 and 9 begin,
+        // numbered from 7.
+        let hls = t.hls_args(Encoder::Software, &job(true), 7, 10);
+        assert!(hls.before.join(" ").ends_with("-ss 42.000"), "{:?}", hls.before);
+        let hls = hls.after.join(" ");
+        assert!(hls.contains("-force_key_frames 48,54 "), "{hls}");
+        assert!(hls.contains("-copyts -start_at_zero -output_ts_offset 10 -f segment -segment_format mpegts"), "{hls}");
+        assert!(hls.ends_with("-segment_times 58,64 -segment_start_number 7 %d.ts"), "{hls}");
     }
 }
