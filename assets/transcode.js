@@ -87,10 +87,15 @@ export function transcode(player, say, from) {
 }
 
 /** Plays the transcode's HLS `url` from second `from`; another size or
- * audio track loads it again, from where it was. */
+ * audio track loads it again, from where it was. The playlist is asked
+ * for by a signed link (its segments inherit it), as a phone's own player
+ * may not send the page's cookie. */
 function playlist(player, url, lines, from) {
-  const load = (at, playing) => {
-    const asked = [lines() ? "height=" + lines() : "", player.dataset.audio ? "audio=" + player.dataset.audio : ""];
+  const id = (url.match(/\/transcode\/([0-9a-f]+)\.m3u8$/) || [])[1];
+  const signing = id ? signedQuery(id) : Promise.resolve("");
+  const load = async (at, playing) => {
+    const asked = [lines() ? "height=" + lines() : "", player.dataset.audio ? "audio=" + player.dataset.audio : "",
+      await signing];
     const query = asked.filter(Boolean).join("&");
     player.src = url + (query ? "?" + query : "");
     if (at > 0) {
@@ -104,6 +109,15 @@ function playlist(player, url, lines, from) {
   player.addEventListener("vidserve-audio", again);
   player.addEventListener("vidserve-quality", again);
   load(from, false);
+}
+
+/** The query of a signed link to video `id` (`expires=…&sig=…`), or "". */
+async function signedQuery(id) {
+  try {
+    const res = await fetch("/api/v1/videos/" + id + "/link", { headers: { Accept: "application/json" } });
+    if (!res.ok) return "";
+    return new URL((await res.json()).url, location.href).search.slice(1);
+  } catch (e) { return ""; }
 }
 
 /** The Media Source types of pictures copied as they are. */

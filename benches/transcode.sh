@@ -5,6 +5,9 @@
 # (what a seek costs), and the speed as a multiple of real time when the
 # whole film is fetched as fast as the machine transcodes it (a player
 # needs at least 1x), with ffmpeg's CPU seconds per second of film.
+# Then the same through HLS (/transcode/{id}.m3u8): the time to segment 0,
+# to a segment from the middle (a new run there), and every segment
+# asked for in turn, as a player without Media Source does.
 #
 #   benches/transcode.sh                  # builds release, 60 s films
 #   SECONDS_OF_VIDEO=120 NO_BUILD=1 benches/transcode.sh
@@ -53,4 +56,18 @@ t = $T1 - $T0
 print(f'${lines}p: first byte {float(\"$FIRST\"):.2f} s from the start, {float(\"$MIDDLE\"):.2f} s from the middle; '
       f'{$LENGTH / t:.2f}x real time ({t:.1f} s for $LENGTH s), {($C1 - $C0) / $LENGTH:.2f} CPU s per s of film, '
       f'{$BYTES * 8 / $LENGTH / 1000:.0f} kbit/s out')"
+  sleep 1
+  H0=$(curl -s -o /dev/null -w '%{time_total}' "$BASE/transcode/$ID/0.ts")
+  HM=$(curl -s -o /dev/null -w '%{time_total}' "$BASE/transcode/$ID/$((LENGTH / 12)).ts")
+  SEGMENTS=$(curl -s "$BASE/transcode/$ID.m3u8" | grep -c '\.ts')
+  C0=$(children_cpu)
+  T0=$(date +%s.%N)
+  for n in $(seq 0 $((SEGMENTS - 1))); do curl -sf -o /dev/null "$BASE/transcode/$ID/$n.ts"; done
+  T1=$(date +%s.%N)
+  sleep 1
+  C1=$(children_cpu)
+  python3 -c "
+t = $T1 - $T0
+print(f'${lines}p HLS: segment 0 after {float(\"$H0\"):.2f} s, one from the middle after {float(\"$HM\"):.2f} s; '
+      f'all $SEGMENTS in turn at {$LENGTH / t:.2f}x real time, {($C1 - $C0) / $LENGTH:.2f} CPU s per s of film')"
 done

@@ -179,6 +179,19 @@ async fn every_route_has_its_role() {
     assert_eq!(ask(&srv, "GET", &format!("/video/{id}?{query}"), None).await.0, 200);
     assert_eq!(ask(&srv, "GET", &format!("/api/v1/videos/{id}?{query}"), None).await.0, 401);
     assert_eq!(ask(&srv, "GET", &format!("/thumb/{id}/320?{query}"), None).await.0, 401);
+    // It opens the video's HLS playlist too (what a phone's own player
+    // asks for), whose segment links carry it on.
+    if std::process::Command::new("ffmpeg").arg("-version").output().is_ok() {
+        let res = no_redirects().get(srv.url(&format!("/transcode/{id}.m3u8?{query}"))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let list = res.text().await.unwrap();
+        assert!(list.contains(&format!("\n{id}/0.ts?{query}\n")), "{list}");
+        assert_eq!(ask(&srv, "GET", &format!("/transcode/{id}.m3u8"), None).await.0, 401);
+        let other = format!("/transcode/{id}.m3u8?{}", query.replace("sig=", "sig=0"));
+        assert_eq!(ask(&srv, "GET", &other, None).await.0, 403, "a changed link");
+    } else {
+        crate::support::skip("ffmpeg is needed for a transcode's playlist");
+    }
     assert_eq!(ask(&srv, "POST", "/logout?everywhere=1", Some(&ed)).await.0, 303);
     assert_eq!(ask(&srv, "GET", &format!("/video/{id}?{query}"), None).await.0, 403);
 }

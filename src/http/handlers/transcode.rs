@@ -16,7 +16,9 @@
 //! video opens both, and the playlist hands its fields on to the
 //! segments. How much: the same slots and rule of one per viewer and
 //! video; a segment waits at most the ffmpeg time limit; a segment
-//! number past the end is 404 without starting anything.
+//! number past the end is 404 without starting anything; a playlist
+//! lists at most 48 hours (a file may claim any length). A segment is
+//! sent from its file, never held whole in memory.
 //!
 //! `copy=1`: the picture copied as it is (no encoding; the sound still
 //! made AAC), from the key frame before `t`, its times the file's own.
@@ -24,7 +26,6 @@
 //! whose remux is not planned yet (the plan needs a whole read). At most
 //! `transcode::COPIES` at once, one per viewer and video, as above.
 
-use std::io::Read;
 use std::net::IpAddr;
 
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
@@ -35,7 +36,9 @@ use super::video::Streaming;
 use super::ApiError;
 use crate::catalog::personal::Viewer;
 use crate::http::body::Body;
+use crate::http::stream::{FileBody, Segment};
 use crate::library::ids::VideoId;
+use crate::library::roots::Content;
 use crate::media::transcode::{self as hls, Copied, Job, TranscodeError, MAX_HEIGHT};
 
 /// What the query asks for: the start (seconds), a height, a track.
@@ -199,20 +202,12 @@ pub async fn segment(
         sound,
         copy: None,
     };
-    let file = streaming.transcodes.segment(job, n, count).await.map_err(refused)?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        let mut bytes = Vec::new();
-        (&file).take(MAX_SEGMENT).read_to_end(&mut bytes).map(|_| bytes)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(respond(Body::full(bytes)))
+    let (file, len) = streaming.transcodes.segment(job, n, count).await.map_err(refused)?;
+    // Sent from the file as any file is (the folder may drop it meanwhile).
+    let content = Content::File(std::sync::Arc::new(file), len);
+    let body = FileBody::new(content, vec![Segment::File { pos: 0, end: len }], streaming.metrics.meter());
+    Ok(respond(Body::File(body)))
 }
-
-/// The largest segment sent (six seconds at a bitrate far past any
-/// `--transcode-max-kbps`).
-const MAX_SEGMENT: u64 = 256 * 1024 * 1024;
 
 /// The video `id` when it may be seen and holds a picture the server can
 /// read, and whether it has sound; transcoding must be available.
@@ -234,13 +229,22 @@ fn transcodable(
     Ok((video, sound))
 }
 
-/// A video's length for its HLS playlist, which needs one.
+/// A video's length for its HLS playlist, which needs one (and lists a
+/// segment per 6 s of it: a file claiming weeks gets none).
 fn hls_length(video: &crate::catalog::Video) -> Result<f64, ApiError> {
+    let most = u64::from(hls::MOST_HOURS) * 3_600_000;
     match video.duration_ms() {
-        Some(ms) if ms > 0 => Ok(ms as f64 / 1000.0),
-        _ => Err(ApiError::UnsupportedMediaType(
-            "this video's length is not known, so it has no HLS playlist; play /transcode/{id}.mp4".into(),
-        )),
+        Some(ms) if ms > 0 && ms <= most => Ok(ms as f64 / 1000.0),
+        Some(ms) if ms > most => Err(ApiError::UnsupportedMediaType(format!(
+            "this file says it lasts {} hours; HLS covers at most {}: play /transcode/{}.mp4",
+            ms / 3_600_000,
+            hls::MOST_HOURS,
+            video.id
+        ))),
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "this video's length is not known, so it has no HLS playlist; play /transcode/{}.mp4",
+            video.id
+        ))),
     }
 }
 

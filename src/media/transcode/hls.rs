@@ -45,6 +45,8 @@ const BEHIND: u32 = 5;
 /// negative in any run (a run from the start would otherwise be shifted
 /// by the encoder's delay, and not fit the segments of a later run).
 const TIME_OFFSET_S: u32 = 10;
+/// The longest video given a playlist (a file may claim any length).
+pub const MOST_HOURS: u32 = 48;
 /// Most segments one run makes (its key frames and cuts are listed on
 /// ffmpeg's command line): five hours; a player going further starts a
 /// new run there.
@@ -139,11 +141,17 @@ impl Segmented {
 }
 
 impl Transcodes {
-    /// Segment `n` (of `count`) of `job`'s video, as a file to send: from
+    /// Segment `n` (of `count`) of `job`'s video, as a file to send and
+    /// its length: from
     /// the viewer's running HLS transcode of it when that makes it soon,
     /// else from a new one started at `n`. Waits up to the ffmpeg time
     /// limit for it.
-    pub async fn segment(self: &Arc<Self>, job: Job, n: u32, count: u32) -> Result<std::fs::File, TranscodeError> {
+    pub async fn segment(
+        self: &Arc<Self>,
+        job: Job,
+        n: u32,
+        count: u32,
+    ) -> Result<(std::fs::File, u64), TranscodeError> {
         let ffmpeg = self.ffmpeg.clone().ok_or(TranscodeError::NoFfmpeg)?;
         let key = (job.viewer.clone(), job.id);
         let until = Instant::now() + ffmpeg.timeout;
@@ -165,11 +173,15 @@ impl Transcodes {
             }
             match found {
                 Found::Ready(path) => {
-                    let opened = tokio::task::spawn_blocking(move || std::fs::File::open(path))
-                        .await
-                        .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
+                    let opened = tokio::task::spawn_blocking(move || {
+                        let file = std::fs::File::open(path)?;
+                        let len = file.metadata()?.len();
+                        Ok::<_, std::io::Error>((file, len))
+                    })
+                    .await
+                    .map_err(|e| TranscodeError::Io(std::io::Error::other(e)))?;
                     match opened {
-                        Ok(file) => return Ok(file),
+                        Ok(found) => return Ok(found),
                         // Deleted meanwhile (behind the newest asked for).
                         Err(e) if job.is_none() => return Err(e.into()),
                         Err(_) => {}

@@ -24,7 +24,7 @@
 
 mod hls;
 
-pub use hls::{playlist, segment_count, SEGMENT_S};
+pub use hls::{playlist, segment_count, MOST_HOURS, SEGMENT_S};
 
 use std::collections::HashMap;
 use std::io::Read;
