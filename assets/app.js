@@ -24,7 +24,7 @@ function systemTheme() {
 
 const toggle = document.getElementById("theme-toggle");
 if (toggle) {
-  toggle.hidden = false;
+  toggle.classList.remove("waiting");
   toggle.addEventListener("click", () => {
     const next = (root.dataset.theme || systemTheme()) === "dark" ? "light" : "dark";
     root.dataset.theme = next;

@@ -103,6 +103,27 @@ export function init() {
     if (b) press(b);
   });
   document.querySelectorAll(".card").forEach(previews);
+  // A card is one Tab stop (its link; the arrow keys go from card to
+  // card): on it, 1 to 5 rate, 0 clears the rating and F is the heart.
+  document.addEventListener("keydown", (e) => {
+    const t = /** @type {Element} */ (e.target);
+    const link = t.closest && t.closest(".card > a");
+    if (!link || e.ctrlKey || e.metaKey || e.altKey) return;
+    const card = link.closest(".card");
+    const key = e.key.toLowerCase();
+    let b = null;
+    if (key >= "1" && key <= "5") b = card.querySelector('.card-actions .star[data-rating="' + key + '"]');
+    else if (key === "f") b = card.querySelector(".card-actions .heart");
+    else if (key === "0") {
+      // Pressing the lit top star clears it.
+      const lit = card.querySelectorAll('.card-actions .star[aria-pressed="true"]');
+      b = lit.length ? lit[lit.length - 1] : null;
+      if (b && b.nextElementSibling && b.nextElementSibling.getAttribute("aria-pressed") === "true") b = null;
+    }
+    if (!b || b.closest("[hidden]")) return;
+    e.preventDefault();
+    press(b);
+  });
   // Another person's change carries only the shared fields (views, tags,
   // title): this card keeps its own rating and favorite.
   on("user", (d) => document.querySelectorAll('.card[data-id="' + d.id + '"]').forEach((card) => {

@@ -5,7 +5,7 @@ export function init() {
   const selectMode = document.getElementById("select-mode");
   const batchBar = document.getElementById("batch-bar");
   if (!selectMode || !batchBar) return;
-  selectMode.hidden = false;
+  selectMode.classList.remove("waiting");
   const picks = () => Array.from(/** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll("input.pick")));
   const chosen = () => picks().filter((p) => p.checked).map((p) => p.value);
   const count = () => { document.getElementById("batch-count").textContent = chosen().length + " selected"; };

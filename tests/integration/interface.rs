@@ -227,7 +227,8 @@ async fn a_phone_shows_every_header_link() {
         driver.call("POST", "/window/rect", json!({ "width": width, "height": 800 })).await;
         driver.goto(&srv.url("/")).await;
         eventually(Duration::from_secs(10), "the theme switch shown", || async {
-            driver.js("return !document.getElementById('theme-toggle').hidden").await == true
+            driver.js("return getComputedStyle(document.getElementById('theme-toggle')).visibility === 'visible'").await
+                == true
         })
         .await;
         let row = driver.js(in_sight).await;

@@ -334,3 +334,108 @@ pub async fn ends_into_the_countdown(driver: &Driver) {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_third_pass_over_cards_the_player_and_tv_sizes() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    let (srv, _data, first) = two_clips(&fx, 20, None).await;
+    let (status, _) =
+        crate::support::send(&srv, "PUT", &format!("/api/v1/videos/{first}/position"), Some(json!({ "seconds": 7 })))
+            .await;
+    assert_eq!(status, 200);
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    let theme = |t: &'static str| {
+        driver.js(if t == "light" {
+            "localStorage.setItem('vidserve-theme', 'light'); document.documentElement.dataset.theme = 'light'; return 0"
+        } else {
+            "localStorage.setItem('vidserve-theme', 'dark'); document.documentElement.dataset.theme = 'dark'; return 0"
+        })
+    };
+
+    // The player is dark in the light theme too: its menu's choices and its
+    // sliders were the page's white ones.
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
+    driver.goto(&srv.url(&format!("/watch/{first}"))).await;
+    theme("light").await;
+    driver.goto(&srv.url(&format!("/watch/{first}"))).await;
+    loaded(&driver).await;
+    driver.hover("#player", 0, 0).await;
+    driver.click("#c-settings").await;
+    let looks = js(
+        "const b = document.querySelector('#c-menu button'); const s = getComputedStyle(b); \
+                    return [s.backgroundColor, s.color, getComputedStyle(document.getElementById('seek')).colorScheme]",
+    )
+    .await;
+    assert!(looks[0] != "rgb(255, 255, 255)" && looks[1] != "rgb(28, 29, 33)", "menu choice {looks}");
+    assert_eq!(looks[2], "dark", "the seek bar's own colours");
+    driver.keys("\u{E00C}").await;
+
+    // Cards: one Tab stop each (the stars and heart are keys on the card),
+    // the ring around the whole card, and a rating by a key.
+    for (width, height) in [(1280, 900), (390, 844)] {
+        driver.call("POST", "/window/rect", json!({ "width": width, "height": height })).await;
+        for t in ["dark", "light"] {
+            driver.goto(&srv.url("/")).await;
+            theme(t).await;
+            driver.goto(&srv.url("/")).await;
+            let hops =
+                js("const links = [...document.querySelectorAll('#gallery-grid .card > a')]; links[0].focus(); \
+                           return links.map((l) => l.getAttribute('aria-describedby'))")
+                .await;
+            assert_eq!(hops, json!(["card-keys", "card-keys"]), "{width} px {t}");
+            driver.keys("\u{E004}").await;
+            let next = js("const links = [...document.querySelectorAll('#gallery-grid .card > a')]; \
+                           return document.activeElement === links[1]")
+            .await;
+            assert_eq!(next, true, "{width} px {t}: Tab goes to the next card, past the stars and heart");
+            let ring = js("const c = document.activeElement.closest('.card'); const s = getComputedStyle(c); \
+                           return [s.outlineStyle, parseFloat(s.outlineOffset) >= 0]")
+            .await;
+            assert_eq!(ring, json!(["solid", true]), "{width} px {t}: the ring around the card");
+            // The continue-watching bar inside its card's rounded foot.
+            let inside = js("const p = document.querySelector('section.continue progress'); \
+                             const c = p.closest('li').querySelector('.card').getBoundingClientRect(); \
+                             const r = p.getBoundingClientRect(); \
+                             return r.left >= c.left + 8 && r.right <= c.right - 8 && r.bottom <= c.bottom")
+            .await;
+            assert_eq!(inside, true, "{width} px {t}: the progress bar pokes out of its card");
+            // Nothing a script shows moves the page: their places are kept.
+            let kept = js(
+                "const t = document.getElementById('theme-toggle'); const s = document.getElementById('select-mode'); \
+                           return [t.hidden, s.hidden, t.getBoundingClientRect().width > 0]",
+            )
+            .await;
+            assert_eq!(kept, json!([false, false, true]));
+        }
+    }
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
+    driver.goto(&srv.url("/")).await;
+    js("document.querySelector('#gallery-grid .card > a').focus(); return 0").await;
+    driver.keys("3").await;
+    let id = js("return document.querySelector('#gallery-grid .card').dataset.id").await;
+    let id = id.as_str().unwrap().to_string();
+    eventually(Duration::from_secs(10), "rated 3 by a key", || async {
+        srv.json(&format!("/api/v1/videos/{id}")).await["rating"] == json!(3)
+    })
+    .await;
+    // The card says how sharp, never the file's format; its phrases stay whole.
+    let meta = js("return document.querySelector('#gallery-grid .card .meta').textContent").await;
+    assert!(!meta.as_str().unwrap().contains("webm"), "{meta}");
+
+    // A television: headings are larger than the text under them (they were
+    // 17.6 px over 20 px card titles), and the player's buttons grow too.
+    driver.call("POST", "/window/rect", json!({ "width": 1920, "height": 1080 })).await;
+    driver.goto(&srv.url("/")).await;
+    let sizes = js("const px = (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize); \
+                    return [px('section.continue h2'), px('#gallery-grid .card .title'), px('h1')]")
+    .await;
+    let sizes: Vec<f64> = sizes.as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect();
+    assert!(sizes[0] > sizes[1] && sizes[2] >= 30.0, "heading, card title, h1: {sizes:?}");
+    driver.goto(&srv.url(&format!("/watch/{first}"))).await;
+    let button = js("return document.getElementById('c-play').getBoundingClientRect().height").await;
+    assert!(button.as_f64().unwrap() >= 50.0, "the play button at 1920 px: {button}");
+}

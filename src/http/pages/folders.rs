@@ -105,6 +105,7 @@ pub fn folders(view: &FoldersView) -> Markup {
                         li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
                     }
                 }
+                (super::gallery::card_keys())
                 @if view.pages > 1 {
                     nav.pages aria-label="Pages" {
                         @if view.page > 1 { a rel="prev" href=(link(&view.at, view.page - 1)) { "‹ Previous" } }

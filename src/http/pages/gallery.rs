@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::layout::{page, Nav, Visitor};
-use super::{duration, size, Text};
+use super::{duration, Text};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -78,7 +78,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                         a.random href={ "/random?" (view.query.with_page(1)) } { "Random" }
                     }
                     a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
-                    button #select-mode type="button" hidden aria-pressed="false" { "Select" }
+                    button #select-mode.waiting type="button" aria-pressed="false" { "Select" }
                     @if !in_playlist { (sort_form(view)) }
                 }
             }
@@ -153,6 +153,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 }
             }
             @if l.pages > 1 { (pagination(view)) }
+            (card_keys())
             @if let Some(editor) = &view.editor { (editor) }
         },
     )
@@ -231,7 +232,7 @@ pub(super) fn card_named(
     let info = v.info.as_ref();
     html! {
         article.card data-id=(v.id) data-sprite=[sprite.map(|(w, h)| format!("{w}x{h}"))] {
-            a href={ "/watch/" (v.id) (context) } {
+            a href={ "/watch/" (v.id) (context) } aria-describedby="card-keys" {
                 div.thumb aria-hidden="true" {
                     @if thumb {
                         img src={ "/thumb/" (v.id) "/320" }
@@ -257,11 +258,11 @@ pub(super) fn card_named(
                                 @else if let Some(y) = k.year() { span.kind { (y) " · " } }
                             }
                         }
-                        @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) " · " }
-                        // Tells apart two copies with one title (other containers).
-                        @if let Some(c) = info.map(|i| i.container.to_string()) { (c) } @else { (size(v.size())) }
+                        // How sharp (it tells two copies of one title apart);
+                        // the file's format and size are on its page.
+                        @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) }
                         @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
-                            @if pos < total { " · " (left(total - pos)) }
+                            @if pos < total { span.part { " · " (left(total - pos)) } }
                         }
                         span.user { (user_summary(u)) }
                     }
@@ -270,14 +271,20 @@ pub(super) fn card_named(
             // Shown by cards.js (they need it to work).
             div.card-actions hidden {
                 @for n in 1..=5u8 {
-                    button.star type="button" data-rating=(n)
+                    button.star type="button" tabindex="-1" data-rating=(n)
                         aria-pressed=(if u.rating.unwrap_or(0) >= n { "true" } else { "false" })
                         aria-label={ "Rate " (Text(&title)) ": " (n) (if n == 1 { " star" } else { " stars" }) } { "★" }
                 }
-                button.heart type="button" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (Text(&title)) } { "♥" }
+                button.heart type="button" tabindex="-1" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (Text(&title)) } { "♥" }
             }
         }
     }
+}
+
+/// What the keys do on a card (each card's link refers to it), for a
+/// page of cards.
+pub fn card_keys() -> Markup {
+    html! { p #card-keys .skip { "On a card, 1 to 5 rate it, 0 clears the rating, F adds it to your favorites." } }
 }
 
 /// How sharp a picture is, as people say it: `4K`, `1080p`, `720p`, `SD`

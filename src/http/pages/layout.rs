@@ -86,7 +86,7 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                             @if visitor.chat {
                                 button #chat-open type="button" hidden aria-controls="chat-panel" aria-expanded="false" { "Ask" }
                             }
-                            button #theme-toggle type="button" hidden aria-label="Switch between light and dark theme" { "◐" }
+                            button #theme-toggle.waiting type="button" aria-label="Switch between light and dark theme" { "◐" }
                         }
                     }
                     (account(nav, visitor, true))

@@ -71,7 +71,7 @@ pub fn controls(chapters: &[Chapter], duration_ms: Option<u64>) -> Markup {
                 span #c-time.time { "0:00 / " (length) }
                 span #c-chapter.chapter-now {}
                 span.grow {}
-                button #c-settings type="button" aria-expanded="false" aria-controls="c-menu" aria-label="Subtitles, audio and speed" {
+                button #c-settings type="button" aria-expanded="false" aria-controls="c-menu" aria-label="Player settings" {
                     (icon(SETTINGS, ""))
                 }
                 button #c-pip type="button" aria-label="Picture in picture" hidden { (icon(PIP, "")) }
@@ -81,7 +81,7 @@ pub fn controls(chapters: &[Chapter], duration_ms: Option<u64>) -> Markup {
         }
         // Filled by controls.js from the page's subtitle and audio menus; in
         // the player's box (not the bar), so it may be as tall as the picture.
-        div.menu-panel #c-menu role="group" aria-label="Subtitles, audio and speed" hidden {}
+        div.menu-panel #c-menu role="group" aria-label="Player settings" hidden {}
         div.jump #c-jump aria-hidden="true" hidden {}
     }
 }
