@@ -1,4 +1,5 @@
-// The admin dashboard: a minute of history per chart, from `perf` events;
+// The admin dashboard: a minute of history per chart (the server's last
+// minute at first, then `perf` events);
 // the load test form.
 import { api } from "./api.js";
 import { on } from "./live.js";
@@ -117,7 +118,12 @@ function loadTest(form) {
 }
 
 export function init() {
-  if (document.getElementById("dashboard")) {
+  const dashboard = document.getElementById("dashboard");
+  if (dashboard) {
+    // The last minute as the server kept it, then each second as it comes.
+    let kept = [];
+    try { kept = JSON.parse(dashboard.dataset.history || "[]"); } catch (e) { /* drawn empty */ }
+    kept.forEach(onPerf);
     drawAll(); // the axes at once, before the first numbers
     on("perf", onPerf);
     window.addEventListener("resize", drawAll);

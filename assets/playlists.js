@@ -56,7 +56,7 @@ function watchPage() {
   const select = document.getElementById("playlist-add-choice");
   const field = /** @type {HTMLInputElement} */ (document.getElementById("playlist-add-name"));
   const sync = naming(select, field);
-  fill(select).then((ok) => { box.hidden = !ok; sync(); });
+  fill(select).then((ok) => { box.classList.remove("waiting"); box.hidden = !ok; sync(); });
   document.getElementById("playlist-add-button").addEventListener("click", () =>
     addTo(select, field, [box.dataset.id], document.getElementById("playlist-add-status")));
 }

@@ -85,7 +85,7 @@ function title(form) {
 
 // A signed link other players (VLC, a TV) can open without signing in.
 function share(box) {
-  box.hidden = false;
+  box.classList.remove("waiting");
   document.getElementById("share-link").addEventListener("click", async () => {
     const d = await api("GET", "/api/v1/videos/" + box.dataset.id + "/link");
     if (!d) return;

@@ -59,18 +59,35 @@ impl Event {
 #[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Event>,
+    /// The last `PERF_KEPT` dashboard numbers, for a dashboard just opened.
+    perf: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<serde_json::Value>>>,
 }
+
+/// Seconds of the dashboard's numbers kept (its charts show a minute).
+const PERF_KEPT: usize = 60;
 
 impl Default for Events {
     fn default() -> Self {
-        Events { tx: broadcast::channel(BACKLOG).0 }
+        Events { tx: broadcast::channel(BACKLOG).0, perf: Default::default() }
     }
 }
 
 impl Events {
     /// Sends to every current subscriber (none is fine).
     pub fn send(&self, e: Event) {
+        if let Event::Perf(v) = &e {
+            let mut kept = self.perf.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() == PERF_KEPT {
+                kept.pop_front();
+            }
+            kept.push_back(v.clone());
+        }
         let _ = self.tx.send(e);
+    }
+
+    /// The dashboard's numbers of the last minute, oldest first.
+    pub fn recent_perf(&self) -> Vec<serde_json::Value> {
+        self.perf.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -81,6 +98,17 @@ impl Events {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_minute_of_numbers_is_kept() {
+        let events = Events::default();
+        for n in 0..70 {
+            events.send(Event::Perf(json!({ "n": n })));
+        }
+        events.send(Event::Library { videos: 1 });
+        let kept = events.recent_perf();
+        assert_eq!((kept.len(), &kept[0], &kept[59]), (60, &json!({ "n": 10 }), &json!({ "n": 69 })));
+    }
 
     #[test]
     fn frames_are_single_line_json() {

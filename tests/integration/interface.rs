@@ -319,7 +319,7 @@ async fn the_watch_page_keeps_title_and_stars_in_sight() {
         driver.goto(&srv.url(&format!("/watch/{id}"))).await;
         eventually(Duration::from_secs(15), "the menus and tools shown", || async {
             driver
-                .js("return !document.getElementById('track-choices').hidden && !document.getElementById('share').hidden")
+                .js("const s = document.getElementById('share'); return !document.getElementById('track-choices').hidden && !s.hidden && !s.classList.contains('waiting')")
                 .await
                 == true
         })

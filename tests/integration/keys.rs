@@ -145,7 +145,9 @@ async fn a_keyboard_journey_in_chromium() {
     let driver = Driver::start().await;
     driver.goto(&srv.url("/")).await;
     let key = |k: &'static str| driver.keys(k);
-    let ring = "const s = getComputedStyle(document.activeElement); \
+    // A card's ring is drawn around the whole card (its link's would be
+    // under its picture).
+    let ring = "const a = document.activeElement; const s = getComputedStyle(a.matches('.card > a') ? a.closest('.card') : a); \
                 return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2";
     // Tab until `css` has focus (at most `n` presses), with a ring there.
     let tab_to = |css: &'static str, n: usize| {

@@ -438,4 +438,12 @@ async fn the_third_pass_over_cards_the_player_and_tv_sizes() {
     driver.goto(&srv.url(&format!("/watch/{first}"))).await;
     let button = js("return document.getElementById('c-play').getBoundingClientRect().height").await;
     assert!(button.as_f64().unwrap() >= 50.0, "the play button at 1920 px: {button}");
+
+    // The dashboard opens with the last minute's numbers (its charts were
+    // empty until they came in, one a second).
+    driver.goto(&srv.url("/admin")).await;
+    let kept = js("return [JSON.parse(document.getElementById('dashboard').dataset.history).length, \
+                   document.getElementById('now-rss').textContent]")
+    .await;
+    assert!(kept[0].as_u64().unwrap() >= 3 && kept[1] != "–", "{kept}");
 }

@@ -118,7 +118,7 @@ async fn subtitles_chapters_and_up_next_in_chromium() {
     // Added to a new playlist from the watch page (named in a field of the
     // page, not the browser's prompt), then reordered in its editor.
     eventually(Duration::from_secs(10), "the playlist menu is filled", || async {
-        driver.js("return !document.getElementById('playlist-add').hidden").await == true
+        driver.js("const b = document.getElementById('playlist-add'); return !b.hidden && !b.classList.contains('waiting')").await == true
     })
     .await;
     assert_eq!(driver.js("return document.getElementById('playlist-add-name').hidden").await, false);

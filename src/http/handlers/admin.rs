@@ -133,6 +133,7 @@ pub fn admin(app: &App, visitor: &Visitor) -> Result<Response<Body>, ApiError> {
     let catalog = app.library().catalog();
     let view = AdminView {
         catalog: &catalog,
+        perf: serde_json::to_string(&app.events().recent_perf()).unwrap_or_else(|_| "[]".into()),
         cache_hits: app.user_data().cache_counts().0,
         cache_rebuilds: app.library().cache.rebuilds.load(Ordering::Relaxed),
         data_dir: app.config().library.data_dir.display().to_string(),

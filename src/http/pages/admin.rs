@@ -7,6 +7,9 @@ use crate::catalog::{Catalog, RootState};
 
 pub struct AdminView<'a> {
     pub catalog: &'a Catalog,
+    /// The dashboard's numbers of the last minute (a JSON array), so its
+    /// charts start full.
+    pub perf: String,
     pub cache_hits: u64,
     pub cache_rebuilds: u64,
     pub data_dir: String,
@@ -205,7 +208,7 @@ pub fn admin(view: &AdminView) -> Markup {
         html! {
             div.bar { h1 { "Admin" } form method="post" action="/admin/cache/refresh" { button.primary type="submit" { "Rescan now" } } }
             h2 { "Performance" }
-            div.dashboard #dashboard {
+            div.dashboard #dashboard data-history=(view.perf) {
                 @for (id, label) in [("req", "Requests/s"), ("p99", "Latency p50 / p99 (ms)"), ("mbs", "Streamed MB/s"), ("rss", "Memory (MiB)")] {
                     figure.chart {
                         figcaption { (label) ": " span.now id={ "now-" (id) } { "–" } }

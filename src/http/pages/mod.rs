@@ -46,10 +46,16 @@ impl maud::Render for crate::library::ids::VideoId {
     }
 }
 
-/// `1:02:03` or `4:05`, to the nearest second (59.96 s is `1:00`, as a
-/// player shows it once it has the stream).
+/// A video's length, `1:02:03` or `4:05`, to the nearest second (59.96 s
+/// is `1:00`, as a player shows it once it has the stream).
 pub fn duration(ms: u64) -> String {
-    let s = ms.saturating_add(500) / 1000;
+    clock(ms.saturating_add(500))
+}
+
+/// A moment of a video (a chapter's start), `1:02:03` or `4:05`: the
+/// second it is in.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
     let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")
@@ -90,6 +96,7 @@ mod tests {
         assert_eq!(super::duration(0), "0:00");
         assert_eq!(super::duration(65_432), "1:05");
         assert_eq!(super::duration(59_960), "1:00");
+        assert_eq!(super::clock(59_960), "0:59");
         assert_eq!(super::duration(3_723_000), "1:02:03");
         assert_eq!(super::size(999), "999 B");
         assert_eq!(super::size(1_500_000), "1.5 MB");

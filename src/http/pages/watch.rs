@@ -158,7 +158,7 @@ pub fn watch(view: &WatchView) -> Markup {
                 // One row of the tools the scripts show where they work.
                 div.tools {
                     // playlists.js fills and shows it.
-                    div.playlist-add #playlist-add data-id=(v.id) hidden {
+                    div.playlist-add.waiting #playlist-add data-id=(v.id) {
                         label for="playlist-add-choice" { "Playlist" }
                         select #playlist-add-choice {}
                         label for="playlist-add-name" class="skip" { "Name of the new playlist" }
@@ -181,7 +181,7 @@ pub fn watch(view: &WatchView) -> Markup {
                             button #tv-stop type="button" { "Stop" }
                         }
                     }
-                    div #share data-id=(v.id) hidden {
+                    div #share.waiting data-id=(v.id) {
                         button #share-link type="button" { "Link for other players" }
                         span #share-out hidden {
                             label for="share-url" class="skip" { "Link to this video (works for a day without signing in)" }
@@ -304,7 +304,7 @@ fn chapter_list(chapters: &[Chapter]) -> Markup {
             ol #chapters {
                 @for c in chapters {
                     li { button.chapter type="button" data-start=(c.start_ms) {
-                        span.time { (duration(c.start_ms)) } " " (if c.title.is_empty() { "Chapter" } else { &c.title })
+                        span.time { (super::clock(c.start_ms)) } " " (if c.title.is_empty() { "Chapter" } else { &c.title })
                     } }
                 }
             }
