@@ -94,7 +94,7 @@ function previews(card) {
 }
 
 export function init() {
-  /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".card-actions")).forEach((a) => { a.hidden = false; });
+  /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll(".card-actions")).forEach((a) => { a.classList.remove("waiting"); });
   // The stars and heart now say the rating and favorite: once is enough.
   document.documentElement.classList.add("card-actions-on");
   document.addEventListener("click", (e) => {

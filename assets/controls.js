@@ -16,7 +16,8 @@ const IDLE_MS = 2500;
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const VOLUME_KEY = "vidserve-volume";
 
-/** `1:05`, `1:02:03`. */
+/** `1:05`, `1:02:03` (the second a moment is in; a length is rounded
+ * first, as the pages show it). */
 export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, r = String(s % 60).padStart(2, "0");
@@ -86,17 +87,17 @@ function seekBar() {
     const d = length();
     const t = player.currentTime || 0;
     if (!dragging) seek.value = String(d ? Math.round((t / d) * 1000) : 0);
-    time.textContent = clock(t) + " / " + clock(d);
+    time.textContent = clock(t) + " / " + clock(Math.round(d));
     // Before the first mark is the first chapter, which has no mark.
     const name = first ? chapterAt(t) || firstChapterName() : "";
     chapter.textContent = name;
-    seek.setAttribute("aria-valuetext", clock(t) + " of " + clock(d) + (name ? ", " + name : ""));
+    seek.setAttribute("aria-valuetext", clock(t) + " of " + clock(Math.round(d)) + (name ? ", " + name : ""));
   };
   ["timeupdate", "durationchange", "loadedmetadata", "seeked"].forEach((e) => player.addEventListener(e, update));
   seek.addEventListener("input", () => {
     dragging = true;
     const at = (Number(seek.value) / 1000) * length();
-    time.textContent = clock(at) + " / " + clock(length());
+    time.textContent = clock(at) + " / " + clock(Math.round(length()));
     seekTo(at);
   });
   seek.addEventListener("change", () => { dragging = false; update(); });

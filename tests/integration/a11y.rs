@@ -21,7 +21,7 @@ fn axe_source() -> Option<String> {
 /// its player's metadata read (or its failure known).
 const SET_UP: &str =
     "const s = document.getElementById('playlist-add-choice'), p = document.getElementById('player'); \
-    return document.readyState === 'complete' && ![...document.querySelectorAll('.card-actions')].some(a => a.hidden) \
+    return document.readyState === 'complete' && ![...document.querySelectorAll('.card-actions')].some(a => a.hidden || a.classList.contains('waiting')) \
         && (!s || s.options.length > 0) && (!p || p.readyState >= 1 || p.error !== null)";
 
 /// The violations axe finds on the current page, briefly.

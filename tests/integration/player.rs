@@ -406,10 +406,11 @@ async fn the_third_pass_over_cards_the_player_and_tv_sizes() {
             // Nothing a script shows moves the page: their places are kept.
             let kept = js(
                 "const t = document.getElementById('theme-toggle'); const s = document.getElementById('select-mode'); \
-                           return [t.hidden, s.hidden, t.getBoundingClientRect().width > 0]",
+                           const a = document.querySelector('.card-actions'); \
+                           return [t.hidden, s.hidden, a.hidden, t.getBoundingClientRect().width > 0]",
             )
             .await;
-            assert_eq!(kept, json!([false, false, true]));
+            assert_eq!(kept, json!([false, false, false, true]));
         }
     }
     driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;

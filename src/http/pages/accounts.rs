@@ -151,10 +151,11 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
                 }
             }
             label { "Password " input type="password" name="password" minlength="8" autocomplete="new-password"; }
-            label { input type="checkbox" name="no_password" value="true"; " No password (viewers only: a profile picked from private addresses)" }
+            label { input type="checkbox" name="no_password" value="true" aria-describedby="no-password-hint"; " No password" }
             label { "Libraries " input type="text" name="libraries" placeholder="Everything" autocomplete="off"; }
             button.primary type="submit" { "Add user" }
         }
+        p.hint #no-password-hint { "Without a password: a viewer only, picked as a profile from devices at home (private addresses)." }
     }
 }
 

@@ -269,7 +269,7 @@ pub(super) fn card_named(
                 }
             }
             // Shown by cards.js (they need it to work).
-            div.card-actions hidden {
+            div.card-actions.waiting {
                 @for n in 1..=5u8 {
                     button.star type="button" tabindex="-1" data-rating=(n)
                         aria-pressed=(if u.rating.unwrap_or(0) >= n { "true" } else { "false" })
