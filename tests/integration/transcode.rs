@@ -33,6 +33,18 @@ fn have_ffmpeg() -> bool {
     Command::new("ffmpeg").arg("-version").output().is_ok()
 }
 
+/// Whether a browser test that transcodes can run here (else it says why).
+fn chromium_and_ffmpeg() -> bool {
+    if crate::driver::skipped() {
+        return false;
+    }
+    if !have_ffmpeg() {
+        crate::support::skip("ffmpeg is needed to transcode");
+        return false;
+    }
+    true
+}
+
 /// Codec names and the duration (seconds) of a file, by ffprobe.
 fn probed(file: &Path) -> (Vec<String>, f64) {
     let codecs = crate::remux::codecs(file);
@@ -180,11 +192,8 @@ async fn without_ffmpeg_the_page_says_what_would_make_it_play() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_plays_and_seeks_a_transcoded_film() {
-    if crate::driver::skipped() {
+    if !chromium_and_ffmpeg() {
         return;
-    }
-    if !have_ffmpeg() {
-        return crate::support::skip("ffmpeg is needed to transcode");
     }
     let fx = Fixture::new();
     mpeg2(fx.path(), "tv.mpg", 20, false);
@@ -550,11 +559,8 @@ async fn hls_for_players_without_media_source() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_without_media_source_plays_the_hls() {
-    if crate::driver::skipped() {
+    if !chromium_and_ffmpeg() {
         return;
-    }
-    if !have_ffmpeg() {
-        return crate::support::skip("ffmpeg is needed to transcode");
     }
     let fx = Fixture::new();
     mpeg2(fx.path(), "tv.mpg", 20, false);

@@ -142,10 +142,9 @@ impl Segmented {
 
 impl Transcodes {
     /// Segment `n` (of `count`) of `job`'s video, as a file to send and
-    /// its length: from
-    /// the viewer's running HLS transcode of it when that makes it soon,
-    /// else from a new one started at `n`. Waits up to the ffmpeg time
-    /// limit for it.
+    /// its length: from the viewer's running HLS transcode of it when that
+    /// makes it soon, else from a new one started at `n`. Waits up to the
+    /// ffmpeg time limit for it.
     pub async fn segment(
         self: &Arc<Self>,
         job: Job,
