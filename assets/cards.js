@@ -115,10 +115,9 @@ export function init() {
     if (key >= "1" && key <= "5") b = card.querySelector('.card-actions .star[data-rating="' + key + '"]');
     else if (key === "f") b = card.querySelector(".card-actions .heart");
     else if (key === "0") {
-      // Pressing the lit top star clears it.
+      // Pressing the highest lit star clears the rating.
       const lit = card.querySelectorAll('.card-actions .star[aria-pressed="true"]');
-      b = lit.length ? lit[lit.length - 1] : null;
-      if (b && b.nextElementSibling && b.nextElementSibling.getAttribute("aria-pressed") === "true") b = null;
+      b = lit[lit.length - 1] || null;
     }
     if (!b || b.closest("[hidden]")) return;
     e.preventDefault();

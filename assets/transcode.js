@@ -12,6 +12,8 @@
 // the same way with its picture copied as it is (`copy=1`): the stream
 // starts at the key frame before t and keeps the film's own times.
 
+import { api } from "./api.js";
+
 const AHEAD_S = 60;
 /** Kept behind the playhead when the browser's buffer is full. */
 const BEHIND_S = 20;
@@ -113,11 +115,8 @@ function playlist(player, url, lines, from) {
 
 /** The query of a signed link to video `id` (`expires=…&sig=…`), or "". */
 async function signedQuery(id) {
-  try {
-    const res = await fetch("/api/v1/videos/" + id + "/link", { headers: { Accept: "application/json" } });
-    if (!res.ok) return "";
-    return new URL((await res.json()).url, location.href).search.slice(1);
-  } catch (e) { return ""; }
+  const d = await api("GET", "/api/v1/videos/" + id + "/link", undefined, { quiet: true });
+  return d ? new URL(d.url, location.href).search.slice(1) : "";
 }
 
 /** The Media Source types of pictures copied as they are. */
