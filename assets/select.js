@@ -22,6 +22,20 @@ export function init() {
     const t = /** @type {Element} */ (e.target);
     if (t.classList && t.classList.contains("pick")) count();
   });
+  document.getElementById("batch-done").addEventListener("click", () => { selectMode.click(); selectMode.focus(); });
+  // On a phone each tool opens on demand, one at a time.
+  const openers = Array.from(batchBar.querySelectorAll("button.batch-open"));
+  for (const b of openers) {
+    b.addEventListener("click", () => {
+      const open = b.getAttribute("aria-expanded") !== "true";
+      for (const o of openers) {
+        const on = o === b && open;
+        o.setAttribute("aria-expanded", String(on));
+        document.getElementById(o.getAttribute("aria-controls")).classList.toggle("open", on);
+      }
+      if (open) /** @type {HTMLElement} */ (document.getElementById(b.getAttribute("aria-controls")).querySelector("input:not([hidden]), select")).focus();
+    });
+  }
   document.getElementById("batch-all").addEventListener("click", () => {
     picks().forEach((p) => { p.checked = true; });
     count();

@@ -155,6 +155,7 @@ fn bench(n: usize) {
                         sprites: Default::default(),
                         continue_watching: vec![],
                         next_up: vec![],
+                        latest: vec![],
                         scanning: false,
                         offline_roots: vec![],
                         years: std::sync::Arc::from([]),

@@ -83,6 +83,9 @@ pub struct ListQuery {
     /// One of the asking person's playlists, in its order (sort, filters
     /// and search are ignored).
     pub playlist: Option<u64>,
+    /// Only the videos of this library (`Films`), which the asking person
+    /// may see (the handlers narrow the sight to it: `http::libraries`).
+    pub library: Option<String>,
 }
 
 /// Most videos `ids` may name.
@@ -223,7 +226,15 @@ impl ListQuery {
             let joined = tags.join(",");
             s.push_str(&format!("&tag={}", percent_encoding::utf8_percent_encode(&joined, QUERY_VALUE)));
         }
+        if let Some(l) = self.library() {
+            s.push_str(&format!("&library={}", percent_encoding::utf8_percent_encode(l, QUERY_VALUE)));
+        }
         s
+    }
+
+    /// The library asked for, if any (an empty `library=` asks for none).
+    pub fn library(&self) -> Option<&str> {
+        self.library.as_deref().map(str::trim).filter(|l| !l.is_empty())
     }
 
     /// Whether this lists the whole library (any order): no filter, no
@@ -239,9 +250,11 @@ impl ListQuery {
     }
 
     /// Whether listing needs more than a slice of a precomputed order (a
-    /// filter or a search): then it runs on the blocking pool (`run`).
+    /// filter, a search, or a library's first order): then it runs on the
+    /// blocking pool (`run`).
     pub fn is_heavy(&self) -> bool {
         self.playlist.is_some()
+            || self.library().is_some()
             || self.favorites
             || self.min_rating.is_some()
             || !matches!(self.watch(), Ok(None))

@@ -64,6 +64,15 @@ impl Sight {
         }
     }
 
+    /// Whether everything inside `folder` may be seen (it lies inside one
+    /// of this sight's folders).
+    pub fn covers(&self, folder: &Path) -> bool {
+        match self {
+            Sight::All => true,
+            Sight::Only(f) => f.list.iter().any(|s| folder.starts_with(s)),
+        }
+    }
+
     /// Which videos of `catalog` this sight lets through (`None`: all).
     pub fn visible(&self, catalog: &Catalog) -> Option<Arc<Visible>> {
         match self {

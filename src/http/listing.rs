@@ -13,6 +13,7 @@ use crate::catalog::listing::{ListQuery, Listing};
 use crate::catalog::search;
 use crate::catalog::{Catalog, Sight, Viewer};
 use crate::library::ids::VideoId;
+use crate::people::People;
 
 /// What listings read: the library's catalog, each person's user data
 /// (with its derived orders and searches) and their playlists. Cheap to
@@ -30,6 +31,21 @@ pub struct Lists {
 fn cpu_gate() -> &'static Semaphore {
     static GATE: OnceLock<Semaphore> = OnceLock::new();
     GATE.get_or_init(|| Semaphore::new(2 * std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// The sight a listing runs with: `sight`, or, when `q` names a library
+/// (`library=Films`), that library's folders if `sight` sees it whole.
+/// `q` is left naming the library as its admins spelled it.
+pub fn narrowed(people: &People, sight: &Sight, q: &mut ListQuery) -> Result<Sight, ApiError> {
+    let Some(name) = q.library() else { return Ok(sight.clone()) };
+    let Some(found) = people.libraries_seen(sight).into_iter().find(|l| l.name.eq_ignore_ascii_case(name)) else {
+        // A name is 64 characters at most: a longer one is not repeated.
+        let said =
+            if name.chars().count() <= 64 { format!("no library named {name:?}") } else { "no such library".into() };
+        return Err(ApiError::NotFound(said));
+    };
+    q.library = Some(found.name);
+    Ok(Sight::only(found.folders.iter().map(std::path::PathBuf::from).collect()))
 }
 
 /// Lists `q` for `who` against `lists`' user data and playlists.

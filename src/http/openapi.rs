@@ -34,7 +34,8 @@ const LIST_PARAMS: &str = r##"[
         { "name": "year", "in": "query", "description": "only videos of this year: a film's, a series', or a date's in the name", "schema": { "type": "integer", "minimum": 1800, "maximum": 2200 } },
         { "name": "q", "in": "query", "description": "search words (titles, paths, tags)", "schema": { "type": "string" } },
         { "name": "ids", "in": "query", "description": "comma-separated ids (at most 100): just these videos, in this order", "schema": { "type": "string" } },
-        { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } }
+        { "name": "playlist", "in": "query", "description": "one of the asking person's playlists, in its order (sort, filters and search are ignored)", "schema": { "type": "integer" } },
+        { "name": "library", "in": "query", "description": "only the videos of this library (its name, any case: a video folder's, or one named in /admin/libraries) if the asking person sees it whole; another is not found", "schema": { "type": "string" } }
     ]"##;
 
 pub fn document() -> Value {

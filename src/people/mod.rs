@@ -160,6 +160,12 @@ impl People {
         libraries::all(&defined, &self.roots())
     }
 
+    /// The libraries someone with `sight` sees whole, in order.
+    pub fn libraries_seen(&self, sight: &Sight) -> Vec<libraries::Library> {
+        let seen = |l: &libraries::Library| l.folders.iter().all(|f| sight.covers(std::path::Path::new(f)));
+        self.libraries().into_iter().filter(seen).collect()
+    }
+
     /// The libraries `name` (an account, or a profile: `guest`, `dlna`)
     /// was given; `None`: everything.
     pub fn libraries_of(&self, name: &str) -> Option<Vec<String>> {

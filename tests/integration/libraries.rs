@@ -438,3 +438,81 @@ async fn series_show_a_child_only_their_episodes() {
     let (_, gallery) = page(&srv, Some(&ann), "/").await;
     assert!(gallery.contains("<option value=\"2011\">"), "{gallery}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_library_has_a_row_and_a_listing_of_its_own() {
+    let fx = Fixture::new();
+    fx.mp4("Films/Alien.mp4", 1000, 2500);
+    fx.mp4("Films/Brazil.mp4", 1000, 2501);
+    fx.mp4("Home/Camping.mp4", 1000, 2502);
+    fx.mp4("Kids/Dinosaurs.mp4", 1000, 2503);
+    let data = kids_and_an_admin(&fx);
+    let films = fx.path().join("Films");
+    assert!(library(data.path(), fx.path(), &["add", "Films", films.to_str().unwrap()]).status.success());
+    let out = user(data.path(), &["add", "vic", "--libraries", "Films,Kids", "--password-stdin"], Some("long enough"));
+    assert!(out.status.success(), "{}", text(&out));
+    let root = fx.path().file_name().unwrap().to_str().unwrap().to_string();
+    let srv = TestServer::start_with(&[fx.path()], Options::new(data.path(), false)).await;
+    let (ann, kid, vic) = (
+        sign_in(&srv, "ann", "long enough").await,
+        sign_in(&srv, "kid", "long enough").await,
+        sign_in(&srv, "vic", "long enough").await,
+    );
+    let all = send(&srv, &ann, "GET", "/api/v1/videos?per_page=500", None).await.1;
+    let id = |title: &str| {
+        let v = all["videos"].as_array().unwrap().iter().find(|v| v["file_title"] == title);
+        v.unwrap_or_else(|| panic!("{title} in {all}"))["id"].as_str().unwrap().to_string()
+    };
+
+    // The home page: a row for each library the person sees whole, its
+    // heading a link to it; none for one who sees a single library.
+    let (status, home) = page(&srv, Some(&ann), "/").await;
+    assert_eq!(status, 200);
+    for name in ["Kids", "Films", &root] {
+        assert!(home.contains(&format!("Latest in {name}")), "{name}: {home}");
+    }
+    assert!(home.contains("href=\"/?library=Films\"") && home.contains("All videos"), "{home}");
+    let (_, vics) = page(&srv, Some(&vic), "/").await;
+    assert!(vics.contains("Latest in Films") && vics.contains("Latest in Kids"), "{vics}");
+    assert!(!vics.contains(&format!("Latest in {root}")), "vic does not see the whole video folder");
+    let (_, kids) = page(&srv, Some(&kid), "/").await;
+    assert!(!kids.contains("Latest in"), "one library: its newest are the page's own grid");
+
+    // A library's listing: its videos only, on the page and in the API,
+    // its links, Random and VLC playlist staying within it.
+    let (status, listed) = page(&srv, Some(&ann), "/?library=films&sort=title&order=asc").await;
+    assert_eq!(status, 200);
+    assert!(listed.contains("<h1>Films</h1>") && listed.contains("2 videos"), "{listed}");
+    assert!(listed.contains("library=Films") && listed.contains("name=\"library\" value=\"Films\""), "{listed}");
+    let kids_only = send(&srv, &ann, "GET", "/api/v1/videos?library=Kids", None).await.1;
+    assert_eq!(titles(&kids_only), HashSet::from(["Dinosaurs".to_string()]), "{kids_only}");
+    for _ in 0..5 {
+        let res = no_redirects().get(srv.url("/random?library=Kids")).header("cookie", &ann).send().await.unwrap();
+        assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/watch/{}", id("Dinosaurs")));
+    }
+    let (_, m3u) = page(&srv, Some(&ann), "/playlist.m3u?library=Films").await;
+    assert_eq!(m3u.matches("#EXTINF").count(), 2, "{m3u}");
+    // The watch page goes on within the library: after Brazil, nothing
+    // (Camping, next by title in the whole library, is not a film).
+    let (_, watch) =
+        page(&srv, Some(&ann), &format!("/watch/{}?sort=title&order=asc&library=Films", id("Alien"))).await;
+    assert!(watch.contains(&format!("/watch/{}?sort=title&amp;order=asc&amp;library=Films", id("Brazil"))), "{watch}");
+    let (_, watch) =
+        page(&srv, Some(&ann), &format!("/watch/{}?sort=title&order=asc&library=Films", id("Brazil"))).await;
+    assert!(!watch.contains(&format!("/watch/{}", id("Camping"))), "{watch}");
+    // A library not seen whole, or none of that name: not found, saying so
+    // (a name too long to be one is not repeated).
+    for (who, path) in [(&kid, "/?library=Films"), (&vic, &format!("/?library={root}")), (&ann, "/?library=Nope")] {
+        let (status, _) = page(&srv, Some(who), path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, body) = send(&srv, &kid, "GET", "/api/v1/videos?library=Films", None).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.to_string().contains("no library named \\\"Films\\\""), "{body}");
+    let long = "x".repeat(5000);
+    let (status, body) = send(&srv, &ann, "GET", &format!("/api/v1/videos?library={long}"), None).await;
+    assert!(status == 404 && !body.to_string().contains("xxxx"), "{status} {body}");
+    // A watch page's library it cannot see is ignored (the video shows).
+    let (status, _) = page(&srv, Some(&kid), &format!("/watch/{}?library=Films", id("Dinosaurs"))).await;
+    assert_eq!(status, 200);
+}

@@ -43,6 +43,7 @@ use super::body::Body;
 use super::error::ApiError;
 use super::guard::{self, HostNames, Over, MAX_HEAD};
 use super::route::{route, Kind, Name, Route};
+use crate::catalog::listing::ListQuery;
 use crate::catalog::{Sight, Viewer};
 use crate::http::listing::Lists;
 use crate::http::pages::layout::Visitor;
@@ -262,6 +263,11 @@ async fn dispatch(
     let (library, data) = (&lists.library, &lists.user_data);
     // Whose signed links this request makes.
     let by = person.as_ref().map(|p| p.name.as_str());
+    // A listing that names a library runs within it.
+    let listed = |query: &str| -> Result<(Sight, ListQuery), ApiError> {
+        let mut q: ListQuery = parse_query(query)?;
+        Ok((crate::http::listing::narrowed(people, sight, &mut q)?, q))
+    };
     let answer = match endpoint.name {
         Name::LoginForm => Ok(auth::form(people, client, parse_query(query)?)),
         Name::SignIn => auth::sign_in(people, client, over == Over::Https, h, body).await,
@@ -270,22 +276,36 @@ async fn dispatch(
             auth::sign_out(people, person.as_ref(), over == Over::Https, h, everywhere).await
         }
         Name::Gallery => {
-            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::All, parse_query(query)?).await
+            pages::gallery(lists, people, thumbs, who, sight, visitor, pages::Shelf::All, parse_query(query)?).await
         }
         Name::Favorites => {
-            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Favorites, parse_query(query)?).await
-        }
-        Name::BestOf => {
-            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::BestOf, parse_query(query)?).await
-        }
-        Name::Tag => {
-            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?).await
-        }
-        Name::PlaylistPage => {
-            pages::gallery(lists, thumbs, who, sight, visitor, pages::Shelf::Playlist(p.n()?), parse_query(query)?)
+            pages::gallery(lists, people, thumbs, who, sight, visitor, pages::Shelf::Favorites, parse_query(query)?)
                 .await
         }
-        Name::Random => pages::random(lists, who, sight, parse_query(query)?).await,
+        Name::BestOf => {
+            pages::gallery(lists, people, thumbs, who, sight, visitor, pages::Shelf::BestOf, parse_query(query)?).await
+        }
+        Name::Tag => {
+            pages::gallery(lists, people, thumbs, who, sight, visitor, pages::Shelf::Tag(p.tag()?), parse_query(query)?)
+                .await
+        }
+        Name::PlaylistPage => {
+            pages::gallery(
+                lists,
+                people,
+                thumbs,
+                who,
+                sight,
+                visitor,
+                pages::Shelf::Playlist(p.n()?),
+                parse_query(query)?,
+            )
+            .await
+        }
+        Name::Random => {
+            let (sight, q) = listed(query)?;
+            pages::random(lists, who, &sight, q).await
+        }
         Name::Tags => pages::tags(lists, sight, visitor),
         Name::Folders => pages::folders(lists, thumbs, who, sight, visitor, query).await,
         Name::SeriesIndex => series::index(lists, thumbs, sight, visitor, query).await,
@@ -299,7 +319,7 @@ async fn dispatch(
         Name::Watch => {
             // Playing on a TV needs DLNA, and someone it may act for.
             let tv = state.dlna.is_some() && *who != Viewer::Guest;
-            pages::watch(lists, streaming, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv).await
+            pages::watch(lists, people, streaming, thumbs, app.inside(), who, sight, visitor, p.key()?, query, tv).await
         }
         Name::Admin => admin::admin(app, visitor),
         Name::Video => video::video(streaming, sight, p.key()?, &parts.method, h, zero_copy).await,
@@ -320,12 +340,18 @@ async fn dispatch(
             let srt = endpoint.name == Name::SubtitleSrt;
             subtitles::subtitle(library, app.inside(), sight, p.id()?, p.sub()?, srt, h).await
         }
-        Name::M3u => api::playlist(lists, people, by, who, sight, parse_query(query)?, &here()).await,
+        Name::M3u => {
+            let (sight, q) = listed(query)?;
+            api::playlist(lists, people, by, who, &sight, q, &here()).await
+        }
         Name::Asset => asset(p.name()?, h),
         Name::Favicon => asset("icon.svg", h),
         Name::ServiceWorker => super::assets::service_worker().ok_or_else(ApiError::not_found),
         Name::Metrics => Ok(admin::metrics(app)),
-        Name::ApiVideos => api::videos(lists, who, sight, parse_query(query)?, h).await,
+        Name::ApiVideos => {
+            let (sight, q) = listed(query)?;
+            api::videos(lists, who, &sight, q, h).await
+        }
         Name::ApiVideo => api::video(lists, app.inside(), who, sight, p.id()?).await,
         Name::ApiEditVideo => user::edit_title(library, data, who, seen(library, sight, p.id()?)?, h, body).await,
         Name::ApiRate => user::rating(library, data, who, seen(library, sight, p.id()?)?, false, h, body).await,
@@ -371,7 +397,10 @@ async fn dispatch(
         }
         Name::ApiBatch => user::batch(library, data, who, sight, h, body).await,
         Name::ApiTags => Ok(user::tags(library, data, sight)),
-        Name::ApiRandom => api::random(lists, who, sight, parse_query(query)?).await,
+        Name::ApiRandom => {
+            let (sight, q) = listed(query)?;
+            api::random(lists, who, &sight, q).await
+        }
         Name::ApiEvents => {
             let admin = person.as_ref().map_or(!people.enabled(), |p| p.role == crate::people::Role::Admin);
             let seer = events::Seer { who: who.clone(), admin, sight: sight.clone() };

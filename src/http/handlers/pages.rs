@@ -18,11 +18,12 @@ use crate::http::pages::layout::Visitor;
 use crate::http::pages::playlists::{playlists as playlists_page, Listed};
 use crate::http::pages::tags::tags as tags_page;
 use crate::http::pages::{gallery::gallery as gallery_page, watch::watch as watch_page};
-use crate::http::pages::{gallery::GalleryView, watch::UpNext, watch::WatchView};
+use crate::http::pages::{gallery::GalleryView, gallery::Row, watch::UpNext, watch::WatchView};
 use crate::http::route::VideoKey;
 use crate::library::ids::VideoId;
 use crate::media::inside::cache::Inside;
 use crate::media::thumbs::Thumbs;
+use crate::people::People;
 
 pub const PER_PAGE: usize = 48;
 
@@ -35,8 +36,10 @@ pub enum Shelf {
     Playlist(u64),
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn gallery(
     lists: &Lists,
+    people: &People,
     thumbs: &Thumbs,
     who: &Viewer,
     sight: &Sight,
@@ -69,6 +72,15 @@ pub async fn gallery(
             (list.name, format!("/playlists/{n}"))
         }
     };
+    // A library named: the listing runs within it.
+    let everything = sight;
+    let narrowed = crate::http::listing::narrowed(people, sight, &mut q)?;
+    let sight = &narrowed;
+    let heading = match q.library() {
+        Some(l) if path == "/" => l.to_string(),
+        Some(l) => format!("{heading} in {l}"),
+        None => heading,
+    };
     let mut visitor = visitor.clone();
     let heading = match q.q.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         Some(words) => {
@@ -84,10 +96,12 @@ pub async fn gallery(
         let to = format!("{path}?{}", q.with_page(listing.pages));
         return Ok(redirect(StatusCode::SEE_OTHER, &to));
     }
-    let plain = path == "/" && listing.page == 1 && q.is_plain_listing()?;
+    let plain = path == "/" && listing.page == 1 && q.is_plain_listing()? && q.library().is_none();
     let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
     let next_up = if plain { super::series::next_up(lists, who, sight, &catalog) } else { Vec::new() };
-    let shown = listing.videos.iter().chain(continue_watching.iter().chain(&next_up).map(|(v, _)| v));
+    let latest = if plain { latest(lists, people, who, everything, &catalog).await? } else { Vec::new() };
+    let in_rows = continue_watching.iter().chain(&next_up).chain(latest.iter().flat_map(|(_, row)| row));
+    let shown = listing.videos.iter().chain(in_rows.map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
     let with_thumbs = shown.iter().filter(|v| thumbs.has(v.id)).map(|v| v.id).collect();
     let sprites = shown.iter().filter_map(|v| Some((v.id, thumbs.sprite(v.id)?))).collect();
@@ -115,6 +129,7 @@ pub async fn gallery(
         sprites,
         continue_watching,
         next_up,
+        latest,
         scanning: !lists.library.is_ready(),
         offline_roots: catalog
             .roots
@@ -164,6 +179,45 @@ fn continue_watching(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catal
     });
     started.sort_by_key(|s| std::cmp::Reverse(s.0));
     started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
+}
+
+/// The newest videos of each library `sight` sees, for the home page's
+/// rows (none when there is only one library to see: the page's own grid
+/// is its newest). Each library's order is made once per catalog and
+/// kept (`Ranks::scoped`); the first runs on the blocking pool.
+async fn latest(
+    lists: &Lists,
+    people: &People,
+    who: &Viewer,
+    sight: &Sight,
+    catalog: &Arc<Catalog>,
+) -> Result<Vec<(String, Row)>, ApiError> {
+    const ROW: usize = 12;
+    let seen = people.libraries_seen(sight);
+    if seen.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    for library in seen {
+        let mut q = ListQuery { library: Some(library.name), ..ListQuery::default() };
+        let within = crate::http::listing::narrowed(people, sight, &mut q)?;
+        let (q, listing) = crate::http::listing::run(q, lists, who, &within, catalog.clone(), ROW).await?;
+        let users = lists.user_data.data.view(who, |view| {
+            listing
+                .videos
+                .iter()
+                .map(|v| view.get(v.id).map(|d| d.into_owned()).unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
+        rows.push((q.library.unwrap_or_default(), listing.videos.into_iter().zip(users).collect::<Vec<_>>()));
+    }
+    // Rows of libraries with nothing in them say nothing; one row alone
+    // repeats the grid under it.
+    rows.retain(|(_, row)| !row.is_empty());
+    if rows.len() < 2 {
+        rows.clear();
+    }
+    Ok(rows)
 }
 
 /// `GET /tags`: every tag with its count.
@@ -255,6 +309,7 @@ async fn neighbours(
 #[allow(clippy::too_many_arguments)]
 pub async fn watch(
     lists: &Lists,
+    people: &People,
     streaming: &super::video::Streaming,
     thumbs: &Thumbs,
     inside: &Arc<Inside>,
@@ -267,7 +322,13 @@ pub async fn watch(
 ) -> Result<Response<Body>, ApiError> {
     let catalog = lists.library.catalog();
     let video = lookup(&catalog, sight, key)?;
-    let (list, shuffle) = watch_context(query);
+    let (mut list, shuffle) = watch_context(query);
+    // A listing of a library goes on within it (a library no longer seen:
+    // within everything).
+    let list_sight = crate::http::listing::narrowed(people, sight, &mut list).unwrap_or_else(|_| {
+        list.library = None;
+        sight.clone()
+    });
     let series = super::series::placed(lists, sight, &catalog, &video);
     let (prev, next) = match &series {
         // An episode opened from no listing goes on in its series' order.
@@ -275,7 +336,7 @@ pub async fn watch(
         _ => {
             // A listing that is gone (a removed playlist) leaves the page without neighbours.
             let (prev, next) =
-                neighbours(lists, who, sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
+                neighbours(lists, who, &list_sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
             let titled = |v: Option<Arc<Video>>| {
                 v.map(|v| {
                     let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();

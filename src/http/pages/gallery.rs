@@ -7,12 +7,16 @@ use super::{duration, Text};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::catalog::listing::{ListQuery, Listing};
+use crate::catalog::listing::{ListQuery, Listing, QUERY_VALUE};
 use crate::catalog::names::{this_year, Kind};
 use crate::catalog::query::Watch;
 use crate::catalog::UserData;
 use crate::catalog::{Order, Sort, Video};
 use crate::library::ids::VideoId;
+use percent_encoding::utf8_percent_encode;
+
+/// A row of cards on the home page: videos with the person's data.
+pub type Row = Vec<(Arc<Video>, UserData)>;
 
 pub struct GalleryView {
     pub heading: String,
@@ -30,6 +34,9 @@ pub struct GalleryView {
     pub continue_watching: Vec<(Arc<Video>, UserData)>,
     /// The next episode of each series one is in the middle of (first page only).
     pub next_up: Vec<(Arc<Video>, UserData)>,
+    /// Each library's newest videos, when there are two or more to see
+    /// (first page only).
+    pub latest: Vec<(String, Row)>,
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
@@ -49,6 +56,14 @@ fn served_extensions() -> String {
 impl GalleryView {
     fn link(&self, page: usize) -> String {
         format!("{}?{}", self.path, self.query.with_page(page))
+    }
+
+    /// This page without its search (within its library, if it names one).
+    fn unsearched(&self) -> String {
+        match self.query.library() {
+            Some(l) => format!("{}?library={}", self.path, utf8_percent_encode(l, QUERY_VALUE)),
+            None => self.path.clone(),
+        }
     }
 }
 
@@ -88,7 +103,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) {
                 p.searching {
                     "Results for “" (q) "”" @if view.query.sort() == Sort::Relevance { ", best first" }
-                    " · " a href=(view.path) { "clear the search" }
+                    " · " a href=(view.unsearched()) { "clear the search" }
                 }
             }
             @if view.scanning {
@@ -127,23 +142,53 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     }
                 }
             }
+            // Three groups: what is selected, favorites and the two tools. On a
+            // phone the bar sits at the bottom and each tool opens on demand.
+            @for (n, (name, row)) in view.latest.iter().enumerate() {
+                section.continue aria-labelledby={ "latest-" (n) } {
+                    h2 id={ "latest-" (n) } {
+                        a href={ "/?library=" (utf8_percent_encode(name, QUERY_VALUE)) } {
+                            "Latest in " (name) span aria-hidden="true" { " ›" }
+                        }
+                    }
+                    ul.grid.row {
+                        @for (v, u) in row {
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                        }
+                    }
+                }
+            }
             div #batch-bar role="region" aria-label="Change the selected videos" hidden {
-                span #batch-count { "0 selected" }
-                label for="batch-tag" class="skip" { "Tag" }
-                input #batch-tag type="text" placeholder="Tag" maxlength="100" autocomplete="off";
-                button #batch-add type="button" { "Add tag" }
-                button #batch-remove type="button" { "Remove tag" }
-                button #batch-fav type="button" { "♥ Favorite" }
-                button #batch-unfav type="button" { "Unfavorite" }
-                button #batch-all type="button" { "Select all on this page" }
-                label for="batch-playlist" class="skip" { "Playlist" }
-                select #batch-playlist {}
-                label for="batch-playlist-name" class="skip" { "Name of the new playlist" }
-                input #batch-playlist-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
-                button #batch-playlist-add type="button" { "Add to playlist" }
+                div.batch-row {
+                    span #batch-count { "0 selected" }
+                    button #batch-all type="button" { "Select all" span.wide { " on this page" } }
+                    button #batch-done type="button" { "Done" }
+                }
+                div.batch-row {
+                    button #batch-fav type="button" { "♥ Favorite" }
+                    button #batch-unfav type="button" { "Unfavorite" }
+                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-tags" { "Tag…" }
+                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-lists" { "Playlist…" }
+                }
+                div.batch-row.batch-tool #batch-tags {
+                    label for="batch-tag" class="skip" { "Tag" }
+                    input #batch-tag type="text" placeholder="Tag" maxlength="100" autocomplete="off";
+                    button #batch-add type="button" { "Add tag" }
+                    button #batch-remove type="button" { "Remove tag" }
+                }
+                div.batch-row.batch-tool #batch-lists {
+                    label for="batch-playlist" class="skip" { "Playlist" }
+                    select #batch-playlist {}
+                    label for="batch-playlist-name" class="skip" { "Name of the new playlist" }
+                    input #batch-playlist-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
+                    button #batch-playlist-add type="button" { "Add to playlist" }
+                }
                 span #batch-status role="status" {}
             }
             @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
+            // Under rows of their own, the whole listing is named too.
+            @let rows = !view.continue_watching.is_empty() || !view.next_up.is_empty() || !view.latest.is_empty();
+            @if rows && l.total > 0 { h2.all { "All videos" } }
             ul.grid #gallery-grid {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {
@@ -204,6 +249,7 @@ fn sort_form(view: &GalleryView) -> Markup {
             @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }
             @if view.query.favorites && view.path == "/" { input type="hidden" name="favorites" value="1"; }
             @if let Some(r) = view.query.min_rating { input type="hidden" name="min_rating" value=(r); }
+            @if let Some(l) = view.query.library() { input type="hidden" name="library" value=(l); }
             button type="submit" { "Apply" }
         }
     }
