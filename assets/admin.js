@@ -111,8 +111,9 @@ function loadTest(form) {
     const scenario = /** @type {HTMLSelectElement} */ (document.getElementById("lt-scenario")).value;
     const d = await api("POST", "/admin/performance", { action: "load_test", scenario, connections: 20, duration: 5 });
     const r = d && d.report;
-    out.textContent = r ? Math.round(r.requests_per_second) + " req/s, p50 " + r.p50_ms.toFixed(2) + " ms, p99 " +
-      r.p99_ms.toFixed(2) + " ms, " + (r.bytes_per_second / 1e6).toFixed(1) + " MB/s, " + r.errors + " errors"
+    out.textContent = r ? Math.round(r.requests_per_second) + " requests a second; half answered within " +
+      r.p50_ms.toFixed(2) + " ms, 99 in 100 within " + r.p99_ms.toFixed(2) + " ms; " +
+      (r.bytes_per_second / 1e6).toFixed(1) + " MB/s; " + r.errors + (r.errors === 1 ? " error" : " errors")
       : "The load test did not run.";
   });
 }

@@ -55,7 +55,7 @@ pub fn libraries_section(libraries: &[crate::people::libraries::Library], guest:
                         td { @for f in &l.folders { code { (f) } " " } }
                         td.actions {
                             @if l.default {
-                                span.count { "Always there (it is a --dir folder)" }
+                                span.count { "A video folder: always there" }
                             } @else {
                                 form method="post" action="/admin/libraries" {
                                     input type="hidden" name="action" value="remove";

@@ -71,10 +71,12 @@ fn https_section(tls: &TlsView) -> Markup {
     html! {
         h2 #https { "HTTPS" }
         @match tls {
-            TlsView::Off => p {
-                "Off: pages are plain HTTP, so phones will not install the app, save videos for offline or cast to a TV from them. "
-                "Start vidserve with " code { "--tls auto" } " (a certificate from this server's own authority, installed once on each device) or with "
-                code { "--tls-cert FILE --tls-key FILE" } " (a certificate of your own)."
+            TlsView::Off => {
+                p { "Off: without it, phones will not install the app, save videos for offline or cast to a TV." }
+                p.hint {
+                    "To turn it on, start vidserve with " code { "--tls auto" } " (its own certificate, trusted once on each device) or "
+                    code { "--tls-cert FILE --tls-key FILE" } " (a certificate of your own)."
+                }
             },
             TlsView::Files { cert } => p { "On, with the certificate in " code { (cert) } " (read again when the file changes). Plain HTTP to the same port is redirected." },
             TlsView::Auto { name, fingerprint, issued_for, download } => {
@@ -163,6 +165,18 @@ pub struct JobsView {
     pub failures: Vec<(String, String)>,
 }
 
+/// An encoder as people know it: the hardware it runs on.
+fn encoder_name(e: crate::media::transcode::Encoder) -> &'static str {
+    use crate::media::transcode::Encoder;
+    match e {
+        Encoder::Vaapi => "Intel or AMD graphics (VA-API)",
+        Encoder::Qsv => "Intel Quick Sync",
+        Encoder::Nvenc => "NVIDIA graphics (NVENC)",
+        Encoder::V4l2m2m => "Raspberry Pi and other boards (V4L2)",
+        Encoder::Software => "The processor (x264, software)",
+    }
+}
+
 /// Video browsers cannot decode: the encoder in use and the others tried.
 fn transcoding(t: &crate::media::transcode::Status) -> Markup {
     html! {
@@ -174,25 +188,40 @@ fn transcoding(t: &crate::media::transcode::Status) -> Markup {
                     @match &t.encoders {
                         None => "trying the hardware encoders…",
                         Some(e) => @match e.chosen {
-                            Some(enc) => { (enc.ffmpeg_name()) @if enc == crate::media::transcode::Encoder::Software { " (software)" } @else { " (hardware)" } }
+                            Some(enc) => (encoder_name(enc)),
                             None => "none works: an ffmpeg with libx264 transcodes",
                         },
                     }
                 }
             }
             @if t.available {
-                dt { "Running" } dd { (t.running) " of at most " (t.max) " (--max-transcodes), " (t.started) " started since the start" }
-                dt { "Stream copies" } dd { (t.copying) " of at most " (crate::media::transcode::COPIES) " (films played before their remux is planned)" }
-                dt { "Settings" } dd { "quality " (t.crf) " (--transcode-crf), at most " (t.max_kbps) " kbit/s (--transcode-max-rate), encoder " (format!("{:?}", t.choice).to_lowercase()) " (--transcode-encoder)" }
+                dt { "Running" } dd { (t.running) " of at most " (t.max) " at a time; " (t.started) " since the server started" }
+                dt { "Copied as they play" } dd { (t.copying) " of at most " (crate::media::transcode::COPIES) " (films whose browser-ready copy is not made yet)" }
+                dt { "Quality" } dd {
+                    (t.crf) " (lower is sharper and larger), at most " (format!("{:.1}", f64::from(t.max_kbps) / 1000.0)) " Mbit/s"
+                }
                 @if let Some(e) = &t.encoders {
-                    dt { "Tried" } dd {
+                    dt { "Encoders" } dd {
                         ul {
                             @for tried in &e.tried {
-                                li { (tried.encoder.ffmpeg_name()) ": " @if tried.works { "works" } @else { (tried.why.as_deref().unwrap_or("does not work")) } }
+                                li {
+                                    (encoder_name(tried.encoder)) ": "
+                                    @if tried.works { "works" } @else {
+                                        // Why, in ffmpeg's words, for whoever fixes it.
+                                        span title=(tried.why.as_deref().unwrap_or("")) { "not available here" }
+                                    }
+                                }
                             }
                         }
                     }
                 }
+            }
+        }
+        @if t.available {
+            p.hint {
+                "Set when vidserve starts: " code { "--max-transcodes" } ", " code { "--transcode-crf" } ", "
+                code { "--transcode-max-rate" } ", " code { "--transcode-encoder auto|software" }
+                " (now " (format!("{:?}", t.choice).to_lowercase()) ")."
             }
         }
     }
@@ -221,7 +250,9 @@ pub fn admin(view: &AdminView) -> Markup {
                 label for="lt-scenario" { "Load test " }
                 select #lt-scenario name="scenario" {
                     // Read-only scenarios only: a load test must never add views.
-                    @for s in ["gallery", "ranges", "stream"] { option value=(s) { (s) } }
+                    @for (s, label) in [("gallery", "Library pages"), ("ranges", "Seeking in a video"), ("stream", "Playing a video")] {
+                        option value=(s) { (label) }
+                    }
                 }
                 button.primary type="submit" { "Run for 5 s" }
                 span #loadtest-result role="status" {}
@@ -261,18 +292,18 @@ pub fn admin(view: &AdminView) -> Markup {
                 dt { "Broken" } dd { (c.broken.len()) }
                 dt { "Last scan" } dd {
                     @if s.finished_at == 0 { "loaded from the stored index" }
-                    @else { (s.files_seen) (if s.files_seen == 1 { " file in " } else { " files in " }) (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " hashed, " (s.probed) " probed" }
+                    @else { (s.files_seen) (if s.files_seen == 1 { " file in " } else { " files in " }) (format!("{:.2}", s.duration.as_secs_f64())) " s; " (s.hashed) " new or changed read to know them, " (s.probed) " examined for length and tracks" }
                 }
-                dt { "Rescan" } dd {
-                    @if view.polled.iter().all(Option::is_none) { "on file changes only: an idle server leaves the disks alone" }
-                    @else { "on file changes, and every " (view.rescan_every_s) " s for the folders polled" }
+                dt { "Rescans" } dd {
+                    @if view.polled.iter().all(Option::is_none) { "when files change only: an idle server leaves the disks alone" }
+                    @else { "when files change, and every " (view.rescan_every_s) " s for the folders looked over" }
                 }
-                dt { "Cache" } dd { (view.cache_hits) " orders and searches reused, " (view.cache_rebuilds) (if view.cache_rebuilds == 1 { " catalog rebuild" } else { " catalog rebuilds" }) }
+                dt { "Kept in memory" } dd { (view.cache_hits) " sorted lists and searches answered again without work; the library's index made " (view.cache_rebuilds) (if view.cache_rebuilds == 1 { " time" } else { " times" }) }
                 dt { "Data" } dd { (view.data_dir) }
                 dt { "Chat" } dd {
                     @match &view.chat {
                         Some((endpoint, model)) => { (endpoint) ", model " (model) }
-                        None => "off (start with --chat-endpoint URL to ask about the library)",
+                        None => { "off (to ask questions about the library, start vidserve with " code { "--chat-endpoint URL" } ")" }
                     }
                 }
             }
