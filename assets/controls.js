@@ -214,6 +214,18 @@ function menu() {
   const audio = /** @type {HTMLSelectElement | null} */ (document.getElementById("audio-choice"));
   if (subs) panel.appendChild(fromSelect("Subtitles", subs));
   if (audio && !audio.disabled) panel.appendChild(fromSelect("Audio", audio));
+  // On a phone the menu is a sheet over the page: it says what it is,
+  // and closes by its own button.
+  const head = document.createElement("div");
+  head.className = "menu-head";
+  const title = document.createElement("span");
+  title.textContent = "Player settings";
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "menu-close";
+  close.textContent = "Done";
+  head.append(title, close);
+  panel.prepend(head);
   const speed = menuGroup("c-menu-speed", "Speed");
   SPEEDS.forEach((s) => speed.appendChild(choice(s === 1 ? "Normal" : s + "×", () => Math.abs(player.playbackRate - s) < 0.001,
     () => { player.playbackRate = s; })));
@@ -228,11 +240,12 @@ function menu() {
     if (yes) {
       menuSync();
       const on = /** @type {HTMLButtonElement | null} */ (panel.querySelector("button[aria-pressed=true]"));
-      (on || /** @type {HTMLButtonElement} */ (panel.querySelector("button"))).focus();
+      (on || /** @type {HTMLButtonElement} */ (panel.querySelector("[role=group] button"))).focus();
     }
     show();
   };
   button.addEventListener("click", () => open(panel.hidden));
+  close.addEventListener("click", () => { open(false); button.focus(); });
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
@@ -242,7 +255,8 @@ function menu() {
     }
     // Up and down move between its buttons.
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-      const all = /** @type {HTMLButtonElement[]} */ ([...panel.querySelectorAll("button:not([disabled])")]);
+      const all = /** @type {HTMLButtonElement[]} */ ([...panel.querySelectorAll("button:not([disabled])")])
+        .filter((b) => b.offsetParent !== null);
       const i = all.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
       const next = all[(i + (e.key === "ArrowDown" ? 1 : all.length - 1)) % all.length];
       if (next) next.focus();
@@ -315,6 +329,9 @@ function screens() {
 /** The `?` panel. */
 export function showShortcuts() {
   const d = /** @type {HTMLDialogElement | null} */ (document.getElementById("shortcuts"));
+  // The settings menu closes first (it stayed open behind the list).
+  const menuPanel = document.getElementById("c-menu");
+  if (menuPanel && !menuPanel.hidden) document.getElementById("c-settings").click();
   if (d && !d.open) d.showModal();
 }
 
@@ -334,6 +351,12 @@ function flash(text, side) {
 function taps() {
   let lastTap = 0;
   let single = 0;
+  // Whether the controls were hidden when the finger came down (the box
+  // shows them on any pointerdown, before the tap is known to be one).
+  let wasIdle = false;
+  player.addEventListener("pointerdown", (e) => {
+    if (e.pointerType !== "mouse") wasIdle = box.classList.contains("idle");
+  });
   player.addEventListener("pointerup", (e) => {
     if (e.button !== 0) return;
     if (e.pointerType === "mouse") return;
@@ -350,7 +373,7 @@ function taps() {
     }
     lastTap = now;
     single = window.setTimeout(() => {
-      if (box.classList.contains("idle")) show(); else if (!player.paused) box.classList.add("idle");
+      if (wasIdle || box.classList.contains("idle")) show(); else if (!player.paused) box.classList.add("idle");
     }, 300);
   });
   player.addEventListener("click", (e) => {
@@ -374,6 +397,8 @@ function cuesAboveControls() {
     const h = player.clientHeight;
     if (!h) return;
     const room = box.classList.contains("idle") ? 0 : bar.offsetHeight;
+    // The countdown to the next video sits just above the bar too.
+    box.style.setProperty("--bar-h", room + "px");
     const line = Math.max(50, Math.round(100 - ((room + 8) / h) * 100));
     const tracks = player.textTracks;
     for (let i = 0; i < tracks.length; i++) {

@@ -37,7 +37,7 @@ function resume(id) {
       player.currentTime = at;
       const m = Math.floor(at / 60);
       const s = String(Math.floor(at % 60)).padStart(2, "0");
-      if (said) said.textContent = "Resumed at " + m + ":" + s + ", where you left off. ";
+      if (said) said.textContent = "Resumed at " + m + ":" + s;
       if (startOver) startOver.hidden = false;
       // It sits over the picture: gone after a while.
       quiet(10000);
@@ -147,11 +147,21 @@ function ownsKeys(el, key) {
   if (el.closest("textarea, select")) return true;
   const input = /** @type {HTMLInputElement | null} */ (el.closest("input"));
   if (input) {
+    // The seek bar's arrows are the page's (five seconds, not a
+    // thousandth of the length); its page keys stay its own.
+    if (input.id === "seek") return key === "PageUp" || key === "PageDown";
     if (input.type === "range") return ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"].includes(key);
     return !["checkbox", "radio", "button", "submit"].includes(input.type) || key === " " || key === "Enter";
   }
   if (el.closest("button, a[href], summary, [role=button]")) return key === " " || key === "Enter";
   return false;
+}
+
+/** Whether at least half of the player is on the screen. */
+function inSight() {
+  const r = player.getBoundingClientRect();
+  const shown = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+  return document.fullscreenElement !== null || shown >= r.height / 2;
 }
 
 function keys() {
@@ -171,8 +181,10 @@ function keys() {
       case "ArrowRight": seekTo(player.currentTime + 5); break;
       case "j": case "J": seekTo(player.currentTime - 10); break;
       case "l": case "L": seekTo(player.currentTime + 10); break;
-      case "ArrowUp": louder(0.1); break;
-      case "ArrowDown": louder(-0.1); break;
+      // The volume while the player is in sight; scrolled mostly away,
+      // the arrows scroll the page.
+      case "ArrowUp": if (!inSight()) return; louder(0.1); break;
+      case "ArrowDown": if (!inSight()) return; louder(-0.1); break;
       case "Home": seekTo(0); break;
       case "End": if (d) seekTo(d); break;
       case "m": case "M": player.muted = !player.muted; break;

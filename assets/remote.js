@@ -6,7 +6,8 @@
 // and the browser's own Back is Alt+Left. Keys typed into a field, or
 // taken by a focused control, stay theirs.
 
-const CARD = ".card > a";
+// Cards, posters (films, series, seasons) and folders: whatever a grid holds.
+const CARD = ".card > a, ul.posters > li > a, #folder-list > li > a";
 
 /** A remote's Back key: by name, or by the codes webOS (461) and Tizen
  * (10009) send. */
@@ -49,7 +50,8 @@ export function init() {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || taken(e.target, false)) return;
     if (gallery && e.key.startsWith("Arrow") && !taken(e.target, true)) {
-      const here = document.activeElement && document.activeElement.closest && document.activeElement.closest(CARD);
+      const active = document.activeElement;
+      const here = active && active.matches && active.matches(CARD) ? active : null;
       // From outside the grid only the way in (down) is taken.
       if (!here && e.key !== "ArrowDown" && document.activeElement !== document.body) return;
       const to = here ? nearest(here, e.key) : document.querySelector(CARD);

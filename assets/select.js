@@ -18,6 +18,24 @@ export function init() {
     picks().forEach((p) => { p.hidden = !on; if (!on) p.checked = false; });
     count();
   });
+  // Selecting, a card's picture or title picks it (instead of playing it).
+  document.getElementById("gallery-grid").addEventListener("click", (e) => {
+    if (selectMode.getAttribute("aria-pressed") !== "true") return;
+    const link = /** @type {Element} */ (e.target).closest(".card > a");
+    const pick = link && /** @type {HTMLInputElement} */ (link.closest("li").querySelector("input.pick"));
+    if (!pick) return;
+    e.preventDefault();
+    pick.checked = !pick.checked;
+    count();
+  });
+  // Escape leaves select mode (a menu or field of the bar keeps its own).
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || selectMode.getAttribute("aria-pressed") !== "true") return;
+    const t = /** @type {Element} */ (e.target);
+    if (t.matches && t.matches("input[type=text], select") && /** @type {HTMLInputElement} */ (t).value) return;
+    selectMode.click();
+    selectMode.focus();
+  });
   document.addEventListener("change", (e) => {
     const t = /** @type {Element} */ (e.target);
     if (t.classList && t.classList.contains("pick")) count();

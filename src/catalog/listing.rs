@@ -57,10 +57,13 @@ pub struct ListQuery {
     /// As asked; `sort()` is the one used.
     pub sort: Option<Sort>,
     pub order: Option<Order>,
+    #[serde(default, deserialize_with = "number")]
     pub page: Option<usize>,
+    #[serde(default, deserialize_with = "number")]
     pub per_page: Option<usize>,
     #[serde(default, deserialize_with = "flag")]
     pub favorites: bool,
+    #[serde(default, deserialize_with = "number")]
     pub min_rating: Option<u8>,
     /// Comma-separated tags a video must all carry.
     pub tag: Option<String>,
@@ -71,9 +74,12 @@ pub struct ListQuery {
     /// with them (`all`: any).
     pub show: Option<String>,
     /// Only videos at least (at most) this many minutes long.
+    #[serde(default, deserialize_with = "number")]
     pub min_minutes: Option<f64>,
+    #[serde(default, deserialize_with = "number")]
     pub max_minutes: Option<f64>,
     /// Only videos of this year (a film's, a series', a date's in the name).
+    #[serde(default, deserialize_with = "number")]
     pub year: Option<u16>,
     /// Search words (titles, paths, tags).
     pub q: Option<String>,
@@ -82,6 +88,7 @@ pub struct ListQuery {
     pub ids: Option<String>,
     /// One of the asking person's playlists, in its order (sort, filters
     /// and search are ignored).
+    #[serde(default, deserialize_with = "number")]
     pub playlist: Option<u64>,
     /// Only the videos of this library (`Films`), which the asking person
     /// may see (the handlers narrow the sight to it: `http::libraries`).
@@ -90,6 +97,18 @@ pub struct ListQuery {
 
 /// Most videos `ids` may name.
 pub const MAX_IDS: usize = 100;
+
+/// A number, or none when left empty (`year=`: a form's blank box).
+fn number<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Option<T>, D::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    let s = String::deserialize(d)?;
+    match s.trim() {
+        "" => Ok(None),
+        s => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
 
 /// `1`, `true`, `on`, `yes` (any case) are true; anything else false.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -280,6 +299,14 @@ impl ListQuery {
         Ok(pick.videos.into_iter().next())
     }
 
+    /// Whether this asks only what its shelf adds (favorites, a rating of
+    /// four or more): no other filter, year or search.
+    pub fn is_shelf_only(&self) -> bool {
+        ListQuery { favorites: false, min_rating: self.min_rating.filter(|r| *r > 4), ..self.clone() }
+            .is_plain_listing()
+            .unwrap_or(false)
+    }
+
     /// Whether this is a search and nothing else (no filter, playlist or ids).
     pub fn is_search_only(&self) -> bool {
         self.ids.is_none()
@@ -361,5 +388,25 @@ impl ListQuery {
             videos = last;
         }
         Ok(Some(Listing { videos, total, page, pages }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forms_blank_boxes_ask_for_nothing() {
+        let q: ListQuery =
+            serde_urlencoded::from_str("sort=title&order=desc&show=all&year=&min_minutes=+&page=").unwrap();
+        assert_eq!((q.year, q.min_minutes, q.page), (None, None, None));
+        assert_eq!(q.sort(), Sort::Title);
+        let q: ListQuery = serde_urlencoded::from_str("year=1987&page=2&min_minutes=1.5&library=Films").unwrap();
+        assert_eq!((q.year, q.page, q.min_minutes, q.library()), (Some(1987), Some(2), Some(1.5), Some("Films")));
+        assert!(q.context().ends_with("&year=1987&library=Films"), "{}", q.context());
+        // Not a number: still refused.
+        assert!(serde_urlencoded::from_str::<ListQuery>("year=soon").is_err());
+        assert!(serde_urlencoded::from_str::<ListQuery>("page=-1").is_err());
+        assert_eq!(serde_urlencoded::from_str::<ListQuery>("library=+").unwrap().library(), None);
     }
 }

@@ -57,6 +57,11 @@ async fn every_page_passes_axe_in_chromium() {
     // With the chat on: its button is on every page, its panel checked below.
     let (stub, _) = crate::chat::stub(None).await;
     let data = tempfile::tempdir().unwrap();
+    // Two libraries: the home page's rows, and a library's own page.
+    let films = fx.path().join("Films");
+    assert!(crate::libraries::library(data.path(), fx.path(), &["add", "Films", films.to_str().unwrap()])
+        .status
+        .success());
     let opts = crate::support::Options {
         chat: Some(crate::chat::config(&format!("http://{stub}/v1"), vec![])),
         ..crate::support::Options::new(data.path(), false)
@@ -85,6 +90,7 @@ async fn every_page_passes_axe_in_chromium() {
         "/playlists/1".into(),
         "/favorites".into(),
         "/?q=zebra".into(),
+        "/?library=Films".into(),
         "/admin".into(),
         "/login".into(),
     ];

@@ -378,3 +378,112 @@ async fn the_dashboard_charts_are_drawn_at_their_size() {
     }
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// A phone: the select bar is a low sheet at the bottom, its tools opened
+/// on demand; a card's heart sits on its picture (no row of its own); the
+/// home page's library rows are one line each, swiped sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_selects_from_the_bottom_and_swipes_library_rows() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, n) in [("Films/a", 0), ("Films/b", 1), ("Films/c", 2), ("Home/d", 3), ("Home/e", 4)] {
+        fx.mp4(&format!("{name}.mp4"), 1000, 2600 + n);
+    }
+    let (srv, _data) = TestServer::start(&[&fx.path().join("Films"), &fx.path().join("Home")]).await;
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+    let cdp = |cmd: &str, params: serde_json::Value| {
+        driver.call("POST", "/goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+    };
+    cdp("Emulation.setTouchEmulationEnabled", json!({ "enabled": true, "maxTouchPoints": 5 })).await;
+    for theme in ["dark", "light"] {
+        driver.goto(&srv.url("/")).await;
+        driver.js(&format!("localStorage.setItem('vidserve-theme', '{theme}'); return 0")).await;
+        driver.goto(&srv.url("/")).await;
+        assert_eq!(js("return matchMedia('(pointer: coarse)').matches").await, true);
+        eventually(Duration::from_secs(10), "the card actions shown", || async {
+            js("return !document.querySelector('.card-actions').classList.contains('waiting')").await == true
+        })
+        .await;
+
+        // Two libraries, a row each, one line high, headed by a link.
+        let rows = js(
+            "return [...document.querySelectorAll('section.continue')].map(s => { \
+                       const tops = [...s.querySelectorAll('li')].map(l => Math.round(l.getBoundingClientRect().top)); \
+                       const a = s.querySelector('h2 a'); return [a && a.getAttribute('href'), new Set(tops).size]; })",
+        )
+        .await;
+        assert_eq!(rows, json!([["/?library=Films", 1], ["/?library=Home", 1]]), "{theme}");
+
+        // The heart: on the picture's corner, 44 px, hollow until chosen.
+        let heart = js("const c = document.querySelector('#gallery-grid .card'); \
+                        const t = c.querySelector('.thumb').getBoundingClientRect(); \
+                        const h = c.querySelector('.heart'); const r = h.getBoundingClientRect(); \
+                        return [r.top >= t.top && r.bottom <= t.bottom && r.left >= t.left, r.width >= 44 && r.height >= 44, \
+                                getComputedStyle(h, '::before').content, \
+                                c.querySelector('.info').getBoundingClientRect().bottom >= c.getBoundingClientRect().bottom - 2]")
+        .await;
+        assert_eq!(heart, json!([true, true, "\"♡\"", true]), "{theme}: the heart, and nothing under the info");
+
+        // Select mode: a sheet at the bottom at most two rows high.
+        driver.click("#select-mode").await;
+        js("document.querySelector('#gallery-grid input.pick').click(); return 0").await;
+        let sheet = js("const b = document.getElementById('batch-bar').getBoundingClientRect(); \
+                        return [Math.round(innerHeight - b.bottom), Math.round(b.height), \
+                                document.getElementById('batch-tag').checkVisibility(), \
+                                document.getElementById('batch-count').textContent]")
+        .await;
+        assert!(sheet[0].as_f64().unwrap() >= 0.0 && sheet[0].as_f64().unwrap() <= 12.0, "{theme}: {sheet}");
+        assert!(sheet[1].as_f64().unwrap() <= 110.0, "{theme}: the sheet's height: {sheet}");
+        assert_eq!((&sheet[2], &sheet[3]), (&json!(false), &json!("1 selected")), "{theme}");
+        // Its tag tool opens, focused, above its buttons; one at a time.
+        js("document.querySelector('#batch-bar .batch-open[aria-controls=\"batch-tags\"]').click(); return 0").await;
+        let open = js("const t = document.getElementById('batch-tag'); \
+                       return [t.checkVisibility(), document.activeElement === t, \
+                               t.getBoundingClientRect().bottom <= document.getElementById('batch-fav').getBoundingClientRect().top, \
+                               document.getElementById('batch-playlist').checkVisibility()]")
+        .await;
+        assert_eq!(open, json!([true, true, true, false]), "{theme}");
+        js("document.querySelector('#batch-bar .batch-open[aria-controls=\"batch-lists\"]').click(); return 0").await;
+        let swapped = js("return [document.getElementById('batch-tag').checkVisibility(), \
+                          document.getElementById('batch-playlist').checkVisibility()]")
+        .await;
+        assert_eq!(swapped, json!([false, true]), "{theme}");
+        // Done, from the sheet: out of select mode.
+        driver.click("#batch-done").await;
+        let done = js("return [document.getElementById('batch-bar').hidden, \
+                       document.getElementById('select-mode').getAttribute('aria-pressed'), \
+                       document.querySelectorAll('input.pick:checked').length]")
+        .await;
+        assert_eq!(done, json!([true, "false", 0]), "{theme}");
+    }
+
+    // A desktop: the bar stays at the top with every tool shown.
+    cdp("Emulation.setTouchEmulationEnabled", json!({ "enabled": false })).await;
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
+    driver.goto(&srv.url("/")).await;
+    driver.click("#select-mode").await;
+    let wide = js("const b = document.getElementById('batch-bar').getBoundingClientRect(); \
+                   return [b.top < innerHeight / 2, document.getElementById('batch-tag').checkVisibility(), \
+                           [...document.querySelectorAll('.batch-open')].some(o => o.checkVisibility()), \
+                           document.querySelector('section.continue').checkVisibility()]")
+    .await;
+    assert_eq!(wide, json!([true, true, false, false]), "the bar in sight, the rows (not selectable) gone");
+    // A menu of the filter bar sends its form at once, its blank Year box
+    // with it: the page sorted, not an error.
+    driver.goto(&srv.url("/")).await;
+    js("const s = document.getElementById('sort'); s.value = 'title'; \
+        s.dispatchEvent(new Event('change', { bubbles: true })); return 0")
+    .await;
+    eventually(Duration::from_secs(10), "sorted by title", || async {
+        js("return location.search.includes('sort=title') && location.search.includes('year=') \
+            && document.querySelector('h1').textContent === 'Library'")
+        .await
+            == true
+    })
+    .await;
+    driver.call("DELETE", "", json!({})).await;
+}

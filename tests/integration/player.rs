@@ -61,7 +61,7 @@ async fn the_players_own_controls_in_chromium() {
         "{menu:?}"
     );
     // Subtitles on from the menu; faster.
-    js("[...document.querySelectorAll('#c-menu button')].find(b => b.textContent !== 'Off' && \
+    js("[...document.querySelectorAll('#c-menu [role=group] button')].find(b => b.textContent !== 'Off' && \
         b.parentElement.querySelector('h3').textContent === 'Subtitles').click(); return 0")
     .await;
     eventually(Duration::from_secs(5), "the subtitles show", || async {
@@ -366,7 +366,7 @@ async fn the_third_pass_over_cards_the_player_and_tv_sizes() {
     driver.hover("#player", 0, 0).await;
     driver.click("#c-settings").await;
     let looks = js(
-        "const b = document.querySelector('#c-menu button'); const s = getComputedStyle(b); \
+        "const b = document.querySelector('#c-menu [role=group] button'); const s = getComputedStyle(b); \
                     return [s.backgroundColor, s.color, getComputedStyle(document.getElementById('seek')).colorScheme]",
     )
     .await;
@@ -447,4 +447,172 @@ async fn the_third_pass_over_cards_the_player_and_tv_sizes() {
                    document.getElementById('now-rss').textContent]")
     .await;
     assert!(kept[0].as_u64().unwrap() >= 3 && kept[1] != "–", "{kept}");
+}
+
+/// What the fifth look found: a tap on a playing video keeps the controls
+/// up; the seek bar's arrows go five seconds; the volume keys leave a page
+/// scrolled past the player alone; `?` closes the menu, whose choices are
+/// not boxed and which a phone closes by its own button; cards titled as
+/// people say them; a pick by the whole card and Escape in select mode;
+/// arrows between posters; a focused card clear of the header; empty
+/// shelves that say what fills them; one word of a search that found nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fifth_pass_over_the_player_and_pages() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, color) in [
+        ("Films/Alien (1979)", "red"),
+        ("Films/Heat (1995)", "green"),
+        ("Shows/Bluey/Season 1/Bluey S01E02 Hospital", "blue"),
+        ("Holidays/Beach day", "yellow"),
+    ] {
+        std::fs::create_dir_all(fx.path().join(name).parent().unwrap()).unwrap();
+        let src = format!("color=c={color}:size=640x360:duration=30:rate=10");
+        crate::support::ffmpeg(
+            &fx.path().join(format!("{name}.webm")),
+            &["-f", "lavfi", "-i", &src, "-c:v", "libvpx", "-b:v", "50k"],
+        );
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let alien = srv.id_of("Films/Alien (1979).webm").await;
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    driver.call("POST", "/window/rect", json!({ "width": 1280, "height": 900 })).await;
+
+    // Cards: a film by its title, its year below; an episode by its series,
+    // its number and own title below.
+    driver.goto(&srv.url("/?sort=title&order=asc")).await;
+    let cards = js("return [...document.querySelectorAll('#gallery-grid .card')].map(c => \
+                    [c.querySelector('.title').textContent, c.querySelector('.meta').textContent])")
+    .await;
+    let cards = cards.to_string();
+    for said in [r#"["Alien","1979 · SD"]"#, r#"["Bluey","S1 E2 · Hospital · SD"]"#, r#"["Beach day","SD"]"#] {
+        assert!(cards.contains(said), "{said} in {cards}");
+    }
+
+    // Select mode: the whole card picks; Escape leaves.
+    driver.click("#select-mode").await;
+    driver.click("#gallery-grid li:first-child .card > a").await;
+    let picked = js("return [location.pathname, document.querySelectorAll('input.pick:checked').length]").await;
+    assert_eq!(picked, json!(["/", 1]), "picked, not played");
+    driver.keys("\u{E00C}").await;
+    let left = js("return [document.getElementById('select-mode').getAttribute('aria-pressed'), \
+                   document.getElementById('batch-bar').hidden]")
+    .await;
+    assert_eq!(left, json!(["false", true]));
+
+    // A card reached by the keys stays clear of the sticky header.
+    js("window.scrollTo(0, document.body.scrollHeight); return 0").await;
+    js("document.querySelector('#gallery-grid .card > a').focus({ preventScroll: true }); return 0").await;
+    driver.keys("\u{E015}").await;
+    driver.keys("\u{E013}").await;
+    let clear = js("const h = document.querySelector('header.top').getBoundingClientRect().bottom; \
+                    return document.activeElement.getBoundingClientRect().top >= h")
+    .await;
+    assert_eq!(clear, true, "the focused card under the header");
+
+    // Posters: the arrows go from one to the next.
+    driver.goto(&srv.url("/films")).await;
+    js("document.querySelector('ul.posters > li > a').focus(); return 0").await;
+    driver.keys("\u{E014}").await;
+    let moved =
+        js("return [...document.querySelectorAll('ul.posters > li > a')].indexOf(document.activeElement)").await;
+    assert_eq!(moved, json!(1), "→ to the next poster");
+
+    // Shelves with nothing yet say what fills them; Best of, best first.
+    driver.goto(&srv.url("/favorites")).await;
+    assert!(js("return document.querySelector('p.notice').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("No favorites yet"));
+    driver.goto(&srv.url("/best-of")).await;
+    assert!(js("return document.querySelector('p.notice').textContent")
+        .await
+        .as_str()
+        .unwrap()
+        .starts_with("Nothing rated"));
+    for (file, stars) in [("Films/Alien (1979).webm", 4), ("Films/Heat (1995).webm", 5)] {
+        let id = srv.id_of(file).await;
+        let path = format!("/api/v1/videos/{id}/rating");
+        assert_eq!(crate::support::send(&srv, "PUT", &path, Some(json!({ "rating": stars }))).await.0, 200);
+    }
+    // (The rating order follows the new ratings within a moment.)
+    eventually(Duration::from_secs(10), "Best of, best first", || async {
+        driver.goto(&srv.url("/best-of")).await;
+        js("return [document.getElementById('sort').value, document.querySelector('#gallery-grid .title').textContent]")
+            .await
+            == json!(["rating", "Heat"])
+    })
+    .await;
+    // A search that found nothing says so once, not three times.
+    driver.goto(&srv.url("/?q=zebra")).await;
+    let said = js("return document.querySelector('main').textContent.split('zebra').length - 1").await;
+    assert_eq!(said, json!(2), "the heading and the notice");
+    // Placeholders as legible as other quiet text.
+    let grey = js("return getComputedStyle(document.getElementById('search'), '::placeholder').color === \
+                   getComputedStyle(document.querySelector('.count')).color")
+    .await;
+    assert_eq!(grey, true);
+
+    // The player.
+    driver.goto(&srv.url(&format!("/watch/{alien}"))).await;
+    loaded(&driver).await;
+    // → on the focused seek bar: five seconds on.
+    let on = js("const p = document.getElementById('player'); p.pause(); p.currentTime = 10; \
+                 document.getElementById('seek').focus(); return 0")
+    .await;
+    assert_eq!(on, json!(0));
+    driver.keys("\u{E014}").await;
+    eventually(Duration::from_secs(5), "five seconds on", || async {
+        js("return Math.abs(document.getElementById('player').currentTime - 15) < 0.6").await == true
+    })
+    .await;
+    // `?` closes the settings menu before showing the keys; the menu's
+    // choices are not boxed like the page's buttons.
+    driver.click("#c-settings").await;
+    let unboxed = js("const b = document.querySelector('#c-menu [role=group] button'); \
+                      return getComputedStyle(b).borderTopWidth")
+    .await;
+    assert_eq!(unboxed, json!("0px"));
+    js("document.activeElement.blur(); return 0").await;
+    driver.keys("?").await;
+    let shown =
+        js("return [document.getElementById('c-menu').hidden, document.getElementById('shortcuts').open]").await;
+    assert_eq!(shown, json!([true, true]));
+    driver.keys("\u{E00C}").await;
+    // Scrolled past the player, ↓ scrolls the page, the volume stays.
+    let before = js("const p = document.getElementById('player'); p.volume = 1; document.activeElement.blur(); \
+                     document.body.style.minHeight = '4000px'; window.scrollTo(0, 2000); return p.volume")
+    .await;
+    assert_eq!(before, json!(1));
+    driver.keys("\u{E015}").await;
+    assert_eq!(js("return document.getElementById('player').volume").await, json!(1));
+
+    // A phone: a tap on the playing video brings the controls up to stay;
+    // the menu is a sheet with its own Done.
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+    driver.goto(&srv.url(&format!("/watch/{alien}"))).await;
+    loaded(&driver).await;
+    js("const p = document.getElementById('player'); p.muted = true; p.play(); return 0").await;
+    eventually(Duration::from_secs(10), "the controls fade while it plays", || async {
+        js("return document.getElementById('player-box').classList.contains('idle')").await == true
+    })
+    .await;
+    js("const p = document.getElementById('player'); const r = p.getBoundingClientRect(); \
+        const at = { pointerType: 'touch', button: 0, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true }; \
+        p.dispatchEvent(new PointerEvent('pointerdown', at)); p.dispatchEvent(new PointerEvent('pointerup', at)); return 0")
+    .await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let up = js("return document.getElementById('player-box').classList.contains('idle')").await;
+    assert_eq!(up, false, "a tap shows the controls, and they stay");
+    driver.click("#c-settings").await;
+    let sheet = js("const d = document.querySelector('#c-menu .menu-close'); const r = d.getBoundingClientRect(); \
+                    return [d.checkVisibility(), r.height >= 44]")
+    .await;
+    assert_eq!(sheet, json!([true, true]));
+    driver.click("#c-menu .menu-close").await;
+    assert_eq!(js("return document.getElementById('c-menu').hidden").await, true);
 }

@@ -55,6 +55,8 @@ pub async fn gallery(
         }
         Shelf::BestOf => {
             q.min_rating = Some(q.min_rating.unwrap_or(4).max(4));
+            // The best first, unless another order was asked for.
+            q.sort = q.sort.or(Some(crate::catalog::Sort::Rating));
             ("Best of".into(), "/best-of".into())
         }
         Shelf::Tag(tag) => {

@@ -100,7 +100,8 @@ pub fn gallery(view: &GalleryView) -> Markup {
             @for root in &view.offline_roots {
                 p.notice.warn role="status" { "Offline: " (root) " — its videos come back when it does." }
             }
-            @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            // (No results: the notice below says so, once.)
+            @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty() && l.total > 0) {
                 p.searching {
                     "Results for “" (q) "”" @if view.query.sort() == Sort::Relevance { ", best first" }
                     " · " a href=(view.unsearched()) { "clear the search" }
@@ -110,37 +111,16 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
             } @else if l.total == 0 && view.query.searching() {
                 p.notice role="status" { "No video matches “" (view.query.q.as_deref().unwrap_or("").trim()) "”. Try fewer or other words." }
+            } @else if l.total == 0 && view.path == "/favorites" && view.query.is_shelf_only() {
+                p.notice role="status" { "No favorites yet. Press ♥ on a video (or F on its card) to keep it here." }
+            } @else if l.total == 0 && view.path == "/best-of" && view.query.is_shelf_only() {
+                p.notice role="status" { "Nothing rated 4 or 5 stars yet. Rate videos on their page (or press 4 or 5 on a card) to see the best here." }
             } @else if l.total == 0 && (view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty())) {
                 p.notice role="status" { "No video matches these filters." }
             } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add video files (" (served_extensions()) ") to the video folder; they appear here within seconds." }
             } @else if l.total == 0 {
                 p.notice { "Nothing here yet." }
-            }
-            @if !view.continue_watching.is_empty() {
-                section.continue aria-labelledby="continue-heading" {
-                    h2 #continue-heading { "Continue watching" }
-                    ul.grid.row {
-                        @for (v, u) in &view.continue_watching {
-                            li {
-                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
-                                @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
-                                    progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            @if !view.next_up.is_empty() {
-                section.continue aria-labelledby="next-up-heading" {
-                    h2 #next-up-heading { "Next up" }
-                    ul.grid.row #next-up {
-                        @for (v, u) in &view.next_up {
-                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
-                        }
-                    }
-                }
             }
             // Three groups: what is selected, favorites and the two tools. On a
             // phone the bar sits at the bottom and each tool opens on demand.
@@ -184,6 +164,31 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     button #batch-playlist-add type="button" { "Add to playlist" }
                 }
                 span #batch-status role="status" {}
+            }
+            @if !view.continue_watching.is_empty() {
+                section.continue aria-labelledby="continue-heading" {
+                    h2 #continue-heading { "Continue watching" }
+                    ul.grid.row {
+                        @for (v, u) in &view.continue_watching {
+                            li {
+                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
+                                @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
+                                    progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !view.next_up.is_empty() {
+                section.continue aria-labelledby="next-up-heading" {
+                    h2 #next-up-heading { "Next up" }
+                    ul.grid.row #next-up {
+                        @for (v, u) in &view.next_up {
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                        }
+                    }
+                }
             }
             @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             // Under rows of their own, the whole listing is named too.
@@ -271,8 +276,20 @@ pub(super) fn card_named(
     context: &str,
     name: Option<&str>,
 ) -> Markup {
-    // Derived from the path: made once, shown eight times.
-    let title = v.title_named(u, name);
+    // What its name makes it: a film is titled without its year, an
+    // episode by its series (its own title beside its number), unless the
+    // person titled it or the page names it (a series page: the episode's).
+    let kind = crate::catalog::series::recognise(v, this_year());
+    let own_title = match (&kind, name) {
+        (Kind::Episode(e), None) => e.title.as_deref(),
+        _ => None,
+    };
+    let recognised = match &kind {
+        Kind::Film(f) => Some(f.title.clone()),
+        Kind::Episode(e) => Some(e.series()),
+        Kind::Other(_) => None,
+    };
+    let title = v.title_named(u, name.or(recognised.as_deref()));
     let initial: String =
         title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
@@ -296,11 +313,14 @@ pub(super) fn card_named(
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
                     div.meta {
-                        @match crate::catalog::series::recognise(v, this_year()) {
-                            Kind::Episode(e) => { span.kind { (e.label()) " · " } }
+                        @match &kind {
+                            Kind::Episode(e) => {
+                                span.kind { (e.label()) " · " }
+                                @if let Some(t) = own_title.filter(|_| u.title.is_none()) { span.episode { (Text(t)) " · " } }
+                            }
                             k => {
                                 // A home video: the day it was recorded.
-                                @if let (Kind::Other(_), Some(t)) = (&k, v.taken()) { span.kind { (super::day(t)) " · " } }
+                                @if let (Kind::Other(_), Some(t)) = (k, v.taken()) { span.kind { (super::day(t)) " · " } }
                                 @else if let Some(y) = k.year() { span.kind { (y) " · " } }
                             }
                         }
