@@ -156,6 +156,7 @@ fn bench(n: usize) {
                         continue_watching: vec![],
                         next_up: vec![],
                         latest: vec![],
+                        series: vec![],
                         scanning: false,
                         offline_roots: vec![],
                         years: std::sync::Arc::from([]),

@@ -152,12 +152,18 @@ pub fn recognise(rel: &str, this_year: u16) -> Kind {
     if dated.is_some() {
         return Kind::Other(dated);
     }
-    if let Some(film) = film(stem, latest) {
+    if let Some((film, bare)) = film(stem, latest) {
+        // `Birthday 2024`, `Christmas 2019`: a year alone after a name is
+        // how people name home videos, unless the file is among films.
+        if bare && !parts.iter().any(|p| films_folder(p)) {
+            return Kind::Other(Some(film.year));
+        }
         return Kind::Film(film);
     }
     // `Film (1987)/film.mkv`: a folder whose name says film and year (in
     // brackets, as people and tools name them).
-    if let Some(f) = parts.last().and_then(|p| film(p, latest)).filter(|_| bracketed_year(parts[parts.len() - 1])) {
+    if let Some((f, _)) = parts.last().and_then(|p| film(p, latest)).filter(|_| bracketed_year(parts[parts.len() - 1]))
+    {
         return Kind::Film(f);
     }
     Kind::Other(None)
@@ -501,10 +507,18 @@ fn bracketed_year(name: &str) -> bool {
         .any(|i| matches!(b[i], b'(' | b'[') && digits(&b[i + 1..], 4).is_some() && matches!(b[i + 5], b')' | b']'))
 }
 
+/// Whether a folder is named as one of films (`Films`, `Movies HD`, `Kino`).
+fn films_folder(name: &str) -> bool {
+    const NAMES: [&str; 10] =
+        ["films", "film", "movies", "movie", "filme", "filmes", "peliculas", "cinema", "cine", "kino"];
+    key(name).split('-').next().is_some_and(|first| NAMES.contains(&first))
+}
+
 /// A film: a title, then a year (the last one that follows a title:
 /// `2001 A Space Odyssey (1968)`, `1917.2019.1080p`), then nothing
-/// but release words.
-fn film(stem: &str, latest: u16) -> Option<Film> {
+/// but release words; and whether its year stands bare at the end after
+/// a space (`Mad Max Fury Road 2015`), as home videos' years do too.
+fn film(stem: &str, latest: u16) -> Option<(Film, bool)> {
     let b = stem.as_bytes();
     let mut best = None;
     for i in 1..b.len() {
@@ -526,7 +540,8 @@ fn film(stem: &str, latest: u16) -> Option<Film> {
             || before_junk(rest).trim_matches(['.', ' ', '_', '-']).is_empty()
             || rest.starts_with(['[', '(']);
         if !title.is_empty() && title.chars().any(char::is_alphanumeric) && tail_ok {
-            best = Some(Film { title, year });
+            let bare = !bracketed && rest.is_empty() && after.is_empty() && b[i - 1] == b' ';
+            best = Some((Film { title, year }, bare));
         }
     }
     best
@@ -658,6 +673,11 @@ mod tests {
         assert_eq!(seen("Metropolis (1927) [restored].mkv"), film("Metropolis", 1927));
         // Not years: the future, and numbers inside titles.
         assert_eq!(seen("Blade Runner 2049.mkv"), Kind::Other(None));
+        // A bare year after a name: a film among films, else a home video's year.
+        assert_eq!(seen("Movies HD/Mad Max Fury Road 2015.mkv"), film("Mad Max Fury Road", 2015));
+        assert_eq!(seen("Videos/Birthday 2024.mp4"), Kind::Other(Some(2024)));
+        assert_eq!(seen("trips of 2019.mp4"), Kind::Other(Some(2019)));
+        assert_eq!(seen("Alien 1979 1080p BluRay.mkv"), film("Alien", 1979), "release words make it a film");
         assert_eq!(seen("Apollo 13.mkv"), Kind::Other(None));
         assert_eq!(seen("1984.mkv"), Kind::Other(None), "a year with no title before it is the title");
     }

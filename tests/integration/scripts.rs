@@ -474,6 +474,8 @@ async fn every_id_and_class_the_scripts_look_up_is_on_a_page() {
     let fx = Fixture::new();
     fx.mp4("Cats at play.mp4", 1000, 2300);
     fx.mp4("trips/Beach day.mp4", 1000, 2301);
+    // A film: the posters the arrow keys move between.
+    fx.mp4("Films/Alien (1979).mp4", 1000, 2302);
     // Chapters, subtitles and two audio tracks: the watch page's menus,
     // marks and chapter list.
     let aux = tempfile::tempdir().unwrap();
@@ -516,6 +518,8 @@ async fn every_id_and_class_the_scripts_look_up_is_on_a_page() {
         format!("/watch/{film}"),
         "/favorites".into(),
         "/tags".into(),
+        "/films".into(),
+        "/folders".into(),
         "/playlists".into(),
         playlist["url"].as_str().expect("the new playlist's page").to_string(),
         "/admin".into(),

@@ -57,11 +57,19 @@ async fn series_are_found_ordered_and_followed() {
     let tile = tile.split("</li>").next().unwrap();
     assert!(tile.contains("4 episodes</span> · <span class=\"part\">2 seasons"), "{tile}");
     assert!(!index.contains("Alien") && !index.contains("Fireworks"), "films and home videos are no series");
+    // A search names the series it matches above the videos it finds.
+    let found = srv.get("/?q=farg").await.text().await.unwrap();
+    let series = found.find("id=\"series-found\"").expect("the series matched");
+    assert!(found[series..].contains("href=\"/series/fargo\"") && !found[series..].contains("doctor-who"), "{found}");
+    assert!(series < found.find("id=\"gallery-grid\"").unwrap(), "above the videos");
+    let none = srv.get("/?q=alien").await.text().await.unwrap();
+    assert!(!none.contains("series-found"), "no series matches: no row");
 
     // A series' page: seasons in order, episodes in order, the first to play.
     let page = srv.get("/series/fargo").await.text().await.unwrap();
-    // Each card titled by its episode's own title when its name has one.
-    let order: Vec<usize> = ["The Crocodiles Dilemma<", "The Rooster Prince<", "Waiting for Dutch<", "fargo.s02e02<"]
+    // Each card titled by its episode's own title when its name has one,
+    // else by its number.
+    let order: Vec<usize> = ["The Crocodiles Dilemma<", "The Rooster Prince<", "Waiting for Dutch<", "Episode 2<"]
         .iter()
         .map(|t| page.find(t).unwrap_or_else(|| panic!("{t} in {page}")))
         .collect();

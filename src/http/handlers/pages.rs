@@ -102,6 +102,12 @@ pub async fn gallery(
     let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
     let next_up = if plain { super::series::next_up(lists, who, sight, &catalog) } else { Vec::new() };
     let latest = if plain { latest(lists, people, who, everything, &catalog).await? } else { Vec::new() };
+    let series = match q.q.as_deref() {
+        Some(words) if listing.page == 1 && path == "/" && q.is_search_only() && q.library().is_none() => {
+            super::series::matching(lists, thumbs, sight, words)
+        }
+        _ => Vec::new(),
+    };
     let in_rows = continue_watching.iter().chain(&next_up).chain(latest.iter().flat_map(|(_, row)| row));
     let shown = listing.videos.iter().chain(in_rows.map(|(v, _)| v));
     let shown: Vec<&Arc<Video>> = shown.collect();
@@ -132,6 +138,7 @@ pub async fn gallery(
         continue_watching,
         next_up,
         latest,
+        series,
         scanning: !lists.library.is_ready(),
         offline_roots: catalog
             .roots

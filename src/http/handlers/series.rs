@@ -209,6 +209,37 @@ pub fn next_up(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catalog) ->
     out
 }
 
+/// A series' poster tile, as much of it as `within` lets be seen.
+fn tile(s: &Show, within: Option<&Visible>, catalog: &Catalog, thumbs: &Thumbs) -> Tile {
+    let videos = catalog.videos();
+    let shown: Vec<&Ep> = s.visible(within).collect();
+    let pictured =
+        !s.dirs(within).is_empty() || shown.iter().filter_map(|e| videos.get(e.pos as usize)).any(|v| thumbs.has(v.id));
+    let mut seasons: Vec<u16> = shown.iter().map(|e| e.season).filter(|&n| n > 0).collect();
+    seasons.dedup();
+    Tile { key: s.key.clone(), name: s.display(), episodes: shown.len(), seasons: seasons.len(), pictured }
+}
+
+/// The series whose names hold every word of a search (a few, for the
+/// top of its results); none while the series index is still being built.
+pub fn matching(lists: &Lists, thumbs: &Thumbs, sight: &Sight, q: &str) -> Vec<Tile> {
+    const MOST: usize = 6;
+    let words = crate::catalog::fold::words(q);
+    let catalog = lists.library.catalog();
+    let Some(series) = ready(&catalog).filter(|_| !words.is_empty()) else { return Vec::new() };
+    let within = sight.visible(&catalog);
+    let named = |s: &&Show| {
+        let name = crate::catalog::fold::fold(&s.display());
+        words.iter().all(|w| name.contains(w.as_str()))
+    };
+    series
+        .visible(within.as_deref())
+        .filter(named)
+        .take(MOST)
+        .map(|s| tile(s, within.as_deref(), &catalog, thumbs))
+        .collect()
+}
+
 /// `GET /series?page=n`.
 pub async fn index(
     lists: &Lists,
@@ -224,19 +255,11 @@ pub async fn index(
         Ok(p) => p,
         Err(last) => return Ok(redirect(StatusCode::SEE_OTHER, &format!("/series?page={last}"))),
     };
-    let videos = catalog.videos();
     let tiles = visible
         .iter()
         .skip((page - 1) * TILES_PER_PAGE)
         .take(TILES_PER_PAGE)
-        .map(|s| {
-            let shown: Vec<&Ep> = s.visible(within.as_deref()).collect();
-            let pictured = !s.dirs(within.as_deref()).is_empty()
-                || shown.iter().filter_map(|e| videos.get(e.pos as usize)).any(|v| thumbs.has(v.id));
-            let mut seasons: Vec<u16> = shown.iter().map(|e| e.season).filter(|&n| n > 0).collect();
-            seasons.dedup();
-            Tile { key: s.key.clone(), name: s.display(), episodes: shown.len(), seasons: seasons.len(), pictured }
-        })
+        .map(|s| tile(s, within.as_deref(), &catalog, thumbs))
         .collect();
     let view = SeriesIndexView { tiles, total: visible.len(), page, pages, visitor: visitor.clone() };
     Ok(html(page::index(&view)))
@@ -327,7 +350,13 @@ pub async fn show(
             seasons.push(page::Season { number: e.season, poster: false, episodes: Vec::new() });
         }
         if let Some(season) = seasons.last_mut() {
-            season.episodes.push((v.clone(), e.title.as_deref().map(str::to_string), d));
+            // Its own title, else its number (its series' name is the page's).
+            let name = match (&e.title, e.episode) {
+                (Some(t), _) => Some(t.to_string()),
+                (None, 0) => Some(v.title().into_owned()),
+                (None, n) => Some(format!("Episode {n}")),
+            };
+            season.episodes.push((v.clone(), name, d));
         }
     }
     // Which of this page's seasons have a picture in their folder (a few

@@ -54,13 +54,7 @@ pub fn folders(view: &FoldersView) -> Markup {
         Nav::Folders,
         &view.visitor,
         html! {
-            div.bar {
-                h1 { (heading) }
-                span.count {
-                    (f.folders.len()) (if f.folders.len() == 1 { " folder, " } else { " folders, " })
-                    (f.videos.len()) (if f.videos.len() == 1 { " video" } else { " videos" }) " here"
-                }
-            }
+            // Where it is, above what it is (as on a series' page).
             @if !view.at.is_empty() {
                 nav.crumbs aria-label="Folder path" {
                     ol {
@@ -73,6 +67,13 @@ pub fn folders(view: &FoldersView) -> Markup {
                             }
                         }
                     }
+                }
+            }
+            div.bar {
+                h1 { (heading) }
+                span.count {
+                    (f.folders.len()) (if f.folders.len() == 1 { " folder, " } else { " folders, " })
+                    (f.videos.len()) (if f.videos.len() == 1 { " video" } else { " videos" }) " here"
                 }
             }
             @if f.folders.is_empty() && f.videos.is_empty() {

@@ -37,6 +37,8 @@ pub struct GalleryView {
     /// Each library's newest videos, when there are two or more to see
     /// (first page only).
     pub latest: Vec<(String, Row)>,
+    /// Series whose names match the search (its first page only).
+    pub series: Vec<super::series::Tile>,
     /// The first scan is still running.
     pub scanning: bool,
     pub offline_roots: Vec<String>,
@@ -124,6 +126,12 @@ pub fn gallery(view: &GalleryView) -> Markup {
             }
             // Three groups: what is selected, favorites and the two tools. On a
             // phone the bar sits at the bottom and each tool opens on demand.
+            @if !view.series.is_empty() {
+                section.continue aria-labelledby="series-found" {
+                    h2 #series-found { "Series" }
+                    ul.posters.found { @for t in &view.series { (super::series::series_tile(t)) } }
+                }
+            }
             @for (n, (name, row)) in view.latest.iter().enumerate() {
                 section.continue aria-labelledby={ "latest-" (n) } {
                     h2 id={ "latest-" (n) } {
@@ -192,8 +200,8 @@ pub fn gallery(view: &GalleryView) -> Markup {
             }
             @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             // Under rows of their own, the whole listing is named too.
-            @let rows = !view.continue_watching.is_empty() || !view.next_up.is_empty() || !view.latest.is_empty();
-            @if rows && l.total > 0 { h2.all { "All videos" } }
+            @let rows = !view.continue_watching.is_empty() || !view.next_up.is_empty() || !view.latest.is_empty() || !view.series.is_empty();
+            @if rows && l.total > 0 { h2.all { (if view.query.searching() { "Videos" } else { "All videos" }) } }
             ul.grid #gallery-grid {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {

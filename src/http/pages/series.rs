@@ -39,6 +39,28 @@ pub struct SeriesIndexView {
     pub visitor: Visitor,
 }
 
+/// A series as a poster with its name and counts (a list item).
+pub fn series_tile(t: &Tile) -> Markup {
+    html! {
+        li {
+            a href=(link(&t.key)) {
+                span.poster aria-hidden="true" {
+                    @if t.pictured {
+                        img src={ (link(&t.key)) "/poster.jpg" } loading="lazy" decoding="async" alt="";
+                    } @else {
+                        span.initial { (t.name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_default()) }
+                    }
+                }
+                span.poster-name { (t.name) }
+                span.count {
+                    span.part { (t.episodes) (if t.episodes == 1 { " episode" } else { " episodes" }) }
+                    @if t.seasons > 1 { " · " span.part { (t.seasons) " seasons" } }
+                }
+            }
+        }
+    }
+}
+
 pub fn index(view: &SeriesIndexView) -> Markup {
     page(
         "Series",
@@ -56,24 +78,7 @@ pub fn index(view: &SeriesIndexView) -> Markup {
                 }
             }
             ul.posters #series-list {
-                @for t in &view.tiles {
-                    li {
-                        a href=(link(&t.key)) {
-                            span.poster aria-hidden="true" {
-                                @if t.pictured {
-                                    img src={ (link(&t.key)) "/poster.jpg" } loading="lazy" decoding="async" alt="";
-                                } @else {
-                                    span.initial { (t.name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_default()) }
-                                }
-                            }
-                            span.poster-name { (t.name) }
-                            span.count {
-                                span.part { (t.episodes) (if t.episodes == 1 { " episode" } else { " episodes" }) }
-                                @if t.seasons > 1 { " · " span.part { (t.seasons) " seasons" } }
-                            }
-                        }
-                    }
-                }
+                @for t in &view.tiles { (series_tile(t)) }
             }
             @if view.pages > 1 {
                 nav.pages aria-label="Pages" {
