@@ -36,8 +36,27 @@ const sortForm = /** @type {HTMLFormElement | null} */ (document.getElementById(
 if (sortForm) {
   const go = /** @type {HTMLButtonElement | null} */ (sortForm.querySelector("button[type=submit]"));
   if (go) go.hidden = true;
-  sortForm.querySelectorAll("select, input[type=number]").forEach((s) => s.addEventListener("change", () => sortForm.submit()));
+  // A menu's choice applies at once; a year typed in the box (while the
+  // library's years are still being counted) once it is a valid one.
+  sortForm.querySelectorAll("select, input[type=number]").forEach((s) => s.addEventListener("change", () => {
+    if (sortForm.reportValidity()) sortForm.submit();
+  }));
 }
+
+// The sticky header's height (one row, or two on a tablet), for what
+// stops below it: scrolled-to focus and the select bar.
+const header = document.querySelector("header.top");
+if (header && "ResizeObserver" in window) {
+  new ResizeObserver(() => {
+    const sticky = getComputedStyle(header).position === "sticky";
+    root.style.setProperty("--header-h", (sticky ? header.getBoundingClientRect().height : 0) + "px");
+  }).observe(header);
+}
+
+// A row of cards scrolled sideways: Tab brings the focused card in whole.
+document.querySelectorAll("ul.grid.row").forEach((row) => row.addEventListener("focusin", (e) => {
+  /** @type {Element} */ (e.target).closest("li").scrollIntoView({ block: "nearest", inline: "nearest" });
+}));
 
 live.on("library", () => {
   const banner = document.getElementById("live-banner");

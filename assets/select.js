@@ -64,7 +64,7 @@ export function init() {
     if (!ids.length) { status.textContent = "Select some videos first."; return; }
     change.ids = ids;
     const d = await api("POST", "/api/v1/batch", change);
-    status.textContent = d ? "Changed " + d.videos + " videos." : "Nothing was changed.";
+    status.textContent = d ? "Changed " + d.videos + (d.videos === 1 ? " video." : " videos.") : "Nothing was changed.";
   };
   const tagValue = () => /** @type {HTMLInputElement} */ (document.getElementById("batch-tag")).value.trim();
   document.getElementById("batch-add").addEventListener("click", () => { if (tagValue()) batch({ add_tags: [tagValue()] }); });

@@ -487,3 +487,137 @@ async fn a_phone_selects_from_the_bottom_and_swipes_library_rows() {
     .await;
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// What the sixth look found: another sort shows the listing sorted (the
+/// rows go); the Year is a menu of the library's years; a listing that
+/// finds nothing has a way back; a tablet's two-row header keeps focus
+/// and the select bar in sight; Tab scrolls a row; touch shows ratings in
+/// words, big stars, no shortcut button; the admin's hint clear of its
+/// list; a library's page says where it is; films begun say what is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sixth_pass_over_sorting_touch_and_tablets() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    for (name, n) in [("Films/Alien (1979)", 0), ("Films/Heat (1995)", 1), ("Home/Birthday 2024", 2)] {
+        fx.mp4(&format!("{name}.mp4"), 1000, 2700 + n);
+    }
+    for n in 0..9 {
+        fx.mp4(&format!("Home/clip {n}.mp4"), 1000, 2710 + n);
+    }
+    let (srv, _data) = TestServer::start(&[&fx.path().join("Films"), &fx.path().join("Home")]).await;
+    let alien = srv.id_of("Alien (1979).mp4").await;
+    let (status, _) =
+        send(&srv, "PUT", &format!("/api/v1/videos/{alien}/position"), Some(json!({ "seconds": 0.4 }))).await;
+    assert_eq!(status, 200);
+    let (status, _) = send(&srv, "PUT", &format!("/api/v1/videos/{alien}/rating"), Some(json!({ "rating": 5 }))).await;
+    assert_eq!(status, 200);
+
+    // Pages as served.
+    let srv = &srv;
+    let page = |path: &'static str| async move { srv.get(path).await.text().await.unwrap() };
+    let home = page("/").await;
+    assert!(home.contains("Latest in Films") && home.contains("Continue watching"));
+    let (cont, latest) = (home.find("Continue watching").unwrap(), home.find("Latest in Films").unwrap());
+    assert!(cont < latest, "what one is watching comes first");
+    let sorted = page("/?sort=title&order=asc").await;
+    assert!(!sorted.contains("Latest in") && !sorted.contains("Continue watching"), "sorted: the listing alone");
+    let nothing = page("/?q=zebra").await;
+    assert!(nothing.contains(">clear the search</a>"), "{nothing}");
+    let filtered = page("/?show=watched").await;
+    assert!(filtered.contains(">Show every video</a>"), "{filtered}");
+    let films = page("/?library=Films").await;
+    assert!(films.contains("aria-label=\"Where\"") && films.contains("<a href=\"/\">Library</a>"), "{films}");
+    let posters = page("/films").await;
+    assert!(posters.contains("1979 · <span class=\"part\">") && posters.contains(" s left</span>"), "{posters}");
+    assert!(posters.contains("<summary class=\"current\">More</summary>"), "the page is one under More");
+    let birthday = page("/?library=Home&q=birthday").await;
+    assert!(!birthday.contains("2024 · "), "the year once, in the title: {birthday}");
+
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    // The Year: the library's years to choose from.
+    eventually(Duration::from_secs(10), "the years counted", || async {
+        driver.goto(&srv.url("/")).await;
+        js("const y = document.getElementById('year'); return y.tagName === 'SELECT' && \
+            [...y.options].map(o => o.value).join()")
+        .await
+            == json!(",2024,1995,1979")
+    })
+    .await;
+
+    // A tablet: the header wraps to two rows; focus and the select bar stop below it.
+    driver.call("POST", "/window/rect", json!({ "width": 820, "height": 1000 })).await;
+    driver.goto(&srv.url("/")).await;
+    eventually(Duration::from_secs(5), "the header's height known", || async {
+        js("return parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--header-h')) > 0").await
+            == true
+    })
+    .await;
+    js("window.scrollTo(0, document.body.scrollHeight); \
+        document.querySelector('#gallery-grid li:last-child .card > a').focus(); return 0")
+    .await;
+    for _ in 0..3 {
+        driver.keys("\u{E013}").await; // up a row, by the arrow keys
+    }
+    let shown = js("const h = document.querySelector('header.top').getBoundingClientRect().bottom; \
+                    const r = document.activeElement.getBoundingClientRect(); \
+                    return [r.top >= h - 1, Math.round(r.top), Math.round(h), document.activeElement.textContent]")
+    .await;
+    assert_eq!(shown[0], true, "a focused card under a two-row header: {shown}");
+    js("window.scrollTo(0, 0); return 0").await;
+    driver.click("#select-mode").await;
+    js("window.scrollTo(0, 2000); return 0").await;
+    let bar = js("return document.getElementById('batch-bar').getBoundingClientRect().top >= \
+                  document.querySelector('header.top').getBoundingClientRect().bottom - 1")
+    .await;
+    assert_eq!(bar, true, "the select bar below the header");
+    driver.keys("\u{E00C}").await;
+    // Tab to a card beyond a row's edge scrolls the row.
+    driver.goto(&srv.url("/")).await;
+    js("const links = document.querySelectorAll('section.continue:last-of-type .card > a'); \
+        links[links.length - 2].focus(); return 0")
+    .await;
+    driver.keys("\u{E004}").await;
+    let whole = js("const r = document.activeElement.closest('li').getBoundingClientRect(); \
+                    return r.right <= innerWidth && r.left >= 0")
+    .await;
+    assert_eq!(whole, true, "the tabbed-to card in sight");
+
+    // Touch: ratings in words, stars a finger wide on the video's page, no `?`.
+    driver
+        .call(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": true, "maxTouchPoints": 5 } }),
+        )
+        .await;
+    driver.goto(&srv.url("/best-of")).await;
+    eventually(Duration::from_secs(5), "the rating said", || async {
+        js("const r = document.querySelector('#gallery-grid .card .rated'); return r.checkVisibility() && r.textContent").await
+            == json!(" · 5★")
+    })
+    .await;
+    driver.goto(&srv.url(&format!("/watch/{alien}"))).await;
+    let sizes = js("const s = document.querySelector('.stars button').getBoundingClientRect(); \
+                    return [s.width >= 44 && s.height >= 44, document.getElementById('c-help').checkVisibility()]")
+    .await;
+    assert_eq!(sizes, json!([true, false]));
+    driver
+        .call(
+            "POST",
+            "/goog/cdp/execute",
+            json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": false } }),
+        )
+        .await;
+
+    // The admin's hint under its list, not over it.
+    driver.call("POST", "/window/rect", json!({ "width": 1440, "height": 900 })).await;
+    driver.goto(&srv.url("/admin")).await;
+    let clear = js("const h = document.querySelector('#transcoding + p.hint'); \
+                    return !h || h.getBoundingClientRect().top >= document.getElementById('transcoding').getBoundingClientRect().bottom")
+    .await;
+    assert_eq!(clear, true);
+    driver.call("DELETE", "", json!({})).await;
+}

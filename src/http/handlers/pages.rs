@@ -98,7 +98,9 @@ pub async fn gallery(
         let to = format!("{path}?{}", q.with_page(listing.pages));
         return Ok(redirect(StatusCode::SEE_OTHER, &to));
     }
-    let plain = path == "/" && listing.page == 1 && q.is_plain_listing()? && q.library().is_none();
+    // The rows above the listing only over the library in its first order:
+    // another sort is asked for to see the listing so sorted.
+    let plain = path == "/" && listing.page == 1 && q.is_plain() && q.library().is_none();
     let continue_watching = if plain { continue_watching(lists, who, sight, &catalog) } else { Vec::new() };
     let next_up = if plain { super::series::next_up(lists, who, sight, &catalog) } else { Vec::new() };
     let latest = if plain { latest(lists, people, who, everything, &catalog).await? } else { Vec::new() };

@@ -7,7 +7,7 @@ use super::{duration, Text};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::catalog::listing::{ListQuery, Listing, QUERY_VALUE};
+use crate::catalog::listing::{ListQuery, Listing, MAX_YEAR, MIN_YEAR, QUERY_VALUE};
 use crate::catalog::names::{this_year, Kind};
 use crate::catalog::query::Watch;
 use crate::catalog::UserData;
@@ -84,6 +84,10 @@ pub fn gallery(view: &GalleryView) -> Markup {
         nav,
         &view.visitor,
         html! {
+            // A library's own listing: the way back to all of them.
+            @if let Some(l) = view.query.library() {
+                nav.crumbs aria-label="Where" { ol { li { a href="/" { "Library" } } li { span aria-current="page" { (l) } } } }
+            }
             div.bar {
                 h1 { (view.heading) }
                 span.count { (l.total) (if l.total == 1 { " video" } else { " videos" }) }
@@ -112,13 +116,16 @@ pub fn gallery(view: &GalleryView) -> Markup {
             @if view.scanning {
                 p.notice role="status" { "Scanning your videos… this page fills in as soon as the first scan finishes." }
             } @else if l.total == 0 && view.query.searching() {
-                p.notice role="status" { "No video matches “" (view.query.q.as_deref().unwrap_or("").trim()) "”. Try fewer or other words." }
+                p.notice role="status" {
+                    "No video matches “" (view.query.q.as_deref().unwrap_or("").trim()) "”. Try fewer or other words, or "
+                    a href=(view.unsearched()) { "clear the search" } "."
+                }
             } @else if l.total == 0 && view.path == "/favorites" && view.query.is_shelf_only() {
                 p.notice role="status" { "No favorites yet. Press ♥ on a video (or F on its card) to keep it here." }
             } @else if l.total == 0 && view.path == "/best-of" && view.query.is_shelf_only() {
                 p.notice role="status" { "Nothing rated 4 or 5 stars yet. Rate videos on their page (or press 4 or 5 on a card) to see the best here." }
             } @else if l.total == 0 && (view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty())) {
-                p.notice role="status" { "No video matches these filters." }
+                p.notice role="status" { "No video matches these filters. " a href=(view.unsearched()) { "Show every video" } }
             } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add video files (" (served_extensions()) ") to the video folder; they appear here within seconds." }
             } @else if l.total == 0 {
@@ -126,6 +133,31 @@ pub fn gallery(view: &GalleryView) -> Markup {
             }
             // Three groups: what is selected, favorites and the two tools. On a
             // phone the bar sits at the bottom and each tool opens on demand.
+            @if !view.continue_watching.is_empty() {
+                section.continue aria-labelledby="continue-heading" {
+                    h2 #continue-heading { "Continue watching" }
+                    ul.grid.row {
+                        @for (v, u) in &view.continue_watching {
+                            li {
+                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
+                                @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
+                                    progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !view.next_up.is_empty() {
+                section.continue aria-labelledby="next-up-heading" {
+                    h2 #next-up-heading { "Next up" }
+                    ul.grid.row #next-up {
+                        @for (v, u) in &view.next_up {
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                        }
+                    }
+                }
+            }
             @if !view.series.is_empty() {
                 section.continue aria-labelledby="series-found" {
                     h2 #series-found { "Series" }
@@ -172,31 +204,6 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     button #batch-playlist-add type="button" { "Add to playlist" }
                 }
                 span #batch-status role="status" {}
-            }
-            @if !view.continue_watching.is_empty() {
-                section.continue aria-labelledby="continue-heading" {
-                    h2 #continue-heading { "Continue watching" }
-                    ul.grid.row {
-                        @for (v, u) in &view.continue_watching {
-                            li {
-                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
-                                @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
-                                    progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            @if !view.next_up.is_empty() {
-                section.continue aria-labelledby="next-up-heading" {
-                    h2 #next-up-heading { "Next up" }
-                    ul.grid.row #next-up {
-                        @for (v, u) in &view.next_up {
-                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
-                        }
-                    }
-                }
             }
             @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             // Under rows of their own, the whole listing is named too.
@@ -254,9 +261,18 @@ fn sort_form(view: &GalleryView) -> Markup {
             }
             span.field {
                 label for="year" { "Year" }
-                input #year type="number" name="year" min="1888" max="2200" inputmode="numeric" list="years"
-                    value=[view.query.year] placeholder="Any";
-                datalist #years { @for y in view.years.iter() { option value=(y) {} } }
+                // The library's own years, so no choice finds nothing; a
+                // box only while they are still being counted.
+                @if view.years.is_empty() {
+                    input #year type="number" name="year" min=(MIN_YEAR) max=(MAX_YEAR) inputmode="numeric"
+                        value=[view.query.year] placeholder="Any";
+                } @else {
+                    select #year name="year" {
+                        option value="" selected[view.query.year.is_none()] { "Any" }
+                        @if let Some(y) = view.query.year.filter(|y| !view.years.contains(y)) { option value=(y) selected { (y) } }
+                        @for y in view.years.iter() { option value=(y) selected[view.query.year == Some(*y)] { (y) } }
+                    }
+                }
             }
             @if let Some(q) = view.query.q.as_deref().filter(|q| !q.trim().is_empty()) { input type="hidden" name="q" value=(q); }
             @if let Some(t) = view.query.tag.as_deref().filter(|t| !t.is_empty() && view.path == "/") { input type="hidden" name="tag" value=(t); }
@@ -329,7 +345,8 @@ pub(super) fn card_named(
                             k => {
                                 // A home video: the day it was recorded.
                                 @if let (Kind::Other(_), Some(t)) = (k, v.taken()) { span.kind { (super::day(t)) " · " } }
-                                @else if let Some(y) = k.year() { span.kind { (y) " · " } }
+                                // (Not again when the title says it: `Birthday 2024`.)
+                                @else if let Some(y) = k.year().filter(|y| !title.contains(&y.to_string())) { span.kind { (y) " · " } }
                             }
                         }
                         // How sharp (it tells two copies of one title apart);
@@ -375,7 +392,7 @@ fn quality(w: u32, h: u32) -> &'static str {
 }
 
 /// `12 min left`, `1 h 5 min left`; under a minute, `3 s left`.
-fn left(ms: u64) -> String {
+pub(super) fn left(ms: u64) -> String {
     if ms < 59_500 {
         return format!("{} s left", ms.div_ceil(1000).max(1));
     }

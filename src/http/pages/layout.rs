@@ -77,7 +77,8 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                             (more_links(nav, visitor, "extra"))
                             // On a phone the links above that do not fit are here.
                             details.more {
-                                summary { "More" }
+                                // Which page this is, when it is one of these.
+                                summary.current[!matches!(nav, Nav::Library | Nav::Favorites | Nav::SignIn)] { "More" }
                                 div.menu {
                                     (more_links(nav, visitor, ""))
                                     (account(nav, visitor, false))

@@ -155,8 +155,12 @@ pub fn films(view: &FilmsView) -> Markup {
                             span.poster-name { (t.title) }
                             span.count {
                                 (t.year)
-                                @if let Some(ms) = t.video.duration_ms() { " · " (super::duration(ms)) }
-                                @if t.user.position_ms.is_some() { " · begun" }
+                                // Its length, or once begun how long it has still to go (as cards say).
+                                @match (t.user.position_ms, t.video.duration_ms()) {
+                                    (Some(pos), Some(ms)) if pos < ms => { " · " span.part { (super::gallery::left(ms - pos)) } }
+                                    (_, Some(ms)) => { " · " (super::duration(ms)) }
+                                    _ => {}
+                                }
                             }
                         }
                     }
