@@ -51,6 +51,12 @@ async fn screenshots() {
         &["-f", "lavfi", "-i", "gradients=size=400x600:seed=3", "-frames:v", "1"],
     );
     let data = tempfile::tempdir().unwrap();
+    // Two named libraries: the home page's rows of each one's newest.
+    for (name, folder) in [("Films", "Films"), ("Shows", "Shows")] {
+        let folder = fx.path().join(folder);
+        let out = crate::libraries::library(data.path(), fx.path(), &["add", name, folder.to_str().unwrap()]);
+        assert!(out.status.success());
+    }
     let srv = TestServer::start_with(&[fx.path()], crate::support::Options::new(data.path(), false)).await;
     let cats = srv.id_of("Cats at play.webm").await;
     for (tag, id) in [("pets", &cats), ("summer", &cats)] {
@@ -63,6 +69,10 @@ async fn screenshots() {
         .send()
         .await
         .unwrap();
+    // Begun: the Continue watching row.
+    let birthday = srv.id_of("Birthday.webm").await;
+    let path = format!("/api/v1/videos/{birthday}/position");
+    assert_eq!(crate::support::send(&srv, "PUT", &path, Some(json!({ "seconds": 2 }))).await.0, 200);
     let mut ids = Vec::new();
     for (name, _) in clips {
         ids.push(srv.id_of(&format!("{name}.webm")).await);
