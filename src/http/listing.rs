@@ -44,8 +44,13 @@ pub fn narrowed(people: &People, sight: &Sight, q: &mut ListQuery) -> Result<Sig
             if name.chars().count() <= 64 { format!("no library named {name:?}") } else { "no such library".into() };
         return Err(ApiError::NotFound(said));
     };
-    q.library = Some(found.name);
-    Ok(Sight::only(found.folders.iter().map(std::path::PathBuf::from).collect()))
+    q.library = Some(found.name.clone());
+    Ok(library_sight(&found))
+}
+
+/// What a library's own listing sees: its folders.
+pub fn library_sight(library: &crate::people::libraries::Library) -> Sight {
+    Sight::only(library.folders.iter().map(std::path::PathBuf::from).collect())
 }
 
 /// Lists `q` for `who` against `lists`' user data and playlists.

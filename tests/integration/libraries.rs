@@ -472,6 +472,7 @@ async fn each_library_has_a_row_and_a_listing_of_its_own() {
         assert!(home.contains(&format!("Latest in {name}")), "{name}: {home}");
     }
     assert!(home.contains("href=\"/?library=Films\"") && home.contains("All videos"), "{home}");
+    assert!(home.find("id=\"batch-bar\"") < home.find("Latest in"), "the select bar above the rows");
     let (_, vics) = page(&srv, Some(&vic), "/").await;
     assert!(vics.contains("Latest in Films") && vics.contains("Latest in Kids"), "{vics}");
     assert!(!vics.contains(&format!("Latest in {root}")), "vic does not see the whole video folder");

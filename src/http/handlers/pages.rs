@@ -192,10 +192,11 @@ fn continue_watching(lists: &Lists, who: &Viewer, sight: &Sight, catalog: &Catal
     started.into_iter().take(ROW).map(|(_, v, d)| (v, d)).collect()
 }
 
-/// The newest videos of each library `sight` sees, for the home page's
-/// rows (none when there is only one library to see: the page's own grid
-/// is its newest). Each library's order is made once per catalog and
-/// kept (`Ranks::scoped`); the first runs on the blocking pool.
+/// The newest videos of each library `sight` sees (the first `MOST`),
+/// for the home page's rows (none when there is only one library to see:
+/// the page's own grid is its newest). Each library's order is made once
+/// per catalog and kept (`Ranks::scoped`); the first runs on the blocking
+/// pool.
 async fn latest(
     lists: &Lists,
     people: &People,
@@ -204,14 +205,15 @@ async fn latest(
     catalog: &Arc<Catalog>,
 ) -> Result<Vec<(String, Row)>, ApiError> {
     const ROW: usize = 12;
+    const MOST: usize = 10;
     let seen = people.libraries_seen(sight);
     if seen.len() < 2 {
         return Ok(Vec::new());
     }
     let mut rows = Vec::new();
-    for library in seen {
-        let mut q = ListQuery { library: Some(library.name), ..ListQuery::default() };
-        let within = crate::http::listing::narrowed(people, sight, &mut q)?;
+    for library in seen.into_iter().take(MOST) {
+        let within = crate::http::listing::library_sight(&library);
+        let q = ListQuery { library: Some(library.name), ..ListQuery::default() };
         let (q, listing) = crate::http::listing::run(q, lists, who, &within, catalog.clone(), ROW).await?;
         let users = lists.user_data.data.view(who, |view| {
             listing

@@ -133,6 +133,34 @@ pub fn gallery(view: &GalleryView) -> Markup {
             }
             // Three groups: what is selected, favorites and the two tools. On a
             // phone the bar sits at the bottom and each tool opens on demand.
+            div #batch-bar role="region" aria-label="Change the selected videos" hidden {
+                div.batch-row {
+                    span #batch-count { "0 selected" }
+                    button #batch-all type="button" { "Select all" span.wide { " on this page" } }
+                    button #batch-done type="button" { "Done" }
+                }
+                div.batch-row {
+                    button #batch-fav type="button" { "♥ Favorite" }
+                    button #batch-unfav type="button" { "Unfavorite" }
+                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-tags" { "Tag…" }
+                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-lists" { "Playlist…" }
+                }
+                div.batch-row.batch-tool #batch-tags {
+                    label for="batch-tag" class="skip" { "Tag" }
+                    input #batch-tag type="text" placeholder="Tag" maxlength="100" autocomplete="off";
+                    button #batch-add type="button" { "Add tag" }
+                    button #batch-remove type="button" { "Remove tag" }
+                }
+                div.batch-row.batch-tool #batch-lists {
+                    label for="batch-playlist" class="skip" { "Playlist" }
+                    select #batch-playlist {}
+                    label for="batch-playlist-name" class="skip" { "Name of the new playlist" }
+                    input #batch-playlist-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
+                    button #batch-playlist-add type="button" { "Add to playlist" }
+                }
+                span #batch-status role="status" {}
+            }
+            @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             @if !view.continue_watching.is_empty() {
                 section.continue aria-labelledby="continue-heading" {
                     h2 #continue-heading { "Continue watching" }
@@ -178,34 +206,6 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     }
                 }
             }
-            div #batch-bar role="region" aria-label="Change the selected videos" hidden {
-                div.batch-row {
-                    span #batch-count { "0 selected" }
-                    button #batch-all type="button" { "Select all" span.wide { " on this page" } }
-                    button #batch-done type="button" { "Done" }
-                }
-                div.batch-row {
-                    button #batch-fav type="button" { "♥ Favorite" }
-                    button #batch-unfav type="button" { "Unfavorite" }
-                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-tags" { "Tag…" }
-                    button.batch-open type="button" aria-expanded="false" aria-controls="batch-lists" { "Playlist…" }
-                }
-                div.batch-row.batch-tool #batch-tags {
-                    label for="batch-tag" class="skip" { "Tag" }
-                    input #batch-tag type="text" placeholder="Tag" maxlength="100" autocomplete="off";
-                    button #batch-add type="button" { "Add tag" }
-                    button #batch-remove type="button" { "Remove tag" }
-                }
-                div.batch-row.batch-tool #batch-lists {
-                    label for="batch-playlist" class="skip" { "Playlist" }
-                    select #batch-playlist {}
-                    label for="batch-playlist-name" class="skip" { "Name of the new playlist" }
-                    input #batch-playlist-name type="text" placeholder="Name of the new playlist" maxlength="100" autocomplete="off" hidden;
-                    button #batch-playlist-add type="button" { "Add to playlist" }
-                }
-                span #batch-status role="status" {}
-            }
-            @let context = if view.query.is_plain() { String::new() } else { format!("?{}", view.query.context()) };
             // Under rows of their own, the whole listing is named too.
             @let rows = !view.continue_watching.is_empty() || !view.next_up.is_empty() || !view.latest.is_empty() || !view.series.is_empty();
             @if rows && l.total > 0 { h2.all { (if view.query.searching() { "Videos" } else { "All videos" }) } }
