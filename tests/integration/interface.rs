@@ -574,6 +574,12 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
     .await;
     assert_eq!(bar, true, "the select bar below the header");
     driver.keys("\u{E00C}").await;
+    // The "library changed" banner sticks below the header too.
+    let banner = js("document.getElementById('live-banner').hidden = false; window.scrollTo(0, 2000); \
+                     return document.getElementById('live-banner').getBoundingClientRect().top >= \
+                     document.querySelector('header.top').getBoundingClientRect().bottom")
+    .await;
+    assert_eq!(banner, true, "the banner below a two-row header");
     // Tab to a card beyond a row's edge scrolls the row.
     driver.goto(&srv.url("/")).await;
     js("const links = document.querySelectorAll('section.continue:last-of-type .card > a'); \
@@ -593,6 +599,14 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
             json!({ "cmd": "Emulation.setTouchEmulationEnabled", "params": { "enabled": true, "maxTouchPoints": 5 } }),
         )
         .await;
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+    driver.goto(&srv.url("/")).await;
+    // A phone's narrow cards: their lines break between parts, never
+    // past the card's edge; the theme switch a finger wide.
+    let fits = js("return [[...document.querySelectorAll('.card .meta')].every(m => m.scrollWidth <= m.clientWidth), \
+                   document.getElementById('theme-toggle').getBoundingClientRect().width >= 44]")
+    .await;
+    assert_eq!(fits, json!([true, true]));
     driver.goto(&srv.url("/best-of")).await;
     eventually(Duration::from_secs(5), "the rating said", || async {
         js("const r = document.querySelector('#gallery-grid .card .rated'); return r.checkVisibility() && r.textContent").await

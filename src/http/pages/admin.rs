@@ -267,7 +267,7 @@ pub fn admin(view: &AdminView) -> Markup {
             (https_section(&view.tls))
             (super::accounts::users_section(&view.accounts))
             (super::accounts::libraries_section(&view.libraries, view.guest.as_ref().map(|g| g.as_deref())))
-            h2 { "Library" }
+            h2 { "Video folders" }
             table.list tabindex="0" {
                 thead { tr { th { "Folder" } th { "State" } th { "Files" } th { "Changes" } } }
                 tbody {

@@ -317,6 +317,28 @@ pub(super) fn card_named(
     let initial: String =
         title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
+    // What people ask of a video (what it is, how sharp, how long still),
+    // not pixels and megabytes (those are on its page).
+    let mut meta: Vec<(&str, String)> = Vec::new();
+    match &kind {
+        Kind::Episode(e) => {
+            meta.push(("kind", e.label()));
+            if let Some(t) = own_title.filter(|_| u.title.is_none()) {
+                meta.push(("episode", t.to_string()));
+            }
+        }
+        // A home video: the day it was recorded.
+        Kind::Other(_) if v.taken().is_some() => meta.extend(v.taken().map(|t| ("kind", super::day(t)))),
+        // (Not again when the title says it: `Birthday 2024`.)
+        k => meta.extend(k.year().filter(|y| !title.contains(&y.to_string())).map(|y| ("kind", y.to_string()))),
+    }
+    // How sharp (it tells two copies of one title apart).
+    meta.extend(info.and_then(|i| Some(("part", quality(i.width?, i.height?).to_string()))));
+    if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
+        if pos < total {
+            meta.push(("part", left(total - pos)));
+        }
+    }
     html! {
         article.card data-id=(v.id) data-sprite=[sprite.map(|(w, h)| format!("{w}x{h}"))] {
             a href={ "/watch/" (v.id) (context) } aria-describedby="card-keys" {
@@ -337,24 +359,13 @@ pub(super) fn card_named(
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
                     div.meta {
-                        @match &kind {
-                            Kind::Episode(e) => {
-                                span.kind { (e.label()) " · " }
-                                @if let Some(t) = own_title.filter(|_| u.title.is_none()) { span.episode { (Text(t)) " · " } }
-                            }
-                            k => {
-                                // A home video: the day it was recorded.
-                                @if let (Kind::Other(_), Some(t)) = (k, v.taken()) { span.kind { (super::day(t)) " · " } }
-                                // (Not again when the title says it: `Birthday 2024`.)
-                                @else if let Some(y) = k.year().filter(|y| !title.contains(&y.to_string())) { span.kind { (y) " · " } }
-                            }
+                        // Each part whole, its separator leading it; lines
+                        // break only between parts (`wbr`), so none dangles.
+                        @for (i, (class, text)) in meta.iter().enumerate() {
+                            @if i > 0 { wbr; }
+                            span class=(class) { @if i > 0 { " · " } (text) }
                         }
-                        // How sharp (it tells two copies of one title apart);
-                        // the file's format and size are on its page.
-                        @if let Some(q) = info.and_then(|i| Some(quality(i.width?, i.height?))) { (q) }
-                        @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
-                            @if pos < total { span.part { " · " (left(total - pos)) } }
-                        }
+                        wbr;
                         span.user { (user_summary(u)) }
                     }
                 }
@@ -409,6 +420,7 @@ pub(super) fn left(ms: u64) -> String {
 fn user_summary(u: &UserData) -> Markup {
     html! {
         span.rated { @if let Some(r) = u.rating { " · " (r) "★" } }
+        wbr;
         span.viewed { @if u.views > 0 { " · " (u.views) (if u.views == 1 { " view" } else { " views" }) } }
     }
 }
