@@ -573,6 +573,8 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
                   document.querySelector('header.top').getBoundingClientRect().bottom - 1")
     .await;
     assert_eq!(bar, true, "the select bar below the header");
+    let low = js("return document.getElementById('batch-bar').getBoundingClientRect().height").await;
+    assert!(low.as_f64().unwrap() <= 110.0, "the select bar two rows high on a tablet: {low}");
     driver.keys("\u{E00C}").await;
     // The "library changed" banner sticks below the header too.
     let banner = js("document.getElementById('live-banner').hidden = false; window.scrollTo(0, 2000); \
