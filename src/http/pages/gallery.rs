@@ -320,17 +320,17 @@ pub(super) fn card_named(
     // What people ask of a video (what it is, how sharp, how long still),
     // not pixels and megabytes (those are on its page).
     let mut meta: Vec<(&str, String)> = Vec::new();
-    match &kind {
-        Kind::Episode(e) => {
+    match (&kind, v.taken()) {
+        (Kind::Episode(e), _) => {
             meta.push(("kind", e.label()));
             if let Some(t) = own_title.filter(|_| u.title.is_none()) {
                 meta.push(("episode", t.to_string()));
             }
         }
         // A home video: the day it was recorded.
-        Kind::Other(_) if v.taken().is_some() => meta.extend(v.taken().map(|t| ("kind", super::day(t)))),
+        (Kind::Other(_), Some(t)) => meta.push(("kind", super::day(t))),
         // (Not again when the title says it: `Birthday 2024`.)
-        k => meta.extend(k.year().filter(|y| !title.contains(&y.to_string())).map(|y| ("kind", y.to_string()))),
+        (k, _) => meta.extend(k.year().filter(|y| !title.contains(&y.to_string())).map(|y| ("kind", y.to_string()))),
     }
     // How sharp (it tells two copies of one title apart).
     meta.extend(info.and_then(|i| Some(("part", quality(i.width?, i.height?).to_string()))));
