@@ -43,6 +43,30 @@ pub fn fold(s: &str) -> String {
     out
 }
 
+/// A sort key of folded text in which runs of digits compare as numbers
+/// (`clip 2` before `clip 10`, `s01e02` with `s1e2`): each run, without
+/// its leading zeros, is led by a mark and its length, which sort before
+/// any letter, so a shorter number comes first.
+pub fn natural(folded: &str) -> String {
+    let mut out = String::with_capacity(folded.len() + 4);
+    let mut rest = folded;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !c.is_ascii_digit()).unwrap_or(run.len());
+        let digits = run[..end].trim_start_matches('0');
+        let digits = if digits.is_empty() { "0" } else { digits };
+        out.push('\u{1}');
+        // A length past the mark's range compares as the longest (such
+        // numbers are rare and then keep their digits' order).
+        out.push(char::from(digits.len().min(0x7e) as u8 + 1));
+        out.push_str(digits);
+        rest = &run[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The words of a query, folded, split as the search index splits text.
 pub fn words(q: &str) -> Vec<String> {
     super::words::tokens(&fold(q)).take(MAX_WORDS).map(String::from).collect()
@@ -68,6 +92,15 @@ mod tests {
         assert_eq!(words("Smørrebrød, Œuvre"), ["smorrebrod", "oeuvre"]);
         // Decomposed input (e + combining acute) folds like composed input.
         assert_eq!(fold("Cafe\u{301}"), "cafe");
+    }
+
+    #[test]
+    fn numbers_compare_as_numbers() {
+        let mut names = ["clip 10", "clip 2", "clip 1b", "clip", "s01e10", "s1e2", "a", "2 fast", "clip 007"];
+        names.sort_by_key(|n| natural(n));
+        assert_eq!(names, ["2 fast", "a", "clip", "clip 1b", "clip 2", "clip 007", "clip 10", "s1e2", "s01e10"]);
+        assert_eq!(natural("s01e02"), natural("s1e2"));
+        assert_eq!(natural("x 000"), natural("x 0"));
     }
 
     #[test]

@@ -106,7 +106,10 @@ where
     let s = String::deserialize(d)?;
     match s.trim() {
         "" => Ok(None),
-        s => s.parse().map(Some).map_err(serde::de::Error::custom),
+        s => s.parse().map(Some).map_err(|_| {
+            let shown: String = s.chars().take(20).collect();
+            serde::de::Error::custom(format_args!("“{shown}” is not a number"))
+        }),
     }
 }
 

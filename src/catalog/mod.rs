@@ -355,14 +355,17 @@ impl Catalog {
     }
 
     /// For each sort of file facts, the positions of `videos` in ascending
-    /// order; ties by title, case-insensitive.
+    /// order. Titles compare without regard to case or accents, numbers in
+    /// them as numbers (`Episode 2` before `Episode 10`). Ties of the other
+    /// facts are in title order when read newest (largest, longest) first,
+    /// as they are by default: a season added at once lists in its order.
     ///
     /// Only the title order compares strings. The others sort pairs of
     /// integers (the fact, then the place in title order), with no pointer
     /// followed and no string compared.
     fn orders(videos: &[Arc<Video>]) -> [Arc<[u32]>; 5] {
         // Without regard to case or accents (`Bärchen` before `broken`).
-        let lower: texts::Texts = videos.iter().map(|v| fold::fold(&v.title())).collect();
+        let lower: texts::Texts = videos.iter().map(|v| fold::natural(&fold::fold(&v.title()))).collect();
         let mut by_title: Vec<u32> = (0..videos.len() as u32).collect();
         by_title.sort_by(|&a, &b| {
             let (a, b) = (a as usize, b as usize);
@@ -373,9 +376,10 @@ impl Catalog {
             rank[i as usize] = r as u32;
         }
         let by_fact = |fact: fn(&Video) -> u64| -> Arc<[u32]> {
-            let mut keyed: Vec<(u64, u32)> = videos.iter().zip(&rank).map(|(v, &r)| (fact(v), r)).collect();
+            // Later titles first among equals: read backwards, they come in order.
+            let mut keyed: Vec<(u64, u32)> = videos.iter().zip(&rank).map(|(v, &r)| (fact(v), u32::MAX - r)).collect();
             keyed.sort_unstable();
-            keyed.iter().map(|&(_, r)| by_title[r as usize]).collect()
+            keyed.iter().map(|&(_, r)| by_title[(u32::MAX - r) as usize]).collect()
         };
         // Shifted so that the order of the signed times is kept.
         let added = by_fact(|v| (v.added as u64) ^ (1 << 63));

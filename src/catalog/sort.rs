@@ -54,7 +54,7 @@ impl Sort {
     /// The direction a user expects first: newest, A–Z, largest, longest.
     pub fn default_order(self) -> Order {
         match self {
-            Sort::Title => Order::Asc,
+            Sort::Title | Sort::Relevance => Order::Asc,
             _ => Order::Desc,
         }
     }
@@ -66,8 +66,9 @@ impl Sort {
             Sort::Size => Some(2),
             Sort::Duration => Some(3),
             Sort::Taken => Some(4),
-            // Ties among equal matches keep the newest first.
-            Sort::Relevance => Some(0),
+            // Ties among equal matches in title order (read ascending):
+            // a series' episodes in their order.
+            Sort::Relevance => Some(1),
             Sort::Rating | Sort::Household | Sort::Views => None,
         }
     }

@@ -242,11 +242,14 @@ fn sort_form(view: &GalleryView) -> Markup {
                     }
                 }
             }
-            span.field {
-                label for="order" class="skip" { "Order" }
-                select #order name="order" {
-                    option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
-                    option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
+            // Best matches come first; a direction would only turn ties.
+            @if view.query.sort() != Sort::Relevance {
+                span.field {
+                    label for="order" class="skip" { "Order" }
+                    select #order name="order" {
+                        option value="desc" selected[view.query.order() == Order::Desc] { "Descending" }
+                        option value="asc" selected[view.query.order() == Order::Asc] { "Ascending" }
+                    }
                 }
             }
             span.field {
