@@ -37,6 +37,27 @@ async fn gallery_sorts_and_paginates() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_in_titles_sort_as_numbers() {
+    let fx = Fixture::new();
+    for (i, n) in ["10", "2", "1", "03"].iter().enumerate() {
+        fx.mp4(&format!("Lesson {n}.mp4"), 500, 400 + i as u64);
+    }
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let titles = |v: serde_json::Value| -> Vec<String> {
+        v["videos"].as_array().unwrap().iter().map(|v| v["title"].as_str().unwrap().to_string()).collect()
+    };
+    let in_order = ["Lesson 1", "Lesson 2", "Lesson 03", "Lesson 10"];
+    assert_eq!(titles(srv.json("/api/v1/videos?sort=title").await), in_order);
+    // Found together (equal matches) and added together (the default
+    // newest first): in title order.
+    assert_eq!(titles(srv.json("/api/v1/videos?q=lesson").await), in_order);
+    assert_eq!(titles(srv.json("/api/v1/videos").await), in_order);
+    // Best match has no direction to choose.
+    let found = srv.get("/?q=lesson").await.text().await.unwrap();
+    assert!(found.contains("Best match") && !found.contains("id=\"order\""), "{found}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_and_errors() {
     let fx = Fixture::new();
     fx.mp4("one.mp4", 1000, 300);
@@ -56,7 +77,12 @@ async fn watch_and_errors() {
 
     let missing = srv.get("/watch/0123456789abcdef").await;
     assert_eq!(missing.status(), 404);
-    assert!(missing.text().await.unwrap().contains("404"));
+    let text = missing.text().await.unwrap();
+    assert!(text.contains("<h1>Nothing here</h1>") && text.contains("Error 404 (Not Found)"), "{text}");
+    let bad = srv.get("/?year=abc").await;
+    assert_eq!(bad.status(), 400);
+    let text = bad.text().await.unwrap();
+    assert!(text.contains("This address does not look right") && text.contains("“abc” is not a number"), "{text}");
     let missing = srv.get("/api/v1/videos/0123456789abcdef").await;
     assert_eq!(missing.status(), 404);
     let body: serde_json::Value = missing.json().await.unwrap();
