@@ -53,7 +53,7 @@ export async function api(method, url, body, { quiet = false, keepalive = false 
 /** The ` · 4★` and ` · 12 views` texts of a card, as the server renders them. */
 export function userSummary(d) {
   return {
-    rated: d.rating ? " · " + d.rating + "★" : "",
-    viewed: d.views ? " · " + d.views + (d.views === 1 ? " view" : " views") : "",
+    rated: d.rating ? d.rating + "★" : "",
+    viewed: d.views ? d.views + (d.views === 1 ? " view" : " views") : "",
   };
 }

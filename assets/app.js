@@ -37,20 +37,66 @@ if (sortForm) {
   const go = /** @type {HTMLButtonElement | null} */ (sortForm.querySelector("button[type=submit]"));
   if (go) go.hidden = true;
   // A menu's choice applies at once; a year typed in the box (while the
-  // library's years are still being counted) once it is a valid one.
-  sortForm.querySelectorAll("select, input[type=number]").forEach((s) => s.addEventListener("change", () => {
-    if (sortForm.reportValidity()) sortForm.submit();
-  }));
+  // library's years are still being counted) once it is a valid one. A
+  // choice made with arrow keys on a closed menu (each arrow a change)
+  // applies on Enter or when focus leaves the form.
+  let keyed = false;
+  let waiting = false;
+  /** @param {EventTarget | null} [from] the menu the keys chose with: it has focus on the new page */
+  const apply = (from) => {
+    if (!sortForm.reportValidity()) return;
+    if (from instanceof HTMLElement && from.id) {
+      try { sessionStorage.setItem("vidserve-refocus", from.id); } catch (e) { /* storage may be disabled */ }
+    }
+    sortForm.submit();
+  };
+  try {
+    const back = sessionStorage.getItem("vidserve-refocus");
+    sessionStorage.removeItem("vidserve-refocus");
+    const el = back && document.getElementById(back);
+    if (el && sortForm.contains(el)) el.focus();
+  } catch (e) { /* storage may be disabled */ }
+  /** @type {NodeListOf<HTMLElement>} */ (sortForm.querySelectorAll("select, input[type=number]")).forEach((s) => {
+    s.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && waiting) { e.preventDefault(); apply(e.target); return; }
+      keyed = e.key.startsWith("Arrow") || e.key === "Home" || e.key === "End" || e.key === "PageUp" || e.key === "PageDown";
+    });
+    s.addEventListener("pointerdown", () => { keyed = false; });
+    s.addEventListener("change", () => {
+      if (keyed) waiting = true; else apply();
+    });
+  });
+  sortForm.addEventListener("focusout", (e) => {
+    if (waiting && !sortForm.contains(/** @type {Node | null} */ (e.relatedTarget))) apply(e.target);
+  });
 }
 
 // The sticky header's height (one row, or two on a tablet), for what
 // stops below it: scrolled-to focus and the select bar.
-const header = document.querySelector("header.top");
+const header = /** @type {HTMLElement | null} */ (document.querySelector("header.top"));
 if (header && "ResizeObserver" in window) {
   new ResizeObserver(() => {
     const sticky = getComputedStyle(header).position === "sticky";
     root.style.setProperty("--header-h", (sticky ? header.getBoundingClientRect().height : 0) + "px");
   }).observe(header);
+}
+
+// The header's menus (More, the account's) close on a click elsewhere, or
+// on Escape (back to their opener).
+if (header) {
+  const menus = () => /** @type {HTMLDetailsElement[]} */ ([...header.querySelectorAll("details[open]")]);
+  document.addEventListener("click", (e) => {
+    for (const d of menus()) if (!d.contains(/** @type {Node} */ (e.target))) d.open = false;
+  });
+  header.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    for (const d of menus()) {
+      d.open = false;
+      /** @type {HTMLElement} */ (d.querySelector("summary")).focus();
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  });
 }
 
 // A row of cards scrolled sideways: Tab brings the focused card in whole.

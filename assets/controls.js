@@ -354,7 +354,11 @@ function taps() {
   // Whether the controls were hidden when the finger came down (the box
   // shows them on any pointerdown, before the tap is known to be one).
   let wasIdle = false;
+  // What the last press was made with: a dblclick is a MouseEvent with no
+  // pointer type, also when it comes of two taps (handled above as a seek).
+  let pressedWith = "mouse";
   player.addEventListener("pointerdown", (e) => {
+    pressedWith = e.pointerType;
     if (e.pointerType !== "mouse") wasIdle = box.classList.contains("idle");
   });
   player.addEventListener("pointerup", (e) => {
@@ -381,9 +385,8 @@ function taps() {
     if (/** @type {PointerEvent} */ (e).pointerType && /** @type {PointerEvent} */ (e).pointerType !== "mouse") return;
     if (player.paused) player.play().catch(() => {}); else player.pause();
   });
-  player.addEventListener("dblclick", (e) => {
-    if (/** @type {PointerEvent} */ (e).pointerType && /** @type {PointerEvent} */ (e).pointerType !== "mouse") return;
-    fullScreen();
+  player.addEventListener("dblclick", () => {
+    if (pressedWith === "mouse") fullScreen();
   });
 }
 

@@ -164,6 +164,33 @@ function inSight() {
   return document.fullscreenElement !== null || shown >= r.height / 2;
 }
 
+/** A remote's arrows about the control bar: ←/→ from control to control,
+ * ↑ back to the picture (its keys the player's again), ↓ on to what is
+ * under the player (`remote.js`); from the picture while paused, ↓ into
+ * the bar. Whether the key was taken. */
+function remote(e) {
+  const controls = document.getElementById("controls");
+  if (!controls || !e.key.startsWith("Arrow")) return false;
+  const here = e.target instanceof Element ? e.target.closest("#controls button") : null;
+  if (here) {
+    if (e.key === "ArrowDown") return true;
+    e.preventDefault();
+    if (e.key === "ArrowUp") { /** @type {HTMLElement} */ (here).blur(); return true; }
+    const all = /** @type {HTMLElement[]} */ ([...controls.querySelectorAll("button")]).filter((b) => b.checkVisibility());
+    const to = all[all.indexOf(/** @type {HTMLElement} */ (here)) + (e.key === "ArrowRight" ? 1 : -1)];
+    if (to) to.focus();
+    return true;
+  }
+  const onPicture = e.target === document.body || e.target === player;
+  if (onPicture && e.key === "ArrowDown" && player.paused && inSight()) {
+    e.preventDefault();
+    const play = document.getElementById("c-play");
+    if (play) play.focus();
+    return true;
+  }
+  return false;
+}
+
 function keys() {
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target, e.key)) return;
@@ -174,8 +201,11 @@ function keys() {
     // itself (on key up, which cannot be stopped): doing it here too would
     // undo it.
     if (e.target === player && e.key === " " && player.controls) return;
+    if (remote(e)) return;
     const d = length();
     switch (e.key) {
+      // A remote's OK, on the picture or the page (a control's is its own).
+      case "Enter": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
       case " ": case "k": case "K": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
       case "ArrowLeft": seekTo(player.currentTime - 5); break;
       case "ArrowRight": seekTo(player.currentTime + 5); break;

@@ -530,7 +530,10 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
     let films = page("/?library=Films").await;
     assert!(films.contains("aria-label=\"Where\"") && films.contains("<a href=\"/\">Library</a>"), "{films}");
     let posters = page("/films").await;
-    assert!(posters.contains("1979 · <span class=\"part\">") && posters.contains(" s left</span>"), "{posters}");
+    assert!(
+        posters.contains("<span class=\"part\">1979</span><span class=\"part\">") && posters.contains(" s left</span>"),
+        "{posters}"
+    );
     assert!(posters.contains("<summary class=\"current\">More</summary>"), "the page is one under More");
     let birthday = page("/?library=Home&q=birthday").await;
     assert!(!birthday.contains("2024 · "), "the year once, in the title: {birthday}");
@@ -612,7 +615,7 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
     driver.goto(&srv.url("/best-of")).await;
     eventually(Duration::from_secs(5), "the rating said", || async {
         js("const r = document.querySelector('#gallery-grid .card .rated'); return r.checkVisibility() && r.textContent").await
-            == json!(" · 5★")
+            == json!("5★")
     })
     .await;
     driver.goto(&srv.url(&format!("/watch/{alien}"))).await;

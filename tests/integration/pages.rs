@@ -70,7 +70,10 @@ async fn watch_and_errors() {
     assert!(page.contains("640×360"), "resolution shown");
     // Cards: how sharp, not pixels, kilobytes or the file's format.
     let gallery = srv.get("/").await.text().await.unwrap();
-    assert!(gallery.contains(r#"<div class="meta"><span class="part">SD</span><wbr><span class="user">"#), "{gallery}");
+    assert!(
+        gallery.contains(r#"<div class="meta facts"><span class="part">SD</span><span class="user">"#),
+        "{gallery}"
+    );
     assert!(!gallery.contains("640×360") && !gallery.contains(" kB") && !gallery.contains("· mp4"));
     assert!(page.contains("rel=\"prev\"") || page.contains("rel=\"next\""), "a neighbour link");
     assert_eq!(srv.get("/watch/one.mp4").await.status(), 200, "the original's /watch/<filename>");
@@ -229,7 +232,7 @@ async fn folders_show_the_library_as_it_lies_on_disk() {
     assert!(films.contains("All folders") && films.contains("href=\"/folders?in=Films%2FOld\""), "{films}");
     assert!(
         films.contains(">Alien<")
-            && films.contains(">1979</span><wbr><span class=\"part\"> · SD")
+            && films.contains(">1979</span><span class=\"part\">SD")
             && !films.contains("Nosferatu"),
         "{films}"
     );

@@ -139,6 +139,19 @@ async fn the_players_own_controls_in_chromium() {
                    return [p.currentTime, j.hidden, j.textContent]")
     .await;
     assert_eq!(back, json!([0, false, "− 10 s"]));
+    // The browser's dblclick after two taps (a MouseEvent without a
+    // pointer type) does not also switch to full screen; a mouse's does.
+    let full = js("const p = document.getElementById('player'), box = document.getElementById('player-box'); \
+                   const real = box.requestFullscreen; let asked = 0; \
+                   box.requestFullscreen = () => { asked++; return Promise.resolve(); }; \
+                   const press = (kind) => { for (const t of ['pointerdown', 'pointerup']) \
+                     p.dispatchEvent(new PointerEvent(t, { pointerType: kind, button: 0, clientX: 5, clientY: 5, bubbles: true })); }; \
+                   press('touch'); press('touch'); p.dispatchEvent(new MouseEvent('dblclick', { bubbles: true })); \
+                   const byTaps = asked; \
+                   press('mouse'); press('mouse'); p.dispatchEvent(new MouseEvent('dblclick', { bubbles: true })); \
+                   box.requestFullscreen = real; return [byTaps, asked]")
+    .await;
+    assert_eq!(full, json!([0, 1]));
 
     // Full screen takes the box, controls and all.
     driver.click("#c-full").await;

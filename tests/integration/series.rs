@@ -55,7 +55,7 @@ async fn series_are_found_ordered_and_followed() {
     assert!(index.contains("href=\"/series/fargo\"") && index.contains("href=\"/series/doctor-who-2005\""), "{index}");
     let tile = &index[fargo..];
     let tile = tile.split("</li>").next().unwrap();
-    assert!(tile.contains("4 episodes</span> · <span class=\"part\">2 seasons"), "{tile}");
+    assert!(tile.contains("4 episodes</span><span class=\"part\">2 seasons"), "{tile}");
     assert!(!index.contains("Alien") && !index.contains("Fireworks"), "films and home videos are no series");
     // A search names the series it matches above the videos it finds.
     let found = srv.get("/?q=farg").await.text().await.unwrap();
@@ -158,8 +158,8 @@ async fn series_are_found_ordered_and_followed() {
     assert!(gallery.contains("Alien (1979)") && !gallery.contains("Heat.1995"), "the gallery filters too");
     assert!(gallery.contains("value=\"1979\""), "the filter shows what was asked");
     let gallery = srv.get("/").await.text().await.unwrap();
-    assert!(gallery.contains("<span class=\"kind\">1979</span><wbr>"), "a film's card says its year");
-    assert!(gallery.contains("<span class=\"kind\">S1 E2</span><wbr>"), "an episode's card says which");
+    assert!(gallery.contains("<span class=\"kind\">1979</span><span"), "a film's card says its year");
+    assert!(gallery.contains("<span class=\"kind\">S1 E2</span><span"), "an episode's card says which");
     assert!(gallery.contains("<option value=\"2019\">"), "the years to pick from");
 
     // Posters: the folder's, cropped to 2:3; none from a broken image or
@@ -276,7 +276,7 @@ async fn home_videos_are_dated_by_when_they_were_recorded() {
         assert_eq!((in_2016["total"].as_u64(), in_2016["videos"][0]["file_title"].as_str()), (Some(1), Some("party")));
         assert_eq!(in_2016["videos"][0]["year"], 2016);
         let gallery = srv.get("/?sort=taken").await.text().await.unwrap();
-        assert!(gallery.contains("<span class=\"kind\">4 Jul 2019</span><wbr><span class=\"part\"> · "), "{gallery}");
+        assert!(gallery.contains("<span class=\"kind\">4 Jul 2019</span><span class=\"part\">"), "{gallery}");
         assert!(gallery.contains("<option value=\"taken\" selected>Date taken</option>"), "a sort to pick");
         let beach = srv.id_of("Home/beach.mp4").await;
         let page = srv.get(&format!("/watch/{beach}")).await.text().await.unwrap();

@@ -33,7 +33,7 @@ fn libraries_form(name: &str, shown: &str, libraries: Option<&[String]>) -> Mark
     html! {
         form method="post" action="/admin/users" {
             (action(name, "libraries"))
-            label for=(id) class="skip" { "Libraries " (shown) " may see (comma-separated; empty: everything)" }
+            label for=(id) { "Libraries" span.skip { " " (shown) " may see (comma-separated; empty: everything)" } }
             input id=(id) type="text" name="libraries" value=(libraries.map(|l| l.join(", ")).unwrap_or_default()) placeholder="Everything" autocomplete="off";
             button type="submit" { "Set" }
         }
@@ -47,7 +47,7 @@ pub fn libraries_section(libraries: &[crate::people::libraries::Library], guest:
         h2 #libraries { "Libraries" }
         p { "Give an account libraries (Users, above) and it sees only the videos in their folders; admins see everything. Every video folder is a library of its own." }
         table.list tabindex="0" {
-            thead { tr { th { "Library" } th { "Folders" } th { "Actions" } } }
+            thead { tr { th { "Library" } th { "Folders" } th { span.skip { "Remove" } } } }
             tbody {
                 @for l in libraries {
                     tr {
@@ -55,7 +55,7 @@ pub fn libraries_section(libraries: &[crate::people::libraries::Library], guest:
                         td { @for f in &l.folders { code { (f) } " " } }
                         td.actions {
                             @if l.default {
-                                span.count { "A video folder: always there" }
+                                span.count title="A video folder is always a library" { "a video folder" }
                             } @else {
                                 form method="post" action="/admin/libraries" {
                                     input type="hidden" name="action" value="remove";
@@ -98,45 +98,19 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
         @if rows.is_empty() {
             p.notice { "No accounts: everyone on the local network may use vidserve, without signing in. Add an admin to require sign-in." }
         } @else {
+            // Four short facts a row; what can be done to an account
+            // behind its Manage (the same forms, in the same order, for each).
+            @let admins = rows.iter().filter(|r| r.role == Role::Admin).count();
             table.list.users tabindex="0" {
-                thead { tr { th { "Name" } th { "Role" } th { "Sign-in" } th { "Sees" } th { "Actions" } } }
+                thead { tr { th { "Name" } th { "Role" } th { "Sign-in" } th { "Sees" } th { span.skip { "Manage" } } } }
                 tbody {
                     @for r in rows {
                         tr {
-                            td { (r.name) @if r.owner { " " span.count title="Holds what was rated before accounts existed" { "(household)" } } }
-                            td { (r.role.name()) }
-                            td { @if r.password { "password" } @else { "no password (private addresses)" } }
-                            td { (sees(r.role, r.libraries.as_deref())) }
-                            td.actions {
-                                @if r.role != Role::Admin {
-                                    (libraries_form(&r.name, &r.name, r.libraries.as_deref()))
-                                }
-                                form method="post" action="/admin/users" {
-                                    (action(&r.name, "password"))
-                                    label for={ "pw-" (r.name) } class="skip" { "New password for " (r.name) }
-                                    input id={ "pw-" (r.name) } type="password" name="password" minlength="8" autocomplete="new-password" placeholder="New password" required;
-                                    button type="submit" { "Set" }
-                                }
-                                form method="post" action="/admin/users" {
-                                    (action(&r.name, "token"))
-                                    button type="submit" { "New API token" }
-                                }
-                                form method="post" action="/admin/users" {
-                                    (action(&r.name, "revoke"))
-                                    button type="submit" { "Revoke tokens" }
-                                }
-                                form method="post" action="/admin/users" {
-                                    (action(&r.name, "sign_out"))
-                                    button type="submit" { "Sign out everywhere" }
-                                }
-                                form method="post" action="/admin/users" {
-                                    (action(&r.name, "remove"))
-                                    @if r.owner {
-                                        label { input type="checkbox" name="confirm" value="true" required; " with the household's ratings, favorites, positions and playlists (backed up first)" }
-                                    }
-                                    button.danger type="submit" aria-label={ "Remove " (r.name) } { "Remove" }
-                                }
-                            }
+                            td data-label="Name" { (r.name) @if r.owner { " " span.count title="Holds what was rated before accounts existed" { "(household)" } } }
+                            td data-label="Role" { (r.role.name()) }
+                            td data-label="Sign-in" { @if r.password { "password" } @else { "no password (private addresses)" } }
+                            td data-label="Sees" { (sees(r.role, r.libraries.as_deref())) }
+                            td.actions { (manage(r, !(r.role == Role::Admin && admins == 1 && rows.len() > 1))) }
                         }
                     }
                 }
@@ -156,6 +130,57 @@ pub fn users_section(rows: &[AccountRow]) -> Markup {
             button.primary type="submit" { "Add user" }
         }
         p.hint #no-password-hint { "Without a password: a viewer only, picked as a profile from devices at home (private addresses)." }
+    }
+}
+
+/// What can be done to one account, behind its Manage: each form labelled
+/// in words, in the same order for every account. The last admin is not
+/// offered Remove while other accounts exist (it would be refused).
+fn manage(r: &AccountRow, removable: bool) -> Markup {
+    let name = r.name.as_str();
+    html! {
+        details.manage {
+            summary { "Manage" span.skip { " " (name) } }
+            div.manage-forms {
+                form method="post" action="/admin/users" {
+                    (action(name, "password"))
+                    label for={ "pw-" (name) } { "New password" }
+                    input id={ "pw-" (name) } type="password" name="password" minlength="8" autocomplete="new-password" required;
+                    button type="submit" { "Set" }
+                }
+                @if r.role != Role::Admin {
+                    (libraries_form(name, name, r.libraries.as_deref()))
+                }
+                div.manage-buttons {
+                    form method="post" action="/admin/users" {
+                        (action(name, "token"))
+                        button type="submit" { "New API token" }
+                    }
+                    form method="post" action="/admin/users" {
+                        (action(name, "revoke"))
+                        button type="submit" { "Revoke API tokens" }
+                    }
+                    form method="post" action="/admin/users" {
+                        (action(name, "sign_out"))
+                        button type="submit" { "Sign out everywhere" }
+                    }
+                }
+                @if removable {
+                    form.remove method="post" action="/admin/users" {
+                        (action(name, "remove"))
+                        @if r.owner {
+                            label {
+                                input type="checkbox" name="confirm" value="true" required;
+                                " Also delete the household's ratings, favorites, positions and playlists this account holds (a backup is written first)"
+                            }
+                        }
+                        button.danger type="submit" aria-label={ "Remove " (name) } { "Remove " (name) }
+                    }
+                } @else {
+                    p.hint { "The last admin cannot be removed while other accounts exist." }
+                }
+            }
+        }
     }
 }
 

@@ -361,14 +361,13 @@ pub(super) fn card_named(
                     div.title { (Text(&title)) }
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
-                    div.meta {
-                        // Each part whole, its separator leading it; lines
-                        // break only between parts (`wbr`), so none dangles.
-                        @for (i, (class, text)) in meta.iter().enumerate() {
-                            @if i > 0 { wbr; }
-                            span class=(class) { @if i > 0 { " · " } (text) }
+                    // Each part whole, lines broken only between parts; the
+                    // dots between them drawn by the style, so none starts
+                    // or ends a line.
+                    div.meta.facts {
+                        @for (class, text) in &meta {
+                            span class=(class) { (text) }
                         }
-                        wbr;
                         span.user { (user_summary(u)) }
                     }
                 }
@@ -422,9 +421,8 @@ pub(super) fn left(ms: u64) -> String {
 /// updates; the rating's part is hidden where the card's stars show it.
 fn user_summary(u: &UserData) -> Markup {
     html! {
-        span.rated { @if let Some(r) = u.rating { " · " (r) "★" } }
-        wbr;
-        span.viewed { @if u.views > 0 { " · " (u.views) (if u.views == 1 { " view" } else { " views" }) } }
+        span.rated { @if let Some(r) = u.rating { (r) "★" } }
+        span.viewed { @if u.views > 0 { (u.views) (if u.views == 1 { " view" } else { " views" }) } }
     }
 }
 

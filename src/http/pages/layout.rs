@@ -78,7 +78,10 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                             // On a phone the links above that do not fit are here.
                             details.more {
                                 // Which page this is, when it is one of these.
-                                summary.current[!matches!(nav, Nav::Library | Nav::Favorites | Nav::SignIn)] { "More" }
+                                summary.current[matches!(
+                                    nav,
+                                    Nav::BestOf | Nav::Tags | Nav::Series | Nav::Films | Nav::Folders | Nav::Playlists | Nav::Admin
+                                )] { "More" }
                                 div.menu {
                                     (more_links(nav, visitor, ""))
                                     (account(nav, visitor, false))
@@ -123,15 +126,28 @@ fn more_links(nav: Nav, visitor: &Visitor, class: &str) -> Markup {
 /// Who is signed in, with the sign-out buttons (or the sign-in link):
 /// in the header (`in_header`), and in the More menu for a phone.
 fn account(nav: Nav, visitor: &Visitor, in_header: bool) -> Markup {
+    let sign_out = |id: Option<&'static str>| {
+        html! {
+            form.sign-out id=[id] method="post" action="/logout" {
+                button type="submit" { "Sign out" }
+                button type="submit" formaction="/logout?everywhere=1"
+                    title="End every session, API token and shared link of this account" { "Sign out everywhere" }
+            }
+        }
+    };
     html! {
         @if visitor.accounts {
             div.account {
                 @if let Some((name, _)) = &visitor.person {
-                    span.who { (name) }
-                    form.sign-out id=[in_header.then_some("sign-out")] method="post" action="/logout" {
-                        button type="submit" { "Sign out" }
-                        button type="submit" formaction="/logout?everywhere=1"
-                            title="End every session, API token and shared link of this account" { "Everywhere" }
+                    @if in_header {
+                        // The name opens its menu (one header row on a tablet).
+                        details.account-menu {
+                            summary { span.who { (name) } }
+                            div.menu { (sign_out(Some("sign-out"))) }
+                        }
+                    } @else {
+                        span.who { (name) }
+                        (sign_out(None))
                     }
                 } @else if nav != Nav::SignIn {
                     a href="/login" { "Sign in" }

@@ -35,8 +35,9 @@ fn icon(path: &str, class: &str) -> Markup {
 }
 
 /// The keys the page answers, for the `?` panel.
-const SHORTCUTS: [(&str, &str); 14] = [
+const SHORTCUTS: [(&str, &str); 15] = [
     ("Space or K", "Play or pause"),
+    ("Enter", "Play or pause (then ↓ to the controls while paused)"),
     ("← →", "Back or on 5 seconds"),
     ("J L", "Back or on 10 seconds"),
     ("↑ ↓", "Louder or quieter"),

@@ -52,9 +52,9 @@ pub fn series_tile(t: &Tile) -> Markup {
                     }
                 }
                 span.poster-name { (t.name) }
-                span.count {
+                span.count.facts {
                     span.part { (t.episodes) (if t.episodes == 1 { " episode" } else { " episodes" }) }
-                    @if t.seasons > 1 { " · " span.part { (t.seasons) " seasons" } }
+                    @if t.seasons > 1 { span.part { (t.seasons) " seasons" } }
                 }
             }
         }
@@ -153,12 +153,12 @@ pub fn films(view: &FilmsView) -> Markup {
                                 }
                             }
                             span.poster-name { (t.title) }
-                            span.count {
-                                (t.year)
+                            span.count.facts {
+                                span.part { (t.year) }
                                 // Its length, or once begun how long it has still to go (as cards say).
                                 @match (t.user.position_ms, t.video.duration_ms()) {
-                                    (Some(pos), Some(ms)) if pos < ms => { " · " span.part { (super::gallery::left(ms - pos)) } }
-                                    (_, Some(ms)) => { " · " (super::duration(ms)) }
+                                    (Some(pos), Some(ms)) if pos < ms => { span.part { (super::gallery::left(ms - pos)) } }
+                                    (_, Some(ms)) => { span.part { (super::duration(ms)) } }
                                     _ => {}
                                 }
                             }
