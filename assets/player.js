@@ -164,15 +164,20 @@ function inSight() {
   return document.fullscreenElement !== null || shown >= r.height / 2;
 }
 
-/** A remote's arrows about the control bar: ←/→ from control to control,
- * ↑ back to the picture (its keys the player's again), ↓ on to what is
- * under the player (`remote.js`); from the picture while paused, ↓ into
- * the bar. Whether the key was taken. */
+/** Whether the arrows move between the bar's controls: since ↓ took a
+ * remote into the bar, until focus leaves it (a control reached by Tab
+ * leaves the arrows to seeking and the volume). */
+let inBar = false;
+
+/** A remote's arrows about the control bar: from the picture while
+ * paused, ↓ into the bar; there ←/→ go from control to control, ↑ back to
+ * the picture (its keys the player's again), ↓ on to what is under the
+ * player (`remote.js`). Whether the key was taken. */
 function remote(e) {
   const controls = document.getElementById("controls");
   if (!controls || !e.key.startsWith("Arrow")) return false;
   const here = e.target instanceof Element ? e.target.closest("#controls button") : null;
-  if (here) {
+  if (here && inBar) {
     if (e.key === "ArrowDown") return true;
     e.preventDefault();
     if (e.key === "ArrowUp") { /** @type {HTMLElement} */ (here).blur(); return true; }
@@ -185,13 +190,18 @@ function remote(e) {
   if (onPicture && e.key === "ArrowDown" && player.paused && inSight()) {
     e.preventDefault();
     const play = document.getElementById("c-play");
-    if (play) play.focus();
+    if (play) { play.focus(); inBar = true; }
     return true;
   }
   return false;
 }
 
 function keys() {
+  // (Into the settings menu and back is still the bar.)
+  const box = document.getElementById("player-box");
+  if (box) box.addEventListener("focusout", (f) => {
+    if (!box.contains(/** @type {Node | null} */ (f.relatedTarget))) inBar = false;
+  });
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || ownsKeys(e.target, e.key)) return;
     // An open panel (the shortcuts) keeps its keys.

@@ -101,6 +101,17 @@ function editor() {
   };
   const save = async (said) => {
     const ids = Array.from(list.children).map((li) => /** @type {HTMLElement} */ (li).dataset.id);
+    // The cards above follow: in the new order, without what was taken out.
+    const grid = document.getElementById("gallery-grid");
+    if (grid) {
+      const cards = new Map();
+      Array.from(grid.children).forEach((li) => {
+        const card = /** @type {HTMLElement | null} */ (li.querySelector(".card"));
+        if (card) cards.set(card.dataset.id, li);
+      });
+      cards.forEach((li, id) => { if (!ids.includes(id)) li.remove(); });
+      ids.forEach((id) => { const li = cards.get(id); if (li) grid.appendChild(li); });
+    }
     const d = await api("PATCH", url, { ids });
     if (!d) { location.reload(); return; }
     status.textContent = said;

@@ -22,6 +22,9 @@ pub enum PlaylistError {
     Guest,
     #[error("{0}")]
     Invalid(String),
+    /// Another of the person's playlists has this name (any case).
+    #[error("you already have a playlist named {0:?}")]
+    Taken(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -83,6 +86,7 @@ impl Playlists {
         let items = check_items(items)?;
         let _one = self.writing.lock().unwrap_or_else(|e| e.into_inner());
         let count = self.lock().range((owner.clone(), 0)..=(owner.clone(), u64::MAX)).count();
+        self.unique(&owner, None, &name)?;
         if count >= MAX_PLAYLISTS {
             return Err(PlaylistError::Invalid(format!("at most {MAX_PLAYLISTS} playlists each")));
         }
@@ -106,12 +110,24 @@ impl Playlists {
         let mut rec = self.lock().get(&key).cloned().ok_or(PlaylistError::NotFound)?;
         change(&mut rec)?;
         rec.name = check_name(&rec.name)?;
+        self.unique(&key.0, Some(n), &rec.name)?;
         rec.items = check_items(std::mem::take(&mut rec.items))?;
         rec.updated = unix_now();
         self.store.put_playlist(&key.0, n, Some(&rec))?;
         self.lock().insert(key, rec.clone());
         self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(rec)
+    }
+
+    /// Refuses `name` when another of `owner`'s playlists (not `n`) has it,
+    /// whatever its case: two alike could not be told apart.
+    fn unique(&self, owner: &str, n: Option<u64>, name: &str) -> Result<(), PlaylistError> {
+        let map = self.lock();
+        let mut theirs = map.range((owner.to_string(), 0)..=(owner.to_string(), u64::MAX));
+        if theirs.any(|((_, m), r)| Some(*m) != n && r.name.to_lowercase() == name.to_lowercase()) {
+            return Err(PlaylistError::Taken(name.to_string()));
+        }
+        Ok(())
     }
 
     pub fn remove(&self, who: &Viewer, n: u64) -> Result<(), PlaylistError> {

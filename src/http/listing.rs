@@ -53,6 +53,24 @@ pub fn library_sight(library: &crate::people::libraries::Library) -> Sight {
     Sight::only(library.folders.iter().map(std::path::PathBuf::from).collect())
 }
 
+/// The library `v` is in, of those `sight` sees whole: a video folder's
+/// (a `--dir`) before a named one; none while only one is seen (it would
+/// narrow nothing).
+pub fn own_library(
+    people: &People,
+    sight: &Sight,
+    catalog: &crate::catalog::Catalog,
+    v: &crate::catalog::Video,
+) -> Option<crate::people::libraries::Library> {
+    let seen = people.libraries_seen(sight);
+    if seen.len() < 2 {
+        return None;
+    }
+    let mut holding: Vec<_> = seen.into_iter().filter(|l| library_sight(l).sees(catalog, v)).collect();
+    holding.sort_by_key(|l| !l.default);
+    holding.into_iter().next()
+}
+
 /// Lists `q` for `who` against `lists`' user data and playlists.
 pub fn list(
     lists: &Lists,

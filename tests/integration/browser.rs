@@ -221,6 +221,7 @@ async fn signs_in_rates_and_signs_out_in_chromium() {
     assert_eq!(driver.js(pressed).await, 4, "vic's stars stay vic's");
 
     // Signing out ends the session: the next page asks again.
+    driver.click("header.top > .account summary").await;
     driver.click("header.top > .account button[type=submit]").await;
     eventually(Duration::from_secs(10), "on the sign-in page", || async {
         driver.js("return location.pathname").await == "/login"

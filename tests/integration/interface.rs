@@ -249,11 +249,11 @@ async fn a_phone_shows_every_header_link() {
         assert_eq!(fields.as_array().unwrap().len(), 3, "{fields}");
         assert!(fields.as_array().unwrap().iter().all(|f| f[1] == true), "{width} px: {fields}");
         driver.click("header details.more summary").await;
-        // The menu opens under More, not under the theme switch beside it.
+        // The menu opens under More, whole on the screen.
         let under = driver
             .js("const m = document.querySelector('header details.more .menu').getBoundingClientRect(); \
                  const s = document.querySelector('header details.more summary').getBoundingClientRect(); \
-                 return [Math.abs(m.right - s.right) < 2, m.top >= s.bottom - 1, m.left >= 0]")
+                 return [m.right <= innerWidth, m.top >= s.bottom - 1, m.left >= 0]")
             .await;
         assert_eq!(under, json!([true, true, true]), "{width} px");
         let more = driver.js(in_sight).await;
@@ -437,7 +437,7 @@ async fn a_phone_selects_from_the_bottom_and_swipes_library_rows() {
                                 document.getElementById('batch-count').textContent]")
         .await;
         assert!(sheet[0].as_f64().unwrap() >= 0.0 && sheet[0].as_f64().unwrap() <= 12.0, "{theme}: {sheet}");
-        assert!(sheet[1].as_f64().unwrap() <= 110.0, "{theme}: the sheet's height: {sheet}");
+        assert!(sheet[1].as_f64().unwrap() <= 120.0, "{theme}: the sheet's height: {sheet}");
         assert_eq!((&sheet[2], &sheet[3]), (&json!(false), &json!("1 selected")), "{theme}");
         // Its tag tool opens, focused, above its buttons; one at a time.
         js("document.querySelector('#batch-bar .batch-open[aria-controls=\"batch-tags\"]').click(); return 0").await;

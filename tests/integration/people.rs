@@ -162,7 +162,7 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     }
     // "Who's watching?": profiles without password, picked in one tap.
     let page = no_redirects().get(srv.url("/login")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Who's watching?") && page.contains(">kids</button>"), "{page}");
+    assert!(page.contains("Who's watching?") && page.contains(">kids</span></button>"), "{page}");
     let res = post_login(&srv, "username=kids&next=%2F").await;
     assert_eq!(res.status(), 303);
     assert!(res.headers()["set-cookie"].to_str().unwrap().starts_with("vidserve_session="));

@@ -498,7 +498,8 @@ async fn the_fifth_pass_over_the_player_and_pages() {
     // its number and own title below.
     driver.goto(&srv.url("/?sort=title&order=asc")).await;
     let cards = js("return [...document.querySelectorAll('#gallery-grid .card')].map(c => \
-                    [c.querySelector('.title').textContent, c.querySelector('.meta').textContent])")
+                    [c.querySelector('.title').textContent, [...c.querySelectorAll('.meta span:not(.user):not(:empty)')] \
+                     .map(s => s.textContent).join(' · ')])")
     .await;
     let cards = cards.to_string();
     for said in [r#"["Alien","1979 · SD"]"#, r#"["Bluey","S1 E2 · Hospital · SD"]"#, r#"["Beach day","SD"]"#] {

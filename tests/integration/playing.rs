@@ -144,6 +144,7 @@ async fn subtitles_chapters_and_up_next_in_chromium() {
     })
     .await;
     driver.goto(&srv.url("/playlists/1")).await;
+    driver.click("#playlist-editor > summary").await;
     driver.click("#playlist-items li:first-child button.down").await;
     eventually(Duration::from_secs(10), "the new order is saved", || async {
         let list = srv.json("/api/v1/playlists/1").await;

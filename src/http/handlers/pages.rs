@@ -125,7 +125,7 @@ pub async fn gallery(
             .items
             .iter()
             .filter_map(|id| catalog.get(*id).filter(|v| sees(v)))
-            .map(|v| (v.id, v.title_for(&lists.user_data.data.get(v.id)).to_string()))
+            .map(|v| (v.id, crate::http::pages::gallery::link_title(v, &lists.user_data.data.get(v.id))))
             .collect();
         Some(crate::http::pages::playlists::editor(n, &list.name, &items))
     });
@@ -338,11 +338,19 @@ pub async fn watch(
     let (mut list, shuffle) = watch_context(query);
     // A listing of a library goes on within it (a library no longer seen:
     // within everything).
-    let list_sight = crate::http::listing::narrowed(people, sight, &mut list).unwrap_or_else(|_| {
+    let mut list_sight = crate::http::listing::narrowed(people, sight, &mut list).unwrap_or_else(|_| {
         list.library = None;
         sight.clone()
     });
     let series = super::series::placed(lists, sight, &catalog, &video);
+    // Opened from no listing, a video that is no episode goes on within
+    // its own library (a film among films, not home videos).
+    if list.is_plain() && !shuffle && series.is_none() {
+        if let Some(own) = crate::http::listing::own_library(people, sight, &catalog, &video) {
+            list_sight = crate::http::listing::library_sight(&own);
+            list.library = Some(own.name);
+        }
+    }
     let (prev, next) = match &series {
         // An episode opened from no listing goes on in its series' order.
         Some(s) if list.is_plain() && !shuffle => (s.prev.clone(), s.next.clone()),
@@ -352,7 +360,7 @@ pub async fn watch(
                 neighbours(lists, who, &list_sight, &catalog, &list, video.id, shuffle).await.unwrap_or((None, None));
             let titled = |v: Option<Arc<Video>>| {
                 v.map(|v| {
-                    let t = v.title_for(&lists.user_data.data.get(v.id)).to_string();
+                    let t = crate::http::pages::gallery::link_title(&v, &lists.user_data.data.get(v.id));
                     (v, t)
                 })
             };

@@ -26,6 +26,7 @@ fn error(e: PlaylistError) -> ApiError {
         PlaylistError::NotFound => ApiError::NotFound("no such playlist".into()),
         PlaylistError::Guest => ApiError::Unauthorized(e.to_string()),
         PlaylistError::Invalid(why) => ApiError::BadRequest(why),
+        PlaylistError::Taken(_) => ApiError::Conflict(e.to_string()),
         PlaylistError::Store(e) => crate::http::error::store_error(&e),
     }
 }

@@ -238,9 +238,14 @@ pub fn admin(view: &AdminView) -> Markup {
             div.bar { h1 { "Admin" } form method="post" action="/admin/cache/refresh" { button.primary type="submit" { "Rescan now" } } }
             h2 { "Performance" }
             div.dashboard #dashboard data-history=(view.perf) {
-                @for (id, label) in [("req", "Requests/s"), ("p99", "Latency p50 / p99 (ms)"), ("mbs", "Streamed MB/s"), ("rss", "Memory (MiB)")] {
+                @for (id, label) in [("req", "Requests/s"), ("p99", "Latency (ms)"), ("mbs", "Streamed MB/s"), ("rss", "Memory (MiB)")] {
                     figure.chart {
-                        figcaption { (label) ": " span.now id={ "now-" (id) } { "–" } }
+                        figcaption {
+                            (label)
+                            // Two lines in one chart: which is which.
+                            @if id == "p99" { " " span.key.p50 { "median" } " " span.key.p99 { "slowest 1 %" } }
+                            ": " span.now id={ "now-" (id) } { "–" }
+                        }
                         canvas id={ "chart-" (id) } width="320" height="90" aria-label=(label) {}
                     }
                 }

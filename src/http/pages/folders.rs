@@ -71,9 +71,14 @@ pub fn folders(view: &FoldersView) -> Markup {
             }
             div.bar {
                 h1 { (heading) }
-                span.count {
-                    (f.folders.len()) (if f.folders.len() == 1 { " folder, " } else { " folders, " })
-                    (f.videos.len()) (if f.videos.len() == 1 { " video" } else { " videos" }) " here"
+                // What it holds, without the parts it has none of.
+                @let (folders, videos) = (f.folders.len(), f.videos.len());
+                @if folders > 0 || videos > 0 {
+                    span.count {
+                        @if folders > 0 { (folders) (if folders == 1 { " folder" } else { " folders" }) }
+                        @if folders > 0 && videos > 0 { ", " }
+                        @if videos > 0 { (videos) (if videos == 1 { " video" } else { " videos" }) " here" }
+                    }
                 }
             }
             @if f.folders.is_empty() && f.videos.is_empty() {

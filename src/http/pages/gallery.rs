@@ -79,6 +79,8 @@ pub fn gallery(view: &GalleryView) -> Markup {
         _ => Nav::Library,
     };
     let in_playlist = view.query.playlist.is_some();
+    let filtered = view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty());
+    let tag_only = nav == Nav::Tags && ListQuery { tag: None, ..view.query.clone() }.is_shelf_only();
     page(
         &view.heading,
         nav,
@@ -101,6 +103,9 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     a.random href={ "/playlist.m3u?" (view.query.with_page(1)) "&per_page=500" } title="A playlist of this listing for VLC and other players" { "Open in VLC" }
                     button #select-mode.waiting type="button" aria-pressed="false" { "Select" }
                     @if !in_playlist { (sort_form(view)) }
+                } @else if filtered && !in_playlist {
+                    // Nothing passes the filters: they stay, to be changed.
+                    (sort_form(view))
                 }
             }
             @for root in &view.offline_roots {
@@ -121,10 +126,12 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     a href=(view.unsearched()) { "clear the search" } "."
                 }
             } @else if l.total == 0 && view.path == "/favorites" && view.query.is_shelf_only() {
-                p.notice role="status" { "No favorites yet. Press ♥ on a video (or F on its card) to keep it here." }
+                p.notice role="status" { "No favorites yet. Press ♥ on a video" span.keys-hint { " (or F on its card)" } " to keep it here." }
             } @else if l.total == 0 && view.path == "/best-of" && view.query.is_shelf_only() {
                 p.notice role="status" { "Nothing rated 4 or 5 stars yet. Rate videos on their page (or press 4 or 5 on a card) to see the best here." }
-            } @else if l.total == 0 && (view.query.year.is_some() || !view.query.filter().is_ok_and(|f| f.is_empty())) {
+            } @else if l.total == 0 && tag_only {
+                p.notice role="status" { "No video has this tag. " a href="/tags" { "See every tag" } }
+            } @else if l.total == 0 && filtered {
                 p.notice role="status" { "No video matches these filters. " a href=(view.unsearched()) { "Show every video" } }
             } @else if l.total == 0 && view.path == "/" {
                 p.notice { "No videos found yet. Add video files (" (served_extensions()) ") to the video folder; they appear here within seconds." }
@@ -382,6 +389,22 @@ pub(super) fn card_named(
                 button.heart type="button" tabindex="-1" aria-pressed=(if u.favorite { "true" } else { "false" }) aria-label={ "Favorite: " (Text(&title)) } { "♥" }
             }
         }
+    }
+}
+
+/// A video as a link to it names it (a watch page's neighbours): the
+/// person's title, an episode by its series, number and own title (as its
+/// card), else the file's title.
+pub fn link_title(v: &Video, u: &UserData) -> String {
+    if let Some(t) = &u.title {
+        return t.clone();
+    }
+    match crate::catalog::series::recognise(v, this_year()) {
+        Kind::Episode(e) => match &e.title {
+            Some(own) => format!("{} · {} · {own}", e.series(), e.label()),
+            None => format!("{} · {}", e.series(), e.label()),
+        },
+        _ => v.title().into_owned(),
     }
 }
 

@@ -117,7 +117,8 @@ fn more_links(nav: Nav, visitor: &Visitor, class: &str) -> Markup {
         a href="/folders" class=[class] aria-current=[(nav == Nav::Folders).then_some("page")] { "Folders" }
         a href="/playlists" class=[class] aria-current=[(nav == Nav::Playlists).then_some("page")] { "Playlists" }
         a href="/random" class=[class] { "Random" }
-        @if visitor.admin() {
+        // (Not on an error page, which does not know who is asking.)
+        @if visitor.admin() && nav != Nav::None {
             a href="/admin" class=[class] aria-current=[(nav == Nav::Admin).then_some("page")] { "Admin" }
         }
     }

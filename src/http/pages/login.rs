@@ -21,36 +21,48 @@ pub fn login(view: &LoginView) -> Markup {
         Nav::SignIn,
         &Visitor { accounts: true, ..Visitor::default() },
         html! {
-            h1 { "Sign in" }
-            @if let Some(m) = view.message {
-                p.error role="alert" { (m) }
-            }
-            @if !view.profiles.is_empty() {
-                h2 { "Who's watching?" }
-                ul.profiles {
-                    @for name in &view.profiles {
-                        li {
-                            form method="post" action="/login" {
-                                input type="hidden" name="username" value=(name);
-                                input type="hidden" name="next" value=(view.next);
-                                button type="submit" { (name) }
+            div.signin {
+                h1 { "Sign in" }
+                @if !view.profiles.is_empty() {
+                    h2 { "Who's watching?" }
+                    ul.profiles {
+                        @for name in &view.profiles {
+                            li {
+                                form method="post" action="/login" {
+                                    input type="hidden" name="username" value=(name);
+                                    input type="hidden" name="next" value=(view.next);
+                                    button type="submit" {
+                                        span.avatar aria-hidden="true" {
+                                            (name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default())
+                                        }
+                                        span { (name) }
+                                    }
+                                }
                             }
                         }
                     }
+                    h2 { "Or sign in" }
                 }
-                h2 { "Or sign in" }
-            }
-            form.login.stack method="post" action="/login" {
-                input type="hidden" name="next" value=(view.next);
-                p {
-                    label for="username" { "Name" }
-                    input #username name="username" type="text" autocomplete="username" required value=(view.name);
+                // A refused sign-in: said beside the fields, the password
+                // to type again focused.
+                @let refused = view.message.is_some();
+                form.login.stack method="post" action="/login" {
+                    @if let Some(m) = view.message {
+                        p.error #login-error role="alert" { (m) }
+                    }
+                    input type="hidden" name="next" value=(view.next);
+                    p {
+                        label for="username" { "Name" }
+                        input #username name="username" type="text" autocomplete="username" required value=(view.name)
+                            autofocus[!refused && view.profiles.is_empty()];
+                    }
+                    p {
+                        label for="password" { "Password" }
+                        input #password name="password" type="password" autocomplete="current-password"
+                            aria-describedby=[refused.then_some("login-error")] autofocus[refused];
+                    }
+                    button.primary type="submit" { "Sign in" }
                 }
-                p {
-                    label for="password" { "Password" }
-                    input #password name="password" type="password" autocomplete="current-password";
-                }
-                button.primary type="submit" { "Sign in" }
             }
         },
     )

@@ -30,12 +30,12 @@ pub fn playlists(lists: &[Listed], visitor: &Visitor, can_keep: bool) -> Markup 
             } @else {
                 form #playlist-new {
                     label for="playlist-name" { "New playlist" }
-                    input #playlist-name type="text" maxlength="100" required autocomplete="off";
-                    button type="submit" { "Make" }
+                    input #playlist-name type="text" maxlength="100" required autocomplete="off" placeholder="Sunday films";
+                    button type="submit" { "Create" }
                     span #playlist-status role="status" {}
                 }
                 @if lists.is_empty() {
-                    p.notice { "No playlists yet. Make one here, then add videos from their pages or from a selection in the Library." }
+                    p.notice { "No playlists yet. Create one here, then add videos from their pages or from a selection in the Library." }
                 }
                 ul.playlists {
                     @for l in lists {
@@ -64,8 +64,9 @@ pub fn playlists(lists: &[Listed], visitor: &Visitor, can_keep: bool) -> Markup 
 /// order with buttons to move them or take them out.
 pub fn editor(n: u64, name: &str, items: &[(VideoId, String)]) -> Markup {
     html! {
-        section.playlist-editor #playlist-editor data-n=(n) aria-labelledby="editor-heading" {
-            h2 #editor-heading { "Edit this playlist" }
+        // Closed until wanted: its list is the cards above, with buttons.
+        details.playlist-editor #playlist-editor data-n=(n) {
+            summary { "Edit this playlist" }
             form #playlist-rename {
                 label for="playlist-rename-input" { "Name" }
                 input #playlist-rename-input type="text" value=(name) maxlength="100" required;

@@ -245,6 +245,23 @@ pub fn watch(view: &WatchView) -> Markup {
                             }
                             @if let Some(b) = i.bitrate { dt { "Bitrate" } dd { (b / 1000) " kbit/s" } }
                         }
+                        // What the player's menu offers, as it names them.
+                        @if view.inside.audio.len() > 1 {
+                            dt { "Audio" } dd {
+                                @for (n, a) in view.inside.audio.iter().enumerate() {
+                                    @if n > 0 { ", " }
+                                    (label_of(&a.name, &a.language, &format!("Track {}", n + 1)))
+                                }
+                            }
+                        }
+                        @if !view.subtitles.is_empty() {
+                            dt { "Subtitles" } dd {
+                                @for (n, o) in view.subtitles.iter().enumerate() {
+                                    @if n > 0 { ", " }
+                                    (o.label)
+                                }
+                            }
+                        }
                         dt { "Size" } dd { (size(v.size())) }
                         @for f in &view.paths {
                             // Below its folder: where the server keeps it is the admin's business.
