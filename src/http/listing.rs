@@ -53,9 +53,9 @@ pub fn library_sight(library: &crate::people::libraries::Library) -> Sight {
     Sight::only(library.folders.iter().map(std::path::PathBuf::from).collect())
 }
 
-/// The library `v` is in, of those `sight` sees whole: a video folder's
-/// (a `--dir`) before a named one; none while only one is seen (it would
-/// narrow nothing).
+/// The library `v` is in, of those `sight` sees whole: its video folder's
+/// (its `--dir`) when several are seen, else the first named one holding
+/// it; none while only one library is seen (it would narrow nothing).
 pub fn own_library(
     people: &People,
     sight: &Sight,
@@ -66,9 +66,8 @@ pub fn own_library(
     if seen.len() < 2 {
         return None;
     }
-    let mut holding: Vec<_> = seen.into_iter().filter(|l| library_sight(l).sees(catalog, v)).collect();
-    holding.sort_by_key(|l| !l.default);
-    holding.into_iter().next()
+    let folders = seen.iter().filter(|l| l.default).count();
+    seen.into_iter().filter(|l| l.default == (folders > 1)).find(|l| library_sight(l).sees(catalog, v))
 }
 
 /// Lists `q` for `who` against `lists`' user data and playlists.

@@ -229,6 +229,18 @@ async fn the_admin_page_manages_accounts() {
     let names: Vec<&str> = list["users"].as_array().unwrap().iter().map(|u| u["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["ann", "kids", "vic"]);
     assert_eq!(list["users"][0]["household"], true);
+    // The page: each account's forms behind its Manage, labelled; the last
+    // admin is not offered Remove while others exist.
+    let users = page(&srv, &ann, "/admin").await;
+    assert_eq!(users.matches("<details class=\"manage\">").count(), 3, "{users}");
+    assert!(users.contains("aria-label=\"Remove vic\"") && !users.contains("aria-label=\"Remove ann\""), "{users}");
+    assert!(
+        users.contains("The last admin cannot be removed")
+            && users.contains("<label for=\"pw-vic\">New password</label>")
+    );
+    // An error page does not know who asks: no Admin link on it.
+    let missing = srv.client.get(srv.url("/watch/0123456789abcdef")).header("cookie", &ann).send().await.unwrap();
+    assert!(!missing.text().await.unwrap().contains("href=\"/admin\""));
 
     // Load tests ask as someone: the admin page's as the admin who runs it,
     // the command line's with a token.

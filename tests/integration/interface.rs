@@ -640,3 +640,65 @@ async fn the_sixth_pass_over_sorting_touch_and_tablets() {
     assert_eq!(clear, true);
     driver.call("DELETE", "", json!({})).await;
 }
+
+/// The eighth look: a long playlist name never widens a phone's watch
+/// page; the header's menu closes on Escape and on a tap elsewhere; a
+/// star or heart not chosen is hollow; a card's facts never start a line
+/// with their dot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eighth_pass_over_phones_menus_and_stars() {
+    if crate::driver::skipped() {
+        return;
+    }
+    let fx = Fixture::new();
+    fx.mp4("Birthday at the lake with the whole family.mp4", 1000, 2701);
+    fx.mp4("b.mp4", 1000, 2702);
+    let (srv, _data) = TestServer::start(&[fx.path()]).await;
+    let id = srv.id_of("b.mp4").await;
+    let long = "Rainy Sunday afternoon family favourites for the grandparents' visit, and more";
+    let (status, _) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": long }))).await;
+    assert_eq!(status, 201);
+    let (status, _) = send(&srv, "PUT", &format!("/api/v1/videos/{id}/rating"), Some(json!({ "rating": 2 }))).await;
+    assert_eq!(status, 200);
+    let driver = Driver::start().await;
+    let js = |s: &'static str| driver.js(s);
+    driver.call("POST", "/window/rect", json!({ "width": 390, "height": 844 })).await;
+
+    driver.goto(&srv.url(&format!("/watch/{id}"))).await;
+    eventually(Duration::from_secs(10), "the playlist offered", || async {
+        js("return document.getElementById('playlist-add-choice').options.length > 0").await == true
+    })
+    .await;
+    let width = js("return [document.documentElement.scrollWidth <= innerWidth, \
+                    document.getElementById('player-box').getBoundingClientRect().right <= innerWidth]")
+    .await;
+    assert_eq!(width, json!([true, true]), "the page as wide as the phone");
+    let stars = js("return [...document.querySelectorAll('.stars button:not(.clear)')].map(b => getComputedStyle(b, '::before').content)").await;
+    assert_eq!(stars, json!(["\"★\"", "\"★\"", "\"☆\"", "\"☆\"", "\"☆\""]));
+    assert_eq!(js("return getComputedStyle(document.getElementById('favorite'), '::before').content").await, "\"♡\"");
+
+    // The More menu: open, then closed by Escape (focus back on More), and by a tap elsewhere.
+    driver.goto(&srv.url("/")).await;
+    let open = "return document.querySelector('header details.more').open";
+    driver.click("header details.more summary").await;
+    assert_eq!(js(open).await, true);
+    driver.keys("\u{E00C}").await;
+    assert_eq!(js(open).await, false);
+    assert_eq!(js("return document.activeElement.matches('header details.more summary')").await, true);
+    driver.click("header details.more summary").await;
+    driver.click("main h1").await;
+    assert_eq!(js(open).await, false, "closed by a tap elsewhere");
+
+    // A card's facts: no line starts with a dot (each part's dot, when it
+    // starts a line, lies outside the card's facts).
+    let dots =
+        js("return [...document.querySelectorAll('.card .meta')].every(m => { const box = m.getBoundingClientRect(); \
+                   const parts = [...m.querySelectorAll('span:not(.user):not(:empty)')]; \
+                   return parts.length > 0 && parts.every(s => { const r = s.getBoundingClientRect(); \
+                     const starts = !parts.some(o => o !== s && Math.abs(o.getBoundingClientRect().top - r.top) < 2 \
+                       && o.getBoundingClientRect().left < r.left); \
+                     return !starts || r.left < box.left - 1; }); })")
+        .await;
+    assert_eq!(dots, true);
+    driver.call("DELETE", "", json!({})).await;
+}

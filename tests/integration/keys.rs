@@ -112,6 +112,32 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
     press("\u{E015}").await; // ArrowDown
     let below = driver.js(focused).await;
     assert!(below[1].as_i64().unwrap() > first[1].as_i64().unwrap(), "a row down: {below}");
+
+    // Up out of the grid: to the tools above it, and on to the header.
+    let at = "const a = document.activeElement; return [a.tagName, a.id, a.closest('header') !== null, a.closest('.card') !== null]";
+    press("\u{E013}").await;
+    press("\u{E013}").await;
+    let above = driver.js(at).await;
+    assert_eq!((above[2].clone(), above[3].clone()), (json!(false), json!(false)), "a control above the grid: {above}");
+    for _ in 0..4 {
+        press("\u{E013}").await;
+    }
+    assert_eq!(driver.js(at).await[2], true, "the header, by the arrows");
+    // A sort menu changed by the arrows applies on Enter, not on each arrow.
+    driver.js("document.getElementById('sort').focus(); return 0").await;
+    press("\u{E015}").await;
+    let still =
+        driver.js_async("setTimeout(() => arguments[0]([location.search, document.activeElement.id]), 500)").await;
+    assert_eq!(still, json!(["?sort=title&order=asc", "sort"]), "no reload on an arrow");
+    press("\u{E007}").await;
+    eventually(Duration::from_secs(10), "applied on Enter, the menu focused again", || async {
+        let now = driver.js("return [location.search.includes('sort=title') , document.activeElement.id]").await;
+        now == json!([false, "sort"])
+    })
+    .await;
+    driver.goto(&srv.url("/?sort=title&order=asc")).await;
+    press("\u{E015}").await;
+    press("\u{E015}").await;
     press("\u{E007}").await; // Enter
     eventually(Duration::from_secs(10), "the video opens", || async {
         driver.js("return location.pathname").await.as_str().is_some_and(|p| p.starts_with("/watch/"))
@@ -120,6 +146,23 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
     press("\u{E00C}").await; // Escape: stays
     let after = driver.js_async("setTimeout(() => arguments[0](location.pathname), 400)").await;
     assert!(after.as_str().is_some_and(|p| p.starts_with("/watch/")), "Escape left the video: {after}");
+    // Paused, ↓ goes to the player's controls, ←/→ along them, ↑ back to the picture.
+    driver.js("const p = document.getElementById('player'); p.pause(); document.activeElement.blur(); return 0").await;
+    press("\u{E015}").await;
+    assert_eq!(driver.js("return document.activeElement.id").await, "c-play");
+    press("\u{E014}").await;
+    let next =
+        driver.js("return [document.activeElement.closest('#controls') !== null, document.activeElement.id]").await;
+    assert!(next[0] == true && next[1] != "c-play", "along the bar: {next}");
+    press("\u{E013}").await;
+    assert_eq!(driver.js("return document.activeElement === document.body").await, true);
+    // Enter on the picture plays.
+    driver
+        .js("const p = document.getElementById('player'); window.played = 0; \
+               p.play = () => { window.played++; return Promise.resolve(); }; return 0")
+        .await;
+    press("\u{E007}").await;
+    assert_eq!(driver.js("return window.played").await, 1, "Enter plays");
     driver.js("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'GoBack', bubbles: true })); return 0").await;
     eventually(Duration::from_secs(10), "back to the gallery", || async {
         driver.js("return location.pathname").await == "/"

@@ -517,3 +517,37 @@ async fn each_library_has_a_row_and_a_listing_of_its_own() {
     let (status, _) = page(&srv, Some(&kid), &format!("/watch/{}?library=Films", id("Dinosaurs"))).await;
     assert_eq!(status, 200);
 }
+
+/// A video opened from no listing goes on within its own video folder (a
+/// film among the films, not the home videos); the folders page counts
+/// only what a folder holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_opened_alone_goes_on_within_its_own_library() {
+    let fx = Fixture::new();
+    for (i, name) in
+        ["Films/Alien.mp4", "Films/Brazil.mp4", "Films/Casablanca.mp4", "Videos/Beach.mp4", "Videos/Cake.mp4"]
+            .iter()
+            .enumerate()
+    {
+        fx.mp4(name, 1000, 2600 + i as u64);
+    }
+    let (films, videos) = (fx.path().join("Films"), fx.path().join("Videos"));
+    let (srv, _data) = TestServer::start(&[&films, &videos]).await;
+    let brazil = srv.id_of("Brazil.mp4").await;
+    let page = srv.get(&format!("/watch/{brazil}")).await.text().await.unwrap();
+    let links: Vec<&str> = page.split("href=\"/watch/").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    assert!(!links.is_empty() && links.iter().all(|l| l.contains("library=Films")), "{links:?}");
+    for other in ["Beach", "Cake"] {
+        assert!(!page.contains(&format!("‹ {other}")) && !page.contains(&format!("{other} ›")), "{other}: {page}");
+    }
+    // From a listing, the listing's order decides (the whole library here).
+    let listed = srv.get(&format!("/watch/{brazil}?sort=title&order=desc")).await.text().await.unwrap();
+    assert!(!listed.contains("library=Films"), "{listed}");
+
+    // Folders: no zero counts.
+    let top = srv.get("/folders").await.text().await.unwrap();
+    assert!(top.contains("2 folders</span>") || top.contains("2 folders<"), "{top}");
+    assert!(!top.contains("0 videos"), "{top}");
+    let inside = srv.get("/folders?in=Films").await.text().await.unwrap();
+    assert!(inside.contains("3 videos here") && !inside.contains("0 folders"), "{inside}");
+}

@@ -142,9 +142,20 @@ async fn wrong_passwords_are_slowed_and_guests_only_watch() {
     let srv = TestServer::start_with(&[fx.path()], opts).await;
     let started = Instant::now();
     let mut codes = Vec::new();
-    for _ in 0..7 {
+    for i in 0..7 {
         let res = post_login(&srv, "username=ann&password=wrong+guess").await;
         codes.push(res.status().as_u16());
+        if i == 0 {
+            // Said beside the fields, tied to the password, which has focus.
+            let page = res.text().await.unwrap();
+            assert!(
+                page.contains(
+                    r#"<form class="login stack" method="post" action="/login"><p class="error" id="login-error""#
+                ) && page.contains(r#"aria-describedby="login-error" autofocus"#),
+                "{page}"
+            );
+            continue;
+        }
         if res.status() == 429 {
             assert!(res.headers().contains_key("retry-after"));
         }

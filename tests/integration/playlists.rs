@@ -34,6 +34,19 @@ async fn a_playlist_is_made_filled_reordered_and_played() {
     assert_eq!(ids(&list), [&b, &a, &c], "added at the end; one already in stays where it is");
     let (_, list) = send(&srv, "PATCH", "/api/v1/playlists/1", Some(json!({ "ids": [c, b, a], "name": "Trip" }))).await;
     assert_eq!((ids(&list), list["name"].clone()), (vec![c.as_str(), &b, &a], json!("Trip")));
+    // Two of one person's playlists cannot share a name (any case), made or renamed.
+    let (status, said) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "trip" }))).await;
+    assert_eq!(status, 409, "{said}");
+    assert!(said["error"]["message"].as_str().unwrap().contains("already have a playlist named"), "{said}");
+    let (status, _) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Other" }))).await;
+    assert_eq!(status, 201);
+    let (status, _) = send(&srv, "PATCH", "/api/v1/playlists/2", Some(json!({ "name": "TRIP" }))).await;
+    assert_eq!(status, 409);
+    let (status, _) = send(&srv, "PATCH", "/api/v1/playlists/1", Some(json!({ "name": "trip" }))).await;
+    assert_eq!(status, 200, "its own name in another case");
+    let (status, _) = send(&srv, "PATCH", "/api/v1/playlists/1", Some(json!({ "name": "Trip" }))).await;
+    assert_eq!(status, 200);
+    assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/2", None).await.0, 200);
     let (_, list) = send(&srv, "DELETE", &format!("/api/v1/playlists/1/videos/{b}"), None).await;
     assert_eq!(ids(&list), [&c, &a]);
     assert_eq!(list["play_url"], json!(format!("/watch/{c}?playlist=1")));
@@ -86,13 +99,14 @@ async fn a_playlist_is_made_filled_reordered_and_played() {
     let (_, all) = send(&srv, "GET", "/api/v1/playlists", None).await;
     assert_eq!(all["playlists"].as_array().unwrap().len(), 1);
     // A number is never given twice: an old link never opens another playlist.
+    // (Number 2 was made and deleted above.)
     let (_, second) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Short-lived" }))).await;
-    assert_eq!(second["id"], 2);
-    assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/2", None).await.0, 200);
-    let (_, third) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Later" }))).await;
-    assert_eq!(third["id"], 3);
-    assert_eq!(srv.get("/playlists/2").await.status(), 404);
+    assert_eq!(second["id"], 3);
     assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/3", None).await.0, 200);
+    let (_, third) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": "Later" }))).await;
+    assert_eq!(third["id"], 4);
+    assert_eq!(srv.get("/playlists/3").await.status(), 404);
+    assert_eq!(send(&srv, "DELETE", "/api/v1/playlists/4", None).await.0, 200);
 
     // Kept across a restart; exported, and imported into another data dir.
     srv.stop().await;
