@@ -11,6 +11,12 @@ function showCard(card, d) {
   if (viewed) viewed.textContent = text.viewed;
   const f = card.querySelector(".fav");
   if (f) f.hidden = !d.favorite;
+  // Watched, once seen and not begun again (known from one's own data).
+  if ("last_viewed" in d) {
+    const household = document.body.dataset.household === "1";
+    const watched = d.position_ms == null && (household ? d.views > 0 : !!d.last_viewed);
+    card.querySelectorAll(".seen, .seen-said").forEach((s) => { /** @type {HTMLElement} */ (s).hidden = !watched; });
+  }
   card.querySelectorAll(".card-actions .star").forEach((b) => {
     b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));
   });

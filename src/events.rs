@@ -45,6 +45,7 @@ impl Event {
                     v["rating"] = json!(p.rating);
                     v["favorite"] = json!(p.favorite);
                     v["position_ms"] = json!(p.position_ms);
+                    v["last_viewed"] = json!(p.last_viewed);
                 }
                 ("user", v)
             }

@@ -209,6 +209,12 @@ pub enum Edit {
 }
 
 impl UserData {
+    /// Whether the video shows as watched: seen and not begun again (for
+    /// the `household`, by anyone; else by the person whose data this is).
+    pub fn watched(&self, household: bool) -> bool {
+        self.position_ms.is_none() && if household { self.views > 0 } else { self.last_viewed.is_some() }
+    }
+
     /// Whether `who` has not watched the video (for the household, nobody
     /// has; for a person, they have not).
     pub fn unwatched_by(&self, who: &Viewer) -> bool {

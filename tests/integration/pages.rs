@@ -78,6 +78,19 @@ async fn watch_and_errors() {
     assert!(page.contains("rel=\"prev\"") || page.contains("rel=\"next\""), "a neighbour link");
     assert_eq!(srv.get("/watch/one.mp4").await.status(), 200, "the original's /watch/<filename>");
 
+    // Watched: a tick on its card, until it is begun again.
+    let two = srv.id_of("two.mp4").await;
+    assert_eq!(crate::support::send(&srv, "POST", &format!("/api/v1/videos/{two}/view"), None).await.0, 200);
+    let seen = |page: &str, id: &str| {
+        let card =
+            page.split(&format!("data-id=\"{id}\"")).nth(1).unwrap().split("</article>").next().unwrap().to_string();
+        card.contains("<span class=\"seen\" title=\"Watched\">✓</span>")
+    };
+    let gallery = srv.get("/").await.text().await.unwrap();
+    assert!(seen(&gallery, &two) && !seen(&gallery, &id), "{gallery}");
+    let body = serde_json::json!({ "seconds": 3.0 });
+    assert_eq!(crate::support::send(&srv, "PUT", &format!("/api/v1/videos/{two}/position"), Some(body)).await.0, 200);
+    assert!(!seen(&srv.get("/").await.text().await.unwrap(), &two), "begun again");
     let missing = srv.get("/watch/0123456789abcdef").await;
     assert_eq!(missing.status(), 404);
     let text = missing.text().await.unwrap();

@@ -108,7 +108,7 @@ pub fn folders(view: &FoldersView) -> Markup {
                 @if !f.folders.is_empty() { h2 { "Videos in this folder" } }
                 ul.grid #gallery-grid {
                     @for (v, u) in shown.zip(&view.users) {
-                        li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                        li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", view.visitor.household)) }
                     }
                 }
                 (super::gallery::card_keys())

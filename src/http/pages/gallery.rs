@@ -174,7 +174,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     ul.grid.row {
                         @for (v, u) in &view.continue_watching {
                             li {
-                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), ""))
+                                (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", view.visitor.household))
                                 @if let (Some(pos), Some(total)) = (u.position_ms, v.duration_ms()) {
                                     progress value=(pos.min(total)) max=(total) aria-label="Watched so far" {}
                                 }
@@ -188,7 +188,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     h2 #next-up-heading { "Next up" }
                     ul.grid.row #next-up {
                         @for (v, u) in &view.next_up {
-                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", view.visitor.household)) }
                         }
                     }
                 }
@@ -208,7 +208,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                     }
                     ul.grid.row {
                         @for (v, u) in row {
-                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "")) }
+                            li { (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", view.visitor.household)) }
                         }
                     }
                 }
@@ -220,7 +220,7 @@ pub fn gallery(view: &GalleryView) -> Markup {
                 @for (v, u) in l.videos.iter().zip(&view.users) {
                     li {
                         input.pick type="checkbox" value=(v.id) aria-label={ "Select " (v.title_for(u)) } hidden;
-                        (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), &context))
+                        (card(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), &context, view.visitor.household))
                     }
                 }
             }
@@ -296,8 +296,15 @@ fn sort_form(view: &GalleryView) -> Markup {
 
 /// A video's card; its link carries `context`, the listing it is in, so
 /// the watch page goes on with that listing's next video.
-pub(super) fn card(v: &Video, u: &UserData, thumb: bool, sprite: Option<&(u32, u32)>, context: &str) -> Markup {
-    card_named(v, u, thumb, sprite, context, None)
+pub(super) fn card(
+    v: &Video,
+    u: &UserData,
+    thumb: bool,
+    sprite: Option<&(u32, u32)>,
+    context: &str,
+    household: bool,
+) -> Markup {
+    card_named(v, u, thumb, sprite, context, None, household)
 }
 
 /// `card`, titled `name` (an episode's own title) unless the person gave
@@ -309,6 +316,7 @@ pub(super) fn card_named(
     sprite: Option<&(u32, u32)>,
     context: &str,
     name: Option<&str>,
+    household: bool,
 ) -> Markup {
     // What its name makes it: a film is titled without its year, an
     // episode by its series (its own title beside its number), unless the
@@ -324,6 +332,7 @@ pub(super) fn card_named(
         Kind::Other(_) => None,
     };
     let title = v.title_named(u, name.or(recognised.as_deref()));
+    let watched = u.watched(household);
     let initial: String =
         title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default();
     let info = v.info.as_ref();
@@ -363,9 +372,10 @@ pub(super) fn card_named(
                     }
                     @if let Some(ms) = v.duration_ms() { span.badge { (duration(ms)) } }
                     span.fav hidden[!u.favorite] { "♥" }
+                    span.seen title="Watched" hidden[!watched] { "✓" }
                 }
                 div.info {
-                    div.title { (Text(&title)) }
+                    div.title { (Text(&title)) span.skip.seen-said hidden[!watched] { ", watched" } }
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
                     // Each part whole, lines broken only between parts; the

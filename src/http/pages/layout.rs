@@ -16,13 +16,22 @@ pub struct Visitor {
     pub chat: bool,
     /// The words of the search the page shows (kept in the search box).
     pub search: String,
+    /// Views are the visitor's own (no accounts, or the first admin): a
+    /// video is watched once anyone watched it.
+    pub household: bool,
 }
 
 impl Visitor {
     pub fn new(accounts: bool, person: Option<&Person>, chat: bool) -> Visitor {
         // With accounts, chatting needs a person.
         let chat = chat && (!accounts || person.is_some());
-        Visitor { accounts, person: person.map(|p| (p.name.clone(), p.role)), chat, search: String::new() }
+        Visitor {
+            accounts,
+            person: person.map(|p| (p.name.clone(), p.role)),
+            chat,
+            search: String::new(),
+            household: false,
+        }
     }
 
     /// Whether this visitor may use the admin page.
@@ -62,7 +71,8 @@ pub fn page(title: &str, nav: Nav, visitor: &Visitor, body: Markup) -> Markup {
                 script src=(assets::url("theme.js")) {}
                 script type="module" src=(assets::url("app.js")) {}
             }
-            body {
+            // (Whether views are the visitor's own, for cards.js.)
+            body data-household=[visitor.household.then_some("1")] {
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/" { img src=(assets::url("icon.svg")) alt=""; "vidserve" }

@@ -151,8 +151,12 @@ pub fn films(view: &FilmsView) -> Markup {
                                 } @else {
                                     span.initial { (t.title.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().to_string()).unwrap_or_default()) }
                                 }
+                                @if t.user.watched(view.visitor.household) { span.seen title="Watched" { "✓" } }
                             }
-                            span.poster-name { (t.title) }
+                            span.poster-name {
+                                (t.title)
+                                @if t.user.watched(view.visitor.household) { span.skip { ", watched" } }
+                            }
                             span.count.facts {
                                 span.part { (t.year) }
                                 // Its length, or once begun how long it has still to go (as cards say).
@@ -241,7 +245,7 @@ pub fn show(view: &SeriesView) -> Markup {
                     }
                     ul.grid {
                         @for (v, name, u) in &s.episodes {
-                            li { (card_named(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", name.as_deref())) }
+                            li { (card_named(v, u, view.thumbs.contains(&v.id), view.sprites.get(&v.id), "", name.as_deref(), view.visitor.household)) }
                         }
                     }
                 }
