@@ -99,7 +99,7 @@ function onPerf(d) {
   const set = (id, text) => { const el = document.getElementById("now-" + id); if (el) el.textContent = text; };
   set("req", String(d.requests_per_second));
   set("p99", d.p50_ms.toFixed(2) + " / " + d.p99_ms.toFixed(2));
-  set("mbs", d.mb_per_second.toFixed(1) + " (" + d.active_streams + " streams)");
+  set("mbs", d.mb_per_second.toFixed(1) + " (" + d.active_streams + (d.active_streams === 1 ? " stream)" : " streams)"));
   set("rss", String(d.rss_mib));
 }
 

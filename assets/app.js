@@ -63,6 +63,13 @@ if (sortForm) {
     });
     s.addEventListener("pointerdown", () => { keyed = false; });
     s.addEventListener("change", () => {
+      // Another sort starts in its own direction (titles A to Z, the rest
+      // highest or newest first).
+      const order = /** @type {HTMLSelectElement | null} */ (document.getElementById("order"));
+      if (s.id === "sort" && order && s instanceof HTMLSelectElement) {
+        const first = s.selectedOptions[0] && s.selectedOptions[0].dataset.order;
+        if (first) order.value = first;
+      }
       if (keyed) waiting = true; else apply();
     });
   });
@@ -98,6 +105,17 @@ if (header) {
     }
   });
 }
+
+// Escape inside an open disclosure of the page (Rename, Manage, the
+// playlist editor) closes it, back to its summary.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape" || e.defaultPrevented) return;
+  const open = document.activeElement && document.activeElement.closest("main details[open]");
+  if (!open) return;
+  /** @type {HTMLDetailsElement} */ (open).open = false;
+  /** @type {HTMLElement} */ (open.querySelector("summary")).focus();
+  e.preventDefault();
+});
 
 // A row of cards scrolled sideways: Tab brings the focused card in whole.
 document.querySelectorAll("ul.grid.row").forEach((row) => row.addEventListener("focusin", (e) => {

@@ -15,7 +15,17 @@ function showCard(card, d) {
   if ("last_viewed" in d) {
     const household = document.body.dataset.household === "1";
     const watched = d.position_ms == null && (household ? d.views > 0 : !!d.last_viewed);
-    card.querySelectorAll(".seen, .seen-said").forEach((s) => { /** @type {HTMLElement} */ (s).hidden = !watched; });
+    const tick = /** @type {HTMLElement | null} */ (card.querySelector(".thumb .seen"));
+    if (tick) tick.hidden = !watched;
+    // Said to screen readers after the title, while it is so.
+    const title = card.querySelector(".info .title");
+    const said = title && title.querySelector(".seen-said");
+    if (watched && title && !said) {
+      const s = document.createElement("span");
+      s.className = "skip seen-said";
+      s.textContent = ", watched";
+      title.appendChild(s);
+    } else if (!watched && said) said.remove();
   }
   card.querySelectorAll(".card-actions .star").forEach((b) => {
     b.setAttribute("aria-pressed", String((d.rating || 0) >= Number(b.dataset.rating)));

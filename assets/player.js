@@ -46,7 +46,15 @@ function resume(id) {
   // The metadata may be in before this runs (a page opened again, from the cache).
   if (player.readyState >= 1) apply(); else player.addEventListener("loadedmetadata", apply, { once: true });
   if (startOver) {
+    // A touch on it while the controls were hidden only brings them back
+    // (it is over the picture, where one taps for them).
+    const box = document.getElementById("player-box");
+    let hiddenAtPress = false;
+    startOver.addEventListener("pointerdown", (e) => {
+      hiddenAtPress = e.pointerType !== "mouse" && !!box && box.classList.contains("idle");
+    });
     startOver.addEventListener("click", () => {
+      if (hiddenAtPress) { hiddenAtPress = false; return; }
       player.currentTime = 0;
       startOver.hidden = true;
       if (said) said.textContent = "Playing from the start.";

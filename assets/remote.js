@@ -10,10 +10,12 @@
 // button a mouse pressed).
 
 // Cards, posters (films, series, seasons), folders, playlists: whatever a grid holds.
-const CARD = ".card > a, ul.posters > li > a, #folder-list > li > a, ul.playlists > li > a";
+const CARD = ".card > a, ul.posters > li > a, #folder-list > li > a, ul.playlists a.name";
 // Everything else one may move to.
+// (Not what Tab skips: a card's own stars, a second link to the same place.)
 const CONTROLS = ["a[href]", "button:not([disabled])", "summary", "select:not([disabled])",
-  "input:not([type=hidden]):not([disabled])", "textarea:not([disabled])", "[tabindex='0']"];
+  "input:not([type=hidden]):not([disabled])", "textarea:not([disabled])", "[tabindex='0']"]
+  .map((c) => c + ":not([tabindex='-1'])");
 const FOCUSABLE = CONTROLS.join(", ");
 
 /** A remote's Back key: by name, or by the codes webOS (461) and Tizen
@@ -102,6 +104,12 @@ function target(here, key) {
 
 export function init() {
   const watching = document.getElementById("player");
+  // Whether focus came with a click or a tap (a key press makes even that
+  // element :focus-visible, so the time of the last press decides).
+  let pressedAt = -1;
+  let byPointer = false;
+  document.addEventListener("pointerdown", (e) => { pressedAt = e.timeStamp; }, true);
+  document.addEventListener("focusin", (e) => { byPointer = e.timeStamp - pressedAt < 1000; }, true);
   // After the page's own handlers (the player's shortcuts come first).
   window.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.shiftKey) return;
@@ -110,7 +118,7 @@ export function init() {
       const here = active && active !== document.body && active instanceof HTMLElement ? active : null;
       if (here && taken(here, e.key)) return;
       // A button or link the mouse pressed keeps the arrows' scrolling.
-      if (here && !here.matches(":focus-visible") && !here.matches(CARD)) return;
+      if (here && byPointer && !here.matches(CARD)) return;
       // Inside an open dialog, only its own controls.
       if (document.querySelector("dialog[open]")) return;
       const to = target(here, e.key);

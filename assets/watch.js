@@ -42,15 +42,19 @@ function showTags(d) {
     const x = document.createElement("button");
     x.type = "button"; x.className = "untag"; x.dataset.tag = t; x.textContent = "×";
     x.setAttribute("aria-label", "Remove tag " + t);
-    li.appendChild(a); li.appendChild(x); list.appendChild(li);
+    li.appendChild(a);
+    if (tagBox.dataset.edits === "1") li.appendChild(x);
+    list.appendChild(li);
   });
   const first = /** @type {HTMLElement | null} */ (list.querySelector("button.untag"));
-  if (hadFocus) (first || document.getElementById("tag-input")).focus();
+  const back = first || document.getElementById("tag-input");
+  if (hadFocus && back) back.focus();
 }
 
 function tags() {
   const base = "/api/v1/videos/" + tagBox.dataset.id + "/tags";
-  document.getElementById("tag-form").addEventListener("submit", async (e) => {
+  const form = document.getElementById("tag-form");
+  if (form) form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = /** @type {HTMLInputElement} */ (document.getElementById("tag-input"));
     const tag = input.value.trim();

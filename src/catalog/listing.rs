@@ -108,7 +108,7 @@ where
         "" => Ok(None),
         s => s.parse().map(Some).map_err(|_| {
             let shown: String = s.chars().take(20).collect();
-            serde::de::Error::custom(format_args!("“{shown}” is not a number"))
+            serde::de::Error::custom(format_args!("“{shown}” is not a number that can be used here"))
         }),
     }
 }

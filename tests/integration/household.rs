@@ -238,6 +238,14 @@ async fn the_admin_page_manages_accounts() {
         users.contains("The last admin cannot be removed")
             && users.contains("<label for=\"pw-vic\">New password</label>")
     );
+    // Titles and tags are for editors: a viewer's watch page has neither form.
+    let (_, videos) = call(&srv, &ann, "GET", "/api/v1/videos", None).await;
+    let any = videos["videos"][0]["id"].as_str().unwrap().to_string();
+    let vic = crate::people::sign_in(&srv, "vic", "long enough").await;
+    let (mine, theirs) =
+        (page(&srv, &ann, &format!("/watch/{any}")).await, page(&srv, &vic, &format!("/watch/{any}")).await);
+    assert!(mine.contains("id=\"title-form\"") && mine.contains("id=\"tag-form\""), "{mine}");
+    assert!(!theirs.contains("id=\"title-form\"") && !theirs.contains("id=\"tag-form\""), "{theirs}");
     // An error page does not know who asks: no Admin link on it.
     let missing = srv.client.get(srv.url("/watch/0123456789abcdef")).header("cookie", &ann).send().await.unwrap();
     assert!(!missing.text().await.unwrap().contains("href=\"/admin\""));

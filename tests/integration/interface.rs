@@ -653,8 +653,13 @@ async fn the_eighth_pass_over_phones_menus_and_stars() {
     let fx = Fixture::new();
     fx.mp4("Birthday at the lake with the whole family.mp4", 1000, 2701);
     fx.mp4("b.mp4", 1000, 2702);
+    ffmpeg(
+        &fx.path().join("long.webm"),
+        &["-f", "lavfi", "-i", "testsrc=duration=30:size=160x120:rate=10", "-c:v", "libvpx", "-b:v", "100k"],
+    );
     let (srv, _data) = TestServer::start(&[fx.path()]).await;
     let id = srv.id_of("b.mp4").await;
+    let long_id = srv.id_of("long.webm").await;
     let long = "Rainy Sunday afternoon family favourites for the grandparents' visit, and more";
     let (status, _) = send(&srv, "POST", "/api/v1/playlists", Some(json!({ "name": long }))).await;
     assert_eq!(status, 201);
@@ -676,6 +681,22 @@ async fn the_eighth_pass_over_phones_menus_and_stars() {
     let stars = js("return [...document.querySelectorAll('.stars button:not(.clear)')].map(b => getComputedStyle(b, '::before').content)").await;
     assert_eq!(stars, json!(["\"★\"", "\"★\"", "\"☆\"", "\"☆\"", "\"☆\""]));
     assert_eq!(js("return getComputedStyle(document.getElementById('favorite'), '::before').content").await, "\"♡\"");
+
+    // Start over, touched while the controls are hidden, only brings them back.
+    let body = json!({ "seconds": 15.0 });
+    assert_eq!(send(&srv, "PUT", &format!("/api/v1/videos/{long_id}/position"), Some(body)).await.0, 200);
+    driver.goto(&srv.url(&format!("/watch/{long_id}"))).await;
+    eventually(Duration::from_secs(15), "resumed, with Start over", || async {
+        js("return !document.getElementById('start-over').hidden").await == true
+    })
+    .await;
+    let press = "const b = document.getElementById('start-over'); \
+                 b.dispatchEvent(new PointerEvent('pointerdown', { pointerType: 'touch', bubbles: true })); b.click(); \
+                 return Math.round(document.getElementById('player').currentTime)";
+    js("document.getElementById('player-box').classList.add('idle'); return 0").await;
+    assert_eq!(js(press).await, 15, "the hidden controls came back, nothing else");
+    js("document.getElementById('player-box').classList.remove('idle'); return 0").await;
+    assert_eq!(js(press).await, 0, "with the controls shown, from the start");
 
     // The More menu: open, then closed by Escape (focus back on More), and by a tap elsewhere.
     driver.goto(&srv.url("/")).await;
@@ -700,5 +721,13 @@ async fn the_eighth_pass_over_phones_menus_and_stars() {
                      return !starts || r.left < box.left - 1; }); })")
         .await;
     assert_eq!(dots, true);
+
+    // Another sort starts in its own direction: titles A to Z.
+    js("const s = document.getElementById('sort'); s.value = 'title'; s.dispatchEvent(new Event('change')); return 0")
+        .await;
+    eventually(Duration::from_secs(10), "sorted by title, ascending", || async {
+        js("return location.search").await.as_str().is_some_and(|q| q.contains("sort=title") && q.contains("order=asc"))
+    })
+    .await;
     driver.call("DELETE", "", json!({})).await;
 }

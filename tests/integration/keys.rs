@@ -136,6 +136,11 @@ async fn a_remote_moves_over_the_grid_in_chromium() {
     })
     .await;
     driver.goto(&srv.url("/?sort=title&order=asc")).await;
+    // A button the mouse pressed leaves the arrows to scrolling.
+    driver.click("#theme-toggle").await;
+    press("\u{E015}").await;
+    assert_eq!(driver.js("return document.activeElement.id").await, "theme-toggle");
+    driver.js("document.activeElement.blur(); return 0").await;
     press("\u{E015}").await;
     press("\u{E015}").await;
     press("\u{E007}").await; // Enter

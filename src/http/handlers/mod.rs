@@ -567,7 +567,20 @@ pub(super) fn paging(asked: Option<usize>, total: usize, per: usize) -> Result<(
 }
 
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(format!("bad query string: {e}")))
+    serde_urlencoded::from_str(query).map_err(|e| ApiError::BadRequest(format!("bad query string: {}", said(&e))))
+}
+
+/// A query's fault in words: a choice not offered is named, without the
+/// list of the server's own names for its choices.
+fn said(e: &serde::de::value::Error) -> String {
+    let text = e.to_string();
+    match text.strip_prefix("unknown variant `").and_then(|rest| rest.split_once('`')) {
+        Some((value, _)) => {
+            let shown: String = value.chars().take(20).collect();
+            format!("“{shown}” is not one of the choices here")
+        }
+        None => text,
+    }
 }
 
 /// A redirect with no body (`location` is our own ASCII path).

@@ -244,8 +244,10 @@ fn sort_form(view: &GalleryView) -> Markup {
                     @if view.query.searching() {
                         option value="relevance" selected[view.query.sort() == Sort::Relevance] { "Best match" }
                     }
+                    // (Each with its own first direction: a new sort starts there.)
                     @for s in Sort::ALL.into_iter().filter(|s| *s != Sort::Household || view.visitor.person.is_some()) {
-                        option value=(s.name()) selected[s == view.query.sort()] { (s.label()) }
+                        option value=(s.name()) data-order=(if s.default_order() == Order::Asc { "asc" } else { "desc" })
+                            selected[s == view.query.sort()] { (s.label()) }
                     }
                 }
             }
@@ -375,7 +377,7 @@ pub(super) fn card_named(
                     span.seen title="Watched" hidden[!watched] { "✓" }
                 }
                 div.info {
-                    div.title { (Text(&title)) span.skip.seen-said hidden[!watched] { ", watched" } }
+                    div.title { (Text(&title)) @if watched { span.skip.seen-said { ", watched" } } }
                     // What people ask of a video (how sharp, how long still),
                     // not pixels and megabytes (those are on its page).
                     // Each part whole, lines broken only between parts; the

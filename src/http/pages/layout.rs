@@ -35,6 +35,12 @@ impl Visitor {
     }
 
     /// Whether this visitor may use the admin page.
+    /// Whether the visitor may change titles and tags (an editor or an
+    /// admin; everyone without accounts).
+    pub fn edits(&self) -> bool {
+        !self.accounts || self.person.as_ref().is_some_and(|(_, r)| *r >= Role::Editor)
+    }
+
     pub fn admin(&self) -> bool {
         !self.accounts || self.person.as_ref().is_some_and(|(_, r)| *r == Role::Admin)
     }

@@ -71,7 +71,7 @@ pub fn editor(n: u64, name: &str, items: &[(VideoId, String)]) -> Markup {
                 label for="playlist-rename-input" { "Name" }
                 input #playlist-rename-input type="text" value=(name) maxlength="100" required;
                 button type="submit" { "Rename" }
-                button #playlist-delete type="button" { "Delete the playlist" }
+                button.danger #playlist-delete type="button" { "Delete the playlist" }
             }
             ol #playlist-items {
                 @for (i, (id, title)) in items.iter().enumerate() {

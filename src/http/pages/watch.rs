@@ -143,7 +143,8 @@ pub fn watch(view: &WatchView) -> Markup {
                     }
                 }
                 h1 #title { (title) }
-                details.rename {
+                // (Titles and tags are for editors; a viewer has neither form.)
+                @if view.visitor.edits() { details.rename {
                     summary { "Rename" }
                     form #title-form data-id=(v.id) {
                         label for="title-input" class="skip" { "Title" }
@@ -151,8 +152,8 @@ pub fn watch(view: &WatchView) -> Markup {
                         button type="submit" { "Save" }
                         button #title-reset type="button" data-file-title=(v.title()) { "Use the file name" }
                     }
-                }
-                (actions(v, view.paths.first().map_or("", String::as_str), &view.user))
+                } }
+                (actions(v, view.paths.first().map_or("", String::as_str), &view.user, view.visitor.edits()))
                 (track_choices(view))
                 (up_next(view))
                 // One row of the tools the scripts show where they work.
@@ -364,7 +365,7 @@ fn track_choices(view: &WatchView) -> Markup {
 }
 
 /// Stars, favorite and views; `watch.js` makes them work (PUT/DELETE to the API).
-fn actions(v: &Video, file: &str, user: &UserData) -> Markup {
+fn actions(v: &Video, file: &str, user: &UserData, edits: bool) -> Markup {
     let rating = user.rating.unwrap_or(0);
     html! {
         div.actions #actions data-id=(v.id) {
@@ -378,20 +379,22 @@ fn actions(v: &Video, file: &str, user: &UserData) -> Markup {
             button #favorite type="button" aria-pressed=(if user.favorite { "true" } else { "false" }) aria-label="Favorite" { "♥" }
             span #views { (user.views) (if user.views == 1 { " view" } else { " views" }) }
         }
-        div.tags #tags data-id=(v.id) {
+        div.tags #tags data-id=(v.id) data-edits=[edits.then_some("1")] {
             ul #tag-list aria-label="Tags" {
                 @for t in &user.tags {
                     li {
                         a href={ "/tag/" (utf8_percent_encode(t, QUERY_VALUE)) } { "#" (t) }
-                        button.untag type="button" data-tag=(t) aria-label={ "Remove tag " (t) } { "×" }
+                        @if edits { button.untag type="button" data-tag=(t) aria-label={ "Remove tag " (t) } { "×" } }
                     }
                 }
             }
-            form #tag-form method="post" action="/tag" {
-                input type="hidden" name="filename" value=(file);
-                label for="tag-input" class="skip" { "Add a tag" }
-                input #tag-input type="text" name="tag" placeholder="Add a tag" maxlength="100" autocomplete="off";
-                button type="submit" { "Add" }
+            @if edits {
+                form #tag-form method="post" action="/tag" {
+                    input type="hidden" name="filename" value=(file);
+                    label for="tag-input" class="skip" { "Add a tag" }
+                    input #tag-input type="text" name="tag" placeholder="Add a tag" maxlength="100" autocomplete="off";
+                    button type="submit" { "Add" }
+                }
             }
         }
     }
