@@ -171,7 +171,7 @@ fn manage(r: &AccountRow, removable: bool) -> Markup {
                         @if r.owner {
                             label {
                                 input type="checkbox" name="confirm" value="true" required;
-                                " Also delete the household's ratings, favorites, positions and playlists this account holds (a backup is written first)"
+                                " Yes, delete the household's ratings, favorites, positions and playlists with this account (a backup is written first)"
                             }
                         }
                         button.danger type="submit" aria-label={ "Remove " (name) } { "Remove " (name) }
