@@ -277,7 +277,10 @@ async fn home_videos_are_dated_by_when_they_were_recorded() {
         assert_eq!(in_2016["videos"][0]["year"], 2016);
         let gallery = srv.get("/?sort=taken").await.text().await.unwrap();
         assert!(gallery.contains("<span class=\"kind\">4 Jul 2019</span><span class=\"part\">"), "{gallery}");
-        assert!(gallery.contains("<option value=\"taken\" selected>Date taken</option>"), "a sort to pick");
+        assert!(
+            gallery.contains("<option value=\"taken\" data-order=\"desc\" selected>Date taken</option>"),
+            "a sort to pick"
+        );
         let beach = srv.id_of("Home/beach.mp4").await;
         let page = srv.get(&format!("/watch/{beach}")).await.text().await.unwrap();
         assert!(page.contains("<dt>Recorded</dt><dd>4 Jul 2019</dd>"), "{page}");
