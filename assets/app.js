@@ -88,33 +88,26 @@ if (header && "ResizeObserver" in window) {
   }).observe(header);
 }
 
-// The header's menus (More, the account's) close on a click elsewhere, or
-// on Escape (back to their opener).
+// The header's menus (More, the account's) close on a click elsewhere.
 if (header) {
-  const menus = () => /** @type {HTMLDetailsElement[]} */ ([...header.querySelectorAll("details[open]")]);
   document.addEventListener("click", (e) => {
-    for (const d of menus()) if (!d.contains(/** @type {Node} */ (e.target))) d.open = false;
-  });
-  header.addEventListener("keydown", (e) => {
-    if (e.key !== "Escape") return;
-    for (const d of menus()) {
-      d.open = false;
-      /** @type {HTMLElement} */ (d.querySelector("summary")).focus();
-      e.preventDefault();
-      e.stopPropagation();
-    }
+    header.querySelectorAll("details[open]").forEach((d) => {
+      if (!d.contains(/** @type {Node} */ (e.target))) /** @type {HTMLDetailsElement} */ (d).open = false;
+    });
   });
 }
 
-// Escape inside an open disclosure of the page (Rename, Manage, the
-// playlist editor) closes it, back to its summary.
+// Escape inside an open disclosure (a header menu; Rename, Manage, the
+// playlist editor) closes it, back to its summary; a header menu's is
+// the only answer to that Escape.
 document.addEventListener("keydown", (e) => {
   if (e.key !== "Escape" || e.defaultPrevented) return;
-  const open = document.activeElement && document.activeElement.closest("main details[open]");
+  const open = document.activeElement && document.activeElement.closest("header details[open], main details[open]");
   if (!open) return;
   /** @type {HTMLDetailsElement} */ (open).open = false;
   /** @type {HTMLElement} */ (open.querySelector("summary")).focus();
   e.preventDefault();
+  if (open.closest("header")) e.stopImmediatePropagation();
 });
 
 // A row of cards scrolled sideways: Tab brings the focused card in whole.

@@ -222,9 +222,8 @@ function keys() {
     if (remote(e)) return;
     const d = length();
     switch (e.key) {
-      // A remote's OK, on the picture or the page (a control's is its own).
-      case "Enter": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
-      case " ": case "k": case "K": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
+      // (Enter: a remote's OK, on the picture or the page; a control's is its own.)
+      case "Enter": case " ": case "k": case "K": if (player.paused) player.play().catch(() => {}); else player.pause(); break;
       case "ArrowLeft": seekTo(player.currentTime - 5); break;
       case "ArrowRight": seekTo(player.currentTime + 5); break;
       case "j": case "J": seekTo(player.currentTime - 10); break;

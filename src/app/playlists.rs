@@ -124,7 +124,8 @@ impl Playlists {
     fn unique(&self, owner: &str, n: Option<u64>, name: &str) -> Result<(), PlaylistError> {
         let map = self.lock();
         let mut theirs = map.range((owner.to_string(), 0)..=(owner.to_string(), u64::MAX));
-        if theirs.any(|((_, m), r)| Some(*m) != n && r.name.to_lowercase() == name.to_lowercase()) {
+        let folded = name.to_lowercase();
+        if theirs.any(|((_, m), r)| Some(*m) != n && r.name.to_lowercase() == folded) {
             return Err(PlaylistError::Taken(name.to_string()));
         }
         Ok(())

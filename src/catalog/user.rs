@@ -212,15 +212,22 @@ impl UserData {
     /// Whether the video shows as watched: seen and not begun again (for
     /// the `household`, by anyone; else by the person whose data this is).
     pub fn watched(&self, household: bool) -> bool {
-        self.position_ms.is_none() && if household { self.views > 0 } else { self.last_viewed.is_some() }
+        self.position_ms.is_none() && self.seen(household)
     }
 
     /// Whether `who` has not watched the video (for the household, nobody
     /// has; for a person, they have not).
     pub fn unwatched_by(&self, who: &Viewer) -> bool {
-        match who {
-            Viewer::Household => self.views == 0,
-            _ => self.last_viewed.is_none(),
+        !self.seen(matches!(who, Viewer::Household))
+    }
+
+    /// Whether the video was seen: by anyone (`household`: its views are
+    /// everyone's), else by the person whose data this is.
+    fn seen(&self, household: bool) -> bool {
+        if household {
+            self.views > 0
+        } else {
+            self.last_viewed.is_some()
         }
     }
 

@@ -254,10 +254,7 @@ async fn dispatch(
     let sight = &sight;
     let linked = linked.is_some();
     let who = &who;
-    let visitor = &Visitor {
-        household: matches!(who, Viewer::Household),
-        ..Visitor::new(people.enabled(), person.as_ref(), app.chat().is_some())
-    };
+    let visitor = &Visitor::new(people.enabled(), person.as_ref(), app.chat().is_some(), who);
     let body = Payload::new(body, route.endpoint.body, app.config().body_timeout);
     let Route { endpoint, mut params } = route;
     let p = &mut params;

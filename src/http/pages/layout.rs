@@ -22,7 +22,9 @@ pub struct Visitor {
 }
 
 impl Visitor {
-    pub fn new(accounts: bool, person: Option<&Person>, chat: bool) -> Visitor {
+    /// `who`: whose data the visitor's requests see (the household's views
+    /// are their own only for `Viewer::Household`).
+    pub fn new(accounts: bool, person: Option<&Person>, chat: bool, who: &crate::catalog::Viewer) -> Visitor {
         // With accounts, chatting needs a person.
         let chat = chat && (!accounts || person.is_some());
         Visitor {
@@ -30,7 +32,7 @@ impl Visitor {
             person: person.map(|p| (p.name.clone(), p.role)),
             chat,
             search: String::new(),
-            household: false,
+            household: matches!(who, crate::catalog::Viewer::Household),
         }
     }
 
